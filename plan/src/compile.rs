@@ -1,0 +1,337 @@
+//! Validation: turns a parsed plan into a [`CompiledPlan`], a DAG whose
+//! roles are canonical and whose dependencies are task indexes, or reports
+//! every error found, each at its line.
+
+use std::collections::{BTreeMap, HashMap};
+
+use swarm_roles::Catalogue;
+
+use crate::diagnostic::{Diagnostic, PlanErrors, Severity, Sink};
+use crate::model::{Agents, DepRef, Plan};
+use crate::Parsed;
+
+/// Most dependency edges a plan may expand to; beyond this it is refused
+/// rather than left to exhaust memory (`Days 1-500` on 100,000 tasks).
+pub const MAX_EDGES: usize = 2_000_000;
+
+/// Who a task needs, with canonical role names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Need {
+    /// One agent per entry, all at once; the first is the lead.
+    Roles(Vec<String>),
+    /// At least `min` agents of any role.
+    Swarm {
+        /// Fewest agents.
+        min: u32,
+        /// Most agents it can use.
+        max: Option<u32>,
+    },
+    /// Every connected agent, at least one.
+    Monitoring,
+}
+
+impl Need {
+    /// Fewest agents the task can start with.
+    pub fn min_agents(&self) -> u32 {
+        match self {
+            Need::Roles(r) => r.len() as u32,
+            Need::Swarm { min, .. } => *min,
+            Need::Monitoring => 1,
+        }
+    }
+
+    /// Canonical role per agent, lead first; `any` for swarm agents.
+    pub fn role_slots(&self) -> Vec<String> {
+        match self {
+            Need::Roles(r) => r.clone(),
+            other => vec![crate::ANY_ROLE.to_string(); other.min_agents() as usize],
+        }
+    }
+}
+
+/// A task after validation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompiledTask {
+    /// Who it needs.
+    pub need: Need,
+    /// Indexes of the tasks it waits for, explicit and expanded.
+    pub deps: Vec<usize>,
+    /// Indexes of the tasks that wait for it.
+    pub dependents: Vec<usize>,
+}
+
+/// One day's planned staffing, with canonical role names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Allocation {
+    /// Plan day.
+    pub day: u32,
+    /// Planned agents per canonical role.
+    pub roles: BTreeMap<String, u32>,
+    /// The row activates the whole swarm rather than listing roles.
+    pub swarm: bool,
+}
+
+/// A valid plan: the model, its DAG and its allocation matrix resolved.
+#[derive(Debug, Clone)]
+pub struct CompiledPlan {
+    /// The plan as written.
+    pub plan: Plan,
+    /// Per task, in the plan's order.
+    pub tasks: Vec<CompiledTask>,
+    /// Task indexes in an order where every task follows its dependencies.
+    pub order: Vec<usize>,
+    /// The allocation matrix, resolved.
+    pub matrix: Vec<Allocation>,
+    /// Warnings: the plan runs, but maybe not as meant.
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl CompiledPlan {
+    /// Index of the task with this id.
+    pub fn index_of(&self, id: &str) -> Option<usize> {
+        self.plan.tasks.iter().position(|t| t.id == id)
+    }
+}
+
+/// Validates a parsed plan against the role catalogue.
+pub fn compile(parsed: Parsed, catalogue: &Catalogue) -> Result<CompiledPlan, PlanErrors> {
+    let Parsed { plan, map, diagnostics } = parsed;
+    let mut sink = Sink::new(&map.file);
+    sink.found = diagnostics;
+    let line_of = |i: usize| map.tasks.get(i).copied().unwrap_or_default();
+
+    if plan.tasks.is_empty() && !sink.found.iter().any(|d| d.severity == Severity::Error) {
+        sink.error(1, "the plan has no tasks; a task is a line like '**Task 1.1**: Title' followed by '- **Agent**:', '- **Priority**:' and '- **Duration**:' bullets");
+    }
+    let mut index: HashMap<&str, usize> = HashMap::with_capacity(plan.tasks.len());
+    for (i, task) in plan.tasks.iter().enumerate() {
+        if let Some(&first) = index.get(task.id.as_str()) {
+            sink.error(line_of(i).header, format!("duplicate task id {} (first defined at line {})", task.id, line_of(first).header));
+        } else {
+            index.insert(&task.id, i);
+        }
+    }
+    let mut day_lines: HashMap<u32, usize> = HashMap::new();
+    for (i, day) in plan.days.iter().enumerate() {
+        let line = map.days.get(i).copied().unwrap_or(1);
+        if let Some(first) = day_lines.insert(day.number, line) {
+            sink.error(line, format!("day {} is defined twice (first at line {first})", day.number));
+            day_lines.insert(day.number, first);
+        }
+    }
+
+    let needs: Vec<Need> = plan
+        .tasks
+        .iter()
+        .enumerate()
+        .map(|(i, task)| resolve_need(&task.agents, catalogue, &mut sink, line_of(i).agents, &task.id))
+        .collect();
+
+    let mut by_day: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+    for (i, task) in plan.tasks.iter().enumerate() {
+        if let Some(d) = task.day {
+            by_day.entry(d).or_default().push(i);
+        }
+    }
+    let known_day = |d: u32| day_lines.contains_key(&d) || by_day.contains_key(&d);
+    let day_names = describe_days(&by_day, &day_lines);
+
+    let mut deps: Vec<Vec<usize>> = vec![Vec::new(); plan.tasks.len()];
+    let mut stamp = vec![usize::MAX; plan.tasks.len()];
+    let mut edges = 0usize;
+    'tasks: for (i, task) in plan.tasks.iter().enumerate() {
+        let line = line_of(i).depends;
+        let mut targets: Vec<usize> = Vec::new();
+        match &task.depends {
+            None => {
+                if let Some(day) = task.day {
+                    if let Some((_, prev)) = by_day.range(..day).next_back() {
+                        targets.extend(prev);
+                    }
+                }
+            }
+            Some(refs) => {
+                for r in refs {
+                    match r {
+                        DepRef::Task { id, day } => match index.get(id.as_str()) {
+                            Some(&j) => {
+                                if let (Some(said), Some(actual)) = (day, plan.tasks[j].day) {
+                                    if *said != actual {
+                                        sink.warning(line, format!("task {} names 'Day {said} Task {id}', but task {id} is in day {actual}", task.id));
+                                    }
+                                }
+                                targets.push(j);
+                            }
+                            None => sink.error(line, format!("task {} depends on task {id}, which does not exist{}", task.id, nearby_ids(&plan, id))),
+                        },
+                        DepRef::Day(d) => {
+                            if known_day(*d) {
+                                targets.extend(by_day.get(d).into_iter().flatten().filter(|&&j| j != i));
+                            } else {
+                                sink.error(line, format!("task {} depends on day {d}, which does not exist; {day_names}", task.id));
+                            }
+                        }
+                        DepRef::Days(a, b) => {
+                            for end in [a, b] {
+                                if !known_day(*end) {
+                                    sink.error(line, format!("task {} depends on days {a}-{b}, but day {end} does not exist; {day_names}", task.id));
+                                }
+                            }
+                            for (_, tasks) in by_day.range(*a..=*b) {
+                                targets.extend(tasks.iter().filter(|&&j| j != i));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for j in targets {
+            if stamp[j] != i {
+                stamp[j] = i;
+                deps[i].push(j);
+                edges += 1;
+            }
+        }
+        if edges > MAX_EDGES {
+            sink.error(line, format!("the plan expands to more than {MAX_EDGES} dependency edges; split it into smaller plans"));
+            break 'tasks;
+        }
+    }
+
+    let matrix = resolve_matrix(&plan, catalogue, &mut sink, &map.matrix, &known_day);
+
+    let mut tasks: Vec<CompiledTask> = needs
+        .into_iter()
+        .zip(deps)
+        .map(|(need, deps)| CompiledTask { need, deps, dependents: Vec::new() })
+        .collect();
+    for i in 0..tasks.len() {
+        for k in 0..tasks[i].deps.len() {
+            let j = tasks[i].deps[k];
+            tasks[j].dependents.push(i);
+        }
+    }
+    let order = match topological_order(&tasks) {
+        Ok(order) => order,
+        Err(cycle) => {
+            let ids: Vec<&str> = cycle.iter().map(|&i| plan.tasks[i].id.as_str()).collect();
+            sink.error(line_of(cycle[0]).depends, format!("dependency cycle: {} (each task waits for the next)", ids.join(" → ")));
+            Vec::new()
+        }
+    };
+
+    let mut found = sink.found;
+    found.sort_by_key(|d| (d.line, d.severity));
+    if found.iter().any(|d| d.severity == Severity::Error) {
+        return Err(PlanErrors(found));
+    }
+    Ok(CompiledPlan { plan, tasks, order, matrix, warnings: found })
+}
+
+fn resolve_need(agents: &Agents, catalogue: &Catalogue, sink: &mut Sink, line: usize, id: &str) -> Need {
+    match agents {
+        Agents::Roles(phrases) => {
+            let mut roles = Vec::with_capacity(phrases.len());
+            for phrase in phrases {
+                match catalogue.resolve(phrase) {
+                    Ok(role) => roles.push(role.to_string()),
+                    Err(unknown) => sink.error(line, format!("task {id}: {unknown}")),
+                }
+            }
+            Need::Roles(roles)
+        }
+        Agents::Swarm { min, max } => Need::Swarm { min: (*min).max(1), max: *max },
+        Agents::Monitoring => Need::Monitoring,
+    }
+}
+
+fn resolve_matrix(plan: &Plan, catalogue: &Catalogue, sink: &mut Sink, lines: &[usize], known_day: &dyn Fn(u32) -> bool) -> Vec<Allocation> {
+    let mut out = Vec::new();
+    for (i, row) in plan.matrix.iter().enumerate() {
+        let line = lines.get(i).copied().unwrap_or(1);
+        if !known_day(row.day) {
+            sink.warning(line, format!("the allocation matrix plans day {}, which has no tasks", row.day));
+        }
+        let mut roles = BTreeMap::new();
+        for (phrase, count) in &row.roles {
+            match catalogue.resolve(phrase) {
+                Ok(role) => *roles.entry(role.to_string()).or_insert(0) += count,
+                Err(unknown) => sink.error(line, format!("allocation matrix, day {}: {unknown}", row.day)),
+            }
+        }
+        out.push(Allocation { day: row.day, roles, swarm: row.swarm.is_some() });
+    }
+    out
+}
+
+/// Kahn's algorithm. On a cycle, returns the cycle's tasks in the order in
+/// which each waits for the next, the first repeated at the end.
+fn topological_order(tasks: &[CompiledTask]) -> Result<Vec<usize>, Vec<usize>> {
+    let mut missing: Vec<usize> = tasks.iter().map(|t| t.deps.len()).collect();
+    let mut ready: Vec<usize> = (0..tasks.len()).filter(|&i| missing[i] == 0).rev().collect();
+    let mut order = Vec::with_capacity(tasks.len());
+    while let Some(i) = ready.pop() {
+        order.push(i);
+        for &d in tasks[i].dependents.iter().rev() {
+            missing[d] -= 1;
+            if missing[d] == 0 {
+                ready.push(d);
+            }
+        }
+    }
+    if order.len() == tasks.len() {
+        return Ok(order);
+    }
+    // Every task left over waits for another one left over: walk until a
+    // task repeats.
+    let start = (0..tasks.len()).find(|&i| missing[i] > 0).unwrap_or(0);
+    let mut seen_at: HashMap<usize, usize> = HashMap::new();
+    let mut path = Vec::new();
+    let mut at = start;
+    loop {
+        if let Some(&pos) = seen_at.get(&at) {
+            let mut cycle = path[pos..].to_vec();
+            cycle.push(at);
+            return Err(cycle);
+        }
+        seen_at.insert(at, path.len());
+        path.push(at);
+        match tasks[at].deps.iter().find(|&&d| missing[d] > 0) {
+            Some(&next) => at = next,
+            None => return Err(vec![at, at]),
+        }
+    }
+}
+
+/// "the plan has days 1-10" or "the plan has no days".
+fn describe_days(by_day: &BTreeMap<u32, Vec<usize>>, headed: &HashMap<u32, usize>) -> String {
+    let mut days: Vec<u32> = by_day.keys().chain(headed.keys()).copied().collect();
+    days.sort_unstable();
+    days.dedup();
+    match (days.first(), days.last()) {
+        (Some(a), Some(b)) if (b - a) as usize + 1 == days.len() && a != b => format!("the plan has days {a}-{b}"),
+        (Some(_), Some(_)) if days.len() <= 12 => format!(
+            "the plan has days {}",
+            days.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+        ),
+        (Some(a), Some(b)) => format!("the plan has {} days from {a} to {b}", days.len()),
+        _ => "the plan has no days".to_string(),
+    }
+}
+
+/// "; tasks with ids like it: 1.2, 1.3" for an unknown id.
+fn nearby_ids(plan: &Plan, id: &str) -> String {
+    let prefix = id.rsplit_once('.').map(|(p, _)| format!("{p}.")).unwrap_or_default();
+    let near: Vec<&str> = plan
+        .tasks
+        .iter()
+        .map(|t| t.id.as_str())
+        .filter(|t| !prefix.is_empty() && t.starts_with(&prefix))
+        .take(8)
+        .collect();
+    if near.is_empty() {
+        String::new()
+    } else {
+        format!(" (known ids like it: {})", near.join(", "))
+    }
+}

@@ -1,0 +1,11 @@
+//! The markdown surface of a plan: [`parse`] reads the seed's format (and
+//! the variations people type), [`write`] renders a plan back in it.
+
+mod lines;
+mod parse;
+mod task;
+mod write;
+
+pub use parse::parse;
+pub use write::write;
+pub(crate) use write::agents_phrase;
