@@ -78,7 +78,12 @@ impl RoleLoad {
 /// Analyses a compiled plan.
 pub fn analyse(compiled: &CompiledPlan) -> Analysis {
     let n = compiled.tasks.len();
-    let dur: Vec<u64> = compiled.plan.tasks.iter().map(|t| t.duration.secs()).collect();
+    let dur: Vec<u64> = compiled
+        .plan
+        .tasks
+        .iter()
+        .map(|t| t.duration.secs())
+        .collect();
     let mut earliest_start = vec![0u64; n];
     for &i in &compiled.order {
         earliest_start[i] = compiled.tasks[i]
@@ -88,13 +93,20 @@ pub fn analyse(compiled: &CompiledPlan) -> Analysis {
             .max()
             .unwrap_or(0);
     }
-    let makespan = (0..n).map(|i| earliest_start[i] + dur[i]).max().unwrap_or(0);
+    let makespan = (0..n)
+        .map(|i| earliest_start[i] + dur[i])
+        .max()
+        .unwrap_or(0);
     let mut rank = vec![0u64; n];
     let mut latest_start = vec![0u64; n];
     for &i in compiled.order.iter().rev() {
         let after = &compiled.tasks[i].dependents;
         rank[i] = dur[i] + after.iter().map(|&s| rank[s]).max().unwrap_or(0);
-        let latest_finish = after.iter().map(|&s| latest_start[s]).min().unwrap_or(makespan);
+        let latest_finish = after
+            .iter()
+            .map(|&s| latest_start[s])
+            .min()
+            .unwrap_or(makespan);
         latest_start[i] = latest_finish - dur[i];
     }
     let critical_path = critical_path(compiled, &earliest_start, &dur);
@@ -113,11 +125,20 @@ pub fn analyse(compiled: &CompiledPlan) -> Analysis {
 /// finishes exactly when the task starts.
 fn critical_path(compiled: &CompiledPlan, es: &[u64], dur: &[u64]) -> Vec<usize> {
     let finish = |i: usize| es[i] + dur[i];
-    let Some(mut at) = compiled.order.iter().copied().max_by_key(|&i| (finish(i), std::cmp::Reverse(i))) else {
+    let Some(mut at) = compiled
+        .order
+        .iter()
+        .copied()
+        .max_by_key(|&i| (finish(i), std::cmp::Reverse(i)))
+    else {
         return Vec::new();
     };
     let mut path = vec![at];
-    while let Some(&prev) = compiled.tasks[at].deps.iter().find(|&&d| finish(d) == es[at]) {
+    while let Some(&prev) = compiled.tasks[at]
+        .deps
+        .iter()
+        .find(|&&d| finish(d) == es[at])
+    {
         path.push(prev);
         at = prev;
     }
@@ -188,4 +209,3 @@ fn day_loads(compiled: &CompiledPlan, dur: &[u64]) -> Vec<DayLoad> {
         })
         .collect()
 }
-

@@ -95,7 +95,11 @@ impl CompiledPlan {
 
 /// Validates a parsed plan against the role catalogue.
 pub fn compile(parsed: Parsed, catalogue: &Catalogue) -> Result<CompiledPlan, PlanErrors> {
-    let Parsed { plan, map, diagnostics } = parsed;
+    let Parsed {
+        plan,
+        map,
+        diagnostics,
+    } = parsed;
     let mut sink = Sink::new(&map.file);
     sink.found = diagnostics;
     let line_of = |i: usize| map.tasks.get(i).copied().unwrap_or_default();
@@ -106,7 +110,14 @@ pub fn compile(parsed: Parsed, catalogue: &Catalogue) -> Result<CompiledPlan, Pl
     let mut index: HashMap<&str, usize> = HashMap::with_capacity(plan.tasks.len());
     for (i, task) in plan.tasks.iter().enumerate() {
         if let Some(&first) = index.get(task.id.as_str()) {
-            sink.error(line_of(i).header, format!("duplicate task id {} (first defined at line {})", task.id, line_of(first).header));
+            sink.error(
+                line_of(i).header,
+                format!(
+                    "duplicate task id {} (first defined at line {})",
+                    task.id,
+                    line_of(first).header
+                ),
+            );
         } else {
             index.insert(&task.id, i);
         }
@@ -115,7 +126,13 @@ pub fn compile(parsed: Parsed, catalogue: &Catalogue) -> Result<CompiledPlan, Pl
     for (i, day) in plan.days.iter().enumerate() {
         let line = map.days.get(i).copied().unwrap_or(1);
         if let Some(first) = day_lines.insert(day.number, line) {
-            sink.error(line, format!("day {} is defined twice (first at line {first})", day.number));
+            sink.error(
+                line,
+                format!(
+                    "day {} is defined twice (first at line {first})",
+                    day.number
+                ),
+            );
             day_lines.insert(day.number, first);
         }
     }
@@ -124,7 +141,15 @@ pub fn compile(parsed: Parsed, catalogue: &Catalogue) -> Result<CompiledPlan, Pl
         .tasks
         .iter()
         .enumerate()
-        .map(|(i, task)| resolve_need(&task.agents, catalogue, &mut sink, line_of(i).agents, &task.id))
+        .map(|(i, task)| {
+            resolve_need(
+                &task.agents,
+                catalogue,
+                &mut sink,
+                line_of(i).agents,
+                &task.id,
+            )
+        })
         .collect();
 
     let mut by_day: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
@@ -162,11 +187,20 @@ pub fn compile(parsed: Parsed, catalogue: &Catalogue) -> Result<CompiledPlan, Pl
                                 }
                                 targets.push(j);
                             }
-                            None => sink.error(line, format!("task {} depends on task {id}, which does not exist{}", task.id, nearby_ids(&plan, id))),
+                            None => sink.error(
+                                line,
+                                format!(
+                                    "task {} depends on task {id}, which does not exist{}",
+                                    task.id,
+                                    nearby_ids(&plan, id)
+                                ),
+                            ),
                         },
                         DepRef::Day(d) => {
                             if known_day(*d) {
-                                targets.extend(by_day.get(d).into_iter().flatten().filter(|&&j| j != i));
+                                targets.extend(
+                                    by_day.get(d).into_iter().flatten().filter(|&&j| j != i),
+                                );
                             } else {
                                 sink.error(line, format!("task {} depends on day {d}, which does not exist; {day_names}", task.id));
                             }
@@ -203,7 +237,11 @@ pub fn compile(parsed: Parsed, catalogue: &Catalogue) -> Result<CompiledPlan, Pl
     let mut tasks: Vec<CompiledTask> = needs
         .into_iter()
         .zip(deps)
-        .map(|(need, deps)| CompiledTask { need, deps, dependents: Vec::new() })
+        .map(|(need, deps)| CompiledTask {
+            need,
+            deps,
+            dependents: Vec::new(),
+        })
         .collect();
     for i in 0..tasks.len() {
         for k in 0..tasks[i].deps.len() {
@@ -215,7 +253,13 @@ pub fn compile(parsed: Parsed, catalogue: &Catalogue) -> Result<CompiledPlan, Pl
         Ok(order) => order,
         Err(cycle) => {
             let ids: Vec<&str> = cycle.iter().map(|&i| plan.tasks[i].id.as_str()).collect();
-            sink.error(line_of(cycle[0]).depends, format!("dependency cycle: {} (each task waits for the next)", ids.join(" → ")));
+            sink.error(
+                line_of(cycle[0]).depends,
+                format!(
+                    "dependency cycle: {} (each task waits for the next)",
+                    ids.join(" → ")
+                ),
+            );
             Vec::new()
         }
     };
@@ -225,10 +269,22 @@ pub fn compile(parsed: Parsed, catalogue: &Catalogue) -> Result<CompiledPlan, Pl
     if found.iter().any(|d| d.severity == Severity::Error) {
         return Err(PlanErrors(found));
     }
-    Ok(CompiledPlan { plan, tasks, order, matrix, warnings: found })
+    Ok(CompiledPlan {
+        plan,
+        tasks,
+        order,
+        matrix,
+        warnings: found,
+    })
 }
 
-fn resolve_need(agents: &Agents, catalogue: &Catalogue, sink: &mut Sink, line: usize, id: &str) -> Need {
+fn resolve_need(
+    agents: &Agents,
+    catalogue: &Catalogue,
+    sink: &mut Sink,
+    line: usize,
+    id: &str,
+) -> Need {
     match agents {
         Agents::Roles(phrases) => {
             let mut roles = Vec::with_capacity(phrases.len());
@@ -240,26 +296,48 @@ fn resolve_need(agents: &Agents, catalogue: &Catalogue, sink: &mut Sink, line: u
             }
             Need::Roles(roles)
         }
-        Agents::Swarm { min, max } => Need::Swarm { min: (*min).max(1), max: *max },
+        Agents::Swarm { min, max } => Need::Swarm {
+            min: (*min).max(1),
+            max: *max,
+        },
         Agents::Monitoring => Need::Monitoring,
     }
 }
 
-fn resolve_matrix(plan: &Plan, catalogue: &Catalogue, sink: &mut Sink, lines: &[usize], known_day: &dyn Fn(u32) -> bool) -> Vec<Allocation> {
+fn resolve_matrix(
+    plan: &Plan,
+    catalogue: &Catalogue,
+    sink: &mut Sink,
+    lines: &[usize],
+    known_day: &dyn Fn(u32) -> bool,
+) -> Vec<Allocation> {
     let mut out = Vec::new();
     for (i, row) in plan.matrix.iter().enumerate() {
         let line = lines.get(i).copied().unwrap_or(1);
         if !known_day(row.day) {
-            sink.warning(line, format!("the allocation matrix plans day {}, which has no tasks", row.day));
+            sink.warning(
+                line,
+                format!(
+                    "the allocation matrix plans day {}, which has no tasks",
+                    row.day
+                ),
+            );
         }
         let mut roles = BTreeMap::new();
         for (phrase, count) in &row.roles {
             match catalogue.resolve(phrase) {
                 Ok(role) => *roles.entry(role.to_string()).or_insert(0) += count,
-                Err(unknown) => sink.error(line, format!("allocation matrix, day {}: {unknown}", row.day)),
+                Err(unknown) => sink.error(
+                    line,
+                    format!("allocation matrix, day {}: {unknown}", row.day),
+                ),
             }
         }
-        out.push(Allocation { day: row.day, roles, swarm: row.swarm.is_some() });
+        out.push(Allocation {
+            day: row.day,
+            roles,
+            swarm: row.swarm.is_some(),
+        });
     }
     out
 }
@@ -268,7 +346,10 @@ fn resolve_matrix(plan: &Plan, catalogue: &Catalogue, sink: &mut Sink, lines: &[
 /// which each waits for the next, the first repeated at the end.
 fn topological_order(tasks: &[CompiledTask]) -> Result<Vec<usize>, Vec<usize>> {
     let mut missing: Vec<usize> = tasks.iter().map(|t| t.deps.len()).collect();
-    let mut ready: Vec<usize> = (0..tasks.len()).filter(|&i| missing[i] == 0).rev().collect();
+    let mut ready: Vec<usize> = (0..tasks.len())
+        .filter(|&i| missing[i] == 0)
+        .rev()
+        .collect();
     let mut order = Vec::with_capacity(tasks.len());
     while let Some(i) = ready.pop() {
         order.push(i);
@@ -309,10 +390,16 @@ fn describe_days(by_day: &BTreeMap<u32, Vec<usize>>, headed: &HashMap<u32, usize
     days.sort_unstable();
     days.dedup();
     match (days.first(), days.last()) {
-        (Some(a), Some(b)) if (b - a) as usize + 1 == days.len() && a != b => format!("the plan has days {a}-{b}"),
+        (Some(a), Some(b)) if a == b => format!("the plan has only day {a}"),
+        (Some(a), Some(b)) if (b - a) as usize + 1 == days.len() => {
+            format!("the plan has days {a}-{b}")
+        }
         (Some(_), Some(_)) if days.len() <= 12 => format!(
             "the plan has days {}",
-            days.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+            days.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         (Some(a), Some(b)) => format!("the plan has {} days from {a} to {b}", days.len()),
         _ => "the plan has no days".to_string(),
@@ -321,7 +408,10 @@ fn describe_days(by_day: &BTreeMap<u32, Vec<usize>>, headed: &HashMap<u32, usize
 
 /// "; tasks with ids like it: 1.2, 1.3" for an unknown id.
 fn nearby_ids(plan: &Plan, id: &str) -> String {
-    let prefix = id.rsplit_once('.').map(|(p, _)| format!("{p}.")).unwrap_or_default();
+    let prefix = id
+        .rsplit_once('.')
+        .map(|(p, _)| format!("{p}."))
+        .unwrap_or_default();
     let near: Vec<&str> = plan
         .tasks
         .iter()

@@ -118,7 +118,9 @@ pub(crate) fn parse_agents(text: &str) -> Result<Agents, String> {
         }
         let (count, phrase) = split_count(part);
         if count == 0 || count > 1000 {
-            return Err(format!("agent count {count} in '{part}' must be between 1 and 1000"));
+            return Err(format!(
+                "agent count {count} in '{part}' must be between 1 and 1000"
+            ));
         }
         for _ in 0..count {
             phrases.push(phrase.to_string());
@@ -129,7 +131,9 @@ pub(crate) fn parse_agents(text: &str) -> Result<Agents, String> {
 
 /// `2x SRE`, `2 × SRE` and `2 SRE` are (2, "SRE"); `SRE` is (1, "SRE").
 fn split_count(part: &str) -> (u32, &str) {
-    let digits = part.find(|c: char| !c.is_ascii_digit()).unwrap_or(part.len());
+    let digits = part
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(part.len());
     if digits == 0 || digits == part.len() {
         return (1, part);
     }
@@ -251,8 +255,7 @@ fn parse_day_range(text: &str) -> Result<DepRef, String> {
 
 fn parse_number(text: &str) -> Result<u32, String> {
     let t = text.trim().trim_end_matches(':');
-    t.parse()
-        .map_err(|_| format!("'{t}' is not a day number"))
+    t.parse().map_err(|_| format!("'{t}' is not a day number"))
 }
 
 /// A task id: numbers joined by dots (`1`, `1.1`, `2.10`, `3.2.1`).
@@ -260,11 +263,14 @@ pub(crate) fn parse_task_id(text: &str) -> Result<String, String> {
     let t = text.trim().trim_end_matches([':', '.']);
     let valid = !t.is_empty()
         && t.len() <= 64
-        && t.split('.').all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()));
+        && t.split('.')
+            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()));
     if valid {
         Ok(t.to_string())
     } else {
-        Err(format!("'{t}' is not a task id (numbers joined by dots, like 1.2 or 3.2.1)"))
+        Err(format!(
+            "'{t}' is not a task id (numbers joined by dots, like 1.2 or 3.2.1)"
+        ))
     }
 }
 

@@ -22,7 +22,15 @@ fn durations_in_every_written_form() {
     ] {
         assert_eq!(parse_duration(text), Ok(want), "{text}");
     }
-    for bad in ["", "two hours", "2 parsecs", "h", "1.2.3h", "9999999999999 hours", "2 hours 3"] {
+    for bad in [
+        "",
+        "two hours",
+        "2 parsecs",
+        "h",
+        "1.2.3h",
+        "9999999999999 hours",
+        "2 hours 3",
+    ] {
         let err = parse_duration(bad).unwrap_err();
         assert!(err.contains("duration"), "{bad}: {err}");
     }
@@ -52,20 +60,35 @@ fn agents_one_two_three_and_swarms() {
         parse_agents("Coder + Reviewer + Tester"),
         Ok(roles(&["Coder", "Reviewer", "Tester"]))
     );
-    assert_eq!(parse_agents("2x SRE + Coder"), Ok(roles(&["SRE", "SRE", "Coder"])));
-    assert_eq!(parse_agents("Backend Developer (lead)"), Ok(roles(&["Backend Developer"])));
+    assert_eq!(
+        parse_agents("2x SRE + Coder"),
+        Ok(roles(&["SRE", "SRE", "Coder"]))
+    );
+    assert_eq!(
+        parse_agents("Backend Developer (lead)"),
+        Ok(roles(&["Backend Developer"]))
+    );
     assert_eq!(
         parse_agents("Full Swarm (8-10 agents)"),
-        Ok(Agents::Swarm { min: 8, max: Some(10) })
+        Ok(Agents::Swarm {
+            min: 8,
+            max: Some(10)
+        })
     );
-    assert_eq!(parse_agents("Full Swarm (monitoring mode)"), Ok(Agents::Monitoring));
+    assert_eq!(
+        parse_agents("Full Swarm (monitoring mode)"),
+        Ok(Agents::Monitoring)
+    );
     assert!(parse_agents("SRE + ").is_err());
     assert!(parse_agents("Full Swarm (lots)").is_err());
 }
 
 #[test]
 fn every_dependency_phrase() {
-    let task = |id: &str| DepRef::Task { id: id.into(), day: None };
+    let task = |id: &str| DepRef::Task {
+        id: id.into(),
+        day: None,
+    };
     assert_eq!(parse_depends("None"), Ok(vec![]));
     assert_eq!(parse_depends("None (can run in parallel)"), Ok(vec![]));
     assert_eq!(parse_depends("Task 1.2"), Ok(vec![task("1.2")]));
@@ -75,19 +98,43 @@ fn every_dependency_phrase() {
     );
     assert_eq!(
         parse_depends("Day 1 Task 1.4 (production deployment)"),
-        Ok(vec![DepRef::Task { id: "1.4".into(), day: Some(1) }])
+        Ok(vec![DepRef::Task {
+            id: "1.4".into(),
+            day: Some(1)
+        }])
     );
-    assert_eq!(parse_depends("Tasks 1.1, 1.2"), Ok(vec![task("1.1"), task("1.2")]));
+    assert_eq!(
+        parse_depends("Tasks 1.1, 1.2"),
+        Ok(vec![task("1.1"), task("1.2")])
+    );
     assert_eq!(
         parse_depends("Task 1.1 and Task 1.3"),
         Ok(vec![task("1.1"), task("1.3")])
     );
-    assert_eq!(parse_depends("Day 5 (pipeline refactoring complete)"), Ok(vec![DepRef::Day(5)]));
-    assert_eq!(parse_depends("Days 1-7 (all refactoring complete)"), Ok(vec![DepRef::Days(1, 7)]));
+    assert_eq!(
+        parse_depends("Day 5 (pipeline refactoring complete)"),
+        Ok(vec![DepRef::Day(5)])
+    );
+    assert_eq!(
+        parse_depends("Days 1-7 (all refactoring complete)"),
+        Ok(vec![DepRef::Days(1, 7)])
+    );
     assert_eq!(parse_depends("Days 1–7"), Ok(vec![DepRef::Days(1, 7)]));
-    assert_eq!(parse_depends("Days 1, 3"), Ok(vec![DepRef::Day(1), DepRef::Day(3)]));
-    assert_eq!(parse_depends("Task 3.2.1, 2.10"), Ok(vec![task("3.2.1"), task("2.10")]));
-    for bad in ["Task", "Task one", "yesterday", "Days 7-1", "Task 1.2 or Task 1.3"] {
+    assert_eq!(
+        parse_depends("Days 1, 3"),
+        Ok(vec![DepRef::Day(1), DepRef::Day(3)])
+    );
+    assert_eq!(
+        parse_depends("Task 3.2.1, 2.10"),
+        Ok(vec![task("3.2.1"), task("2.10")])
+    );
+    for bad in [
+        "Task",
+        "Task one",
+        "yesterday",
+        "Days 7-1",
+        "Task 1.2 or Task 1.3",
+    ] {
         let err = parse_depends(bad).unwrap_err();
         assert!(err.contains("cannot read dependency"), "{bad}: {err}");
     }
@@ -110,9 +157,20 @@ fn times_of_day() {
 fn matrix_cells() {
     assert_eq!(
         parse_role_counts("DevOps (2), Security (2), Backend (2)"),
-        Some(vec![("DevOps".into(), 2), ("Security".into(), 2), ("Backend".into(), 2)])
+        Some(vec![
+            ("DevOps".into(), 2),
+            ("Security".into(), 2),
+            ("Backend".into(), 2)
+        ])
     );
-    assert_eq!(parse_role_counts("Backend (2), DB (1), Coder"), Some(vec![("Backend".into(), 2), ("DB".into(), 1), ("Coder".into(), 1)]));
+    assert_eq!(
+        parse_role_counts("Backend (2), DB (1), Coder"),
+        Some(vec![
+            ("Backend".into(), 2),
+            ("DB".into(), 1),
+            ("Coder".into(), 1)
+        ])
+    );
     assert_eq!(parse_role_counts("Full swarm activation"), None);
     assert_eq!(parse_count_range("8-10"), Some((8, Some(10))));
     assert_eq!(parse_count_range("6"), Some((6, None)));

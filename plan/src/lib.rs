@@ -26,7 +26,9 @@ use std::path::Path;
 pub use analysis::{analyse, Analysis, DayLoad, RoleLoad};
 pub use compile::{compile, Allocation, CompiledPlan, CompiledTask, Need};
 pub use diagnostic::{Diagnostic, PlanErrors, Severity, SourceMap};
-pub use model::{Agents, Checkpoint, Criterion, Day, DepRef, MatrixRow, Note, Plan, PlanDuration, Priority, Task};
+pub use model::{
+    Agents, Checkpoint, Criterion, Day, DepRef, MatrixRow, Note, Plan, PlanDuration, Priority, Task,
+};
 pub use swarm_roles::Catalogue;
 
 /// The role name used for agents of a full-swarm task, which may play any
@@ -99,7 +101,12 @@ pub enum LoadError {
 }
 
 /// Parses and validates plan text.
-pub fn load_text(text: &str, file: &str, format: Format, catalogue: &Catalogue) -> Result<CompiledPlan, PlanErrors> {
+pub fn load_text(
+    text: &str,
+    file: &str,
+    format: Format,
+    catalogue: &Catalogue,
+) -> Result<CompiledPlan, PlanErrors> {
     compile(parse(text, file, format), catalogue)
 }
 
@@ -107,7 +114,10 @@ pub fn load_text(text: &str, file: &str, format: Format, catalogue: &Catalogue) 
 /// read as replacement characters, never refused.
 pub fn load(path: &Path, catalogue: &Catalogue) -> Result<CompiledPlan, LoadError> {
     let name = path.display().to_string();
-    let io = |source| LoadError::Io { path: name.clone(), source };
+    let io = |source| LoadError::Io {
+        path: name.clone(),
+        source,
+    };
     let size = std::fs::metadata(path).map_err(io)?.len();
     if size > MAX_PLAN_BYTES {
         return Err(LoadError::TooLarge { path: name, size });

@@ -249,7 +249,11 @@ pub struct Checkpoint {
 impl Checkpoint {
     /// The time as `HH:MM`.
     pub fn time_label(&self) -> String {
-        format!("{:02}:{:02}", self.minute_of_day / 60, self.minute_of_day % 60)
+        format!(
+            "{:02}:{:02}",
+            self.minute_of_day / 60,
+            self.minute_of_day % 60
+        )
     }
 }
 

@@ -12,7 +12,10 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use crate::diagnostic::{Sink, SourceMap, TaskLines};
-use crate::fields::{parse_agents, parse_depends, parse_duration, parse_priority, parse_role_counts, parse_time_of_day};
+use crate::fields::{
+    parse_agents, parse_depends, parse_duration, parse_priority, parse_role_counts,
+    parse_time_of_day,
+};
 use crate::markdown::agents_phrase;
 use crate::model::{Checkpoint, Criterion, Day, MatrixRow, Note, Plan, PlanDuration, Task};
 use crate::Parsed;
@@ -147,7 +150,9 @@ pub fn parse(text: &str, file: &str) -> Parsed {
         let line = lines.line(day.number.span().start);
         let duration = day.duration.and_then(|d| {
             let l = lines.line(d.span().start);
-            parse_duration(d.get_ref()).map_err(|m| sink.error(l, m)).ok()
+            parse_duration(d.get_ref())
+                .map_err(|m| sink.error(l, m))
+                .ok()
         });
         plan.days.push(Day {
             number: day.number.into_inner(),
@@ -156,7 +161,11 @@ pub fn parse(text: &str, file: &str) -> Parsed {
             exit_criteria: day
                 .exit_criteria
                 .into_iter()
-                .map(|c| Criterion { text: c.text, done: c.done, check: c.check })
+                .map(|c| Criterion {
+                    text: c.text,
+                    done: c.done,
+                    check: c.check,
+                })
                 .collect(),
         });
         map.days.push(line);
@@ -190,7 +199,13 @@ pub fn parse(text: &str, file: &str) -> Parsed {
                 minute_of_day,
                 agenda: cp.agenda,
             }),
-            None => sink.error(line, format!("checkpoint '{}' has time '{}': expected a time like '09:00' or '1:00 PM'", cp.name, cp.time)),
+            None => sink.error(
+                line,
+                format!(
+                    "checkpoint '{}' has time '{}': expected a time like '09:00' or '1:00 PM'",
+                    cp.name, cp.time
+                ),
+            ),
         }
     }
     Parsed {
@@ -202,11 +217,19 @@ pub fn parse(text: &str, file: &str) -> Parsed {
 
 fn read_task(raw: RawTask, lines: &LineIndex, sink: &mut Sink) -> (Task, TaskLines) {
     let header = lines.line(raw.id.span().start);
-    let at = |s: &Option<Spanned<String>>| s.as_ref().map(|s| lines.line(s.span().start)).unwrap_or(header);
+    let at = |s: &Option<Spanned<String>>| {
+        s.as_ref()
+            .map(|s| lines.line(s.span().start))
+            .unwrap_or(header)
+    };
     let task_lines = TaskLines {
         header,
         agents: at(&raw.agent),
-        depends: raw.depends_on.as_ref().map(|d| lines.line(d.span().start)).unwrap_or(header),
+        depends: raw
+            .depends_on
+            .as_ref()
+            .map(|d| lines.line(d.span().start))
+            .unwrap_or(header),
     };
     let id = raw.id.into_inner();
     let mut task = Task {
@@ -218,7 +241,15 @@ fn read_task(raw: RawTask, lines: &LineIndex, sink: &mut Sink) -> (Task, TaskLin
         run: raw.run,
         checks: raw.check,
         image: raw.image,
-        notes: raw.note.into_iter().map(|n| Note { field: n.field, value: n.value, body: n.body }).collect(),
+        notes: raw
+            .note
+            .into_iter()
+            .map(|n| Note {
+                field: n.field,
+                value: n.value,
+                body: n.body,
+            })
+            .collect(),
         ..Task::default()
     };
     if let Err(m) = crate::fields::parse_task_id(&id) {
@@ -229,11 +260,24 @@ fn read_task(raw: RawTask, lines: &LineIndex, sink: &mut Sink) -> (Task, TaskLin
         None => sink.error(header, format!("task {id} has no agent; add a line like agent = \"DevOps Engineer + Security Auditor\"")),
     }
     if let Some(p) = &raw.priority {
-        report(sink, lines.line(p.span().start), parse_priority(p.get_ref()), |v| task.priority = v);
+        report(
+            sink,
+            lines.line(p.span().start),
+            parse_priority(p.get_ref()),
+            |v| task.priority = v,
+        );
     }
     match &raw.duration {
-        Some(d) => report(sink, lines.line(d.span().start), parse_duration(d.get_ref()), |v| task.duration = v),
-        None => sink.error(header, format!("task {id} has no duration; add a line like duration = \"2 hours\"")),
+        Some(d) => report(
+            sink,
+            lines.line(d.span().start),
+            parse_duration(d.get_ref()),
+            |v| task.duration = v,
+        ),
+        None => sink.error(
+            header,
+            format!("task {id} has no duration; add a line like duration = \"2 hours\""),
+        ),
     }
     if let Some(deps) = &raw.depends_on {
         let mut all = Vec::new();
@@ -246,12 +290,20 @@ fn read_task(raw: RawTask, lines: &LineIndex, sink: &mut Sink) -> (Task, TaskLin
         task.depends = Some(all);
     }
     if let Some(t) = &raw.timeout {
-        report(sink, lines.line(t.span().start), parse_duration(t.get_ref()), |v| task.timeout = Some(v));
+        report(
+            sink,
+            lines.line(t.span().start),
+            parse_duration(t.get_ref()),
+            |v| task.timeout = Some(v),
+        );
     }
     if let Some(r) = &raw.retries {
         match *r.get_ref() {
             n if n <= 100 => task.retries = Some(n),
-            n => sink.error(lines.line(r.span().start), format!("retries {n} is out of range: expected 0 to 100")),
+            n => sink.error(
+                lines.line(r.span().start),
+                format!("retries {n} is out of range: expected 0 to 100"),
+            ),
         }
     }
     task.id = id;
@@ -282,7 +334,11 @@ pub fn write(plan: &Plan) -> String {
                 exit_criteria: d
                     .exit_criteria
                     .iter()
-                    .map(|c| RawCriterion { text: c.text.clone(), done: c.done, check: c.check.clone() })
+                    .map(|c| RawCriterion {
+                        text: c.text.clone(),
+                        done: c.done,
+                        check: c.check.clone(),
+                    })
                     .collect(),
             })
             .collect(),
@@ -311,7 +367,11 @@ pub fn write(plan: &Plan) -> String {
                 note: t
                     .notes
                     .iter()
-                    .map(|n| RawNote { field: n.field.clone(), value: n.value.clone(), body: n.body.clone() })
+                    .map(|n| RawNote {
+                        field: n.field.clone(),
+                        value: n.value.clone(),
+                        body: n.body.clone(),
+                    })
                     .collect(),
             })
             .collect(),
@@ -326,7 +386,11 @@ pub fn write(plan: &Plan) -> String {
                         phase: r.phase.clone(),
                         agents_required: r.agents_required.clone(),
                         specializations: r.swarm.clone().unwrap_or_else(|| {
-                            r.roles.iter().map(|(p, n)| format!("{p} ({n})")).collect::<Vec<_>>().join(", ")
+                            r.roles
+                                .iter()
+                                .map(|(p, n)| format!("{p} ({n})"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         }),
                     },
                 )
@@ -338,12 +402,17 @@ pub fn write(plan: &Plan) -> String {
             .map(|c| {
                 Spanned::new(
                     0..0,
-                    RawCheckpoint { name: c.name.clone(), time: c.time_label(), agenda: c.agenda.clone() },
+                    RawCheckpoint {
+                        name: c.name.clone(),
+                        time: c.time_label(),
+                        agenda: c.agenda.clone(),
+                    },
                 )
             })
             .collect(),
     };
-    toml::to_string(&raw).unwrap_or_else(|e| format!("# this plan cannot be written as TOML: {e}\n"))
+    toml::to_string(&raw)
+        .unwrap_or_else(|e| format!("# this plan cannot be written as TOML: {e}\n"))
 }
 
 /// Byte offset to 1-based line.

@@ -15,7 +15,11 @@ fn seed() -> CompiledPlan {
 
 fn deps(plan: &CompiledPlan, id: &str) -> Vec<String> {
     let i = plan.index_of(id).unwrap_or_else(|| panic!("no task {id}"));
-    let mut ids: Vec<String> = plan.tasks[i].deps.iter().map(|&d| plan.plan.tasks[d].id.clone()).collect();
+    let mut ids: Vec<String> = plan.tasks[i]
+        .deps
+        .iter()
+        .map(|&d| plan.plan.tasks[d].id.clone())
+        .collect();
     ids.sort();
     ids
 }
@@ -26,7 +30,10 @@ fn seed_has_26_tasks_in_10_days() {
     assert_eq!(plan.plan.tasks.len(), 26);
     assert_eq!(plan.plan.days.len(), 10);
     assert!(plan.plan.name.starts_with("Plan A Execution Timeline"));
-    assert_eq!(plan.plan.properties.get("Status").map(String::as_str), Some("Active"));
+    assert_eq!(
+        plan.plan.properties.get("Status").map(String::as_str),
+        Some("Active")
+    );
     assert!(plan.warnings.is_empty(), "{:?}", plan.warnings);
     for day in &plan.plan.days {
         assert_eq!(day.exit_criteria.len(), 5, "day {}", day.number);
@@ -61,10 +68,25 @@ fn seed_dependencies_follow_every_phrase() {
 fn seed_roles_and_fields() {
     let plan = seed();
     let task = |id: &str| plan.index_of(id).unwrap();
-    assert_eq!(plan.tasks[task("1.4")].need, Need::Roles(vec!["devops".into(), "devops".into()]));
-    assert_eq!(plan.tasks[task("1.1")].need, Need::Roles(vec!["devops".into(), "security".into()]));
-    assert_eq!(plan.tasks[task("9.2")].need, Need::Roles(vec!["security".into(), "security".into()]));
-    assert_eq!(plan.tasks[task("10.1")].need, Need::Swarm { min: 8, max: Some(10) });
+    assert_eq!(
+        plan.tasks[task("1.4")].need,
+        Need::Roles(vec!["devops".into(), "devops".into()])
+    );
+    assert_eq!(
+        plan.tasks[task("1.1")].need,
+        Need::Roles(vec!["devops".into(), "security".into()])
+    );
+    assert_eq!(
+        plan.tasks[task("9.2")].need,
+        Need::Roles(vec!["security".into(), "security".into()])
+    );
+    assert_eq!(
+        plan.tasks[task("10.1")].need,
+        Need::Swarm {
+            min: 8,
+            max: Some(10)
+        }
+    );
     assert_eq!(plan.tasks[task("10.2")].need, Need::Monitoring);
     let t11 = &plan.plan.tasks[task("1.1")];
     assert_eq!(t11.priority, Priority::P0);
@@ -72,10 +94,17 @@ fn seed_roles_and_fields() {
     assert_eq!(t11.deliverables.len(), 9);
     assert_eq!(t11.deliverables[1], "  `scripts/backup/postgres-backup.sh`");
     assert_eq!(t11.success_criteria.len(), 4);
-    assert!(t11.blocking.as_deref().unwrap_or("").starts_with("Production deployment"));
+    assert!(t11
+        .blocking
+        .as_deref()
+        .unwrap_or("")
+        .starts_with("Production deployment"));
     let t13 = &plan.plan.tasks[task("1.3")];
     assert_eq!(t13.notes[0].field, "Code Change");
-    assert!(t13.notes[0].body.iter().any(|l| l.contains("allowed_columns")));
+    assert!(t13.notes[0]
+        .body
+        .iter()
+        .any(|l| l.contains("allowed_columns")));
 }
 
 #[test]
@@ -93,7 +122,11 @@ fn seed_matrix_and_checkpoints() {
         .collect();
     assert_eq!(
         times,
-        [("Daily Standup".to_string(), 540), ("Mid-Day Check".to_string(), 780), ("End-of-Day Review".to_string(), 1020)]
+        [
+            ("Daily Standup".to_string(), 540),
+            ("Mid-Day Check".to_string(), 780),
+            ("End-of-Day Review".to_string(), 1020)
+        ]
     );
     assert_eq!(plan.plan.checkpoints[0].agenda.len(), 4);
 }
@@ -103,8 +136,15 @@ fn seed_critical_path_is_22_hours() {
     let plan = seed();
     let a = analyse(&plan);
     assert_eq!(a.makespan, 22 * 3600);
-    let ids: Vec<&str> = a.critical_path.iter().map(|&i| plan.plan.tasks[i].id.as_str()).collect();
-    assert_eq!(ids, ["1.1", "1.2", "1.4", "2.1", "2.2", "3.1", "3.2", "9.1", "10.2"]);
+    let ids: Vec<&str> = a
+        .critical_path
+        .iter()
+        .map(|&i| plan.plan.tasks[i].id.as_str())
+        .collect();
+    assert_eq!(
+        ids,
+        ["1.1", "1.2", "1.4", "2.1", "2.2", "3.1", "3.2", "9.1", "10.2"]
+    );
     for &i in &a.critical_path {
         assert_eq!(a.slack(i), 0);
     }

@@ -44,7 +44,11 @@ pub const BUILTIN_ROLES: &[BuiltinRole] = &[
     BuiltinRole {
         name: "sre",
         description: "keeps production observable and reliable: metrics, alerts, tracing, logs",
-        aliases: &["Site Reliability Engineer", "Reliability Engineer", "SRE Engineer"],
+        aliases: &[
+            "Site Reliability Engineer",
+            "Reliability Engineer",
+            "SRE Engineer",
+        ],
     },
     BuiltinRole {
         name: "performance",
@@ -101,7 +105,11 @@ pub const BUILTIN_ROLES: &[BuiltinRole] = &[
     BuiltinRole {
         name: "qa",
         description: "validates the product end to end against its acceptance criteria",
-        aliases: &["QA Engineer", "Quality Assurance", "Quality Assurance Engineer"],
+        aliases: &[
+            "QA Engineer",
+            "Quality Assurance",
+            "Quality Assurance Engineer",
+        ],
     },
     BuiltinRole {
         name: "writer",

@@ -9,7 +9,14 @@ use crate::suggest::closest;
 
 /// Words a phrase may end with that do not change which role it names
 /// (`SRE Engineer` is `sre`, `Coder Agent` is `coder`).
-const NOISE_SUFFIXES: &[&str] = &["engineer", "developer", "specialist", "agent", "expert", "lead"];
+const NOISE_SUFFIXES: &[&str] = &[
+    "engineer",
+    "developer",
+    "specialist",
+    "agent",
+    "expert",
+    "lead",
+];
 
 /// One role of the catalogue.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -193,7 +200,9 @@ mod tests {
         let c = Catalogue::builtin();
         let err = c.resolve("Secruity Auditor").unwrap_err();
         assert_eq!(err.closest.first().map(String::as_str), Some("security"));
-        assert!(err.to_string().starts_with("unknown role 'Secruity Auditor'; closest known roles: security"));
+        assert!(err
+            .to_string()
+            .starts_with("unknown role 'Secruity Auditor'; closest known roles: security"));
         let err = c.resolve("Chaos Monkey").unwrap_err();
         assert_eq!(err.closest.len(), 3);
     }

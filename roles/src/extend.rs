@@ -171,7 +171,9 @@ mod tests {
     #[test]
     fn bad_name_and_bad_toml_are_errors() {
         let mut c = Catalogue::builtin();
-        let err = c.extend_from_toml("[[role]]\nname = \"Front End\"\n", "r.toml").unwrap_err();
+        let err = c
+            .extend_from_toml("[[role]]\nname = \"Front End\"\n", "r.toml")
+            .unwrap_err();
         assert!(matches!(err, CatalogueError::BadName { .. }));
         let err = c.extend_from_toml("[[role]\n", "r.toml").unwrap_err();
         assert!(err.to_string().starts_with("r.toml: "), "{err}");

@@ -34,6 +34,9 @@ mod tests {
     fn normalise_folds_case_dashes_and_spaces() {
         assert_eq!(normalise("  Data-Engineer "), "data engineer");
         assert_eq!(normalise("CI/CD   Engineer"), "ci/cd engineer");
-        assert_eq!(normalise("site_reliability\tengineer"), "site reliability engineer");
+        assert_eq!(
+            normalise("site_reliability\tengineer"),
+            "site reliability engineer"
+        );
     }
 }

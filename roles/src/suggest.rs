@@ -55,7 +55,14 @@ mod tests {
 
     #[test]
     fn closest_dedupes_roles() {
-        let c = [("devops", "devops"), ("devops engineer", "devops"), ("dba", "database")];
-        assert_eq!(closest("devop", c.into_iter(), 2), vec!["devops", "database"]);
+        let c = [
+            ("devops", "devops"),
+            ("devops engineer", "devops"),
+            ("dba", "database"),
+        ];
+        assert_eq!(
+            closest("devop", c.into_iter(), 2),
+            vec!["devops", "database"]
+        );
     }
 }

@@ -46,8 +46,7 @@ pub(crate) fn bullet(line: &str) -> Option<(usize, &str)> {
     if rest.is_empty() {
         return Some((indent, ""));
     }
-    rest.starts_with([' ', '\t'])
-        .then(|| (indent, rest.trim()))
+    rest.starts_with([' ', '\t']).then(|| (indent, rest.trim()))
 }
 
 /// `**Name**: value` and `**Name:** value` are ("Name", "value").
@@ -132,7 +131,9 @@ pub(crate) fn exit_criteria(name: &str) -> Option<Option<u32>> {
     if head.is_empty() {
         return Some(None);
     }
-    day_heading(head).filter(|(_, rest)| rest.is_empty()).map(|(n, _)| Some(n))
+    day_heading(head)
+        .filter(|(_, rest)| rest.is_empty())
+        .map(|(n, _)| Some(n))
 }
 
 /// `[x] text` is (true, "text"), `[ ] text` is (false, "text").
@@ -174,7 +175,9 @@ pub(crate) fn is_table_rule(cells: &[&str]) -> bool {
 pub(crate) fn is_rule(line: &str) -> bool {
     let t: String = line.chars().filter(|c| !c.is_whitespace()).collect();
     t.len() >= 3
-        && (t.chars().all(|c| c == '-') || t.chars().all(|c| c == '*') || t.chars().all(|c| c == '_'))
+        && (t.chars().all(|c| c == '-')
+            || t.chars().all(|c| c == '*')
+            || t.chars().all(|c| c == '_'))
 }
 
 /// A word at the start of `text`, any case, followed by white space.

@@ -26,18 +26,39 @@ fn task_headers() {
         TaskHeader::Yes(id, title) => Some((id, title)),
         _ => None,
     };
-    assert_eq!(yes("**Task 1.1**: Backup (CRITICAL)", false), Some(("1.1".into(), "Backup (CRITICAL)".into())));
-    assert_eq!(yes("**Task 2.10:** Ten", false), Some(("2.10".into(), "Ten".into())));
-    assert_eq!(yes("**Task 3.2.1: Deep**", false), Some(("3.2.1".into(), "Deep".into())));
-    assert_eq!(yes("Task 4 - Whole", true), Some(("4".into(), "Whole".into())));
+    assert_eq!(
+        yes("**Task 1.1**: Backup (CRITICAL)", false),
+        Some(("1.1".into(), "Backup (CRITICAL)".into()))
+    );
+    assert_eq!(
+        yes("**Task 2.10:** Ten", false),
+        Some(("2.10".into(), "Ten".into()))
+    );
+    assert_eq!(
+        yes("**Task 3.2.1: Deep**", false),
+        Some(("3.2.1".into(), "Deep".into()))
+    );
+    assert_eq!(
+        yes("Task 4 - Whole", true),
+        Some(("4".into(), "Whole".into()))
+    );
     assert_eq!(yes("Task 1.1: prose", false), None);
-    assert!(matches!(task_header("**Task 1.x**: bad", false), TaskHeader::BadId(_)));
-    assert!(matches!(task_header("**Task Overview**", false), TaskHeader::No));
+    assert!(matches!(
+        task_header("**Task 1.x**: bad", false),
+        TaskHeader::BadId(_)
+    ));
+    assert!(matches!(
+        task_header("**Task Overview**", false),
+        TaskHeader::No
+    ));
 }
 
 #[test]
 fn day_headings_in_both_styles() {
-    assert_eq!(day_heading("Day 1: Production Foundation (8 hours)"), Some((1, "Production Foundation (8 hours)")));
+    assert_eq!(
+        day_heading("Day 1: Production Foundation (8 hours)"),
+        Some((1, "Production Foundation (8 hours)"))
+    );
     assert_eq!(day_heading("Day 2 - Monitoring"), Some((2, "Monitoring")));
     assert_eq!(day_heading("Day  3 — Perf"), Some((3, "Perf")));
     assert_eq!(day_heading("Day 4"), Some((4, "")));

@@ -7,5 +7,4 @@ mod task;
 mod write;
 
 pub use parse::parse;
-pub use write::write;
-pub(crate) use write::agents_phrase;
+pub use write::{agents_phrase, write};

@@ -8,7 +8,7 @@
 
 use super::lines::{self, TaskHeader};
 use super::task::TaskCursor;
-use crate::diagnostic::{SourceMap, Sink};
+use crate::diagnostic::{Sink, SourceMap};
 use crate::fields::{parse_duration, parse_role_counts, parse_time_of_day};
 use crate::model::{Checkpoint, Criterion, Day, MatrixRow, Plan};
 use crate::Parsed;
@@ -141,7 +141,15 @@ impl Parser {
             TaskHeader::No => {}
         }
         if let Some(task) = self.task.as_mut() {
-            if task.line(&mut self.plan, &mut self.sink, n, line, indent, text, is_bullet) {
+            if task.line(
+                &mut self.plan,
+                &mut self.sink,
+                n,
+                line,
+                indent,
+                text,
+                is_bullet,
+            ) {
                 return;
             }
             self.end_block();
@@ -156,7 +164,9 @@ impl Parser {
                 return self.start_exit_criteria(n, day);
             }
             if !is_bullet && self.section == Section::Preamble && self.plan.days.is_empty() {
-                self.plan.properties.insert(name.to_string(), value.to_string());
+                self.plan
+                    .properties
+                    .insert(name.to_string(), value.to_string());
                 return;
             }
         }
@@ -174,7 +184,9 @@ impl Parser {
         if let Some(day) = self.exit_day {
             let (done, body) = lines::checkbox(text).unwrap_or((false, text));
             let (text, check) = split_check(body);
-            self.plan.days[day].exit_criteria.push(Criterion { text, done, check });
+            self.plan.days[day]
+                .exit_criteria
+                .push(Criterion { text, done, check });
         } else if let Some(cp) = self.checkpoint {
             self.plan.checkpoints[cp].agenda.push(text.to_string());
         }
@@ -216,7 +228,13 @@ impl Parser {
         match lines::task_header(text, true) {
             TaskHeader::Yes(id, title) => return self.start_task(n, id, title),
             TaskHeader::BadId(word) => {
-                self.sink.error(n, format!("malformed task id '{}': expected numbers joined by dots, like 'Task 1.2'", clip(&word)));
+                self.sink.error(
+                    n,
+                    format!(
+                        "malformed task id '{}': expected numbers joined by dots, like 'Task 1.2'",
+                        clip(&word)
+                    ),
+                );
                 return;
             }
             TaskHeader::No => {}
@@ -248,7 +266,14 @@ impl Parser {
 
     fn start_task(&mut self, n: usize, id: String, title: String) {
         self.end_block();
-        self.task = Some(TaskCursor::start(&mut self.plan, &mut self.map, n, id, title, self.current_day));
+        self.task = Some(TaskCursor::start(
+            &mut self.plan,
+            &mut self.map,
+            n,
+            id,
+            title,
+            self.current_day,
+        ));
     }
 
     fn start_exit_criteria(&mut self, n: usize, day: Option<u32>) {
@@ -352,7 +377,10 @@ fn split_check(text: &str) -> (String, Option<String>) {
             let code = text[pos + marker.len()..].trim();
             if code.starts_with('`') && code.ends_with('`') {
                 let before = text[..pos].trim_end_matches([' ', '—', '–', '-', ':', ';', ',']);
-                return (before.trim().to_string(), Some(lines::unquote_code(code).to_string()));
+                return (
+                    before.trim().to_string(),
+                    Some(lines::unquote_code(code).to_string()),
+                );
             }
         }
     }
@@ -374,8 +402,14 @@ mod tests {
 
     #[test]
     fn checkpoint_titles() {
-        assert_eq!(split_checkpoint("Daily Standup (9:00 AM)"), Some(("Daily Standup".into(), 540)));
-        assert_eq!(split_checkpoint("Mid-Day Check - 13:00"), Some(("Mid-Day Check".into(), 780)));
+        assert_eq!(
+            split_checkpoint("Daily Standup (9:00 AM)"),
+            Some(("Daily Standup".into(), 540))
+        );
+        assert_eq!(
+            split_checkpoint("Mid-Day Check - 13:00"),
+            Some(("Mid-Day Check".into(), 780))
+        );
         assert_eq!(split_checkpoint("Communication Channels"), None);
     }
 
@@ -392,8 +426,14 @@ mod tests {
     fn day_durations() {
         assert_eq!(
             split_trailing_duration("Production Foundation (8 hours)"),
-            ("Production Foundation".into(), Some(crate::model::PlanDuration(8 * 3600)))
+            (
+                "Production Foundation".into(),
+                Some(crate::model::PlanDuration(8 * 3600))
+            )
         );
-        assert_eq!(split_trailing_duration("Launch (final)"), ("Launch (final)".into(), None));
+        assert_eq!(
+            split_trailing_duration("Launch (final)"),
+            ("Launch (final)".into(), None)
+        );
     }
 }

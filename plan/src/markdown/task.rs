@@ -43,7 +43,14 @@ pub(crate) struct TaskCursor {
 
 impl TaskCursor {
     /// Opens a new task in the plan.
-    pub(crate) fn start(plan: &mut Plan, map: &mut SourceMap, n: usize, id: String, title: String, day: Option<u32>) -> Self {
+    pub(crate) fn start(
+        plan: &mut Plan,
+        map: &mut SourceMap,
+        n: usize,
+        id: String,
+        title: String,
+        day: Option<u32>,
+    ) -> Self {
         plan.tasks.push(Task {
             id,
             title,
@@ -70,8 +77,19 @@ impl TaskCursor {
     /// Offers a line to the task. Returns false when the line ends the task
     /// (the caller then reads it as something else).
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn line(&mut self, plan: &mut Plan, sink: &mut Sink, n: usize, raw: &str, indent: usize, text: &str, is_bullet: bool) -> bool {
-        let top = *self.top_indent.get_or_insert(if is_bullet { indent } else { 0 });
+    pub(crate) fn line(
+        &mut self,
+        plan: &mut Plan,
+        sink: &mut Sink,
+        n: usize,
+        raw: &str,
+        indent: usize,
+        text: &str,
+        is_bullet: bool,
+    ) -> bool {
+        let top = *self
+            .top_indent
+            .get_or_insert(if is_bullet { indent } else { 0 });
         if indent > top && self.field.is_some() {
             self.sub_line(plan, raw, indent, text, is_bullet);
             return true;
@@ -113,7 +131,12 @@ impl TaskCursor {
             sink.error(self.lines.header, format!("task {id} has no Agent field; add a bullet like '- **Agent**: DevOps Engineer + Security Auditor'"));
         }
         if !self.has_duration {
-            sink.error(self.lines.header, format!("task {id} has no Duration field; add a bullet like '- **Duration**: 2 hours'"));
+            sink.error(
+                self.lines.header,
+                format!(
+                    "task {id} has no Duration field; add a bullet like '- **Duration**: 2 hours'"
+                ),
+            );
         }
     }
 
@@ -124,7 +147,13 @@ impl TaskCursor {
         if single && canonical.is_some() {
             let c = canonical.unwrap_or_default().to_string();
             if self.seen.contains(&c) {
-                sink.warning(n, format!("task {} gives '{name}' twice; the last one counts", plan.tasks[self.index].id));
+                sink.warning(
+                    n,
+                    format!(
+                        "task {} gives '{name}' twice; the last one counts",
+                        plan.tasks[self.index].id
+                    ),
+                );
             }
             self.seen.push(c);
         }
@@ -167,10 +196,18 @@ impl TaskCursor {
                 }
             }
             Some("image") => task.image = Some(lines::unquote_code(value).to_string()),
-            Some("timeout") => sink_result(sink, n, parse_duration(value), |d| task.timeout = Some(d)),
+            Some("timeout") => {
+                sink_result(sink, n, parse_duration(value), |d| task.timeout = Some(d))
+            }
             Some("retries") => match value.trim().parse::<u32>() {
                 Ok(r) if r <= 100 => task.retries = Some(r),
-                _ => sink.error(n, format!("malformed retries '{}': expected a whole number from 0 to 100", clip(value))),
+                _ => sink.error(
+                    n,
+                    format!(
+                        "malformed retries '{}': expected a whole number from 0 to 100",
+                        clip(value)
+                    ),
+                ),
             },
             _ => {
                 task.notes.push(Note {

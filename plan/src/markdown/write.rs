@@ -44,11 +44,10 @@ pub fn write(plan: &Plan) -> String {
         }
     }
     // Tasks filed under a day with no heading cannot be placed under one.
-    for task in plan
-        .tasks
-        .iter()
-        .filter(|t| t.day.is_some_and(|d| !plan.days.iter().any(|x| x.number == d)))
-    {
+    for task in plan.tasks.iter().filter(|t| {
+        t.day
+            .is_some_and(|d| !plan.days.iter().any(|x| x.number == d))
+    }) {
         let _ = writeln!(out, "\n### Day {}:", task.day.unwrap_or_default());
         write_task(&mut out, task);
     }
@@ -75,7 +74,11 @@ pub fn write(plan: &Plan) -> String {
                     .collect::<Vec<_>>()
                     .join(", "),
             };
-            let _ = writeln!(out, "| {} | {} | {} | {spec} |", row.day, row.phase, row.agents_required);
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {spec} |",
+                row.day, row.phase, row.agents_required
+            );
         }
     }
     out
@@ -92,7 +95,10 @@ fn write_task(out: &mut String, task: &Task) {
         let text = if deps.is_empty() {
             "None".to_string()
         } else {
-            deps.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+            deps.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
         };
         let _ = writeln!(out, "- **Dependencies**: {text}");
     }
@@ -123,10 +129,13 @@ fn write_task(out: &mut String, task: &Task) {
 }
 
 /// How an agent requirement is written in a plan.
-pub(crate) fn agents_phrase(agents: &Agents) -> String {
+pub fn agents_phrase(agents: &Agents) -> String {
     match agents {
         Agents::Roles(phrases) => phrases.join(" + "),
-        Agents::Swarm { min, max: Some(max) } => format!("Full Swarm ({min}-{max} agents)"),
+        Agents::Swarm {
+            min,
+            max: Some(max),
+        } => format!("Full Swarm ({min}-{max} agents)"),
         Agents::Swarm { min, max: None } => format!("Full Swarm ({min} agents)"),
         Agents::Monitoring => "Full Swarm (monitoring mode)".to_string(),
     }

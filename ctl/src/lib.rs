@@ -1,0 +1,38 @@
+//! `swarmctl`, the operator's command line: every command a user needs,
+//! human tables by default and `--json` for scripts.
+//!
+//! The binary's `main` only calls [`run`]. Commands live one module each;
+//! [`exit`] fixes the exit codes scripts can rely on.
+
+#![warn(missing_docs)]
+
+mod cli;
+pub mod exit;
+mod plan;
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+pub use cli::Cli;
+
+/// Parses the arguments and runs the command, returning the process's exit
+/// code. Errors are printed to standard error.
+pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                exit::USAGE.into()
+            } else {
+                exit::OK.into()
+            };
+        }
+    };
+    let code = match cli.command {
+        cli::Command::Plan(cmd) => plan::run(cmd),
+    };
+    code.into()
+}

@@ -1,0 +1,123 @@
+//! The JSON form of `swarmctl plan check --json`. Its field names are a
+//! public interface that scripts read: add fields, never rename them.
+
+use serde_json::{json, Map, Value};
+use swarm_plan::{Agents, Analysis, CompiledPlan, DepRef, LoadError, Need};
+
+use super::Failure;
+
+fn hours(secs: u64) -> f64 {
+    secs as f64 / 3600.0
+}
+
+/// The summary of a valid plan.
+pub(crate) fn summary(compiled: &CompiledPlan, analysis: &Analysis) -> Value {
+    let plan = &compiled.plan;
+    let tasks: Vec<Value> = plan
+        .tasks
+        .iter()
+        .enumerate()
+        .map(|(i, task)| {
+            let ct = &compiled.tasks[i];
+            json!({
+                "id": task.id,
+                "title": task.title,
+                "day": task.day,
+                "roles": ct.need.role_slots(),
+                "agents": agents(&ct.need, &task.agents),
+                "priority": task.priority.to_string(),
+                "duration_hours": hours(task.duration.secs()),
+                "depends_on": ct.deps.iter().map(|&d| plan.tasks[d].id.as_str()).collect::<Vec<_>>(),
+                "depends_as_written": task.depends.as_ref().map(|refs| refs.iter().map(DepRef::to_string).collect::<Vec<_>>()),
+                "rank_hours": hours(analysis.rank[i]),
+                "earliest_start_hours": hours(analysis.earliest_start[i]),
+                "latest_start_hours": hours(analysis.latest_start[i]),
+                "slack_hours": hours(analysis.slack(i)),
+                "critical": analysis.is_critical(i),
+                "run": task.run,
+                "checks": task.checks,
+                "image": task.image,
+                "timeout_seconds": task.timeout.map(|t| t.secs()),
+                "retries": task.retries,
+            })
+        })
+        .collect();
+    let role_hours: Map<String, Value> = analysis
+        .role_secs
+        .iter()
+        .map(|(role, secs)| (role.clone(), json!(hours(*secs))))
+        .collect();
+    let days: Vec<Value> = plan
+        .days
+        .iter()
+        .map(|d| {
+            json!({
+                "number": d.number,
+                "title": d.title,
+                "hours": d.duration.map(|x| x.hours()),
+                "exit_criteria": d.exit_criteria.iter().map(|c| json!({"text": c.text, "done": c.done, "check": c.check})).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let day_load: Vec<Value> = analysis
+        .days
+        .iter()
+        .map(|d| {
+            json!({
+                "day": d.day,
+                "hours": d.length.hours(),
+                "roles": d.roles.iter().map(|r| json!({
+                    "role": r.role,
+                    "demand_hours": hours(r.demand_secs),
+                    "peak_agents": r.peak_agents,
+                    "planned_agents": r.planned_agents,
+                    "capacity_hours": r.capacity_secs(d.length).map(hours),
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    json!({
+        "name": plan.name,
+        "properties": plan.properties,
+        "tasks": tasks,
+        "critical_path": {
+            "tasks": analysis.critical_path.iter().map(|&i| plan.tasks[i].id.as_str()).collect::<Vec<_>>(),
+            "hours": hours(analysis.makespan),
+        },
+        "role_hours": role_hours,
+        "days": days,
+        "day_load": day_load,
+        "checkpoints": plan.checkpoints.iter().map(|c| json!({"name": c.name, "time": c.time_label()})).collect::<Vec<_>>(),
+        "warnings": compiled.warnings.iter().map(diagnostic).collect::<Vec<_>>(),
+    })
+}
+
+fn agents(need: &Need, written: &Agents) -> Value {
+    match need {
+        Need::Roles(_) => {
+            json!({"kind": "roles", "min": need.min_agents(), "written": swarm_plan::markdown::agents_phrase(written)})
+        }
+        Need::Swarm { min, max } => json!({"kind": "swarm", "min": min, "max": max}),
+        Need::Monitoring => json!({"kind": "monitoring", "min": 1}),
+    }
+}
+
+fn diagnostic(d: &swarm_plan::Diagnostic) -> Value {
+    json!({
+        "file": d.file,
+        "line": d.line,
+        "severity": match d.severity { swarm_plan::Severity::Error => "error", swarm_plan::Severity::Warning => "warning" },
+        "message": d.message,
+    })
+}
+
+/// Why the plan could not be checked, for `--json`.
+pub(crate) fn failure(failure: &Failure) -> Value {
+    match failure {
+        Failure::Plan(LoadError::Invalid(errors)) => {
+            json!({"errors": errors.0.iter().map(diagnostic).collect::<Vec<_>>()})
+        }
+        Failure::Plan(e) => json!({"errors": [{"message": e.to_string()}]}),
+        Failure::Roles(e) => json!({"errors": [{"message": e.to_string()}]}),
+    }
+}
