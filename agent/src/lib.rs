@@ -4,3 +4,7 @@
 //! (registration, heartbeats, reconnect with backoff, resuming running
 //! attempts after either side restarts), the executors (shell, command
 //! template, docker, manual), log streaming, and draining on SIGTERM.
+
+#![warn(missing_docs)]
+
+pub mod exec;

@@ -7,3 +7,7 @@
 //! dependencies, attempts, agents, checkpoints, events), the append-only
 //! event log, group commit of a scheduler turn in one transaction, and
 //! online backups.
+
+#![warn(missing_docs)]
+
+pub mod kv;

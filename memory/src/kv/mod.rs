@@ -1,0 +1,1 @@
+//! Shared key/value memory in `memory_entries` (being written).
