@@ -1,10 +1,16 @@
 //! The worker, `swarm-agent`.
 //!
-//! This crate will own the agent's session with the coordinator
-//! (registration, heartbeats, reconnect with backoff, resuming running
-//! attempts after either side restarts), the executors (shell, command
-//! template, docker, manual), log streaming, and draining on SIGTERM.
+//! - [`session`]: the session with the coordinator: registration,
+//!   heartbeats, reconnecting with backoff, resuming running attempts after
+//!   either side restarts, re-sending results until they are acknowledged,
+//!   draining on SIGTERM;
+//! - [`work`]: the attempts this agent holds and the executor tasks that
+//!   run them;
+//! - [`exec`]: the executors (shell, command template, docker, manual).
 
 #![warn(missing_docs)]
 
+pub mod cli;
 pub mod exec;
+pub mod session;
+pub mod work;

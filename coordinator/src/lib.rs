@@ -1,8 +1,20 @@
 //! The coordinator, `swarmd`.
 //!
-//! This crate will own the gRPC services (agent, control, memory, health,
-//! reflection), the scheduler loop that is the single writer of all state
-//! (priority, then upward rank, gang placement with head-of-line
-//! reservation), agent leases and fencing tokens, the plan clock and its
-//! checkpoints with progress reports and reallocation, the provisioners
-//! (none, process, docker) and the metrics endpoint.
+//! - [`core`]: the scheduler loop, the single writer of all state
+//!   (priority, then upward rank, gang placement with head-of-line
+//!   reservation; leases and fencing; retries; recovery after a restart);
+//! - [`grpc`]: the agent, control and memory services, which only convert
+//!   requests into commands for the loop;
+//! - [`server`]: the tonic server with health and reflection;
+//! - [`auth`], [`config`]: tokens and layered configuration;
+//! - [`cli`]: `swarmd` and `swarmd run`.
+
+#![warn(missing_docs)]
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod core;
+pub mod grpc;
+mod run;
+pub mod server;

@@ -1,1 +1,5 @@
-fn main() {}
+//! `swarmd`: the coordinator daemon. See `swarmd --help`.
+
+fn main() -> std::process::ExitCode {
+    swarm_coordinator::cli::main()
+}

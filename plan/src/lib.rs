@@ -19,6 +19,7 @@ pub mod diagnostic;
 mod fields;
 pub mod markdown;
 pub mod model;
+pub mod policy;
 pub mod toml_form;
 
 use std::path::Path;

@@ -1,10 +1,20 @@
-//! Wire protocol of swarmd: the `.proto` files and the tonic/prost code
-//! generated from them, and nothing else.
+//! Wire protocol of swarmd: the `.proto` file (`proto/swarm.proto`) and the
+//! tonic/prost code generated from it at build time, and nothing else.
 //!
-//! This crate will own the agent service (registration, the long-lived
-//! session stream, heartbeats, assignments and results carrying their
-//! fencing token), the control service used by `swarmctl`, and the memory
-//! service. Generated types stop at the gRPC edge: the coordinator and the
-//! agent convert them to domain types in one `from_proto`/`to_proto` file
-//! each. No system `protoc` is needed to build it: the generated code is
-//! committed and a drift test regenerates it and compares.
+//! Three services share one port: [`v1::agent_service_server`] (agent
+//! sessions: registration, heartbeats, assignments, logs and results, each
+//! carrying its fencing number), [`v1::control_service_server`] (what
+//! `swarmctl` does) and [`v1::memory_service_server`] (the shared key/value
+//! memory). Generated types stop at the gRPC edge: the coordinator and the
+//! agent convert them to domain types in one place each. No system `protoc`
+//! is needed: `build.rs` compiles the file with protox, a protobuf compiler
+//! written in Rust.
+
+/// Generated code for package `swarm.v1`.
+#[allow(missing_docs, clippy::all, clippy::pedantic)]
+pub mod v1 {
+    tonic::include_proto!("swarm.v1");
+}
+
+/// The encoded `FileDescriptorSet` of `swarm.proto`, for gRPC reflection.
+pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/swarm_descriptor.bin"));

@@ -1,0 +1,141 @@
+//! `swarmd` and `swarmd run`: flags, logging, signals.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::auth::Tokens;
+use crate::config::{self, Overrides};
+
+/// swarmd: the coordinator of a swarm of role-specialised agents. It
+/// schedules a plan's ready tasks onto agents by role, priority and
+/// critical path, and keeps all state in WORKDIR/.swarm/memory.db.
+#[derive(Debug, Parser)]
+#[command(name = "swarmd", version, about, after_help = HELP)]
+pub struct Cli {
+    /// Address to listen on (gRPC). Loopback unless told otherwise.
+    #[arg(long, global = true, env = "SWARM_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Working directory; state lives in WORKDIR/.swarm/.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub workdir: Option<PathBuf>,
+    /// Configuration file (TOML): heartbeat_ms, lease_ttl_ms,
+    /// reconnect_grace_ms, default_retries, retry_backoff_ms, max_losses,
+    /// log_cap_bytes, max_value_bytes, roles_file, listen, workdir.
+    #[arg(long, global = true, value_name = "FILE", env = "SWARM_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// What to do (default: run the daemon).
+    #[command(subcommand)]
+    pub command: Option<Cmd>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// All in one: start the daemon, load PLAN, start one local agent per
+    /// role the plan needs, show progress, and exit 0 when every task
+    /// succeeded (1 otherwise).
+    Run {
+        /// The plan (markdown or .toml).
+        plan: PathBuf,
+        /// Where agents come from: `local` starts swarm-agent processes.
+        #[arg(long, default_value = "local", value_parser = ["local"])]
+        agents: String,
+        /// Command template for tasks without a Run command (see
+        /// swarm-agent --exec); without it such tasks wait for
+        /// `swarmctl task done ID`.
+        #[arg(long, value_name = "TEMPLATE")]
+        exec: Option<String>,
+    },
+}
+
+const HELP: &str = "Tokens: on first start swarmd writes WORKDIR/.swarm/admin.token and agent.token (mode 0600),
+unless SWARM_ADMIN_TOKEN / SWARM_AGENT_TOKEN are set. Every call needs 'authorization: Bearer <token>'.
+Environment: SWARM_LISTEN, SWARM_WORKDIR, SWARM_CONFIG, SWARM_LEASE_TTL_MS, SWARM_HEARTBEAT_MS, RUST_LOG.
+Signals: SIGTERM or SIGINT stops gracefully (a second one exits at once).
+Exit codes: 0 success; 1 `swarmd run`'s plan did not succeed; 2 invalid input (flags, config, plan).";
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("swarmd: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    runtime.block_on(async_main(cli))
+}
+
+async fn async_main(cli: Cli) -> ExitCode {
+    let env = |k: &str| std::env::var(k).ok();
+    let run_mode = matches!(cli.command, Some(Cmd::Run { .. }));
+    let mut flags = Overrides { listen: cli.listen, workdir: cli.workdir.clone() };
+    if run_mode && flags.listen.is_none() && env("SWARM_LISTEN").is_none() {
+        // The all-in-one mode picks a free port unless told one.
+        flags.listen = Some(SocketAddr::from(([127, 0, 0, 1], 0)));
+    }
+    let cfg = match config::load(cli.config.as_deref(), &env, &flags) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("swarmd: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let tokens = match Tokens::load_or_create(&cfg.state_dir(), &env) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("swarmd: cannot read or create the tokens in {}: {e}", cfg.state_dir().display());
+            return ExitCode::from(2);
+        }
+    };
+    let listener = match tokio::net::TcpListener::bind(cfg.listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("swarmd: cannot listen on {}: {e}", cfg.listen);
+            return ExitCode::from(2);
+        }
+    };
+    match cli.command {
+        Some(Cmd::Run { plan, exec, .. }) => crate::run::run(listener, cfg, tokens, plan, exec).await,
+        None => match crate::server::serve(listener, cfg, tokens, shutdown_signal()).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("swarmd: {e:#}");
+                ExitCode::from(1)
+            }
+        },
+    }
+}
+
+/// Resolves on the first SIGTERM or SIGINT; a second one exits at once.
+pub async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+        std::future::pending::<()>().await;
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+    tracing::info!("shutting down (a second signal exits at once)");
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+        std::process::exit(130);
+    });
+}

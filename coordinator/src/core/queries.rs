@@ -1,0 +1,109 @@
+//! Answers to read-only questions: tasks, one task's history, logs,
+//! agents.
+
+use rusqlite::Connection;
+use swarm_memory::state::{attempts_of_task, logs, LogRow};
+
+use super::command::LogEvent;
+use super::model::ActivePlan;
+use super::views::{AgentView, AttemptView, TaskDetail, TaskView};
+use super::{CoreError, State};
+
+impl State {
+    pub(crate) fn task_views(&self) -> Vec<TaskView> {
+        let Some(plan) = &self.plan else { return Vec::new() };
+        (0..plan.tasks.len()).map(|i| task_view(plan, i)).collect()
+    }
+
+    pub(crate) fn task_detail(&self, db: &Connection, id: &str) -> Result<TaskDetail, CoreError> {
+        let i = self.task_index(id)?;
+        let Some(plan) = &self.plan else { return Err(CoreError::NotFound("no plan".into())) };
+        let attempts = attempts_of_task(db, plan.id, i as u32)?
+            .into_iter()
+            .map(|a| AttemptView {
+                attempt: a.id,
+                number: a.number,
+                agents: a.agents,
+                state: a.state,
+                created_at: a.created_at,
+                ended_at: a.ended_at.unwrap_or(0),
+                exit_code: a.exit_code,
+                message: a.message,
+            })
+            .collect();
+        let t = &plan.compiled.plan.tasks[i];
+        Ok(TaskDetail {
+            task: task_view(plan, i),
+            attempts,
+            depends_on: plan.compiled.tasks[i].deps.iter().map(|&d| plan.compiled.plan.tasks[d].id.clone()).collect(),
+            run: t.run.clone().unwrap_or_default(),
+            checks: t.checks.clone(),
+            image: t.image.clone().unwrap_or_default(),
+        })
+    }
+
+    pub(crate) fn logs_of(
+        &self,
+        db: &Connection,
+        id: &str,
+        attempt: u64,
+    ) -> Result<(u64, Vec<LogRow>, tokio::sync::broadcast::Receiver<LogEvent>, usize), CoreError> {
+        let i = self.task_index(id)?;
+        let Some(plan) = &self.plan else { return Err(CoreError::NotFound("no plan".into())) };
+        let history = attempts_of_task(db, plan.id, i as u32)?;
+        let chosen = if attempt == 0 {
+            history.last().map(|a| a.id)
+        } else {
+            history.iter().find(|a| a.id == attempt).map(|a| a.id)
+        };
+        let Some(chosen) = chosen else {
+            return Err(CoreError::NotFound(if attempt == 0 {
+                format!("task {id} has not run yet; no logs")
+            } else {
+                format!("task {id} has no attempt {attempt}; its attempts: {}", history.iter().map(|a| a.id.to_string()).collect::<Vec<_>>().join(", "))
+            }));
+        };
+        let rx = self.logs_tx.subscribe();
+        Ok((chosen, logs(db, chosen)?, rx, i))
+    }
+
+    pub(crate) fn agent_views(&self) -> Vec<AgentView> {
+        self.agents
+            .values()
+            .map(|a| AgentView {
+                id: a.id.clone(),
+                roles: a.roles.clone(),
+                active_role: a.active_role.clone(),
+                slots: a.slots,
+                busy: a.busy.len() as u32,
+                host: a.host.clone(),
+                state: a.state.name().to_string(),
+                last_seen: a.last_seen,
+                labels: a.labels.clone(),
+                running: a
+                    .busy
+                    .iter()
+                    .filter_map(|att| self.attempts.get(att).map(|x| (self.task_id(x.task), *att)))
+                    .collect(),
+            })
+            .collect()
+    }
+}
+
+fn task_view(plan: &ActivePlan, i: usize) -> TaskView {
+    let t = &plan.compiled.plan.tasks[i];
+    let rt = &plan.tasks[i];
+    TaskView {
+        id: t.id.clone(),
+        title: t.title.clone(),
+        state: rt.state.name().to_string(),
+        attempts: rt.attempts,
+        agents: rt.last_agents.clone(),
+        priority: t.priority.to_string(),
+        duration_hours: t.duration.hours(),
+        roles: plan.compiled.tasks[i].need.role_slots(),
+        reason: rt.reason.clone().unwrap_or_default(),
+        day: t.day.unwrap_or(0),
+        updated_at: rt.updated_at,
+    }
+}

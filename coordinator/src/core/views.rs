@@ -1,0 +1,150 @@
+//! Read-only views the loop answers queries with.
+
+use std::collections::BTreeMap;
+
+/// A plan was loaded.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// Its id.
+    pub plan_id: i64,
+    /// Its name.
+    pub name: String,
+    /// Number of tasks.
+    pub tasks: u32,
+    /// Warnings from validation.
+    pub warnings: Vec<String>,
+}
+
+/// Task counts by state.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// All tasks.
+    pub total: u32,
+    /// Waiting for dependencies.
+    pub pending: u32,
+    /// Ready to run.
+    pub ready: u32,
+    /// Running.
+    pub running: u32,
+    /// Succeeded.
+    pub succeeded: u32,
+    /// Failed.
+    pub failed: u32,
+    /// Blocked by a failed dependency.
+    pub blocked: u32,
+    /// Skipped.
+    pub skipped: u32,
+    /// Cancelled.
+    pub cancelled: u32,
+}
+
+/// The daemon's status.
+#[derive(Debug, Clone, Default)]
+pub struct Status {
+    /// Plan id (0: none).
+    pub plan_id: i64,
+    /// Plan name.
+    pub plan: String,
+    /// idle | running | succeeded | failed | paused.
+    pub state: String,
+    /// Task counts.
+    pub counts: Counts,
+    /// Connected agents.
+    pub agents: u32,
+    /// Loaded at, ms.
+    pub loaded_at: i64,
+    /// Finished at, ms (0: not yet).
+    pub finished_at: i64,
+    /// Roles ready tasks need that no connected agent plays.
+    pub unstaffed_roles: Vec<String>,
+}
+
+/// One task.
+#[derive(Debug, Clone)]
+pub struct TaskView {
+    /// Id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// State name.
+    pub state: String,
+    /// Attempts made.
+    pub attempts: u32,
+    /// Agents of the current or last attempt.
+    pub agents: Vec<String>,
+    /// P0..P3.
+    pub priority: String,
+    /// Planned hours.
+    pub duration_hours: f64,
+    /// Canonical roles, one per agent.
+    pub roles: Vec<String>,
+    /// Why failed/blocked/skipped/cancelled.
+    pub reason: String,
+    /// Plan day (0: none).
+    pub day: u32,
+    /// Last change, ms.
+    pub updated_at: i64,
+}
+
+/// One attempt.
+#[derive(Debug, Clone)]
+pub struct AttemptView {
+    /// Fencing number.
+    pub attempt: u64,
+    /// 1-based number.
+    pub number: u32,
+    /// Agents.
+    pub agents: Vec<String>,
+    /// State name.
+    pub state: String,
+    /// Created, ms.
+    pub created_at: i64,
+    /// Ended, ms (0: not yet).
+    pub ended_at: i64,
+    /// Exit code.
+    pub exit_code: Option<i32>,
+    /// Message.
+    pub message: String,
+}
+
+/// One task with its history.
+#[derive(Debug, Clone)]
+pub struct TaskDetail {
+    /// The task.
+    pub task: TaskView,
+    /// Its attempts, oldest first.
+    pub attempts: Vec<AttemptView>,
+    /// Ids it depends on.
+    pub depends_on: Vec<String>,
+    /// Run command.
+    pub run: String,
+    /// Checks.
+    pub checks: Vec<String>,
+    /// Image.
+    pub image: String,
+}
+
+/// One agent.
+#[derive(Debug, Clone)]
+pub struct AgentView {
+    /// Id.
+    pub id: String,
+    /// Roles.
+    pub roles: Vec<String>,
+    /// Active role.
+    pub active_role: String,
+    /// Slots.
+    pub slots: u32,
+    /// Busy slots.
+    pub busy: u32,
+    /// Host.
+    pub host: String,
+    /// State name.
+    pub state: String,
+    /// Last seen, ms.
+    pub last_seen: i64,
+    /// Labels.
+    pub labels: BTreeMap<String, String>,
+    /// Running attempts.
+    pub running: Vec<(String, u64)>,
+}

@@ -1,0 +1,202 @@
+//! `ControlService`: everything `swarmctl` does. Admin token only.
+
+use swarm_proto::v1 as pb;
+use tokio::sync::broadcast::error::RecvError;
+use tonic::{Request, Response, Status};
+
+use super::convert;
+use super::BoxStream;
+use crate::auth::{Scope, Tokens};
+use crate::core::command::{Command, LoadPlan};
+use crate::core::CoreHandle;
+
+/// The control service.
+pub struct ControlSvc {
+    core: CoreHandle,
+    tokens: Tokens,
+}
+
+impl ControlSvc {
+    /// A service sending to `core`.
+    pub fn new(core: CoreHandle, tokens: Tokens) -> Self {
+        ControlSvc { core, tokens }
+    }
+}
+
+type R<T> = Result<Response<T>, Status>;
+
+#[tonic::async_trait]
+impl pb::control_service_server::ControlService for ControlSvc {
+    async fn load_plan(&self, req: Request<pb::LoadPlanRequest>) -> R<pb::LoadPlanReply> {
+        self.tokens.check(&req, Scope::Admin)?;
+        let r = req.into_inner();
+        let load = LoadPlan { file_name: r.file_name, text: r.text, toml: r.toml, roles_toml: r.roles_toml };
+        let loaded = self.core.ask(|reply| Command::LoadPlan(load, reply)).await?;
+        Ok(Response::new(pb::LoadPlanReply { plan_id: loaded.plan_id as u64, name: loaded.name, tasks: loaded.tasks, warnings: loaded.warnings }))
+    }
+
+    async fn status(&self, req: Request<pb::StatusRequest>) -> R<pb::StatusReply> {
+        self.tokens.check(&req, Scope::Admin)?;
+        let s = self.core.ask(Command::Status).await?;
+        Ok(Response::new(convert::status_to(s)))
+    }
+
+    async fn list_tasks(&self, req: Request<pb::ListTasksRequest>) -> R<pb::ListTasksReply> {
+        self.tokens.check(&req, Scope::Admin)?;
+        let tasks = self.core.ask(Command::ListTasks).await?;
+        Ok(Response::new(pb::ListTasksReply { tasks: tasks.into_iter().map(convert::task_to).collect() }))
+    }
+
+    async fn get_task(&self, req: Request<pb::GetTaskRequest>) -> R<pb::TaskDetail> {
+        self.tokens.check(&req, Scope::Admin)?;
+        let id = req.into_inner().id;
+        let d = self.core.ask(|reply| Command::GetTask(id, reply)).await?;
+        Ok(Response::new(convert::detail_to(d)))
+    }
+
+    type TaskLogsStream = BoxStream<pb::LogLine>;
+
+    async fn task_logs(&self, req: Request<pb::TaskLogsRequest>) -> R<Self::TaskLogsStream> {
+        self.tokens.check(&req, Scope::Admin)?;
+        let r = req.into_inner();
+        let (events_history, mut events) = self.core.ask(|reply| Command::Events(i64::MAX as u64, reply)).await?;
+        drop(events_history);
+        let task = r.id.clone();
+        let (attempt, history, mut feed, _) = self.core.ask(|reply| Command::Logs { task, attempt: r.attempt, reply }).await?;
+        let follow = r.follow;
+        let stream = async_stream(move |tx| async move {
+            let mut last_seq = None;
+            for row in history {
+                last_seq = Some(row.seq);
+                if tx.send(Ok(line(&row))).await.is_err() {
+                    return;
+                }
+            }
+            if !follow {
+                return;
+            }
+            loop {
+                tokio::select! {
+                    got = feed.recv() => match got {
+                        Ok(ev) if ev.row.attempt == attempt && last_seq.is_none_or(|s| ev.row.seq > s) => {
+                            last_seq = Some(ev.row.seq);
+                            if tx.send(Ok(line(&ev.row))).await.is_err() { return; }
+                        }
+                        Ok(_) | Err(RecvError::Lagged(_)) => {}
+                        Err(RecvError::Closed) => return,
+                    },
+                    got = events.recv() => match got {
+                        Ok(e) if e.attempt == Some(attempt) && e.kind.starts_with("attempt.") && !matches!(e.kind.as_str(), "attempt.offered" | "attempt.started" | "attempt.rejected") => {
+                            // Drain what is already queued, then stop.
+                            while let Ok(ev) = feed.try_recv() {
+                                if ev.row.attempt == attempt && last_seq.is_none_or(|s| ev.row.seq > s) {
+                                    last_seq = Some(ev.row.seq);
+                                    let _ = tx.send(Ok(line(&ev.row))).await;
+                                }
+                            }
+                            return;
+                        }
+                        Ok(_) | Err(RecvError::Lagged(_)) => {}
+                        Err(RecvError::Closed) => return,
+                    },
+                }
+            }
+        });
+        Ok(Response::new(stream))
+    }
+
+    async fn task_action(&self, req: Request<pb::TaskActionRequest>) -> R<pb::TaskActionReply> {
+        self.tokens.check(&req, Scope::Admin)?;
+        let r = req.into_inner();
+        let action = convert::action_from(r.action).ok_or_else(|| Status::invalid_argument("action must be one of done, fail, retry, skip, cancel"))?;
+        let state = self.core.ask(|reply| Command::TaskAction(r.id, action, r.reason, reply)).await?;
+        Ok(Response::new(pb::TaskActionReply { state }))
+    }
+
+    async fn list_agents(&self, req: Request<pb::ListAgentsRequest>) -> R<pb::ListAgentsReply> {
+        self.tokens.check(&req, Scope::Admin)?;
+        let agents = self.core.ask(Command::ListAgents).await?;
+        Ok(Response::new(pb::ListAgentsReply { agents: agents.into_iter().map(convert::agent_to).collect() }))
+    }
+
+    async fn drain_agent(&self, req: Request<pb::DrainAgentRequest>) -> R<pb::DrainAgentReply> {
+        self.tokens.check(&req, Scope::Admin)?;
+        let id = req.into_inner().id;
+        let state = self.core.ask(|reply| Command::DrainAgent(id, reply)).await?;
+        Ok(Response::new(pb::DrainAgentReply { state }))
+    }
+
+    type EventsStream = BoxStream<pb::Event>;
+
+    async fn events(&self, req: Request<pb::EventsRequest>) -> R<Self::EventsStream> {
+        self.tokens.check(&req, Scope::Admin)?;
+        let r = req.into_inner();
+        let (history, mut feed) = self.core.ask(|reply| Command::Events(r.since, reply)).await?;
+        let follow = r.follow;
+        let core = self.core.clone();
+        let stream = async_stream(move |tx| async move {
+            let mut last = r.since;
+            for e in &history {
+                last = e.seq;
+                if tx.send(Ok(convert::event_to(e))).await.is_err() {
+                    return;
+                }
+            }
+            if !follow {
+                return;
+            }
+            loop {
+                match feed.recv().await {
+                    Ok(e) if e.seq > last => {
+                        last = e.seq;
+                        if tx.send(Ok(convert::event_to(&e))).await.is_err() {
+                            return;
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(RecvError::Lagged(_)) => {
+                        // Fell behind the live feed: catch up from the store.
+                        let Ok((rows, fresh)) = core.ask(|reply| Command::Events(last, reply)).await else { return };
+                        feed = fresh;
+                        for e in &rows {
+                            last = e.seq;
+                            if tx.send(Ok(convert::event_to(e))).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                    Err(RecvError::Closed) => return,
+                }
+            }
+        });
+        Ok(Response::new(stream))
+    }
+
+    async fn pause(&self, req: Request<pb::PauseRequest>) -> R<pb::PlanStateReply> {
+        self.tokens.check(&req, Scope::Admin)?;
+        let state = self.core.ask(|reply| Command::SetPaused(true, reply)).await?;
+        Ok(Response::new(pb::PlanStateReply { state }))
+    }
+
+    async fn resume(&self, req: Request<pb::ResumeRequest>) -> R<pb::PlanStateReply> {
+        self.tokens.check(&req, Scope::Admin)?;
+        let state = self.core.ask(|reply| Command::SetPaused(false, reply)).await?;
+        Ok(Response::new(pb::PlanStateReply { state }))
+    }
+}
+
+fn line(row: &swarm_memory::state::LogRow) -> pb::LogLine {
+    pb::LogLine { attempt: row.attempt, stream: i32::from(row.stream), data: row.data.clone() }
+}
+
+/// A server stream fed by a task that writes into a channel.
+fn async_stream<T, F, Fut>(f: F) -> BoxStream<T>
+where
+    T: Send + 'static,
+    F: FnOnce(tokio::sync::mpsc::Sender<Result<T, Status>>) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let (tx, rx) = tokio::sync::mpsc::channel(256);
+    tokio::spawn(f(tx));
+    Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx))
+}

@@ -1,0 +1,219 @@
+//! `swarmd run PLAN`: the daemon, the plan and local agents in one
+//! command, with live progress; exit 0 when every task succeeded.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use swarm_plan::{Catalogue, CompiledPlan, Need};
+use swarm_proto::v1 as pb;
+use tokio::net::TcpListener;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+
+use crate::auth::Tokens;
+use crate::config::Config;
+
+type Control = pb::control_service_client::ControlServiceClient<InterceptedService<Channel, Bearer>>;
+
+/// Adds the bearer token to every call.
+#[derive(Clone)]
+pub(crate) struct Bearer(tonic::metadata::MetadataValue<tonic::metadata::Ascii>);
+
+impl tonic::service::Interceptor for Bearer {
+    fn call(&mut self, mut req: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+        req.metadata_mut().insert("authorization", self.0.clone());
+        Ok(req)
+    }
+}
+
+pub(crate) async fn run(listener: TcpListener, cfg: Config, tokens: Tokens, plan_path: PathBuf, exec: Option<String>) -> ExitCode {
+    let mut catalogue = Catalogue::builtin();
+    if let Some(roles) = &cfg.roles_file {
+        if let Err(e) = catalogue.extend_from_file(roles) {
+            eprintln!("swarmd: {e}");
+            return ExitCode::from(2);
+        }
+    }
+    let compiled = match swarm_plan::load(&plan_path, &catalogue) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}\nswarmd: the plan was not loaded");
+            return ExitCode::from(2);
+        }
+    };
+    let Ok(addr) = listener.local_addr() else { return ExitCode::from(1) };
+    let url = format!("http://{addr}");
+    let workdir = cfg.workdir.clone();
+    let state_dir = cfg.state_dir();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server_tokens = tokens.clone();
+    let server = tokio::spawn(async move {
+        let shutdown = async move {
+            tokio::select! {
+                _ = stop_rx => {}
+                _ = crate::cli::shutdown_signal() => {}
+            }
+        };
+        crate::server::serve(listener, cfg, server_tokens, shutdown).await
+    });
+    let code = match drive(&url, &tokens, &compiled, &plan_path, &workdir, &state_dir, exec).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("swarmd run: {e:#}");
+            ExitCode::from(1)
+        }
+    };
+    let _ = stop_tx.send(());
+    let _ = server.await;
+    code
+}
+
+async fn connect(url: &str, token: &str) -> anyhow::Result<Control> {
+    let channel = Channel::from_shared(url.to_string())?.connect().await?;
+    let value = format!("Bearer {token}").parse()?;
+    Ok(pb::control_service_client::ControlServiceClient::with_interceptor(channel, Bearer(value)))
+}
+
+async fn drive(
+    url: &str,
+    tokens: &Tokens,
+    compiled: &CompiledPlan,
+    plan_path: &Path,
+    workdir: &Path,
+    state_dir: &Path,
+    exec: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    let mut client = connect(url, tokens.admin_token()).await?;
+    let before = client.events(pb::EventsRequest { since: 0, follow: false }).await?.into_inner();
+    let last_seq = last_event(before).await;
+    let text = String::from_utf8_lossy(&std::fs::read(plan_path)?).into_owned();
+    let loaded = client
+        .load_plan(pb::LoadPlanRequest {
+            file_name: plan_path.display().to_string(),
+            text,
+            toml: swarm_plan::Format::from_path(plan_path) == swarm_plan::Format::Toml,
+            roles_toml: String::new(),
+        })
+        .await?
+        .into_inner();
+    println!("swarmd: running plan '{}' ({} tasks) at {url}", loaded.name, loaded.tasks);
+    let mut agents = spawn_agents(compiled, url, workdir, state_dir, exec.as_deref())?;
+    let started = Instant::now();
+    let mut events = client.events(pb::EventsRequest { since: last_seq, follow: true }).await?.into_inner();
+    let titles: BTreeMap<String, String> = compiled.plan.tasks.iter().map(|t| (t.id.clone(), t.title.clone())).collect();
+    let manual: Vec<String> = compiled.plan.tasks.iter().filter(|t| t.run.is_none() && t.image.is_none()).map(|t| t.id.clone()).collect();
+    let mut outcome = None;
+    while let Some(e) = events.message().await? {
+        let title = titles.get(&e.task_id).map(String::as_str).unwrap_or("");
+        let at = format!("{:>7.1}s", started.elapsed().as_secs_f64());
+        match e.kind.as_str() {
+            "task.running" => println!("{at}  ▶ {} {title}", e.task_id),
+            "task.succeeded" => println!("{at}  ✓ {} {title}", e.task_id),
+            "task.failed" => println!("{at}  ✗ {} {title}: {}", e.task_id, e.message),
+            "task.blocked" => println!("{at}  ⊘ {} blocked: {}", e.task_id, e.message),
+            "task.pending" if !e.message.is_empty() => println!("{at}  ↻ {} {}", e.task_id, e.message),
+            "attempt.lost" => println!("{at}  ↻ {} {}", e.task_id, e.message),
+            "attempt.started" if exec.is_none() && manual.contains(&e.task_id) => {
+                println!("{at}  … {} waits for an operator: swarmctl task done {}", e.task_id, e.task_id)
+            }
+            "plan.succeeded" | "plan.failed" => {
+                outcome = Some(e.kind == "plan.succeeded");
+                break;
+            }
+            _ => {}
+        }
+    }
+    let tasks = client.list_tasks(pb::ListTasksRequest {}).await?.into_inner().tasks;
+    print_summary(&tasks, started.elapsed().as_secs_f64());
+    stop_agents(&mut agents).await;
+    Ok(if outcome == Some(true) { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+async fn last_event(mut stream: tonic::Streaming<pb::Event>) -> u64 {
+    let mut last = 0;
+    while let Ok(Some(e)) = stream.message().await {
+        last = e.seq;
+    }
+    last
+}
+
+/// One agent per role per agent the widest task needs; more when a full
+/// swarm needs more agents than that.
+pub(crate) fn agents_needed(compiled: &CompiledPlan) -> Vec<String> {
+    let mut per_role: BTreeMap<String, usize> = BTreeMap::new();
+    let mut swarm = 0usize;
+    for t in &compiled.tasks {
+        match &t.need {
+            Need::Roles(roles) => {
+                let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+                for r in roles {
+                    *counts.entry(r).or_insert(0) += 1;
+                }
+                for (r, n) in counts {
+                    let e = per_role.entry(r.to_string()).or_insert(0);
+                    *e = (*e).max(n);
+                }
+            }
+            Need::Swarm { min, .. } => swarm = swarm.max(*min as usize),
+            Need::Monitoring => swarm = swarm.max(1),
+        }
+    }
+    let mut out: Vec<String> = per_role.iter().flat_map(|(r, n)| std::iter::repeat_n(r.clone(), *n)).collect();
+    let roles: Vec<String> = per_role.keys().cloned().collect();
+    let mut k = 0;
+    while out.len() < swarm {
+        out.push(roles.get(k % roles.len().max(1)).cloned().unwrap_or_else(|| "coder".to_string()));
+        k += 1;
+    }
+    out
+}
+
+fn spawn_agents(compiled: &CompiledPlan, url: &str, workdir: &Path, state_dir: &Path, exec: Option<&str>) -> anyhow::Result<Vec<tokio::process::Child>> {
+    let exe = std::env::current_exe()?;
+    let bin = exe.with_file_name(format!("swarm-agent{}", std::env::consts::EXE_SUFFIX));
+    if !bin.exists() {
+        anyhow::bail!("{} not found: build the whole workspace (cargo build --workspace) so swarm-agent sits next to swarmd", bin.display());
+    }
+    let logs = state_dir.join("agents");
+    std::fs::create_dir_all(&logs)?;
+    let roles = agents_needed(compiled);
+    println!("swarmd: starting {} local agent(s): {}", roles.len(), roles.join(", "));
+    let mut children = Vec::new();
+    for (i, role) in roles.iter().enumerate() {
+        let log = std::fs::File::create(logs.join(format!("{role}-{i}.log")))?;
+        let mut cmd = tokio::process::Command::new(&bin);
+        cmd.arg("--coordinator").arg(url).arg("--role").arg(role).arg("--token-file").arg(state_dir.join("agent.token"));
+        cmd.arg("--workdir").arg(workdir).arg("--id").arg(format!("local-{role}-{i}"));
+        if let Some(t) = exec {
+            cmd.arg("--exec").arg(t);
+        }
+        cmd.env_remove("SWARM_TOKEN").stdin(std::process::Stdio::null()).stdout(log.try_clone()?).stderr(log).kill_on_drop(true);
+        children.push(cmd.spawn()?);
+    }
+    Ok(children)
+}
+
+async fn stop_agents(children: &mut [tokio::process::Child]) {
+    for c in children.iter() {
+        if let Some(pid) = c.id() {
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), nix::sys::signal::Signal::SIGTERM);
+        }
+    }
+    for c in children.iter_mut() {
+        if tokio::time::timeout(std::time::Duration::from_secs(10), c.wait()).await.is_err() {
+            let _ = c.kill().await;
+        }
+    }
+}
+
+fn print_summary(tasks: &[pb::TaskSummary], secs: f64) {
+    let ok = tasks.iter().filter(|t| t.state == "succeeded" || t.state == "skipped").count();
+    println!("\n{:<8} {:<10} {:>8}  {}", "TASK", "STATE", "ATTEMPTS", "TITLE / REASON");
+    for t in tasks {
+        let detail = if t.reason.is_empty() { t.title.clone() } else { format!("{} — {}", t.title, t.reason) };
+        println!("{:<8} {:<10} {:>8}  {}", t.id, t.state, t.attempts, detail);
+    }
+    println!("\n{ok}/{} tasks succeeded in {secs:.1}s", tasks.len());
+}

@@ -1,0 +1,185 @@
+//! Reads of the `swarm_*` tables: recovery after a restart, and the
+//! history `swarmctl` asks for (events, attempts, logs).
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use super::rows::{AgentRow, AttemptRow, EventRow, LogRow, PlanRow, TaskRow};
+use crate::StoreError;
+
+fn json_list(table: &'static str, text: String) -> Result<Vec<String>, StoreError> {
+    serde_json::from_str(&text).map_err(|e| StoreError::Corrupt {
+        table,
+        detail: format!("'{text}' is not a JSON list of strings: {e}"),
+    })
+}
+
+/// The most recently loaded plan.
+pub fn latest_plan(conn: &Connection) -> Result<Option<PlanRow>, StoreError> {
+    Ok(conn
+        .query_row(
+            "SELECT id, name, file, format, source, roles_toml, state, loaded_at, finished_at
+             FROM swarm_plans ORDER BY id DESC LIMIT 1",
+            [],
+            |r| {
+                Ok(PlanRow {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    file: r.get(2)?,
+                    format: r.get(3)?,
+                    source: r.get(4)?,
+                    roles_toml: r.get(5)?,
+                    state: r.get(6)?,
+                    loaded_at: r.get(7)?,
+                    finished_at: r.get(8)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+/// Every task row of a plan, by index.
+pub fn tasks(conn: &Connection, plan_id: i64) -> Result<Vec<TaskRow>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT idx, id, state, attempts, failures, losses, not_before, reason, updated_at
+         FROM swarm_tasks WHERE plan_id = ?1 ORDER BY idx",
+    )?;
+    let rows = stmt.query_map([plan_id], |r| {
+        Ok(TaskRow {
+            idx: r.get(0)?,
+            id: r.get(1)?,
+            state: r.get(2)?,
+            attempts: r.get(3)?,
+            failures: r.get(4)?,
+            losses: r.get(5)?,
+            not_before: r.get(6)?,
+            reason: r.get(7)?,
+            updated_at: r.get(8)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+fn attempt_from(r: &Row<'_>) -> rusqlite::Result<(AttemptRow, String)> {
+    Ok((
+        AttemptRow {
+            id: r.get::<_, i64>(0)? as u64,
+            plan_id: r.get(1)?,
+            task_idx: r.get(2)?,
+            number: r.get(3)?,
+            agents: Vec::new(),
+            state: r.get(5)?,
+            created_at: r.get(6)?,
+            started_at: r.get(7)?,
+            ended_at: r.get(8)?,
+            exit_code: r.get(9)?,
+            message: r.get(10)?,
+        },
+        r.get(4)?,
+    ))
+}
+
+const ATTEMPT_COLUMNS: &str =
+    "id, plan_id, task_idx, number, agents, state, created_at, started_at, ended_at, exit_code, message";
+
+fn collect_attempts(rows: impl Iterator<Item = rusqlite::Result<(AttemptRow, String)>>) -> Result<Vec<AttemptRow>, StoreError> {
+    let mut out = Vec::new();
+    for row in rows {
+        let (mut a, agents) = row?;
+        a.agents = json_list("swarm_attempts", agents)?;
+        out.push(a);
+    }
+    Ok(out)
+}
+
+/// Attempts of a plan in one of the given states (recovery: `offered`,
+/// `running`).
+pub fn attempts_in_states(conn: &Connection, plan_id: i64, states: &[&str]) -> Result<Vec<AttemptRow>, StoreError> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {ATTEMPT_COLUMNS} FROM swarm_attempts WHERE plan_id = ?1 ORDER BY id"
+    ))?;
+    let rows = stmt.query_map([plan_id], attempt_from)?;
+    let all = collect_attempts(rows)?;
+    Ok(all.into_iter().filter(|a| states.contains(&a.state.as_str())).collect())
+}
+
+/// Every attempt of one task, oldest first.
+pub fn attempts_of_task(conn: &Connection, plan_id: i64, task_idx: u32) -> Result<Vec<AttemptRow>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {ATTEMPT_COLUMNS} FROM swarm_attempts WHERE plan_id = ?1 AND task_idx = ?2 ORDER BY id"
+    ))?;
+    let rows = stmt.query_map(params![plan_id, task_idx], attempt_from)?;
+    collect_attempts(rows)
+}
+
+/// Every agent row.
+pub fn agents(conn: &Connection) -> Result<Vec<AgentRow>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT id, roles, active_role, slots, host, labels, state, registered_at, last_seen FROM swarm_agents ORDER BY id",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            AgentRow {
+                id: r.get(0)?,
+                roles: Vec::new(),
+                active_role: r.get(2)?,
+                slots: r.get(3)?,
+                host: r.get(4)?,
+                labels: r.get(5)?,
+                state: r.get(6)?,
+                registered_at: r.get(7)?,
+                last_seen: r.get(8)?,
+            },
+            r.get::<_, String>(1)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (mut a, roles) = row?;
+        a.roles = json_list("swarm_agents", roles)?;
+        out.push(a);
+    }
+    Ok(out)
+}
+
+/// Events after `since`, at most `limit`, in order.
+pub fn events_after(conn: &Connection, since: u64, limit: usize) -> Result<Vec<EventRow>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, at, kind, plan_id, task_id, attempt, agent_id, message
+         FROM swarm_events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![since as i64, limit as i64], |r| {
+        Ok(EventRow {
+            seq: r.get::<_, i64>(0)? as u64,
+            at: r.get(1)?,
+            kind: r.get(2)?,
+            plan_id: r.get(3)?,
+            task_id: r.get(4)?,
+            attempt: r.get::<_, Option<i64>>(5)?.map(|a| a as u64),
+            agent_id: r.get(6)?,
+            message: r.get(7)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The log chunks of an attempt, in order.
+pub fn logs(conn: &Connection, attempt: u64) -> Result<Vec<LogRow>, StoreError> {
+    let mut stmt = conn.prepare_cached("SELECT attempt, seq, stream, data FROM swarm_logs WHERE attempt = ?1 ORDER BY seq")?;
+    let rows = stmt.query_map([attempt as i64], |r| {
+        Ok(LogRow {
+            attempt: r.get::<_, i64>(0)? as u64,
+            seq: r.get::<_, i64>(1)? as u64,
+            stream: r.get(2)?,
+            data: r.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The next log sequence number of an attempt.
+pub fn next_log_seq(conn: &Connection, attempt: u64) -> Result<u64, StoreError> {
+    let max: Option<i64> = conn
+        .prepare_cached("SELECT MAX(seq) FROM swarm_logs WHERE attempt = ?1")?
+        .query_row([attempt as i64], |r| r.get(0))?;
+    Ok(max.map_or(0, |m| m as u64 + 1))
+}

@@ -1,0 +1,190 @@
+//! Opening `.swarm/memory.db`: pragmas, migrations, and the handle the
+//! scheduler loop owns.
+
+use std::path::Path;
+
+use rusqlite::{Connection, Transaction};
+use thiserror::Error;
+
+use crate::kv;
+
+/// Schema version of the `swarm_*` tables this build writes.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// A store failure.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// SQLite said no.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The key/value layer said no.
+    #[error(transparent)]
+    Kv(#[from] kv::KvError),
+    /// The file was written by a newer swarmd.
+    #[error("{path} has swarmd schema version {found}, newer than this build's {SCHEMA_VERSION}; upgrade swarmd")]
+    TooNew {
+        /// The database file.
+        path: String,
+        /// Its version.
+        found: i64,
+    },
+    /// The database directory could not be created.
+    #[error("cannot create {path}: {source}")]
+    Io {
+        /// The directory.
+        path: String,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+    /// A stored value could not be decoded.
+    #[error("corrupt row in {table}: {detail}")]
+    Corrupt {
+        /// The table.
+        table: &'static str,
+        /// What was wrong.
+        detail: String,
+    },
+}
+
+/// The open database. Owned by one writer.
+pub struct Store {
+    conn: Connection,
+    kv_layout: kv::Layout,
+}
+
+const MIGRATION_1: &str = "
+CREATE TABLE IF NOT EXISTS swarm_plans (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  file TEXT NOT NULL,
+  format TEXT NOT NULL,
+  source TEXT NOT NULL,
+  roles_toml TEXT NOT NULL DEFAULT '',
+  state TEXT NOT NULL,
+  loaded_at INTEGER NOT NULL,
+  finished_at INTEGER
+);
+CREATE TABLE IF NOT EXISTS swarm_tasks (
+  plan_id INTEGER NOT NULL,
+  idx INTEGER NOT NULL,
+  id TEXT NOT NULL,
+  state TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  failures INTEGER NOT NULL DEFAULT 0,
+  losses INTEGER NOT NULL DEFAULT 0,
+  not_before INTEGER,
+  reason TEXT,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (plan_id, idx)
+);
+CREATE TABLE IF NOT EXISTS swarm_dependencies (
+  plan_id INTEGER NOT NULL,
+  task_idx INTEGER NOT NULL,
+  dep_idx INTEGER NOT NULL,
+  PRIMARY KEY (plan_id, task_idx, dep_idx)
+);
+CREATE TABLE IF NOT EXISTS swarm_attempts (
+  id INTEGER PRIMARY KEY,
+  plan_id INTEGER NOT NULL,
+  task_idx INTEGER NOT NULL,
+  number INTEGER NOT NULL,
+  agents TEXT NOT NULL,
+  state TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  started_at INTEGER,
+  ended_at INTEGER,
+  exit_code INTEGER,
+  message TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS swarm_attempts_task ON swarm_attempts(plan_id, task_idx);
+CREATE TABLE IF NOT EXISTS swarm_agents (
+  id TEXT PRIMARY KEY,
+  roles TEXT NOT NULL,
+  active_role TEXT NOT NULL,
+  slots INTEGER NOT NULL,
+  host TEXT NOT NULL,
+  labels TEXT NOT NULL,
+  state TEXT NOT NULL,
+  registered_at INTEGER NOT NULL,
+  last_seen INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS swarm_events (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  at INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  plan_id INTEGER,
+  task_id TEXT,
+  attempt INTEGER,
+  agent_id TEXT,
+  message TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS swarm_logs (
+  attempt INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  stream INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  PRIMARY KEY (attempt, seq)
+);
+CREATE TABLE IF NOT EXISTS swarm_checkpoints (
+  id INTEGER PRIMARY KEY,
+  plan_id INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  plan_day INTEGER,
+  report TEXT NOT NULL
+);
+";
+
+impl Store {
+    /// Opens (creating if needed) the database at `path`, with WAL and
+    /// full synchronous commits, and brings the schema up to date.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
+                path: dir.display().to_string(),
+                source,
+            })?;
+        }
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::TooNew {
+                path: path.display().to_string(),
+                found: version,
+            });
+        }
+        if version < 1 {
+            let tx = conn.unchecked_transaction()?;
+            tx.execute_batch(MIGRATION_1)?;
+            tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+            tx.commit()?;
+        }
+        let kv_layout = kv::ensure_schema(&conn)?;
+        Ok(Store { conn, kv_layout })
+    }
+
+    /// The connection, for reads and for writes outside a transaction.
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Which layout `memory_entries` has in this file.
+    pub fn kv_layout(&self) -> kv::Layout {
+        self.kv_layout
+    }
+
+    /// Starts the transaction of one scheduler turn.
+    pub fn transaction(&mut self) -> Result<Transaction<'_>, StoreError> {
+        Ok(self.conn.transaction()?)
+    }
+
+    /// Writes a consistent copy of the database to `dest` with SQLite's
+    /// online backup.
+    pub fn backup_to(&self, dest: &Path) -> Result<(), StoreError> {
+        self.conn.execute("VACUUM INTO ?1", [dest.display().to_string()])?;
+        Ok(())
+    }
+}
