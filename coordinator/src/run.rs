@@ -189,6 +189,13 @@ fn spawn_agents(compiled: &CompiledPlan, url: &str, workdir: &Path, state_dir: &
         if let Some(t) = exec {
             cmd.arg("--exec").arg(t);
         }
+        // Tasks call `swarmctl`, which sits next to swarmd.
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        let mut dirs: Vec<PathBuf> = exe.parent().map(|p| vec![p.to_path_buf()]).unwrap_or_default();
+        dirs.extend(std::env::split_paths(&path));
+        if let Ok(joined) = std::env::join_paths(dirs) {
+            cmd.env("PATH", joined);
+        }
         cmd.env_remove("SWARM_TOKEN").stdin(std::process::Stdio::null()).stdout(log.try_clone()?).stderr(log).kill_on_drop(true);
         children.push(cmd.spawn()?);
     }

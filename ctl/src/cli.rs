@@ -9,6 +9,13 @@ use clap::{Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "swarmctl", version, about, after_help = crate::exit::HELP)]
 pub struct Cli {
+    /// The coordinator's URL.
+    #[arg(long, global = true, env = "SWARM_COORDINATOR", default_value = "http://127.0.0.1:7420")]
+    pub coordinator: String,
+    /// File holding the token (default: SWARM_TOKEN, else
+    /// ./.swarm/admin.token).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -17,10 +24,194 @@ pub struct Cli {
 /// Top-level commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Work with plan files offline: validate, show, graph, convert (no
-    /// daemon needed).
+    /// Plan files: validate, show, graph and convert offline; load into the
+    /// daemon.
     #[command(subcommand)]
     Plan(PlanCommand),
+    /// The run at a glance: plan, state, task counts, agents.
+    Status {
+        /// One JSON object.
+        #[arg(long)]
+        json: bool,
+        /// Refresh every second until interrupted.
+        #[arg(long)]
+        watch: bool,
+    },
+    /// Every task with its state, attempts and agents.
+    Tasks {
+        /// A JSON list.
+        #[arg(long)]
+        json: bool,
+    },
+    /// One task: show it, read its logs, or act on it.
+    #[command(subcommand)]
+    Task(TaskCommand),
+    /// Every agent with its roles, state and work.
+    Agents {
+        /// A JSON list.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Act on one agent.
+    #[command(subcommand)]
+    Agent(AgentCommand),
+    /// Shared key/value memory (the claude-flow memory_entries table).
+    #[command(subcommand)]
+    Memory(MemoryCommand),
+    /// The event log.
+    Events {
+        /// Keep printing new events.
+        #[arg(long)]
+        follow: bool,
+        /// Only events after this sequence number.
+        #[arg(long, default_value_t = 0)]
+        since: u64,
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop dispatching new tasks (running ones finish).
+    Pause {
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Dispatch again after a pause.
+    Resume {
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `swarmctl task ...`
+#[derive(Debug, Subcommand)]
+pub enum TaskCommand {
+    /// A task with its dependencies and every attempt.
+    Show {
+        /// Task id.
+        id: String,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// A task's output (latest attempt unless --attempt).
+    Logs {
+        /// Task id.
+        id: String,
+        /// Keep printing until the attempt ends.
+        #[arg(long)]
+        follow: bool,
+        /// Attempt (fencing) number.
+        #[arg(long, default_value_t = 0)]
+        attempt: u64,
+    },
+    /// Mark a task succeeded (a manual task waits for this).
+    Done(ActionArgs),
+    /// Mark a task failed; its dependents are blocked.
+    Fail(ActionArgs),
+    /// Run a failed, blocked or cancelled task again and unblock its
+    /// dependents.
+    Retry(ActionArgs),
+    /// Treat a task as done without running it; its dependents go on.
+    Skip(ActionArgs),
+    /// Stop a task; its dependents are blocked.
+    Cancel(ActionArgs),
+}
+
+/// Arguments of a task action.
+#[derive(Debug, clap::Args)]
+pub struct ActionArgs {
+    /// Task id.
+    pub id: String,
+    /// Why (recorded in the event log).
+    #[arg(long, default_value = "")]
+    pub reason: String,
+    /// JSON output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `swarmctl agent ...`
+#[derive(Debug, Subcommand)]
+pub enum AgentCommand {
+    /// Let an agent finish its work, take no more, and exit.
+    Drain {
+        /// Agent id.
+        id: String,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Namespace option shared by memory commands.
+#[derive(Debug, clap::Args)]
+pub struct Namespace {
+    /// Namespace.
+    #[arg(long, short, default_value = "default")]
+    pub namespace: String,
+}
+
+/// `swarmctl memory ...`
+#[derive(Debug, Subcommand)]
+pub enum MemoryCommand {
+    /// Store a value.
+    Put {
+        /// Key.
+        key: String,
+        /// Value (use - to read standard input).
+        value: String,
+        #[command(flatten)]
+        ns: Namespace,
+        /// Expire after this many seconds.
+        #[arg(long, value_name = "SECONDS")]
+        ttl: Option<u64>,
+        /// Only if the key holds no value (compare-and-swap).
+        #[arg(long, conflicts_with = "expect")]
+        if_absent: bool,
+        /// Only if the key holds exactly this value (compare-and-swap).
+        #[arg(long, value_name = "VALUE")]
+        expect: Option<String>,
+        /// A tag (repeatable).
+        #[arg(long = "tag")]
+        tags: Vec<String>,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a value (exit 4 if there is none).
+    Get {
+        /// Key.
+        key: String,
+        #[command(flatten)]
+        ns: Namespace,
+        /// The whole entry as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List live entries.
+    List {
+        /// Only this namespace (default: every namespace).
+        #[arg(long, short)]
+        namespace: Option<String>,
+        /// Only keys starting with this.
+        #[arg(long)]
+        prefix: Option<String>,
+        /// JSON list.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a value.
+    Delete {
+        /// Key.
+        key: String,
+        #[command(flatten)]
+        ns: Namespace,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Options every plan command shares.
@@ -38,6 +229,15 @@ pub struct PlanInput {
 /// `swarmctl plan ...`
 #[derive(Debug, Subcommand)]
 pub enum PlanCommand {
+    /// Load a plan into the daemon and start it.
+    Load {
+        /// The plan to read.
+        #[command(flatten)]
+        input: PlanInput,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
     /// Validate a plan and summarise it; exit 2 with FILE:LINE errors if it
     /// is not valid.
     Check {

@@ -3,15 +3,27 @@
 //! | code | meaning |
 //! |------|---------|
 //! | 0 | success |
-//! | 1 | the command was valid but failed (a check failed, the daemon refused) |
-//! | 2 | invalid input: a malformed plan, an unreadable file, a bad argument |
+//! | 1 | the command failed: the daemon is unreachable or failed |
+//! | 2 | invalid input: a malformed plan, an unreadable file, a bad argument, a refused token |
+//! | 3 | refused in the current state: a plan already running, a task already done, a compare-and-swap that did not match |
+//! | 4 | not found: no such task, agent or memory entry |
 
 /// Success.
 pub const OK: u8 = 0;
-/// The command was valid but did not succeed.
+/// The command failed (daemon unreachable or failed).
 pub const FAILED: u8 = 1;
 /// Invalid input: a malformed plan, an unreadable file, bad arguments.
 pub const USAGE: u8 = 2;
+/// Refused in the current state.
+pub const CONFLICT: u8 = 3;
+/// No such task, agent or entry.
+pub const NOT_FOUND: u8 = 4;
 
 /// The table above, for `--help`.
-pub const HELP: &str = "Exit codes:\n  0  success\n  1  the command was valid but failed\n  2  invalid input: a malformed plan (each error is printed as FILE:LINE: error: ...), an unreadable file, a bad argument";
+pub const HELP: &str = "Exit codes:
+  0  success
+  1  the command failed: the daemon is unreachable or failed
+  2  invalid input: a malformed plan (each error printed as FILE:LINE: error: ...), an unreadable file,
+     a bad argument, a missing or refused token
+  3  refused in the current state: a plan already running, a task already done, a compare-and-swap mismatch
+  4  not found: no such task, agent or memory entry";

@@ -9,6 +9,7 @@
 mod cli;
 pub mod exit;
 mod plan;
+mod remote;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -32,7 +33,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         }
     };
     let code = match cli.command {
-        cli::Command::Plan(cmd) => plan::run(cmd),
+        cli::Command::Plan(cmd) if !matches!(cmd, cli::PlanCommand::Load { .. }) => plan::run(cmd),
+        _ => remote::run(cli),
     };
     code.into()
 }

@@ -23,6 +23,7 @@ pub(crate) fn run(cmd: PlanCommand) -> u8 {
             let analysis = analyse(plan);
             print(&graph::render(plan, &analysis, format))
         }),
+        PlanCommand::Load { .. } => exit::FAILED,
         PlanCommand::Convert { input, to, output } => with_plan(&input, |plan| {
             let text = match to {
                 ConvertTarget::Toml => swarm_plan::toml_form::write(&plan.plan),

@@ -1,0 +1,186 @@
+//! Commands that talk to a running `swarmd` over gRPC: the connection, the
+//! token, and the mapping from gRPC errors to exit codes.
+
+mod agents;
+mod events;
+mod memory;
+mod status;
+mod tasks;
+
+use std::path::{Path, PathBuf};
+
+use swarm_proto::v1 as pb;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+
+use crate::cli::{Cli, Command, PlanCommand};
+use crate::exit;
+
+/// Adds `authorization: Bearer <token>` to every call.
+#[derive(Clone)]
+pub(crate) struct Bearer(tonic::metadata::MetadataValue<tonic::metadata::Ascii>);
+
+impl tonic::service::Interceptor for Bearer {
+    fn call(&mut self, mut req: tonic::Request<()>) -> std::result::Result<tonic::Request<()>, tonic::Status> {
+        req.metadata_mut().insert("authorization", self.0.clone());
+        Ok(req)
+    }
+}
+
+pub(crate) type Control = pb::control_service_client::ControlServiceClient<InterceptedService<Channel, Bearer>>;
+pub(crate) type Memory = pb::memory_service_client::MemoryServiceClient<InterceptedService<Channel, Bearer>>;
+
+/// A failed command: the exit code and what to print.
+pub(crate) struct Failure(pub u8, pub String);
+
+impl From<tonic::Status> for Failure {
+    fn from(s: tonic::Status) -> Self {
+        use tonic::Code;
+        let code = match s.code() {
+            Code::InvalidArgument | Code::Unauthenticated | Code::PermissionDenied | Code::OutOfRange => exit::USAGE,
+            Code::FailedPrecondition | Code::Aborted | Code::AlreadyExists => exit::CONFLICT,
+            Code::NotFound => exit::NOT_FOUND,
+            _ => exit::FAILED,
+        };
+        let msg = match s.code() {
+            Code::Unavailable => format!("the daemon is unreachable: {}", s.message()),
+            _ => s.message().to_string(),
+        };
+        Failure(code, msg)
+    }
+}
+
+pub(crate) type Result<T> = std::result::Result<T, Failure>;
+
+/// Where and as whom to connect.
+pub(crate) struct Target {
+    url: String,
+    token_file: Option<PathBuf>,
+}
+
+impl Target {
+    fn token(&self) -> Result<String> {
+        if let Some(path) = &self.token_file {
+            return read_token(path);
+        }
+        if let Ok(t) = std::env::var("SWARM_TOKEN") {
+            if !t.trim().is_empty() {
+                return Ok(t.trim().to_string());
+            }
+        }
+        read_token(Path::new(".swarm/admin.token"))
+    }
+
+    async fn channel(&self) -> Result<(Channel, Bearer)> {
+        let token = self.token()?;
+        let endpoint = Channel::from_shared(self.url.clone())
+            .map_err(|_| Failure(exit::USAGE, format!("--coordinator '{}' is not a URL like http://127.0.0.1:7420", self.url)))?
+            .connect_timeout(std::time::Duration::from_secs(5));
+        let channel = endpoint
+            .connect()
+            .await
+            .map_err(|e| Failure(exit::FAILED, format!("cannot reach swarmd at {}: {e} (is it running? see --coordinator)", self.url)))?;
+        let value = format!("Bearer {token}")
+            .parse()
+            .map_err(|_| Failure(exit::USAGE, "the token holds characters that cannot be sent".into()))?;
+        Ok((channel, Bearer(value)))
+    }
+
+    pub(crate) async fn control(&self) -> Result<Control> {
+        let (channel, bearer) = self.channel().await?;
+        Ok(pb::control_service_client::ControlServiceClient::with_interceptor(channel, bearer))
+    }
+
+    pub(crate) async fn memory(&self) -> Result<Memory> {
+        let (channel, bearer) = self.channel().await?;
+        Ok(pb::memory_service_client::MemoryServiceClient::with_interceptor(channel, bearer))
+    }
+}
+
+fn read_token(path: &Path) -> Result<String> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Failure(
+            exit::USAGE,
+            format!("cannot read the token from {}: {e}; give --token-file, set SWARM_TOKEN, or run in swarmd's working directory", path.display()),
+        )
+    })?;
+    let t = text.trim().to_string();
+    if t.is_empty() {
+        return Err(Failure(exit::USAGE, format!("the token file {} is empty", path.display())));
+    }
+    Ok(t)
+}
+
+/// Runs a command that needs the daemon.
+pub(crate) fn run(cli: Cli) -> u8 {
+    let target = Target { url: cli.coordinator.trim_end_matches('/').to_string(), token_file: cli.token_file };
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("swarmctl: cannot start: {e}");
+            return exit::FAILED;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Plan(PlanCommand::Load { input, json }) => status::load(&target, &input, json).await,
+            Command::Status { json, watch } => status::status(&target, json, watch).await,
+            Command::Tasks { json } => tasks::list(&target, json).await,
+            Command::Task(cmd) => tasks::task(&target, cmd).await,
+            Command::Agents { json } => agents::list(&target, json).await,
+            Command::Agent(cmd) => agents::agent(&target, cmd).await,
+            Command::Memory(cmd) => memory::run(&target, cmd).await,
+            Command::Events { follow, since, json } => events::run(&target, follow, since, json).await,
+            Command::Pause { json } => status::pause(&target, true, json).await,
+            Command::Resume { json } => status::pause(&target, false, json).await,
+            Command::Plan(_) => Err(Failure(exit::FAILED, "offline plan commands do not reach this point".into())),
+        }
+    });
+    match result {
+        Ok(()) => exit::OK,
+        Err(Failure(code, msg)) => {
+            eprintln!("swarmctl: {msg}");
+            code
+        }
+    }
+}
+
+/// Prints a JSON value on one line (lists) or pretty (objects).
+pub(crate) fn print_json(v: &serde_json::Value) {
+    println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+}
+
+/// `12:03:04` for a time in ms since the epoch (UTC).
+pub(crate) fn clock(ms: i64) -> String {
+    if ms <= 0 {
+        return "-".into();
+    }
+    let secs = ms / 1000;
+    format!("{:02}:{:02}:{:02}", (secs / 3600) % 24, (secs / 60) % 60, secs % 60)
+}
+
+/// Renders rows as aligned columns under a header.
+pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (w, c) in widths.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cells: Vec<&str>| {
+        let n = cells.len();
+        for (k, (c, w)) in cells.into_iter().zip(&widths).enumerate() {
+            out.push_str(c);
+            if k + 1 < n {
+                out.push_str(&" ".repeat(w - c.chars().count() + 2));
+            }
+        }
+        out.push('\n');
+    };
+    line(header.to_vec());
+    for r in rows {
+        line(r.iter().map(String::as_str).collect());
+    }
+    out
+}

@@ -1,0 +1,106 @@
+//! `swarmctl plan load`, `status`, `pause`, `resume`.
+
+use serde_json::json;
+use swarm_proto::v1 as pb;
+
+use super::{print_json, Failure, Result, Target};
+use crate::cli::PlanInput;
+use crate::exit;
+
+pub(crate) async fn load(target: &Target, input: &PlanInput, as_json: bool) -> Result<()> {
+    // Validate here first: the same FILE:LINE errors as `plan check`.
+    let mut catalogue = swarm_plan::Catalogue::builtin();
+    let mut roles_toml = String::new();
+    if let Some(path) = &input.roles {
+        roles_toml = std::fs::read_to_string(path).map_err(|e| Failure(exit::USAGE, format!("cannot read {}: {e}", path.display())))?;
+        catalogue.extend_from_toml(&roles_toml, &path.display().to_string()).map_err(|e| Failure(exit::USAGE, e.to_string()))?;
+    }
+    let compiled = swarm_plan::load(&input.file, &catalogue).map_err(|e| Failure(exit::USAGE, format!("{e}\nthe plan was not loaded")))?;
+    for w in &compiled.warnings {
+        eprintln!("{w}");
+    }
+    let text = String::from_utf8_lossy(&std::fs::read(&input.file).map_err(|e| Failure(exit::USAGE, e.to_string()))?).into_owned();
+    let mut client = target.control().await?;
+    let reply = client
+        .load_plan(pb::LoadPlanRequest {
+            file_name: input.file.display().to_string(),
+            text,
+            toml: swarm_plan::Format::from_path(&input.file) == swarm_plan::Format::Toml,
+            roles_toml,
+        })
+        .await?
+        .into_inner();
+    if as_json {
+        print_json(&json!({"plan_id": reply.plan_id, "name": reply.name, "tasks": reply.tasks, "warnings": reply.warnings}));
+    } else {
+        println!("loaded plan '{}' ({} tasks) as plan {}; watch it with 'swarmctl status --watch'", reply.name, reply.tasks, reply.plan_id);
+    }
+    Ok(())
+}
+
+fn status_json(s: &pb::StatusReply) -> serde_json::Value {
+    let c = s.tasks.clone().unwrap_or_default();
+    json!({
+        "plan": s.plan,
+        "plan_id": s.plan_id,
+        "state": s.state,
+        "tasks": {
+            "total": c.total, "pending": c.pending, "ready": c.ready, "running": c.running,
+            "succeeded": c.succeeded, "failed": c.failed, "blocked": c.blocked, "skipped": c.skipped, "cancelled": c.cancelled,
+        },
+        "agents": s.agents,
+        "loaded_at_ms": s.loaded_at_ms,
+        "finished_at_ms": s.finished_at_ms,
+        "unstaffed_roles": s.unstaffed_roles,
+    })
+}
+
+fn status_text(s: &pb::StatusReply) -> String {
+    if s.state == "idle" {
+        return format!("no plan loaded · {} agent(s) connected\nload one with: swarmctl plan load FILE\n", s.agents);
+    }
+    let c = s.tasks.clone().unwrap_or_default();
+    let done = c.succeeded + c.skipped;
+    let mut out = format!(
+        "plan: {} (#{})\nstate: {} · {done}/{} done · {} agent(s) connected\ntasks: {} running, {} ready, {} pending, {} succeeded, {} failed, {} blocked, {} skipped, {} cancelled\n",
+        s.plan, s.plan_id, s.state, c.total, s.agents, c.running, c.ready, c.pending, c.succeeded, c.failed, c.blocked, c.skipped, c.cancelled
+    );
+    if !s.unstaffed_roles.is_empty() {
+        out.push_str(&format!("waiting for roles no agent plays: {}\n", s.unstaffed_roles.join(", ")));
+    }
+    out
+}
+
+pub(crate) async fn status(target: &Target, as_json: bool, watch: bool) -> Result<()> {
+    let mut client = target.control().await?;
+    loop {
+        let s = client.status(pb::StatusRequest {}).await?.into_inner();
+        if as_json {
+            print_json(&status_json(&s));
+        } else {
+            if watch {
+                print!("\x1b[2J\x1b[H");
+            }
+            print!("{}", status_text(&s));
+        }
+        if !watch {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+}
+
+pub(crate) async fn pause(target: &Target, paused: bool, as_json: bool) -> Result<()> {
+    let mut client = target.control().await?;
+    let state = if paused {
+        client.pause(pb::PauseRequest {}).await?.into_inner().state
+    } else {
+        client.resume(pb::ResumeRequest {}).await?.into_inner().state
+    };
+    if as_json {
+        print_json(&json!({ "state": state }));
+    } else {
+        println!("plan is {state}");
+    }
+    Ok(())
+}

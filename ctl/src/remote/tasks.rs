@@ -1,0 +1,130 @@
+//! `swarmctl tasks` and `swarmctl task show|logs|done|fail|retry|skip|cancel`.
+
+use std::io::Write;
+
+use serde_json::{json, Value};
+use swarm_proto::v1 as pb;
+
+use super::{clock, print_json, table, Result, Target};
+use crate::cli::{ActionArgs, TaskCommand};
+
+fn task_json(t: &pb::TaskSummary) -> Value {
+    json!({
+        "id": t.id, "title": t.title, "state": t.state, "attempts": t.attempts, "agents": t.agents,
+        "priority": t.priority, "duration_hours": t.duration_hours, "roles": t.roles, "reason": t.reason,
+        "day": t.day, "updated_at_ms": t.updated_at_ms,
+    })
+}
+
+pub(crate) async fn list(target: &Target, as_json: bool) -> Result<()> {
+    let mut client = target.control().await?;
+    let tasks = client.list_tasks(pb::ListTasksRequest {}).await?.into_inner().tasks;
+    if as_json {
+        print_json(&Value::Array(tasks.iter().map(task_json).collect()));
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = tasks
+        .iter()
+        .map(|t| {
+            vec![
+                t.id.clone(),
+                t.state.clone(),
+                t.attempts.to_string(),
+                t.roles.join("+"),
+                t.agents.join(","),
+                if t.reason.is_empty() { t.title.clone() } else { format!("{} — {}", t.title, t.reason) },
+            ]
+        })
+        .collect();
+    print!("{}", table(&["ID", "STATE", "ATTEMPTS", "ROLES", "AGENTS", "TITLE"], &rows));
+    Ok(())
+}
+
+pub(crate) async fn task(target: &Target, cmd: TaskCommand) -> Result<()> {
+    let mut client = target.control().await?;
+    let (args, action, verb) = match cmd {
+        TaskCommand::Show { id, json } => return show(&mut client, id, json).await,
+        TaskCommand::Logs { id, follow, attempt } => return logs(&mut client, id, follow, attempt).await,
+        TaskCommand::Done(a) => (a, pb::TaskAction::Done, "done"),
+        TaskCommand::Fail(a) => (a, pb::TaskAction::Fail, "failed"),
+        TaskCommand::Retry(a) => (a, pb::TaskAction::Retry, "retried"),
+        TaskCommand::Skip(a) => (a, pb::TaskAction::Skip, "skipped"),
+        TaskCommand::Cancel(a) => (a, pb::TaskAction::Cancel, "cancelled"),
+    };
+    let ActionArgs { id, reason, json } = args;
+    let state = client
+        .task_action(pb::TaskActionRequest { id: id.clone(), action: action as i32, reason })
+        .await?
+        .into_inner()
+        .state;
+    if json {
+        print_json(&json!({"id": id, "state": state}));
+    } else {
+        println!("task {id} {verb}; it is now {state}");
+    }
+    Ok(())
+}
+
+async fn show(client: &mut super::Control, id: String, as_json: bool) -> Result<()> {
+    let d = client.get_task(pb::GetTaskRequest { id }).await?.into_inner();
+    let t = d.task.clone().unwrap_or_default();
+    if as_json {
+        let attempts: Vec<Value> = d
+            .attempts
+            .iter()
+            .map(|a| json!({"attempt": a.attempt, "number": a.number, "agents": a.agents, "state": a.state, "created_at_ms": a.created_at_ms, "ended_at_ms": a.ended_at_ms, "exit_code": a.exit_code, "message": a.message}))
+            .collect();
+        let mut v = task_json(&t);
+        if let Some(o) = v.as_object_mut() {
+            o.insert("attempt_history".into(), Value::Array(attempts));
+            o.insert("depends_on".into(), json!(d.depends_on));
+            o.insert("run".into(), json!(d.run));
+            o.insert("checks".into(), json!(d.checks));
+            o.insert("image".into(), json!(d.image));
+        }
+        print_json(&v);
+        return Ok(());
+    }
+    println!("task {}: {}\nstate: {}{}", t.id, t.title, t.state, if t.reason.is_empty() { String::new() } else { format!(" — {}", t.reason) });
+    println!("roles: {} · {} · {} h · day {}", t.roles.join("+"), t.priority, t.duration_hours, t.day);
+    println!("depends on: {}", if d.depends_on.is_empty() { "nothing".into() } else { d.depends_on.join(", ") });
+    if !d.run.is_empty() {
+        println!("run: {}", d.run);
+    }
+    for c in &d.checks {
+        println!("check: {c}");
+    }
+    if d.attempts.is_empty() {
+        println!("no attempts yet");
+    } else {
+        let rows: Vec<Vec<String>> = d
+            .attempts
+            .iter()
+            .map(|a| {
+                vec![
+                    a.attempt.to_string(),
+                    a.number.to_string(),
+                    a.state.clone(),
+                    a.agents.join(","),
+                    clock(a.created_at_ms),
+                    clock(a.ended_at_ms),
+                    a.exit_code.map_or("-".into(), |c| c.to_string()),
+                    a.message.lines().next().unwrap_or("").to_string(),
+                ]
+            })
+            .collect();
+        print!("{}", table(&["ATTEMPT", "#", "STATE", "AGENTS", "STARTED", "ENDED", "EXIT", "MESSAGE"], &rows));
+    }
+    Ok(())
+}
+
+async fn logs(client: &mut super::Control, id: String, follow: bool, attempt: u64) -> Result<()> {
+    let mut stream = client.task_logs(pb::TaskLogsRequest { id, attempt, follow }).await?.into_inner();
+    let mut out = std::io::stdout();
+    let mut err = std::io::stderr();
+    while let Some(line) = stream.message().await? {
+        let _ = if line.stream == pb::LogStream::Stderr as i32 { err.write_all(&line.data) } else { out.write_all(&line.data) };
+        let _ = out.flush();
+    }
+    Ok(())
+}
