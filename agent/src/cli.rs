@@ -18,7 +18,11 @@ use crate::session::{self, Settings};
 #[command(name = "swarm-agent", version, about, after_help = HELP)]
 pub struct Cli {
     /// The coordinator's URL.
-    #[arg(long, env = "SWARM_COORDINATOR", default_value = "http://127.0.0.1:7420")]
+    #[arg(
+        long,
+        env = "SWARM_COORDINATOR",
+        default_value = "http://127.0.0.1:7420"
+    )]
     pub coordinator: String,
     /// A role this agent plays (repeat for several; the first is active).
     #[arg(long = "role", required = true, value_name = "ROLE")]
@@ -64,8 +68,13 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
     let settings = match settings(cli) {
         Ok(s) => s,
         Err(e) => {
@@ -73,7 +82,10 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("swarm-agent: cannot start the runtime: {e}");
@@ -85,22 +97,41 @@ pub fn main() -> ExitCode {
 }
 
 fn settings(cli: Cli) -> Result<Settings, String> {
-    let token = match (std::env::var("SWARM_TOKEN").ok().filter(|t| !t.trim().is_empty()), &cli.token_file) {
+    let token = match (
+        std::env::var("SWARM_TOKEN")
+            .ok()
+            .filter(|t| !t.trim().is_empty()),
+        &cli.token_file,
+    ) {
         (_, Some(path)) => read_token(path)?,
         (Some(t), None) => t.trim().to_string(),
         (None, None) => read_token(&cli.workdir.join(".swarm").join("agent.token"))?,
     };
     let mut labels = BTreeMap::new();
     for l in &cli.labels {
-        let (k, v) = l.split_once('=').ok_or_else(|| format!("label '{l}' must be KEY=VALUE"))?;
+        let (k, v) = l
+            .split_once('=')
+            .ok_or_else(|| format!("label '{l}' must be KEY=VALUE"))?;
         labels.insert(k.trim().to_string(), v.trim().to_string());
     }
-    let workdir = std::fs::canonicalize(&cli.workdir).map_err(|e| format!("workdir {}: {e}", cli.workdir.display()))?;
-    let host = nix::unistd::gethostname().ok().and_then(|h| h.into_string().ok()).unwrap_or_else(|| "localhost".into());
-    let id = cli.id.unwrap_or_else(|| format!("{host}-{}-{:04x}", cli.roles[0].to_lowercase().replace(' ', "-"), std::process::id() & 0xffff));
+    let workdir = std::fs::canonicalize(&cli.workdir)
+        .map_err(|e| format!("workdir {}: {e}", cli.workdir.display()))?;
+    let host = nix::unistd::gethostname()
+        .ok()
+        .and_then(|h| h.into_string().ok())
+        .unwrap_or_else(|| "localhost".into());
+    let id = cli.id.unwrap_or_else(|| {
+        format!(
+            "{host}-{}-{:04x}",
+            cli.roles[0].to_lowercase().replace(' ', "-"),
+            std::process::id() & 0xffff
+        )
+    });
     let url = cli.coordinator.trim_end_matches('/').to_string();
     if !(url.starts_with("http://") || url.starts_with("https://")) {
-        return Err(format!("--coordinator '{url}' must be a URL like http://127.0.0.1:7420"));
+        return Err(format!(
+            "--coordinator '{url}' must be a URL like http://127.0.0.1:7420"
+        ));
     }
     Ok(Settings {
         coordinator: url,
@@ -117,7 +148,12 @@ fn settings(cli: Cli) -> Result<Settings, String> {
 }
 
 fn read_token(path: &std::path::Path) -> Result<String, String> {
-    let t = std::fs::read_to_string(path).map_err(|e| format!("cannot read the agent token from {}: {e} (give --token-file or SWARM_TOKEN)", path.display()))?;
+    let t = std::fs::read_to_string(path).map_err(|e| {
+        format!(
+            "cannot read the agent token from {}: {e} (give --token-file or SWARM_TOKEN)",
+            path.display()
+        )
+    })?;
     let t = t.trim().to_string();
     if t.is_empty() {
         return Err(format!("the token file {} is empty", path.display()));

@@ -88,7 +88,12 @@ pub async fn run(settings: Settings) {
     let mut heartbeat = tokio::time::interval(Duration::from_secs(2));
     let mut draining: Option<Instant> = None;
     let mut signals = 0;
-    tracing::info!("agent {} ({}) starting, coordinator {}", settings.id, settings.roles.join(", "), settings.coordinator);
+    tracing::info!(
+        "agent {} ({}) starting, coordinator {}",
+        settings.id,
+        settings.roles.join(", "),
+        settings.coordinator
+    );
     loop {
         if draining.is_some() && work.is_idle() {
             tracing::info!("drained; exiting");
@@ -101,17 +106,26 @@ pub async fn run(settings: Settings) {
                     let every = Duration::from_millis(u64::from(welcome.heartbeat_ms.max(100)));
                     heartbeat = tokio::time::interval(every);
                     welcomed(&c, &mut work, &welcome);
-                    tracing::info!("session open as {} (role {}), resumed {}", welcome.agent_id, welcome.active_role, welcome.resume.len());
+                    tracing::info!(
+                        "session open as {} (role {}), resumed {}",
+                        welcome.agent_id,
+                        welcome.active_role,
+                        welcome.resume.len()
+                    );
                     conn = Some(c);
                 }
                 Err(e) => {
-                    tracing::warn!("cannot reach the coordinator: {e}; retrying in {} ms", backoff.as_millis());
+                    tracing::warn!(
+                        "cannot reach the coordinator: {e}; retrying in {} ms",
+                        backoff.as_millis()
+                    );
                     next_connect = Instant::now() + backoff;
                     backoff = (backoff * 2).min(BACKOFF_MAX);
                 }
             }
         }
-        let drain_deadline = draining.unwrap_or_else(|| Instant::now() + Duration::from_secs(86_400));
+        let drain_deadline =
+            draining.unwrap_or_else(|| Instant::now() + Duration::from_secs(86_400));
         tokio::select! {
             msg = next_message(&mut conn) => match msg {
                 Some(m) => {
@@ -149,7 +163,10 @@ pub async fn run(settings: Settings) {
             _ = int.recv() => signals += 1,
         }
         if signals > 0 && draining.is_none() {
-            tracing::info!("draining: no new work; {} attempt(s) to finish (a second signal exits at once)", work.held());
+            tracing::info!(
+                "draining: no new work; {} attempt(s) to finish (a second signal exits at once)",
+                work.held()
+            );
             draining = Some(Instant::now() + settings.drain_timeout);
             if let Some(c) = conn.as_ref() {
                 c.send(pb::agent_message::Body::Draining(pb::Draining {}));
@@ -169,12 +186,19 @@ async fn next_message(conn: &mut Option<Conn>) -> Option<pb::CoordinatorMessage>
 
 /// Connects, sends Hello, waits for the Welcome.
 async fn open(s: &Settings, work: &Work, draining: bool) -> anyhow::Result<(Conn, pb::Welcome)> {
-    let channel = tokio::time::timeout(Duration::from_secs(5), Channel::from_shared(s.coordinator.clone())?.connect()).await??;
+    let channel = tokio::time::timeout(
+        Duration::from_secs(5),
+        Channel::from_shared(s.coordinator.clone())?.connect(),
+    )
+    .await??;
     let bearer: tonic::metadata::MetadataValue<_> = format!("Bearer {}", s.token).parse()?;
-    let mut client = pb::agent_service_client::AgentServiceClient::with_interceptor(channel, move |mut req: tonic::Request<()>| {
-        req.metadata_mut().insert("authorization", bearer.clone());
-        Ok(req)
-    });
+    let mut client = pb::agent_service_client::AgentServiceClient::with_interceptor(
+        channel,
+        move |mut req: tonic::Request<()>| {
+            req.metadata_mut().insert("authorization", bearer.clone());
+            Ok(req)
+        },
+    );
     let (out, rx) = mpsc::channel(4096);
     let hello = pb::Hello {
         agent_id: s.id.clone(),
@@ -185,9 +209,15 @@ async fn open(s: &Settings, work: &Work, draining: bool) -> anyhow::Result<(Conn
         running: work.listed(),
         version: env!("CARGO_PKG_VERSION").to_string(),
     };
-    out.send(pb::AgentMessage { body: Some(pb::agent_message::Body::Hello(hello)) }).await?;
+    out.send(pb::AgentMessage {
+        body: Some(pb::agent_message::Body::Hello(hello)),
+    })
+    .await?;
     if draining {
-        out.send(pb::AgentMessage { body: Some(pb::agent_message::Body::Draining(pb::Draining {})) }).await?;
+        out.send(pb::AgentMessage {
+            body: Some(pb::agent_message::Body::Draining(pb::Draining {})),
+        })
+        .await?;
     }
     let mut inbound = client.session(ReceiverStream::new(rx)).await?.into_inner();
     let first = tokio::time::timeout(Duration::from_secs(10), inbound.message()).await??;
@@ -211,28 +241,53 @@ fn welcomed(c: &Conn, work: &mut Work, w: &pb::Welcome) {
 }
 
 /// Handles one coordinator message; returns true when it starts draining.
-fn handle(c: &Conn, work: &mut Work, m: pb::CoordinatorMessage, draining: &mut Option<Instant>, drain_timeout: Duration) -> bool {
+fn handle(
+    c: &Conn,
+    work: &mut Work,
+    m: pb::CoordinatorMessage,
+    draining: &mut Option<Instant>,
+    drain_timeout: Duration,
+) -> bool {
     use pb::coordinator_message::Body;
     match m.body {
         Some(Body::Assign(a)) => {
             let r = a.attempt.clone().unwrap_or_default();
             if draining.is_some() {
-                c.send(pb::agent_message::Body::Release(pb::Release { attempt: Some(r), reason: "the agent is draining".into() }));
+                c.send(pb::agent_message::Body::Release(pb::Release {
+                    attempt: Some(r),
+                    reason: "the agent is draining".into(),
+                }));
             } else if !work.holds(r.attempt) {
-                tracing::info!("task {} attempt {} ({}{})", r.task_id, r.attempt, a.role, if a.lead { ", lead" } else { "" });
+                tracing::info!(
+                    "task {} attempt {} ({}{})",
+                    r.task_id,
+                    r.attempt,
+                    a.role,
+                    if a.lead { ", lead" } else { "" }
+                );
                 work.assign(a);
             }
         }
         Some(Body::Cancel(cancel)) => {
             if let Some(r) = cancel.attempt {
-                tracing::info!("task {} attempt {} ended by the coordinator: {}", r.task_id, r.attempt, cancel.reason);
+                tracing::info!(
+                    "task {} attempt {} ended by the coordinator: {}",
+                    r.task_id,
+                    r.attempt,
+                    cancel.reason
+                );
                 work.cancel(r.attempt);
             }
         }
         Some(Body::Ack(ack)) => {
             if let Some(r) = ack.attempt {
                 if !ack.accepted {
-                    tracing::warn!("result of task {} attempt {} was rejected: {}", r.task_id, r.attempt, ack.reason);
+                    tracing::warn!(
+                        "result of task {} attempt {} was rejected: {}",
+                        r.task_id,
+                        r.attempt,
+                        ack.reason
+                    );
                 }
                 work.unacked.remove(&r.attempt);
             }
@@ -264,13 +319,21 @@ fn on_event(conn: Option<&Conn>, work: &mut Work, ev: ExecEvent) {
                     Stream::Stdout => pb::LogStream::Stdout,
                     Stream::Stderr => pb::LogStream::Stderr,
                 } as i32;
-                c.send(Body::Log(pb::LogChunk { attempt: Some(r), stream, data }));
+                c.send(Body::Log(pb::LogChunk {
+                    attempt: Some(r),
+                    stream,
+                    data,
+                }));
             }
         }
         ExecEvent::Done(r, outcome) => {
             let task = r.task_id.clone();
             if let Some(result) = work.finished(r, outcome) {
-                tracing::info!("task {task} attempt {} ended: {}", result.attempt.as_ref().map_or(0, |a| a.attempt), result.message);
+                tracing::info!(
+                    "task {task} attempt {} ended: {}",
+                    result.attempt.as_ref().map_or(0, |a| a.attempt),
+                    result.message
+                );
                 if let Some(c) = conn {
                     c.send(Body::Result(result));
                 }

@@ -56,7 +56,13 @@ pub struct Work {
 impl Work {
     /// No attempts yet.
     pub fn new(ctx: Context, events: mpsc::UnboundedSender<ExecEvent>) -> Self {
-        Work { ctx, held: HashMap::new(), releasing: HashSet::new(), unacked: HashMap::new(), events }
+        Work {
+            ctx,
+            held: HashMap::new(),
+            releasing: HashSet::new(),
+            unacked: HashMap::new(),
+            events,
+        }
     }
 
     /// Attempts to list in a Hello: held, and finished but unacknowledged.
@@ -64,7 +70,10 @@ impl Work {
         let mut v: Vec<pb::AttemptRef> = self
             .held
             .iter()
-            .map(|(&attempt, h)| pb::AttemptRef { task_id: h.task_id.clone(), attempt })
+            .map(|(&attempt, h)| pb::AttemptRef {
+                task_id: h.task_id.clone(),
+                attempt,
+            })
             .chain(self.unacked.values().filter_map(|r| r.attempt.clone()))
             .collect();
         v.sort_by_key(|r| r.attempt);
@@ -87,7 +96,13 @@ impl Work {
     pub fn assign(&mut self, a: pb::Assign) {
         let r = a.attempt.clone().unwrap_or_default();
         let cancel = CancellationToken::new();
-        self.held.insert(r.attempt, Held { task_id: r.task_id.clone(), cancel: cancel.clone() });
+        self.held.insert(
+            r.attempt,
+            Held {
+                task_id: r.task_id.clone(),
+                cancel: cancel.clone(),
+            },
+        );
         if !a.lead {
             return;
         }
@@ -100,7 +115,8 @@ impl Work {
             let fwd_ref = r.clone();
             let forward = tokio::spawn(async move {
                 while let Some(chunk) = log_rx.recv().await {
-                    let _ = fwd_events.send(ExecEvent::Log(fwd_ref.clone(), chunk.stream, chunk.data));
+                    let _ =
+                        fwd_events.send(ExecEvent::Log(fwd_ref.clone(), chunk.stream, chunk.data));
                 }
             });
             let outcome = exec::execute(spec, log_tx, cancel).await;
@@ -119,7 +135,10 @@ impl Work {
             ("SWARM_ROLE".to_string(), a.role.clone()),
             ("SWARM_ATTEMPT".to_string(), a.attempt_no.to_string()),
             ("SWARM_ATTEMPT_ID".to_string(), r.attempt.to_string()),
-            ("SWARM_COORDINATOR".to_string(), self.ctx.coordinator.clone()),
+            (
+                "SWARM_COORDINATOR".to_string(),
+                self.ctx.coordinator.clone(),
+            ),
             ("SWARM_TOKEN".to_string(), self.ctx.token.clone()),
             ("SWARM_AGENT_ID".to_string(), self.ctx.agent_id.clone()),
         ]);
@@ -155,7 +174,10 @@ impl Work {
         for (attempt, h) in self.held.drain() {
             h.cancel.cancel();
             self.releasing.insert(attempt);
-            out.push(pb::AttemptRef { task_id: h.task_id, attempt });
+            out.push(pb::AttemptRef {
+                task_id: h.task_id,
+                attempt,
+            });
         }
         out
     }
@@ -172,7 +194,12 @@ impl Work {
             Outcome::TimedOut { message } => (pb::Outcome::TimedOut, None, message),
             Outcome::Cancelled => (pb::Outcome::Cancelled, None, "cancelled".to_string()),
         };
-        let result = pb::TaskResult { attempt: Some(r.clone()), outcome: code as i32, exit_code, message };
+        let result = pb::TaskResult {
+            attempt: Some(r.clone()),
+            outcome: code as i32,
+            exit_code,
+            message,
+        };
         self.unacked.insert(r.attempt, result.clone());
         Some(result)
     }

@@ -34,7 +34,10 @@ impl std::fmt::Debug for Tokens {
 
 impl Tokens {
     /// Loads or creates the tokens for a state directory.
-    pub fn load_or_create(state_dir: &Path, env: &dyn Fn(&str) -> Option<String>) -> std::io::Result<Tokens> {
+    pub fn load_or_create(
+        state_dir: &Path,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> std::io::Result<Tokens> {
         std::fs::create_dir_all(state_dir)?;
         let admin = token_for(state_dir, "admin.token", env("SWARM_ADMIN_TOKEN"))?;
         let agent = token_for(state_dir, "agent.token", env("SWARM_AGENT_TOKEN"))?;
@@ -69,10 +72,9 @@ impl Tokens {
 
     /// Checks a request's `authorization: Bearer ...` against `needed`.
     pub fn check<T>(&self, req: &Request<T>, needed: Scope) -> Result<Scope, Status> {
-        let header = req
-            .metadata()
-            .get("authorization")
-            .ok_or_else(|| Status::unauthenticated("missing 'authorization: Bearer <token>' metadata"))?;
+        let header = req.metadata().get("authorization").ok_or_else(|| {
+            Status::unauthenticated("missing 'authorization: Bearer <token>' metadata")
+        })?;
         let value = header
             .to_str()
             .map_err(|_| Status::unauthenticated("the authorization header is not text"))?;
@@ -111,7 +113,12 @@ fn token_for(dir: &Path, name: &str, from_env: Option<String>) -> std::io::Resul
         }
     }
     let token = random_token()?;
-    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&path)?;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&path)?;
     f.write_all(token.as_bytes())?;
     f.write_all(b"\n")?;
     f.sync_all()?;
@@ -134,7 +141,10 @@ mod tests {
         let dir = tempfile::tempdir().expect("tmp");
         let none = |_: &str| None;
         let t1 = Tokens::load_or_create(dir.path(), &none).expect("create");
-        let mode = std::fs::metadata(dir.path().join("admin.token")).expect("file").permissions().mode();
+        let mode = std::fs::metadata(dir.path().join("admin.token"))
+            .expect("file")
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
         let t2 = Tokens::load_or_create(dir.path(), &none).expect("reload");
         assert_eq!(t1.admin, t2.admin);

@@ -66,9 +66,17 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("swarmd: cannot start the runtime: {e}");
@@ -81,7 +89,10 @@ pub fn main() -> ExitCode {
 async fn async_main(cli: Cli) -> ExitCode {
     let env = |k: &str| std::env::var(k).ok();
     let run_mode = matches!(cli.command, Some(Cmd::Run { .. }));
-    let mut flags = Overrides { listen: cli.listen, workdir: cli.workdir.clone() };
+    let mut flags = Overrides {
+        listen: cli.listen,
+        workdir: cli.workdir.clone(),
+    };
     if run_mode && flags.listen.is_none() && env("SWARM_LISTEN").is_none() {
         // The all-in-one mode picks a free port unless told one.
         flags.listen = Some(SocketAddr::from(([127, 0, 0, 1], 0)));
@@ -96,7 +107,10 @@ async fn async_main(cli: Cli) -> ExitCode {
     let tokens = match Tokens::load_or_create(&cfg.state_dir(), &env) {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("swarmd: cannot read or create the tokens in {}: {e}", cfg.state_dir().display());
+            eprintln!(
+                "swarmd: cannot read or create the tokens in {}: {e}",
+                cfg.state_dir().display()
+            );
             return ExitCode::from(2);
         }
     };
@@ -108,7 +122,9 @@ async fn async_main(cli: Cli) -> ExitCode {
         }
     };
     match cli.command {
-        Some(Cmd::Run { plan, exec, .. }) => crate::run::run(listener, cfg, tokens, plan, exec).await,
+        Some(Cmd::Run { plan, exec, .. }) => {
+            crate::run::run(listener, cfg, tokens, plan, exec).await
+        }
         None => match crate::server::serve(listener, cfg, tokens, shutdown_signal()).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -122,7 +138,10 @@ async fn async_main(cli: Cli) -> ExitCode {
 /// Resolves on the first SIGTERM or SIGINT; a second one exits at once.
 pub async fn shutdown_signal() {
     use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
         std::future::pending::<()>().await;
         return;
     };

@@ -84,20 +84,32 @@ pub struct Overrides {
 }
 
 /// Builds the configuration: defaults, file, environment, flags.
-pub fn load(file: Option<&Path>, env: &dyn Fn(&str) -> Option<String>, flags: &Overrides) -> Result<Config, String> {
+pub fn load(
+    file: Option<&Path>,
+    env: &dyn Fn(&str) -> Option<String>,
+    flags: &Overrides,
+) -> Result<Config, String> {
     let mut c = Config::default();
     if let Some(path) = file {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read config {}: {e}", path.display()))?;
-        let f: FileConfig = toml::from_str(&text).map_err(|e| format!("config {}: {}", path.display(), e.message()))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read config {}: {e}", path.display()))?;
+        let f: FileConfig = toml::from_str(&text)
+            .map_err(|e| format!("config {}: {}", path.display(), e.message()))?;
         apply_file(&mut c, f);
     }
     let ms = |name: &str| -> Result<Option<Duration>, String> {
         env(name)
-            .map(|v| v.parse::<u64>().map(Duration::from_millis).map_err(|_| format!("{name}={v}: expected milliseconds")))
+            .map(|v| {
+                v.parse::<u64>()
+                    .map(Duration::from_millis)
+                    .map_err(|_| format!("{name}={v}: expected milliseconds"))
+            })
             .transpose()
     };
     if let Some(v) = env("SWARM_LISTEN") {
-        c.listen = v.parse().map_err(|_| format!("SWARM_LISTEN={v}: expected an address like 127.0.0.1:7420"))?;
+        c.listen = v
+            .parse()
+            .map_err(|_| format!("SWARM_LISTEN={v}: expected an address like 127.0.0.1:7420"))?;
     }
     if let Some(v) = env("SWARM_WORKDIR") {
         c.workdir = PathBuf::from(v);
@@ -136,7 +148,10 @@ fn apply_file(c: &mut Config, f: FileConfig) {
     c.reconnect_grace = f.reconnect_grace_ms.map(ms).unwrap_or(c.reconnect_grace);
     c.default_retries = f.default_retries.unwrap_or(c.default_retries);
     c.retry_backoff = f.retry_backoff_ms.map(ms).unwrap_or(c.retry_backoff);
-    c.retry_backoff_max = f.retry_backoff_max_ms.map(ms).unwrap_or(c.retry_backoff_max);
+    c.retry_backoff_max = f
+        .retry_backoff_max_ms
+        .map(ms)
+        .unwrap_or(c.retry_backoff_max);
     c.max_losses = f.max_losses.unwrap_or(c.max_losses);
     c.log_cap_bytes = f.log_cap_bytes.unwrap_or(c.log_cap_bytes);
     c.max_value_bytes = f.max_value_bytes.unwrap_or(c.max_value_bytes);
@@ -177,9 +192,16 @@ mod tests {
     fn layers_apply_in_order() {
         let dir = tempfile::tempdir().expect("tmp");
         let file = dir.path().join("swarmd.toml");
-        std::fs::write(&file, "lease_ttl_ms = 3000\nheartbeat_ms = 500\nlisten = \"127.0.0.1:9000\"\n").expect("write");
+        std::fs::write(
+            &file,
+            "lease_ttl_ms = 3000\nheartbeat_ms = 500\nlisten = \"127.0.0.1:9000\"\n",
+        )
+        .expect("write");
         let env = |k: &str| (k == "SWARM_LEASE_TTL_MS").then(|| "4000".to_string());
-        let flags = Overrides { listen: Some("127.0.0.1:9001".parse().expect("addr")), workdir: None };
+        let flags = Overrides {
+            listen: Some("127.0.0.1:9001".parse().expect("addr")),
+            workdir: None,
+        };
         let c = load(Some(&file), &env, &flags).expect("valid");
         assert_eq!(c.heartbeat, Duration::from_millis(500));
         assert_eq!(c.lease_ttl, Duration::from_millis(4000));

@@ -15,7 +15,8 @@ use tonic::transport::Channel;
 use crate::auth::Tokens;
 use crate::config::Config;
 
-type Control = pb::control_service_client::ControlServiceClient<InterceptedService<Channel, Bearer>>;
+type Control =
+    pb::control_service_client::ControlServiceClient<InterceptedService<Channel, Bearer>>;
 
 /// Adds the bearer token to every call.
 #[derive(Clone)]
@@ -28,7 +29,13 @@ impl tonic::service::Interceptor for Bearer {
     }
 }
 
-pub(crate) async fn run(listener: TcpListener, cfg: Config, tokens: Tokens, plan_path: PathBuf, exec: Option<String>) -> ExitCode {
+pub(crate) async fn run(
+    listener: TcpListener,
+    cfg: Config,
+    tokens: Tokens,
+    plan_path: PathBuf,
+    exec: Option<String>,
+) -> ExitCode {
     let mut catalogue = Catalogue::builtin();
     if let Some(roles) = &cfg.roles_file {
         if let Err(e) = catalogue.extend_from_file(roles) {
@@ -43,7 +50,9 @@ pub(crate) async fn run(listener: TcpListener, cfg: Config, tokens: Tokens, plan
             return ExitCode::from(2);
         }
     };
-    let Ok(addr) = listener.local_addr() else { return ExitCode::from(1) };
+    let Ok(addr) = listener.local_addr() else {
+        return ExitCode::from(1);
+    };
     let url = format!("http://{addr}");
     let workdir = cfg.workdir.clone();
     let state_dir = cfg.state_dir();
@@ -58,7 +67,11 @@ pub(crate) async fn run(listener: TcpListener, cfg: Config, tokens: Tokens, plan
         };
         crate::server::serve(listener, cfg, server_tokens, shutdown).await
     });
-    let code = match drive(&url, &tokens, &compiled, &plan_path, &workdir, &state_dir, exec).await {
+    let code = match drive(
+        &url, &tokens, &compiled, &plan_path, &workdir, &state_dir, exec,
+    )
+    .await
+    {
         Ok(code) => code,
         Err(e) => {
             eprintln!("swarmd run: {e:#}");
@@ -86,7 +99,13 @@ async fn drive(
     exec: Option<String>,
 ) -> anyhow::Result<ExitCode> {
     let mut client = connect(url, tokens.admin_token()).await?;
-    let before = client.events(pb::EventsRequest { since: 0, follow: false }).await?.into_inner();
+    let before = client
+        .events(pb::EventsRequest {
+            since: 0,
+            follow: false,
+        })
+        .await?
+        .into_inner();
     let last_seq = last_event(before).await;
     let text = String::from_utf8_lossy(&std::fs::read(plan_path)?).into_owned();
     let loaded = client
@@ -98,12 +117,32 @@ async fn drive(
         })
         .await?
         .into_inner();
-    println!("swarmd: running plan '{}' ({} tasks) at {url}", loaded.name, loaded.tasks);
+    println!(
+        "swarmd: running plan '{}' ({} tasks) at {url}",
+        loaded.name, loaded.tasks
+    );
     let mut agents = spawn_agents(compiled, url, workdir, state_dir, exec.as_deref())?;
     let started = Instant::now();
-    let mut events = client.events(pb::EventsRequest { since: last_seq, follow: true }).await?.into_inner();
-    let titles: BTreeMap<String, String> = compiled.plan.tasks.iter().map(|t| (t.id.clone(), t.title.clone())).collect();
-    let manual: Vec<String> = compiled.plan.tasks.iter().filter(|t| t.run.is_none() && t.image.is_none()).map(|t| t.id.clone()).collect();
+    let mut events = client
+        .events(pb::EventsRequest {
+            since: last_seq,
+            follow: true,
+        })
+        .await?
+        .into_inner();
+    let titles: BTreeMap<String, String> = compiled
+        .plan
+        .tasks
+        .iter()
+        .map(|t| (t.id.clone(), t.title.clone()))
+        .collect();
+    let manual: Vec<String> = compiled
+        .plan
+        .tasks
+        .iter()
+        .filter(|t| t.run.is_none() && t.image.is_none())
+        .map(|t| t.id.clone())
+        .collect();
     let mut outcome = None;
     while let Some(e) = events.message().await? {
         let title = titles.get(&e.task_id).map(String::as_str).unwrap_or("");
@@ -113,10 +152,15 @@ async fn drive(
             "task.succeeded" => println!("{at}  ✓ {} {title}", e.task_id),
             "task.failed" => println!("{at}  ✗ {} {title}: {}", e.task_id, e.message),
             "task.blocked" => println!("{at}  ⊘ {} blocked: {}", e.task_id, e.message),
-            "task.pending" if !e.message.is_empty() => println!("{at}  ↻ {} {}", e.task_id, e.message),
+            "task.pending" if !e.message.is_empty() => {
+                println!("{at}  ↻ {} {}", e.task_id, e.message)
+            }
             "attempt.lost" => println!("{at}  ↻ {} {}", e.task_id, e.message),
             "attempt.started" if exec.is_none() && manual.contains(&e.task_id) => {
-                println!("{at}  … {} waits for an operator: swarmctl task done {}", e.task_id, e.task_id)
+                println!(
+                    "{at}  … {} waits for an operator: swarmctl task done {}",
+                    e.task_id, e.task_id
+                )
             }
             "plan.succeeded" | "plan.failed" => {
                 outcome = Some(e.kind == "plan.succeeded");
@@ -125,10 +169,18 @@ async fn drive(
             _ => {}
         }
     }
-    let tasks = client.list_tasks(pb::ListTasksRequest {}).await?.into_inner().tasks;
+    let tasks = client
+        .list_tasks(pb::ListTasksRequest {})
+        .await?
+        .into_inner()
+        .tasks;
     print_summary(&tasks, started.elapsed().as_secs_f64());
     stop_agents(&mut agents).await;
-    Ok(if outcome == Some(true) { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if outcome == Some(true) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 async fn last_event(mut stream: tonic::Streaming<pb::Event>) -> u64 {
@@ -160,17 +212,31 @@ pub(crate) fn agents_needed(compiled: &CompiledPlan) -> Vec<String> {
             Need::Monitoring => swarm = swarm.max(1),
         }
     }
-    let mut out: Vec<String> = per_role.iter().flat_map(|(r, n)| std::iter::repeat_n(r.clone(), *n)).collect();
+    let mut out: Vec<String> = per_role
+        .iter()
+        .flat_map(|(r, n)| std::iter::repeat_n(r.clone(), *n))
+        .collect();
     let roles: Vec<String> = per_role.keys().cloned().collect();
     let mut k = 0;
     while out.len() < swarm {
-        out.push(roles.get(k % roles.len().max(1)).cloned().unwrap_or_else(|| "coder".to_string()));
+        out.push(
+            roles
+                .get(k % roles.len().max(1))
+                .cloned()
+                .unwrap_or_else(|| "coder".to_string()),
+        );
         k += 1;
     }
     out
 }
 
-fn spawn_agents(compiled: &CompiledPlan, url: &str, workdir: &Path, state_dir: &Path, exec: Option<&str>) -> anyhow::Result<Vec<tokio::process::Child>> {
+fn spawn_agents(
+    compiled: &CompiledPlan,
+    url: &str,
+    workdir: &Path,
+    state_dir: &Path,
+    exec: Option<&str>,
+) -> anyhow::Result<Vec<tokio::process::Child>> {
     let exe = std::env::current_exe()?;
     let bin = exe.with_file_name(format!("swarm-agent{}", std::env::consts::EXE_SUFFIX));
     if !bin.exists() {
@@ -179,24 +245,43 @@ fn spawn_agents(compiled: &CompiledPlan, url: &str, workdir: &Path, state_dir: &
     let logs = state_dir.join("agents");
     std::fs::create_dir_all(&logs)?;
     let roles = agents_needed(compiled);
-    println!("swarmd: starting {} local agent(s): {}", roles.len(), roles.join(", "));
+    println!(
+        "swarmd: starting {} local agent(s): {}",
+        roles.len(),
+        roles.join(", ")
+    );
     let mut children = Vec::new();
     for (i, role) in roles.iter().enumerate() {
         let log = std::fs::File::create(logs.join(format!("{role}-{i}.log")))?;
         let mut cmd = tokio::process::Command::new(&bin);
-        cmd.arg("--coordinator").arg(url).arg("--role").arg(role).arg("--token-file").arg(state_dir.join("agent.token"));
-        cmd.arg("--workdir").arg(workdir).arg("--id").arg(format!("local-{role}-{i}"));
+        cmd.arg("--coordinator")
+            .arg(url)
+            .arg("--role")
+            .arg(role)
+            .arg("--token-file")
+            .arg(state_dir.join("agent.token"));
+        cmd.arg("--workdir")
+            .arg(workdir)
+            .arg("--id")
+            .arg(format!("local-{role}-{i}"));
         if let Some(t) = exec {
             cmd.arg("--exec").arg(t);
         }
         // Tasks call `swarmctl`, which sits next to swarmd.
         let path = std::env::var_os("PATH").unwrap_or_default();
-        let mut dirs: Vec<PathBuf> = exe.parent().map(|p| vec![p.to_path_buf()]).unwrap_or_default();
+        let mut dirs: Vec<PathBuf> = exe
+            .parent()
+            .map(|p| vec![p.to_path_buf()])
+            .unwrap_or_default();
         dirs.extend(std::env::split_paths(&path));
         if let Ok(joined) = std::env::join_paths(dirs) {
             cmd.env("PATH", joined);
         }
-        cmd.env_remove("SWARM_TOKEN").stdin(std::process::Stdio::null()).stdout(log.try_clone()?).stderr(log).kill_on_drop(true);
+        cmd.env_remove("SWARM_TOKEN")
+            .stdin(std::process::Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .kill_on_drop(true);
         children.push(cmd.spawn()?);
     }
     Ok(children)
@@ -205,21 +290,37 @@ fn spawn_agents(compiled: &CompiledPlan, url: &str, workdir: &Path, state_dir: &
 async fn stop_agents(children: &mut [tokio::process::Child]) {
     for c in children.iter() {
         if let Some(pid) = c.id() {
-            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), nix::sys::signal::Signal::SIGTERM);
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid as i32),
+                nix::sys::signal::Signal::SIGTERM,
+            );
         }
     }
     for c in children.iter_mut() {
-        if tokio::time::timeout(std::time::Duration::from_secs(10), c.wait()).await.is_err() {
+        if tokio::time::timeout(std::time::Duration::from_secs(10), c.wait())
+            .await
+            .is_err()
+        {
             let _ = c.kill().await;
         }
     }
 }
 
 fn print_summary(tasks: &[pb::TaskSummary], secs: f64) {
-    let ok = tasks.iter().filter(|t| t.state == "succeeded" || t.state == "skipped").count();
-    println!("\n{:<8} {:<10} {:>8}  {}", "TASK", "STATE", "ATTEMPTS", "TITLE / REASON");
+    let ok = tasks
+        .iter()
+        .filter(|t| t.state == "succeeded" || t.state == "skipped")
+        .count();
+    println!(
+        "\n{:<8} {:<10} {:>8}  TITLE / REASON",
+        "TASK", "STATE", "ATTEMPTS"
+    );
     for t in tasks {
-        let detail = if t.reason.is_empty() { t.title.clone() } else { format!("{} — {}", t.title, t.reason) };
+        let detail = if t.reason.is_empty() {
+            t.title.clone()
+        } else {
+            format!("{} — {}", t.title, t.reason)
+        };
         println!("{:<8} {:<10} {:>8}  {}", t.id, t.state, t.attempts, detail);
     }
     println!("\n{ok}/{} tasks succeeded in {secs:.1}s", tasks.len());

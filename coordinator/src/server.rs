@@ -18,23 +18,41 @@ const MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
 
 /// Runs the daemon on `listener` until `shutdown` resolves, then stops the
 /// scheduler after its current turn.
-pub async fn serve(listener: TcpListener, cfg: Config, tokens: Tokens, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
+pub async fn serve(
+    listener: TcpListener,
+    cfg: Config,
+    tokens: Tokens,
+    shutdown: impl Future<Output = ()> + Send,
+) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let (core, thread) = core::start(cfg)?;
     let (reporter, health) = tonic_health::server::health_reporter();
-    reporter.set_serving::<pb::agent_service_server::AgentServiceServer<AgentSvc>>().await;
-    reporter.set_serving::<pb::control_service_server::ControlServiceServer<ControlSvc>>().await;
-    reporter.set_serving::<pb::memory_service_server::MemoryServiceServer<MemorySvc>>().await;
+    reporter
+        .set_serving::<pb::agent_service_server::AgentServiceServer<AgentSvc>>()
+        .await;
+    reporter
+        .set_serving::<pb::control_service_server::ControlServiceServer<ControlSvc>>()
+        .await;
+    reporter
+        .set_serving::<pb::memory_service_server::MemoryServiceServer<MemorySvc>>()
+        .await;
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(swarm_proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1()?;
-    let agent = pb::agent_service_server::AgentServiceServer::new(AgentSvc::new(core.clone(), tokens.clone()))
-        .max_decoding_message_size(MAX_MESSAGE_BYTES);
-    let control = pb::control_service_server::ControlServiceServer::new(ControlSvc::new(core.clone(), tokens.clone()))
-        .max_decoding_message_size(16 * 1024 * 1024);
-    let memory = pb::memory_service_server::MemoryServiceServer::new(MemorySvc::new(core.clone(), tokens))
-        .max_decoding_message_size(MAX_MESSAGE_BYTES);
+    let agent = pb::agent_service_server::AgentServiceServer::new(AgentSvc::new(
+        core.clone(),
+        tokens.clone(),
+    ))
+    .max_decoding_message_size(MAX_MESSAGE_BYTES);
+    let control = pb::control_service_server::ControlServiceServer::new(ControlSvc::new(
+        core.clone(),
+        tokens.clone(),
+    ))
+    .max_decoding_message_size(16 * 1024 * 1024);
+    let memory =
+        pb::memory_service_server::MemoryServiceServer::new(MemorySvc::new(core.clone(), tokens))
+            .max_decoding_message_size(MAX_MESSAGE_BYTES);
     tracing::info!("swarmd listening on {addr}");
     let result = tonic::transport::Server::builder()
         .http2_keepalive_interval(Some(Duration::from_secs(10)))

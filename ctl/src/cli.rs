@@ -10,7 +10,12 @@ use clap::{Parser, Subcommand, ValueEnum};
 #[command(name = "swarmctl", version, about, after_help = crate::exit::HELP)]
 pub struct Cli {
     /// The coordinator's URL.
-    #[arg(long, global = true, env = "SWARM_COORDINATOR", default_value = "http://127.0.0.1:7420")]
+    #[arg(
+        long,
+        global = true,
+        env = "SWARM_COORDINATOR",
+        default_value = "http://127.0.0.1:7420"
+    )]
     pub coordinator: String,
     /// File holding the token (default: SWARM_TOKEN, else
     /// ./.swarm/admin.token).

@@ -184,7 +184,8 @@ impl Store {
     /// Writes a consistent copy of the database to `dest` with SQLite's
     /// online backup.
     pub fn backup_to(&self, dest: &Path) -> Result<(), StoreError> {
-        self.conn.execute("VACUUM INTO ?1", [dest.display().to_string()])?;
+        self.conn
+            .execute("VACUUM INTO ?1", [dest.display().to_string()])?;
         Ok(())
     }
 }

@@ -60,13 +60,19 @@ pub struct Round {
 
 /// Places as many candidates as the free agents allow. `agents` is updated
 /// (slots taken). Stops early once no free slot is left.
-pub fn place<'a>(candidates: impl IntoIterator<Item = (usize, &'a Need)>, agents: &mut [AgentSlots]) -> Round {
+pub fn place<'a>(
+    candidates: impl IntoIterator<Item = (usize, &'a Need)>,
+    agents: &mut [AgentSlots],
+) -> Round {
     let mut population: HashMap<&str, u32> = HashMap::new();
     for a in agents.iter() {
         *population.entry(a.role.as_str()).or_insert(0) += 1;
     }
     let connected = agents.len() as u32;
-    let population: HashMap<String, u32> = population.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    let population: HashMap<String, u32> = population
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
     let mut reserved: Vec<bool> = vec![false; agents.len()];
     let mut claimed: HashSet<String> = HashSet::new();
     let mut round = Round::default();
@@ -86,7 +92,10 @@ pub fn place<'a>(candidates: impl IntoIterator<Item = (usize, &'a Need)>, agents
                 }
                 round.placements.push(Placement {
                     task,
-                    agents: chosen.into_iter().map(|(i, role)| (agents[i].id, role)).collect(),
+                    agents: chosen
+                        .into_iter()
+                        .map(|(i, role)| (agents[i].id, role))
+                        .collect(),
                 });
             }
             None => reserve(&wanted, agents, &mut reserved, &mut claimed),
@@ -113,11 +122,18 @@ fn staffable(wanted: &[String], population: &HashMap<String, u32>, connected: u3
     }
     let any = per_role.remove(ANY_ROLE).unwrap_or(0);
     let specific: u32 = per_role.values().sum();
-    per_role.iter().all(|(r, n)| population.get(*r).copied().unwrap_or(0) >= *n) && specific + any <= connected
+    per_role
+        .iter()
+        .all(|(r, n)| population.get(*r).copied().unwrap_or(0) >= *n)
+        && specific + any <= connected
 }
 
 /// Distinct free, unreserved agents for every wanted role, or None.
-fn pick(wanted: &[String], agents: &[AgentSlots], reserved: &[bool]) -> Option<Vec<(usize, String)>> {
+fn pick(
+    wanted: &[String],
+    agents: &[AgentSlots],
+    reserved: &[bool],
+) -> Option<Vec<(usize, String)>> {
     let mut used: Vec<usize> = Vec::with_capacity(wanted.len());
     let mut chosen = Vec::with_capacity(wanted.len());
     // Specific roles first, so `any` does not take an agent a role needs.
@@ -125,14 +141,27 @@ fn pick(wanted: &[String], agents: &[AgentSlots], reserved: &[bool]) -> Option<V
     order.extend(wanted.iter().filter(|r| *r == ANY_ROLE));
     for role in order {
         let found = agents.iter().enumerate().position(|(i, a)| {
-            a.free > 0 && !reserved[i] && !used.contains(&i) && (role == ANY_ROLE || a.role == *role)
+            a.free > 0
+                && !reserved[i]
+                && !used.contains(&i)
+                && (role == ANY_ROLE || a.role == *role)
         })?;
         used.push(found);
-        chosen.push((found, if role == ANY_ROLE { agents[found].role.clone() } else { role.clone() }));
+        chosen.push((
+            found,
+            if role == ANY_ROLE {
+                agents[found].role.clone()
+            } else {
+                role.clone()
+            },
+        ));
     }
     // Keep the lead first as the plan wrote it.
     let lead_role = wanted.first()?;
-    if let Some(pos) = chosen.iter().position(|(_, r)| lead_role == ANY_ROLE || r == lead_role) {
+    if let Some(pos) = chosen
+        .iter()
+        .position(|(_, r)| lead_role == ANY_ROLE || r == lead_role)
+    {
         chosen.swap(0, pos);
     }
     Some(chosen)
@@ -140,7 +169,12 @@ fn pick(wanted: &[String], agents: &[AgentSlots], reserved: &[bool]) -> Option<V
 
 /// The blocked task claims, for each role it needs that no earlier blocked
 /// task claimed, the free agents of that role it would use.
-fn reserve(wanted: &[String], agents: &[AgentSlots], reserved: &mut [bool], claimed: &mut HashSet<String>) {
+fn reserve(
+    wanted: &[String],
+    agents: &[AgentSlots],
+    reserved: &mut [bool],
+    claimed: &mut HashSet<String>,
+) {
     let mut per_role: HashMap<&str, usize> = HashMap::new();
     for r in wanted {
         *per_role.entry(r.as_str()).or_insert(0) += 1;

@@ -17,4 +17,5 @@ pub mod v1 {
 }
 
 /// The encoded `FileDescriptorSet` of `swarm.proto`, for gRPC reflection.
-pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/swarm_descriptor.bin"));
+pub const FILE_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/swarm_descriptor.bin"));

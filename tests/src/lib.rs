@@ -2,23 +2,31 @@
 //!
 //! Tests in this crate start the real binaries (`swarmd`, `swarm-agent`,
 //! `swarmctl`) on ephemeral ports and temporary directories and assert on
-//! what a user sees: `swarmctl ... --json`, the database, the report file.
-//! This library holds the helpers those tests share: finding the built
-//! binaries and creating scratch working directories.
+//! what a user sees: `swarmctl ... --json`, the database, the files tasks
+//! write. This library holds what those tests share: finding the built
+//! binaries, starting and killing daemons and agents, running swarmctl.
 
-use std::path::PathBuf;
+#![warn(missing_docs)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 /// Path of a binary built from this workspace (`swarmctl`, `swarmd`, ...).
 ///
-/// Integration tests of this crate run after `cargo test --workspace` has
-/// built every binary of the workspace into the same target directory as the
-/// test executable itself, so the binary sits next to that directory.
-pub fn workspace_binary(name: &str) -> Option<PathBuf> {
-    let exe = std::env::current_exe().ok()?;
-    // target/debug/deps/test-xxxx -> target/debug
-    let dir = exe.parent()?.parent()?;
+/// `cargo test --workspace` builds every binary of the workspace into the
+/// target directory whose `deps/` holds the test executable itself.
+pub fn workspace_binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let dir = exe.parent().and_then(Path::parent).expect("target dir");
     let path = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    path.exists().then_some(path)
+    assert!(
+        path.exists(),
+        "{} is not built: run `cargo build --workspace` (cargo test --workspace builds it)",
+        path.display()
+    );
+    path
 }
 
 /// Path of the example plans shipped with the repository.
@@ -26,4 +34,272 @@ pub fn examples_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("..")
         .join("examples")
+}
+
+/// A free loopback port (bound, then released).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// Settings that make leases, retries and reconnects quick in tests.
+pub const FAST_ENV: &[(&str, &str)] = &[
+    ("SWARM_HEARTBEAT_MS", "200"),
+    ("SWARM_LEASE_TTL_MS", "1500"),
+    ("SWARM_RECONNECT_GRACE_MS", "3000"),
+    ("SWARM_RETRY_BACKOFF_MS", "200"),
+    ("RUST_LOG", "info"),
+];
+
+/// A running `swarmd`, killed when dropped.
+pub struct Daemon {
+    /// The process.
+    pub child: Child,
+    /// Its port.
+    pub port: u16,
+    /// Its working directory.
+    pub workdir: PathBuf,
+}
+
+impl Daemon {
+    /// Starts swarmd on `port` in `workdir` and waits until it answers.
+    pub fn start(workdir: &Path, port: u16) -> Daemon {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(workdir.join("swarmd.log"))
+            .expect("daemon log");
+        let child = Command::new(workspace_binary("swarmd"))
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--workdir")
+            .arg(workdir)
+            .envs(FAST_ENV.iter().copied())
+            .env_remove("SWARM_ADMIN_TOKEN")
+            .env_remove("SWARM_AGENT_TOKEN")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("start swarmd");
+        let d = Daemon {
+            child,
+            port,
+            workdir: workdir.to_path_buf(),
+        };
+        d.wait_ready();
+        d
+    }
+
+    /// The daemon's URL.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if self.workdir.join(".swarm/admin.token").exists()
+                && self.ctl(&["status", "--json"]).status.success()
+            {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!(
+            "swarmd did not come up; log:\n{}",
+            std::fs::read_to_string(self.workdir.join("swarmd.log")).unwrap_or_default()
+        );
+    }
+
+    /// Runs swarmctl against this daemon with the admin token.
+    pub fn ctl(&self, args: &[&str]) -> Output {
+        Command::new(workspace_binary("swarmctl"))
+            .arg("--coordinator")
+            .arg(self.url())
+            .arg("--token-file")
+            .arg(self.workdir.join(".swarm/admin.token"))
+            .args(args)
+            .env_remove("SWARM_TOKEN")
+            .current_dir(&self.workdir)
+            .output()
+            .expect("run swarmctl")
+    }
+
+    /// Runs swarmctl and parses its JSON output; panics with stderr if it
+    /// fails.
+    pub fn ctl_json(&self, args: &[&str]) -> serde_json::Value {
+        let out = self.ctl(args);
+        assert!(
+            out.status.success(),
+            "swarmctl {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "swarmctl {args:?}: not JSON ({e}): {}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        })
+    }
+
+    /// Starts an agent for these roles.
+    pub fn agent(&self, id: &str, roles: &[&str]) -> Agent {
+        Agent::start(&self.url(), &self.workdir, id, roles, &[])
+    }
+
+    /// Polls `status --json` until `pred` holds; panics after `secs`.
+    pub fn wait_status(
+        &self,
+        secs: u64,
+        pred: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        let mut last = serde_json::Value::Null;
+        while Instant::now() < deadline {
+            let out = self.ctl(&["status", "--json"]);
+            if out.status.success() {
+                last = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+                if pred(&last) {
+                    return last;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!(
+            "status never matched; last: {last}\ntasks: {}",
+            String::from_utf8_lossy(&self.ctl(&["tasks"]).stdout)
+        );
+    }
+
+    /// Polls `tasks --json` until task `id` is in `state`.
+    pub fn wait_task(&self, id: &str, state: &str, secs: u64) -> serde_json::Value {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        let mut last = serde_json::Value::Null;
+        while Instant::now() < deadline {
+            let out = self.ctl(&["tasks", "--json"]);
+            if out.status.success() {
+                let tasks: serde_json::Value =
+                    serde_json::from_slice(&out.stdout).unwrap_or_default();
+                if let Some(t) = tasks
+                    .as_array()
+                    .and_then(|a| a.iter().find(|t| t["id"] == id))
+                {
+                    last = t.clone();
+                    if t["state"] == state {
+                        return t.clone();
+                    }
+                }
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("task {id} never reached {state}; last: {last}");
+    }
+
+    /// Kills the daemon with SIGKILL and waits for it.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// A running `swarm-agent`, killed when dropped.
+pub struct Agent {
+    /// The process.
+    pub child: Child,
+}
+
+impl Agent {
+    /// Starts an agent with extra flags.
+    pub fn start(url: &str, workdir: &Path, id: &str, roles: &[&str], extra: &[&str]) -> Agent {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(workdir.join(format!("agent-{id}.log")))
+            .expect("agent log");
+        let bin_dir = workspace_binary("swarmctl")
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let path = std::env::join_paths(std::iter::once(bin_dir).chain(std::env::split_paths(
+            &std::env::var_os("PATH").unwrap_or_default(),
+        )))
+        .expect("PATH");
+        let mut cmd = Command::new(workspace_binary("swarm-agent"));
+        cmd.arg("--coordinator")
+            .arg(url)
+            .arg("--id")
+            .arg(id)
+            .arg("--workdir")
+            .arg(workdir);
+        cmd.arg("--token-file")
+            .arg(workdir.join(".swarm/agent.token"));
+        for r in roles {
+            cmd.arg("--role").arg(r);
+        }
+        cmd.args(extra)
+            .env("PATH", path)
+            .env("RUST_LOG", "info")
+            .env_remove("SWARM_TOKEN");
+        let child = cmd
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("start swarm-agent");
+        Agent { child }
+    }
+
+    /// Sends a signal to the agent.
+    pub fn signal(&self, sig: &str) {
+        let _ = Command::new("kill")
+            .arg(format!("-{sig}"))
+            .arg(self.child.id().to_string())
+            .status();
+    }
+
+    /// Kills the agent with SIGKILL and waits for it.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        self.signal("CONT");
+        self.kill9();
+    }
+}
+
+/// Writes a plan file into `dir` and returns its path.
+pub fn write_plan(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write plan");
+    path
+}
+
+/// The `state` of every task, by id.
+pub fn task_states(tasks: &serde_json::Value) -> std::collections::BTreeMap<String, String> {
+    tasks
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|t| {
+                    (
+                        t["id"].as_str().unwrap_or("").to_string(),
+                        t["state"].as_str().unwrap_or("").to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }

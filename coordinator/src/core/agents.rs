@@ -34,21 +34,41 @@ impl State {
 
     /// A session opens: register (or re-register) the agent, and sort its
     /// running attempts into resumed and abandoned.
-    pub(crate) fn hello(&mut self, db: &Connection, hello: Hello, session: u64, tx: AgentTx, fx: &mut Effects) -> Result<(), CoreError> {
+    pub(crate) fn hello(
+        &mut self,
+        db: &Connection,
+        hello: Hello,
+        session: u64,
+        tx: AgentTx,
+        fx: &mut Effects,
+    ) -> Result<(), CoreError> {
         let id = hello.agent_id.trim().to_string();
-        if id.is_empty() || id.len() > 128 || id.chars().any(|c| c.is_control() || c.is_whitespace()) {
-            return Err(CoreError::Invalid("agent id must be 1-128 printable characters without spaces".into()));
+        if id.is_empty()
+            || id.len() > 128
+            || id.chars().any(|c| c.is_control() || c.is_whitespace())
+        {
+            return Err(CoreError::Invalid(
+                "agent id must be 1-128 printable characters without spaces".into(),
+            ));
         }
         if hello.roles.is_empty() || hello.roles.len() > MAX_ROLES {
-            return Err(CoreError::Invalid(format!("an agent must declare between 1 and {MAX_ROLES} roles")));
+            return Err(CoreError::Invalid(format!(
+                "an agent must declare between 1 and {MAX_ROLES} roles"
+            )));
         }
         if hello.slots == 0 || hello.slots > MAX_SLOTS {
-            return Err(CoreError::Invalid(format!("slots must be between 1 and {MAX_SLOTS}, not {}", hello.slots)));
+            return Err(CoreError::Invalid(format!(
+                "slots must be between 1 and {MAX_SLOTS}, not {}",
+                hello.slots
+            )));
         }
         let catalogue = swarm_roles::Catalogue::builtin();
         let mut roles = Vec::new();
         for phrase in &hello.roles {
-            let role = catalogue.resolve(phrase).map(str::to_string).unwrap_or_else(|_| phrase.trim().to_lowercase());
+            let role = catalogue
+                .resolve(phrase)
+                .map(str::to_string)
+                .unwrap_or_else(|_| phrase.trim().to_lowercase());
             if !roles.contains(&role) {
                 roles.push(role);
             }
@@ -56,10 +76,14 @@ impl State {
         let now = now_ms();
         let (mut resume, mut abandon) = (Vec::new(), Vec::new());
         for r in &hello.running {
-            let live = self.attempts.get(&r.attempt).filter(|a| a.agents.iter().any(|(agent, _)| *agent == id));
+            let live = self
+                .attempts
+                .get(&r.attempt)
+                .filter(|a| a.agents.iter().any(|(agent, _)| *agent == id));
             let current = live.is_some_and(|a| {
                 self.plan.as_ref().is_some_and(|p| {
-                    p.tasks[a.task].current == Some(a.id) && p.compiled.plan.tasks[a.task].id == r.task_id
+                    p.tasks[a.task].current == Some(a.id)
+                        && p.compiled.plan.tasks[a.task].id == r.task_id
                 })
             });
             if current {
@@ -96,12 +120,22 @@ impl State {
         agent.last_seen = now;
         // Attempts it no longer runs: the ones it did not list are lost.
         let listed: Vec<u64> = resume.iter().map(|r| r.attempt).collect();
-        let dropped: Vec<u64> = agent.busy.iter().copied().filter(|a| !listed.contains(a)).collect();
+        let dropped: Vec<u64> = agent
+            .busy
+            .iter()
+            .copied()
+            .filter(|a| !listed.contains(a))
+            .collect();
         let active_role = agent.active_role.clone();
         let tx = agent.tx.clone();
         let agent_snapshot_id = agent.id.clone();
         for attempt in dropped {
-            self.lose_attempt(db, attempt, &format!("agent {agent_snapshot_id} reconnected without it"), fx)?;
+            self.lose_attempt(
+                db,
+                attempt,
+                &format!("agent {agent_snapshot_id} reconnected without it"),
+                fx,
+            )?;
         }
         for r in &resume {
             if let Some(agent) = self.agents.get_mut(&id) {
@@ -111,9 +145,37 @@ impl State {
         if let Some(agent) = self.agents.get(&id) {
             self.save_agent(db, agent)?;
         }
-        let kind = if reconnect { "agent.reconnected" } else { "agent.connected" };
-        let roles_text = self.agents.get(&id).map(|a| a.roles.join(",")).unwrap_or_default();
-        self.event(db, fx, kind, None, None, Some(&id), format!("roles {roles_text}, resumed {} attempt(s)", resume.len()))?;
+        for r in &abandon {
+            self.event(
+                db,
+                fx,
+                "attempt.rejected",
+                Some(&r.task_id),
+                Some(r.attempt),
+                Some(&id),
+                "the agent still held an attempt that is no longer current; told to abandon it"
+                    .into(),
+            )?;
+        }
+        let kind = if reconnect {
+            "agent.reconnected"
+        } else {
+            "agent.connected"
+        };
+        let roles_text = self
+            .agents
+            .get(&id)
+            .map(|a| a.roles.join(","))
+            .unwrap_or_default();
+        self.event(
+            db,
+            fx,
+            kind,
+            None,
+            None,
+            Some(&id),
+            format!("roles {roles_text}, resumed {} attempt(s)", resume.len()),
+        )?;
         fx.send(
             &tx,
             ToAgent::Welcome {
@@ -129,8 +191,17 @@ impl State {
     }
 
     /// A message within a session. Messages of an old session are ignored.
-    pub(crate) fn from_agent(&mut self, db: &Connection, id: &str, session: u64, msg: FromAgent, fx: &mut Effects) -> Result<(), CoreError> {
-        let Some(agent) = self.agents.get_mut(id) else { return Ok(()) };
+    pub(crate) fn on_agent_message(
+        &mut self,
+        db: &Connection,
+        id: &str,
+        session: u64,
+        msg: FromAgent,
+        fx: &mut Effects,
+    ) -> Result<(), CoreError> {
+        let Some(agent) = self.agents.get_mut(id) else {
+            return Ok(());
+        };
         if agent.session != session {
             return Ok(());
         }
@@ -138,12 +209,32 @@ impl State {
         match msg {
             FromAgent::Heartbeat => {}
             FromAgent::Started(r) => self.started(db, id, &r, fx)?,
-            FromAgent::Log { attempt, stream, data } => self.log(db, &attempt, stream, data, fx)?,
-            FromAgent::Result { attempt, outcome, exit_code, message } => {
+            FromAgent::Log {
+                attempt,
+                stream,
+                data,
+            } => self.log(db, &attempt, stream, data, fx)?,
+            FromAgent::Result {
+                attempt,
+                outcome,
+                exit_code,
+                message,
+            } => {
                 let accepted = self.result(db, id, &attempt, outcome, exit_code, &message, fx)?;
                 let tx = self.agents.get(id).and_then(|a| a.tx.clone());
-                let reason = if accepted { String::new() } else { "not the current attempt: rejected".to_string() };
-                fx.send(&tx, ToAgent::Ack { attempt, accepted, reason });
+                let reason = if accepted {
+                    String::new()
+                } else {
+                    "not the current attempt: rejected".to_string()
+                };
+                fx.send(
+                    &tx,
+                    ToAgent::Ack {
+                        attempt,
+                        accepted,
+                        reason,
+                    },
+                );
             }
             FromAgent::Draining => {
                 if let Some(agent) = self.agents.get_mut(id) {
@@ -152,11 +243,24 @@ impl State {
                 if let Some(agent) = self.agents.get(id) {
                     self.save_agent(db, agent)?;
                 }
-                self.event(db, fx, "agent.draining", None, None, Some(id), "takes no new work".into())?;
+                self.event(
+                    db,
+                    fx,
+                    "agent.draining",
+                    None,
+                    None,
+                    Some(id),
+                    "takes no new work".into(),
+                )?;
             }
             FromAgent::Release { attempt, reason } => {
                 if self.is_member(id, &attempt) {
-                    self.lose_attempt(db, attempt.attempt, &format!("released by agent {id}: {reason}"), fx)?;
+                    self.lose_attempt(
+                        db,
+                        attempt.attempt,
+                        &format!("released by agent {id}: {reason}"),
+                        fx,
+                    )?;
                 }
             }
         }
@@ -164,25 +268,61 @@ impl State {
     }
 
     fn is_member(&self, agent: &str, r: &AttemptRef) -> bool {
-        self.attempts.get(&r.attempt).is_some_and(|a| a.agents.iter().any(|(id, _)| id == agent))
+        self.attempts
+            .get(&r.attempt)
+            .is_some_and(|a| a.agents.iter().any(|(id, _)| id == agent))
     }
 
-    fn started(&mut self, db: &Connection, agent: &str, r: &AttemptRef, fx: &mut Effects) -> Result<(), CoreError> {
-        let Some(plan) = self.plan.as_ref() else { return Ok(()) };
-        let Some(a) = self.attempts.get_mut(&r.attempt) else { return Ok(()) };
-        if a.state != AttemptState::Offered || a.agents.first().map(|(id, _)| id.as_str()) != Some(agent) {
+    fn started(
+        &mut self,
+        db: &Connection,
+        agent: &str,
+        r: &AttemptRef,
+        fx: &mut Effects,
+    ) -> Result<(), CoreError> {
+        let Some(plan) = self.plan.as_ref() else {
+            return Ok(());
+        };
+        let Some(a) = self.attempts.get_mut(&r.attempt) else {
+            return Ok(());
+        };
+        if a.state != AttemptState::Offered
+            || a.agents.first().map(|(id, _)| id.as_str()) != Some(agent)
+        {
             return Ok(());
         }
         a.state = AttemptState::Running;
         a.started_at = Some(now_ms());
         let row = attempt_row(plan.id, a, "running");
         upsert_attempt(db, &row)?;
-        self.event(db, fx, "attempt.started", Some(&r.task_id), Some(r.attempt), Some(agent), String::new())
+        self.event(
+            db,
+            fx,
+            "attempt.started",
+            Some(&r.task_id),
+            Some(r.attempt),
+            Some(agent),
+            String::new(),
+        )
     }
 
-    fn log(&mut self, db: &Connection, r: &AttemptRef, stream: u8, data: Vec<u8>, fx: &mut Effects) -> Result<(), CoreError> {
-        let Some(a) = self.attempts.get_mut(&r.attempt) else { return Ok(()) };
-        let row = LogRow { attempt: r.attempt, seq: a.log_seq, stream, data };
+    fn log(
+        &mut self,
+        db: &Connection,
+        r: &AttemptRef,
+        stream: u8,
+        data: Vec<u8>,
+        fx: &mut Effects,
+    ) -> Result<(), CoreError> {
+        let Some(a) = self.attempts.get_mut(&r.attempt) else {
+            return Ok(());
+        };
+        let row = LogRow {
+            attempt: r.attempt,
+            seq: a.log_seq,
+            stream,
+            data,
+        };
         a.log_seq += 1;
         swarm_memory::state::append_log(db, &row, self.cfg.log_cap_bytes)?;
         fx.logs.push(LogEvent { task: a.task, row });
@@ -191,19 +331,34 @@ impl State {
 
     /// The session closed. A draining agent is gone; any other keeps its
     /// lease running, and may reconnect and resume.
-    pub(crate) fn agent_gone(&mut self, db: &Connection, id: &str, session: u64, fx: &mut Effects) -> Result<(), CoreError> {
-        let Some(agent) = self.agents.get_mut(id) else { return Ok(()) };
+    pub(crate) fn agent_gone(
+        &mut self,
+        db: &Connection,
+        id: &str,
+        session: u64,
+        fx: &mut Effects,
+    ) -> Result<(), CoreError> {
+        let Some(agent) = self.agents.get_mut(id) else {
+            return Ok(());
+        };
         if agent.session != session {
             return Ok(());
         }
         agent.tx = None;
+        if matches!(agent.state, AgentState::Lost | AgentState::Gone) {
+            return Ok(());
+        }
         let (state, kind) = if agent.state == AgentState::Draining {
             (AgentState::Gone, "agent.gone")
         } else {
             (AgentState::Disconnected, "agent.disconnected")
         };
         agent.state = state;
-        let leftover: Vec<u64> = if state == AgentState::Gone { agent.busy.iter().copied().collect() } else { Vec::new() };
+        let leftover: Vec<u64> = if state == AgentState::Gone {
+            agent.busy.iter().copied().collect()
+        } else {
+            Vec::new()
+        };
         if let Some(agent) = self.agents.get(id) {
             self.save_agent(db, agent)?;
         }
@@ -215,12 +370,22 @@ impl State {
     }
 
     /// Agents silent past their lease are lost; their attempts re-queued.
-    pub(crate) fn expire_leases(&mut self, db: &Connection, now: i64, fx: &mut Effects) -> Result<(), CoreError> {
+    pub(crate) fn expire_leases(
+        &mut self,
+        db: &Connection,
+        now: i64,
+        fx: &mut Effects,
+    ) -> Result<(), CoreError> {
         let ttl = self.cfg.lease_ttl.as_millis() as i64;
         let expired: Vec<String> = self
             .agents
             .values()
-            .filter(|a| matches!(a.state, AgentState::Connected | AgentState::Disconnected | AgentState::Draining))
+            .filter(|a| {
+                matches!(
+                    a.state,
+                    AgentState::Connected | AgentState::Disconnected | AgentState::Draining
+                )
+            })
             .filter(|a| now - a.last_seen > ttl)
             .map(|a| a.id.clone())
             .collect();
@@ -236,7 +401,15 @@ impl State {
             if let Some(agent) = self.agents.get(&id) {
                 self.save_agent(db, agent)?;
             }
-            self.event(db, fx, "agent.lost", None, None, Some(&id), format!("no heartbeat for {} ms", ttl))?;
+            self.event(
+                db,
+                fx,
+                "agent.lost",
+                None,
+                None,
+                Some(&id),
+                format!("no heartbeat for {} ms", ttl),
+            )?;
             for attempt in busy {
                 self.lose_attempt(db, attempt, &format!("agent {id} lost"), fx)?;
             }

@@ -17,7 +17,12 @@ use super::{CoreError, Effects, State};
 const MAX_PLAN_BYTES: usize = 8 * 1024 * 1024;
 
 impl State {
-    pub(crate) fn control(&mut self, db: &Connection, cmd: Command, fx: &mut Effects) -> Result<(), CoreError> {
+    pub(crate) fn control(
+        &mut self,
+        db: &Connection,
+        cmd: Command,
+        fx: &mut Effects,
+    ) -> Result<(), CoreError> {
         match cmd {
             Command::LoadPlan(req, reply) => {
                 let r = self.load_plan(db, req, fx);
@@ -29,7 +34,11 @@ impl State {
                 let r = self.task_detail(db, &id);
                 fx.reply(reply, r);
             }
-            Command::Logs { task, attempt, reply } => {
+            Command::Logs {
+                task,
+                attempt,
+                reply,
+            } => {
                 let r = self.logs_of(db, &task, attempt);
                 fx.reply(reply, r);
             }
@@ -44,7 +53,9 @@ impl State {
             }
             Command::Events(since, reply) => {
                 let rx = self.events_tx.subscribe();
-                let r = swarm_memory::state::events_after(db, since, 100_000).map(|rows| (rows, rx)).map_err(CoreError::from);
+                let r = swarm_memory::state::events_after(db, since, 100_000)
+                    .map(|rows| (rows, rx))
+                    .map_err(CoreError::from);
                 fx.reply(reply, r);
             }
             Command::SetPaused(paused, reply) => {
@@ -56,7 +67,12 @@ impl State {
         Ok(())
     }
 
-    fn load_plan(&mut self, db: &Connection, req: LoadPlan, fx: &mut Effects) -> Result<Loaded, CoreError> {
+    fn load_plan(
+        &mut self,
+        db: &Connection,
+        req: LoadPlan,
+        fx: &mut Effects,
+    ) -> Result<Loaded, CoreError> {
         if let Some(plan) = &self.plan {
             if matches!(plan.state, PlanState::Running | PlanState::Paused) {
                 return Err(CoreError::Conflict(format!(
@@ -67,7 +83,10 @@ impl State {
             }
         }
         if req.text.len() > MAX_PLAN_BYTES {
-            return Err(CoreError::Invalid(format!("the plan is {} bytes; at most {MAX_PLAN_BYTES} are accepted", req.text.len())));
+            return Err(CoreError::Invalid(format!(
+                "the plan is {} bytes; at most {MAX_PLAN_BYTES} are accepted",
+                req.text.len()
+            )));
         }
         let compiled = compile(&req, self.cfg.roles_file.as_deref())?;
         let now = now_ms();
@@ -96,20 +115,46 @@ impl State {
         for i in 0..total {
             self.save_task(db, i)?;
         }
-        self.event(db, fx, "plan.loaded", None, None, None, format!("{name}: {total} tasks"))?;
-        let ready: Vec<usize> = (0..total).filter(|&i| self.plan.as_ref().is_some_and(|p| p.tasks[i].deps_left == 0)).collect();
+        self.event(
+            db,
+            fx,
+            "plan.loaded",
+            None,
+            None,
+            None,
+            format!("{name}: {total} tasks"),
+        )?;
+        let ready: Vec<usize> = (0..total)
+            .filter(|&i| {
+                self.plan
+                    .as_ref()
+                    .is_some_and(|p| p.tasks[i].deps_left == 0)
+            })
+            .collect();
         for i in ready {
             self.set_task(db, i, TaskState::Ready, None, fx)?;
         }
         self.settle_plan(db, fx)?;
-        Ok(Loaded { plan_id, name, tasks: total as u32, warnings })
+        Ok(Loaded {
+            plan_id,
+            name,
+            tasks: total as u32,
+            warnings,
+        })
     }
 
     pub(crate) fn status(&self) -> Status {
         let Some(plan) = &self.plan else {
-            return Status { state: "idle".into(), agents: self.connected_agents(), ..Status::default() };
+            return Status {
+                state: "idle".into(),
+                agents: self.connected_agents(),
+                ..Status::default()
+            };
         };
-        let mut c = Counts { total: plan.tasks.len() as u32, ..Counts::default() };
+        let mut c = Counts {
+            total: plan.tasks.len() as u32,
+            ..Counts::default()
+        };
         for t in &plan.tasks {
             let n = match t.state {
                 TaskState::Pending => &mut c.pending,
@@ -136,30 +181,77 @@ impl State {
     }
 
     fn connected_agents(&self) -> u32 {
-        self.agents.values().filter(|a| a.state == super::model::AgentState::Connected).count() as u32
+        self.agents
+            .values()
+            .filter(|a| a.state == super::model::AgentState::Connected)
+            .count() as u32
     }
 
     pub(crate) fn task_index(&self, id: &str) -> Result<usize, CoreError> {
-        let plan = self.plan.as_ref().ok_or_else(|| CoreError::NotFound("no plan is loaded; load one with 'swarmctl plan load FILE'".into()))?;
+        let plan = self.plan.as_ref().ok_or_else(|| {
+            CoreError::NotFound("no plan is loaded; load one with 'swarmctl plan load FILE'".into())
+        })?;
         plan.index.get(id.trim()).copied().ok_or_else(|| {
-            let mut near: Vec<&str> = plan.compiled.plan.tasks.iter().map(|t| t.id.as_str()).filter(|t| t.split('.').next() == id.split('.').next()).take(8).collect();
+            let mut near: Vec<&str> = plan
+                .compiled
+                .plan
+                .tasks
+                .iter()
+                .map(|t| t.id.as_str())
+                .filter(|t| t.split('.').next() == id.split('.').next())
+                .take(8)
+                .collect();
             if near.is_empty() {
-                near = plan.compiled.plan.tasks.iter().map(|t| t.id.as_str()).take(8).collect();
+                near = plan
+                    .compiled
+                    .plan
+                    .tasks
+                    .iter()
+                    .map(|t| t.id.as_str())
+                    .take(8)
+                    .collect();
             }
-            CoreError::NotFound(format!("no task '{id}' in plan '{}'; tasks include {}", plan.compiled.plan.name, near.join(", ")))
+            CoreError::NotFound(format!(
+                "no task '{id}' in plan '{}'; tasks include {}",
+                plan.compiled.plan.name,
+                near.join(", ")
+            ))
         })
     }
 
-    fn task_action(&mut self, db: &Connection, id: &str, action: TaskAction, reason: &str, fx: &mut Effects) -> Result<String, CoreError> {
+    fn task_action(
+        &mut self,
+        db: &Connection,
+        id: &str,
+        action: TaskAction,
+        reason: &str,
+        fx: &mut Effects,
+    ) -> Result<String, CoreError> {
         let i = self.task_index(id)?;
-        let state = self.plan.as_ref().map(|p| p.tasks[i].state).unwrap_or(TaskState::Pending);
-        let who = if reason.is_empty() { "by an operator".to_string() } else { format!("by an operator: {reason}") };
+        let state = self
+            .plan
+            .as_ref()
+            .map(|p| p.tasks[i].state)
+            .unwrap_or(TaskState::Pending);
+        let who = if reason.is_empty() {
+            "by an operator".to_string()
+        } else {
+            format!("by an operator: {reason}")
+        };
         match action {
-            TaskAction::Done | TaskAction::Fail | TaskAction::Cancel | TaskAction::Skip if state.is_done() => {
-                return Err(CoreError::Conflict(format!("task {id} is already {}", state.name())));
+            TaskAction::Done | TaskAction::Fail | TaskAction::Cancel | TaskAction::Skip
+                if state.is_done() =>
+            {
+                return Err(CoreError::Conflict(format!(
+                    "task {id} is already {}",
+                    state.name()
+                )));
             }
             TaskAction::Retry if !state.is_dead() => {
-                return Err(CoreError::Conflict(format!("task {id} is {}; only failed, blocked or cancelled tasks can be retried", state.name())));
+                return Err(CoreError::Conflict(format!(
+                    "task {id} is {}; only failed, blocked or cancelled tasks can be retried",
+                    state.name()
+                )));
             }
             _ => {}
         }
@@ -175,34 +267,69 @@ impl State {
         }
         match action {
             TaskAction::Done => {
-                self.set_task(db, i, TaskState::Succeeded, Some(format!("marked done {who}")), fx)?;
+                self.set_task(
+                    db,
+                    i,
+                    TaskState::Succeeded,
+                    Some(format!("marked done {who}")),
+                    fx,
+                )?;
                 self.release_dependents(db, i, fx)?;
             }
             TaskAction::Skip => {
-                self.set_task(db, i, TaskState::Skipped, Some(format!("skipped {who}")), fx)?;
+                self.set_task(
+                    db,
+                    i,
+                    TaskState::Skipped,
+                    Some(format!("skipped {who}")),
+                    fx,
+                )?;
                 self.release_dependents(db, i, fx)?;
                 self.unblock(db, fx)?;
             }
             TaskAction::Fail | TaskAction::Cancel => {
-                let (next, verb) = if action == TaskAction::Fail { (TaskState::Failed, "failed") } else { (TaskState::Cancelled, "cancelled") };
+                let (next, verb) = if action == TaskAction::Fail {
+                    (TaskState::Failed, "failed")
+                } else {
+                    (TaskState::Cancelled, "cancelled")
+                };
                 self.set_task(db, i, next, Some(format!("{verb} {who}")), fx)?;
                 self.block_dependents(db, i, &format!("dependency {id} was {verb} {who}"), fx)?;
             }
             TaskAction::Retry => {
                 let next = {
-                    let Some(plan) = self.plan.as_mut() else { return Err(CoreError::Internal("no plan".into())) };
+                    let Some(plan) = self.plan.as_mut() else {
+                        return Err(CoreError::Internal("no plan".into()));
+                    };
                     plan.tasks[i].failures = 0;
                     plan.tasks[i].losses = 0;
-                    if plan.tasks[i].deps_left == 0 { TaskState::Ready } else { TaskState::Pending }
+                    if plan.tasks[i].deps_left == 0 {
+                        TaskState::Ready
+                    } else {
+                        TaskState::Pending
+                    }
                 };
-                let blocked_by_dead = self.plan.as_ref().is_some_and(|p| p.compiled.tasks[i].deps.iter().any(|&d| p.tasks[d].state.is_dead()));
-                let next = if blocked_by_dead { TaskState::Blocked } else { next };
+                let blocked_by_dead = self.plan.as_ref().is_some_and(|p| {
+                    p.compiled.tasks[i]
+                        .deps
+                        .iter()
+                        .any(|&d| p.tasks[d].state.is_dead())
+                });
+                let next = if blocked_by_dead {
+                    TaskState::Blocked
+                } else {
+                    next
+                };
                 self.set_task(db, i, next, Some(format!("retried {who}")), fx)?;
                 self.unblock(db, fx)?;
             }
         }
         self.settle_plan(db, fx)?;
-        Ok(self.plan.as_ref().map(|p| p.tasks[i].state.name().to_string()).unwrap_or_default())
+        Ok(self
+            .plan
+            .as_ref()
+            .map(|p| p.tasks[i].state.name().to_string())
+            .unwrap_or_default())
     }
 
     fn cancel_lead(&self, attempt: u64, task_id: &str, fx: &mut Effects) {
@@ -211,17 +338,40 @@ impl State {
             p.tasks[*i].last_agents.first().cloned()
         });
         if let Some(agent) = lead.and_then(|l| self.agents.get(&l)) {
-            fx.send(&agent.tx, ToAgent::Cancel(super::command::AttemptRef { task_id: task_id.to_string(), attempt }, "resolved by an operator".into()));
+            fx.send(
+                &agent.tx,
+                ToAgent::Cancel(
+                    super::command::AttemptRef {
+                        task_id: task_id.to_string(),
+                        attempt,
+                    },
+                    "resolved by an operator".into(),
+                ),
+            );
         }
     }
 
-    fn drain_agent(&mut self, db: &Connection, id: &str, fx: &mut Effects) -> Result<String, CoreError> {
+    fn drain_agent(
+        &mut self,
+        db: &Connection,
+        id: &str,
+        fx: &mut Effects,
+    ) -> Result<String, CoreError> {
         let Some(agent) = self.agents.get_mut(id) else {
             let known: Vec<&str> = self.agents.keys().map(String::as_str).take(10).collect();
-            return Err(CoreError::NotFound(format!("no agent '{id}'; agents: {}", known.join(", "))));
+            return Err(CoreError::NotFound(format!(
+                "no agent '{id}'; agents: {}",
+                known.join(", ")
+            )));
         };
-        if !matches!(agent.state, super::model::AgentState::Connected | super::model::AgentState::Draining) {
-            return Err(CoreError::Conflict(format!("agent {id} is {}, not connected", agent.state.name())));
+        if !matches!(
+            agent.state,
+            super::model::AgentState::Connected | super::model::AgentState::Draining
+        ) {
+            return Err(CoreError::Conflict(format!(
+                "agent {id} is {}, not connected",
+                agent.state.name()
+            )));
         }
         agent.state = super::model::AgentState::Draining;
         let tx = agent.tx.clone();
@@ -229,43 +379,97 @@ impl State {
         if let Some(agent) = self.agents.get(id) {
             self.save_agent(db, agent)?;
         }
-        self.event(db, fx, "agent.draining", None, None, Some(id), "drained by an operator".into())?;
+        self.event(
+            db,
+            fx,
+            "agent.draining",
+            None,
+            None,
+            Some(id),
+            "drained by an operator".into(),
+        )?;
         Ok("draining".into())
     }
 
-    fn set_paused(&mut self, db: &Connection, paused: bool, fx: &mut Effects) -> Result<String, CoreError> {
+    fn set_paused(
+        &mut self,
+        db: &Connection,
+        paused: bool,
+        fx: &mut Effects,
+    ) -> Result<String, CoreError> {
         let Some(plan) = self.plan.as_mut() else {
             return Err(CoreError::Conflict("no plan is loaded".into()));
         };
         let next = match (plan.state, paused) {
             (PlanState::Running, true) => PlanState::Paused,
             (PlanState::Paused, false) => PlanState::Running,
-            (PlanState::Paused, true) | (PlanState::Running, false) => return Ok(plan.state.name().into()),
-            (s, _) => return Err(CoreError::Conflict(format!("the plan has {}; there is nothing to {}", s.name(), if paused { "pause" } else { "resume" }))),
+            (PlanState::Paused, true) | (PlanState::Running, false) => {
+                return Ok(plan.state.name().into())
+            }
+            (s, _) => {
+                return Err(CoreError::Conflict(format!(
+                    "the plan has {}; there is nothing to {}",
+                    s.name(),
+                    if paused { "pause" } else { "resume" }
+                )))
+            }
         };
         plan.state = next;
         set_plan_state(db, plan.id, next.name(), None)?;
-        self.event(db, fx, if paused { "plan.paused" } else { "plan.resumed" }, None, None, None, String::new())?;
+        self.event(
+            db,
+            fx,
+            if paused {
+                "plan.paused"
+            } else {
+                "plan.resumed"
+            },
+            None,
+            None,
+            None,
+            String::new(),
+        )?;
         Ok(next.name().into())
     }
 }
 
 /// Compiles a plan sent over the wire.
-fn compile(req: &LoadPlan, roles_file: Option<&std::path::Path>) -> Result<swarm_plan::CompiledPlan, CoreError> {
+fn compile(
+    req: &LoadPlan,
+    roles_file: Option<&std::path::Path>,
+) -> Result<swarm_plan::CompiledPlan, CoreError> {
     let mut catalogue = Catalogue::builtin();
     if let Some(path) = roles_file {
-        catalogue.extend_from_file(path).map_err(|e| CoreError::Invalid(e.to_string()))?;
+        catalogue
+            .extend_from_file(path)
+            .map_err(|e| CoreError::Invalid(e.to_string()))?;
     }
     if !req.roles_toml.is_empty() {
-        catalogue.extend_from_toml(&req.roles_toml, "roles").map_err(|e| CoreError::Invalid(e.to_string()))?;
+        catalogue
+            .extend_from_toml(&req.roles_toml, "roles")
+            .map_err(|e| CoreError::Invalid(e.to_string()))?;
     }
-    let format = if req.toml { Format::Toml } else { Format::Markdown };
-    let name = if req.file_name.is_empty() { "plan" } else { &req.file_name };
-    swarm_plan::load_text(&req.text, name, format, &catalogue).map_err(|e| CoreError::Invalid(e.to_string()))
+    let format = if req.toml {
+        Format::Toml
+    } else {
+        Format::Markdown
+    };
+    let name = if req.file_name.is_empty() {
+        "plan"
+    } else {
+        &req.file_name
+    };
+    swarm_plan::load_text(&req.text, name, format, &catalogue)
+        .map_err(|e| CoreError::Invalid(e.to_string()))
 }
 
 /// Fresh runtime state for a compiled plan: nothing run yet.
-pub(crate) fn new_active_plan(id: i64, compiled: swarm_plan::CompiledPlan, now: i64, default_retries: u32) -> ActivePlan {
+pub(crate) fn new_active_plan(
+    id: i64,
+    compiled: swarm_plan::CompiledPlan,
+    now: i64,
+    default_retries: u32,
+) -> ActivePlan {
     let analysis = analyse(&compiled);
     let tasks = compiled
         .tasks
@@ -283,8 +487,19 @@ pub(crate) fn new_active_plan(id: i64, compiled: swarm_plan::CompiledPlan, now: 
             updated_at: now,
         })
         .collect();
-    let index: HashMap<String, usize> = compiled.plan.tasks.iter().enumerate().map(|(i, t)| (t.id.clone(), i)).collect();
-    let retries = compiled.plan.tasks.iter().map(|t| t.retries.unwrap_or(default_retries)).collect();
+    let index: HashMap<String, usize> = compiled
+        .plan
+        .tasks
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.id.clone(), i))
+        .collect();
+    let retries = compiled
+        .plan
+        .tasks
+        .iter()
+        .map(|t| t.retries.unwrap_or(default_retries))
+        .collect();
     ActivePlan {
         id,
         compiled,

@@ -10,14 +10,21 @@ use swarm_plan::policy::{place, AgentSlots};
 use swarm_plan::Task;
 
 use super::agents::attempt_row;
-use super::command::{AttemptRef, Assignment, ToAgent};
+use super::command::{Assignment, AttemptRef, ToAgent};
 use super::model::{Attempt, AttemptState, PlanState, TaskState};
 use super::{CoreError, Effects, State};
 
 impl State {
     /// Places ready tasks on free agents.
-    pub(crate) fn dispatch(&mut self, db: &Connection, now: i64, fx: &mut Effects) -> Result<(), CoreError> {
-        let Some(plan) = self.plan.as_ref() else { return Ok(()) };
+    pub(crate) fn dispatch(
+        &mut self,
+        db: &Connection,
+        now: i64,
+        fx: &mut Effects,
+    ) -> Result<(), CoreError> {
+        let Some(plan) = self.plan.as_ref() else {
+            return Ok(());
+        };
         if plan.state != PlanState::Running || plan.ready.is_empty() {
             self.unstaffed.clear();
             return Ok(());
@@ -28,9 +35,16 @@ impl State {
             .values()
             .enumerate()
             .filter(|(_, a)| a.state == super::model::AgentState::Connected)
-            .map(|(i, a)| AgentSlots { id: i, role: a.active_role.clone(), free: a.free() })
+            .map(|(i, a)| AgentSlots {
+                id: i,
+                role: a.active_role.clone(),
+                free: a.free(),
+            })
             .collect();
-        let candidates = plan.ready.iter().map(|k| (k.3, &plan.compiled.tasks[k.3].need));
+        let candidates = plan
+            .ready
+            .iter()
+            .map(|k| (k.3, &plan.compiled.tasks[k.3].need));
         let round = place(candidates, &mut slots);
         let mut unstaffed: Vec<String> = round
             .unstaffed
@@ -43,7 +57,15 @@ impl State {
         let placements: Vec<(usize, Vec<(String, String)>)> = round
             .placements
             .into_iter()
-            .map(|p| (p.task, p.agents.into_iter().map(|(a, role)| (ids[a].clone(), role)).collect()))
+            .map(|p| {
+                (
+                    p.task,
+                    p.agents
+                        .into_iter()
+                        .map(|(a, role)| (ids[a].clone(), role))
+                        .collect(),
+                )
+            })
             .collect();
         self.unstaffed = unstaffed;
         for (task, agents) in placements {
@@ -52,15 +74,33 @@ impl State {
         Ok(())
     }
 
-    fn start_attempt(&mut self, db: &Connection, task: usize, agents: Vec<(String, String)>, now: i64, fx: &mut Effects) -> Result<(), CoreError> {
+    fn start_attempt(
+        &mut self,
+        db: &Connection,
+        task: usize,
+        agents: Vec<(String, String)>,
+        now: i64,
+        fx: &mut Effects,
+    ) -> Result<(), CoreError> {
         let id = self.next_attempt;
         self.next_attempt += 1;
-        let Some(plan) = self.plan.as_mut() else { return Ok(()) };
+        let Some(plan) = self.plan.as_mut() else {
+            return Ok(());
+        };
         let number = plan.tasks[task].attempts + 1;
         plan.tasks[task].attempts = number;
         plan.tasks[task].current = Some(id);
         plan.tasks[task].last_agents = agents.iter().map(|(a, _)| a.clone()).collect();
-        let attempt = Attempt { id, task, number, agents: agents.clone(), state: AttemptState::Offered, created_at: now, started_at: None, log_seq: 0 };
+        let attempt = Attempt {
+            id,
+            task,
+            number,
+            agents: agents.clone(),
+            state: AttemptState::Offered,
+            created_at: now,
+            started_at: None,
+            log_seq: 0,
+        };
         upsert_attempt(db, &attempt_row(plan.id, &attempt, "offered"))?;
         let spec = &plan.compiled.plan.tasks[task];
         let retries = plan.retries[task];
@@ -68,19 +108,38 @@ impl State {
         let brief = brief(spec, &agents, &plan_name);
         self.attempts.insert(id, attempt);
         self.set_task(db, task, TaskState::Running, None, fx)?;
-        let Some(plan) = self.plan.as_ref() else { return Ok(()) };
+        let Some(plan) = self.plan.as_ref() else {
+            return Ok(());
+        };
         let spec = &plan.compiled.plan.tasks[task];
-        let who = agents.iter().map(|(a, r)| format!("{a} ({r})")).collect::<Vec<_>>().join(", ");
-        self.event(db, fx, "attempt.offered", Some(&spec.id), Some(id), agents.first().map(|(a, _)| a.as_str()), format!("attempt {number} on {who}"))?;
+        let who = agents
+            .iter()
+            .map(|(a, r)| format!("{a} ({r})"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        self.event(
+            db,
+            fx,
+            "attempt.offered",
+            Some(&spec.id),
+            Some(id),
+            agents.first().map(|(a, _)| a.as_str()),
+            format!("attempt {number} on {who}"),
+        )?;
         let mut env = BTreeMap::new();
         env.insert("SWARM_PLAN".to_string(), plan_name.clone());
         env.insert("SWARM_RETRIES".to_string(), retries.to_string());
         for (k, (agent_id, role)) in agents.iter().enumerate() {
-            let Some(agent) = self.agents.get_mut(agent_id) else { continue };
+            let Some(agent) = self.agents.get_mut(agent_id) else {
+                continue;
+            };
             agent.busy.insert(id);
             let tx = agent.tx.clone();
             let assignment = Assignment {
-                attempt: AttemptRef { task_id: spec.id.clone(), attempt: id },
+                attempt: AttemptRef {
+                    task_id: spec.id.clone(),
+                    attempt: id,
+                },
                 attempt_no: number,
                 role: role.clone(),
                 lead: k == 0,
@@ -103,8 +162,16 @@ impl State {
 fn brief(task: &Task, agents: &[(String, String)], plan: &str) -> String {
     let mut out = format!("# Task {}: {}\n\nPlan: {plan}\n", task.id, task.title);
     let roles: Vec<&str> = agents.iter().map(|(_, r)| r.as_str()).collect();
-    out.push_str(&format!("Roles: {}\nPriority: {}\nPlanned duration: {}\n", roles.join(" + "), task.priority, task.duration));
-    for (name, items) in [("Deliverables", &task.deliverables), ("Success criteria", &task.success_criteria)] {
+    out.push_str(&format!(
+        "Roles: {}\nPriority: {}\nPlanned duration: {}\n",
+        roles.join(" + "),
+        task.priority,
+        task.duration
+    ));
+    for (name, items) in [
+        ("Deliverables", &task.deliverables),
+        ("Success criteria", &task.success_criteria),
+    ] {
         if !items.is_empty() {
             out.push_str(&format!("\n## {name}\n"));
             for item in items {

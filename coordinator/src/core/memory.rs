@@ -9,7 +9,12 @@ use super::command::{Command, MemPut};
 use super::{CoreError, Effects, State};
 
 impl State {
-    pub(crate) fn memory(&mut self, db: &Connection, cmd: Command, fx: &mut Effects) -> Result<(), CoreError> {
+    pub(crate) fn memory(
+        &mut self,
+        db: &Connection,
+        cmd: Command,
+        fx: &mut Effects,
+    ) -> Result<(), CoreError> {
         let layout = self.kv_layout;
         let now = now_ms();
         match cmd {
@@ -18,13 +23,18 @@ impl State {
                 fx.reply(reply, r);
             }
             Command::MemGet(ns, key, reply) => {
-                let r = kv::get(db, layout, &ns, &key, now).map_err(kv_error).and_then(|e| {
-                    e.ok_or_else(|| CoreError::NotFound(format!("no entry '{key}' in namespace '{ns}'")))
-                });
+                let r = kv::get(db, layout, &ns, &key, now)
+                    .map_err(kv_error)
+                    .and_then(|e| {
+                        e.ok_or_else(|| {
+                            CoreError::NotFound(format!("no entry '{key}' in namespace '{ns}'"))
+                        })
+                    });
                 fx.reply(reply, r);
             }
             Command::MemList(ns, prefix, limit, reply) => {
-                let r = kv::list(db, layout, ns.as_deref(), prefix.as_deref(), now, limit).map_err(kv_error);
+                let r = kv::list(db, layout, ns.as_deref(), prefix.as_deref(), now, limit)
+                    .map_err(kv_error);
                 fx.reply(reply, r);
             }
             Command::MemDelete(ns, key, reply) => {
@@ -36,14 +46,25 @@ impl State {
         Ok(())
     }
 
-    fn mem_put(&self, db: &Connection, layout: kv::Layout, req: MemPut, now: i64) -> Result<bool, CoreError> {
+    fn mem_put(
+        &self,
+        db: &Connection,
+        layout: kv::Layout,
+        req: MemPut,
+        now: i64,
+    ) -> Result<bool, CoreError> {
         let expect = match (req.expect_absent, req.expect_value) {
-            (true, Some(_)) => return Err(CoreError::Invalid("give either expect_absent or expect_value, not both".into())),
+            (true, Some(_)) => {
+                return Err(CoreError::Invalid(
+                    "give either expect_absent or expect_value, not both".into(),
+                ))
+            }
             (true, None) => Some(Expect::Absent),
             (false, Some(v)) => Some(Expect::Value(v)),
             (false, None) => None,
         };
-        let ttl_ms = (req.ttl_seconds > 0).then(|| req.ttl_seconds.saturating_mul(1000).min(i64::MAX as u64) as i64);
+        let ttl_ms = (req.ttl_seconds > 0)
+            .then(|| req.ttl_seconds.saturating_mul(1000).min(i64::MAX as u64) as i64);
         let put = Put {
             namespace: &req.namespace,
             key: &req.key,

@@ -51,7 +51,11 @@ pub(crate) struct Effects {
 
 impl Effects {
     /// Sends `value` on `reply` after the commit.
-    pub(crate) fn reply<T: Send + 'static>(&mut self, reply: command::Reply<T>, value: Result<T, CoreError>) {
+    pub(crate) fn reply<T: Send + 'static>(
+        &mut self,
+        reply: command::Reply<T>,
+        value: Result<T, CoreError>,
+    ) {
         self.replies.push(Box::new(move || {
             let _ = reply.send(value);
         }));
@@ -97,7 +101,8 @@ pub(crate) struct State {
 
 impl State {
     /// Appends an event in the turn's transaction; it is broadcast after
-    /// the commit.
+    /// the commit. (The arguments are the event's columns.)
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn event(
         &self,
         db: &Connection,
@@ -132,7 +137,10 @@ pub struct CoreHandle {
 
 impl CoreHandle {
     /// Sends a command and waits for its reply.
-    pub async fn ask<T>(&self, make: impl FnOnce(command::Reply<T>) -> Command) -> Result<T, CoreError> {
+    pub async fn ask<T>(
+        &self,
+        make: impl FnOnce(command::Reply<T>) -> Command,
+    ) -> Result<T, CoreError> {
         let (reply, rx) = tokio::sync::oneshot::channel();
         self.tx
             .send(make(reply))
@@ -168,7 +176,8 @@ pub fn start(cfg: Config) -> Result<(CoreHandle, std::thread::JoinHandle<()>), C
         let tx = store.transaction()?;
         let mut fx = Effects::default();
         state.recover(&tx, &mut fx)?;
-        tx.commit().map_err(|e| CoreError::Internal(e.to_string()))?;
+        tx.commit()
+            .map_err(|e| CoreError::Internal(e.to_string()))?;
     }
     let (tx, rx) = mpsc::channel();
     let thread = std::thread::Builder::new()
@@ -214,7 +223,8 @@ fn turn(store: &mut Store, state: &mut State, batch: Vec<Command>) -> Result<boo
     let now = now_ms();
     state.tick(&tx, now, &mut fx)?;
     state.dispatch(&tx, now, &mut fx)?;
-    tx.commit().map_err(|e| CoreError::Internal(e.to_string()))?;
+    tx.commit()
+        .map_err(|e| CoreError::Internal(e.to_string()))?;
     let stop = fx.stop;
     fx.flush(&state.events_tx, &state.logs_tx);
     Ok(stop)
@@ -223,7 +233,12 @@ fn turn(store: &mut Store, state: &mut State, batch: Vec<Command>) -> Result<boo
 impl State {
     fn apply(&mut self, db: &Connection, cmd: Command, fx: &mut Effects) -> Result<(), CoreError> {
         match cmd {
-            Command::AgentHello { hello, session, tx, reply } => {
+            Command::AgentHello {
+                hello,
+                session,
+                tx,
+                reply,
+            } => {
                 let r = self.hello(db, hello, session, tx, fx);
                 let failed = r.is_err();
                 fx.reply(reply, r.map(|_| ()));
@@ -231,7 +246,11 @@ impl State {
                     return Ok(());
                 }
             }
-            Command::FromAgent { agent, session, msg } => self.from_agent(db, &agent, session, msg, fx)?,
+            Command::FromAgent {
+                agent,
+                session,
+                msg,
+            } => self.on_agent_message(db, &agent, session, msg, fx)?,
             Command::AgentGone { agent, session } => self.agent_gone(db, &agent, session, fx)?,
             Command::Shutdown => fx.stop = true,
             other => self.control(db, other, fx)?,

@@ -67,7 +67,10 @@ impl TaskState {
 
     /// Will never run again without an operator.
     pub fn is_dead(self) -> bool {
-        matches!(self, TaskState::Failed | TaskState::Blocked | TaskState::Cancelled)
+        matches!(
+            self,
+            TaskState::Failed | TaskState::Blocked | TaskState::Cancelled
+        )
     }
 
     /// Terminal for the plan's completion.

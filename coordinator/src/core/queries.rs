@@ -11,13 +11,17 @@ use super::{CoreError, State};
 
 impl State {
     pub(crate) fn task_views(&self) -> Vec<TaskView> {
-        let Some(plan) = &self.plan else { return Vec::new() };
+        let Some(plan) = &self.plan else {
+            return Vec::new();
+        };
         (0..plan.tasks.len()).map(|i| task_view(plan, i)).collect()
     }
 
     pub(crate) fn task_detail(&self, db: &Connection, id: &str) -> Result<TaskDetail, CoreError> {
         let i = self.task_index(id)?;
-        let Some(plan) = &self.plan else { return Err(CoreError::NotFound("no plan".into())) };
+        let Some(plan) = &self.plan else {
+            return Err(CoreError::NotFound("no plan".into()));
+        };
         let attempts = attempts_of_task(db, plan.id, i as u32)?
             .into_iter()
             .map(|a| AttemptView {
@@ -35,7 +39,11 @@ impl State {
         Ok(TaskDetail {
             task: task_view(plan, i),
             attempts,
-            depends_on: plan.compiled.tasks[i].deps.iter().map(|&d| plan.compiled.plan.tasks[d].id.clone()).collect(),
+            depends_on: plan.compiled.tasks[i]
+                .deps
+                .iter()
+                .map(|&d| plan.compiled.plan.tasks[d].id.clone())
+                .collect(),
             run: t.run.clone().unwrap_or_default(),
             checks: t.checks.clone(),
             image: t.image.clone().unwrap_or_default(),
@@ -47,9 +55,19 @@ impl State {
         db: &Connection,
         id: &str,
         attempt: u64,
-    ) -> Result<(u64, Vec<LogRow>, tokio::sync::broadcast::Receiver<LogEvent>, usize), CoreError> {
+    ) -> Result<
+        (
+            u64,
+            Vec<LogRow>,
+            tokio::sync::broadcast::Receiver<LogEvent>,
+            usize,
+        ),
+        CoreError,
+    > {
         let i = self.task_index(id)?;
-        let Some(plan) = &self.plan else { return Err(CoreError::NotFound("no plan".into())) };
+        let Some(plan) = &self.plan else {
+            return Err(CoreError::NotFound("no plan".into()));
+        };
         let history = attempts_of_task(db, plan.id, i as u32)?;
         let chosen = if attempt == 0 {
             history.last().map(|a| a.id)
@@ -60,7 +78,14 @@ impl State {
             return Err(CoreError::NotFound(if attempt == 0 {
                 format!("task {id} has not run yet; no logs")
             } else {
-                format!("task {id} has no attempt {attempt}; its attempts: {}", history.iter().map(|a| a.id.to_string()).collect::<Vec<_>>().join(", "))
+                format!(
+                    "task {id} has no attempt {attempt}; its attempts: {}",
+                    history
+                        .iter()
+                        .map(|a| a.id.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
             }));
         };
         let rx = self.logs_tx.subscribe();

@@ -45,12 +45,28 @@ impl State {
             );
         }
         let Some(row) = latest_plan(db)? else {
-            return self.event(db, fx, "coordinator.started", None, None, None, "no plan".into());
+            return self.event(
+                db,
+                fx,
+                "coordinator.started",
+                None,
+                None,
+                None,
+                "no plan".into(),
+            );
         };
         let Some(state) = PlanState::parse(&row.state) else {
-            return Err(CoreError::Internal(format!("plan {} has unknown state '{}'", row.id, row.state)));
+            return Err(CoreError::Internal(format!(
+                "plan {} has unknown state '{}'",
+                row.id, row.state
+            )));
         };
-        let req = super::command::LoadPlan { file_name: row.file.clone(), text: row.source.clone(), toml: row.format == "toml", roles_toml: row.roles_toml.clone() };
+        let req = super::command::LoadPlan {
+            file_name: row.file.clone(),
+            text: row.source.clone(),
+            toml: row.format == "toml",
+            roles_toml: row.roles_toml.clone(),
+        };
         let compiled = compile_stored(&req, self.cfg.roles_file.as_deref())?;
         let mut plan = new_active_plan(row.id, compiled, row.loaded_at, self.cfg.default_retries);
         plan.state = state;
@@ -70,7 +86,11 @@ impl State {
             rt.updated_at = t.updated_at;
         }
         for i in 0..plan.tasks.len() {
-            let done = plan.compiled.tasks[i].deps.iter().filter(|&&d| plan.tasks[d].state.is_done()).count();
+            let done = plan.compiled.tasks[i]
+                .deps
+                .iter()
+                .filter(|&&d| plan.tasks[d].state.is_done())
+                .count();
             plan.tasks[i].deps_left = (plan.compiled.tasks[i].deps.len() - done) as u32;
             match plan.tasks[i].state {
                 TaskState::Ready => {
@@ -93,7 +113,11 @@ impl State {
             plan.tasks[task].current = Some(a.id);
             plan.tasks[task].last_agents = a.agents.clone();
             let next_seq = swarm_memory::state::next_log_seq(db, a.id)?;
-            let members: Vec<(String, String)> = a.agents.iter().map(|id| (id.clone(), String::new())).collect();
+            let members: Vec<(String, String)> = a
+                .agents
+                .iter()
+                .map(|id| (id.clone(), String::new()))
+                .collect();
             for (id, _) in &members {
                 if let Some(agent) = self.agents.get_mut(id) {
                     agent.busy.insert(a.id);
@@ -106,7 +130,11 @@ impl State {
                     task,
                     number: a.number,
                     agents: members,
-                    state: if a.state == "running" { AttemptState::Running } else { AttemptState::Offered },
+                    state: if a.state == "running" {
+                        AttemptState::Running
+                    } else {
+                        AttemptState::Offered
+                    },
                     created_at: a.created_at,
                     started_at: a.started_at,
                     log_seq: next_seq,
@@ -115,11 +143,22 @@ impl State {
         }
         let (name, live) = (plan.compiled.plan.name.clone(), self.attempts.len());
         self.plan = Some(plan);
-        self.event(db, fx, "coordinator.started", None, None, None, format!("recovered plan '{name}' with {live} live attempt(s)"))
+        self.event(
+            db,
+            fx,
+            "coordinator.started",
+            None,
+            None,
+            None,
+            format!("recovered plan '{name}' with {live} live attempt(s)"),
+        )
     }
 }
 
-fn compile_stored(req: &super::command::LoadPlan, roles_file: Option<&std::path::Path>) -> Result<swarm_plan::CompiledPlan, CoreError> {
+fn compile_stored(
+    req: &super::command::LoadPlan,
+    roles_file: Option<&std::path::Path>,
+) -> Result<swarm_plan::CompiledPlan, CoreError> {
     let mut catalogue = swarm_plan::Catalogue::builtin();
     if let Some(path) = roles_file {
         let _ = catalogue.extend_from_file(path);
@@ -127,7 +166,11 @@ fn compile_stored(req: &super::command::LoadPlan, roles_file: Option<&std::path:
     if !req.roles_toml.is_empty() {
         let _ = catalogue.extend_from_toml(&req.roles_toml, "roles");
     }
-    let format = if req.toml { swarm_plan::Format::Toml } else { swarm_plan::Format::Markdown };
+    let format = if req.toml {
+        swarm_plan::Format::Toml
+    } else {
+        swarm_plan::Format::Markdown
+    };
     swarm_plan::load_text(&req.text, &req.file_name, format, &catalogue)
         .map_err(|e| CoreError::Internal(format!("the stored plan no longer compiles: {e}")))
 }

@@ -12,8 +12,17 @@ use super::{CoreError, Effects, State};
 
 impl State {
     /// Persists task `i` and records the event `task.<state>`.
-    pub(crate) fn set_task(&mut self, db: &Connection, i: usize, state: TaskState, reason: Option<String>, fx: &mut Effects) -> Result<(), CoreError> {
-        let Some(plan) = self.plan.as_mut() else { return Ok(()) };
+    pub(crate) fn set_task(
+        &mut self,
+        db: &Connection,
+        i: usize,
+        state: TaskState,
+        reason: Option<String>,
+        fx: &mut Effects,
+    ) -> Result<(), CoreError> {
+        let Some(plan) = self.plan.as_mut() else {
+            return Ok(());
+        };
         let key = plan.key(i);
         let t = &mut plan.tasks[i];
         if t.state == TaskState::Ready {
@@ -30,11 +39,21 @@ impl State {
         }
         self.save_task(db, i)?;
         let id = self.task_id(i);
-        self.event(db, fx, &format!("task.{}", state.name()), Some(&id), None, None, reason.unwrap_or_default())
+        self.event(
+            db,
+            fx,
+            &format!("task.{}", state.name()),
+            Some(&id),
+            None,
+            None,
+            reason.unwrap_or_default(),
+        )
     }
 
     pub(crate) fn save_task(&self, db: &Connection, i: usize) -> Result<(), CoreError> {
-        let Some(plan) = self.plan.as_ref() else { return Ok(()) };
+        let Some(plan) = self.plan.as_ref() else {
+            return Ok(());
+        };
         let t = &plan.tasks[i];
         upsert_task(
             db,
@@ -55,7 +74,10 @@ impl State {
     }
 
     pub(crate) fn task_id(&self, i: usize) -> String {
-        self.plan.as_ref().map(|p| p.compiled.plan.tasks[i].id.clone()).unwrap_or_default()
+        self.plan
+            .as_ref()
+            .map(|p| p.compiled.plan.tasks[i].id.clone())
+            .unwrap_or_default()
     }
 
     /// A result from an agent. Returns whether it was accepted (the attempt
@@ -74,7 +96,8 @@ impl State {
         let current = self.attempts.get(&r.attempt).is_some_and(|a| {
             a.agents.first().is_some_and(|(lead, _)| lead == agent)
                 && self.plan.as_ref().is_some_and(|p| {
-                    p.tasks[a.task].current == Some(a.id) && p.compiled.plan.tasks[a.task].id == r.task_id
+                    p.tasks[a.task].current == Some(a.id)
+                        && p.compiled.plan.tasks[a.task].id == r.task_id
                 })
         });
         if !current {
@@ -85,15 +108,25 @@ impl State {
                 Some(&r.task_id),
                 Some(r.attempt),
                 Some(agent),
-                format!("late or foreign result ({}) ignored: not the current attempt", outcome_name(outcome)),
+                format!(
+                    "late or foreign result ({}) ignored: not the current attempt",
+                    outcome_name(outcome)
+                ),
             )?;
             return Ok(false);
         }
         if outcome == Outcome::Cancelled {
-            self.lose_attempt(db, r.attempt, &format!("cancelled on agent {agent}: {message}"), fx)?;
+            self.lose_attempt(
+                db,
+                r.attempt,
+                &format!("cancelled on agent {agent}: {message}"),
+                fx,
+            )?;
             return Ok(true);
         }
-        let Some(task) = self.end_attempt(db, r.attempt, outcome_name(outcome), exit_code, message, fx)? else {
+        let Some(task) =
+            self.end_attempt(db, r.attempt, outcome_name(outcome), exit_code, message, fx)?
+        else {
             return Ok(true);
         };
         match outcome {
@@ -115,8 +148,12 @@ impl State {
         message: &str,
         fx: &mut Effects,
     ) -> Result<Option<usize>, CoreError> {
-        let Some(a) = self.attempts.remove(&attempt) else { return Ok(None) };
-        let Some(plan) = self.plan.as_mut() else { return Ok(None) };
+        let Some(a) = self.attempts.remove(&attempt) else {
+            return Ok(None);
+        };
+        let Some(plan) = self.plan.as_mut() else {
+            return Ok(None);
+        };
         let mut row = attempt_row(plan.id, &a, state);
         row.ended_at = Some(now_ms());
         row.exit_code = exit_code;
@@ -131,20 +168,47 @@ impl State {
                 // for the attempt and are told it is over.
                 if k > 0 || state == "lost" || state == "cancelled" {
                     let tx = agent.tx.clone();
-                    fx.send(&tx, ToAgent::Cancel(AttemptRef { task_id: task_id.clone(), attempt }, format!("attempt {state}")));
+                    fx.send(
+                        &tx,
+                        ToAgent::Cancel(
+                            AttemptRef {
+                                task_id: task_id.clone(),
+                                attempt,
+                            },
+                            format!("attempt {state}"),
+                        ),
+                    );
                 }
             }
         }
-        self.event(db, fx, &format!("attempt.{state}"), Some(&task_id), Some(attempt), a.agents.first().map(|(id, _)| id.as_str()), message.chars().take(512).collect())?;
+        self.event(
+            db,
+            fx,
+            &format!("attempt.{state}"),
+            Some(&task_id),
+            Some(attempt),
+            a.agents.first().map(|(id, _)| id.as_str()),
+            message.chars().take(512).collect(),
+        )?;
         Ok(Some(a.task))
     }
 
     /// An attempt lost with its agent (or released): re-queue the task
     /// without using its retry budget, unless it keeps losing agents.
-    pub(crate) fn lose_attempt(&mut self, db: &Connection, attempt: u64, why: &str, fx: &mut Effects) -> Result<(), CoreError> {
-        let Some(task) = self.end_attempt(db, attempt, "lost", None, why, fx)? else { return Ok(()) };
+    pub(crate) fn lose_attempt(
+        &mut self,
+        db: &Connection,
+        attempt: u64,
+        why: &str,
+        fx: &mut Effects,
+    ) -> Result<(), CoreError> {
+        let Some(task) = self.end_attempt(db, attempt, "lost", None, why, fx)? else {
+            return Ok(());
+        };
         let max = self.cfg.max_losses;
-        let Some(plan) = self.plan.as_mut() else { return Ok(()) };
+        let Some(plan) = self.plan.as_mut() else {
+            return Ok(());
+        };
         plan.tasks[task].losses += 1;
         if plan.tasks[task].state != TaskState::Running {
             return self.save_task(db, task);
@@ -154,7 +218,13 @@ impl State {
             self.set_task(db, task, TaskState::Failed, Some(reason.clone()), fx)?;
             self.block_dependents(db, task, &reason, fx)
         } else {
-            self.set_task(db, task, TaskState::Ready, Some(format!("re-queued: {why}")), fx)
+            self.set_task(
+                db,
+                task,
+                TaskState::Ready,
+                Some(format!("re-queued: {why}")),
+                fx,
+            )
         }
     }
 
@@ -164,8 +234,15 @@ impl State {
     }
 
     /// Dependents whose last dependency this was become ready.
-    pub(crate) fn release_dependents(&mut self, db: &Connection, task: usize, fx: &mut Effects) -> Result<(), CoreError> {
-        let Some(plan) = self.plan.as_mut() else { return Ok(()) };
+    pub(crate) fn release_dependents(
+        &mut self,
+        db: &Connection,
+        task: usize,
+        fx: &mut Effects,
+    ) -> Result<(), CoreError> {
+        let Some(plan) = self.plan.as_mut() else {
+            return Ok(());
+        };
         let mut now_ready = Vec::new();
         for &d in &plan.compiled.tasks[task].dependents {
             let t = &mut plan.tasks[d];
@@ -180,15 +257,34 @@ impl State {
         Ok(())
     }
 
-    fn fail_attempt(&mut self, db: &Connection, task: usize, message: &str, fx: &mut Effects) -> Result<(), CoreError> {
-        let (base, cap) = (self.cfg.retry_backoff.as_millis() as i64, self.cfg.retry_backoff_max.as_millis() as i64);
-        let Some(plan) = self.plan.as_mut() else { return Ok(()) };
+    fn fail_attempt(
+        &mut self,
+        db: &Connection,
+        task: usize,
+        message: &str,
+        fx: &mut Effects,
+    ) -> Result<(), CoreError> {
+        let (base, cap) = (
+            self.cfg.retry_backoff.as_millis() as i64,
+            self.cfg.retry_backoff_max.as_millis() as i64,
+        );
+        let Some(plan) = self.plan.as_mut() else {
+            return Ok(());
+        };
         let t = &mut plan.tasks[task];
         t.failures += 1;
         if t.failures <= plan.retries[task] {
-            let delay = base.saturating_mul(1i64 << (t.failures - 1).min(30)).min(cap);
+            let delay = base
+                .saturating_mul(1i64 << (t.failures - 1).min(30))
+                .min(cap);
             let not_before = now_ms() + delay;
-            let reason = format!("attempt failed ({}), retry {} of {} in {} ms", clip(message), t.failures, plan.retries[task], delay);
+            let reason = format!(
+                "attempt failed ({}), retry {} of {} in {} ms",
+                clip(message),
+                t.failures,
+                plan.retries[task],
+                delay
+            );
             self.set_task(db, task, TaskState::Pending, Some(reason), fx)?;
             if let Some(plan) = self.plan.as_mut() {
                 plan.tasks[task].not_before = Some(not_before);
@@ -204,11 +300,19 @@ impl State {
     }
 
     /// Every task downstream of `task` that has not finished is blocked.
-    pub(crate) fn block_dependents(&mut self, db: &Connection, task: usize, reason: &str, fx: &mut Effects) -> Result<(), CoreError> {
+    pub(crate) fn block_dependents(
+        &mut self,
+        db: &Connection,
+        task: usize,
+        reason: &str,
+        fx: &mut Effects,
+    ) -> Result<(), CoreError> {
         let mut stack = vec![task];
         let mut seen = std::collections::HashSet::new();
         while let Some(t) = stack.pop() {
-            let Some(plan) = self.plan.as_ref() else { return Ok(()) };
+            let Some(plan) = self.plan.as_ref() else {
+                return Ok(());
+            };
             let deps: Vec<usize> = plan.compiled.tasks[t].dependents.clone();
             for d in deps {
                 if !seen.insert(d) {
@@ -227,10 +331,14 @@ impl State {
     /// After an operator retried or skipped a task: blocked tasks whose
     /// dependencies are all alive again become pending or ready.
     pub(crate) fn unblock(&mut self, db: &Connection, fx: &mut Effects) -> Result<(), CoreError> {
-        let Some(plan) = self.plan.as_ref() else { return Ok(()) };
+        let Some(plan) = self.plan.as_ref() else {
+            return Ok(());
+        };
         let order = plan.compiled.order.clone();
         for i in order {
-            let Some(plan) = self.plan.as_ref() else { return Ok(()) };
+            let Some(plan) = self.plan.as_ref() else {
+                return Ok(());
+            };
             if plan.tasks[i].state != TaskState::Blocked {
                 continue;
             }
@@ -238,21 +346,37 @@ impl State {
             if deps.iter().any(|&d| plan.tasks[d].state.is_dead()) {
                 continue;
             }
-            let next = if plan.tasks[i].deps_left == 0 { TaskState::Ready } else { TaskState::Pending };
+            let next = if plan.tasks[i].deps_left == 0 {
+                TaskState::Ready
+            } else {
+                TaskState::Pending
+            };
             self.set_task(db, i, next, None, fx)?;
         }
         Ok(())
     }
 
     /// Moves due retries to ready and settles the plan's state.
-    pub(crate) fn tick(&mut self, db: &Connection, now: i64, fx: &mut Effects) -> Result<(), CoreError> {
+    pub(crate) fn tick(
+        &mut self,
+        db: &Connection,
+        now: i64,
+        fx: &mut Effects,
+    ) -> Result<(), CoreError> {
         self.expire_leases(db, now, fx)?;
         let due: Vec<usize> = match self.plan.as_ref() {
-            Some(plan) => plan.delayed.iter().take_while(|(t, _)| *t <= now).map(|&(_, i)| i).collect(),
+            Some(plan) => plan
+                .delayed
+                .iter()
+                .take_while(|(t, _)| *t <= now)
+                .map(|&(_, i)| i)
+                .collect(),
             None => return Ok(()),
         };
         for i in due {
-            let Some(plan) = self.plan.as_mut() else { break };
+            let Some(plan) = self.plan.as_mut() else {
+                break;
+            };
             if let Some(nb) = plan.tasks[i].not_before.take() {
                 plan.delayed.remove(&(nb, i));
             }
@@ -264,8 +388,14 @@ impl State {
     }
 
     /// A plan whose every task is final has succeeded or failed.
-    pub(crate) fn settle_plan(&mut self, db: &Connection, fx: &mut Effects) -> Result<(), CoreError> {
-        let Some(plan) = self.plan.as_mut() else { return Ok(()) };
+    pub(crate) fn settle_plan(
+        &mut self,
+        db: &Connection,
+        fx: &mut Effects,
+    ) -> Result<(), CoreError> {
+        let Some(plan) = self.plan.as_mut() else {
+            return Ok(());
+        };
         let all_final = plan.tasks.iter().all(|t| t.state.is_final());
         let next = match (plan.state, all_final) {
             (PlanState::Running | PlanState::Paused, true) => {
@@ -282,7 +412,15 @@ impl State {
         plan.finished_at = matches!(next, PlanState::Succeeded | PlanState::Failed).then(now_ms);
         set_plan_state(db, plan.id, next.name(), plan.finished_at)?;
         let name = plan.compiled.plan.name.clone();
-        self.event(db, fx, &format!("plan.{}", next.name()), None, None, None, name)
+        self.event(
+            db,
+            fx,
+            &format!("plan.{}", next.name()),
+            None,
+            None,
+            None,
+            name,
+        )
     }
 }
 

@@ -28,7 +28,11 @@ pub struct AgentSvc {
 impl AgentSvc {
     /// A service sending to `core`.
     pub fn new(core: CoreHandle, tokens: Tokens) -> Self {
-        AgentSvc { core, tokens, sessions: Arc::new(AtomicU64::new(1)) }
+        AgentSvc {
+            core,
+            tokens,
+            sessions: Arc::new(AtomicU64::new(1)),
+        }
     }
 }
 
@@ -36,33 +40,51 @@ impl AgentSvc {
 impl pb::agent_service_server::AgentService for AgentSvc {
     type SessionStream = BoxStream<pb::CoordinatorMessage>;
 
-    async fn session(&self, req: Request<Streaming<pb::AgentMessage>>) -> Result<Response<Self::SessionStream>, Status> {
+    async fn session(
+        &self,
+        req: Request<Streaming<pb::AgentMessage>>,
+    ) -> Result<Response<Self::SessionStream>, Status> {
         self.tokens.check(&req, Scope::Agent)?;
         let mut inbound = req.into_inner();
         let first = tokio::time::timeout(HELLO_TIMEOUT, inbound.message())
             .await
-            .map_err(|_| Status::deadline_exceeded("no Hello within 10 s of opening the session"))??;
+            .map_err(|_| {
+                Status::deadline_exceeded("no Hello within 10 s of opening the session")
+            })??;
         let hello = match first.and_then(|m| m.body) {
             Some(pb::agent_message::Body::Hello(h)) => convert::hello_from(h),
-            _ => return Err(Status::invalid_argument("the first message of a session must be a Hello")),
+            _ => {
+                return Err(Status::invalid_argument(
+                    "the first message of a session must be a Hello",
+                ))
+            }
         };
         let agent_id = hello.agent_id.clone();
         let session = self.sessions.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        self.core.ask(|reply| Command::AgentHello { hello, session, tx, reply }).await?;
+        self.core
+            .ask(|reply| Command::AgentHello {
+                hello,
+                session,
+                tx,
+                reply,
+            })
+            .await?;
         let core = self.core.clone();
         tokio::spawn(async move {
-            loop {
-                match inbound.message().await {
-                    Ok(Some(msg)) => {
-                        if let Some(msg) = convert::from_agent(msg) {
-                            core.tell(Command::FromAgent { agent: agent_id.clone(), session, msg });
-                        }
-                    }
-                    Ok(None) | Err(_) => break,
+            while let Ok(Some(msg)) = inbound.message().await {
+                if let Some(msg) = convert::from_agent(msg) {
+                    core.tell(Command::FromAgent {
+                        agent: agent_id.clone(),
+                        session,
+                        msg,
+                    });
                 }
             }
-            core.tell(Command::AgentGone { agent: agent_id, session });
+            core.tell(Command::AgentGone {
+                agent: agent_id,
+                session,
+            });
         });
         let out = UnboundedReceiverStream::new(rx).map(|m| Ok(convert::to_agent(m)));
         Ok(Response::new(Box::pin(out)))

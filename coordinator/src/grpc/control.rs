@@ -30,9 +30,22 @@ impl pb::control_service_server::ControlService for ControlSvc {
     async fn load_plan(&self, req: Request<pb::LoadPlanRequest>) -> R<pb::LoadPlanReply> {
         self.tokens.check(&req, Scope::Admin)?;
         let r = req.into_inner();
-        let load = LoadPlan { file_name: r.file_name, text: r.text, toml: r.toml, roles_toml: r.roles_toml };
-        let loaded = self.core.ask(|reply| Command::LoadPlan(load, reply)).await?;
-        Ok(Response::new(pb::LoadPlanReply { plan_id: loaded.plan_id as u64, name: loaded.name, tasks: loaded.tasks, warnings: loaded.warnings }))
+        let load = LoadPlan {
+            file_name: r.file_name,
+            text: r.text,
+            toml: r.toml,
+            roles_toml: r.roles_toml,
+        };
+        let loaded = self
+            .core
+            .ask(|reply| Command::LoadPlan(load, reply))
+            .await?;
+        Ok(Response::new(pb::LoadPlanReply {
+            plan_id: loaded.plan_id as u64,
+            name: loaded.name,
+            tasks: loaded.tasks,
+            warnings: loaded.warnings,
+        }))
     }
 
     async fn status(&self, req: Request<pb::StatusRequest>) -> R<pb::StatusReply> {
@@ -44,7 +57,9 @@ impl pb::control_service_server::ControlService for ControlSvc {
     async fn list_tasks(&self, req: Request<pb::ListTasksRequest>) -> R<pb::ListTasksReply> {
         self.tokens.check(&req, Scope::Admin)?;
         let tasks = self.core.ask(Command::ListTasks).await?;
-        Ok(Response::new(pb::ListTasksReply { tasks: tasks.into_iter().map(convert::task_to).collect() }))
+        Ok(Response::new(pb::ListTasksReply {
+            tasks: tasks.into_iter().map(convert::task_to).collect(),
+        }))
     }
 
     async fn get_task(&self, req: Request<pb::GetTaskRequest>) -> R<pb::TaskDetail> {
@@ -59,10 +74,20 @@ impl pb::control_service_server::ControlService for ControlSvc {
     async fn task_logs(&self, req: Request<pb::TaskLogsRequest>) -> R<Self::TaskLogsStream> {
         self.tokens.check(&req, Scope::Admin)?;
         let r = req.into_inner();
-        let (events_history, mut events) = self.core.ask(|reply| Command::Events(i64::MAX as u64, reply)).await?;
+        let (events_history, mut events) = self
+            .core
+            .ask(|reply| Command::Events(i64::MAX as u64, reply))
+            .await?;
         drop(events_history);
         let task = r.id.clone();
-        let (attempt, history, mut feed, _) = self.core.ask(|reply| Command::Logs { task, attempt: r.attempt, reply }).await?;
+        let (attempt, history, mut feed, _) = self
+            .core
+            .ask(|reply| Command::Logs {
+                task,
+                attempt: r.attempt,
+                reply,
+            })
+            .await?;
         let follow = r.follow;
         let stream = async_stream(move |tx| async move {
             let mut last_seq = None;
@@ -108,21 +133,31 @@ impl pb::control_service_server::ControlService for ControlSvc {
     async fn task_action(&self, req: Request<pb::TaskActionRequest>) -> R<pb::TaskActionReply> {
         self.tokens.check(&req, Scope::Admin)?;
         let r = req.into_inner();
-        let action = convert::action_from(r.action).ok_or_else(|| Status::invalid_argument("action must be one of done, fail, retry, skip, cancel"))?;
-        let state = self.core.ask(|reply| Command::TaskAction(r.id, action, r.reason, reply)).await?;
+        let action = convert::action_from(r.action).ok_or_else(|| {
+            Status::invalid_argument("action must be one of done, fail, retry, skip, cancel")
+        })?;
+        let state = self
+            .core
+            .ask(|reply| Command::TaskAction(r.id, action, r.reason, reply))
+            .await?;
         Ok(Response::new(pb::TaskActionReply { state }))
     }
 
     async fn list_agents(&self, req: Request<pb::ListAgentsRequest>) -> R<pb::ListAgentsReply> {
         self.tokens.check(&req, Scope::Admin)?;
         let agents = self.core.ask(Command::ListAgents).await?;
-        Ok(Response::new(pb::ListAgentsReply { agents: agents.into_iter().map(convert::agent_to).collect() }))
+        Ok(Response::new(pb::ListAgentsReply {
+            agents: agents.into_iter().map(convert::agent_to).collect(),
+        }))
     }
 
     async fn drain_agent(&self, req: Request<pb::DrainAgentRequest>) -> R<pb::DrainAgentReply> {
         self.tokens.check(&req, Scope::Admin)?;
         let id = req.into_inner().id;
-        let state = self.core.ask(|reply| Command::DrainAgent(id, reply)).await?;
+        let state = self
+            .core
+            .ask(|reply| Command::DrainAgent(id, reply))
+            .await?;
         Ok(Response::new(pb::DrainAgentReply { state }))
     }
 
@@ -131,7 +166,10 @@ impl pb::control_service_server::ControlService for ControlSvc {
     async fn events(&self, req: Request<pb::EventsRequest>) -> R<Self::EventsStream> {
         self.tokens.check(&req, Scope::Admin)?;
         let r = req.into_inner();
-        let (history, mut feed) = self.core.ask(|reply| Command::Events(r.since, reply)).await?;
+        let (history, mut feed) = self
+            .core
+            .ask(|reply| Command::Events(r.since, reply))
+            .await?;
         let follow = r.follow;
         let core = self.core.clone();
         let stream = async_stream(move |tx| async move {
@@ -156,7 +194,11 @@ impl pb::control_service_server::ControlService for ControlSvc {
                     Ok(_) => {}
                     Err(RecvError::Lagged(_)) => {
                         // Fell behind the live feed: catch up from the store.
-                        let Ok((rows, fresh)) = core.ask(|reply| Command::Events(last, reply)).await else { return };
+                        let Ok((rows, fresh)) =
+                            core.ask(|reply| Command::Events(last, reply)).await
+                        else {
+                            return;
+                        };
                         feed = fresh;
                         for e in &rows {
                             last = e.seq;
@@ -174,19 +216,29 @@ impl pb::control_service_server::ControlService for ControlSvc {
 
     async fn pause(&self, req: Request<pb::PauseRequest>) -> R<pb::PlanStateReply> {
         self.tokens.check(&req, Scope::Admin)?;
-        let state = self.core.ask(|reply| Command::SetPaused(true, reply)).await?;
+        let state = self
+            .core
+            .ask(|reply| Command::SetPaused(true, reply))
+            .await?;
         Ok(Response::new(pb::PlanStateReply { state }))
     }
 
     async fn resume(&self, req: Request<pb::ResumeRequest>) -> R<pb::PlanStateReply> {
         self.tokens.check(&req, Scope::Admin)?;
-        let state = self.core.ask(|reply| Command::SetPaused(false, reply)).await?;
+        let state = self
+            .core
+            .ask(|reply| Command::SetPaused(false, reply))
+            .await?;
         Ok(Response::new(pb::PlanStateReply { state }))
     }
 }
 
 fn line(row: &swarm_memory::state::LogRow) -> pb::LogLine {
-    pb::LogLine { attempt: row.attempt, stream: i32::from(row.stream), data: row.data.clone() }
+    pb::LogLine {
+        attempt: row.attempt,
+        stream: i32::from(row.stream),
+        data: row.data.clone(),
+    }
 }
 
 /// A server stream fed by a task that writes into a channel.

@@ -7,11 +7,17 @@ use crate::core::views;
 
 pub(crate) fn attempt_from(r: Option<pb::AttemptRef>) -> AttemptRef {
     let r = r.unwrap_or_default();
-    AttemptRef { task_id: r.task_id, attempt: r.attempt }
+    AttemptRef {
+        task_id: r.task_id,
+        attempt: r.attempt,
+    }
 }
 
 pub(crate) fn attempt_to(r: &AttemptRef) -> pb::AttemptRef {
-    pb::AttemptRef { task_id: r.task_id.clone(), attempt: r.attempt }
+    pb::AttemptRef {
+        task_id: r.task_id.clone(),
+        attempt: r.attempt,
+    }
 }
 
 pub(crate) fn hello_from(h: pb::Hello) -> Hello {
@@ -21,7 +27,11 @@ pub(crate) fn hello_from(h: pb::Hello) -> Hello {
         slots: h.slots,
         host: h.host,
         labels: h.labels.into_iter().collect(),
-        running: h.running.into_iter().map(|r| attempt_from(Some(r))).collect(),
+        running: h
+            .running
+            .into_iter()
+            .map(|r| attempt_from(Some(r)))
+            .collect(),
     }
 }
 
@@ -32,7 +42,11 @@ pub(crate) fn from_agent(m: pb::AgentMessage) -> Option<FromAgent> {
         Body::Hello(_) => return None,
         Body::Heartbeat(_) => FromAgent::Heartbeat,
         Body::Started(s) => FromAgent::Started(attempt_from(s.attempt)),
-        Body::Log(l) => FromAgent::Log { attempt: attempt_from(l.attempt), stream: l.stream.clamp(0, 1) as u8, data: l.data },
+        Body::Log(l) => FromAgent::Log {
+            attempt: attempt_from(l.attempt),
+            stream: l.stream.clamp(0, 1) as u8,
+            data: l.data,
+        },
         Body::Result(r) => FromAgent::Result {
             attempt: attempt_from(r.attempt),
             outcome: match pb::Outcome::try_from(r.outcome).unwrap_or(pb::Outcome::Unspecified) {
@@ -45,14 +59,24 @@ pub(crate) fn from_agent(m: pb::AgentMessage) -> Option<FromAgent> {
             message: r.message,
         },
         Body::Draining(_) => FromAgent::Draining,
-        Body::Release(r) => FromAgent::Release { attempt: attempt_from(r.attempt), reason: r.reason },
+        Body::Release(r) => FromAgent::Release {
+            attempt: attempt_from(r.attempt),
+            reason: r.reason,
+        },
     })
 }
 
 pub(crate) fn to_agent(m: ToAgent) -> pb::CoordinatorMessage {
     use pb::coordinator_message::Body;
     let body = match m {
-        ToAgent::Welcome { agent_id, heartbeat_ms, lease_ttl_ms, resume, abandon, active_role } => Body::Welcome(pb::Welcome {
+        ToAgent::Welcome {
+            agent_id,
+            heartbeat_ms,
+            lease_ttl_ms,
+            resume,
+            abandon,
+            active_role,
+        } => Body::Welcome(pb::Welcome {
             agent_id,
             heartbeat_ms,
             lease_ttl_ms,
@@ -76,8 +100,19 @@ pub(crate) fn to_agent(m: ToAgent) -> pb::CoordinatorMessage {
                 plan: a.plan,
             }),
         }),
-        ToAgent::Cancel(r, reason) => Body::Cancel(pb::Cancel { attempt: Some(attempt_to(&r)), reason }),
-        ToAgent::Ack { attempt, accepted, reason } => Body::Ack(pb::ResultAck { attempt: Some(attempt_to(&attempt)), accepted, reason }),
+        ToAgent::Cancel(r, reason) => Body::Cancel(pb::Cancel {
+            attempt: Some(attempt_to(&r)),
+            reason,
+        }),
+        ToAgent::Ack {
+            attempt,
+            accepted,
+            reason,
+        } => Body::Ack(pb::ResultAck {
+            attempt: Some(attempt_to(&attempt)),
+            accepted,
+            reason,
+        }),
         ToAgent::SetRole(role) => Body::SetRole(pb::SetRole { role }),
         ToAgent::Drain(reason) => Body::Drain(pb::Drain { reason }),
     };
@@ -170,7 +205,11 @@ pub(crate) fn agent_to(a: views::AgentView) -> pb::AgentInfo {
         state: a.state,
         last_seen_ms: a.last_seen,
         labels: a.labels.into_iter().collect(),
-        running: a.running.into_iter().map(|(task_id, attempt)| pb::AttemptRef { task_id, attempt }).collect(),
+        running: a
+            .running
+            .into_iter()
+            .map(|(task_id, attempt)| pb::AttemptRef { task_id, attempt })
+            .collect(),
     }
 }
 

@@ -40,12 +40,21 @@ fn owner<T>(req: &Request<T>, scope: Scope) -> String {
         .get("x-swarm-owner")
         .and_then(|v| v.to_str().ok())
         .map(|s| s.chars().take(128).collect())
-        .unwrap_or_else(|| if scope == Scope::Admin { "admin".into() } else { "agent".into() })
+        .unwrap_or_else(|| {
+            if scope == Scope::Admin {
+                "admin".into()
+            } else {
+                "agent".into()
+            }
+        })
 }
 
 #[tonic::async_trait]
 impl pb::memory_service_server::MemoryService for MemorySvc {
-    async fn put(&self, req: Request<pb::MemoryPutRequest>) -> Result<Response<pb::MemoryPutReply>, Status> {
+    async fn put(
+        &self,
+        req: Request<pb::MemoryPutRequest>,
+    ) -> Result<Response<pb::MemoryPutReply>, Status> {
         let scope = self.tokens.check(&req, Scope::Agent)?;
         let owner = owner(&req, scope);
         let r = req.into_inner();
@@ -63,27 +72,51 @@ impl pb::memory_service_server::MemoryService for MemorySvc {
         Ok(Response::new(pb::MemoryPutReply { created }))
     }
 
-    async fn get(&self, req: Request<pb::MemoryGetRequest>) -> Result<Response<pb::MemoryEntry>, Status> {
+    async fn get(
+        &self,
+        req: Request<pb::MemoryGetRequest>,
+    ) -> Result<Response<pb::MemoryEntry>, Status> {
         self.tokens.check(&req, Scope::Agent)?;
         let r = req.into_inner();
-        let entry = self.core.ask(|reply| Command::MemGet(namespace(r.namespace), r.key, reply)).await?;
+        let entry = self
+            .core
+            .ask(|reply| Command::MemGet(namespace(r.namespace), r.key, reply))
+            .await?;
         Ok(Response::new(convert::entry_to(entry)))
     }
 
-    async fn list(&self, req: Request<pb::MemoryListRequest>) -> Result<Response<pb::MemoryListReply>, Status> {
+    async fn list(
+        &self,
+        req: Request<pb::MemoryListRequest>,
+    ) -> Result<Response<pb::MemoryListReply>, Status> {
         self.tokens.check(&req, Scope::Agent)?;
         let r = req.into_inner();
         let ns = (!r.namespace.is_empty()).then_some(r.namespace);
         let prefix = (!r.prefix.is_empty()).then_some(r.prefix);
-        let limit = if r.limit == 0 { LIST_DEFAULT } else { (r.limit as usize).min(LIST_MAX) };
-        let entries = self.core.ask(|reply| Command::MemList(ns, prefix, limit, reply)).await?;
-        Ok(Response::new(pb::MemoryListReply { entries: entries.into_iter().map(convert::entry_to).collect() }))
+        let limit = if r.limit == 0 {
+            LIST_DEFAULT
+        } else {
+            (r.limit as usize).min(LIST_MAX)
+        };
+        let entries = self
+            .core
+            .ask(|reply| Command::MemList(ns, prefix, limit, reply))
+            .await?;
+        Ok(Response::new(pb::MemoryListReply {
+            entries: entries.into_iter().map(convert::entry_to).collect(),
+        }))
     }
 
-    async fn delete(&self, req: Request<pb::MemoryDeleteRequest>) -> Result<Response<pb::MemoryDeleteReply>, Status> {
+    async fn delete(
+        &self,
+        req: Request<pb::MemoryDeleteRequest>,
+    ) -> Result<Response<pb::MemoryDeleteReply>, Status> {
         self.tokens.check(&req, Scope::Agent)?;
         let r = req.into_inner();
-        let deleted = self.core.ask(|reply| Command::MemDelete(namespace(r.namespace), r.key, reply)).await?;
+        let deleted = self
+            .core
+            .ask(|reply| Command::MemDelete(namespace(r.namespace), r.key, reply))
+            .await?;
         Ok(Response::new(pb::MemoryDeleteReply { deleted }))
     }
 }

@@ -8,7 +8,11 @@ use crate::cli::AgentCommand;
 
 pub(crate) async fn list(target: &Target, as_json: bool) -> Result<()> {
     let mut client = target.control().await?;
-    let agents = client.list_agents(pb::ListAgentsRequest {}).await?.into_inner().agents;
+    let agents = client
+        .list_agents(pb::ListAgentsRequest {})
+        .await?
+        .into_inner()
+        .agents;
     if as_json {
         let v: Vec<Value> = agents
             .iter()
@@ -32,20 +36,43 @@ pub(crate) async fn list(target: &Target, as_json: bool) -> Result<()> {
                 a.active_role.clone(),
                 a.roles.join(","),
                 format!("{}/{}", a.busy, a.slots),
-                a.running.iter().map(|r| r.task_id.clone()).collect::<Vec<_>>().join(","),
+                a.running
+                    .iter()
+                    .map(|r| r.task_id.clone())
+                    .collect::<Vec<_>>()
+                    .join(","),
                 a.host.clone(),
                 clock(a.last_seen_ms),
             ]
         })
         .collect();
-    print!("{}", table(&["ID", "STATE", "ROLE", "CAN PLAY", "BUSY", "RUNNING", "HOST", "LAST SEEN"], &rows));
+    print!(
+        "{}",
+        table(
+            &[
+                "ID",
+                "STATE",
+                "ROLE",
+                "CAN PLAY",
+                "BUSY",
+                "RUNNING",
+                "HOST",
+                "LAST SEEN"
+            ],
+            &rows
+        )
+    );
     Ok(())
 }
 
 pub(crate) async fn agent(target: &Target, cmd: AgentCommand) -> Result<()> {
     let AgentCommand::Drain { id, json } = cmd;
     let mut client = target.control().await?;
-    let state = client.drain_agent(pb::DrainAgentRequest { id: id.clone() }).await?.into_inner().state;
+    let state = client
+        .drain_agent(pb::DrainAgentRequest { id: id.clone() })
+        .await?
+        .into_inner()
+        .state;
     if json {
         print_json(&json!({"id": id, "state": state}));
     } else {

@@ -7,13 +7,20 @@ use super::{clock, Result, Target};
 
 pub(crate) async fn run(target: &Target, follow: bool, since: u64, as_json: bool) -> Result<()> {
     let mut client = target.control().await?;
-    let mut stream = client.events(pb::EventsRequest { since, follow }).await?.into_inner();
+    let mut stream = client
+        .events(pb::EventsRequest { since, follow })
+        .await?
+        .into_inner();
     while let Some(e) = stream.message().await? {
         if as_json {
             let v = json!({"seq": e.seq, "at_ms": e.at_ms, "kind": e.kind, "task_id": e.task_id, "attempt": e.attempt, "agent_id": e.agent_id, "message": e.message});
             println!("{v}");
         } else {
-            let mut parts = vec![format!("{:>6}", e.seq), clock(e.at_ms), format!("{:<20}", e.kind)];
+            let mut parts = vec![
+                format!("{:>6}", e.seq),
+                clock(e.at_ms),
+                format!("{:<20}", e.kind),
+            ];
             if !e.task_id.is_empty() {
                 parts.push(format!("task {}", e.task_id));
             }

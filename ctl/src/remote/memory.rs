@@ -22,10 +22,21 @@ fn entry_json(e: &pb::MemoryEntry) -> Value {
 pub(crate) async fn run(target: &Target, cmd: MemoryCommand) -> Result<()> {
     let mut client = target.memory().await?;
     match cmd {
-        MemoryCommand::Put { key, value, ns, ttl, if_absent, expect, tags, json } => {
+        MemoryCommand::Put {
+            key,
+            value,
+            ns,
+            ttl,
+            if_absent,
+            expect,
+            tags,
+            json,
+        } => {
             let value = if value == "-" {
                 let mut s = String::new();
-                std::io::stdin().read_to_string(&mut s).map_err(|e| Failure(exit::USAGE, format!("cannot read standard input: {e}")))?;
+                std::io::stdin().read_to_string(&mut s).map_err(|e| {
+                    Failure(exit::USAGE, format!("cannot read standard input: {e}"))
+                })?;
                 s
             } else {
                 value
@@ -39,7 +50,9 @@ pub(crate) async fn run(target: &Target, cmd: MemoryCommand) -> Result<()> {
                 expect_value: expect,
                 tags,
             });
-            if let Ok(owner) = std::env::var("SWARM_AGENT_ID").or_else(|_| std::env::var("SWARM_TASK_ID")) {
+            if let Ok(owner) =
+                std::env::var("SWARM_AGENT_ID").or_else(|_| std::env::var("SWARM_TASK_ID"))
+            {
                 if let Ok(v) = owner.parse() {
                     req.metadata_mut().insert("x-swarm-owner", v);
                 }
@@ -48,20 +61,39 @@ pub(crate) async fn run(target: &Target, cmd: MemoryCommand) -> Result<()> {
             if json {
                 print_json(&json!({"namespace": ns.namespace, "key": key, "created": created}));
             } else {
-                println!("{} {}/{}", if created { "created" } else { "updated" }, ns.namespace, key);
+                println!(
+                    "{} {}/{}",
+                    if created { "created" } else { "updated" },
+                    ns.namespace,
+                    key
+                );
             }
         }
         MemoryCommand::Get { key, ns, json } => {
-            let e = client.get(pb::MemoryGetRequest { namespace: ns.namespace, key }).await?.into_inner();
+            let e = client
+                .get(pb::MemoryGetRequest {
+                    namespace: ns.namespace,
+                    key,
+                })
+                .await?
+                .into_inner();
             if json {
                 print_json(&entry_json(&e));
             } else {
                 println!("{}", e.value);
             }
         }
-        MemoryCommand::List { namespace, prefix, json } => {
+        MemoryCommand::List {
+            namespace,
+            prefix,
+            json,
+        } => {
             let entries = client
-                .list(pb::MemoryListRequest { namespace: namespace.unwrap_or_default(), prefix: prefix.unwrap_or_default(), limit: 0 })
+                .list(pb::MemoryListRequest {
+                    namespace: namespace.unwrap_or_default(),
+                    prefix: prefix.unwrap_or_default(),
+                    limit: 0,
+                })
                 .await?
                 .into_inner()
                 .entries;
@@ -82,13 +114,23 @@ pub(crate) async fn run(target: &Target, cmd: MemoryCommand) -> Result<()> {
             }
         }
         MemoryCommand::Delete { key, ns, json } => {
-            let deleted = client.delete(pb::MemoryDeleteRequest { namespace: ns.namespace.clone(), key: key.clone() }).await?.into_inner().deleted;
+            let deleted = client
+                .delete(pb::MemoryDeleteRequest {
+                    namespace: ns.namespace.clone(),
+                    key: key.clone(),
+                })
+                .await?
+                .into_inner()
+                .deleted;
             if json {
                 print_json(&json!({"namespace": ns.namespace, "key": key, "deleted": deleted}));
             } else if deleted {
                 println!("deleted {}/{}", ns.namespace, key);
             } else {
-                return Err(Failure(exit::NOT_FOUND, format!("no entry '{key}' in namespace '{}'", ns.namespace)));
+                return Err(Failure(
+                    exit::NOT_FOUND,
+                    format!("no entry '{key}' in namespace '{}'", ns.namespace),
+                ));
             }
         }
     }

@@ -21,14 +21,19 @@ use crate::exit;
 pub(crate) struct Bearer(tonic::metadata::MetadataValue<tonic::metadata::Ascii>);
 
 impl tonic::service::Interceptor for Bearer {
-    fn call(&mut self, mut req: tonic::Request<()>) -> std::result::Result<tonic::Request<()>, tonic::Status> {
+    fn call(
+        &mut self,
+        mut req: tonic::Request<()>,
+    ) -> std::result::Result<tonic::Request<()>, tonic::Status> {
         req.metadata_mut().insert("authorization", self.0.clone());
         Ok(req)
     }
 }
 
-pub(crate) type Control = pb::control_service_client::ControlServiceClient<InterceptedService<Channel, Bearer>>;
-pub(crate) type Memory = pb::memory_service_client::MemoryServiceClient<InterceptedService<Channel, Bearer>>;
+pub(crate) type Control =
+    pb::control_service_client::ControlServiceClient<InterceptedService<Channel, Bearer>>;
+pub(crate) type Memory =
+    pb::memory_service_client::MemoryServiceClient<InterceptedService<Channel, Bearer>>;
 
 /// A failed command: the exit code and what to print.
 pub(crate) struct Failure(pub u8, pub String);
@@ -37,7 +42,10 @@ impl From<tonic::Status> for Failure {
     fn from(s: tonic::Status) -> Self {
         use tonic::Code;
         let code = match s.code() {
-            Code::InvalidArgument | Code::Unauthenticated | Code::PermissionDenied | Code::OutOfRange => exit::USAGE,
+            Code::InvalidArgument
+            | Code::Unauthenticated
+            | Code::PermissionDenied
+            | Code::OutOfRange => exit::USAGE,
             Code::FailedPrecondition | Code::Aborted | Code::AlreadyExists => exit::CONFLICT,
             Code::NotFound => exit::NOT_FOUND,
             _ => exit::FAILED,
@@ -74,15 +82,31 @@ impl Target {
     async fn channel(&self) -> Result<(Channel, Bearer)> {
         let token = self.token()?;
         let endpoint = Channel::from_shared(self.url.clone())
-            .map_err(|_| Failure(exit::USAGE, format!("--coordinator '{}' is not a URL like http://127.0.0.1:7420", self.url)))?
+            .map_err(|_| {
+                Failure(
+                    exit::USAGE,
+                    format!(
+                        "--coordinator '{}' is not a URL like http://127.0.0.1:7420",
+                        self.url
+                    ),
+                )
+            })?
             .connect_timeout(std::time::Duration::from_secs(5));
-        let channel = endpoint
-            .connect()
-            .await
-            .map_err(|e| Failure(exit::FAILED, format!("cannot reach swarmd at {}: {e} (is it running? see --coordinator)", self.url)))?;
-        let value = format!("Bearer {token}")
-            .parse()
-            .map_err(|_| Failure(exit::USAGE, "the token holds characters that cannot be sent".into()))?;
+        let channel = endpoint.connect().await.map_err(|e| {
+            Failure(
+                exit::FAILED,
+                format!(
+                    "cannot reach swarmd at {}: {e} (is it running? see --coordinator)",
+                    self.url
+                ),
+            )
+        })?;
+        let value = format!("Bearer {token}").parse().map_err(|_| {
+            Failure(
+                exit::USAGE,
+                "the token holds characters that cannot be sent".into(),
+            )
+        })?;
         Ok((channel, Bearer(value)))
     }
 
@@ -106,15 +130,24 @@ fn read_token(path: &Path) -> Result<String> {
     })?;
     let t = text.trim().to_string();
     if t.is_empty() {
-        return Err(Failure(exit::USAGE, format!("the token file {} is empty", path.display())));
+        return Err(Failure(
+            exit::USAGE,
+            format!("the token file {} is empty", path.display()),
+        ));
     }
     Ok(t)
 }
 
 /// Runs a command that needs the daemon.
 pub(crate) fn run(cli: Cli) -> u8 {
-    let target = Target { url: cli.coordinator.trim_end_matches('/').to_string(), token_file: cli.token_file };
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let target = Target {
+        url: cli.coordinator.trim_end_matches('/').to_string(),
+        token_file: cli.token_file,
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("swarmctl: cannot start: {e}");
@@ -123,17 +156,26 @@ pub(crate) fn run(cli: Cli) -> u8 {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Plan(PlanCommand::Load { input, json }) => status::load(&target, &input, json).await,
+            Command::Plan(PlanCommand::Load { input, json }) => {
+                status::load(&target, &input, json).await
+            }
             Command::Status { json, watch } => status::status(&target, json, watch).await,
             Command::Tasks { json } => tasks::list(&target, json).await,
             Command::Task(cmd) => tasks::task(&target, cmd).await,
             Command::Agents { json } => agents::list(&target, json).await,
             Command::Agent(cmd) => agents::agent(&target, cmd).await,
             Command::Memory(cmd) => memory::run(&target, cmd).await,
-            Command::Events { follow, since, json } => events::run(&target, follow, since, json).await,
+            Command::Events {
+                follow,
+                since,
+                json,
+            } => events::run(&target, follow, since, json).await,
             Command::Pause { json } => status::pause(&target, true, json).await,
             Command::Resume { json } => status::pause(&target, false, json).await,
-            Command::Plan(_) => Err(Failure(exit::FAILED, "offline plan commands do not reach this point".into())),
+            Command::Plan(_) => Err(Failure(
+                exit::FAILED,
+                "offline plan commands do not reach this point".into(),
+            )),
         }
     });
     match result {
@@ -156,7 +198,12 @@ pub(crate) fn clock(ms: i64) -> String {
         return "-".into();
     }
     let secs = ms / 1000;
-    format!("{:02}:{:02}:{:02}", (secs / 3600) % 24, (secs / 60) % 60, secs % 60)
+    format!(
+        "{:02}:{:02}:{:02}",
+        (secs / 3600) % 24,
+        (secs / 60) % 60,
+        secs % 60
+    )
 }
 
 /// Renders rows as aligned columns under a header.

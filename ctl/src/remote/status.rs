@@ -12,14 +12,21 @@ pub(crate) async fn load(target: &Target, input: &PlanInput, as_json: bool) -> R
     let mut catalogue = swarm_plan::Catalogue::builtin();
     let mut roles_toml = String::new();
     if let Some(path) = &input.roles {
-        roles_toml = std::fs::read_to_string(path).map_err(|e| Failure(exit::USAGE, format!("cannot read {}: {e}", path.display())))?;
-        catalogue.extend_from_toml(&roles_toml, &path.display().to_string()).map_err(|e| Failure(exit::USAGE, e.to_string()))?;
+        roles_toml = std::fs::read_to_string(path)
+            .map_err(|e| Failure(exit::USAGE, format!("cannot read {}: {e}", path.display())))?;
+        catalogue
+            .extend_from_toml(&roles_toml, &path.display().to_string())
+            .map_err(|e| Failure(exit::USAGE, e.to_string()))?;
     }
-    let compiled = swarm_plan::load(&input.file, &catalogue).map_err(|e| Failure(exit::USAGE, format!("{e}\nthe plan was not loaded")))?;
+    let compiled = swarm_plan::load(&input.file, &catalogue)
+        .map_err(|e| Failure(exit::USAGE, format!("{e}\nthe plan was not loaded")))?;
     for w in &compiled.warnings {
         eprintln!("{w}");
     }
-    let text = String::from_utf8_lossy(&std::fs::read(&input.file).map_err(|e| Failure(exit::USAGE, e.to_string()))?).into_owned();
+    let text = String::from_utf8_lossy(
+        &std::fs::read(&input.file).map_err(|e| Failure(exit::USAGE, e.to_string()))?,
+    )
+    .into_owned();
     let mut client = target.control().await?;
     let reply = client
         .load_plan(pb::LoadPlanRequest {
@@ -31,15 +38,20 @@ pub(crate) async fn load(target: &Target, input: &PlanInput, as_json: bool) -> R
         .await?
         .into_inner();
     if as_json {
-        print_json(&json!({"plan_id": reply.plan_id, "name": reply.name, "tasks": reply.tasks, "warnings": reply.warnings}));
+        print_json(
+            &json!({"plan_id": reply.plan_id, "name": reply.name, "tasks": reply.tasks, "warnings": reply.warnings}),
+        );
     } else {
-        println!("loaded plan '{}' ({} tasks) as plan {}; watch it with 'swarmctl status --watch'", reply.name, reply.tasks, reply.plan_id);
+        println!(
+            "loaded plan '{}' ({} tasks) as plan {}; watch it with 'swarmctl status --watch'",
+            reply.name, reply.tasks, reply.plan_id
+        );
     }
     Ok(())
 }
 
 fn status_json(s: &pb::StatusReply) -> serde_json::Value {
-    let c = s.tasks.clone().unwrap_or_default();
+    let c = s.tasks.unwrap_or_default();
     json!({
         "plan": s.plan,
         "plan_id": s.plan_id,
@@ -57,16 +69,22 @@ fn status_json(s: &pb::StatusReply) -> serde_json::Value {
 
 fn status_text(s: &pb::StatusReply) -> String {
     if s.state == "idle" {
-        return format!("no plan loaded · {} agent(s) connected\nload one with: swarmctl plan load FILE\n", s.agents);
+        return format!(
+            "no plan loaded · {} agent(s) connected\nload one with: swarmctl plan load FILE\n",
+            s.agents
+        );
     }
-    let c = s.tasks.clone().unwrap_or_default();
+    let c = s.tasks.unwrap_or_default();
     let done = c.succeeded + c.skipped;
     let mut out = format!(
         "plan: {} (#{})\nstate: {} · {done}/{} done · {} agent(s) connected\ntasks: {} running, {} ready, {} pending, {} succeeded, {} failed, {} blocked, {} skipped, {} cancelled\n",
         s.plan, s.plan_id, s.state, c.total, s.agents, c.running, c.ready, c.pending, c.succeeded, c.failed, c.blocked, c.skipped, c.cancelled
     );
     if !s.unstaffed_roles.is_empty() {
-        out.push_str(&format!("waiting for roles no agent plays: {}\n", s.unstaffed_roles.join(", ")));
+        out.push_str(&format!(
+            "waiting for roles no agent plays: {}\n",
+            s.unstaffed_roles.join(", ")
+        ));
     }
     out
 }
@@ -95,7 +113,11 @@ pub(crate) async fn pause(target: &Target, paused: bool, as_json: bool) -> Resul
     let state = if paused {
         client.pause(pb::PauseRequest {}).await?.into_inner().state
     } else {
-        client.resume(pb::ResumeRequest {}).await?.into_inner().state
+        client
+            .resume(pb::ResumeRequest {})
+            .await?
+            .into_inner()
+            .state
     };
     if as_json {
         print_json(&json!({ "state": state }));

@@ -18,7 +18,11 @@ fn task_json(t: &pb::TaskSummary) -> Value {
 
 pub(crate) async fn list(target: &Target, as_json: bool) -> Result<()> {
     let mut client = target.control().await?;
-    let tasks = client.list_tasks(pb::ListTasksRequest {}).await?.into_inner().tasks;
+    let tasks = client
+        .list_tasks(pb::ListTasksRequest {})
+        .await?
+        .into_inner()
+        .tasks;
     if as_json {
         print_json(&Value::Array(tasks.iter().map(task_json).collect()));
         return Ok(());
@@ -32,11 +36,21 @@ pub(crate) async fn list(target: &Target, as_json: bool) -> Result<()> {
                 t.attempts.to_string(),
                 t.roles.join("+"),
                 t.agents.join(","),
-                if t.reason.is_empty() { t.title.clone() } else { format!("{} — {}", t.title, t.reason) },
+                if t.reason.is_empty() {
+                    t.title.clone()
+                } else {
+                    format!("{} — {}", t.title, t.reason)
+                },
             ]
         })
         .collect();
-    print!("{}", table(&["ID", "STATE", "ATTEMPTS", "ROLES", "AGENTS", "TITLE"], &rows));
+    print!(
+        "{}",
+        table(
+            &["ID", "STATE", "ATTEMPTS", "ROLES", "AGENTS", "TITLE"],
+            &rows
+        )
+    );
     Ok(())
 }
 
@@ -44,7 +58,11 @@ pub(crate) async fn task(target: &Target, cmd: TaskCommand) -> Result<()> {
     let mut client = target.control().await?;
     let (args, action, verb) = match cmd {
         TaskCommand::Show { id, json } => return show(&mut client, id, json).await,
-        TaskCommand::Logs { id, follow, attempt } => return logs(&mut client, id, follow, attempt).await,
+        TaskCommand::Logs {
+            id,
+            follow,
+            attempt,
+        } => return logs(&mut client, id, follow, attempt).await,
         TaskCommand::Done(a) => (a, pb::TaskAction::Done, "done"),
         TaskCommand::Fail(a) => (a, pb::TaskAction::Fail, "failed"),
         TaskCommand::Retry(a) => (a, pb::TaskAction::Retry, "retried"),
@@ -53,7 +71,11 @@ pub(crate) async fn task(target: &Target, cmd: TaskCommand) -> Result<()> {
     };
     let ActionArgs { id, reason, json } = args;
     let state = client
-        .task_action(pb::TaskActionRequest { id: id.clone(), action: action as i32, reason })
+        .task_action(pb::TaskActionRequest {
+            id: id.clone(),
+            action: action as i32,
+            reason,
+        })
         .await?
         .into_inner()
         .state;
@@ -66,7 +88,10 @@ pub(crate) async fn task(target: &Target, cmd: TaskCommand) -> Result<()> {
 }
 
 async fn show(client: &mut super::Control, id: String, as_json: bool) -> Result<()> {
-    let d = client.get_task(pb::GetTaskRequest { id }).await?.into_inner();
+    let d = client
+        .get_task(pb::GetTaskRequest { id })
+        .await?
+        .into_inner();
     let t = d.task.clone().unwrap_or_default();
     if as_json {
         let attempts: Vec<Value> = d
@@ -85,9 +110,32 @@ async fn show(client: &mut super::Control, id: String, as_json: bool) -> Result<
         print_json(&v);
         return Ok(());
     }
-    println!("task {}: {}\nstate: {}{}", t.id, t.title, t.state, if t.reason.is_empty() { String::new() } else { format!(" — {}", t.reason) });
-    println!("roles: {} · {} · {} h · day {}", t.roles.join("+"), t.priority, t.duration_hours, t.day);
-    println!("depends on: {}", if d.depends_on.is_empty() { "nothing".into() } else { d.depends_on.join(", ") });
+    println!(
+        "task {}: {}\nstate: {}{}",
+        t.id,
+        t.title,
+        t.state,
+        if t.reason.is_empty() {
+            String::new()
+        } else {
+            format!(" — {}", t.reason)
+        }
+    );
+    println!(
+        "roles: {} · {} · {} h · day {}",
+        t.roles.join("+"),
+        t.priority,
+        t.duration_hours,
+        t.day
+    );
+    println!(
+        "depends on: {}",
+        if d.depends_on.is_empty() {
+            "nothing".into()
+        } else {
+            d.depends_on.join(", ")
+        }
+    );
     if !d.run.is_empty() {
         println!("run: {}", d.run);
     }
@@ -113,17 +161,34 @@ async fn show(client: &mut super::Control, id: String, as_json: bool) -> Result<
                 ]
             })
             .collect();
-        print!("{}", table(&["ATTEMPT", "#", "STATE", "AGENTS", "STARTED", "ENDED", "EXIT", "MESSAGE"], &rows));
+        print!(
+            "{}",
+            table(
+                &["ATTEMPT", "#", "STATE", "AGENTS", "STARTED", "ENDED", "EXIT", "MESSAGE"],
+                &rows
+            )
+        );
     }
     Ok(())
 }
 
 async fn logs(client: &mut super::Control, id: String, follow: bool, attempt: u64) -> Result<()> {
-    let mut stream = client.task_logs(pb::TaskLogsRequest { id, attempt, follow }).await?.into_inner();
+    let mut stream = client
+        .task_logs(pb::TaskLogsRequest {
+            id,
+            attempt,
+            follow,
+        })
+        .await?
+        .into_inner();
     let mut out = std::io::stdout();
     let mut err = std::io::stderr();
     while let Some(line) = stream.message().await? {
-        let _ = if line.stream == pb::LogStream::Stderr as i32 { err.write_all(&line.data) } else { out.write_all(&line.data) };
+        let _ = if line.stream == pb::LogStream::Stderr as i32 {
+            err.write_all(&line.data)
+        } else {
+            out.write_all(&line.data)
+        };
         let _ = out.flush();
     }
     Ok(())

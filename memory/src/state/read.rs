@@ -81,7 +81,9 @@ fn attempt_from(r: &Row<'_>) -> rusqlite::Result<(AttemptRow, String)> {
 const ATTEMPT_COLUMNS: &str =
     "id, plan_id, task_idx, number, agents, state, created_at, started_at, ended_at, exit_code, message";
 
-fn collect_attempts(rows: impl Iterator<Item = rusqlite::Result<(AttemptRow, String)>>) -> Result<Vec<AttemptRow>, StoreError> {
+fn collect_attempts(
+    rows: impl Iterator<Item = rusqlite::Result<(AttemptRow, String)>>,
+) -> Result<Vec<AttemptRow>, StoreError> {
     let mut out = Vec::new();
     for row in rows {
         let (mut a, agents) = row?;
@@ -93,17 +95,28 @@ fn collect_attempts(rows: impl Iterator<Item = rusqlite::Result<(AttemptRow, Str
 
 /// Attempts of a plan in one of the given states (recovery: `offered`,
 /// `running`).
-pub fn attempts_in_states(conn: &Connection, plan_id: i64, states: &[&str]) -> Result<Vec<AttemptRow>, StoreError> {
+pub fn attempts_in_states(
+    conn: &Connection,
+    plan_id: i64,
+    states: &[&str],
+) -> Result<Vec<AttemptRow>, StoreError> {
     let mut stmt = conn.prepare(&format!(
         "SELECT {ATTEMPT_COLUMNS} FROM swarm_attempts WHERE plan_id = ?1 ORDER BY id"
     ))?;
     let rows = stmt.query_map([plan_id], attempt_from)?;
     let all = collect_attempts(rows)?;
-    Ok(all.into_iter().filter(|a| states.contains(&a.state.as_str())).collect())
+    Ok(all
+        .into_iter()
+        .filter(|a| states.contains(&a.state.as_str()))
+        .collect())
 }
 
 /// Every attempt of one task, oldest first.
-pub fn attempts_of_task(conn: &Connection, plan_id: i64, task_idx: u32) -> Result<Vec<AttemptRow>, StoreError> {
+pub fn attempts_of_task(
+    conn: &Connection,
+    plan_id: i64,
+    task_idx: u32,
+) -> Result<Vec<AttemptRow>, StoreError> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {ATTEMPT_COLUMNS} FROM swarm_attempts WHERE plan_id = ?1 AND task_idx = ?2 ORDER BY id"
     ))?;
@@ -142,7 +155,11 @@ pub fn agents(conn: &Connection) -> Result<Vec<AgentRow>, StoreError> {
 }
 
 /// Events after `since`, at most `limit`, in order.
-pub fn events_after(conn: &Connection, since: u64, limit: usize) -> Result<Vec<EventRow>, StoreError> {
+pub fn events_after(
+    conn: &Connection,
+    since: u64,
+    limit: usize,
+) -> Result<Vec<EventRow>, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT seq, at, kind, plan_id, task_id, attempt, agent_id, message
          FROM swarm_events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
@@ -164,7 +181,9 @@ pub fn events_after(conn: &Connection, since: u64, limit: usize) -> Result<Vec<E
 
 /// The log chunks of an attempt, in order.
 pub fn logs(conn: &Connection, attempt: u64) -> Result<Vec<LogRow>, StoreError> {
-    let mut stmt = conn.prepare_cached("SELECT attempt, seq, stream, data FROM swarm_logs WHERE attempt = ?1 ORDER BY seq")?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT attempt, seq, stream, data FROM swarm_logs WHERE attempt = ?1 ORDER BY seq",
+    )?;
     let rows = stmt.query_map([attempt as i64], |r| {
         Ok(LogRow {
             attempt: r.get::<_, i64>(0)? as u64,

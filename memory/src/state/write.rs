@@ -27,7 +27,12 @@ pub fn insert_plan(conn: &Connection, plan: &PlanRow) -> Result<i64, StoreError>
 }
 
 /// Sets a plan's state (and finish time).
-pub fn set_plan_state(conn: &Connection, plan_id: i64, state: &str, finished_at: Option<i64>) -> Result<(), StoreError> {
+pub fn set_plan_state(
+    conn: &Connection,
+    plan_id: i64,
+    state: &str,
+    finished_at: Option<i64>,
+) -> Result<(), StoreError> {
     conn.prepare_cached("UPDATE swarm_plans SET state = ?2, finished_at = ?3 WHERE id = ?1")?
         .execute(params![plan_id, state, finished_at])?;
     Ok(())
@@ -56,9 +61,16 @@ pub fn upsert_task(conn: &Connection, plan_id: i64, task: &TaskRow) -> Result<()
 }
 
 /// Records one dependency edge.
-pub fn insert_dependency(conn: &Connection, plan_id: i64, task_idx: u32, dep_idx: u32) -> Result<(), StoreError> {
-    conn.prepare_cached("INSERT OR IGNORE INTO swarm_dependencies (plan_id, task_idx, dep_idx) VALUES (?1, ?2, ?3)")?
-        .execute(params![plan_id, task_idx, dep_idx])?;
+pub fn insert_dependency(
+    conn: &Connection,
+    plan_id: i64,
+    task_idx: u32,
+    dep_idx: u32,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO swarm_dependencies (plan_id, task_idx, dep_idx) VALUES (?1, ?2, ?3)",
+    )?
+    .execute(params![plan_id, task_idx, dep_idx])?;
     Ok(())
 }
 
@@ -103,7 +115,17 @@ pub fn upsert_agent(conn: &Connection, a: &AgentRow) -> Result<(), StoreError> {
          (id, roles, active_role, slots, host, labels, state, registered_at, last_seen)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?
-    .execute(params![a.id, roles, a.active_role, a.slots, a.host, a.labels, a.state, a.registered_at, a.last_seen])?;
+    .execute(params![
+        a.id,
+        roles,
+        a.active_role,
+        a.slots,
+        a.host,
+        a.labels,
+        a.state,
+        a.registered_at,
+        a.last_seen
+    ])?;
     Ok(())
 }
 
@@ -113,22 +135,39 @@ pub fn append_event(conn: &Connection, e: &EventRow) -> Result<u64, StoreError> 
         "INSERT INTO swarm_events (at, kind, plan_id, task_id, attempt, agent_id, message)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
-    .execute(params![e.at, e.kind, e.plan_id, e.task_id, e.attempt.map(|a| a as i64), e.agent_id, e.message])?;
+    .execute(params![
+        e.at,
+        e.kind,
+        e.plan_id,
+        e.task_id,
+        e.attempt.map(|a| a as i64),
+        e.agent_id,
+        e.message
+    ])?;
     Ok(conn.last_insert_rowid() as u64)
 }
 
 /// Appends a log chunk, then drops the oldest chunks of the attempt while
 /// it holds more than `cap_bytes` (the tail is kept).
 pub fn append_log(conn: &Connection, log: &LogRow, cap_bytes: u64) -> Result<(), StoreError> {
-    conn.prepare_cached("INSERT OR REPLACE INTO swarm_logs (attempt, seq, stream, data) VALUES (?1, ?2, ?3, ?4)")?
-        .execute(params![log.attempt as i64, log.seq as i64, log.stream, log.data])?;
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO swarm_logs (attempt, seq, stream, data) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![
+        log.attempt as i64,
+        log.seq as i64,
+        log.stream,
+        log.data
+    ])?;
     let total: i64 = conn
         .prepare_cached("SELECT COALESCE(SUM(LENGTH(data)), 0) FROM swarm_logs WHERE attempt = ?1")?
         .query_row([log.attempt as i64], |r| r.get(0))?;
     let mut excess = total - cap_bytes as i64;
     while excess > 0 {
         let oldest: Option<(i64, i64)> = conn
-            .prepare_cached("SELECT seq, LENGTH(data) FROM swarm_logs WHERE attempt = ?1 ORDER BY seq LIMIT 1")?
+            .prepare_cached(
+                "SELECT seq, LENGTH(data) FROM swarm_logs WHERE attempt = ?1 ORDER BY seq LIMIT 1",
+            )?
             .query_row([log.attempt as i64], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         let Some((seq, len)) = oldest else { break };
