@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use swarm_proto::v1 as pb;
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 
 use crate::auth::Tokens;
 use crate::config::Config;
@@ -62,7 +61,10 @@ pub async fn serve(
         .add_service(agent)
         .add_service(control)
         .add_service(memory)
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+        .serve_with_incoming_shutdown(
+            tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
+            shutdown,
+        )
         .await;
     core.tell(Command::Shutdown);
     let _ = tokio::task::spawn_blocking(move || thread.join()).await;

@@ -377,6 +377,12 @@ impl State {
         fx: &mut Effects,
     ) -> Result<(), CoreError> {
         let ttl = self.cfg.lease_ttl.as_millis() as i64;
+        // Scanning every agent on every turn would cost more than the
+        // heartbeats themselves; a lease is checked a few times per TTL.
+        if now < self.next_lease_scan {
+            return Ok(());
+        }
+        self.next_lease_scan = now + (ttl / 8).clamp(10, 250);
         let expired: Vec<String> = self
             .agents
             .values()

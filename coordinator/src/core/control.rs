@@ -512,5 +512,7 @@ pub(crate) fn new_active_plan(
         finished_at: None,
         index,
         retries,
+        final_tasks: 0,
+        done_tasks: 0,
     }
 }

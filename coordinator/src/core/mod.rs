@@ -97,6 +97,8 @@ pub(crate) struct State {
     pub(crate) unstaffed: Vec<String>,
     /// Layout of `memory_entries` in this database.
     pub(crate) kv_layout: swarm_memory::kv::Layout,
+    /// When leases are checked next, ms.
+    pub(crate) next_lease_scan: i64,
 }
 
 impl State {
@@ -170,6 +172,7 @@ pub fn start(cfg: Config) -> Result<(CoreHandle, std::thread::JoinHandle<()>), C
         logs_tx,
         unstaffed: Vec::new(),
         kv_layout: store.kv_layout(),
+        next_lease_scan: 0,
     };
     let mut store = store;
     {

@@ -164,9 +164,27 @@ pub struct ActivePlan {
     pub index: std::collections::HashMap<String, usize>,
     /// Retries allowed per task.
     pub retries: Vec<u32>,
+    /// Tasks in a final state (kept so completion is O(1) per turn).
+    pub final_tasks: usize,
+    /// Tasks succeeded or skipped.
+    pub done_tasks: usize,
 }
 
 impl ActivePlan {
+    /// Changes a task's state, keeping the completion counters.
+    pub fn transition(&mut self, i: usize, state: TaskState) {
+        let old = self.tasks[i].state;
+        self.final_tasks = self.final_tasks + usize::from(state.is_final()) - usize::from(old.is_final());
+        self.done_tasks = self.done_tasks + usize::from(state.is_done()) - usize::from(old.is_done());
+        self.tasks[i].state = state;
+    }
+
+    /// Recounts the completion counters from scratch (after recovery).
+    pub fn recount(&mut self) {
+        self.final_tasks = self.tasks.iter().filter(|t| t.state.is_final()).count();
+        self.done_tasks = self.tasks.iter().filter(|t| t.state.is_done()).count();
+    }
+
     /// The ordering key of a task.
     pub fn key(&self, i: usize) -> ReadyKey {
         let t = &self.compiled.plan.tasks[i];

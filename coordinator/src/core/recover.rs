@@ -105,6 +105,7 @@ impl State {
                 _ => {}
             }
         }
+        plan.recount();
         for a in attempts_in_states(db, row.id, &["offered", "running"])? {
             let task = a.task_idx as usize;
             if task >= plan.tasks.len() {

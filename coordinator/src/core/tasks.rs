@@ -24,14 +24,14 @@ impl State {
             return Ok(());
         };
         let key = plan.key(i);
-        let t = &mut plan.tasks[i];
-        if t.state == TaskState::Ready {
+        if plan.tasks[i].state == TaskState::Ready {
             plan.ready.remove(&key);
         }
-        if let Some(nb) = t.not_before.take() {
+        if let Some(nb) = plan.tasks[i].not_before.take() {
             plan.delayed.remove(&(nb, i));
         }
-        t.state = state;
+        plan.transition(i, state);
+        let t = &mut plan.tasks[i];
         t.reason = reason.clone();
         t.updated_at = now_ms();
         if state == TaskState::Ready {
@@ -396,10 +396,10 @@ impl State {
         let Some(plan) = self.plan.as_mut() else {
             return Ok(());
         };
-        let all_final = plan.tasks.iter().all(|t| t.state.is_final());
+        let all_final = plan.final_tasks == plan.tasks.len();
         let next = match (plan.state, all_final) {
             (PlanState::Running | PlanState::Paused, true) => {
-                if plan.tasks.iter().all(|t| t.state.is_done()) {
+                if plan.done_tasks == plan.tasks.len() {
                     PlanState::Succeeded
                 } else {
                     PlanState::Failed

@@ -1,0 +1,121 @@
+//! Simulated agents: the real session protocol, a no-op executor. On each
+//! assignment an agent records the dispatch latency, reports Started and a
+//! successful Result at once.
+
+use std::collections::{BinaryHeap, HashMap};
+use std::cmp::Reverse;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use swarm_proto::v1 as pb;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::transport::Channel;
+
+/// When tasks became ready, and the latencies measured.
+#[derive(Default)]
+pub(crate) struct Clock {
+    /// When the plan was loaded: every task without a dependency is ready.
+    pub(crate) loaded: Mutex<Option<Instant>>,
+    /// Chain shape: when each task's result was sent (its successor is
+    /// then ready), by task number.
+    pub(crate) results: Mutex<HashMap<u64, Instant>>,
+    /// Whether tasks depend on the previous one.
+    pub(crate) chain: bool,
+    /// Dispatch latencies, ms.
+    pub(crate) samples: Mutex<Vec<f64>>,
+    /// Results sent.
+    pub(crate) done: std::sync::atomic::AtomicUsize,
+}
+
+impl Clock {
+    fn ready_at(&self, task: u64) -> Option<Instant> {
+        let loaded = *self.loaded.lock().ok()?;
+        if self.chain && task > 1 {
+            return self.results.lock().ok()?.get(&(task - 1)).copied();
+        }
+        loaded
+    }
+}
+
+/// Connects one simulated agent and serves until the stream ends.
+pub(crate) async fn run(url: String, token: String, id: String, role: String, slots: u32, clock: Arc<Clock>) -> anyhow::Result<()> {
+    let channel = Channel::from_shared(url)?.connect().await?;
+    let bearer: tonic::metadata::MetadataValue<_> = format!("Bearer {token}").parse()?;
+    let mut client = pb::agent_service_client::AgentServiceClient::with_interceptor(channel, move |mut req: tonic::Request<()>| {
+        req.metadata_mut().insert("authorization", bearer.clone());
+        Ok(req)
+    });
+    let (tx, rx) = mpsc::channel::<pb::AgentMessage>(4096);
+    let send = |body| pb::AgentMessage { body: Some(body) };
+    tx.send(send(pb::agent_message::Body::Hello(pb::Hello {
+        agent_id: id,
+        roles: vec![role],
+        slots,
+        host: "bench".into(),
+        ..Default::default()
+    })))
+    .await?;
+    let mut inbound = client.session(ReceiverStream::new(rx)).await?.into_inner();
+    // Slots free since these instants (earliest first).
+    let mut free: BinaryHeap<Reverse<Instant>> = BinaryHeap::new();
+    let beat_tx = tx.clone();
+    let mut beat: Option<tokio::task::JoinHandle<()>> = None;
+    while let Some(msg) = inbound.message().await? {
+        match msg.body {
+            Some(pb::coordinator_message::Body::Welcome(w)) => {
+                let heartbeat_every = Duration::from_millis(u64::from(w.heartbeat_ms.max(100)));
+                let beat_tx = beat_tx.clone();
+                beat = Some(tokio::spawn(async move {
+                    let mut every = tokio::time::interval(heartbeat_every);
+                    loop {
+                        every.tick().await;
+                        if beat_tx.send(pb::AgentMessage { body: Some(pb::agent_message::Body::Heartbeat(pb::Heartbeat {})) }).await.is_err() {
+                            return;
+                        }
+                    }
+                }));
+            }
+            Some(pb::coordinator_message::Body::Assign(a)) => {
+                let now = Instant::now();
+                let r = a.attempt.unwrap_or_default();
+                let n: u64 = r.task_id.parse().unwrap_or(0);
+                if free.len() < slots as usize {
+                    let loaded = clock.loaded.lock().ok().and_then(|l| *l).unwrap_or(now);
+                    while free.len() < slots as usize {
+                        free.push(Reverse(loaded));
+                    }
+                }
+                let slot_free = free.pop().map_or(now, |Reverse(t)| t);
+                if let Some(ready) = clock.ready_at(n) {
+                    let could_start = ready.max(slot_free);
+                    let ms = now.saturating_duration_since(could_start).as_secs_f64() * 1000.0;
+                    if let Ok(mut s) = clock.samples.lock() {
+                        s.push(ms);
+                    }
+                }
+                tx.send(send(pb::agent_message::Body::Started(pb::Started { attempt: Some(r.clone()) }))).await?;
+                tx.send(send(pb::agent_message::Body::Result(pb::TaskResult {
+                    attempt: Some(r),
+                    outcome: pb::Outcome::Succeeded as i32,
+                    exit_code: Some(0),
+                    message: String::new(),
+                })))
+                .await?;
+                let sent = Instant::now();
+                if clock.chain {
+                    if let Ok(mut m) = clock.results.lock() {
+                        m.insert(n, sent);
+                    }
+                }
+                free.push(Reverse(sent));
+                clock.done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            _ => {}
+        }
+    }
+    if let Some(b) = beat {
+        b.abort();
+    }
+    Ok(())
+}
