@@ -2,8 +2,8 @@
 //! assignment an agent records the dispatch latency, reports Started and a
 //! successful Result at once.
 
-use std::collections::{BinaryHeap, HashMap};
 use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -39,13 +39,23 @@ impl Clock {
 }
 
 /// Connects one simulated agent and serves until the stream ends.
-pub(crate) async fn run(url: String, token: String, id: String, role: String, slots: u32, clock: Arc<Clock>) -> anyhow::Result<()> {
+pub(crate) async fn run(
+    url: String,
+    token: String,
+    id: String,
+    role: String,
+    slots: u32,
+    clock: Arc<Clock>,
+) -> anyhow::Result<()> {
     let channel = Channel::from_shared(url)?.connect().await?;
     let bearer: tonic::metadata::MetadataValue<_> = format!("Bearer {token}").parse()?;
-    let mut client = pb::agent_service_client::AgentServiceClient::with_interceptor(channel, move |mut req: tonic::Request<()>| {
-        req.metadata_mut().insert("authorization", bearer.clone());
-        Ok(req)
-    });
+    let mut client = pb::agent_service_client::AgentServiceClient::with_interceptor(
+        channel,
+        move |mut req: tonic::Request<()>| {
+            req.metadata_mut().insert("authorization", bearer.clone());
+            Ok(req)
+        },
+    );
     let (tx, rx) = mpsc::channel::<pb::AgentMessage>(4096);
     let send = |body| pb::AgentMessage { body: Some(body) };
     tx.send(send(pb::agent_message::Body::Hello(pb::Hello {
@@ -70,7 +80,13 @@ pub(crate) async fn run(url: String, token: String, id: String, role: String, sl
                     let mut every = tokio::time::interval(heartbeat_every);
                     loop {
                         every.tick().await;
-                        if beat_tx.send(pb::AgentMessage { body: Some(pb::agent_message::Body::Heartbeat(pb::Heartbeat {})) }).await.is_err() {
+                        if beat_tx
+                            .send(pb::AgentMessage {
+                                body: Some(pb::agent_message::Body::Heartbeat(pb::Heartbeat {})),
+                            })
+                            .await
+                            .is_err()
+                        {
                             return;
                         }
                     }
@@ -94,7 +110,10 @@ pub(crate) async fn run(url: String, token: String, id: String, role: String, sl
                         s.push(ms);
                     }
                 }
-                tx.send(send(pb::agent_message::Body::Started(pb::Started { attempt: Some(r.clone()) }))).await?;
+                tx.send(send(pb::agent_message::Body::Started(pb::Started {
+                    attempt: Some(r.clone()),
+                })))
+                .await?;
                 tx.send(send(pb::agent_message::Body::Result(pb::TaskResult {
                     attempt: Some(r),
                     outcome: pb::Outcome::Succeeded as i32,
@@ -109,7 +128,9 @@ pub(crate) async fn run(url: String, token: String, id: String, role: String, sl
                     }
                 }
                 free.push(Reverse(sent));
-                clock.done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                clock
+                    .done
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
             _ => {}
         }

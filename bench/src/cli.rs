@@ -45,7 +45,9 @@ pub enum Shape {
 fn parse_duration(s: &str) -> Result<Duration, String> {
     let t = s.trim();
     let (n, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
-    let n: u64 = n.parse().map_err(|_| format!("'{s}' is not a duration like 30s or 2m"))?;
+    let n: u64 = n
+        .parse()
+        .map_err(|_| format!("'{s}' is not a duration like 30s or 2m"))?;
     match unit {
         "" | "s" => Ok(Duration::from_secs(n)),
         "m" => Ok(Duration::from_secs(n * 60)),
@@ -63,7 +65,10 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("swarm-bench: {e}");

@@ -15,14 +15,23 @@ pub(crate) const AGENT: &str = "bench-agent-token";
 /// Runs in the child: the same server `swarmd` runs, default settings.
 pub(crate) async fn serve_child(workdir: PathBuf, listen: SocketAddr) -> ExitCode {
     let env = |k: &str| std::env::var(k).ok();
-    let cfg = match config::load(None, &env, &Overrides { listen: Some(listen), workdir: Some(workdir) }) {
+    let cfg = match config::load(
+        None,
+        &env,
+        &Overrides {
+            listen: Some(listen),
+            workdir: Some(workdir),
+        },
+    ) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("bench coordinator: {e}");
             return ExitCode::from(2);
         }
     };
-    let Ok(listener) = tokio::net::TcpListener::bind(listen).await else { return ExitCode::from(1) };
+    let Ok(listener) = tokio::net::TcpListener::bind(listen).await else {
+        return ExitCode::from(1);
+    };
     let tokens = Tokens::new(ADMIN.into(), AGENT.into());
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
@@ -45,7 +54,9 @@ pub(crate) struct Child {
 impl Child {
     /// Starts the coordinator on a free port in `workdir`.
     pub(crate) fn start(workdir: &Path) -> anyhow::Result<Child> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
         let child = std::process::Command::new(std::env::current_exe()?)
             .arg("--coordinator-workdir")
             .arg(workdir)
@@ -54,7 +65,10 @@ impl Child {
             .env("RUST_LOG", "warn")
             .stdin(std::process::Stdio::null())
             .spawn()?;
-        Ok(Child { child, url: format!("http://127.0.0.1:{port}") })
+        Ok(Child {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        })
     }
 
     /// Its pid.

@@ -12,14 +12,18 @@ use crate::cli::{Args, Shape};
 use crate::coordinator::{Child, ADMIN, AGENT};
 use crate::measure::{cpu_secs, peak_rss_mb, percentile};
 
-type Control = pb::control_service_client::ControlServiceClient<tonic::service::interceptor::InterceptedService<Channel, Admin>>;
+type Control = pb::control_service_client::ControlServiceClient<
+    tonic::service::interceptor::InterceptedService<Channel, Admin>,
+>;
 
 #[derive(Clone)]
 struct Admin;
 
 impl tonic::service::Interceptor for Admin {
     fn call(&mut self, mut req: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
-        let v = format!("Bearer {ADMIN}").parse().map_err(|_| tonic::Status::internal("token"))?;
+        let v = format!("Bearer {ADMIN}")
+            .parse()
+            .map_err(|_| tonic::Status::internal("token"))?;
         req.metadata_mut().insert("authorization", v);
         Ok(req)
     }
@@ -29,11 +33,20 @@ async fn control(url: &str) -> anyhow::Result<Control> {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         match Channel::from_shared(url.to_string())?.connect().await {
-            Ok(ch) => return Ok(pb::control_service_client::ControlServiceClient::with_interceptor(ch, Admin)).map(|mut c: Control| {
-                c = c.max_decoding_message_size(64 * 1024 * 1024).max_encoding_message_size(64 * 1024 * 1024);
-                c
-            }),
-            Err(_) if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(50)).await,
+            Ok(ch) => {
+                return Ok(
+                    pb::control_service_client::ControlServiceClient::with_interceptor(ch, Admin),
+                )
+                .map(|mut c: Control| {
+                    c = c
+                        .max_decoding_message_size(64 * 1024 * 1024)
+                        .max_encoding_message_size(64 * 1024 * 1024);
+                    c
+                })
+            }
+            Err(_) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(50)).await
+            }
             Err(e) => return Err(e.into()),
         }
     }
@@ -44,7 +57,9 @@ fn plan_text(shape: Shape, tasks: usize) -> String {
     let mut s = String::with_capacity(tasks * 64);
     s.push_str("# Benchmark\n");
     for i in 1..=tasks {
-        s.push_str(&format!("**Task {i}**: t\n- **Agent**: Coder\n- **Duration**: 1m\n"));
+        s.push_str(&format!(
+            "**Task {i}**: t\n- **Agent**: Coder\n- **Duration**: 1m\n"
+        ));
         if shape == Shape::Chain && i > 1 {
             s.push_str(&format!("- **Dependencies**: Task {}\n", i - 1));
         }
@@ -52,18 +67,36 @@ fn plan_text(shape: Shape, tasks: usize) -> String {
     s
 }
 
-async fn start_agents(url: &str, count: u32, slots_each: u32, clock: &Arc<Clock>) -> Vec<tokio::task::JoinHandle<anyhow::Result<()>>> {
+async fn start_agents(
+    url: &str,
+    count: u32,
+    slots_each: u32,
+    clock: &Arc<Clock>,
+) -> Vec<tokio::task::JoinHandle<anyhow::Result<()>>> {
     (0..count)
         .map(|i| {
             let (url, clock) = (url.to_string(), clock.clone());
-            tokio::spawn(agents::run(url, AGENT.into(), format!("bench-{i}"), "coder".into(), slots_each, clock))
+            tokio::spawn(agents::run(
+                url,
+                AGENT.into(),
+                format!("bench-{i}"),
+                "coder".into(),
+                slots_each,
+                clock,
+            ))
         })
         .collect()
 }
 
 async fn wait_agents(client: &mut Control, n: u32) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(60);
-    while client.status(pb::StatusRequest {}).await?.into_inner().agents < n {
+    while client
+        .status(pb::StatusRequest {})
+        .await?
+        .into_inner()
+        .agents
+        < n
+    {
         anyhow::ensure!(Instant::now() < deadline, "agents did not all connect");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -80,7 +113,10 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<String> {
     }
     let agents = args.agents.unwrap_or_else(|| args.slots.clamp(1, 8));
     let slots_each = args.slots.div_ceil(agents).max(1);
-    let clock = Arc::new(Clock { chain: args.shape == Shape::Chain, ..Clock::default() });
+    let clock = Arc::new(Clock {
+        chain: args.shape == Shape::Chain,
+        ..Clock::default()
+    });
     let handles = start_agents(&coordinator.url, agents, slots_each, &clock).await;
     wait_agents(&mut client, agents).await?;
     let text = plan_text(args.shape, args.tasks);
@@ -88,16 +124,34 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<String> {
     if let Ok(mut l) = clock.loaded.lock() {
         *l = Some(load_started);
     }
-    let loaded = client.load_plan(pb::LoadPlanRequest { file_name: "bench.md".into(), text, toml: false, roles_toml: String::new() }).await?.into_inner();
+    let loaded = client
+        .load_plan(pb::LoadPlanRequest {
+            file_name: "bench.md".into(),
+            text,
+            toml: false,
+            roles_toml: String::new(),
+        })
+        .await?
+        .into_inner();
     let load_ms = load_started.elapsed().as_secs_f64() * 1000.0;
-    anyhow::ensure!(loaded.tasks as usize == args.tasks, "the plan has {} tasks, not {}", loaded.tasks, args.tasks);
+    anyhow::ensure!(
+        loaded.tasks as usize == args.tasks,
+        "the plan has {} tasks, not {}",
+        loaded.tasks,
+        args.tasks
+    );
     let deadline = Instant::now() + Duration::from_secs(3600);
     loop {
         let s = client.status(pb::StatusRequest {}).await?.into_inner();
         if s.state == "succeeded" {
             break;
         }
-        anyhow::ensure!(s.state == "running" && Instant::now() < deadline, "the plan ended {} with {:?}", s.state, s.tasks);
+        anyhow::ensure!(
+            s.state == "running" && Instant::now() < deadline,
+            "the plan ended {} with {:?}",
+            s.state,
+            s.tasks
+        );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let elapsed = load_started.elapsed().as_secs_f64();
@@ -124,7 +178,12 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<String> {
     .to_string())
 }
 
-async fn idle_run(coordinator: &Child, client: &mut Control, agents: u32, idle: Duration) -> anyhow::Result<String> {
+async fn idle_run(
+    coordinator: &Child,
+    client: &mut Control,
+    agents: u32,
+    idle: Duration,
+) -> anyhow::Result<String> {
     let clock = Arc::new(Clock::default());
     let handles = start_agents(&coordinator.url, agents, 1, &clock).await;
     wait_agents(client, agents).await?;
@@ -133,7 +192,11 @@ async fn idle_run(coordinator: &Child, client: &mut Control, agents: u32, idle: 
     let (cpu0, t0) = (cpu_secs(coordinator.pid()), Instant::now());
     tokio::time::sleep(idle).await;
     let (cpu1, secs) = (cpu_secs(coordinator.pid()), t0.elapsed().as_secs_f64());
-    let connected = client.status(pb::StatusRequest {}).await?.into_inner().agents;
+    let connected = client
+        .status(pb::StatusRequest {})
+        .await?
+        .into_inner()
+        .agents;
     for h in handles {
         h.abort();
     }

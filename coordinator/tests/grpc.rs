@@ -9,21 +9,46 @@ use swarm_coordinator::config::{self, Overrides};
 use swarm_proto::v1 as pb;
 use tonic::transport::Channel;
 
-async fn start(dir: &std::path::Path) -> (String, tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<anyhow::Result<()>>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+async fn start(
+    dir: &std::path::Path,
+) -> (
+    String,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<anyhow::Result<()>>,
+) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     let env = |_: &str| None;
-    let cfg = config::load(None, &env, &Overrides { listen: Some(addr), workdir: Some(dir.to_path_buf()) }).expect("config");
+    let cfg = config::load(
+        None,
+        &env,
+        &Overrides {
+            listen: Some(addr),
+            workdir: Some(dir.to_path_buf()),
+        },
+    )
+    .expect("config");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(swarm_coordinator::server::serve(listener, cfg, Tokens::new("admin".into(), "agent".into()), async {
-        let _ = stopped.await;
-    }));
+    let server = tokio::spawn(swarm_coordinator::server::serve(
+        listener,
+        cfg,
+        Tokens::new("admin".into(), "agent".into()),
+        async {
+            let _ = stopped.await;
+        },
+    ));
     (format!("http://{addr}"), stop, server)
 }
 
 async fn channel(url: &str) -> Channel {
     for _ in 0..100 {
-        if let Ok(c) = Channel::from_shared(url.to_string()).expect("url").connect().await {
+        if let Ok(c) = Channel::from_shared(url.to_string())
+            .expect("url")
+            .connect()
+            .await
+        {
             return c;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -39,44 +64,90 @@ async fn health_reflection_and_auth() {
 
     let mut health = tonic_health::pb::health_client::HealthClient::new(ch.clone());
     let reply = health
-        .check(tonic_health::pb::HealthCheckRequest { service: "swarm.v1.ControlService".into() })
+        .check(tonic_health::pb::HealthCheckRequest {
+            service: "swarm.v1.ControlService".into(),
+        })
         .await
         .expect("health")
         .into_inner();
-    assert_eq!(reply.status, tonic_health::pb::health_check_response::ServingStatus::Serving as i32);
+    assert_eq!(
+        reply.status,
+        tonic_health::pb::health_check_response::ServingStatus::Serving as i32
+    );
 
-    use tonic_reflection::pb::v1::{server_reflection_client::ServerReflectionClient, server_reflection_request::MessageRequest, server_reflection_response::MessageResponse, ServerReflectionRequest};
+    use tonic_reflection::pb::v1::{
+        server_reflection_client::ServerReflectionClient,
+        server_reflection_request::MessageRequest, server_reflection_response::MessageResponse,
+        ServerReflectionRequest,
+    };
     let mut reflection = ServerReflectionClient::new(ch.clone());
-    let req = ServerReflectionRequest { host: String::new(), message_request: Some(MessageRequest::ListServices(String::new())) };
-    let mut replies = reflection.server_reflection_info(tokio_stream::iter(vec![req])).await.expect("reflection").into_inner();
+    let req = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let mut replies = reflection
+        .server_reflection_info(tokio_stream::iter(vec![req]))
+        .await
+        .expect("reflection")
+        .into_inner();
     let first = replies.message().await.expect("stream").expect("a reply");
-    let Some(MessageResponse::ListServicesResponse(list)) = first.message_response else { panic!("unexpected reply") };
+    let Some(MessageResponse::ListServicesResponse(list)) = first.message_response else {
+        panic!("unexpected reply")
+    };
     let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
-    for s in ["swarm.v1.AgentService", "swarm.v1.ControlService", "swarm.v1.MemoryService"] {
+    for s in [
+        "swarm.v1.AgentService",
+        "swarm.v1.ControlService",
+        "swarm.v1.MemoryService",
+    ] {
         assert!(names.contains(&s.to_string()), "{names:?}");
     }
 
     let mut control = pb::control_service_client::ControlServiceClient::new(ch.clone());
-    let err = control.status(pb::StatusRequest {}).await.expect_err("no token");
+    let err = control
+        .status(pb::StatusRequest {})
+        .await
+        .expect_err("no token");
     assert_eq!(err.code(), tonic::Code::Unauthenticated);
     let mut req = tonic::Request::new(pb::StatusRequest {});
-    req.metadata_mut().insert("authorization", "Bearer agent".parse().expect("header"));
-    assert_eq!(control.status(req).await.expect_err("agent scope").code(), tonic::Code::PermissionDenied);
+    req.metadata_mut()
+        .insert("authorization", "Bearer agent".parse().expect("header"));
+    assert_eq!(
+        control.status(req).await.expect_err("agent scope").code(),
+        tonic::Code::PermissionDenied
+    );
     let mut req = tonic::Request::new(pb::StatusRequest {});
-    req.metadata_mut().insert("authorization", "Bearer admin".parse().expect("header"));
-    assert_eq!(control.status(req).await.expect("admin").into_inner().state, "idle");
+    req.metadata_mut()
+        .insert("authorization", "Bearer admin".parse().expect("header"));
+    assert_eq!(
+        control.status(req).await.expect("admin").into_inner().state,
+        "idle"
+    );
     let mut memory = pb::memory_service_client::MemoryServiceClient::new(ch);
-    let err = memory.get(pb::MemoryGetRequest { namespace: String::new(), key: "k".into() }).await.expect_err("no token");
+    let err = memory
+        .get(pb::MemoryGetRequest {
+            namespace: String::new(),
+            key: "k".into(),
+        })
+        .await
+        .expect_err("no token");
     assert_eq!(err.code(), tonic::Code::Unauthenticated);
 
     let _ = stop.send(());
-    tokio::time::timeout(Duration::from_secs(10), server).await.expect("stops").expect("join").expect("clean stop");
+    tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .expect("stops")
+        .expect("join")
+        .expect("clean stop");
 }
 
 #[test]
 fn sigterm_stops_the_daemon_cleanly() {
     let dir = tempfile::tempdir().expect("tmp");
-    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port")
+        .port();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_swarmd"))
         .args(["--listen", &format!("127.0.0.1:{port}"), "--workdir"])
         .arg(dir.path())
@@ -85,17 +156,26 @@ fn sigterm_stops_the_daemon_cleanly() {
         .expect("swarmd");
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(std::time::Instant::now() < deadline, "swarmd did not listen");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "swarmd did not listen"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
-    let _ = std::process::Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+    let _ = std::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
         if let Some(status) = child.try_wait().expect("wait") {
             assert!(status.success(), "graceful stop exits 0: {status}");
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "swarmd did not stop on SIGTERM");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "swarmd did not stop on SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     assert!(dir.path().join(".swarm/memory.db").exists());

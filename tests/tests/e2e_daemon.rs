@@ -176,7 +176,13 @@ fn pause_resume_retry_and_the_command_template() {
     let d = Daemon::start(dir.path(), free_port());
     // Tasks without a Run command go to the agent's command template, fed
     // the task brief on stdin.
-    let _a = swarm_tests::Agent::start(&d.url(), dir.path(), "ai-1", &["coder"], &["--exec", "cat > brief-{task}.md"]);
+    let _a = swarm_tests::Agent::start(
+        &d.url(),
+        dir.path(),
+        "ai-1",
+        &["coder"],
+        &["--exec", "cat > brief-{task}.md"],
+    );
     let plan = write_plan(
         dir.path(),
         "plan.md",
@@ -188,17 +194,29 @@ fn pause_resume_retry_and_the_command_template() {
     assert_eq!(d.ctl_json(&["pause", "--json"])["state"], "paused");
     d.wait_task("1.1", "succeeded", 10);
     std::thread::sleep(std::time::Duration::from_millis(400));
-    assert_eq!(d.wait_task("1.2", "ready", 1)["state"], "ready", "a paused plan dispatches nothing new");
+    assert_eq!(
+        d.wait_task("1.2", "ready", 1)["state"],
+        "ready",
+        "a paused plan dispatches nothing new"
+    );
     assert_eq!(d.ctl_json(&["resume", "--json"])["state"], "running");
-    let brief = std::fs::read_to_string(dir.path().join("brief-1.1.md")).expect("the template got the brief");
-    assert!(brief.contains("# Task 1.1: Implement the parser") && brief.contains("A parser that never panics"), "{brief}");
+    let brief = std::fs::read_to_string(dir.path().join("brief-1.1.md"))
+        .expect("the template got the brief");
+    assert!(
+        brief.contains("# Task 1.1: Implement the parser")
+            && brief.contains("A parser that never panics"),
+        "{brief}"
+    );
 
     // The gate fails (no retries): its dependent is blocked until an
     // operator fixes the cause and retries it.
     d.wait_task("1.2", "failed", 10);
     d.wait_task("1.3", "blocked", 5);
     std::fs::write(dir.path().join("go"), "").expect("write");
-    assert_eq!(d.ctl_json(&["task", "retry", "1.2", "--json"])["state"], "ready");
+    assert_eq!(
+        d.ctl_json(&["task", "retry", "1.2", "--json"])["state"],
+        "ready"
+    );
     d.wait_status(10, |s| s["state"] == "succeeded");
     assert!(dir.path().join("after-gate.txt").exists());
 }

@@ -174,8 +174,10 @@ impl ActivePlan {
     /// Changes a task's state, keeping the completion counters.
     pub fn transition(&mut self, i: usize, state: TaskState) {
         let old = self.tasks[i].state;
-        self.final_tasks = self.final_tasks + usize::from(state.is_final()) - usize::from(old.is_final());
-        self.done_tasks = self.done_tasks + usize::from(state.is_done()) - usize::from(old.is_done());
+        self.final_tasks =
+            self.final_tasks + usize::from(state.is_final()) - usize::from(old.is_final());
+        self.done_tasks =
+            self.done_tasks + usize::from(state.is_done()) - usize::from(old.is_done());
         self.tasks[i].state = state;
     }
 
