@@ -16,5 +16,6 @@ pub mod cli;
 pub mod config;
 pub mod core;
 pub mod grpc;
+pub mod provision;
 mod run;
 pub mod server;

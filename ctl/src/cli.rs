@@ -75,6 +75,9 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Checkpoints (standups): run one now, list them, read a report.
+    #[command(subcommand)]
+    Standup(StandupCommand),
     /// Stop dispatching new tasks (running ones finish).
     Pause {
         /// JSON output.
@@ -135,6 +138,35 @@ pub struct ActionArgs {
     /// JSON output.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `swarmctl standup ...`
+#[derive(Debug, Subcommand)]
+pub enum StandupCommand {
+    /// Run a checkpoint now: write its report and reallocate agents.
+    Run {
+        /// Which checkpoint (a name from the plan's Coordination Protocol,
+        /// e.g. "Daily Standup"; default: the next one due).
+        #[arg(long)]
+        kind: Option<String>,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every checkpoint so far.
+    List {
+        /// JSON list.
+        #[arg(long)]
+        json: bool,
+    },
+    /// One checkpoint's report (default: the latest).
+    Show {
+        /// Checkpoint number.
+        n: Option<u64>,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `swarmctl agent ...`
@@ -270,6 +302,23 @@ pub enum PlanCommand {
         /// Output language.
         #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
         format: GraphFormat,
+    },
+    /// What-if: simulate the plan under the real scheduling policy with
+    /// planned durations; print the makespan, per-role utilisation and the
+    /// bottleneck roles.
+    Simulate {
+        /// The plan to read.
+        #[command(flatten)]
+        input: PlanInput,
+        /// Agents per role, like devops=2,security=2 (default: unlimited).
+        #[arg(long, value_name = "ROLE=N,...", conflicts_with = "matrix")]
+        agents: Option<String>,
+        /// Staff each day as the plan's allocation matrix says.
+        #[arg(long)]
+        matrix: bool,
+        /// One JSON object (makespan_hours, business_days, roles, ...).
+        #[arg(long)]
+        json: bool,
     },
     /// Convert a plan between markdown and TOML.
     Convert {

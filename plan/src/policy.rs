@@ -11,7 +11,9 @@
 //! - when the first task in order that needs a role cannot start, it
 //!   reserves the free agents of that role it would use, so tasks behind it
 //!   cannot take them and starve it — unless the connected agents could
-//!   never staff it, in which case it reserves nothing.
+//!   never staff it, in which case it reserves nothing;
+//! - a monitoring task (`Full Swarm (monitoring mode)`) takes one agent and
+//!   every other agent free at that moment.
 
 use std::cmp::Reverse;
 use std::collections::{HashMap, HashSet};
@@ -80,13 +82,21 @@ pub fn place<'a>(
         if agents.iter().zip(&reserved).all(|(a, &r)| r || a.free == 0) {
             break;
         }
-        let wanted = wanted_roles(need, connected);
+        let wanted = wanted_roles(need);
         if !staffable(&wanted, &population, connected) {
             round.unstaffed.push(task);
             continue;
         }
         match pick(&wanted, agents, &reserved) {
-            Some(chosen) => {
+            Some(mut chosen) => {
+                if matches!(need, Need::Monitoring) {
+                    // Every other free, unreserved agent joins the watch.
+                    for (i, a) in agents.iter().enumerate() {
+                        if a.free > 0 && !reserved[i] && !chosen.iter().any(|(c, _)| *c == i) {
+                            chosen.push((i, a.role.clone()));
+                        }
+                    }
+                }
                 for &(i, _) in &chosen {
                     agents[i].free -= 1;
                 }
@@ -105,12 +115,14 @@ pub fn place<'a>(
 }
 
 /// The roles a need asks for, one entry per agent; `any` matches every
-/// agent. A monitoring task wants every connected agent.
-fn wanted_roles(need: &Need, connected: u32) -> Vec<String> {
+/// agent. A monitoring task starts with one agent and takes every other
+/// agent that is free at that moment (see [`place`]), so it never waits for
+/// busy agents: it watches alongside the work in progress.
+fn wanted_roles(need: &Need) -> Vec<String> {
     match need {
         Need::Roles(roles) => roles.clone(),
         Need::Swarm { min, .. } => vec![ANY_ROLE.to_string(); *min as usize],
-        Need::Monitoring => vec![ANY_ROLE.to_string(); connected.max(1) as usize],
+        Need::Monitoring => vec![ANY_ROLE.to_string()],
     }
 }
 

@@ -3,6 +3,7 @@
 mod graph;
 mod json;
 mod show;
+mod simulate;
 
 use std::io::Write;
 
@@ -24,6 +25,14 @@ pub(crate) fn run(cmd: PlanCommand) -> u8 {
             print(&graph::render(plan, &analysis, format))
         }),
         PlanCommand::Load { .. } => exit::FAILED,
+        PlanCommand::Simulate {
+            input,
+            agents,
+            matrix,
+            json,
+        } => with_plan(&input, |plan| {
+            simulate::run(plan, agents.as_deref(), matrix, json)
+        }),
         PlanCommand::Convert { input, to, output } => with_plan(&input, |plan| {
             let text = match to {
                 ConvertTarget::Toml => swarm_plan::toml_form::write(&plan.plan),

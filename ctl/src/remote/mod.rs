@@ -4,6 +4,7 @@
 mod agents;
 mod events;
 mod memory;
+mod standup;
 mod status;
 mod tasks;
 
@@ -170,6 +171,7 @@ pub(crate) fn run(cli: Cli) -> u8 {
                 since,
                 json,
             } => events::run(&target, follow, since, json).await,
+            Command::Standup(cmd) => standup::run(&target, cmd).await,
             Command::Pause { json } => status::pause(&target, true, json).await,
             Command::Resume { json } => status::pause(&target, false, json).await,
             Command::Plan(_) => Err(Failure(

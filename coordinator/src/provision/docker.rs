@@ -1,0 +1,1 @@
+//! Docker provisioner (being written).
