@@ -21,6 +21,7 @@ pub(crate) async fn serve_child(workdir: PathBuf, listen: SocketAddr) -> ExitCod
         &Overrides {
             listen: Some(listen),
             workdir: Some(workdir),
+            ..Overrides::default()
         },
     ) {
         Ok(c) => c,

@@ -26,6 +26,22 @@ pub struct Cli {
     /// log_cap_bytes, max_value_bytes, roles_file, listen, workdir.
     #[arg(long, global = true, value_name = "FILE", env = "SWARM_CONFIG")]
     pub config: Option<PathBuf>,
+    /// Run the plan clock this many times faster than wall time (3600: one
+    /// plan hour per second).
+    #[arg(long, global = true, value_name = "K")]
+    pub time_scale: Option<f64>,
+    /// When tasks start: asap (as soon as dependencies allow) or calendar
+    /// (not before their planned day starts on the plan clock).
+    #[arg(long, global = true, value_parser = parse_pace)]
+    pub pace: Option<crate::config::Pace>,
+    /// Plan start, YYYY-MM-DD or YYYY-MM-DDTHH:MM UTC (default: when the
+    /// plan is loaded). Plan day 1 is the first business day from then.
+    #[arg(long, global = true, value_name = "DATE")]
+    pub start: Option<String>,
+    /// How agent pools grow at checkpoints: none (report the shortfall),
+    /// process (local swarm-agent processes) or docker (agent containers).
+    #[arg(long, global = true, value_parser = parse_provisioner)]
+    pub provisioner: Option<crate::config::ProvisionerKind>,
     /// What to do (default: run the daemon).
     #[command(subcommand)]
     pub command: Option<Cmd>,
@@ -92,6 +108,10 @@ async fn async_main(cli: Cli) -> ExitCode {
     let mut flags = Overrides {
         listen: cli.listen,
         workdir: cli.workdir.clone(),
+        time_scale: cli.time_scale,
+        pace: cli.pace,
+        start: cli.start.clone(),
+        provisioner: cli.provisioner,
     };
     if run_mode && flags.listen.is_none() && env("SWARM_LISTEN").is_none() {
         // The all-in-one mode picks a free port unless told one.
@@ -157,4 +177,12 @@ pub async fn shutdown_signal() {
         }
         std::process::exit(130);
     });
+}
+
+fn parse_pace(s: &str) -> Result<crate::config::Pace, String> {
+    s.parse()
+}
+
+fn parse_provisioner(s: &str) -> Result<crate::config::ProvisionerKind, String> {
+    s.parse()
 }

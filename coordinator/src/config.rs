@@ -35,6 +35,73 @@ pub struct Config {
     pub max_value_bytes: usize,
     /// Extra roles for plans, as a roles TOML file.
     pub roles_file: Option<PathBuf>,
+    /// The plan clock runs this many times faster than wall time.
+    pub time_scale: f64,
+    /// When tasks may start.
+    pub pace: Pace,
+    /// Plan start (plan time of loading), ms since the epoch UTC; None:
+    /// when the plan is loaded.
+    pub start: Option<i64>,
+    /// Working day start, minutes after midnight.
+    pub day_start: u16,
+    /// Working day end, minutes after midnight.
+    pub day_end: u16,
+    /// Where checkpoint reports are appended, relative to the workdir.
+    pub report_path: PathBuf,
+    /// How agent pools grow and shrink.
+    pub provisioner: ProvisionerKind,
+    /// Per-role pool bounds: (min, max).
+    pub scale: std::collections::BTreeMap<String, (u32, u32)>,
+    /// Pool bound for roles not in `scale`.
+    pub default_max_agents: u32,
+    /// Image of docker-provisioned agents.
+    pub docker_image: String,
+    /// URL provisioned agents use to reach this coordinator (default: the
+    /// listen address, with 127.0.0.1 for an unspecified host).
+    pub advertise_url: Option<String>,
+}
+
+/// When a task may start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pace {
+    /// As soon as its dependencies allow.
+    Asap,
+    /// Not before its planned day starts on the plan clock.
+    Calendar,
+}
+
+/// How agent pools are scaled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProvisionerKind {
+    /// Report shortfalls only.
+    None,
+    /// Spawn and stop local swarm-agent processes.
+    Process,
+    /// Create and remove agent containers.
+    Docker,
+}
+
+impl std::str::FromStr for Pace {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "asap" => Ok(Pace::Asap),
+            "calendar" => Ok(Pace::Calendar),
+            _ => Err(format!("pace '{s}' must be asap or calendar")),
+        }
+    }
+}
+
+impl std::str::FromStr for ProvisionerKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "none" => Ok(ProvisionerKind::None),
+            "process" => Ok(ProvisionerKind::Process),
+            "docker" => Ok(ProvisionerKind::Docker),
+            _ => Err(format!("provisioner '{s}' must be none, process or docker")),
+        }
+    }
 }
 
 impl Default for Config {
@@ -52,6 +119,17 @@ impl Default for Config {
             log_cap_bytes: 1024 * 1024,
             max_value_bytes: 1024 * 1024,
             roles_file: None,
+            time_scale: 1.0,
+            pace: Pace::Asap,
+            start: None,
+            day_start: 9 * 60,
+            day_end: 17 * 60,
+            report_path: PathBuf::from("docs/plans/DAILY_PROGRESS_REPORT.md"),
+            provisioner: ProvisionerKind::None,
+            scale: Default::default(),
+            default_max_agents: 4,
+            docker_image: "swarm-agent:dev".to_string(),
+            advertise_url: None,
         }
     }
 }
@@ -72,6 +150,26 @@ struct FileConfig {
     log_cap_bytes: Option<u64>,
     max_value_bytes: Option<usize>,
     roles_file: Option<PathBuf>,
+    time_scale: Option<f64>,
+    pace: Option<String>,
+    start: Option<String>,
+    day_start: Option<String>,
+    day_end: Option<String>,
+    report_path: Option<PathBuf>,
+    provisioner: Option<String>,
+    default_max_agents: Option<u32>,
+    docker_image: Option<String>,
+    advertise_url: Option<String>,
+    #[serde(default)]
+    scale: std::collections::BTreeMap<String, ScaleBounds>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScaleBounds {
+    #[serde(default)]
+    min: u32,
+    max: Option<u32>,
 }
 
 /// Overrides from flags (None: not given).
@@ -81,6 +179,14 @@ pub struct Overrides {
     pub listen: Option<SocketAddr>,
     /// `--workdir`.
     pub workdir: Option<PathBuf>,
+    /// `--time-scale`.
+    pub time_scale: Option<f64>,
+    /// `--pace`.
+    pub pace: Option<Pace>,
+    /// `--start`.
+    pub start: Option<String>,
+    /// `--provisioner`.
+    pub provisioner: Option<ProvisionerKind>,
 }
 
 /// Builds the configuration: defaults, file, environment, flags.
@@ -95,7 +201,7 @@ pub fn load(
             .map_err(|e| format!("cannot read config {}: {e}", path.display()))?;
         let f: FileConfig = toml::from_str(&text)
             .map_err(|e| format!("config {}: {}", path.display(), e.message()))?;
-        apply_file(&mut c, f);
+        apply_file(&mut c, f)?;
     }
     let ms = |name: &str| -> Result<Option<Duration>, String> {
         env(name)
@@ -129,6 +235,32 @@ pub fn load(
     if let Some(v) = env("SWARM_ROLES") {
         c.roles_file = Some(PathBuf::from(v));
     }
+    if let Some(v) = env("SWARM_TIME_SCALE") {
+        c.time_scale = v
+            .parse()
+            .map_err(|_| format!("SWARM_TIME_SCALE={v}: expected a number like 3600"))?;
+    }
+    if let Some(v) = env("SWARM_PACE") {
+        c.pace = v.parse()?;
+    }
+    if let Some(v) = env("SWARM_START") {
+        c.start = Some(crate::clock::parse_start(&v)?);
+    }
+    if let Some(v) = env("SWARM_PROVISIONER") {
+        c.provisioner = v.parse()?;
+    }
+    if let Some(v) = flags.time_scale {
+        c.time_scale = v;
+    }
+    if let Some(v) = flags.pace {
+        c.pace = v;
+    }
+    if let Some(v) = &flags.start {
+        c.start = Some(crate::clock::parse_start(v)?);
+    }
+    if let Some(v) = flags.provisioner {
+        c.provisioner = v;
+    }
     if let Some(l) = flags.listen {
         c.listen = l;
     }
@@ -139,7 +271,7 @@ pub fn load(
     Ok(c)
 }
 
-fn apply_file(c: &mut Config, f: FileConfig) {
+fn apply_file(c: &mut Config, f: FileConfig) -> Result<(), String> {
     let ms = Duration::from_millis;
     c.listen = f.listen.unwrap_or(c.listen);
     c.workdir = f.workdir.unwrap_or(c.workdir.clone());
@@ -156,6 +288,39 @@ fn apply_file(c: &mut Config, f: FileConfig) {
     c.log_cap_bytes = f.log_cap_bytes.unwrap_or(c.log_cap_bytes);
     c.max_value_bytes = f.max_value_bytes.unwrap_or(c.max_value_bytes);
     c.roles_file = f.roles_file.or(c.roles_file.take());
+    c.time_scale = f.time_scale.unwrap_or(c.time_scale);
+    if let Some(p) = f.pace {
+        c.pace = p.parse()?;
+    }
+    if let Some(s) = f.start {
+        c.start = Some(crate::clock::parse_start(&s)?);
+    }
+    if let Some(t) = f.day_start {
+        c.day_start =
+            crate::clock::parse_hhmm(&t).ok_or_else(|| format!("day_start '{t}' must be HH:MM"))?;
+    }
+    if let Some(t) = f.day_end {
+        c.day_end =
+            crate::clock::parse_hhmm(&t).ok_or_else(|| format!("day_end '{t}' must be HH:MM"))?;
+    }
+    c.report_path = f.report_path.unwrap_or(c.report_path.clone());
+    if let Some(p) = f.provisioner {
+        c.provisioner = p.parse()?;
+    }
+    c.default_max_agents = f.default_max_agents.unwrap_or(c.default_max_agents);
+    c.docker_image = f.docker_image.unwrap_or(c.docker_image.clone());
+    c.advertise_url = f.advertise_url.or(c.advertise_url.take());
+    for (role, b) in f.scale {
+        let max = b.max.unwrap_or(c.default_max_agents.max(b.min));
+        if b.min > max {
+            return Err(format!(
+                "scale.{role}: min ({}) is above max ({max})",
+                b.min
+            ));
+        }
+        c.scale.insert(role, (b.min, max));
+    }
+    Ok(())
 }
 
 fn validate(c: &Config) -> Result<(), String> {
@@ -165,6 +330,15 @@ fn validate(c: &Config) -> Result<(), String> {
             c.lease_ttl.as_millis(),
             c.heartbeat.as_millis()
         ));
+    }
+    if !(c.time_scale.is_finite() && c.time_scale > 0.0 && c.time_scale <= 10_000_000.0) {
+        return Err(format!(
+            "time_scale {} must be above 0 and at most 10000000",
+            c.time_scale
+        ));
+    }
+    if c.day_end <= c.day_start {
+        return Err("day_end must be after day_start".to_string());
     }
     if c.max_value_bytes == 0 || c.max_value_bytes > 64 * 1024 * 1024 {
         return Err("max_value_bytes must be between 1 and 64 MiB".to_string());
@@ -176,6 +350,14 @@ impl Config {
     /// `WORKDIR/.swarm`.
     pub fn state_dir(&self) -> PathBuf {
         self.workdir.join(".swarm")
+    }
+
+    /// Pool bounds of a role: (min, max).
+    pub fn bounds(&self, role: &str) -> (u32, u32) {
+        self.scale
+            .get(role)
+            .copied()
+            .unwrap_or((0, self.default_max_agents))
     }
 
     /// `WORKDIR/.swarm/memory.db`.
@@ -200,7 +382,7 @@ mod tests {
         let env = |k: &str| (k == "SWARM_LEASE_TTL_MS").then(|| "4000".to_string());
         let flags = Overrides {
             listen: Some("127.0.0.1:9001".parse().expect("addr")),
-            workdir: None,
+            ..Overrides::default()
         };
         let c = load(Some(&file), &env, &flags).expect("valid");
         assert_eq!(c.heartbeat, Duration::from_millis(500));

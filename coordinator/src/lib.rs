@@ -13,9 +13,11 @@
 
 pub mod auth;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod core;
 pub mod grpc;
 pub mod provision;
+pub mod report;
 mod run;
 pub mod server;

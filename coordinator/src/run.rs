@@ -56,6 +56,7 @@ pub(crate) async fn run(
     let url = format!("http://{addr}");
     let workdir = cfg.workdir.clone();
     let state_dir = cfg.state_dir();
+    let cfg_report = cfg.report_path.clone();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server_tokens = tokens.clone();
     let server = tokio::spawn(async move {
@@ -67,8 +68,9 @@ pub(crate) async fn run(
         };
         crate::server::serve(listener, cfg, server_tokens, shutdown).await
     });
+    let report = cfg_report.clone();
     let code = match drive(
-        &url, &tokens, &compiled, &plan_path, &workdir, &state_dir, exec,
+        &url, &tokens, &compiled, &plan_path, &workdir, &state_dir, exec, &report,
     )
     .await
     {
@@ -97,6 +99,7 @@ async fn drive(
     workdir: &Path,
     state_dir: &Path,
     exec: Option<String>,
+    report: &Path,
 ) -> anyhow::Result<ExitCode> {
     let mut client = connect(url, tokens.admin_token()).await?;
     let before = client
@@ -144,6 +147,7 @@ async fn drive(
         .map(|t| t.id.clone())
         .collect();
     let mut outcome = None;
+    let report_path = workdir.join(report);
     while let Some(e) = events.message().await? {
         let title = titles.get(&e.task_id).map(String::as_str).unwrap_or("");
         let at = format!("{:>7.1}s", started.elapsed().as_secs_f64());
@@ -162,10 +166,17 @@ async fn drive(
                     e.task_id, e.task_id
                 )
             }
-            "plan.succeeded" | "plan.failed" => {
-                outcome = Some(e.kind == "plan.succeeded");
-                break;
+            "checkpoint.reported" => {
+                println!(
+                    "{at}  ☰ {} — report appended to {}",
+                    e.message,
+                    report_path.display()
+                );
+                if outcome.is_some() {
+                    break;
+                }
             }
+            "plan.succeeded" | "plan.failed" => outcome = Some(e.kind == "plan.succeeded"),
             _ => {}
         }
     }

@@ -24,7 +24,29 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send,
 ) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
-    let (core, thread) = core::start(cfg)?;
+    let url = cfg.advertise_url.clone().unwrap_or_else(|| {
+        let host = if addr.ip().is_unspecified() {
+            "127.0.0.1".to_string()
+        } else {
+            addr.ip().to_string()
+        };
+        format!("http://{host}:{}", addr.port())
+    });
+    let provisioning = crate::provision::Target {
+        url,
+        token: tokens.agent_token().to_string(),
+        workdir: cfg.workdir.clone(),
+        plan: "swarm".into(),
+    };
+    let (kind, image) = (cfg.provisioner, cfg.docker_image.clone());
+    let (core, thread, receivers) = core::start(cfg)?;
+    let report_task = tokio::spawn(crate::report::run(receivers.jobs, core.clone()));
+    let provisioner = tokio::spawn(crate::provision::run(
+        kind,
+        provisioning,
+        image,
+        receivers.provision,
+    ));
     let (reporter, health) = tonic_health::server::health_reporter();
     reporter
         .set_serving::<pb::agent_service_server::AgentServiceServer<AgentSvc>>()
@@ -68,6 +90,10 @@ pub async fn serve(
         .await;
     core.tell(Command::Shutdown);
     let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+    // The loop's channels are closed now: the provisioner stops what it
+    // started, the reporter finishes.
+    let _ = tokio::time::timeout(Duration::from_secs(15), provisioner).await;
+    report_task.abort();
     tracing::info!("swarmd stopped");
     Ok(result?)
 }

@@ -27,6 +27,7 @@ async fn start(
         &Overrides {
             listen: Some(addr),
             workdir: Some(dir.to_path_buf()),
+            ..Overrides::default()
         },
     )
     .expect("config");

@@ -9,7 +9,7 @@ use thiserror::Error;
 use crate::kv;
 
 /// Schema version of the `swarm_*` tables this build writes.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// A store failure.
 #[derive(Debug, Error)]
@@ -135,6 +135,14 @@ CREATE TABLE IF NOT EXISTS swarm_checkpoints (
 );
 ";
 
+/// Version 2: the plan clock of each plan, and checkpoint reports with
+/// their plan time and decisions.
+const MIGRATION_2: &str = "
+ALTER TABLE swarm_plans ADD COLUMN clock TEXT NOT NULL DEFAULT '';
+ALTER TABLE swarm_checkpoints ADD COLUMN plan_time INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE swarm_checkpoints ADD COLUMN decisions TEXT NOT NULL DEFAULT '[]';
+";
+
 impl Store {
     /// Opens (creating if needed) the database at `path`, with WAL and
     /// full synchronous commits, and brings the schema up to date.
@@ -156,11 +164,13 @@ impl Store {
                 found: version,
             });
         }
-        if version < 1 {
-            let tx = conn.unchecked_transaction()?;
-            tx.execute_batch(MIGRATION_1)?;
-            tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
-            tx.commit()?;
+        for (target, sql) in [(1, MIGRATION_1), (2, MIGRATION_2)] {
+            if version < target {
+                let tx = conn.unchecked_transaction()?;
+                tx.execute_batch(sql)?;
+                tx.pragma_update(None, "user_version", target)?;
+                tx.commit()?;
+            }
         }
         let kv_layout = kv::ensure_schema(&conn)?;
         Ok(Store { conn, kv_layout })

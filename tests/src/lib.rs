@@ -66,6 +66,11 @@ pub struct Daemon {
 impl Daemon {
     /// Starts swarmd on `port` in `workdir` and waits until it answers.
     pub fn start(workdir: &Path, port: u16) -> Daemon {
+        Self::start_with(workdir, port, &[])
+    }
+
+    /// Starts swarmd with extra flags.
+    pub fn start_with(workdir: &Path, port: u16, extra: &[&str]) -> Daemon {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -76,6 +81,7 @@ impl Daemon {
             .arg(format!("127.0.0.1:{port}"))
             .arg("--workdir")
             .arg(workdir)
+            .args(extra)
             .envs(FAST_ENV.iter().copied())
             .env_remove("SWARM_ADMIN_TOKEN")
             .env_remove("SWARM_AGENT_TOKEN")

@@ -280,6 +280,17 @@ pub enum Command {
     MemList(Option<String>, Option<String>, usize, Reply<Vec<Entry>>),
     /// Shared memory: delete.
     MemDelete(String, String, Reply<bool>),
+    /// Run a checkpoint now (a named kind, or the next due).
+    Standup(Option<String>, Reply<super::views::StandupView>),
+    /// Every checkpoint of the plan.
+    Standups(Reply<Vec<super::views::StandupView>>),
+    /// One checkpoint (0: the latest).
+    GetStandup(i64, Reply<super::views::StandupView>),
+    /// A report is written: record it (sent by the reporter).
+    StoreStandup(
+        Box<swarm_memory::state::CheckpointRow>,
+        Option<Reply<super::views::StandupView>>,
+    ),
     /// Stop the loop.
     Shutdown,
 }

@@ -100,10 +100,22 @@ impl State {
             state: PlanState::Running.name().to_string(),
             loaded_at: now,
             finished_at: None,
+            clock: String::new(),
+        };
+        let clock = crate::clock::PlanClock {
+            start: self.cfg.start.unwrap_or(now),
+            wall0: now,
+            time_scale: self.cfg.time_scale,
+            day_start: self.cfg.day_start,
+            day_end: self.cfg.day_end,
+        };
+        let row = PlanRow {
+            clock: serde_json::to_string(&clock).unwrap_or_default(),
+            ..row
         };
         let plan_id = insert_plan(db, &row)?;
         let warnings: Vec<String> = compiled.warnings.iter().map(ToString::to_string).collect();
-        let active = new_active_plan(plan_id, compiled, now, self.cfg.default_retries);
+        let active = new_active_plan(plan_id, compiled, now, self.cfg.default_retries, clock);
         for (i, t) in active.compiled.tasks.iter().enumerate() {
             for &d in &t.deps {
                 insert_dependency(db, plan_id, i as u32, d as u32)?;
@@ -151,6 +163,7 @@ impl State {
                 ..Status::default()
             };
         };
+        let plan_now = plan.clock.plan_at(swarm_memory::now_ms());
         let mut c = Counts {
             total: plan.tasks.len() as u32,
             ..Counts::default()
@@ -177,6 +190,14 @@ impl State {
             loaded_at: plan.loaded_at,
             finished_at: plan.finished_at.unwrap_or(0),
             unstaffed_roles: self.unstaffed.clone(),
+            plan_time: plan.clock.label(plan_now),
+            plan_day: plan.clock.plan_day(plan_now),
+            projected: self.projection(),
+            shortfall: self.shortfall.clone(),
+            next_checkpoint: plan
+                .next_checkpoint
+                .map(|(t, i)| format!("{} at {}", plan.checkpoints[i].0, plan.clock.label(t)))
+                .unwrap_or_default(),
         }
     }
 
@@ -463,13 +484,36 @@ fn compile(
         .map_err(|e| CoreError::Invalid(e.to_string()))
 }
 
+/// The seed's three checkpoints, for plans whose Coordination Protocol
+/// names none.
+const DEFAULT_CHECKPOINTS: [(&str, u16); 3] = [
+    ("Daily Standup", 540),
+    ("Mid-Day Check", 780),
+    ("End-of-Day Review", 1020),
+];
+
 /// Fresh runtime state for a compiled plan: nothing run yet.
 pub(crate) fn new_active_plan(
     id: i64,
     compiled: swarm_plan::CompiledPlan,
     now: i64,
     default_retries: u32,
+    clock: crate::clock::PlanClock,
 ) -> ActivePlan {
+    let mut checkpoints: Vec<(String, u16)> = compiled
+        .plan
+        .checkpoints
+        .iter()
+        .map(|c| (c.name.clone(), c.minute_of_day))
+        .collect();
+    if checkpoints.is_empty() {
+        checkpoints = DEFAULT_CHECKPOINTS
+            .iter()
+            .map(|(n, m)| (n.to_string(), *m))
+            .collect();
+    }
+    let times: Vec<u16> = checkpoints.iter().map(|c| c.1).collect();
+    let next_checkpoint = clock.next_checkpoint(clock.plan_at(now) - 1, &times);
     let analysis = analyse(&compiled);
     let tasks = compiled
         .tasks
@@ -514,5 +558,9 @@ pub(crate) fn new_active_plan(
         retries,
         final_tasks: 0,
         done_tasks: 0,
+        last_checkpoint: (clock.plan_at(now), 0),
+        clock,
+        checkpoints,
+        next_checkpoint,
     }
 }

@@ -10,6 +10,7 @@
 //! process rather than run ahead of its database.
 
 mod agents;
+mod checkpoint;
 pub mod command;
 mod control;
 mod dispatch;
@@ -17,6 +18,7 @@ pub mod error;
 mod memory;
 pub mod model;
 mod queries;
+mod realloc;
 mod recover;
 mod tasks;
 pub mod views;
@@ -46,6 +48,8 @@ pub(crate) struct Effects {
     to_agents: Vec<(AgentTx, ToAgent)>,
     events: Vec<EventRow>,
     logs: Vec<LogEvent>,
+    pub(crate) jobs: Vec<crate::report::ReportJob>,
+    pub(crate) provision: Vec<crate::provision::ProvisionCmd>,
     stop: bool,
 }
 
@@ -68,9 +72,16 @@ impl Effects {
         }
     }
 
-    fn flush(self, events: &broadcast::Sender<EventRow>, logs: &broadcast::Sender<LogEvent>) {
+    fn flush(self, out: &Outlets) {
+        let (events, logs) = (&out.events, &out.logs);
         for (tx, msg) in self.to_agents {
             let _ = tx.send(msg);
+        }
+        for job in self.jobs {
+            let _ = out.jobs.send(job);
+        }
+        for cmd in self.provision {
+            let _ = out.provision.send(cmd);
         }
         for e in self.events {
             let _ = events.send(e);
@@ -82,6 +93,23 @@ impl Effects {
             r();
         }
     }
+}
+
+/// Where a turn's effects go after its commit.
+pub(crate) struct Outlets {
+    pub(crate) events: broadcast::Sender<EventRow>,
+    pub(crate) logs: broadcast::Sender<LogEvent>,
+    pub(crate) jobs: tokio::sync::mpsc::UnboundedSender<crate::report::ReportJob>,
+    pub(crate) provision: tokio::sync::mpsc::UnboundedSender<crate::provision::ProvisionCmd>,
+}
+
+/// The receiving ends the server hands to the reporter and the
+/// provisioner.
+pub struct Receivers {
+    /// Report jobs.
+    pub jobs: tokio::sync::mpsc::UnboundedReceiver<crate::report::ReportJob>,
+    /// Provisioning commands.
+    pub provision: tokio::sync::mpsc::UnboundedReceiver<crate::provision::ProvisionCmd>,
 }
 
 /// Everything the loop owns besides the store.
@@ -99,6 +127,15 @@ pub(crate) struct State {
     pub(crate) kv_layout: swarm_memory::kv::Layout,
     /// When leases are checked next, ms.
     pub(crate) next_lease_scan: i64,
+    /// Agents asked of the provisioner and not registered yet: id → (role, when).
+    pub(crate) provisioned: std::collections::BTreeMap<String, (String, i64)>,
+    /// Agents this coordinator provisioned (drained first when surplus).
+    pub(crate) ours: std::collections::HashSet<String>,
+    /// Numbers provisioned agent ids.
+    pub(crate) provision_seq: u64,
+    /// Agents missing per role at the last checkpoint.
+    pub(crate) shortfall: Vec<String>,
+    pub(crate) out: Outlets,
 }
 
 impl State {
@@ -158,21 +195,35 @@ impl CoreHandle {
 }
 
 /// Opens the store, recovers state, and starts the loop thread.
-pub fn start(cfg: Config) -> Result<(CoreHandle, std::thread::JoinHandle<()>), CoreError> {
+pub fn start(
+    cfg: Config,
+) -> Result<(CoreHandle, std::thread::JoinHandle<()>, Receivers), CoreError> {
     let store = Store::open(&cfg.db_path())?;
     let (events_tx, _) = broadcast::channel(65536);
     let (logs_tx, _) = broadcast::channel(4096);
+    let (jobs_tx, jobs) = tokio::sync::mpsc::unbounded_channel();
+    let (provision_tx, provision) = tokio::sync::mpsc::unbounded_channel();
     let mut state = State {
         cfg,
         plan: None,
         agents: Default::default(),
         attempts: Default::default(),
         next_attempt: 1,
+        out: Outlets {
+            events: events_tx.clone(),
+            logs: logs_tx.clone(),
+            jobs: jobs_tx,
+            provision: provision_tx,
+        },
         events_tx,
         logs_tx,
         unstaffed: Vec::new(),
         kv_layout: store.kv_layout(),
         next_lease_scan: 0,
+        provisioned: Default::default(),
+        ours: Default::default(),
+        provision_seq: 0,
+        shortfall: Vec::new(),
     };
     let mut store = store;
     {
@@ -187,7 +238,7 @@ pub fn start(cfg: Config) -> Result<(CoreHandle, std::thread::JoinHandle<()>), C
         .name("scheduler".into())
         .spawn(move || run(store, state, rx))
         .map_err(|e| CoreError::Internal(format!("cannot start the scheduler thread: {e}")))?;
-    Ok((CoreHandle { tx }, thread))
+    Ok((CoreHandle { tx }, thread, Receivers { jobs, provision }))
 }
 
 fn run(mut store: Store, mut state: State, rx: mpsc::Receiver<Command>) {
@@ -229,7 +280,7 @@ fn turn(store: &mut Store, state: &mut State, batch: Vec<Command>) -> Result<boo
     tx.commit()
         .map_err(|e| CoreError::Internal(e.to_string()))?;
     let stop = fx.stop;
-    fx.flush(&state.events_tx, &state.logs_tx);
+    fx.flush(&state.out);
     Ok(stop)
 }
 
@@ -256,6 +307,29 @@ impl State {
             } => self.on_agent_message(db, &agent, session, msg, fx)?,
             Command::AgentGone { agent, session } => self.agent_gone(db, &agent, session, fx)?,
             Command::Shutdown => fx.stop = true,
+            Command::Standup(kind, reply) => self.standup_now(db, kind, reply, fx)?,
+            Command::Standups(reply) => {
+                let r = self.standups(db);
+                fx.reply(reply, r);
+            }
+            Command::GetStandup(id, reply) => {
+                let r = self.standups(db).and_then(|all| {
+                    let found = if id == 0 {
+                        all.last().cloned()
+                    } else {
+                        all.iter().find(|s| s.id == id).cloned()
+                    };
+                    found.ok_or_else(|| {
+                        CoreError::NotFound(if id == 0 {
+                            "no checkpoint has run yet".into()
+                        } else {
+                            format!("no checkpoint #{id}; there are {}", all.len())
+                        })
+                    })
+                });
+                fx.reply(reply, r);
+            }
+            Command::StoreStandup(row, reply) => self.store_standup(db, *row, reply, fx)?,
             other => self.control(db, other, fx)?,
         }
         Ok(())
@@ -267,6 +341,9 @@ impl State {
         if let Some(plan) = &self.plan {
             if let Some((t, _)) = plan.delayed.first() {
                 due = due.min(*t);
+            }
+            if let Some((t, _)) = plan.next_checkpoint {
+                due = due.min(plan.clock.wall_at(t));
             }
         }
         Duration::from_millis((due - now).clamp(1, 500) as u64)

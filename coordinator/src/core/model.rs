@@ -168,6 +168,14 @@ pub struct ActivePlan {
     pub final_tasks: usize,
     /// Tasks succeeded or skipped.
     pub done_tasks: usize,
+    /// The plan clock.
+    pub clock: crate::clock::PlanClock,
+    /// Checkpoints: (name, minute of day).
+    pub checkpoints: Vec<(String, u16)>,
+    /// The next automatic checkpoint: (plan time, index).
+    pub next_checkpoint: Option<(i64, usize)>,
+    /// The last checkpoint's plan time and the last event before it.
+    pub last_checkpoint: (i64, u64),
 }
 
 impl ActivePlan {

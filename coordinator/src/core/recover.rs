@@ -68,7 +68,25 @@ impl State {
             roles_toml: row.roles_toml.clone(),
         };
         let compiled = compile_stored(&req, self.cfg.roles_file.as_deref())?;
-        let mut plan = new_active_plan(row.id, compiled, row.loaded_at, self.cfg.default_retries);
+        let clock = serde_json::from_str(&row.clock).unwrap_or(crate::clock::PlanClock {
+            start: row.loaded_at,
+            wall0: row.loaded_at,
+            time_scale: self.cfg.time_scale,
+            day_start: self.cfg.day_start,
+            day_end: self.cfg.day_end,
+        });
+        let mut plan = new_active_plan(
+            row.id,
+            compiled,
+            row.loaded_at,
+            self.cfg.default_retries,
+            clock,
+        );
+        if let Some(last) = swarm_memory::state::checkpoints(db, Some(row.id))?.last() {
+            let times: Vec<u16> = plan.checkpoints.iter().map(|c| c.1).collect();
+            plan.last_checkpoint = (last.plan_time, swarm_memory::state::last_event_seq(db)?);
+            plan.next_checkpoint = plan.clock.next_checkpoint(last.plan_time, &times);
+        }
         plan.state = state;
         plan.finished_at = row.finished_at;
         for t in tasks(db, row.id)? {

@@ -30,6 +30,18 @@ impl State {
         if let Some(nb) = plan.tasks[i].not_before.take() {
             plan.delayed.remove(&(nb, i));
         }
+        // Under the calendar pace a task waits for its planned day.
+        let mut state = state;
+        if state == TaskState::Ready && self.cfg.pace == crate::config::Pace::Calendar {
+            if let Some(day) = plan.compiled.plan.tasks[i].day {
+                let opens = plan.clock.wall_at(plan.clock.day_starts(day));
+                if opens > swarm_memory::now_ms() && plan.tasks[i].attempts == 0 {
+                    state = TaskState::Pending;
+                    plan.tasks[i].not_before = Some(opens);
+                    plan.delayed.insert((opens, i));
+                }
+            }
+        }
         plan.transition(i, state);
         let t = &mut plan.tasks[i];
         t.reason = reason.clone();
@@ -384,6 +396,7 @@ impl State {
                 self.set_task(db, i, TaskState::Ready, None, fx)?;
             }
         }
+        self.due_checkpoints(db, now, fx)?;
         self.settle_plan(db, fx)
     }
 
@@ -412,6 +425,11 @@ impl State {
         plan.finished_at = matches!(next, PlanState::Succeeded | PlanState::Failed).then(now_ms);
         set_plan_state(db, plan.id, next.name(), plan.finished_at)?;
         let name = plan.compiled.plan.name.clone();
+        if matches!(next, PlanState::Succeeded | PlanState::Failed) {
+            // The last report says how it ended.
+            let at = plan.clock.plan_at(now_ms());
+            self.checkpoint(db, at, "Final Review", None, fx)?;
+        }
         self.event(
             db,
             fx,

@@ -57,6 +57,35 @@ pub struct Status {
     pub finished_at: i64,
     /// Roles ready tasks need that no connected agent plays.
     pub unstaffed_roles: Vec<String>,
+    /// The plan clock's reading.
+    pub plan_time: String,
+    /// The plan day.
+    pub plan_day: u32,
+    /// Projected completion and its comparison with the plan's end.
+    pub projected: String,
+    /// Agents missing per role at the last checkpoint.
+    pub shortfall: Vec<String>,
+    /// The next checkpoint.
+    pub next_checkpoint: String,
+}
+
+/// A checkpoint and its report.
+#[derive(Debug, Clone, Default)]
+pub struct StandupView {
+    /// Number.
+    pub id: i64,
+    /// Name.
+    pub kind: String,
+    /// Wall time, ms.
+    pub at: i64,
+    /// Plan clock reading.
+    pub plan_time: String,
+    /// Plan day.
+    pub plan_day: u32,
+    /// The report, markdown.
+    pub report: String,
+    /// Reallocation decisions.
+    pub decisions: Vec<String>,
 }
 
 /// One task.

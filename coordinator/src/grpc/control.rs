@@ -214,6 +214,34 @@ impl pb::control_service_server::ControlService for ControlSvc {
         Ok(Response::new(stream))
     }
 
+    async fn run_standup(&self, req: Request<pb::RunStandupRequest>) -> R<pb::Standup> {
+        self.tokens.check(&req, Scope::Admin)?;
+        let kind = Some(req.into_inner().kind).filter(|k| !k.trim().is_empty());
+        let s = self.core.ask(|reply| Command::Standup(kind, reply)).await?;
+        Ok(Response::new(convert::standup_to(s)))
+    }
+
+    async fn list_standups(
+        &self,
+        req: Request<pb::ListStandupsRequest>,
+    ) -> R<pb::ListStandupsReply> {
+        self.tokens.check(&req, Scope::Admin)?;
+        let all = self.core.ask(Command::Standups).await?;
+        Ok(Response::new(pb::ListStandupsReply {
+            standups: all.into_iter().map(convert::standup_to).collect(),
+        }))
+    }
+
+    async fn get_standup(&self, req: Request<pb::GetStandupRequest>) -> R<pb::Standup> {
+        self.tokens.check(&req, Scope::Admin)?;
+        let id = req.into_inner().id as i64;
+        let s = self
+            .core
+            .ask(|reply| Command::GetStandup(id, reply))
+            .await?;
+        Ok(Response::new(convert::standup_to(s)))
+    }
+
     async fn pause(&self, req: Request<pb::PauseRequest>) -> R<pb::PlanStateReply> {
         self.tokens.check(&req, Scope::Admin)?;
         let state = self

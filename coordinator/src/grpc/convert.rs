@@ -151,6 +151,11 @@ pub(crate) fn status_to(s: views::Status) -> pb::StatusReply {
         loaded_at_ms: s.loaded_at,
         finished_at_ms: s.finished_at,
         unstaffed_roles: s.unstaffed_roles,
+        plan_time: s.plan_time,
+        plan_day: s.plan_day,
+        projected_completion: s.projected,
+        shortfall: s.shortfall,
+        next_checkpoint: s.next_checkpoint,
     }
 }
 
@@ -237,5 +242,17 @@ pub(crate) fn entry_to(e: swarm_memory::kv::Entry) -> pb::MemoryEntry {
         access_count: e.access_count,
         owner_id: e.owner_id.unwrap_or_default(),
         provenance: e.provenance.as_str().to_string(),
+    }
+}
+
+pub(crate) fn standup_to(s: views::StandupView) -> pb::Standup {
+    pb::Standup {
+        id: s.id as u64,
+        kind: s.kind,
+        at_ms: s.at,
+        plan_time: s.plan_time,
+        plan_day: s.plan_day,
+        report: s.report,
+        decisions: s.decisions,
     }
 }

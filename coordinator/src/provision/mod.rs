@@ -1,8 +1,87 @@
 //! Provisioners: how a role's pool of agents grows and shrinks.
 //!
-//! - `none`: nothing is started; a shortfall is reported;
-//! - `process`: local `swarm-agent` processes;
-//! - `docker`: agent containers on the local engine or any engine reachable
-//!   through `DOCKER_HOST`.
+//! The scheduler loop decides (at checkpoints) and sends [`ProvisionCmd`]s
+//! after its commit; the provisioner task carries them out:
+//!
+//! - `none`: nothing is started; the shortfall is reported;
+//! - `process`: local `swarm-agent` processes, next to `swarmd`;
+//! - `docker`: agent containers on the local engine or the one
+//!   `DOCKER_HOST` names (see [`docker`]).
+//!
+//! Shrinking is draining: the loop tells a surplus agent to drain over its
+//! session; it finishes its work and exits, and the provisioner reaps the
+//! process or container.
 
 pub mod docker;
+mod process;
+
+use tokio::sync::mpsc;
+
+pub use process::ProcessProvisioner;
+
+/// What the loop asks the provisioner to do.
+#[derive(Debug, Clone)]
+pub enum ProvisionCmd {
+    /// Start an agent for `role` that registers as `agent_id`.
+    Start {
+        /// Role.
+        role: String,
+        /// Id it registers with.
+        agent_id: String,
+    },
+}
+
+/// Where provisioned agents connect and with which token.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// Coordinator URL as the agents see it.
+    pub url: String,
+    /// Agent token.
+    pub token: String,
+    /// Working directory of process agents.
+    pub workdir: std::path::PathBuf,
+    /// Plan label (docker).
+    pub plan: String,
+}
+
+/// Runs provisioning commands until the channel closes, then stops every
+/// agent it started.
+pub async fn run(
+    kind: crate::config::ProvisionerKind,
+    target: Target,
+    docker_image: String,
+    mut cmds: mpsc::UnboundedReceiver<ProvisionCmd>,
+) {
+    use crate::config::ProvisionerKind;
+    match kind {
+        ProvisionerKind::None => while cmds.recv().await.is_some() {},
+        ProvisionerKind::Process => {
+            let mut p = ProcessProvisioner::new(target);
+            while let Some(cmd) = cmds.recv().await {
+                match cmd {
+                    ProvisionCmd::Start { role, agent_id } => {
+                        if let Err(e) = p.start(&role, &agent_id) {
+                            tracing::error!(
+                                "process provisioner: cannot start {agent_id} ({role}): {e}"
+                            );
+                        }
+                    }
+                }
+                p.reap();
+            }
+            p.stop_all().await;
+        }
+        ProvisionerKind::Docker => docker_loop(target, docker_image, cmds).await,
+    }
+}
+
+async fn docker_loop(
+    _target: Target,
+    _image: String,
+    mut cmds: mpsc::UnboundedReceiver<ProvisionCmd>,
+) {
+    // DOCKER-INTEGRATION-PENDING
+    while cmds.recv().await.is_some() {
+        tracing::error!("docker provisioner is not wired yet");
+    }
+}

@@ -64,6 +64,11 @@ fn status_json(s: &pb::StatusReply) -> serde_json::Value {
         "loaded_at_ms": s.loaded_at_ms,
         "finished_at_ms": s.finished_at_ms,
         "unstaffed_roles": s.unstaffed_roles,
+        "plan_time": s.plan_time,
+        "plan_day": s.plan_day,
+        "projected_completion": s.projected_completion,
+        "shortfall": s.shortfall,
+        "next_checkpoint": s.next_checkpoint,
     })
 }
 
@@ -80,6 +85,18 @@ fn status_text(s: &pb::StatusReply) -> String {
         "plan: {} (#{})\nstate: {} · {done}/{} done · {} agent(s) connected\ntasks: {} running, {} ready, {} pending, {} succeeded, {} failed, {} blocked, {} skipped, {} cancelled\n",
         s.plan, s.plan_id, s.state, c.total, s.agents, c.running, c.ready, c.pending, c.succeeded, c.failed, c.blocked, c.skipped, c.cancelled
     );
+    if !s.plan_time.is_empty() {
+        out.push_str(&format!(
+            "plan clock: {} · projected completion: {}\n",
+            s.plan_time, s.projected_completion
+        ));
+    }
+    if !s.next_checkpoint.is_empty() {
+        out.push_str(&format!("next checkpoint: {}\n", s.next_checkpoint));
+    }
+    if !s.shortfall.is_empty() {
+        out.push_str(&format!("agents missing: {}\n", s.shortfall.join(", ")));
+    }
     if !s.unstaffed_roles.is_empty() {
         out.push_str(&format!(
             "waiting for roles no agent plays: {}\n",

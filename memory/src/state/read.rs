@@ -3,7 +3,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
-use super::rows::{AgentRow, AttemptRow, EventRow, LogRow, PlanRow, TaskRow};
+use super::rows::{AgentRow, AttemptRow, CheckpointRow, EventRow, LogRow, PlanRow, TaskRow};
 use crate::StoreError;
 
 fn json_list(table: &'static str, text: String) -> Result<Vec<String>, StoreError> {
@@ -17,7 +17,7 @@ fn json_list(table: &'static str, text: String) -> Result<Vec<String>, StoreErro
 pub fn latest_plan(conn: &Connection) -> Result<Option<PlanRow>, StoreError> {
     Ok(conn
         .query_row(
-            "SELECT id, name, file, format, source, roles_toml, state, loaded_at, finished_at
+            "SELECT id, name, file, format, source, roles_toml, state, loaded_at, finished_at, clock
              FROM swarm_plans ORDER BY id DESC LIMIT 1",
             [],
             |r| {
@@ -31,6 +31,7 @@ pub fn latest_plan(conn: &Connection) -> Result<Option<PlanRow>, StoreError> {
                     state: r.get(6)?,
                     loaded_at: r.get(7)?,
                     finished_at: r.get(8)?,
+                    clock: r.get(9)?,
                 })
             },
         )
@@ -201,4 +202,34 @@ pub fn next_log_seq(conn: &Connection, attempt: u64) -> Result<u64, StoreError> 
         .prepare_cached("SELECT MAX(seq) FROM swarm_logs WHERE attempt = ?1")?
         .query_row([attempt as i64], |r| r.get(0))?;
     Ok(max.map_or(0, |m| m as u64 + 1))
+}
+
+/// Checkpoints of a plan, oldest first (every plan when `plan_id` is None).
+pub fn checkpoints(
+    conn: &Connection,
+    plan_id: Option<i64>,
+) -> Result<Vec<CheckpointRow>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT id, plan_id, kind, at, plan_day, report, plan_time, decisions FROM swarm_checkpoints
+         WHERE ?1 IS NULL OR plan_id = ?1 ORDER BY id",
+    )?;
+    let rows = stmt.query_map([plan_id], |r| {
+        Ok(CheckpointRow {
+            id: r.get(0)?,
+            plan_id: r.get(1)?,
+            kind: r.get(2)?,
+            at: r.get(3)?,
+            plan_day: r.get::<_, Option<u32>>(4)?.unwrap_or(0),
+            report: r.get(5)?,
+            plan_time: r.get(6)?,
+            decisions: r.get(7)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The highest event sequence number so far.
+pub fn last_event_seq(conn: &Connection) -> Result<u64, StoreError> {
+    let max: Option<i64> = conn.query_row("SELECT MAX(seq) FROM swarm_events", [], |r| r.get(0))?;
+    Ok(max.unwrap_or(0).max(0) as u64)
 }

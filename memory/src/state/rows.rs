@@ -21,6 +21,29 @@ pub struct PlanRow {
     pub loaded_at: i64,
     /// When it finished, ms.
     pub finished_at: Option<i64>,
+    /// The plan clock, as JSON (empty: none).
+    pub clock: String,
+}
+
+/// One checkpoint and its report (`swarm_checkpoints`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CheckpointRow {
+    /// Checkpoint number.
+    pub id: i64,
+    /// Plan.
+    pub plan_id: i64,
+    /// Its name (`Daily Standup`).
+    pub kind: String,
+    /// Wall time, ms.
+    pub at: i64,
+    /// Plan time, ms.
+    pub plan_time: i64,
+    /// Plan day.
+    pub plan_day: u32,
+    /// The report, markdown.
+    pub report: String,
+    /// Reallocation decisions, a JSON list of strings.
+    pub decisions: String,
 }
 
 /// A task's durable state (`swarm_tasks`).

@@ -4,14 +4,14 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::rows::{AgentRow, AttemptRow, EventRow, LogRow, PlanRow, TaskRow};
+use super::rows::{AgentRow, AttemptRow, CheckpointRow, EventRow, LogRow, PlanRow, TaskRow};
 use crate::StoreError;
 
 /// Inserts a plan and returns its id.
 pub fn insert_plan(conn: &Connection, plan: &PlanRow) -> Result<i64, StoreError> {
     conn.prepare_cached(
-        "INSERT INTO swarm_plans (name, file, format, source, roles_toml, state, loaded_at, finished_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO swarm_plans (name, file, format, source, roles_toml, state, loaded_at, finished_at, clock)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?
     .execute(params![
         plan.name,
@@ -21,7 +21,8 @@ pub fn insert_plan(conn: &Connection, plan: &PlanRow) -> Result<i64, StoreError>
         plan.roles_toml,
         plan.state,
         plan.loaded_at,
-        plan.finished_at
+        plan.finished_at,
+        plan.clock
     ])?;
     Ok(conn.last_insert_rowid())
 }
@@ -179,4 +180,22 @@ pub fn append_log(conn: &Connection, log: &LogRow, cap_bytes: u64) -> Result<(),
         excess -= len;
     }
     Ok(())
+}
+
+/// Records a checkpoint and returns its number.
+pub fn insert_checkpoint(conn: &Connection, c: &CheckpointRow) -> Result<i64, StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO swarm_checkpoints (plan_id, kind, at, plan_day, report, plan_time, decisions)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        c.plan_id,
+        c.kind,
+        c.at,
+        c.plan_day,
+        c.report,
+        c.plan_time,
+        c.decisions
+    ])?;
+    Ok(conn.last_insert_rowid())
 }

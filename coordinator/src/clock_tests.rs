@@ -1,0 +1,89 @@
+use super::*;
+
+fn clock(start: &str, scale: f64) -> PlanClock {
+    PlanClock {
+        start: parse_start(start).expect("start"),
+        wall0: 1_000_000,
+        time_scale: scale,
+        day_start: 540,
+        day_end: 1020,
+    }
+}
+
+#[test]
+fn civil_dates_round_trip() {
+    for day in [-1000, 0, 19_000, 20_415, 100_000] {
+        let (y, m, d) = civil_from_days(day);
+        assert_eq!(days_from_civil(y, m, d), day);
+    }
+    assert_eq!(
+        civil_from_days(days_from_civil(2026, 11, 23)),
+        (2026, 11, 23)
+    );
+    // 2026-11-23 is a Monday.
+    assert_eq!(weekday(days_from_civil(2026, 11, 23)), 0);
+}
+
+#[test]
+fn plan_days_are_business_days() {
+    let c = clock("2026-11-26T10:00", 1.0); // a Thursday
+    assert_eq!(c.calendar_day(1), days_from_civil(2026, 11, 26));
+    assert_eq!(c.calendar_day(2), days_from_civil(2026, 11, 27));
+    assert_eq!(
+        c.calendar_day(3),
+        days_from_civil(2026, 11, 30),
+        "the weekend is skipped"
+    );
+    assert_eq!(
+        c.plan_day(parse_start("2026-11-30T08:59").expect("t")),
+        2,
+        "before 09:00 Monday is still day 2"
+    );
+    assert_eq!(c.plan_day(parse_start("2026-11-30T09:00").expect("t")), 3);
+    assert_eq!(
+        c.label(parse_start("2026-11-30T13:00").expect("t")),
+        "Day 3 (Mon 2026-11-30) 13:00"
+    );
+}
+
+#[test]
+fn the_clock_runs_scaled() {
+    let c = clock("2026-11-23T09:00", 3600.0);
+    assert_eq!(
+        c.plan_at(1_000_000 + 1000),
+        c.start + 3_600_000,
+        "one wall second is one plan hour"
+    );
+    assert_eq!(c.wall_at(c.start + 7_200_000), 1_002_000);
+}
+
+#[test]
+fn checkpoints_follow_the_working_days() {
+    let c = clock("2026-11-27T14:00", 1.0); // Friday afternoon
+    let times = [540, 780, 1020];
+    let (at, i) = c.next_checkpoint(c.start, &times).expect("next");
+    assert_eq!((at, i), (parse_start("2026-11-27T17:00").expect("t"), 2));
+    let (at, i) = c.next_checkpoint(at, &times).expect("next");
+    assert_eq!(
+        (at, i),
+        (parse_start("2026-11-30T09:00").expect("t"), 0),
+        "Monday's standup follows Friday's review"
+    );
+}
+
+#[test]
+fn working_time_skips_nights_and_weekends() {
+    let c = clock("2026-11-27T15:00", 1.0);
+    assert_eq!(
+        c.add_working(c.start, 3 * 3_600_000),
+        parse_start("2026-11-30T10:00").expect("t")
+    );
+    assert_eq!(c.add_working(c.start, 0), c.start);
+}
+
+#[test]
+fn bad_starts_are_refused() {
+    for bad in ["tomorrow", "2026-13-01", "2026-11-23T25:00", ""] {
+        assert!(parse_start(bad).is_err(), "{bad}");
+    }
+}

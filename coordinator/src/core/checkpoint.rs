@@ -1,0 +1,457 @@
+//! Checkpoints: when one is due on the plan clock (or an operator asks),
+//! the loop reallocates agents, takes a snapshot of the run for the report,
+//! and hands it to the reporter, which runs the exit-criteria checks and
+//! writes the report; the loop then records it.
+
+use rusqlite::Connection;
+use swarm_memory::now_ms;
+use swarm_memory::state::{checkpoints, insert_checkpoint, CheckpointRow};
+
+use super::command::Reply;
+use super::model::{ActivePlan, PlanState, TaskState};
+use super::views::StandupView;
+use super::{CoreError, Effects, State};
+use crate::report::{CriterionJob, InProgress, ReportJob, RoleRow};
+
+/// At most this many due checkpoints are reported in one turn.
+const MAX_DUE: usize = 8;
+
+impl State {
+    /// Fires the checkpoints that are due on the plan clock.
+    pub(crate) fn due_checkpoints(
+        &mut self,
+        db: &Connection,
+        now: i64,
+        fx: &mut Effects,
+    ) -> Result<(), CoreError> {
+        for _ in 0..MAX_DUE {
+            let Some(plan) = self.plan.as_ref() else {
+                return Ok(());
+            };
+            if !matches!(plan.state, PlanState::Running | PlanState::Paused) {
+                return Ok(());
+            }
+            let Some((at, idx)) = plan.next_checkpoint else {
+                return Ok(());
+            };
+            if at > plan.clock.plan_at(now) {
+                return Ok(());
+            }
+            let kind = plan.checkpoints[idx].0.clone();
+            self.checkpoint(db, at, &kind, None, fx)?;
+        }
+        Ok(())
+    }
+
+    /// An operator's `standup run`.
+    pub(crate) fn standup_now(
+        &mut self,
+        db: &Connection,
+        kind: Option<String>,
+        reply: Reply<StandupView>,
+        fx: &mut Effects,
+    ) -> Result<(), CoreError> {
+        let Some(plan) = self.plan.as_ref() else {
+            fx.reply(
+                reply,
+                Err(CoreError::Conflict(
+                    "no plan is loaded; nothing to report".into(),
+                )),
+            );
+            return Ok(());
+        };
+        let kind = match kind {
+            Some(k) => match plan
+                .checkpoints
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(k.trim()))
+            {
+                Some((n, _)) => n.clone(),
+                None => {
+                    let names: Vec<&str> =
+                        plan.checkpoints.iter().map(|(n, _)| n.as_str()).collect();
+                    fx.reply(
+                        reply,
+                        Err(CoreError::Invalid(format!(
+                            "no checkpoint '{k}' in this plan; its checkpoints: {}",
+                            names.join(", ")
+                        ))),
+                    );
+                    return Ok(());
+                }
+            },
+            None => plan
+                .next_checkpoint
+                .map(|(_, i)| plan.checkpoints[i].0.clone())
+                .unwrap_or_else(|| "Checkpoint".into()),
+        };
+        let at = plan.clock.plan_at(now_ms());
+        self.checkpoint(db, at, &kind, Some(reply), fx)
+    }
+
+    /// Reallocates, snapshots, and queues the report.
+    pub(crate) fn checkpoint(
+        &mut self,
+        db: &Connection,
+        plan_time: i64,
+        kind: &str,
+        reply: Option<Reply<StandupView>>,
+        fx: &mut Effects,
+    ) -> Result<(), CoreError> {
+        let decisions = self.reallocate(db, plan_time, fx)?;
+        let Some(plan) = self.plan.as_mut() else {
+            return Ok(());
+        };
+        let times: Vec<u16> = plan.checkpoints.iter().map(|c| c.1).collect();
+        let since = plan.last_checkpoint;
+        plan.last_checkpoint = (plan_time, swarm_memory::state::last_event_seq(db)?);
+        plan.next_checkpoint = plan.clock.next_checkpoint(plan_time.max(since.0), &times);
+        let job = self.snapshot(db, plan_time, since.1, kind, decisions, reply)?;
+        self.event(
+            db,
+            fx,
+            "checkpoint.started",
+            None,
+            None,
+            None,
+            format!("{kind} at {}", job.plan_time_label),
+        )?;
+        fx.jobs.push(job);
+        Ok(())
+    }
+
+    fn snapshot(
+        &self,
+        db: &Connection,
+        plan_time: i64,
+        since_seq: u64,
+        kind: &str,
+        decisions: Vec<String>,
+        reply: Option<Reply<StandupView>>,
+    ) -> Result<ReportJob, CoreError> {
+        let Some(plan) = self.plan.as_ref() else {
+            return Err(CoreError::Internal("no plan".into()));
+        };
+        let now = now_ms();
+        let tasks = &plan.compiled.plan.tasks;
+        let title = |i: usize| format!("{} {}", tasks[i].id, tasks[i].title);
+        let mut finished = Vec::new();
+        for e in swarm_memory::state::events_after(db, since_seq, 1_000_000)? {
+            if matches!(e.kind.as_str(), "task.succeeded" | "task.skipped") {
+                if let Some(&i) = e.task_id.as_deref().and_then(|id| plan.index.get(id)) {
+                    finished.push(format!(
+                        "{}{}",
+                        title(i),
+                        if e.kind == "task.skipped" {
+                            " (skipped)"
+                        } else {
+                            ""
+                        }
+                    ));
+                }
+            }
+        }
+        let mut in_progress = Vec::new();
+        let mut blockers = Vec::new();
+        for (i, t) in plan.tasks.iter().enumerate() {
+            let planned_h = tasks[i].duration.hours();
+            match t.state {
+                TaskState::Running => {
+                    let started = t
+                        .current
+                        .and_then(|a| self.attempts.get(&a))
+                        .map_or(now, |a| a.started_at.unwrap_or(a.created_at));
+                    let elapsed_h = plan.clock.scale(now - started) as f64 / 3_600_000.0;
+                    if elapsed_h > 1.5 * planned_h && planned_h > 0.0 {
+                        blockers.push(format!(
+                            "{} is running past 1.5× its plan: {elapsed_h:.1} h of {planned_h} h",
+                            title(i)
+                        ));
+                    }
+                    in_progress.push(InProgress {
+                        task: title(i),
+                        agents: t.last_agents.clone(),
+                        elapsed_h,
+                        planned_h,
+                    });
+                }
+                TaskState::Failed => blockers.push(format!(
+                    "{} failed: {}",
+                    title(i),
+                    t.reason.clone().unwrap_or_default()
+                )),
+                TaskState::Blocked => blockers.push(format!(
+                    "{} is blocked: {}",
+                    title(i),
+                    t.reason.clone().unwrap_or_default()
+                )),
+                TaskState::Ready => {
+                    let missing: Vec<String> = plan.compiled.tasks[i]
+                        .need
+                        .role_slots()
+                        .into_iter()
+                        .filter(|r| {
+                            r != swarm_plan::ANY_ROLE
+                                && !self
+                                    .agents
+                                    .values()
+                                    .any(|a| a.free_or_busy() && a.roles.contains(r))
+                        })
+                        .collect();
+                    if !missing.is_empty() {
+                        blockers.push(format!(
+                            "{} waits for a role nobody plays: {}",
+                            title(i),
+                            missing.join(", ")
+                        ));
+                    }
+                }
+                _ => {}
+            }
+        }
+        let day = plan.clock.plan_day(plan_time);
+        let criteria = exit_criteria(plan, day);
+        let (path, remaining_ms) = remaining_critical_path(plan, &self.attempts, now);
+        let projected = plan.clock.add_working(plan_time, remaining_ms);
+        let last_day = plan
+            .compiled
+            .plan
+            .days
+            .iter()
+            .map(|d| d.number)
+            .max()
+            .unwrap_or(1);
+        let planned_end = plan.clock.day_starts(last_day)
+            + i64::from(plan.clock.day_end - plan.clock.day_start) * 60_000;
+        let status = self.status();
+        Ok(ReportJob {
+            plan_id: plan.id,
+            kind: kind.to_string(),
+            at: now,
+            plan_time,
+            plan_time_label: plan.clock.label(plan_time),
+            plan_day: day,
+            plan_name: plan.compiled.plan.name.clone(),
+            state: plan.state.name().to_string(),
+            counts: status.counts,
+            finished,
+            in_progress,
+            blockers,
+            criteria_day: day,
+            criteria,
+            remaining_path: path.iter().map(|&i| tasks[i].id.clone()).collect(),
+            remaining_hours: remaining_ms as f64 / 3_600_000.0,
+            projected: plan.clock.label(projected),
+            planned_end: plan.clock.label(planned_end),
+            behind_hours: (projected - planned_end) as f64 / 3_600_000.0,
+            allocation: self.allocation_rows(day),
+            decisions,
+            workdir: self.cfg.workdir.clone(),
+            report_path: self.cfg.report_path.clone(),
+            reply,
+        })
+    }
+
+    /// A written report comes back: record it and answer the operator.
+    pub(crate) fn store_standup(
+        &mut self,
+        db: &Connection,
+        row: CheckpointRow,
+        reply: Option<Reply<StandupView>>,
+        fx: &mut Effects,
+    ) -> Result<(), CoreError> {
+        let mut row = row;
+        row.id = insert_checkpoint(db, &row)?;
+        self.event(
+            db,
+            fx,
+            "checkpoint.reported",
+            None,
+            None,
+            None,
+            format!("{} #{}", row.kind, row.id),
+        )?;
+        if let Some(reply) = reply {
+            let view = self.standup_view(&row);
+            fx.reply(reply, Ok(view));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn standup_view(&self, row: &CheckpointRow) -> StandupView {
+        let label = self
+            .plan
+            .as_ref()
+            .map(|p| p.clock.label(row.plan_time))
+            .unwrap_or_default();
+        StandupView {
+            id: row.id,
+            kind: row.kind.clone(),
+            at: row.at,
+            plan_time: label,
+            plan_day: row.plan_day,
+            report: row.report.clone(),
+            decisions: serde_json::from_str(&row.decisions).unwrap_or_default(),
+        }
+    }
+
+    pub(crate) fn standups(&self, db: &Connection) -> Result<Vec<StandupView>, CoreError> {
+        let plan_id = self.plan.as_ref().map(|p| p.id);
+        Ok(checkpoints(db, plan_id)?
+            .iter()
+            .map(|r| self.standup_view(r))
+            .collect())
+    }
+}
+
+/// The day's exit criteria, with whether the day's tasks are all done.
+fn exit_criteria(plan: &ActivePlan, day: u32) -> Vec<CriterionJob> {
+    let tasks_done = plan
+        .compiled
+        .plan
+        .tasks
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.day == Some(day))
+        .all(|(i, _)| plan.tasks[i].state.is_done());
+    plan.compiled
+        .plan
+        .days
+        .iter()
+        .find(|d| d.number == day)
+        .map(|d| {
+            d.exit_criteria
+                .iter()
+                .map(|c| CriterionJob {
+                    text: c.text.clone(),
+                    check: c.check.clone(),
+                    tasks_done,
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The longest chain of remaining planned work (done tasks count 0, running
+/// ones what is left of their plan), in working ms, and its tasks.
+fn remaining_critical_path(
+    plan: &ActivePlan,
+    attempts: &std::collections::HashMap<u64, super::model::Attempt>,
+    now: i64,
+) -> (Vec<usize>, i64) {
+    let n = plan.tasks.len();
+    let left: Vec<i64> = (0..n)
+        .map(|i| {
+            let t = &plan.tasks[i];
+            let planned = plan.compiled.plan.tasks[i].duration.secs() as i64 * 1000;
+            match t.state {
+                s if s.is_final() => 0,
+                TaskState::Running => {
+                    let started = t
+                        .current
+                        .and_then(|a| attempts.get(&a))
+                        .map_or(now, |a| a.started_at.unwrap_or(a.created_at));
+                    (planned - plan.clock.scale(now - started)).max(0)
+                }
+                _ => planned,
+            }
+        })
+        .collect();
+    let mut finish = vec![0i64; n];
+    let mut via = vec![usize::MAX; n];
+    for &i in &plan.compiled.order {
+        let (best, from) = plan.compiled.tasks[i]
+            .deps
+            .iter()
+            .map(|&d| (finish[d], d))
+            .max()
+            .unwrap_or((0, usize::MAX));
+        finish[i] = best + left[i];
+        via[i] = from;
+    }
+    let Some((end, total)) = finish
+        .iter()
+        .copied()
+        .enumerate()
+        .max_by_key(|&(i, f)| (f, std::cmp::Reverse(i)))
+    else {
+        return (Vec::new(), 0);
+    };
+    let mut path = Vec::new();
+    let mut at = end;
+    while at != usize::MAX {
+        if left[at] > 0 {
+            path.push(at);
+        }
+        at = via[at];
+    }
+    path.reverse();
+    (path, total)
+}
+
+impl State {
+    /// Per role: planned agents today, present, demand.
+    fn allocation_rows(&self, day: u32) -> Vec<RoleRow> {
+        let Some(plan) = self.plan.as_ref() else {
+            return Vec::new();
+        };
+        let planned = plan.compiled.matrix.iter().find(|a| a.day == day);
+        let demand = self.demand();
+        let mut roles: std::collections::BTreeSet<String> = demand.keys().cloned().collect();
+        if let Some(p) = planned {
+            roles.extend(p.roles.keys().cloned());
+        }
+        for a in self.agents.values().filter(|a| a.free_or_busy()) {
+            roles.insert(a.active_role.clone());
+        }
+        roles
+            .into_iter()
+            .map(|r| RoleRow {
+                planned: planned.and_then(|p| p.roles.get(&r).copied()),
+                present: self
+                    .agents
+                    .values()
+                    .filter(|a| a.free_or_busy() && a.active_role == r)
+                    .count() as u32,
+                demand_h: demand.get(&r).map_or(0.0, |d| d.weight_h),
+                role: r,
+            })
+            .collect()
+    }
+}
+
+impl State {
+    /// Projected completion on the plan clock, against the plan's end.
+    pub(crate) fn projection(&self) -> String {
+        let Some(plan) = self.plan.as_ref() else {
+            return String::new();
+        };
+        if let Some(done) = plan.finished_at {
+            return format!("finished at {}", plan.clock.label(plan.clock.plan_at(done)));
+        }
+        let now = now_ms();
+        let plan_now = plan.clock.plan_at(now);
+        let (_, remaining) = remaining_critical_path(plan, &self.attempts, now);
+        let projected = plan.clock.add_working(plan_now, remaining);
+        let last_day = plan
+            .compiled
+            .plan
+            .days
+            .iter()
+            .map(|d| d.number)
+            .max()
+            .unwrap_or(1);
+        let end = plan.clock.day_starts(last_day)
+            + i64::from(plan.clock.day_end - plan.clock.day_start) * 60_000;
+        let verdict = if projected <= end {
+            "on track"
+        } else {
+            "behind the plan"
+        };
+        format!(
+            "{} — {verdict} (plan ends {})",
+            plan.clock.label(projected),
+            plan.clock.label(end)
+        )
+    }
+}

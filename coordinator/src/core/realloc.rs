@@ -1,0 +1,264 @@
+//! Reallocation at a checkpoint: per role, compare the demand (ready work
+//! and work about to become ready, weighted by upward rank) with the day's
+//! row of the allocation matrix and the agents present; switch idle
+//! multi-role agents to starved roles; scale pools through the provisioner
+//! within their bounds; drain surplus provisioned agents. Every decision is
+//! returned with its reason, for the report.
+
+use std::collections::BTreeMap;
+
+use rusqlite::Connection;
+use swarm_memory::now_ms;
+
+use super::command::ToAgent;
+use super::model::{Agent, AgentState, TaskState};
+use super::{CoreError, Effects, State};
+use crate::config::ProvisionerKind;
+use crate::provision::ProvisionCmd;
+
+/// A provisioned agent that has not registered within this long is
+/// forgotten (and may be started again).
+const PROVISION_PATIENCE_MS: i64 = 60_000;
+
+/// Demand for one role.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Demand {
+    /// Rank-weighted hours: the upward rank of each task needing the role.
+    pub(crate) weight_h: f64,
+    /// Most agents of the role one task needs at once.
+    pub(crate) peak: u32,
+    /// Agents of the role all demanded tasks could use at once.
+    pub(crate) slots: u32,
+}
+
+impl Agent {
+    /// Connected and taking work.
+    pub(crate) fn free_or_busy(&self) -> bool {
+        self.state == AgentState::Connected
+    }
+}
+
+impl State {
+    /// Demand per role: ready tasks, and pending tasks whose unfinished
+    /// dependencies are all running (they become ready soon).
+    pub(crate) fn demand(&self) -> BTreeMap<String, Demand> {
+        let mut out: BTreeMap<String, Demand> = BTreeMap::new();
+        let Some(plan) = self.plan.as_ref() else {
+            return out;
+        };
+        for (i, t) in plan.tasks.iter().enumerate() {
+            let soon = t.state == TaskState::Pending
+                && plan.compiled.tasks[i].deps.iter().all(|&d| {
+                    matches!(plan.tasks[d].state, TaskState::Running)
+                        || plan.tasks[d].state.is_done()
+                });
+            if t.state != TaskState::Ready && !soon {
+                continue;
+            }
+            let rank_h = plan.analysis.rank[i] as f64 / 3600.0;
+            let mut counts: BTreeMap<String, u32> = BTreeMap::new();
+            for r in plan.compiled.tasks[i].need.role_slots() {
+                if r != swarm_plan::ANY_ROLE {
+                    *counts.entry(r).or_insert(0) += 1;
+                }
+            }
+            for (r, n) in counts {
+                let d = out.entry(r).or_default();
+                d.weight_h += rank_h * f64::from(n);
+                d.peak = d.peak.max(n);
+                d.slots += n;
+            }
+        }
+        out
+    }
+
+    pub(crate) fn reallocate(
+        &mut self,
+        db: &Connection,
+        _plan_time: i64,
+        fx: &mut Effects,
+    ) -> Result<Vec<String>, CoreError> {
+        let mut decisions = Vec::new();
+        let Some(plan) = self.plan.as_ref() else {
+            return Ok(decisions);
+        };
+        let day = plan.clock.plan_day(plan.clock.plan_at(now_ms()));
+        let row = plan.compiled.matrix.iter().find(|a| a.day == day).cloned();
+        let demand = self.demand();
+        let now = now_ms();
+        self.provisioned.retain(|id, (_, at)| {
+            now - *at < PROVISION_PATIENCE_MS && !self.agents.contains_key(id)
+        });
+        let mut present: BTreeMap<String, u32> = BTreeMap::new();
+        for a in self.agents.values().filter(|a| a.free_or_busy()) {
+            *present.entry(a.active_role.clone()).or_insert(0) += 1;
+        }
+        for (role, _) in self.provisioned.values() {
+            *present.entry(role.clone()).or_insert(0) += 1;
+        }
+        let planned = |r: &str| row.as_ref().and_then(|a| a.roles.get(r).copied());
+        // What each role should have now.
+        let mut target: BTreeMap<String, u32> = BTreeMap::new();
+        for (r, d) in &demand {
+            let want = d.peak.max(planned(r).unwrap_or(0).min(d.slots.max(d.peak)));
+            let (min, max) = self.cfg.bounds(r);
+            target.insert(r.clone(), want.clamp(min, max.max(min)));
+        }
+        let mut starved: Vec<(String, Demand)> = demand
+            .iter()
+            .filter(|(r, _)| {
+                present.get(*r).copied().unwrap_or(0) < target.get(*r).copied().unwrap_or(0)
+            })
+            .map(|(r, d)| (r.clone(), *d))
+            .collect();
+        starved.sort_by(|a, b| b.1.weight_h.total_cmp(&a.1.weight_h));
+        let surplus = |role: &str,
+                       present: &BTreeMap<String, u32>,
+                       target: &BTreeMap<String, u32>| {
+            let keep = target
+                .get(role)
+                .copied()
+                .unwrap_or(0)
+                .max(
+                    planned(role)
+                        .unwrap_or(0)
+                        .min(if demand.contains_key(role) {
+                            u32::MAX
+                        } else {
+                            0
+                        }),
+                );
+            present.get(role).copied().unwrap_or(0) > keep
+        };
+        // 1. Idle agents that can play a starved role switch to it.
+        for (role, d) in &starved {
+            loop {
+                let have = present.get(role).copied().unwrap_or(0);
+                if have >= target.get(role).copied().unwrap_or(0) {
+                    break;
+                }
+                let candidate = self
+                    .agents
+                    .values()
+                    .filter(|a| {
+                        a.free_or_busy()
+                            && a.busy.is_empty()
+                            && a.active_role != *role
+                            && a.roles.contains(role)
+                    })
+                    .find(|a| surplus(&a.active_role, &present, &target))
+                    .map(|a| (a.id.clone(), a.active_role.clone()));
+                let Some((id, from)) = candidate else { break };
+                if let Some(agent) = self.agents.get_mut(&id) {
+                    agent.active_role = role.clone();
+                    let tx = agent.tx.clone();
+                    fx.send(&tx, ToAgent::SetRole(role.clone()));
+                }
+                *present.entry(from.clone()).or_insert(1) -= 1;
+                *present.entry(role.clone()).or_insert(0) += 1;
+                let why = format!(
+                    "switched agent {id} from {from} to {role}: {role} has {have} of the {} agent(s) its ready work needs ({:.1} rank-weighted hours), {from} had more than it needs",
+                    target.get(role).copied().unwrap_or(0),
+                    d.weight_h
+                );
+                if let Some(agent) = self.agents.get(&id) {
+                    self.save_agent(db, agent)?;
+                }
+                self.event(
+                    db,
+                    fx,
+                    "agent.role_switched",
+                    None,
+                    None,
+                    Some(&id),
+                    why.clone(),
+                )?;
+                decisions.push(why);
+            }
+        }
+        // 2. The provisioner makes up what is still missing.
+        self.shortfall.clear();
+        for (role, d) in &starved {
+            let have = present.get(role).copied().unwrap_or(0);
+            let want = target.get(role).copied().unwrap_or(0);
+            if have >= want {
+                continue;
+            }
+            let missing = want - have;
+            match self.cfg.provisioner {
+                ProvisionerKind::None => {
+                    self.shortfall
+                        .push(format!("{role}: {missing} more agent(s)"));
+                    decisions.push(format!(
+                        "shortfall: {role} needs {missing} more agent(s) for its ready work ({:.1} rank-weighted hours); the provisioner is 'none', so none was started",
+                        d.weight_h
+                    ));
+                }
+                kind => {
+                    for _ in 0..missing {
+                        self.provision_seq += 1;
+                        let id = format!(
+                            "{}-{role}-{}",
+                            if kind == ProvisionerKind::Docker {
+                                "docker"
+                            } else {
+                                "proc"
+                            },
+                            self.provision_seq
+                        );
+                        self.provisioned.insert(id.clone(), (role.clone(), now));
+                        self.ours.insert(id.clone());
+                        fx.provision.push(ProvisionCmd::Start {
+                            role: role.clone(),
+                            agent_id: id.clone(),
+                        });
+                        let why = format!("started agent {id} ({role}) through the {} provisioner: {role} had {have} of {want} agent(s) its ready work needs", if kind == ProvisionerKind::Docker { "docker" } else { "process" });
+                        self.event(
+                            db,
+                            fx,
+                            "agent.provisioned",
+                            None,
+                            None,
+                            Some(&id),
+                            why.clone(),
+                        )?;
+                        decisions.push(why);
+                    }
+                    *present.entry(role.clone()).or_insert(0) += missing;
+                }
+            }
+        }
+        // 3. Idle provisioned agents of roles with nothing to do are drained.
+        let idle_surplus: Vec<(String, String)> = self
+            .agents
+            .values()
+            .filter(|a| {
+                a.free_or_busy()
+                    && a.busy.is_empty()
+                    && self.ours.contains(&a.id)
+                    && !demand.contains_key(&a.active_role)
+            })
+            .map(|a| (a.id.clone(), a.active_role.clone()))
+            .collect();
+        for (id, role) in idle_surplus {
+            let (min, _) = self.cfg.bounds(&role);
+            let have = present.get(&role).copied().unwrap_or(0);
+            if have <= min.max(planned(&role).unwrap_or(0)) {
+                continue;
+            }
+            if let Some(agent) = self.agents.get_mut(&id) {
+                agent.state = AgentState::Draining;
+                let tx = agent.tx.clone();
+                fx.send(&tx, ToAgent::Drain(format!("no {role} work is ready")));
+            }
+            *present.entry(role.clone()).or_insert(1) -= 1;
+            if let Some(agent) = self.agents.get(&id) {
+                self.save_agent(db, agent)?;
+            }
+            let why = format!("drained agent {id} ({role}): no {role} work is ready or coming, and the pool is above its minimum");
+            self.event(db, fx, "agent.draining", None, None, Some(&id), why.clone())?;
+            decisions.push(why);
+        }
+        Ok(decisions)
+    }
+}

@@ -1,0 +1,312 @@
+//! Checkpoint reports: the reporter task runs each day's exit-criteria
+//! checks (outside the scheduler loop, so a slow check never stalls
+//! dispatch), renders the report in markdown, appends it to
+//! `docs/plans/DAILY_PROGRESS_REPORT.md` under the working directory, and
+//! hands it back to the loop to be recorded.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use swarm_memory::state::CheckpointRow;
+use tokio::sync::mpsc;
+
+use crate::core::command::{Command, Reply};
+use crate::core::views::{Counts, StandupView};
+use crate::core::CoreHandle;
+
+/// Longest an exit-criterion check may run.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A running task, for the report.
+#[derive(Debug, Clone)]
+pub struct InProgress {
+    /// "1.2 Title".
+    pub task: String,
+    /// Its agents.
+    pub agents: Vec<String>,
+    /// Plan hours since it started.
+    pub elapsed_h: f64,
+    /// Planned hours.
+    pub planned_h: f64,
+}
+
+/// An exit criterion to evaluate.
+#[derive(Debug, Clone)]
+pub struct CriterionJob {
+    /// What must hold.
+    pub text: String,
+    /// A command that checks it.
+    pub check: Option<String>,
+    /// Whether the day's tasks are all done (plain criteria).
+    pub tasks_done: bool,
+}
+
+/// One role's row of the allocation table.
+#[derive(Debug, Clone)]
+pub struct RoleRow {
+    /// Role.
+    pub role: String,
+    /// Planned by the matrix today.
+    pub planned: Option<u32>,
+    /// Connected agents playing it.
+    pub present: u32,
+    /// Rank-weighted demand hours.
+    pub demand_h: f64,
+}
+
+/// Everything a report says, snapshotted by the loop.
+pub struct ReportJob {
+    /// Plan.
+    pub plan_id: i64,
+    /// Checkpoint name.
+    pub kind: String,
+    /// Wall time, ms.
+    pub at: i64,
+    /// Plan time, ms.
+    pub plan_time: i64,
+    /// Plan clock reading.
+    pub plan_time_label: String,
+    /// Plan day.
+    pub plan_day: u32,
+    /// Plan name.
+    pub plan_name: String,
+    /// Plan state.
+    pub state: String,
+    /// Task counts.
+    pub counts: Counts,
+    /// Finished since the last checkpoint.
+    pub finished: Vec<String>,
+    /// Running.
+    pub in_progress: Vec<InProgress>,
+    /// What stands in the way.
+    pub blockers: Vec<String>,
+    /// Day of the criteria.
+    pub criteria_day: u32,
+    /// The day's exit criteria.
+    pub criteria: Vec<CriterionJob>,
+    /// Remaining critical path, task ids.
+    pub remaining_path: Vec<String>,
+    /// Its length, working hours.
+    pub remaining_hours: f64,
+    /// Projected completion, plan clock.
+    pub projected: String,
+    /// The plan's end, plan clock.
+    pub planned_end: String,
+    /// Projected minus planned end, hours (negative: ahead).
+    pub behind_hours: f64,
+    /// Per role.
+    pub allocation: Vec<RoleRow>,
+    /// Reallocation decisions.
+    pub decisions: Vec<String>,
+    /// Working directory.
+    pub workdir: PathBuf,
+    /// Report file, relative to the workdir.
+    pub report_path: PathBuf,
+    /// Who waits for it.
+    pub reply: Option<Reply<StandupView>>,
+}
+
+/// Runs report jobs until the channel closes.
+pub async fn run(mut jobs: mpsc::UnboundedReceiver<ReportJob>, core: CoreHandle) {
+    while let Some(mut job) = jobs.recv().await {
+        let mut met = Vec::new();
+        for c in &job.criteria {
+            met.push(evaluate(c, &job.workdir).await);
+        }
+        let report = render(&job, &met);
+        let path = job.workdir.join(&job.report_path);
+        if let Err(e) = append(&path, &report) {
+            tracing::warn!("cannot append the report to {}: {e}", path.display());
+        }
+        let row = CheckpointRow {
+            id: 0,
+            plan_id: job.plan_id,
+            kind: job.kind.clone(),
+            at: job.at,
+            plan_time: job.plan_time,
+            plan_day: job.plan_day,
+            report,
+            decisions: serde_json::to_string(&job.decisions).unwrap_or_else(|_| "[]".into()),
+        };
+        core.tell(Command::StoreStandup(Box::new(row), job.reply.take()));
+    }
+}
+
+/// (met, how we know).
+async fn evaluate(c: &CriterionJob, workdir: &std::path::Path) -> (bool, String) {
+    let Some(cmd) = &c.check else {
+        return (
+            c.tasks_done,
+            if c.tasks_done {
+                "the day's tasks are done".into()
+            } else {
+                "the day's tasks are not all done".into()
+            },
+        );
+    };
+    let run = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg(cmd)
+        .current_dir(workdir)
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    match tokio::time::timeout(CHECK_TIMEOUT, run).await {
+        Ok(Ok(out)) if out.status.success() => (true, format!("check `{cmd}` passed")),
+        Ok(Ok(out)) => (
+            false,
+            format!(
+                "check `{cmd}` failed (exit {})",
+                out.status
+                    .code()
+                    .map_or("by a signal".into(), |c| c.to_string())
+            ),
+        ),
+        Ok(Err(e)) => (false, format!("check `{cmd}` could not run: {e}")),
+        Err(_) => (
+            false,
+            format!(
+                "check `{cmd}` timed out after {} s",
+                CHECK_TIMEOUT.as_secs()
+            ),
+        ),
+    }
+}
+
+fn append(path: &std::path::Path, report: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let fresh = !path.exists();
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    if fresh {
+        f.write_all(
+            b"# Daily Progress Report\n\nWritten by swarmd at every checkpoint; newest last.\n",
+        )?;
+    }
+    f.write_all(b"\n")?;
+    f.write_all(report.as_bytes())?;
+    f.sync_all()
+}
+
+/// The report in markdown.
+pub fn render(job: &ReportJob, met: &[(bool, String)]) -> String {
+    let c = &job.counts;
+    let done = c.succeeded + c.skipped;
+    let mut out = String::new();
+    let _ = writeln!(out, "## {} — {}\n", job.kind, job.plan_time_label);
+    let verdict = if job.state == "succeeded" {
+        "**Done**: every task succeeded.".to_string()
+    } else if !job.blockers.is_empty() {
+        format!(
+            "**At risk**: {} blocker(s), first: {}",
+            job.blockers.len(),
+            job.blockers[0]
+        )
+    } else if job.behind_hours > 0.0 {
+        format!(
+            "**Behind** by {:.1} h: projected completion {} against the plan's end {}",
+            job.behind_hours, job.projected, job.planned_end
+        )
+    } else {
+        format!(
+            "**On track**: projected completion {} (plan ends {})",
+            job.projected, job.planned_end
+        )
+    };
+    let _ = writeln!(out, "{verdict}\n");
+    let _ = writeln!(
+        out,
+        "Plan *{}* is {} · {done}/{} tasks done · {} running · {} ready · {} waiting · {} failed · {} blocked\n",
+        job.plan_name, job.state, c.total, c.running, c.ready, c.pending, c.failed, c.blocked
+    );
+    section(
+        &mut out,
+        "Finished since the last checkpoint",
+        &job.finished,
+    );
+    let _ = writeln!(out, "### In progress\n");
+    if job.in_progress.is_empty() {
+        let _ = writeln!(out, "- nothing\n");
+    } else {
+        let _ = writeln!(
+            out,
+            "| Task | Agents | Elapsed | Planned |\n|---|---|---|---|"
+        );
+        for p in &job.in_progress {
+            let flag = if p.planned_h > 0.0 && p.elapsed_h > 1.5 * p.planned_h {
+                " ⚠"
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {} | {:.1} h{flag} | {} h |",
+                p.task,
+                p.agents.join(", "),
+                p.elapsed_h,
+                p.planned_h
+            );
+        }
+        out.push('\n');
+    }
+    section(&mut out, "Blockers", &job.blockers);
+    let _ = writeln!(out, "### Day {} exit criteria\n", job.criteria_day);
+    if job.criteria.is_empty() {
+        let _ = writeln!(out, "- none listed\n");
+    } else {
+        for (c, (ok, why)) in job.criteria.iter().zip(met) {
+            let _ = writeln!(
+                out,
+                "- [{}] {} — {why}",
+                if *ok { 'x' } else { ' ' },
+                c.text
+            );
+        }
+        out.push('\n');
+    }
+    let _ = writeln!(out, "### Critical path remaining\n");
+    if job.remaining_path.is_empty() {
+        let _ = writeln!(out, "- nothing left\n");
+    } else {
+        let _ = writeln!(
+            out,
+            "{} — {:.1} h of planned work; projected completion {} (plan ends {})\n",
+            job.remaining_path.join(" → "),
+            job.remaining_hours,
+            job.projected,
+            job.planned_end
+        );
+    }
+    let _ = writeln!(out, "### Agents by role\n\n| Role | Planned today | Present | Demand (rank-weighted h) |\n|---|---|---|---|");
+    for r in &job.allocation {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {:.1} |",
+            r.role,
+            r.planned.map_or("-".into(), |p| p.to_string()),
+            r.present,
+            r.demand_h
+        );
+    }
+    out.push('\n');
+    section(&mut out, "Reallocation decisions", &job.decisions);
+    out
+}
+
+fn section(out: &mut String, title: &str, items: &[String]) {
+    let _ = writeln!(out, "### {title}\n");
+    if items.is_empty() {
+        let _ = writeln!(out, "- none\n");
+        return;
+    }
+    for i in items {
+        let _ = writeln!(out, "- {i}");
+    }
+    out.push('\n');
+}
