@@ -391,6 +391,35 @@ mod tests {
     }
 
     #[test]
+    fn clock_and_scaling_settings() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let file = dir.path().join("swarmd.toml");
+        std::fs::write(
+            &file,
+            "time_scale = 3600\npace = \"calendar\"\nstart = \"2026-11-23\"\nday_start = \"08:30\"\nprovisioner = \"process\"\n[scale.sre]\nmin = 1\nmax = 3\n",
+        )
+        .expect("write");
+        let c = load(Some(&file), &|_| None, &Overrides::default()).expect("valid");
+        assert_eq!(c.time_scale, 3600.0);
+        assert_eq!(c.pace, Pace::Calendar);
+        assert_eq!(c.day_start, 510);
+        assert_eq!(c.provisioner, ProvisionerKind::Process);
+        assert_eq!(c.bounds("sre"), (1, 3));
+        assert_eq!(c.bounds("qa"), (0, 4));
+        assert_eq!(
+            c.start,
+            Some(crate::clock::parse_start("2026-11-23").expect("date"))
+        );
+        std::fs::write(&file, "[scale.sre]\nmin = 5\nmax = 2\n").expect("write");
+        let err = load(Some(&file), &|_| None, &Overrides::default()).expect_err("min above max");
+        assert!(err.contains("scale.sre: min (5) is above max (2)"), "{err}");
+        std::fs::write(&file, "pace = \"whenever\"\n").expect("write");
+        assert!(load(Some(&file), &|_| None, &Overrides::default())
+            .expect_err("bad pace")
+            .contains("asap or calendar"));
+    }
+
+    #[test]
     fn bad_values_are_refused() {
         let env = |k: &str| (k == "SWARM_LEASE_TTL_MS").then(|| "soon".to_string());
         let err = load(None, &env, &Overrides::default()).expect_err("invalid");
