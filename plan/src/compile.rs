@@ -326,7 +326,10 @@ fn resolve_matrix(
         let mut roles = BTreeMap::new();
         for (phrase, count) in &row.roles {
             match catalogue.resolve(phrase) {
-                Ok(role) => *roles.entry(role.to_string()).or_insert(0) += count,
+                Ok(role) => {
+                    let n = roles.entry(role.to_string()).or_insert(0u32);
+                    *n = n.saturating_add(*count);
+                }
                 Err(unknown) => sink.error(
                     line,
                     format!("allocation matrix, day {}: {unknown}", row.day),

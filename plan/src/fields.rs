@@ -106,6 +106,11 @@ pub(crate) fn parse_agents(text: &str) -> Result<Agents, String> {
             .ok_or_else(|| {
                 format!("malformed swarm size in '{t}': expected 'Full Swarm (8-10 agents)' or 'Full Swarm (monitoring mode)'")
             })?;
+        if min == 0 || min > 1000 || max.is_some_and(|m| m > 1000) {
+            return Err(format!(
+                "swarm size in '{t}' must be between 1 and 1000 agents"
+            ));
+        }
         return Ok(Agents::Swarm { min, max });
     }
     let mut phrases = Vec::new();

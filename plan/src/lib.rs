@@ -20,6 +20,7 @@ mod fields;
 pub mod markdown;
 pub mod model;
 pub mod policy;
+pub mod simulate;
 pub mod toml_form;
 
 use std::path::Path;
@@ -30,6 +31,7 @@ pub use diagnostic::{Diagnostic, PlanErrors, Severity, SourceMap};
 pub use model::{
     Agents, Checkpoint, Criterion, Day, DepRef, MatrixRow, Note, Plan, PlanDuration, Priority, Task,
 };
+pub use simulate::{simulate, SimulateError, Simulation, Staffing};
 pub use swarm_roles::Catalogue;
 
 /// The role name used for agents of a full-swarm task, which may play any

@@ -12,8 +12,8 @@
 //!   reserves the free agents of that role it would use, so tasks behind it
 //!   cannot take them and starve it — unless the connected agents could
 //!   never staff it, in which case it reserves nothing;
-//! - a monitoring task (`Full Swarm (monitoring mode)`) takes one agent and
-//!   every other agent free at that moment.
+//! - a monitoring task (`Full Swarm (monitoring mode)`) takes one agent, and
+//!   at the end of the round every agent the other placements left free.
 
 use std::cmp::Reverse;
 use std::collections::{HashMap, HashSet};
@@ -78,6 +78,7 @@ pub fn place<'a>(
     let mut reserved: Vec<bool> = vec![false; agents.len()];
     let mut claimed: HashSet<String> = HashSet::new();
     let mut round = Round::default();
+    let mut monitoring: Vec<usize> = Vec::new();
     for (task, need) in candidates {
         if agents.iter().zip(&reserved).all(|(a, &r)| r || a.free == 0) {
             break;
@@ -88,14 +89,9 @@ pub fn place<'a>(
             continue;
         }
         match pick(&wanted, agents, &reserved) {
-            Some(mut chosen) => {
+            Some(chosen) => {
                 if matches!(need, Need::Monitoring) {
-                    // Every other free, unreserved agent joins the watch.
-                    for (i, a) in agents.iter().enumerate() {
-                        if a.free > 0 && !reserved[i] && !chosen.iter().any(|(c, _)| *c == i) {
-                            chosen.push((i, a.role.clone()));
-                        }
-                    }
+                    monitoring.push(round.placements.len());
                 }
                 for &(i, _) in &chosen {
                     agents[i].free -= 1;
@@ -111,13 +107,26 @@ pub fn place<'a>(
             None => reserve(&wanted, agents, &mut reserved, &mut claimed),
         }
     }
+    // A monitoring task watches with every agent the round left free, so it
+    // never takes agents other work could start with.
+    for &k in &monitoring {
+        for (i, a) in agents.iter_mut().enumerate() {
+            if a.free > 0
+                && !reserved[i]
+                && !round.placements[k].agents.iter().any(|(id, _)| *id == a.id)
+            {
+                a.free -= 1;
+                round.placements[k].agents.push((a.id, a.role.clone()));
+            }
+        }
+    }
     round
 }
 
 /// The roles a need asks for, one entry per agent; `any` matches every
-/// agent. A monitoring task starts with one agent and takes every other
-/// agent that is free at that moment (see [`place`]), so it never waits for
-/// busy agents: it watches alongside the work in progress.
+/// agent. A monitoring task starts with one agent and, at the end of the
+/// round, takes every agent still free (see [`place`]): it never waits for
+/// busy agents and never takes agents other work could start with.
 fn wanted_roles(need: &Need) -> Vec<String> {
     match need {
         Need::Roles(roles) => roles.clone(),
@@ -146,19 +155,16 @@ fn pick(
     agents: &[AgentSlots],
     reserved: &[bool],
 ) -> Option<Vec<(usize, String)>> {
-    let mut used: Vec<usize> = Vec::with_capacity(wanted.len());
+    let mut used = vec![false; agents.len()];
     let mut chosen = Vec::with_capacity(wanted.len());
     // Specific roles first, so `any` does not take an agent a role needs.
     let mut order: Vec<&String> = wanted.iter().filter(|r| *r != ANY_ROLE).collect();
     order.extend(wanted.iter().filter(|r| *r == ANY_ROLE));
     for role in order {
         let found = agents.iter().enumerate().position(|(i, a)| {
-            a.free > 0
-                && !reserved[i]
-                && !used.contains(&i)
-                && (role == ANY_ROLE || a.role == *role)
+            a.free > 0 && !reserved[i] && !used[i] && (role == ANY_ROLE || a.role == *role)
         })?;
-        used.push(found);
+        used[found] = true;
         chosen.push((
             found,
             if role == ANY_ROLE {

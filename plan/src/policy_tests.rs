@@ -121,3 +121,23 @@ fn ready_keys_order_priority_then_rank() {
     keys.sort();
     assert_eq!(keys.iter().map(|k| k.3).collect::<Vec<_>>(), vec![1, 2, 0]);
 }
+
+#[test]
+fn monitoring_never_takes_agents_other_work_could_start_with() {
+    let mut agents = vec![agent(1, "sre"), agent(2, "coder"), agent(3, "qa")];
+    let needs = [Need::Monitoring, Need::Swarm { min: 2, max: None }];
+    let round = place(needs.iter().enumerate(), &mut agents);
+    assert_eq!(round.placements.len(), 2, "{round:?}");
+    let monitor = round
+        .placements
+        .iter()
+        .find(|p| p.task == 0)
+        .expect("monitoring placed");
+    let swarm = round
+        .placements
+        .iter()
+        .find(|p| p.task == 1)
+        .expect("swarm placed");
+    assert_eq!(monitor.agents.len(), 1);
+    assert_eq!(swarm.agents.len(), 2);
+}

@@ -1,0 +1,391 @@
+//! The simulation engine: its state, the event loop, and placing ready
+//! tasks with the scheduling policy.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeSet, BinaryHeap, HashMap};
+
+use super::pools::*;
+use super::*;
+use crate::analysis::analyse;
+use crate::compile::{CompiledPlan, Need};
+use crate::policy::{place, ready_key, AgentSlots, Placement, ReadyKey};
+use crate::ANY_ROLE;
+
+/// What a set of tasks needs: agents per role (role ids), `any` agents,
+/// and whether it is a monitoring task (one agent plus every free one).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(super) struct Demand {
+    pub(super) specific: Vec<(usize, u32)>,
+    pub(super) any: u32,
+    pub(super) monitoring: bool,
+}
+
+impl Demand {
+    pub(super) fn total(&self) -> u64 {
+        self.specific
+            .iter()
+            .map(|&(_, c)| u64::from(c))
+            .sum::<u64>()
+            + u64::from(self.any)
+    }
+    /// (role id, count) per role it waits for; `any_id` for any agents.
+    pub(super) fn keys(&self, any_id: usize) -> impl Iterator<Item = (usize, u32)> + '_ {
+        let any = (self.any > 0).then_some((any_id, self.any));
+        self.specific.iter().copied().chain(any)
+    }
+}
+
+/// Ready tasks of one demand, in ready order.
+pub(super) struct Sig {
+    pub(super) demand: Demand,
+    pub(super) queue: BTreeSet<ReadyKey>,
+    /// Seconds a waiting member spent unstaffed, per key, then in all.
+    pub(super) cum: Vec<u64>,
+}
+
+/// From when on, for which plan day (matrix staffing), which agents per
+/// role.
+pub(super) type Pool = (u64, Option<u32>, Vec<u32>);
+
+pub(super) struct Agent {
+    pub(super) role: usize,
+    pub(super) busy: bool,
+    pub(super) present: bool,
+    pub(super) leaving: bool,
+}
+
+/// The simulator's state; `prune` off hands every ready task to `place`
+/// (tests check both agree).
+pub(super) struct Sim<'a> {
+    pub(super) plan: &'a CompiledPlan,
+    pub(super) roles: Vec<String>,
+    pub(super) any_id: usize,
+    pub(super) sig_of: Vec<usize>,
+    pub(super) sigs: Vec<Sig>,
+    pub(super) live: BTreeSet<usize>,
+    pub(super) keys: Vec<ReadyKey>,
+    pub(super) agents: Vec<Agent>,
+    pub(super) names: Vec<String>,
+    /// Per role: present and staying, present, free, most present.
+    pub(super) pool: Vec<u32>,
+    pub(super) present: Vec<u32>,
+    pub(super) free: Vec<u32>,
+    pub(super) peak: Vec<u32>,
+    pub(super) made: Vec<u32>,
+    pub(super) busy_secs: Vec<u64>,
+    pub(super) waiting: Vec<u64>,
+    pub(super) unstaffed: Vec<u64>,
+    pub(super) missing: Vec<usize>,
+    pub(super) runs: Vec<TaskRun>,
+    pub(super) snap: Vec<Vec<u64>>,
+    pub(super) running: BinaryHeap<Reverse<(u64, usize)>>,
+    pub(super) done: usize,
+    pub(super) elastic: bool,
+    pub(super) prune: bool,
+    pub(super) pools: Vec<Pool>,
+}
+
+pub(super) fn run(
+    plan: &CompiledPlan,
+    staffing: &Staffing,
+    prune: bool,
+) -> Result<Simulation, SimulateError> {
+    for (i, t) in plan.tasks.iter().enumerate() {
+        let count = u64::from(t.need.min_agents());
+        if count > MAX_TASK_AGENTS {
+            let id = plan.plan.tasks.get(i).map_or("?", |t| t.id.as_str());
+            return Err(SimulateError::TooManyAgents {
+                what: format!("task {id}"),
+                count,
+            });
+        }
+    }
+    let analysis = analyse(plan);
+    let mut sim = Sim::new(plan, staffing, prune, &analysis.rank);
+    sim.pools = match staffing {
+        Staffing::Unlimited => Vec::new(),
+        Staffing::Fixed(map) => {
+            let mut target = vec![0u32; sim.roles.len()];
+            for (role, &n) in map {
+                target[sim.role_id(role)] = n;
+            }
+            check_total(&target, "the staffing")?;
+            vec![(0, None, target)]
+        }
+        Staffing::Matrix => matrix_pools(plan, &sim.roles)?,
+    };
+    let stalled = sim.run();
+    Ok(sim.finish(analysis.makespan, stalled))
+}
+
+impl<'a> Sim<'a> {
+    pub(super) fn new(
+        plan: &'a CompiledPlan,
+        staffing: &Staffing,
+        prune: bool,
+        rank: &[u64],
+    ) -> Self {
+        let mut roles: BTreeSet<String> = BTreeSet::new();
+        for t in &plan.tasks {
+            if let Need::Roles(r) = &t.need {
+                roles.extend(r.iter().cloned());
+            }
+        }
+        for a in &plan.matrix {
+            roles.extend(a.roles.keys().cloned());
+        }
+        if let Staffing::Fixed(map) = staffing {
+            roles.extend(map.keys().cloned());
+        }
+        roles.insert(ANY_ROLE.to_string());
+        let roles: Vec<String> = roles.into_iter().collect();
+        let index: HashMap<&str, usize> = roles
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.as_str(), i))
+            .collect();
+        let any_id = index.get(ANY_ROLE).copied().unwrap_or(0);
+        let mut sig_ids: HashMap<Demand, usize> = HashMap::new();
+        let mut sigs = Vec::new();
+        let mut sig_of = Vec::with_capacity(plan.tasks.len());
+        for t in &plan.tasks {
+            let demand = demand_of(&t.need, &index);
+            let next = sigs.len();
+            let id = *sig_ids.entry(demand.clone()).or_insert(next);
+            if id == next {
+                let cum = vec![0; demand.keys(any_id).count() + 1];
+                sigs.push(Sig {
+                    demand,
+                    queue: BTreeSet::new(),
+                    cum,
+                });
+            }
+            sig_of.push(id);
+        }
+        let keys = plan
+            .plan
+            .tasks
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                ready_key(
+                    t.priority.level(),
+                    rank.get(i).copied().unwrap_or(0),
+                    t.day,
+                    i,
+                )
+            })
+            .collect();
+        let n = roles.len();
+        Sim {
+            plan,
+            any_id,
+            sig_of,
+            sigs,
+            live: BTreeSet::new(),
+            keys,
+            agents: Vec::new(),
+            names: Vec::new(),
+            pool: vec![0; n],
+            present: vec![0; n],
+            free: vec![0; n],
+            peak: vec![0; n],
+            made: vec![0; n],
+            busy_secs: vec![0; n],
+            waiting: vec![0; n],
+            unstaffed: vec![0; n],
+            missing: plan.tasks.iter().map(|t| t.deps.len()).collect(),
+            runs: vec![TaskRun::default(); plan.tasks.len()],
+            snap: vec![Vec::new(); plan.tasks.len()],
+            running: BinaryHeap::new(),
+            done: 0,
+            elastic: matches!(staffing, Staffing::Unlimited),
+            prune,
+            roles,
+            pools: Vec::new(),
+        }
+    }
+
+    pub(super) fn role_id(&self, role: &str) -> usize {
+        self.roles
+            .iter()
+            .position(|r| r == role)
+            .unwrap_or(self.any_id)
+    }
+
+    /// The event loop; returns whether it stalled with tasks left.
+    pub(super) fn run(&mut self) -> bool {
+        for i in 0..self.plan.tasks.len() {
+            if self.missing[i] == 0 {
+                self.make_ready(i, 0);
+            }
+        }
+        let mut t = 0u64;
+        let mut next_boundary = 0;
+        loop {
+            while let Some(&Reverse((f, task))) = self.running.peek() {
+                if f > t {
+                    break;
+                }
+                self.running.pop();
+                self.complete(task, f);
+            }
+            while let Some((at, _, target)) = self.pools.get(next_boundary) {
+                if *at > t {
+                    break;
+                }
+                self.set_pool(&target.clone());
+                next_boundary += 1;
+            }
+            self.round(t);
+            if self.done == self.plan.tasks.len() {
+                return false;
+            }
+            let next_finish = self.running.peek().map(|Reverse((f, _))| *f);
+            let next_day = self.pools.get(next_boundary).map(|(at, _, _)| *at);
+            let Some(next) = next_finish.into_iter().chain(next_day).min() else {
+                return true;
+            };
+            self.account(next.saturating_sub(t));
+            t = next;
+        }
+    }
+
+    /// One placement round at time `t`; unlimited staffing adds agents
+    /// for whatever could not start and places again.
+    pub(super) fn round(&mut self, t: u64) {
+        loop {
+            let mut slots: Vec<AgentSlots> = self
+                .agents
+                .iter()
+                .enumerate()
+                .filter(|(_, a)| a.present && !a.leaving)
+                .map(|(id, a)| AgentSlots {
+                    id,
+                    role: self.roles[a.role].clone(),
+                    free: u32::from(!a.busy),
+                })
+                .collect();
+            let candidates = self.candidates();
+            let tasks = &self.plan.tasks;
+            let decided = place(candidates.iter().map(|&i| (i, &tasks[i].need)), &mut slots);
+            for p in decided.placements {
+                self.start(p, t);
+            }
+            if !self.elastic || self.live.is_empty() || !self.spawn_for_waiting() {
+                return;
+            }
+        }
+    }
+
+    /// Ready tasks that can change this round's outcome, in ready order.
+    pub(super) fn candidates(&self) -> Vec<usize> {
+        let total_free: u64 = self.free.iter().map(|&f| u64::from(f)).sum();
+        let total_pool: u64 = self.pool.iter().map(|&p| u64::from(p)).sum();
+        let mut out: Vec<ReadyKey> = Vec::new();
+        for &s in &self.live {
+            let sig = &self.sigs[s];
+            let d = &sig.demand;
+            let staffable = d.total() > 0
+                && d.total() <= total_pool
+                && d.specific.iter().all(|&(r, c)| self.pool[r] >= c);
+            if self.prune && !staffable {
+                continue;
+            }
+            let k = if !self.prune {
+                sig.queue.len() as u64
+            } else if d.monitoring {
+                // One agent each; the leftovers join at the end of the round.
+                total_free
+            } else {
+                d.specific
+                    .iter()
+                    .map(|&(r, c)| u64::from(self.free[r] / c.max(1)))
+                    .chain([total_free / d.total().max(1)])
+                    .min()
+                    .unwrap_or(0)
+            };
+            out.extend(
+                sig.queue
+                    .iter()
+                    .take(usize::try_from(k + 1).unwrap_or(usize::MAX)),
+            );
+        }
+        out.sort_unstable();
+        out.into_iter().map(|k| k.3).collect()
+    }
+
+    pub(super) fn make_ready(&mut self, task: usize, t: u64) {
+        let s = self.sig_of[task];
+        self.runs[task].ready = Some(t);
+        self.snap[task] = self.sigs[s].cum.clone();
+        self.sigs[s].queue.insert(self.keys[task]);
+        self.live.insert(s);
+    }
+
+    pub(super) fn start(&mut self, p: Placement, t: u64) {
+        let task = p.task;
+        let Some(&key) = self.keys.get(task) else {
+            return;
+        };
+        let s = self.sig_of[task];
+        self.sigs[s].queue.remove(&key);
+        if self.sigs[s].queue.is_empty() {
+            self.live.remove(&s);
+        }
+        self.settle_unstaffed(task);
+        let dur = self.plan.plan.tasks[task].duration.secs();
+        for (id, _) in p.agents {
+            let Some(a) = self.agents.get_mut(id) else {
+                continue;
+            };
+            a.busy = true;
+            self.free[a.role] -= 1;
+            self.busy_secs[a.role] += dur;
+            self.runs[task].agents.push(id);
+        }
+        self.runs[task].start = Some(t);
+        self.running.push(Reverse((t.saturating_add(dur), task)));
+    }
+
+    /// Turns the unstaffed time counted for the task's demand since it
+    /// became ready into its own figures.
+    pub(super) fn settle_unstaffed(&mut self, task: usize) {
+        let sig = &self.sigs[self.sig_of[task]];
+        let before = &self.snap[task];
+        let diff = |k: usize| {
+            let now = sig.cum.get(k).copied().unwrap_or(0);
+            now.saturating_sub(before.get(k).copied().unwrap_or(0))
+        };
+        let run = &mut self.runs[task];
+        run.unstaffed_secs = diff(sig.cum.len() - 1);
+        for (k, (r, _)) in sig.demand.keys(self.any_id).enumerate() {
+            if diff(k) > 0 {
+                run.unstaffed_roles.push(self.roles[r].clone());
+            }
+        }
+    }
+
+    pub(super) fn complete(&mut self, task: usize, t: u64) {
+        for k in 0..self.runs[task].agents.len() {
+            let a = &mut self.agents[self.runs[task].agents[k]];
+            a.busy = false;
+            if a.leaving {
+                a.present = false;
+                a.leaving = false;
+                self.present[a.role] -= 1;
+            } else {
+                self.free[a.role] += 1;
+            }
+        }
+        self.runs[task].finish = Some(t);
+        self.done += 1;
+        for k in 0..self.plan.tasks[task].dependents.len() {
+            let d = self.plan.tasks[task].dependents[k];
+            self.missing[d] -= 1;
+            if self.missing[d] == 0 {
+                self.make_ready(d, t);
+            }
+        }
+    }
+}
