@@ -57,6 +57,8 @@ pub struct RoleRow {
 
 /// Everything a report says, snapshotted by the loop.
 pub struct ReportJob {
+    /// Projected completion, one line (for `swarmctl status`).
+    pub projection_text: String,
     /// Plan.
     pub plan_id: i64,
     /// Checkpoint name.

@@ -107,6 +107,7 @@ impl State {
         plan.last_checkpoint = (plan_time, swarm_memory::state::last_event_seq(db)?);
         plan.next_checkpoint = plan.clock.next_checkpoint(plan_time.max(since.0), &times);
         let job = self.snapshot(db, plan_time, since.1, kind, decisions, reply)?;
+        self.projection_text = Some(job.projection_text.clone());
         self.event(
             db,
             fx,
@@ -212,7 +213,15 @@ impl State {
         let day = plan.clock.plan_day(plan_time);
         let criteria = exit_criteria(plan, day);
         let (path, remaining_ms) = remaining_critical_path(plan, &self.attempts, now);
-        let projected = plan.clock.add_working(plan_time, remaining_ms);
+        // Projected by simulating the rest with the agents present; the
+        // critical path alone when that cannot finish.
+        let (projected, projection_note) = match self.simulate_rest() {
+            Ok(ms) => (plan.clock.add_working(plan_time, ms), None),
+            Err(why) => (plan.clock.add_working(plan_time, remaining_ms), Some(why)),
+        };
+        if let Some(why) = &projection_note {
+            blockers.push(format!("the projection assumes unlimited agents: {why}"));
+        }
         let last_day = plan
             .compiled
             .plan
@@ -224,7 +233,18 @@ impl State {
         let planned_end = plan.clock.day_starts(last_day)
             + i64::from(plan.clock.day_end - plan.clock.day_start) * 60_000;
         let status = self.status();
+        let verdict = if projected <= planned_end {
+            "on track"
+        } else {
+            "behind the plan"
+        };
+        let projection_text = format!(
+            "{} — {verdict} (plan ends {}; simulated at the {kind})",
+            plan.clock.label(projected),
+            plan.clock.label(planned_end)
+        );
         Ok(ReportJob {
+            projection_text,
             plan_id: plan.id,
             kind: kind.to_string(),
             at: now,
@@ -428,6 +448,9 @@ impl State {
         };
         if let Some(done) = plan.finished_at {
             return format!("finished at {}", plan.clock.label(plan.clock.plan_at(done)));
+        }
+        if let Some(text) = &self.projection_text {
+            return text.clone();
         }
         let now = now_ms();
         let plan_now = plan.clock.plan_at(now);

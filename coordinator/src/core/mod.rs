@@ -17,9 +17,11 @@ mod dispatch;
 pub mod error;
 mod memory;
 pub mod model;
+mod projection;
 mod queries;
 mod realloc;
 mod recover;
+mod setup;
 mod tasks;
 pub mod views;
 
@@ -135,6 +137,8 @@ pub(crate) struct State {
     pub(crate) provision_seq: u64,
     /// Agents missing per role at the last checkpoint.
     pub(crate) shortfall: Vec<String>,
+    /// The last checkpoint's projected completion.
+    pub(crate) projection_text: Option<String>,
     pub(crate) out: Outlets,
 }
 
@@ -224,6 +228,7 @@ pub fn start(
         ours: Default::default(),
         provision_seq: 0,
         shortfall: Vec::new(),
+        projection_text: None,
     };
     let mut store = store;
     {

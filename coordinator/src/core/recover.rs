@@ -8,8 +8,8 @@ use rusqlite::Connection;
 use swarm_memory::now_ms;
 use swarm_memory::state::{agents, attempts_in_states, latest_plan, max_attempt_id, tasks};
 
-use super::control::new_active_plan;
 use super::model::{Agent, AgentState, Attempt, AttemptState, PlanState, TaskState};
+use super::setup::new_active_plan;
 use super::{CoreError, Effects, State};
 
 impl State {
