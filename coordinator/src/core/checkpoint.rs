@@ -222,16 +222,7 @@ impl State {
         if let Some(why) = &projection_note {
             blockers.push(format!("the projection assumes unlimited agents: {why}"));
         }
-        let last_day = plan
-            .compiled
-            .plan
-            .days
-            .iter()
-            .map(|d| d.number)
-            .max()
-            .unwrap_or(1);
-        let planned_end = plan.clock.day_starts(last_day)
-            + i64::from(plan.clock.day_end - plan.clock.day_start) * 60_000;
+        let planned_end = planned_end(plan);
         let status = self.status();
         let verdict = if projected <= planned_end {
             "on track"
@@ -456,16 +447,7 @@ impl State {
         let plan_now = plan.clock.plan_at(now);
         let (_, remaining) = remaining_critical_path(plan, &self.attempts, now);
         let projected = plan.clock.add_working(plan_now, remaining);
-        let last_day = plan
-            .compiled
-            .plan
-            .days
-            .iter()
-            .map(|d| d.number)
-            .max()
-            .unwrap_or(1);
-        let end = plan.clock.day_starts(last_day)
-            + i64::from(plan.clock.day_end - plan.clock.day_start) * 60_000;
+        let end = planned_end(plan);
         let verdict = if projected <= end {
             "on track"
         } else {
@@ -477,4 +459,17 @@ impl State {
             plan.clock.label(end)
         )
     }
+}
+
+/// When the plan's last day ends, on the plan clock.
+fn planned_end(plan: &ActivePlan) -> i64 {
+    let last_day = plan
+        .compiled
+        .plan
+        .days
+        .iter()
+        .map(|d| d.number)
+        .max()
+        .unwrap_or(1);
+    plan.clock.day_starts(last_day) + i64::from(plan.clock.day_end - plan.clock.day_start) * 60_000
 }

@@ -67,7 +67,8 @@ impl State {
             toml: row.format == "toml",
             roles_toml: row.roles_toml.clone(),
         };
-        let compiled = compile_stored(&req, self.cfg.roles_file.as_deref())?;
+        let compiled = super::setup::compile(&req, self.cfg.roles_file.as_deref())
+            .map_err(|e| CoreError::Internal(format!("the stored plan no longer compiles: {e}")))?;
         let clock = serde_json::from_str(&row.clock).unwrap_or(crate::clock::PlanClock {
             start: row.loaded_at,
             wall0: row.loaded_at,
@@ -172,24 +173,4 @@ impl State {
             format!("recovered plan '{name}' with {live} live attempt(s)"),
         )
     }
-}
-
-fn compile_stored(
-    req: &super::command::LoadPlan,
-    roles_file: Option<&std::path::Path>,
-) -> Result<swarm_plan::CompiledPlan, CoreError> {
-    let mut catalogue = swarm_plan::Catalogue::builtin();
-    if let Some(path) = roles_file {
-        let _ = catalogue.extend_from_file(path);
-    }
-    if !req.roles_toml.is_empty() {
-        let _ = catalogue.extend_from_toml(&req.roles_toml, "roles");
-    }
-    let format = if req.toml {
-        swarm_plan::Format::Toml
-    } else {
-        swarm_plan::Format::Markdown
-    };
-    swarm_plan::load_text(&req.text, &req.file_name, format, &catalogue)
-        .map_err(|e| CoreError::Internal(format!("the stored plan no longer compiles: {e}")))
 }
