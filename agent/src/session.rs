@@ -97,6 +97,7 @@ pub async fn run(settings: Settings) {
     loop {
         if draining.is_some() && work.is_idle() {
             tracing::info!("drained; exiting");
+            close(conn).await;
             return;
         }
         if conn.is_none() && Instant::now() >= next_connect {
@@ -155,8 +156,7 @@ pub async fn run(settings: Settings) {
                         c.send(pb::agent_message::Body::Release(pb::Release { attempt: Some(r), reason: "drain timeout".into() }));
                     }
                 }
-                // Unacknowledged results get one more chance, then we go.
-                tokio::time::sleep(Duration::from_millis(500)).await;
+                close(conn).await;
                 return;
             }
             _ = term.recv() => signals += 1,
@@ -175,6 +175,19 @@ pub async fn run(settings: Settings) {
             std::process::exit(130);
         }
     }
+}
+
+/// Ends the session cleanly: what is queued (Draining, results, releases)
+/// is sent, then the stream is closed, and the coordinator's side ends too.
+async fn close(conn: Option<Conn>) {
+    let Some(Conn { out, mut inbound }) = conn else {
+        return;
+    };
+    drop(out);
+    let _ = tokio::time::timeout(Duration::from_secs(3), async move {
+        while let Ok(Some(_)) = inbound.message().await {}
+    })
+    .await;
 }
 
 async fn next_message(conn: &mut Option<Conn>) -> Option<pb::CoordinatorMessage> {

@@ -186,8 +186,8 @@ impl PlanClock {
             return None;
         }
         let first = self.first_day();
-        let mut day = after.div_euclid(MS_PER_DAY).max(first);
-        for _ in 0..14 {
+        let from = after.div_euclid(MS_PER_DAY).max(first);
+        for day in from..from + 14 {
             if is_business(day) {
                 let mut best: Option<(i64, usize)> = None;
                 for (i, &t) in times.iter().enumerate() {
@@ -200,7 +200,6 @@ impl PlanClock {
                     return best;
                 }
             }
-            day += 1;
         }
         None
     }

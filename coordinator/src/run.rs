@@ -91,6 +91,7 @@ async fn connect(url: &str, token: &str) -> anyhow::Result<Control> {
     Ok(pb::control_service_client::ControlServiceClient::with_interceptor(channel, Bearer(value)))
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn drive(
     url: &str,
     tokens: &Tokens,

@@ -47,7 +47,7 @@ pub fn free_port() -> u16 {
 /// Settings that make leases, retries and reconnects quick in tests.
 pub const FAST_ENV: &[(&str, &str)] = &[
     ("SWARM_HEARTBEAT_MS", "200"),
-    ("SWARM_LEASE_TTL_MS", "1500"),
+    ("SWARM_LEASE_TTL_MS", "2500"),
     ("SWARM_RECONNECT_GRACE_MS", "3000"),
     ("SWARM_RETRY_BACKOFF_MS", "200"),
     ("RUST_LOG", "info"),
@@ -202,6 +202,22 @@ impl Daemon {
             std::thread::sleep(Duration::from_millis(50));
         }
         panic!("task {id} never reached {state}; last: {last}");
+    }
+
+    /// Stops the daemon gracefully (SIGTERM) and waits up to 30 s.
+    pub fn stop(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        self.kill9();
     }
 
     /// Kills the daemon with SIGKILL and waits for it.

@@ -181,7 +181,7 @@ fn pause_resume_retry_and_the_command_template() {
         dir.path(),
         "ai-1",
         &["coder"],
-        &["--exec", "cat > brief-{task}.md"],
+        &["--exec", "cat > brief-{task}.md && sleep 1"],
     );
     let plan = write_plan(
         dir.path(),

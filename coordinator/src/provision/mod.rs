@@ -57,17 +57,19 @@ pub async fn run(
         ProvisionerKind::None => while cmds.recv().await.is_some() {},
         ProvisionerKind::Process => {
             let mut p = ProcessProvisioner::new(target);
-            while let Some(cmd) = cmds.recv().await {
-                match cmd {
-                    ProvisionCmd::Start { role, agent_id } => {
-                        if let Err(e) = p.start(&role, &agent_id) {
-                            tracing::error!(
-                                "process provisioner: cannot start {agent_id} ({role}): {e}"
-                            );
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(2));
+            loop {
+                tokio::select! {
+                    cmd = cmds.recv() => match cmd {
+                        Some(ProvisionCmd::Start { role, agent_id }) => {
+                            if let Err(e) = p.start(&role, &agent_id) {
+                                tracing::error!("process provisioner: cannot start {agent_id} ({role}): {e}");
+                            }
                         }
-                    }
+                        None => break,
+                    },
+                    _ = tick.tick() => p.reap(),
                 }
-                p.reap();
             }
             p.stop_all().await;
         }
@@ -76,12 +78,51 @@ pub async fn run(
 }
 
 async fn docker_loop(
-    _target: Target,
-    _image: String,
+    target: Target,
+    image: String,
     mut cmds: mpsc::UnboundedReceiver<ProvisionCmd>,
 ) {
-    // DOCKER-INTEGRATION-PENDING
-    while cmds.recv().await.is_some() {
-        tracing::error!("docker provisioner is not wired yet");
+    let mut settings = docker::DockerSettings::new(target.url.clone(), target.token.clone());
+    settings.image = image;
+    settings.plan = target.plan.clone();
+    let provisioner = match docker::DockerProvisioner::connect(settings).await {
+        Ok(p) => Some(p),
+        Err(e) => {
+            tracing::error!("the docker provisioner is unavailable: {e}");
+            None
+        }
+    };
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+    loop {
+        tokio::select! {
+            cmd = cmds.recv() => match (cmd, provisioner.as_ref()) {
+                (Some(ProvisionCmd::Start { role, agent_id }), Some(p)) => {
+                    match p.start_agent(&role, &agent_id).await {
+                        Ok(id) => tracing::info!("started agent {agent_id} ({role}) as container {}", &id[..id.len().min(12)]),
+                        Err(e) => tracing::error!("docker provisioner: cannot start {agent_id} ({role}): {e}"),
+                    }
+                }
+                (Some(ProvisionCmd::Start { agent_id, .. }), None) => {
+                    tracing::error!("cannot start agent {agent_id}: the docker provisioner is unavailable");
+                }
+                (None, _) => break,
+            },
+            _ = tick.tick() => {
+                if let Some(p) = provisioner.as_ref() {
+                    if let Ok(gone) = p.reap().await {
+                        for id in gone {
+                            tracing::info!("removed the exited container of agent {id}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if let Some(p) = provisioner {
+        match p.remove_all().await {
+            Ok(n) if n > 0 => tracing::info!("removed {n} agent container(s)"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!("cannot remove the agent containers: {e}"),
+        }
     }
 }

@@ -1,0 +1,100 @@
+//! What the docker provisioner is told: image, coordinator URL, agent
+//! token, plan label, network and extra agent flags, checked once when it
+//! connects. The token never appears in `Debug` output.
+
+use std::fmt;
+
+use super::{ProvisionError, DEFAULT_IMAGE};
+
+/// How agent containers are made.
+#[derive(Clone)]
+pub struct DockerSettings {
+    /// The agent image (default [`DEFAULT_IMAGE`]).
+    pub image: String,
+    /// The coordinator URL as the containers reach it.
+    pub coordinator_url: String,
+    /// The agent token the containers present (kept out of logs and labels).
+    pub agent_token: String,
+    /// Value of the `swarm.plan` label.
+    pub plan: String,
+    /// Docker network to attach to; `None` is host networking.
+    pub network: Option<String>,
+    /// Extra `swarm-agent` flags appended to every command line.
+    pub extra_args: Vec<String>,
+}
+
+impl DockerSettings {
+    /// Settings with the default image, no plan label, host networking and
+    /// no extra flags.
+    pub fn new(coordinator_url: impl Into<String>, agent_token: impl Into<String>) -> Self {
+        DockerSettings {
+            image: DEFAULT_IMAGE.to_string(),
+            coordinator_url: coordinator_url.into(),
+            agent_token: agent_token.into(),
+            plan: String::new(),
+            network: None,
+            extra_args: Vec::new(),
+        }
+    }
+
+    /// Checks every field and trims the URL's trailing slash, so labels
+    /// written and filtered on agree.
+    pub(super) fn validated(mut self) -> Result<Self, ProvisionError> {
+        let invalid = |field, problem: &str| ProvisionError::InvalidSetting {
+            field,
+            problem: problem.to_string(),
+        };
+        self.image = self.image.trim().to_string();
+        if self.image.is_empty() {
+            return Err(invalid(
+                "image",
+                &format!("is empty; give an image name such as `{DEFAULT_IMAGE}`"),
+            ));
+        }
+        self.coordinator_url = self
+            .coordinator_url
+            .trim()
+            .trim_end_matches('/')
+            .to_string();
+        let url = &self.coordinator_url;
+        let host = url
+            .strip_prefix("http://")
+            .or_else(|| url.strip_prefix("https://"));
+        if host.is_none_or(str::is_empty) {
+            return Err(invalid(
+                "coordinator_url",
+                &format!(
+                    "is `{url}`; it must be a URL the containers can reach, \
+                     like http://127.0.0.1:7420"
+                ),
+            ));
+        }
+        let token = self.agent_token.trim();
+        if token.is_empty() || token.chars().any(char::is_control) {
+            return Err(invalid(
+                "agent_token",
+                "is empty or holds control characters; give the coordinator's agent token",
+            ));
+        }
+        if self.network.as_deref().is_some_and(|n| n.trim().is_empty()) {
+            return Err(invalid(
+                "network",
+                "is empty; name a Docker network, or leave it unset for host networking",
+            ));
+        }
+        Ok(self)
+    }
+}
+
+impl fmt::Debug for DockerSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DockerSettings")
+            .field("image", &self.image)
+            .field("coordinator_url", &self.coordinator_url)
+            .field("agent_token", &"<redacted>")
+            .field("plan", &self.plan)
+            .field("network", &self.network)
+            .field("extra_args", &self.extra_args)
+            .finish()
+    }
+}
