@@ -444,6 +444,13 @@ impl State {
             return text.clone();
         }
         let now = now_ms();
+        // Status may be asked for often: the critical path is recomputed at
+        // most once a second.
+        if let Some((at, text)) = self.projection_cache.borrow().as_ref() {
+            if now - at < 1000 {
+                return text.clone();
+            }
+        }
         let plan_now = plan.clock.plan_at(now);
         let (_, remaining) = remaining_critical_path(plan, &self.attempts, now);
         let projected = plan.clock.add_working(plan_now, remaining);
@@ -453,11 +460,13 @@ impl State {
         } else {
             "behind the plan"
         };
-        format!(
+        let text = format!(
             "{} — {verdict} (plan ends {})",
             plan.clock.label(projected),
             plan.clock.label(end)
-        )
+        );
+        *self.projection_cache.borrow_mut() = Some((now, text.clone()));
+        text
     }
 }
 

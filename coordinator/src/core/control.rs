@@ -122,6 +122,8 @@ impl State {
         let total = active.tasks.len();
         let name = active.compiled.plan.name.clone();
         self.plan = Some(active);
+        self.projection_text = None;
+        self.shortfall.clear();
         for i in 0..total {
             self.save_task(db, i)?;
         }
@@ -162,23 +164,18 @@ impl State {
             };
         };
         let plan_now = plan.clock.plan_at(swarm_memory::now_ms());
-        let mut c = Counts {
+        let n = |s: TaskState| plan.by_state[s.index()];
+        let c = Counts {
             total: plan.tasks.len() as u32,
-            ..Counts::default()
+            pending: n(TaskState::Pending),
+            ready: n(TaskState::Ready),
+            running: n(TaskState::Running),
+            succeeded: n(TaskState::Succeeded),
+            failed: n(TaskState::Failed),
+            blocked: n(TaskState::Blocked),
+            skipped: n(TaskState::Skipped),
+            cancelled: n(TaskState::Cancelled),
         };
-        for t in &plan.tasks {
-            let n = match t.state {
-                TaskState::Pending => &mut c.pending,
-                TaskState::Ready => &mut c.ready,
-                TaskState::Running => &mut c.running,
-                TaskState::Succeeded => &mut c.succeeded,
-                TaskState::Failed => &mut c.failed,
-                TaskState::Blocked => &mut c.blocked,
-                TaskState::Skipped => &mut c.skipped,
-                TaskState::Cancelled => &mut c.cancelled,
-            };
-            *n += 1;
-        }
         Status {
             plan_id: plan.id,
             plan: plan.compiled.plan.name.clone(),

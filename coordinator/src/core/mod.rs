@@ -139,6 +139,8 @@ pub(crate) struct State {
     pub(crate) shortfall: Vec<String>,
     /// The last checkpoint's projected completion.
     pub(crate) projection_text: Option<String>,
+    /// The critical-path projection and when it was computed.
+    pub(crate) projection_cache: std::cell::RefCell<Option<(i64, String)>>,
     pub(crate) out: Outlets,
 }
 
@@ -229,6 +231,7 @@ pub fn start(
         provision_seq: 0,
         shortfall: Vec::new(),
         projection_text: None,
+        projection_cache: Default::default(),
     };
     let mut store = store;
     {

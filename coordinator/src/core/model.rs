@@ -60,6 +60,11 @@ impl TaskState {
         })
     }
 
+    /// Position in per-state counters.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     /// Counts as done for dependents.
     pub fn is_done(self) -> bool {
         matches!(self, TaskState::Succeeded | TaskState::Skipped)
@@ -168,6 +173,8 @@ pub struct ActivePlan {
     pub final_tasks: usize,
     /// Tasks succeeded or skipped.
     pub done_tasks: usize,
+    /// Tasks per state, indexed by [`TaskState::index`].
+    pub by_state: [u32; 8],
     /// The plan clock.
     pub clock: crate::clock::PlanClock,
     /// Checkpoints: (name, minute of day).
@@ -186,6 +193,8 @@ impl ActivePlan {
             self.final_tasks + usize::from(state.is_final()) - usize::from(old.is_final());
         self.done_tasks =
             self.done_tasks + usize::from(state.is_done()) - usize::from(old.is_done());
+        self.by_state[old.index()] -= 1;
+        self.by_state[state.index()] += 1;
         self.tasks[i].state = state;
     }
 
@@ -193,6 +202,10 @@ impl ActivePlan {
     pub fn recount(&mut self) {
         self.final_tasks = self.tasks.iter().filter(|t| t.state.is_final()).count();
         self.done_tasks = self.tasks.iter().filter(|t| t.state.is_done()).count();
+        self.by_state = [0; 8];
+        for t in &self.tasks {
+            self.by_state[t.state.index()] += 1;
+        }
     }
 
     /// The ordering key of a task.

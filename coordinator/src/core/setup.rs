@@ -70,6 +70,7 @@ pub(crate) fn new_active_plan(
     let times: Vec<u16> = checkpoints.iter().map(|c| c.1).collect();
     let next_checkpoint = clock.next_checkpoint(clock.plan_at(now) - 1, &times);
     let analysis = analyse(&compiled);
+    let compiled_len = compiled.tasks.len();
     let tasks = compiled
         .tasks
         .iter()
@@ -113,6 +114,7 @@ pub(crate) fn new_active_plan(
         retries,
         final_tasks: 0,
         done_tasks: 0,
+        by_state: [compiled_len as u32, 0, 0, 0, 0, 0, 0, 0],
         last_checkpoint: (clock.plan_at(now), 0),
         clock,
         checkpoints,
