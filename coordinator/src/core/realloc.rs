@@ -104,6 +104,14 @@ impl State {
             let (min, max) = self.cfg.bounds(r);
             target.insert(r.clone(), want.clamp(min, max.max(min)));
         }
+        // A configured minimum holds even for a role with nothing to do.
+        let mut demand = demand;
+        for (r, &(min, _)) in &self.cfg.scale {
+            if min > 0 && !target.contains_key(r) {
+                target.insert(r.clone(), min);
+                demand.entry(r.clone()).or_default();
+            }
+        }
         let mut starved: Vec<(String, Demand)> = demand
             .iter()
             .filter(|(r, _)| {
