@@ -77,7 +77,8 @@ const NEEDS_PERFORMANCE: &str = "# Starved\n\n### Day 1: Perf\n\n**Task 1.1**: L
 #[test]
 fn a_starved_role_is_fixed_by_switching_an_idle_agent() {
     let dir = tempfile::tempdir().expect("tmp");
-    let d = Daemon::start(dir.path(), free_port());
+    // A fixed start keeps the plan clock (and this test) off the wall clock.
+    let d = Daemon::start_with(dir.path(), free_port(), &["--start", "2026-11-23T09:00"]);
     let _flex = Agent::start(&d.url(), dir.path(), "flex", &["sre", "performance"], &[]);
     let _sre = d.agent("sre-only", &["sre"]);
     let plan = write_plan(dir.path(), "plan.md", NEEDS_PERFORMANCE);
@@ -87,6 +88,15 @@ fn a_starved_role_is_fixed_by_switching_an_idle_agent() {
         d.wait_task("1.1", "ready", 1)["state"],
         "ready",
         "nobody plays performance yet"
+    );
+    let status = d.ctl_json(&["status", "--json"]);
+    let projected = status["projected_completion"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    assert!(
+        projected.starts_with("Day 1 (") && projected.ends_with("critical path)"),
+        "no agent plays performance, so the simulation cannot finish: {projected}"
     );
     let standup = d.ctl_json(&["standup", "run", "--kind", "mid-day check", "--json"]);
     let decisions = standup["decisions"].as_array().cloned().unwrap_or_default();
@@ -108,6 +118,14 @@ fn a_starved_role_is_fixed_by_switching_an_idle_agent() {
     assert_eq!(
         std::fs::read_to_string(dir.path().join("perf.txt")).expect("ran"),
         "flex ran as performance\n"
+    );
+    let status = d.ctl_json(&["status", "--json"]);
+    assert!(
+        status["projected_completion"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("finished at Day 1"),
+        "{status}"
     );
     let agents = d.ctl_json(&["agents", "--json"]);
     let flex = agents

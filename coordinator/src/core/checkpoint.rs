@@ -13,6 +13,10 @@ use super::views::StandupView;
 use super::{CoreError, Effects, State};
 use crate::report::{CriterionJob, InProgress, ReportJob, RoleRow};
 
+/// Plans up to this size are simulated for every status (once a second at
+/// most); larger ones are simulated at checkpoints only.
+const LIVE_SIMULATION_TASKS: usize = 2_000;
+
 /// At most this many due checkpoints are reported in one turn.
 const MAX_DUE: usize = 8;
 
@@ -440,19 +444,30 @@ impl State {
         if let Some(done) = plan.finished_at {
             return format!("finished at {}", plan.clock.label(plan.clock.plan_at(done)));
         }
-        if let Some(text) = &self.projection_text {
-            return text.clone();
-        }
         let now = now_ms();
-        // Status may be asked for often: the critical path is recomputed at
-        // most once a second.
+        // Status may be asked for often: the projection is recomputed at
+        // most once a second; large plans use the last checkpoint's
+        // simulation, or the critical path alone.
         if let Some((at, text)) = self.projection_cache.borrow().as_ref() {
             if now - at < 1000 {
                 return text.clone();
             }
         }
+        let large = plan.tasks.len() > LIVE_SIMULATION_TASKS;
+        if let (true, Some(text)) = (large, &self.projection_text) {
+            return text.clone();
+        }
         let plan_now = plan.clock.plan_at(now);
         let (_, remaining) = remaining_critical_path(plan, &self.attempts, now);
+        let simulated = if large {
+            Err(String::new())
+        } else {
+            self.simulate_rest()
+        };
+        let (remaining, how) = match simulated {
+            Ok(ms) => (ms, "simulated with the agents present"),
+            Err(_) => (remaining, "critical path"),
+        };
         let projected = plan.clock.add_working(plan_now, remaining);
         let end = planned_end(plan);
         let verdict = if projected <= end {
@@ -461,7 +476,7 @@ impl State {
             "behind the plan"
         };
         let text = format!(
-            "{} — {verdict} (plan ends {})",
+            "{} — {verdict} (plan ends {}; {how})",
             plan.clock.label(projected),
             plan.clock.label(end)
         );
