@@ -78,7 +78,7 @@ const NEEDS_PERFORMANCE: &str = "# Starved\n\n### Day 1: Perf\n\n**Task 1.1**: L
 fn a_starved_role_is_fixed_by_switching_an_idle_agent() {
     let dir = tempfile::tempdir().expect("tmp");
     // A fixed start keeps the plan clock (and this test) off the wall clock.
-    let d = Daemon::start_with(dir.path(), free_port(), &["--start", "2026-11-23T09:00"]);
+    let d = Daemon::start_with(dir.path(), free_port(), &["--start", "2026-11-23T09:30"]);
     let _flex = Agent::start(&d.url(), dir.path(), "flex", &["sre", "performance"], &[]);
     let _sre = d.agent("sre-only", &["sre"]);
     let plan = write_plan(dir.path(), "plan.md", NEEDS_PERFORMANCE);
