@@ -109,9 +109,9 @@ impl Default for Config {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 7420)),
             workdir: PathBuf::from("."),
-            heartbeat: Duration::from_secs(2),
-            lease_ttl: Duration::from_secs(10),
-            reconnect_grace: Duration::from_secs(15),
+            heartbeat: Duration::from_secs(5),
+            lease_ttl: Duration::from_secs(15),
+            reconnect_grace: Duration::from_secs(20),
             default_retries: 0,
             retry_backoff: Duration::from_secs(1),
             retry_backoff_max: Duration::from_secs(60),

@@ -39,6 +39,7 @@ pub async fn serve(
         plan: "swarm".into(),
     };
     let (kind, image) = (cfg.provisioner, cfg.docker_image.clone());
+    let lease_ttl = cfg.lease_ttl;
     let (core, thread, receivers) = core::start(cfg)?;
     let report_task = tokio::spawn(crate::report::run(receivers.jobs, core.clone()));
     let provisioner = tokio::spawn(crate::provision::run(
@@ -64,6 +65,7 @@ pub async fn serve(
     let agent = pb::agent_service_server::AgentServiceServer::new(AgentSvc::new(
         core.clone(),
         tokens.clone(),
+        lease_ttl,
     ))
     .max_decoding_message_size(MAX_MESSAGE_BYTES);
     let control = pb::control_service_server::ControlServiceServer::new(ControlSvc::new(
@@ -76,8 +78,6 @@ pub async fn serve(
             .max_decoding_message_size(MAX_MESSAGE_BYTES);
     tracing::info!("swarmd listening on {addr}");
     let result = tonic::transport::Server::builder()
-        .http2_keepalive_interval(Some(Duration::from_secs(10)))
-        .http2_keepalive_timeout(Some(Duration::from_secs(20)))
         .add_service(health)
         .add_service(reflection)
         .add_service(agent)

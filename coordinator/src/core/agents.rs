@@ -382,7 +382,7 @@ impl State {
         if now < self.next_lease_scan {
             return Ok(());
         }
-        self.next_lease_scan = now + (ttl / 8).clamp(10, 250);
+        self.next_lease_scan = now + (ttl / 4).max(10);
         let expired: Vec<String> = self
             .agents
             .values()

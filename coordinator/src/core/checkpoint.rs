@@ -17,6 +17,9 @@ use crate::report::{CriterionJob, InProgress, ReportJob, RoleRow};
 /// most); larger ones are simulated at checkpoints only.
 const LIVE_SIMULATION_TASKS: usize = 2_000;
 
+/// Longest list of finished tasks a report spells out.
+const MAX_LISTED: usize = 200;
+
 /// At most this many due checkpoints are reported in one turn.
 const MAX_DUE: usize = 8;
 
@@ -110,7 +113,7 @@ impl State {
         let since = plan.last_checkpoint;
         plan.last_checkpoint = (plan_time, swarm_memory::state::last_event_seq(db)?);
         plan.next_checkpoint = plan.clock.next_checkpoint(plan_time.max(since.0), &times);
-        let job = self.snapshot(db, plan_time, since.1, kind, decisions, reply)?;
+        let job = self.snapshot(plan_time, since.0, kind, decisions, reply)?;
         self.projection_text = Some(job.projection_text.clone());
         self.event(
             db,
@@ -127,9 +130,8 @@ impl State {
 
     fn snapshot(
         &self,
-        db: &Connection,
         plan_time: i64,
-        since_seq: u64,
+        since_plan_time: i64,
         kind: &str,
         decisions: Vec<String>,
         reply: Option<Reply<StandupView>>,
@@ -140,21 +142,33 @@ impl State {
         let now = now_ms();
         let tasks = &plan.compiled.plan.tasks;
         let title = |i: usize| format!("{} {}", tasks[i].id, tasks[i].title);
-        let mut finished = Vec::new();
-        for e in swarm_memory::state::events_after(db, since_seq, 1_000_000)? {
-            if matches!(e.kind.as_str(), "task.succeeded" | "task.skipped") {
-                if let Some(&i) = e.task_id.as_deref().and_then(|id| plan.index.get(id)) {
-                    finished.push(format!(
-                        "{}{}",
-                        title(i),
-                        if e.kind == "task.skipped" {
-                            " (skipped)"
-                        } else {
-                            ""
-                        }
-                    ));
-                }
-            }
+        // Tasks done since the last checkpoint, oldest first.
+        let since_wall = plan.clock.wall_at(since_plan_time);
+        let mut done: Vec<(i64, usize)> = plan
+            .tasks
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.state.is_done() && t.updated_at >= since_wall)
+            .map(|(i, t)| (t.updated_at, i))
+            .collect();
+        done.sort_unstable();
+        let mut finished: Vec<String> = done
+            .iter()
+            .take(MAX_LISTED)
+            .map(|&(_, i)| {
+                format!(
+                    "{}{}",
+                    title(i),
+                    if plan.tasks[i].state == TaskState::Skipped {
+                        " (skipped)"
+                    } else {
+                        ""
+                    }
+                )
+            })
+            .collect();
+        if done.len() > MAX_LISTED {
+            finished.push(format!("… and {} more", done.len() - MAX_LISTED));
         }
         let mut in_progress = Vec::new();
         let mut blockers = Vec::new();
@@ -223,7 +237,10 @@ impl State {
             Ok(ms) => (plan.clock.add_working(plan_time, ms), None),
             Err(why) => (plan.clock.add_working(plan_time, remaining_ms), Some(why)),
         };
-        if let Some(why) = &projection_note {
+        if let Some(why) = projection_note
+            .as_ref()
+            .filter(|w| w.starts_with("cannot finish"))
+        {
             blockers.push(format!("the projection assumes unlimited agents: {why}"));
         }
         let planned_end = planned_end(plan);

@@ -25,7 +25,21 @@ fn residual(plan: &ActivePlan, attempts: &HashMap<u64, Attempt>, now: i64) -> Co
     for (k, &i) in keep.iter().enumerate() {
         new_index[i] = k;
     }
-    let mut out = plan.compiled.clone();
+    let whole = &plan.compiled.plan;
+    let mut out = CompiledPlan {
+        plan: swarm_plan::Plan {
+            name: whole.name.clone(),
+            properties: Default::default(),
+            days: whole.days.clone(),
+            tasks: Vec::new(),
+            matrix: whole.matrix.clone(),
+            checkpoints: Vec::new(),
+        },
+        tasks: Vec::new(),
+        order: Vec::new(),
+        matrix: plan.compiled.matrix.clone(),
+        warnings: Vec::new(),
+    };
     out.plan.tasks = keep
         .iter()
         .map(|&i| {
@@ -76,6 +90,13 @@ impl State {
             return Ok(0);
         };
         let now = now_ms();
+        let left = plan.tasks.len() - plan.final_tasks;
+        if left == 0 {
+            return Ok(0);
+        }
+        if left > MAX_SIMULATED_TASKS {
+            return Err(format!("{left} tasks are left; plans over {MAX_SIMULATED_TASKS} are projected by their critical path"));
+        }
         let rest = residual(plan, &self.attempts, now);
         if rest.plan.tasks.is_empty() {
             return Ok(0);
@@ -86,9 +107,6 @@ impl State {
         }
         if present.is_empty() {
             return Err("no agent is connected".into());
-        }
-        if rest.plan.tasks.len() > MAX_SIMULATED_TASKS {
-            return Ok(swarm_plan::analyse(&rest).makespan as i64 * 1000);
         }
         let sim = simulate(&rest, &Staffing::Fixed(present)).map_err(|e| e.to_string())?;
         if !sim.complete() {

@@ -23,15 +23,18 @@ pub struct AgentSvc {
     core: CoreHandle,
     tokens: Tokens,
     sessions: Arc<AtomicU64>,
+    /// Heartbeats closer together than this are not passed on.
+    heartbeat_every: Duration,
 }
 
 impl AgentSvc {
     /// A service sending to `core`.
-    pub fn new(core: CoreHandle, tokens: Tokens) -> Self {
+    pub fn new(core: CoreHandle, tokens: Tokens, lease_ttl: Duration) -> Self {
         AgentSvc {
             core,
             tokens,
             sessions: Arc::new(AtomicU64::new(1)),
+            heartbeat_every: lease_ttl / 3,
         }
     }
 }
@@ -71,9 +74,19 @@ impl pb::agent_service_server::AgentService for AgentSvc {
             })
             .await?;
         let core = self.core.clone();
+        let coalesce = self.heartbeat_every;
         tokio::spawn(async move {
+            // Any message proves the agent alive; a heartbeat is passed on
+            // only when nothing else was for a while, which keeps 1,000
+            // idle agents cheap without letting a lease lapse.
+            let mut last_told = std::time::Instant::now();
             while let Ok(Some(msg)) = inbound.message().await {
                 if let Some(msg) = convert::from_agent(msg) {
+                    let beat = matches!(msg, crate::core::command::FromAgent::Heartbeat);
+                    if beat && last_told.elapsed() < coalesce {
+                        continue;
+                    }
+                    last_told = std::time::Instant::now();
                     core.tell(Command::FromAgent {
                         agent: agent_id.clone(),
                         session,
