@@ -9,13 +9,10 @@ use swarm_memory::state::{checkpoints, insert_checkpoint, CheckpointRow};
 
 use super::command::Reply;
 use super::model::{ActivePlan, PlanState, TaskState};
+use super::projection::{planned_end, remaining_critical_path};
 use super::views::StandupView;
 use super::{CoreError, Effects, State};
 use crate::report::{CriterionJob, InProgress, ReportJob, RoleRow};
-
-/// Plans up to this size are simulated for every status (once a second at
-/// most); larger ones are simulated at checkpoints only.
-const LIVE_SIMULATION_TASKS: usize = 2_000;
 
 /// Longest list of finished tasks a report spells out.
 const MAX_LISTED: usize = 200;
@@ -364,63 +361,6 @@ fn exit_criteria(plan: &ActivePlan, day: u32) -> Vec<CriterionJob> {
         .unwrap_or_default()
 }
 
-/// The longest chain of remaining planned work (done tasks count 0, running
-/// ones what is left of their plan), in working ms, and its tasks.
-fn remaining_critical_path(
-    plan: &ActivePlan,
-    attempts: &std::collections::HashMap<u64, super::model::Attempt>,
-    now: i64,
-) -> (Vec<usize>, i64) {
-    let n = plan.tasks.len();
-    let left: Vec<i64> = (0..n)
-        .map(|i| {
-            let t = &plan.tasks[i];
-            let planned = plan.compiled.plan.tasks[i].duration.secs() as i64 * 1000;
-            match t.state {
-                s if s.is_final() => 0,
-                TaskState::Running => {
-                    let started = t
-                        .current
-                        .and_then(|a| attempts.get(&a))
-                        .map_or(now, |a| a.started_at.unwrap_or(a.created_at));
-                    (planned - plan.clock.scale(now - started)).max(0)
-                }
-                _ => planned,
-            }
-        })
-        .collect();
-    let mut finish = vec![0i64; n];
-    let mut via = vec![usize::MAX; n];
-    for &i in &plan.compiled.order {
-        let (best, from) = plan.compiled.tasks[i]
-            .deps
-            .iter()
-            .map(|&d| (finish[d], d))
-            .max()
-            .unwrap_or((0, usize::MAX));
-        finish[i] = best + left[i];
-        via[i] = from;
-    }
-    let Some((end, total)) = finish
-        .iter()
-        .copied()
-        .enumerate()
-        .max_by_key(|&(i, f)| (f, std::cmp::Reverse(i)))
-    else {
-        return (Vec::new(), 0);
-    };
-    let mut path = Vec::new();
-    let mut at = end;
-    while at != usize::MAX {
-        if left[at] > 0 {
-            path.push(at);
-        }
-        at = via[at];
-    }
-    path.reverse();
-    (path, total)
-}
-
 impl State {
     /// Per role: planned agents today, present, demand.
     fn allocation_rows(&self, day: u32) -> Vec<RoleRow> {
@@ -450,67 +390,4 @@ impl State {
             })
             .collect()
     }
-}
-
-impl State {
-    /// Projected completion on the plan clock, against the plan's end.
-    pub(crate) fn projection(&self) -> String {
-        let Some(plan) = self.plan.as_ref() else {
-            return String::new();
-        };
-        if let Some(done) = plan.finished_at {
-            return format!("finished at {}", plan.clock.label(plan.clock.plan_at(done)));
-        }
-        let now = now_ms();
-        // Status may be asked for often: the projection is recomputed at
-        // most once a second; large plans use the last checkpoint's
-        // simulation, or the critical path alone.
-        if let Some((at, text)) = self.projection_cache.borrow().as_ref() {
-            if now - at < 1000 {
-                return text.clone();
-            }
-        }
-        let large = plan.tasks.len() > LIVE_SIMULATION_TASKS;
-        if let (true, Some(text)) = (large, &self.projection_text) {
-            return text.clone();
-        }
-        let plan_now = plan.clock.plan_at(now);
-        let (_, remaining) = remaining_critical_path(plan, &self.attempts, now);
-        let simulated = if large {
-            Err(String::new())
-        } else {
-            self.simulate_rest()
-        };
-        let (remaining, how) = match simulated {
-            Ok(ms) => (ms, "simulated with the agents present"),
-            Err(_) => (remaining, "critical path"),
-        };
-        let projected = plan.clock.add_working(plan_now, remaining);
-        let end = planned_end(plan);
-        let verdict = if projected <= end {
-            "on track"
-        } else {
-            "behind the plan"
-        };
-        let text = format!(
-            "{} — {verdict} (plan ends {}; {how})",
-            plan.clock.label(projected),
-            plan.clock.label(end)
-        );
-        *self.projection_cache.borrow_mut() = Some((now, text.clone()));
-        text
-    }
-}
-
-/// When the plan's last day ends, on the plan clock.
-fn planned_end(plan: &ActivePlan) -> i64 {
-    let last_day = plan
-        .compiled
-        .plan
-        .days
-        .iter()
-        .map(|d| d.number)
-        .max()
-        .unwrap_or(1);
-    plan.clock.day_starts(last_day) + i64::from(plan.clock.day_end - plan.clock.day_start) * 60_000
 }
