@@ -20,6 +20,18 @@ impl State {
         // restarts with the grace period added.
         let grace = self.cfg.reconnect_grace.as_millis() as i64;
         for row in agents(db)? {
+            // Provisioned agents are numbered; new ones must not reuse a
+            // number (a container of that name may still exist).
+            if row.id.starts_with("proc-") || row.id.starts_with("docker-") {
+                if let Some(n) = row
+                    .id
+                    .rsplit('-')
+                    .next()
+                    .and_then(|n| n.parse::<u64>().ok())
+                {
+                    self.provision_seq = self.provision_seq.max(n);
+                }
+            }
             let state = match row.state.as_str() {
                 "connected" | "disconnected" | "draining" => AgentState::Disconnected,
                 "gone" => AgentState::Gone,
