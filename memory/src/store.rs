@@ -190,12 +190,4 @@ impl Store {
     pub fn transaction(&mut self) -> Result<Transaction<'_>, StoreError> {
         Ok(self.conn.transaction()?)
     }
-
-    /// Writes a consistent copy of the database to `dest` with SQLite's
-    /// online backup.
-    pub fn backup_to(&self, dest: &Path) -> Result<(), StoreError> {
-        self.conn
-            .execute("VACUUM INTO ?1", [dest.display().to_string()])?;
-        Ok(())
-    }
 }

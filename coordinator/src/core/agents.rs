@@ -32,6 +32,37 @@ impl State {
         Ok(())
     }
 
+    /// Persists an agent's row and records an event about it.
+    pub(crate) fn record_agent(
+        &self,
+        db: &Connection,
+        fx: &mut Effects,
+        id: &str,
+        kind: &str,
+        message: String,
+    ) -> Result<(), CoreError> {
+        if let Some(agent) = self.agents.get(id) {
+            self.save_agent(db, agent)?;
+        }
+        self.event(db, fx, kind, None, None, Some(id), message)
+    }
+
+    /// Tells an agent to drain (finish its work, take no more, exit).
+    pub(crate) fn drain(
+        &mut self,
+        db: &Connection,
+        fx: &mut Effects,
+        id: &str,
+        why: String,
+    ) -> Result<(), CoreError> {
+        if let Some(agent) = self.agents.get_mut(id) {
+            agent.state = AgentState::Draining;
+            let tx = agent.tx.clone();
+            fx.send(&tx, ToAgent::Drain(why.clone()));
+        }
+        self.record_agent(db, fx, id, "agent.draining", why)
+    }
+
     /// A session opens: register (or re-register) the agent, and sort its
     /// running attempts into resumed and abandoned.
     pub(crate) fn hello(
@@ -240,18 +271,7 @@ impl State {
                 if let Some(agent) = self.agents.get_mut(id) {
                     agent.state = AgentState::Draining;
                 }
-                if let Some(agent) = self.agents.get(id) {
-                    self.save_agent(db, agent)?;
-                }
-                self.event(
-                    db,
-                    fx,
-                    "agent.draining",
-                    None,
-                    None,
-                    Some(id),
-                    "takes no new work".into(),
-                )?;
+                self.record_agent(db, fx, id, "agent.draining", "takes no new work".into())?;
             }
             FromAgent::Release { attempt, reason } => {
                 if self.is_member(id, &attempt) {
@@ -325,7 +345,7 @@ impl State {
         };
         a.log_seq += 1;
         swarm_memory::state::append_log(db, &row, self.cfg.log_cap_bytes)?;
-        fx.logs.push(LogEvent { task: a.task, row });
+        fx.logs.push(LogEvent { row });
         Ok(())
     }
 
@@ -359,10 +379,7 @@ impl State {
         } else {
             Vec::new()
         };
-        if let Some(agent) = self.agents.get(id) {
-            self.save_agent(db, agent)?;
-        }
-        self.event(db, fx, kind, None, None, Some(id), String::new())?;
+        self.record_agent(db, fx, id, kind, String::new())?;
         for attempt in leftover {
             self.lose_attempt(db, attempt, &format!("agent {id} left"), fx)?;
         }
@@ -404,17 +421,12 @@ impl State {
                 }
                 None => continue,
             };
-            if let Some(agent) = self.agents.get(&id) {
-                self.save_agent(db, agent)?;
-            }
-            self.event(
+            self.record_agent(
                 db,
                 fx,
+                &id,
                 "agent.lost",
-                None,
-                None,
-                Some(&id),
-                format!("no heartbeat for {} ms", ttl),
+                format!("no heartbeat for {ttl} ms"),
             )?;
             for attempt in busy {
                 self.lose_attempt(db, attempt, &format!("agent {id} lost"), fx)?;

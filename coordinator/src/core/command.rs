@@ -210,8 +210,6 @@ pub struct MemPut {
 /// A log chunk as followers see it.
 #[derive(Debug, Clone)]
 pub struct LogEvent {
-    /// Task index in the plan.
-    pub task: usize,
     /// The chunk.
     pub row: LogRow,
 }
@@ -260,7 +258,7 @@ pub enum Command {
         /// Attempt (0: latest).
         attempt: u64,
         /// The chunks so far, the attempt, and a live feed.
-        reply: Reply<(u64, Vec<LogRow>, broadcast::Receiver<LogEvent>, usize)>,
+        reply: Reply<(u64, Vec<LogRow>, broadcast::Receiver<LogEvent>)>,
     },
     /// An operator action.
     TaskAction(String, TaskAction, String, Reply<String>),

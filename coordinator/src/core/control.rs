@@ -389,21 +389,7 @@ impl State {
                 agent.state.name()
             )));
         }
-        agent.state = super::model::AgentState::Draining;
-        let tx = agent.tx.clone();
-        fx.send(&tx, ToAgent::Drain("drained by an operator".into()));
-        if let Some(agent) = self.agents.get(id) {
-            self.save_agent(db, agent)?;
-        }
-        self.event(
-            db,
-            fx,
-            "agent.draining",
-            None,
-            None,
-            Some(id),
-            "drained by an operator".into(),
-        )?;
+        self.drain(db, fx, id, "drained by an operator".into())?;
         Ok("draining".into())
     }
 

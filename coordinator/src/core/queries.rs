@@ -55,15 +55,7 @@ impl State {
         db: &Connection,
         id: &str,
         attempt: u64,
-    ) -> Result<
-        (
-            u64,
-            Vec<LogRow>,
-            tokio::sync::broadcast::Receiver<LogEvent>,
-            usize,
-        ),
-        CoreError,
-    > {
+    ) -> Result<(u64, Vec<LogRow>, tokio::sync::broadcast::Receiver<LogEvent>), CoreError> {
         let i = self.task_index(id)?;
         let Some(plan) = &self.plan else {
             return Err(CoreError::NotFound("no plan".into()));
@@ -89,7 +81,7 @@ impl State {
             }));
         };
         let rx = self.logs_tx.subscribe();
-        Ok((chosen, logs(db, chosen)?, rx, i))
+        Ok((chosen, logs(db, chosen)?, rx))
     }
 
     pub(crate) fn agent_views(&self) -> Vec<AgentView> {

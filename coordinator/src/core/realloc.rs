@@ -169,18 +169,7 @@ impl State {
                     target.get(role).copied().unwrap_or(0),
                     d.weight_h
                 );
-                if let Some(agent) = self.agents.get(&id) {
-                    self.save_agent(db, agent)?;
-                }
-                self.event(
-                    db,
-                    fx,
-                    "agent.role_switched",
-                    None,
-                    None,
-                    Some(&id),
-                    why.clone(),
-                )?;
+                self.record_agent(db, fx, &id, "agent.role_switched", why.clone())?;
                 decisions.push(why);
             }
         }
@@ -254,17 +243,9 @@ impl State {
             if have <= min.max(planned(&role).unwrap_or(0)) {
                 continue;
             }
-            if let Some(agent) = self.agents.get_mut(&id) {
-                agent.state = AgentState::Draining;
-                let tx = agent.tx.clone();
-                fx.send(&tx, ToAgent::Drain(format!("no {role} work is ready")));
-            }
             *present.entry(role.clone()).or_insert(1) -= 1;
-            if let Some(agent) = self.agents.get(&id) {
-                self.save_agent(db, agent)?;
-            }
             let why = format!("drained agent {id} ({role}): no {role} work is ready or coming, and the pool is above its minimum");
-            self.event(db, fx, "agent.draining", None, None, Some(&id), why.clone())?;
+            self.drain(db, fx, &id, why.clone())?;
             decisions.push(why);
         }
         Ok(decisions)

@@ -80,7 +80,7 @@ impl pb::control_service_server::ControlService for ControlSvc {
             .await?;
         drop(events_history);
         let task = r.id.clone();
-        let (attempt, history, mut feed, _) = self
+        let (attempt, history, mut feed) = self
             .core
             .ask(|reply| Command::Logs {
                 task,
