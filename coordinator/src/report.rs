@@ -11,7 +11,7 @@ use std::time::Duration;
 use swarm_memory::state::CheckpointRow;
 use tokio::sync::mpsc;
 
-use crate::core::command::{Command, Reply};
+use crate::core::command::{CheckpointCmd, Reply};
 use crate::core::views::{Counts, StandupView};
 use crate::core::CoreHandle;
 
@@ -131,7 +131,7 @@ pub async fn run(mut jobs: mpsc::UnboundedReceiver<ReportJob>, core: CoreHandle)
             report,
             decisions: serde_json::to_string(&job.decisions).unwrap_or_else(|_| "[]".into()),
         };
-        core.tell(Command::StoreStandup(Box::new(row), job.reply.take()));
+        core.tell(CheckpointCmd::Store(Box::new(row), job.reply.take()));
     }
 }
 

@@ -14,6 +14,8 @@ use tonic::transport::Channel;
 
 use crate::auth::Tokens;
 use crate::config::Config;
+use crate::core::model::{PlanState, TaskState};
+use crate::core::{AttemptEnd, EventKind};
 
 type Control =
     pb::control_service_client::ControlServiceClient<InterceptedService<Channel, Bearer>>;
@@ -152,22 +154,31 @@ async fn drive(
     while let Some(e) = events.message().await? {
         let title = titles.get(&e.task_id).map(String::as_str).unwrap_or("");
         let at = format!("{:>7.1}s", started.elapsed().as_secs_f64());
-        match e.kind.as_str() {
-            "task.running" => println!("{at}  ▶ {} {title}", e.task_id),
-            "task.succeeded" => println!("{at}  ✓ {} {title}", e.task_id),
-            "task.failed" => println!("{at}  ✗ {} {title}: {}", e.task_id, e.message),
-            "task.blocked" => println!("{at}  ⊘ {} blocked: {}", e.task_id, e.message),
-            "task.pending" if !e.message.is_empty() => {
+        let Some(kind) = EventKind::parse(&e.kind) else {
+            continue;
+        };
+        match kind {
+            EventKind::Task(TaskState::Running) => println!("{at}  ▶ {} {title}", e.task_id),
+            EventKind::Task(TaskState::Succeeded) => println!("{at}  ✓ {} {title}", e.task_id),
+            EventKind::Task(TaskState::Failed) => {
+                println!("{at}  ✗ {} {title}: {}", e.task_id, e.message)
+            }
+            EventKind::Task(TaskState::Blocked) => {
+                println!("{at}  ⊘ {} blocked: {}", e.task_id, e.message)
+            }
+            EventKind::Task(TaskState::Pending) if !e.message.is_empty() => {
                 println!("{at}  ↻ {} {}", e.task_id, e.message)
             }
-            "attempt.lost" => println!("{at}  ↻ {} {}", e.task_id, e.message),
-            "attempt.started" if exec.is_none() && manual.contains(&e.task_id) => {
+            EventKind::AttemptEnded(AttemptEnd::Lost) => {
+                println!("{at}  ↻ {} {}", e.task_id, e.message)
+            }
+            EventKind::AttemptStarted if exec.is_none() && manual.contains(&e.task_id) => {
                 println!(
                     "{at}  … {} waits for an operator: swarmctl task done {}",
                     e.task_id, e.task_id
                 )
             }
-            "checkpoint.reported" => {
+            EventKind::CheckpointReported => {
                 println!(
                     "{at}  ☰ {} — report appended to {}",
                     e.message,
@@ -177,7 +188,9 @@ async fn drive(
                     break;
                 }
             }
-            "plan.succeeded" | "plan.failed" => outcome = Some(e.kind == "plan.succeeded"),
+            EventKind::Plan(state @ (PlanState::Succeeded | PlanState::Failed)) => {
+                outcome = Some(state == PlanState::Succeeded)
+            }
             _ => {}
         }
     }

@@ -157,10 +157,21 @@ impl Store {
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
+        Store::migrate(conn, &path.display().to_string())
+    }
+
+    /// A store that lives in memory only, with the same schema: for tests
+    /// of the scheduler that need no file.
+    pub fn open_in_memory() -> Result<Store, StoreError> {
+        Store::migrate(Connection::open_in_memory()?, ":memory:")
+    }
+
+    /// Brings the schema of `conn` up to date.
+    fn migrate(conn: Connection, path: &str) -> Result<Store, StoreError> {
         let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
         if version > SCHEMA_VERSION {
             return Err(StoreError::TooNew {
-                path: path.display().to_string(),
+                path: path.to_string(),
                 found: version,
             });
         }

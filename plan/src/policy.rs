@@ -22,12 +22,28 @@ use crate::compile::Need;
 use crate::ANY_ROLE;
 
 /// Orders ready tasks: P0 first, then the longest remaining chain (upward
-/// rank) first, then the earlier day, then the plan's own order.
-pub type ReadyKey = (u8, Reverse<u64>, u32, usize);
+/// rank) first, then the earlier day, then the plan's own order. The
+/// derived order compares the fields in the order they are declared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ReadyKey {
+    /// 0 for P0: lower goes first.
+    pub priority: u8,
+    /// Upward rank in seconds, reversed so the longer chain goes first.
+    pub rank: Reverse<u64>,
+    /// Planned day (0 when the plan has no days).
+    pub day: u32,
+    /// The task's index in the plan.
+    pub task: usize,
+}
 
 /// The ordering key of a ready task.
 pub fn ready_key(priority_level: u8, rank_secs: u64, day: Option<u32>, index: usize) -> ReadyKey {
-    (priority_level, Reverse(rank_secs), day.unwrap_or(0), index)
+    ReadyKey {
+        priority: priority_level,
+        rank: Reverse(rank_secs),
+        day: day.unwrap_or(0),
+        task: index,
+    }
 }
 
 /// An agent as the policy sees it.

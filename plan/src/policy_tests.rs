@@ -119,7 +119,10 @@ fn ready_keys_order_priority_then_rank() {
         ready_key(2, 500, Some(1), 2),
     ];
     keys.sort();
-    assert_eq!(keys.iter().map(|k| k.3).collect::<Vec<_>>(), vec![1, 2, 0]);
+    assert_eq!(
+        keys.iter().map(|k| k.task).collect::<Vec<_>>(),
+        vec![1, 2, 0]
+    );
 }
 
 #[test]

@@ -1,214 +1,109 @@
-//! Agent sessions: registration and resume, messages within a session,
+//! Agent sessions: registration and reconnects, messages within a session,
 //! disconnects, leases, draining.
 
-use rusqlite::Connection;
-use swarm_memory::now_ms;
-use swarm_memory::state::{upsert_agent, upsert_attempt, AgentRow, AttemptRow, LogRow};
+use swarm_memory::state::{upsert_agent, upsert_attempt, LogRow};
 
-use super::command::{AgentTx, AttemptRef, FromAgent, Hello, LogEvent, Outcome, ToAgent};
-use super::model::{Agent, AgentState, AttemptState};
-use super::{CoreError, Effects, State};
+use super::command::{AgentTx, AttemptRef, FromAgent, Hello, LogEvent, ToAgent};
+use super::effects::Turn;
+use super::event::{Event, EventKind};
+use super::model::AgentState;
+use super::roster::Registration;
+use super::{CoreError, State};
 
-/// Most roles and slots an agent may declare.
+/// Most roles an agent may declare.
 const MAX_ROLES: usize = 64;
+
+/// Most slots an agent may declare.
 const MAX_SLOTS: u32 = 1024;
 
-impl State {
-    pub(crate) fn save_agent(&self, db: &Connection, a: &Agent) -> Result<(), CoreError> {
-        upsert_agent(
-            db,
-            &AgentRow {
-                id: a.id.clone(),
-                roles: a.roles.clone(),
-                active_role: a.active_role.clone(),
-                slots: a.slots,
-                host: a.host.clone(),
-                labels: serde_json::to_string(&a.labels).unwrap_or_else(|_| "{}".into()),
-                state: a.state.name().to_string(),
-                registered_at: a.registered_at,
-                last_seen: a.last_seen,
-            },
-        )?;
-        Ok(())
-    }
+/// Longest agent id, in bytes.
+const MAX_ID_BYTES: usize = 128;
 
-    /// Persists an agent's row and records an event about it.
+impl State {
+    /// Persists an agent's row and records `kind` about it.
     pub(crate) fn record_agent(
         &self,
-        db: &Connection,
-        fx: &mut Effects,
+        t: &mut Turn<'_>,
         id: &str,
-        kind: &str,
+        kind: EventKind,
         message: String,
     ) -> Result<(), CoreError> {
-        if let Some(agent) = self.agents.get(id) {
-            self.save_agent(db, agent)?;
+        if let Some(agent) = self.roster.get(id) {
+            upsert_agent(t.db, &agent.row())?;
         }
-        self.event(db, fx, kind, None, None, Some(id), message)
+        t.emit(Event::new(kind).agent(id).message(message))
     }
 
     /// Tells an agent to drain (finish its work, take no more, exit).
     pub(crate) fn drain(
         &mut self,
-        db: &Connection,
-        fx: &mut Effects,
+        t: &mut Turn<'_>,
         id: &str,
         why: String,
     ) -> Result<(), CoreError> {
-        if let Some(agent) = self.agents.get_mut(id) {
-            agent.state = AgentState::Draining;
-            let tx = agent.tx.clone();
-            fx.send(&tx, ToAgent::Drain(why.clone()));
-        }
-        self.record_agent(db, fx, id, "agent.draining", why)
+        let tx = self.roster.set_draining(id);
+        t.send(tx, ToAgent::Drain(why.clone()));
+        self.record_agent(t, id, EventKind::AgentDraining, why)
     }
 
-    /// A session opens: register (or re-register) the agent, and sort its
-    /// running attempts into resumed and abandoned.
+    /// A session opens: register (or re-register) the agent, and sort the
+    /// attempts it still runs into resumed and abandoned.
     pub(crate) fn hello(
         &mut self,
-        db: &Connection,
+        t: &mut Turn<'_>,
         hello: Hello,
         session: u64,
         tx: AgentTx,
-        fx: &mut Effects,
     ) -> Result<(), CoreError> {
-        let id = hello.agent_id.trim().to_string();
-        if id.is_empty()
-            || id.len() > 128
-            || id.chars().any(|c| c.is_control() || c.is_whitespace())
-        {
-            return Err(CoreError::Invalid(
-                "agent id must be 1-128 printable characters without spaces".into(),
-            ));
-        }
-        if hello.roles.is_empty() || hello.roles.len() > MAX_ROLES {
-            return Err(CoreError::Invalid(format!(
-                "an agent must declare between 1 and {MAX_ROLES} roles"
-            )));
-        }
-        if hello.slots == 0 || hello.slots > MAX_SLOTS {
-            return Err(CoreError::Invalid(format!(
-                "slots must be between 1 and {MAX_SLOTS}, not {}",
-                hello.slots
-            )));
-        }
-        let catalogue = swarm_roles::Catalogue::builtin();
-        let mut roles = Vec::new();
-        for phrase in &hello.roles {
-            let role = catalogue
-                .resolve(phrase)
-                .map(str::to_string)
-                .unwrap_or_else(|_| phrase.trim().to_lowercase());
-            if !roles.contains(&role) {
-                roles.push(role);
-            }
-        }
-        let now = now_ms();
+        let reg = registration(hello.agent_id.trim(), &hello)?;
+        let id = reg.id.clone();
         let (mut resume, mut abandon) = (Vec::new(), Vec::new());
-        for r in &hello.running {
-            let live = self
+        for r in hello.running {
+            let member = self
                 .attempts
-                .get(&r.attempt)
-                .filter(|a| a.agents.iter().any(|(agent, _)| *agent == id));
-            let current = live.is_some_and(|a| {
-                self.plan.as_ref().is_some_and(|p| {
-                    p.tasks[a.task].current == Some(a.id)
-                        && p.compiled.plan.tasks[a.task].id == r.task_id
-                })
-            });
-            if current {
-                resume.push(r.clone());
+                .get(r.attempt)
+                .is_some_and(|a| a.has_member(&id));
+            if member && self.is_current(&r) {
+                resume.push(r);
             } else {
-                abandon.push(r.clone());
+                abandon.push(r);
             }
         }
-        let reconnect = self.agents.contains_key(&id);
-        let agent = self.agents.entry(id.clone()).or_insert_with(|| Agent {
-            id: id.clone(),
-            roles: roles.clone(),
-            active_role: roles[0].clone(),
-            slots: hello.slots,
-            busy: Default::default(),
-            host: hello.host.clone(),
-            labels: hello.labels.clone(),
-            state: AgentState::Connected,
-            session,
-            tx: None,
-            last_seen: now,
-            registered_at: now,
-        });
-        if !agent.roles.contains(&agent.active_role) || agent.roles != roles {
-            agent.active_role = roles[0].clone();
-        }
-        agent.roles = roles;
-        agent.slots = hello.slots;
-        agent.host = hello.host;
-        agent.labels = hello.labels;
-        agent.state = AgentState::Connected;
-        agent.session = session;
-        agent.tx = Some(tx);
-        agent.last_seen = now;
+        let keep: Vec<u64> = resume.iter().map(|r| r.attempt).collect();
+        let (known, dropped) = self.roster.connect(reg, session, tx.clone(), &keep, t.now);
         // Attempts it no longer runs: the ones it did not list are lost.
-        let listed: Vec<u64> = resume.iter().map(|r| r.attempt).collect();
-        let dropped: Vec<u64> = agent
-            .busy
-            .iter()
-            .copied()
-            .filter(|a| !listed.contains(a))
-            .collect();
-        let active_role = agent.active_role.clone();
-        let tx = agent.tx.clone();
-        let agent_snapshot_id = agent.id.clone();
         for attempt in dropped {
-            self.lose_attempt(
-                db,
-                attempt,
-                &format!("agent {agent_snapshot_id} reconnected without it"),
-                fx,
-            )?;
+            self.lose_attempt(t, attempt, &format!("agent {id} reconnected without it"))?;
         }
         for r in &resume {
-            if let Some(agent) = self.agents.get_mut(&id) {
-                agent.busy.insert(r.attempt);
-            }
-        }
-        if let Some(agent) = self.agents.get(&id) {
-            self.save_agent(db, agent)?;
+            self.roster.occupy(&id, r.attempt);
         }
         for r in &abandon {
-            self.event(
-                db,
-                fx,
-                "attempt.rejected",
-                Some(&r.task_id),
-                Some(r.attempt),
-                Some(&id),
-                "the agent still held an attempt that is no longer current; told to abandon it"
-                    .into(),
+            t.emit(
+                Event::new(EventKind::AttemptRejected)
+                    .task(r.task_id.clone())
+                    .attempt(r.attempt)
+                    .agent(id.clone())
+                    .message("the agent still held an attempt that is no longer current; told to abandon it"),
             )?;
         }
-        let kind = if reconnect {
-            "agent.reconnected"
-        } else {
-            "agent.connected"
+        let (roles, active_role) = match self.roster.get(&id) {
+            Some(a) => (a.roles.join(","), a.active_role.clone()),
+            None => (String::new(), String::new()),
         };
-        let roles_text = self
-            .agents
-            .get(&id)
-            .map(|a| a.roles.join(","))
-            .unwrap_or_default();
-        self.event(
-            db,
-            fx,
+        let kind = if known {
+            EventKind::AgentReconnected
+        } else {
+            EventKind::AgentConnected
+        };
+        self.record_agent(
+            t,
+            &id,
             kind,
-            None,
-            None,
-            Some(&id),
-            format!("roles {roles_text}, resumed {} attempt(s)", resume.len()),
+            format!("roles {roles}, resumed {} attempt(s)", resume.len()),
         )?;
-        fx.send(
-            &tx,
+        t.send(
+            Some(tx),
             ToAgent::Welcome {
                 agent_id: id,
                 heartbeat_ms: self.cfg.heartbeat.as_millis() as u32,
@@ -224,128 +119,95 @@ impl State {
     /// A message within a session. Messages of an old session are ignored.
     pub(crate) fn on_agent_message(
         &mut self,
-        db: &Connection,
+        t: &mut Turn<'_>,
         id: &str,
         session: u64,
         msg: FromAgent,
-        fx: &mut Effects,
     ) -> Result<(), CoreError> {
-        let Some(agent) = self.agents.get_mut(id) else {
-            return Ok(());
-        };
-        if agent.session != session {
+        if !self.roster.touch(id, session, t.now) {
             return Ok(());
         }
-        agent.last_seen = now_ms();
         match msg {
             FromAgent::Heartbeat => {}
-            FromAgent::Started(r) => self.started(db, id, &r, fx)?,
+            FromAgent::Started(r) => self.started(t, id, &r)?,
             FromAgent::Log {
                 attempt,
                 stream,
                 data,
-            } => self.log(db, &attempt, stream, data, fx)?,
+            } => self.log(t, &attempt, stream, data)?,
             FromAgent::Result {
                 attempt,
                 outcome,
                 exit_code,
                 message,
             } => {
-                let accepted = self.result(db, id, &attempt, outcome, exit_code, &message, fx)?;
-                let tx = self.agents.get(id).and_then(|a| a.tx.clone());
+                let accepted = self.result(t, id, &attempt, outcome, exit_code, &message)?;
                 let reason = if accepted {
                     String::new()
                 } else {
                     "not the current attempt: rejected".to_string()
                 };
-                fx.send(
-                    &tx,
-                    ToAgent::Ack {
-                        attempt,
-                        accepted,
-                        reason,
-                    },
-                );
+                let ack = ToAgent::Ack {
+                    attempt,
+                    accepted,
+                    reason,
+                };
+                t.send(self.roster.tx(id), ack);
             }
             FromAgent::Draining => {
-                if let Some(agent) = self.agents.get_mut(id) {
-                    agent.state = AgentState::Draining;
-                }
-                self.record_agent(db, fx, id, "agent.draining", "takes no new work".into())?;
+                self.roster.set_draining(id);
+                self.record_agent(t, id, EventKind::AgentDraining, "takes no new work".into())?;
             }
             FromAgent::Release { attempt, reason } => {
-                if self.is_member(id, &attempt) {
-                    self.lose_attempt(
-                        db,
-                        attempt.attempt,
-                        &format!("released by agent {id}: {reason}"),
-                        fx,
-                    )?;
+                let member = self
+                    .attempts
+                    .get(attempt.attempt)
+                    .is_some_and(|a| a.has_member(id));
+                if member {
+                    let why = format!("released by agent {id}: {reason}");
+                    self.lose_attempt(t, attempt.attempt, &why)?;
                 }
             }
         }
         Ok(())
     }
 
-    fn is_member(&self, agent: &str, r: &AttemptRef) -> bool {
-        self.attempts
-            .get(&r.attempt)
-            .is_some_and(|a| a.agents.iter().any(|(id, _)| id == agent))
-    }
-
-    fn started(
-        &mut self,
-        db: &Connection,
-        agent: &str,
-        r: &AttemptRef,
-        fx: &mut Effects,
-    ) -> Result<(), CoreError> {
-        let Some(plan) = self.plan.as_ref() else {
+    /// The lead's executor started: offered → running.
+    fn started(&mut self, t: &mut Turn<'_>, agent: &str, r: &AttemptRef) -> Result<(), CoreError> {
+        let Some(plan_id) = self.plan_id() else {
             return Ok(());
         };
-        let Some(a) = self.attempts.get_mut(&r.attempt) else {
+        let Some(a) = self.attempts.start(r.attempt, agent, t.now) else {
             return Ok(());
         };
-        if a.state != AttemptState::Offered
-            || a.agents.first().map(|(id, _)| id.as_str()) != Some(agent)
-        {
-            return Ok(());
-        }
-        a.state = AttemptState::Running;
-        a.started_at = Some(now_ms());
-        let row = attempt_row(plan.id, a, "running");
-        upsert_attempt(db, &row)?;
-        self.event(
-            db,
-            fx,
-            "attempt.started",
-            Some(&r.task_id),
-            Some(r.attempt),
-            Some(agent),
-            String::new(),
+        upsert_attempt(t.db, &a.row(plan_id, "running"))?;
+        t.emit(
+            Event::new(EventKind::AttemptStarted)
+                .task(r.task_id.clone())
+                .attempt(r.attempt)
+                .agent(agent),
         )
     }
 
+    /// A chunk of output: stored (capped per attempt) and passed on.
     fn log(
         &mut self,
-        db: &Connection,
+        t: &mut Turn<'_>,
         r: &AttemptRef,
         stream: u8,
         data: Vec<u8>,
-        fx: &mut Effects,
     ) -> Result<(), CoreError> {
-        let Some(a) = self.attempts.get_mut(&r.attempt) else {
+        let Some(seq) = self.attempts.next_log_seq(r.attempt) else {
             return Ok(());
         };
         let row = LogRow {
             attempt: r.attempt,
-            seq: a.log_seq,
+            seq,
             stream,
             data,
         };
-        a.log_seq += 1;
-        swarm_memory::state::append_log(db, &row, self.cfg.log_cap_bytes)?;
-        fx.logs.push(LogEvent { row });
+        swarm_memory::state::append_log(t.db, &row, self.cfg.log_cap_bytes)?;
+        t.log(LogEvent { row });
         Ok(())
     }
 
@@ -353,112 +215,81 @@ impl State {
     /// lease running, and may reconnect and resume.
     pub(crate) fn agent_gone(
         &mut self,
-        db: &Connection,
+        t: &mut Turn<'_>,
         id: &str,
         session: u64,
-        fx: &mut Effects,
     ) -> Result<(), CoreError> {
-        let Some(agent) = self.agents.get_mut(id) else {
+        let Some((state, leftover)) = self.roster.disconnect(id, session) else {
             return Ok(());
         };
-        if agent.session != session {
-            return Ok(());
-        }
-        agent.tx = None;
-        if matches!(agent.state, AgentState::Lost | AgentState::Gone) {
-            return Ok(());
-        }
-        let (state, kind) = if agent.state == AgentState::Draining {
-            (AgentState::Gone, "agent.gone")
+        let kind = if state == AgentState::Gone {
+            EventKind::AgentGone
         } else {
-            (AgentState::Disconnected, "agent.disconnected")
+            EventKind::AgentDisconnected
         };
-        agent.state = state;
-        let leftover: Vec<u64> = if state == AgentState::Gone {
-            agent.busy.iter().copied().collect()
-        } else {
-            Vec::new()
-        };
-        self.record_agent(db, fx, id, kind, String::new())?;
+        self.record_agent(t, id, kind, String::new())?;
         for attempt in leftover {
-            self.lose_attempt(db, attempt, &format!("agent {id} left"), fx)?;
+            self.lose_attempt(t, attempt, &format!("agent {id} left"))?;
         }
         Ok(())
     }
 
     /// Agents silent past their lease are lost; their attempts re-queued.
-    pub(crate) fn expire_leases(
-        &mut self,
-        db: &Connection,
-        now: i64,
-        fx: &mut Effects,
-    ) -> Result<(), CoreError> {
+    pub(crate) fn expire_leases(&mut self, t: &mut Turn<'_>) -> Result<(), CoreError> {
         let ttl = self.cfg.lease_ttl.as_millis() as i64;
-        // Scanning every agent on every turn would cost more than the
-        // heartbeats themselves; a lease is checked a few times per TTL.
-        if now < self.next_lease_scan {
-            return Ok(());
-        }
-        self.next_lease_scan = now + (ttl / 4).max(10);
-        let expired: Vec<String> = self
-            .agents
-            .values()
-            .filter(|a| {
-                matches!(
-                    a.state,
-                    AgentState::Connected | AgentState::Disconnected | AgentState::Draining
-                )
-            })
-            .filter(|a| now - a.last_seen > ttl)
-            .map(|a| a.id.clone())
-            .collect();
-        for id in expired {
-            let busy: Vec<u64> = match self.agents.get_mut(&id) {
-                Some(agent) => {
-                    agent.state = AgentState::Lost;
-                    agent.tx = None;
-                    agent.busy.iter().copied().collect()
-                }
-                None => continue,
-            };
+        for (id, busy) in self.roster.expire(t.now, ttl) {
             self.record_agent(
-                db,
-                fx,
+                t,
                 &id,
-                "agent.lost",
+                EventKind::AgentLost,
                 format!("no heartbeat for {ttl} ms"),
             )?;
             for attempt in busy {
-                self.lose_attempt(db, attempt, &format!("agent {id} lost"), fx)?;
+                self.lose_attempt(t, attempt, &format!("agent {id} lost"))?;
             }
         }
         Ok(())
     }
 }
 
-/// The store row of a live attempt in the given state.
-pub(crate) fn attempt_row(plan_id: i64, a: &super::model::Attempt, state: &str) -> AttemptRow {
-    AttemptRow {
-        id: a.id,
-        plan_id,
-        task_idx: a.task as u32,
-        number: a.number,
-        agents: a.agents.iter().map(|(id, _)| id.clone()).collect(),
-        state: state.to_string(),
-        created_at: a.created_at,
-        started_at: a.started_at,
-        ended_at: None,
-        exit_code: None,
-        message: String::new(),
+/// Validates a Hello: the id, the roles (resolved to canonical names) and
+/// the slots.
+fn registration(id: &str, hello: &Hello) -> Result<Registration, CoreError> {
+    if id.is_empty()
+        || id.len() > MAX_ID_BYTES
+        || id.chars().any(|c| c.is_control() || c.is_whitespace())
+    {
+        return Err(CoreError::Invalid(format!(
+            "agent id must be 1-{MAX_ID_BYTES} printable characters without spaces"
+        )));
     }
-}
-
-/// Outcome to attempt state name.
-pub(crate) fn outcome_name(o: Outcome) -> &'static str {
-    match o {
-        Outcome::Succeeded => "succeeded",
-        Outcome::Failed => "failed",
-        Outcome::TimedOut => "timed_out",
-        Outcome::Cancelled => "cancelled",
+    if hello.roles.is_empty() || hello.roles.len() > MAX_ROLES {
+        return Err(CoreError::Invalid(format!(
+            "an agent must declare between 1 and {MAX_ROLES} roles"
+        )));
     }
+    if hello.slots == 0 || hello.slots > MAX_SLOTS {
+        return Err(CoreError::Invalid(format!(
+            "slots must be between 1 and {MAX_SLOTS}, not {}",
+            hello.slots
+        )));
+    }
+    let catalogue = swarm_roles::Catalogue::builtin();
+    let mut roles: Vec<String> = Vec::new();
+    for phrase in &hello.roles {
+        let role = catalogue
+            .resolve(phrase)
+            .map(str::to_string)
+            .unwrap_or_else(|_| phrase.trim().to_lowercase());
+        if !roles.contains(&role) {
+            roles.push(role);
+        }
+    }
+    Ok(Registration {
+        id: id.to_string(),
+        roles,
+        slots: hello.slots,
+        host: hello.host.clone(),
+        labels: hello.labels.clone(),
+    })
 }

@@ -4,14 +4,18 @@
 //! writes the report; the loop then records it.
 
 use rusqlite::Connection;
-use swarm_memory::now_ms;
 use swarm_memory::state::{checkpoints, insert_checkpoint, CheckpointRow};
 
+use super::active::ActivePlan;
 use super::command::Reply;
-use super::model::{ActivePlan, PlanState, TaskState};
-use super::projection::{planned_end, remaining_critical_path};
+use super::effects::Turn;
+use super::event::{Event, EventKind};
+use super::model::{PlanState, TaskState};
+use super::projection::{
+    began_at, planned_end, projection_line, remaining_critical_path, Unfinishable,
+};
 use super::views::StandupView;
-use super::{CoreError, Effects, State};
+use super::{CoreError, State};
 use crate::report::{CriterionJob, InProgress, ReportJob, RoleRow};
 
 /// Longest list of finished tasks a report spells out.
@@ -22,27 +26,22 @@ const MAX_DUE: usize = 8;
 
 impl State {
     /// Fires the checkpoints that are due on the plan clock.
-    pub(crate) fn due_checkpoints(
-        &mut self,
-        db: &Connection,
-        now: i64,
-        fx: &mut Effects,
-    ) -> Result<(), CoreError> {
+    pub(crate) fn due_checkpoints(&mut self, t: &mut Turn<'_>) -> Result<(), CoreError> {
         for _ in 0..MAX_DUE {
             let Some(plan) = self.plan.as_ref() else {
                 return Ok(());
             };
-            if !matches!(plan.state, PlanState::Running | PlanState::Paused) {
+            if !matches!(plan.state(), PlanState::Running | PlanState::Paused) {
                 return Ok(());
             }
-            let Some((at, idx)) = plan.next_checkpoint else {
+            let Some(next) = plan.next_checkpoint() else {
                 return Ok(());
             };
-            if at > plan.clock.plan_at(now) {
+            if next.at > plan.clock().plan_at(t.now) {
                 return Ok(());
             }
-            let kind = plan.checkpoints[idx].0.clone();
-            self.checkpoint(db, at, &kind, None, fx)?;
+            let kind = plan.checkpoints()[next.index].name.clone();
+            self.checkpoint(t, next.at, &kind, None)?;
         }
         Ok(())
     }
@@ -50,13 +49,12 @@ impl State {
     /// An operator's `standup run`.
     pub(crate) fn standup_now(
         &mut self,
-        db: &Connection,
+        t: &mut Turn<'_>,
         kind: Option<String>,
         reply: Reply<StandupView>,
-        fx: &mut Effects,
     ) -> Result<(), CoreError> {
         let Some(plan) = self.plan.as_ref() else {
-            fx.reply(
+            t.reply(
                 reply,
                 Err(CoreError::Conflict(
                     "no plan is loaded; nothing to report".into(),
@@ -66,15 +64,15 @@ impl State {
         };
         let kind = match kind {
             Some(k) => match plan
-                .checkpoints
+                .checkpoints()
                 .iter()
-                .find(|(n, _)| n.eq_ignore_ascii_case(k.trim()))
+                .find(|c| c.name.eq_ignore_ascii_case(k.trim()))
             {
-                Some((n, _)) => n.clone(),
+                Some(c) => c.name.clone(),
                 None => {
                     let names: Vec<&str> =
-                        plan.checkpoints.iter().map(|(n, _)| n.as_str()).collect();
-                    fx.reply(
+                        plan.checkpoints().iter().map(|c| c.name.as_str()).collect();
+                    t.reply(
                         reply,
                         Err(CoreError::Invalid(format!(
                             "no checkpoint '{k}' in this plan; its checkpoints: {}",
@@ -85,64 +83,57 @@ impl State {
                 }
             },
             None => plan
-                .next_checkpoint
-                .map(|(_, i)| plan.checkpoints[i].0.clone())
+                .next_checkpoint()
+                .map(|next| plan.checkpoints()[next.index].name.clone())
                 .unwrap_or_else(|| "Checkpoint".into()),
         };
-        let at = plan.clock.plan_at(now_ms());
-        self.checkpoint(db, at, &kind, Some(reply), fx)
+        let at = plan.clock().plan_at(t.now);
+        self.checkpoint(t, at, &kind, Some(reply))
     }
 
     /// Reallocates, snapshots, and queues the report.
     pub(crate) fn checkpoint(
         &mut self,
-        db: &Connection,
+        t: &mut Turn<'_>,
         plan_time: i64,
         kind: &str,
         reply: Option<Reply<StandupView>>,
-        fx: &mut Effects,
     ) -> Result<(), CoreError> {
-        let decisions = self.reallocate(db, plan_time, fx)?;
+        let decisions = self.reallocate(t)?;
         let Some(plan) = self.plan.as_mut() else {
             return Ok(());
         };
-        let times: Vec<u16> = plan.checkpoints.iter().map(|c| c.1).collect();
-        let since = plan.last_checkpoint;
-        plan.last_checkpoint = (plan_time, swarm_memory::state::last_event_seq(db)?);
-        plan.next_checkpoint = plan.clock.next_checkpoint(plan_time.max(since.0), &times);
-        let job = self.snapshot(plan_time, since.0, kind, decisions, reply)?;
-        self.projection_text = Some(job.projection_text.clone());
-        self.event(
-            db,
-            fx,
-            "checkpoint.started",
-            None,
-            None,
-            None,
-            format!("{kind} at {}", job.plan_time_label),
+        let since = plan.mark_checkpoint(plan_time, swarm_memory::state::last_event_seq(t.db)?);
+        let Some(job) = self.snapshot(t.now, plan_time, since.plan_time, kind, decisions, reply)
+        else {
+            return Ok(());
+        };
+        self.projection.set_checkpoint(job.projection_text.clone());
+        t.emit(
+            Event::new(EventKind::CheckpointStarted)
+                .message(format!("{kind} at {}", job.plan_time_label)),
         )?;
-        fx.jobs.push(job);
+        t.report(job);
         Ok(())
     }
 
+    /// What the report needs, taken at `now`.
     fn snapshot(
         &self,
+        now: i64,
         plan_time: i64,
         since_plan_time: i64,
         kind: &str,
         decisions: Vec<String>,
         reply: Option<Reply<StandupView>>,
-    ) -> Result<ReportJob, CoreError> {
-        let Some(plan) = self.plan.as_ref() else {
-            return Err(CoreError::Internal("no plan".into()));
-        };
-        let now = now_ms();
-        let tasks = &plan.compiled.plan.tasks;
+    ) -> Option<ReportJob> {
+        let plan = self.plan.as_ref()?;
+        let tasks = &plan.compiled().plan.tasks;
         let title = |i: usize| format!("{} {}", tasks[i].id, tasks[i].title);
         // Tasks done since the last checkpoint, oldest first.
-        let since_wall = plan.clock.wall_at(since_plan_time);
+        let since_wall = plan.clock().wall_at(since_plan_time);
         let mut done: Vec<(i64, usize)> = plan
-            .tasks
+            .tasks()
             .iter()
             .enumerate()
             .filter(|(_, t)| t.state.is_done() && t.updated_at >= since_wall)
@@ -156,7 +147,7 @@ impl State {
                 format!(
                     "{}{}",
                     title(i),
-                    if plan.tasks[i].state == TaskState::Skipped {
+                    if plan.task(i).state == TaskState::Skipped {
                         " (skipped)"
                     } else {
                         ""
@@ -169,15 +160,12 @@ impl State {
         }
         let mut in_progress = Vec::new();
         let mut blockers = Vec::new();
-        for (i, t) in plan.tasks.iter().enumerate() {
+        for (i, t) in plan.tasks().iter().enumerate() {
             let planned_h = tasks[i].duration.hours();
             match t.state {
                 TaskState::Running => {
-                    let started = t
-                        .current
-                        .and_then(|a| self.attempts.get(&a))
-                        .map_or(now, |a| a.started_at.unwrap_or(a.created_at));
-                    let elapsed_h = plan.clock.scale(now - started) as f64 / 3_600_000.0;
+                    let started = began_at(plan, &self.attempts, i, now);
+                    let elapsed_h = plan.clock().scale(now - started) as f64 / 3_600_000.0;
                     if elapsed_h > 1.5 * planned_h && planned_h > 0.0 {
                         blockers.push(format!(
                             "{} is running past 1.5× its plan: {elapsed_h:.1} h of {planned_h} h",
@@ -202,16 +190,13 @@ impl State {
                     t.reason.clone().unwrap_or_default()
                 )),
                 TaskState::Ready => {
-                    let missing: Vec<String> = plan.compiled.tasks[i]
+                    let missing: Vec<String> = plan.compiled().tasks[i]
                         .need
                         .role_slots()
                         .into_iter()
                         .filter(|r| {
                             r != swarm_plan::ANY_ROLE
-                                && !self
-                                    .agents
-                                    .values()
-                                    .any(|a| a.free_or_busy() && a.roles.contains(r))
+                                && !self.roster.connected().any(|a| a.roles.contains(r))
                         })
                         .collect();
                     if !missing.is_empty() {
@@ -222,46 +207,40 @@ impl State {
                         ));
                     }
                 }
-                _ => {}
+                TaskState::Pending
+                | TaskState::Succeeded
+                | TaskState::Skipped
+                | TaskState::Cancelled => {}
             }
         }
-        let day = plan.clock.plan_day(plan_time);
+        let day = plan.clock().plan_day(plan_time);
         let criteria = exit_criteria(plan, day);
         let (path, remaining_ms) = remaining_critical_path(plan, &self.attempts, now);
         // Projected by simulating the rest with the agents present; the
         // critical path alone when that cannot finish.
-        let (projected, projection_note) = match self.simulate_rest() {
-            Ok(ms) => (plan.clock.add_working(plan_time, ms), None),
-            Err(why) => (plan.clock.add_working(plan_time, remaining_ms), Some(why)),
+        let clock = plan.clock();
+        let projected = match self.simulate_rest(now) {
+            Ok(ms) => clock.add_working(plan_time, ms),
+            Err(why) => {
+                if matches!(why, Unfinishable::Staffing(_)) {
+                    blockers.push(format!("the projection assumes unlimited agents: {why}"));
+                }
+                clock.add_working(plan_time, remaining_ms)
+            }
         };
-        if let Some(why) = projection_note
-            .as_ref()
-            .filter(|w| w.starts_with("cannot finish"))
-        {
-            blockers.push(format!("the projection assumes unlimited agents: {why}"));
-        }
         let planned_end = planned_end(plan);
-        let status = self.status();
-        let verdict = if projected <= planned_end {
-            "on track"
-        } else {
-            "behind the plan"
-        };
-        let projection_text = format!(
-            "{} — {verdict} (plan ends {}; simulated at the {kind})",
-            plan.clock.label(projected),
-            plan.clock.label(planned_end)
-        );
-        Ok(ReportJob {
+        let status = self.status(now);
+        let projection_text = projection_line(plan, projected, &format!("simulated at the {kind}"));
+        Some(ReportJob {
             projection_text,
-            plan_id: plan.id,
+            plan_id: plan.id(),
             kind: kind.to_string(),
             at: now,
             plan_time,
-            plan_time_label: plan.clock.label(plan_time),
+            plan_time_label: clock.label(plan_time),
             plan_day: day,
-            plan_name: plan.compiled.plan.name.clone(),
-            state: plan.state.name().to_string(),
+            plan_name: plan.name().to_string(),
+            state: plan.state().name().to_string(),
             counts: status.counts,
             finished,
             in_progress,
@@ -270,8 +249,8 @@ impl State {
             criteria,
             remaining_path: path.iter().map(|&i| tasks[i].id.clone()).collect(),
             remaining_hours: remaining_ms as f64 / 3_600_000.0,
-            projected: plan.clock.label(projected),
-            planned_end: plan.clock.label(planned_end),
+            projected: clock.label(projected),
+            planned_end: clock.label(planned_end),
             behind_hours: (projected - planned_end) as f64 / 3_600_000.0,
             allocation: self.allocation_rows(day),
             decisions,
@@ -284,25 +263,18 @@ impl State {
     /// A written report comes back: record it and answer the operator.
     pub(crate) fn store_standup(
         &mut self,
-        db: &Connection,
+        t: &mut Turn<'_>,
         row: CheckpointRow,
         reply: Option<Reply<StandupView>>,
-        fx: &mut Effects,
     ) -> Result<(), CoreError> {
         let mut row = row;
-        row.id = insert_checkpoint(db, &row)?;
-        self.event(
-            db,
-            fx,
-            "checkpoint.reported",
-            None,
-            None,
-            None,
-            format!("{} #{}", row.kind, row.id),
+        row.id = insert_checkpoint(t.db, &row)?;
+        t.emit(
+            Event::new(EventKind::CheckpointReported).message(format!("{} #{}", row.kind, row.id)),
         )?;
         if let Some(reply) = reply {
             let view = self.standup_view(&row);
-            fx.reply(reply, Ok(view));
+            t.reply(reply, Ok(view));
         }
         Ok(())
     }
@@ -311,7 +283,7 @@ impl State {
         let label = self
             .plan
             .as_ref()
-            .map(|p| p.clock.label(row.plan_time))
+            .map(|p| p.clock().label(row.plan_time))
             .unwrap_or_default();
         StandupView {
             id: row.id,
@@ -324,26 +296,43 @@ impl State {
         }
     }
 
+    /// Every checkpoint of the plan.
     pub(crate) fn standups(&self, db: &Connection) -> Result<Vec<StandupView>, CoreError> {
-        let plan_id = self.plan.as_ref().map(|p| p.id);
-        Ok(checkpoints(db, plan_id)?
+        Ok(checkpoints(db, self.plan_id())?
             .iter()
             .map(|r| self.standup_view(r))
             .collect())
+    }
+
+    /// Checkpoint number `id`; 0 for the latest.
+    pub(crate) fn standup(&self, db: &Connection, id: i64) -> Result<StandupView, CoreError> {
+        let all = self.standups(db)?;
+        let found = if id == 0 {
+            all.last().cloned()
+        } else {
+            all.iter().find(|s| s.id == id).cloned()
+        };
+        found.ok_or_else(|| {
+            CoreError::NotFound(if id == 0 {
+                "no checkpoint has run yet".into()
+            } else {
+                format!("no checkpoint #{id}; there are {}", all.len())
+            })
+        })
     }
 }
 
 /// The day's exit criteria, with whether the day's tasks are all done.
 fn exit_criteria(plan: &ActivePlan, day: u32) -> Vec<CriterionJob> {
     let tasks_done = plan
-        .compiled
+        .compiled()
         .plan
         .tasks
         .iter()
         .enumerate()
         .filter(|(_, t)| t.day == Some(day))
-        .all(|(i, _)| plan.tasks[i].state.is_done());
-    plan.compiled
+        .all(|(i, _)| plan.task(i).state.is_done());
+    plan.compiled()
         .plan
         .days
         .iter()
@@ -367,13 +356,13 @@ impl State {
         let Some(plan) = self.plan.as_ref() else {
             return Vec::new();
         };
-        let planned = plan.compiled.matrix.iter().find(|a| a.day == day);
+        let planned = plan.compiled().matrix.iter().find(|a| a.day == day);
         let demand = self.demand();
         let mut roles: std::collections::BTreeSet<String> = demand.keys().cloned().collect();
         if let Some(p) = planned {
             roles.extend(p.roles.keys().cloned());
         }
-        for a in self.agents.values().filter(|a| a.free_or_busy()) {
+        for a in self.roster.connected() {
             roles.insert(a.active_role.clone());
         }
         roles
@@ -381,9 +370,9 @@ impl State {
             .map(|r| RoleRow {
                 planned: planned.and_then(|p| p.roles.get(&r).copied()),
                 present: self
-                    .agents
-                    .values()
-                    .filter(|a| a.free_or_busy() && a.active_role == r)
+                    .roster
+                    .connected()
+                    .filter(|a| a.active_role == r)
                     .count() as u32,
                 demand_h: demand.get(&r).map_or(0.0, |d| d.weight_h),
                 role: r,

@@ -51,6 +51,18 @@ pub enum Outcome {
     Cancelled,
 }
 
+impl Outcome {
+    /// The attempt state it stands for.
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Succeeded => "succeeded",
+            Outcome::Failed => "failed",
+            Outcome::TimedOut => "timed_out",
+            Outcome::Cancelled => "cancelled",
+        }
+    }
+}
+
 /// What an agent says during its session.
 #[derive(Debug, Clone)]
 pub enum FromAgent {
@@ -214,10 +226,28 @@ pub struct LogEvent {
     pub row: LogRow,
 }
 
-/// A command for the scheduler loop.
+/// A command for the scheduler loop, by the part of the loop that answers
+/// it. Every match over commands is exhaustive: a new command that nobody
+/// handles does not compile.
 pub enum Command {
+    /// An agent's session.
+    Agent(AgentCmd),
+    /// An operator changes the plan's course.
+    Plan(PlanCmd),
+    /// A read-only question.
+    Query(Query),
+    /// Shared memory.
+    Memory(MemoryCmd),
+    /// Checkpoints and their reports.
+    Checkpoint(CheckpointCmd),
+    /// Stop the loop after this turn.
+    Shutdown,
+}
+
+/// What happens in an agent's session.
+pub enum AgentCmd {
     /// An agent opens a session.
-    AgentHello {
+    Hello {
         /// Its registration.
         hello: Hello,
         /// Session number (a reconnect gets a new one).
@@ -228,28 +258,51 @@ pub enum Command {
         reply: Reply<()>,
     },
     /// A message within a session.
-    FromAgent {
+    Message {
         /// Agent id.
         agent: String,
-        /// Session number.
+        /// Session number: messages of an older session are ignored.
         session: u64,
         /// The message.
         msg: FromAgent,
     },
     /// A session ended.
-    AgentGone {
+    Gone {
         /// Agent id.
         agent: String,
-        /// Session number.
+        /// Session number: the end of an older session changes nothing.
         session: u64,
     },
+}
+
+/// Operator actions that change what runs.
+pub enum PlanCmd {
     /// Load a plan.
-    LoadPlan(LoadPlan, Reply<super::views::Loaded>),
+    Load(LoadPlan, Reply<super::views::Loaded>),
+    /// Pause (true) or resume (false) dispatch; answers the plan state.
+    SetPaused(bool, Reply<String>),
+    /// An action on one task; answers its new state.
+    TaskAction {
+        /// Task id.
+        task: String,
+        /// What to do.
+        action: TaskAction,
+        /// Why, for the event log (may be empty).
+        reason: String,
+        /// The task's state afterwards.
+        reply: Reply<String>,
+    },
+    /// Drain one agent by id.
+    DrainAgent(String, Reply<String>),
+}
+
+/// Read-only questions.
+pub enum Query {
     /// Overall status.
     Status(Reply<super::views::Status>),
     /// Every task.
     ListTasks(Reply<Vec<super::views::TaskView>>),
-    /// One task with its attempts.
+    /// One task, by id, with its attempts.
     GetTask(String, Reply<super::views::TaskDetail>),
     /// A task's logs so far, and a feed of what follows.
     Logs {
@@ -257,38 +310,78 @@ pub enum Command {
         task: String,
         /// Attempt (0: latest).
         attempt: u64,
-        /// The chunks so far, the attempt, and a live feed.
+        /// The attempt chosen, its chunks so far, and a live feed.
         reply: Reply<(u64, Vec<LogRow>, broadcast::Receiver<LogEvent>)>,
     },
-    /// An operator action.
-    TaskAction(String, TaskAction, String, Reply<String>),
     /// Every agent.
     ListAgents(Reply<Vec<super::views::AgentView>>),
-    /// Drain one agent.
-    DrainAgent(String, Reply<String>),
     /// Events after a sequence number, and a live feed.
-    Events(u64, Reply<(Vec<EventRow>, broadcast::Receiver<EventRow>)>),
-    /// Pause or resume dispatch.
-    SetPaused(bool, Reply<String>),
-    /// Shared memory: write.
-    MemPut(MemPut, Reply<bool>),
-    /// Shared memory: read.
-    MemGet(String, String, Reply<Entry>),
-    /// Shared memory: list.
-    MemList(Option<String>, Option<String>, usize, Reply<Vec<Entry>>),
-    /// Shared memory: delete.
-    MemDelete(String, String, Reply<bool>),
-    /// Run a checkpoint now (a named kind, or the next due).
-    Standup(Option<String>, Reply<super::views::StandupView>),
+    Events {
+        /// Last sequence number already seen.
+        since: u64,
+        /// The stored events after it, and the feed.
+        reply: Reply<(Vec<EventRow>, broadcast::Receiver<EventRow>)>,
+    },
+}
+
+/// Shared-memory operations.
+pub enum MemoryCmd {
+    /// Write; answers whether the entry was created (not replaced).
+    Put(MemPut, Reply<bool>),
+    /// Read one entry.
+    Get {
+        /// Namespace.
+        namespace: String,
+        /// Key.
+        key: String,
+        /// The entry.
+        reply: Reply<Entry>,
+    },
+    /// List entries.
+    List {
+        /// Only this namespace, if given.
+        namespace: Option<String>,
+        /// Only keys with this prefix, if given.
+        prefix: Option<String>,
+        /// At most this many.
+        limit: usize,
+        /// The entries.
+        reply: Reply<Vec<Entry>>,
+    },
+    /// Delete one entry; answers whether it existed.
+    Delete {
+        /// Namespace.
+        namespace: String,
+        /// Key.
+        key: String,
+        /// Whether it existed.
+        reply: Reply<bool>,
+    },
+}
+
+/// Checkpoints.
+pub enum CheckpointCmd {
+    /// Run one now: a named kind, or the next due.
+    Run(Option<String>, Reply<super::views::StandupView>),
     /// Every checkpoint of the plan.
-    Standups(Reply<Vec<super::views::StandupView>>),
-    /// One checkpoint (0: the latest).
-    GetStandup(i64, Reply<super::views::StandupView>),
-    /// A report is written: record it (sent by the reporter).
-    StoreStandup(
+    List(Reply<Vec<super::views::StandupView>>),
+    /// One checkpoint by number (0: the latest).
+    Get(i64, Reply<super::views::StandupView>),
+    /// A report was written: record it (sent by the reporter).
+    Store(
         Box<swarm_memory::state::CheckpointRow>,
         Option<Reply<super::views::StandupView>>,
     ),
-    /// Stop the loop.
-    Shutdown,
 }
+
+macro_rules! into_command {
+    ($($part:ident => $variant:ident),*) => {
+        $(impl From<$part> for Command {
+            fn from(cmd: $part) -> Command {
+                Command::$variant(cmd)
+            }
+        })*
+    };
+}
+
+into_command!(AgentCmd => Agent, PlanCmd => Plan, Query => Query, MemoryCmd => Memory, CheckpointCmd => Checkpoint);

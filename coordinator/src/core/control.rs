@@ -1,82 +1,32 @@
-//! Operator commands: loading a plan, queries, task actions, pause and
+//! Operator commands: loading a plan, status, task actions, pause and
 //! resume, draining an agent.
 
-use super::setup::{compile, new_active_plan};
-use rusqlite::Connection;
-use swarm_memory::now_ms;
-use swarm_memory::state::{insert_dependency, insert_plan, set_plan_state, PlanRow};
+use swarm_memory::state::{insert_dependency, insert_plan, set_plan_state, upsert_task, PlanRow};
 
-use super::command::{Command, LoadPlan, TaskAction, ToAgent};
-use super::model::{PlanState, TaskState};
+use super::active::ActivePlan;
+use super::command::{AttemptRef, LoadPlan, TaskAction, ToAgent};
+use super::effects::Turn;
+use super::event::{AttemptEnd, Event, EventKind};
+use super::model::{AgentState, PlanState, TaskState};
+use super::setup::compile;
 use super::views::{Counts, Loaded, Status};
-use super::{CoreError, Effects, State};
+use super::{CoreError, State};
 
 /// Largest plan text accepted over the wire.
 const MAX_PLAN_BYTES: usize = 8 * 1024 * 1024;
 
 impl State {
-    pub(crate) fn control(
+    pub(crate) fn load_plan(
         &mut self,
-        db: &Connection,
-        cmd: Command,
-        fx: &mut Effects,
-    ) -> Result<(), CoreError> {
-        match cmd {
-            Command::LoadPlan(req, reply) => {
-                let r = self.load_plan(db, req, fx);
-                fx.reply(reply, r);
-            }
-            Command::Status(reply) => fx.reply(reply, Ok(self.status())),
-            Command::ListTasks(reply) => fx.reply(reply, Ok(self.task_views())),
-            Command::GetTask(id, reply) => {
-                let r = self.task_detail(db, &id);
-                fx.reply(reply, r);
-            }
-            Command::Logs {
-                task,
-                attempt,
-                reply,
-            } => {
-                let r = self.logs_of(db, &task, attempt);
-                fx.reply(reply, r);
-            }
-            Command::TaskAction(id, action, reason, reply) => {
-                let r = self.task_action(db, &id, action, &reason, fx);
-                fx.reply(reply, r);
-            }
-            Command::ListAgents(reply) => fx.reply(reply, Ok(self.agent_views())),
-            Command::DrainAgent(id, reply) => {
-                let r = self.drain_agent(db, &id, fx);
-                fx.reply(reply, r);
-            }
-            Command::Events(since, reply) => {
-                let rx = self.events_tx.subscribe();
-                let r = swarm_memory::state::events_after(db, since, 100_000)
-                    .map(|rows| (rows, rx))
-                    .map_err(CoreError::from);
-                fx.reply(reply, r);
-            }
-            Command::SetPaused(paused, reply) => {
-                let r = self.set_paused(db, paused, fx);
-                fx.reply(reply, r);
-            }
-            other => self.memory(db, other, fx)?,
-        }
-        Ok(())
-    }
-
-    fn load_plan(
-        &mut self,
-        db: &Connection,
+        t: &mut Turn<'_>,
         req: LoadPlan,
-        fx: &mut Effects,
     ) -> Result<Loaded, CoreError> {
         if let Some(plan) = &self.plan {
-            if matches!(plan.state, PlanState::Running | PlanState::Paused) {
+            if matches!(plan.state(), PlanState::Running | PlanState::Paused) {
                 return Err(CoreError::Conflict(format!(
                     "plan '{}' is still {}; wait for it to finish, or cancel its tasks, before loading another",
-                    plan.compiled.plan.name,
-                    plan.state.name()
+                    plan.name(),
+                    plan.state().name()
                 )));
             }
         }
@@ -87,7 +37,7 @@ impl State {
             )));
         }
         let compiled = compile(&req, self.cfg.roles_file.as_deref())?;
-        let now = now_ms();
+        let now = t.now;
         let row = PlanRow {
             id: 0,
             name: compiled.plan.name.clone(),
@@ -111,42 +61,39 @@ impl State {
             clock: serde_json::to_string(&clock).unwrap_or_default(),
             ..row
         };
-        let plan_id = insert_plan(db, &row)?;
+        let plan_id = insert_plan(t.db, &row)?;
         let warnings: Vec<String> = compiled.warnings.iter().map(ToString::to_string).collect();
-        let active = new_active_plan(plan_id, compiled, now, self.cfg.default_retries, clock);
-        for (i, t) in active.compiled.tasks.iter().enumerate() {
-            for &d in &t.deps {
-                insert_dependency(db, plan_id, i as u32, d as u32)?;
+        let calendar = self.cfg.pace == crate::config::Pace::Calendar;
+        let active = ActivePlan::new(
+            plan_id,
+            compiled,
+            now,
+            self.cfg.default_retries,
+            clock,
+            calendar,
+        );
+        for (i, task) in active.compiled().tasks.iter().enumerate() {
+            for &d in &task.deps {
+                insert_dependency(t.db, plan_id, i as u32, d as u32)?;
             }
         }
-        let total = active.tasks.len();
-        let name = active.compiled.plan.name.clone();
-        self.plan = Some(active);
-        self.projection_text = None;
-        self.shortfall.clear();
-        for i in 0..total {
-            self.save_task(db, i)?;
+        for i in 0..active.len() {
+            upsert_task(t.db, plan_id, &active.task_row(i))?;
         }
-        self.event(
-            db,
-            fx,
-            "plan.loaded",
-            None,
-            None,
-            None,
-            format!("{name}: {total} tasks"),
-        )?;
+        let total = active.len();
+        let name = active.name().to_string();
         let ready: Vec<usize> = (0..total)
-            .filter(|&i| {
-                self.plan
-                    .as_ref()
-                    .is_some_and(|p| p.tasks[i].deps_left == 0)
-            })
+            .filter(|&i| active.task(i).deps_left == 0)
             .collect();
+        self.plan = Some(active);
+        self.projection.reset();
+        self.provisioning.set_shortfall(Vec::new());
+        t.plan_id = Some(plan_id);
+        t.emit(Event::new(EventKind::PlanLoaded).message(format!("{name}: {total} tasks")))?;
         for i in ready {
-            self.set_task(db, i, TaskState::Ready, None, fx)?;
+            self.set_task(t, i, TaskState::Ready, None)?;
         }
-        self.settle_plan(db, fx)?;
+        self.settle_plan(t)?;
         Ok(Loaded {
             plan_id,
             name,
@@ -155,18 +102,20 @@ impl State {
         })
     }
 
-    pub(crate) fn status(&self) -> Status {
+    /// The plan's status at `now`.
+    pub(crate) fn status(&self, now: i64) -> Status {
+        let agents = self.roster.connected().count() as u32;
         let Some(plan) = &self.plan else {
             return Status {
                 state: "idle".into(),
-                agents: self.connected_agents(),
+                agents,
                 ..Status::default()
             };
         };
-        let plan_now = plan.clock.plan_at(swarm_memory::now_ms());
-        let n = |s: TaskState| plan.by_state[s.index()];
-        let c = Counts {
-            total: plan.tasks.len() as u32,
+        let plan_now = plan.clock().plan_at(now);
+        let n = |s: TaskState| plan.count(s);
+        let counts = Counts {
+            total: plan.len() as u32,
             pending: n(TaskState::Pending),
             ready: n(TaskState::Ready),
             running: n(TaskState::Running),
@@ -177,78 +126,67 @@ impl State {
             cancelled: n(TaskState::Cancelled),
         };
         Status {
-            plan_id: plan.id,
-            plan: plan.compiled.plan.name.clone(),
-            state: plan.state.name().to_string(),
-            counts: c,
-            agents: self.connected_agents(),
-            loaded_at: plan.loaded_at,
-            finished_at: plan.finished_at.unwrap_or(0),
+            plan_id: plan.id(),
+            plan: plan.name().to_string(),
+            state: plan.state().name().to_string(),
+            counts,
+            agents,
+            loaded_at: plan.loaded_at(),
+            finished_at: plan.finished_at().unwrap_or(0),
             unstaffed_roles: self.unstaffed.clone(),
-            plan_time: plan.clock.label(plan_now),
-            plan_day: plan.clock.plan_day(plan_now),
-            projected: self.projection(),
-            shortfall: self.shortfall.clone(),
+            plan_time: plan.clock().label(plan_now),
+            plan_day: plan.clock().plan_day(plan_now),
+            projected: self.projection(now),
+            shortfall: self.provisioning.shortfall().to_vec(),
             next_checkpoint: plan
-                .next_checkpoint
-                .map(|(t, i)| format!("{} at {}", plan.checkpoints[i].0, plan.clock.label(t)))
+                .next_checkpoint()
+                .map(|next| {
+                    format!(
+                        "{} at {}",
+                        plan.checkpoints()[next.index].name,
+                        plan.clock().label(next.at)
+                    )
+                })
                 .unwrap_or_default(),
         }
     }
 
-    fn connected_agents(&self) -> u32 {
-        self.agents
-            .values()
-            .filter(|a| a.state == super::model::AgentState::Connected)
-            .count() as u32
-    }
-
+    /// The index of task `id`, or an error naming tasks that exist.
     pub(crate) fn task_index(&self, id: &str) -> Result<usize, CoreError> {
         let plan = self.plan.as_ref().ok_or_else(|| {
             CoreError::NotFound("no plan is loaded; load one with 'swarmctl plan load FILE'".into())
         })?;
-        plan.index.get(id.trim()).copied().ok_or_else(|| {
-            let mut near: Vec<&str> = plan
-                .compiled
-                .plan
-                .tasks
-                .iter()
-                .map(|t| t.id.as_str())
+        plan.index_of(id.trim()).ok_or_else(|| {
+            let ids = || plan.compiled().plan.tasks.iter().map(|t| t.id.as_str());
+            let mut near: Vec<&str> = ids()
                 .filter(|t| t.split('.').next() == id.split('.').next())
                 .take(8)
                 .collect();
             if near.is_empty() {
-                near = plan
-                    .compiled
-                    .plan
-                    .tasks
-                    .iter()
-                    .map(|t| t.id.as_str())
-                    .take(8)
-                    .collect();
+                near = ids().take(8).collect();
             }
             CoreError::NotFound(format!(
                 "no task '{id}' in plan '{}'; tasks include {}",
-                plan.compiled.plan.name,
+                plan.name(),
                 near.join(", ")
             ))
         })
     }
 
-    fn task_action(
+    /// An operator's done, fail, retry, skip or cancel; answers the task's
+    /// new state.
+    pub(crate) fn task_action(
         &mut self,
-        db: &Connection,
+        t: &mut Turn<'_>,
         id: &str,
         action: TaskAction,
         reason: &str,
-        fx: &mut Effects,
     ) -> Result<String, CoreError> {
         let i = self.task_index(id)?;
-        let state = self
-            .plan
-            .as_ref()
-            .map(|p| p.tasks[i].state)
-            .unwrap_or(TaskState::Pending);
+        let Some(task) = self.plan.as_ref().map(|p| p.task(i)) else {
+            return Err(CoreError::NotFound("no plan is loaded".into()));
+        };
+        let (state, current) = (task.state, task.current);
         let who = if reason.is_empty() {
             "by an operator".to_string()
         } else {
@@ -269,39 +207,50 @@ impl State {
                     state.name()
                 )));
             }
-            _ => {}
+            TaskAction::Done
+            | TaskAction::Fail
+            | TaskAction::Cancel
+            | TaskAction::Skip
+            | TaskAction::Retry => {}
         }
-        if let Some(current) = self.plan.as_ref().and_then(|p| p.tasks[i].current) {
+        if let Some(current) = current {
             let end = match action {
-                TaskAction::Done => "succeeded",
-                TaskAction::Fail => "failed",
-                _ => "cancelled",
+                TaskAction::Done => AttemptEnd::Succeeded,
+                TaskAction::Fail => AttemptEnd::Failed { exit_code: None },
+                TaskAction::Retry | TaskAction::Skip | TaskAction::Cancel => AttemptEnd::Cancelled,
             };
-            self.end_attempt(db, current, end, None, &format!("marked {end} {who}"), fx)?;
+            let lead = self
+                .attempts
+                .get(current)
+                .and_then(|a| a.lead().map(str::to_string));
+            let message = format!("marked {} {who}", end.state_name());
+            self.end_attempt(t, current, end, &message)?;
             // Tell the lead too: its executor stops and reports nothing.
-            self.cancel_lead(current, id, fx);
+            if let Some(lead) = lead {
+                let cancel = ToAgent::Cancel(
+                    AttemptRef {
+                        task_id: id.trim().to_string(),
+                        attempt: current,
+                    },
+                    "resolved by an operator".into(),
+                );
+                t.send(self.roster.tx(&lead), cancel);
+            }
         }
         match action {
             TaskAction::Done => {
                 self.set_task(
-                    db,
+                    t,
                     i,
                     TaskState::Succeeded,
                     Some(format!("marked done {who}")),
-                    fx,
                 )?;
-                self.release_dependents(db, i, fx)?;
+                self.release_dependents(t, i)?;
             }
             TaskAction::Skip => {
-                self.set_task(
-                    db,
-                    i,
-                    TaskState::Skipped,
-                    Some(format!("skipped {who}")),
-                    fx,
-                )?;
-                self.release_dependents(db, i, fx)?;
-                self.unblock(db, fx)?;
+                self.set_task(t, i, TaskState::Skipped, Some(format!("skipped {who}")))?;
+                self.release_dependents(t, i)?;
+                self.unblock(t)?;
             }
             TaskAction::Fail | TaskAction::Cancel => {
                 let (next, verb) = if action == TaskAction::Fail {
@@ -309,106 +258,69 @@ impl State {
                 } else {
                     (TaskState::Cancelled, "cancelled")
                 };
-                self.set_task(db, i, next, Some(format!("{verb} {who}")), fx)?;
-                self.block_dependents(db, i, &format!("dependency {id} was {verb} {who}"), fx)?;
+                self.set_task(t, i, next, Some(format!("{verb} {who}")))?;
+                self.block_dependents(t, i, &format!("dependency {id} was {verb} {who}"))?;
             }
             TaskAction::Retry => {
-                let next = {
-                    let Some(plan) = self.plan.as_mut() else {
-                        return Err(CoreError::Internal("no plan".into()));
-                    };
-                    plan.tasks[i].failures = 0;
-                    plan.tasks[i].losses = 0;
-                    if plan.tasks[i].deps_left == 0 {
-                        TaskState::Ready
-                    } else {
-                        TaskState::Pending
-                    }
+                let Some(plan) = self.plan.as_mut() else {
+                    return Err(CoreError::NotFound("no plan is loaded".into()));
                 };
-                let blocked_by_dead = self.plan.as_ref().is_some_and(|p| {
-                    p.compiled.tasks[i]
-                        .deps
-                        .iter()
-                        .any(|&d| p.tasks[d].state.is_dead())
-                });
-                let next = if blocked_by_dead {
+                plan.reset_budgets(i);
+                let deps = &plan.compiled().tasks[i].deps;
+                let next = if deps.iter().any(|&d| plan.task(d).state.is_dead()) {
                     TaskState::Blocked
+                } else if plan.task(i).deps_left == 0 {
+                    TaskState::Ready
                 } else {
-                    next
+                    TaskState::Pending
                 };
-                self.set_task(db, i, next, Some(format!("retried {who}")), fx)?;
-                self.unblock(db, fx)?;
+                self.set_task(t, i, next, Some(format!("retried {who}")))?;
+                self.unblock(t)?;
             }
         }
-        self.settle_plan(db, fx)?;
+        self.settle_plan(t)?;
         Ok(self
             .plan
             .as_ref()
-            .map(|p| p.tasks[i].state.name().to_string())
+            .map(|p| p.task(i).state.name().to_string())
             .unwrap_or_default())
     }
 
-    fn cancel_lead(&self, attempt: u64, task_id: &str, fx: &mut Effects) {
-        let lead = self.plan.as_ref().and_then(|p| {
-            let i = p.index.get(task_id)?;
-            p.tasks[*i].last_agents.first().cloned()
-        });
-        if let Some(agent) = lead.and_then(|l| self.agents.get(&l)) {
-            fx.send(
-                &agent.tx,
-                ToAgent::Cancel(
-                    super::command::AttemptRef {
-                        task_id: task_id.to_string(),
-                        attempt,
-                    },
-                    "resolved by an operator".into(),
-                ),
-            );
-        }
-    }
-
-    fn drain_agent(
-        &mut self,
-        db: &Connection,
-        id: &str,
-        fx: &mut Effects,
-    ) -> Result<String, CoreError> {
-        let Some(agent) = self.agents.get_mut(id) else {
-            let known: Vec<&str> = self.agents.keys().map(String::as_str).take(10).collect();
+    /// An operator drains one agent.
+    pub(crate) fn drain_agent(&mut self, t: &mut Turn<'_>, id: &str) -> Result<String, CoreError> {
+        let Some(agent) = self.roster.get(id) else {
+            let known: Vec<&str> = self.roster.iter().map(|a| a.id.as_str()).take(10).collect();
             return Err(CoreError::NotFound(format!(
                 "no agent '{id}'; agents: {}",
                 known.join(", ")
             )));
         };
-        if !matches!(
-            agent.state,
-            super::model::AgentState::Connected | super::model::AgentState::Draining
-        ) {
+        if !matches!(agent.state, AgentState::Connected | AgentState::Draining) {
             return Err(CoreError::Conflict(format!(
                 "agent {id} is {}, not connected",
                 agent.state.name()
             )));
         }
-        self.drain(db, fx, id, "drained by an operator".into())?;
+        self.drain(t, id, "drained by an operator".into())?;
         Ok("draining".into())
     }
 
-    fn set_paused(
+    /// Pauses or resumes dispatch; answers the plan's state.
+    pub(crate) fn set_paused(
         &mut self,
-        db: &Connection,
+        t: &mut Turn<'_>,
         paused: bool,
-        fx: &mut Effects,
     ) -> Result<String, CoreError> {
         let Some(plan) = self.plan.as_mut() else {
             return Err(CoreError::Conflict("no plan is loaded".into()));
         };
-        let next = match (plan.state, paused) {
+        let next = match (plan.state(), paused) {
             (PlanState::Running, true) => PlanState::Paused,
             (PlanState::Paused, false) => PlanState::Running,
             (PlanState::Paused, true) | (PlanState::Running, false) => {
-                return Ok(plan.state.name().into())
+                return Ok(plan.state().name().into())
             }
-            (s, _) => {
+            (s @ (PlanState::Succeeded | PlanState::Failed), _) => {
                 return Err(CoreError::Conflict(format!(
                     "the plan has {}; there is nothing to {}",
                     s.name(),
@@ -416,21 +328,14 @@ impl State {
                 )))
             }
         };
-        plan.state = next;
-        set_plan_state(db, plan.id, next.name(), None)?;
-        self.event(
-            db,
-            fx,
-            if paused {
-                "plan.paused"
-            } else {
-                "plan.resumed"
-            },
-            None,
-            None,
-            None,
-            String::new(),
-        )?;
+        plan.set_plan_state(next, t.now);
+        set_plan_state(t.db, plan.id(), next.name(), None)?;
+        let kind = if paused {
+            EventKind::PlanPaused
+        } else {
+            EventKind::PlanResumed
+        };
+        t.emit(Event::new(kind))?;
         Ok(next.name().into())
     }
 }

@@ -4,144 +4,130 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::Connection;
 use swarm_memory::state::upsert_attempt;
 use swarm_plan::policy::{place, AgentSlots};
 use swarm_plan::Task;
 
-use super::agents::attempt_row;
+use super::attempts::{Attempt, Member};
 use super::command::{Assignment, AttemptRef, ToAgent};
-use super::model::{Attempt, AttemptState, PlanState, TaskState};
-use super::{CoreError, Effects, State};
+use super::effects::Turn;
+use super::event::{Event, EventKind};
+use super::model::{AttemptState, PlanState, TaskState};
+use super::roster::Agent;
+use super::{CoreError, State};
 
 impl State {
     /// Places ready tasks on free agents.
-    pub(crate) fn dispatch(
-        &mut self,
-        db: &Connection,
-        now: i64,
-        fx: &mut Effects,
-    ) -> Result<(), CoreError> {
+    pub(crate) fn dispatch(&mut self, t: &mut Turn<'_>) -> Result<(), CoreError> {
         let Some(plan) = self.plan.as_ref() else {
             return Ok(());
         };
-        if plan.state != PlanState::Running || plan.ready.is_empty() {
+        if plan.state() != PlanState::Running || !plan.has_ready() {
             self.unstaffed.clear();
             return Ok(());
         }
-        let ids: Vec<&String> = self.agents.keys().collect();
-        let mut slots: Vec<AgentSlots> = self
-            .agents
-            .values()
+        let agents: Vec<&Agent> = self.roster.connected().collect();
+        let mut slots: Vec<AgentSlots> = agents
+            .iter()
             .enumerate()
-            .filter(|(_, a)| a.state == super::model::AgentState::Connected)
             .map(|(i, a)| AgentSlots {
                 id: i,
                 role: a.active_role.clone(),
                 free: a.free(),
             })
             .collect();
-        let candidates = plan
-            .ready
-            .iter()
-            .map(|k| (k.3, &plan.compiled.tasks[k.3].need));
+        let needs = &plan.compiled().tasks;
+        let candidates = plan.ready().map(|i| (i, &needs[i].need));
         let round = place(candidates, &mut slots);
         let mut unstaffed: Vec<String> = round
             .unstaffed
             .iter()
-            .flat_map(|&i| plan.compiled.tasks[i].need.role_slots())
+            .flat_map(|&i| needs[i].need.role_slots())
             .filter(|r| !slots.iter().any(|s| s.role == *r) && r != swarm_plan::ANY_ROLE)
             .collect();
         unstaffed.sort();
         unstaffed.dedup();
-        let placements: Vec<(usize, Vec<(String, String)>)> = round
+        let placements: Vec<(usize, Vec<Member>)> = round
             .placements
             .into_iter()
             .map(|p| {
-                (
-                    p.task,
-                    p.agents
-                        .into_iter()
-                        .map(|(a, role)| (ids[a].clone(), role))
-                        .collect(),
-                )
+                let members = p
+                    .agents
+                    .into_iter()
+                    .map(|(a, role)| Member {
+                        agent: agents[a].id.clone(),
+                        role,
+                    })
+                    .collect();
+                (p.task, members)
             })
             .collect();
         self.unstaffed = unstaffed;
-        for (task, agents) in placements {
-            self.start_attempt(db, task, agents, now, fx)?;
+        for (task, members) in placements {
+            self.start_attempt(t, task, members)?;
         }
         Ok(())
     }
 
+    /// Offers a new attempt of `task` to `members`: committed in this turn,
+    /// sent after the commit.
     fn start_attempt(
         &mut self,
-        db: &Connection,
+        t: &mut Turn<'_>,
         task: usize,
-        agents: Vec<(String, String)>,
-        now: i64,
-        fx: &mut Effects,
+        members: Vec<Member>,
     ) -> Result<(), CoreError> {
-        let id = self.next_attempt;
-        self.next_attempt += 1;
         let Some(plan) = self.plan.as_mut() else {
             return Ok(());
         };
-        let number = plan.tasks[task].attempts + 1;
-        plan.tasks[task].attempts = number;
-        plan.tasks[task].current = Some(id);
-        plan.tasks[task].last_agents = agents.iter().map(|(a, _)| a.clone()).collect();
+        let id = self.attempts.allocate();
+        let number =
+            plan.begin_attempt(task, id, members.iter().map(|m| m.agent.clone()).collect());
         let attempt = Attempt {
             id,
             task,
             number,
-            agents: agents.clone(),
+            members: members.clone(),
             state: AttemptState::Offered,
-            created_at: now,
+            created_at: t.now,
             started_at: None,
             log_seq: 0,
         };
-        upsert_attempt(db, &attempt_row(plan.id, &attempt, "offered"))?;
-        let spec = &plan.compiled.plan.tasks[task];
-        let retries = plan.retries[task];
-        let plan_name = plan.compiled.plan.name.clone();
-        let brief = brief(spec, &agents, &plan_name);
-        self.attempts.insert(id, attempt);
-        self.set_task(db, task, TaskState::Running, None, fx)?;
+        upsert_attempt(t.db, &attempt.row(plan.id(), "offered"))?;
+        self.attempts.insert(attempt);
+        self.set_task(t, task, TaskState::Running, None)?;
         let Some(plan) = self.plan.as_ref() else {
             return Ok(());
         };
-        let spec = &plan.compiled.plan.tasks[task];
-        let who = agents
+        let spec = plan.spec(task);
+        let who = members
             .iter()
-            .map(|(a, r)| format!("{a} ({r})"))
+            .map(|m| format!("{} ({})", m.agent, m.role))
             .collect::<Vec<_>>()
             .join(", ");
-        self.event(
-            db,
-            fx,
-            "attempt.offered",
-            Some(&spec.id),
-            Some(id),
-            agents.first().map(|(a, _)| a.as_str()),
-            format!("attempt {number} on {who}"),
-        )?;
+        let mut offered = Event::new(EventKind::AttemptOffered)
+            .task(spec.id.clone())
+            .attempt(id)
+            .message(format!("attempt {number} on {who}"));
+        if let Some(lead) = members.first() {
+            offered = offered.agent(lead.agent.clone());
+        }
+        t.emit(offered)?;
+        let brief = brief(spec, &members, plan.name());
         let mut env = BTreeMap::new();
-        env.insert("SWARM_PLAN".to_string(), plan_name.clone());
-        env.insert("SWARM_RETRIES".to_string(), retries.to_string());
-        for (k, (agent_id, role)) in agents.iter().enumerate() {
-            let Some(agent) = self.agents.get_mut(agent_id) else {
+        env.insert("SWARM_PLAN".to_string(), plan.name().to_string());
+        env.insert("SWARM_RETRIES".to_string(), plan.retries(task).to_string());
+        for (k, m) in members.iter().enumerate() {
+            let Some(tx) = self.roster.occupy(&m.agent, id) else {
                 continue;
             };
-            agent.busy.insert(id);
-            let tx = agent.tx.clone();
             let assignment = Assignment {
                 attempt: AttemptRef {
                     task_id: spec.id.clone(),
                     attempt: id,
                 },
                 attempt_no: number,
-                role: role.clone(),
+                role: m.role.clone(),
                 lead: k == 0,
                 title: spec.title.clone(),
                 run: spec.run.clone(),
@@ -150,18 +136,18 @@ impl State {
                 timeout_ms: spec.timeout.map_or(0, |t| t.secs() * 1000),
                 brief: brief.clone(),
                 env: env.clone(),
-                plan: plan_name.clone(),
+                plan: plan.name().to_string(),
             };
-            fx.send(&tx, ToAgent::Assign(Box::new(assignment)));
+            t.send(Some(tx), ToAgent::Assign(Box::new(assignment)));
         }
         Ok(())
     }
 }
 
 /// The task brief an agent (a person, a script, an AI CLI) works from.
-fn brief(task: &Task, agents: &[(String, String)], plan: &str) -> String {
+fn brief(task: &Task, members: &[Member], plan: &str) -> String {
     let mut out = format!("# Task {}: {}\n\nPlan: {plan}\n", task.id, task.title);
-    let roles: Vec<&str> = agents.iter().map(|(_, r)| r.as_str()).collect();
+    let roles: Vec<&str> = members.iter().map(|m| m.role.as_str()).collect();
     out.push_str(&format!(
         "Roles: {}\nPriority: {}\nPlanned duration: {}\n",
         roles.join(" + "),

@@ -2,24 +2,42 @@
 
 use thiserror::Error;
 
-/// Why a command was refused. Nothing was changed.
+/// Why a command was refused, or why the loop cannot go on.
 #[derive(Debug, Error)]
 pub enum CoreError {
-    /// Bad input: the message says what and what would be valid.
+    /// Bad input: the message says what and what would be valid. Nothing
+    /// was changed.
     #[error("{0}")]
     Invalid(String),
-    /// No such task, agent, entry.
+    /// No such task, agent, entry. Nothing was changed.
     #[error("{0}")]
     NotFound(String),
     /// Not possible in the current state (a plan already running, ...).
+    /// Nothing was changed.
     #[error("{0}")]
     Conflict(String),
-    /// A compare-and-swap did not match.
+    /// A compare-and-swap did not match. Nothing was changed.
     #[error("{0}")]
     CasMismatch(String),
     /// The store failed; the daemon stops rather than lose a transition.
-    #[error("internal error: {0}")]
-    Internal(String),
+    #[error("the store failed: {0}")]
+    Store(#[from] swarm_memory::StoreError),
+    /// The stored state cannot be brought back (a plan that no longer
+    /// compiles, an unknown state name).
+    #[error("cannot recover the stored state: {0}")]
+    Recovery(String),
+    /// The scheduler loop is not running (any more).
+    #[error("the scheduler has stopped")]
+    Stopped,
+    /// The scheduler thread could not be started.
+    #[error("cannot start the scheduler thread: {0}")]
+    Thread(#[source] std::io::Error),
+}
+
+impl From<rusqlite::Error> for CoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        CoreError::Store(e.into())
+    }
 }
 
 impl From<CoreError> for tonic::Status {
@@ -29,13 +47,10 @@ impl From<CoreError> for tonic::Status {
             CoreError::NotFound(m) => tonic::Status::not_found(m),
             CoreError::Conflict(m) => tonic::Status::failed_precondition(m),
             CoreError::CasMismatch(m) => tonic::Status::aborted(m),
-            CoreError::Internal(m) => tonic::Status::internal(m),
+            CoreError::Stopped
+            | CoreError::Store(_)
+            | CoreError::Recovery(_)
+            | CoreError::Thread(_) => tonic::Status::internal(e.to_string()),
         }
-    }
-}
-
-impl From<swarm_memory::StoreError> for CoreError {
-    fn from(e: swarm_memory::StoreError) -> Self {
-        CoreError::Internal(e.to_string())
     }
 }

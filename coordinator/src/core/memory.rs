@@ -3,47 +3,62 @@
 
 use rusqlite::Connection;
 use swarm_memory::kv::{self, Expect, KvError, Put};
-use swarm_memory::now_ms;
 
-use super::command::{Command, MemPut};
-use super::{CoreError, Effects, State};
+use super::command::{MemPut, MemoryCmd};
+use super::effects::Turn;
+use super::{CoreError, State};
 
 impl State {
-    pub(crate) fn memory(
-        &mut self,
-        db: &Connection,
-        cmd: Command,
-        fx: &mut Effects,
-    ) -> Result<(), CoreError> {
-        let layout = self.kv_layout;
-        let now = now_ms();
+    /// Applies a shared-memory command and answers it.
+    pub(crate) fn memory(&mut self, t: &mut Turn<'_>, cmd: MemoryCmd) {
+        let (db, layout, now) = (t.db, self.kv_layout, t.now);
         match cmd {
-            Command::MemPut(req, reply) => {
+            MemoryCmd::Put(req, reply) => {
                 let r = self.mem_put(db, layout, req, now);
-                fx.reply(reply, r);
+                t.reply(reply, r);
             }
-            Command::MemGet(ns, key, reply) => {
-                let r = kv::get(db, layout, &ns, &key, now)
+            MemoryCmd::Get {
+                namespace,
+                key,
+                reply,
+            } => {
+                let r = kv::get(db, layout, &namespace, &key, now)
                     .map_err(kv_error)
                     .and_then(|e| {
                         e.ok_or_else(|| {
-                            CoreError::NotFound(format!("no entry '{key}' in namespace '{ns}'"))
+                            CoreError::NotFound(format!(
+                                "no entry '{key}' in namespace '{namespace}'"
+                            ))
                         })
                     });
-                fx.reply(reply, r);
+                t.reply(reply, r);
             }
-            Command::MemList(ns, prefix, limit, reply) => {
-                let r = kv::list(db, layout, ns.as_deref(), prefix.as_deref(), now, limit)
-                    .map_err(kv_error);
-                fx.reply(reply, r);
+            MemoryCmd::List {
+                namespace,
+                prefix,
+                limit,
+                reply,
+            } => {
+                let r = kv::list(
+                    db,
+                    layout,
+                    namespace.as_deref(),
+                    prefix.as_deref(),
+                    now,
+                    limit,
+                )
+                .map_err(kv_error);
+                t.reply(reply, r);
             }
-            Command::MemDelete(ns, key, reply) => {
-                let r = kv::delete(db, layout, &ns, &key, now).map_err(kv_error);
-                fx.reply(reply, r);
+            MemoryCmd::Delete {
+                namespace,
+                key,
+                reply,
+            } => {
+                let r = kv::delete(db, layout, &namespace, &key, now).map_err(kv_error);
+                t.reply(reply, r);
             }
-            _ => {}
         }
-        Ok(())
     }
 
     fn mem_put(
@@ -85,6 +100,6 @@ fn kv_error(e: KvError) -> CoreError {
     match e {
         KvError::CasMismatch { .. } => CoreError::CasMismatch(e.to_string()),
         KvError::TooLarge { .. } | KvError::Invalid { .. } => CoreError::Invalid(e.to_string()),
-        other => CoreError::Internal(other.to_string()),
+        other => CoreError::Store(other.into()),
     }
 }

@@ -8,102 +8,60 @@
 //! acknowledgements, events for followers. A transition is therefore never
 //! revealed before it is durable. If the store fails, the loop stops the
 //! process rather than run ahead of its database.
+//!
+//! The state is made of parts that own their invariants behind private
+//! fields ([`active`], [`roster`], [`attempts`], [`provisioning`],
+//! [`projection`]); the transitions that span parts (`tasks.rs`,
+//! `agents.rs`, `dispatch.rs`, `control.rs`, `checkpoint.rs`,
+//! `realloc.rs`, `recover.rs`) compose them through their methods. Time is
+//! an input: a turn runs at the instant it is given.
 
+mod active;
 mod agents;
+mod attempts;
 mod checkpoint;
 pub mod command;
 mod control;
 mod dispatch;
+mod effects;
 pub mod error;
+pub mod event;
 mod memory;
 pub mod model;
 mod projection;
+mod provisioning;
 mod queries;
 mod realloc;
 mod recover;
+mod roster;
 mod setup;
 mod tasks;
 pub mod views;
 
+#[cfg(test)]
+mod testkit;
+#[cfg(test)]
+mod tests;
+
 use std::sync::mpsc;
 use std::time::Duration;
 
-use rusqlite::Connection;
-use swarm_memory::state::{append_event, EventRow};
 use swarm_memory::{now_ms, Store};
 use tokio::sync::broadcast;
 
 pub use command::Command;
-use command::{AgentTx, LogEvent, ToAgent};
+use command::{AgentCmd, CheckpointCmd, PlanCmd, Query};
+use effects::{Outlets, Turn};
 pub use error::CoreError;
-use model::{ActivePlan, Agent};
+pub use event::{AttemptEnd, EventKind};
 
 use crate::config::Config;
 
 /// Most commands applied in one turn (one transaction).
 const MAX_BATCH: usize = 8192;
 
-/// What a turn reveals after its commit.
-#[derive(Default)]
-pub(crate) struct Effects {
-    replies: Vec<Box<dyn FnOnce() + Send>>,
-    to_agents: Vec<(AgentTx, ToAgent)>,
-    events: Vec<EventRow>,
-    logs: Vec<LogEvent>,
-    pub(crate) jobs: Vec<crate::report::ReportJob>,
-    pub(crate) provision: Vec<crate::provision::ProvisionCmd>,
-    stop: bool,
-}
-
-impl Effects {
-    /// Sends `value` on `reply` after the commit.
-    pub(crate) fn reply<T: Send + 'static>(
-        &mut self,
-        reply: command::Reply<T>,
-        value: Result<T, CoreError>,
-    ) {
-        self.replies.push(Box::new(move || {
-            let _ = reply.send(value);
-        }));
-    }
-
-    /// Sends `msg` to an agent after the commit.
-    pub(crate) fn send(&mut self, tx: &Option<AgentTx>, msg: ToAgent) {
-        if let Some(tx) = tx {
-            self.to_agents.push((tx.clone(), msg));
-        }
-    }
-
-    fn flush(self, out: &Outlets) {
-        let (events, logs) = (&out.events, &out.logs);
-        for (tx, msg) in self.to_agents {
-            let _ = tx.send(msg);
-        }
-        for job in self.jobs {
-            let _ = out.jobs.send(job);
-        }
-        for cmd in self.provision {
-            let _ = out.provision.send(cmd);
-        }
-        for e in self.events {
-            let _ = events.send(e);
-        }
-        for l in self.logs {
-            let _ = logs.send(l);
-        }
-        for r in self.replies {
-            r();
-        }
-    }
-}
-
-/// Where a turn's effects go after its commit.
-pub(crate) struct Outlets {
-    pub(crate) events: broadcast::Sender<EventRow>,
-    pub(crate) logs: broadcast::Sender<LogEvent>,
-    pub(crate) jobs: tokio::sync::mpsc::UnboundedSender<crate::report::ReportJob>,
-    pub(crate) provision: tokio::sync::mpsc::UnboundedSender<crate::provision::ProvisionCmd>,
-}
+/// The longest the loop sleeps when nothing is due, ms.
+const MAX_SLEEP_MS: i64 = 500;
 
 /// The receiving ends the server hands to the reporter and the
 /// provisioner.
@@ -114,64 +72,22 @@ pub struct Receivers {
     pub provision: tokio::sync::mpsc::UnboundedReceiver<crate::provision::ProvisionCmd>,
 }
 
-/// Everything the loop owns besides the store.
+/// Everything the loop owns besides the store: the configuration, the
+/// parts, and where effects go.
 pub(crate) struct State {
-    pub(crate) cfg: Config,
-    pub(crate) plan: Option<ActivePlan>,
-    pub(crate) agents: std::collections::BTreeMap<String, Agent>,
-    pub(crate) attempts: std::collections::HashMap<u64, model::Attempt>,
-    pub(crate) next_attempt: u64,
-    pub(crate) events_tx: broadcast::Sender<EventRow>,
-    pub(crate) logs_tx: broadcast::Sender<LogEvent>,
-    /// Roles ready tasks need that no connected agent plays.
-    pub(crate) unstaffed: Vec<String>,
+    cfg: Config,
+    /// The plan being executed (or the last one, finished).
+    plan: Option<active::ActivePlan>,
+    roster: roster::Roster,
+    attempts: attempts::LiveAttempts,
+    provisioning: provisioning::Provisioning,
+    projection: projection::Projection,
+    /// Roles ready tasks need that no connected agent plays, as of the
+    /// last dispatch.
+    unstaffed: Vec<String>,
     /// Layout of `memory_entries` in this database.
-    pub(crate) kv_layout: swarm_memory::kv::Layout,
-    /// When leases are checked next, ms.
-    pub(crate) next_lease_scan: i64,
-    /// Agents asked of the provisioner and not registered yet: id → (role, when).
-    pub(crate) provisioned: std::collections::BTreeMap<String, (String, i64)>,
-    /// Agents this coordinator provisioned (drained first when surplus).
-    pub(crate) ours: std::collections::HashSet<String>,
-    /// Numbers provisioned agent ids.
-    pub(crate) provision_seq: u64,
-    /// Agents missing per role at the last checkpoint.
-    pub(crate) shortfall: Vec<String>,
-    /// The last checkpoint's projected completion.
-    pub(crate) projection_text: Option<String>,
-    /// The critical-path projection and when it was computed.
-    pub(crate) projection_cache: std::cell::RefCell<Option<(i64, String)>>,
-    pub(crate) out: Outlets,
-}
-
-impl State {
-    /// Appends an event in the turn's transaction; it is broadcast after
-    /// the commit. (The arguments are the event's columns.)
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn event(
-        &self,
-        db: &Connection,
-        fx: &mut Effects,
-        kind: &str,
-        task: Option<&str>,
-        attempt: Option<u64>,
-        agent: Option<&str>,
-        message: String,
-    ) -> Result<(), CoreError> {
-        let mut row = EventRow {
-            seq: 0,
-            at: now_ms(),
-            kind: kind.to_string(),
-            plan_id: self.plan.as_ref().map(|p| p.id),
-            task_id: task.map(str::to_string),
-            attempt,
-            agent_id: agent.map(str::to_string),
-            message,
-        };
-        row.seq = append_event(db, &row)?;
-        fx.events.push(row);
-        Ok(())
-    }
+    kv_layout: swarm_memory::kv::Layout,
+    out: Outlets,
 }
 
 /// A handle to send commands to the loop.
@@ -187,16 +103,185 @@ impl CoreHandle {
         make: impl FnOnce(command::Reply<T>) -> Command,
     ) -> Result<T, CoreError> {
         let (reply, rx) = tokio::sync::oneshot::channel();
-        self.tx
-            .send(make(reply))
-            .map_err(|_| CoreError::Internal("the scheduler has stopped".into()))?;
-        rx.await
-            .map_err(|_| CoreError::Internal("the scheduler stopped before answering".into()))?
+        self.tx.send(make(reply)).map_err(|_| CoreError::Stopped)?;
+        rx.await.map_err(|_| CoreError::Stopped)?
     }
 
     /// Sends a command that has no reply.
-    pub fn tell(&self, cmd: Command) {
-        let _ = self.tx.send(cmd);
+    pub fn tell(&self, cmd: impl Into<Command>) {
+        let _ = self.tx.send(cmd.into());
+    }
+}
+
+impl State {
+    /// A fresh state over a store whose `memory_entries` has `kv_layout`.
+    fn new(cfg: Config, kv_layout: swarm_memory::kv::Layout) -> (State, Receivers) {
+        let (events, _) = broadcast::channel(65536);
+        let (logs, _) = broadcast::channel(4096);
+        let (jobs_tx, jobs) = tokio::sync::mpsc::unbounded_channel();
+        let (provision_tx, provision) = tokio::sync::mpsc::unbounded_channel();
+        let state = State {
+            cfg,
+            plan: None,
+            roster: Default::default(),
+            attempts: attempts::LiveAttempts::starting_at(1),
+            provisioning: Default::default(),
+            projection: Default::default(),
+            unstaffed: Vec::new(),
+            kv_layout,
+            out: Outlets {
+                events,
+                logs,
+                jobs: jobs_tx,
+                provision: provision_tx,
+            },
+        };
+        (state, Receivers { jobs, provision })
+    }
+
+    /// Opens `store`'s state: recovers what it holds, in one turn at `now`.
+    fn open(cfg: Config, store: &mut Store, now: i64) -> Result<(State, Receivers), CoreError> {
+        let (mut state, receivers) = State::new(cfg, store.kv_layout());
+        let tx = store.transaction()?;
+        let mut t = Turn::new(&tx, now, None);
+        state.recover(&mut t)?;
+        let fx = t.fx;
+        tx.commit()?;
+        fx.flush(&state.out);
+        Ok((state, receivers))
+    }
+
+    fn plan_id(&self) -> Option<i64> {
+        self.plan.as_ref().map(active::ActivePlan::id)
+    }
+
+    /// One turn at `now`: apply, tick, dispatch, commit, reveal. Returns
+    /// true to stop.
+    fn turn(
+        &mut self,
+        store: &mut Store,
+        batch: Vec<Command>,
+        now: i64,
+    ) -> Result<bool, CoreError> {
+        let tx = store.transaction()?;
+        let mut t = Turn::new(&tx, now, self.plan_id());
+        for cmd in batch {
+            self.apply(&mut t, cmd)?;
+        }
+        self.tick(&mut t)?;
+        self.dispatch(&mut t)?;
+        let fx = t.fx;
+        tx.commit()?;
+        let stop = fx.stop;
+        fx.flush(&self.out);
+        Ok(stop)
+    }
+
+    /// Applies one command. The one match over every command there is.
+    fn apply(&mut self, t: &mut Turn<'_>, cmd: Command) -> Result<(), CoreError> {
+        match cmd {
+            Command::Agent(AgentCmd::Hello {
+                hello,
+                session,
+                tx,
+                reply,
+            }) => {
+                let r = self.hello(t, hello, session, tx);
+                t.reply(reply, r);
+            }
+            Command::Agent(AgentCmd::Message {
+                agent,
+                session,
+                msg,
+            }) => self.on_agent_message(t, &agent, session, msg)?,
+            Command::Agent(AgentCmd::Gone { agent, session }) => {
+                self.agent_gone(t, &agent, session)?
+            }
+            Command::Plan(PlanCmd::Load(req, reply)) => {
+                let r = self.load_plan(t, req);
+                t.reply(reply, r);
+            }
+            Command::Plan(PlanCmd::SetPaused(paused, reply)) => {
+                let r = self.set_paused(t, paused);
+                t.reply(reply, r);
+            }
+            Command::Plan(PlanCmd::TaskAction {
+                task,
+                action,
+                reason,
+                reply,
+            }) => {
+                let r = self.task_action(t, &task, action, &reason);
+                t.reply(reply, r);
+            }
+            Command::Plan(PlanCmd::DrainAgent(id, reply)) => {
+                let r = self.drain_agent(t, &id);
+                t.reply(reply, r);
+            }
+            Command::Query(q) => self.query(t, q),
+            Command::Memory(m) => self.memory(t, m),
+            Command::Checkpoint(CheckpointCmd::Run(kind, reply)) => {
+                self.standup_now(t, kind, reply)?
+            }
+            Command::Checkpoint(CheckpointCmd::List(reply)) => {
+                let r = self.standups(t.db);
+                t.reply(reply, r);
+            }
+            Command::Checkpoint(CheckpointCmd::Get(id, reply)) => {
+                let r = self.standup(t.db, id);
+                t.reply(reply, r);
+            }
+            Command::Checkpoint(CheckpointCmd::Store(row, reply)) => {
+                self.store_standup(t, *row, reply)?
+            }
+            Command::Shutdown => t.fx.stop = true,
+        }
+        Ok(())
+    }
+
+    /// Answers a read-only question.
+    fn query(&self, t: &mut Turn<'_>, q: Query) {
+        match q {
+            Query::Status(reply) => {
+                let s = self.status(t.now);
+                t.reply(reply, Ok(s));
+            }
+            Query::ListTasks(reply) => t.reply(reply, Ok(self.task_views())),
+            Query::GetTask(id, reply) => {
+                let r = self.task_detail(t.db, &id);
+                t.reply(reply, r);
+            }
+            Query::Logs {
+                task,
+                attempt,
+                reply,
+            } => {
+                let r = self.logs_of(t.db, &task, attempt);
+                t.reply(reply, r);
+            }
+            Query::ListAgents(reply) => t.reply(reply, Ok(self.agent_views())),
+            Query::Events { since, reply } => {
+                let rx = self.out.events.subscribe();
+                let r = swarm_memory::state::events_after(t.db, since, 100_000)
+                    .map(|rows| (rows, rx))
+                    .map_err(CoreError::from);
+                t.reply(reply, r);
+            }
+        }
+    }
+
+    /// How long the loop may sleep at `now` before something is due.
+    fn next_wake(&self, now: i64) -> Duration {
+        let mut due = now + MAX_SLEEP_MS;
+        if let Some(plan) = &self.plan {
+            if let Some(t) = plan.next_delayed() {
+                due = due.min(t);
+            }
+            if let Some(next) = plan.next_checkpoint() {
+                due = due.min(plan.clock().wall_at(next.at));
+            }
+        }
+        Duration::from_millis((due - now).clamp(1, MAX_SLEEP_MS) as u64)
     }
 }
 
@@ -204,51 +289,18 @@ impl CoreHandle {
 pub fn start(
     cfg: Config,
 ) -> Result<(CoreHandle, std::thread::JoinHandle<()>, Receivers), CoreError> {
-    let store = Store::open(&cfg.db_path())?;
-    let (events_tx, _) = broadcast::channel(65536);
-    let (logs_tx, _) = broadcast::channel(4096);
-    let (jobs_tx, jobs) = tokio::sync::mpsc::unbounded_channel();
-    let (provision_tx, provision) = tokio::sync::mpsc::unbounded_channel();
-    let mut state = State {
-        cfg,
-        plan: None,
-        agents: Default::default(),
-        attempts: Default::default(),
-        next_attempt: 1,
-        out: Outlets {
-            events: events_tx.clone(),
-            logs: logs_tx.clone(),
-            jobs: jobs_tx,
-            provision: provision_tx,
-        },
-        events_tx,
-        logs_tx,
-        unstaffed: Vec::new(),
-        kv_layout: store.kv_layout(),
-        next_lease_scan: 0,
-        provisioned: Default::default(),
-        ours: Default::default(),
-        provision_seq: 0,
-        shortfall: Vec::new(),
-        projection_text: None,
-        projection_cache: Default::default(),
-    };
-    let mut store = store;
-    {
-        let tx = store.transaction()?;
-        let mut fx = Effects::default();
-        state.recover(&tx, &mut fx)?;
-        tx.commit()
-            .map_err(|e| CoreError::Internal(e.to_string()))?;
-    }
+    let mut store = Store::open(&cfg.db_path())?;
+    let (state, receivers) = State::open(cfg, &mut store, now_ms())?;
     let (tx, rx) = mpsc::channel();
     let thread = std::thread::Builder::new()
         .name("scheduler".into())
         .spawn(move || run(store, state, rx))
-        .map_err(|e| CoreError::Internal(format!("cannot start the scheduler thread: {e}")))?;
-    Ok((CoreHandle { tx }, thread, Receivers { jobs, provision }))
+        .map_err(CoreError::Thread)?;
+    Ok((CoreHandle { tx }, thread, receivers))
 }
 
+/// The loop: waits for commands or the next thing due, then turns. The
+/// only place that reads the wall clock.
 fn run(mut store: Store, mut state: State, rx: mpsc::Receiver<Command>) {
     loop {
         let wait = state.next_wake(now_ms());
@@ -264,7 +316,7 @@ fn run(mut store: Store, mut state: State, rx: mpsc::Receiver<Command>) {
                 Err(_) => break,
             }
         }
-        match turn(&mut store, &mut state, batch) {
+        match state.turn(&mut store, batch, now_ms()) {
             Ok(true) => return,
             Ok(false) => {}
             Err(e) => {
@@ -272,88 +324,5 @@ fn run(mut store: Store, mut state: State, rx: mpsc::Receiver<Command>) {
                 std::process::exit(70);
             }
         }
-    }
-}
-
-/// One turn: apply, tick, dispatch, commit, reveal. Returns true to stop.
-fn turn(store: &mut Store, state: &mut State, batch: Vec<Command>) -> Result<bool, CoreError> {
-    let mut fx = Effects::default();
-    let tx = store.transaction()?;
-    for cmd in batch {
-        state.apply(&tx, cmd, &mut fx)?;
-    }
-    let now = now_ms();
-    state.tick(&tx, now, &mut fx)?;
-    state.dispatch(&tx, now, &mut fx)?;
-    tx.commit()
-        .map_err(|e| CoreError::Internal(e.to_string()))?;
-    let stop = fx.stop;
-    fx.flush(&state.out);
-    Ok(stop)
-}
-
-impl State {
-    fn apply(&mut self, db: &Connection, cmd: Command, fx: &mut Effects) -> Result<(), CoreError> {
-        match cmd {
-            Command::AgentHello {
-                hello,
-                session,
-                tx,
-                reply,
-            } => {
-                let r = self.hello(db, hello, session, tx, fx);
-                let failed = r.is_err();
-                fx.reply(reply, r.map(|_| ()));
-                if failed {
-                    return Ok(());
-                }
-            }
-            Command::FromAgent {
-                agent,
-                session,
-                msg,
-            } => self.on_agent_message(db, &agent, session, msg, fx)?,
-            Command::AgentGone { agent, session } => self.agent_gone(db, &agent, session, fx)?,
-            Command::Shutdown => fx.stop = true,
-            Command::Standup(kind, reply) => self.standup_now(db, kind, reply, fx)?,
-            Command::Standups(reply) => {
-                let r = self.standups(db);
-                fx.reply(reply, r);
-            }
-            Command::GetStandup(id, reply) => {
-                let r = self.standups(db).and_then(|all| {
-                    let found = if id == 0 {
-                        all.last().cloned()
-                    } else {
-                        all.iter().find(|s| s.id == id).cloned()
-                    };
-                    found.ok_or_else(|| {
-                        CoreError::NotFound(if id == 0 {
-                            "no checkpoint has run yet".into()
-                        } else {
-                            format!("no checkpoint #{id}; there are {}", all.len())
-                        })
-                    })
-                });
-                fx.reply(reply, r);
-            }
-            Command::StoreStandup(row, reply) => self.store_standup(db, *row, reply, fx)?,
-            other => self.control(db, other, fx)?,
-        }
-        Ok(())
-    }
-
-    /// How long the loop may sleep before something is due.
-    fn next_wake(&self, now: i64) -> Duration {
-        let mut due = now + 500;
-        if let Some(plan) = &self.plan {
-            if let Some((t, _)) = plan.delayed.first() {
-                due = due.min(*t);
-            }
-            if let Some((t, _)) = plan.next_checkpoint {
-                due = due.min(plan.clock.wall_at(t));
-            }
-        }
-        Duration::from_millis((due - now).clamp(1, 500) as u64)
     }
 }

@@ -1,13 +1,5 @@
-//! The loop's in-memory state: the active plan's tasks, live attempts and
-//! agents. Mirrored durably in the `swarm_*` tables; rebuilt from them on
-//! restart.
-
-use std::collections::{BTreeMap, BTreeSet, HashSet};
-
-use swarm_plan::policy::ReadyKey;
-use swarm_plan::{Analysis, CompiledPlan};
-
-use super::command::AgentTx;
+//! The states of tasks, plans, attempts and agents, and their stored
+//! names (ARCHITECTURE.md "States").
 
 /// Task states (ARCHITECTURE.md "States").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -84,33 +76,8 @@ impl TaskState {
     }
 }
 
-/// A task's runtime state.
-#[derive(Debug, Clone)]
-pub struct TaskRt {
-    /// State.
-    pub state: TaskState,
-    /// Attempts made.
-    pub attempts: u32,
-    /// Failed attempts (retry budget).
-    pub failures: u32,
-    /// Attempts lost with their agent.
-    pub losses: u32,
-    /// Retry backoff: not before this, ms.
-    pub not_before: Option<i64>,
-    /// Why failed/blocked/skipped/cancelled.
-    pub reason: Option<String>,
-    /// The live attempt.
-    pub current: Option<u64>,
-    /// Agents of the last attempt.
-    pub last_agents: Vec<String>,
-    /// Dependencies not done yet.
-    pub deps_left: u32,
-    /// Last change, ms.
-    pub updated_at: i64,
-}
-
 /// Plan-level state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PlanState {
     /// Tasks are dispatched.
     Running,
@@ -145,76 +112,6 @@ impl PlanState {
     }
 }
 
-/// The plan being executed.
-pub struct ActivePlan {
-    /// Store id.
-    pub id: i64,
-    /// The compiled plan.
-    pub compiled: CompiledPlan,
-    /// Its analysis (ranks for ordering).
-    pub analysis: Analysis,
-    /// Plan state.
-    pub state: PlanState,
-    /// Per task, indexed like the plan.
-    pub tasks: Vec<TaskRt>,
-    /// Ready tasks in dispatch order.
-    pub ready: BTreeSet<ReadyKey>,
-    /// Tasks waiting out a retry backoff: (not_before ms, index).
-    pub delayed: BTreeSet<(i64, usize)>,
-    /// Loaded at, ms.
-    pub loaded_at: i64,
-    /// Finished at, ms.
-    pub finished_at: Option<i64>,
-    /// Task id to index.
-    pub index: std::collections::HashMap<String, usize>,
-    /// Retries allowed per task.
-    pub retries: Vec<u32>,
-    /// Tasks in a final state (kept so completion is O(1) per turn).
-    pub final_tasks: usize,
-    /// Tasks succeeded or skipped.
-    pub done_tasks: usize,
-    /// Tasks per state, indexed by [`TaskState::index`].
-    pub by_state: [u32; 8],
-    /// The plan clock.
-    pub clock: crate::clock::PlanClock,
-    /// Checkpoints: (name, minute of day).
-    pub checkpoints: Vec<(String, u16)>,
-    /// The next automatic checkpoint: (plan time, index).
-    pub next_checkpoint: Option<(i64, usize)>,
-    /// The last checkpoint's plan time and the last event before it.
-    pub last_checkpoint: (i64, u64),
-}
-
-impl ActivePlan {
-    /// Changes a task's state, keeping the completion counters.
-    pub fn transition(&mut self, i: usize, state: TaskState) {
-        let old = self.tasks[i].state;
-        self.final_tasks =
-            self.final_tasks + usize::from(state.is_final()) - usize::from(old.is_final());
-        self.done_tasks =
-            self.done_tasks + usize::from(state.is_done()) - usize::from(old.is_done());
-        self.by_state[old.index()] -= 1;
-        self.by_state[state.index()] += 1;
-        self.tasks[i].state = state;
-    }
-
-    /// Recounts the completion counters from scratch (after recovery).
-    pub fn recount(&mut self) {
-        self.final_tasks = self.tasks.iter().filter(|t| t.state.is_final()).count();
-        self.done_tasks = self.tasks.iter().filter(|t| t.state.is_done()).count();
-        self.by_state = [0; 8];
-        for t in &self.tasks {
-            self.by_state[t.state.index()] += 1;
-        }
-    }
-
-    /// The ordering key of a task.
-    pub fn key(&self, i: usize) -> ReadyKey {
-        let t = &self.compiled.plan.tasks[i];
-        swarm_plan::policy::ready_key(t.priority.level(), self.analysis.rank[i], t.day, i)
-    }
-}
-
 /// Attempt states that are live.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AttemptState {
@@ -222,27 +119,6 @@ pub enum AttemptState {
     Offered,
     /// Executor running.
     Running,
-}
-
-/// A live attempt.
-#[derive(Debug, Clone)]
-pub struct Attempt {
-    /// Fencing number.
-    pub id: u64,
-    /// Task index.
-    pub task: usize,
-    /// 1-based number.
-    pub number: u32,
-    /// (agent id, role), lead first.
-    pub agents: Vec<(String, String)>,
-    /// State.
-    pub state: AttemptState,
-    /// Created, ms.
-    pub created_at: i64,
-    /// Started, ms.
-    pub started_at: Option<i64>,
-    /// Next log chunk number.
-    pub log_seq: u64,
 }
 
 /// Agent states.
@@ -269,45 +145,6 @@ impl AgentState {
             AgentState::Draining => "draining",
             AgentState::Lost => "lost",
             AgentState::Gone => "gone",
-        }
-    }
-}
-
-/// An agent.
-pub struct Agent {
-    /// Id.
-    pub id: String,
-    /// Roles it can play.
-    pub roles: Vec<String>,
-    /// Role it plays.
-    pub active_role: String,
-    /// Capacity.
-    pub slots: u32,
-    /// Live attempts it is part of.
-    pub busy: HashSet<u64>,
-    /// Host.
-    pub host: String,
-    /// Labels.
-    pub labels: BTreeMap<String, String>,
-    /// State.
-    pub state: AgentState,
-    /// Current session number.
-    pub session: u64,
-    /// Outbound channel of the current session.
-    pub tx: Option<AgentTx>,
-    /// Last sign of life, ms.
-    pub last_seen: i64,
-    /// First seen, ms.
-    pub registered_at: i64,
-}
-
-impl Agent {
-    /// Free slots, if it takes work.
-    pub fn free(&self) -> u32 {
-        if self.state == AgentState::Connected {
-            self.slots.saturating_sub(self.busy.len() as u32)
-        } else {
-            0
         }
     }
 }

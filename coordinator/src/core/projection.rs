@@ -2,13 +2,15 @@
 //! loop uses) run on what is left — unfinished tasks, running ones with the
 //! rest of their planned time — with the agents present now.
 
-use std::collections::{BTreeMap, HashMap};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 
-use swarm_memory::now_ms;
 use swarm_plan::simulate::{simulate, Staffing};
 use swarm_plan::{CompiledPlan, CompiledTask, PlanDuration};
 
-use super::model::{ActivePlan, Attempt, TaskState};
+use super::active::ActivePlan;
+use super::attempts::LiveAttempts;
+use super::model::TaskState;
 use super::State;
 
 /// Plans up to this size are simulated for every status (once a second at
@@ -19,17 +21,65 @@ const LIVE_SIMULATION_TASKS: usize = 2_000;
 /// alone, to keep checkpoints cheap.
 const MAX_SIMULATED_TASKS: usize = 20_000;
 
+/// The projection part of the loop's state: the last checkpoint's
+/// projection, and the live one cached for a second.
+#[derive(Default)]
+pub struct Projection {
+    /// What the last checkpoint projected (large plans show it in status).
+    at_checkpoint: Option<String>,
+    /// The live projection and when (wall ms) it was computed: status may
+    /// be asked for often.
+    cache: RefCell<Option<(i64, String)>>,
+}
+
+impl Projection {
+    /// A new plan: nothing projected yet.
+    pub fn reset(&mut self) {
+        self.at_checkpoint = None;
+        *self.cache.get_mut() = None;
+    }
+
+    /// A checkpoint projected `text`.
+    pub fn set_checkpoint(&mut self, text: String) {
+        self.at_checkpoint = Some(text);
+    }
+}
+
+/// When task `i`'s work began, wall ms: its live attempt's start (or
+/// offer); `now` when it has none.
+pub(crate) fn began_at(plan: &ActivePlan, attempts: &LiveAttempts, i: usize, now: i64) -> i64 {
+    plan.task(i)
+        .current
+        .and_then(|a| attempts.get(a))
+        .map_or(now, |a| a.began_at())
+}
+
+/// "<when> — on track|behind the plan (plan ends <end>; <how>)".
+pub(crate) fn projection_line(plan: &ActivePlan, projected: i64, how: &str) -> String {
+    let end = planned_end(plan);
+    let verdict = if projected <= end {
+        "on track"
+    } else {
+        "behind the plan"
+    };
+    format!(
+        "{} — {verdict} (plan ends {}; {how})",
+        plan.clock().label(projected),
+        plan.clock().label(end)
+    )
+}
+
 /// The plan that remains: unfinished tasks only, dependencies on finished
 /// ones dropped, running tasks shortened by the plan time they have run.
-fn residual(plan: &ActivePlan, attempts: &HashMap<u64, Attempt>, now: i64) -> CompiledPlan {
-    let keep: Vec<usize> = (0..plan.tasks.len())
-        .filter(|&i| !plan.tasks[i].state.is_final())
+fn residual(plan: &ActivePlan, attempts: &LiveAttempts, now: i64) -> CompiledPlan {
+    let keep: Vec<usize> = (0..plan.len())
+        .filter(|&i| !plan.task(i).state.is_final())
         .collect();
-    let mut new_index = vec![usize::MAX; plan.tasks.len()];
+    let mut new_index = vec![usize::MAX; plan.len()];
     for (k, &i) in keep.iter().enumerate() {
         new_index[i] = k;
     }
-    let whole = &plan.compiled.plan;
+    let whole = &plan.compiled().plan;
     let mut out = CompiledPlan {
         plan: swarm_plan::Plan {
             name: whole.name.clone(),
@@ -41,19 +91,16 @@ fn residual(plan: &ActivePlan, attempts: &HashMap<u64, Attempt>, now: i64) -> Co
         },
         tasks: Vec::new(),
         order: Vec::new(),
-        matrix: plan.compiled.matrix.clone(),
+        matrix: plan.compiled().matrix.clone(),
         warnings: Vec::new(),
     };
     out.plan.tasks = keep
         .iter()
         .map(|&i| {
-            let mut t = plan.compiled.plan.tasks[i].clone();
-            if plan.tasks[i].state == TaskState::Running {
-                let started = plan.tasks[i]
-                    .current
-                    .and_then(|a| attempts.get(&a))
-                    .map_or(now, |a| a.started_at.unwrap_or(a.created_at));
-                let ran = (plan.clock.scale(now - started) / 1000).max(0) as u64;
+            let mut t = plan.spec(i).clone();
+            if plan.task(i).state == TaskState::Running {
+                let started = began_at(plan, attempts, i, now);
+                let ran = (plan.clock().scale(now - started) / 1000).max(0) as u64;
                 t.duration = PlanDuration(t.duration.secs().saturating_sub(ran));
             }
             t
@@ -62,7 +109,7 @@ fn residual(plan: &ActivePlan, attempts: &HashMap<u64, Attempt>, now: i64) -> Co
     out.tasks = keep
         .iter()
         .map(|&i| {
-            let old = &plan.compiled.tasks[i];
+            let old = &plan.compiled().tasks[i];
             let remap = |v: &[usize]| {
                 v.iter()
                     .filter(|&&d| new_index[d] != usize::MAX)
@@ -77,7 +124,7 @@ fn residual(plan: &ActivePlan, attempts: &HashMap<u64, Attempt>, now: i64) -> Co
         })
         .collect();
     out.order = plan
-        .compiled
+        .compiled()
         .order
         .iter()
         .filter(|&&i| new_index[i] != usize::MAX)
@@ -87,32 +134,32 @@ fn residual(plan: &ActivePlan, attempts: &HashMap<u64, Attempt>, now: i64) -> Co
 }
 
 impl State {
-    /// Simulates the rest of the plan with the agents present; returns the
-    /// working ms it takes, or why it cannot finish.
-    pub(crate) fn simulate_rest(&self) -> Result<i64, String> {
+    /// Simulates the rest of the plan at `now` with the agents present;
+    /// returns the working ms it takes, or why it cannot finish.
+    pub(crate) fn simulate_rest(&self, now: i64) -> Result<i64, Unfinishable> {
         let Some(plan) = self.plan.as_ref() else {
             return Ok(0);
         };
-        let now = now_ms();
-        let left = plan.tasks.len() - plan.final_tasks;
+        let left = plan.unfinished();
         if left == 0 {
             return Ok(0);
         }
         if left > MAX_SIMULATED_TASKS {
-            return Err(format!("{left} tasks are left; plans over {MAX_SIMULATED_TASKS} are projected by their critical path"));
+            return Err(Unfinishable::TooLarge { left });
         }
         let rest = residual(plan, &self.attempts, now);
         if rest.plan.tasks.is_empty() {
             return Ok(0);
         }
         let mut present: BTreeMap<String, u32> = BTreeMap::new();
-        for a in self.agents.values().filter(|a| a.free_or_busy()) {
+        for a in self.roster.connected() {
             *present.entry(a.active_role.clone()).or_insert(0) += 1;
         }
         if present.is_empty() {
-            return Err("no agent is connected".into());
+            return Err(Unfinishable::NoAgents);
         }
-        let sim = simulate(&rest, &Staffing::Fixed(present)).map_err(|e| e.to_string())?;
+        let sim = simulate(&rest, &Staffing::Fixed(present))
+            .map_err(|e| Unfinishable::Simulation(e.to_string()))?;
         if !sim.complete() {
             let stuck: Vec<String> = sim
                 .unrunnable
@@ -127,10 +174,7 @@ impl State {
                     format!("{} needs {}", rest.plan.tasks[s.task].id, roles.join(", "))
                 })
                 .collect();
-            return Err(format!(
-                "cannot finish with the agents present: {}",
-                stuck.join("; ")
-            ));
+            return Err(Unfinishable::Staffing(stuck.join("; ")));
         }
         Ok(sim.makespan as i64 * 1000)
     }
@@ -140,22 +184,18 @@ impl State {
 /// ones what is left of their plan), in working ms, and its tasks.
 pub(crate) fn remaining_critical_path(
     plan: &ActivePlan,
-    attempts: &std::collections::HashMap<u64, super::model::Attempt>,
+    attempts: &LiveAttempts,
     now: i64,
 ) -> (Vec<usize>, i64) {
-    let n = plan.tasks.len();
+    let n = plan.len();
     let left: Vec<i64> = (0..n)
         .map(|i| {
-            let t = &plan.tasks[i];
-            let planned = plan.compiled.plan.tasks[i].duration.secs() as i64 * 1000;
-            match t.state {
+            let planned = plan.spec(i).duration.secs() as i64 * 1000;
+            match plan.task(i).state {
                 s if s.is_final() => 0,
                 TaskState::Running => {
-                    let started = t
-                        .current
-                        .and_then(|a| attempts.get(&a))
-                        .map_or(now, |a| a.started_at.unwrap_or(a.created_at));
-                    (planned - plan.clock.scale(now - started)).max(0)
+                    let started = began_at(plan, attempts, i, now);
+                    (planned - plan.clock().scale(now - started)).max(0)
                 }
                 _ => planned,
             }
@@ -163,8 +203,8 @@ pub(crate) fn remaining_critical_path(
         .collect();
     let mut finish = vec![0i64; n];
     let mut via = vec![usize::MAX; n];
-    for &i in &plan.compiled.order {
-        let (best, from) = plan.compiled.tasks[i]
+    for &i in &plan.compiled().order {
+        let (best, from) = plan.compiled().tasks[i]
             .deps
             .iter()
             .map(|&d| (finish[d], d))
@@ -196,62 +236,91 @@ pub(crate) fn remaining_critical_path(
 /// When the plan's last day ends, on the plan clock.
 pub(crate) fn planned_end(plan: &ActivePlan) -> i64 {
     let last_day = plan
-        .compiled
+        .compiled()
         .plan
         .days
         .iter()
         .map(|d| d.number)
         .max()
         .unwrap_or(1);
-    plan.clock.day_starts(last_day) + i64::from(plan.clock.day_end - plan.clock.day_start) * 60_000
+    let clock = plan.clock();
+    clock.day_starts(last_day) + i64::from(clock.day_end - clock.day_start) * 60_000
 }
 
 impl State {
-    /// Projected completion on the plan clock, against the plan's end.
-    pub(crate) fn projection(&self) -> String {
+    /// Projected completion on the plan clock at `now`, against the plan's
+    /// end.
+    pub(crate) fn projection(&self, now: i64) -> String {
         let Some(plan) = self.plan.as_ref() else {
             return String::new();
         };
-        if let Some(done) = plan.finished_at {
-            return format!("finished at {}", plan.clock.label(plan.clock.plan_at(done)));
+        if let Some(done) = plan.finished_at() {
+            return format!(
+                "finished at {}",
+                plan.clock().label(plan.clock().plan_at(done))
+            );
         }
-        let now = now_ms();
-        // Status may be asked for often: the projection is recomputed at
-        // most once a second; large plans use the last checkpoint's
-        // simulation, or the critical path alone.
-        if let Some((at, text)) = self.projection_cache.borrow().as_ref() {
+        // Recomputed at most once a second; large plans use the last
+        // checkpoint's simulation, or the critical path alone.
+        if let Some((at, text)) = self.projection.cache.borrow().as_ref() {
             if now - at < 1000 {
                 return text.clone();
             }
         }
-        let large = plan.tasks.len() > LIVE_SIMULATION_TASKS;
-        if let (true, Some(text)) = (large, &self.projection_text) {
+        let large = plan.len() > LIVE_SIMULATION_TASKS;
+        if let (true, Some(text)) = (large, &self.projection.at_checkpoint) {
             return text.clone();
         }
-        let plan_now = plan.clock.plan_at(now);
-        let (_, remaining) = remaining_critical_path(plan, &self.attempts, now);
+        let plan_now = plan.clock().plan_at(now);
         let simulated = if large {
-            Err(String::new())
+            Err(Unfinishable::TooLarge {
+                left: plan.unfinished(),
+            })
         } else {
-            self.simulate_rest()
+            self.simulate_rest(now)
         };
         let (remaining, how) = match simulated {
             Ok(ms) => (ms, "simulated with the agents present"),
-            Err(_) => (remaining, "critical path"),
+            Err(_) => (
+                remaining_critical_path(plan, &self.attempts, now).1,
+                "critical path",
+            ),
         };
-        let projected = plan.clock.add_working(plan_now, remaining);
-        let end = planned_end(plan);
-        let verdict = if projected <= end {
-            "on track"
-        } else {
-            "behind the plan"
-        };
-        let text = format!(
-            "{} — {verdict} (plan ends {}; {how})",
-            plan.clock.label(projected),
-            plan.clock.label(end)
-        );
-        *self.projection_cache.borrow_mut() = Some((now, text.clone()));
+        let projected = plan.clock().add_working(plan_now, remaining);
+        let text = projection_line(plan, projected, how);
+        *self.projection.cache.borrow_mut() = Some((now, text.clone()));
         text
+    }
+}
+
+/// Why the rest of a plan cannot be simulated to its end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Unfinishable {
+    /// Too many tasks left to simulate cheaply.
+    TooLarge {
+        /// Tasks not final.
+        left: usize,
+    },
+    /// No agent is connected.
+    NoAgents,
+    /// Some task needs roles the agents present do not cover: which.
+    Staffing(String),
+    /// The simulator refused the plan.
+    Simulation(String),
+}
+
+impl std::fmt::Display for Unfinishable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unfinishable::TooLarge { left } => write!(
+                f,
+                "{left} tasks are left; plans over {MAX_SIMULATED_TASKS} are projected by their critical path"
+            ),
+            Unfinishable::NoAgents => write!(f, "no agent is connected"),
+            Unfinishable::Staffing(stuck) => {
+                write!(f, "cannot finish with the agents present: {stuck}")
+            }
+            Unfinishable::Simulation(e) => write!(f, "{e}"),
+        }
     }
 }

@@ -4,8 +4,8 @@
 use rusqlite::Connection;
 use swarm_memory::state::{attempts_of_task, logs, LogRow};
 
+use super::active::ActivePlan;
 use super::command::LogEvent;
-use super::model::ActivePlan;
 use super::views::{AgentView, AttemptView, TaskDetail, TaskView};
 use super::{CoreError, State};
 
@@ -14,7 +14,7 @@ impl State {
         let Some(plan) = &self.plan else {
             return Vec::new();
         };
-        (0..plan.tasks.len()).map(|i| task_view(plan, i)).collect()
+        (0..plan.len()).map(|i| task_view(plan, i)).collect()
     }
 
     pub(crate) fn task_detail(&self, db: &Connection, id: &str) -> Result<TaskDetail, CoreError> {
@@ -22,7 +22,7 @@ impl State {
         let Some(plan) = &self.plan else {
             return Err(CoreError::NotFound("no plan".into()));
         };
-        let attempts = attempts_of_task(db, plan.id, i as u32)?
+        let attempts = attempts_of_task(db, plan.id(), i as u32)?
             .into_iter()
             .map(|a| AttemptView {
                 attempt: a.id,
@@ -35,14 +35,14 @@ impl State {
                 message: a.message,
             })
             .collect();
-        let t = &plan.compiled.plan.tasks[i];
+        let t = plan.spec(i);
         Ok(TaskDetail {
             task: task_view(plan, i),
             attempts,
-            depends_on: plan.compiled.tasks[i]
+            depends_on: plan.compiled().tasks[i]
                 .deps
                 .iter()
-                .map(|&d| plan.compiled.plan.tasks[d].id.clone())
+                .map(|&d| plan.task_id(d).to_string())
                 .collect(),
             run: t.run.clone().unwrap_or_default(),
             checks: t.checks.clone(),
@@ -60,7 +60,7 @@ impl State {
         let Some(plan) = &self.plan else {
             return Err(CoreError::NotFound("no plan".into()));
         };
-        let history = attempts_of_task(db, plan.id, i as u32)?;
+        let history = attempts_of_task(db, plan.id(), i as u32)?;
         let chosen = if attempt == 0 {
             history.last().map(|a| a.id)
         } else {
@@ -80,13 +80,13 @@ impl State {
                 )
             }));
         };
-        let rx = self.logs_tx.subscribe();
+        let rx = self.out.logs.subscribe();
         Ok((chosen, logs(db, chosen)?, rx))
     }
 
     pub(crate) fn agent_views(&self) -> Vec<AgentView> {
-        self.agents
-            .values()
+        self.roster
+            .iter()
             .map(|a| AgentView {
                 id: a.id.clone(),
                 roles: a.roles.clone(),
@@ -100,7 +100,7 @@ impl State {
                 running: a
                     .busy
                     .iter()
-                    .filter_map(|att| self.attempts.get(att).map(|x| (self.task_id(x.task), *att)))
+                    .filter_map(|&att| self.attempts.get(att).map(|x| (self.task_id(x.task), att)))
                     .collect(),
             })
             .collect()
@@ -108,8 +108,8 @@ impl State {
 }
 
 fn task_view(plan: &ActivePlan, i: usize) -> TaskView {
-    let t = &plan.compiled.plan.tasks[i];
-    let rt = &plan.tasks[i];
+    let t = plan.spec(i);
+    let rt = plan.task(i);
     TaskView {
         id: t.id.clone(),
         title: t.title.clone(),
@@ -118,7 +118,7 @@ fn task_view(plan: &ActivePlan, i: usize) -> TaskView {
         agents: rt.last_agents.clone(),
         priority: t.priority.to_string(),
         duration_hours: t.duration.hours(),
-        roles: plan.compiled.tasks[i].need.role_slots(),
+        roles: plan.compiled().tasks[i].need.role_slots(),
         reason: rt.reason.clone().unwrap_or_default(),
         day: t.day.unwrap_or(0),
         updated_at: rt.updated_at,

@@ -7,18 +7,13 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::Connection;
-use swarm_memory::now_ms;
-
 use super::command::ToAgent;
-use super::model::{Agent, AgentState, TaskState};
-use super::{CoreError, Effects, State};
+use super::effects::Turn;
+use super::event::{Event, EventKind};
+use super::model::TaskState;
+use super::{CoreError, State};
 use crate::config::ProvisionerKind;
 use crate::provision::ProvisionCmd;
-
-/// A provisioned agent that has not registered within this long is
-/// forgotten (and may be started again).
-const PROVISION_PATIENCE_MS: i64 = 60_000;
 
 /// Demand for one role.
 #[derive(Debug, Default, Clone, Copy)]
@@ -31,13 +26,6 @@ pub(crate) struct Demand {
     pub(crate) slots: u32,
 }
 
-impl Agent {
-    /// Connected and taking work.
-    pub(crate) fn free_or_busy(&self) -> bool {
-        self.state == AgentState::Connected
-    }
-}
-
 impl State {
     /// Demand per role: ready tasks, and pending tasks whose unfinished
     /// dependencies are all running (they become ready soon).
@@ -46,18 +34,18 @@ impl State {
         let Some(plan) = self.plan.as_ref() else {
             return out;
         };
-        for (i, t) in plan.tasks.iter().enumerate() {
+        for (i, t) in plan.tasks().iter().enumerate() {
             let soon = t.state == TaskState::Pending
-                && plan.compiled.tasks[i].deps.iter().all(|&d| {
-                    matches!(plan.tasks[d].state, TaskState::Running)
-                        || plan.tasks[d].state.is_done()
+                && plan.compiled().tasks[i].deps.iter().all(|&d| {
+                    let dep = plan.task(d).state;
+                    dep == TaskState::Running || dep.is_done()
                 });
             if t.state != TaskState::Ready && !soon {
                 continue;
             }
-            let rank_h = plan.analysis.rank[i] as f64 / 3600.0;
+            let rank_h = plan.analysis().rank[i] as f64 / 3600.0;
             let mut counts: BTreeMap<String, u32> = BTreeMap::new();
-            for r in plan.compiled.tasks[i].need.role_slots() {
+            for r in plan.compiled().tasks[i].need.role_slots() {
                 if r != swarm_plan::ANY_ROLE {
                     *counts.entry(r).or_insert(0) += 1;
                 }
@@ -72,29 +60,30 @@ impl State {
         out
     }
 
-    pub(crate) fn reallocate(
-        &mut self,
-        db: &Connection,
-        _plan_time: i64,
-        fx: &mut Effects,
-    ) -> Result<Vec<String>, CoreError> {
+    /// Reallocates agents at a checkpoint; returns every decision with its
+    /// reason.
+    pub(crate) fn reallocate(&mut self, t: &mut Turn<'_>) -> Result<Vec<String>, CoreError> {
         let mut decisions = Vec::new();
         let Some(plan) = self.plan.as_ref() else {
             return Ok(decisions);
         };
-        let day = plan.clock.plan_day(plan.clock.plan_at(now_ms()));
-        let row = plan.compiled.matrix.iter().find(|a| a.day == day).cloned();
+        let now = t.now;
+        let day = plan.clock().plan_day(plan.clock().plan_at(now));
+        let row = plan
+            .compiled()
+            .matrix
+            .iter()
+            .find(|a| a.day == day)
+            .cloned();
         let demand = self.demand();
-        let now = now_ms();
-        self.provisioned.retain(|id, (_, at)| {
-            now - *at < PROVISION_PATIENCE_MS && !self.agents.contains_key(id)
-        });
+        let roster = &self.roster;
+        self.provisioning.settle(now, |id| roster.contains(id));
         let mut present: BTreeMap<String, u32> = BTreeMap::new();
-        for a in self.agents.values().filter(|a| a.free_or_busy()) {
+        for a in self.roster.connected() {
             *present.entry(a.active_role.clone()).or_insert(0) += 1;
         }
-        for (role, _) in self.provisioned.values() {
-            *present.entry(role.clone()).or_insert(0) += 1;
+        for role in self.provisioning.pending_roles() {
+            *present.entry(role.to_string()).or_insert(0) += 1;
         }
         let planned = |r: &str| row.as_ref().and_then(|a| a.roles.get(r).copied());
         // What each role should have now.
@@ -146,22 +135,16 @@ impl State {
                     break;
                 }
                 let candidate = self
-                    .agents
-                    .values()
+                    .roster
+                    .connected()
                     .filter(|a| {
-                        a.free_or_busy()
-                            && a.busy.is_empty()
-                            && a.active_role != *role
-                            && a.roles.contains(role)
+                        a.busy.is_empty() && a.active_role != *role && a.roles.contains(role)
                     })
                     .find(|a| surplus(&a.active_role, &present, &target))
                     .map(|a| (a.id.clone(), a.active_role.clone()));
                 let Some((id, from)) = candidate else { break };
-                if let Some(agent) = self.agents.get_mut(&id) {
-                    agent.active_role = role.clone();
-                    let tx = agent.tx.clone();
-                    fx.send(&tx, ToAgent::SetRole(role.clone()));
-                }
+                let tx = self.roster.switch_role(&id, role);
+                t.send(tx, ToAgent::SetRole(role.clone()));
                 *present.entry(from.clone()).or_insert(1) -= 1;
                 *present.entry(role.clone()).or_insert(0) += 1;
                 let why = format!(
@@ -169,12 +152,12 @@ impl State {
                     target.get(role).copied().unwrap_or(0),
                     d.weight_h
                 );
-                self.record_agent(db, fx, &id, "agent.role_switched", why.clone())?;
+                self.record_agent(t, &id, EventKind::AgentRoleSwitched, why.clone())?;
                 decisions.push(why);
             }
         }
         // 2. The provisioner makes up what is still missing.
-        self.shortfall.clear();
+        let mut shortfall = Vec::new();
         for (role, d) in &starved {
             let have = present.get(role).copied().unwrap_or(0);
             let want = target.get(role).copied().unwrap_or(0);
@@ -184,40 +167,29 @@ impl State {
             let missing = want - have;
             match self.cfg.provisioner {
                 ProvisionerKind::None => {
-                    self.shortfall
-                        .push(format!("{role}: {missing} more agent(s)"));
+                    shortfall.push(format!("{role}: {missing} more agent(s)"));
                     decisions.push(format!(
                         "shortfall: {role} needs {missing} more agent(s) for its ready work ({:.1} rank-weighted hours); the provisioner is 'none', so none was started",
                         d.weight_h
                     ));
                 }
-                kind => {
+                kind @ (ProvisionerKind::Process | ProvisionerKind::Docker) => {
+                    let through = if kind == ProvisionerKind::Docker {
+                        "docker"
+                    } else {
+                        "process"
+                    };
                     for _ in 0..missing {
-                        self.provision_seq += 1;
-                        let id = format!(
-                            "{}-{role}-{}",
-                            if kind == ProvisionerKind::Docker {
-                                "docker"
-                            } else {
-                                "proc"
-                            },
-                            self.provision_seq
-                        );
-                        self.provisioned.insert(id.clone(), (role.clone(), now));
-                        self.ours.insert(id.clone());
-                        fx.provision.push(ProvisionCmd::Start {
+                        let id = self.provisioning.ask(kind, role, now);
+                        t.provision(ProvisionCmd::Start {
                             role: role.clone(),
                             agent_id: id.clone(),
                         });
-                        let why = format!("started agent {id} ({role}) through the {} provisioner: {role} had {have} of {want} agent(s) its ready work needs", if kind == ProvisionerKind::Docker { "docker" } else { "process" });
-                        self.event(
-                            db,
-                            fx,
-                            "agent.provisioned",
-                            None,
-                            None,
-                            Some(&id),
-                            why.clone(),
+                        let why = format!("started agent {id} ({role}) through the {through} provisioner: {role} had {have} of {want} agent(s) its ready work needs");
+                        t.emit(
+                            Event::new(EventKind::AgentProvisioned)
+                                .agent(id)
+                                .message(why.clone()),
                         )?;
                         decisions.push(why);
                     }
@@ -225,14 +197,14 @@ impl State {
                 }
             }
         }
+        self.provisioning.set_shortfall(shortfall);
         // 3. Idle provisioned agents of roles with nothing to do are drained.
         let idle_surplus: Vec<(String, String)> = self
-            .agents
-            .values()
+            .roster
+            .connected()
             .filter(|a| {
-                a.free_or_busy()
-                    && a.busy.is_empty()
-                    && self.ours.contains(&a.id)
+                a.busy.is_empty()
+                    && self.provisioning.is_ours(&a.id)
                     && !demand.contains_key(&a.active_role)
             })
             .map(|a| (a.id.clone(), a.active_role.clone()))
@@ -245,7 +217,7 @@ impl State {
             }
             *present.entry(role.clone()).or_insert(1) -= 1;
             let why = format!("drained agent {id} ({role}): no {role} work is ready or coming, and the pool is above its minimum");
-            self.drain(db, fx, &id, why.clone())?;
+            self.drain(t, &id, why.clone())?;
             decisions.push(why);
         }
         Ok(decisions)

@@ -1,280 +1,223 @@
 //! Task transitions: results, lost attempts, retries with backoff,
 //! releasing and blocking dependents, and the plan's completion.
 
-use rusqlite::Connection;
-use swarm_memory::now_ms;
-use swarm_memory::state::{set_plan_state, upsert_attempt, upsert_task, TaskRow};
+use swarm_memory::state::{set_plan_state, upsert_attempt, upsert_task};
 
-use super::agents::{attempt_row, outcome_name};
 use super::command::{AttemptRef, Outcome, ToAgent};
+use super::effects::Turn;
+use super::event::{AttemptEnd, Event, EventKind};
 use super::model::{PlanState, TaskState};
-use super::{CoreError, Effects, State};
+use super::{CoreError, State};
+
+/// Longest attempt message stored, in characters.
+const MAX_ATTEMPT_MESSAGE: usize = 4096;
+
+/// Longest attempt message in an event, in characters.
+const MAX_EVENT_MESSAGE: usize = 512;
 
 impl State {
-    /// Persists task `i` and records the event `task.<state>`.
+    /// Moves task `i` to `state`, persists it and records `task.<state>`.
     pub(crate) fn set_task(
         &mut self,
-        db: &Connection,
+        t: &mut Turn<'_>,
         i: usize,
         state: TaskState,
         reason: Option<String>,
-        fx: &mut Effects,
     ) -> Result<(), CoreError> {
         let Some(plan) = self.plan.as_mut() else {
             return Ok(());
         };
-        let key = plan.key(i);
-        if plan.tasks[i].state == TaskState::Ready {
-            plan.ready.remove(&key);
-        }
-        if let Some(nb) = plan.tasks[i].not_before.take() {
-            plan.delayed.remove(&(nb, i));
-        }
-        // Under the calendar pace a task waits for its planned day.
-        let mut state = state;
-        if state == TaskState::Ready && self.cfg.pace == crate::config::Pace::Calendar {
-            if let Some(day) = plan.compiled.plan.tasks[i].day {
-                let opens = plan.clock.wall_at(plan.clock.day_starts(day));
-                if opens > swarm_memory::now_ms() && plan.tasks[i].attempts == 0 {
-                    state = TaskState::Pending;
-                    plan.tasks[i].not_before = Some(opens);
-                    plan.delayed.insert((opens, i));
-                }
-            }
-        }
-        plan.transition(i, state);
-        let t = &mut plan.tasks[i];
-        t.reason = reason.clone();
-        t.updated_at = now_ms();
-        if state == TaskState::Ready {
-            plan.ready.insert(key);
-        }
-        self.save_task(db, i)?;
-        let id = self.task_id(i);
-        self.event(
-            db,
-            fx,
-            &format!("task.{}", state.name()),
-            Some(&id),
-            None,
-            None,
-            reason.unwrap_or_default(),
+        let state = plan.set_state(i, state, reason.clone(), t.now);
+        upsert_task(t.db, plan.id(), &plan.task_row(i))?;
+        let id = plan.task_id(i).to_string();
+        t.emit(
+            Event::new(EventKind::Task(state))
+                .task(id)
+                .message(reason.unwrap_or_default()),
         )
     }
 
-    pub(crate) fn save_task(&self, db: &Connection, i: usize) -> Result<(), CoreError> {
-        let Some(plan) = self.plan.as_ref() else {
-            return Ok(());
-        };
-        let t = &plan.tasks[i];
-        upsert_task(
-            db,
-            plan.id,
-            &TaskRow {
-                idx: i as u32,
-                id: plan.compiled.plan.tasks[i].id.clone(),
-                state: t.state.name().to_string(),
-                attempts: t.attempts,
-                failures: t.failures,
-                losses: t.losses,
-                not_before: t.not_before,
-                reason: t.reason.clone(),
-                updated_at: t.updated_at,
-            },
-        )?;
+    /// Persists task `i` as it is now (after a counter changed).
+    pub(crate) fn save_task(&self, t: &Turn<'_>, i: usize) -> Result<(), CoreError> {
+        if let Some(plan) = self.plan.as_ref() {
+            upsert_task(t.db, plan.id(), &plan.task_row(i))?;
+        }
         Ok(())
     }
 
+    /// Task `i`'s id, or "" without a plan.
     pub(crate) fn task_id(&self, i: usize) -> String {
         self.plan
             .as_ref()
-            .map(|p| p.compiled.plan.tasks[i].id.clone())
+            .map(|p| p.task_id(i).to_string())
             .unwrap_or_default()
     }
 
-    /// A result from an agent. Returns whether it was accepted (the attempt
-    /// is live, current, and the agent is its lead).
-    #[allow(clippy::too_many_arguments)]
+    /// Whether `r` names the current attempt of its task.
+    pub(crate) fn is_current(&self, r: &AttemptRef) -> bool {
+        let (Some(a), Some(plan)) = (self.attempts.get(r.attempt), self.plan.as_ref()) else {
+            return false;
+        };
+        plan.task(a.task).current == Some(a.id) && plan.task_id(a.task) == r.task_id
+    }
+
+    /// A result from `agent`. Returns whether it was accepted: the attempt
+    /// is live, current, and the agent is its lead. A refused result is
+    /// recorded as `attempt.rejected`, never applied.
     pub(crate) fn result(
         &mut self,
-        db: &Connection,
+        t: &mut Turn<'_>,
         agent: &str,
         r: &AttemptRef,
         outcome: Outcome,
         exit_code: Option<i32>,
         message: &str,
-        fx: &mut Effects,
     ) -> Result<bool, CoreError> {
-        let current = self.attempts.get(&r.attempt).is_some_and(|a| {
-            a.agents.first().is_some_and(|(lead, _)| lead == agent)
-                && self.plan.as_ref().is_some_and(|p| {
-                    p.tasks[a.task].current == Some(a.id)
-                        && p.compiled.plan.tasks[a.task].id == r.task_id
-                })
-        });
-        if !current {
-            self.event(
-                db,
-                fx,
-                "attempt.rejected",
-                Some(&r.task_id),
-                Some(r.attempt),
-                Some(agent),
-                format!(
-                    "late or foreign result ({}) ignored: not the current attempt",
-                    outcome_name(outcome)
-                ),
+        let lead = self.attempts.get(r.attempt).and_then(|a| a.lead()) == Some(agent);
+        if !lead || !self.is_current(r) {
+            t.emit(
+                Event::new(EventKind::AttemptRejected)
+                    .task(r.task_id.clone())
+                    .attempt(r.attempt)
+                    .agent(agent)
+                    .message(format!(
+                        "late or foreign result ({}) ignored: not the current attempt",
+                        outcome.name()
+                    )),
             )?;
             return Ok(false);
         }
-        if outcome == Outcome::Cancelled {
-            self.lose_attempt(
-                db,
-                r.attempt,
-                &format!("cancelled on agent {agent}: {message}"),
-                fx,
-            )?;
-            return Ok(true);
-        }
-        let Some(task) =
-            self.end_attempt(db, r.attempt, outcome_name(outcome), exit_code, message, fx)?
-        else {
+        let end = match outcome {
+            Outcome::Cancelled => {
+                let why = format!("cancelled on agent {agent}: {message}");
+                self.lose_attempt(t, r.attempt, &why)?;
+                return Ok(true);
+            }
+            Outcome::Succeeded => AttemptEnd::Succeeded,
+            Outcome::Failed => AttemptEnd::Failed { exit_code },
+            Outcome::TimedOut => AttemptEnd::TimedOut,
+        };
+        let Some(task) = self.end_attempt(t, r.attempt, end, message)? else {
             return Ok(true);
         };
-        match outcome {
-            Outcome::Succeeded => self.succeed(db, task, fx)?,
-            _ => self.fail_attempt(db, task, message, fx)?,
+        match end {
+            AttemptEnd::Succeeded => {
+                self.set_task(t, task, TaskState::Succeeded, None)?;
+                self.release_dependents(t, task)?;
+            }
+            AttemptEnd::Failed { .. }
+            | AttemptEnd::TimedOut
+            | AttemptEnd::Cancelled
+            | AttemptEnd::Lost => self.fail_attempt(t, task, message)?,
         }
         Ok(true)
     }
 
-    /// Ends a live attempt: records its final state, frees its agents
-    /// (telling the other gang members), clears the task's current attempt.
-    /// Returns the task index.
+    /// Ends a live attempt: records how, frees its agents (telling the
+    /// members that did not report that it is over), clears the task's
+    /// current attempt. Returns the task index.
     pub(crate) fn end_attempt(
         &mut self,
-        db: &Connection,
+        t: &mut Turn<'_>,
         attempt: u64,
-        state: &str,
-        exit_code: Option<i32>,
+        end: AttemptEnd,
         message: &str,
-        fx: &mut Effects,
     ) -> Result<Option<usize>, CoreError> {
-        let Some(a) = self.attempts.remove(&attempt) else {
+        let Some(a) = self.attempts.remove(attempt) else {
             return Ok(None);
         };
         let Some(plan) = self.plan.as_mut() else {
             return Ok(None);
         };
-        let mut row = attempt_row(plan.id, &a, state);
-        row.ended_at = Some(now_ms());
-        row.exit_code = exit_code;
-        row.message = message.chars().take(4096).collect();
-        upsert_attempt(db, &row)?;
-        plan.tasks[a.task].current = None;
-        let task_id = plan.compiled.plan.tasks[a.task].id.clone();
-        for (k, (agent_id, _)) in a.agents.iter().enumerate() {
-            if let Some(agent) = self.agents.get_mut(agent_id) {
-                agent.busy.remove(&attempt);
-                // The lead reported (or is gone); the others hold a slot
-                // for the attempt and are told it is over.
-                if k > 0 || state == "lost" || state == "cancelled" {
-                    let tx = agent.tx.clone();
-                    fx.send(
-                        &tx,
-                        ToAgent::Cancel(
-                            AttemptRef {
-                                task_id: task_id.clone(),
-                                attempt,
-                            },
-                            format!("attempt {state}"),
-                        ),
-                    );
-                }
+        let mut row = a.row(plan.id(), end.state_name());
+        row.ended_at = Some(t.now);
+        row.exit_code = end.exit_code();
+        row.message = message.chars().take(MAX_ATTEMPT_MESSAGE).collect();
+        upsert_attempt(t.db, &row)?;
+        plan.end_attempt(a.task);
+        let task_id = plan.task_id(a.task).to_string();
+        // The lead reported (unless lost or cancelled); the others hold a
+        // slot for the attempt and are told it is over.
+        let lead_told = matches!(end, AttemptEnd::Lost | AttemptEnd::Cancelled);
+        for (k, m) in a.members.iter().enumerate() {
+            let tx = self.roster.release(&m.agent, attempt);
+            if k > 0 || lead_told {
+                let cancel = ToAgent::Cancel(
+                    AttemptRef {
+                        task_id: task_id.clone(),
+                        attempt,
+                    },
+                    format!("attempt {}", end.state_name()),
+                );
+                t.send(tx, cancel);
             }
         }
-        self.event(
-            db,
-            fx,
-            &format!("attempt.{state}"),
-            Some(&task_id),
-            Some(attempt),
-            a.agents.first().map(|(id, _)| id.as_str()),
-            message.chars().take(512).collect(),
-        )?;
+        let mut event = Event::new(EventKind::AttemptEnded(end))
+            .task(task_id)
+            .attempt(attempt)
+            .message(message.chars().take(MAX_EVENT_MESSAGE).collect::<String>());
+        if let Some(lead) = a.lead() {
+            event = event.agent(lead);
+        }
+        t.emit(event)?;
         Ok(Some(a.task))
     }
 
-    /// An attempt lost with its agent (or released): re-queue the task
+    /// An attempt lost with its agent (or handed back): re-queue the task
     /// without using its retry budget, unless it keeps losing agents.
     pub(crate) fn lose_attempt(
         &mut self,
-        db: &Connection,
+        t: &mut Turn<'_>,
         attempt: u64,
         why: &str,
-        fx: &mut Effects,
     ) -> Result<(), CoreError> {
-        let Some(task) = self.end_attempt(db, attempt, "lost", None, why, fx)? else {
+        let Some(task) = self.end_attempt(t, attempt, AttemptEnd::Lost, why)? else {
             return Ok(());
         };
         let max = self.cfg.max_losses;
         let Some(plan) = self.plan.as_mut() else {
             return Ok(());
         };
-        plan.tasks[task].losses += 1;
-        if plan.tasks[task].state != TaskState::Running {
-            return self.save_task(db, task);
+        let losses = plan.count_loss(task);
+        if plan.task(task).state != TaskState::Running {
+            return self.save_task(t, task);
         }
-        if plan.tasks[task].losses >= max {
+        if losses >= max {
             let reason = format!("lost its agent {max} times (last: {why})");
-            self.set_task(db, task, TaskState::Failed, Some(reason.clone()), fx)?;
-            self.block_dependents(db, task, &reason, fx)
+            self.set_task(t, task, TaskState::Failed, Some(reason.clone()))?;
+            self.block_dependents(t, task, &reason)
         } else {
-            self.set_task(
-                db,
-                task,
-                TaskState::Ready,
-                Some(format!("re-queued: {why}")),
-                fx,
-            )
+            self.set_task(t, task, TaskState::Ready, Some(format!("re-queued: {why}")))
         }
-    }
-
-    fn succeed(&mut self, db: &Connection, task: usize, fx: &mut Effects) -> Result<(), CoreError> {
-        self.set_task(db, task, TaskState::Succeeded, None, fx)?;
-        self.release_dependents(db, task, fx)
     }
 
     /// Dependents whose last dependency this was become ready.
     pub(crate) fn release_dependents(
         &mut self,
-        db: &Connection,
+        t: &mut Turn<'_>,
         task: usize,
-        fx: &mut Effects,
     ) -> Result<(), CoreError> {
         let Some(plan) = self.plan.as_mut() else {
             return Ok(());
         };
-        let mut now_ready = Vec::new();
-        for &d in &plan.compiled.tasks[task].dependents {
-            let t = &mut plan.tasks[d];
-            t.deps_left = t.deps_left.saturating_sub(1);
-            if t.deps_left == 0 && t.state == TaskState::Pending {
-                now_ready.push(d);
-            }
-        }
+        let dependents = plan.compiled().tasks[task].dependents.clone();
+        let now_ready: Vec<usize> = dependents
+            .into_iter()
+            .filter(|&d| plan.dependency_done(d))
+            .collect();
         for d in now_ready {
-            self.set_task(db, d, TaskState::Ready, None, fx)?;
+            self.set_task(t, d, TaskState::Ready, None)?;
         }
         Ok(())
     }
 
+    /// A failed attempt uses the retry budget: retried after an exponential
+    /// backoff, or failed for good with its dependents blocked.
     fn fail_attempt(
         &mut self,
-        db: &Connection,
+        t: &mut Turn<'_>,
         task: usize,
         message: &str,
-        fx: &mut Effects,
     ) -> Result<(), CoreError> {
         let (base, cap) = (
             self.cfg.retry_backoff.as_millis() as i64,
@@ -283,56 +226,48 @@ impl State {
         let Some(plan) = self.plan.as_mut() else {
             return Ok(());
         };
-        let t = &mut plan.tasks[task];
-        t.failures += 1;
-        if t.failures <= plan.retries[task] {
-            let delay = base
-                .saturating_mul(1i64 << (t.failures - 1).min(30))
-                .min(cap);
-            let not_before = now_ms() + delay;
+        let failures = plan.count_failure(task);
+        let retries = plan.retries(task);
+        if failures <= retries {
+            let delay = base.saturating_mul(1i64 << (failures - 1).min(30)).min(cap);
             let reason = format!(
-                "attempt failed ({}), retry {} of {} in {} ms",
+                "attempt failed ({}), retry {failures} of {retries} in {delay} ms",
                 clip(message),
-                t.failures,
-                plan.retries[task],
-                delay
             );
-            self.set_task(db, task, TaskState::Pending, Some(reason), fx)?;
+            self.set_task(t, task, TaskState::Pending, Some(reason))?;
             if let Some(plan) = self.plan.as_mut() {
-                plan.tasks[task].not_before = Some(not_before);
-                plan.delayed.insert((not_before, task));
+                plan.delay(task, t.now + delay);
             }
-            self.save_task(db, task)
+            self.save_task(t, task)
         } else {
             let reason = format!("failed: {}", clip(message));
-            self.set_task(db, task, TaskState::Failed, Some(reason.clone()), fx)?;
+            self.set_task(t, task, TaskState::Failed, Some(reason.clone()))?;
             let id = self.task_id(task);
-            self.block_dependents(db, task, &format!("dependency {id} {reason}"), fx)
+            self.block_dependents(t, task, &format!("dependency {id} {reason}"))
         }
     }
 
-    /// Every task downstream of `task` that has not finished is blocked.
+    /// Every task downstream of `task` that has not started is blocked.
     pub(crate) fn block_dependents(
         &mut self,
-        db: &Connection,
+        t: &mut Turn<'_>,
         task: usize,
         reason: &str,
-        fx: &mut Effects,
     ) -> Result<(), CoreError> {
         let mut stack = vec![task];
         let mut seen = std::collections::HashSet::new();
-        while let Some(t) = stack.pop() {
+        while let Some(at) = stack.pop() {
             let Some(plan) = self.plan.as_ref() else {
                 return Ok(());
             };
-            let deps: Vec<usize> = plan.compiled.tasks[t].dependents.clone();
-            for d in deps {
+            let dependents = plan.compiled().tasks[at].dependents.clone();
+            for d in dependents {
                 if !seen.insert(d) {
                     continue;
                 }
-                let state = self.plan.as_ref().map(|p| p.tasks[d].state);
+                let state = self.plan.as_ref().map(|p| p.task(d).state);
                 if matches!(state, Some(TaskState::Pending | TaskState::Ready)) {
-                    self.set_task(db, d, TaskState::Blocked, Some(reason.to_string()), fx)?;
+                    self.set_task(t, d, TaskState::Blocked, Some(reason.to_string()))?;
                 }
                 stack.push(d);
             }
@@ -342,106 +277,73 @@ impl State {
 
     /// After an operator retried or skipped a task: blocked tasks whose
     /// dependencies are all alive again become pending or ready.
-    pub(crate) fn unblock(&mut self, db: &Connection, fx: &mut Effects) -> Result<(), CoreError> {
+    pub(crate) fn unblock(&mut self, t: &mut Turn<'_>) -> Result<(), CoreError> {
         let Some(plan) = self.plan.as_ref() else {
             return Ok(());
         };
-        let order = plan.compiled.order.clone();
+        let order = plan.compiled().order.clone();
         for i in order {
             let Some(plan) = self.plan.as_ref() else {
                 return Ok(());
             };
-            if plan.tasks[i].state != TaskState::Blocked {
+            let task = plan.task(i);
+            if task.state != TaskState::Blocked {
                 continue;
             }
-            let deps = &plan.compiled.tasks[i].deps;
-            if deps.iter().any(|&d| plan.tasks[d].state.is_dead()) {
+            let deps = &plan.compiled().tasks[i].deps;
+            if deps.iter().any(|&d| plan.task(d).state.is_dead()) {
                 continue;
             }
-            let next = if plan.tasks[i].deps_left == 0 {
+            let next = if task.deps_left == 0 {
                 TaskState::Ready
             } else {
                 TaskState::Pending
             };
-            self.set_task(db, i, next, None, fx)?;
+            self.set_task(t, i, next, None)?;
         }
         Ok(())
     }
 
-    /// Moves due retries to ready and settles the plan's state.
-    pub(crate) fn tick(
-        &mut self,
-        db: &Connection,
-        now: i64,
-        fx: &mut Effects,
-    ) -> Result<(), CoreError> {
-        self.expire_leases(db, now, fx)?;
-        let due: Vec<usize> = match self.plan.as_ref() {
-            Some(plan) => plan
-                .delayed
-                .iter()
-                .take_while(|(t, _)| *t <= now)
-                .map(|&(_, i)| i)
-                .collect(),
-            None => return Ok(()),
-        };
-        for i in due {
-            let Some(plan) = self.plan.as_mut() else {
-                break;
-            };
-            if let Some(nb) = plan.tasks[i].not_before.take() {
-                plan.delayed.remove(&(nb, i));
-            }
-            if plan.tasks[i].state == TaskState::Pending && plan.tasks[i].deps_left == 0 {
-                self.set_task(db, i, TaskState::Ready, None, fx)?;
-            }
-        }
-        self.due_checkpoints(db, now, fx)?;
-        self.settle_plan(db, fx)
-    }
-
-    /// A plan whose every task is final has succeeded or failed.
-    pub(crate) fn settle_plan(
-        &mut self,
-        db: &Connection,
-        fx: &mut Effects,
-    ) -> Result<(), CoreError> {
+    /// Expires leases, moves due waits to ready, fires due checkpoints and
+    /// settles the plan's state.
+    pub(crate) fn tick(&mut self, t: &mut Turn<'_>) -> Result<(), CoreError> {
+        self.expire_leases(t)?;
         let Some(plan) = self.plan.as_mut() else {
             return Ok(());
         };
-        let all_final = plan.final_tasks == plan.tasks.len();
-        let next = match (plan.state, all_final) {
-            (PlanState::Running | PlanState::Paused, true) => {
-                if plan.done_tasks == plan.tasks.len() {
-                    PlanState::Succeeded
-                } else {
-                    PlanState::Failed
-                }
-            }
-            (PlanState::Succeeded | PlanState::Failed, false) => PlanState::Running,
-            _ => return Ok(()),
+        for i in plan.take_due(t.now) {
+            self.set_task(t, i, TaskState::Ready, None)?;
+        }
+        self.due_checkpoints(t)?;
+        self.settle_plan(t)
+    }
+
+    /// A plan whose every task is final has succeeded or failed; one with
+    /// an unfinished task again (an operator's retry) runs again.
+    pub(crate) fn settle_plan(&mut self, t: &mut Turn<'_>) -> Result<(), CoreError> {
+        let Some(plan) = self.plan.as_mut() else {
+            return Ok(());
         };
-        plan.state = next;
-        plan.finished_at = matches!(next, PlanState::Succeeded | PlanState::Failed).then(now_ms);
-        set_plan_state(db, plan.id, next.name(), plan.finished_at)?;
-        let name = plan.compiled.plan.name.clone();
+        let next = match (plan.state(), plan.completion()) {
+            (PlanState::Running | PlanState::Paused, Some(true)) => PlanState::Succeeded,
+            (PlanState::Running | PlanState::Paused, Some(false)) => PlanState::Failed,
+            (PlanState::Succeeded | PlanState::Failed, None) => PlanState::Running,
+            (PlanState::Running | PlanState::Paused, None)
+            | (PlanState::Succeeded | PlanState::Failed, Some(_)) => return Ok(()),
+        };
+        plan.set_plan_state(next, t.now);
+        set_plan_state(t.db, plan.id(), next.name(), plan.finished_at())?;
+        let name = plan.name().to_string();
         if matches!(next, PlanState::Succeeded | PlanState::Failed) {
             // The last report says how it ended.
-            let at = plan.clock.plan_at(now_ms());
-            self.checkpoint(db, at, "Final Review", None, fx)?;
+            let at = plan.clock().plan_at(t.now);
+            self.checkpoint(t, at, "Final Review", None)?;
         }
-        self.event(
-            db,
-            fx,
-            &format!("plan.{}", next.name()),
-            None,
-            None,
-            None,
-            name,
-        )
+        t.emit(Event::new(EventKind::Plan(next)).message(name))
     }
 }
 
+/// The first line of a message, at most 200 characters, for reasons.
 fn clip(s: &str) -> String {
     let first = s.lines().next().unwrap_or("").trim();
     let mut out: String = first.chars().take(200).collect();

@@ -12,7 +12,7 @@ use tonic::{Request, Response, Status, Streaming};
 use super::convert;
 use super::BoxStream;
 use crate::auth::{Scope, Tokens};
-use crate::core::command::Command;
+use crate::core::command::AgentCmd;
 use crate::core::CoreHandle;
 
 /// How long a new session may take to say Hello.
@@ -66,11 +66,14 @@ impl pb::agent_service_server::AgentService for AgentSvc {
         let session = self.sessions.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         self.core
-            .ask(|reply| Command::AgentHello {
-                hello,
-                session,
-                tx,
-                reply,
+            .ask(|reply| {
+                AgentCmd::Hello {
+                    hello,
+                    session,
+                    tx,
+                    reply,
+                }
+                .into()
             })
             .await?;
         let core = self.core.clone();
@@ -87,14 +90,14 @@ impl pb::agent_service_server::AgentService for AgentSvc {
                         continue;
                     }
                     last_told = std::time::Instant::now();
-                    core.tell(Command::FromAgent {
+                    core.tell(AgentCmd::Message {
                         agent: agent_id.clone(),
                         session,
                         msg,
                     });
                 }
             }
-            core.tell(Command::AgentGone {
+            core.tell(AgentCmd::Gone {
                 agent: agent_id,
                 session,
             });

@@ -7,8 +7,9 @@ use tonic::{Request, Response, Status};
 use super::convert;
 use super::BoxStream;
 use crate::auth::{Scope, Tokens};
-use crate::core::command::{Command, LoadPlan};
+use crate::core::command::{CheckpointCmd, LoadPlan, PlanCmd, Query};
 use crate::core::CoreHandle;
+use crate::core::EventKind;
 
 /// The control service.
 pub struct ControlSvc {
@@ -38,7 +39,7 @@ impl pb::control_service_server::ControlService for ControlSvc {
         };
         let loaded = self
             .core
-            .ask(|reply| Command::LoadPlan(load, reply))
+            .ask(|reply| PlanCmd::Load(load, reply).into())
             .await?;
         Ok(Response::new(pb::LoadPlanReply {
             plan_id: loaded.plan_id as u64,
@@ -50,13 +51,16 @@ impl pb::control_service_server::ControlService for ControlSvc {
 
     async fn status(&self, req: Request<pb::StatusRequest>) -> R<pb::StatusReply> {
         self.tokens.check(&req, Scope::Admin)?;
-        let s = self.core.ask(Command::Status).await?;
+        let s = self.core.ask(|reply| Query::Status(reply).into()).await?;
         Ok(Response::new(convert::status_to(s)))
     }
 
     async fn list_tasks(&self, req: Request<pb::ListTasksRequest>) -> R<pb::ListTasksReply> {
         self.tokens.check(&req, Scope::Admin)?;
-        let tasks = self.core.ask(Command::ListTasks).await?;
+        let tasks = self
+            .core
+            .ask(|reply| Query::ListTasks(reply).into())
+            .await?;
         Ok(Response::new(pb::ListTasksReply {
             tasks: tasks.into_iter().map(convert::task_to).collect(),
         }))
@@ -65,7 +69,10 @@ impl pb::control_service_server::ControlService for ControlSvc {
     async fn get_task(&self, req: Request<pb::GetTaskRequest>) -> R<pb::TaskDetail> {
         self.tokens.check(&req, Scope::Admin)?;
         let id = req.into_inner().id;
-        let d = self.core.ask(|reply| Command::GetTask(id, reply)).await?;
+        let d = self
+            .core
+            .ask(|reply| Query::GetTask(id, reply).into())
+            .await?;
         Ok(Response::new(convert::detail_to(d)))
     }
 
@@ -76,16 +83,25 @@ impl pb::control_service_server::ControlService for ControlSvc {
         let r = req.into_inner();
         let (events_history, mut events) = self
             .core
-            .ask(|reply| Command::Events(i64::MAX as u64, reply))
+            .ask(|reply| {
+                Query::Events {
+                    since: i64::MAX as u64,
+                    reply,
+                }
+                .into()
+            })
             .await?;
         drop(events_history);
         let task = r.id.clone();
         let (attempt, history, mut feed) = self
             .core
-            .ask(|reply| Command::Logs {
-                task,
-                attempt: r.attempt,
-                reply,
+            .ask(|reply| {
+                Query::Logs {
+                    task,
+                    attempt: r.attempt,
+                    reply,
+                }
+                .into()
             })
             .await?;
         let follow = r.follow;
@@ -111,7 +127,7 @@ impl pb::control_service_server::ControlService for ControlSvc {
                         Err(RecvError::Closed) => return,
                     },
                     got = events.recv() => match got {
-                        Ok(e) if e.attempt == Some(attempt) && e.kind.starts_with("attempt.") && !matches!(e.kind.as_str(), "attempt.offered" | "attempt.started" | "attempt.rejected") => {
+                        Ok(e) if e.attempt == Some(attempt) && EventKind::parse(&e.kind).is_some_and(EventKind::ends_attempt) => {
                             // Drain what is already queued, then stop.
                             while let Ok(ev) = feed.try_recv() {
                                 if ev.row.attempt == attempt && last_seq.is_none_or(|s| ev.row.seq > s) {
@@ -138,14 +154,25 @@ impl pb::control_service_server::ControlService for ControlSvc {
         })?;
         let state = self
             .core
-            .ask(|reply| Command::TaskAction(r.id, action, r.reason, reply))
+            .ask(|reply| {
+                PlanCmd::TaskAction {
+                    task: r.id,
+                    action,
+                    reason: r.reason,
+                    reply,
+                }
+                .into()
+            })
             .await?;
         Ok(Response::new(pb::TaskActionReply { state }))
     }
 
     async fn list_agents(&self, req: Request<pb::ListAgentsRequest>) -> R<pb::ListAgentsReply> {
         self.tokens.check(&req, Scope::Admin)?;
-        let agents = self.core.ask(Command::ListAgents).await?;
+        let agents = self
+            .core
+            .ask(|reply| Query::ListAgents(reply).into())
+            .await?;
         Ok(Response::new(pb::ListAgentsReply {
             agents: agents.into_iter().map(convert::agent_to).collect(),
         }))
@@ -156,7 +183,7 @@ impl pb::control_service_server::ControlService for ControlSvc {
         let id = req.into_inner().id;
         let state = self
             .core
-            .ask(|reply| Command::DrainAgent(id, reply))
+            .ask(|reply| PlanCmd::DrainAgent(id, reply).into())
             .await?;
         Ok(Response::new(pb::DrainAgentReply { state }))
     }
@@ -168,7 +195,13 @@ impl pb::control_service_server::ControlService for ControlSvc {
         let r = req.into_inner();
         let (history, mut feed) = self
             .core
-            .ask(|reply| Command::Events(r.since, reply))
+            .ask(|reply| {
+                Query::Events {
+                    since: r.since,
+                    reply,
+                }
+                .into()
+            })
             .await?;
         let follow = r.follow;
         let core = self.core.clone();
@@ -194,8 +227,9 @@ impl pb::control_service_server::ControlService for ControlSvc {
                     Ok(_) => {}
                     Err(RecvError::Lagged(_)) => {
                         // Fell behind the live feed: catch up from the store.
-                        let Ok((rows, fresh)) =
-                            core.ask(|reply| Command::Events(last, reply)).await
+                        let Ok((rows, fresh)) = core
+                            .ask(|reply| Query::Events { since: last, reply }.into())
+                            .await
                         else {
                             return;
                         };
@@ -217,7 +251,10 @@ impl pb::control_service_server::ControlService for ControlSvc {
     async fn run_standup(&self, req: Request<pb::RunStandupRequest>) -> R<pb::Standup> {
         self.tokens.check(&req, Scope::Admin)?;
         let kind = Some(req.into_inner().kind).filter(|k| !k.trim().is_empty());
-        let s = self.core.ask(|reply| Command::Standup(kind, reply)).await?;
+        let s = self
+            .core
+            .ask(|reply| CheckpointCmd::Run(kind, reply).into())
+            .await?;
         Ok(Response::new(convert::standup_to(s)))
     }
 
@@ -226,7 +263,10 @@ impl pb::control_service_server::ControlService for ControlSvc {
         req: Request<pb::ListStandupsRequest>,
     ) -> R<pb::ListStandupsReply> {
         self.tokens.check(&req, Scope::Admin)?;
-        let all = self.core.ask(Command::Standups).await?;
+        let all = self
+            .core
+            .ask(|reply| CheckpointCmd::List(reply).into())
+            .await?;
         Ok(Response::new(pb::ListStandupsReply {
             standups: all.into_iter().map(convert::standup_to).collect(),
         }))
@@ -237,7 +277,7 @@ impl pb::control_service_server::ControlService for ControlSvc {
         let id = req.into_inner().id as i64;
         let s = self
             .core
-            .ask(|reply| Command::GetStandup(id, reply))
+            .ask(|reply| CheckpointCmd::Get(id, reply).into())
             .await?;
         Ok(Response::new(convert::standup_to(s)))
     }
@@ -246,7 +286,7 @@ impl pb::control_service_server::ControlService for ControlSvc {
         self.tokens.check(&req, Scope::Admin)?;
         let state = self
             .core
-            .ask(|reply| Command::SetPaused(true, reply))
+            .ask(|reply| PlanCmd::SetPaused(true, reply).into())
             .await?;
         Ok(Response::new(pb::PlanStateReply { state }))
     }
@@ -255,7 +295,7 @@ impl pb::control_service_server::ControlService for ControlSvc {
         self.tokens.check(&req, Scope::Admin)?;
         let state = self
             .core
-            .ask(|reply| Command::SetPaused(false, reply))
+            .ask(|reply| PlanCmd::SetPaused(false, reply).into())
             .await?;
         Ok(Response::new(pb::PlanStateReply { state }))
     }

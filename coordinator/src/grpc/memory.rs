@@ -6,7 +6,7 @@ use tonic::{Request, Response, Status};
 
 use super::convert;
 use crate::auth::{Scope, Tokens};
-use crate::core::command::{Command, MemPut};
+use crate::core::command::{MemPut, MemoryCmd};
 use crate::core::CoreHandle;
 
 /// Default and largest page of `List`.
@@ -68,7 +68,10 @@ impl pb::memory_service_server::MemoryService for MemorySvc {
             tags: r.tags,
             owner,
         };
-        let created = self.core.ask(|reply| Command::MemPut(put, reply)).await?;
+        let created = self
+            .core
+            .ask(|reply| MemoryCmd::Put(put, reply).into())
+            .await?;
         Ok(Response::new(pb::MemoryPutReply { created }))
     }
 
@@ -80,7 +83,14 @@ impl pb::memory_service_server::MemoryService for MemorySvc {
         let r = req.into_inner();
         let entry = self
             .core
-            .ask(|reply| Command::MemGet(namespace(r.namespace), r.key, reply))
+            .ask(|reply| {
+                MemoryCmd::Get {
+                    namespace: namespace(r.namespace),
+                    key: r.key,
+                    reply,
+                }
+                .into()
+            })
             .await?;
         Ok(Response::new(convert::entry_to(entry)))
     }
@@ -100,7 +110,15 @@ impl pb::memory_service_server::MemoryService for MemorySvc {
         };
         let entries = self
             .core
-            .ask(|reply| Command::MemList(ns, prefix, limit, reply))
+            .ask(|reply| {
+                MemoryCmd::List {
+                    namespace: ns,
+                    prefix,
+                    limit,
+                    reply,
+                }
+                .into()
+            })
             .await?;
         Ok(Response::new(pb::MemoryListReply {
             entries: entries.into_iter().map(convert::entry_to).collect(),
@@ -115,7 +133,14 @@ impl pb::memory_service_server::MemoryService for MemorySvc {
         let r = req.into_inner();
         let deleted = self
             .core
-            .ask(|reply| Command::MemDelete(namespace(r.namespace), r.key, reply))
+            .ask(|reply| {
+                MemoryCmd::Delete {
+                    namespace: namespace(r.namespace),
+                    key: r.key,
+                    reply,
+                }
+                .into()
+            })
             .await?;
         Ok(Response::new(pb::MemoryDeleteReply { deleted }))
     }

@@ -206,8 +206,8 @@ impl<'a> Sim<'a> {
                 .collect();
             ready.sort_unstable();
             for key in ready {
-                self.settle_unstaffed(key.3);
-                unrunnable.push(self.stuck(key.3));
+                self.settle_unstaffed(key.task);
+                unrunnable.push(self.stuck(key.task));
             }
         }
         let makespan = self.runs.iter().filter_map(|r| r.finish).max().unwrap_or(0);

@@ -312,7 +312,7 @@ impl<'a> Sim<'a> {
             );
         }
         out.sort_unstable();
-        out.into_iter().map(|k| k.3).collect()
+        out.into_iter().map(|k| k.task).collect()
     }
 
     pub(super) fn make_ready(&mut self, task: usize, t: u64) {

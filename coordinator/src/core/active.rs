@@ -1,0 +1,559 @@
+//! The plan part of the loop's state: the active plan, the runtime state of
+//! each of its tasks, the ready queue, the retry backoffs and the
+//! checkpoint schedule.
+//!
+//! Invariants, kept by the methods below (the only code that changes these
+//! fields):
+//! - a task is in `ready` exactly when its state is `Ready`;
+//! - a task is in `delayed` exactly when it has a `not_before`;
+//! - `by_state`, `final_tasks` and `done_tasks` count the tasks' states;
+//! - `deps_left` is the number of its dependencies not succeeded or
+//!   skipped;
+//! - under the calendar pace a task that never ran does not become ready
+//!   before its planned day opens: it waits in `delayed` instead.
+
+use std::collections::{BTreeSet, HashMap};
+
+use swarm_memory::state::TaskRow;
+use swarm_plan::policy::ReadyKey;
+use swarm_plan::{Analysis, CompiledPlan};
+
+use super::model::{PlanState, TaskState};
+use crate::clock::PlanClock;
+
+/// A task's runtime state. Read through [`ActivePlan::task`]; changed only
+/// by [`ActivePlan`]'s methods.
+#[derive(Debug, Clone)]
+pub struct TaskRt {
+    /// Where the task is in its life.
+    pub state: TaskState,
+    /// Attempts made (the last one's per-task number).
+    pub attempts: u32,
+    /// Failed attempts, counted against the retry budget.
+    pub failures: u32,
+    /// Attempts lost with their agent, capped separately (`max_losses`).
+    pub losses: u32,
+    /// Retry backoff or calendar wait: not before this wall time, ms.
+    pub not_before: Option<i64>,
+    /// Why it is failed, blocked, skipped, cancelled or waiting.
+    pub reason: Option<String>,
+    /// Fencing number of the live attempt.
+    pub current: Option<u64>,
+    /// Agents of the last attempt, lead first.
+    pub last_agents: Vec<String>,
+    /// Dependencies not succeeded or skipped yet.
+    pub deps_left: u32,
+    /// Last change, wall ms.
+    pub updated_at: i64,
+}
+
+/// A task waiting for a wall time (retry backoff, calendar pace). Ordered
+/// by time first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Delayed {
+    until: i64,
+    task: usize,
+}
+
+/// A checkpoint of the plan's day: its name and minute of the day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckpointTime {
+    /// "Daily Standup", "Mid-Day Check", ...
+    pub name: String,
+    /// Minutes after midnight on the plan clock.
+    pub minute: u16,
+}
+
+/// The next checkpoint due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NextCheckpoint {
+    /// Plan time it is due at, ms.
+    pub at: i64,
+    /// Index into [`ActivePlan::checkpoints`].
+    pub index: usize,
+}
+
+/// Where the last checkpoint left off, so the next report covers what
+/// came after.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheckpointMark {
+    /// Plan time of the last checkpoint, ms.
+    pub plan_time: i64,
+    /// The last event sequence number before it.
+    pub event_seq: u64,
+}
+
+/// The seed's three checkpoints, for plans whose Coordination Protocol
+/// names none.
+const DEFAULT_CHECKPOINTS: [(&str, u16); 3] = [
+    ("Daily Standup", 540),
+    ("Mid-Day Check", 780),
+    ("End-of-Day Review", 1020),
+];
+
+/// The plan being executed.
+pub struct ActivePlan {
+    id: i64,
+    compiled: CompiledPlan,
+    analysis: Analysis,
+    state: PlanState,
+    tasks: Vec<TaskRt>,
+    /// Ready tasks in dispatch order.
+    ready: BTreeSet<ReadyKey>,
+    delayed: BTreeSet<Delayed>,
+    loaded_at: i64,
+    finished_at: Option<i64>,
+    index: HashMap<String, usize>,
+    /// Retries allowed per task.
+    retries: Vec<u32>,
+    /// Tasks in a final state, so completion is O(1) per turn.
+    final_tasks: usize,
+    /// Tasks succeeded or skipped.
+    done_tasks: usize,
+    /// Tasks per state, indexed by [`TaskState::index`].
+    by_state: [u32; 8],
+    clock: PlanClock,
+    /// Whether tasks wait for their planned day (`--pace calendar`).
+    calendar: bool,
+    checkpoints: Vec<CheckpointTime>,
+    next_checkpoint: Option<NextCheckpoint>,
+    last_checkpoint: CheckpointMark,
+}
+
+impl ActivePlan {
+    /// Fresh runtime state for a compiled plan: nothing run yet, every
+    /// task pending.
+    pub fn new(
+        id: i64,
+        compiled: CompiledPlan,
+        now: i64,
+        default_retries: u32,
+        clock: PlanClock,
+        calendar: bool,
+    ) -> ActivePlan {
+        let mut checkpoints: Vec<CheckpointTime> = compiled
+            .plan
+            .checkpoints
+            .iter()
+            .map(|c| CheckpointTime {
+                name: c.name.clone(),
+                minute: c.minute_of_day,
+            })
+            .collect();
+        if checkpoints.is_empty() {
+            checkpoints = DEFAULT_CHECKPOINTS
+                .iter()
+                .map(|(name, minute)| CheckpointTime {
+                    name: name.to_string(),
+                    minute: *minute,
+                })
+                .collect();
+        }
+        let analysis = swarm_plan::analyse(&compiled);
+        let tasks: Vec<TaskRt> = compiled
+            .tasks
+            .iter()
+            .map(|t| TaskRt {
+                state: TaskState::Pending,
+                attempts: 0,
+                failures: 0,
+                losses: 0,
+                not_before: None,
+                reason: None,
+                current: None,
+                last_agents: Vec::new(),
+                deps_left: t.deps.len() as u32,
+                updated_at: now,
+            })
+            .collect();
+        let index = compiled
+            .plan
+            .tasks
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.id.clone(), i))
+            .collect();
+        let retries = compiled
+            .plan
+            .tasks
+            .iter()
+            .map(|t| t.retries.unwrap_or(default_retries))
+            .collect();
+        let mut by_state = [0; 8];
+        by_state[TaskState::Pending.index()] = tasks.len() as u32;
+        let mut plan = ActivePlan {
+            id,
+            compiled,
+            analysis,
+            state: PlanState::Running,
+            tasks,
+            ready: BTreeSet::new(),
+            delayed: BTreeSet::new(),
+            loaded_at: now,
+            finished_at: None,
+            index,
+            retries,
+            final_tasks: 0,
+            done_tasks: 0,
+            by_state,
+            last_checkpoint: CheckpointMark {
+                plan_time: clock.plan_at(now),
+                event_seq: 0,
+            },
+            clock,
+            calendar,
+            checkpoints,
+            next_checkpoint: None,
+        };
+        plan.next_checkpoint = plan.schedule_after(plan.clock.plan_at(now) - 1);
+        plan
+    }
+
+    /// Store id.
+    pub fn id(&self) -> i64 {
+        self.id
+    }
+
+    /// The compiled plan: specs, dependencies, needs, matrix.
+    pub fn compiled(&self) -> &CompiledPlan {
+        &self.compiled
+    }
+
+    /// The plan's name.
+    pub fn name(&self) -> &str {
+        &self.compiled.plan.name
+    }
+
+    /// Task `i` as the plan wrote it.
+    pub fn spec(&self, i: usize) -> &swarm_plan::Task {
+        &self.compiled.plan.tasks[i]
+    }
+
+    /// Task `i`'s id.
+    pub fn task_id(&self, i: usize) -> &str {
+        &self.compiled.plan.tasks[i].id
+    }
+
+    /// Ranks and critical path.
+    pub fn analysis(&self) -> &Analysis {
+        &self.analysis
+    }
+
+    /// Running, paused, succeeded or failed.
+    pub fn state(&self) -> PlanState {
+        self.state
+    }
+
+    /// Task `i`'s runtime state.
+    pub fn task(&self, i: usize) -> &TaskRt {
+        &self.tasks[i]
+    }
+
+    /// Every task's runtime state, in plan order.
+    pub fn tasks(&self) -> &[TaskRt] {
+        &self.tasks
+    }
+
+    /// Number of tasks.
+    pub fn len(&self) -> usize {
+        self.tasks.len()
+    }
+
+    /// The index of a task id.
+    pub fn index_of(&self, id: &str) -> Option<usize> {
+        self.index.get(id).copied()
+    }
+
+    /// Retries task `i` may use.
+    pub fn retries(&self, i: usize) -> u32 {
+        self.retries[i]
+    }
+
+    /// The plan clock.
+    pub fn clock(&self) -> &PlanClock {
+        &self.clock
+    }
+
+    /// Loaded at, wall ms.
+    pub fn loaded_at(&self) -> i64 {
+        self.loaded_at
+    }
+
+    /// Finished at, wall ms, once succeeded or failed.
+    pub fn finished_at(&self) -> Option<i64> {
+        self.finished_at
+    }
+
+    /// Tasks in `state`.
+    pub fn count(&self, state: TaskState) -> u32 {
+        self.by_state[state.index()]
+    }
+
+    /// Tasks not in a final state.
+    pub fn unfinished(&self) -> usize {
+        self.tasks.len() - self.final_tasks
+    }
+
+    /// Ready tasks in dispatch order.
+    pub fn ready(&self) -> impl Iterator<Item = usize> + '_ {
+        self.ready.iter().map(|k| k.task)
+    }
+
+    /// Whether any task is ready.
+    pub fn has_ready(&self) -> bool {
+        !self.ready.is_empty()
+    }
+
+    /// When the first delayed task is due, wall ms.
+    pub fn next_delayed(&self) -> Option<i64> {
+        self.delayed.first().map(|d| d.until)
+    }
+
+    /// The plan's checkpoints of a day.
+    pub fn checkpoints(&self) -> &[CheckpointTime] {
+        &self.checkpoints
+    }
+
+    /// The next checkpoint due.
+    pub fn next_checkpoint(&self) -> Option<NextCheckpoint> {
+        self.next_checkpoint
+    }
+
+    /// The ordering key of task `i`.
+    fn key(&self, i: usize) -> ReadyKey {
+        let t = &self.compiled.plan.tasks[i];
+        swarm_plan::policy::ready_key(t.priority.level(), self.analysis.rank[i], t.day, i)
+    }
+
+    fn schedule_after(&self, plan_time: i64) -> Option<NextCheckpoint> {
+        let times: Vec<u16> = self.checkpoints.iter().map(|c| c.minute).collect();
+        self.clock
+            .next_checkpoint(plan_time, &times)
+            .map(|(at, index)| NextCheckpoint { at, index })
+    }
+
+    /// Moves task `i` to `state` with `reason`, keeping the ready queue, the
+    /// backoffs and the counters. Under the calendar pace a task that never
+    /// ran and whose day has not opened waits for it instead of becoming
+    /// ready: the state it actually took is returned.
+    pub fn set_state(
+        &mut self,
+        i: usize,
+        state: TaskState,
+        reason: Option<String>,
+        now: i64,
+    ) -> TaskState {
+        let old = self.tasks[i].state;
+        if old == TaskState::Ready {
+            let key = self.key(i);
+            self.ready.remove(&key);
+        }
+        self.clear_delay(i);
+        let mut state = state;
+        if state == TaskState::Ready && self.calendar && self.tasks[i].attempts == 0 {
+            if let Some(day) = self.compiled.plan.tasks[i].day {
+                let opens = self.clock.wall_at(self.clock.day_starts(day));
+                if opens > now {
+                    state = TaskState::Pending;
+                    self.delay(i, opens);
+                }
+            }
+        }
+        self.final_tasks =
+            self.final_tasks + usize::from(state.is_final()) - usize::from(old.is_final());
+        self.done_tasks =
+            self.done_tasks + usize::from(state.is_done()) - usize::from(old.is_done());
+        self.by_state[old.index()] -= 1;
+        self.by_state[state.index()] += 1;
+        let t = &mut self.tasks[i];
+        t.state = state;
+        t.reason = reason;
+        t.updated_at = now;
+        if state == TaskState::Ready {
+            let key = self.key(i);
+            self.ready.insert(key);
+        }
+        state
+    }
+
+    /// Task `i` waits until `until` (wall ms) before it may become ready.
+    pub fn delay(&mut self, i: usize, until: i64) {
+        self.clear_delay(i);
+        self.tasks[i].not_before = Some(until);
+        self.delayed.insert(Delayed { until, task: i });
+    }
+
+    fn clear_delay(&mut self, i: usize) {
+        if let Some(until) = self.tasks[i].not_before.take() {
+            self.delayed.remove(&Delayed { until, task: i });
+        }
+    }
+
+    /// Ends the waits due by `now`; returns the tasks that may become ready
+    /// (pending, every dependency done).
+    pub fn take_due(&mut self, now: i64) -> Vec<usize> {
+        let due: Vec<usize> = self
+            .delayed
+            .iter()
+            .take_while(|d| d.until <= now)
+            .map(|d| d.task)
+            .collect();
+        due.into_iter()
+            .filter(|&i| {
+                self.clear_delay(i);
+                self.tasks[i].state == TaskState::Pending && self.tasks[i].deps_left == 0
+            })
+            .collect()
+    }
+
+    /// One dependency of task `i` is done; returns whether `i` may become
+    /// ready now.
+    pub fn dependency_done(&mut self, i: usize) -> bool {
+        let t = &mut self.tasks[i];
+        t.deps_left = t.deps_left.saturating_sub(1);
+        t.deps_left == 0 && t.state == TaskState::Pending
+    }
+
+    /// A new attempt of task `i` with fencing number `attempt` on `agents`
+    /// (lead first); returns its per-task number.
+    pub fn begin_attempt(&mut self, i: usize, attempt: u64, agents: Vec<String>) -> u32 {
+        let t = &mut self.tasks[i];
+        t.attempts += 1;
+        t.current = Some(attempt);
+        t.last_agents = agents;
+        t.attempts
+    }
+
+    /// Task `i` has no live attempt any more.
+    pub fn end_attempt(&mut self, i: usize) {
+        self.tasks[i].current = None;
+    }
+
+    /// Counts a failed attempt of task `i`; returns the failures so far.
+    pub fn count_failure(&mut self, i: usize) -> u32 {
+        self.tasks[i].failures += 1;
+        self.tasks[i].failures
+    }
+
+    /// Counts an attempt of task `i` lost with its agent; returns the
+    /// losses so far.
+    pub fn count_loss(&mut self, i: usize) -> u32 {
+        self.tasks[i].losses += 1;
+        self.tasks[i].losses
+    }
+
+    /// An operator retries task `i`: its budgets start over.
+    pub fn reset_budgets(&mut self, i: usize) {
+        self.tasks[i].failures = 0;
+        self.tasks[i].losses = 0;
+    }
+
+    /// Whether every task is final, and if so whether all are done.
+    pub fn completion(&self) -> Option<bool> {
+        (self.final_tasks == self.tasks.len()).then_some(self.done_tasks == self.tasks.len())
+    }
+
+    /// Moves the plan to `state`; a final state records when.
+    pub fn set_plan_state(&mut self, state: PlanState, now: i64) {
+        self.state = state;
+        self.finished_at = matches!(state, PlanState::Succeeded | PlanState::Failed).then_some(now);
+    }
+
+    /// A checkpoint ran at `plan_time` after event `event_seq`: schedules
+    /// the next one and returns where the previous one left off.
+    pub fn mark_checkpoint(&mut self, plan_time: i64, event_seq: u64) -> CheckpointMark {
+        let since = self.last_checkpoint;
+        self.last_checkpoint = CheckpointMark {
+            plan_time,
+            event_seq,
+        };
+        self.next_checkpoint = self.schedule_after(plan_time.max(since.plan_time));
+        since
+    }
+
+    /// The row that mirrors task `i` in the store.
+    pub fn task_row(&self, i: usize) -> TaskRow {
+        let t = &self.tasks[i];
+        TaskRow {
+            idx: i as u32,
+            id: self.compiled.plan.tasks[i].id.clone(),
+            state: t.state.name().to_string(),
+            attempts: t.attempts,
+            failures: t.failures,
+            losses: t.losses,
+            not_before: t.not_before,
+            reason: t.reason.clone(),
+            updated_at: t.updated_at,
+        }
+    }
+}
+
+/// Rebuilding a plan from the store after a restart.
+impl ActivePlan {
+    /// Restores the plan state and when it finished.
+    pub fn restore_state(&mut self, state: PlanState, finished_at: Option<i64>) {
+        self.state = state;
+        self.finished_at = finished_at;
+    }
+
+    /// Restores the last checkpoint and schedules the next after it.
+    pub fn restore_checkpoint(&mut self, plan_time: i64, event_seq: u64) {
+        self.last_checkpoint = CheckpointMark {
+            plan_time,
+            event_seq,
+        };
+        self.next_checkpoint = self.schedule_after(plan_time);
+    }
+
+    /// Restores a task's stored row (call [`ActivePlan::finish_restore`]
+    /// after the last one).
+    pub fn restore_task(&mut self, row: TaskRow) {
+        let Some(t) = self.tasks.get_mut(row.idx as usize) else {
+            return;
+        };
+        t.state = TaskState::parse(&row.state).unwrap_or(TaskState::Pending);
+        t.attempts = row.attempts;
+        t.failures = row.failures;
+        t.losses = row.losses;
+        t.not_before = row.not_before;
+        t.reason = row.reason;
+        t.updated_at = row.updated_at;
+    }
+
+    /// Restores task `i`'s live attempt.
+    pub fn restore_current(&mut self, i: usize, attempt: u64, agents: Vec<String>) {
+        self.tasks[i].current = Some(attempt);
+        self.tasks[i].last_agents = agents;
+    }
+
+    /// Recomputes what derives from the tasks' states: dependencies left,
+    /// the ready queue, the backoffs and the counters.
+    pub fn finish_restore(&mut self) {
+        self.ready.clear();
+        self.delayed.clear();
+        for i in 0..self.tasks.len() {
+            let done = self.compiled.tasks[i]
+                .deps
+                .iter()
+                .filter(|&&d| self.tasks[d].state.is_done())
+                .count();
+            self.tasks[i].deps_left = (self.compiled.tasks[i].deps.len() - done) as u32;
+            match (self.tasks[i].state, self.tasks[i].not_before) {
+                (TaskState::Ready, _) => {
+                    let key = self.key(i);
+                    self.ready.insert(key);
+                }
+                (TaskState::Pending, Some(until)) => {
+                    self.delayed.insert(Delayed { until, task: i });
+                }
+                _ => {}
+            }
+        }
+        self.final_tasks = self.tasks.iter().filter(|t| t.state.is_final()).count();
+        self.done_tasks = self.tasks.iter().filter(|t| t.state.is_done()).count();
+        self.by_state = [0; 8];
+        for t in &self.tasks {
+            self.by_state[t.state.index()] += 1;
+        }
+    }
+}

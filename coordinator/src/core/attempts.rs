@@ -1,0 +1,139 @@
+//! The attempts part of the loop's state: live attempts by fencing number,
+//! and the counter that hands out those numbers.
+//!
+//! Invariants: fencing numbers only grow, across restarts too (the counter
+//! starts above the largest stored one); an attempt is here from the turn
+//! it is offered until the turn it ends, and never again after.
+
+use std::collections::HashMap;
+
+use swarm_memory::state::AttemptRow;
+
+use super::model::AttemptState;
+
+/// One agent of an attempt and the role it plays in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    /// Agent id.
+    pub agent: String,
+    /// Role played (empty when recovered from the store, which keeps ids
+    /// only).
+    pub role: String,
+}
+
+/// A live attempt.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    /// Fencing number, unique across the store's life.
+    pub id: u64,
+    /// Task index in the plan.
+    pub task: usize,
+    /// Per-task number, 1 for the first attempt.
+    pub number: u32,
+    /// Its agents, lead first; the lead runs the executor and reports.
+    pub members: Vec<Member>,
+    /// Offered, or running once the lead said it started.
+    pub state: AttemptState,
+    /// Offered at, wall ms.
+    pub created_at: i64,
+    /// The lead's executor started at, wall ms.
+    pub started_at: Option<i64>,
+    /// Number of the next log chunk.
+    pub log_seq: u64,
+}
+
+impl Attempt {
+    /// The lead's agent id.
+    pub fn lead(&self) -> Option<&str> {
+        self.members.first().map(|m| m.agent.as_str())
+    }
+
+    /// Whether `agent` is one of its members.
+    pub fn has_member(&self, agent: &str) -> bool {
+        self.members.iter().any(|m| m.agent == agent)
+    }
+
+    /// When its work began: started, else offered.
+    pub fn began_at(&self) -> i64 {
+        self.started_at.unwrap_or(self.created_at)
+    }
+
+    /// The store row of this attempt in `state`.
+    pub fn row(&self, plan_id: i64, state: &str) -> AttemptRow {
+        AttemptRow {
+            id: self.id,
+            plan_id,
+            task_idx: self.task as u32,
+            number: self.number,
+            agents: self.members.iter().map(|m| m.agent.clone()).collect(),
+            state: state.to_string(),
+            created_at: self.created_at,
+            started_at: self.started_at,
+            ended_at: None,
+            exit_code: None,
+            message: String::new(),
+        }
+    }
+}
+
+/// Live attempts by fencing number.
+pub struct LiveAttempts {
+    live: HashMap<u64, Attempt>,
+    next: u64,
+}
+
+impl LiveAttempts {
+    /// No live attempt; the first fencing number is `first`.
+    pub fn starting_at(first: u64) -> LiveAttempts {
+        LiveAttempts {
+            live: HashMap::new(),
+            next: first.max(1),
+        }
+    }
+
+    /// Hands out the next fencing number.
+    pub fn allocate(&mut self) -> u64 {
+        let id = self.next;
+        self.next += 1;
+        id
+    }
+
+    /// Adds a live attempt (offered now, or recovered).
+    pub fn insert(&mut self, attempt: Attempt) {
+        self.live.insert(attempt.id, attempt);
+    }
+
+    /// One live attempt.
+    pub fn get(&self, id: u64) -> Option<&Attempt> {
+        self.live.get(&id)
+    }
+
+    /// Ends a live attempt.
+    pub fn remove(&mut self, id: u64) -> Option<Attempt> {
+        self.live.remove(&id)
+    }
+
+    /// How many are live.
+    pub fn len(&self) -> usize {
+        self.live.len()
+    }
+
+    /// The lead said its executor started: offered → running. Returns the
+    /// attempt when that changed it.
+    pub fn start(&mut self, id: u64, lead: &str, now: i64) -> Option<&Attempt> {
+        let a = self.live.get_mut(&id)?;
+        if a.state != AttemptState::Offered || a.lead() != Some(lead) {
+            return None;
+        }
+        a.state = AttemptState::Running;
+        a.started_at = Some(now);
+        Some(a)
+    }
+
+    /// Numbers the next log chunk of attempt `id`.
+    pub fn next_log_seq(&mut self, id: u64) -> Option<u64> {
+        let a = self.live.get_mut(&id)?;
+        a.log_seq += 1;
+        Some(a.log_seq - 1)
+    }
+}

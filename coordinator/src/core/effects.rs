@@ -1,0 +1,142 @@
+//! A turn in progress, and what it reveals once committed.
+//!
+//! Everything a turn changes goes into its transaction; everything it
+//! would tell anyone — replies, assignments, acknowledgements, events, log
+//! chunks, report jobs, provisioning commands — waits in [`Effects`] until
+//! the commit, and is flushed only after it. That is the durability rule
+//! (ARCHITECTURE.md) in one type.
+
+use rusqlite::Connection;
+use swarm_memory::state::{append_event, EventRow};
+use tokio::sync::broadcast;
+
+use super::command::{AgentTx, LogEvent, Reply, ToAgent};
+use super::error::CoreError;
+use super::event::Event;
+
+/// What a turn reveals after its commit.
+#[derive(Default)]
+pub(crate) struct Effects {
+    replies: Vec<Box<dyn FnOnce() + Send>>,
+    to_agents: Vec<(AgentTx, ToAgent)>,
+    events: Vec<EventRow>,
+    logs: Vec<LogEvent>,
+    jobs: Vec<crate::report::ReportJob>,
+    provision: Vec<crate::provision::ProvisionCmd>,
+    /// The loop stops after this turn.
+    pub(crate) stop: bool,
+}
+
+/// Where a turn's effects go after its commit.
+pub(crate) struct Outlets {
+    /// Event followers (`swarmctl events --follow`, `swarmd run`).
+    pub(crate) events: broadcast::Sender<EventRow>,
+    /// Log followers (`swarmctl task logs --follow`).
+    pub(crate) logs: broadcast::Sender<LogEvent>,
+    /// The reporter, which writes checkpoint reports.
+    pub(crate) jobs: tokio::sync::mpsc::UnboundedSender<crate::report::ReportJob>,
+    /// The provisioner, which starts and stops agents.
+    pub(crate) provision: tokio::sync::mpsc::UnboundedSender<crate::provision::ProvisionCmd>,
+}
+
+impl Effects {
+    /// Delivers everything, in this order: agents, reporter, provisioner,
+    /// followers, then the replies to whoever asked.
+    pub(crate) fn flush(self, out: &Outlets) {
+        for (tx, msg) in self.to_agents {
+            let _ = tx.send(msg);
+        }
+        for job in self.jobs {
+            let _ = out.jobs.send(job);
+        }
+        for cmd in self.provision {
+            let _ = out.provision.send(cmd);
+        }
+        for e in self.events {
+            let _ = out.events.send(e);
+        }
+        for l in self.logs {
+            let _ = out.logs.send(l);
+        }
+        for r in self.replies {
+            r();
+        }
+    }
+}
+
+/// One turn: its transaction, its instant, and what it will reveal. Every
+/// transition of the loop takes it; nothing in the loop reads the wall
+/// clock but through [`Turn::now`].
+pub(crate) struct Turn<'a> {
+    /// The turn's transaction.
+    pub(crate) db: &'a Connection,
+    /// The instant of the turn, wall ms.
+    pub(crate) now: i64,
+    /// The plan the events belong to.
+    pub(crate) plan_id: Option<i64>,
+    /// What the turn reveals after its commit.
+    pub(crate) fx: Effects,
+}
+
+impl<'a> Turn<'a> {
+    /// A turn at `now` writing in `db`.
+    pub(crate) fn new(db: &'a Connection, now: i64, plan_id: Option<i64>) -> Turn<'a> {
+        Turn {
+            db,
+            now,
+            plan_id,
+            fx: Effects::default(),
+        }
+    }
+
+    /// Appends `event` to the log in the turn's transaction; it is
+    /// broadcast after the commit.
+    pub(crate) fn emit(&mut self, event: Event) -> Result<(), CoreError> {
+        let mut row = EventRow {
+            seq: 0,
+            at: self.now,
+            kind: event.kind.name().to_string(),
+            plan_id: self.plan_id,
+            task_id: event.task,
+            attempt: event.attempt,
+            agent_id: event.agent,
+            message: event.message,
+        };
+        row.seq = append_event(self.db, &row)?;
+        self.fx.events.push(row);
+        Ok(())
+    }
+
+    /// Sends `value` on `reply` after the commit.
+    pub(crate) fn reply<T: Send + 'static>(
+        &mut self,
+        reply: Reply<T>,
+        value: Result<T, CoreError>,
+    ) {
+        self.fx.replies.push(Box::new(move || {
+            let _ = reply.send(value);
+        }));
+    }
+
+    /// Sends `msg` to an agent after the commit (if it has a session).
+    pub(crate) fn send(&mut self, tx: Option<AgentTx>, msg: ToAgent) {
+        if let Some(tx) = tx {
+            self.fx.to_agents.push((tx, msg));
+        }
+    }
+
+    /// Passes a log chunk to followers after the commit.
+    pub(crate) fn log(&mut self, chunk: LogEvent) {
+        self.fx.logs.push(chunk);
+    }
+
+    /// Hands a report job to the reporter after the commit.
+    pub(crate) fn report(&mut self, job: crate::report::ReportJob) {
+        self.fx.jobs.push(job);
+    }
+
+    /// Hands a command to the provisioner after the commit.
+    pub(crate) fn provision(&mut self, cmd: crate::provision::ProvisionCmd) {
+        self.fx.provision.push(cmd);
+    }
+}
