@@ -8,6 +8,8 @@
 
 #![warn(missing_docs)]
 
+pub mod events;
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

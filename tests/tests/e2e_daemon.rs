@@ -2,6 +2,7 @@
 //! Run/Check tasks, a gang, retries, a failure that blocks its dependents
 //! and an operator who skips it.
 
+use swarm_tests::events::EventLog;
 use swarm_tests::{free_port, task_states, write_plan, Daemon};
 
 const PLAN: &str = "# Daemon test plan
@@ -157,15 +158,56 @@ fn a_manual_task_waits_for_an_operator() {
     );
     d.ctl_json(&["plan", "load", &plan.display().to_string(), "--json"]);
     d.wait_task("1.1", "running", 10);
+    // Time in which a manual task must not end on its own.
     std::thread::sleep(std::time::Duration::from_millis(500));
+    // A manual task runs until someone marks it: so far 1.1 was offered
+    // and started, and nothing ended it.
+    let until_done = EventLog::read(&d);
+    let early: Vec<&str> = until_done
+        .all(|e| e.task_id == "1.1")
+        .iter()
+        .map(|e| e.kind.as_str())
+        .collect();
     assert_eq!(
-        d.wait_task("1.1", "running", 1)["state"],
-        "running",
-        "a manual task runs until someone marks it"
+        early,
+        [
+            "task.ready",
+            "task.running",
+            "attempt.offered",
+            "attempt.started"
+        ],
+        "before the operator acted:\n{until_done}"
     );
     let done = d.ctl_json(&["task", "done", "1.1", "--json"]);
     assert_eq!(done["state"], "succeeded");
     d.wait_status(10, |s| s["state"] == "succeeded");
+    // Then it succeeded because it was marked, on its one and only attempt.
+    let log = EventLog::read(&d);
+    let started = log.only("1.1 starting", |e| e.is("attempt.started", "1.1"));
+    let ended = log.only("1.1's attempt ending", |e| {
+        e.task_id == "1.1" && e.kind.starts_with("attempt.") && e.seq > started.seq
+    });
+    assert_eq!(
+        (ended.kind.as_str(), ended.message.as_str()),
+        ("attempt.succeeded", "marked succeeded by an operator"),
+        "{log}"
+    );
+    let succeeded = log.only("1.1 succeeding", |e| e.is("task.succeeded", "1.1"));
+    assert!(
+        succeeded.seq > until_done.last_seq() && succeeded.message == "marked done by an operator",
+        "1.1 succeeded by the operator's hand: {succeeded}\n{log}"
+    );
+    assert!(
+        succeeded.at_ms - started.at_ms >= 500,
+        "1.1 ran for the whole wait: {started} .. {succeeded}"
+    );
+    log.only("1.1's one attempt", |e| e.is("attempt.offered", "1.1"));
+    let show = d.ctl_json(&["task", "show", "1.1", "--json"]);
+    assert_eq!(
+        show["attempt_history"].as_array().map(Vec::len),
+        Some(1),
+        "{show}"
+    );
     let agents = d.ctl_json(&["agents", "--json"]);
     assert_eq!(agents[0]["busy"], 0, "the agent's slot was freed: {agents}");
 }
@@ -190,16 +232,64 @@ fn pause_resume_retry_and_the_command_template() {
     );
     let no_plan = d.ctl(&["pause"]);
     assert_eq!(no_plan.status.code(), Some(3), "nothing to pause yet");
+    // The agent is there when the plan arrives, so 1.1 is offered at once.
+    EventLog::wait(&d, 10, "ai-1 connecting", |e| {
+        e.kind == "agent.connected" && e.agent_id == "ai-1"
+    });
     d.ctl_json(&["plan", "load", &plan.display().to_string(), "--json"]);
     assert_eq!(d.ctl_json(&["pause", "--json"])["state"], "paused");
+    // 1.1, offered before the pause, finishes; that makes 1.2 ready.
     d.wait_task("1.1", "succeeded", 10);
+    // Time in which a paused plan must not dispatch the ready 1.2.
     std::thread::sleep(std::time::Duration::from_millis(400));
-    assert_eq!(
-        d.wait_task("1.2", "ready", 1)["state"],
-        "ready",
-        "a paused plan dispatches nothing new"
+
+    // A paused plan dispatches nothing new: since plan.paused no attempt
+    // was offered and no task started running; only an attempt offered
+    // before the pause may still start. 1.2 became ready in that time.
+    let while_paused = EventLog::read(&d);
+    let paused = while_paused.only("the pause", |e| e.kind == "plan.paused");
+    let offered_before: Vec<u64> = while_paused
+        .before(paused)
+        .iter()
+        .filter(|e| e.kind == "attempt.offered")
+        .map(|e| e.attempt)
+        .collect();
+    let dispatched: Vec<String> = while_paused
+        .after(paused)
+        .iter()
+        .filter(|e| {
+            e.kind == "attempt.offered"
+                || e.kind == "task.running"
+                || (e.kind == "attempt.started" && !offered_before.contains(&e.attempt))
+        })
+        .map(ToString::to_string)
+        .collect();
+    assert!(
+        dispatched.is_empty(),
+        "a paused plan dispatches nothing new, but: {dispatched:?}\n{while_paused}"
     );
+    let ready = while_paused.only("1.2 becoming ready", |e| e.is("task.ready", "1.2"));
+    assert!(
+        ready.seq > paused.seq,
+        "1.2 became ready while paused:\n{while_paused}"
+    );
+
+    // Resumed, the plan dispatches again, 1.2 first, after waiting the
+    // whole pause.
     assert_eq!(d.ctl_json(&["resume", "--json"])["state"], "running");
+    let offered = EventLog::wait(&d, 10, "1.2 being offered", |e| {
+        e.is("attempt.offered", "1.2")
+    });
+    let log = EventLog::read(&d);
+    let resumed = log.only("the resume", |e| e.kind == "plan.resumed");
+    assert!(
+        offered.seq > resumed.seq,
+        "1.2 was first offered after the resume: {offered}\n{log}"
+    );
+    assert!(
+        resumed.at_ms - ready.at_ms >= 400,
+        "1.2 waited while paused: {ready} .. {resumed}"
+    );
     let brief = std::fs::read_to_string(dir.path().join("brief-1.1.md"))
         .expect("the template got the brief");
     assert!(

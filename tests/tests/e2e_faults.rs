@@ -3,6 +3,7 @@
 
 use std::time::{Duration, Instant};
 
+use swarm_tests::events::EventLog;
 use swarm_tests::{free_port, write_plan, Agent, Daemon};
 
 fn lines(path: &std::path::Path) -> Vec<String> {
@@ -47,7 +48,26 @@ fn an_agent_killed_mid_task_loses_its_attempt_which_runs_elsewhere() {
         .unwrap_or_default();
     assert_eq!(states, vec!["lost", "succeeded"], "{show}");
     // The task has no retries: losing an agent did not use up its budget.
-    assert_eq!(show["state"], "succeeded");
+    // The loss re-queued 1.1, which never failed.
+    let log = EventLog::read(&d);
+    let task: Vec<&str> = log
+        .all(|e| e.task_id == "1.1" && e.kind.starts_with("task."))
+        .iter()
+        .map(|e| e.kind.as_str())
+        .collect();
+    assert_eq!(
+        task,
+        [
+            "task.ready",
+            "task.running",
+            "task.ready",
+            "task.running",
+            "task.succeeded"
+        ],
+        "{log}"
+    );
+    let requeued = &log.all(|e| e.is("task.ready", "1.1"))[1];
+    assert!(requeued.message.starts_with("re-queued: "), "{requeued}");
     let agents = d.ctl_json(&["agents", "--json"]);
     let a = agents
         .as_array()
@@ -91,8 +111,21 @@ fn a_frozen_agents_late_result_is_rejected_and_recorded() {
         rejected,
         "the zombie's claim on attempt 1 was rejected and recorded:\n{events}\n{log}"
     );
+    // The late result changed nothing: 1.1 succeeded once, by the healthy
+    // agent's attempt, before the zombie's claims came and were rejected.
+    let log = EventLog::read(&d);
+    let succeeded = log.only("1.1 succeeding", |e| e.is("task.succeeded", "1.1"));
+    let by = log.only("an attempt of 1.1 succeeding", |e| {
+        e.is("attempt.succeeded", "1.1")
+    });
+    let claims = log.all(|e| e.kind == "attempt.rejected" && e.agent_id == "sre-zombie");
+    assert!(
+        by.agent_id == "sre-healthy"
+            && !claims.is_empty()
+            && claims.iter().all(|c| succeeded.seq < c.seq),
+        "{log}"
+    );
     let show = d.ctl_json(&["task", "show", "1.1", "--json"]);
-    assert_eq!(show["state"], "succeeded");
     let last = show["attempt_history"]
         .as_array()
         .and_then(|a| a.last())

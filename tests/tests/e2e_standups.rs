@@ -3,6 +3,7 @@
 
 use std::process::Command;
 
+use swarm_tests::events::EventLog;
 use swarm_tests::{examples_dir, free_port, workspace_binary, write_plan, Agent, Daemon};
 
 #[test]
@@ -81,14 +82,17 @@ fn a_starved_role_is_fixed_by_switching_an_idle_agent() {
     let d = Daemon::start_with(dir.path(), free_port(), &["--start", "2026-11-23T09:30"]);
     let _flex = Agent::start(&d.url(), dir.path(), "flex", &["sre", "performance"], &[]);
     let _sre = d.agent("sre-only", &["sre"]);
+    // Both agents are there when the plan arrives: only their roles keep
+    // 1.1 from running.
+    for id in ["flex", "sre-only"] {
+        EventLog::wait(&d, 10, &format!("{id} connecting"), |e| {
+            e.kind == "agent.connected" && e.agent_id == id
+        });
+    }
     let plan = write_plan(dir.path(), "plan.md", NEEDS_PERFORMANCE);
     d.ctl_json(&["plan", "load", &plan.display().to_string(), "--json"]);
+    // Time in which 1.1 must not run: flex can play performance but plays sre.
     std::thread::sleep(std::time::Duration::from_millis(500));
-    assert_eq!(
-        d.wait_task("1.1", "ready", 1)["state"],
-        "ready",
-        "nobody plays performance yet"
-    );
     let status = d.ctl_json(&["status", "--json"]);
     let projected = status["projected_completion"]
         .as_str()
@@ -134,6 +138,22 @@ fn a_starved_role_is_fixed_by_switching_an_idle_agent() {
         .cloned()
         .unwrap_or_default();
     assert_eq!(flex["active_role"], "performance");
+    // Nobody played performance before the standup: 1.1 was ready through
+    // the wait and offered only once flex was switched, on flex, once.
+    let log = EventLog::read(&d);
+    let ready = log.only("1.1 becoming ready", |e| e.is("task.ready", "1.1"));
+    let switched = log.only("flex's switch", |e| {
+        e.kind == "agent.role_switched" && e.agent_id == "flex"
+    });
+    let offered = log.only("1.1's one attempt", |e| e.is("attempt.offered", "1.1"));
+    assert!(
+        ready.seq < switched.seq && switched.seq < offered.seq && offered.agent_id == "flex",
+        "1.1 ran only after the switch, on flex:\n{log}"
+    );
+    assert!(
+        switched.at_ms - ready.at_ms >= 500,
+        "1.1 waited unplaced: {ready} .. {switched}"
+    );
     let listed = d.ctl_json(&["standup", "list", "--json"]);
     assert!(
         listed.as_array().map(Vec::len).unwrap_or(0) >= 2,
