@@ -189,33 +189,92 @@ pub struct Overrides {
     pub provisioner: Option<ProvisionerKind>,
 }
 
+/// Why the configuration cannot be built. Each message names the file,
+/// variable or setting and what would be valid.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The config file cannot be read.
+    #[error("cannot read config {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+    /// The config file is not valid TOML of the expected shape.
+    #[error("config {path}: {message}")]
+    Parse {
+        /// The file.
+        path: String,
+        /// What is wrong, from the TOML parser.
+        message: String,
+    },
+    /// An environment variable holds something unusable.
+    #[error("{name}={value}: expected {expected}")]
+    Env {
+        /// The variable.
+        name: String,
+        /// Its value.
+        value: String,
+        /// What it should hold.
+        expected: &'static str,
+    },
+    /// A setting is out of range or malformed; the message says which.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl From<String> for ConfigError {
+    fn from(message: String) -> Self {
+        ConfigError::Invalid(message)
+    }
+}
+
+fn env_error(name: &str, value: String, expected: &'static str) -> ConfigError {
+    ConfigError::Env {
+        name: name.to_string(),
+        value,
+        expected,
+    }
+}
+
 /// Builds the configuration: defaults, file, environment, flags.
 pub fn load(
     file: Option<&Path>,
     env: &dyn Fn(&str) -> Option<String>,
     flags: &Overrides,
-) -> Result<Config, String> {
+) -> Result<Config, ConfigError> {
     let mut c = Config::default();
     if let Some(path) = file {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read config {}: {e}", path.display()))?;
-        let f: FileConfig = toml::from_str(&text)
-            .map_err(|e| format!("config {}: {}", path.display(), e.message()))?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let f: FileConfig = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: path.display().to_string(),
+            message: e.message().to_string(),
+        })?;
         apply_file(&mut c, f)?;
     }
-    let ms = |name: &str| -> Result<Option<Duration>, String> {
+    let ms = |name: &str| -> Result<Option<Duration>, ConfigError> {
         env(name)
-            .map(|v| {
-                v.parse::<u64>()
-                    .map(Duration::from_millis)
-                    .map_err(|_| format!("{name}={v}: expected milliseconds"))
+            .map(|v| match v.parse::<u64>() {
+                Ok(n) => Ok(Duration::from_millis(n)),
+                Err(_) => Err(env_error(name, v, "milliseconds")),
             })
             .transpose()
     };
     if let Some(v) = env("SWARM_LISTEN") {
-        c.listen = v
-            .parse()
-            .map_err(|_| format!("SWARM_LISTEN={v}: expected an address like 127.0.0.1:7420"))?;
+        c.listen = match v.parse() {
+            Ok(addr) => addr,
+            Err(_) => {
+                return Err(env_error(
+                    "SWARM_LISTEN",
+                    v,
+                    "an address like 127.0.0.1:7420",
+                ))
+            }
+        };
     }
     if let Some(v) = env("SWARM_WORKDIR") {
         c.workdir = PathBuf::from(v);
@@ -236,9 +295,10 @@ pub fn load(
         c.roles_file = Some(PathBuf::from(v));
     }
     if let Some(v) = env("SWARM_TIME_SCALE") {
-        c.time_scale = v
-            .parse()
-            .map_err(|_| format!("SWARM_TIME_SCALE={v}: expected a number like 3600"))?;
+        c.time_scale = match v.parse() {
+            Ok(k) => k,
+            Err(_) => return Err(env_error("SWARM_TIME_SCALE", v, "a number like 3600")),
+        };
     }
     if let Some(v) = env("SWARM_PACE") {
         c.pace = v.parse()?;
@@ -271,7 +331,7 @@ pub fn load(
     Ok(c)
 }
 
-fn apply_file(c: &mut Config, f: FileConfig) -> Result<(), String> {
+fn apply_file(c: &mut Config, f: FileConfig) -> Result<(), ConfigError> {
     let ms = Duration::from_millis;
     c.listen = f.listen.unwrap_or(c.listen);
     c.workdir = f.workdir.unwrap_or(c.workdir.clone());
@@ -313,35 +373,39 @@ fn apply_file(c: &mut Config, f: FileConfig) -> Result<(), String> {
     for (role, b) in f.scale {
         let max = b.max.unwrap_or(c.default_max_agents.max(b.min));
         if b.min > max {
-            return Err(format!(
+            return Err(ConfigError::Invalid(format!(
                 "scale.{role}: min ({}) is above max ({max})",
                 b.min
-            ));
+            )));
         }
         c.scale.insert(role, (b.min, max));
     }
     Ok(())
 }
 
-fn validate(c: &Config) -> Result<(), String> {
+fn validate(c: &Config) -> Result<(), ConfigError> {
     if c.heartbeat.is_zero() || c.lease_ttl <= c.heartbeat {
-        return Err(format!(
+        return Err(ConfigError::Invalid(format!(
             "lease_ttl ({} ms) must be longer than heartbeat ({} ms), and heartbeat above 0",
             c.lease_ttl.as_millis(),
             c.heartbeat.as_millis()
-        ));
+        )));
     }
     if !(c.time_scale.is_finite() && c.time_scale > 0.0 && c.time_scale <= 10_000_000.0) {
-        return Err(format!(
+        return Err(ConfigError::Invalid(format!(
             "time_scale {} must be above 0 and at most 10000000",
             c.time_scale
-        ));
+        )));
     }
     if c.day_end <= c.day_start {
-        return Err("day_end must be after day_start".to_string());
+        return Err(ConfigError::Invalid(
+            "day_end must be after day_start".to_string(),
+        ));
     }
     if c.max_value_bytes == 0 || c.max_value_bytes > 64 * 1024 * 1024 {
-        return Err("max_value_bytes must be between 1 and 64 MiB".to_string());
+        return Err(ConfigError::Invalid(
+            "max_value_bytes must be between 1 and 64 MiB".to_string(),
+        ));
     }
     Ok(())
 }
@@ -411,11 +475,14 @@ mod tests {
             Some(crate::clock::parse_start("2026-11-23").expect("date"))
         );
         std::fs::write(&file, "[scale.sre]\nmin = 5\nmax = 2\n").expect("write");
-        let err = load(Some(&file), &|_| None, &Overrides::default()).expect_err("min above max");
+        let err = load(Some(&file), &|_| None, &Overrides::default())
+            .expect_err("min above max")
+            .to_string();
         assert!(err.contains("scale.sre: min (5) is above max (2)"), "{err}");
         std::fs::write(&file, "pace = \"whenever\"\n").expect("write");
         assert!(load(Some(&file), &|_| None, &Overrides::default())
             .expect_err("bad pace")
+            .to_string()
             .contains("asap or calendar"));
     }
 
@@ -423,7 +490,11 @@ mod tests {
     fn bad_values_are_refused() {
         let env = |k: &str| (k == "SWARM_LEASE_TTL_MS").then(|| "soon".to_string());
         let err = load(None, &env, &Overrides::default()).expect_err("invalid");
-        assert!(err.contains("SWARM_LEASE_TTL_MS=soon"), "{err}");
+        assert!(
+            matches!(&err, ConfigError::Env { name, .. } if name == "SWARM_LEASE_TTL_MS"),
+            "{err}"
+        );
+        assert!(err.to_string().contains("SWARM_LEASE_TTL_MS=soon"), "{err}");
         let env = |k: &str| (k == "SWARM_LEASE_TTL_MS").then(|| "100".to_string());
         assert!(load(None, &env, &Overrides::default()).is_err());
     }

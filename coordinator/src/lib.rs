@@ -15,7 +15,7 @@ pub mod auth;
 pub mod cli;
 pub mod clock;
 pub mod config;
-pub mod core;
+pub(crate) mod core;
 pub mod grpc;
 pub mod provision;
 pub mod report;

@@ -15,6 +15,23 @@ use crate::grpc::{AgentSvc, ControlSvc, MemorySvc};
 /// Largest message the server accepts.
 const MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
 
+/// Why the daemon could not serve.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The listener has no local address.
+    #[error("cannot read the listener's address: {0}")]
+    Address(#[source] std::io::Error),
+    /// The scheduler could not start (store, recovery, thread).
+    #[error(transparent)]
+    Core(#[from] core::CoreError),
+    /// The reflection service could not be built.
+    #[error("cannot build the gRPC reflection service: {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
+    /// The gRPC server failed.
+    #[error("the gRPC server failed: {0}")]
+    Transport(#[from] tonic::transport::Error),
+}
+
 /// Runs the daemon on `listener` until `shutdown` resolves, then stops the
 /// scheduler after its current turn.
 pub async fn serve(
@@ -22,8 +39,8 @@ pub async fn serve(
     cfg: Config,
     tokens: Tokens,
     shutdown: impl Future<Output = ()> + Send,
-) -> anyhow::Result<()> {
-    let addr = listener.local_addr()?;
+) -> Result<(), ServeError> {
+    let addr = listener.local_addr().map_err(ServeError::Address)?;
     let url = cfg.advertise_url.clone().unwrap_or_else(|| {
         let host = if addr.ip().is_unspecified() {
             "127.0.0.1".to_string()

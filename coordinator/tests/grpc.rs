@@ -14,7 +14,7 @@ async fn start(
 ) -> (
     String,
     tokio::sync::oneshot::Sender<()>,
-    tokio::task::JoinHandle<anyhow::Result<()>>,
+    tokio::task::JoinHandle<Result<(), swarm_coordinator::server::ServeError>>,
 ) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

@@ -209,7 +209,6 @@ impl ActivePlan {
         plan
     }
 
-    /// Store id.
     pub fn id(&self) -> i64 {
         self.id
     }

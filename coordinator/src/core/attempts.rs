@@ -14,7 +14,6 @@ use super::model::AttemptState;
 /// One agent of an attempt and the role it plays in it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Member {
-    /// Agent id.
     pub agent: String,
     /// Role played (empty when recovered from the store, which keeps ids
     /// only).

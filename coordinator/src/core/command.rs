@@ -15,9 +15,7 @@ pub type Reply<T> = oneshot::Sender<Result<T, CoreError>>;
 /// Identifies one attempt of one task.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct AttemptRef {
-    /// Task id.
     pub task_id: String,
-    /// Fencing number.
     pub attempt: u64,
 }
 
@@ -28,11 +26,8 @@ pub struct Hello {
     pub agent_id: String,
     /// Roles it can play, the first active.
     pub roles: Vec<String>,
-    /// Capacity.
     pub slots: u32,
-    /// Host name.
     pub host: String,
-    /// Labels.
     pub labels: BTreeMap<String, String>,
     /// Attempts it still runs (or finished without an acknowledged result).
     pub running: Vec<AttemptRef>,
@@ -72,31 +67,24 @@ pub enum FromAgent {
     Started(AttemptRef),
     /// Output.
     Log {
-        /// Which attempt.
         attempt: AttemptRef,
         /// 0 stdout, 1 stderr.
         stream: u8,
-        /// The bytes.
         data: Vec<u8>,
     },
     /// The attempt ended.
     Result {
-        /// Which attempt.
         attempt: AttemptRef,
-        /// How.
         outcome: Outcome,
         /// Exit code, if a process ran.
         exit_code: Option<i32>,
-        /// Detail.
         message: String,
     },
     /// The agent takes no new work.
     Draining,
     /// The agent hands an attempt back unfinished.
     Release {
-        /// Which attempt.
         attempt: AttemptRef,
-        /// Why.
         reason: String,
     },
 }
@@ -104,7 +92,6 @@ pub enum FromAgent {
 /// One assignment as sent to an agent.
 #[derive(Debug, Clone)]
 pub struct Assignment {
-    /// The attempt.
     pub attempt: AttemptRef,
     /// 1-based attempt number of the task.
     pub attempt_no: u32,
@@ -112,21 +99,15 @@ pub struct Assignment {
     pub role: String,
     /// Whether this agent runs the executor.
     pub lead: bool,
-    /// Task title.
     pub title: String,
-    /// Shell command.
     pub run: Option<String>,
-    /// Check commands.
     pub checks: Vec<String>,
-    /// Container image.
     pub image: Option<String>,
     /// Timeout in ms (0: none).
     pub timeout_ms: u64,
     /// The task brief.
     pub brief: String,
-    /// Extra environment.
     pub env: BTreeMap<String, String>,
-    /// Plan name.
     pub plan: String,
 }
 
@@ -139,26 +120,18 @@ pub enum ToAgent {
         agent_id: String,
         /// Heartbeat interval.
         heartbeat_ms: u32,
-        /// Lease.
         lease_ttl_ms: u32,
-        /// Attempts to keep.
         resume: Vec<AttemptRef>,
-        /// Attempts to stop.
         abandon: Vec<AttemptRef>,
-        /// Role to play.
         active_role: String,
     },
-    /// Run this.
     Assign(Box<Assignment>),
     /// Stop this attempt; report nothing.
     Cancel(AttemptRef, String),
     /// A result was committed (or rejected).
     Ack {
-        /// Which attempt.
         attempt: AttemptRef,
-        /// Committed?
         accepted: bool,
-        /// Why not.
         reason: String,
     },
     /// Play this role from now on.
@@ -190,22 +163,17 @@ pub enum TaskAction {
 pub struct LoadPlan {
     /// Name for messages.
     pub file_name: String,
-    /// Its text.
     pub text: String,
     /// TOML rather than markdown.
     pub toml: bool,
-    /// Extra roles.
     pub roles_toml: String,
 }
 
 /// A shared-memory write.
 #[derive(Debug, Clone)]
 pub struct MemPut {
-    /// Namespace.
     pub namespace: String,
-    /// Key.
     pub key: String,
-    /// Value.
     pub value: String,
     /// Time to live in seconds (0: none).
     pub ttl_seconds: u64,
@@ -213,7 +181,6 @@ pub struct MemPut {
     pub expect_absent: bool,
     /// Write only if the current value is this.
     pub expect_value: Option<String>,
-    /// Tags.
     pub tags: Vec<String>,
     /// Who writes (agent id or `admin`).
     pub owner: String,
@@ -222,7 +189,6 @@ pub struct MemPut {
 /// A log chunk as followers see it.
 #[derive(Debug, Clone)]
 pub struct LogEvent {
-    /// The chunk.
     pub row: LogRow,
 }
 
@@ -248,7 +214,6 @@ pub enum Command {
 pub enum AgentCmd {
     /// An agent opens a session.
     Hello {
-        /// Its registration.
         hello: Hello,
         /// Session number (a reconnect gets a new one).
         session: u64,
@@ -259,16 +224,13 @@ pub enum AgentCmd {
     },
     /// A message within a session.
     Message {
-        /// Agent id.
         agent: String,
         /// Session number: messages of an older session are ignored.
         session: u64,
-        /// The message.
         msg: FromAgent,
     },
     /// A session ended.
     Gone {
-        /// Agent id.
         agent: String,
         /// Session number: the end of an older session changes nothing.
         session: u64,
@@ -283,7 +245,6 @@ pub enum PlanCmd {
     SetPaused(bool, Reply<String>),
     /// An action on one task; answers its new state.
     TaskAction {
-        /// Task id.
         task: String,
         /// What to do.
         action: TaskAction,
@@ -306,7 +267,6 @@ pub enum Query {
     GetTask(String, Reply<super::views::TaskDetail>),
     /// A task's logs so far, and a feed of what follows.
     Logs {
-        /// Task id.
         task: String,
         /// Attempt (0: latest).
         attempt: u64,
@@ -330,11 +290,8 @@ pub enum MemoryCmd {
     Put(MemPut, Reply<bool>),
     /// Read one entry.
     Get {
-        /// Namespace.
         namespace: String,
-        /// Key.
         key: String,
-        /// The entry.
         reply: Reply<Entry>,
     },
     /// List entries.
@@ -345,14 +302,11 @@ pub enum MemoryCmd {
         prefix: Option<String>,
         /// At most this many.
         limit: usize,
-        /// The entries.
         reply: Reply<Vec<Entry>>,
     },
     /// Delete one entry; answers whether it existed.
     Delete {
-        /// Namespace.
         namespace: String,
-        /// Key.
         key: String,
         /// Whether it existed.
         reply: Reply<bool>,

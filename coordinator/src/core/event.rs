@@ -261,4 +261,16 @@ mod tests {
         assert_eq!(names.len(), EventKind::ALL.len(), "a name is used twice");
         assert_eq!(EventKind::parse("task.nonsense"), None);
     }
+
+    #[test]
+    fn the_readme_lists_every_kind() {
+        let readme = include_str!("../../../README.md");
+        for k in EventKind::ALL {
+            assert!(
+                readme.contains(&format!("`{}`", k.name())),
+                "README.md does not list {}",
+                k.name()
+            );
+        }
+    }
 }

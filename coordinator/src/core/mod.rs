@@ -66,9 +66,7 @@ const MAX_SLEEP_MS: i64 = 500;
 /// The receiving ends the server hands to the reporter and the
 /// provisioner.
 pub struct Receivers {
-    /// Report jobs.
     pub jobs: tokio::sync::mpsc::UnboundedReceiver<crate::report::ReportJob>,
-    /// Provisioning commands.
     pub provision: tokio::sync::mpsc::UnboundedReceiver<crate::provision::ProvisionCmd>,
 }
 

@@ -91,11 +91,8 @@ pub struct Registration {
     pub id: String,
     /// Canonical roles, deduplicated, at least one.
     pub roles: Vec<String>,
-    /// Capacity.
     pub slots: u32,
-    /// Host name.
     pub host: String,
-    /// Labels.
     pub labels: BTreeMap<String, String>,
 }
 

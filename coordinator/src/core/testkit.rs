@@ -40,7 +40,6 @@ pub(crate) struct Harness {
 /// An agent as the core sees it: the session number and the channel its
 /// messages arrive on.
 pub(crate) struct TestAgent {
-    /// Agent id.
     pub(crate) id: String,
     /// Current session number.
     pub(crate) session: u64,
@@ -290,7 +289,6 @@ impl Harness {
         self.ask(|reply| PlanCmd::SetPaused(paused, reply).into())
     }
 
-    /// The status.
     pub(crate) fn status(&mut self) -> Status {
         self.ask(|reply| Query::Status(reply).into())
             .expect("status")

@@ -5,9 +5,7 @@ use std::collections::BTreeMap;
 /// A plan was loaded.
 #[derive(Debug, Clone)]
 pub struct Loaded {
-    /// Its id.
     pub plan_id: i64,
-    /// Its name.
     pub name: String,
     /// Number of tasks.
     pub tasks: u32,
@@ -18,23 +16,17 @@ pub struct Loaded {
 /// Task counts by state.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Counts {
-    /// All tasks.
     pub total: u32,
     /// Waiting for dependencies.
     pub pending: u32,
     /// Ready to run.
     pub ready: u32,
-    /// Running.
     pub running: u32,
-    /// Succeeded.
     pub succeeded: u32,
-    /// Failed.
     pub failed: u32,
     /// Blocked by a failed dependency.
     pub blocked: u32,
-    /// Skipped.
     pub skipped: u32,
-    /// Cancelled.
     pub cancelled: u32,
 }
 
@@ -43,11 +35,9 @@ pub struct Counts {
 pub struct Status {
     /// Plan id (0: none).
     pub plan_id: i64,
-    /// Plan name.
     pub plan: String,
     /// idle | running | succeeded | failed | paused.
     pub state: String,
-    /// Task counts.
     pub counts: Counts,
     /// Connected agents.
     pub agents: u32,
@@ -91,9 +81,7 @@ pub struct StandupView {
 /// One task.
 #[derive(Debug, Clone)]
 pub struct TaskView {
-    /// Id.
     pub id: String,
-    /// Title.
     pub title: String,
     /// State name.
     pub state: String,
@@ -118,11 +106,9 @@ pub struct TaskView {
 /// One attempt.
 #[derive(Debug, Clone)]
 pub struct AttemptView {
-    /// Fencing number.
     pub attempt: u64,
     /// 1-based number.
     pub number: u32,
-    /// Agents.
     pub agents: Vec<String>,
     /// State name.
     pub state: String,
@@ -130,9 +116,7 @@ pub struct AttemptView {
     pub created_at: i64,
     /// Ended, ms (0: not yet).
     pub ended_at: i64,
-    /// Exit code.
     pub exit_code: Option<i32>,
-    /// Message.
     pub message: String,
 }
 
@@ -156,23 +140,18 @@ pub struct TaskDetail {
 /// One agent.
 #[derive(Debug, Clone)]
 pub struct AgentView {
-    /// Id.
     pub id: String,
-    /// Roles.
     pub roles: Vec<String>,
     /// Active role.
     pub active_role: String,
-    /// Slots.
     pub slots: u32,
     /// Busy slots.
     pub busy: u32,
-    /// Host.
     pub host: String,
     /// State name.
     pub state: String,
     /// Last seen, ms.
     pub last_seen: i64,
-    /// Labels.
     pub labels: BTreeMap<String, String>,
     /// Running attempts.
     pub running: Vec<(String, u64)>,
