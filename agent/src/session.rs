@@ -221,6 +221,7 @@ async fn open(s: &Settings, work: &Work, draining: bool) -> anyhow::Result<(Conn
         labels: s.labels.clone().into_iter().collect(),
         running: work.listed(),
         version: env!("CARGO_PKG_VERSION").to_string(),
+        instance: instance().to_string(),
     };
     out.send(pb::AgentMessage {
         body: Some(pb::agent_message::Body::Hello(hello)),
@@ -238,6 +239,18 @@ async fn open(s: &Settings, work: &Work, draining: bool) -> anyhow::Result<(Conn
         Some(pb::coordinator_message::Body::Welcome(w)) => Ok((Conn { out, inbound }, w)),
         _ => anyhow::bail!("the coordinator did not answer the Hello with a Welcome"),
     }
+}
+
+/// This process's instance, the same in every Hello it sends: the PID and
+/// the start time, so a restarted agent (same id, new process) differs.
+fn instance() -> &'static str {
+    static INSTANCE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    INSTANCE.get_or_init(|| {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        format!("{:x}-{nanos:x}", std::process::id())
+    })
 }
 
 /// Applies a Welcome: abandoned attempts stop, unacknowledged results of

@@ -71,7 +71,8 @@ const HELP: &str = "Tokens: on first start swarmd writes WORKDIR/.swarm/admin.to
 unless SWARM_ADMIN_TOKEN / SWARM_AGENT_TOKEN are set. Every call needs 'authorization: Bearer <token>'.
 Environment: SWARM_LISTEN, SWARM_WORKDIR, SWARM_CONFIG, SWARM_LEASE_TTL_MS, SWARM_HEARTBEAT_MS, RUST_LOG.
 Signals: SIGTERM or SIGINT stops gracefully (a second one exits at once).
-Exit codes: 0 success; 1 `swarmd run`'s plan did not succeed; 2 invalid input (flags, config, plan).";
+Exit codes: 0 success; 1 `swarmd run`'s plan did not succeed; 2 invalid input (flags, config, plan);
+3 another swarmd already runs in this workdir (its PID is in WORKDIR/.swarm/swarmd.lock).";
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
@@ -119,6 +120,18 @@ async fn async_main(cli: Cli) -> ExitCode {
     }
     let cfg = match config::load(cli.config.as_deref(), &env, &flags) {
         Ok(c) => c,
+        Err(e) => {
+            eprintln!("swarmd: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    // One daemon per workdir: held until this function returns.
+    let _lock = match crate::lock::WorkdirLock::acquire(&cfg.state_dir()) {
+        Ok(lock) => lock,
+        Err(e @ crate::lock::LockError::Held { .. }) => {
+            eprintln!("swarmd: {e}");
+            return ExitCode::from(3);
+        }
         Err(e) => {
             eprintln!("swarmd: {e}");
             return ExitCode::from(2);

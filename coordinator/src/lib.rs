@@ -17,6 +17,7 @@ pub mod clock;
 pub mod config;
 pub(crate) mod core;
 pub mod grpc;
+pub mod lock;
 pub mod provision;
 pub mod report;
 mod run;

@@ -57,6 +57,12 @@ impl State {
     ) -> Result<(), CoreError> {
         let reg = registration(hello.agent_id.trim(), &hello)?;
         let id = reg.id.clone();
+        let ttl = self.cfg.lease_ttl.as_millis() as i64;
+        if self.roster.is_duplicate(&id, &reg.instance, t.now, ttl) {
+            return Err(CoreError::Duplicate(format!(
+                "agent id '{id}' is in use by a live session (another swarm-agent process); give this agent another --id, or stop the other one"
+            )));
+        }
         let (mut resume, mut abandon) = (Vec::new(), Vec::new());
         for r in hello.running {
             let member = self
@@ -71,12 +77,32 @@ impl State {
         }
         let keep: Vec<u64> = resume.iter().map(|r| r.attempt).collect();
         let (known, dropped) = self.roster.connect(reg, session, tx.clone(), &keep, t.now);
+        for r in &resume {
+            self.roster.occupy(&id, r.attempt);
+        }
+        // The Welcome is always the first message of a session: whatever
+        // the rest of this Hello sends the agent (a Cancel for an attempt
+        // it dropped) comes after it.
+        let active_role = self
+            .roster
+            .get(&id)
+            .map(|a| a.active_role.clone())
+            .unwrap_or_default();
+        let resumed = resume.len();
+        t.send(
+            Some(tx),
+            ToAgent::Welcome {
+                agent_id: id.clone(),
+                heartbeat_ms: self.cfg.heartbeat.as_millis() as u32,
+                lease_ttl_ms: self.cfg.lease_ttl.as_millis() as u32,
+                resume,
+                abandon: abandon.clone(),
+                active_role,
+            },
+        );
         // Attempts it no longer runs: the ones it did not list are lost.
         for attempt in dropped {
             self.lose_attempt(t, attempt, &format!("agent {id} reconnected without it"))?;
-        }
-        for r in &resume {
-            self.roster.occupy(&id, r.attempt);
         }
         for r in &abandon {
             t.emit(
@@ -87,10 +113,11 @@ impl State {
                     .message("the agent still held an attempt that is no longer current; told to abandon it"),
             )?;
         }
-        let (roles, active_role) = match self.roster.get(&id) {
-            Some(a) => (a.roles.join(","), a.active_role.clone()),
-            None => (String::new(), String::new()),
-        };
+        let roles = self
+            .roster
+            .get(&id)
+            .map(|a| a.roles.join(","))
+            .unwrap_or_default();
         let kind = if known {
             EventKind::AgentReconnected
         } else {
@@ -100,20 +127,8 @@ impl State {
             t,
             &id,
             kind,
-            format!("roles {roles}, resumed {} attempt(s)", resume.len()),
-        )?;
-        t.send(
-            Some(tx),
-            ToAgent::Welcome {
-                agent_id: id,
-                heartbeat_ms: self.cfg.heartbeat.as_millis() as u32,
-                lease_ttl_ms: self.cfg.lease_ttl.as_millis() as u32,
-                resume,
-                abandon,
-                active_role,
-            },
-        );
-        Ok(())
+            format!("roles {roles}, resumed {resumed} attempt(s)"),
+        )
     }
 
     /// A message within a session. Messages of an old session are ignored.
@@ -291,5 +306,6 @@ fn registration(id: &str, hello: &Hello) -> Result<Registration, CoreError> {
         slots: hello.slots,
         host: hello.host.clone(),
         labels: hello.labels.clone(),
+        instance: hello.instance.clone(),
     })
 }

@@ -31,6 +31,9 @@ pub struct Hello {
     pub labels: BTreeMap<String, String>,
     /// Attempts it still runs (or finished without an acknowledged result).
     pub running: Vec<AttemptRef>,
+    /// Random per agent process (empty from agents that predate it): tells
+    /// a reconnect of the same process from a second agent with the id.
+    pub instance: String,
 }
 
 /// How an attempt ended, as the agent saw it.

@@ -16,6 +16,10 @@ pub enum CoreError {
     /// Nothing was changed.
     #[error("{0}")]
     Conflict(String),
+    /// Something with this identity is already live (a second agent with
+    /// the id of a live session). Nothing was changed.
+    #[error("{0}")]
+    Duplicate(String),
     /// A compare-and-swap did not match. Nothing was changed.
     #[error("{0}")]
     CasMismatch(String),
@@ -47,6 +51,7 @@ impl From<CoreError> for tonic::Status {
             CoreError::NotFound(m) => tonic::Status::not_found(m),
             CoreError::Conflict(m) => tonic::Status::failed_precondition(m),
             CoreError::CasMismatch(m) => tonic::Status::aborted(m),
+            CoreError::Duplicate(m) => tonic::Status::already_exists(m),
             CoreError::Stopped
             | CoreError::Store(_)
             | CoreError::Recovery(_)

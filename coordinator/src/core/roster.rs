@@ -37,6 +37,8 @@ pub struct Agent {
     pub state: AgentState,
     /// Number of its current session; messages of older ones are ignored.
     pub session: u64,
+    /// The process instance of its current session (see `Hello::instance`).
+    pub instance: String,
     /// Outbound channel of the current session.
     pub tx: Option<AgentTx>,
     /// Last sign of life, wall ms (its lease runs from here).
@@ -91,9 +93,14 @@ pub struct Registration {
     pub id: String,
     /// Canonical roles, deduplicated, at least one.
     pub roles: Vec<String>,
+    /// Attempts it can run at once, 1 to 1024.
     pub slots: u32,
+    /// Host name it reported.
     pub host: String,
+    /// Labels it reported.
     pub labels: BTreeMap<String, String>,
+    /// Random per agent process (see `Hello::instance`).
+    pub instance: String,
 }
 
 /// Every agent seen, by id.
@@ -130,6 +137,20 @@ impl Roster {
         self.agents.get(id).and_then(|a| a.tx.clone())
     }
 
+    /// Whether a session with `instance` would be a second agent using the
+    /// id of a live one: the current session is open, heard from within
+    /// `ttl` ms, and belongs to another process.
+    pub fn is_duplicate(&self, id: &str, instance: &str, now: i64, ttl: i64) -> bool {
+        self.agents.get(id).is_some_and(|a| {
+            a.tx.is_some()
+                && matches!(a.state, AgentState::Connected | AgentState::Draining)
+                && now - a.last_seen <= ttl
+                && !a.instance.is_empty()
+                && !instance.is_empty()
+                && a.instance != instance
+        })
+    }
+
     /// A session opens: registers the agent or updates it, connected on
     /// `session`. Returns whether the id was known, and the attempts it
     /// was part of that are not in `keep` (it no longer runs them).
@@ -152,6 +173,7 @@ impl Roster {
             labels: BTreeMap::new(),
             state: AgentState::Connected,
             session,
+            instance: String::new(),
             tx: None,
             last_seen: now,
             registered_at: now,
@@ -165,6 +187,7 @@ impl Roster {
         agent.labels = reg.labels;
         agent.state = AgentState::Connected;
         agent.session = session;
+        agent.instance = reg.instance;
         agent.tx = Some(tx);
         agent.last_seen = now;
         let dropped = agent
@@ -277,6 +300,7 @@ impl Roster {
                 labels,
                 state,
                 session: 0,
+                instance: String::new(),
                 tx: None,
                 last_seen: lease_from,
                 registered_at: row.registered_at,

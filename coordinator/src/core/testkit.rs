@@ -199,13 +199,25 @@ impl Harness {
     }
 
     /// Opens a session for `id` with `slots`, saying it still runs
-    /// `running`.
+    /// `running`, from a process that gives no instance.
     pub(crate) fn connect_with(
         &mut self,
         id: &str,
         roles: &[&str],
         slots: u32,
         running: Vec<AttemptRef>,
+    ) -> Result<TestAgent, CoreError> {
+        self.connect_instance(id, roles, slots, running, "")
+    }
+
+    /// Opens a session for `id` from the agent process `instance`.
+    pub(crate) fn connect_instance(
+        &mut self,
+        id: &str,
+        roles: &[&str],
+        slots: u32,
+        running: Vec<AttemptRef>,
+        instance: &str,
     ) -> Result<TestAgent, CoreError> {
         self.sessions += 1;
         let session = self.sessions;
@@ -217,6 +229,7 @@ impl Harness {
             host: "test".into(),
             labels: BTreeMap::new(),
             running,
+            instance: instance.into(),
         };
         self.ask(|reply| {
             AgentCmd::Hello {

@@ -32,6 +32,7 @@ pub(crate) fn hello_from(h: pb::Hello) -> Hello {
             .into_iter()
             .map(|r| attempt_from(Some(r)))
             .collect(),
+        instance: h.instance,
     }
 }
 

@@ -3,3 +3,4 @@
 //! channels. Each test asserts on a transition the core committed.
 
 mod placement;
+mod sessions;
