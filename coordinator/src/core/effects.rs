@@ -74,18 +74,25 @@ pub(crate) struct Turn<'a> {
     pub(crate) now: i64,
     /// The plan the events belong to.
     pub(crate) plan_id: Option<i64>,
-    /// What the turn reveals after its commit.
-    pub(crate) fx: Effects,
+    /// What the turn reveals after its commit; owned by the caller, which
+    /// flushes it after the commit, or drops it only once a failure is
+    /// recorded (see `State::turn`).
+    pub(crate) fx: &'a mut Effects,
 }
 
 impl<'a> Turn<'a> {
-    /// A turn at `now` writing in `db`.
-    pub(crate) fn new(db: &'a Connection, now: i64, plan_id: Option<i64>) -> Turn<'a> {
+    /// A turn at `now` writing in `db`, collecting its effects in `fx`.
+    pub(crate) fn new(
+        db: &'a Connection,
+        now: i64,
+        plan_id: Option<i64>,
+        fx: &'a mut Effects,
+    ) -> Turn<'a> {
         Turn {
             db,
             now,
             plan_id,
-            fx: Effects::default(),
+            fx,
         }
     }
 

@@ -30,6 +30,10 @@ pub enum CoreError {
     /// compiles, an unknown state name).
     #[error("cannot recover the stored state: {0}")]
     Recovery(String),
+    /// The store failed and the daemon is stopping; the message names the
+    /// file, what happened and the cure.
+    #[error("{0}")]
+    Fatal(String),
     /// The scheduler loop is not running (any more).
     #[error("the scheduler has stopped")]
     Stopped,
@@ -52,6 +56,7 @@ impl From<CoreError> for tonic::Status {
             CoreError::Conflict(m) => tonic::Status::failed_precondition(m),
             CoreError::CasMismatch(m) => tonic::Status::aborted(m),
             CoreError::Duplicate(m) => tonic::Status::already_exists(m),
+            CoreError::Fatal(m) => tonic::Status::unavailable(m),
             CoreError::Stopped
             | CoreError::Store(_)
             | CoreError::Recovery(_)

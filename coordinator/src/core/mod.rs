@@ -25,6 +25,7 @@ mod control;
 mod dispatch;
 mod effects;
 pub mod error;
+mod fatal;
 pub mod event;
 mod memory;
 pub mod model;
@@ -51,7 +52,8 @@ use tokio::sync::broadcast;
 
 pub use command::Command;
 use command::{AgentCmd, CheckpointCmd, PlanCmd, Query};
-use effects::{Outlets, Turn};
+use effects::{Effects, Outlets, Turn};
+pub use fatal::Fatal;
 pub use error::CoreError;
 pub use event::{AttemptEnd, EventKind};
 
@@ -86,12 +88,15 @@ pub(crate) struct State {
     /// Layout of `memory_entries` in this database.
     kv_layout: swarm_memory::kv::Layout,
     out: Outlets,
+    /// Where a failure of the store is recorded for the callers.
+    fatal: Fatal,
 }
 
 /// A handle to send commands to the loop.
 #[derive(Clone)]
 pub struct CoreHandle {
     tx: mpsc::Sender<Command>,
+    fatal: Fatal,
 }
 
 impl CoreHandle {
@@ -101,8 +106,8 @@ impl CoreHandle {
         make: impl FnOnce(command::Reply<T>) -> Command,
     ) -> Result<T, CoreError> {
         let (reply, rx) = tokio::sync::oneshot::channel();
-        self.tx.send(make(reply)).map_err(|_| CoreError::Stopped)?;
-        rx.await.map_err(|_| CoreError::Stopped)?
+        self.tx.send(make(reply)).map_err(|_| self.fatal.error())?;
+        rx.await.map_err(|_| self.fatal.error())?
     }
 
     /// Sends a command that has no reply.
@@ -113,7 +118,11 @@ impl CoreHandle {
 
 impl State {
     /// A fresh state over a store whose `memory_entries` has `kv_layout`.
-    fn new(cfg: Config, kv_layout: swarm_memory::kv::Layout) -> (State, Receivers) {
+    fn new(
+        cfg: Config,
+        kv_layout: swarm_memory::kv::Layout,
+        fatal: Fatal,
+    ) -> (State, Receivers) {
         let (events, _) = broadcast::channel(65536);
         let (logs, _) = broadcast::channel(4096);
         let (jobs_tx, jobs) = tokio::sync::mpsc::unbounded_channel();
@@ -133,17 +142,22 @@ impl State {
                 jobs: jobs_tx,
                 provision: provision_tx,
             },
+            fatal,
         };
         (state, Receivers { jobs, provision })
     }
 
     /// Opens `store`'s state: recovers what it holds, in one turn at `now`.
-    fn open(cfg: Config, store: &mut Store, now: i64) -> Result<(State, Receivers), CoreError> {
-        let (mut state, receivers) = State::new(cfg, store.kv_layout());
+    fn open(
+        cfg: Config,
+        store: &mut Store,
+        now: i64,
+        fatal: Fatal,
+    ) -> Result<(State, Receivers), CoreError> {
+        let (mut state, receivers) = State::new(cfg, store.kv_layout(), fatal);
+        let mut fx = Effects::default();
         let tx = store.transaction()?;
-        let mut t = Turn::new(&tx, now, None);
-        state.recover(&mut t)?;
-        let fx = t.fx;
+        state.recover(&mut Turn::new(&tx, now, None, &mut fx))?;
         tx.commit()?;
         fx.flush(&state.out);
         Ok((state, receivers))
@@ -154,25 +168,48 @@ impl State {
     }
 
     /// One turn at `now`: apply, tick, dispatch, commit, reveal. Returns
-    /// true to stop.
+    /// true to stop. When the store fails, the failure is recorded (for
+    /// every caller waiting on this turn) before anything is dropped, and
+    /// nothing of the turn is revealed.
     fn turn(
         &mut self,
         store: &mut Store,
         batch: Vec<Command>,
         now: i64,
     ) -> Result<bool, CoreError> {
+        let mut fx = Effects::default();
+        let mut batch = batch.into_iter();
+        match self.turn_in(store, &mut batch, now, &mut fx) {
+            Ok(()) => {
+                let stop = fx.stop;
+                fx.flush(&self.out);
+                Ok(stop)
+            }
+            Err(e) => {
+                self.fatal.record(&e, &self.cfg.db_path());
+                drop(batch);
+                drop(fx);
+                Err(e)
+            }
+        }
+    }
+
+    fn turn_in(
+        &mut self,
+        store: &mut Store,
+        batch: &mut std::vec::IntoIter<Command>,
+        now: i64,
+        fx: &mut Effects,
+    ) -> Result<(), CoreError> {
         let tx = store.transaction()?;
-        let mut t = Turn::new(&tx, now, self.plan_id());
+        let mut t = Turn::new(&tx, now, self.plan_id(), fx);
         for cmd in batch {
             self.apply(&mut t, cmd)?;
         }
         self.tick(&mut t)?;
         self.dispatch(&mut t)?;
-        let fx = t.fx;
         tx.commit()?;
-        let stop = fx.stop;
-        fx.flush(&self.out);
-        Ok(stop)
+        Ok(())
     }
 
     /// Applies one command. The one match over every command there is.
@@ -288,13 +325,14 @@ pub fn start(
     cfg: Config,
 ) -> Result<(CoreHandle, std::thread::JoinHandle<()>, Receivers), CoreError> {
     let mut store = Store::open(&cfg.db_path())?;
-    let (state, receivers) = State::open(cfg, &mut store, now_ms())?;
+    let fatal = Fatal::default();
+    let (state, receivers) = State::open(cfg, &mut store, now_ms(), fatal.clone())?;
     let (tx, rx) = mpsc::channel();
     let thread = std::thread::Builder::new()
         .name("scheduler".into())
         .spawn(move || run(store, state, rx))
         .map_err(CoreError::Thread)?;
-    Ok((CoreHandle { tx }, thread, receivers))
+    Ok((CoreHandle { tx, fatal }, thread, receivers))
 }
 
 /// The loop: waits for commands or the next thing due, then turns. The
@@ -317,8 +355,12 @@ fn run(mut store: Store, mut state: State, rx: mpsc::Receiver<Command>) {
         match state.turn(&mut store, batch, now_ms()) {
             Ok(true) => return,
             Ok(false) => {}
-            Err(e) => {
-                tracing::error!("the store failed, stopping so that no transition is lost: {e}");
+            Err(_) => {
+                let why = state.fatal.message().unwrap_or_default();
+                tracing::error!("{why}");
+                // The callers of the failed turn are answered with the
+                // reason; give their replies a moment to leave.
+                std::thread::sleep(Duration::from_millis(500));
                 std::process::exit(70);
             }
         }

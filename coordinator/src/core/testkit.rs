@@ -106,15 +106,16 @@ impl Harness {
     }
 
     fn over(mut store: Store, cfg: Config, now: i64, dir: Option<tempfile::TempDir>) -> Harness {
-        let (state, receivers) = State::new(cfg, store.kv_layout());
+        let (state, receivers) = State::new(cfg, store.kv_layout(), Default::default());
         let mut feed = state.out.events.subscribe();
         let (state, receivers) = {
             // Recovery runs in the first turn, as `start` does it.
             let mut state = state;
+            let mut fx = super::effects::Effects::default();
             let tx = store.transaction().expect("transaction");
-            let mut t = super::effects::Turn::new(&tx, now, None);
-            state.recover(&mut t).expect("recover");
-            let fx = t.fx;
+            state
+                .recover(&mut super::effects::Turn::new(&tx, now, None, &mut fx))
+                .expect("recover");
             tx.commit().expect("commit");
             fx.flush(&state.out);
             (state, receivers)
