@@ -160,5 +160,4 @@ pub fn simulate(plan: &CompiledPlan, staffing: &Staffing) -> Result<Simulation, 
 }
 
 #[cfg(test)]
-#[path = "../simulate_tests.rs"]
 mod tests;

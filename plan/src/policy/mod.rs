@@ -215,5 +215,4 @@ fn reserve(
 }
 
 #[cfg(test)]
-#[path = "policy_tests.rs"]
 mod tests;
