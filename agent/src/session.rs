@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use swarm_client::Bearer;
 use swarm_proto::v1 as pb;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -204,13 +205,9 @@ async fn open(s: &Settings, work: &Work, draining: bool) -> anyhow::Result<(Conn
         Channel::from_shared(s.coordinator.clone())?.connect(),
     )
     .await??;
-    let bearer: tonic::metadata::MetadataValue<_> = format!("Bearer {}", s.token).parse()?;
     let mut client = pb::agent_service_client::AgentServiceClient::with_interceptor(
         channel,
-        move |mut req: tonic::Request<()>| {
-            req.metadata_mut().insert("authorization", bearer.clone());
-            Ok(req)
-        },
+        Bearer::new(&s.token)?,
     );
     let (out, rx) = mpsc::channel(4096);
     let hello = pb::Hello {

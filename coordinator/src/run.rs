@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
+use swarm_client::Bearer;
 use swarm_plan::{Catalogue, CompiledPlan, Need};
 use swarm_proto::v1 as pb;
 use tokio::net::TcpListener;
@@ -17,17 +18,6 @@ use crate::config::Config;
 
 type Control =
     pb::control_service_client::ControlServiceClient<InterceptedService<Channel, Bearer>>;
-
-/// Adds the bearer token to every call.
-#[derive(Clone)]
-pub(crate) struct Bearer(tonic::metadata::MetadataValue<tonic::metadata::Ascii>);
-
-impl tonic::service::Interceptor for Bearer {
-    fn call(&mut self, mut req: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
-        req.metadata_mut().insert("authorization", self.0.clone());
-        Ok(req)
-    }
-}
 
 pub(crate) async fn run(
     listener: TcpListener,
@@ -87,8 +77,8 @@ pub(crate) async fn run(
 
 async fn connect(url: &str, token: &str) -> anyhow::Result<Control> {
     let channel = Channel::from_shared(url.to_string())?.connect().await?;
-    let value = format!("Bearer {token}").parse()?;
-    Ok(pb::control_service_client::ControlServiceClient::with_interceptor(channel, Bearer(value)))
+    let bearer = Bearer::new(token)?;
+    Ok(pb::control_service_client::ControlServiceClient::with_interceptor(channel, bearer))
 }
 
 #[allow(clippy::too_many_arguments)]
