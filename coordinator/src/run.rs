@@ -15,6 +15,7 @@ use tonic::transport::Channel;
 
 use crate::auth::Tokens;
 use crate::config::Config;
+use crate::provision::launch::{self, AgentLaunch, AgentToken, Launcher};
 
 type Control =
     pb::control_service_client::ControlServiceClient<InterceptedService<Channel, Bearer>>;
@@ -177,7 +178,7 @@ async fn drive(
         .into_inner()
         .tasks;
     print_summary(&tasks, started.elapsed().as_secs_f64());
-    stop_agents(&mut agents).await;
+    launch::stop(&mut agents).await;
     Ok(if outcome == Some(true) {
         ExitCode::SUCCESS
     } else {
@@ -239,11 +240,7 @@ fn spawn_agents(
     state_dir: &Path,
     exec: Option<&str>,
 ) -> anyhow::Result<Vec<tokio::process::Child>> {
-    let exe = std::env::current_exe()?;
-    let bin = exe.with_file_name(format!("swarm-agent{}", std::env::consts::EXE_SUFFIX));
-    if !bin.exists() {
-        anyhow::bail!("{} not found: build the whole workspace (cargo build --workspace) so swarm-agent sits next to swarmd", bin.display());
-    }
+    let launcher = Launcher::next_to_swarmd()?;
     let logs = state_dir.join("agents");
     std::fs::create_dir_all(&logs)?;
     let roles = agents_needed(compiled);
@@ -252,60 +249,20 @@ fn spawn_agents(
         roles.len(),
         roles.join(", ")
     );
+    let token_file = state_dir.join("agent.token");
     let mut children = Vec::new();
     for (i, role) in roles.iter().enumerate() {
-        let log = std::fs::File::create(logs.join(format!("{role}-{i}.log")))?;
-        let mut cmd = tokio::process::Command::new(&bin);
-        cmd.arg("--coordinator")
-            .arg(url)
-            .arg("--role")
-            .arg(role)
-            .arg("--token-file")
-            .arg(state_dir.join("agent.token"));
-        cmd.arg("--workdir")
-            .arg(workdir)
-            .arg("--id")
-            .arg(format!("local-{role}-{i}"));
-        if let Some(t) = exec {
-            cmd.arg("--exec").arg(t);
-        }
-        // Tasks call `swarmctl`, which sits next to swarmd.
-        let path = std::env::var_os("PATH").unwrap_or_default();
-        let mut dirs: Vec<PathBuf> = exe
-            .parent()
-            .map(|p| vec![p.to_path_buf()])
-            .unwrap_or_default();
-        dirs.extend(std::env::split_paths(&path));
-        if let Ok(joined) = std::env::join_paths(dirs) {
-            cmd.env("PATH", joined);
-        }
-        cmd.env_remove("SWARM_TOKEN")
-            .stdin(std::process::Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .kill_on_drop(true);
-        children.push(cmd.spawn()?);
+        children.push(launcher.spawn(&AgentLaunch {
+            url,
+            role,
+            id: &format!("local-{role}-{i}"),
+            workdir,
+            token: AgentToken::File(&token_file),
+            exec,
+            log: &logs.join(format!("{role}-{i}.log")),
+        })?);
     }
     Ok(children)
-}
-
-async fn stop_agents(children: &mut [tokio::process::Child]) {
-    for c in children.iter() {
-        if let Some(pid) = c.id() {
-            let _ = nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(pid as i32),
-                nix::sys::signal::Signal::SIGTERM,
-            );
-        }
-    }
-    for c in children.iter_mut() {
-        if tokio::time::timeout(std::time::Duration::from_secs(10), c.wait())
-            .await
-            .is_err()
-        {
-            let _ = c.kill().await;
-        }
-    }
 }
 
 fn print_summary(tasks: &[pb::TaskSummary], secs: f64) {

@@ -13,6 +13,7 @@
 //! process or container.
 
 pub mod docker;
+pub(crate) mod launch;
 mod process;
 
 use tokio::sync::mpsc;
