@@ -22,7 +22,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::transport::Channel;
 use tonic::Streaming;
 
-use crate::exec::Stream;
+use crate::convert;
 use crate::work::{Context, ExecEvent, Work};
 
 /// How the agent was started.
@@ -154,7 +154,7 @@ pub async fn run(settings: Settings) {
                 tracing::warn!("drain timeout: handing back {} attempt(s)", work.held());
                 for r in work.release_all() {
                     if let Some(c) = conn.as_ref() {
-                        c.send(pb::agent_message::Body::Release(pb::Release { attempt: Some(r), reason: "drain timeout".into() }));
+                        c.send(pb::agent_message::Body::Release(pb::Release { attempt: Some(convert::attempt_to(&r)), reason: "drain timeout".into() }));
                     }
                 }
                 close(conn).await;
@@ -210,15 +210,7 @@ async fn open(s: &Settings, work: &Work, draining: bool) -> anyhow::Result<(Conn
         Bearer::new(&s.token)?,
     );
     let (out, rx) = mpsc::channel(4096);
-    let hello = pb::Hello {
-        agent_id: s.id.clone(),
-        roles: s.roles.clone(),
-        slots: s.slots,
-        host: s.host.clone(),
-        labels: s.labels.clone().into_iter().collect(),
-        running: work.listed(),
-        version: env!("CARGO_PKG_VERSION").to_string(),
-    };
+    let hello = convert::hello(s, &work.listed());
     out.send(pb::AgentMessage {
         body: Some(pb::agent_message::Body::Hello(hello)),
     })
@@ -246,7 +238,7 @@ fn welcomed(c: &Conn, work: &mut Work, w: &pb::Welcome) {
     let resumed: Vec<u64> = w.resume.iter().map(|r| r.attempt).collect();
     work.unacked.retain(|attempt, _| resumed.contains(attempt));
     for result in work.unacked.values() {
-        c.send(pb::agent_message::Body::Result(result.clone()));
+        c.send(pb::agent_message::Body::Result(convert::result_to(result)));
     }
 }
 
@@ -261,10 +253,11 @@ fn handle(
     use pb::coordinator_message::Body;
     match m.body {
         Some(Body::Assign(a)) => {
-            let r = a.attempt.clone().unwrap_or_default();
+            let a = convert::assignment_from(a);
+            let r = &a.attempt;
             if draining.is_some() {
                 c.send(pb::agent_message::Body::Release(pb::Release {
-                    attempt: Some(r),
+                    attempt: Some(convert::attempt_to(r)),
                     reason: "the agent is draining".into(),
                 }));
             } else if !work.holds(r.attempt) {
@@ -320,32 +313,31 @@ fn on_event(conn: Option<&Conn>, work: &mut Work, ev: ExecEvent) {
     match ev {
         ExecEvent::Started(r) => {
             if let Some(c) = conn {
-                c.send(Body::Started(pb::Started { attempt: Some(r) }));
+                c.send(Body::Started(pb::Started {
+                    attempt: Some(convert::attempt_to(&r)),
+                }));
             }
         }
         ExecEvent::Log(r, stream, data) => {
             if let Some(c) = conn {
-                let stream = match stream {
-                    Stream::Stdout => pb::LogStream::Stdout,
-                    Stream::Stderr => pb::LogStream::Stderr,
-                } as i32;
                 c.send(Body::Log(pb::LogChunk {
-                    attempt: Some(r),
-                    stream,
+                    attempt: Some(convert::attempt_to(&r)),
+                    stream: convert::stream_to(stream),
                     data,
                 }));
             }
         }
         ExecEvent::Done(r, outcome) => {
-            let task = r.task_id.clone();
             if let Some(result) = work.finished(r, outcome) {
+                let wire = convert::result_to(&result);
                 tracing::info!(
-                    "task {task} attempt {} ended: {}",
-                    result.attempt.as_ref().map_or(0, |a| a.attempt),
-                    result.message
+                    "task {} attempt {} ended: {}",
+                    result.attempt.task_id,
+                    result.attempt.attempt,
+                    wire.message
                 );
                 if let Some(c) = conn {
-                    c.send(Body::Result(result));
+                    c.send(Body::Result(wire));
                 }
             }
         }
