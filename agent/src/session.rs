@@ -25,28 +25,33 @@ use tonic::Streaming;
 use crate::convert;
 use crate::work::{Context, ExecEvent, Work};
 
-/// How the agent was started.
+/// How the agent was started: its flags, checked and resolved by
+/// [`cli`](crate::cli).
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// Coordinator URL.
+    /// Coordinator URL, `http(s)://` and no trailing slash.
     pub coordinator: String,
-    /// Agent token.
+    /// The agent token, presented on every call and passed to tasks as
+    /// `SWARM_TOKEN`.
     pub token: String,
-    /// Agent id.
+    /// The id it registers as; a reconnect with the same id resumes its
+    /// attempts.
     pub id: String,
-    /// Roles, the first active.
+    /// Roles it can play; the first is active until the coordinator
+    /// switches it.
     pub roles: Vec<String>,
-    /// Slots.
+    /// Attempts it runs at once (1..=1024).
     pub slots: u32,
-    /// Host name.
+    /// This machine's host name, shown in `swarmctl agents`.
     pub host: String,
-    /// Labels.
+    /// `--label KEY=VALUE` pairs, sent in the Hello.
     pub labels: BTreeMap<String, String>,
-    /// Task working directory.
+    /// Working directory of task processes (canonical).
     pub workdir: PathBuf,
-    /// Command template.
+    /// The `--exec` command template for tasks without a run command.
     pub template: Option<String>,
-    /// Drain timeout.
+    /// After a drain starts, how long running attempts may take before
+    /// they are stopped and handed back.
     pub drain_timeout: Duration,
 }
 

@@ -24,7 +24,7 @@ pub struct AttemptRef {
 /// An attempt the coordinator assigns to this agent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Assignment {
-    /// The attempt.
+    /// Which attempt of which task.
     pub attempt: AttemptRef,
     /// 1 for the task's first attempt, 2 for its first retry, ...
     pub attempt_no: u32,
@@ -52,7 +52,7 @@ pub struct Assignment {
 /// acknowledges it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttemptResult {
-    /// The attempt.
+    /// Which attempt of which task.
     pub attempt: AttemptRef,
     /// What the executor reported.
     pub outcome: Outcome,
@@ -84,7 +84,7 @@ pub struct Context {
     pub agent_id: String,
     /// Working directory of task processes.
     pub workdir: PathBuf,
-    /// Command template.
+    /// The `--exec` command template for tasks without a run command.
     pub template: Option<String>,
 }
 
@@ -132,7 +132,7 @@ impl Work {
         self.held.is_empty() && self.unacked.is_empty()
     }
 
-    /// Attempts held.
+    /// How many attempts it holds, led or joined.
     pub fn held(&self) -> usize {
         self.held.len()
     }

@@ -25,7 +25,7 @@ pub(crate) struct Clock {
     pub(crate) chain: bool,
     /// Dispatch latencies, ms.
     pub(crate) samples: Mutex<Vec<f64>>,
-    /// Results sent.
+    /// Results sent so far, by every simulated agent.
     pub(crate) done: std::sync::atomic::AtomicUsize,
 }
 

@@ -45,7 +45,7 @@ pub struct AgentSlots {
 /// each plays.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Placement {
-    /// The task.
+    /// Its index in [`CompiledPlan::tasks`](crate::CompiledPlan::tasks).
     pub task: usize,
     /// (agent id, role) per agent of the attempt; the first is the lead.
     pub agents: Vec<(usize, String)>,
