@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
+use swarm_client::TokenFileError;
 
 use crate::session::{self, Settings};
 
@@ -97,16 +98,16 @@ pub fn main() -> ExitCode {
 }
 
 fn settings(cli: Cli) -> Result<Settings, String> {
-    let token = match (
-        std::env::var("SWARM_TOKEN")
-            .ok()
-            .filter(|t| !t.trim().is_empty()),
-        &cli.token_file,
-    ) {
-        (_, Some(path)) => read_token(path)?,
-        (Some(t), None) => t.trim().to_string(),
-        (None, None) => read_token(&cli.workdir.join(".swarm").join("agent.token"))?,
-    };
+    let default_file = cli.workdir.join(".swarm").join("agent.token");
+    let token = swarm_client::resolve_token(cli.token_file.as_deref(), &default_file).map_err(
+        |e| match e {
+            TokenFileError::Unreadable { path, source } => format!(
+                "cannot read the agent token from {}: {source} (give --token-file or SWARM_TOKEN)",
+                path.display()
+            ),
+            TokenFileError::Empty { .. } => e.to_string(),
+        },
+    )?;
     let mut labels = BTreeMap::new();
     for l in &cli.labels {
         let (k, v) = l
@@ -145,18 +146,4 @@ fn settings(cli: Cli) -> Result<Settings, String> {
         template: cli.template,
         drain_timeout: Duration::from_secs(cli.drain_timeout),
     })
-}
-
-fn read_token(path: &std::path::Path) -> Result<String, String> {
-    let t = std::fs::read_to_string(path).map_err(|e| {
-        format!(
-            "cannot read the agent token from {}: {e} (give --token-file or SWARM_TOKEN)",
-            path.display()
-        )
-    })?;
-    let t = t.trim().to_string();
-    if t.is_empty() {
-        return Err(format!("the token file {} is empty", path.display()));
-    }
-    Ok(t)
 }

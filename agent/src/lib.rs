@@ -6,11 +6,14 @@
 //!   draining on SIGTERM;
 //! - [`work`]: the attempts this agent holds and the executor tasks that
 //!   run them;
-//! - [`exec`]: the executors (shell, command template, docker, manual).
+//! - [`exec`]: the executors (shell, command template, docker, manual);
+//! - `convert`: wire ↔ domain conversions; generated proto types stay in
+//!   `convert` and [`session`].
 
 #![warn(missing_docs)]
 
 pub mod cli;
+mod convert;
 pub mod exec;
 pub mod session;
 pub mod work;

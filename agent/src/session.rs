@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use swarm_client::Bearer;
 use swarm_proto::v1 as pb;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -21,31 +22,36 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::transport::Channel;
 use tonic::Streaming;
 
-use crate::exec::Stream;
+use crate::convert;
 use crate::work::{Context, ExecEvent, Work};
 
-/// How the agent was started.
+/// How the agent was started: its flags, checked and resolved by
+/// [`cli`](crate::cli).
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// Coordinator URL.
+    /// Coordinator URL, `http(s)://` and no trailing slash.
     pub coordinator: String,
-    /// Agent token.
+    /// The agent token, presented on every call and passed to tasks as
+    /// `SWARM_TOKEN`.
     pub token: String,
-    /// Agent id.
+    /// The id it registers as; a reconnect with the same id resumes its
+    /// attempts.
     pub id: String,
-    /// Roles, the first active.
+    /// Roles it can play; the first is active until the coordinator
+    /// switches it.
     pub roles: Vec<String>,
-    /// Slots.
+    /// Attempts it runs at once (1..=1024).
     pub slots: u32,
-    /// Host name.
+    /// This machine's host name, shown in `swarmctl agents`.
     pub host: String,
-    /// Labels.
+    /// `--label KEY=VALUE` pairs, sent in the Hello.
     pub labels: BTreeMap<String, String>,
-    /// Task working directory.
+    /// Working directory of task processes (canonical).
     pub workdir: PathBuf,
-    /// Command template.
+    /// The `--exec` command template for tasks without a run command.
     pub template: Option<String>,
-    /// Drain timeout.
+    /// After a drain starts, how long running attempts may take before
+    /// they are stopped and handed back.
     pub drain_timeout: Duration,
 }
 
@@ -153,7 +159,7 @@ pub async fn run(settings: Settings) {
                 tracing::warn!("drain timeout: handing back {} attempt(s)", work.held());
                 for r in work.release_all() {
                     if let Some(c) = conn.as_ref() {
-                        c.send(pb::agent_message::Body::Release(pb::Release { attempt: Some(r), reason: "drain timeout".into() }));
+                        c.send(pb::agent_message::Body::Release(pb::Release { attempt: Some(convert::attempt_to(&r)), reason: "drain timeout".into() }));
                     }
                 }
                 close(conn).await;
@@ -204,25 +210,12 @@ async fn open(s: &Settings, work: &Work, draining: bool) -> anyhow::Result<(Conn
         Channel::from_shared(s.coordinator.clone())?.connect(),
     )
     .await??;
-    let bearer: tonic::metadata::MetadataValue<_> = format!("Bearer {}", s.token).parse()?;
     let mut client = pb::agent_service_client::AgentServiceClient::with_interceptor(
         channel,
-        move |mut req: tonic::Request<()>| {
-            req.metadata_mut().insert("authorization", bearer.clone());
-            Ok(req)
-        },
+        Bearer::new(&s.token)?,
     );
     let (out, rx) = mpsc::channel(4096);
-    let hello = pb::Hello {
-        agent_id: s.id.clone(),
-        roles: s.roles.clone(),
-        slots: s.slots,
-        host: s.host.clone(),
-        labels: s.labels.clone().into_iter().collect(),
-        running: work.listed(),
-        version: env!("CARGO_PKG_VERSION").to_string(),
-        instance: instance().to_string(),
-    };
+    let hello = convert::hello(s, &work.listed(), instance());
     out.send(pb::AgentMessage {
         body: Some(pb::agent_message::Body::Hello(hello)),
     })
@@ -262,7 +255,7 @@ fn welcomed(c: &Conn, work: &mut Work, w: &pb::Welcome) {
     let resumed: Vec<u64> = w.resume.iter().map(|r| r.attempt).collect();
     work.unacked.retain(|attempt, _| resumed.contains(attempt));
     for result in work.unacked.values() {
-        c.send(pb::agent_message::Body::Result(result.clone()));
+        c.send(pb::agent_message::Body::Result(convert::result_to(result)));
     }
 }
 
@@ -277,10 +270,11 @@ fn handle(
     use pb::coordinator_message::Body;
     match m.body {
         Some(Body::Assign(a)) => {
-            let r = a.attempt.clone().unwrap_or_default();
+            let a = convert::assignment_from(a);
+            let r = &a.attempt;
             if draining.is_some() {
                 c.send(pb::agent_message::Body::Release(pb::Release {
-                    attempt: Some(r),
+                    attempt: Some(convert::attempt_to(r)),
                     reason: "the agent is draining".into(),
                 }));
             } else if !work.holds(r.attempt) {
@@ -336,32 +330,31 @@ fn on_event(conn: Option<&Conn>, work: &mut Work, ev: ExecEvent) {
     match ev {
         ExecEvent::Started(r) => {
             if let Some(c) = conn {
-                c.send(Body::Started(pb::Started { attempt: Some(r) }));
+                c.send(Body::Started(pb::Started {
+                    attempt: Some(convert::attempt_to(&r)),
+                }));
             }
         }
         ExecEvent::Log(r, stream, data) => {
             if let Some(c) = conn {
-                let stream = match stream {
-                    Stream::Stdout => pb::LogStream::Stdout,
-                    Stream::Stderr => pb::LogStream::Stderr,
-                } as i32;
                 c.send(Body::Log(pb::LogChunk {
-                    attempt: Some(r),
-                    stream,
+                    attempt: Some(convert::attempt_to(&r)),
+                    stream: convert::stream_to(stream),
                     data,
                 }));
             }
         }
         ExecEvent::Done(r, outcome) => {
-            let task = r.task_id.clone();
             if let Some(result) = work.finished(r, outcome) {
+                let wire = convert::result_to(&result);
                 tracing::info!(
-                    "task {task} attempt {} ended: {}",
-                    result.attempt.as_ref().map_or(0, |a| a.attempt),
-                    result.message
+                    "task {} attempt {} ended: {}",
+                    result.attempt.task_id,
+                    result.attempt.attempt,
+                    wire.message
                 );
                 if let Some(c) = conn {
-                    c.send(Body::Result(result));
+                    c.send(Body::Result(wire));
                 }
             }
         }

@@ -6,21 +6,67 @@ use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use swarm_proto::v1 as pb;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::exec::{self, ExecSpec, Outcome, Stream};
 
+/// One attempt of one task; `attempt` is the coordinator's fencing number,
+/// unique across the whole coordinator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttemptRef {
+    /// The task's id, e.g. `d1.build`.
+    pub task_id: String,
+    /// The attempt's fencing number.
+    pub attempt: u64,
+}
+
+/// An attempt the coordinator assigns to this agent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assignment {
+    /// Which attempt of which task.
+    pub attempt: AttemptRef,
+    /// 1 for the task's first attempt, 2 for its first retry, ...
+    pub attempt_no: u32,
+    /// The role this agent plays in it.
+    pub role: String,
+    /// Whether this agent runs the executor; gang members only hold a slot.
+    pub lead: bool,
+    /// The task's title.
+    pub title: String,
+    /// Shell command to run, if any.
+    pub run: Option<String>,
+    /// Shell commands run after the main command succeeds.
+    pub checks: Vec<String>,
+    /// Container image to run the task in, if any.
+    pub image: Option<String>,
+    /// Limit on the whole attempt.
+    pub timeout: Option<Duration>,
+    /// The rendered task brief.
+    pub brief: String,
+    /// The task's own environment, sorted by name.
+    pub env: Vec<(String, String)>,
+}
+
+/// How an attempt this agent led ended; kept until the coordinator
+/// acknowledges it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttemptResult {
+    /// Which attempt of which task.
+    pub attempt: AttemptRef,
+    /// What the executor reported.
+    pub outcome: Outcome,
+}
+
 /// What an executor task reports.
 #[derive(Debug)]
 pub enum ExecEvent {
     /// The executor started.
-    Started(pb::AttemptRef),
-    /// Output.
-    Log(pb::AttemptRef, Stream, Vec<u8>),
-    /// It ended.
-    Done(pb::AttemptRef, Outcome),
+    Started(AttemptRef),
+    /// A chunk of the attempt's output.
+    Log(AttemptRef, Stream, Vec<u8>),
+    /// The executor finished with this outcome.
+    Done(AttemptRef, Outcome),
 }
 
 struct Held {
@@ -38,7 +84,7 @@ pub struct Context {
     pub agent_id: String,
     /// Working directory of task processes.
     pub workdir: PathBuf,
-    /// Command template.
+    /// The `--exec` command template for tasks without a run command.
     pub template: Option<String>,
 }
 
@@ -49,7 +95,7 @@ pub struct Work {
     /// Attempts being handed back (drain timeout): no result, a Release.
     releasing: HashSet<u64>,
     /// Results sent and not yet acknowledged, by attempt.
-    pub unacked: HashMap<u64, pb::TaskResult>,
+    pub unacked: HashMap<u64, AttemptResult>,
     events: mpsc::UnboundedSender<ExecEvent>,
 }
 
@@ -66,15 +112,15 @@ impl Work {
     }
 
     /// Attempts to list in a Hello: held, and finished but unacknowledged.
-    pub fn listed(&self) -> Vec<pb::AttemptRef> {
-        let mut v: Vec<pb::AttemptRef> = self
+    pub fn listed(&self) -> Vec<AttemptRef> {
+        let mut v: Vec<AttemptRef> = self
             .held
             .iter()
-            .map(|(&attempt, h)| pb::AttemptRef {
+            .map(|(&attempt, h)| AttemptRef {
                 task_id: h.task_id.clone(),
                 attempt,
             })
-            .chain(self.unacked.values().filter_map(|r| r.attempt.clone()))
+            .chain(self.unacked.values().map(|r| r.attempt.clone()))
             .collect();
         v.sort_by_key(|r| r.attempt);
         v.dedup_by_key(|r| r.attempt);
@@ -86,15 +132,15 @@ impl Work {
         self.held.is_empty() && self.unacked.is_empty()
     }
 
-    /// Attempts held.
+    /// How many attempts it holds, led or joined.
     pub fn held(&self) -> usize {
         self.held.len()
     }
 
     /// Takes on an assignment: the lead starts the executor, a gang member
     /// holds a slot until the coordinator says the attempt is over.
-    pub fn assign(&mut self, a: pb::Assign) {
-        let r = a.attempt.clone().unwrap_or_default();
+    pub fn assign(&mut self, a: Assignment) {
+        let r = a.attempt.clone();
         let cancel = CancellationToken::new();
         self.held.insert(
             r.attempt,
@@ -125,11 +171,9 @@ impl Work {
         });
     }
 
-    fn spec(&self, a: &pb::Assign) -> ExecSpec {
-        let r = a.attempt.clone().unwrap_or_default();
-        let s = a.spec.clone().unwrap_or_default();
-        let mut env: Vec<(String, String)> = s.env.into_iter().collect();
-        env.sort();
+    fn spec(&self, a: &Assignment) -> ExecSpec {
+        let r = &a.attempt;
+        let mut env = a.env.clone();
         env.extend([
             ("SWARM_TASK_ID".to_string(), r.task_id.clone()),
             ("SWARM_ROLE".to_string(), a.role.clone()),
@@ -143,16 +187,16 @@ impl Work {
             ("SWARM_AGENT_ID".to_string(), self.ctx.agent_id.clone()),
         ]);
         ExecSpec {
-            task_id: r.task_id,
+            task_id: r.task_id.clone(),
             attempt: r.attempt,
             attempt_no: a.attempt_no,
             role: a.role.clone(),
-            title: s.title,
-            run: Some(s.run).filter(|x| !x.trim().is_empty()),
-            checks: s.checks,
-            image: Some(s.image).filter(|x| !x.trim().is_empty()),
-            timeout: (s.timeout_ms > 0).then(|| Duration::from_millis(s.timeout_ms)),
-            brief: s.brief,
+            title: a.title.clone(),
+            run: a.run.clone(),
+            checks: a.checks.clone(),
+            image: a.image.clone(),
+            timeout: a.timeout,
+            brief: a.brief.clone(),
             env,
             workdir: self.ctx.workdir.clone(),
             template: self.ctx.template.clone(),
@@ -169,12 +213,12 @@ impl Work {
 
     /// Stops every held attempt to hand it back; returns them, to be
     /// released.
-    pub fn release_all(&mut self) -> Vec<pb::AttemptRef> {
+    pub fn release_all(&mut self) -> Vec<AttemptRef> {
         let mut out = Vec::new();
         for (attempt, h) in self.held.drain() {
             h.cancel.cancel();
             self.releasing.insert(attempt);
-            out.push(pb::AttemptRef {
+            out.push(AttemptRef {
                 task_id: h.task_id,
                 attempt,
             });
@@ -184,23 +228,15 @@ impl Work {
 
     /// An executor ended: the result to send, or None when the coordinator
     /// already ended the attempt or it is being handed back.
-    pub fn finished(&mut self, r: pb::AttemptRef, outcome: Outcome) -> Option<pb::TaskResult> {
+    pub fn finished(&mut self, r: AttemptRef, outcome: Outcome) -> Option<AttemptResult> {
         if self.releasing.remove(&r.attempt) || self.held.remove(&r.attempt).is_none() {
             return None;
         }
-        let (code, exit_code, message) = match outcome {
-            Outcome::Succeeded => (pb::Outcome::Succeeded, Some(0), String::new()),
-            Outcome::Failed { exit_code, message } => (pb::Outcome::Failed, exit_code, message),
-            Outcome::TimedOut { message } => (pb::Outcome::TimedOut, None, message),
-            Outcome::Cancelled => (pb::Outcome::Cancelled, None, "cancelled".to_string()),
+        let result = AttemptResult {
+            attempt: r,
+            outcome,
         };
-        let result = pb::TaskResult {
-            attempt: Some(r.clone()),
-            outcome: code as i32,
-            exit_code,
-            message,
-        };
-        self.unacked.insert(r.attempt, result.clone());
+        self.unacked.insert(result.attempt.attempt, result.clone());
         Some(result)
     }
 

@@ -7,6 +7,7 @@ use std::collections::{BinaryHeap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use swarm_client::Bearer;
 use swarm_proto::v1 as pb;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
@@ -24,7 +25,7 @@ pub(crate) struct Clock {
     pub(crate) chain: bool,
     /// Dispatch latencies, ms.
     pub(crate) samples: Mutex<Vec<f64>>,
-    /// Results sent.
+    /// Results sent so far, by every simulated agent.
     pub(crate) done: std::sync::atomic::AtomicUsize,
 }
 
@@ -48,13 +49,9 @@ pub(crate) async fn run(
     clock: Arc<Clock>,
 ) -> anyhow::Result<()> {
     let channel = Channel::from_shared(url)?.connect().await?;
-    let bearer: tonic::metadata::MetadataValue<_> = format!("Bearer {token}").parse()?;
     let mut client = pb::agent_service_client::AgentServiceClient::with_interceptor(
         channel,
-        move |mut req: tonic::Request<()>| {
-            req.metadata_mut().insert("authorization", bearer.clone());
-            Ok(req)
-        },
+        Bearer::new(&token)?,
     );
     let (tx, rx) = mpsc::channel::<pb::AgentMessage>(4096);
     let send = |body| pb::AgentMessage { body: Some(body) };

@@ -72,7 +72,8 @@ impl Child {
         })
     }
 
-    /// Its pid.
+    /// The child's process id: its CPU time and peak memory are what the
+    /// benchmark measures.
     pub(crate) fn pid(&self) -> u32 {
         self.child.id()
     }

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
+use swarm_client::Bearer;
 use swarm_proto::v1 as pb;
 use tonic::transport::Channel;
 
@@ -13,29 +14,20 @@ use crate::coordinator::{Child, ADMIN, AGENT};
 use crate::measure::{cpu_secs, peak_rss_mb, percentile};
 
 type Control = pb::control_service_client::ControlServiceClient<
-    tonic::service::interceptor::InterceptedService<Channel, Admin>,
+    tonic::service::interceptor::InterceptedService<Channel, Bearer>,
 >;
 
-#[derive(Clone)]
-struct Admin;
-
-impl tonic::service::Interceptor for Admin {
-    fn call(&mut self, mut req: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
-        let v = format!("Bearer {ADMIN}")
-            .parse()
-            .map_err(|_| tonic::Status::internal("token"))?;
-        req.metadata_mut().insert("authorization", v);
-        Ok(req)
-    }
-}
-
 async fn control(url: &str) -> anyhow::Result<Control> {
+    let admin = Bearer::new(ADMIN)?;
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         match Channel::from_shared(url.to_string())?.connect().await {
             Ok(ch) => {
                 return Ok(
-                    pb::control_service_client::ControlServiceClient::with_interceptor(ch, Admin),
+                    pb::control_service_client::ControlServiceClient::with_interceptor(
+                        ch,
+                        admin.clone(),
+                    ),
                 )
                 .map(|mut c: Control| {
                     c = c

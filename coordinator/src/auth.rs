@@ -15,7 +15,7 @@ use tonic::{Request, Status};
 pub enum Scope {
     /// Agent sessions and shared memory.
     Agent,
-    /// Everything.
+    /// Every service: control, agent sessions and memory.
     Admin,
 }
 

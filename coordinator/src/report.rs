@@ -23,11 +23,11 @@ const CHECK_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct InProgress {
     /// "1.2 Title".
     pub task: String,
-    /// Its agents.
+    /// Ids of the agents holding its attempt (several for a gang).
     pub agents: Vec<String>,
     /// Plan hours since it started.
     pub elapsed_h: f64,
-    /// Planned hours.
+    /// Its planned duration, hours.
     pub planned_h: f64,
 }
 
@@ -45,7 +45,7 @@ pub struct CriterionJob {
 /// One role's row of the allocation table.
 #[derive(Debug, Clone)]
 pub struct RoleRow {
-    /// Role.
+    /// Canonical role name.
     pub role: String,
     /// Planned by the matrix today.
     pub planned: Option<u32>,
@@ -59,27 +59,29 @@ pub struct RoleRow {
 pub struct ReportJob {
     /// Projected completion, one line (for `swarmctl status`).
     pub projection_text: String,
-    /// Plan.
+    /// The plan's row id in the store; the checkpoint row refers to it.
     pub plan_id: i64,
-    /// Checkpoint name.
+    /// The checkpoint's name as the plan gives it (e.g. `Standup`); the
+    /// report's heading.
     pub kind: String,
     /// Wall time, ms.
     pub at: i64,
     /// Plan time, ms.
     pub plan_time: i64,
-    /// Plan clock reading.
+    /// `plan_time` as the plan clock shows it, e.g. `Day 2 11:00`.
     pub plan_time_label: String,
-    /// Plan day.
+    /// The plan day the checkpoint falls on, from 1.
     pub plan_day: u32,
-    /// Plan name.
+    /// The plan's title, for the summary line.
     pub plan_name: String,
-    /// Plan state.
+    /// The plan's state name (`running`, `paused`, `succeeded`, `failed`);
+    /// `succeeded` gives the report its done verdict.
     pub state: String,
-    /// Task counts.
+    /// Tasks per state at the checkpoint.
     pub counts: Counts,
     /// Finished since the last checkpoint.
     pub finished: Vec<String>,
-    /// Running.
+    /// Tasks running at the checkpoint.
     pub in_progress: Vec<InProgress>,
     /// What stands in the way.
     pub blockers: Vec<String>,
@@ -97,11 +99,12 @@ pub struct ReportJob {
     pub planned_end: String,
     /// Projected minus planned end, hours (negative: ahead).
     pub behind_hours: f64,
-    /// Per role.
+    /// One row per role: planned, present, demand.
     pub allocation: Vec<RoleRow>,
-    /// Reallocation decisions.
+    /// What this checkpoint's reallocation did, one sentence each; stored
+    /// with the checkpoint as a JSON list.
     pub decisions: Vec<String>,
-    /// Working directory.
+    /// Where criteria checks run and `report_path` is resolved.
     pub workdir: PathBuf,
     /// Report file, relative to the workdir.
     pub report_path: PathBuf,

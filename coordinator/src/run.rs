@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
+use swarm_client::Bearer;
 use swarm_plan::{Catalogue, CompiledPlan, Need};
 use swarm_proto::v1 as pb;
 use tokio::net::TcpListener;
@@ -16,20 +17,10 @@ use crate::auth::Tokens;
 use crate::config::Config;
 use crate::core::model::{PlanState, TaskState};
 use crate::core::{AttemptEnd, EventKind};
+use crate::provision::launch::{self, AgentLaunch, AgentToken, Launcher};
 
 type Control =
     pb::control_service_client::ControlServiceClient<InterceptedService<Channel, Bearer>>;
-
-/// Adds the bearer token to every call.
-#[derive(Clone)]
-pub(crate) struct Bearer(tonic::metadata::MetadataValue<tonic::metadata::Ascii>);
-
-impl tonic::service::Interceptor for Bearer {
-    fn call(&mut self, mut req: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
-        req.metadata_mut().insert("authorization", self.0.clone());
-        Ok(req)
-    }
-}
 
 pub(crate) async fn run(
     listener: TcpListener,
@@ -89,8 +80,8 @@ pub(crate) async fn run(
 
 async fn connect(url: &str, token: &str) -> anyhow::Result<Control> {
     let channel = Channel::from_shared(url.to_string())?.connect().await?;
-    let value = format!("Bearer {token}").parse()?;
-    Ok(pb::control_service_client::ControlServiceClient::with_interceptor(channel, Bearer(value)))
+    let bearer = Bearer::new(token)?;
+    Ok(pb::control_service_client::ControlServiceClient::with_interceptor(channel, bearer))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -200,7 +191,7 @@ async fn drive(
         .into_inner()
         .tasks;
     print_summary(&tasks, started.elapsed().as_secs_f64());
-    stop_agents(&mut agents).await;
+    launch::stop(&mut agents).await;
     Ok(if outcome == Some(true) {
         ExitCode::SUCCESS
     } else {
@@ -262,11 +253,7 @@ fn spawn_agents(
     state_dir: &Path,
     exec: Option<&str>,
 ) -> anyhow::Result<Vec<tokio::process::Child>> {
-    let exe = std::env::current_exe()?;
-    let bin = exe.with_file_name(format!("swarm-agent{}", std::env::consts::EXE_SUFFIX));
-    if !bin.exists() {
-        anyhow::bail!("{} not found: build the whole workspace (cargo build --workspace) so swarm-agent sits next to swarmd", bin.display());
-    }
+    let launcher = Launcher::next_to_swarmd()?;
     let logs = state_dir.join("agents");
     std::fs::create_dir_all(&logs)?;
     let roles = agents_needed(compiled);
@@ -275,60 +262,20 @@ fn spawn_agents(
         roles.len(),
         roles.join(", ")
     );
+    let token_file = state_dir.join("agent.token");
     let mut children = Vec::new();
     for (i, role) in roles.iter().enumerate() {
-        let log = std::fs::File::create(logs.join(format!("{role}-{i}.log")))?;
-        let mut cmd = tokio::process::Command::new(&bin);
-        cmd.arg("--coordinator")
-            .arg(url)
-            .arg("--role")
-            .arg(role)
-            .arg("--token-file")
-            .arg(state_dir.join("agent.token"));
-        cmd.arg("--workdir")
-            .arg(workdir)
-            .arg("--id")
-            .arg(format!("local-{role}-{i}"));
-        if let Some(t) = exec {
-            cmd.arg("--exec").arg(t);
-        }
-        // Tasks call `swarmctl`, which sits next to swarmd.
-        let path = std::env::var_os("PATH").unwrap_or_default();
-        let mut dirs: Vec<PathBuf> = exe
-            .parent()
-            .map(|p| vec![p.to_path_buf()])
-            .unwrap_or_default();
-        dirs.extend(std::env::split_paths(&path));
-        if let Ok(joined) = std::env::join_paths(dirs) {
-            cmd.env("PATH", joined);
-        }
-        cmd.env_remove("SWARM_TOKEN")
-            .stdin(std::process::Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .kill_on_drop(true);
-        children.push(cmd.spawn()?);
+        children.push(launcher.spawn(&AgentLaunch {
+            url,
+            role,
+            id: &format!("local-{role}-{i}"),
+            workdir,
+            token: AgentToken::File(&token_file),
+            exec,
+            log: &logs.join(format!("{role}-{i}.log")),
+        })?);
     }
     Ok(children)
-}
-
-async fn stop_agents(children: &mut [tokio::process::Child]) {
-    for c in children.iter() {
-        if let Some(pid) = c.id() {
-            let _ = nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(pid as i32),
-                nix::sys::signal::Signal::SIGTERM,
-            );
-        }
-    }
-    for c in children.iter_mut() {
-        if tokio::time::timeout(std::time::Duration::from_secs(10), c.wait())
-            .await
-            .is_err()
-        {
-            let _ = c.kill().await;
-        }
-    }
 }
 
 fn print_summary(tasks: &[pb::TaskSummary], secs: f64) {

@@ -17,7 +17,7 @@ pub struct Analysis {
     /// Longest chain of planned time from the task to the end of the plan,
     /// the task included: the scheduler's tie-breaker after priority.
     pub rank: Vec<u64>,
-    /// Earliest start.
+    /// Earliest start with unlimited agents, seconds from the plan's start.
     pub earliest_start: Vec<u64>,
     /// Latest start that does not delay the plan.
     pub latest_start: Vec<u64>,
@@ -46,7 +46,7 @@ impl Analysis {
 /// One day's planned work against its allocation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DayLoad {
-    /// Plan day.
+    /// The plan day, from 1.
     pub day: u32,
     /// Working time of the day.
     pub length: PlanDuration,

@@ -63,7 +63,7 @@ pub struct CompiledTask {
 /// One day's planned staffing, with canonical role names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Allocation {
-    /// Plan day.
+    /// The plan day the row staffs, from 1.
     pub day: u32,
     /// Planned agents per canonical role.
     pub roles: BTreeMap<String, u32>,

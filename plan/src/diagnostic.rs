@@ -59,11 +59,11 @@ impl std::error::Error for PlanErrors {}
 pub struct SourceMap {
     /// File name used in diagnostics.
     pub file: String,
-    /// Per task.
+    /// Where each task is written, in plan order.
     pub tasks: Vec<TaskLines>,
     /// Per day: the heading's line.
     pub days: Vec<usize>,
-    /// Per matrix row.
+    /// Per staffing-matrix row: its line.
     pub matrix: Vec<usize>,
 }
 

@@ -2,7 +2,7 @@
 //!
 //! This is the plan *as written*: role phrases and dependency references
 //! are kept as the author put them, so a plan converts between markdown and
-//! TOML without losing anything. [`crate::compile`] resolves them against
+//! TOML without losing anything. [`crate::compile()`] resolves them against
 //! the role catalogue and the plan's own tasks and days.
 
 use std::collections::BTreeMap;

@@ -86,10 +86,7 @@ pub enum FromAgent {
     /// The agent takes no new work.
     Draining,
     /// The agent hands an attempt back unfinished.
-    Release {
-        attempt: AttemptRef,
-        reason: String,
-    },
+    Release { attempt: AttemptRef, reason: String },
 }
 
 /// One assignment as sent to an agent.

@@ -41,7 +41,9 @@ impl Fatal {
 /// What failed, where, and what to do about it.
 fn describe(e: &CoreError, db: &Path) -> String {
     let file = db.display();
-    let dir = db.parent().map_or_else(|| ".".into(), |d| d.display().to_string());
+    let dir = db
+        .parent()
+        .map_or_else(|| ".".into(), |d| d.display().to_string());
     let code = match e {
         CoreError::Store(StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, _))) => Some(f.code),
         _ => None,
@@ -76,11 +78,17 @@ mod tests {
         );
         let fatal = Fatal::default();
         assert!(matches!(fatal.error(), CoreError::Stopped));
-        fatal.record(&CoreError::from(full), Path::new("/srv/swarm/.swarm/memory.db"));
+        fatal.record(
+            &CoreError::from(full),
+            Path::new("/srv/swarm/.swarm/memory.db"),
+        );
         let m = fatal.message().expect("recorded");
         assert!(m.contains("/srv/swarm/.swarm/memory.db"), "{m}");
         assert!(m.contains("database or disk is full"), "{m}");
-        assert!(m.contains("free space on the filesystem holding /srv/swarm/.swarm"), "{m}");
+        assert!(
+            m.contains("free space on the filesystem holding /srv/swarm/.swarm"),
+            "{m}"
+        );
         assert!(matches!(fatal.error(), CoreError::Fatal(_)));
     }
 }

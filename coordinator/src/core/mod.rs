@@ -25,8 +25,8 @@ mod control;
 mod dispatch;
 mod effects;
 pub mod error;
-mod fatal;
 pub mod event;
+mod fatal;
 mod memory;
 pub mod model;
 mod projection;
@@ -53,9 +53,9 @@ use tokio::sync::broadcast;
 pub use command::Command;
 use command::{AgentCmd, CheckpointCmd, PlanCmd, Query};
 use effects::{Effects, Outlets, Turn};
-pub use fatal::Fatal;
 pub use error::CoreError;
 pub use event::{AttemptEnd, EventKind};
+pub use fatal::Fatal;
 
 use crate::config::Config;
 
@@ -118,11 +118,7 @@ impl CoreHandle {
 
 impl State {
     /// A fresh state over a store whose `memory_entries` has `kv_layout`.
-    fn new(
-        cfg: Config,
-        kv_layout: swarm_memory::kv::Layout,
-        fatal: Fatal,
-    ) -> (State, Receivers) {
+    fn new(cfg: Config, kv_layout: swarm_memory::kv::Layout, fatal: Fatal) -> (State, Receivers) {
         let (events, _) = broadcast::channel(65536);
         let (logs, _) = broadcast::channel(4096);
         let (jobs_tx, jobs) = tokio::sync::mpsc::unbounded_channel();

@@ -13,6 +13,7 @@
 //! process or container.
 
 pub mod docker;
+pub(crate) mod launch;
 mod process;
 
 use tokio::sync::mpsc;
@@ -24,7 +25,7 @@ pub use process::ProcessProvisioner;
 pub enum ProvisionCmd {
     /// Start an agent for `role` that registers as `agent_id`.
     Start {
-        /// Role.
+        /// The role the agent registers for.
         role: String,
         /// Id it registers with.
         agent_id: String,
@@ -36,7 +37,8 @@ pub enum ProvisionCmd {
 pub struct Target {
     /// Coordinator URL as the agents see it.
     pub url: String,
-    /// Agent token.
+    /// The agent token they present (in their environment, never on a
+    /// command line).
     pub token: String,
     /// Working directory of process agents.
     pub workdir: std::path::PathBuf,

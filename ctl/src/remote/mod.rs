@@ -10,26 +10,13 @@ mod tasks;
 
 use std::path::{Path, PathBuf};
 
+use swarm_client::{Bearer, TokenFileError};
 use swarm_proto::v1 as pb;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
 use crate::cli::{Cli, Command, PlanCommand};
 use crate::exit;
-
-/// Adds `authorization: Bearer <token>` to every call.
-#[derive(Clone)]
-pub(crate) struct Bearer(tonic::metadata::MetadataValue<tonic::metadata::Ascii>);
-
-impl tonic::service::Interceptor for Bearer {
-    fn call(
-        &mut self,
-        mut req: tonic::Request<()>,
-    ) -> std::result::Result<tonic::Request<()>, tonic::Status> {
-        req.metadata_mut().insert("authorization", self.0.clone());
-        Ok(req)
-    }
-}
 
 pub(crate) type Control =
     pb::control_service_client::ControlServiceClient<InterceptedService<Channel, Bearer>>;
@@ -69,15 +56,8 @@ pub(crate) struct Target {
 
 impl Target {
     fn token(&self) -> Result<String> {
-        if let Some(path) = &self.token_file {
-            return read_token(path);
-        }
-        if let Ok(t) = std::env::var("SWARM_TOKEN") {
-            if !t.trim().is_empty() {
-                return Ok(t.trim().to_string());
-            }
-        }
-        read_token(Path::new(".swarm/admin.token"))
+        swarm_client::resolve_token(self.token_file.as_deref(), Path::new(".swarm/admin.token"))
+            .map_err(token_failure)
     }
 
     async fn channel(&self) -> Result<(Channel, Bearer)> {
@@ -102,13 +82,8 @@ impl Target {
                 ),
             )
         })?;
-        let value = format!("Bearer {token}").parse().map_err(|_| {
-            Failure(
-                exit::USAGE,
-                "the token holds characters that cannot be sent".into(),
-            )
-        })?;
-        Ok((channel, Bearer(value)))
+        let bearer = Bearer::new(&token).map_err(|e| Failure(exit::USAGE, e.to_string()))?;
+        Ok((channel, bearer))
     }
 
     pub(crate) async fn control(&self) -> Result<Control> {
@@ -122,21 +97,16 @@ impl Target {
     }
 }
 
-fn read_token(path: &Path) -> Result<String> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        Failure(
-            exit::USAGE,
-            format!("cannot read the token from {}: {e}; give --token-file, set SWARM_TOKEN, or run in swarmd's working directory", path.display()),
-        )
-    })?;
-    let t = text.trim().to_string();
-    if t.is_empty() {
-        return Err(Failure(
-            exit::USAGE,
-            format!("the token file {} is empty", path.display()),
-        ));
-    }
-    Ok(t)
+/// A token that cannot be read is a usage error; the hint names every way
+/// swarmctl finds one.
+fn token_failure(e: TokenFileError) -> Failure {
+    let msg = match e {
+        TokenFileError::Unreadable { .. } => {
+            format!("{e}; give --token-file, set SWARM_TOKEN, or run in swarmd's working directory")
+        }
+        TokenFileError::Empty { .. } => e.to_string(),
+    };
+    Failure(exit::USAGE, msg)
 }
 
 /// Runs a command that needs the daemon.

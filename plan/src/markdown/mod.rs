@@ -1,5 +1,5 @@
 //! The markdown surface of a plan: [`parse`] reads the seed's format (and
-//! the variations people type), [`write`] renders a plan back in it.
+//! the variations people type), [`write`](fn@write) renders a plan back in it.
 
 mod lines;
 mod parse;

@@ -4,7 +4,7 @@
 //!
 //! It is a discrete-event simulation driven by the coordinator's own
 //! placement policy ([`crate::policy::place`]): at each event, ready tasks
-//! in [`ready_key`] order are offered to the free agents, each placement
+//! in [`ready_key`](crate::policy::ready_key) order are offered to the free agents, each placement
 //! holds its agents for the task's duration, and time jumps to the next
 //! completion (or, staffed from the allocation matrix, the next day). Every
 //! simulated agent has one slot and plays one role.
@@ -56,7 +56,7 @@ pub enum SimulateError {
     TooManyAgents {
         /// Which task, matrix row or staffing asked.
         what: String,
-        /// How many.
+        /// How many agents it asks for.
         count: u64,
     },
 }
@@ -144,7 +144,7 @@ pub struct Bottleneck {
 /// A ready task no agent could ever take.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stuck {
-    /// The task.
+    /// Its index in [`CompiledPlan::tasks`].
     pub task: usize,
     /// Per role it lacks: (role, agents needed, agents in the last pool).
     /// Empty for a task that needs no agent, which no policy places.
@@ -160,5 +160,4 @@ pub fn simulate(plan: &CompiledPlan, staffing: &Staffing) -> Result<Simulation, 
 }
 
 #[cfg(test)]
-#[path = "../simulate_tests.rs"]
 mod tests;

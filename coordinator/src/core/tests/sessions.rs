@@ -52,7 +52,10 @@ fn a_second_live_agent_with_the_same_id_is_refused() {
         "{:?}",
         refused.as_ref().err()
     );
-    assert!(h.events_of("attempt.lost").is_empty(), "the first keeps its work");
+    assert!(
+        h.events_of("attempt.lost").is_empty(),
+        "the first keeps its work"
+    );
     assert!(first.inbox().is_empty(), "and is told nothing");
     // The same process reconnecting (a broken connection) takes its
     // session over and resumes.

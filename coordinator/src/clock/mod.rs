@@ -241,5 +241,4 @@ impl PlanClock {
 }
 
 #[cfg(test)]
-#[path = "clock_tests.rs"]
 mod tests;

@@ -210,5 +210,4 @@ pub(crate) fn unquote_code(text: &str) -> &str {
 }
 
 #[cfg(test)]
-#[path = "lines_tests.rs"]
 mod tests;

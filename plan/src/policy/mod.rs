@@ -61,7 +61,7 @@ pub struct AgentSlots {
 /// each plays.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Placement {
-    /// The task.
+    /// Its index in [`CompiledPlan::tasks`](crate::CompiledPlan::tasks).
     pub task: usize,
     /// (agent id, role) per agent of the attempt; the first is the lead.
     pub agents: Vec<(usize, String)>,
@@ -231,5 +231,4 @@ fn reserve(
 }
 
 #[cfg(test)]
-#[path = "policy_tests.rs"]
 mod tests;

@@ -330,5 +330,4 @@ pub(crate) fn parse_role_counts(text: &str) -> Option<Vec<(String, u32)>> {
 }
 
 #[cfg(test)]
-#[path = "fields_tests.rs"]
 mod tests;

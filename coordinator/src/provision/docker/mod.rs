@@ -25,9 +25,7 @@ use bollard::query_parameters::{
 use bollard::Docker;
 use futures_util::StreamExt;
 
-#[path = "docker_error.rs"]
 mod error;
-#[path = "docker_settings.rs"]
 mod settings;
 
 use error::status_of;
@@ -391,5 +389,4 @@ fn short(id: &str) -> &str {
 }
 
 #[cfg(test)]
-#[path = "docker_tests.rs"]
 mod tests;

@@ -1,0 +1,151 @@
+//! Wire ↔ domain conversions for the agent, in one place.
+//!
+//! Generated proto types stop here and in the session code that sends and
+//! receives them; [`Work`](crate::work::Work) and the executors speak the
+//! domain types of [`crate::work`] and [`crate::exec`]. The wire's "empty
+//! means unset" conventions (`run`, `image`, `timeout_ms`) are resolved here.
+
+use std::time::Duration;
+
+use swarm_proto::v1 as pb;
+
+use crate::exec::{Outcome, Stream};
+use crate::session::Settings;
+use crate::work::{Assignment, AttemptRef, AttemptResult};
+
+/// An attempt reference from the wire; a missing one is the default (empty
+/// task, attempt 0), as the coordinator never omits it.
+pub(crate) fn attempt_from(r: Option<pb::AttemptRef>) -> AttemptRef {
+    let r = r.unwrap_or_default();
+    AttemptRef {
+        task_id: r.task_id,
+        attempt: r.attempt,
+    }
+}
+
+/// An attempt reference for the wire.
+pub(crate) fn attempt_to(r: &AttemptRef) -> pb::AttemptRef {
+    pb::AttemptRef {
+        task_id: r.task_id.clone(),
+        attempt: r.attempt,
+    }
+}
+
+/// An Assign from the coordinator, with blank `run` / `image` and a zero
+/// timeout read as unset, and the task's environment sorted by name.
+pub(crate) fn assignment_from(a: pb::Assign) -> Assignment {
+    let s = a.spec.unwrap_or_default();
+    let mut env: Vec<(String, String)> = s.env.into_iter().collect();
+    env.sort();
+    Assignment {
+        attempt: attempt_from(a.attempt),
+        attempt_no: a.attempt_no,
+        role: a.role,
+        lead: a.lead,
+        title: s.title,
+        run: Some(s.run).filter(|x| !x.trim().is_empty()),
+        checks: s.checks,
+        image: Some(s.image).filter(|x| !x.trim().is_empty()),
+        timeout: (s.timeout_ms > 0).then(|| Duration::from_millis(s.timeout_ms)),
+        brief: s.brief,
+        env,
+    }
+}
+
+/// A result for the wire: the outcome code, the exit code (0 on success)
+/// and the message the coordinator records (`cancelled` for a cancellation).
+pub(crate) fn result_to(r: &AttemptResult) -> pb::TaskResult {
+    let (code, exit_code, message) = match &r.outcome {
+        Outcome::Succeeded => (pb::Outcome::Succeeded, Some(0), String::new()),
+        Outcome::Failed { exit_code, message } => {
+            (pb::Outcome::Failed, *exit_code, message.clone())
+        }
+        Outcome::TimedOut { message } => (pb::Outcome::TimedOut, None, message.clone()),
+        Outcome::Cancelled => (pb::Outcome::Cancelled, None, "cancelled".to_string()),
+    };
+    pb::TaskResult {
+        attempt: Some(attempt_to(&r.attempt)),
+        outcome: code as i32,
+        exit_code,
+        message,
+    }
+}
+
+/// The wire value of an output stream.
+pub(crate) fn stream_to(stream: Stream) -> i32 {
+    let wire = match stream {
+        Stream::Stdout => pb::LogStream::Stdout,
+        Stream::Stderr => pb::LogStream::Stderr,
+    };
+    wire as i32
+}
+
+/// The Hello that opens a session, listing the attempts still held.
+pub(crate) fn hello(s: &Settings, running: &[AttemptRef], instance: &str) -> pb::Hello {
+    pb::Hello {
+        agent_id: s.id.clone(),
+        roles: s.roles.clone(),
+        slots: s.slots,
+        host: s.host.clone(),
+        labels: s.labels.clone().into_iter().collect(),
+        running: running.iter().map(attempt_to).collect(),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        instance: instance.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blank_fields_of_an_assign_are_unset_and_env_is_sorted() {
+        let a = pb::Assign {
+            attempt: Some(pb::AttemptRef {
+                task_id: "d1.build".into(),
+                attempt: 7,
+            }),
+            attempt_no: 2,
+            role: "coder".into(),
+            lead: true,
+            spec: Some(pb::TaskSpec {
+                run: "  ".into(),
+                image: String::new(),
+                timeout_ms: 0,
+                env: [("B".to_string(), "2".to_string()), ("A".into(), "1".into())]
+                    .into_iter()
+                    .collect(),
+                ..Default::default()
+            }),
+        };
+        let got = assignment_from(a);
+        assert_eq!(got.attempt.task_id, "d1.build");
+        assert_eq!(got.attempt.attempt, 7);
+        assert_eq!((got.run, got.image, got.timeout), (None, None, None));
+        assert_eq!(
+            got.env,
+            vec![("A".into(), "1".into()), ("B".into(), "2".into())]
+        );
+    }
+
+    #[test]
+    fn results_carry_the_codes_the_coordinator_reads() {
+        let attempt = AttemptRef {
+            task_id: "t".into(),
+            attempt: 3,
+        };
+        let ok = result_to(&AttemptResult {
+            attempt: attempt.clone(),
+            outcome: Outcome::Succeeded,
+        });
+        assert_eq!(ok.outcome, pb::Outcome::Succeeded as i32);
+        assert_eq!(ok.exit_code, Some(0));
+        let cancelled = result_to(&AttemptResult {
+            attempt,
+            outcome: Outcome::Cancelled,
+        });
+        assert_eq!(cancelled.outcome, pb::Outcome::Cancelled as i32);
+        assert_eq!(cancelled.message, "cancelled");
+        assert_eq!(cancelled.attempt.map(|a| a.attempt), Some(3));
+    }
+}

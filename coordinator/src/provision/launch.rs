@@ -1,0 +1,140 @@
+//! Starting and stopping local `swarm-agent` processes: the one launcher
+//! behind `swarmd run`'s agents and the process provisioner.
+//!
+//! The agent binary is the `swarm-agent` next to the running `swarmd`; its
+//! directory goes first on the agent's `PATH`, because tasks call
+//! `swarmctl`, which sits there too. stdin is closed and stdout and stderr
+//! go to one log file per agent. A child is killed if its handle is dropped;
+//! [`stop`] drains agents properly (SIGTERM, then SIGKILL after
+//! [`DRAIN_WAIT`]).
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::process::{Child, Command};
+
+/// How long [`stop`] waits for a drained agent to exit before killing it.
+pub const DRAIN_WAIT: Duration = Duration::from_secs(10);
+
+/// How a launched agent learns its token; never from its command line.
+#[derive(Debug, Clone, Copy)]
+pub enum AgentToken<'a> {
+    /// `--token-file PATH`; an inherited `SWARM_TOKEN` is removed so the
+    /// file is what counts.
+    File(&'a Path),
+    /// The token itself, in the agent's `SWARM_TOKEN`.
+    Env(&'a str),
+}
+
+/// One agent to start.
+#[derive(Debug, Clone, Copy)]
+pub struct AgentLaunch<'a> {
+    /// Coordinator URL as the agent reaches it.
+    pub url: &'a str,
+    /// The role it registers for.
+    pub role: &'a str,
+    /// The id it registers as.
+    pub id: &'a str,
+    /// Working directory of its task processes.
+    pub workdir: &'a Path,
+    /// Where its token comes from.
+    pub token: AgentToken<'a>,
+    /// Its `--exec` command template, if any.
+    pub exec: Option<&'a str>,
+    /// File that receives its stdout and stderr (truncated; the directory
+    /// is created if missing).
+    pub log: &'a Path,
+}
+
+/// The `swarm-agent` binary that agents are started from.
+#[derive(Debug, Clone)]
+pub struct Launcher {
+    bin: PathBuf,
+}
+
+impl Launcher {
+    /// The launcher for the `swarm-agent` next to the running executable.
+    ///
+    /// # Errors
+    /// `NotFound` naming the missing binary and how to build it.
+    pub fn next_to_swarmd() -> std::io::Result<Self> {
+        let exe = std::env::current_exe()?;
+        let bin = exe.with_file_name(format!("swarm-agent{}", std::env::consts::EXE_SUFFIX));
+        if !bin.exists() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!(
+                    "{} not found: build the whole workspace (cargo build --workspace) so swarm-agent sits next to swarmd",
+                    bin.display()
+                ),
+            ));
+        }
+        Ok(Launcher { bin })
+    }
+
+    /// Starts one agent.
+    ///
+    /// # Errors
+    /// When the log file cannot be created or the process cannot start.
+    pub fn spawn(&self, agent: &AgentLaunch<'_>) -> std::io::Result<Child> {
+        if let Some(dir) = agent.log.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let log = std::fs::File::create(agent.log)?;
+        let mut cmd = Command::new(&self.bin);
+        cmd.arg("--coordinator")
+            .arg(agent.url)
+            .arg("--role")
+            .arg(agent.role)
+            .arg("--id")
+            .arg(agent.id)
+            .arg("--workdir")
+            .arg(agent.workdir);
+        match agent.token {
+            AgentToken::File(path) => {
+                cmd.arg("--token-file").arg(path).env_remove("SWARM_TOKEN");
+            }
+            AgentToken::Env(token) => {
+                cmd.env("SWARM_TOKEN", token);
+            }
+        }
+        if let Some(template) = agent.exec {
+            cmd.arg("--exec").arg(template);
+        }
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        let dirs = self
+            .bin
+            .parent()
+            .map(Path::to_path_buf)
+            .into_iter()
+            .chain(std::env::split_paths(&path));
+        if let Ok(joined) = std::env::join_paths(dirs) {
+            cmd.env("PATH", joined);
+        }
+        cmd.stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .kill_on_drop(true);
+        cmd.spawn()
+    }
+}
+
+/// Drains agents: SIGTERM to every one, then waits for each up to
+/// [`DRAIN_WAIT`] and kills the ones still running.
+pub async fn stop<'a>(children: impl IntoIterator<Item = &'a mut Child>) {
+    let children: Vec<&mut Child> = children.into_iter().collect();
+    for c in &children {
+        if let Some(pid) = c.id() {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid as i32),
+                nix::sys::signal::Signal::SIGTERM,
+            );
+        }
+    }
+    for c in children {
+        if tokio::time::timeout(DRAIN_WAIT, c.wait()).await.is_err() {
+            let _ = c.kill().await;
+        }
+    }
+}
