@@ -68,6 +68,8 @@ pub(crate) fn result_to(r: &AttemptResult) -> pb::TaskResult {
         outcome: code as i32,
         exit_code,
         message,
+        output_dropped: 0,
+        not_started: false,
     }
 }
 

@@ -320,6 +320,12 @@ fn handle(
                 return true;
             }
         }
+        Some(Body::Goodbye(g)) => {
+            tracing::info!(
+                "the coordinator is going away ({}); attempts keep running, reconnecting later",
+                g.reason
+            );
+        }
         Some(Body::Welcome(_)) | None => {}
     }
     false
