@@ -3,9 +3,11 @@
 //! channels. Each test asserts on a transition the core committed.
 
 mod gangs;
+mod leases;
 mod placement;
 
 use super::command::{Assignment, AttemptRef, ToAgent};
+use super::testkit::Harness;
 
 /// The full assignments among `inbox`.
 fn assigned(inbox: &[ToAgent]) -> Vec<Assignment> {
@@ -40,6 +42,16 @@ fn cancels(inbox: &[ToAgent]) -> Vec<AttemptRef> {
             _ => None,
         })
         .collect()
+}
+
+/// The sequence number of the first event of `kind` (about `task`, when
+/// given), or a panic naming what was missing.
+fn seq_of(h: &Harness, kind: &str, task: Option<&str>) -> u64 {
+    h.events
+        .iter()
+        .find(|e| e.kind == kind && (task.is_none() || e.task_id.as_deref() == task))
+        .map(|e| e.seq)
+        .unwrap_or_else(|| panic!("no {kind} event about {task:?}"))
 }
 
 /// A reference to attempt `attempt` of task `task`.
