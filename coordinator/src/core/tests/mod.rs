@@ -2,12 +2,28 @@
 //! [`super::testkit::Harness`]: a fake clock, a store in memory, agents as
 //! channels. Each test asserts on a transition the core committed.
 
+mod fencing;
 mod gangs;
 mod leases;
 mod placement;
 
 use super::command::{Assignment, AttemptRef, ToAgent};
 use super::testkit::Harness;
+
+/// `markdown` (a plan from [`super::testkit::plan`]) with `line` added as
+/// a bullet of task `id`, e.g. `**Retries**: 2`.
+fn with_bullet(markdown: &str, id: &str, line: &str) -> String {
+    let header = format!("**Task {id}**:");
+    let mut out = String::new();
+    for l in markdown.lines() {
+        out.push_str(l);
+        out.push('\n');
+        if l.starts_with(&header) {
+            out.push_str(&format!("- {line}\n"));
+        }
+    }
+    out
+}
 
 /// The full assignments among `inbox`.
 fn assigned(inbox: &[ToAgent]) -> Vec<Assignment> {
