@@ -6,6 +6,7 @@ mod fencing;
 mod gangs;
 mod leases;
 mod placement;
+mod retries;
 
 use super::command::{Assignment, AttemptRef, ToAgent};
 use super::testkit::Harness;
