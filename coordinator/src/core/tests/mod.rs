@@ -2,6 +2,8 @@
 //! [`super::testkit::Harness`]: a fake clock, a store in memory, agents as
 //! channels. Each test asserts on a transition the core committed.
 
+mod actions;
+mod completion;
 mod fencing;
 mod gangs;
 mod leases;
