@@ -3,10 +3,12 @@
 //! channels. Each test asserts on a transition the core committed.
 
 mod actions;
+mod checkpoints;
 mod completion;
 mod fencing;
 mod gangs;
 mod leases;
+mod pause;
 mod placement;
 mod retries;
 
