@@ -11,6 +11,7 @@ mod leases;
 mod pause;
 mod placement;
 mod retries;
+mod sessions;
 
 use super::command::{Assignment, AttemptRef, ToAgent};
 use super::testkit::Harness;
@@ -63,6 +64,16 @@ fn cancels(inbox: &[ToAgent]) -> Vec<AttemptRef> {
             _ => None,
         })
         .collect()
+}
+
+/// The Welcome's (resume, abandon) lists, if `inbox` holds one.
+fn welcome(inbox: &[ToAgent]) -> Option<(Vec<AttemptRef>, Vec<AttemptRef>)> {
+    inbox.iter().find_map(|m| match m {
+        ToAgent::Welcome {
+            resume, abandon, ..
+        } => Some((resume.clone(), abandon.clone())),
+        _ => None,
+    })
 }
 
 /// The sequence number of the first event of `kind` (about `task`, when
