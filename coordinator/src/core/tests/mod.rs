@@ -10,6 +10,7 @@ mod gangs;
 mod leases;
 mod pause;
 mod placement;
+mod recovery;
 mod retries;
 mod sessions;
 
