@@ -161,7 +161,7 @@ fn a_task_for_a_role_nobody_plays_stays_ready_and_is_listed_unstaffed() {
     ]))
     .expect("loads");
     let mut sre = h.connect("sre-1", &["sre"]);
-    // As of the dispatch that placed 1.2 (see known_bugs for later turns).
+    // As of the dispatch that placed 1.2, the last one.
     let status = h.status();
     assert_eq!(status.unstaffed_roles, ["database"]);
     assert_eq!(status.counts.ready, 1);
