@@ -7,6 +7,7 @@ mod checkpoints;
 mod completion;
 mod fencing;
 mod gangs;
+mod known_bugs;
 mod leases;
 mod pause;
 mod placement;
