@@ -112,6 +112,8 @@ pub(crate) async fn run(
                 })))
                 .await?;
                 tx.send(send(pb::agent_message::Body::Result(pb::TaskResult {
+                    output_dropped: 0,
+                    not_started: false,
                     attempt: Some(r),
                     outcome: pb::Outcome::Succeeded as i32,
                     exit_code: Some(0),

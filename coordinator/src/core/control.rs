@@ -12,6 +12,9 @@ use super::setup::compile;
 use super::views::{Counts, Loaded, Status};
 use super::{CoreError, State};
 
+/// Most ready tasks a status looks at for roles nobody plays.
+const MAX_UNSTAFFED_SCAN: usize = 10_000;
+
 /// Largest plan text accepted over the wire.
 const MAX_PLAN_BYTES: usize = 8 * 1024 * 1024;
 
@@ -133,7 +136,7 @@ impl State {
             agents,
             loaded_at: plan.loaded_at(),
             finished_at: plan.finished_at().unwrap_or(0),
-            unstaffed_roles: self.unstaffed.clone(),
+            unstaffed_roles: self.unstaffed(plan),
             plan_time: plan.clock().label(plan_now),
             plan_day: plan.clock().plan_day(plan_now),
             projected: self.projection(now),
@@ -149,6 +152,26 @@ impl State {
                 })
                 .unwrap_or_default(),
         }
+    }
+
+    /// Roles ready tasks need that no connected agent plays. Looks at the
+    /// first [`MAX_UNSTAFFED_SCAN`] ready tasks in dispatch order: status
+    /// stays cheap on plans with a hundred thousand ready tasks.
+    fn unstaffed(&self, plan: &ActivePlan) -> Vec<String> {
+        let played: std::collections::HashSet<&str> = self
+            .roster
+            .connected()
+            .map(|a| a.active_role.as_str())
+            .collect();
+        let mut out: Vec<String> = plan
+            .ready()
+            .take(MAX_UNSTAFFED_SCAN)
+            .flat_map(|i| plan.compiled().tasks[i].need.role_slots())
+            .filter(|r| r != swarm_plan::ANY_ROLE && !played.contains(r.as_str()))
+            .collect();
+        out.sort();
+        out.dedup();
+        out
     }
 
     /// The index of task `id`, or an error naming tasks that exist.
@@ -225,8 +248,9 @@ impl State {
                 .and_then(|a| a.lead().map(str::to_string));
             let message = format!("marked {} {who}", end.state_name());
             self.end_attempt(t, current, end, &message)?;
-            // Tell the lead too: its executor stops and reports nothing.
-            if let Some(lead) = lead {
+            // Ending it as cancelled told every member; otherwise tell the
+            // lead too: its executor stops and reports nothing.
+            if let Some(lead) = lead.filter(|_| end != AttemptEnd::Cancelled) {
                 let cancel = ToAgent::Cancel(
                     AttemptRef {
                         task_id: id.trim().to_string(),

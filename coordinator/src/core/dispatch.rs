@@ -23,7 +23,6 @@ impl State {
             return Ok(());
         };
         if plan.state() != PlanState::Running || !plan.has_ready() {
-            self.unstaffed.clear();
             return Ok(());
         }
         let agents: Vec<&Agent> = self.roster.connected().collect();
@@ -39,14 +38,6 @@ impl State {
         let needs = &plan.compiled().tasks;
         let candidates = plan.ready().map(|i| (i, &needs[i].need));
         let round = place(candidates, &mut slots);
-        let mut unstaffed: Vec<String> = round
-            .unstaffed
-            .iter()
-            .flat_map(|&i| needs[i].need.role_slots())
-            .filter(|r| !slots.iter().any(|s| s.role == *r) && r != swarm_plan::ANY_ROLE)
-            .collect();
-        unstaffed.sort();
-        unstaffed.dedup();
         let placements: Vec<(usize, Vec<Member>)> = round
             .placements
             .into_iter()
@@ -62,7 +53,6 @@ impl State {
                 (p.task, members)
             })
             .collect();
-        self.unstaffed = unstaffed;
         for (task, members) in placements {
             self.start_attempt(t, task, members)?;
         }

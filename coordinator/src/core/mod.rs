@@ -82,9 +82,6 @@ pub(crate) struct State {
     attempts: attempts::LiveAttempts,
     provisioning: provisioning::Provisioning,
     projection: projection::Projection,
-    /// Roles ready tasks need that no connected agent plays, as of the
-    /// last dispatch.
-    unstaffed: Vec<String>,
     /// Layout of `memory_entries` in this database.
     kv_layout: swarm_memory::kv::Layout,
     out: Outlets,
@@ -130,7 +127,6 @@ impl State {
             attempts: attempts::LiveAttempts::starting_at(1),
             provisioning: Default::default(),
             projection: Default::default(),
-            unstaffed: Vec::new(),
             kv_layout,
             out: Outlets {
                 events,

@@ -1,85 +1,198 @@
-//! Agent identity: the Welcome comes first, a restarted agent takes its id
-//! back, a second live agent with the same id is refused.
+//! Agent sessions: a reconnect resumes the attempts the agent lists and
+//! loses the others; an old session is ignored; a draining agent takes no
+//! new work and is gone when its session ends; an invalid Hello is
+//! refused.
 
-use crate::core::command::{AttemptRef, ToAgent};
+use super::{acks, attempt_ref, welcome};
+use crate::core::command::{FromAgent, Outcome};
 use crate::core::testkit::{plan, Harness};
 use crate::core::CoreError;
 
-fn one_task() -> String {
-    plan(&[("1.1", "SRE", "P1", 1, "")])
+fn two_tasks() -> String {
+    plan(&[("1.1", "SRE", "P0", 1, ""), ("1.2", "SRE", "P1", 1, "")])
 }
 
 #[test]
-fn a_restarted_agent_gets_its_welcome_before_anything_else() {
+fn a_new_agent_is_welcomed_with_its_lease_and_role() {
     let mut h = Harness::new();
-    h.load(&one_task()).expect("loads");
-    let mut first = h
-        .connect_instance("sre-1", &["sre"], 1, Vec::new(), "proc-a")
-        .expect("accepted");
-    let (_, fence) = first.assignments().pop().expect("assigned");
-    // kill -9: the session ends, the process comes back with the same id
-    // and runs nothing.
-    h.disconnect(&first);
-    let mut again = h
-        .connect_instance("sre-1", &["sre"], 1, Vec::new(), "proc-b")
-        .expect("a restart is not a duplicate");
-    let inbox = again.inbox();
-    assert!(
-        matches!(inbox.first(), Some(ToAgent::Welcome { .. })),
-        "the first message of a session is the Welcome: {inbox:?}"
-    );
-    assert!(
-        inbox
-            .iter()
-            .any(|m| matches!(m, ToAgent::Assign(a) if a.attempt.task_id == "1.1" && a.attempt.attempt > fence)),
-        "the task runs again on the restarted agent, as a new attempt: {inbox:?}"
-    );
-    assert_eq!(h.events_of("attempt.lost").len(), 1, "lost once");
-    assert_eq!(h.task("1.1").task.state, "running");
-}
-
-#[test]
-fn a_second_live_agent_with_the_same_id_is_refused() {
-    let mut h = Harness::new();
-    h.load(&one_task()).expect("loads");
-    let mut first = h
-        .connect_instance("sre-1", &["sre"], 1, Vec::new(), "proc-a")
-        .expect("accepted");
-    let (_, fence) = first.assignments().pop().expect("assigned");
-    let refused = h.connect_instance("sre-1", &["sre"], 1, Vec::new(), "proc-b");
-    assert!(
-        matches!(&refused, Err(CoreError::Duplicate(m)) if m.contains("sre-1")),
-        "{:?}",
-        refused.as_ref().err()
-    );
-    assert!(
-        h.events_of("attempt.lost").is_empty(),
-        "the first keeps its work"
-    );
-    assert!(first.inbox().is_empty(), "and is told nothing");
-    // The same process reconnecting (a broken connection) takes its
-    // session over and resumes.
-    let running = vec![AttemptRef {
-        task_id: "1.1".into(),
-        attempt: fence,
-    }];
-    let mut back = h
-        .connect_instance("sre-1", &["sre"], 1, running, "proc-a")
-        .expect("the same process may reconnect");
-    match back.inbox().first() {
-        Some(ToAgent::Welcome { resume, .. }) => assert_eq!(resume.len(), 1),
-        other => panic!("expected a Welcome, got {other:?}"),
+    let mut a = h.connect("sre-1", &["SRE", "Backend Developer"]);
+    let inbox = a.inbox();
+    match inbox.first() {
+        Some(crate::core::command::ToAgent::Welcome {
+            agent_id,
+            heartbeat_ms,
+            lease_ttl_ms,
+            active_role,
+            resume,
+            abandon,
+        }) => {
+            assert_eq!(agent_id, "sre-1");
+            assert_eq!((*heartbeat_ms, *lease_ttl_ms), (1000, 3000));
+            assert_eq!(active_role, "sre", "the first role, canonical");
+            assert!(resume.is_empty() && abandon.is_empty());
+        }
+        other => panic!("the first message is the Welcome, not {other:?}"),
     }
+    assert_eq!(h.events_of("agent.connected").len(), 1);
+    assert_eq!(h.status().agents, 1);
 }
 
 #[test]
-fn a_silent_agent_past_its_lease_no_longer_holds_its_id() {
+fn a_reconnect_resumes_the_listed_attempts_and_loses_the_others() {
     let mut h = Harness::new();
-    h.load(&one_task()).expect("loads");
-    let _first = h
-        .connect_instance("sre-1", &["sre"], 1, Vec::new(), "proc-a")
+    h.load(&two_tasks()).expect("loads");
+    let mut a = h
+        .connect_with("sre-1", &["sre"], 2, Vec::new())
         .expect("accepted");
-    h.advance(3_500);
-    h.connect_instance("sre-1", &["sre"], 1, Vec::new(), "proc-b")
-        .expect("past the lease, the id is free again");
+    let got = a.assignments();
+    assert_eq!(got.len(), 2);
+    let (kept, dropped) = (got[0].1, got[1].1);
+    assert_eq!(got[0].0, "1.1");
+    // The session breaks; the agent opens another, still running 1.1 only.
+    h.disconnect(&a);
+    let mut b = h
+        .connect_with("sre-1", &["sre"], 2, vec![attempt_ref("1.1", kept)])
+        .expect("accepted");
+    let inbox = b.inbox();
+    let (resume, abandon) = welcome(&inbox).expect("a Welcome");
+    assert_eq!(resume, [attempt_ref("1.1", kept)]);
+    assert!(abandon.is_empty());
+    assert_eq!(h.events_of("agent.reconnected").len(), 1);
+    let lost = h.events_of("attempt.lost");
+    assert_eq!(lost.len(), 1);
+    assert_eq!(lost[0].attempt, Some(dropped));
+    assert_eq!(h.state_of("1.1"), "running");
+    let again = super::assigned(&inbox);
+    assert_eq!(again.len(), 1, "1.2 re-queued onto the free slot");
+    assert_eq!(again[0].attempt.task_id, "1.2");
+    assert!(again[0].attempt.attempt > dropped);
+    // The resumed attempt reports in the new session.
+    h.report(&b, "1.1", kept, Outcome::Succeeded);
+    assert_eq!(h.state_of("1.1"), "succeeded");
+}
+
+#[test]
+fn a_reconnect_listing_an_attempt_that_is_not_current_is_told_to_abandon_it() {
+    let mut h = Harness::new();
+    h.load(&two_tasks()).expect("loads");
+    let mut a = h.connect("sre-1", &["sre"]);
+    let (_, fencing) = a.assignments()[0].clone();
+    h.action("1.1", crate::core::command::TaskAction::Done)
+        .expect("done");
+    h.disconnect(&a);
+    let mut b = h
+        .connect_with("sre-1", &["sre"], 1, vec![attempt_ref("1.1", fencing)])
+        .expect("accepted");
+    let (resume, abandon) = welcome(&b.inbox()).expect("a Welcome");
+    assert!(resume.is_empty());
+    assert_eq!(abandon, [attempt_ref("1.1", fencing)]);
+    let rejected = h.events_of("attempt.rejected");
+    assert_eq!(rejected.len(), 1);
+    assert_eq!(rejected[0].attempt, Some(fencing));
+    assert_eq!(h.state_of("1.1"), "succeeded");
+}
+
+#[test]
+fn messages_of_an_old_session_are_ignored() {
+    let mut h = Harness::new();
+    h.load(&two_tasks()).expect("loads");
+    let mut old = h.connect("sre-1", &["sre"]);
+    let (_, fencing) = old.assignments()[0].clone();
+    h.disconnect(&old);
+    let mut new = h
+        .connect_with("sre-1", &["sre"], 1, vec![attempt_ref("1.1", fencing)])
+        .expect("accepted");
+    new.inbox();
+    let before = h.events.len();
+    // Late messages of the first session, then its end again.
+    h.report(&old, "1.1", fencing, Outcome::Failed);
+    h.say(&old, FromAgent::Draining);
+    h.disconnect(&old);
+    assert_eq!(h.events.len(), before, "nothing recorded");
+    assert!(old.inbox().is_empty(), "no Ack on the old session");
+    assert!(new.inbox().is_empty());
+    assert_eq!(h.state_of("1.1"), "running");
+    // Nor does the old session keep the lease alive.
+    h.advance(3001);
+    h.say(&old, FromAgent::Heartbeat);
+    assert_eq!(h.events_of("agent.lost").len(), 1);
+}
+
+#[test]
+fn a_draining_agent_finishes_its_work_takes_no_more_and_is_gone_after() {
+    let mut h = Harness::new();
+    h.load(&two_tasks()).expect("loads");
+    let mut a = h.connect("sre-1", &["sre"]);
+    let (_, fencing) = a.assignments()[0].clone();
+    h.say(&a, FromAgent::Draining);
+    assert_eq!(h.events_of("agent.draining").len(), 1);
+    h.report(&a, "1.1", fencing, Outcome::Succeeded);
+    let inbox = a.inbox();
+    assert_eq!(acks(&inbox), [(attempt_ref("1.1", fencing), true)]);
+    assert!(super::assigned(&inbox).is_empty(), "no new work");
+    assert_eq!(h.state_of("1.2"), "ready");
+    assert_eq!(h.status().agents, 0, "it no longer counts as connected");
+    h.disconnect(&a);
+    assert_eq!(h.events_of("agent.gone").len(), 1);
+    assert!(h.events_of("agent.disconnected").is_empty());
+    h.advance(10_000);
+    h.tick();
+    assert!(h.events_of("agent.lost").is_empty(), "gone is not lost");
+}
+
+#[test]
+fn a_draining_agent_that_leaves_with_work_loses_it_to_another_agent() {
+    let mut h = Harness::new();
+    h.load(&plan(&[("1.1", "SRE", "P0", 1, "")]))
+        .expect("loads");
+    let mut a = h.connect("sre-1", &["sre"]);
+    let (_, fencing) = a.assignments()[0].clone();
+    let mut b = h.connect("sre-2", &["sre"]);
+    h.say(&a, FromAgent::Draining);
+    h.disconnect(&a);
+    assert_eq!(h.events_of("agent.gone").len(), 1);
+    let lost = h.events_of("attempt.lost");
+    assert_eq!(lost.len(), 1);
+    assert_eq!(lost[0].attempt, Some(fencing));
+    let again = b.assignments();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].0, "1.1");
+}
+
+#[test]
+fn an_operator_drains_an_agent_by_id() {
+    let mut h = Harness::new();
+    let mut a = h.connect("sre-1", &["sre"]);
+    a.inbox();
+    let r = h.ask(|reply| crate::core::command::PlanCmd::DrainAgent("sre-1".into(), reply).into());
+    assert_eq!(r.expect("drained"), "draining");
+    assert!(a
+        .inbox()
+        .iter()
+        .any(|m| matches!(m, crate::core::command::ToAgent::Drain(_))));
+    h.load(&two_tasks()).expect("loads");
+    assert!(a.assignments().is_empty());
+    let unknown =
+        h.ask(|reply| crate::core::command::PlanCmd::DrainAgent("nobody".into(), reply).into());
+    assert!(matches!(unknown, Err(CoreError::NotFound(m)) if m.contains("sre-1")));
+}
+
+#[test]
+fn an_invalid_hello_is_refused_and_registers_nothing() {
+    let mut h = Harness::new();
+    let cases: [(&str, &[&str], u32); 4] = [
+        ("", &["sre"], 1),
+        ("two words", &["sre"], 1),
+        ("sre-1", &["sre"], 0),
+        ("sre-1", &[], 1),
+    ];
+    for (id, roles, slots) in cases {
+        match h.connect_with(id, roles, slots, Vec::new()) {
+            Err(CoreError::Invalid(m)) => assert!(!m.is_empty()),
+            Err(other) => panic!("{id:?} {roles:?} {slots}: {other}"),
+            Ok(_) => panic!("{id:?} {roles:?} {slots} was accepted"),
+        }
+    }
+    assert!(h.events_of("agent.connected").is_empty());
+    assert_eq!(h.status().agents, 0);
 }
