@@ -177,12 +177,12 @@ impl fmt::Display for PlanDuration {
     /// `2 hours`, `1 hour`, `1.5 hours`, `90 minutes`, `45s`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = self.0;
-        if s % 3600 == 0 {
+        if s.is_multiple_of(3600) {
             let h = s / 3600;
             write!(f, "{h} hour{}", if h == 1 { "" } else { "s" })
-        } else if s % 900 == 0 && s > 3600 {
+        } else if s.is_multiple_of(900) && s > 3600 {
             write!(f, "{} hours", s as f64 / 3600.0)
-        } else if s % 60 == 0 {
+        } else if s.is_multiple_of(60) {
             let m = s / 60;
             write!(f, "{m} minute{}", if m == 1 { "" } else { "s" })
         } else {
