@@ -42,6 +42,10 @@ pub struct Cli {
     /// process (local swarm-agent processes) or docker (agent containers).
     #[arg(long, global = true, value_parser = parse_provisioner)]
     pub provisioner: Option<crate::config::ProvisionerKind>,
+    /// After SIGTERM or SIGINT, exit within this many seconds: dispatch
+    /// stops at once, agents are told and keep their work (default 10).
+    #[arg(long, global = true, value_name = "SECS")]
+    pub shutdown_timeout: Option<u64>,
     /// What to do (default: run the daemon).
     #[command(subcommand)]
     pub command: Option<Cmd>,
@@ -113,6 +117,7 @@ async fn async_main(cli: Cli) -> ExitCode {
         pace: cli.pace,
         start: cli.start.clone(),
         provisioner: cli.provisioner,
+        shutdown_timeout: cli.shutdown_timeout.map(std::time::Duration::from_secs),
     };
     if run_mode && flags.listen.is_none() && env("SWARM_LISTEN").is_none() {
         // The all-in-one mode picks a free port unless told one.

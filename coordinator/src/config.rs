@@ -59,6 +59,11 @@ pub struct Config {
     /// URL provisioned agents use to reach this coordinator (default: the
     /// listen address, with 127.0.0.1 for an unspecified host).
     pub advertise_url: Option<String>,
+    /// After SIGTERM, the longest swarmd takes to exit (10 s).
+    pub shutdown_timeout: Duration,
+    /// Agents this coordinator provisions exit once it has been
+    /// unreachable this long (60 s); hand-started agents keep retrying.
+    pub orphan_timeout: Duration,
 }
 
 /// When a task may start.
@@ -130,6 +135,8 @@ impl Default for Config {
             default_max_agents: 4,
             docker_image: "swarm-agent:dev".to_string(),
             advertise_url: None,
+            shutdown_timeout: Duration::from_secs(10),
+            orphan_timeout: Duration::from_secs(60),
         }
     }
 }
@@ -160,6 +167,8 @@ struct FileConfig {
     default_max_agents: Option<u32>,
     docker_image: Option<String>,
     advertise_url: Option<String>,
+    shutdown_timeout_ms: Option<u64>,
+    orphan_timeout_ms: Option<u64>,
     #[serde(default)]
     scale: std::collections::BTreeMap<String, ScaleBounds>,
 }
@@ -187,6 +196,8 @@ pub struct Overrides {
     pub start: Option<String>,
     /// `--provisioner`.
     pub provisioner: Option<ProvisionerKind>,
+    /// `--shutdown-timeout`.
+    pub shutdown_timeout: Option<Duration>,
 }
 
 /// Why the configuration cannot be built. Each message names the file,
@@ -291,6 +302,9 @@ pub fn load(
     if let Some(d) = ms("SWARM_RETRY_BACKOFF_MS")? {
         c.retry_backoff = d;
     }
+    if let Some(d) = ms("SWARM_SHUTDOWN_TIMEOUT_MS")? {
+        c.shutdown_timeout = d;
+    }
     if let Some(v) = env("SWARM_ROLES") {
         c.roles_file = Some(PathBuf::from(v));
     }
@@ -326,6 +340,9 @@ pub fn load(
     }
     if let Some(w) = &flags.workdir {
         c.workdir = w.clone();
+    }
+    if let Some(d) = flags.shutdown_timeout {
+        c.shutdown_timeout = d;
     }
     validate(&c)?;
     Ok(c)
@@ -370,6 +387,8 @@ fn apply_file(c: &mut Config, f: FileConfig) -> Result<(), ConfigError> {
     c.default_max_agents = f.default_max_agents.unwrap_or(c.default_max_agents);
     c.docker_image = f.docker_image.unwrap_or(c.docker_image.clone());
     c.advertise_url = f.advertise_url.or(c.advertise_url.take());
+    c.shutdown_timeout = f.shutdown_timeout_ms.map(ms).unwrap_or(c.shutdown_timeout);
+    c.orphan_timeout = f.orphan_timeout_ms.map(ms).unwrap_or(c.orphan_timeout);
     for (role, b) in f.scale {
         let max = b.max.unwrap_or(c.default_max_agents.max(b.min));
         if b.min > max {
