@@ -104,10 +104,20 @@ pub fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    runtime.block_on(async_main(cli))
+    let code = runtime.block_on(async_main(cli));
+    // Tasks still parked on a socket are not worth waiting for.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    code
 }
 
 async fn async_main(cli: Cli) -> ExitCode {
+    let signals = match Signals::install() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("swarmd: cannot install the signal handlers: {e}");
+            return ExitCode::from(1);
+        }
+    };
     let env = |k: &str| std::env::var(k).ok();
     let run_mode = matches!(cli.command, Some(Cmd::Run { .. }));
     let mut flags = Overrides {
@@ -161,9 +171,9 @@ async fn async_main(cli: Cli) -> ExitCode {
     };
     match cli.command {
         Some(Cmd::Run { plan, exec, .. }) => {
-            crate::run::run(listener, cfg, tokens, plan, exec).await
+            crate::run::run(listener, cfg, tokens, plan, exec, signals).await
         }
-        None => match crate::server::serve(listener, cfg, tokens, shutdown_signal()).await {
+        None => match crate::server::serve(listener, cfg, tokens, signals.first()).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("swarmd: {e:#}");
@@ -173,28 +183,41 @@ async fn async_main(cli: Cli) -> ExitCode {
     }
 }
 
-/// Resolves on the first SIGTERM or SIGINT; a second one exits at once.
-pub async fn shutdown_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) else {
-        std::future::pending::<()>().await;
-        return;
-    };
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
+/// SIGTERM and SIGINT, caught from the moment swarmd starts: a signal
+/// that arrives before the server is up still shuts down gracefully.
+pub struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    /// Installs the handlers (inside the runtime).
+    ///
+    /// # Errors
+    /// When the OS refuses a handler.
+    pub fn install() -> std::io::Result<Signals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Signals {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+        })
     }
-    tracing::info!("shutting down (a second signal exits at once)");
-    tokio::spawn(async move {
+
+    /// Resolves on the first signal; a second one exits at once (130).
+    pub async fn first(mut self) {
         tokio::select! {
-            _ = term.recv() => {}
-            _ = int.recv() => {}
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
         }
-        std::process::exit(130);
-    });
+        tracing::info!("shutting down (a second signal exits at once)");
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = self.term.recv() => {}
+                _ = self.int.recv() => {}
+            }
+            std::process::exit(130);
+        });
+    }
 }
 
 fn parse_pace(s: &str) -> Result<crate::config::Pace, String> {

@@ -28,6 +28,7 @@ pub(crate) async fn run(
     tokens: Tokens,
     plan_path: PathBuf,
     exec: Option<String>,
+    signals: crate::cli::Signals,
 ) -> ExitCode {
     let mut catalogue = Catalogue::builtin();
     if let Some(roles) = &cfg.roles_file {
@@ -56,7 +57,7 @@ pub(crate) async fn run(
         let shutdown = async move {
             tokio::select! {
                 _ = stop_rx => {}
-                _ = crate::cli::shutdown_signal() => {}
+                _ = signals.first() => {}
             }
         };
         crate::server::serve(listener, cfg, server_tokens, shutdown).await

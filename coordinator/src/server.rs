@@ -2,7 +2,6 @@
 //! one listener, until a shutdown future resolves.
 
 use std::future::Future;
-use std::time::Duration;
 
 use swarm_proto::v1 as pb;
 use tokio::net::TcpListener;
@@ -57,6 +56,7 @@ pub async fn serve(
     };
     let (kind, image) = (cfg.provisioner, cfg.docker_image.clone());
     let lease_ttl = cfg.lease_ttl;
+    let shutdown_timeout = cfg.shutdown_timeout;
     let (core, thread, receivers) = core::start(cfg)?;
     let report_task = tokio::spawn(crate::report::run(receivers.jobs, core.clone()));
     let provisioner = tokio::spawn(crate::provision::run(
@@ -94,7 +94,18 @@ pub async fn serve(
         pb::memory_service_server::MemoryServiceServer::new(MemorySvc::new(core.clone(), tokens))
             .max_decoding_message_size(MAX_MESSAGE_BYTES);
     tracing::info!("swarmd listening on {addr}");
-    let result = tonic::transport::Server::builder()
+    // On the signal the scheduler stops at once: it dispatches nothing
+    // more, tells every agent it is going away and closes their sessions
+    // and the follow streams, so the server's graceful stop has nothing
+    // left to wait for. The whole stop is bounded by shutdown_timeout.
+    let (began_tx, began_rx) = tokio::sync::oneshot::channel();
+    let stopper = core.clone();
+    let graceful = async move {
+        shutdown.await;
+        let _ = began_tx.send(tokio::time::Instant::now());
+        stopper.tell(Command::Shutdown);
+    };
+    let serving = tonic::transport::Server::builder()
         .add_service(health)
         .add_service(reflection)
         .add_service(agent)
@@ -102,15 +113,41 @@ pub async fn serve(
         .add_service(memory)
         .serve_with_incoming_shutdown(
             tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
-            shutdown,
-        )
-        .await;
+            graceful,
+        );
+    tokio::pin!(serving);
+    let mut began_rx = began_rx;
+    let mut deadline = None;
+    let result = loop {
+        tokio::select! {
+            r = &mut serving => break r,
+            Ok(at) = &mut began_rx, if deadline.is_none() => deadline = Some(at + shutdown_timeout),
+            _ = sleep_until_opt(deadline) => {
+                tracing::warn!(
+                    "connections did not close within {} ms; stopping anyway",
+                    shutdown_timeout.as_millis()
+                );
+                break Ok(());
+            }
+        }
+    };
+    let deadline = deadline.unwrap_or_else(|| tokio::time::Instant::now() + shutdown_timeout);
+    // Stops the loop too when the server ended on its own.
     core.tell(Command::Shutdown);
-    let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+    let joined = tokio::task::spawn_blocking(move || thread.join());
+    let _ = tokio::time::timeout_at(deadline, joined).await;
     // The loop's channels are closed now: the provisioner stops what it
-    // started, the reporter finishes.
-    let _ = tokio::time::timeout(Duration::from_secs(15), provisioner).await;
+    // started (within what is left of the timeout), the reporter finishes.
+    let _ = tokio::time::timeout_at(deadline, provisioner).await;
     report_task.abort();
     tracing::info!("swarmd stopped");
     Ok(result?)
+}
+
+/// Sleeps until `at`, or for ever when there is no deadline yet.
+async fn sleep_until_opt(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
 }

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use rusqlite::{Connection, Transaction};
+use rusqlite::{Connection, ErrorCode, Transaction, TransactionBehavior};
 use thiserror::Error;
 
 use crate::kv;
@@ -197,8 +197,37 @@ impl Store {
         self.kv_layout
     }
 
-    /// Starts the transaction of one scheduler turn.
-    pub fn transaction(&mut self) -> Result<Transaction<'_>, StoreError> {
-        Ok(self.conn.transaction()?)
+    /// Starts the transaction of one scheduler turn, holding the write
+    /// lock from the start (`BEGIN IMMEDIATE`), so no statement of the turn
+    /// can meet a lock held by another process. Such a lock is waited out:
+    /// each time the busy timeout passes, `on_wait` is told how long it has
+    /// been, and the wait goes on. Any other failure is returned.
+    pub fn transaction_waiting(
+        &mut self,
+        mut on_wait: impl FnMut(std::time::Duration),
+    ) -> Result<Transaction<'_>, StoreError> {
+        let started = std::time::Instant::now();
+        loop {
+            match Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate) {
+                Ok(tx) => return Ok(tx),
+                Err(e) if is_busy(&e) => on_wait(started.elapsed()),
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
+
+    /// Starts the transaction of one scheduler turn (see
+    /// [`Store::transaction_waiting`]), waiting out other writers silently.
+    pub fn transaction(&mut self) -> Result<Transaction<'_>, StoreError> {
+        self.transaction_waiting(|_| {})
+    }
+}
+
+/// Whether SQLite said another connection holds the lock.
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e,
+        rusqlite::Error::SqliteFailure(f, _)
+            if matches!(f.code, ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+    )
 }

@@ -124,16 +124,29 @@ impl Daemon {
 
     /// Runs swarmctl against this daemon with the admin token.
     pub fn ctl(&self, args: &[&str]) -> Output {
-        Command::new(workspace_binary("swarmctl"))
-            .arg("--coordinator")
+        self.ctl_command(args).output().expect("run swarmctl")
+    }
+
+    /// Starts swarmctl in the background (`events --follow`, ...), its
+    /// output discarded.
+    pub fn ctl_spawn(&self, args: &[&str]) -> Child {
+        self.ctl_command(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start swarmctl")
+    }
+
+    fn ctl_command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(workspace_binary("swarmctl"));
+        cmd.arg("--coordinator")
             .arg(self.url())
             .arg("--token-file")
             .arg(self.workdir.join(".swarm/admin.token"))
             .args(args)
             .env_remove("SWARM_TOKEN")
-            .current_dir(&self.workdir)
-            .output()
-            .expect("run swarmctl")
+            .current_dir(&self.workdir);
+        cmd
     }
 
     /// Runs swarmctl and parses its JSON output; panics with stderr if it

@@ -138,6 +138,8 @@ pub enum ToAgent {
     SetRole(String),
     /// Finish current work, take no more, exit.
     Drain(String),
+    /// The coordinator is going away: keep running, reconnect later.
+    Goodbye(String),
 }
 
 /// The outbound half of an agent's session.

@@ -35,7 +35,7 @@ pub enum CoreError {
     #[error("{0}")]
     Fatal(String),
     /// The scheduler loop is not running (any more).
-    #[error("the scheduler has stopped")]
+    #[error("swarmd is shutting down: the scheduler has stopped")]
     Stopped,
     /// The scheduler thread could not be started.
     #[error("cannot start the scheduler thread: {0}")]
@@ -57,10 +57,10 @@ impl From<CoreError> for tonic::Status {
             CoreError::CasMismatch(m) => tonic::Status::aborted(m),
             CoreError::Duplicate(m) => tonic::Status::already_exists(m),
             CoreError::Fatal(m) => tonic::Status::unavailable(m),
-            CoreError::Stopped
-            | CoreError::Store(_)
-            | CoreError::Recovery(_)
-            | CoreError::Thread(_) => tonic::Status::internal(e.to_string()),
+            CoreError::Stopped => tonic::Status::unavailable(e.to_string()),
+            CoreError::Store(_) | CoreError::Recovery(_) | CoreError::Thread(_) => {
+                tonic::Status::internal(e.to_string())
+            }
         }
     }
 }

@@ -12,6 +12,8 @@ pub enum EventKind {
     /// `coordinator.started`: the loop started (and recovered, if a plan
     /// was stored).
     CoordinatorStarted,
+    /// `coordinator.stopping`: a signal; nothing is dispatched after it.
+    CoordinatorStopping,
     /// `plan.loaded`.
     PlanLoaded,
     /// `plan.paused`: nothing new is dispatched until `plan.resumed`.
@@ -101,8 +103,9 @@ impl EventKind {
     /// Every kind the loop writes, each name once (a plan pauses through
     /// [`EventKind::PlanPaused`], never through a settled state), for
     /// [`EventKind::parse`] and the README's list.
-    pub const ALL: [EventKind; 33] = [
+    pub const ALL: [EventKind; 34] = [
         EventKind::CoordinatorStarted,
+        EventKind::CoordinatorStopping,
         EventKind::PlanLoaded,
         EventKind::PlanPaused,
         EventKind::PlanResumed,
@@ -141,6 +144,7 @@ impl EventKind {
     pub fn name(self) -> &'static str {
         match self {
             EventKind::CoordinatorStarted => "coordinator.started",
+            EventKind::CoordinatorStopping => "coordinator.stopping",
             EventKind::PlanLoaded => "plan.loaded",
             EventKind::PlanPaused => "plan.paused",
             EventKind::PlanResumed => "plan.resumed",

@@ -51,9 +51,10 @@ use swarm_memory::{now_ms, Store};
 use tokio::sync::broadcast;
 
 pub use command::Command;
-use command::{AgentCmd, CheckpointCmd, PlanCmd, Query};
+use command::{AgentCmd, CheckpointCmd, PlanCmd, Query, ToAgent};
 use effects::{Effects, Outlets, Turn};
 pub use error::CoreError;
+use event::Event;
 pub use event::{AttemptEnd, EventKind};
 pub use fatal::Fatal;
 
@@ -193,13 +194,23 @@ impl State {
         now: i64,
         fx: &mut Effects,
     ) -> Result<(), CoreError> {
-        let tx = store.transaction()?;
+        let cfg = &self.cfg;
+        let tx = store.transaction_waiting(|waited| {
+            tracing::warn!(
+                "{} is locked by another process (for {} s now); waiting, nothing is lost",
+                cfg.db_path().display(),
+                waited.as_secs()
+            );
+        })?;
         let mut t = Turn::new(&tx, now, self.plan_id(), fx);
         for cmd in batch {
             self.apply(&mut t, cmd)?;
         }
         self.tick(&mut t)?;
-        self.dispatch(&mut t)?;
+        // A stopping loop dispatches nothing more, from this very turn.
+        if !t.fx.stop {
+            self.dispatch(&mut t)?;
+        }
         tx.commit()?;
         Ok(())
     }
@@ -261,9 +272,26 @@ impl State {
             Command::Checkpoint(CheckpointCmd::Store(row, reply)) => {
                 self.store_standup(t, *row, reply)?
             }
-            Command::Shutdown => t.fx.stop = true,
+            Command::Shutdown => self.stop(t)?,
         }
         Ok(())
+    }
+
+    /// The daemon is stopping: record it, tell every agent (they keep
+    /// their attempts and reconnect to the next coordinator), stop after
+    /// this turn. Sessions and follow streams end when the loop's channels
+    /// close with it.
+    fn stop(&mut self, t: &mut Turn<'_>) -> Result<(), CoreError> {
+        if t.fx.stop {
+            return Ok(());
+        }
+        t.fx.stop = true;
+        let reason = "swarmd is shutting down; keep running and reconnect".to_string();
+        let agents: Vec<String> = self.roster.iter().map(|a| a.id.clone()).collect();
+        for id in agents {
+            t.send(self.roster.tx(&id), ToAgent::Goodbye(reason.clone()));
+        }
+        t.emit(Event::new(EventKind::CoordinatorStopping))
     }
 
     /// Answers a read-only question.

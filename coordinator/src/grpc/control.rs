@@ -124,7 +124,7 @@ impl pb::control_service_server::ControlService for ControlSvc {
                             if tx.send(Ok(line(&ev.row))).await.is_err() { return; }
                         }
                         Ok(_) | Err(RecvError::Lagged(_)) => {}
-                        Err(RecvError::Closed) => return,
+                        Err(RecvError::Closed) => return shutting_down(&tx).await,
                     },
                     got = events.recv() => match got {
                         Ok(e) if e.attempt == Some(attempt) && EventKind::parse(&e.kind).is_some_and(EventKind::ends_attempt) => {
@@ -138,7 +138,7 @@ impl pb::control_service_server::ControlService for ControlSvc {
                             return;
                         }
                         Ok(_) | Err(RecvError::Lagged(_)) => {}
-                        Err(RecvError::Closed) => return,
+                        Err(RecvError::Closed) => return shutting_down(&tx).await,
                     },
                 }
             }
@@ -241,7 +241,7 @@ impl pb::control_service_server::ControlService for ControlSvc {
                             }
                         }
                     }
-                    Err(RecvError::Closed) => return,
+                    Err(RecvError::Closed) => return shutting_down(&tx).await,
                 }
             }
         });
@@ -319,4 +319,13 @@ where
     let (tx, rx) = tokio::sync::mpsc::channel(256);
     tokio::spawn(f(tx));
     Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx))
+}
+
+/// Ends a follow stream with the reason: swarmd is stopping.
+async fn shutting_down<T>(tx: &tokio::sync::mpsc::Sender<Result<T, Status>>) {
+    let _ = tx
+        .send(Err(Status::unavailable(
+            "swarmd is shutting down; follow again once it is back",
+        )))
+        .await;
 }
