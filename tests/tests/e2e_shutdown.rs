@@ -40,8 +40,8 @@ fn sigterm_with_agents_at_work_exits_promptly_and_a_restart_finishes_the_plan() 
     let _b = d.agent("sre-2", &["sre"]);
     let plan = write_plan(dir.path(), "plan.md", &eight_slow_tasks());
     d.ctl_json(&["plan", "load", &plan.display().to_string(), "--json"]);
-    EventLog::wait(&d, 10, "two attempts started", |e| {
-        e.kind == "attempt.started" && e.task_id != ""
+    EventLog::wait(&d, 10, "an attempt started", |e| {
+        e.kind == "attempt.started"
     });
     // A follower, which must not keep the daemon alive.
     let mut follower = d.ctl_spawn(&["events", "--follow"]);
