@@ -9,7 +9,7 @@ use thiserror::Error;
 use crate::kv;
 
 /// Schema version of the `swarm_*` tables this build writes.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// A store failure.
 #[derive(Debug, Error)]
@@ -143,6 +143,11 @@ ALTER TABLE swarm_checkpoints ADD COLUMN plan_time INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE swarm_checkpoints ADD COLUMN decisions TEXT NOT NULL DEFAULT '[]';
 ";
 
+/// Version 3: output an agent shed, per attempt.
+const MIGRATION_3: &str = "
+ALTER TABLE swarm_attempts ADD COLUMN output_dropped INTEGER NOT NULL DEFAULT 0;
+";
+
 impl Store {
     /// Opens (creating if needed) the database at `path`, with WAL and
     /// full synchronous commits, and brings the schema up to date.
@@ -175,7 +180,7 @@ impl Store {
                 found: version,
             });
         }
-        for (target, sql) in [(1, MIGRATION_1), (2, MIGRATION_2)] {
+        for (target, sql) in [(1, MIGRATION_1), (2, MIGRATION_2), (3, MIGRATION_3)] {
             if version < target {
                 let tx = conn.unchecked_transaction()?;
                 tx.execute_batch(sql)?;

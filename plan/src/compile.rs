@@ -93,6 +93,31 @@ impl CompiledPlan {
     }
 }
 
+/// Longest Run or Check command accepted, in bytes: a longer script
+/// belongs in a file the command runs.
+pub const MAX_COMMAND_BYTES: usize = 64 * 1024;
+
+/// A Run or Check over [`MAX_COMMAND_BYTES`] is an error at the task.
+fn check_command_sizes(task: &crate::Task, line: usize, sink: &mut Sink) {
+    let commands = task
+        .run
+        .iter()
+        .map(|c| ("Run command", c))
+        .chain(task.checks.iter().map(|c| ("Check command", c)));
+    for (what, command) in commands {
+        if command.len() > MAX_COMMAND_BYTES {
+            sink.error(
+                line,
+                format!(
+                    "task {}: its {what} is {} bytes; at most {MAX_COMMAND_BYTES} are accepted (put a long script in a file and run that)",
+                    task.id,
+                    command.len()
+                ),
+            );
+        }
+    }
+}
+
 /// Validates a parsed plan against the role catalogue.
 pub fn compile(parsed: Parsed, catalogue: &Catalogue) -> Result<CompiledPlan, PlanErrors> {
     let Parsed {
@@ -121,6 +146,9 @@ pub fn compile(parsed: Parsed, catalogue: &Catalogue) -> Result<CompiledPlan, Pl
         } else {
             index.insert(&task.id, i);
         }
+    }
+    for (i, task) in plan.tasks.iter().enumerate() {
+        check_command_sizes(task, line_of(i).header, &mut sink);
     }
     let mut day_lines: HashMap<u32, usize> = HashMap::new();
     for (i, day) in plan.days.iter().enumerate() {

@@ -26,7 +26,7 @@ pub mod toml_form;
 use std::path::Path;
 
 pub use analysis::{analyse, Analysis, DayLoad, RoleLoad};
-pub use compile::{compile, Allocation, CompiledPlan, CompiledTask, Need};
+pub use compile::{compile, Allocation, CompiledPlan, CompiledTask, Need, MAX_COMMAND_BYTES};
 pub use diagnostic::{Diagnostic, PlanErrors, Severity, SourceMap};
 pub use model::{
     Agents, Checkpoint, Criterion, Day, DepRef, MatrixRow, Note, Plan, PlanDuration, Priority, Task,

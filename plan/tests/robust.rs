@@ -135,3 +135,22 @@ fn deeply_nested_toml_is_an_error_not_a_crash() {
     let parsed = parse(&text, "deep.toml", Format::Toml);
     assert!(!parsed.diagnostics.is_empty());
 }
+
+#[test]
+fn a_run_or_check_over_64_kib_is_refused_at_its_task() {
+    let long = "x".repeat(swarm_plan::MAX_COMMAND_BYTES + 1);
+    let plan = format!(
+        "# Big\n\n### Day 1: Work\n\n**Task 1.1**: Fine\n- **Agent**: SRE\n- **Priority**: P1\n- **Duration**: 1 hour\n- **Run**: `true`\n\n**Task 1.2**: Too long\n- **Agent**: SRE\n- **Priority**: P1\n- **Duration**: 1 hour\n- **Run**: `echo {long}`\n- **Check**: `true`\n- **Check**: `echo {long}`\n"
+    );
+    let err = swarm_plan::load_text(&plan, "big.md", Format::Markdown, &Catalogue::builtin())
+        .expect_err("refused");
+    let text = err.to_string();
+    assert!(
+        text.contains("big.md:11: error: task 1.2: its Run command is 65542 bytes; at most 65536"),
+        "{text}"
+    );
+    assert!(text.contains("its Check command is 65542 bytes"), "{text}");
+    let fine = plan.replace(&long, "ok");
+    swarm_plan::load_text(&fine, "big.md", Format::Markdown, &Catalogue::builtin())
+        .expect("a short command is fine");
+}

@@ -150,13 +150,8 @@ impl State {
                 stream,
                 data,
             } => self.log(t, &attempt, stream, data)?,
-            FromAgent::Result {
-                attempt,
-                outcome,
-                exit_code,
-                message,
-            } => {
-                let accepted = self.result(t, id, &attempt, outcome, exit_code, &message)?;
+            FromAgent::Result { attempt, report } => {
+                let accepted = self.result(t, id, &attempt, &report)?;
                 let reason = if accepted {
                     String::new()
                 } else {

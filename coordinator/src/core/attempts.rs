@@ -71,6 +71,7 @@ impl Attempt {
             ended_at: None,
             exit_code: None,
             message: String::new(),
+            output_dropped: 0,
         }
     }
 }

@@ -61,6 +61,34 @@ impl Outcome {
     }
 }
 
+/// How an attempt ended, as its lead reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttemptReport {
+    /// Succeeded, failed, timed out or cancelled.
+    pub outcome: Outcome,
+    /// Exit code, if a process ran.
+    pub exit_code: Option<i32>,
+    /// What happened, for people (the output's tail, the reason).
+    pub message: String,
+    /// Output bytes the agent shed under pressure.
+    pub output_dropped: u64,
+    /// The executor could not start: a failed attempt, never a loss.
+    pub not_started: bool,
+}
+
+impl AttemptReport {
+    /// A report of `outcome` with nothing else to say.
+    pub fn of(outcome: Outcome) -> AttemptReport {
+        AttemptReport {
+            outcome,
+            exit_code: None,
+            message: String::new(),
+            output_dropped: 0,
+            not_started: false,
+        }
+    }
+}
+
 /// What an agent says during its session.
 #[derive(Debug, Clone)]
 pub enum FromAgent {
@@ -77,11 +105,10 @@ pub enum FromAgent {
     },
     /// The attempt ended.
     Result {
+        /// Which attempt.
         attempt: AttemptRef,
-        outcome: Outcome,
-        /// Exit code, if a process ran.
-        exit_code: Option<i32>,
-        message: String,
+        /// How it ended.
+        report: AttemptReport,
     },
     /// The agent takes no new work.
     Draining,

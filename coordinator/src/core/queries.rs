@@ -33,6 +33,7 @@ impl State {
                 ended_at: a.ended_at.unwrap_or(0),
                 exit_code: a.exit_code,
                 message: a.message,
+                output_dropped: a.output_dropped,
             })
             .collect();
         let t = plan.spec(i);

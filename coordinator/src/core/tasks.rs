@@ -3,7 +3,7 @@
 
 use swarm_memory::state::{set_plan_state, upsert_attempt, upsert_task};
 
-use super::command::{AttemptRef, Outcome, ToAgent};
+use super::command::{AttemptRef, AttemptReport, Outcome, ToAgent};
 use super::effects::Turn;
 use super::event::{AttemptEnd, Event, EventKind};
 use super::model::{PlanState, TaskState};
@@ -69,10 +69,16 @@ impl State {
         t: &mut Turn<'_>,
         agent: &str,
         r: &AttemptRef,
-        outcome: Outcome,
-        exit_code: Option<i32>,
-        message: &str,
+        report: &AttemptReport,
     ) -> Result<bool, CoreError> {
+        // An executor that could not start failed, whatever the outcome
+        // says: never a loss, never a success.
+        let outcome = if report.not_started {
+            Outcome::Failed
+        } else {
+            report.outcome
+        };
+        let (exit_code, message) = (report.exit_code, &report.message);
         let lead = self.attempts.get(r.attempt).and_then(|a| a.lead()) == Some(agent);
         if !lead || !self.is_current(r) {
             t.emit(
@@ -97,7 +103,14 @@ impl State {
             Outcome::Failed => AttemptEnd::Failed { exit_code },
             Outcome::TimedOut => AttemptEnd::TimedOut,
         };
-        let Some(task) = self.end_attempt(t, r.attempt, end, message)? else {
+        let message = if report.not_started {
+            format!("could not start: {message}")
+        } else {
+            message.clone()
+        };
+        let Some(task) =
+            self.end_attempt_with(t, r.attempt, end, &message, report.output_dropped)?
+        else {
             return Ok(true);
         };
         match end {
@@ -108,7 +121,7 @@ impl State {
             AttemptEnd::Failed { .. }
             | AttemptEnd::TimedOut
             | AttemptEnd::Cancelled
-            | AttemptEnd::Lost => self.fail_attempt(t, task, message)?,
+            | AttemptEnd::Lost => self.fail_attempt(t, task, &message)?,
         }
         Ok(true)
     }
@@ -123,6 +136,18 @@ impl State {
         end: AttemptEnd,
         message: &str,
     ) -> Result<Option<usize>, CoreError> {
+        self.end_attempt_with(t, attempt, end, message, 0)
+    }
+
+    /// [`State::end_attempt`], recording the output its agent shed.
+    fn end_attempt_with(
+        &mut self,
+        t: &mut Turn<'_>,
+        attempt: u64,
+        end: AttemptEnd,
+        message: &str,
+        output_dropped: u64,
+    ) -> Result<Option<usize>, CoreError> {
         let Some(a) = self.attempts.remove(attempt) else {
             return Ok(None);
         };
@@ -133,6 +158,7 @@ impl State {
         row.ended_at = Some(t.now);
         row.exit_code = end.exit_code();
         row.message = message.chars().take(MAX_ATTEMPT_MESSAGE).collect();
+        row.output_dropped = output_dropped;
         upsert_attempt(t.db, &row)?;
         plan.end_attempt(a.task);
         let task_id = plan.task_id(a.task).to_string();

@@ -11,8 +11,8 @@ use swarm_memory::Store;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::command::{
-    AgentCmd, AttemptRef, Command, FromAgent, Hello, LoadPlan, Outcome, PlanCmd, Query, Reply,
-    TaskAction, ToAgent,
+    AgentCmd, AttemptRef, AttemptReport, Command, FromAgent, Hello, LoadPlan, Outcome, PlanCmd,
+    Query, Reply, TaskAction, ToAgent,
 };
 use super::views::{Loaded, Status, TaskDetail};
 use super::{CoreError, Receivers, State};
@@ -268,9 +268,10 @@ impl Harness {
             agent,
             FromAgent::Result {
                 attempt,
-                outcome,
-                exit_code: (outcome == Outcome::Failed).then_some(1),
-                message: String::new(),
+                report: AttemptReport {
+                    exit_code: (outcome == Outcome::Failed).then_some(1),
+                    ..AttemptReport::of(outcome)
+                },
             },
         );
     }

@@ -118,6 +118,8 @@ pub struct AttemptView {
     pub ended_at: i64,
     pub exit_code: Option<i32>,
     pub message: String,
+    /// Output bytes the agent shed under pressure.
+    pub output_dropped: u64,
 }
 
 /// One task with its history.

@@ -2,7 +2,9 @@
 
 use swarm_proto::v1 as pb;
 
-use crate::core::command::{AttemptRef, FromAgent, Hello, Outcome, TaskAction, ToAgent};
+use crate::core::command::{
+    AttemptRef, AttemptReport, FromAgent, Hello, Outcome, TaskAction, ToAgent,
+};
 use crate::core::views;
 
 pub(crate) fn attempt_from(r: Option<pb::AttemptRef>) -> AttemptRef {
@@ -50,14 +52,19 @@ pub(crate) fn from_agent(m: pb::AgentMessage) -> Option<FromAgent> {
         },
         Body::Result(r) => FromAgent::Result {
             attempt: attempt_from(r.attempt),
-            outcome: match pb::Outcome::try_from(r.outcome).unwrap_or(pb::Outcome::Unspecified) {
-                pb::Outcome::Succeeded => Outcome::Succeeded,
-                pb::Outcome::TimedOut => Outcome::TimedOut,
-                pb::Outcome::Cancelled => Outcome::Cancelled,
-                pb::Outcome::Failed | pb::Outcome::Unspecified => Outcome::Failed,
+            report: AttemptReport {
+                outcome: match pb::Outcome::try_from(r.outcome).unwrap_or(pb::Outcome::Unspecified)
+                {
+                    pb::Outcome::Succeeded => Outcome::Succeeded,
+                    pb::Outcome::TimedOut => Outcome::TimedOut,
+                    pb::Outcome::Cancelled => Outcome::Cancelled,
+                    pb::Outcome::Failed | pb::Outcome::Unspecified => Outcome::Failed,
+                },
+                exit_code: r.exit_code,
+                message: r.message,
+                output_dropped: r.output_dropped,
+                not_started: r.not_started,
             },
-            exit_code: r.exit_code,
-            message: r.message,
         },
         Body::Draining(_) => FromAgent::Draining,
         Body::Release(r) => FromAgent::Release {
@@ -192,6 +199,7 @@ pub(crate) fn detail_to(d: views::TaskDetail) -> pb::TaskDetail {
                 ended_at_ms: a.ended_at,
                 exit_code: a.exit_code,
                 message: a.message,
+                output_dropped: a.output_dropped,
             })
             .collect(),
         depends_on: d.depends_on,

@@ -97,7 +97,7 @@ async fn show(client: &mut super::Control, id: String, as_json: bool) -> Result<
         let attempts: Vec<Value> = d
             .attempts
             .iter()
-            .map(|a| json!({"attempt": a.attempt, "number": a.number, "agents": a.agents, "state": a.state, "created_at_ms": a.created_at_ms, "ended_at_ms": a.ended_at_ms, "exit_code": a.exit_code, "message": a.message}))
+            .map(|a| json!({"attempt": a.attempt, "number": a.number, "agents": a.agents, "state": a.state, "created_at_ms": a.created_at_ms, "ended_at_ms": a.ended_at_ms, "exit_code": a.exit_code, "message": a.message, "output_dropped": a.output_dropped}))
             .collect();
         let mut v = task_json(&t);
         if let Some(o) = v.as_object_mut() {
@@ -141,6 +141,10 @@ async fn show(client: &mut super::Control, id: String, as_json: bool) -> Result<
     }
     for c in &d.checks {
         println!("check: {c}");
+    }
+    let dropped: u64 = d.attempts.iter().map(|a| a.output_dropped).sum();
+    if dropped > 0 {
+        println!("output dropped: {dropped} bytes (the agent shed output under pressure; the log marks where)");
     }
     if d.attempts.is_empty() {
         println!("no attempts yet");

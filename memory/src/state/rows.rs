@@ -94,6 +94,8 @@ pub struct AttemptRow {
     pub exit_code: Option<i32>,
     /// Outcome message.
     pub message: String,
+    /// Output bytes the agent shed under pressure.
+    pub output_dropped: u64,
 }
 
 /// An agent the coordinator has seen (`swarm_agents`).

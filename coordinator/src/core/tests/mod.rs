@@ -13,6 +13,7 @@ mod pause;
 mod placement;
 mod recovery;
 mod regressions;
+mod reports;
 mod retries;
 mod sessions;
 

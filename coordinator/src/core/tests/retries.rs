@@ -142,9 +142,11 @@ fn a_task_without_retries_fails_at_its_first_failure() {
         &a,
         crate::core::command::FromAgent::Result {
             attempt: super::attempt_ref("1.1", fencing),
-            outcome: Outcome::Failed,
-            exit_code: Some(7),
-            message: "exit 7\nmore detail".into(),
+            report: crate::core::command::AttemptReport {
+                exit_code: Some(7),
+                message: "exit 7\nmore detail".into(),
+                ..crate::core::command::AttemptReport::of(Outcome::Failed)
+            },
         },
     );
     let detail = h.task("1.1");
