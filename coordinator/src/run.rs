@@ -63,9 +63,16 @@ pub(crate) async fn run(
         crate::server::serve(listener, cfg, server_tokens, shutdown).await
     });
     let report = cfg_report.clone();
-    let code = match drive(
-        &url, &tokens, &compiled, &plan_path, &workdir, &state_dir, exec, &report,
-    )
+    let code = match drive(Drive {
+        url: &url,
+        tokens: &tokens,
+        compiled: &compiled,
+        plan_path: &plan_path,
+        workdir: &workdir,
+        state_dir: &state_dir,
+        exec,
+        report: &report,
+    })
     .await
     {
         Ok(code) => code,
@@ -85,17 +92,37 @@ async fn connect(url: &str, token: &str) -> anyhow::Result<Control> {
     Ok(pb::control_service_client::ControlServiceClient::with_interceptor(channel, bearer))
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn drive(
-    url: &str,
-    tokens: &Tokens,
-    compiled: &CompiledPlan,
-    plan_path: &Path,
-    workdir: &Path,
-    state_dir: &Path,
+/// What `swarmd run` drives: the daemon it started and the plan.
+struct Drive<'a> {
+    /// The daemon's URL.
+    url: &'a str,
+    /// Its tokens (admin for the plan, agent for the agents).
+    tokens: &'a Tokens,
+    /// The plan, compiled (for titles, roles and manual tasks).
+    compiled: &'a CompiledPlan,
+    /// The plan file, loaded as it is.
+    plan_path: &'a Path,
+    /// Where tasks run and the report is written.
+    workdir: &'a Path,
+    /// `WORKDIR/.swarm`.
+    state_dir: &'a Path,
+    /// The agents' command template, if any.
     exec: Option<String>,
-    report: &Path,
-) -> anyhow::Result<ExitCode> {
+    /// The report, relative to the workdir.
+    report: &'a Path,
+}
+
+async fn drive(d: Drive<'_>) -> anyhow::Result<ExitCode> {
+    let Drive {
+        url,
+        tokens,
+        compiled,
+        plan_path,
+        workdir,
+        state_dir,
+        exec,
+        report,
+    } = d;
     let mut client = connect(url, tokens.admin_token()).await?;
     let before = client
         .events(pb::EventsRequest {
