@@ -443,8 +443,13 @@ impl Config {
             .unwrap_or((0, self.default_max_agents))
     }
 
-    /// `WORKDIR/.swarm/memory.db`.
-    pub fn db_path(&self) -> PathBuf {
+    /// `WORKDIR/.swarm/swarmd.db`: the coordinator's own state.
+    pub fn state_db_path(&self) -> PathBuf {
+        self.state_dir().join("swarmd.db")
+    }
+
+    /// `WORKDIR/.swarm/memory.db`: the memory shared with claude-flow.
+    pub fn memory_path(&self) -> PathBuf {
         self.state_dir().join("memory.db")
     }
 }

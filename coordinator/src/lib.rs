@@ -22,3 +22,4 @@ pub mod provision;
 pub mod report;
 mod run;
 pub mod server;
+pub mod shared_memory;

@@ -57,7 +57,15 @@ pub async fn serve(
     let (kind, image) = (cfg.provisioner, cfg.docker_image.clone());
     let lease_ttl = cfg.lease_ttl;
     let shutdown_timeout = cfg.shutdown_timeout;
+    let memory_settings = crate::shared_memory::Settings {
+        memory_db: cfg.memory_path(),
+        state_db: cfg.state_db_path(),
+        max_value_bytes: cfg.max_value_bytes,
+        retention: Default::default(),
+    };
     let (core, thread, receivers) = core::start(cfg)?;
+    let (memory_handle, memory_thread) =
+        crate::shared_memory::start(memory_settings, core.clone())?;
     let report_task = tokio::spawn(crate::report::run(receivers.jobs, core.clone()));
     let provisioner = tokio::spawn(crate::provision::run(
         kind,
@@ -91,7 +99,7 @@ pub async fn serve(
     ))
     .max_decoding_message_size(16 * 1024 * 1024);
     let memory =
-        pb::memory_service_server::MemoryServiceServer::new(MemorySvc::new(core.clone(), tokens))
+        pb::memory_service_server::MemoryServiceServer::new(MemorySvc::new(memory_handle, tokens))
             .max_decoding_message_size(MAX_MESSAGE_BYTES);
     tracing::info!("swarmd listening on {addr}");
     // On the signal the scheduler stops at once: it dispatches nothing
@@ -105,17 +113,18 @@ pub async fn serve(
         let _ = began_tx.send(tokio::time::Instant::now());
         stopper.tell(Command::Shutdown);
     };
-    let serving = tonic::transport::Server::builder()
-        .add_service(health)
-        .add_service(reflection)
-        .add_service(agent)
-        .add_service(control)
-        .add_service(memory)
-        .serve_with_incoming_shutdown(
-            tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
-            graceful,
-        );
-    tokio::pin!(serving);
+    let mut serving = Box::pin(
+        tonic::transport::Server::builder()
+            .add_service(health)
+            .add_service(reflection)
+            .add_service(agent)
+            .add_service(control)
+            .add_service(memory)
+            .serve_with_incoming_shutdown(
+                tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
+                graceful,
+            ),
+    );
     let mut began_rx = began_rx;
     let mut deadline = None;
     let result = loop {
@@ -131,10 +140,16 @@ pub async fn serve(
             }
         }
     };
+    // The services go with the server: the memory worker's last handle.
+    drop(serving);
     let deadline = deadline.unwrap_or_else(|| tokio::time::Instant::now() + shutdown_timeout);
     // Stops the loop too when the server ended on its own.
     core.tell(Command::Shutdown);
-    let joined = tokio::task::spawn_blocking(move || thread.join());
+    let joined = tokio::task::spawn_blocking(move || {
+        let _ = thread.join();
+        // The server and its memory service are gone: the worker ends.
+        let _ = memory_thread.join();
+    });
     let _ = tokio::time::timeout_at(deadline, joined).await;
     // The loop's channels are closed now: the provisioner stops what it
     // started (within what is left of the timeout), the reporter finishes.

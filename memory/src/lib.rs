@@ -1,19 +1,23 @@
-//! The SQLite store behind `.swarm/memory.db`.
+//! The two SQLite files under `.swarm/`.
 //!
-//! - [`store`] opens the file (WAL, full synchronous commits) and runs the
-//!   migrations, driven by `PRAGMA user_version`;
-//! - [`kv`] is the shared key/value memory in `memory_entries`, laid out as
-//!   claude-flow lays it out so both tools read each other's entries;
-//! - [`state`] holds the coordinator's own state in `swarm_*` tables
-//!   (plans, tasks, dependencies, attempts, agents, events, logs), which
-//!   never collide with claude-flow's tables.
-//!
-//! One writer: the coordinator's scheduler loop owns the [`store::Store`]
-//! and commits all transitions of one turn in one transaction.
+//! - `swarmd.db`, the coordinator's own: [`store`] opens it (WAL, full
+//!   synchronous commits) and runs the migrations, driven by `PRAGMA
+//!   user_version`; [`state`] reads and writes its `swarm_*` tables (plans,
+//!   tasks, dependencies, attempts, agents, events, logs, checkpoints, the
+//!   memory journal). One writer: the scheduler loop owns the
+//!   [`store::Store`] and commits all transitions of one turn in one
+//!   transaction.
+//! - `memory.db`, shared with claude-flow: [`kv`] is the key/value memory
+//!   in `memory_entries`, laid out as claude-flow lays it out so both tools
+//!   read each other's entries; [`shared`] keeps the file safe from tools
+//!   that write it whole.
+//! - [`split`] moves a workdir of the older single-file layout to the two.
 
 #![warn(missing_docs)]
 
 pub mod kv;
+pub mod shared;
+pub mod split;
 pub mod state;
 pub mod store;
 

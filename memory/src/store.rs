@@ -1,5 +1,6 @@
-//! Opening `.swarm/memory.db`: pragmas, migrations, and the handle the
-//! scheduler loop owns.
+//! Opening `.swarm/swarmd.db`, the coordinator's own state: pragmas,
+//! migrations, and the handle the scheduler loop owns. (The memory shared
+//! with claude-flow is another file: see `shared`.)
 
 use std::path::Path;
 
@@ -9,7 +10,7 @@ use thiserror::Error;
 use crate::kv;
 
 /// Schema version of the `swarm_*` tables this build writes.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// A store failure.
 #[derive(Debug, Error)]
@@ -49,7 +50,6 @@ pub enum StoreError {
 /// The open database. Owned by one writer.
 pub struct Store {
     conn: Connection,
-    kv_layout: kv::Layout,
 }
 
 const MIGRATION_1: &str = "
@@ -148,6 +148,22 @@ const MIGRATION_3: &str = "
 ALTER TABLE swarm_attempts ADD COLUMN output_dropped INTEGER NOT NULL DEFAULT 0;
 ";
 
+/// Version 4: the journal of acknowledged memory writes (see
+/// `shared::journal`).
+const MIGRATION_4: &str = "
+CREATE TABLE IF NOT EXISTS swarm_memory_journal (
+  namespace TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT,
+  tags TEXT NOT NULL DEFAULT '[]',
+  expires_at INTEGER,
+  owner TEXT,
+  acked_at INTEGER NOT NULL,
+  PRIMARY KEY (namespace, key)
+);
+CREATE INDEX IF NOT EXISTS swarm_memory_journal_acked ON swarm_memory_journal(acked_at);
+";
+
 impl Store {
     /// Opens (creating if needed) the database at `path`, with WAL and
     /// full synchronous commits, and brings the schema up to date.
@@ -173,33 +189,13 @@ impl Store {
 
     /// Brings the schema of `conn` up to date.
     fn migrate(conn: Connection, path: &str) -> Result<Store, StoreError> {
-        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-        if version > SCHEMA_VERSION {
-            return Err(StoreError::TooNew {
-                path: path.to_string(),
-                found: version,
-            });
-        }
-        for (target, sql) in [(1, MIGRATION_1), (2, MIGRATION_2), (3, MIGRATION_3)] {
-            if version < target {
-                let tx = conn.unchecked_transaction()?;
-                tx.execute_batch(sql)?;
-                tx.pragma_update(None, "user_version", target)?;
-                tx.commit()?;
-            }
-        }
-        let kv_layout = kv::ensure_schema(&conn)?;
-        Ok(Store { conn, kv_layout })
+        migrate_schema(&conn, path)?;
+        Ok(Store { conn })
     }
 
     /// The connection, for reads and for writes outside a transaction.
     pub fn conn(&self) -> &Connection {
         &self.conn
-    }
-
-    /// Which layout `memory_entries` has in this file.
-    pub fn kv_layout(&self) -> kv::Layout {
-        self.kv_layout
     }
 
     /// Starts the transaction of one scheduler turn, holding the write
@@ -235,4 +231,30 @@ fn is_busy(e: &rusqlite::Error) -> bool {
         rusqlite::Error::SqliteFailure(f, _)
             if matches!(f.code, ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
     )
+}
+
+/// Brings the `swarm_*` schema of `conn` (at `path`, for messages) up to
+/// date, one transaction per version.
+pub(crate) fn migrate_schema(conn: &Connection, path: &str) -> Result<(), StoreError> {
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if version > SCHEMA_VERSION {
+        return Err(StoreError::TooNew {
+            path: path.to_string(),
+            found: version,
+        });
+    }
+    for (target, sql) in [
+        (1, MIGRATION_1),
+        (2, MIGRATION_2),
+        (3, MIGRATION_3),
+        (4, MIGRATION_4),
+    ] {
+        if version < target {
+            let tx = conn.unchecked_transaction()?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", target)?;
+            tx.commit()?;
+        }
+    }
+    Ok(())
 }

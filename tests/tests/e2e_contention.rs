@@ -1,5 +1,7 @@
-//! Another process holding the store's write lock is waited out: swarmd
-//! keeps running and the plan completes.
+//! Another process holding a write lock is never fatal: on the
+//! scheduler's store (`swarmd.db`) it is waited out and the plan completes;
+//! on the shared memory (`memory.db`) memory calls fail clearly after the
+//! busy timeout while scheduling goes on.
 
 use std::time::{Duration, Instant};
 
@@ -27,7 +29,7 @@ fn a_ten_second_foreign_write_lock_is_waited_out() {
 
     // A writer that behaves like any other tool on the file: it takes the
     // write lock and sits on it.
-    let db = rusqlite::Connection::open(dir.path().join(".swarm/memory.db")).expect("open");
+    let db = rusqlite::Connection::open(dir.path().join(".swarm/swarmd.db")).expect("open");
     db.execute_batch("BEGIN IMMEDIATE")
         .expect("take the write lock");
     let held = Instant::now();
@@ -54,6 +56,35 @@ fn a_ten_second_foreign_write_lock_is_waited_out() {
     assert!(
         log.contains("is locked by another process"),
         "the wait is logged"
+    );
+    d.stop();
+}
+
+#[test]
+fn a_locked_memory_db_fails_memory_calls_clearly_and_scheduling_goes_on() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut d = Daemon::start(dir.path(), free_port());
+    let _a = d.agent("sre-1", &["sre"]);
+    d.ctl_json(&["memory", "put", "before", "lock", "--json"]);
+    let db = rusqlite::Connection::open(dir.path().join(".swarm/memory.db")).expect("open");
+    db.execute_batch("BEGIN IMMEDIATE")
+        .expect("take the write lock");
+    let plan = write_plan(
+        dir.path(),
+        "plan.md",
+        "# Go on\n\n### Day 1: Work\n\n**Task 1.1**: Work without memory\n- **Agent**: SRE\n- **Priority**: P1\n- **Duration**: 1 hour\n- **Run**: `echo ran >> ledger.txt`\n",
+    );
+    d.ctl_json(&["plan", "load", &plan.display().to_string(), "--json"]);
+    d.wait_status(20, |s| s["state"] == "succeeded");
+    let out = d.ctl(&["memory", "put", "during", "lock"]);
+    assert!(!out.status.success(), "a write cannot go through the lock");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("locked by another process"), "{err}");
+    db.execute_batch("COMMIT").expect("release");
+    d.ctl_json(&["memory", "put", "after", "lock", "--json"]);
+    assert_eq!(
+        d.ctl_json(&["memory", "get", "before", "--json"])["value"],
+        "lock"
     );
     d.stop();
 }

@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use swarm_memory::kv::Entry;
 use swarm_memory::state::{EventRow, LogRow};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
@@ -198,23 +197,6 @@ pub struct LoadPlan {
     pub roles_toml: String,
 }
 
-/// A shared-memory write.
-#[derive(Debug, Clone)]
-pub struct MemPut {
-    pub namespace: String,
-    pub key: String,
-    pub value: String,
-    /// Time to live in seconds (0: none).
-    pub ttl_seconds: u64,
-    /// Write only if absent.
-    pub expect_absent: bool,
-    /// Write only if the current value is this.
-    pub expect_value: Option<String>,
-    pub tags: Vec<String>,
-    /// Who writes (agent id or `admin`).
-    pub owner: String,
-}
-
 /// A log chunk as followers see it.
 #[derive(Debug, Clone)]
 pub struct LogEvent {
@@ -231,8 +213,8 @@ pub enum Command {
     Plan(PlanCmd),
     /// A read-only question.
     Query(Query),
-    /// Shared memory.
-    Memory(MemoryCmd),
+    /// What the shared-memory worker found (a reconciliation, a rebuild).
+    MemoryNotice(crate::shared_memory::Notice),
     /// Checkpoints and their reports.
     Checkpoint(CheckpointCmd),
     /// Stop the loop after this turn.
@@ -313,35 +295,6 @@ pub enum Query {
     },
 }
 
-/// Shared-memory operations.
-pub enum MemoryCmd {
-    /// Write; answers whether the entry was created (not replaced).
-    Put(MemPut, Reply<bool>),
-    /// Read one entry.
-    Get {
-        namespace: String,
-        key: String,
-        reply: Reply<Entry>,
-    },
-    /// List entries.
-    List {
-        /// Only this namespace, if given.
-        namespace: Option<String>,
-        /// Only keys with this prefix, if given.
-        prefix: Option<String>,
-        /// At most this many.
-        limit: usize,
-        reply: Reply<Vec<Entry>>,
-    },
-    /// Delete one entry; answers whether it existed.
-    Delete {
-        namespace: String,
-        key: String,
-        /// Whether it existed.
-        reply: Reply<bool>,
-    },
-}
-
 /// Checkpoints.
 pub enum CheckpointCmd {
     /// Run one now: a named kind, or the next due.
@@ -367,4 +320,4 @@ macro_rules! into_command {
     };
 }
 
-into_command!(AgentCmd => Agent, PlanCmd => Plan, Query => Query, MemoryCmd => Memory, CheckpointCmd => Checkpoint);
+into_command!(AgentCmd => Agent, PlanCmd => Plan, Query => Query, CheckpointCmd => Checkpoint);

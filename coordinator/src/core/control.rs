@@ -141,6 +141,7 @@ impl State {
             plan_day: plan.clock().plan_day(plan_now),
             projected: self.projection(now),
             shortfall: self.provisioning.shortfall().to_vec(),
+            memory: self.memory_note.clone(),
             next_checkpoint: plan
                 .next_checkpoint()
                 .map(|next| {

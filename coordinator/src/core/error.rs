@@ -34,6 +34,10 @@ pub enum CoreError {
     /// file, what happened and the cure.
     #[error("{0}")]
     Fatal(String),
+    /// The shared memory file cannot be used for now (locked by another
+    /// process, being rewritten, being rebuilt); scheduling goes on.
+    #[error("{0}")]
+    MemoryUnavailable(String),
     /// The scheduler loop is not running (any more).
     #[error("swarmd is shutting down: the scheduler has stopped")]
     Stopped,
@@ -56,7 +60,7 @@ impl From<CoreError> for tonic::Status {
             CoreError::Conflict(m) => tonic::Status::failed_precondition(m),
             CoreError::CasMismatch(m) => tonic::Status::aborted(m),
             CoreError::Duplicate(m) => tonic::Status::already_exists(m),
-            CoreError::Fatal(m) => tonic::Status::unavailable(m),
+            CoreError::Fatal(m) | CoreError::MemoryUnavailable(m) => tonic::Status::unavailable(m),
             CoreError::Stopped => tonic::Status::unavailable(e.to_string()),
             CoreError::Store(_) | CoreError::Recovery(_) | CoreError::Thread(_) => {
                 tonic::Status::internal(e.to_string())

@@ -53,6 +53,15 @@ pub enum EventKind {
     CheckpointStarted,
     /// `checkpoint.reported`: its report was written and stored.
     CheckpointReported,
+    /// `memory.reconciled`: another tool changed memory.db and lost
+    /// acknowledged writes, which were applied again.
+    MemoryReconciled,
+    /// `memory.rebuilt`: memory.db was unreadable, moved aside, rebuilt.
+    MemoryRebuilt,
+    /// `memory.unavailable`: memory.db cannot be used for now.
+    MemoryUnavailable,
+    /// `memory.available`: usable again.
+    MemoryAvailable,
 }
 
 /// How a live attempt ended.
@@ -103,7 +112,7 @@ impl EventKind {
     /// Every kind the loop writes, each name once (a plan pauses through
     /// [`EventKind::PlanPaused`], never through a settled state), for
     /// [`EventKind::parse`] and the README's list.
-    pub const ALL: [EventKind; 34] = [
+    pub const ALL: [EventKind; 38] = [
         EventKind::CoordinatorStarted,
         EventKind::CoordinatorStopping,
         EventKind::PlanLoaded,
@@ -138,6 +147,10 @@ impl EventKind {
         EventKind::AgentProvisioned,
         EventKind::CheckpointStarted,
         EventKind::CheckpointReported,
+        EventKind::MemoryReconciled,
+        EventKind::MemoryRebuilt,
+        EventKind::MemoryUnavailable,
+        EventKind::MemoryAvailable,
     ];
 
     /// The name in the event log.
@@ -184,6 +197,10 @@ impl EventKind {
             EventKind::AgentProvisioned => "agent.provisioned",
             EventKind::CheckpointStarted => "checkpoint.started",
             EventKind::CheckpointReported => "checkpoint.reported",
+            EventKind::MemoryReconciled => "memory.reconciled",
+            EventKind::MemoryRebuilt => "memory.rebuilt",
+            EventKind::MemoryUnavailable => "memory.unavailable",
+            EventKind::MemoryAvailable => "memory.available",
         }
     }
 

@@ -27,7 +27,6 @@ mod effects;
 pub mod error;
 pub mod event;
 mod fatal;
-mod memory;
 pub mod model;
 mod projection;
 mod provisioning;
@@ -83,8 +82,8 @@ pub(crate) struct State {
     attempts: attempts::LiveAttempts,
     provisioning: provisioning::Provisioning,
     projection: projection::Projection,
-    /// Layout of `memory_entries` in this database.
-    kv_layout: swarm_memory::kv::Layout,
+    /// What the shared-memory worker last said, for status.
+    memory_note: String,
     out: Outlets,
     /// Where a failure of the store is recorded for the callers.
     fatal: Fatal,
@@ -115,8 +114,8 @@ impl CoreHandle {
 }
 
 impl State {
-    /// A fresh state over a store whose `memory_entries` has `kv_layout`.
-    fn new(cfg: Config, kv_layout: swarm_memory::kv::Layout, fatal: Fatal) -> (State, Receivers) {
+    /// A fresh state, before recovery.
+    fn new(cfg: Config, fatal: Fatal) -> (State, Receivers) {
         let (events, _) = broadcast::channel(65536);
         let (logs, _) = broadcast::channel(4096);
         let (jobs_tx, jobs) = tokio::sync::mpsc::unbounded_channel();
@@ -128,7 +127,7 @@ impl State {
             attempts: attempts::LiveAttempts::starting_at(1),
             provisioning: Default::default(),
             projection: Default::default(),
-            kv_layout,
+            memory_note: String::new(),
             out: Outlets {
                 events,
                 logs,
@@ -147,7 +146,7 @@ impl State {
         now: i64,
         fatal: Fatal,
     ) -> Result<(State, Receivers), CoreError> {
-        let (mut state, receivers) = State::new(cfg, store.kv_layout(), fatal);
+        let (mut state, receivers) = State::new(cfg, fatal);
         let mut fx = Effects::default();
         let tx = store.transaction()?;
         state.recover(&mut Turn::new(&tx, now, None, &mut fx))?;
@@ -179,7 +178,7 @@ impl State {
                 Ok(stop)
             }
             Err(e) => {
-                self.fatal.record(&e, &self.cfg.db_path());
+                self.fatal.record(&e, &self.cfg.state_db_path());
                 drop(batch);
                 drop(fx);
                 Err(e)
@@ -198,7 +197,7 @@ impl State {
         let tx = store.transaction_waiting(|waited| {
             tracing::warn!(
                 "{} is locked by another process (for {} s now); waiting, nothing is lost",
-                cfg.db_path().display(),
+                cfg.state_db_path().display(),
                 waited.as_secs()
             );
         })?;
@@ -257,7 +256,7 @@ impl State {
                 t.reply(reply, r);
             }
             Command::Query(q) => self.query(t, q),
-            Command::Memory(m) => self.memory(t, m),
+            Command::MemoryNotice(n) => self.memory_notice(t, n)?,
             Command::Checkpoint(CheckpointCmd::Run(kind, reply)) => {
                 self.standup_now(t, kind, reply)?
             }
@@ -292,6 +291,47 @@ impl State {
             t.send(self.roster.tx(&id), ToAgent::Goodbye(reason.clone()));
         }
         t.emit(Event::new(EventKind::CoordinatorStopping))
+    }
+
+    /// The shared-memory worker repaired the file, or cannot use it: an
+    /// event, and a line in status.
+    fn memory_notice(
+        &mut self,
+        t: &mut Turn<'_>,
+        notice: crate::shared_memory::Notice,
+    ) -> Result<(), CoreError> {
+        use crate::shared_memory::Notice;
+        use swarm_memory::shared::Repair;
+        let (kind, text) = match notice {
+            Notice::Repaired(Repair::Reconciled { checked, reapplied }) => (
+                EventKind::MemoryReconciled,
+                format!("memory.db was changed by another tool: re-applied {reapplied} of {checked} acknowledged writes"),
+            ),
+            Notice::Repaired(Repair::Rebuilt {
+                moved_to,
+                reason,
+                reapplied,
+            }) => (
+                EventKind::MemoryRebuilt,
+                format!(
+                    "memory.db was unreadable ({reason}); {}rebuilt it and re-applied {reapplied} acknowledged writes",
+                    moved_to.map_or(String::new(), |p| format!("moved it to {}, ", p.display()))
+                ),
+            ),
+            Notice::Unavailable(why) => (EventKind::MemoryUnavailable, why),
+            Notice::Available => (EventKind::MemoryAvailable, "memory.db is usable again".to_string()),
+        };
+        let label = self
+            .plan
+            .as_ref()
+            .map(|p| p.clock().label(p.clock().plan_at(t.now)))
+            .unwrap_or_default();
+        self.memory_note = if label.is_empty() {
+            text.clone()
+        } else {
+            format!("{text} ({label})")
+        };
+        t.emit(Event::new(kind).message(text))
     }
 
     /// Answers a read-only question.
@@ -344,7 +384,19 @@ impl State {
 pub fn start(
     cfg: Config,
 ) -> Result<(CoreHandle, std::thread::JoinHandle<()>, Receivers), CoreError> {
-    let mut store = Store::open(&cfg.db_path())?;
+    match swarm_memory::split::split_single_file(&cfg.state_db_path(), &cfg.memory_path())? {
+        swarm_memory::split::Split::Moved(tables) => {
+            let rows: u64 = tables.iter().map(|(_, n)| n).sum();
+            tracing::info!(
+                "moved the coordinator's state ({rows} rows) from memory.db to swarmd.db; memory.db now holds the shared memory alone"
+            );
+        }
+        swarm_memory::split::Split::Finished => {
+            tracing::info!("finished moving the coordinator's state out of memory.db");
+        }
+        swarm_memory::split::Split::NotNeeded => {}
+    }
+    let mut store = Store::open(&cfg.state_db_path())?;
     let fatal = Fatal::default();
     let (state, receivers) = State::open(cfg, &mut store, now_ms(), fatal.clone())?;
     let (tx, rx) = mpsc::channel();

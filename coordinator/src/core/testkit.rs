@@ -101,12 +101,12 @@ impl Harness {
             workdir: dir.path().to_path_buf(),
             ..cfg
         };
-        let store = Store::open(&cfg.db_path()).expect("store");
+        let store = Store::open(&cfg.state_db_path()).expect("store");
         Harness::over(store, cfg, T0, Some(dir))
     }
 
     fn over(mut store: Store, cfg: Config, now: i64, dir: Option<tempfile::TempDir>) -> Harness {
-        let (state, receivers) = State::new(cfg, store.kv_layout(), Default::default());
+        let (state, receivers) = State::new(cfg, Default::default());
         let mut feed = state.out.events.subscribe();
         let (state, receivers) = {
             // Recovery runs in the first turn, as `start` does it.
@@ -146,7 +146,7 @@ impl Harness {
         };
         let now = self.now;
         drop(self.store);
-        let store = Store::open(&cfg.db_path()).expect("store");
+        let store = Store::open(&cfg.state_db_path()).expect("store");
         Harness::over(store, cfg, now, Some(dir))
     }
 

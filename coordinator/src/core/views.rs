@@ -57,6 +57,8 @@ pub struct Status {
     pub shortfall: Vec<String>,
     /// The next checkpoint.
     pub next_checkpoint: String,
+    /// The shared memory's last repair or trouble, if any.
+    pub memory: String,
 }
 
 /// A checkpoint and its report.

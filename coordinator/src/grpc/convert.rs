@@ -165,6 +165,7 @@ pub(crate) fn status_to(s: views::Status) -> pb::StatusReply {
         projected_completion: s.projected,
         shortfall: s.shortfall,
         next_checkpoint: s.next_checkpoint,
+        memory: s.memory,
     }
 }
 

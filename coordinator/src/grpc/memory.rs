@@ -6,8 +6,7 @@ use tonic::{Request, Response, Status};
 
 use super::convert;
 use crate::auth::{Scope, Tokens};
-use crate::core::command::{MemPut, MemoryCmd};
-use crate::core::CoreHandle;
+use crate::shared_memory::{MemPut, MemoryCmd, MemoryHandle};
 
 /// Default and largest page of `List`.
 const LIST_DEFAULT: usize = 1000;
@@ -15,14 +14,14 @@ const LIST_MAX: usize = 10_000;
 
 /// The memory service.
 pub struct MemorySvc {
-    core: CoreHandle,
+    memory: MemoryHandle,
     tokens: Tokens,
 }
 
 impl MemorySvc {
-    /// A service sending to `core`.
-    pub fn new(core: CoreHandle, tokens: Tokens) -> Self {
-        MemorySvc { core, tokens }
+    /// A service sending to the shared-memory worker.
+    pub fn new(memory: MemoryHandle, tokens: Tokens) -> Self {
+        MemorySvc { memory, tokens }
     }
 }
 
@@ -68,10 +67,7 @@ impl pb::memory_service_server::MemoryService for MemorySvc {
             tags: r.tags,
             owner,
         };
-        let created = self
-            .core
-            .ask(|reply| MemoryCmd::Put(put, reply).into())
-            .await?;
+        let created = self.memory.ask(|reply| MemoryCmd::Put(put, reply)).await?;
         Ok(Response::new(pb::MemoryPutReply { created }))
     }
 
@@ -82,14 +78,11 @@ impl pb::memory_service_server::MemoryService for MemorySvc {
         self.tokens.check(&req, Scope::Agent)?;
         let r = req.into_inner();
         let entry = self
-            .core
-            .ask(|reply| {
-                MemoryCmd::Get {
-                    namespace: namespace(r.namespace),
-                    key: r.key,
-                    reply,
-                }
-                .into()
+            .memory
+            .ask(|reply| MemoryCmd::Get {
+                namespace: namespace(r.namespace),
+                key: r.key,
+                reply,
             })
             .await?;
         Ok(Response::new(convert::entry_to(entry)))
@@ -109,15 +102,12 @@ impl pb::memory_service_server::MemoryService for MemorySvc {
             (r.limit as usize).min(LIST_MAX)
         };
         let entries = self
-            .core
-            .ask(|reply| {
-                MemoryCmd::List {
-                    namespace: ns,
-                    prefix,
-                    limit,
-                    reply,
-                }
-                .into()
+            .memory
+            .ask(|reply| MemoryCmd::List {
+                namespace: ns,
+                prefix,
+                limit,
+                reply,
             })
             .await?;
         Ok(Response::new(pb::MemoryListReply {
@@ -132,14 +122,11 @@ impl pb::memory_service_server::MemoryService for MemorySvc {
         self.tokens.check(&req, Scope::Agent)?;
         let r = req.into_inner();
         let deleted = self
-            .core
-            .ask(|reply| {
-                MemoryCmd::Delete {
-                    namespace: namespace(r.namespace),
-                    key: r.key,
-                    reply,
-                }
-                .into()
+            .memory
+            .ask(|reply| MemoryCmd::Delete {
+                namespace: namespace(r.namespace),
+                key: r.key,
+                reply,
             })
             .await?;
         Ok(Response::new(pb::MemoryDeleteReply { deleted }))

@@ -69,6 +69,7 @@ fn status_json(s: &pb::StatusReply) -> serde_json::Value {
         "projected_completion": s.projected_completion,
         "shortfall": s.shortfall,
         "next_checkpoint": s.next_checkpoint,
+        "memory": s.memory,
     })
 }
 
@@ -93,6 +94,9 @@ fn status_text(s: &pb::StatusReply) -> String {
     }
     if !s.next_checkpoint.is_empty() {
         out.push_str(&format!("next checkpoint: {}\n", s.next_checkpoint));
+    }
+    if !s.memory.is_empty() {
+        out.push_str(&format!("memory: {}\n", s.memory));
     }
     if !s.shortfall.is_empty() {
         out.push_str(&format!("agents missing: {}\n", s.shortfall.join(", ")));

@@ -34,6 +34,37 @@ pub use error::KvError;
 pub use schema::{ensure_schema, Layout, V2_TABLE_DDL};
 pub use types::{Entry, Expect, Kind, Provenance, Put, PutOutcome, DEFAULT_NAMESPACE};
 
+/// A row as it stands, live or not, without counting an access: what
+/// reconciliation compares the journal with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Peek {
+    /// The stored value.
+    pub value: String,
+    /// When the row was last written, ms (v2 seconds times 1000).
+    pub updated_at_ms: i64,
+    /// Whether reads see it (active and not expired).
+    pub live: bool,
+}
+
+/// The row of `namespace`/`key` whatever its state, without recording an
+/// access; `None` when there is no row.
+///
+/// # Errors
+///
+/// [`KvError::Sqlite`] if SQLite fails.
+pub fn peek(
+    conn: &Connection,
+    layout: Layout,
+    namespace: &str,
+    key: &str,
+    now_ms: i64,
+) -> Result<Option<Peek>, KvError> {
+    match layout {
+        Layout::V3 => v3::peek(conn, namespace, key, now_ms),
+        Layout::V2 => v2::peek(conn, namespace, key, now_ms),
+    }
+}
+
 /// Longest namespace, key, owner id or tag accepted, in bytes.
 pub const MAX_NAME_BYTES: usize = 1024;
 

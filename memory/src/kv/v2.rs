@@ -226,3 +226,32 @@ mod tests {
         assert_eq!(millis(i64::MAX), i64::MAX);
     }
 }
+
+/// The row for a key whatever its state (v2 rows are live unless expired:
+/// deletes remove them).
+pub(crate) fn peek(
+    conn: &Connection,
+    namespace: &str,
+    key: &str,
+    now_ms: i64,
+) -> Result<Option<super::Peek>, KvError> {
+    let sql = format!(
+        "SELECT value, updated_at, COALESCE({LIVE}, 0) FROM memory_entries WHERE namespace = :ns AND key = :key"
+    );
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row(
+            named_params! { ":now": secs(now_ms), ":ns": namespace, ":key": key },
+            |row| {
+                Ok(super::Peek {
+                    value: row.get(0)?,
+                    updated_at_ms: row
+                        .get::<_, Option<i64>>(1)?
+                        .unwrap_or(0)
+                        .saturating_mul(1000),
+                    live: row.get(2)?,
+                })
+            },
+        )
+        .optional()?)
+}

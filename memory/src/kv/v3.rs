@@ -246,3 +246,29 @@ pub(crate) fn put(conn: &Connection, put: &Put<'_>, now_ms: i64) -> Result<PutOu
         }
     }
 }
+
+/// The row for a key whatever its state: its content, last write (ms) and
+/// whether it is live.
+pub(crate) fn peek(
+    conn: &Connection,
+    namespace: &str,
+    key: &str,
+    now_ms: i64,
+) -> Result<Option<super::Peek>, KvError> {
+    let sql = format!(
+        "SELECT content, updated_at, COALESCE(({LIVE}), 0) FROM memory_entries WHERE namespace = :ns AND key = :key"
+    );
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row(
+            named_params! { ":now": now_ms, ":ns": namespace, ":key": key },
+            |row| {
+                Ok(super::Peek {
+                    value: row.get(0)?,
+                    updated_at_ms: row.get::<_, Option<i64>>(1)?.unwrap_or(0),
+                    live: row.get(2)?,
+                })
+            },
+        )
+        .optional()?)
+}
