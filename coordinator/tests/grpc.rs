@@ -179,5 +179,6 @@ fn sigterm_stops_the_daemon_cleanly() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+    assert!(dir.path().join(".swarm/swarmd.db").exists());
     assert!(dir.path().join(".swarm/memory.db").exists());
 }

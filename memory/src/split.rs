@@ -50,7 +50,9 @@ pub fn split_single_file(state_db: &Path, memory_db: &Path) -> Result<Split, Sto
     }
     let old = Connection::open(memory_db)?;
     old.busy_timeout(std::time::Duration::from_secs(5))?;
-    if !has_table(&old, "swarm_plans")? {
+    // An unreadable memory.db holds nothing to move: the shared memory
+    // deals with it (it never keeps swarmd from starting).
+    if !has_table(&old, "swarm_plans").unwrap_or(false) {
         return Ok(Split::NotNeeded);
     }
     // The old tables in today's shape, so the copy is column for column.

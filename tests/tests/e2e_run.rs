@@ -36,7 +36,8 @@ fn swarmd_run_executes_the_example_plan_to_the_end() {
         .expect("entry written by the task");
     assert_eq!(content, "env=prod db=primary");
     assert!(id.starts_with("entry_"), "{id}");
-    let succeeded: i64 = db
+    let state = rusqlite::Connection::open(dir.path().join(".swarm/swarmd.db")).expect("db");
+    let succeeded: i64 = state
         .query_row(
             "SELECT COUNT(*) FROM swarm_tasks WHERE state = 'succeeded'",
             [],

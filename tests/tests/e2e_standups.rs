@@ -62,7 +62,7 @@ fn a_seed_shaped_plan_runs_through_several_days_with_a_report_per_checkpoint() {
     assert!(report.contains("### Critical path remaining"));
     let last = &report[report.rfind("## Final Review").expect("final")..];
     assert!(last.contains("**Done**: every task succeeded."), "{last}");
-    let db = rusqlite::Connection::open(dir.path().join(".swarm/memory.db")).expect("db");
+    let db = rusqlite::Connection::open(dir.path().join(".swarm/swarmd.db")).expect("db");
     let stored: i64 = db
         .query_row("SELECT COUNT(*) FROM swarm_checkpoints", [], |r| r.get(0))
         .expect("count");

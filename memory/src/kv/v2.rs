@@ -214,19 +214,6 @@ pub(crate) fn put(conn: &Connection, put: &Put<'_>, now_ms: i64) -> Result<PutOu
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn seconds_conversions_floor_and_saturate() {
-        assert_eq!(secs(1_999), 1);
-        assert_eq!(secs(-1), -1);
-        assert_eq!(millis(2), 2_000);
-        assert_eq!(millis(i64::MAX), i64::MAX);
-    }
-}
-
 /// The row for a key whatever its state (v2 rows are live unless expired:
 /// deletes remove them).
 pub(crate) fn peek(
@@ -254,4 +241,17 @@ pub(crate) fn peek(
             },
         )
         .optional()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seconds_conversions_floor_and_saturate() {
+        assert_eq!(secs(1_999), 1);
+        assert_eq!(secs(-1), -1);
+        assert_eq!(millis(2), 2_000);
+        assert_eq!(millis(i64::MAX), i64::MAX);
+    }
 }

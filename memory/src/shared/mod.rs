@@ -230,7 +230,13 @@ impl SharedMemory {
             other => MemoryError::Kv(other),
         });
         drop(conn);
-        self.seen = Fingerprint::of(&self.path);
+        if matches!(out, Err(MemoryError::Unavailable { .. })) {
+            // Broken under the call: the next check looks at every page,
+            // and rebuilds the file if it stays so past the grace period.
+            self.unreadable_since.get_or_insert(now_ms);
+        } else {
+            self.seen = Fingerprint::of(&self.path);
+        }
         out
     }
 

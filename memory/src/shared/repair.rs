@@ -32,14 +32,21 @@ impl SharedMemory {
     /// file cannot be used; [`MemoryError::Kv`] for a foreign layout.
     pub fn check(&mut self, now_ms: i64) -> Result<Option<Repair>, MemoryError> {
         let now_seen = Fingerprint::of(&self.path);
-        if self.layout.is_some() && now_seen.is_some() && now_seen == self.seen {
+        let settled = self.unreadable_since.is_none() && self.layout.is_some();
+        if settled && now_seen.is_some() && now_seen == self.seen {
             return Ok(None);
         }
         match self.probe() {
             Ok(layout) => {
                 self.unreadable_since = None;
                 self.layout = Some(layout);
-                let (checked, reapplied) = self.reconcile(layout, now_ms)?;
+                let (checked, reapplied) = match self.reconcile(layout, now_ms) {
+                    Ok(done) => done,
+                    Err(e) => {
+                        self.unreadable_since = Some(now_ms);
+                        return Err(e);
+                    }
+                };
                 self.seen = Fingerprint::of(&self.path);
                 Ok((reapplied > 0).then_some(Repair::Reconciled { checked, reapplied }))
             }
@@ -68,10 +75,19 @@ impl SharedMemory {
             )));
         }
         let conn = self.connect().map_err(sqlite_probe)?;
-        kv::ensure_schema(&conn).map_err(|e| match e {
+        let layout = kv::ensure_schema(&conn).map_err(|e| match e {
             KvError::Sqlite(e) => sqlite_probe(e),
             other => Probe::Unsupported(other),
-        })
+        })?;
+        // A file copied while it was being written can have a sound
+        // schema over broken pages: look at every page once per change.
+        let verdict: String = conn
+            .query_row("PRAGMA quick_check(1)", [], |r| r.get(0))
+            .map_err(sqlite_probe)?;
+        if verdict != "ok" {
+            return Err(Probe::Unreadable(format!("quick_check: {verdict}")));
+        }
+        Ok(layout)
     }
 
     /// Re-applies every journalled write the file lost; returns the keys
