@@ -64,6 +64,8 @@ pub struct Config {
     /// Agents this coordinator provisions exit once it has been
     /// unreachable this long (60 s); hand-started agents keep retrying.
     pub orphan_timeout: Duration,
+    /// How much of the journal of acknowledged memory writes is kept.
+    pub memory_journal: swarm_memory::shared::journal::Retention,
 }
 
 /// When a task may start.
@@ -137,6 +139,7 @@ impl Default for Config {
             advertise_url: None,
             shutdown_timeout: Duration::from_secs(10),
             orphan_timeout: Duration::from_secs(60),
+            memory_journal: Default::default(),
         }
     }
 }
@@ -156,6 +159,8 @@ struct FileConfig {
     max_losses: Option<u32>,
     log_cap_bytes: Option<u64>,
     max_value_bytes: Option<usize>,
+    memory_journal_hours: Option<u64>,
+    memory_journal_max: Option<u64>,
     roles_file: Option<PathBuf>,
     time_scale: Option<f64>,
     pace: Option<String>,
@@ -389,6 +394,11 @@ fn apply_file(c: &mut Config, f: FileConfig) -> Result<(), ConfigError> {
     c.advertise_url = f.advertise_url.or(c.advertise_url.take());
     c.shutdown_timeout = f.shutdown_timeout_ms.map(ms).unwrap_or(c.shutdown_timeout);
     c.orphan_timeout = f.orphan_timeout_ms.map(ms).unwrap_or(c.orphan_timeout);
+    if let Some(h) = f.memory_journal_hours {
+        c.memory_journal.max_age_ms =
+            i64::try_from(h.saturating_mul(3_600_000)).unwrap_or(i64::MAX);
+    }
+    c.memory_journal.max_rows = f.memory_journal_max.unwrap_or(c.memory_journal.max_rows);
     for (role, b) in f.scale {
         let max = b.max.unwrap_or(c.default_max_agents.max(b.min));
         if b.min > max {

@@ -61,7 +61,7 @@ pub async fn serve(
         memory_db: cfg.memory_path(),
         state_db: cfg.state_db_path(),
         max_value_bytes: cfg.max_value_bytes,
-        retention: Default::default(),
+        retention: cfg.memory_journal,
     };
     let (core, thread, receivers) = core::start(cfg)?;
     let (memory_handle, memory_thread) =

@@ -129,3 +129,63 @@ pub fn prune(conn: &Connection, keep: Retention, now_ms: i64) -> rusqlite::Resul
     }
     Ok(removed)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A connection with the state schema, journal included.
+    fn journal() -> Connection {
+        let conn = Connection::open_in_memory().expect("conn");
+        crate::store::migrate_schema(&conn, ":memory:").expect("schema");
+        conn
+    }
+
+    fn acked(key: &str, at: i64) -> Acked {
+        Acked {
+            namespace: "default".into(),
+            key: key.into(),
+            value: Some(format!("v-{key}")),
+            tags: vec!["t".into()],
+            expires_at_ms: None,
+            owner: Some("sre-1".into()),
+            acked_at_ms: at,
+        }
+    }
+
+    #[test]
+    fn the_last_acknowledgement_of_a_key_is_kept() {
+        let conn = journal();
+        record(&conn, &acked("a", 1)).expect("record");
+        let mut delete = acked("a", 2);
+        delete.value = None;
+        record(&conn, &delete).expect("record");
+        record(&conn, &acked("b", 3)).expect("record");
+        let all = all(&conn).expect("all");
+        assert_eq!(all.len(), 2);
+        assert_eq!(all[0].key, "a");
+        assert_eq!(all[0].value, None, "the delete replaced the write");
+        assert_eq!(all[1].tags, ["t"]);
+    }
+
+    #[test]
+    fn pruning_keeps_the_newest_within_age_and_count() {
+        let conn = journal();
+        for i in 0..10 {
+            record(&conn, &acked(&format!("k{i}"), 1_000 + i)).expect("record");
+        }
+        let keep = Retention {
+            max_age_ms: 1_000,
+            max_rows: 4,
+        };
+        // At 2,003 the first three are older than a second.
+        let removed = prune(&conn, keep, 2_003).expect("prune");
+        let left: Vec<String> = all(&conn)
+            .expect("all")
+            .into_iter()
+            .map(|a| a.key)
+            .collect();
+        assert_eq!(left, ["k6", "k7", "k8", "k9"]);
+        assert_eq!(removed, 6);
+    }
+}

@@ -188,3 +188,63 @@ fn sqlite_probe(e: rusqlite::Error) -> Probe {
         _ => Probe::Unreadable(e.to_string()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn acked(value: Option<&str>, at: i64) -> Acked {
+        Acked {
+            namespace: "default".into(),
+            key: "k".into(),
+            value: value.map(str::to_string),
+            tags: Vec::new(),
+            expires_at_ms: None,
+            owner: None,
+            acked_at_ms: at,
+        }
+    }
+
+    fn row(value: &str, at: i64, live: bool) -> kv::Peek {
+        kv::Peek {
+            value: value.into(),
+            updated_at_ms: at,
+            live,
+        }
+    }
+
+    #[test]
+    fn what_the_file_lost_and_what_it_did_not() {
+        let put = acked(Some("mine"), 100);
+        assert!(lost(&put, None, 200), "a missing row lost the write");
+        assert!(
+            lost(&put, Some(&row("older", 50, true)), 200),
+            "an older row"
+        );
+        assert!(
+            !lost(&put, Some(&row("mine", 100, true)), 200),
+            "still there"
+        );
+        assert!(
+            !lost(&put, Some(&row("theirs", 150, true)), 200),
+            "a later write wins"
+        );
+        assert!(
+            lost(&put, Some(&row("mine", 50, false)), 200),
+            "deleted under it"
+        );
+        let mut expiring = put.clone();
+        expiring.expires_at_ms = Some(150);
+        assert!(!lost(&expiring, None, 200), "an expired write stays lost");
+        let delete = acked(None, 100);
+        assert!(
+            lost(&delete, Some(&row("old", 50, true)), 200),
+            "the row came back"
+        );
+        assert!(
+            !lost(&delete, Some(&row("new", 150, true)), 200),
+            "written again later"
+        );
+        assert!(!lost(&delete, None, 200));
+    }
+}
