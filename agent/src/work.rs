@@ -7,9 +7,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::exec::{self, ExecSpec, Outcome, Stream};
+use crate::exec::{self, ExecSpec, Host, Outcome, Stream};
 
 /// One attempt of one task; `attempt` is the coordinator's fencing number,
 /// unique across the whole coordinator.
@@ -56,6 +58,8 @@ pub struct AttemptResult {
     pub attempt: AttemptRef,
     /// What the executor reported.
     pub outcome: Outcome,
+    /// Output bytes shed on the way to the coordinator.
+    pub output_dropped: u64,
 }
 
 /// What an executor task reports.
@@ -72,6 +76,15 @@ pub enum ExecEvent {
 struct Held {
     task_id: String,
     cancel: CancellationToken,
+    /// The executor task, for a lead.
+    executor: Option<JoinHandle<()>>,
+}
+
+/// A result waiting for its acknowledgement.
+struct Unacked {
+    result: AttemptResult,
+    /// When it was last sent; `None` if never.
+    sent: Option<Instant>,
 }
 
 /// Fixed facts an attempt's environment is built from.
@@ -86,6 +99,8 @@ pub struct Context {
     pub workdir: PathBuf,
     /// The `--exec` command template for tasks without a run command.
     pub template: Option<String>,
+    /// How host processes are started.
+    pub host: Host,
 }
 
 /// The agent's attempts.
@@ -94,8 +109,8 @@ pub struct Work {
     held: HashMap<u64, Held>,
     /// Attempts being handed back (drain timeout): no result, a Release.
     releasing: HashSet<u64>,
-    /// Results sent and not yet acknowledged, by attempt.
-    pub unacked: HashMap<u64, AttemptResult>,
+    /// Results not yet acknowledged, by attempt.
+    unacked: HashMap<u64, Unacked>,
     events: mpsc::UnboundedSender<ExecEvent>,
 }
 
@@ -120,7 +135,7 @@ impl Work {
                 task_id: h.task_id.clone(),
                 attempt,
             })
-            .chain(self.unacked.values().map(|r| r.attempt.clone()))
+            .chain(self.unacked.values().map(|u| u.result.attempt.clone()))
             .collect();
         v.sort_by_key(|r| r.attempt);
         v.dedup_by_key(|r| r.attempt);
@@ -147,6 +162,7 @@ impl Work {
             Held {
                 task_id: r.task_id.clone(),
                 cancel: cancel.clone(),
+                executor: None,
             },
         );
         if !a.lead {
@@ -154,7 +170,9 @@ impl Work {
         }
         let spec = self.spec(&a);
         let events = self.events.clone();
-        tokio::spawn(async move {
+        let host = self.ctx.host.clone();
+        let attempt = r.attempt;
+        let executor = tokio::spawn(async move {
             let _ = events.send(ExecEvent::Started(r.clone()));
             let (log_tx, mut log_rx) = mpsc::channel::<exec::LogChunk>(64);
             let fwd_events = events.clone();
@@ -165,10 +183,13 @@ impl Work {
                         fwd_events.send(ExecEvent::Log(fwd_ref.clone(), chunk.stream, chunk.data));
                 }
             });
-            let outcome = exec::execute(spec, log_tx, cancel).await;
+            let outcome = exec::execute_with(&host, spec, log_tx, cancel).await;
             let _ = forward.await;
             let _ = events.send(ExecEvent::Done(r, outcome));
         });
+        if let Some(h) = self.held.get_mut(&attempt) {
+            h.executor = Some(executor);
+        }
     }
 
     fn spec(&self, a: &Assignment) -> ExecSpec {
@@ -227,7 +248,8 @@ impl Work {
     }
 
     /// An executor ended: the result to send, or None when the coordinator
-    /// already ended the attempt or it is being handed back.
+    /// already ended the attempt or it is being handed back. The result is
+    /// kept until [`Work::acknowledged`].
     pub fn finished(&mut self, r: AttemptRef, outcome: Outcome) -> Option<AttemptResult> {
         if self.releasing.remove(&r.attempt) || self.held.remove(&r.attempt).is_none() {
             return None;
@@ -235,9 +257,62 @@ impl Work {
         let result = AttemptResult {
             attempt: r,
             outcome,
+            output_dropped: 0,
         };
-        self.unacked.insert(result.attempt.attempt, result.clone());
+        self.unacked.insert(
+            result.attempt.attempt,
+            Unacked {
+                result: result.clone(),
+                sent: None,
+            },
+        );
         Some(result)
+    }
+
+    /// The coordinator acknowledged (or rejected) the result of `attempt`.
+    pub fn acknowledged(&mut self, attempt: u64) {
+        self.unacked.remove(&attempt);
+    }
+
+    /// After a Welcome: results of attempts the coordinator did not resume
+    /// are dropped (it no longer expects them); the others are due at once.
+    pub fn keep_results_of(&mut self, resumed: &[u64]) {
+        self.unacked.retain(|attempt, _| resumed.contains(attempt));
+        for u in self.unacked.values_mut() {
+            u.sent = None;
+        }
+    }
+
+    /// Results never sent, or sent `every` ago or longer without an
+    /// acknowledgement; each is marked sent at `now`.
+    pub fn results_due(&mut self, now: Instant, every: Duration) -> Vec<AttemptResult> {
+        let mut due: Vec<AttemptResult> = Vec::new();
+        for u in self.unacked.values_mut() {
+            if u.sent
+                .is_none_or(|at| now.saturating_duration_since(at) >= every)
+            {
+                u.sent = Some(now);
+                due.push(u.result.clone());
+            }
+        }
+        due.sort_by_key(|r| r.attempt.attempt);
+        due
+    }
+
+    /// Stops every attempt for good, the agent having nobody to report to:
+    /// their executors stop their processes (SIGTERM, then SIGKILL) and are
+    /// waited for up to `limit`. Nothing is reported.
+    pub async fn abandon_all(&mut self, limit: Duration) {
+        let executors: Vec<JoinHandle<()>> = self
+            .held
+            .drain()
+            .filter_map(|(_, h)| {
+                h.cancel.cancel();
+                h.executor
+            })
+            .collect();
+        self.unacked.clear();
+        let _ = tokio::time::timeout(limit, futures_util::future::join_all(executors)).await;
     }
 
     /// Whether an attempt is held.
