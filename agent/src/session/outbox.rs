@@ -10,7 +10,8 @@
 //!   exceeds [`QUEUE_BYTES`], or the agent sends more than
 //!   [`RATE_BYTES_PER_SEC`] (bursts up to [`BURST_BYTES`]) — a coordinator
 //!   keeps only a tail of each attempt's log, and a flood must not starve
-//!   the results of everyone else. Shed bytes are counted per attempt; when
+//!   the results of everyone else. Once shedding, output resumes only with
+//!   room to spare ([`RESUME_BYTES`]). Shed bytes are counted per attempt; when
 //!   that attempt's output flows again a `[N bytes of output dropped]` chunk
 //!   goes first, and [`Outbox::finish`] adds the last marker and returns the
 //!   total for the result's `output_dropped`.
@@ -38,6 +39,11 @@ pub(crate) const RATE_BYTES_PER_SEC: u64 = 8 * 1024 * 1024;
 
 /// Output the agent may send at once above the sustained rate.
 pub(crate) const BURST_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Once shedding, output flows again only when the queue is down to half
+/// its budget and this much allowance has built up, so a flood gives a few
+/// large gaps (and markers) rather than one per chunk.
+pub(crate) const RESUME_BYTES: u64 = 1024 * 1024;
 
 /// A queued message and what it is, for the accounting.
 #[derive(Debug)]
@@ -93,6 +99,8 @@ pub(crate) struct Outbox {
     allowance: u64,
     /// When `allowance` was last refilled.
     refilled: Instant,
+    /// Whether output is being shed (see [`RESUME_BYTES`]).
+    shedding: bool,
     shed: HashMap<u64, Shed>,
 }
 
@@ -106,6 +114,7 @@ impl Outbox {
             heartbeat_queued: false,
             allowance: BURST_BYTES,
             refilled: now,
+            shedding: false,
             shed: HashMap::new(),
         }
     }
@@ -113,6 +122,7 @@ impl Outbox {
     /// A session opened: messages are queued from now on.
     pub(crate) fn open(&mut self) {
         self.open = true;
+        self.shedding = false;
     }
 
     /// The session closed: queued output is counted as shed, queued control
@@ -173,8 +183,13 @@ impl Outbox {
     pub(crate) fn output(&mut self, r: &AttemptRef, stream: Stream, data: Vec<u8>, now: Instant) {
         self.refill(now);
         let len = data.len();
+        if self.shedding {
+            self.shedding = self.queued_output > QUEUE_BYTES / 2
+                || self.allowance < RESUME_BYTES.max(len as u64);
+        }
         let fits = self.queued_output + len <= QUEUE_BYTES && self.allowance >= len as u64;
-        if !self.open || !fits {
+        if !self.open || !fits || self.shedding {
+            self.shedding = self.open;
             self.count_shed(r.attempt, stream, len);
             return;
         }

@@ -107,6 +107,32 @@ fn a_marker_goes_first_when_output_flows_again() {
 }
 
 #[test]
+fn once_shedding_output_resumes_only_with_room_to_spare() {
+    let now = Instant::now();
+    let mut outbox = open_outbox(now);
+    let a = attempt(1);
+    let full = QUEUE_BYTES / CHUNK;
+    for _ in 0..=full {
+        outbox.output(&a, Stream::Stdout, vec![b'x'; CHUNK], now);
+    }
+    // A few chunks leave: there is room for one, but not to spare.
+    for _ in 0..3 {
+        outbox.pop();
+    }
+    outbox.output(&a, Stream::Stdout, vec![b'x'; CHUNK], now);
+    let kept = drain(&mut outbox);
+    assert_eq!(kept.len(), full - 3, "still shedding: {kept:?}");
+    outbox.output(&a, Stream::Stdout, vec![b'x'; CHUNK], now);
+    assert_eq!(
+        drain(&mut outbox),
+        [
+            format!("marker:[{} bytes of output dropped]", 2 * CHUNK),
+            format!("log:{CHUNK}")
+        ]
+    );
+}
+
+#[test]
 fn output_beyond_the_rate_is_shed_until_time_passes() {
     let start = Instant::now();
     let mut outbox = open_outbox(start);
