@@ -69,17 +69,20 @@ pub struct Cli {
 }
 
 const HELP: &str = "Environment: SWARM_COORDINATOR, SWARM_TOKEN, RUST_LOG.
-Every task process sees SWARM_TASK_ID, SWARM_ROLE, SWARM_ATTEMPT, SWARM_COORDINATOR and SWARM_TOKEN,
-so it can use shared memory with `swarmctl memory put|get`.
-Signals: SIGTERM or SIGINT drains (no new work, running attempts finish, then exit); a second one exits at once (130).
-A task's processes never outlive the agent: they get SIGKILL when it dies, and an agent restarted with the same
-id kills what its previous process left (recorded in WORKDIR/.swarm-agent/ID/) before it registers.
-Unreachable coordinator: retried with capped exponential backoff and jitter (see --orphan-timeout).
+Every task process sees SWARM_TASK_ID, SWARM_ROLE, SWARM_ATTEMPT, SWARM_COORDINATOR and
+SWARM_TOKEN, so it can use shared memory with `swarmctl memory put|get`.
+Signals: SIGTERM or SIGINT drains (no new work, running attempts finish, then exit); a second
+one exits at once (130).
+A task's processes never outlive the agent: they get SIGKILL when it dies, and an agent
+restarted with the same id first kills what its previous process left running (recorded in
+WORKDIR/.swarm-agent/ID/).
+An unreachable coordinator is retried with capped exponential backoff and jitter (see
+--orphan-timeout).
 Exit codes:
   0  drained and stopped
   1  could not run (internal error)
-  2  invalid flags or token, or refused by the coordinator for good (bad token, invalid id or roles,
-     incompatible version); the reason is printed
+  2  invalid flags or token, or refused by the coordinator for good (bad token, invalid id
+     or roles, incompatible version); the reason is printed
   3  the id is in use by a live agent (on the coordinator, or in this workdir)
   4  the coordinator was unreachable for --orphan-timeout; running attempts were stopped";
 

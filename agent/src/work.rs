@@ -111,6 +111,8 @@ pub struct Work {
     releasing: HashSet<u64>,
     /// Results not yet acknowledged, by attempt.
     unacked: HashMap<u64, Unacked>,
+    /// Executors stopping attempts handed back or abandoned.
+    stopping: Vec<JoinHandle<()>>,
     events: mpsc::UnboundedSender<ExecEvent>,
 }
 
@@ -122,6 +124,7 @@ impl Work {
             held: HashMap::new(),
             releasing: HashSet::new(),
             unacked: HashMap::new(),
+            stopping: Vec::new(),
             events,
         }
     }
@@ -233,11 +236,12 @@ impl Work {
     }
 
     /// Stops every held attempt to hand it back; returns them, to be
-    /// released.
+    /// released. [`Work::stopped`] waits for their processes to end.
     pub fn release_all(&mut self) -> Vec<AttemptRef> {
         let mut out = Vec::new();
         for (attempt, h) in self.held.drain() {
             h.cancel.cancel();
+            self.stopping.extend(h.executor);
             self.releasing.insert(attempt);
             out.push(AttemptRef {
                 task_id: h.task_id,
@@ -299,24 +303,101 @@ impl Work {
         due
     }
 
-    /// Stops every attempt for good, the agent having nobody to report to:
-    /// their executors stop their processes (SIGTERM, then SIGKILL) and are
-    /// waited for up to `limit`. Nothing is reported.
-    pub async fn abandon_all(&mut self, limit: Duration) {
-        let executors: Vec<JoinHandle<()>> = self
-            .held
-            .drain()
-            .filter_map(|(_, h)| {
-                h.cancel.cancel();
-                h.executor
-            })
-            .collect();
+    /// Stops every attempt for good, the agent having nobody to report to.
+    /// Nothing is reported; [`Work::stopped`] waits for their processes.
+    pub fn abandon_all(&mut self) {
+        for (_, h) in self.held.drain() {
+            h.cancel.cancel();
+            self.stopping.extend(h.executor);
+        }
         self.unacked.clear();
+    }
+
+    /// Waits up to `limit` for the executors of attempts handed back or
+    /// abandoned to stop their processes (SIGTERM, then SIGKILL).
+    pub async fn stopped(&mut self, limit: Duration) {
+        let executors = std::mem::take(&mut self.stopping);
         let _ = tokio::time::timeout(limit, futures_util::future::join_all(executors)).await;
     }
 
     /// Whether an attempt is held.
     pub fn holds(&self, attempt: u64) -> bool {
         self.held.contains_key(&attempt)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn work() -> Work {
+        let ctx = Context {
+            coordinator: "http://127.0.0.1:1".into(),
+            token: "t".into(),
+            agent_id: "a".into(),
+            workdir: PathBuf::new(),
+            template: None,
+            host: Host::plain(),
+        };
+        Work::new(ctx, mpsc::unbounded_channel().0)
+    }
+
+    /// A gang member's slot: held without an executor.
+    fn joined(attempt: u64) -> Assignment {
+        Assignment {
+            attempt: AttemptRef {
+                task_id: format!("t{attempt}"),
+                attempt,
+            },
+            attempt_no: 1,
+            role: "sre".into(),
+            lead: false,
+            title: String::new(),
+            run: None,
+            checks: Vec::new(),
+            image: None,
+            timeout: None,
+            brief: String::new(),
+            env: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn results_are_sent_again_until_acknowledged() {
+        let mut w = work();
+        w.assign(joined(7));
+        let r = w.finished(joined(7).attempt, Outcome::Succeeded);
+        assert!(r.is_some());
+        let every = Duration::from_secs(3);
+        let t0 = Instant::now();
+        assert_eq!(w.results_due(t0, every).len(), 1, "due at once");
+        assert!(w.results_due(t0 + Duration::from_secs(1), every).is_empty());
+        let again = w.results_due(t0 + every, every);
+        assert_eq!(
+            again.iter().map(|r| r.attempt.attempt).collect::<Vec<_>>(),
+            [7]
+        );
+        // A Welcome makes every kept result due at once.
+        w.keep_results_of(&[7]);
+        assert_eq!(w.results_due(t0 + every, every).len(), 1);
+        w.acknowledged(7);
+        assert!(w.results_due(t0 + every * 10, every).is_empty());
+        assert!(w.is_idle());
+    }
+
+    #[test]
+    fn a_welcome_drops_results_the_coordinator_no_longer_expects() {
+        let mut w = work();
+        w.assign(joined(1));
+        w.assign(joined(2));
+        w.finished(joined(1).attempt, Outcome::Succeeded);
+        w.finished(joined(2).attempt, Outcome::Succeeded);
+        w.keep_results_of(&[2]);
+        let due = w.results_due(Instant::now(), Duration::from_secs(3));
+        assert_eq!(
+            due.iter().map(|r| r.attempt.attempt).collect::<Vec<_>>(),
+            [2]
+        );
+        assert_eq!(w.listed().len(), 1);
     }
 }

@@ -102,6 +102,10 @@ impl Exit {
 /// How often unacknowledged results are sent again.
 pub const RESEND_AFTER: Duration = Duration::from_secs(3);
 
+/// How long stopped attempts' processes get to end (SIGTERM, then SIGKILL
+/// after [`KILL_GRACE`]) before the agent exits anyway.
+const STOP_LIMIT: Duration = KILL_GRACE.saturating_add(Duration::from_secs(3));
+
 /// Runs the agent until it drains, is refused or is orphaned. `groups` is
 /// where its process groups are recorded; the caller holds the agent's
 /// lock on them.
@@ -168,7 +172,8 @@ pub async fn run(settings: Settings, groups: GroupRecords) -> Exit {
                  stopping {} attempt(s) and exiting",
                 work.held()
             );
-            work.abandon_all(KILL_GRACE + Duration::from_secs(3)).await;
+            work.abandon_all();
+            work.stopped(STOP_LIMIT).await;
             groups.kill_recorded();
             return Exit::Orphaned(limit);
         }
@@ -244,6 +249,7 @@ pub async fn run(settings: Settings, groups: GroupRecords) -> Exit {
                     }));
                 }
                 serve::close(conn, &mut outbox).await;
+                work.stopped(STOP_LIMIT).await;
                 return Exit::Drained;
             }
             _ = term.recv() => signals += 1,
