@@ -110,6 +110,12 @@ const STOP_LIMIT: Duration = KILL_GRACE.saturating_add(Duration::from_secs(3));
 /// where its process groups are recorded; the caller holds the agent's
 /// lock on them.
 pub async fn run(settings: Settings, groups: GroupRecords) -> Exit {
+    tracing::info!(
+        "agent {} ({}) starting, coordinator {}",
+        settings.id,
+        settings.roles.join(", "),
+        settings.coordinator
+    );
     for left in groups.kill_recorded() {
         if left.killed {
             tracing::warn!(
@@ -149,12 +155,6 @@ pub async fn run(settings: Settings, groups: GroupRecords) -> Exit {
     let mut resend = tokio::time::interval(RESEND_AFTER / 3);
     let mut draining: Option<Instant> = None;
     let mut signals = 0;
-    tracing::info!(
-        "agent {} ({}) starting, coordinator {}",
-        settings.id,
-        settings.roles.join(", "),
-        settings.coordinator
-    );
     loop {
         if draining.is_some() && work.is_idle() {
             tracing::info!("drained; exiting");
