@@ -222,6 +222,18 @@ fn a_task_flooding_its_output_succeeds_and_its_log_shows_what_was_dropped() {
         "no dropped-bytes marker in the log's tail:\n{}",
         &logs[logs.len().saturating_sub(500)..]
     );
+    let show = d.ctl_json(&["task", "show", "1.1", "--json"]);
+    let dropped = show["attempt_history"][0]["output_dropped"]
+        .as_u64()
+        .unwrap_or_default();
+    assert!(
+        dropped > 0 && dropped < 200_000_000,
+        "task show counts the shed bytes: {show}"
+    );
+    assert!(
+        logs.contains(&format!("[{dropped} bytes of output dropped")),
+        "the last marker names the total, {dropped}"
+    );
     let log = EventLog::read(&d);
     log.only("the attempt's success", |e| {
         e.is("attempt.succeeded", "1.1")
