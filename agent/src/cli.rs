@@ -8,7 +8,14 @@ use std::time::Duration;
 use clap::Parser;
 use swarm_client::TokenFileError;
 
-use crate::session::{self, Settings};
+use crate::home::{Home, HomeError};
+use crate::session::{self, Exit, Settings};
+
+/// The most roles an agent may declare (the coordinator's limit).
+pub const MAX_ROLES: usize = 64;
+
+/// The longest agent id, in bytes (the coordinator's limit).
+pub const MAX_ID_BYTES: usize = 128;
 
 /// swarm-agent: runs swarmd tasks for one or more roles. It registers with
 /// the coordinator, holds its session (reconnecting with backoff when the
@@ -28,8 +35,8 @@ pub struct Cli {
     /// A role this agent plays (repeat for several; the first is active).
     #[arg(long = "role", required = true, value_name = "ROLE")]
     pub roles: Vec<String>,
-    /// Attempts it runs at once.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    /// Attempts it runs at once (1 to 1024).
+    #[arg(long, default_value_t = 1)]
     pub slots: u32,
     /// File holding the agent token (default: SWARM_TOKEN, else
     /// WORKDIR/.swarm/agent.token).
@@ -42,7 +49,9 @@ pub struct Cli {
     /// on stdin; placeholders {role} {task} {title} {attempt}.
     #[arg(long = "exec", value_name = "TEMPLATE")]
     pub template: Option<String>,
-    /// Agent id (default: HOST-ROLE-RANDOM).
+    /// Agent id (default: HOST-ROLE-RANDOM): 1 to 128 bytes, no spaces or
+    /// control characters. Restarting an agent with the same id kills what
+    /// its previous process left running in this workdir.
     #[arg(long)]
     pub id: Option<String>,
     /// A label, KEY=VALUE (repeatable).
@@ -52,13 +61,30 @@ pub struct Cli {
     /// are stopped and handed back.
     #[arg(long, default_value = "60", value_name = "SECONDS")]
     pub drain_timeout: u64,
+    /// Exit (code 4) once the coordinator has been unreachable this long,
+    /// stopping the running attempts first (default: retry forever).
+    /// Provisioners set it so their agents do not outlive them.
+    #[arg(long, value_name = "SECONDS")]
+    pub orphan_timeout: Option<u64>,
 }
 
 const HELP: &str = "Environment: SWARM_COORDINATOR, SWARM_TOKEN, RUST_LOG.
-Every task process sees SWARM_TASK_ID, SWARM_ROLE, SWARM_ATTEMPT, SWARM_COORDINATOR and SWARM_TOKEN,
-so it can use shared memory with `swarmctl memory put|get`.
-Signals: SIGTERM or SIGINT drains (no new work, running attempts finish, then exit); a second one exits at once.
-Exit codes: 0 drained and stopped; 2 invalid flags or token.";
+Every task process sees SWARM_TASK_ID, SWARM_ROLE, SWARM_ATTEMPT, SWARM_COORDINATOR and
+SWARM_TOKEN, so it can use shared memory with `swarmctl memory put|get`.
+Signals: SIGTERM or SIGINT drains (no new work, running attempts finish, then exit); a second
+one exits at once (130).
+A task's processes never outlive the agent: they get SIGKILL when it dies, and an agent
+restarted with the same id first kills what its previous process left running (recorded in
+WORKDIR/.swarm-agent/ID/).
+An unreachable coordinator is retried with capped exponential backoff and jitter (see
+--orphan-timeout).
+Exit codes:
+  0  drained and stopped
+  1  could not run (internal error)
+  2  invalid flags or token, or refused by the coordinator for good (bad token, invalid id
+     or roles, incompatible version); the reason is printed
+  3  the id is in use by a live agent (on the coordinator, or in this workdir)
+  4  the coordinator was unreachable for --orphan-timeout; running attempts were stopped";
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
@@ -83,6 +109,17 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let home = match Home::open(&settings.workdir, &settings.id) {
+        Ok(home) => home,
+        Err(e @ HomeError::InUse { .. }) => {
+            eprintln!("swarm-agent: {e}");
+            return ExitCode::from(Exit::IdInUse(String::new()).code());
+        }
+        Err(e) => {
+            eprintln!("swarm-agent: cannot use the agent's directory in the workdir: {e}");
+            return ExitCode::from(1);
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -93,8 +130,23 @@ pub fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    runtime.block_on(session::run(settings));
-    ExitCode::SUCCESS
+    let exit = runtime.block_on(session::run(settings, home.groups().clone()));
+    match &exit {
+        Exit::Drained => {}
+        Exit::Refused(why) => eprintln!("swarm-agent: the coordinator refused this agent: {why}"),
+        Exit::IdInUse(why) => eprintln!("swarm-agent: the coordinator refused this agent: {why}"),
+        Exit::Orphaned(after) => eprintln!(
+            "swarm-agent: the coordinator was unreachable for {} s (--orphan-timeout); \
+             stopped the running attempts",
+            after.as_secs()
+        ),
+        Exit::Broken(why) => eprintln!("swarm-agent: {why}"),
+    }
+    // The runtime's threads may be blocked on a stuck pipe or engine call;
+    // the process exits without waiting for them.
+    runtime.shutdown_background();
+    drop(home);
+    ExitCode::from(exit.code())
 }
 
 fn settings(cli: Cli) -> Result<Settings, String> {
@@ -121,6 +173,13 @@ fn settings(cli: Cli) -> Result<Settings, String> {
         .ok()
         .and_then(|h| h.into_string().ok())
         .unwrap_or_else(|| "localhost".into());
+    validate_roles(&cli.roles)?;
+    if !(1..=1024).contains(&cli.slots) {
+        return Err(format!(
+            "--slots {} is out of range: an agent runs 1 to 1024 attempts at once",
+            cli.slots
+        ));
+    }
     let id = cli.id.unwrap_or_else(|| {
         format!(
             "{host}-{}-{:04x}",
@@ -128,6 +187,9 @@ fn settings(cli: Cli) -> Result<Settings, String> {
             std::process::id() & 0xffff
         )
     });
+    validate_id(&id)?;
+    swarm_client::Bearer::new(&token)
+        .map_err(|e| format!("the agent token cannot be sent in a header: {e}"))?;
     let url = cli.coordinator.trim_end_matches('/').to_string();
     if !(url.starts_with("http://") || url.starts_with("https://")) {
         return Err(format!(
@@ -145,5 +207,66 @@ fn settings(cli: Cli) -> Result<Settings, String> {
         workdir,
         template: cli.template,
         drain_timeout: Duration::from_secs(cli.drain_timeout),
+        orphan_timeout: cli.orphan_timeout.map(Duration::from_secs),
     })
+}
+
+/// What the coordinator would refuse in an id, refused here first.
+fn validate_id(id: &str) -> Result<(), String> {
+    if id.is_empty() {
+        return Err("--id is empty; give a name such as sre-1".into());
+    }
+    if id.len() > MAX_ID_BYTES {
+        return Err(format!(
+            "--id is {} bytes long; an agent id has at most {MAX_ID_BYTES}",
+            id.len()
+        ));
+    }
+    if let Some(c) = id.chars().find(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!(
+            "--id {id:?} contains {c:?}; an agent id has no spaces or control characters"
+        ));
+    }
+    Ok(())
+}
+
+/// What the coordinator would refuse in the roles, refused here first.
+fn validate_roles(roles: &[String]) -> Result<(), String> {
+    if roles.len() > MAX_ROLES {
+        return Err(format!(
+            "{} roles given; an agent plays at most {MAX_ROLES}",
+            roles.len()
+        ));
+    }
+    if let Some(i) = roles.iter().position(|r| r.trim().is_empty()) {
+        return Err(format!("--role number {} is empty", i + 1));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_the_coordinator_would_refuse_are_refused_at_start() {
+        assert!(validate_id("sre-1").is_ok());
+        assert!(validate_id("").unwrap_err().contains("empty"));
+        assert!(validate_id("sre 1").unwrap_err().contains("no spaces"));
+        assert!(validate_id("sre\u{7}").unwrap_err().contains("control"));
+        assert!(validate_id(&"x".repeat(129))
+            .unwrap_err()
+            .contains("129 bytes"));
+    }
+
+    #[test]
+    fn role_lists_the_coordinator_would_refuse_are_refused_at_start() {
+        let roles = |n: usize| (0..n).map(|i| format!("r{i}")).collect::<Vec<_>>();
+        assert!(validate_roles(&roles(64)).is_ok());
+        assert!(validate_roles(&roles(65))
+            .unwrap_err()
+            .contains("at most 64"));
+        let blank = vec!["sre".to_string(), " ".to_string()];
+        assert!(validate_roles(&blank).unwrap_err().contains("number 2"));
+    }
 }

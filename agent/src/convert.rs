@@ -52,14 +52,17 @@ pub(crate) fn assignment_from(a: pb::Assign) -> Assignment {
     }
 }
 
-/// A result for the wire: the outcome code, the exit code (0 on success)
-/// and the message the coordinator records (`cancelled` for a cancellation).
+/// A result for the wire: the outcome code, the exit code (0 on success),
+/// the message the coordinator records (`cancelled` for a cancellation),
+/// the output shed, and whether the attempt never started (a failed
+/// attempt to the coordinator, never a lost agent).
 pub(crate) fn result_to(r: &AttemptResult) -> pb::TaskResult {
     let (code, exit_code, message) = match &r.outcome {
         Outcome::Succeeded => (pb::Outcome::Succeeded, Some(0), String::new()),
         Outcome::Failed { exit_code, message } => {
             (pb::Outcome::Failed, *exit_code, message.clone())
         }
+        Outcome::NotStarted { message } => (pb::Outcome::Failed, None, message.clone()),
         Outcome::TimedOut { message } => (pb::Outcome::TimedOut, None, message.clone()),
         Outcome::Cancelled => (pb::Outcome::Cancelled, None, "cancelled".to_string()),
     };
@@ -68,8 +71,8 @@ pub(crate) fn result_to(r: &AttemptResult) -> pb::TaskResult {
         outcome: code as i32,
         exit_code,
         message,
-        output_dropped: 0,
-        not_started: false,
+        output_dropped: r.output_dropped,
+        not_started: matches!(r.outcome, Outcome::NotStarted { .. }),
     }
 }
 
@@ -139,12 +142,25 @@ mod tests {
         let ok = result_to(&AttemptResult {
             attempt: attempt.clone(),
             outcome: Outcome::Succeeded,
+            output_dropped: 12,
         });
         assert_eq!(ok.outcome, pb::Outcome::Succeeded as i32);
         assert_eq!(ok.exit_code, Some(0));
+        assert_eq!((ok.output_dropped, ok.not_started), (12, false));
+        let never = result_to(&AttemptResult {
+            attempt: attempt.clone(),
+            outcome: Outcome::NotStarted {
+                message: "image missing".into(),
+            },
+            output_dropped: 0,
+        });
+        assert_eq!(never.outcome, pb::Outcome::Failed as i32);
+        assert_eq!((never.exit_code, never.not_started), (None, true));
+        assert_eq!(never.message, "image missing");
         let cancelled = result_to(&AttemptResult {
             attempt,
             outcome: Outcome::Cancelled,
+            output_dropped: 0,
         });
         assert_eq!(cancelled.outcome, pb::Outcome::Cancelled as i32);
         assert_eq!(cancelled.message, "cancelled");

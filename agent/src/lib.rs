@@ -7,6 +7,8 @@
 //! - [`work`]: the attempts this agent holds and the executor tasks that
 //!   run them;
 //! - [`exec`]: the executors (shell, command template, docker, manual);
+//! - [`home`]: the agent's directory in its workdir (its lock, the process
+//!   groups its attempts run);
 //! - `convert`: wire ↔ domain conversions; generated proto types stay in
 //!   `convert` and [`session`].
 
@@ -15,5 +17,7 @@
 pub mod cli;
 mod convert;
 pub mod exec;
+pub mod home;
+mod procfs;
 pub mod session;
 pub mod work;

@@ -7,9 +7,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::exec::{self, ExecSpec, Outcome, Stream};
+use crate::exec::{self, ExecSpec, Host, Outcome, Stream};
 
 /// One attempt of one task; `attempt` is the coordinator's fencing number,
 /// unique across the whole coordinator.
@@ -56,6 +58,8 @@ pub struct AttemptResult {
     pub attempt: AttemptRef,
     /// What the executor reported.
     pub outcome: Outcome,
+    /// Output bytes shed on the way to the coordinator.
+    pub output_dropped: u64,
 }
 
 /// What an executor task reports.
@@ -72,6 +76,15 @@ pub enum ExecEvent {
 struct Held {
     task_id: String,
     cancel: CancellationToken,
+    /// The executor task, for a lead.
+    executor: Option<JoinHandle<()>>,
+}
+
+/// A result waiting for its acknowledgement.
+struct Unacked {
+    result: AttemptResult,
+    /// When it was last sent; `None` if never.
+    sent: Option<Instant>,
 }
 
 /// Fixed facts an attempt's environment is built from.
@@ -86,6 +99,8 @@ pub struct Context {
     pub workdir: PathBuf,
     /// The `--exec` command template for tasks without a run command.
     pub template: Option<String>,
+    /// How host processes are started.
+    pub host: Host,
 }
 
 /// The agent's attempts.
@@ -94,8 +109,10 @@ pub struct Work {
     held: HashMap<u64, Held>,
     /// Attempts being handed back (drain timeout): no result, a Release.
     releasing: HashSet<u64>,
-    /// Results sent and not yet acknowledged, by attempt.
-    pub unacked: HashMap<u64, AttemptResult>,
+    /// Results not yet acknowledged, by attempt.
+    unacked: HashMap<u64, Unacked>,
+    /// Executors stopping attempts handed back or abandoned.
+    stopping: Vec<JoinHandle<()>>,
     events: mpsc::UnboundedSender<ExecEvent>,
 }
 
@@ -107,6 +124,7 @@ impl Work {
             held: HashMap::new(),
             releasing: HashSet::new(),
             unacked: HashMap::new(),
+            stopping: Vec::new(),
             events,
         }
     }
@@ -120,7 +138,7 @@ impl Work {
                 task_id: h.task_id.clone(),
                 attempt,
             })
-            .chain(self.unacked.values().map(|r| r.attempt.clone()))
+            .chain(self.unacked.values().map(|u| u.result.attempt.clone()))
             .collect();
         v.sort_by_key(|r| r.attempt);
         v.dedup_by_key(|r| r.attempt);
@@ -147,6 +165,7 @@ impl Work {
             Held {
                 task_id: r.task_id.clone(),
                 cancel: cancel.clone(),
+                executor: None,
             },
         );
         if !a.lead {
@@ -154,7 +173,9 @@ impl Work {
         }
         let spec = self.spec(&a);
         let events = self.events.clone();
-        tokio::spawn(async move {
+        let host = self.ctx.host.clone();
+        let attempt = r.attempt;
+        let executor = tokio::spawn(async move {
             let _ = events.send(ExecEvent::Started(r.clone()));
             let (log_tx, mut log_rx) = mpsc::channel::<exec::LogChunk>(64);
             let fwd_events = events.clone();
@@ -165,10 +186,13 @@ impl Work {
                         fwd_events.send(ExecEvent::Log(fwd_ref.clone(), chunk.stream, chunk.data));
                 }
             });
-            let outcome = exec::execute(spec, log_tx, cancel).await;
+            let outcome = exec::execute_with(&host, spec, log_tx, cancel).await;
             let _ = forward.await;
             let _ = events.send(ExecEvent::Done(r, outcome));
         });
+        if let Some(h) = self.held.get_mut(&attempt) {
+            h.executor = Some(executor);
+        }
     }
 
     fn spec(&self, a: &Assignment) -> ExecSpec {
@@ -212,11 +236,12 @@ impl Work {
     }
 
     /// Stops every held attempt to hand it back; returns them, to be
-    /// released.
+    /// released. [`Work::stopped`] waits for their processes to end.
     pub fn release_all(&mut self) -> Vec<AttemptRef> {
         let mut out = Vec::new();
         for (attempt, h) in self.held.drain() {
             h.cancel.cancel();
+            self.stopping.extend(h.executor);
             self.releasing.insert(attempt);
             out.push(AttemptRef {
                 task_id: h.task_id,
@@ -227,7 +252,8 @@ impl Work {
     }
 
     /// An executor ended: the result to send, or None when the coordinator
-    /// already ended the attempt or it is being handed back.
+    /// already ended the attempt or it is being handed back. The result is
+    /// kept until [`Work::acknowledged`].
     pub fn finished(&mut self, r: AttemptRef, outcome: Outcome) -> Option<AttemptResult> {
         if self.releasing.remove(&r.attempt) || self.held.remove(&r.attempt).is_none() {
             return None;
@@ -235,13 +261,143 @@ impl Work {
         let result = AttemptResult {
             attempt: r,
             outcome,
+            output_dropped: 0,
         };
-        self.unacked.insert(result.attempt.attempt, result.clone());
+        self.unacked.insert(
+            result.attempt.attempt,
+            Unacked {
+                result: result.clone(),
+                sent: None,
+            },
+        );
         Some(result)
+    }
+
+    /// The coordinator acknowledged (or rejected) the result of `attempt`.
+    pub fn acknowledged(&mut self, attempt: u64) {
+        self.unacked.remove(&attempt);
+    }
+
+    /// After a Welcome: results of attempts the coordinator did not resume
+    /// are dropped (it no longer expects them); the others are due at once.
+    pub fn keep_results_of(&mut self, resumed: &[u64]) {
+        self.unacked.retain(|attempt, _| resumed.contains(attempt));
+        for u in self.unacked.values_mut() {
+            u.sent = None;
+        }
+    }
+
+    /// Results never sent, or sent `every` ago or longer without an
+    /// acknowledgement; each is marked sent at `now`.
+    pub fn results_due(&mut self, now: Instant, every: Duration) -> Vec<AttemptResult> {
+        let mut due: Vec<AttemptResult> = Vec::new();
+        for u in self.unacked.values_mut() {
+            if u.sent
+                .is_none_or(|at| now.saturating_duration_since(at) >= every)
+            {
+                u.sent = Some(now);
+                due.push(u.result.clone());
+            }
+        }
+        due.sort_by_key(|r| r.attempt.attempt);
+        due
+    }
+
+    /// Stops every attempt for good, the agent having nobody to report to.
+    /// Nothing is reported; [`Work::stopped`] waits for their processes.
+    pub fn abandon_all(&mut self) {
+        for (_, h) in self.held.drain() {
+            h.cancel.cancel();
+            self.stopping.extend(h.executor);
+        }
+        self.unacked.clear();
+    }
+
+    /// Waits up to `limit` for the executors of attempts handed back or
+    /// abandoned to stop their processes (SIGTERM, then SIGKILL).
+    pub async fn stopped(&mut self, limit: Duration) {
+        let executors = std::mem::take(&mut self.stopping);
+        let _ = tokio::time::timeout(limit, futures_util::future::join_all(executors)).await;
     }
 
     /// Whether an attempt is held.
     pub fn holds(&self, attempt: u64) -> bool {
         self.held.contains_key(&attempt)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn work() -> Work {
+        let ctx = Context {
+            coordinator: "http://127.0.0.1:1".into(),
+            token: "t".into(),
+            agent_id: "a".into(),
+            workdir: PathBuf::new(),
+            template: None,
+            host: Host::plain(),
+        };
+        Work::new(ctx, mpsc::unbounded_channel().0)
+    }
+
+    /// A gang member's slot: held without an executor.
+    fn joined(attempt: u64) -> Assignment {
+        Assignment {
+            attempt: AttemptRef {
+                task_id: format!("t{attempt}"),
+                attempt,
+            },
+            attempt_no: 1,
+            role: "sre".into(),
+            lead: false,
+            title: String::new(),
+            run: None,
+            checks: Vec::new(),
+            image: None,
+            timeout: None,
+            brief: String::new(),
+            env: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn results_are_sent_again_until_acknowledged() {
+        let mut w = work();
+        w.assign(joined(7));
+        let r = w.finished(joined(7).attempt, Outcome::Succeeded);
+        assert!(r.is_some());
+        let every = Duration::from_secs(3);
+        let t0 = Instant::now();
+        assert_eq!(w.results_due(t0, every).len(), 1, "due at once");
+        assert!(w.results_due(t0 + Duration::from_secs(1), every).is_empty());
+        let again = w.results_due(t0 + every, every);
+        assert_eq!(
+            again.iter().map(|r| r.attempt.attempt).collect::<Vec<_>>(),
+            [7]
+        );
+        // A Welcome makes every kept result due at once.
+        w.keep_results_of(&[7]);
+        assert_eq!(w.results_due(t0 + every, every).len(), 1);
+        w.acknowledged(7);
+        assert!(w.results_due(t0 + every * 10, every).is_empty());
+        assert!(w.is_idle());
+    }
+
+    #[test]
+    fn a_welcome_drops_results_the_coordinator_no_longer_expects() {
+        let mut w = work();
+        w.assign(joined(1));
+        w.assign(joined(2));
+        w.finished(joined(1).attempt, Outcome::Succeeded);
+        w.finished(joined(2).attempt, Outcome::Succeeded);
+        w.keep_results_of(&[2]);
+        let due = w.results_due(Instant::now(), Duration::from_secs(3));
+        assert_eq!(
+            due.iter().map(|r| r.attempt.attempt).collect::<Vec<_>>(),
+            [2]
+        );
+        assert_eq!(w.listed().len(), 1);
     }
 }

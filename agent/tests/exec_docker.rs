@@ -198,16 +198,13 @@ async fn docker_missing_image_fails_clearly() {
     spec.image = Some("swarm-test-no-such-image:never".into());
     let (outcome, _) = run_collect(spec).await;
     match outcome {
-        Outcome::Failed {
-            exit_code: None,
-            message,
-        } => {
+        Outcome::NotStarted { message } => {
             assert!(
                 message.contains("swarm-test-no-such-image:never"),
                 "{message}"
             );
             assert!(message.contains("not present"), "{message}");
         }
-        other => panic!("expected Failed, got {other:?}"),
+        other => panic!("expected NotStarted, got {other:?}"),
     }
 }

@@ -194,20 +194,15 @@ async fn invalid_env_or_workdir_fails_without_running() {
     let mut spec = shell(dir.path(), "touch ran");
     spec.env = vec![("BAD=NAME".into(), "x".into())];
     let (outcome, _, _) = run_collect(spec).await;
-    assert!(
-        matches!(outcome, Outcome::Failed { exit_code: None, ref message } if message.contains("BAD=NAME"))
-    );
+    assert!(matches!(outcome, Outcome::NotStarted { ref message } if message.contains("BAD=NAME")));
 
     let missing = dir.path().join("no-such-dir");
     let (outcome, _, _) = run_collect(shell(&missing, "true")).await;
     match outcome {
-        Outcome::Failed {
-            exit_code: None,
-            message,
-        } => {
+        Outcome::NotStarted { message } => {
             assert!(message.contains("no-such-dir"), "{message}")
         }
-        other => panic!("expected Failed, got {other:?}"),
+        other => panic!("expected NotStarted, got {other:?}"),
     }
     assert!(!dir.path().join("ran").exists());
 }

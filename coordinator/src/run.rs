@@ -51,6 +51,7 @@ pub(crate) async fn run(
     let workdir = cfg.workdir.clone();
     let state_dir = cfg.state_dir();
     let cfg_report = cfg.report_path.clone();
+    let orphan_timeout = cfg.orphan_timeout;
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server_tokens = tokens.clone();
     let server = tokio::spawn(async move {
@@ -72,6 +73,7 @@ pub(crate) async fn run(
         state_dir: &state_dir,
         exec,
         report: &report,
+        orphan_timeout,
     })
     .await
     {
@@ -110,6 +112,8 @@ struct Drive<'a> {
     exec: Option<String>,
     /// The report, relative to the workdir.
     report: &'a Path,
+    /// The agents' `--orphan-timeout`, so they do not outlive swarmd.
+    orphan_timeout: std::time::Duration,
 }
 
 async fn drive(d: Drive<'_>) -> anyhow::Result<ExitCode> {
@@ -122,6 +126,7 @@ async fn drive(d: Drive<'_>) -> anyhow::Result<ExitCode> {
         state_dir,
         exec,
         report,
+        orphan_timeout,
     } = d;
     let mut client = connect(url, tokens.admin_token()).await?;
     let before = client
@@ -146,7 +151,14 @@ async fn drive(d: Drive<'_>) -> anyhow::Result<ExitCode> {
         "swarmd: running plan '{}' ({} tasks) at {url}",
         loaded.name, loaded.tasks
     );
-    let mut agents = spawn_agents(compiled, url, workdir, state_dir, exec.as_deref())?;
+    let mut agents = spawn_agents(
+        compiled,
+        url,
+        workdir,
+        state_dir,
+        exec.as_deref(),
+        orphan_timeout,
+    )?;
     let started = Instant::now();
     let mut events = client
         .events(pb::EventsRequest {
@@ -280,6 +292,7 @@ fn spawn_agents(
     workdir: &Path,
     state_dir: &Path,
     exec: Option<&str>,
+    orphan_timeout: std::time::Duration,
 ) -> anyhow::Result<Vec<tokio::process::Child>> {
     let launcher = Launcher::next_to_swarmd()?;
     let logs = state_dir.join("agents");
@@ -301,6 +314,7 @@ fn spawn_agents(
             token: AgentToken::File(&token_file),
             exec,
             log: &logs.join(format!("{role}-{i}.log")),
+            orphan_timeout: Some(orphan_timeout),
         })?);
     }
     Ok(children)

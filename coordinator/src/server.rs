@@ -53,6 +53,7 @@ pub async fn serve(
         token: tokens.agent_token().to_string(),
         workdir: cfg.workdir.clone(),
         plan: "swarm".into(),
+        orphan_timeout: cfg.orphan_timeout,
     };
     let (kind, image) = (cfg.provisioner, cfg.docker_image.clone());
     let lease_ttl = cfg.lease_ttl;

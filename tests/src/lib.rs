@@ -308,6 +308,23 @@ impl Agent {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+
+    /// Waits up to `secs` for the agent to exit on its own; its exit code
+    /// (`None` if killed by a signal), or a panic naming `what` if it is
+    /// still running.
+    pub fn wait_exit(&mut self, secs: u64, what: &str) -> Option<i32> {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status.code();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the agent did not exit within {secs} s ({what})"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
 }
 
 impl Drop for Agent {

@@ -36,6 +36,9 @@ const CLEANUP_LIMIT: Duration = Duration::from_secs(30);
 /// How the container part of an attempt ended.
 enum End {
     Exited(i64),
+    /// The container could not be created or started.
+    NotStarted(String),
+    /// It started, and then following it failed.
     Failed(String),
     TimedOut,
     Cancelled,
@@ -82,7 +85,11 @@ async fn execute_on(run: &Run<'_>, host: Option<&str>) -> Outcome {
             exit_code: i32::try_from(code).ok(),
             message: format!("{label} exited with code {code}"),
         },
-        End::Failed(message) => Outcome::not_started(message),
+        End::NotStarted(message) => Outcome::not_started(message),
+        End::Failed(message) => Outcome::Failed {
+            exit_code: None,
+            message,
+        },
         End::TimedOut => run.timed_out(&label),
         End::Cancelled => Outcome::Cancelled,
     }
@@ -118,12 +125,12 @@ async fn drive(docker: &Docker, run: &Run<'_>, image: &str, slot: &mut Option<Co
         Err(DockerError::DockerResponseServerError {
             status_code: 404, ..
         }) => {
-            return End::Failed(format!(
+            return End::NotStarted(format!(
                 "image `{image}` is not present on this Docker host; build or pull \
                  it there first (the agent never pulls images)"
             ))
         }
-        Err(err) => return End::Failed(format!("cannot inspect image `{image}`: {err}")),
+        Err(err) => return End::NotStarted(format!("cannot inspect image `{image}`: {err}")),
     }
 
     let body = ContainerCreateBody {
@@ -143,7 +150,7 @@ async fn drive(docker: &Docker, run: &Run<'_>, image: &str, slot: &mut Option<Co
     let id = match docker.create_container(None, body).await {
         Ok(created) => created.id,
         Err(err) => {
-            return End::Failed(format!(
+            return End::NotStarted(format!(
                 "cannot create a container from image `{image}`: {err}"
             ))
         }
@@ -155,7 +162,7 @@ async fn drive(docker: &Docker, run: &Run<'_>, image: &str, slot: &mut Option<Co
     });
     let id = container.id.clone();
     if let Err(err) = docker.start_container(&id, None).await {
-        return End::Failed(format!(
+        return End::NotStarted(format!(
             "cannot start container {id} from image `{image}`: {err}"
         ));
     }
@@ -308,13 +315,11 @@ mod tests {
             deadline: None,
             timeout: None,
             cancel: &cancel,
+            host: &crate::exec::Host::plain(),
         };
         let outcome = execute_on(&run, Some("unix:///nonexistent/swarm-test.sock")).await;
         match outcome {
-            Outcome::Failed {
-                exit_code: None,
-                message,
-            } => {
+            Outcome::NotStarted { message } => {
                 assert!(
                     message.contains("cannot reach the Docker engine"),
                     "{message}"
@@ -324,7 +329,7 @@ mod tests {
                     "{message}"
                 );
             }
-            other => panic!("expected Failed, got {other:?}"),
+            other => panic!("expected NotStarted, got {other:?}"),
         }
     }
 }

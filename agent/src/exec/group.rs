@@ -105,53 +105,15 @@ impl Drop for ProcessGroup {
     }
 }
 
-/// Scans `/proc` for a non-zombie process in group `pgid`; `None` if `/proc`
-/// cannot be read (not Linux, or not mounted).
+/// Whether group `pgid` has a member that is not a zombie; `None` if
+/// `/proc` cannot be read.
 fn live_member_in_proc(pgid: i32) -> Option<bool> {
-    let entries = std::fs::read_dir("/proc").ok()?;
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(pid) = name
-            .to_str()
-            .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
-        else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        if let Some((state, group)) = parse_stat(&stat) {
-            if group == pgid && state != 'Z' && state != 'X' {
-                return Some(true);
-            }
-        }
-    }
-    Some(false)
-}
-
-/// Reads the state letter and process group out of a `/proc/PID/stat`
-/// line: `pid (comm) state ppid pgrp ...`, where comm may hold anything.
-fn parse_stat(stat: &str) -> Option<(char, i32)> {
-    let after_comm = &stat[stat.rfind(')')? + 1..];
-    let mut fields = after_comm.split_whitespace();
-    let state = fields.next()?.chars().next()?;
-    let _ppid = fields.next()?;
-    let pgrp = fields.next()?.parse().ok()?;
-    Some((state, pgrp))
+    Some(crate::procfs::members(pgid)?.iter().any(|m| !m.is_dead()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parses_stat_with_odd_command_names() {
-        let line = "4242 (we ird) (x)) S 1 4240 4240 0 -1 4194560";
-        assert_eq!(parse_stat(line), Some(('S', 4240)));
-        assert_eq!(parse_stat("12 (z) Z 1 7 7"), Some(('Z', 7)));
-        assert_eq!(parse_stat("garbage"), None);
-        assert_eq!(parse_stat("1 (x) R"), None);
-    }
 
     #[test]
     fn rejects_pid_zero() {

@@ -19,6 +19,8 @@
 
 mod docker;
 mod group;
+pub mod guard;
+mod host;
 mod process;
 mod shell;
 mod template;
@@ -29,6 +31,7 @@ use std::time::Duration;
 use tokio::sync::mpsc::Sender;
 use tokio_util::sync::CancellationToken;
 
+pub use host::Host;
 pub use template::{render_template, shell_quote};
 
 /// How long a process group (or container) gets between SIGTERM and SIGKILL.
@@ -95,12 +98,19 @@ pub struct LogChunk {
 pub enum Outcome {
     /// The main command and every check exited with status 0.
     Succeeded,
-    /// A command failed, or the attempt could not be started.
+    /// A command failed.
     Failed {
         /// The failing command's exit code; `None` if it was killed by a
-        /// signal or never ran.
+        /// signal or a check could not start.
         exit_code: Option<i32>,
         /// What failed, naming the command (`run`, `check 2: <cmd>`, ...).
+        message: String,
+    },
+    /// The attempt could not start at all (a command too long for the OS,
+    /// a missing image or working directory, an invalid environment): a
+    /// failed attempt, not a lost agent.
+    NotStarted {
+        /// What could not start, and why.
         message: String,
     },
     /// The attempt's timeout expired; everything it started was stopped.
@@ -113,12 +123,9 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    /// Builds a [`Outcome::Failed`] for something that never ran.
+    /// Builds an [`Outcome::NotStarted`].
     pub(crate) fn not_started(message: String) -> Outcome {
-        Outcome::Failed {
-            exit_code: None,
-            message,
-        }
+        Outcome::NotStarted { message }
     }
 }
 
@@ -159,8 +166,19 @@ fn is_set(value: &Option<String>) -> bool {
 /// discarded and the attempt keeps running. Firing `cancel` stops the
 /// attempt (and everything it started) and yields [`Outcome::Cancelled`].
 /// Never panics; problems starting the attempt come back as
-/// [`Outcome::Failed`] with `exit_code: None`.
+/// [`Outcome::NotStarted`]. Host processes are spawned in place
+/// ([`Host::plain`]); the agent uses [`execute_with`].
 pub async fn execute(spec: ExecSpec, logs: Sender<LogChunk>, cancel: CancellationToken) -> Outcome {
+    execute_with(&Host::plain(), spec, logs, cancel).await
+}
+
+/// [`execute`], starting host processes through `host`.
+pub async fn execute_with(
+    host: &Host,
+    spec: ExecSpec,
+    logs: Sender<LogChunk>,
+    cancel: CancellationToken,
+) -> Outcome {
     let deadline = spec
         .timeout
         .and_then(|t| tokio::time::Instant::now().checked_add(t));
@@ -173,6 +191,7 @@ pub async fn execute(spec: ExecSpec, logs: Sender<LogChunk>, cancel: Cancellatio
         deadline,
         timeout: spec.timeout,
         cancel: &cancel,
+        host,
     };
     match kind_of(&spec) {
         Kind::Docker => docker::execute(&run).await,

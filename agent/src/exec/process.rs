@@ -14,7 +14,7 @@ use tokio::time::{sleep_until, Instant};
 use tokio_util::sync::CancellationToken;
 
 use super::group::ProcessGroup;
-use super::{LogChunk, Stream, MAX_CHUNK};
+use super::{Host, LogChunk, Stream, MAX_CHUNK};
 
 /// How long output still in the pipes may take to arrive once the group has
 /// stopped. Only a process that escaped the group can hold a pipe longer.
@@ -31,6 +31,10 @@ pub(crate) struct Script<'a> {
     pub env: &'a [(String, String)],
     /// The command's working directory; empty means the agent's own.
     pub workdir: &'a Path,
+    /// How it is started.
+    pub host: &'a Host,
+    /// The attempt it belongs to, under which its group is recorded.
+    pub attempt: u64,
 }
 
 /// How a command ended.
@@ -42,7 +46,9 @@ pub(crate) enum StepEnd {
     TimedOut,
     /// The token fired; the group was stopped.
     Cancelled,
-    /// It could not be started or waited for.
+    /// It could not be started.
+    NotStarted(std::io::Error),
+    /// It could not be waited for.
     Broken(std::io::Error),
 }
 
@@ -57,10 +63,8 @@ pub(crate) async fn run_step(
     deadline: Option<Instant>,
     cancel: &CancellationToken,
 ) -> StepEnd {
-    let mut command = Command::new("sh");
+    let mut command: Command = script.host.command("sh", ["-c", script.script]);
     command
-        .arg("-c")
-        .arg(script.script)
         .envs(script.env.iter().map(|(k, v)| (k, v)))
         .stdin(if script.stdin.is_some() {
             Stdio::piped()
@@ -74,12 +78,20 @@ pub(crate) async fn run_step(
     if !script.workdir.as_os_str().is_empty() {
         command.current_dir(script.workdir);
     }
-    let mut child = match command.spawn() {
+    let mut child = match script.host.spawn(command).await {
         Ok(child) => child,
-        Err(err) => return StepEnd::Broken(err),
+        Err(err) => return StepEnd::NotStarted(err),
     };
-    let Some(mut group) = child.id().and_then(ProcessGroup::new) else {
-        return StepEnd::Broken(std::io::Error::other("spawned process has no pid"));
+    let Some(pid) = child.id() else {
+        return StepEnd::NotStarted(std::io::Error::other("spawned process has no pid"));
+    };
+    // Declared before the group, so it is dropped after it: the record goes
+    // once the group is stopped (or SIGKILLed by its drop).
+    let _record = script.host.record(script.attempt, pid);
+    let Some(mut group) = ProcessGroup::new(pid) else {
+        return StepEnd::NotStarted(std::io::Error::other(format!(
+            "spawned process has an invalid pid {pid}"
+        )));
     };
 
     // Background helpers, each aborted when this function returns (a pump

@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::process::{run_step, Script, StepEnd};
-use super::{ExecSpec, LogChunk, Outcome};
+use super::{ExecSpec, Host, LogChunk, Outcome};
 
 /// One attempt in progress: its spec and the limits shared by all its steps.
 pub(crate) struct Run<'a> {
@@ -25,6 +25,8 @@ pub(crate) struct Run<'a> {
     pub timeout: Option<Duration>,
     /// Stops the attempt.
     pub cancel: &'a CancellationToken,
+    /// How host commands are started.
+    pub host: &'a Host,
 }
 
 impl Run<'_> {
@@ -35,7 +37,7 @@ impl Run<'_> {
         main: &str,
         stdin: Option<Vec<u8>>,
     ) -> Outcome {
-        match self.step(label.to_string(), main, stdin).await {
+        match self.step(label.to_string(), main, stdin, true).await {
             Outcome::Succeeded => self.checks().await,
             other => other,
         }
@@ -45,7 +47,7 @@ impl Run<'_> {
     pub(crate) async fn checks(&self) -> Outcome {
         for (i, check) in self.spec.checks.iter().enumerate() {
             let label = format!("check {}: {}", i + 1, check);
-            match self.step(label, check, None).await {
+            match self.step(label, check, None, false).await {
                 Outcome::Succeeded => {}
                 other => return other,
             }
@@ -78,7 +80,15 @@ impl Run<'_> {
         }
     }
 
-    async fn step(&self, label: String, script: &str, stdin: Option<Vec<u8>>) -> Outcome {
+    /// Runs one command; `first` says whether it is the attempt's first
+    /// process, whose failure to start means the attempt never started.
+    async fn step(
+        &self,
+        label: String,
+        script: &str,
+        stdin: Option<Vec<u8>>,
+        first: bool,
+    ) -> Outcome {
         if let Some(stop) = self.interrupted(&label) {
             return stop;
         }
@@ -87,6 +97,8 @@ impl Run<'_> {
             stdin,
             env: &self.spec.env,
             workdir: &self.spec.workdir,
+            host: self.host,
+            attempt: self.spec.attempt,
         };
         match run_step(script_ref, self.logs, self.deadline, self.cancel).await {
             StepEnd::Exited(status) if status.success() => Outcome::Succeeded,
@@ -96,12 +108,39 @@ impl Run<'_> {
             },
             StepEnd::TimedOut => self.timed_out(&label),
             StepEnd::Cancelled => Outcome::Cancelled,
-            StepEnd::Broken(err) => Outcome::not_started(format!(
-                "{label} could not be started with `sh -c` in {}: {err} \
-                 (the working directory must exist and `sh` must be on PATH)",
-                self.spec.workdir.display()
-            )),
+            StepEnd::NotStarted(err) => {
+                let message = self.cannot_start(&label, script, &err);
+                if first {
+                    Outcome::NotStarted { message }
+                } else {
+                    Outcome::Failed {
+                        exit_code: None,
+                        message,
+                    }
+                }
+            }
+            StepEnd::Broken(err) => Outcome::Failed {
+                exit_code: None,
+                message: format!("{label}: waiting for the command failed: {err}"),
+            },
         }
+    }
+
+    /// Why `label` could not start, and what would fix it.
+    fn cannot_start(&self, label: &str, script: &str, err: &std::io::Error) -> String {
+        if err.raw_os_error() == Some(nix::errno::Errno::E2BIG as i32) {
+            return format!(
+                "{label} could not be started: the command ({} bytes) and its \
+                 environment are too long for the OS ({err}); put a long script in \
+                 a file and run that",
+                script.len()
+            );
+        }
+        format!(
+            "{label} could not be started with `sh -c` in {}: {err} \
+             (the working directory must exist and `sh` must be on PATH)",
+            self.spec.workdir.display()
+        )
     }
 }
 

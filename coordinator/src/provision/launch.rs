@@ -45,6 +45,10 @@ pub struct AgentLaunch<'a> {
     /// File that receives its stdout and stderr (truncated; the directory
     /// is created if missing).
     pub log: &'a Path,
+    /// `--orphan-timeout`: the agent exits once its coordinator has been
+    /// unreachable this long (whole seconds, at least 1); `None` lets it
+    /// retry forever.
+    pub orphan_timeout: Option<Duration>,
 }
 
 /// The `swarm-agent` binary that agents are started from.
@@ -101,6 +105,10 @@ impl Launcher {
         }
         if let Some(template) = agent.exec {
             cmd.arg("--exec").arg(template);
+        }
+        if let Some(limit) = agent.orphan_timeout {
+            cmd.arg("--orphan-timeout")
+                .arg(limit.as_secs().max(1).to_string());
         }
         let path = std::env::var_os("PATH").unwrap_or_default();
         let dirs = self

@@ -44,6 +44,9 @@ pub struct Target {
     pub workdir: std::path::PathBuf,
     /// Plan label (docker).
     pub plan: String,
+    /// How long a process agent may go without reaching its coordinator
+    /// before it exits (its `--orphan-timeout`).
+    pub orphan_timeout: std::time::Duration,
 }
 
 /// Runs provisioning commands until the channel closes, then stops every

@@ -34,6 +34,7 @@ impl ProcessProvisioner {
             token: AgentToken::Env(&self.target.token),
             exec: None,
             log: &log,
+            orphan_timeout: Some(self.target.orphan_timeout),
         })?;
         tracing::info!(
             "started agent {agent_id} ({role}) as process {}",

@@ -1,0 +1,127 @@
+//! How executors start host processes: [`Host`].
+//!
+//! The agent's host ([`Host::guarded`]) makes sure a task's processes do not
+//! outlive it:
+//!
+//! - every command runs through the [guard](super::guard), which gives it
+//!   SIGKILL as its parent-death signal;
+//! - commands are spawned from one dedicated thread that lives as long as
+//!   the host, because the parent-death signal fires when the *thread* that
+//!   forked the process exits, and a runtime may retire its threads;
+//! - each command's process group is recorded in the agent's directory
+//!   ([`GroupRecords`]) while it runs, so a restart after `kill -9` can
+//!   kill what the previous process left.
+//!
+//! [`Host::plain`] spawns in place with none of that (library use, tests).
+
+use std::ffi::OsStr;
+use std::path::PathBuf;
+
+use tokio::process::{Child, Command};
+use tokio::sync::oneshot;
+
+use super::guard::GUARD_ARG;
+use crate::home::{GroupRecord, GroupRecords};
+
+/// A spawn request for the spawner thread, and where its answer goes.
+type Job = (Command, oneshot::Sender<std::io::Result<Child>>);
+
+/// See the module doc.
+#[derive(Debug, Clone, Default)]
+pub struct Host {
+    /// The guard binary (this agent's own executable), if commands go
+    /// through it.
+    guard: Option<PathBuf>,
+    /// The spawner thread's queue; `None` spawns on the calling thread.
+    spawner: Option<std::sync::mpsc::Sender<Job>>,
+    /// Where process groups are recorded.
+    groups: Option<GroupRecords>,
+}
+
+impl Host {
+    /// Spawns in place: no guard, no records.
+    pub fn plain() -> Host {
+        Host::default()
+    }
+
+    /// The agent's host: commands go through `guard` (normally
+    /// `/proc/self/exe`), are spawned from a dedicated thread, and their
+    /// groups are recorded in `groups`. Must be called inside a tokio
+    /// runtime, which the spawned children are registered with. The thread
+    /// ends when the last clone of the host is dropped.
+    ///
+    /// # Errors
+    /// When there is no runtime or the thread cannot be started.
+    pub fn guarded(guard: PathBuf, groups: GroupRecords) -> std::io::Result<Host> {
+        let runtime = tokio::runtime::Handle::try_current().map_err(std::io::Error::other)?;
+        let (tx, rx) = std::sync::mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("swarm-spawner".into())
+            .spawn(move || {
+                let _entered = runtime.enter();
+                while let Ok((mut command, reply)) = rx.recv() {
+                    let _ = reply.send(command.spawn());
+                }
+            })?;
+        Ok(Host {
+            guard: Some(guard),
+            spawner: Some(tx),
+            groups: Some(groups),
+        })
+    }
+
+    /// A command running `program args...`, through the guard if there is
+    /// one.
+    pub(crate) fn command<I, S>(&self, program: &str, args: I) -> Command
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        match &self.guard {
+            Some(guard) => {
+                let mut command = Command::new(guard);
+                command
+                    .arg(GUARD_ARG)
+                    .arg(std::process::id().to_string())
+                    .arg("--")
+                    .arg(program)
+                    .args(args);
+                command
+            }
+            None => {
+                let mut command = Command::new(program);
+                command.args(args);
+                command
+            }
+        }
+    }
+
+    /// Spawns `command`, on the spawner thread if there is one.
+    pub(crate) async fn spawn(&self, mut command: Command) -> std::io::Result<Child> {
+        let Some(spawner) = &self.spawner else {
+            return command.spawn();
+        };
+        let gone = || std::io::Error::other("the agent's spawner thread is gone");
+        let (tx, rx) = oneshot::channel();
+        spawner.send((command, tx)).map_err(|_| gone())?;
+        rx.await.map_err(|_| gone())?
+    }
+
+    /// Records that `attempt` runs the group led by `pgid`; the record is
+    /// removed when the returned value is dropped. A record that cannot be
+    /// written is logged: the command runs anyway.
+    pub(crate) fn record(&self, attempt: u64, pgid: u32) -> Option<GroupRecord> {
+        let groups = self.groups.as_ref()?;
+        let pgid = i32::try_from(pgid).ok()?;
+        match groups.record(attempt, pgid) {
+            Ok(record) => Some(record),
+            Err(err) => {
+                tracing::warn!(
+                    "cannot record process group {pgid} of attempt {attempt}: {err}; \
+                     a restart after kill -9 will not find it"
+                );
+                None
+            }
+        }
+    }
+}

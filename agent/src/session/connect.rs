@@ -1,0 +1,240 @@
+//! Opening a session: connect, Hello, Welcome; telling a refusal that ends
+//! the agent from a failure worth retrying; and the retry backoff.
+
+use std::time::Duration;
+
+use swarm_client::Bearer;
+use swarm_proto::v1 as pb;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::transport::Channel;
+use tonic::{Code, Streaming};
+
+use super::Settings;
+use crate::convert;
+use crate::work::AttemptRef;
+
+/// Messages handed to the gRPC stream but not yet taken by it; the outbox
+/// holds the rest.
+const STREAM_BUFFER: usize = 16;
+
+/// The largest message the agent accepts (an Assign carries the task's
+/// commands and brief); far above what a plan may hold, so an assignment is
+/// never mistaken for a broken session.
+const MAX_MESSAGE: usize = 64 * 1024 * 1024;
+
+/// How long connecting, and then waiting for the Welcome, may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+const WELCOME_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// An open session.
+pub(super) struct Conn {
+    /// Messages to the coordinator.
+    pub out: mpsc::Sender<pb::AgentMessage>,
+    /// Messages from it.
+    pub inbound: Streaming<pb::CoordinatorMessage>,
+}
+
+/// Why a session could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum OpenError {
+    /// The coordinator refused this agent for good: bad token, invalid id
+    /// or roles, incompatible version. Retrying cannot help.
+    #[error("the coordinator refused this agent ({code:?}): {message}")]
+    Refused {
+        /// The gRPC status code.
+        code: Code,
+        /// The coordinator's reason.
+        message: String,
+    },
+    /// A live agent already uses this id.
+    #[error("the coordinator refused this agent: {0}")]
+    IdInUse(String),
+    /// Anything else: unreachable, unavailable, timed out. Worth retrying.
+    #[error("{0}")]
+    Transient(String),
+}
+
+impl OpenError {
+    /// Sorts a status from the coordinator.
+    fn from_status(status: &tonic::Status) -> OpenError {
+        let message = status.message().to_string();
+        match status.code() {
+            Code::Unauthenticated
+            | Code::PermissionDenied
+            | Code::InvalidArgument
+            | Code::FailedPrecondition => OpenError::Refused {
+                code: status.code(),
+                message,
+            },
+            Code::AlreadyExists => OpenError::IdInUse(message),
+            Code::Ok
+            | Code::Cancelled
+            | Code::Unknown
+            | Code::DeadlineExceeded
+            | Code::NotFound
+            | Code::ResourceExhausted
+            | Code::Aborted
+            | Code::OutOfRange
+            | Code::Unimplemented
+            | Code::Internal
+            | Code::Unavailable
+            | Code::DataLoss => OpenError::Transient(format!("{:?}: {message}", status.code())),
+        }
+    }
+}
+
+/// Connects, sends Hello (then Draining if `draining`), waits for the
+/// Welcome.
+pub(super) async fn open(
+    s: &Settings,
+    running: &[AttemptRef],
+    draining: bool,
+) -> Result<(Conn, pb::Welcome), OpenError> {
+    let transient = |e: &dyn std::fmt::Display| OpenError::Transient(e.to_string());
+    let endpoint = Channel::from_shared(s.coordinator.clone()).map_err(|e| transient(&e))?;
+    let channel = tokio::time::timeout(CONNECT_TIMEOUT, endpoint.connect())
+        .await
+        .map_err(|_| OpenError::Transient(format!("no connection within {CONNECT_TIMEOUT:?}")))?
+        .map_err(|e| transient(&e))?;
+    let bearer = Bearer::new(&s.token).map_err(|e| OpenError::Refused {
+        code: Code::Unauthenticated,
+        message: e.to_string(),
+    })?;
+    let mut client =
+        pb::agent_service_client::AgentServiceClient::with_interceptor(channel, bearer)
+            .max_decoding_message_size(MAX_MESSAGE);
+    let (out, rx) = mpsc::channel(STREAM_BUFFER);
+    let hello = convert::hello(s, running, instance());
+    let mut first = vec![pb::agent_message::Body::Hello(hello)];
+    if draining {
+        first.push(pb::agent_message::Body::Draining(pb::Draining {}));
+    }
+    for body in first {
+        out.send(pb::AgentMessage { body: Some(body) })
+            .await
+            .map_err(|e| transient(&e))?;
+    }
+    let mut inbound = client
+        .session(ReceiverStream::new(rx))
+        .await
+        .map_err(|s| OpenError::from_status(&s))?
+        .into_inner();
+    let first = tokio::time::timeout(WELCOME_TIMEOUT, inbound.message())
+        .await
+        .map_err(|_| OpenError::Transient(format!("no Welcome within {WELCOME_TIMEOUT:?}")))?
+        .map_err(|s| OpenError::from_status(&s))?;
+    match first.and_then(|m| m.body) {
+        Some(pb::coordinator_message::Body::Welcome(w)) => Ok((Conn { out, inbound }, w)),
+        Some(other) => Err(OpenError::Transient(format!(
+            "the coordinator answered the Hello with {other:?} instead of a Welcome"
+        ))),
+        None => Err(OpenError::Transient(
+            "the coordinator closed the session before its Welcome".into(),
+        )),
+    }
+}
+
+/// This process's instance, the same in every Hello it sends: the PID and
+/// the start time, so a restarted agent (same id, new process) differs.
+fn instance() -> &'static str {
+    static INSTANCE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    INSTANCE.get_or_init(|| {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        format!("{:x}-{nanos:x}", std::process::id())
+    })
+}
+
+/// Capped exponential backoff with jitter: each failure doubles the base
+/// (from [`Backoff::MIN`] to [`Backoff::MAX`]) and the wait is drawn
+/// uniformly from the upper half of it, so agents that lost the same
+/// coordinator do not all come back at the same instant.
+#[derive(Debug, Clone)]
+pub(super) struct Backoff {
+    base: Duration,
+}
+
+impl Backoff {
+    /// The first wait's base.
+    pub const MIN: Duration = Duration::from_millis(100);
+    /// The cap on the base.
+    pub const MAX: Duration = Duration::from_secs(5);
+
+    /// A fresh backoff.
+    pub fn new() -> Backoff {
+        Backoff { base: Self::MIN }
+    }
+
+    /// A session opened: start again from the minimum.
+    pub fn reset(&mut self) {
+        self.base = Self::MIN;
+    }
+
+    /// The wait before the next try, given a random `unit` in [0, 1).
+    pub fn next(&mut self, unit: f64) -> Duration {
+        let base = self.base;
+        self.base = (self.base * 2).min(Self::MAX);
+        base.mul_f64(0.5 + 0.5 * unit.clamp(0.0, 1.0))
+    }
+}
+
+/// A random number in [0, 1), from the standard library's randomly keyed
+/// hasher (jitter needs no better).
+pub(super) fn unit_random() -> f64 {
+    use std::hash::BuildHasher;
+    let bits = std::collections::hash_map::RandomState::new().hash_one(std::time::Instant::now());
+    (bits >> 11) as f64 / (1u64 << 53) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_are_told_from_transient_failures() {
+        let refused = |code| {
+            matches!(
+                OpenError::from_status(&tonic::Status::new(code, "no")),
+                OpenError::Refused { .. }
+            )
+        };
+        assert!(refused(Code::Unauthenticated));
+        assert!(refused(Code::PermissionDenied));
+        assert!(refused(Code::InvalidArgument));
+        assert!(refused(Code::FailedPrecondition));
+        assert!(matches!(
+            OpenError::from_status(&tonic::Status::already_exists("id in use")),
+            OpenError::IdInUse(m) if m == "id in use"
+        ));
+        for code in [Code::Unavailable, Code::DeadlineExceeded, Code::Internal] {
+            assert!(matches!(
+                OpenError::from_status(&tonic::Status::new(code, "x")),
+                OpenError::Transient(_)
+            ));
+        }
+    }
+
+    #[test]
+    fn backoff_doubles_to_its_cap_with_jitter_in_the_upper_half() {
+        let mut b = Backoff::new();
+        assert_eq!(b.next(0.0), Duration::from_millis(50));
+        assert_eq!(b.next(1.0), Duration::from_millis(200));
+        let mut last = Duration::ZERO;
+        for _ in 0..10 {
+            last = b.next(0.5);
+        }
+        assert_eq!(last, Backoff::MAX.mul_f64(0.75));
+        b.reset();
+        assert_eq!(b.next(1.0), Backoff::MIN);
+    }
+
+    #[test]
+    fn random_units_vary_and_stay_in_range() {
+        let draws: Vec<f64> = (0..100).map(|_| unit_random()).collect();
+        assert!(draws.iter().all(|u| (0.0..1.0).contains(u)));
+        let first = draws[0];
+        assert!(draws.iter().any(|u| *u != first));
+    }
+}

@@ -1,0 +1,198 @@
+//! Serving an open session: what each coordinator message and executor
+//! event does to the agent's [`Work`] and [`Outbox`], and closing cleanly.
+
+use std::time::Duration;
+
+use swarm_proto::v1 as pb;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tonic::Streaming;
+
+use super::connect::Conn;
+use super::outbox::Outbox;
+use super::RESEND_AFTER;
+use crate::convert;
+use crate::work::{AttemptResult, ExecEvent, Work};
+
+/// How long closing may take to hand over what is queued, and then to see
+/// the coordinator end its side.
+const CLOSE_LIMIT: Duration = Duration::from_secs(3);
+
+/// The next message of the session; never resolves without one. `None`
+/// when the session ended or broke.
+pub(super) async fn next_message(
+    inbound: Option<&mut Streaming<pb::CoordinatorMessage>>,
+) -> Option<pb::CoordinatorMessage> {
+    match inbound {
+        Some(s) => s.message().await.ok().flatten(),
+        None => std::future::pending().await,
+    }
+}
+
+/// Room for one message on the session's stream; never resolves without a
+/// session. `None` when the stream is gone (the session is ending).
+pub(super) async fn reserve(
+    out: Option<mpsc::Sender<pb::AgentMessage>>,
+) -> Option<mpsc::OwnedPermit<pb::AgentMessage>> {
+    match out {
+        Some(out) => out.reserve_owned().await.ok(),
+        None => std::future::pending().await,
+    }
+}
+
+/// Sleeps until `at`, or forever when there is none.
+pub(super) async fn sleep_until_opt(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Ends the session cleanly: what is queued (Draining, results, releases)
+/// is handed to the stream, the stream is closed, and the coordinator's
+/// side ends too.
+pub(super) async fn close(conn: Option<Conn>, outbox: &mut Outbox) {
+    let Some(Conn { out, mut inbound }) = conn else {
+        return;
+    };
+    let _ = tokio::time::timeout(CLOSE_LIMIT, async {
+        while let Some(m) = outbox.pop() {
+            if out.send(m).await.is_err() {
+                break;
+            }
+        }
+    })
+    .await;
+    drop(out);
+    let _ = tokio::time::timeout(CLOSE_LIMIT, async move {
+        while let Ok(Some(_)) = inbound.message().await {}
+    })
+    .await;
+}
+
+/// Applies a Welcome: abandoned attempts stop, results of resumed attempts
+/// go out again.
+pub(super) fn welcomed(outbox: &mut Outbox, work: &mut Work, w: &pb::Welcome) {
+    for r in &w.abandon {
+        work.cancel(r.attempt);
+        outbox.forget(r.attempt);
+    }
+    let resumed: Vec<u64> = w.resume.iter().map(|r| r.attempt).collect();
+    work.keep_results_of(&resumed);
+    send_due_results(outbox, work);
+}
+
+/// Queues the results never sent or unacknowledged for [`RESEND_AFTER`],
+/// each after its output's last dropped-bytes marker, with the total shed.
+pub(super) fn send_due_results(outbox: &mut Outbox, work: &mut Work) {
+    for mut result in work.results_due(Instant::now(), RESEND_AFTER) {
+        result.output_dropped = outbox.finish(&result.attempt);
+        outbox.control(pb::agent_message::Body::Result(convert::result_to(&result)));
+    }
+}
+
+/// Handles one coordinator message; returns true when it starts draining.
+pub(super) fn handle(
+    outbox: &mut Outbox,
+    work: &mut Work,
+    m: pb::CoordinatorMessage,
+    draining: &mut Option<Instant>,
+    drain_timeout: Duration,
+) -> bool {
+    use pb::coordinator_message::Body;
+    match m.body {
+        Some(Body::Assign(a)) => {
+            let a = convert::assignment_from(a);
+            let r = &a.attempt;
+            if draining.is_some() {
+                outbox.control(pb::agent_message::Body::Release(pb::Release {
+                    attempt: Some(convert::attempt_to(r)),
+                    reason: "the agent is draining".into(),
+                }));
+            } else if !work.holds(r.attempt) {
+                tracing::info!(
+                    "task {} attempt {} ({}{})",
+                    r.task_id,
+                    r.attempt,
+                    a.role,
+                    if a.lead { ", lead" } else { "" }
+                );
+                work.assign(a);
+            }
+        }
+        Some(Body::Cancel(cancel)) => {
+            if let Some(r) = cancel.attempt {
+                tracing::info!(
+                    "task {} attempt {} ended by the coordinator: {}",
+                    r.task_id,
+                    r.attempt,
+                    cancel.reason
+                );
+                work.cancel(r.attempt);
+                outbox.forget(r.attempt);
+            }
+        }
+        Some(Body::Ack(ack)) => {
+            if let Some(r) = ack.attempt {
+                if !ack.accepted {
+                    tracing::warn!(
+                        "result of task {} attempt {} was rejected: {}",
+                        r.task_id,
+                        r.attempt,
+                        ack.reason
+                    );
+                }
+                work.acknowledged(r.attempt);
+                outbox.forget(r.attempt);
+            }
+        }
+        Some(Body::SetRole(role)) => tracing::info!("now playing role {}", role.role),
+        Some(Body::Drain(d)) => {
+            if draining.is_none() {
+                tracing::info!("asked to drain: {}", d.reason);
+                *draining = Some(Instant::now() + drain_timeout);
+                return true;
+            }
+        }
+        Some(Body::Goodbye(g)) => {
+            tracing::info!(
+                "the coordinator is going away ({}); attempts keep running, reconnecting later",
+                g.reason
+            );
+        }
+        Some(Body::Welcome(_)) | None => {}
+    }
+    false
+}
+
+/// Handles an executor event: Started and results are queued as control
+/// messages, output as output (which may be shed).
+pub(super) fn on_event(outbox: &mut Outbox, work: &mut Work, ev: ExecEvent) {
+    use pb::agent_message::Body;
+    match ev {
+        ExecEvent::Started(r) => outbox.control(Body::Started(pb::Started {
+            attempt: Some(convert::attempt_to(&r)),
+        })),
+        ExecEvent::Log(r, stream, data) => outbox.output(&r, stream, data, Instant::now()),
+        ExecEvent::Done(r, outcome) => {
+            if let Some(result) = work.finished(r, outcome) {
+                log_result(&result);
+                send_due_results(outbox, work);
+            }
+        }
+    }
+}
+
+fn log_result(result: &AttemptResult) {
+    let wire = convert::result_to(result);
+    let what = match (wire.not_started, wire.message.is_empty()) {
+        (true, _) => format!("could not start: {}", wire.message),
+        (false, true) => "succeeded".to_string(),
+        (false, false) => wire.message,
+    };
+    tracing::info!(
+        "task {} attempt {} ended: {what}",
+        result.attempt.task_id,
+        result.attempt.attempt,
+    );
+}
