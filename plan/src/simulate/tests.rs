@@ -85,7 +85,7 @@ fn seed_with_one_agent_per_role_takes_longer_and_names_its_bottlenecks() {
     assert!(sim.complete());
     assert_eq!(sim.makespan, 39 * H);
     assert_eq!(sim.roles["coder"].agents, 1);
-    // 22 h of coding, the 3 h deployment and the 4 h watch (every agent).
+    // 23 h of coding, the 3 h deployment and the 4 h watch (every agent).
     assert_eq!(sim.roles["coder"].busy_secs, 30 * H);
     assert!((sim.roles["coder"].utilisation - 30.0 / 39.0).abs() < 1e-9);
     let names: Vec<&str> = sim.bottlenecks.iter().map(|b| b.role.as_str()).collect();
