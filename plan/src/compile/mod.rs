@@ -2,11 +2,9 @@
 //! roles are canonical and whose dependencies are task indexes, or reports
 //! every error found, each at its line.
 //!
-//! A task without a Dependencies field waits for the tasks of the nearest
-//! earlier section of its day that has tasks, where a day's sections are
-//! the part before its first window and then each window in order; when
-//! no earlier section has tasks, it waits for every task of the previous
-//! day that has tasks. An explicit `None` means no dependency at all.
+//! Dependencies, written and implicit (a task without a Dependencies field
+//! waits for the nearest earlier window of its day with tasks, else the
+//! previous day), are expanded in `deps.rs`.
 
 mod deps;
 

@@ -10,7 +10,7 @@ use super::raw::{
 use crate::markdown::agents_phrase;
 use crate::model::{Criterion, Plan, PlanDuration, Task};
 
-/// Renders a plan as TOML that [`parse`] reads back to the same plan.
+/// Renders a plan as TOML that [`super::parse`] reads back to the same plan.
 pub fn write(plan: &Plan) -> String {
     let spanned = |v| Spanned::new(0..0, v);
     let duration = |d: PlanDuration| spanned(d.to_string());
