@@ -42,6 +42,16 @@ pub struct CriterionJob {
     pub tasks_done: bool,
 }
 
+/// A window of the day that holds a checklist and no tasks (the seed's
+/// `Pre-Launch Checklist`), shown in the day's first report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChecklistJob {
+    /// The window's name.
+    pub window: String,
+    /// Its items as (ticked in the plan, text).
+    pub items: Vec<(bool, String)>,
+}
+
 /// One role's row of the allocation table.
 #[derive(Debug, Clone)]
 pub struct RoleRow {
@@ -85,6 +95,8 @@ pub struct ReportJob {
     pub in_progress: Vec<InProgress>,
     /// What stands in the way.
     pub blockers: Vec<String>,
+    /// The day's checklists; only in the day's first report.
+    pub checklists: Vec<ChecklistJob>,
     /// Day of the criteria.
     pub criteria_day: u32,
     /// The day's exit criteria.
@@ -230,6 +242,13 @@ pub fn render(job: &ReportJob, met: &[(bool, String)]) -> String {
         "Plan *{}* is {} · {done}/{} tasks done · {} running · {} ready · {} waiting · {} failed · {} blocked\n",
         job.plan_name, job.state, c.total, c.running, c.ready, c.pending, c.failed, c.blocked
     );
+    for list in &job.checklists {
+        let _ = writeln!(out, "### Checklist: {}\n", list.window);
+        for (done, text) in &list.items {
+            let _ = writeln!(out, "- [{}] {text}", if *done { 'x' } else { ' ' });
+        }
+        out.push('\n');
+    }
     section(
         &mut out,
         "Finished since the last checkpoint",

@@ -263,6 +263,18 @@ pub struct PlanInput {
     pub roles: Option<PathBuf>,
 }
 
+/// `09:00` is 540 minutes after midnight.
+fn parse_day_start(text: &str) -> Result<u16, String> {
+    let bad = || format!("'{text}' is not a time of day like 09:00");
+    let (h, m) = text.trim().split_once(':').ok_or_else(bad)?;
+    let (h, m): (u16, u16) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+    if h < 24 && m < 60 {
+        Ok(h * 60 + m)
+    } else {
+        Err(bad())
+    }
+}
+
 /// `swarmctl plan ...`
 #[derive(Debug, Subcommand)]
 pub enum PlanCommand {
@@ -286,12 +298,20 @@ pub enum PlanCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Show the plan day by day: tasks, roles, priorities, hours,
-    /// dependencies and slack, with the critical path marked.
+    /// Show the plan day by day: its windows with their times, tasks,
+    /// roles, priorities, hours, dependencies and slack, with the critical
+    /// path marked.
     Show {
         /// The plan to read.
         #[command(flatten)]
         input: PlanInput,
+        /// When the working day starts (HH:MM), for the windows' times;
+        /// swarmd's day_start.
+        #[arg(long, value_name = "HH:MM", default_value = "09:00", value_parser = parse_day_start)]
+        day_start: u16,
+        /// Print the same JSON object as `plan check --json` instead.
+        #[arg(long)]
+        json: bool,
     },
     /// Print the task graph for Graphviz or Mermaid, critical path
     /// highlighted.

@@ -58,7 +58,7 @@ fn seed_checks_and_summarises() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(
-        stdout.contains("26 tasks over 10 days, critical path 22 h"),
+        stdout.contains("26 tasks over 10 days, critical path 25 h"),
         "{stdout}"
     );
 }
@@ -85,7 +85,18 @@ fn check_json_is_the_public_shape() {
     let t101 = tasks.iter().find(|t| t["id"] == "10.1").expect("10.1");
     assert_eq!(t101["depends_on"], serde_json::json!(["9.1", "9.2"]));
     assert_eq!(t101["roles"].as_array().map(Vec::len), Some(8));
-    assert_eq!(v["critical_path"]["hours"], 22.0);
+    let t102 = tasks.iter().find(|t| t["id"] == "10.2").expect("10.2");
+    assert_eq!(t102["depends_on"], serde_json::json!(["10.1"]));
+    assert_eq!(t102["window"], "Post-Launch Monitoring");
+    assert_eq!(v["critical_path"]["hours"], 25.0);
+    let day10 = &v["days"][9]["windows"];
+    assert_eq!(day10[0]["name"], "Pre-Launch Checklist");
+    assert_eq!(day10[0]["checklist"].as_array().map(Vec::len), Some(10));
+    assert_eq!(day10[0]["tasks"], serde_json::json!([]));
+    assert_eq!(day10[1]["offset_hours"], 1.0);
+    assert_eq!(day10[1]["hours"], 3.0);
+    assert_eq!(day10[1]["tasks"], serde_json::json!(["10.1"]));
+    assert_eq!(day10[2]["offset_hours"], 4.0);
     assert_eq!(v["critical_path"]["tasks"][0], "1.1");
 }
 
@@ -98,6 +109,21 @@ fn show_marks_the_critical_path_per_day() {
     assert!(stdout.contains("* 1.1  Backup Scripts Review"), "{stdout}");
     assert!(stdout.contains("critical path (marked *): 1.1 → 1.2 → 1.4"));
     assert!(stdout.contains("! performance needs 2 h but has no agent planned"));
+    assert!(stdout.contains("\n  09:00–13:00  Morning Sprint: 1.1, 1.2\n  13:00–17:00  Afternoon Sprint: 1.3, 1.4\n"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "\n  09:00–12:00  Morning Sprint: 7.1\n  12:00–15:00  Afternoon Sprint: 7.2\n"
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains("\n  09:00–10:00  Pre-Launch Checklist: checklist of 10\n                [x] All tests passing\n"), "{stdout}");
+    assert!(stdout.contains("\n  10:00–13:00  Deployment Window: 10.1\n  13:00–17:00  Post-Launch Monitoring: 10.2\n"), "{stdout}");
+    assert!(stdout.contains("earlier window (1)"), "{stdout}");
+    let early = swarmctl(&["plan", "show", &seed(), "--day-start", "08:30"]);
+    assert!(text(&early.stdout).contains("\n  12:30–16:30  Post-Launch Monitoring: 10.2\n"));
+    let json = swarmctl(&["plan", "show", &seed(), "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
+    assert_eq!(v["days"][0]["windows"][1]["name"], "Afternoon Sprint");
 }
 
 #[test]
@@ -115,7 +141,7 @@ fn graph_in_dot_and_mermaid() {
     let mermaid = text(&mermaid.stdout);
     assert!(mermaid.starts_with("flowchart LR"));
     assert!(mermaid.contains("t1_1 --> t1_2"));
-    assert!(mermaid.contains("class t1_1,t1_2,t1_4,t2_1,t2_2,t3_1,t3_2,t9_1,t10_2 critical"));
+    assert!(mermaid.contains("class t1_1,t1_2,t1_4,t2_1,t2_2,t3_1,t3_2,t9_1,t10_1,t10_2 critical"));
 }
 
 #[test]

@@ -53,9 +53,10 @@ fn hours(v: &Value) -> f64 {
 #[test]
 fn unlimited_agents_finish_the_seed_on_its_critical_path() {
     let v = json(&[], 0);
-    assert_eq!(hours(&v["makespan_hours"]), 22.0);
-    assert_eq!(hours(&v["critical_path_hours"]), 22.0);
-    assert_eq!(hours(&v["business_days"]), 2.82);
+    // 25 h: the post-launch watch (10.2) follows the launch (10.1).
+    assert_eq!(hours(&v["makespan_hours"]), 25.0);
+    assert_eq!(hours(&v["critical_path_hours"]), 25.0);
+    assert_eq!(hours(&v["business_days"]), 3.21);
     assert_eq!(v["complete"], true);
     let tasks = v["tasks"].as_array().expect("tasks");
     assert_eq!(tasks.len(), 26);
@@ -74,10 +75,10 @@ fn unlimited_agents_finish_the_seed_on_its_critical_path() {
     assert_eq!(out.status.code(), Some(0));
     let human = text(&out.stdout);
     assert!(
-        human.contains("makespan: 22 h = 2.82 business days"),
+        human.contains("makespan: 25 h = 3.21 business days"),
         "{human}"
     );
-    assert!(human.contains("the critical path is 22 h"), "{human}");
+    assert!(human.contains("the critical path is 25 h"), "{human}");
     assert!(human.contains("utilisation"), "{human}");
 }
 
@@ -85,7 +86,7 @@ fn unlimited_agents_finish_the_seed_on_its_critical_path() {
 fn one_agent_per_role_takes_longer_and_names_the_bottlenecks() {
     let v = json(&["--agents", ONE_PER_ROLE], 0);
     let makespan = hours(&v["makespan_hours"]);
-    assert!(makespan > 22.0, "{makespan}");
+    assert!(makespan > 25.0, "{makespan}");
     assert_eq!(v["roles"]["security"]["agents"], 2);
     assert_eq!(v["roles"]["coder"]["agents"], 1);
     let bottlenecks = v["bottlenecks"].as_array().expect("bottlenecks");
@@ -99,7 +100,7 @@ fn one_agent_per_role_takes_longer_and_names_the_bottlenecks() {
     assert_eq!(out.status.code(), Some(0));
     let human = text(&out.stdout);
     assert!(
-        human.contains("longer than the critical path of 22 h"),
+        human.contains("longer than the critical path of 25 h"),
         "{human}"
     );
     let first = bottlenecks[0]["role"].as_str().expect("role");

@@ -36,6 +36,48 @@ pub struct Day {
     pub duration: Option<PlanDuration>,
     /// The day's exit criteria (its gate).
     pub exit_criteria: Vec<Criterion>,
+    /// The day's windows (`**Morning Sprint (4 hours)**`), in the order
+    /// written, laid end to end from the start of the working day.
+    pub windows: Vec<Window>,
+}
+
+impl Day {
+    /// Lays the windows end to end: each one's offset is the sum of the
+    /// durations before it. Both parsers call this once the day is read.
+    pub fn lay_out_windows(&mut self) {
+        let mut at = PlanDuration(0);
+        for window in &mut self.windows {
+            window.offset = at;
+            at = PlanDuration(at.0.saturating_add(window.duration.0));
+        }
+    }
+
+    /// Where the windows end, from the start of the working day.
+    pub fn windows_end(&self) -> PlanDuration {
+        self.windows
+            .last()
+            .map(|w| PlanDuration(w.offset.0.saturating_add(w.duration.0)))
+            .unwrap_or_default()
+    }
+}
+
+/// A section of a day opened by a bold line `**Name (N hours)**`. A task
+/// listed under it sits in it ([`Task::window`]); under calendar pace it
+/// does not start before the window opens.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Window {
+    /// Name as written (`Morning Sprint`).
+    pub name: String,
+    /// Length as written.
+    pub duration: PlanDuration,
+    /// When it opens, from the start of the working day: the durations of
+    /// the day's earlier windows added up (see [`Day::lay_out_windows`]).
+    /// Derived, never written out.
+    pub offset: PlanDuration,
+    /// The checkbox items (`- [ ]`, `- [x]`) listed under the heading
+    /// before any task: a pre-flight list such as the seed's
+    /// `Pre-Launch Checklist`, shown in the day's first report.
+    pub checklist: Vec<Criterion>,
 }
 
 /// One exit criterion of a day.
@@ -58,6 +100,9 @@ pub struct Task {
     pub title: String,
     /// The day the task is listed under, if any.
     pub day: Option<u32>,
+    /// Index into its day's [`Day::windows`] of the window it is listed
+    /// under; `None` before the day's first window (or in a day without).
+    pub window: Option<usize>,
     /// Who works on it.
     pub agents: Agents,
     /// Priority, P0 first.
@@ -65,8 +110,9 @@ pub struct Task {
     /// Planned duration.
     pub duration: PlanDuration,
     /// What it waits for: `None` when the task has no Dependencies field
-    /// (it then waits for every task of the previous day), `Some(vec![])`
-    /// for an explicit `None`.
+    /// (it then waits for the tasks of the nearest earlier window of its
+    /// day that has tasks, or when there is none for every task of the
+    /// previous day), `Some(vec![])` for an explicit `None`.
     pub depends: Option<Vec<DepRef>>,
     /// Deliverables, one item each; nested items start with two spaces per
     /// level of nesting.

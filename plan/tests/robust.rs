@@ -44,6 +44,11 @@ fn plan_line() -> impl Strategy<Value = String> {
         Just("- **Run**: `echo hi`".to_string()),
         Just("```".to_string()),
         (1u32..5).prop_map(|d| format!("**Day {d} Exit Criteria**:")),
+        (
+            "(Morning|Sprint|Morning \\(A\\)|)",
+            "([0-9]{1,2}(\\.5)? ?(hours?|h|min)|[0-9] hourz|final)"
+        )
+            .prop_map(|(n, d)| format!("**{n} ({d})**")),
         "- \\[[ x]\\] [a-z]{0,8}".prop_map(|s| s),
         Just("## Coordination Protocol".to_string()),
         "### [A-Za-z]{1,8} \\(([0-9]{1,2}:00 (AM|PM)|noon)\\)".prop_map(|s| s),

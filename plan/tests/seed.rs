@@ -56,7 +56,11 @@ fn seed_dependencies_follow_every_phrase() {
     let mut want = days_1_to_7.clone();
     want.sort();
     assert_eq!(deps(&plan, "8.1"), want);
+    // No Dependencies bullet: the launch's window is the first of day 10
+    // with tasks (the checklist window has none), so it waits for day 9;
+    // the post-launch watch waits for the deployment window's task.
     assert_eq!(deps(&plan, "10.1"), ["9.1", "9.2"]);
+    assert_eq!(deps(&plan, "10.2"), ["10.1"]);
     assert!(deps(&plan, "4.1").is_empty());
     assert!(deps(&plan, "1.1").is_empty());
     assert_eq!(deps(&plan, "1.2"), ["1.1"]);
@@ -132,10 +136,64 @@ fn seed_matrix_and_checkpoints() {
 }
 
 #[test]
-fn seed_critical_path_is_22_hours() {
+fn seed_days_have_windows_laid_end_to_end() {
+    let plan = seed();
+    let day = |n: u32| &plan.plan.days[n as usize - 1];
+    let windows = |n: u32| -> Vec<(String, u64, u64)> {
+        day(n)
+            .windows
+            .iter()
+            .map(|w| {
+                (
+                    w.name.clone(),
+                    w.offset.hours() as u64,
+                    w.duration.hours() as u64,
+                )
+            })
+            .collect()
+    };
+    for n in (1..=9).filter(|&n| n != 7) {
+        assert_eq!(
+            windows(n),
+            [
+                ("Morning Sprint".to_string(), 0, 4),
+                ("Afternoon Sprint".to_string(), 4, 4)
+            ],
+            "day {n}"
+        );
+    }
+    assert_eq!(
+        windows(7),
+        [
+            ("Morning Sprint".to_string(), 0, 3),
+            ("Afternoon Sprint".to_string(), 3, 3)
+        ]
+    );
+    assert_eq!(
+        windows(10),
+        [
+            ("Pre-Launch Checklist".to_string(), 0, 1),
+            ("Deployment Window".to_string(), 1, 3),
+            ("Post-Launch Monitoring".to_string(), 4, 4)
+        ]
+    );
+    let checklist = &day(10).windows[0].checklist;
+    assert_eq!(checklist.len(), 10);
+    assert_eq!(checklist[0].text, "All tests passing");
+    assert!(checklist.iter().all(|c| c.done));
+    assert!(day(10).windows[1..].iter().all(|w| w.checklist.is_empty()));
+    let window = |id: &str| plan.plan.tasks[plan.index_of(id).unwrap()].window;
+    assert_eq!(window("1.2"), Some(0));
+    assert_eq!(window("1.3"), Some(1));
+    assert_eq!(window("10.1"), Some(1));
+    assert_eq!(window("10.2"), Some(2));
+}
+
+#[test]
+fn seed_critical_path_is_25_hours() {
     let plan = seed();
     let a = analyse(&plan);
-    assert_eq!(a.makespan, 22 * 3600);
+    assert_eq!(a.makespan, 25 * 3600);
     let ids: Vec<&str> = a
         .critical_path
         .iter()
@@ -143,15 +201,15 @@ fn seed_critical_path_is_22_hours() {
         .collect();
     assert_eq!(
         ids,
-        ["1.1", "1.2", "1.4", "2.1", "2.2", "3.1", "3.2", "9.1", "10.2"]
+        ["1.1", "1.2", "1.4", "2.1", "2.2", "3.1", "3.2", "9.1", "10.1", "10.2"]
     );
     for &i in &a.critical_path {
         assert_eq!(a.slack(i), 0);
     }
     let i41 = plan.index_of("4.1").unwrap();
     assert_eq!(a.earliest_start[i41], 0);
-    assert_eq!(a.slack(i41), 10 * 3600, "4.1 can slip until 8.1 must start");
-    assert_eq!(a.rank[plan.index_of("1.1").unwrap()], 22 * 3600);
+    assert_eq!(a.slack(i41), 10 * 3600, "4.1 can slip until 9.1 must start");
+    assert_eq!(a.rank[plan.index_of("1.1").unwrap()], 25 * 3600);
     assert_eq!(a.role_secs.get("devops"), Some(&(14 * 3600)));
 }
 

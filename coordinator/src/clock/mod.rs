@@ -137,6 +137,15 @@ impl PlanClock {
         self.calendar_day(n) * MS_PER_DAY + i64::from(self.day_start) * MS_PER_MIN
     }
 
+    /// Plan time when a window `offset_secs` into plan day `n` opens:
+    /// windows are laid end to end from the start of the working day, and
+    /// one that would open after the working day ends opens at its end.
+    pub fn window_opens(&self, n: u32, offset_secs: u64) -> i64 {
+        let working_ms = i64::from(self.day_end.saturating_sub(self.day_start)) * MS_PER_MIN;
+        let offset_ms = i64::try_from(offset_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+        self.day_starts(n) + offset_ms.min(working_ms)
+    }
+
     /// The plan day a plan time falls in (1-based): the last business day
     /// whose working hours have begun by then; 1 before the first.
     pub fn plan_day(&self, plan: i64) -> u32 {

@@ -87,3 +87,14 @@ fn bad_starts_are_refused() {
         assert!(parse_start(bad).is_err(), "{bad}");
     }
 }
+
+#[test]
+fn windows_open_after_the_day_starts_and_never_after_it_ends() {
+    let c = clock("2026-11-23", 1.0);
+    let at = |t: &str| parse_start(t).expect("t");
+    assert_eq!(c.window_opens(1, 0), at("2026-11-23T09:00"));
+    assert_eq!(c.window_opens(1, 4 * 3600), at("2026-11-23T13:00"));
+    assert_eq!(c.window_opens(2, 3600), at("2026-11-24T10:00"));
+    assert_eq!(c.window_opens(1, 9 * 3600), at("2026-11-23T17:00"));
+    assert_eq!(c.window_opens(1, u64::MAX), at("2026-11-23T17:00"));
+}

@@ -10,7 +10,8 @@
 //! - `deps_left` is the number of its dependencies not succeeded or
 //!   skipped;
 //! - under the calendar pace a task that never ran does not become ready
-//!   before its planned day opens: it waits in `delayed` instead.
+//!   before its planned day opens, or, when it sits in one of its day's
+//!   windows, before that window opens: it waits in `delayed` instead.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -333,8 +334,8 @@ impl ActivePlan {
 
     /// Moves task `i` to `state` with `reason`, keeping the ready queue, the
     /// backoffs and the counters. Under the calendar pace a task that never
-    /// ran and whose day has not opened waits for it instead of becoming
-    /// ready: the state it actually took is returned.
+    /// ran and whose day (or window of the day) has not opened waits for it
+    /// instead of becoming ready: the state it actually took is returned.
     pub fn set_state(
         &mut self,
         i: usize,
@@ -350,8 +351,13 @@ impl ActivePlan {
         self.clear_delay(i);
         let mut state = state;
         if state == TaskState::Ready && self.calendar && self.tasks[i].attempts == 0 {
-            if let Some(day) = self.compiled.plan.tasks[i].day {
-                let opens = self.clock.wall_at(self.clock.day_starts(day));
+            let plan = &self.compiled.plan;
+            if let Some(day) = plan.tasks[i].day {
+                let offset = plan.tasks[i]
+                    .window
+                    .and_then(|w| plan.days.iter().find(|d| d.number == day)?.windows.get(w))
+                    .map_or(0, |w| w.offset.secs());
+                let opens = self.clock.wall_at(self.clock.window_opens(day, offset));
                 if opens > now {
                     state = TaskState::Pending;
                     self.delay(i, opens);

@@ -16,7 +16,7 @@ use super::projection::{
 };
 use super::views::StandupView;
 use super::{CoreError, State};
-use crate::report::{CriterionJob, InProgress, ReportJob, RoleRow};
+use crate::report::{ChecklistJob, CriterionJob, InProgress, ReportJob, RoleRow};
 
 /// Longest list of finished tasks a report spells out.
 const MAX_LISTED: usize = 200;
@@ -104,10 +104,19 @@ impl State {
             return Ok(());
         };
         let since = plan.mark_checkpoint(plan_time, swarm_memory::state::last_event_seq(t.db)?);
-        let Some(job) = self.snapshot(t.now, plan_time, since.plan_time, kind, decisions, reply)
+        let Some(mut job) =
+            self.snapshot(t.now, plan_time, since.plan_time, kind, decisions, reply)
         else {
             return Ok(());
         };
+        // The day's first report shows its checklists: the previous
+        // checkpoint fell on another day, or there was none (the mark a
+        // load leaves has event 0; a real checkpoint follows plan.loaded).
+        if let Some(plan) = self.plan.as_ref() {
+            if since.event_seq == 0 || plan.clock().plan_day(since.plan_time) != job.plan_day {
+                job.checklists = checklists(plan, job.plan_day);
+            }
+        }
         self.projection.set_checkpoint(job.projection_text.clone());
         t.emit(
             Event::new(EventKind::CheckpointStarted)
@@ -245,6 +254,7 @@ impl State {
             finished,
             in_progress,
             blockers,
+            checklists: Vec::new(),
             criteria_day: day,
             criteria,
             remaining_path: path.iter().map(|&i| tasks[i].id.clone()).collect(),
@@ -320,6 +330,33 @@ impl State {
             })
         })
     }
+}
+
+/// The windows of `day` that hold a checklist and no tasks.
+fn checklists(plan: &ActivePlan, day: u32) -> Vec<ChecklistJob> {
+    let plan = &plan.compiled().plan;
+    let Some(d) = plan.days.iter().find(|d| d.number == day) else {
+        return Vec::new();
+    };
+    d.windows
+        .iter()
+        .enumerate()
+        .filter(|(w, window)| {
+            !window.checklist.is_empty()
+                && !plan
+                    .tasks
+                    .iter()
+                    .any(|t| t.day == Some(day) && t.window == Some(*w))
+        })
+        .map(|(_, window)| ChecklistJob {
+            window: window.name.clone(),
+            items: window
+                .checklist
+                .iter()
+                .map(|c| (c.done, c.text.clone()))
+                .collect(),
+        })
+        .collect()
 }
 
 /// The day's exit criteria, with whether the day's tasks are all done.

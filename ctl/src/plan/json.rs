@@ -2,7 +2,7 @@
 //! public interface that scripts read: add fields, never rename them.
 
 use serde_json::{json, Map, Value};
-use swarm_plan::{Agents, Analysis, CompiledPlan, DepRef, LoadError, Need};
+use swarm_plan::{Agents, Analysis, CompiledPlan, Criterion, DepRef, LoadError, Need, Plan, Task};
 
 use super::Failure;
 
@@ -23,6 +23,7 @@ pub(crate) fn summary(compiled: &CompiledPlan, analysis: &Analysis) -> Value {
                 "id": task.id,
                 "title": task.title,
                 "day": task.day,
+                "window": window_name(plan, task),
                 "roles": ct.need.role_slots(),
                 "agents": agents(&ct.need, &task.agents),
                 "priority": task.priority.to_string(),
@@ -55,7 +56,14 @@ pub(crate) fn summary(compiled: &CompiledPlan, analysis: &Analysis) -> Value {
                 "number": d.number,
                 "title": d.title,
                 "hours": d.duration.map(|x| x.hours()),
-                "exit_criteria": d.exit_criteria.iter().map(|c| json!({"text": c.text, "done": c.done, "check": c.check})).collect::<Vec<_>>(),
+                "exit_criteria": d.exit_criteria.iter().map(criterion).collect::<Vec<_>>(),
+                "windows": d.windows.iter().enumerate().map(|(w, window)| json!({
+                    "name": window.name,
+                    "offset_hours": window.offset.hours(),
+                    "hours": window.duration.hours(),
+                    "tasks": plan.tasks.iter().filter(|t| t.day == Some(d.number) && t.window == Some(w)).map(|t| t.id.as_str()).collect::<Vec<_>>(),
+                    "checklist": window.checklist.iter().map(criterion).collect::<Vec<_>>(),
+                })).collect::<Vec<_>>(),
             })
         })
         .collect();
@@ -90,6 +98,16 @@ pub(crate) fn summary(compiled: &CompiledPlan, analysis: &Analysis) -> Value {
         "checkpoints": plan.checkpoints.iter().map(|c| json!({"name": c.name, "time": c.time_label()})).collect::<Vec<_>>(),
         "warnings": compiled.warnings.iter().map(diagnostic).collect::<Vec<_>>(),
     })
+}
+
+fn criterion(c: &Criterion) -> Value {
+    json!({"text": c.text, "done": c.done, "check": c.check})
+}
+
+/// The name of the window a task sits in, if any.
+fn window_name<'a>(plan: &'a Plan, task: &Task) -> Option<&'a str> {
+    let day = plan.days.iter().find(|d| Some(d.number) == task.day)?;
+    Some(day.windows.get(task.window?)?.name.as_str())
 }
 
 fn agents(need: &Need, written: &Agents) -> Value {

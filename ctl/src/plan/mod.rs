@@ -16,9 +16,17 @@ use crate::exit;
 pub(crate) fn run(cmd: PlanCommand) -> u8 {
     match cmd {
         PlanCommand::Check { input, json } => check(&input, json),
-        PlanCommand::Show { input } => with_plan(&input, |plan| {
+        PlanCommand::Show {
+            input,
+            day_start,
+            json,
+        } => with_plan(&input, |plan| {
             let analysis = analyse(plan);
-            print(&show::render(plan, &analysis))
+            if json {
+                print(&format!("{:#}\n", json::summary(plan, &analysis)))
+            } else {
+                print(&show::render(plan, &analysis, day_start))
+            }
         }),
         PlanCommand::Graph { input, format } => with_plan(&input, |plan| {
             let analysis = analyse(plan);

@@ -1,9 +1,11 @@
 //! `swarmctl plan show` and the one-line summary of `plan check`: the plan
-//! a person can take in at a glance.
+//! a person can take in at a glance. A day's windows are shown at their
+//! times on the working day (from `--day-start`), each with its tasks or
+//! its checklist.
 
 use std::fmt::Write as _;
 
-use swarm_plan::{Analysis, CompiledPlan, DayLoad, DepRef, Need, Task};
+use swarm_plan::{Analysis, CompiledPlan, Day, DayLoad, DepRef, Need, Task};
 
 use super::hours;
 
@@ -31,7 +33,8 @@ fn path_ids<'a>(plan: &'a CompiledPlan, analysis: &Analysis) -> Vec<&'a str> {
 }
 
 /// The whole `plan show` output.
-pub(crate) fn render(compiled: &CompiledPlan, analysis: &Analysis) -> String {
+/// `day_start` is the working day's start, minutes after midnight.
+pub(crate) fn render(compiled: &CompiledPlan, analysis: &Analysis, day_start: u16) -> String {
     let plan = &compiled.plan;
     let mut out = String::new();
     let _ = writeln!(out, "{}", plan.name);
@@ -68,6 +71,7 @@ pub(crate) fn render(compiled: &CompiledPlan, analysis: &Analysis) -> String {
                     let _ = write!(out, " ({} h)", hours(len.secs()));
                 }
                 out.push('\n');
+                render_windows(&mut out, plan, d, day_start);
             }
             None => {
                 let _ = writeln!(
@@ -133,7 +137,7 @@ fn render_table(out: &mut String, compiled: &CompiledPlan, analysis: &Analysis, 
                 need_label(&compiled.tasks[i].need),
                 task.priority.to_string(),
                 hours(task.duration.secs()),
-                depends(task, compiled.tasks[i].deps.len()),
+                depends(plan, task, &compiled.tasks[i].deps),
                 hours(analysis.slack(i)),
             ]
         })
@@ -172,8 +176,53 @@ fn render_table(out: &mut String, compiled: &CompiledPlan, analysis: &Analysis, 
     }
 }
 
-/// Dependencies as written, which is shorter than the expanded list.
-fn depends(task: &Task, expanded: usize) -> String {
+/// `09:00–13:00  Morning Sprint: 1.1, 1.2` per window; a checklist's
+/// items below its window.
+fn render_windows(out: &mut String, plan: &swarm_plan::Plan, day: &Day, day_start: u16) {
+    for (w, window) in day.windows.iter().enumerate() {
+        let tasks: Vec<&str> = plan
+            .tasks
+            .iter()
+            .filter(|t| t.day == Some(day.number) && t.window == Some(w))
+            .map(|t| t.id.as_str())
+            .collect();
+        let opens = window.offset.secs() / 60;
+        let closes = opens + window.duration.secs() / 60;
+        let _ = write!(
+            out,
+            "  {}–{}  {}",
+            clock(day_start, opens),
+            clock(day_start, closes),
+            window.name
+        );
+        match (tasks.is_empty(), window.checklist.is_empty()) {
+            (false, _) => {
+                let _ = writeln!(out, ": {}", tasks.join(", "));
+            }
+            (true, true) => out.push_str(": no tasks\n"),
+            (true, false) => {
+                let _ = writeln!(out, ": checklist of {}", window.checklist.len());
+            }
+        }
+        for item in &window.checklist {
+            let mark = if item.done { 'x' } else { ' ' };
+            let _ = writeln!(out, "                [{mark}] {}", item.text);
+        }
+    }
+}
+
+/// `HH:MM`, `minutes` after a day starting at `day_start`; past midnight
+/// the hours keep counting (`25:00`).
+fn clock(day_start: u16, minutes: u64) -> String {
+    let at = u64::from(day_start).saturating_add(minutes);
+    format!("{:02}:{:02}", at / 60, at % 60)
+}
+
+/// Dependencies as written, which is shorter than the expanded list; for
+/// a task without a Dependencies field, where its implicit ones are.
+fn depends(plan: &swarm_plan::Plan, task: &Task, deps: &[usize]) -> String {
+    let expanded = deps.len();
+    let same_day = deps.iter().all(|&d| plan.tasks[d].day == task.day);
     match &task.depends {
         Some(refs) if refs.is_empty() => "none".to_string(),
         Some(refs) => refs
@@ -185,6 +234,7 @@ fn depends(task: &Task, expanded: usize) -> String {
             .collect::<Vec<_>>()
             .join(", "),
         None if expanded == 0 => "none".to_string(),
+        None if same_day => format!("earlier window ({expanded})"),
         None => format!("previous day ({expanded})"),
     }
 }

@@ -3,6 +3,7 @@
 
 mod lines;
 mod parse;
+mod phrases;
 mod task;
 mod write;
 

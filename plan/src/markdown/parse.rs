@@ -2,15 +2,19 @@
 //! cursor (which section, day, task and field it is in) and hands each line
 //! to the part that owns it: headings open days and sections, task lines
 //! and their bullets go to [`super::task`], checklists become exit
-//! criteria, table rows become the allocation matrix, and headings under
-//! the Coordination Protocol become checkpoints. It never recurses, so no
+//! criteria, a bold `**Name (N hours)**` line inside a day opens a window
+//! (the checkboxes right under it are its checklist; the tasks after it,
+//! until the next window or day, sit in it), table rows become the
+//! allocation matrix, and headings under the Coordination Protocol become
+//! checkpoints. It never recurses, so no
 //! nesting depth can exhaust the stack, and it never panics on any input.
 
 use super::lines::{self, TaskHeader};
+use super::phrases::{clip, split_check, split_checkpoint, split_trailing_duration};
 use super::task::TaskCursor;
 use crate::diagnostic::{Sink, SourceMap};
-use crate::fields::{parse_duration, parse_role_counts, parse_time_of_day};
-use crate::model::{Checkpoint, Criterion, Day, MatrixRow, Plan};
+use crate::fields::{parse_duration, parse_role_counts};
+use crate::model::{Checkpoint, Criterion, Day, MatrixRow, Plan, Window};
 use crate::Parsed;
 
 /// Which part of the document the cursor is in.
@@ -44,6 +48,12 @@ pub(crate) struct Parser {
     /// above that is not a day ends the days.
     day_level: Option<usize>,
     current_day: Option<u32>,
+    /// Index of the open window in the last day's windows; tasks read now
+    /// sit in it. Only a new window or the end of the day closes it.
+    window: Option<usize>,
+    /// Checkbox bullets now go to the open window's checklist (until a
+    /// task, a prose line or another block starts).
+    window_checklist: bool,
     task: Option<TaskCursor>,
     /// Index of the day whose exit criteria are being listed.
     exit_day: Option<usize>,
@@ -67,6 +77,8 @@ pub fn parse(text: &str, file: &str) -> Parsed {
         section: Section::Preamble,
         day_level: None,
         current_day: None,
+        window: None,
+        window_checklist: false,
         task: None,
         exit_day: None,
         checkpoint: None,
@@ -77,6 +89,9 @@ pub fn parse(text: &str, file: &str) -> Parsed {
         parser.line(i + 1, line);
     }
     parser.end_block();
+    for day in &mut parser.plan.days {
+        day.lay_out_windows();
+    }
     if parser.plan.name.is_empty() {
         parser.plan.name = file_stem(file);
     }
@@ -174,11 +189,14 @@ impl Parser {
             self.end_block();
             if let Section::Protocol(_) = self.section {
                 self.checkpoint_heading(text.trim_matches('*'));
+            } else if !is_bullet && self.section == Section::Plain && self.current_day.is_some() {
+                self.window_heading(n, text);
             }
             return;
         }
         if !is_bullet {
             self.exit_day = None;
+            self.window_checklist = false;
             return;
         }
         if let Some(day) = self.exit_day {
@@ -187,6 +205,13 @@ impl Parser {
             self.plan.days[day]
                 .exit_criteria
                 .push(Criterion { text, done, check });
+        } else if let (true, Some(w), Some((done, body))) =
+            (self.window_checklist, self.window, lines::checkbox(text))
+        {
+            let (text, check) = split_check(body);
+            if let Some(window) = self.plan.days.last_mut().and_then(|d| d.windows.get_mut(w)) {
+                window.checklist.push(Criterion { text, done, check });
+            }
         } else if let Some(cp) = self.checkpoint {
             self.plan.checkpoints[cp].agenda.push(text.to_string());
         }
@@ -206,6 +231,37 @@ impl Parser {
         }
         self.exit_day = None;
         self.checkpoint = None;
+        self.window_checklist = false;
+    }
+
+    /// A bold line alone inside a day: a window when it reads like
+    /// `**Morning Sprint (4 hours)**`. A length that names hours or minutes
+    /// but cannot be read is an error; any other bold line is prose.
+    fn window_heading(&mut self, n: usize, text: &str) {
+        let Some((name, length)) = lines::window_heading(text) else {
+            return;
+        };
+        let duration = match parse_duration(length) {
+            Ok(d) => d,
+            Err(message) => {
+                let lower = length.to_ascii_lowercase();
+                if lower.contains("hour") || lower.contains("min") {
+                    self.sink
+                        .error(n, format!("window '{}': {message}", clip(name)));
+                }
+                return;
+            }
+        };
+        let Some(day) = self.plan.days.last_mut() else {
+            return;
+        };
+        day.windows.push(Window {
+            name: name.to_string(),
+            duration,
+            ..Window::default()
+        });
+        self.window = Some(day.windows.len() - 1);
+        self.window_checklist = true;
     }
 
     fn heading(&mut self, n: usize, level: usize, text: &str) {
@@ -248,6 +304,7 @@ impl Parser {
         }
         if self.day_level.is_some_and(|d| level <= d) {
             self.current_day = None;
+            self.window = None;
         }
     }
 
@@ -257,11 +314,12 @@ impl Parser {
             number,
             title,
             duration,
-            exit_criteria: Vec::new(),
+            ..Day::default()
         });
         self.map.days.push(n);
         self.day_level.get_or_insert(level);
         self.current_day = Some(number);
+        self.window = None;
     }
 
     fn start_task(&mut self, n: usize, id: String, title: String) {
@@ -273,6 +331,7 @@ impl Parser {
             id,
             title,
             self.current_day,
+            self.window,
         ));
     }
 
@@ -339,101 +398,5 @@ impl Parser {
             swarm,
         });
         self.map.matrix.push(n);
-    }
-}
-
-/// `Production Foundation (8 hours)` is ("Production Foundation", 8h).
-fn split_trailing_duration(text: &str) -> (String, Option<crate::model::PlanDuration>) {
-    if let (Some(open), true) = (text.rfind('('), text.ends_with(')')) {
-        if let Ok(d) = parse_duration(&text[open + 1..text.len() - 1]) {
-            return (text[..open].trim().to_string(), Some(d));
-        }
-    }
-    (text.trim().to_string(), None)
-}
-
-/// `Daily Standup (9:00 AM)`, `Mid-Day Check - 13:00`, `Review @ 5 PM`.
-fn split_checkpoint(text: &str) -> Option<(String, u16)> {
-    let t = text.trim();
-    if let (Some(open), true) = (t.rfind('('), t.ends_with(')')) {
-        let minute = parse_time_of_day(&t[open + 1..t.len() - 1])?;
-        return Some((t[..open].trim().to_string(), minute));
-    }
-    for sep in [" @ ", " at ", " - ", " – ", ": "] {
-        if let Some((name, time)) = t.rsplit_once(sep) {
-            if let Some(minute) = parse_time_of_day(time) {
-                return Some((name.trim().to_string(), minute));
-            }
-        }
-    }
-    None
-}
-
-/// `Backups verified — **Check**: \`./verify.sh\`` is the text and the check.
-fn split_check(text: &str) -> (String, Option<String>) {
-    let lower = text.to_ascii_lowercase();
-    for marker in ["**check**:", "**check:**", "check:"] {
-        if let Some(pos) = lower.rfind(marker) {
-            let code = text[pos + marker.len()..].trim();
-            if code.starts_with('`') && code.ends_with('`') {
-                let before = text[..pos].trim_end_matches([' ', '—', '–', '-', ':', ';', ',']);
-                return (
-                    before.trim().to_string(),
-                    Some(lines::unquote_code(code).to_string()),
-                );
-            }
-        }
-    }
-    (text.to_string(), None)
-}
-
-/// Shortens user text quoted in a message to 80 characters.
-pub(crate) fn clip(text: &str) -> String {
-    let mut out: String = text.chars().take(80).collect();
-    if out.len() < text.len() {
-        out.push('…');
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn checkpoint_titles() {
-        assert_eq!(
-            split_checkpoint("Daily Standup (9:00 AM)"),
-            Some(("Daily Standup".into(), 540))
-        );
-        assert_eq!(
-            split_checkpoint("Mid-Day Check - 13:00"),
-            Some(("Mid-Day Check".into(), 780))
-        );
-        assert_eq!(split_checkpoint("Communication Channels"), None);
-    }
-
-    #[test]
-    fn criteria_checks() {
-        assert_eq!(
-            split_check("Backups verified — **Check**: `./verify.sh`"),
-            ("Backups verified".into(), Some("./verify.sh".into()))
-        );
-        assert_eq!(split_check("Plain"), ("Plain".into(), None));
-    }
-
-    #[test]
-    fn day_durations() {
-        assert_eq!(
-            split_trailing_duration("Production Foundation (8 hours)"),
-            (
-                "Production Foundation".into(),
-                Some(crate::model::PlanDuration(8 * 3600))
-            )
-        );
-        assert_eq!(
-            split_trailing_duration("Launch (final)"),
-            ("Launch (final)".into(), None)
-        );
     }
 }

@@ -2,7 +2,7 @@
 //! bullets, their sub-bullets and code blocks.
 
 use super::lines;
-use super::parse::clip;
+use super::phrases::clip;
 use crate::diagnostic::{Sink, SourceMap, TaskLines};
 use crate::fields::{parse_agents, parse_depends, parse_duration, parse_priority};
 use crate::model::{Note, Plan, Task};
@@ -50,11 +50,13 @@ impl TaskCursor {
         id: String,
         title: String,
         day: Option<u32>,
+        window: Option<usize>,
     ) -> Self {
         plan.tasks.push(Task {
             id,
             title,
             day,
+            window,
             ..Task::default()
         });
         let lines = TaskLines {

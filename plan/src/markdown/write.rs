@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::model::{Agents, Plan, Task};
+use crate::model::{Agents, Criterion, Plan, Task};
 
 /// The plan as a markdown document.
 pub fn write(plan: &Plan) -> String {
@@ -28,19 +28,31 @@ pub fn write(plan: &Plan) -> String {
             let _ = write!(out, " ({d})");
         }
         out.push('\n');
-        for task in plan.tasks.iter().filter(|t| t.day == Some(day.number)) {
+        let in_day = |t: &&Task| t.day == Some(day.number);
+        // Tasks before the first window (or naming a window the day lacks).
+        for task in plan
+            .tasks
+            .iter()
+            .filter(in_day)
+            .filter(|t| t.window.is_none_or(|w| w >= day.windows.len()))
+        {
             write_task(&mut out, task);
+        }
+        for (w, window) in day.windows.iter().enumerate() {
+            let _ = writeln!(out, "\n**{} ({})**", window.name, window.duration);
+            write_checklist(&mut out, &window.checklist);
+            for task in plan
+                .tasks
+                .iter()
+                .filter(in_day)
+                .filter(|t| t.window == Some(w))
+            {
+                write_task(&mut out, task);
+            }
         }
         if !day.exit_criteria.is_empty() {
             let _ = writeln!(out, "\n**Day {} Exit Criteria**:", day.number);
-            for c in &day.exit_criteria {
-                let mark = if c.done { 'x' } else { ' ' };
-                let _ = write!(out, "- [{mark}] {}", c.text);
-                if let Some(check) = &c.check {
-                    let _ = write!(out, " — **Check**: {}", inline_code(check));
-                }
-                out.push('\n');
-            }
+            write_checklist(&mut out, &day.exit_criteria);
         }
     }
     // Tasks filed under a day with no heading cannot be placed under one.
@@ -82,6 +94,18 @@ pub fn write(plan: &Plan) -> String {
         }
     }
     out
+}
+
+/// `- [x] text`, with ` — **Check**: \`cmd\`` when the item has one.
+fn write_checklist(out: &mut String, items: &[Criterion]) {
+    for c in items {
+        let mark = if c.done { 'x' } else { ' ' };
+        let _ = write!(out, "- [{mark}] {}", c.text);
+        if let Some(check) = &c.check {
+            let _ = write!(out, " — **Check**: {}", inline_code(check));
+        }
+        out.push('\n');
+    }
 }
 
 fn write_task(out: &mut String, task: &Task) {

@@ -62,7 +62,10 @@ fn seed_with_unlimited_agents_takes_exactly_the_critical_path() {
     let plan = seed();
     let analysis = analyse(&plan);
     let sim = simulate(&plan, &Staffing::Unlimited).expect("simulates");
-    assert_eq!(sim.makespan, 22 * H);
+    // 1.1 → 1.2 → 1.4 → 2.1 → 2.2 → 3.1 → 3.2 → 9.1 → 10.1 → 10.2: the
+    // post-launch watch waits for the launch (its window follows the
+    // deployment window).
+    assert_eq!(sim.makespan, 25 * H);
     assert_eq!(sim.makespan, analysis.makespan);
     assert_eq!(sim.critical_path, analysis.makespan);
     assert!(sim.complete());
@@ -72,7 +75,7 @@ fn seed_with_unlimited_agents_takes_exactly_the_critical_path() {
     assert!(sim.bottlenecks.is_empty(), "{:?}", sim.bottlenecks);
     // Day 7 is 6 hours, the other nine 8: a day averages 7.8 hours.
     assert_eq!(sim.day_secs, 7 * H + 48 * 60);
-    assert_eq!(sim.business_days, 2.82);
+    assert_eq!(sim.business_days, 3.21);
 }
 
 #[test]
@@ -82,23 +85,43 @@ fn seed_with_one_agent_per_role_takes_longer_and_names_its_bottlenecks() {
     assert!(sim.complete());
     assert_eq!(sim.makespan, 39 * H);
     assert_eq!(sim.roles["coder"].agents, 1);
-    assert_eq!(sim.roles["coder"].busy_secs, 26 * H);
-    assert!((sim.roles["coder"].utilisation - 26.0 / 39.0).abs() < 1e-9);
+    // 23 h of coding, the 3 h deployment and the 4 h watch (every agent).
+    assert_eq!(sim.roles["coder"].busy_secs, 30 * H);
+    assert!((sim.roles["coder"].utilisation - 30.0 / 39.0).abs() < 1e-9);
     let names: Vec<&str> = sim.bottlenecks.iter().map(|b| b.role.as_str()).collect();
     assert_eq!(names, ["coder", "backend", "tester"]);
     assert_eq!(sim.bottlenecks[0].waiting_secs, 54 * H);
-    // The monitoring task (longer, so first in order) does not take the
-    // agents the deployment's full swarm starts with: both start together,
-    // and the watch gets the agents the swarm left free.
+    // The watch waits for the deployment (32 h to 35 h), then takes every
+    // agent free then: all 15 but the two still on 8.1 (32 h to 36 h), and
+    // ends the plan.
     let watch = task(&plan, &sim, "10.2");
     let deploy = task(&plan, &sim, "10.1");
-    assert_eq!(deploy.start, watch.start);
+    let e2e = task(&plan, &sim, "8.1");
     assert_eq!(deploy.agents.len(), 8);
-    assert!(
-        !watch.agents.is_empty() && watch.agents.len() <= 15 - 8,
-        "{watch:?}"
+    assert_eq!(watch.start, deploy.finish);
+    assert_eq!(watch.finish, Some(39 * H));
+    assert_eq!(watch.agents.len(), 15 - e2e.agents.len(), "{watch:?}");
+    assert!(watch.agents.iter().all(|a| !e2e.agents.contains(a)));
+}
+
+#[test]
+fn a_monitoring_task_leaves_a_full_swarm_the_agents_it_starts_with() {
+    // The monitoring task (longer, so first in order) does not take the
+    // agents the full swarm starts with: both start together, and the
+    // watch gets the agents the swarm left free.
+    let p = plan(
+        &[
+            ("1.1", "Full Swarm (3-4 agents)", "2 hours", "None"),
+            ("1.2", "Full Swarm (monitoring mode)", "3 hours", "None"),
+        ],
+        "",
     );
-    assert!(watch.agents.iter().all(|a| !deploy.agents.contains(a)));
+    let sim = simulate(&p, &fixed(&[("sre", 3), ("devops", 2)])).expect("simulates");
+    let (swarm, watch) = (task(&p, &sim, "1.1"), task(&p, &sim, "1.2"));
+    assert_eq!((swarm.start, watch.start), (Some(0), Some(0)));
+    assert!(swarm.agents.len() >= 3, "{swarm:?}");
+    assert!(!watch.agents.is_empty() && watch.agents.len() <= 5 - swarm.agents.len());
+    assert!(watch.agents.iter().all(|a| !swarm.agents.contains(a)));
 }
 
 #[test]

@@ -68,6 +68,21 @@ pub(crate) fn is_bold_only(text: &str) -> bool {
     text.starts_with("**") && text.ends_with("**") && text.len() > 4
 }
 
+/// `**Morning Sprint (4 hours)**` is ("Morning Sprint", "4 hours"): a bold
+/// line, alone, ending in a parenthesised text that starts with a digit.
+/// The caller still parses the duration; anything else is not a window.
+pub(crate) fn window_heading(text: &str) -> Option<(&str, &str)> {
+    let inner = text.strip_prefix("**")?.strip_suffix("**")?.trim();
+    if inner.contains("**") {
+        return None;
+    }
+    let open = inner.rfind('(')?;
+    let length = inner[open + 1..].strip_suffix(')')?.trim();
+    let name = inner[..open].trim();
+    let starts_with_digit = length.starts_with(|c: char| c.is_ascii_digit());
+    (!name.is_empty() && starts_with_digit).then_some((name, length))
+}
+
 /// Result of looking for a task header on a line.
 pub(crate) enum TaskHeader {
     /// Not a task line.

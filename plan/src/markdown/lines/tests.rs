@@ -82,3 +82,24 @@ fn small_things() {
     assert_eq!(unquote_code("`` a ` b ``"), "a ` b");
     assert_eq!(unquote_code("plain"), "plain");
 }
+
+#[test]
+fn window_headings() {
+    assert_eq!(
+        window_heading("**Morning Sprint (4 hours)**"),
+        Some(("Morning Sprint", "4 hours"))
+    );
+    assert_eq!(
+        window_heading("**Pre-Launch Checklist (1 hour)**"),
+        Some(("Pre-Launch Checklist", "1 hour"))
+    );
+    assert_eq!(
+        window_heading("**Sprint (A) (2h)**"),
+        Some(("Sprint (A)", "2h"))
+    );
+    assert_eq!(window_heading("**Launch (final)**"), None);
+    assert_eq!(window_heading("**(4 hours)**"), None);
+    assert_eq!(window_heading("**Morning Sprint** (4 hours)"), None);
+    assert_eq!(window_heading("**Day 1 Exit Criteria**:"), None);
+    assert_eq!(window_heading("**a** (2 hours) **b**"), None);
+}

@@ -1,14 +1,21 @@
 //! Validation: turns a parsed plan into a [`CompiledPlan`], a DAG whose
 //! roles are canonical and whose dependencies are task indexes, or reports
 //! every error found, each at its line.
+//!
+//! Dependencies, written and implicit (a task without a Dependencies field
+//! waits for the nearest earlier window of its day with tasks, else the
+//! previous day), are expanded in `deps.rs`.
+
+mod deps;
 
 use std::collections::{BTreeMap, HashMap};
 
 use swarm_roles::Catalogue;
 
 use crate::diagnostic::{Diagnostic, PlanErrors, Severity, Sink};
-use crate::model::{Agents, DepRef, Plan};
+use crate::model::{Agents, Plan};
 use crate::Parsed;
+use deps::{expand_dependencies, topological_order, warn_long_windows, DayIndex};
 
 /// Most dependency edges a plan may expand to; beyond this it is refused
 /// rather than left to exhaust memory (`Days 1-500` on 100,000 tasks).
@@ -180,85 +187,10 @@ pub fn compile(parsed: Parsed, catalogue: &Catalogue) -> Result<CompiledPlan, Pl
         })
         .collect();
 
-    let mut by_day: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
-    for (i, task) in plan.tasks.iter().enumerate() {
-        if let Some(d) = task.day {
-            by_day.entry(d).or_default().push(i);
-        }
-    }
-    let known_day = |d: u32| day_lines.contains_key(&d) || by_day.contains_key(&d);
-    let day_names = describe_days(&by_day, &day_lines);
-
-    let mut deps: Vec<Vec<usize>> = vec![Vec::new(); plan.tasks.len()];
-    let mut stamp = vec![usize::MAX; plan.tasks.len()];
-    let mut edges = 0usize;
-    'tasks: for (i, task) in plan.tasks.iter().enumerate() {
-        let line = line_of(i).depends;
-        let mut targets: Vec<usize> = Vec::new();
-        match &task.depends {
-            None => {
-                if let Some(day) = task.day {
-                    if let Some((_, prev)) = by_day.range(..day).next_back() {
-                        targets.extend(prev);
-                    }
-                }
-            }
-            Some(refs) => {
-                for r in refs {
-                    match r {
-                        DepRef::Task { id, day } => match index.get(id.as_str()) {
-                            Some(&j) => {
-                                if let (Some(said), Some(actual)) = (day, plan.tasks[j].day) {
-                                    if *said != actual {
-                                        sink.warning(line, format!("task {} names 'Day {said} Task {id}', but task {id} is in day {actual}", task.id));
-                                    }
-                                }
-                                targets.push(j);
-                            }
-                            None => sink.error(
-                                line,
-                                format!(
-                                    "task {} depends on task {id}, which does not exist{}",
-                                    task.id,
-                                    nearby_ids(&plan, id)
-                                ),
-                            ),
-                        },
-                        DepRef::Day(d) => {
-                            if known_day(*d) {
-                                targets.extend(
-                                    by_day.get(d).into_iter().flatten().filter(|&&j| j != i),
-                                );
-                            } else {
-                                sink.error(line, format!("task {} depends on day {d}, which does not exist; {day_names}", task.id));
-                            }
-                        }
-                        DepRef::Days(a, b) => {
-                            for end in [a, b] {
-                                if !known_day(*end) {
-                                    sink.error(line, format!("task {} depends on days {a}-{b}, but day {end} does not exist; {day_names}", task.id));
-                                }
-                            }
-                            for (_, tasks) in by_day.range(*a..=*b) {
-                                targets.extend(tasks.iter().filter(|&&j| j != i));
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        for j in targets {
-            if stamp[j] != i {
-                stamp[j] = i;
-                deps[i].push(j);
-                edges += 1;
-            }
-        }
-        if edges > MAX_EDGES {
-            sink.error(line, format!("the plan expands to more than {MAX_EDGES} dependency edges; split it into smaller plans"));
-            break 'tasks;
-        }
-    }
+    let days = DayIndex::new(&plan, day_lines);
+    warn_long_windows(&plan, &map.days, &mut sink);
+    let deps = expand_dependencies(&plan, &index, &days, &line_of, &mut sink);
+    let known_day = |d: u32| days.known(d);
 
     let matrix = resolve_matrix(&plan, catalogue, &mut sink, &map.matrix, &known_day);
 
@@ -371,88 +303,4 @@ fn resolve_matrix(
         });
     }
     out
-}
-
-/// Kahn's algorithm. On a cycle, returns the cycle's tasks in the order in
-/// which each waits for the next, the first repeated at the end.
-fn topological_order(tasks: &[CompiledTask]) -> Result<Vec<usize>, Vec<usize>> {
-    let mut missing: Vec<usize> = tasks.iter().map(|t| t.deps.len()).collect();
-    let mut ready: Vec<usize> = (0..tasks.len())
-        .filter(|&i| missing[i] == 0)
-        .rev()
-        .collect();
-    let mut order = Vec::with_capacity(tasks.len());
-    while let Some(i) = ready.pop() {
-        order.push(i);
-        for &d in tasks[i].dependents.iter().rev() {
-            missing[d] -= 1;
-            if missing[d] == 0 {
-                ready.push(d);
-            }
-        }
-    }
-    if order.len() == tasks.len() {
-        return Ok(order);
-    }
-    // Every task left over waits for another one left over: walk until a
-    // task repeats.
-    let start = (0..tasks.len()).find(|&i| missing[i] > 0).unwrap_or(0);
-    let mut seen_at: HashMap<usize, usize> = HashMap::new();
-    let mut path = Vec::new();
-    let mut at = start;
-    loop {
-        if let Some(&pos) = seen_at.get(&at) {
-            let mut cycle = path[pos..].to_vec();
-            cycle.push(at);
-            return Err(cycle);
-        }
-        seen_at.insert(at, path.len());
-        path.push(at);
-        match tasks[at].deps.iter().find(|&&d| missing[d] > 0) {
-            Some(&next) => at = next,
-            None => return Err(vec![at, at]),
-        }
-    }
-}
-
-/// "the plan has days 1-10" or "the plan has no days".
-fn describe_days(by_day: &BTreeMap<u32, Vec<usize>>, headed: &HashMap<u32, usize>) -> String {
-    let mut days: Vec<u32> = by_day.keys().chain(headed.keys()).copied().collect();
-    days.sort_unstable();
-    days.dedup();
-    match (days.first(), days.last()) {
-        (Some(a), Some(b)) if a == b => format!("the plan has only day {a}"),
-        (Some(a), Some(b)) if (b - a) as usize + 1 == days.len() => {
-            format!("the plan has days {a}-{b}")
-        }
-        (Some(_), Some(_)) if days.len() <= 12 => format!(
-            "the plan has days {}",
-            days.iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        (Some(a), Some(b)) => format!("the plan has {} days from {a} to {b}", days.len()),
-        _ => "the plan has no days".to_string(),
-    }
-}
-
-/// "; tasks with ids like it: 1.2, 1.3" for an unknown id.
-fn nearby_ids(plan: &Plan, id: &str) -> String {
-    let prefix = id
-        .rsplit_once('.')
-        .map(|(p, _)| format!("{p}."))
-        .unwrap_or_default();
-    let near: Vec<&str> = plan
-        .tasks
-        .iter()
-        .map(|t| t.id.as_str())
-        .filter(|t| !prefix.is_empty() && t.starts_with(&prefix))
-        .take(8)
-        .collect();
-    if near.is_empty() {
-        String::new()
-    } else {
-        format!(" (known ids like it: {})", near.join(", "))
-    }
 }
