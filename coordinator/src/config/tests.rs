@@ -1,0 +1,68 @@
+//! The configuration loader: layers, and refusals that name the setting.
+
+use super::*;
+
+#[test]
+fn layers_apply_in_order() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("swarmd.toml");
+    std::fs::write(
+        &file,
+        "lease_ttl_ms = 3000\nheartbeat_ms = 500\nlisten = \"127.0.0.1:9000\"\n",
+    )
+    .expect("write");
+    let env = |k: &str| (k == "SWARM_LEASE_TTL_MS").then(|| "4000".to_string());
+    let flags = Overrides {
+        listen: Some("127.0.0.1:9001".parse().expect("addr")),
+        ..Overrides::default()
+    };
+    let c = load(Some(&file), &env, &flags).expect("valid");
+    assert_eq!(c.heartbeat, Duration::from_millis(500));
+    assert_eq!(c.lease_ttl, Duration::from_millis(4000));
+    assert_eq!(c.listen.port(), 9001);
+}
+
+#[test]
+fn clock_and_scaling_settings() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("swarmd.toml");
+    std::fs::write(
+        &file,
+        "time_scale = 3600\npace = \"calendar\"\nstart = \"2026-11-23\"\nday_start = \"08:30\"\nprovisioner = \"process\"\n[scale.sre]\nmin = 1\nmax = 3\n",
+    )
+    .expect("write");
+    let c = load(Some(&file), &|_| None, &Overrides::default()).expect("valid");
+    assert_eq!(c.time_scale, 3600.0);
+    assert_eq!(c.pace, Pace::Calendar);
+    assert_eq!(c.day_start, 510);
+    assert_eq!(c.provisioner, ProvisionerKind::Process);
+    assert_eq!(c.bounds("sre"), (1, 3));
+    assert_eq!(c.bounds("qa"), (0, 4));
+    assert_eq!(
+        c.start,
+        Some(crate::clock::parse_start("2026-11-23").expect("date"))
+    );
+    std::fs::write(&file, "[scale.sre]\nmin = 5\nmax = 2\n").expect("write");
+    let err = load(Some(&file), &|_| None, &Overrides::default())
+        .expect_err("min above max")
+        .to_string();
+    assert!(err.contains("scale.sre: min (5) is above max (2)"), "{err}");
+    std::fs::write(&file, "pace = \"whenever\"\n").expect("write");
+    assert!(load(Some(&file), &|_| None, &Overrides::default())
+        .expect_err("bad pace")
+        .to_string()
+        .contains("asap or calendar"));
+}
+
+#[test]
+fn bad_values_are_refused() {
+    let env = |k: &str| (k == "SWARM_LEASE_TTL_MS").then(|| "soon".to_string());
+    let err = load(None, &env, &Overrides::default()).expect_err("invalid");
+    assert!(
+        matches!(&err, ConfigError::Env { name, .. } if name == "SWARM_LEASE_TTL_MS"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("SWARM_LEASE_TTL_MS=soon"), "{err}");
+    let env = |k: &str| (k == "SWARM_LEASE_TTL_MS").then(|| "100".to_string());
+    assert!(load(None, &env, &Overrides::default()).is_err());
+}
