@@ -77,7 +77,7 @@ fn writing_plan() -> String {
     let mut plan = String::from("# Memory under fire\n\n### Day 1: Write\n\n");
     for t in 1..=4 {
         plan.push_str(&format!(
-            "**Task 1.{t}**: Write 25 keys\n- **Agent**: SRE\n- **Priority**: P1\n- **Duration**: 1 hour\n- **Dependencies**: None\n- **Run**: `for i in $(seq 1 {PUTS_PER_TASK}); do until swarmctl memory put t{t}-k$i v$i >/dev/null 2>&1; do sleep 0.1; done; done`\n\n"
+            "**Task 1.{t}**: Write 25 keys\n- **Agent**: SRE\n- **Priority**: P1\n- **Duration**: 1 hour\n- **Dependencies**: None\n- **Run**: `for i in $(seq 1 {PUTS_PER_TASK}); do until swarmctl memory put t{t}-k$i v$i >/dev/null 2>&1; do sleep 0.1; done; sleep 0.05; done`\n\n"
         ));
     }
     plan
