@@ -13,7 +13,7 @@ use super::views::{Counts, Loaded, Status};
 use super::{CoreError, State};
 
 /// Most ready tasks a status looks at for roles nobody plays.
-const MAX_UNSTAFFED_SCAN: usize = 10_000;
+const MAX_UNSTAFFED_SCAN: usize = 1_000;
 
 /// Largest plan text accepted over the wire.
 const MAX_PLAN_BYTES: usize = 8 * 1024 * 1024;
@@ -156,23 +156,27 @@ impl State {
     }
 
     /// Roles ready tasks need that no connected agent plays. Looks at the
-    /// first [`MAX_UNSTAFFED_SCAN`] ready tasks in dispatch order: status
-    /// stays cheap on plans with a hundred thousand ready tasks.
+    /// first [`MAX_UNSTAFFED_SCAN`] ready tasks in dispatch order, without
+    /// allocating per task: status is polled often, and plans can have a
+    /// hundred thousand ready tasks.
     fn unstaffed(&self, plan: &ActivePlan) -> Vec<String> {
         let played: std::collections::HashSet<&str> = self
             .roster
             .connected()
             .map(|a| a.active_role.as_str())
             .collect();
-        let mut out: Vec<String> = plan
-            .ready()
-            .take(MAX_UNSTAFFED_SCAN)
-            .flat_map(|i| plan.compiled().tasks[i].need.role_slots())
-            .filter(|r| r != swarm_plan::ANY_ROLE && !played.contains(r.as_str()))
-            .collect();
-        out.sort();
-        out.dedup();
-        out
+        let mut missing: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
+        for i in plan.ready().take(MAX_UNSTAFFED_SCAN) {
+            if let swarm_plan::Need::Roles(roles) = &plan.compiled().tasks[i].need {
+                missing.extend(
+                    roles
+                        .iter()
+                        .map(String::as_str)
+                        .filter(|r| !played.contains(r)),
+                );
+            }
+        }
+        missing.into_iter().map(str::to_string).collect()
     }
 
     /// The index of task `id`, or an error naming tasks that exist.
