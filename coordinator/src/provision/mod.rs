@@ -90,6 +90,11 @@ async fn docker_loop(
     let mut settings = docker::DockerSettings::new(target.url.clone(), target.token.clone());
     settings.image = image;
     settings.plan = target.plan.clone();
+    // Containers of a coordinator that went away stop by themselves.
+    settings.extra_args.extend([
+        "--orphan-timeout".to_string(),
+        target.orphan_timeout.as_secs().max(1).to_string(),
+    ]);
     let provisioner = match docker::DockerProvisioner::connect(settings).await {
         Ok(p) => Some(p),
         Err(e) => {
