@@ -69,6 +69,11 @@ pub struct RoleRow {
 pub struct ReportJob {
     /// Projected completion, one line (for `swarmctl status`).
     pub projection_text: String,
+    /// The verdict's words (`On track`, `Behind`, …), the one status
+    /// gives.
+    pub verdict: String,
+    /// Why, in a sentence.
+    pub verdict_reason: String,
     /// The plan's row id in the store; the checkpoint row refers to it.
     pub plan_id: i64,
     /// The checkpoint's name as the plan gives it (e.g. `Standup`); the
@@ -217,26 +222,16 @@ pub fn render(job: &ReportJob, met: &[(bool, String)]) -> String {
     let done = c.succeeded + c.skipped;
     let mut out = String::new();
     let _ = writeln!(out, "## {} — {}\n", job.kind, job.plan_time_label);
-    let verdict = if job.state == "succeeded" {
-        "**Done**: every task succeeded.".to_string()
-    } else if !job.blockers.is_empty() {
-        format!(
-            "**At risk**: {} blocker(s), first: {}",
-            job.blockers.len(),
-            job.blockers[0]
-        )
-    } else if job.behind_hours > 0.0 {
-        format!(
-            "**Behind** by {:.1} h: projected completion {} against the plan's end {}",
-            job.behind_hours, job.projected, job.planned_end
-        )
+    let when = if matches!(job.state.as_str(), "succeeded" | "failed") {
+        "Finished"
     } else {
-        format!(
-            "**On track**: projected completion {} (plan ends {})",
-            job.projected, job.planned_end
-        )
+        "Projected completion"
     };
-    let _ = writeln!(out, "{verdict}\n");
+    let _ = writeln!(
+        out,
+        "**{}**: {}. {when} {} (plan ends {}).\n",
+        job.verdict, job.verdict_reason, job.projected, job.planned_end
+    );
     let _ = writeln!(
         out,
         "Plan *{}* is {} · {done}/{} tasks done · {} running · {} ready · {} waiting · {} failed · {} blocked\n",

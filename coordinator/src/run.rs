@@ -231,6 +231,15 @@ async fn drive(d: Drive<'_>) -> anyhow::Result<ExitCode> {
         .into_inner()
         .tasks;
     print_summary(&tasks, started.elapsed().as_secs_f64());
+    // The verdict status and the reports give, in one line.
+    if let Ok(s) = client.status(pb::StatusRequest {}).await {
+        let s = s.into_inner();
+        println!(
+            "verdict: {} — {}",
+            s.verdict.replace('_', " "),
+            s.verdict_reason
+        );
+    }
     launch::stop(&mut agents).await;
     Ok(if outcome == Some(true) {
         ExitCode::SUCCESS

@@ -113,6 +113,11 @@ impl LiveAttempts {
         self.live.remove(&id)
     }
 
+    /// The tasks of the live attempts (a task once per attempt).
+    pub fn tasks(&self) -> impl Iterator<Item = usize> + '_ {
+        self.live.values().map(|a| a.task)
+    }
+
     /// How many are live.
     pub fn len(&self) -> usize {
         self.live.len()

@@ -11,9 +11,7 @@ use super::command::Reply;
 use super::effects::Turn;
 use super::event::{Event, EventKind};
 use super::model::{PlanState, TaskState};
-use super::projection::{
-    began_at, planned_end, projection_line, remaining_critical_path, Unfinishable,
-};
+use super::projection::{began_at, remaining_critical_path};
 use super::views::StandupView;
 use super::{CoreError, State};
 use crate::report::{ChecklistJob, CriterionJob, InProgress, ReportJob, RoleRow};
@@ -117,7 +115,6 @@ impl State {
                 job.checklists = checklists(plan, job.plan_day);
             }
         }
-        self.projection.set_checkpoint(job.projection_text.clone());
         t.emit(
             Event::new(EventKind::CheckpointStarted)
                 .message(format!("{kind} at {}", job.plan_time_label)),
@@ -226,22 +223,18 @@ impl State {
         let criteria = exit_criteria(plan, day);
         let (path, remaining_ms) = remaining_critical_path(plan, &self.attempts, now);
         // Projected by simulating the rest with the agents present; the
-        // critical path alone when that cannot finish.
+        // critical path alone when that cannot finish. The verdict is the
+        // one status gives.
         let clock = plan.clock();
-        let projected = match self.simulate_rest(now) {
-            Ok(ms) => clock.add_working(plan_time, ms),
-            Err(why) => {
-                if matches!(why, Unfinishable::Staffing(_)) {
-                    blockers.push(format!("the projection assumes unlimited agents: {why}"));
-                }
-                clock.add_working(plan_time, remaining_ms)
-            }
-        };
-        let planned_end = planned_end(plan);
-        let status = self.status(now);
-        let projection_text = projection_line(plan, projected, &format!("simulated at the {kind}"));
+        let assessment = self.assess(now, plan_time, true, &format!("simulated at the {kind}"))?;
+        if let Some(why) = &assessment.cannot_finish {
+            blockers.push(format!("the projection assumes unlimited agents: {why}"));
+        }
+        let (projected, planned_end) = (assessment.projected, assessment.planned_end);
         Some(ReportJob {
-            projection_text,
+            projection_text: assessment.line.clone(),
+            verdict: assessment.judgement.verdict.label().to_string(),
+            verdict_reason: assessment.judgement.reason.clone(),
             plan_id: plan.id(),
             kind: kind.to_string(),
             at: now,
@@ -250,7 +243,7 @@ impl State {
             plan_day: day,
             plan_name: plan.name().to_string(),
             state: plan.state().name().to_string(),
-            counts: status.counts,
+            counts: self.counts(plan),
             finished,
             in_progress,
             blockers,

@@ -116,30 +116,27 @@ impl State {
             };
         };
         let plan_now = plan.clock().plan_at(now);
-        let n = |s: TaskState| plan.count(s);
-        let counts = Counts {
-            total: plan.len() as u32,
-            pending: n(TaskState::Pending),
-            ready: n(TaskState::Ready),
-            running: n(TaskState::Running),
-            succeeded: n(TaskState::Succeeded),
-            failed: n(TaskState::Failed),
-            blocked: n(TaskState::Blocked),
-            skipped: n(TaskState::Skipped),
-            cancelled: n(TaskState::Cancelled),
-        };
+        let assessment = self.assessment(now);
         Status {
             plan_id: plan.id(),
             plan: plan.name().to_string(),
             state: plan.state().name().to_string(),
-            counts,
+            counts: self.counts(plan),
             agents,
             loaded_at: plan.loaded_at(),
             finished_at: plan.finished_at().unwrap_or(0),
             unstaffed_roles: self.unstaffed(plan),
             plan_time: plan.clock().label(plan_now),
             plan_day: plan.clock().plan_day(plan_now),
-            projected: self.projection(now),
+            projected: assessment
+                .as_ref()
+                .map(|a| a.line.clone())
+                .unwrap_or_default(),
+            verdict: assessment
+                .as_ref()
+                .map(|a| a.judgement.verdict.name().to_string())
+                .unwrap_or_default(),
+            verdict_reason: assessment.map(|a| a.judgement.reason).unwrap_or_default(),
             shortfall: self.provisioning.shortfall().to_vec(),
             memory: self.memory_note.clone(),
             next_checkpoint: plan
@@ -152,6 +149,22 @@ impl State {
                     )
                 })
                 .unwrap_or_default(),
+        }
+    }
+
+    /// Tasks per state.
+    pub(crate) fn counts(&self, plan: &ActivePlan) -> Counts {
+        let n = |s: TaskState| plan.count(s);
+        Counts {
+            total: plan.len() as u32,
+            pending: n(TaskState::Pending),
+            ready: n(TaskState::Ready),
+            running: n(TaskState::Running),
+            succeeded: n(TaskState::Succeeded),
+            failed: n(TaskState::Failed),
+            blocked: n(TaskState::Blocked),
+            skipped: n(TaskState::Skipped),
+            cancelled: n(TaskState::Cancelled),
         }
     }
 

@@ -36,6 +36,7 @@ mod recover;
 mod roster;
 mod setup;
 mod tasks;
+pub mod verdict;
 pub mod views;
 
 #[cfg(test)]

@@ -59,6 +59,11 @@ pub struct Status {
     pub next_checkpoint: String,
     /// The shared memory's last repair or trouble, if any.
     pub memory: String,
+    /// The verdict (`done`, `failed`, `behind`, `at_risk`, `on_track`);
+    /// empty without a plan.
+    pub verdict: String,
+    /// Why, in a sentence.
+    pub verdict_reason: String,
 }
 
 /// A checkpoint and its report.

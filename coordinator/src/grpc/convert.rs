@@ -166,6 +166,8 @@ pub(crate) fn status_to(s: views::Status) -> pb::StatusReply {
         shortfall: s.shortfall,
         next_checkpoint: s.next_checkpoint,
         memory: s.memory,
+        verdict: s.verdict,
+        verdict_reason: s.verdict_reason,
     }
 }
 

@@ -70,6 +70,8 @@ fn status_json(s: &pb::StatusReply) -> serde_json::Value {
         "shortfall": s.shortfall,
         "next_checkpoint": s.next_checkpoint,
         "memory": s.memory,
+        "verdict": s.verdict,
+        "verdict_reason": s.verdict_reason,
     })
 }
 
@@ -86,6 +88,13 @@ fn status_text(s: &pb::StatusReply) -> String {
         "plan: {} (#{})\nstate: {} · {done}/{} done · {} agent(s) connected\ntasks: {} running, {} ready, {} pending, {} succeeded, {} failed, {} blocked, {} skipped, {} cancelled\n",
         s.plan, s.plan_id, s.state, c.total, s.agents, c.running, c.ready, c.pending, c.succeeded, c.failed, c.blocked, c.skipped, c.cancelled
     );
+    if !s.verdict.is_empty() {
+        out.push_str(&format!(
+            "verdict: {} — {}\n",
+            s.verdict.replace('_', " "),
+            s.verdict_reason
+        ));
+    }
     if !s.plan_time.is_empty() {
         out.push_str(&format!(
             "plan clock: {} · projected completion: {}\n",

@@ -16,6 +16,7 @@ mod regressions;
 mod reports;
 mod retries;
 mod sessions;
+mod verdicts;
 mod windows;
 
 use super::command::{Assignment, AttemptRef, ToAgent};
