@@ -73,6 +73,7 @@ pub async fn serve(
         provisioning,
         image,
         receivers.provision,
+        core.clone(),
     ));
     let (reporter, health) = tonic_health::server::health_reporter();
     reporter

@@ -64,7 +64,7 @@ fn the_docker_provisioner_starts_agent_containers_that_run_tasks_and_removes_the
     assert!(
         standup["decisions"]
             .to_string()
-            .contains("started agent docker-qa-1 (qa) through the docker provisioner"),
+            .contains("asked the docker provisioner for agent docker-qa-1 (qa)"),
         "{standup}"
     );
     let filter = format!("label=swarm.coordinator={url}");

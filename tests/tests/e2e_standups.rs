@@ -207,9 +207,8 @@ fn a_starved_role_is_reported_without_a_provisioner_and_filled_with_one() {
     let standup = d.ctl_json(&["standup", "run", "--json"]);
     let decisions = standup["decisions"].to_string();
     assert!(
-        decisions.contains(
-            "started agent proc-performance-1 (performance) through the process provisioner"
-        ),
+        decisions
+            .contains("asked the process provisioner for agent proc-performance-1 (performance)"),
         "{decisions}"
     );
     d.wait_status(20, |s| s["state"] == "succeeded");

@@ -77,6 +77,7 @@ impl State {
         }
         let keep: Vec<u64> = resume.iter().map(|r| r.attempt).collect();
         let (known, dropped) = self.roster.connect(reg, session, tx.clone(), &keep, t.now);
+        self.provisioning.joined(&id);
         for r in &resume {
             self.roster.occupy(&id, r.attempt);
         }

@@ -213,6 +213,13 @@ pub enum Command {
     Plan(PlanCmd),
     /// A read-only question.
     Query(Query),
+    /// The provisioner could not start an agent it was asked for.
+    ProvisionFailed {
+        /// The agent id it was to register with.
+        agent_id: String,
+        /// What the provisioner (or the engine) said.
+        reason: String,
+    },
     /// What the shared-memory worker found (a reconciliation, a rebuild).
     MemoryNotice(crate::shared_memory::Notice),
     /// Checkpoints and their reports.

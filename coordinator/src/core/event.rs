@@ -47,8 +47,11 @@ pub enum EventKind {
     AgentDraining,
     /// `agent.role_switched` at a checkpoint.
     AgentRoleSwitched,
-    /// `agent.provisioned`: the provisioner was asked for an agent.
+    /// `agent.provisioned`: the provisioner was asked for an agent (it
+    /// counts as started once it registers).
     AgentProvisioned,
+    /// `agent.provision_failed`: the provisioner could not start it.
+    AgentProvisionFailed,
     /// `checkpoint.started`: a checkpoint took its snapshot.
     CheckpointStarted,
     /// `checkpoint.reported`: its report was written and stored.
@@ -112,7 +115,7 @@ impl EventKind {
     /// Every kind the loop writes, each name once (a plan pauses through
     /// [`EventKind::PlanPaused`], never through a settled state), for
     /// [`EventKind::parse`] and the README's list.
-    pub const ALL: [EventKind; 38] = [
+    pub const ALL: [EventKind; 39] = [
         EventKind::CoordinatorStarted,
         EventKind::CoordinatorStopping,
         EventKind::PlanLoaded,
@@ -145,6 +148,7 @@ impl EventKind {
         EventKind::AgentDraining,
         EventKind::AgentRoleSwitched,
         EventKind::AgentProvisioned,
+        EventKind::AgentProvisionFailed,
         EventKind::CheckpointStarted,
         EventKind::CheckpointReported,
         EventKind::MemoryReconciled,
@@ -195,6 +199,7 @@ impl EventKind {
             EventKind::AgentDraining => "agent.draining",
             EventKind::AgentRoleSwitched => "agent.role_switched",
             EventKind::AgentProvisioned => "agent.provisioned",
+            EventKind::AgentProvisionFailed => "agent.provision_failed",
             EventKind::CheckpointStarted => "checkpoint.started",
             EventKind::CheckpointReported => "checkpoint.reported",
             EventKind::MemoryReconciled => "memory.reconciled",

@@ -258,6 +258,9 @@ impl State {
             }
             Command::Query(q) => self.query(t, q),
             Command::MemoryNotice(n) => self.memory_notice(t, n)?,
+            Command::ProvisionFailed { agent_id, reason } => {
+                self.provision_failed(t, &agent_id, &reason)?
+            }
             Command::Checkpoint(CheckpointCmd::Run(kind, reply)) => {
                 self.standup_now(t, kind, reply)?
             }

@@ -16,10 +16,28 @@ use crate::config::ProvisionerKind;
 /// forgotten (and may be started again).
 const PATIENCE_MS: i64 = 60_000;
 
+/// After a failed start, a role is not provisioned again for this long,
+/// doubling with each failure in a row.
+const BACKOFF_MS: i64 = 30_000;
+
+/// The longest wait between tries.
+const MAX_BACKOFF_MS: i64 = 15 * 60_000;
+
 /// An agent asked of the provisioner.
 struct Asked {
     role: String,
     at: i64,
+}
+
+/// Starts of a role that failed in a row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failures {
+    /// How many in a row.
+    pub count: u32,
+    /// What the provisioner said the last time.
+    pub last: String,
+    /// Not tried again before this wall time, ms.
+    pub retry_at: i64,
 }
 
 /// Agents asked for, started, and missing.
@@ -29,6 +47,7 @@ pub struct Provisioning {
     ours: HashSet<String>,
     seq: u64,
     shortfall: Vec<String>,
+    failures: BTreeMap<String, Failures>,
 }
 
 impl Provisioning {
@@ -61,6 +80,43 @@ impl Provisioning {
         );
         self.ours.insert(id.clone());
         id
+    }
+
+    /// An agent asked for registered: its role's failures are over.
+    pub fn joined(&mut self, id: &str) {
+        if let Some(asked) = self.asked.remove(id) {
+            self.failures.remove(&asked.role);
+        }
+    }
+
+    /// The provisioner could not start agent `id`. Returns its role and
+    /// the role's failures so far, when `id` was asked for and had not
+    /// registered (an agent that registered and exited later is not a
+    /// failed start).
+    pub fn failed(&mut self, id: &str, reason: &str, now: i64) -> Option<(String, Failures)> {
+        let asked = self.asked.remove(id)?;
+        let f = self.failures.entry(asked.role.clone()).or_insert(Failures {
+            count: 0,
+            last: String::new(),
+            retry_at: now,
+        });
+        f.count += 1;
+        f.last = reason.to_string();
+        let wait = BACKOFF_MS
+            .saturating_mul(1i64 << (f.count - 1).min(20))
+            .min(MAX_BACKOFF_MS);
+        f.retry_at = now + wait;
+        let f = f.clone();
+        let short = format!("{}: agent {id} could not start: {reason}", asked.role);
+        self.shortfall
+            .retain(|s| !s.starts_with(&format!("{}:", asked.role)));
+        self.shortfall.push(short);
+        Some((asked.role, f))
+    }
+
+    /// The failures of `role` that keep it from being provisioned now.
+    pub fn backing_off(&self, role: &str, now: i64) -> Option<&Failures> {
+        self.failures.get(role).filter(|f| f.retry_at > now)
     }
 
     /// Whether this coordinator started the agent (drained first when

@@ -179,13 +179,29 @@ impl State {
                     } else {
                         "process"
                     };
+                    if let Some(f) = self.provisioning.backing_off(role, now) {
+                        let when = self
+                            .plan
+                            .as_ref()
+                            .map(|p| p.clock().label(p.clock().plan_at(f.retry_at)))
+                            .unwrap_or_default();
+                        shortfall.push(format!(
+                            "{role}: {missing} more agent(s); the {through} provisioner failed {} time(s) in a row (last: {}); next try after {when}",
+                            f.count, f.last
+                        ));
+                        decisions.push(format!(
+                            "shortfall: {role} needs {missing} more agent(s), but starting one failed {} time(s) in a row (last: {}); not trying again before {when}",
+                            f.count, f.last
+                        ));
+                        continue;
+                    }
                     for _ in 0..missing {
                         let id = self.provisioning.ask(kind, role, now);
                         t.provision(ProvisionCmd::Start {
                             role: role.clone(),
                             agent_id: id.clone(),
                         });
-                        let why = format!("started agent {id} ({role}) through the {through} provisioner: {role} had {have} of {want} agent(s) its ready work needs");
+                        let why = format!("asked the {through} provisioner for agent {id} ({role}): {role} had {have} of {want} agent(s) its ready work needs; it counts as started once it registers");
                         t.emit(
                             Event::new(EventKind::AgentProvisioned)
                                 .agent(id)
@@ -221,5 +237,35 @@ impl State {
             decisions.push(why);
         }
         Ok(decisions)
+    }
+}
+
+impl State {
+    /// The provisioner could not start `agent_id`: a shortfall with its
+    /// reason, an `agent.provision_failed` event, and the role backs off
+    /// before the next try. A notice about an agent that registered (and
+    /// exited later) changes nothing.
+    pub(crate) fn provision_failed(
+        &mut self,
+        t: &mut Turn<'_>,
+        agent_id: &str,
+        reason: &str,
+    ) -> Result<(), CoreError> {
+        let Some((role, f)) = self.provisioning.failed(agent_id, reason, t.now) else {
+            return Ok(());
+        };
+        let when = self
+            .plan
+            .as_ref()
+            .map(|p| p.clock().label(p.clock().plan_at(f.retry_at)))
+            .unwrap_or_default();
+        t.emit(
+            Event::new(EventKind::AgentProvisionFailed)
+                .agent(agent_id)
+                .message(format!(
+                    "agent {agent_id} ({role}) could not start: {reason}; failure {} in a row, next try after {when}",
+                    f.count
+                )),
+        )
     }
 }

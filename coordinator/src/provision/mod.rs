@@ -49,13 +49,24 @@ pub struct Target {
     pub orphan_timeout: std::time::Duration,
 }
 
+/// Tells the scheduler that an agent it asked for could not start.
+fn failed(core: &crate::core::CoreHandle, agent_id: &str, reason: String) {
+    tracing::error!("cannot start agent {agent_id}: {reason}");
+    core.tell(crate::core::Command::ProvisionFailed {
+        agent_id: agent_id.to_string(),
+        reason,
+    });
+}
+
 /// Runs provisioning commands until the channel closes, then stops every
-/// agent it started.
+/// agent it started. Starts that fail are told to the scheduler (`core`),
+/// which reports them and backs off.
 pub async fn run(
     kind: crate::config::ProvisionerKind,
     target: Target,
     docker_image: String,
     mut cmds: mpsc::UnboundedReceiver<ProvisionCmd>,
+    core: crate::core::CoreHandle,
 ) {
     use crate::config::ProvisionerKind;
     match kind {
@@ -68,17 +79,23 @@ pub async fn run(
                     cmd = cmds.recv() => match cmd {
                         Some(ProvisionCmd::Start { role, agent_id }) => {
                             if let Err(e) = p.start(&role, &agent_id) {
-                                tracing::error!("process provisioner: cannot start {agent_id} ({role}): {e}");
+                                failed(&core, &agent_id, format!("the process provisioner could not start it ({role}): {e}"));
                             }
                         }
                         None => break,
                     },
-                    _ = tick.tick() => p.reap(),
+                    _ = tick.tick() => {
+                        // An agent that exits before it registers did not
+                        // start (the scheduler ignores those that had).
+                        for (id, status) in p.reap() {
+                            failed(&core, &id, format!("the agent process exited ({status})"));
+                        }
+                    }
                 }
             }
             p.stop_all().await;
         }
-        ProvisionerKind::Docker => docker_loop(target, docker_image, cmds).await,
+        ProvisionerKind::Docker => docker_loop(target, docker_image, cmds, core).await,
     }
 }
 
@@ -86,6 +103,7 @@ async fn docker_loop(
     target: Target,
     image: String,
     mut cmds: mpsc::UnboundedReceiver<ProvisionCmd>,
+    core: crate::core::CoreHandle,
 ) {
     let mut settings = docker::DockerSettings::new(target.url.clone(), target.token.clone());
     settings.image = image;
@@ -95,11 +113,11 @@ async fn docker_loop(
         "--orphan-timeout".to_string(),
         target.orphan_timeout.as_secs().max(1).to_string(),
     ]);
-    let provisioner = match docker::DockerProvisioner::connect(settings).await {
-        Ok(p) => Some(p),
+    let (provisioner, unavailable) = match docker::DockerProvisioner::connect(settings).await {
+        Ok(p) => (Some(p), String::new()),
         Err(e) => {
             tracing::error!("the docker provisioner is unavailable: {e}");
-            None
+            (None, e.to_string())
         }
     };
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
@@ -109,11 +127,11 @@ async fn docker_loop(
                 (Some(ProvisionCmd::Start { role, agent_id }), Some(p)) => {
                     match p.start_agent(&role, &agent_id).await {
                         Ok(id) => tracing::info!("started agent {agent_id} ({role}) as container {}", &id[..id.len().min(12)]),
-                        Err(e) => tracing::error!("docker provisioner: cannot start {agent_id} ({role}): {e}"),
+                        Err(e) => failed(&core, &agent_id, format!("the docker provisioner could not start it ({role}): {e}")),
                     }
                 }
                 (Some(ProvisionCmd::Start { agent_id, .. }), None) => {
-                    tracing::error!("cannot start agent {agent_id}: the docker provisioner is unavailable");
+                    failed(&core, &agent_id, format!("the docker provisioner is unavailable: {unavailable}"));
                 }
                 (None, _) => break,
             },

@@ -45,14 +45,18 @@ impl ProcessProvisioner {
     }
 
     /// Forgets agents that exited (after draining).
-    pub fn reap(&mut self) {
+    /// Forgets the agents that exited; returns them with their status.
+    pub fn reap(&mut self) -> Vec<(String, std::process::ExitStatus)> {
+        let mut gone = Vec::new();
         self.children.retain_mut(|(id, c)| match c.try_wait() {
             Ok(Some(status)) => {
                 tracing::info!("agent {id} exited ({status})");
+                gone.push((id.clone(), status));
                 false
             }
             _ => true,
         });
+        gone
     }
 
     /// Drains every agent it started (SIGTERM) and waits for them.

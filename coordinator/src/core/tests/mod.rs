@@ -11,6 +11,7 @@ mod identity;
 mod leases;
 mod pause;
 mod placement;
+mod provisioning;
 mod recovery;
 mod regressions;
 mod reports;
