@@ -46,6 +46,11 @@ pub struct Cli {
     /// stops at once, agents are told and keep their work (default 10).
     #[arg(long, global = true, value_name = "SECS")]
     pub shutdown_timeout: Option<u64>,
+    /// Day gates: a day's checklist window and its exit criteria hold back
+    /// the tasks after them until their Check commands pass or an operator
+    /// runs `swarmctl gate approve DAY`.
+    #[arg(long, global = true)]
+    pub gates: bool,
     /// What to do (default: run the daemon).
     #[command(subcommand)]
     pub command: Option<Cmd>,
@@ -128,6 +133,7 @@ async fn async_main(cli: Cli) -> ExitCode {
         start: cli.start.clone(),
         provisioner: cli.provisioner,
         shutdown_timeout: cli.shutdown_timeout.map(std::time::Duration::from_secs),
+        gates: cli.gates,
     };
     if run_mode && flags.listen.is_none() && env("SWARM_LISTEN").is_none() {
         // The all-in-one mode picks a free port unless told one.

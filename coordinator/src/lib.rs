@@ -16,6 +16,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub(crate) mod core;
+pub mod gates;
 pub mod grpc;
 pub mod lock;
 pub mod provision;

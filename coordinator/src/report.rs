@@ -156,7 +156,7 @@ pub async fn run(mut jobs: mpsc::UnboundedReceiver<ReportJob>, core: CoreHandle)
 }
 
 /// (met, how we know).
-async fn evaluate(c: &CriterionJob, workdir: &std::path::Path) -> (bool, String) {
+pub(crate) async fn evaluate(c: &CriterionJob, workdir: &std::path::Path) -> (bool, String) {
     let Some(cmd) = &c.check else {
         return (
             c.tasks_done,

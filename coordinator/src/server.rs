@@ -68,6 +68,7 @@ pub async fn serve(
     let (memory_handle, memory_thread) =
         crate::shared_memory::start(memory_settings, core.clone())?;
     let report_task = tokio::spawn(crate::report::run(receivers.jobs, core.clone()));
+    let gate_task = tokio::spawn(crate::gates::run(receivers.gates, core.clone()));
     let provisioner = tokio::spawn(crate::provision::run(
         kind,
         provisioning,
@@ -157,6 +158,7 @@ pub async fn serve(
     // started (within what is left of the timeout), the reporter finishes.
     let _ = tokio::time::timeout_at(deadline, provisioner).await;
     report_task.abort();
+    gate_task.abort();
     tracing::info!("swarmd stopped");
     Ok(result?)
 }

@@ -90,6 +90,23 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Day gates (swarmd --gates): a day's checklist and exit criteria
+    /// hold back the tasks after them until their checks pass.
+    #[command(subcommand)]
+    Gate(GateCommand),
+}
+
+/// `swarmctl gate ...`
+#[derive(Debug, Subcommand)]
+pub enum GateCommand {
+    /// Open every closed gate of DAY, whatever its checks say.
+    Approve {
+        /// The plan day (1, 2, ...).
+        day: u32,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `swarmctl task ...`

@@ -66,6 +66,9 @@ pub struct Config {
     pub orphan_timeout: Duration,
     /// How much of the journal of acknowledged memory writes is kept.
     pub memory_journal: swarm_memory::shared::journal::Retention,
+    /// Day gates: a day's checklist and exit criteria hold back the tasks
+    /// after them until their checks pass or an operator approves.
+    pub gates: bool,
 }
 
 /// When a task may start.
@@ -140,6 +143,7 @@ impl Default for Config {
             shutdown_timeout: Duration::from_secs(10),
             orphan_timeout: Duration::from_secs(60),
             memory_journal: Default::default(),
+            gates: false,
         }
     }
 }
@@ -161,6 +165,7 @@ struct FileConfig {
     max_value_bytes: Option<usize>,
     memory_journal_hours: Option<u64>,
     memory_journal_max: Option<u64>,
+    gates: Option<bool>,
     roles_file: Option<PathBuf>,
     time_scale: Option<f64>,
     pace: Option<String>,
@@ -203,6 +208,8 @@ pub struct Overrides {
     pub provisioner: Option<ProvisionerKind>,
     /// `--shutdown-timeout`.
     pub shutdown_timeout: Option<Duration>,
+    /// `--gates`.
+    pub gates: bool,
 }
 
 /// Why the configuration cannot be built. Each message names the file,
@@ -349,6 +356,9 @@ pub fn load(
     if let Some(d) = flags.shutdown_timeout {
         c.shutdown_timeout = d;
     }
+    if flags.gates {
+        c.gates = true;
+    }
     validate(&c)?;
     Ok(c)
 }
@@ -399,6 +409,7 @@ fn apply_file(c: &mut Config, f: FileConfig) -> Result<(), ConfigError> {
             i64::try_from(h.saturating_mul(3_600_000)).unwrap_or(i64::MAX);
     }
     c.memory_journal.max_rows = f.memory_journal_max.unwrap_or(c.memory_journal.max_rows);
+    c.gates = f.gates.unwrap_or(c.gates);
     for (role, b) in f.scale {
         let max = b.max.unwrap_or(c.default_max_agents.max(b.min));
         if b.min > max {

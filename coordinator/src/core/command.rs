@@ -213,6 +213,15 @@ pub enum Command {
     Plan(PlanCmd),
     /// A read-only question.
     Query(Query),
+    /// The checks of gate number `gate` ran (sent by the gate checker).
+    GateChecked {
+        /// Index of the gate in the plan.
+        gate: usize,
+        /// Whether every check passed.
+        passed: bool,
+        /// What the checks said.
+        detail: String,
+    },
     /// The provisioner could not start an agent it was asked for.
     ProvisionFailed {
         /// The agent id it was to register with.
@@ -273,6 +282,8 @@ pub enum PlanCmd {
     },
     /// Drain one agent by id.
     DrainAgent(String, Reply<String>),
+    /// Open every closed gate of a day; answers the gates opened.
+    ApproveGate(u32, Reply<Vec<String>>),
 }
 
 /// Read-only questions.

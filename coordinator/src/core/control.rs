@@ -75,6 +75,10 @@ impl State {
             clock,
             calendar,
         );
+        let mut active = active;
+        if self.cfg.gates {
+            active.enable_gates();
+        }
         for (i, task) in active.compiled().tasks.iter().enumerate() {
             for &d in &task.deps {
                 insert_dependency(t.db, plan_id, i as u32, d as u32)?;
@@ -139,6 +143,7 @@ impl State {
             verdict_reason: assessment.map(|a| a.judgement.reason).unwrap_or_default(),
             shortfall: self.provisioning.shortfall().to_vec(),
             memory: self.memory_note.clone(),
+            gates: self.closed_gates(),
             next_checkpoint: plan
                 .next_checkpoint()
                 .map(|next| {

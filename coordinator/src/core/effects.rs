@@ -23,6 +23,7 @@ pub(crate) struct Effects {
     logs: Vec<LogEvent>,
     jobs: Vec<crate::report::ReportJob>,
     provision: Vec<crate::provision::ProvisionCmd>,
+    gates: Vec<crate::gates::GateJob>,
     /// The loop stops after this turn.
     pub(crate) stop: bool,
 }
@@ -37,6 +38,8 @@ pub(crate) struct Outlets {
     pub(crate) jobs: tokio::sync::mpsc::UnboundedSender<crate::report::ReportJob>,
     /// The provisioner, which starts and stops agents.
     pub(crate) provision: tokio::sync::mpsc::UnboundedSender<crate::provision::ProvisionCmd>,
+    /// The gate checker, which runs gates' Check commands.
+    pub(crate) gates: tokio::sync::mpsc::UnboundedSender<crate::gates::GateJob>,
 }
 
 impl Effects {
@@ -51,6 +54,9 @@ impl Effects {
         }
         for cmd in self.provision {
             let _ = out.provision.send(cmd);
+        }
+        for job in self.gates {
+            let _ = out.gates.send(job);
         }
         for e in self.events {
             let _ = out.events.send(e);
@@ -140,6 +146,11 @@ impl<'a> Turn<'a> {
     /// Hands a report job to the reporter after the commit.
     pub(crate) fn report(&mut self, job: crate::report::ReportJob) {
         self.fx.jobs.push(job);
+    }
+
+    /// Hands a gate's checks to the gate checker after the commit.
+    pub(crate) fn check_gate(&mut self, job: crate::gates::GateJob) {
+        self.fx.gates.push(job);
     }
 
     /// Hands a command to the provisioner after the commit.

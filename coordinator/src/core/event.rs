@@ -54,6 +54,9 @@ pub enum EventKind {
     AgentProvisionFailed,
     /// `checkpoint.started`: a checkpoint took its snapshot.
     CheckpointStarted,
+    /// `gate.opened`: a day gate let its tasks through (its checks passed,
+    /// or an operator approved the day).
+    GateOpened,
     /// `checkpoint.reported`: its report was written and stored.
     CheckpointReported,
     /// `memory.reconciled`: another tool changed memory.db and lost
@@ -115,7 +118,7 @@ impl EventKind {
     /// Every kind the loop writes, each name once (a plan pauses through
     /// [`EventKind::PlanPaused`], never through a settled state), for
     /// [`EventKind::parse`] and the README's list.
-    pub const ALL: [EventKind; 39] = [
+    pub const ALL: [EventKind; 40] = [
         EventKind::CoordinatorStarted,
         EventKind::CoordinatorStopping,
         EventKind::PlanLoaded,
@@ -151,6 +154,7 @@ impl EventKind {
         EventKind::AgentProvisionFailed,
         EventKind::CheckpointStarted,
         EventKind::CheckpointReported,
+        EventKind::GateOpened,
         EventKind::MemoryReconciled,
         EventKind::MemoryRebuilt,
         EventKind::MemoryUnavailable,
@@ -201,6 +205,7 @@ impl EventKind {
             EventKind::AgentProvisioned => "agent.provisioned",
             EventKind::AgentProvisionFailed => "agent.provision_failed",
             EventKind::CheckpointStarted => "checkpoint.started",
+            EventKind::GateOpened => "gate.opened",
             EventKind::CheckpointReported => "checkpoint.reported",
             EventKind::MemoryReconciled => "memory.reconciled",
             EventKind::MemoryRebuilt => "memory.rebuilt",

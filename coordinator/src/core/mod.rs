@@ -27,6 +27,7 @@ mod effects;
 pub mod error;
 pub mod event;
 mod fatal;
+mod gating;
 pub mod model;
 mod projection;
 mod provisioning;
@@ -71,6 +72,8 @@ const MAX_SLEEP_MS: i64 = 500;
 pub struct Receivers {
     pub jobs: tokio::sync::mpsc::UnboundedReceiver<crate::report::ReportJob>,
     pub provision: tokio::sync::mpsc::UnboundedReceiver<crate::provision::ProvisionCmd>,
+    /// Gates whose checks should run.
+    pub gates: tokio::sync::mpsc::UnboundedReceiver<crate::gates::GateJob>,
 }
 
 /// Everything the loop owns besides the store: the configuration, the
@@ -121,6 +124,7 @@ impl State {
         let (logs, _) = broadcast::channel(4096);
         let (jobs_tx, jobs) = tokio::sync::mpsc::unbounded_channel();
         let (provision_tx, provision) = tokio::sync::mpsc::unbounded_channel();
+        let (gates_tx, gates) = tokio::sync::mpsc::unbounded_channel();
         let state = State {
             cfg,
             plan: None,
@@ -134,10 +138,18 @@ impl State {
                 logs,
                 jobs: jobs_tx,
                 provision: provision_tx,
+                gates: gates_tx,
             },
             fatal,
         };
-        (state, Receivers { jobs, provision })
+        (
+            state,
+            Receivers {
+                jobs,
+                provision,
+                gates,
+            },
+        )
     }
 
     /// Opens `store`'s state: recovers what it holds, in one turn at `now`.
@@ -256,6 +268,15 @@ impl State {
                 let r = self.drain_agent(t, &id);
                 t.reply(reply, r);
             }
+            Command::Plan(PlanCmd::ApproveGate(day, reply)) => {
+                let r = self.approve_gate(t, day);
+                t.reply(reply, r);
+            }
+            Command::GateChecked {
+                gate,
+                passed,
+                detail,
+            } => self.gate_checked(t, gate, passed, &detail)?,
             Command::Query(q) => self.query(t, q),
             Command::MemoryNotice(n) => self.memory_notice(t, n)?,
             Command::ProvisionFailed { agent_id, reason } => {

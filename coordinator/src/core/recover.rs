@@ -57,6 +57,9 @@ impl State {
             clock,
             calendar,
         );
+        if self.cfg.gates {
+            plan.enable_gates();
+        }
         if let Some(last) = swarm_memory::state::checkpoints(t.db, Some(row.id))?.last() {
             let seq = swarm_memory::state::last_event_seq(t.db)?;
             plan.restore_checkpoint(last.plan_time, seq);
@@ -66,6 +69,12 @@ impl State {
             plan.restore_task(task);
         }
         plan.finish_restore();
+        let opened = swarm_memory::state::event_messages(
+            t.db,
+            row.id,
+            super::event::EventKind::GateOpened.name(),
+        )?;
+        plan.restore_gates(&opened);
         for a in attempts_in_states(t.db, row.id, &["offered", "running"])? {
             let task = a.task_idx as usize;
             if task >= plan.len() {

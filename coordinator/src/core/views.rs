@@ -64,6 +64,8 @@ pub struct Status {
     pub verdict: String,
     /// Why, in a sentence.
     pub verdict_reason: String,
+    /// Closed day gates, each with what it waits for.
+    pub gates: Vec<String>,
 }
 
 /// A checkpoint and its report.

@@ -299,6 +299,16 @@ impl pb::control_service_server::ControlService for ControlSvc {
             .await?;
         Ok(Response::new(pb::PlanStateReply { state }))
     }
+
+    async fn approve_gate(&self, req: Request<pb::ApproveGateRequest>) -> R<pb::ApproveGateReply> {
+        self.tokens.check(&req, Scope::Admin)?;
+        let day = req.into_inner().day;
+        let opened = self
+            .core
+            .ask(|reply| PlanCmd::ApproveGate(day, reply).into())
+            .await?;
+        Ok(Response::new(pb::ApproveGateReply { opened }))
+    }
 }
 
 fn line(row: &swarm_memory::state::LogRow) -> pb::LogLine {

@@ -168,6 +168,7 @@ pub(crate) fn status_to(s: views::Status) -> pb::StatusReply {
         memory: s.memory,
         verdict: s.verdict,
         verdict_reason: s.verdict_reason,
+        gates: s.gates,
     }
 }
 

@@ -144,6 +144,9 @@ pub(crate) fn run(cli: Cli) -> u8 {
             Command::Standup(cmd) => standup::run(&target, cmd).await,
             Command::Pause { json } => status::pause(&target, true, json).await,
             Command::Resume { json } => status::pause(&target, false, json).await,
+            Command::Gate(crate::cli::GateCommand::Approve { day, json }) => {
+                status::approve_gate(&target, day, json).await
+            }
             Command::Plan(_) => Err(Failure(
                 exit::FAILED,
                 "offline plan commands do not reach this point".into(),

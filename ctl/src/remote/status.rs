@@ -72,6 +72,7 @@ fn status_json(s: &pb::StatusReply) -> serde_json::Value {
         "memory": s.memory,
         "verdict": s.verdict,
         "verdict_reason": s.verdict_reason,
+        "gates": s.gates,
     })
 }
 
@@ -103,6 +104,9 @@ fn status_text(s: &pb::StatusReply) -> String {
     }
     if !s.next_checkpoint.is_empty() {
         out.push_str(&format!("next checkpoint: {}\n", s.next_checkpoint));
+    }
+    for gate in &s.gates {
+        out.push_str(&format!("gate: {gate}\n"));
     }
     if !s.memory.is_empty() {
         out.push_str(&format!("memory: {}\n", s.memory));
@@ -153,6 +157,23 @@ pub(crate) async fn pause(target: &Target, paused: bool, as_json: bool) -> Resul
         print_json(&json!({ "state": state }));
     } else {
         println!("plan is {state}");
+    }
+    Ok(())
+}
+
+pub(crate) async fn approve_gate(target: &Target, day: u32, as_json: bool) -> Result<()> {
+    let mut client = target.control().await?;
+    let opened = client
+        .approve_gate(pb::ApproveGateRequest { day })
+        .await?
+        .into_inner()
+        .opened;
+    if as_json {
+        print_json(&json!({ "day": day, "opened": opened }));
+    } else if opened.is_empty() {
+        println!("day {day} has no closed gate");
+    } else {
+        println!("opened: {}", opened.join(", "));
     }
     Ok(())
 }

@@ -181,6 +181,19 @@ pub fn events_after(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// The messages of a plan's events of one kind, oldest first.
+pub fn event_messages(
+    conn: &Connection,
+    plan_id: i64,
+    kind: &str,
+) -> Result<Vec<String>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT message FROM swarm_events WHERE plan_id = ?1 AND kind = ?2 ORDER BY seq",
+    )?;
+    let rows = stmt.query_map(params![plan_id, kind], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// The log chunks of an attempt, in order.
 pub fn logs(conn: &Connection, attempt: u64) -> Result<Vec<LogRow>, StoreError> {
     let mut stmt = conn.prepare_cached(

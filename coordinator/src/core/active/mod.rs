@@ -13,7 +13,13 @@
 //!   before its planned day opens, or, when it sits in one of its day's
 //!   windows, before that window opens: it waits in `delayed` instead.
 
+mod gates;
 mod restore;
+mod schedule;
+
+pub use gates::Gate;
+use schedule::DEFAULT_CHECKPOINTS;
+pub use schedule::{CheckpointMark, CheckpointTime, NextCheckpoint};
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -58,42 +64,6 @@ struct Delayed {
     task: usize,
 }
 
-/// A checkpoint of the plan's day: its name and minute of the day.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CheckpointTime {
-    /// "Daily Standup", "Mid-Day Check", ...
-    pub name: String,
-    /// Minutes after midnight on the plan clock.
-    pub minute: u16,
-}
-
-/// The next checkpoint due.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct NextCheckpoint {
-    /// Plan time it is due at, ms.
-    pub at: i64,
-    /// Index into [`ActivePlan::checkpoints`].
-    pub index: usize,
-}
-
-/// Where the last checkpoint left off, so the next report covers what
-/// came after.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CheckpointMark {
-    /// Plan time of the last checkpoint, ms.
-    pub plan_time: i64,
-    /// The last event sequence number before it.
-    pub event_seq: u64,
-}
-
-/// The seed's three checkpoints, for plans whose Coordination Protocol
-/// names none.
-const DEFAULT_CHECKPOINTS: [(&str, u16); 3] = [
-    ("Daily Standup", 540),
-    ("Mid-Day Check", 780),
-    ("End-of-Day Review", 1020),
-];
-
 /// The plan being executed.
 pub struct ActivePlan {
     id: i64,
@@ -118,6 +88,9 @@ pub struct ActivePlan {
     clock: PlanClock,
     /// Whether tasks wait for their planned day (`--pace calendar`).
     calendar: bool,
+    /// Day gates (`--gates`), and the tasks they hold back.
+    gates: Vec<Gate>,
+    held: BTreeSet<usize>,
     checkpoints: Vec<CheckpointTime>,
     next_checkpoint: Option<NextCheckpoint>,
     last_checkpoint: CheckpointMark,
@@ -205,6 +178,8 @@ impl ActivePlan {
             },
             clock,
             calendar,
+            gates: Vec::new(),
+            held: BTreeSet::new(),
             checkpoints,
             next_checkpoint: None,
         };
@@ -345,6 +320,7 @@ impl ActivePlan {
         reason: Option<String>,
         now: i64,
     ) -> TaskState {
+        let mut reason = reason;
         let old = self.tasks[i].state;
         if old == TaskState::Ready {
             let key = self.key(i);
@@ -364,6 +340,11 @@ impl ActivePlan {
                     state = TaskState::Pending;
                     self.delay(i, opens);
                 }
+            }
+        }
+        if state == TaskState::Ready {
+            if let Some(why) = self.hold(i) {
+                (state, reason) = (TaskState::Pending, Some(why));
             }
         }
         self.final_tasks =

@@ -7,6 +7,7 @@ mod checkpoints;
 mod completion;
 mod fencing;
 mod gangs;
+mod gates;
 mod identity;
 mod leases;
 mod pause;
