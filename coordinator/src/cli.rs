@@ -146,6 +146,13 @@ async fn async_main(cli: Cli) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Err(e) = crate::statedir::secure(&cfg.state_dir()) {
+        eprintln!(
+            "swarmd: cannot close {} to other users: {e}",
+            cfg.state_dir().display()
+        );
+        return ExitCode::from(2);
+    }
     // One daemon per workdir: held until this function returns.
     let _lock = match crate::lock::WorkdirLock::acquire(&cfg.state_dir()) {
         Ok(lock) => lock,

@@ -24,3 +24,4 @@ pub mod report;
 mod run;
 pub mod server;
 pub mod shared_memory;
+pub mod statedir;

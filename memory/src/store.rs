@@ -175,6 +175,9 @@ impl Store {
             })?;
         }
         let conn = Connection::open(path)?;
+        // Before the first write creates its -wal and -shm, which SQLite
+        // gives the database's own mode.
+        private(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
@@ -255,6 +258,20 @@ pub(crate) fn migrate_schema(conn: &Connection, path: &str) -> Result<(), StoreE
             tx.pragma_update(None, "user_version", target)?;
             tx.commit()?;
         }
+    }
+    Ok(())
+}
+
+/// Closes a database file to other users (0600), if it is not already.
+pub fn private(path: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::PermissionsExt;
+    let io = |source| StoreError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let mode = std::fs::metadata(path).map_err(io)?.permissions().mode() & 0o777;
+    if mode != 0o600 {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
     }
     Ok(())
 }

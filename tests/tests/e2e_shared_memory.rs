@@ -172,6 +172,20 @@ fn a_copy_of_memory_db_alone_holds_every_acknowledged_entry() {
     for i in 1..=20 {
         assert_eq!(values.get(&format!("default/k{i}")), Some(&format!("v{i}")));
     }
+    // Only swarmd's user may read .swarm/ and what is in it.
+    use std::os::unix::fs::PermissionsExt;
+    let state = dir.path().join(".swarm");
+    let mode = |p: &Path| {
+        std::fs::metadata(p)
+            .map(|m| m.permissions().mode() & 0o777)
+            .unwrap_or(0)
+    };
+    assert_eq!(mode(&state), 0o700);
+    for entry in std::fs::read_dir(&state).expect("dir").flatten() {
+        if entry.file_type().map(|t| t.is_file()).unwrap_or(false) {
+            assert_eq!(mode(&entry.path()), 0o600, "{}", entry.path().display());
+        }
+    }
 }
 
 /// Waits for a rebuild logged after event `since`.

@@ -8,6 +8,7 @@
 //! [`stop`] drains agents properly (SIGTERM, then SIGKILL after
 //! [`DRAIN_WAIT`]).
 
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
@@ -85,7 +86,12 @@ impl Launcher {
         if let Some(dir) = agent.log.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        let log = std::fs::File::create(agent.log)?;
+        let log = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(agent.log)?;
         let mut cmd = Command::new(&self.bin);
         cmd.arg("--coordinator")
             .arg(agent.url)

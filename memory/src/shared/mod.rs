@@ -243,6 +243,8 @@ impl SharedMemory {
     /// A connection to the file in rollback-journal mode.
     fn connect(&self) -> rusqlite::Result<Connection> {
         let conn = Connection::open(&self.path)?;
+        // Created 0600 the first time: its journal files take its mode.
+        let _ = crate::store::private(&self.path);
         conn.busy_timeout(self.busy)?;
         conn.pragma_update(None, "journal_mode", "DELETE")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
