@@ -39,8 +39,9 @@ pub use swarm_roles::Catalogue;
 /// role.
 pub const ANY_ROLE: &str = "any";
 
-/// Largest plan file read, in bytes.
-pub const MAX_PLAN_BYTES: u64 = 32 * 1024 * 1024;
+/// Largest plan accepted, in bytes: by `plan check` and every offline
+/// command as by `plan load` and the daemon.
+pub const MAX_PLAN_BYTES: u64 = 8 * 1024 * 1024;
 
 /// A plan as parsed, before validation.
 #[derive(Debug, Clone)]

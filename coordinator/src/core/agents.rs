@@ -16,6 +16,9 @@ const MAX_ROLES: usize = 64;
 /// Most slots an agent may declare.
 const MAX_SLOTS: u32 = 1024;
 
+/// Longest role name, in bytes.
+const MAX_ROLE_BYTES: usize = 64;
+
 /// Longest agent id, in bytes.
 const MAX_ID_BYTES: usize = 128;
 
@@ -292,6 +295,17 @@ fn registration(id: &str, hello: &Hello) -> Result<Registration, CoreError> {
             .resolve(phrase)
             .map(str::to_string)
             .unwrap_or_else(|_| phrase.trim().to_lowercase());
+        let fine = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_';
+        if role.is_empty() || role.len() > MAX_ROLE_BYTES || !role.chars().all(fine) {
+            let shown: String = phrase
+                .chars()
+                .take(40)
+                .flat_map(char::escape_default)
+                .collect();
+            return Err(CoreError::Invalid(format!(
+                "role '{shown}' is not a role name: use 1-{MAX_ROLE_BYTES} letters, digits, '-' or '_' (a plan phrase such as 'DevOps Engineer' is fine too)"
+            )));
+        }
         if !roles.contains(&role) {
             roles.push(role);
         }

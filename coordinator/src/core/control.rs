@@ -16,7 +16,7 @@ use super::{CoreError, State};
 const MAX_UNSTAFFED_SCAN: usize = 1_000;
 
 /// Largest plan text accepted over the wire.
-const MAX_PLAN_BYTES: usize = 8 * 1024 * 1024;
+const MAX_PLAN_BYTES: usize = swarm_plan::MAX_PLAN_BYTES as usize;
 
 impl State {
     pub(crate) fn load_plan(

@@ -83,3 +83,24 @@ fn a_silent_agent_past_its_lease_no_longer_holds_its_id() {
     h.connect_instance("sre-1", &["sre"], 1, Vec::new(), "proc-b")
         .expect("past the lease, the id is free again");
 }
+
+#[test]
+fn a_role_name_outside_the_charset_is_refused_with_the_rule() {
+    let mut h = Harness::new();
+    let long = "x".repeat(65);
+    for bad in ["a;b$(x)", "", long.as_str()] {
+        let refused = h.connect_with("odd-1", &[bad], 1, Vec::new());
+        assert!(
+            matches!(&refused, Err(CoreError::Invalid(m)) if m.contains("letters, digits, '-' or '_'")),
+            "{bad:?}: {:?}",
+            refused.as_ref().err()
+        );
+    }
+    h.connect_with(
+        "fine-1",
+        &["DevOps Engineer", "custom_role-2"],
+        1,
+        Vec::new(),
+    )
+    .expect("plan phrases and plain names are fine");
+}
