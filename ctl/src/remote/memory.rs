@@ -64,8 +64,8 @@ pub(crate) async fn run(target: &Target, cmd: MemoryCommand) -> Result<()> {
                 println!(
                     "{} {}/{}",
                     if created { "created" } else { "updated" },
-                    ns.namespace,
-                    key
+                    super::printable(&ns.namespace),
+                    super::printable(&key)
                 );
             }
         }
@@ -125,7 +125,11 @@ pub(crate) async fn run(target: &Target, cmd: MemoryCommand) -> Result<()> {
             if json {
                 print_json(&json!({"namespace": ns.namespace, "key": key, "deleted": deleted}));
             } else if deleted {
-                println!("deleted {}/{}", ns.namespace, key);
+                println!(
+                    "deleted {}/{}",
+                    super::printable(&ns.namespace),
+                    super::printable(&key)
+                );
             } else {
                 return Err(Failure(
                     exit::NOT_FOUND,

@@ -183,6 +183,13 @@ pub(crate) fn clock(ms: i64) -> String {
 
 /// Renders rows as aligned columns under a header.
 pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    // Cells may hold what anyone wrote (memory keys, task output): control
+    // characters are shown escaped, never sent to the terminal.
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| r.iter().map(|c| printable(c).into_owned()).collect())
+        .collect();
+    let rows = &rows;
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for r in rows {
         for (w, c) in widths.iter_mut().zip(r) {
@@ -205,4 +212,37 @@ pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
         line(r.iter().map(String::as_str).collect());
     }
     out
+}
+
+/// `text` with its control characters escaped (`\n`, `\u{1b}`), for human
+/// output; JSON output keeps the exact text.
+pub(crate) fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    std::borrow::Cow::Owned(
+        text.chars()
+            .flat_map(|c| {
+                let escaped: Vec<char> = if c.is_control() {
+                    c.escape_default().collect()
+                } else {
+                    vec![c]
+                };
+                escaped
+            })
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod printable_tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_escaped_in_tables() {
+        assert_eq!(printable("plain key"), "plain key");
+        assert_eq!(printable("a\u{1b}[31mb\nc"), "a\\u{1b}[31mb\\nc");
+        let t = table(&["KEY"], &[vec!["x\u{1b}]0;pwned\u{7}".to_string()]]);
+        assert!(!t.contains('\u{1b}') && !t.contains('\u{7}'), "{t:?}");
+    }
 }
