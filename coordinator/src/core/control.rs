@@ -142,6 +142,7 @@ impl State {
             projected: self.projection(now),
             shortfall: self.provisioning.shortfall().to_vec(),
             memory: self.memory_note.clone(),
+            waiting_for_operator: self.waiting_for_operator(),
             next_checkpoint: plan
                 .next_checkpoint()
                 .map(|next| {

@@ -59,6 +59,9 @@ pub struct Status {
     pub next_checkpoint: String,
     /// The shared memory's last repair or trouble, if any.
     pub memory: String,
+    /// Running tasks that wait for an operator (`swarmctl task done ID`),
+    /// in plan order.
+    pub waiting_for_operator: Vec<String>,
 }
 
 /// A checkpoint and its report.
@@ -103,6 +106,8 @@ pub struct TaskView {
     pub day: u32,
     /// Last change, ms.
     pub updated_at: i64,
+    /// Running, and waiting for an operator (`swarmctl task done ID`).
+    pub waits_for_operator: bool,
 }
 
 /// One attempt.

@@ -9,6 +9,8 @@ mod fencing;
 mod gangs;
 mod identity;
 mod leases;
+mod numbers;
+mod operator;
 mod pause;
 mod placement;
 mod recovery;
