@@ -21,5 +21,6 @@ pub mod lock;
 pub mod provision;
 pub mod report;
 mod run;
+mod run_failures;
 pub mod server;
 pub mod shared_memory;
