@@ -96,6 +96,7 @@ pub(crate) fn hello(s: &Settings, running: &[AttemptRef], instance: &str) -> pb:
         running: running.iter().map(attempt_to).collect(),
         version: env!("CARGO_PKG_VERSION").to_string(),
         instance: instance.to_string(),
+        exec_template: Some(s.template.is_some()),
     }
 }
 

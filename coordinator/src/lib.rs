@@ -22,6 +22,7 @@ pub mod lock;
 pub mod provision;
 pub mod report;
 mod run;
+mod run_failures;
 pub mod server;
 pub mod shared_memory;
 pub mod statedir;

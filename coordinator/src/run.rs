@@ -19,7 +19,7 @@ use crate::core::model::{PlanState, TaskState};
 use crate::core::{AttemptEnd, EventKind};
 use crate::provision::launch::{self, AgentLaunch, AgentToken, Launcher};
 
-type Control =
+pub(crate) type Control =
     pb::control_service_client::ControlServiceClient<InterceptedService<Channel, Bearer>>;
 
 pub(crate) async fn run(
@@ -231,6 +231,7 @@ async fn drive(d: Drive<'_>) -> anyhow::Result<ExitCode> {
         .into_inner()
         .tasks;
     print_summary(&tasks, started.elapsed().as_secs_f64());
+    crate::run_failures::print(&mut client, &tasks, workdir).await;
     // The verdict status and the reports give, in one line.
     if let Ok(s) = client.status(pb::StatusRequest {}).await {
         let s = s.into_inner();

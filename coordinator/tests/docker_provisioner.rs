@@ -162,6 +162,7 @@ impl Control {
             id: task.into(),
             attempt: 0,
             follow: false,
+            number: 0,
         });
         let reply = self.client.clone().task_logs(req).await;
         let mut stream = reply.expect("TaskLogs").into_inner();

@@ -125,11 +125,16 @@ pub enum TaskCommand {
         /// Task id.
         id: String,
         /// Keep printing until the attempt ends.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "workdir")]
         follow: bool,
-        /// Attempt (fencing) number.
-        #[arg(long, default_value_t = 0)]
-        attempt: u64,
+        /// Attempt number within the task: 1 for the first, 2 for the
+        /// first retry, ... (default: the latest).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        attempt: Option<u32>,
+        /// Read the store in DIR/.swarm/swarmd.db directly, without the
+        /// daemon (which may be stopped; a running one is not disturbed).
+        #[arg(long, value_name = "DIR")]
+        workdir: Option<PathBuf>,
     },
     /// Mark a task succeeded (a manual task waits for this).
     Done(ActionArgs),

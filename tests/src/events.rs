@@ -23,9 +23,12 @@ pub struct Event {
     pub kind: String,
     /// The task it concerns, or empty.
     pub task_id: String,
-    /// The attempt's id, unique within the plan (not the task's attempt
-    /// number 1, 2, ...); 0 when the event concerns no attempt.
-    pub attempt: u64,
+    /// The attempt's number within its task: 1, 2, ... (`attempt` in the
+    /// JSON); 0 when the event concerns no attempt.
+    pub number: u32,
+    /// The attempt's fencing number, unique across the coordinator's life
+    /// (`fence` in the JSON); 0 when the event concerns no attempt.
+    pub fence: u64,
     /// The agent it concerns (for attempts, the gang's lead), or empty.
     pub agent_id: String,
     /// Free text: a reason, an exit code, who acted.
@@ -42,7 +45,8 @@ impl Event {
             at_ms: v["at_ms"].as_i64().unwrap_or_default(),
             kind: text("kind"),
             task_id: text("task_id"),
-            attempt: v["attempt"].as_u64().unwrap_or_default(),
+            number: v["attempt"].as_u64().unwrap_or_default() as u32,
+            fence: v["fence"].as_u64().unwrap_or_default(),
             agent_id: text("agent_id"),
             message: text("message"),
         }
@@ -60,8 +64,8 @@ impl fmt::Display for Event {
         if !self.task_id.is_empty() {
             write!(f, " task {}", self.task_id)?;
         }
-        if self.attempt > 0 {
-            write!(f, " attempt {}", self.attempt)?;
+        if self.fence > 0 {
+            write!(f, " attempt {} (fence {})", self.number, self.fence)?;
         }
         if !self.agent_id.is_empty() {
             write!(f, " agent {}", self.agent_id)?;

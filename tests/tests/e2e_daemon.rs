@@ -252,7 +252,7 @@ fn pause_resume_retry_and_the_command_template() {
         .before(paused)
         .iter()
         .filter(|e| e.kind == "attempt.offered")
-        .map(|e| e.attempt)
+        .map(|e| e.fence)
         .collect();
     let dispatched: Vec<String> = while_paused
         .after(paused)
@@ -260,7 +260,7 @@ fn pause_resume_retry_and_the_command_template() {
         .filter(|e| {
             e.kind == "attempt.offered"
                 || e.kind == "task.running"
-                || (e.kind == "attempt.started" && !offered_before.contains(&e.attempt))
+                || (e.kind == "attempt.started" && !offered_before.contains(&e.fence))
         })
         .map(ToString::to_string)
         .collect();

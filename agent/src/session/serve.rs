@@ -110,9 +110,12 @@ pub(super) fn handle(
                     reason: "the agent is draining".into(),
                 }));
             } else if !work.holds(r.attempt) {
+                // People count attempts per task; the fencing number ties
+                // this line to the ones below, which know only that.
                 tracing::info!(
-                    "task {} attempt {} ({}{})",
+                    "task {} attempt {} (fence {}; {}{})",
                     r.task_id,
+                    a.attempt_no,
                     r.attempt,
                     a.role,
                     if a.lead { ", lead" } else { "" }
@@ -123,7 +126,7 @@ pub(super) fn handle(
         Some(Body::Cancel(cancel)) => {
             if let Some(r) = cancel.attempt {
                 tracing::info!(
-                    "task {} attempt {} ended by the coordinator: {}",
+                    "task {} fence {} ended by the coordinator: {}",
                     r.task_id,
                     r.attempt,
                     cancel.reason
@@ -136,7 +139,7 @@ pub(super) fn handle(
             if let Some(r) = ack.attempt {
                 if !ack.accepted {
                     tracing::warn!(
-                        "result of task {} attempt {} was rejected: {}",
+                        "result of task {} fence {} was rejected: {}",
                         r.task_id,
                         r.attempt,
                         ack.reason
@@ -191,7 +194,7 @@ fn log_result(result: &AttemptResult) {
         (false, false) => wire.message,
     };
     tracing::info!(
-        "task {} attempt {} ended: {what}",
+        "task {} fence {} ended: {what}",
         result.attempt.task_id,
         result.attempt.attempt,
     );

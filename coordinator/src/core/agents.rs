@@ -81,8 +81,13 @@ impl State {
         let keep: Vec<u64> = resume.iter().map(|r| r.attempt).collect();
         let (known, dropped) = self.roster.connect(reg, session, tx.clone(), &keep, t.now);
         self.provisioning.joined(&id);
+        let operator = self
+            .roster
+            .get(&id)
+            .is_some_and(|a| a.leaves_manual_tasks_to_an_operator());
         for r in &resume {
             self.roster.occupy(&id, r.attempt);
+            self.mark_operator_wait(r.attempt, &id, operator);
         }
         // The Welcome is always the first message of a session: whatever
         // the rest of this Hello sends the agent (a Cancel for an attempt
@@ -317,5 +322,6 @@ fn registration(id: &str, hello: &Hello) -> Result<Registration, CoreError> {
         host: hello.host.clone(),
         labels: hello.labels.clone(),
         instance: hello.instance.clone(),
+        exec_template: hello.exec_template,
     })
 }

@@ -39,6 +39,11 @@ pub struct Attempt {
     pub started_at: Option<i64>,
     /// Number of the next log chunk.
     pub log_seq: u64,
+    /// It waits for an operator (`swarmctl task done`): the task has no
+    /// run command or image and the lead has no command template. Known
+    /// from the lead's Hello: set when offered, and again when the lead
+    /// resumes it in a new session (after a coordinator restart).
+    pub waits_for_operator: bool,
 }
 
 impl Attempt {
@@ -118,6 +123,11 @@ impl LiveAttempts {
         self.live.values().map(|a| a.task)
     }
 
+    /// Every live attempt, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = &Attempt> {
+        self.live.values()
+    }
+
     /// How many are live.
     pub fn len(&self) -> usize {
         self.live.len()
@@ -133,6 +143,13 @@ impl LiveAttempts {
         a.state = AttemptState::Running;
         a.started_at = Some(now);
         Some(a)
+    }
+
+    /// Records whether attempt `id` waits for an operator.
+    pub fn set_waits_for_operator(&mut self, id: u64, waits: bool) {
+        if let Some(a) = self.live.get_mut(&id) {
+            a.waits_for_operator = waits;
+        }
     }
 
     /// Numbers the next log chunk of attempt `id`.

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use swarm_memory::state::{EventRow, LogRow};
+use swarm_memory::state::{AttemptPick, EventRow, LogRow};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::error::CoreError;
@@ -33,6 +33,9 @@ pub struct Hello {
     /// Random per agent process (empty from agents that predate it): tells
     /// a reconnect of the same process from a second agent with the id.
     pub instance: String,
+    /// Whether it has a command template for tasks without a run command
+    /// or image (None: it did not say).
+    pub exec_template: Option<bool>,
 }
 
 /// How an attempt ended, as the agent saw it.
@@ -203,6 +206,18 @@ pub struct LogEvent {
     pub row: LogRow,
 }
 
+/// The output of the attempt a `Query::Logs` picked.
+pub struct TaskLogs {
+    /// Its fencing number.
+    pub fence: u64,
+    /// Its number within the task.
+    pub number: u32,
+    /// Its chunks so far.
+    pub chunks: Vec<LogRow>,
+    /// Chunks of every attempt that follow (filter by `fence`).
+    pub feed: broadcast::Receiver<LogEvent>,
+}
+
 /// A command for the scheduler loop, by the part of the loop that answers
 /// it. Every match over commands is exhaustive: a new command that nobody
 /// handles does not compile.
@@ -297,10 +312,9 @@ pub enum Query {
     /// A task's logs so far, and a feed of what follows.
     Logs {
         task: String,
-        /// Attempt (0: latest).
-        attempt: u64,
-        /// The attempt chosen, its chunks so far, and a live feed.
-        reply: Reply<(u64, Vec<LogRow>, broadcast::Receiver<LogEvent>)>,
+        /// Which attempt.
+        pick: AttemptPick,
+        reply: Reply<TaskLogs>,
     },
     /// Every agent.
     ListAgents(Reply<Vec<super::views::AgentView>>),

@@ -144,6 +144,7 @@ impl State {
             shortfall: self.provisioning.shortfall().to_vec(),
             memory: self.memory_note.clone(),
             gates: self.closed_gates(),
+            waiting_for_operator: self.waiting_for_operator(),
             next_checkpoint: plan
                 .next_checkpoint()
                 .map(|next| {

@@ -71,6 +71,11 @@ impl State {
             return Ok(());
         };
         let id = self.attempts.allocate();
+        let waits_for_operator = is_manual(plan.spec(task))
+            && members
+                .first()
+                .and_then(|lead| self.roster.get(&lead.agent))
+                .is_some_and(|a| a.leaves_manual_tasks_to_an_operator());
         let number =
             plan.begin_attempt(task, id, members.iter().map(|m| m.agent.clone()).collect());
         let attempt = Attempt {
@@ -82,6 +87,7 @@ impl State {
             created_at: t.now,
             started_at: None,
             log_seq: 0,
+            waits_for_operator,
         };
         upsert_attempt(t.db, &attempt.row(plan.id(), "offered"))?;
         self.attempts.insert(attempt);
@@ -98,12 +104,13 @@ impl State {
         let mut offered = Event::new(EventKind::AttemptOffered)
             .task(spec.id.clone())
             .attempt(id)
-            .message(format!("attempt {number} on {who}"));
+            .number(number)
+            .message(format!("offered to {who}"));
         if let Some(lead) = members.first() {
             offered = offered.agent(lead.agent.clone());
         }
         t.emit(offered)?;
-        let brief = brief(spec, &members, plan.name());
+        let brief = brief(spec, &members, plan.name(), waits_for_operator);
         let mut env = BTreeMap::new();
         env.insert("SWARM_PLAN".to_string(), plan.name().to_string());
         env.insert("SWARM_RETRIES".to_string(), plan.retries(task).to_string());
@@ -132,10 +139,49 @@ impl State {
         }
         Ok(())
     }
+
+    /// Records whether live attempt `attempt`, which `agent` resumed in a
+    /// new session, waits for an operator: `operator` is whether the agent
+    /// leaves manual tasks to one; only the lead's word counts, and only
+    /// for a task without a run command or image.
+    pub(crate) fn mark_operator_wait(&mut self, attempt: u64, agent: &str, operator: bool) {
+        let Some(plan) = self.plan.as_ref() else {
+            return;
+        };
+        let Some(a) = self.attempts.get(attempt) else {
+            return;
+        };
+        if a.lead() == Some(agent) {
+            let waits = operator && is_manual(plan.spec(a.task));
+            self.attempts.set_waits_for_operator(attempt, waits);
+        }
+    }
+
+    /// Whether the running task `task` waits for an operator.
+    pub(crate) fn waits_for_operator(&self, task: usize) -> bool {
+        let Some(plan) = self.plan.as_ref() else {
+            return false;
+        };
+        plan.task(task)
+            .current
+            .and_then(|id| self.attempts.get(id))
+            .is_some_and(|a| a.waits_for_operator)
+    }
+}
+
+/// What an operator is told to run when a task waits for one.
+pub(crate) fn operator_hint(task: &str) -> String {
+    format!("waiting for an operator: swarmctl task done {task}")
+}
+
+/// A task without a run command or image: an agent's command template
+/// works on it, or an operator marks it done.
+fn is_manual(task: &Task) -> bool {
+    task.run.is_none() && task.image.is_none()
 }
 
 /// The task brief an agent (a person, a script, an AI CLI) works from.
-fn brief(task: &Task, members: &[Member], plan: &str) -> String {
+fn brief(task: &Task, members: &[Member], plan: &str, waits_for_operator: bool) -> String {
     let mut out = format!("# Task {}: {}\n\nPlan: {plan}\n", task.id, task.title);
     let roles: Vec<&str> = members.iter().map(|m| m.role.as_str()).collect();
     out.push_str(&format!(
@@ -157,6 +203,12 @@ fn brief(task: &Task, members: &[Member], plan: &str) -> String {
     }
     if let Some(b) = &task.blocking {
         out.push_str(&format!("\nBlocking: {b}\n"));
+    }
+    if waits_for_operator {
+        out.push_str(&format!(
+            "\nNo command runs this task: do the work, then mark it done.\n{}\n",
+            operator_hint(&task.id)
+        ));
     }
     out
 }

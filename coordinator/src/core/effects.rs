@@ -7,7 +7,7 @@
 //! (ARCHITECTURE.md) in one type.
 
 use rusqlite::Connection;
-use swarm_memory::state::{append_event, EventRow};
+use swarm_memory::state::{append_event, attempt_number, EventRow};
 use tokio::sync::broadcast;
 
 use super::command::{AgentTx, LogEvent, Reply, ToAgent};
@@ -103,8 +103,14 @@ impl<'a> Turn<'a> {
     }
 
     /// Appends `event` to the log in the turn's transaction; it is
-    /// broadcast after the commit.
+    /// broadcast after the commit, with its attempt's number within the
+    /// task (as the store gives it back to later readers).
     pub(crate) fn emit(&mut self, event: Event) -> Result<(), CoreError> {
+        let number = match (event.number, event.attempt) {
+            (Some(n), _) => Some(n),
+            (None, Some(fence)) => attempt_number(self.db, fence)?,
+            (None, None) => None,
+        };
         let mut row = EventRow {
             seq: 0,
             at: self.now,
@@ -112,6 +118,7 @@ impl<'a> Turn<'a> {
             plan_id: self.plan_id,
             task_id: event.task,
             attempt: event.attempt,
+            number,
             agent_id: event.agent,
             message: event.message,
         };

@@ -234,6 +234,9 @@ pub struct Event {
     pub task: Option<String>,
     /// The attempt (fencing number) it concerns.
     pub attempt: Option<u64>,
+    /// That attempt's number within its task, when the emitter knows it
+    /// (else it is looked up when the event is written).
+    pub number: Option<u32>,
     /// The agent it concerns.
     pub agent: Option<String>,
     /// Detail for people.
@@ -247,6 +250,7 @@ impl Event {
             kind,
             task: None,
             attempt: None,
+            number: None,
             agent: None,
             message: String::new(),
         }
@@ -261,6 +265,12 @@ impl Event {
     /// About this attempt.
     pub fn attempt(mut self, attempt: u64) -> Event {
         self.attempt = Some(attempt);
+        self
+    }
+
+    /// About the attempt with this number within its task.
+    pub fn number(mut self, number: u32) -> Event {
+        self.number = Some(number);
         self
     }
 

@@ -371,12 +371,8 @@ impl State {
                 let r = self.task_detail(t.db, &id);
                 t.reply(reply, r);
             }
-            Query::Logs {
-                task,
-                attempt,
-                reply,
-            } => {
-                let r = self.logs_of(t.db, &task, attempt);
+            Query::Logs { task, pick, reply } => {
+                let r = self.logs_of(t.db, &task, pick);
                 t.reply(reply, r);
             }
             Query::ListAgents(reply) => t.reply(reply, Ok(self.agent_views())),

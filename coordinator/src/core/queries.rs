@@ -2,10 +2,10 @@
 //! agents.
 
 use rusqlite::Connection;
-use swarm_memory::state::{attempts_of_task, logs, LogRow};
+use swarm_memory::state::{attempts_of_task, logs, pick_attempt, AttemptPick};
 
 use super::active::ActivePlan;
-use super::command::LogEvent;
+use super::command::TaskLogs;
 use super::views::{AgentView, AttemptView, TaskDetail, TaskView};
 use super::{CoreError, State};
 
@@ -14,7 +14,9 @@ impl State {
         let Some(plan) = &self.plan else {
             return Vec::new();
         };
-        (0..plan.len()).map(|i| task_view(plan, i)).collect()
+        (0..plan.len())
+            .map(|i| task_view(plan, i, self.waits_for_operator(i)))
+            .collect()
     }
 
     pub(crate) fn task_detail(&self, db: &Connection, id: &str) -> Result<TaskDetail, CoreError> {
@@ -38,7 +40,7 @@ impl State {
             .collect();
         let t = plan.spec(i);
         Ok(TaskDetail {
-            task: task_view(plan, i),
+            task: task_view(plan, i, self.waits_for_operator(i)),
             attempts,
             depends_on: plan.compiled().tasks[i]
                 .deps
@@ -51,38 +53,27 @@ impl State {
         })
     }
 
+    /// The output so far of the attempt of task `id` that `pick` means,
+    /// and a feed of what follows.
     pub(crate) fn logs_of(
         &self,
         db: &Connection,
         id: &str,
-        attempt: u64,
-    ) -> Result<(u64, Vec<LogRow>, tokio::sync::broadcast::Receiver<LogEvent>), CoreError> {
+        pick: AttemptPick,
+    ) -> Result<TaskLogs, CoreError> {
         let i = self.task_index(id)?;
         let Some(plan) = &self.plan else {
             return Err(CoreError::NotFound("no plan".into()));
         };
         let history = attempts_of_task(db, plan.id(), i as u32)?;
-        let chosen = if attempt == 0 {
-            history.last().map(|a| a.id)
-        } else {
-            history.iter().find(|a| a.id == attempt).map(|a| a.id)
-        };
-        let Some(chosen) = chosen else {
-            return Err(CoreError::NotFound(if attempt == 0 {
-                format!("task {id} has not run yet; no logs")
-            } else {
-                format!(
-                    "task {id} has no attempt {attempt}; its attempts: {}",
-                    history
-                        .iter()
-                        .map(|a| a.id.to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            }));
-        };
-        let rx = self.out.logs.subscribe();
-        Ok((chosen, logs(db, chosen)?, rx))
+        let chosen = pick_attempt(plan.task_id(i), &history, pick)
+            .map_err(|e| CoreError::NotFound(e.to_string()))?;
+        Ok(TaskLogs {
+            fence: chosen.id,
+            number: chosen.number,
+            chunks: logs(db, chosen.id)?,
+            feed: self.out.logs.subscribe(),
+        })
     }
 
     pub(crate) fn agent_views(&self) -> Vec<AgentView> {
@@ -106,9 +97,21 @@ impl State {
             })
             .collect()
     }
+
+    /// Running tasks that wait for an operator, in plan order.
+    pub(crate) fn waiting_for_operator(&self) -> Vec<String> {
+        let mut tasks: Vec<usize> = self
+            .attempts
+            .iter()
+            .filter(|a| a.waits_for_operator)
+            .map(|a| a.task)
+            .collect();
+        tasks.sort_unstable();
+        tasks.into_iter().map(|i| self.task_id(i)).collect()
+    }
 }
 
-fn task_view(plan: &ActivePlan, i: usize) -> TaskView {
+fn task_view(plan: &ActivePlan, i: usize, waits_for_operator: bool) -> TaskView {
     let t = plan.spec(i);
     let rt = plan.task(i);
     TaskView {
@@ -123,5 +126,6 @@ fn task_view(plan: &ActivePlan, i: usize) -> TaskView {
         reason: rt.reason.clone().unwrap_or_default(),
         day: t.day.unwrap_or(0),
         updated_at: rt.updated_at,
+        waits_for_operator,
     }
 }

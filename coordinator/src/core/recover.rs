@@ -105,6 +105,8 @@ impl State {
                 created_at: a.created_at,
                 started_at: a.started_at,
                 log_seq,
+                // Known again when the lead resumes it.
+                waits_for_operator: false,
             });
         }
         let message = format!(

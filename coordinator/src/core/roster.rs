@@ -39,6 +39,9 @@ pub struct Agent {
     pub session: u64,
     /// The process instance of its current session (see `Hello::instance`).
     pub instance: String,
+    /// Whether it has a command template (see `Hello::exec_template`);
+    /// None until a session says.
+    pub exec_template: Option<bool>,
     /// Outbound channel of the current session.
     pub tx: Option<AgentTx>,
     /// Last sign of life, wall ms (its lease runs from here).
@@ -55,6 +58,12 @@ impl Agent {
         } else {
             0
         }
+    }
+
+    /// Whether a task without a run command or image waits for an
+    /// operator on it: it said it has no command template.
+    pub fn leaves_manual_tasks_to_an_operator(&self) -> bool {
+        self.exec_template == Some(false)
     }
 
     /// Connected and taking work.
@@ -101,6 +110,8 @@ pub struct Registration {
     pub labels: BTreeMap<String, String>,
     /// Random per agent process (see `Hello::instance`).
     pub instance: String,
+    /// Whether it has a command template (see `Hello::exec_template`).
+    pub exec_template: Option<bool>,
 }
 
 /// Every agent seen, by id.
@@ -174,6 +185,7 @@ impl Roster {
             state: AgentState::Connected,
             session,
             instance: String::new(),
+            exec_template: None,
             tx: None,
             last_seen: now,
             registered_at: now,
@@ -188,6 +200,7 @@ impl Roster {
         agent.state = AgentState::Connected;
         agent.session = session;
         agent.instance = reg.instance;
+        agent.exec_template = reg.exec_template;
         agent.tx = Some(tx);
         agent.last_seen = now;
         let dropped = agent
@@ -301,6 +314,7 @@ impl Roster {
                 state,
                 session: 0,
                 instance: String::new(),
+                exec_template: None,
                 tx: None,
                 last_seen: lease_from,
                 registered_at: row.registered_at,

@@ -181,6 +181,7 @@ impl State {
         let mut event = Event::new(EventKind::AttemptEnded(end))
             .task(task_id)
             .attempt(attempt)
+            .number(a.number)
             .message(message.chars().take(MAX_EVENT_MESSAGE).collect::<String>());
         if let Some(lead) = a.lead() {
             event = event.agent(lead);

@@ -220,6 +220,31 @@ impl Harness {
         running: Vec<AttemptRef>,
         instance: &str,
     ) -> Result<TestAgent, CoreError> {
+        self.open_session(id, roles, slots, running, instance, None)
+    }
+
+    /// Opens a one-slot session for `id` that says whether the agent has
+    /// a command template (`--exec`) for tasks without a run command.
+    pub(crate) fn connect_exec(
+        &mut self,
+        id: &str,
+        roles: &[&str],
+        running: Vec<AttemptRef>,
+        exec_template: bool,
+    ) -> TestAgent {
+        self.open_session(id, roles, 1, running, "", Some(exec_template))
+            .expect("the agent is accepted")
+    }
+
+    fn open_session(
+        &mut self,
+        id: &str,
+        roles: &[&str],
+        slots: u32,
+        running: Vec<AttemptRef>,
+        instance: &str,
+        exec_template: Option<bool>,
+    ) -> Result<TestAgent, CoreError> {
         self.sessions += 1;
         let session = self.sessions;
         let (tx, rx) = mpsc::unbounded_channel();
@@ -231,6 +256,7 @@ impl Harness {
             labels: BTreeMap::new(),
             running,
             instance: instance.into(),
+            exec_template,
         };
         self.ask(|reply| {
             AgentCmd::Hello {

@@ -66,6 +66,9 @@ pub struct Status {
     pub verdict_reason: String,
     /// Closed day gates, each with what it waits for.
     pub gates: Vec<String>,
+    /// Running tasks that wait for an operator (`swarmctl task done ID`),
+    /// in plan order.
+    pub waiting_for_operator: Vec<String>,
 }
 
 /// A checkpoint and its report.
@@ -110,6 +113,8 @@ pub struct TaskView {
     pub day: u32,
     /// Last change, ms.
     pub updated_at: i64,
+    /// Running, and waiting for an operator (`swarmctl task done ID`).
+    pub waits_for_operator: bool,
 }
 
 /// One attempt.

@@ -1,5 +1,6 @@
 //! `ControlService`: everything `swarmctl` does. Admin token only.
 
+use swarm_memory::state::AttemptPick;
 use swarm_proto::v1 as pb;
 use tokio::sync::broadcast::error::RecvError;
 use tonic::{Request, Response, Status};
@@ -7,7 +8,7 @@ use tonic::{Request, Response, Status};
 use super::convert;
 use super::BoxStream;
 use crate::auth::{Scope, Tokens};
-use crate::core::command::{CheckpointCmd, LoadPlan, PlanCmd, Query};
+use crate::core::command::{CheckpointCmd, LoadPlan, PlanCmd, Query, TaskLogs};
 use crate::core::CoreHandle;
 use crate::core::EventKind;
 
@@ -93,23 +94,22 @@ impl pb::control_service_server::ControlService for ControlSvc {
             .await?;
         drop(events_history);
         let task = r.id.clone();
-        let (attempt, history, mut feed) = self
+        let pick = AttemptPick::from_wire(r.number, r.attempt);
+        let TaskLogs {
+            fence: attempt,
+            number,
+            chunks: history,
+            mut feed,
+        } = self
             .core
-            .ask(|reply| {
-                Query::Logs {
-                    task,
-                    attempt: r.attempt,
-                    reply,
-                }
-                .into()
-            })
+            .ask(|reply| Query::Logs { task, pick, reply }.into())
             .await?;
         let follow = r.follow;
         let stream = async_stream(move |tx| async move {
             let mut last_seq = None;
             for row in history {
                 last_seq = Some(row.seq);
-                if tx.send(Ok(line(&row))).await.is_err() {
+                if tx.send(Ok(line(&row, number))).await.is_err() {
                     return;
                 }
             }
@@ -121,7 +121,7 @@ impl pb::control_service_server::ControlService for ControlSvc {
                     got = feed.recv() => match got {
                         Ok(ev) if ev.row.attempt == attempt && last_seq.is_none_or(|s| ev.row.seq > s) => {
                             last_seq = Some(ev.row.seq);
-                            if tx.send(Ok(line(&ev.row))).await.is_err() { return; }
+                            if tx.send(Ok(line(&ev.row, number))).await.is_err() { return; }
                         }
                         Ok(_) | Err(RecvError::Lagged(_)) => {}
                         Err(RecvError::Closed) => return shutting_down(&tx).await,
@@ -132,7 +132,7 @@ impl pb::control_service_server::ControlService for ControlSvc {
                             while let Ok(ev) = feed.try_recv() {
                                 if ev.row.attempt == attempt && last_seq.is_none_or(|s| ev.row.seq > s) {
                                     last_seq = Some(ev.row.seq);
-                                    let _ = tx.send(Ok(line(&ev.row))).await;
+                                    let _ = tx.send(Ok(line(&ev.row, number))).await;
                                 }
                             }
                             return;
@@ -311,9 +311,10 @@ impl pb::control_service_server::ControlService for ControlSvc {
     }
 }
 
-fn line(row: &swarm_memory::state::LogRow) -> pb::LogLine {
+fn line(row: &swarm_memory::state::LogRow, number: u32) -> pb::LogLine {
     pb::LogLine {
         attempt: row.attempt,
+        number,
         stream: i32::from(row.stream),
         data: row.data.clone(),
     }

@@ -35,6 +35,7 @@ pub(crate) fn hello_from(h: pb::Hello) -> Hello {
             .map(|r| attempt_from(Some(r)))
             .collect(),
         instance: h.instance,
+        exec_template: h.exec_template,
     }
 }
 
@@ -169,6 +170,7 @@ pub(crate) fn status_to(s: views::Status) -> pb::StatusReply {
         verdict: s.verdict,
         verdict_reason: s.verdict_reason,
         gates: s.gates,
+        waiting_for_operator: s.waiting_for_operator,
     }
 }
 
@@ -185,6 +187,7 @@ pub(crate) fn task_to(t: views::TaskView) -> pb::TaskSummary {
         reason: t.reason,
         day: t.day,
         updated_at_ms: t.updated_at,
+        waits_for_operator: t.waits_for_operator,
     }
 }
 
@@ -239,6 +242,7 @@ pub(crate) fn event_to(e: &swarm_memory::state::EventRow) -> pb::Event {
         kind: e.kind.clone(),
         task_id: e.task_id.clone().unwrap_or_default(),
         attempt: e.attempt.unwrap_or(0),
+        number: e.number.unwrap_or(0),
         agent_id: e.agent_id.clone().unwrap_or_default(),
         message: e.message.clone(),
     }

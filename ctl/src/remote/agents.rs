@@ -20,7 +20,7 @@ pub(crate) async fn list(target: &Target, as_json: bool) -> Result<()> {
                 json!({
                     "id": a.id, "roles": a.roles, "active_role": a.active_role, "slots": a.slots, "busy": a.busy,
                     "host": a.host, "state": a.state, "last_seen_ms": a.last_seen_ms, "labels": a.labels,
-                    "running": a.running.iter().map(|r| json!({"task_id": r.task_id, "attempt": r.attempt})).collect::<Vec<_>>(),
+                    "running": a.running.iter().map(|r| json!({"task_id": r.task_id, "fence": r.attempt})).collect::<Vec<_>>(),
                 })
             })
             .collect();

@@ -13,7 +13,7 @@ pub(crate) async fn run(target: &Target, follow: bool, since: u64, as_json: bool
         .into_inner();
     while let Some(e) = stream.message().await? {
         if as_json {
-            let v = json!({"seq": e.seq, "at_ms": e.at_ms, "kind": e.kind, "task_id": e.task_id, "attempt": e.attempt, "agent_id": e.agent_id, "message": e.message});
+            let v = json!({"seq": e.seq, "at_ms": e.at_ms, "kind": e.kind, "task_id": e.task_id, "attempt": e.number, "fence": e.attempt, "agent_id": e.agent_id, "message": e.message});
             println!("{v}");
         } else {
             let mut parts = vec![
@@ -24,8 +24,8 @@ pub(crate) async fn run(target: &Target, follow: bool, since: u64, as_json: bool
             if !e.task_id.is_empty() {
                 parts.push(format!("task {}", e.task_id));
             }
-            if e.attempt > 0 {
-                parts.push(format!("attempt {}", e.attempt));
+            if e.number > 0 {
+                parts.push(format!("attempt {}", e.number));
             }
             if !e.agent_id.is_empty() {
                 parts.push(format!("agent {}", e.agent_id));

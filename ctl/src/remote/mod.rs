@@ -3,6 +3,7 @@
 
 mod agents;
 mod events;
+mod logs;
 mod memory;
 mod standup;
 mod status;

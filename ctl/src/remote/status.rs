@@ -73,6 +73,7 @@ fn status_json(s: &pb::StatusReply) -> serde_json::Value {
         "verdict": s.verdict,
         "verdict_reason": s.verdict_reason,
         "gates": s.gates,
+        "waiting_for_operator": s.waiting_for_operator,
     })
 }
 
@@ -113,6 +114,11 @@ fn status_text(s: &pb::StatusReply) -> String {
     }
     if !s.shortfall.is_empty() {
         out.push_str(&format!("agents missing: {}\n", s.shortfall.join(", ")));
+    }
+    for id in &s.waiting_for_operator {
+        out.push_str(&format!(
+            "task {id} is waiting for an operator: swarmctl task done {id}\n"
+        ));
     }
     if !s.unstaffed_roles.is_empty() {
         out.push_str(&format!(

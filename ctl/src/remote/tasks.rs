@@ -1,7 +1,5 @@
 //! `swarmctl tasks` and `swarmctl task show|logs|done|fail|retry|skip|cancel`.
 
-use std::io::Write;
-
 use serde_json::{json, Value};
 use swarm_proto::v1 as pb;
 
@@ -12,7 +10,7 @@ fn task_json(t: &pb::TaskSummary) -> Value {
     json!({
         "id": t.id, "title": t.title, "state": t.state, "attempts": t.attempts, "agents": t.agents,
         "priority": t.priority, "duration_hours": t.duration_hours, "roles": t.roles, "reason": t.reason,
-        "day": t.day, "updated_at_ms": t.updated_at_ms,
+        "day": t.day, "updated_at_ms": t.updated_at_ms, "waits_for_operator": t.waits_for_operator,
     })
 }
 
@@ -55,14 +53,16 @@ pub(crate) async fn list(target: &Target, as_json: bool) -> Result<()> {
 }
 
 pub(crate) async fn task(target: &Target, cmd: TaskCommand) -> Result<()> {
-    let mut client = target.control().await?;
     let (args, action, verb) = match cmd {
-        TaskCommand::Show { id, json } => return show(&mut client, id, json).await,
+        TaskCommand::Show { id, json } => {
+            return show(&mut target.control().await?, id, json).await
+        }
         TaskCommand::Logs {
             id,
             follow,
             attempt,
-        } => return logs(&mut client, id, follow, attempt).await,
+            workdir,
+        } => return super::logs::run(target, id, follow, attempt, workdir).await,
         TaskCommand::Done(a) => (a, pb::TaskAction::Done, "done"),
         TaskCommand::Fail(a) => (a, pb::TaskAction::Fail, "failed"),
         TaskCommand::Retry(a) => (a, pb::TaskAction::Retry, "retried"),
@@ -70,7 +70,9 @@ pub(crate) async fn task(target: &Target, cmd: TaskCommand) -> Result<()> {
         TaskCommand::Cancel(a) => (a, pb::TaskAction::Cancel, "cancelled"),
     };
     let ActionArgs { id, reason, json } = args;
-    let state = client
+    let state = target
+        .control()
+        .await?
         .task_action(pb::TaskActionRequest {
             id: id.clone(),
             action: action as i32,
@@ -97,7 +99,7 @@ async fn show(client: &mut super::Control, id: String, as_json: bool) -> Result<
         let attempts: Vec<Value> = d
             .attempts
             .iter()
-            .map(|a| json!({"attempt": a.attempt, "number": a.number, "agents": a.agents, "state": a.state, "created_at_ms": a.created_at_ms, "ended_at_ms": a.ended_at_ms, "exit_code": a.exit_code, "message": a.message, "output_dropped": a.output_dropped}))
+            .map(|a| json!({"attempt": a.number, "fence": a.attempt, "agents": a.agents, "state": a.state, "created_at_ms": a.created_at_ms, "ended_at_ms": a.ended_at_ms, "exit_code": a.exit_code, "message": a.message, "output_dropped": a.output_dropped}))
             .collect();
         let mut v = task_json(&t);
         if let Some(o) = v.as_object_mut() {
@@ -121,6 +123,9 @@ async fn show(client: &mut super::Control, id: String, as_json: bool) -> Result<
             format!(" — {}", t.reason)
         }
     );
+    if t.waits_for_operator {
+        println!("waiting for an operator: swarmctl task done {}", t.id);
+    }
     println!(
         "roles: {} · {} · {} h · day {}",
         t.roles.join("+"),
@@ -154,7 +159,6 @@ async fn show(client: &mut super::Control, id: String, as_json: bool) -> Result<
             .iter()
             .map(|a| {
                 vec![
-                    a.attempt.to_string(),
                     a.number.to_string(),
                     a.state.clone(),
                     a.agents.join(","),
@@ -168,32 +172,10 @@ async fn show(client: &mut super::Control, id: String, as_json: bool) -> Result<
         print!(
             "{}",
             table(
-                &["ATTEMPT", "#", "STATE", "AGENTS", "STARTED", "ENDED", "EXIT", "MESSAGE"],
+                &["ATTEMPT", "STATE", "AGENTS", "STARTED", "ENDED", "EXIT", "MESSAGE"],
                 &rows
             )
         );
-    }
-    Ok(())
-}
-
-async fn logs(client: &mut super::Control, id: String, follow: bool, attempt: u64) -> Result<()> {
-    let mut stream = client
-        .task_logs(pb::TaskLogsRequest {
-            id,
-            attempt,
-            follow,
-        })
-        .await?
-        .into_inner();
-    let mut out = std::io::stdout();
-    let mut err = std::io::stderr();
-    while let Some(line) = stream.message().await? {
-        let _ = if line.stream == pb::LogStream::Stderr as i32 {
-            err.write_all(&line.data)
-        } else {
-            out.write_all(&line.data)
-        };
-        let _ = out.flush();
     }
     Ok(())
 }

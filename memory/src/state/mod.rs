@@ -1,10 +1,12 @@
 //! The coordinator's state in `swarm_*` tables: what the scheduler loop
 //! writes in each turn's transaction and reads back after a restart.
 
+mod pick;
 mod read;
 mod rows;
 mod write;
 
+pub use pick::*;
 pub use read::*;
 pub use rows::*;
 pub use write::*;

@@ -156,15 +156,17 @@ pub fn agents(conn: &Connection) -> Result<Vec<AgentRow>, StoreError> {
     Ok(out)
 }
 
-/// Events after `since`, at most `limit`, in order.
+/// Events after `since`, at most `limit`, in order, each with its
+/// attempt's number within the task.
 pub fn events_after(
     conn: &Connection,
     since: u64,
     limit: usize,
 ) -> Result<Vec<EventRow>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT seq, at, kind, plan_id, task_id, attempt, agent_id, message
-         FROM swarm_events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+        "SELECT e.seq, e.at, e.kind, e.plan_id, e.task_id, e.attempt, e.agent_id, e.message, a.number
+         FROM swarm_events e LEFT JOIN swarm_attempts a ON a.id = e.attempt
+         WHERE e.seq > ?1 ORDER BY e.seq LIMIT ?2",
     )?;
     let rows = stmt.query_map(params![since as i64, limit as i64], |r| {
         Ok(EventRow {
@@ -176,6 +178,7 @@ pub fn events_after(
             attempt: r.get::<_, Option<i64>>(5)?.map(|a| a as u64),
             agent_id: r.get(6)?,
             message: r.get(7)?,
+            number: r.get(8)?,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -246,4 +249,13 @@ pub fn checkpoints(
 pub fn last_event_seq(conn: &Connection) -> Result<u64, StoreError> {
     let max: Option<i64> = conn.query_row("SELECT MAX(seq) FROM swarm_events", [], |r| r.get(0))?;
     Ok(max.unwrap_or(0).max(0) as u64)
+}
+
+/// The number within its task of the attempt with fencing number
+/// `attempt`, if it was recorded.
+pub fn attempt_number(conn: &Connection, attempt: u64) -> Result<Option<u32>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT number FROM swarm_attempts WHERE id = ?1")?
+        .query_row([attempt as i64], |r| r.get(0))
+        .optional()?)
 }

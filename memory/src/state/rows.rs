@@ -134,8 +134,11 @@ pub struct EventRow {
     pub plan_id: Option<i64>,
     /// Task, if any.
     pub task_id: Option<String>,
-    /// Attempt, if any.
+    /// Attempt (fencing number), if any.
     pub attempt: Option<u64>,
+    /// The attempt's number within its task (1 for the first), if the
+    /// attempt was recorded. Not a column: read from `swarm_attempts`.
+    pub number: Option<u32>,
     /// Agent, if any.
     pub agent_id: Option<String>,
     /// Human-readable detail.

@@ -10,6 +10,8 @@ mod gangs;
 mod gates;
 mod identity;
 mod leases;
+mod numbers;
+mod operator;
 mod pause;
 mod placement;
 mod provisioning;
