@@ -201,6 +201,7 @@ impl Work {
         env.extend([
             ("SWARM_TASK_ID".to_string(), r.task_id.clone()),
             ("SWARM_ROLE".to_string(), a.role.clone()),
+            ("SWARM_TASK_TITLE".to_string(), a.title.clone()),
             ("SWARM_ATTEMPT".to_string(), a.attempt_no.to_string()),
             ("SWARM_ATTEMPT_ID".to_string(), r.attempt.to_string()),
             (

@@ -32,7 +32,7 @@ use tokio::sync::mpsc::Sender;
 use tokio_util::sync::CancellationToken;
 
 pub use host::Host;
-pub use template::{render_template, shell_quote};
+pub use template::{render_template, shell_quote, template_env};
 
 /// How long a process group (or container) gets between SIGTERM and SIGKILL.
 pub const KILL_GRACE: Duration = Duration::from_secs(2);
@@ -179,6 +179,11 @@ pub async fn execute_with(
     logs: Sender<LogChunk>,
     cancel: CancellationToken,
 ) -> Outcome {
+    let mut spec = spec;
+    if kind_of(&spec) == Kind::Template {
+        // The rendered template refers to its values through these.
+        spec.env.extend(template_env(&spec));
+    }
     let deadline = spec
         .timeout
         .and_then(|t| tokio::time::Instant::now().checked_add(t));

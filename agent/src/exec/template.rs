@@ -1,8 +1,21 @@
 //! Rendering the agent's command template (`--exec 'my-agent-cli --role
-//! {role}'`) into a shell command, with every substituted value quoted so the
-//! shell sees it as one literal word.
+//! {role}'`) into a shell command. A value never appears in the command:
+//! each placeholder becomes a reference to the environment variable that
+//! holds it, which the shell expands but never parses again, so a title
+//! such as `x; touch PWNED` or `$(rm -rf ~)` stays text in every context —
+//! outside quotes, inside `'...'` or `"..."`, and inside `$(...)` within
+//! double quotes.
 
 use super::ExecSpec;
+
+/// The placeholders and the variables that carry their values (every
+/// task process has them).
+const PLACEHOLDERS: [(&str, &str); 4] = [
+    ("role", "SWARM_ROLE"),
+    ("task", "SWARM_TASK_ID"),
+    ("title", "SWARM_TASK_TITLE"),
+    ("attempt", "SWARM_ATTEMPT"),
+];
 
 /// Renders `template` for one attempt.
 ///
@@ -10,30 +23,25 @@ use super::ExecSpec;
 /// (the 1-based attempt number of the task, not the fencing number). Any
 /// other `{...}` is left as written, so shell braces keep working.
 ///
-/// Values are quoted for where they land: outside quotes a value becomes one
-/// single-quoted word; inside `'...'` or `"..."` in the template it is
-/// escaped for that kind of quote. Either way the shell never expands
-/// anything in a value: a title such as `$(rm -rf ~)` stays text.
-pub fn render_template(template: &str, spec: &ExecSpec) -> String {
-    let attempt = spec.attempt_no.to_string();
-    let value_of = |name: &str| -> Option<&str> {
-        match name {
-            "role" => Some(&spec.role),
-            "task" => Some(&spec.task_id),
-            "title" => Some(&spec.title),
-            "attempt" => Some(&attempt),
-            _ => None,
-        }
+/// A placeholder becomes `"${VAR}"` outside quotes, `${VAR}` inside
+/// `"..."`, and `'"${VAR}"'` inside `'...'` (the single quote is closed
+/// around it): one word with the value, whatever it holds. Every task
+/// process has the variables in its environment.
+pub fn render_template(template: &str, _spec: &ExecSpec) -> String {
+    let var_of = |name: &str| {
+        PLACEHOLDERS
+            .iter()
+            .find(|(p, _)| *p == name)
+            .map(|(_, var)| *var)
     };
-
     let mut out = String::with_capacity(template.len() + 64);
     let mut quote = Quote::None;
     let mut rest = template;
     while let Some(c) = rest.chars().next() {
         if c == '{' {
             if let Some((name, after)) = rest[1..].split_once('}') {
-                if let Some(value) = value_of(name) {
-                    out.push_str(&quote.escape(value));
+                if let Some(var) = var_of(name) {
+                    out.push_str(&quote.reference(var));
                     rest = after;
                     continue;
                 }
@@ -58,6 +66,16 @@ pub fn render_template(template: &str, spec: &ExecSpec) -> String {
     out
 }
 
+/// The variables a rendered template refers to, with their values.
+pub fn template_env(spec: &ExecSpec) -> Vec<(String, String)> {
+    vec![
+        ("SWARM_ROLE".into(), spec.role.clone()),
+        ("SWARM_TASK_ID".into(), spec.task_id.clone()),
+        ("SWARM_TASK_TITLE".into(), spec.title.clone()),
+        ("SWARM_ATTEMPT".into(), spec.attempt_no.to_string()),
+    ]
+}
+
 /// Quotes `value` as one literal shell word: `it's` becomes `'it'\''s'`.
 pub fn shell_quote(value: &str) -> String {
     format!("'{}'", value.replace('\'', r"'\''"))
@@ -72,21 +90,12 @@ enum Quote {
 }
 
 impl Quote {
-    fn escape(self, value: &str) -> String {
+    /// A reference to `var` that expands to its value as one word here.
+    fn reference(self, var: &str) -> String {
         match self {
-            Quote::None => shell_quote(value),
-            // Close the quote, add an escaped quote, reopen.
-            Quote::Single => value.replace('\'', r"'\''"),
-            Quote::Double => {
-                let mut out = String::with_capacity(value.len());
-                for c in value.chars() {
-                    if matches!(c, '\\' | '"' | '$' | '`') {
-                        out.push('\\');
-                    }
-                    out.push(c);
-                }
-                out
-            }
+            Quote::None => format!("\"${{{var}}}\""),
+            Quote::Double => format!("${{{var}}}"),
+            Quote::Single => format!("'\"${{{var}}}\"'"),
         }
     }
 }
@@ -95,48 +104,88 @@ impl Quote {
 mod tests {
     use super::*;
 
-    fn spec() -> ExecSpec {
+    fn spec(title: &str) -> ExecSpec {
         ExecSpec {
             task_id: "d1.build".into(),
             attempt_no: 2,
             role: "coder".into(),
-            title: "it's $(x) `y` \"z\" \\".into(),
+            title: title.into(),
             ..ExecSpec::default()
         }
     }
 
-    #[test]
-    fn substitutes_each_placeholder_quoted() {
-        let out = render_template("cli --role {role} --task {task} -n {attempt}", &spec());
-        assert_eq!(out, "cli --role 'coder' --task 'd1.build' -n '2'");
+    /// Runs the rendered template with `sh` in `dir`, with the variables.
+    fn run(template: &str, title: &str, dir: &std::path::Path) -> String {
+        let s = spec(title);
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(render_template(template, &s))
+            .envs(template_env(&s))
+            .current_dir(dir)
+            .output()
+            .expect("sh runs");
+        String::from_utf8_lossy(&out.stdout).trim_end().to_string()
     }
 
     #[test]
-    fn quotes_for_the_surrounding_quotes() {
-        let s = spec();
+    fn placeholders_become_variable_references_for_their_quotes() {
+        let s = spec("t");
         assert_eq!(
-            render_template("a {title}", &s),
-            r#"a 'it'\''s $(x) `y` "z" \'"#
+            render_template("cli --role {role} --task {task} -n {attempt}", &s),
+            r#"cli --role "${SWARM_ROLE}" --task "${SWARM_TASK_ID}" -n "${SWARM_ATTEMPT}""#
         );
         assert_eq!(
             render_template("a '{title}'", &s),
-            r#"a 'it'\''s $(x) `y` "z" \'"#
+            r#"a ''"${SWARM_TASK_TITLE}"''"#
         );
         assert_eq!(
             render_template(r#"a "t={title}""#, &s),
-            r#"a "t=it's \$(x) \`y\` \"z\" \\""#
+            r#"a "t=${SWARM_TASK_TITLE}""#
+        );
+    }
+
+    #[test]
+    fn no_title_runs_as_a_command_in_any_context() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let evil = "x; touch PWNED $(touch PWNED2) `touch PWNED3` 'q' \"dq\" \\";
+        for template in [
+            "echo {title}",
+            "echo '{title}'",
+            "echo \"{title}\"",
+            "echo \"$(echo {title})\"",
+            "echo \"$(echo '{title}')\"",
+            "echo $(echo \"{title}\")",
+        ] {
+            let said = run(template, evil, dir.path());
+            for file in ["PWNED", "PWNED2", "PWNED3"] {
+                assert!(
+                    !dir.path().join(file).exists(),
+                    "{template} ran a command from the title (said {said:?})"
+                );
+            }
+        }
+        assert_eq!(run("echo {title}", evil, dir.path()), evil);
+        assert_eq!(
+            run("echo \"[{title}]\"", evil, dir.path()),
+            format!("[{evil}]")
+        );
+        assert_eq!(
+            run("echo '<{title}>'", evil, dir.path()),
+            format!("<{evil}>")
         );
     }
 
     #[test]
     fn leaves_other_braces_and_escapes_alone() {
-        let s = spec();
+        let s = spec("t");
         assert_eq!(
             render_template("echo ${HOME} {x} {", &s),
             "echo ${HOME} {x} {"
         );
-        assert_eq!(render_template(r"echo \' {role}", &s), r"echo \' 'coder'");
-        assert_eq!(render_template("é{role}ü", &s), "é'coder'ü");
+        assert_eq!(
+            render_template(r"echo \' {role}", &s),
+            r#"echo \' "${SWARM_ROLE}""#
+        );
     }
 
     #[test]
