@@ -142,8 +142,10 @@ impl State {
             projected: self.projection(now),
             shortfall: self.provisioning.shortfall().to_vec(),
             memory: self.memory_note.clone(),
+            // A finished plan has no next checkpoint.
             next_checkpoint: plan
                 .next_checkpoint()
+                .filter(|_| matches!(plan.state(), PlanState::Running | PlanState::Paused))
                 .map(|next| {
                     format!(
                         "{} at {}",
