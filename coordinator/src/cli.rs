@@ -92,6 +92,7 @@ pub fn main() -> ExitCode {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(colour_on_stderr())
         .with_target(false)
         .try_init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -226,4 +227,11 @@ fn parse_pace(s: &str) -> Result<crate::config::Pace, String> {
 
 fn parse_provisioner(s: &str) -> Result<crate::config::ProvisionerKind, String> {
     s.parse()
+}
+
+/// Colour only for a person at a terminal: never into a log file or a
+/// pipe, and never with `NO_COLOR` set (https://no-color.org).
+fn colour_on_stderr() -> bool {
+    use std::io::IsTerminal as _;
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
