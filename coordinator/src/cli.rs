@@ -55,8 +55,9 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Cmd {
     /// All in one: start the daemon, load PLAN, start one local agent per
-    /// role the plan needs, show progress, and exit 0 when every task
-    /// succeeded (1 otherwise).
+    /// role the plan needs (each can also play the roles the allocation
+    /// matrix wants more of, so a standup can switch it over), show
+    /// progress, and exit 0 when every task succeeded (1 otherwise).
     Run {
         /// The plan (markdown or .toml).
         plan: PathBuf,
