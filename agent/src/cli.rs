@@ -100,6 +100,7 @@ pub fn main() -> ExitCode {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(colour_on_stderr())
         .with_target(false)
         .try_init();
     let settings = match settings(cli) {
@@ -242,6 +243,13 @@ fn validate_roles(roles: &[String]) -> Result<(), String> {
         return Err(format!("--role number {} is empty", i + 1));
     }
     Ok(())
+}
+
+/// Colour only for a person at a terminal: never into a log file or a
+/// pipe, and never with `NO_COLOR` set (https://no-color.org).
+fn colour_on_stderr() -> bool {
+    use std::io::IsTerminal as _;
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 #[cfg(test)]

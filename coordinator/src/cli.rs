@@ -60,8 +60,9 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Cmd {
     /// All in one: start the daemon, load PLAN, start one local agent per
-    /// role the plan needs, show progress, and exit 0 when every task
-    /// succeeded (1 otherwise).
+    /// role the plan needs (each can also play the roles the allocation
+    /// matrix wants more of, so a standup can switch it over), show
+    /// progress, and exit 0 when every task succeeded (1 otherwise).
     Run {
         /// The plan (markdown or .toml).
         plan: PathBuf,
@@ -97,6 +98,7 @@ pub fn main() -> ExitCode {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(colour_on_stderr())
         .with_target(false)
         .try_init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -239,4 +241,11 @@ fn parse_pace(s: &str) -> Result<crate::config::Pace, String> {
 
 fn parse_provisioner(s: &str) -> Result<crate::config::ProvisionerKind, String> {
     s.parse()
+}
+
+/// Colour only for a person at a terminal: never into a log file or a
+/// pipe, and never with `NO_COLOR` set (https://no-color.org).
+fn colour_on_stderr() -> bool {
+    use std::io::IsTerminal as _;
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }

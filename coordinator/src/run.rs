@@ -209,6 +209,11 @@ async fn drive(d: Drive<'_>) -> anyhow::Result<ExitCode> {
                     e.task_id, e.task_id
                 )
             }
+            EventKind::AgentRoleSwitched
+            | EventKind::AgentProvisioned
+            | EventKind::AgentDraining => {
+                println!("{at}  ⇄ {}", e.message)
+            }
             EventKind::CheckpointReported => {
                 println!(
                     "{at}  ☰ {} — report appended to {}",
@@ -296,6 +301,23 @@ pub(crate) fn agents_needed(compiled: &CompiledPlan) -> Vec<String> {
     out
 }
 
+/// Roles the allocation matrix staffs, on some day, with more agents than
+/// [`agents_needed`] starts: every other local agent can also play them,
+/// so a standup can switch an idle one over when that day's work needs it.
+pub(crate) fn roles_to_lend(compiled: &CompiledPlan, local: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for row in &compiled.matrix {
+        for (role, &planned) in &row.roles {
+            let have = local.iter().filter(|r| *r == role).count();
+            if have > 0 && planned as usize > have && !out.contains(role) {
+                out.push(role.clone());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 fn spawn_agents(
     compiled: &CompiledPlan,
     url: &str,
@@ -308,17 +330,27 @@ fn spawn_agents(
     let logs = state_dir.join("agents");
     std::fs::create_dir_all(&logs)?;
     let roles = agents_needed(compiled);
+    let extra = roles_to_lend(compiled, &roles);
     println!(
         "swarmd: starting {} local agent(s): {}",
         roles.len(),
         roles.join(", ")
     );
+    if !extra.is_empty() {
+        println!(
+            "swarmd: the allocation matrix asks for more {} than that; the other agents can also play {}, and a standup switches idle ones over",
+            extra.join(", "),
+            if extra.len() == 1 { "it" } else { "them" }
+        );
+    }
     let token_file = state_dir.join("agent.token");
     let mut children = Vec::new();
     for (i, role) in roles.iter().enumerate() {
+        let also: Vec<String> = extra.iter().filter(|r| *r != role).cloned().collect();
         children.push(launcher.spawn(&AgentLaunch {
             url,
             role,
+            also: &also,
             id: &format!("local-{role}-{i}"),
             workdir,
             token: AgentToken::File(&token_file),
@@ -348,4 +380,32 @@ fn print_summary(tasks: &[pb::TaskSummary], secs: f64) {
         println!("{:<8} {:<10} {:>8}  {}", t.id, t.state, t.attempts, detail);
     }
     println!("\n{ok}/{} tasks succeeded in {secs:.1}s", tasks.len());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_starts_one_agent_per_role_and_lends_sre_for_day_2() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../examples/release-rehearsal.md"
+        );
+        let plan = swarm_plan::load(Path::new(path), &Catalogue::builtin()).expect("example");
+        let local = agents_needed(&plan);
+        assert_eq!(
+            local,
+            [
+                "backend",
+                "devops",
+                "performance",
+                "security",
+                "sre",
+                "tester"
+            ]
+        );
+        // Day 2's row wants two SRE agents; one is started.
+        assert_eq!(roles_to_lend(&plan, &local), ["sre"]);
+    }
 }

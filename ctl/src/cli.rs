@@ -347,7 +347,8 @@ pub enum PlanCommand {
     },
     /// What-if: simulate the plan under the real scheduling policy with
     /// planned durations; print the makespan, per-role utilisation and the
-    /// bottleneck roles.
+    /// bottleneck roles. Exits 5 when the plan cannot finish with the
+    /// agents given (some task can never be staffed).
     Simulate {
         /// The plan to read.
         #[command(flatten)]

@@ -141,6 +141,11 @@ fn graph_in_dot_and_mermaid() {
     let mermaid = text(&mermaid.stdout);
     assert!(mermaid.starts_with("flowchart LR"));
     assert!(mermaid.contains("t1_1 --> t1_2"));
+    // A title too long for its node is cut with an ellipsis.
+    assert!(
+        mermaid.contains("1.1 Backup Scripts Review & Validation (CRI…<br/>"),
+        "{mermaid}"
+    );
     assert!(mermaid.contains("class t1_1,t1_2,t1_4,t2_1,t2_2,t3_1,t3_2,t9_1,t10_1,t10_2 critical"));
 }
 

@@ -56,7 +56,9 @@ fn unlimited_agents_finish_the_seed_on_its_critical_path() {
     // 25 h: the post-launch watch (10.2) follows the launch (10.1).
     assert_eq!(hours(&v["makespan_hours"]), 25.0);
     assert_eq!(hours(&v["critical_path_hours"]), 25.0);
-    assert_eq!(hours(&v["business_days"]), 3.21);
+    // 25 h of 8-hour business days (09:00–17:00).
+    assert_eq!(hours(&v["business_days"]), 3.13);
+    assert_eq!(hours(&v["day_hours"]), 8.0);
     assert_eq!(v["complete"], true);
     let tasks = v["tasks"].as_array().expect("tasks");
     assert_eq!(tasks.len(), 26);
@@ -75,7 +77,7 @@ fn unlimited_agents_finish_the_seed_on_its_critical_path() {
     assert_eq!(out.status.code(), Some(0));
     let human = text(&out.stdout);
     assert!(
-        human.contains("makespan: 25 h = 3.21 business days"),
+        human.contains("makespan: 25 h = 3.13 business days of 8 h"),
         "{human}"
     );
     assert!(human.contains("the critical path is 25 h"), "{human}");
@@ -112,8 +114,9 @@ fn one_agent_per_role_takes_longer_and_names_the_bottlenecks() {
 
 #[test]
 fn the_seed_matrix_leaves_tasks_no_day_can_staff_and_says_so() {
+    // An answer, not invalid input: exit 5, never 2.
     let out = simulate(&["--matrix"]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(5));
     let human = text(&out.stdout);
     // Day 1 has no coder: the day-4 refactoring waits for day 4.
     assert!(
@@ -129,7 +132,7 @@ fn the_seed_matrix_leaves_tasks_no_day_can_staff_and_says_so() {
     assert!(human.contains("no day's pool has them together"), "{human}");
     assert!(text(&out.stderr).contains("can never be staffed: 2.1, 7.2"));
 
-    let v = json(&["--matrix"], 2);
+    let v = json(&["--matrix"], 5);
     assert_eq!(v["complete"], false);
     let stuck: Vec<&str> = (v["unrunnable"].as_array().expect("unrunnable").iter())
         .filter_map(|s| s["id"].as_str())
@@ -161,9 +164,9 @@ fn bad_agents_are_refused_with_the_valid_form() {
 }
 
 #[test]
-fn a_role_the_staffing_lacks_exits_2_naming_the_task() {
+fn a_role_the_staffing_lacks_exits_5_naming_the_task() {
     let out = simulate(&["--agents", "devops=2,security=2"]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(5), "an answer, not invalid input");
     let human = text(&out.stdout);
     assert!(
         human.contains("1.2: needs devops + backend at once"),

@@ -137,7 +137,9 @@ impl Daemon {
             .expect("start swarmctl")
     }
 
-    fn ctl_command(&self, args: &[&str]) -> Command {
+    /// A swarmctl command against this daemon with the admin token, not
+    /// started yet: for a test that wants its output as a pipe.
+    pub fn ctl_command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(workspace_binary("swarmctl"));
         cmd.arg("--coordinator")
             .arg(self.url())
@@ -356,4 +358,14 @@ pub fn task_states(tasks: &serde_json::Value) -> std::collections::BTreeMap<Stri
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// Asserts that `text` holds no ANSI escape sequence: logs written to a
+/// file and output written to a pipe are plain text.
+pub fn assert_no_escape_codes(what: &str, text: &str) {
+    assert!(
+        !text.contains("\x1b["),
+        "{what} holds escape codes:\n{}",
+        text.replace('\x1b', "<ESC>")
+    );
 }

@@ -2,8 +2,11 @@
 //! Run/Check tasks, a gang, retries, a failure that blocks its dependents
 //! and an operator who skips it.
 
+use std::io::Read as _;
+use std::process::Stdio;
+
 use swarm_tests::events::EventLog;
-use swarm_tests::{free_port, task_states, write_plan, Daemon};
+use swarm_tests::{assert_no_escape_codes, free_port, task_states, write_plan, Daemon};
 
 const PLAN: &str = "# Daemon test plan
 
@@ -71,6 +74,7 @@ fn a_plan_runs_with_gangs_retries_failures_and_operator_actions() {
     assert!(String::from_utf8_lossy(&again.stderr).contains("is still running"));
 
     let status = d.wait_status(30, |s| s["state"] == "failed");
+    watched_status_is_plain_text_in_a_pipe(&d);
     assert_eq!(status["tasks"]["total"], 5);
     assert_eq!(status["tasks"]["succeeded"], 3);
     assert_eq!(status["tasks"]["failed"], 1);
@@ -144,6 +148,48 @@ fn a_plan_runs_with_gangs_retries_failures_and_operator_actions() {
         assert_eq!(e["seq"], (i + 1) as u64, "the event log has no gap");
     }
     assert!(lines.iter().any(|e| e["kind"] == "plan.succeeded"));
+    // Logs written to files carry no colour codes.
+    for log in ["swarmd.log", "agent-coder-1.log", "agent-tester-1.log"] {
+        let text = std::fs::read_to_string(dir.path().join(log)).expect("log");
+        assert!(text.contains("INFO"), "{log}: {text}");
+        assert_no_escape_codes(log, &text);
+    }
+}
+
+/// `status --watch` into a pipe: snapshot after snapshot, a blank line
+/// apart, no clear-screen codes; the failed plan says what ended it.
+fn watched_status_is_plain_text_in_a_pipe(d: &Daemon) {
+    let mut watch = d
+        .ctl_command(&["status", "--watch"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("status --watch");
+    std::thread::sleep(std::time::Duration::from_millis(2_500));
+    let _ = watch.kill();
+    let mut out = String::new();
+    watch
+        .stdout
+        .take()
+        .expect("stdout")
+        .read_to_string(&mut out)
+        .expect("read");
+    let _ = watch.wait();
+    assert_no_escape_codes("status --watch", &out);
+    assert!(out.starts_with("plan: "), "{out}");
+    assert!(out.contains("\n\nplan: "), "two snapshots: {out}");
+    assert!(
+        out.contains("state: failed (1 failed, 1 blocked) · 3/5 done"),
+        "{out}"
+    );
+    assert!(!out.contains("next checkpoint"), "a finished plan: {out}");
+    let tasks = String::from_utf8_lossy(&d.ctl(&["tasks"]).stdout).into_owned();
+    let broken = tasks.lines().find(|l| l.starts_with("2.1 ")).unwrap_or("");
+    assert!(broken.contains("Broken step — "), "{tasks}");
+    assert!(
+        !broken.contains("failed:"),
+        "the state says it once: {broken}"
+    );
 }
 
 #[test]

@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use swarm_tests::{examples_dir, workspace_binary};
+use swarm_tests::{assert_no_escape_codes, examples_dir, workspace_binary};
 
 #[test]
 fn swarmd_run_executes_the_example_plan_to_the_end() {
@@ -13,6 +13,8 @@ fn swarmd_run_executes_the_example_plan_to_the_end() {
         .arg("--workdir")
         .arg(dir.path())
         .env("SWARM_RETRY_BACKOFF_MS", "100")
+        .env("RUST_LOG", "info")
+        .env_remove("NO_COLOR")
         .env_remove("SWARM_LISTEN")
         .output()
         .expect("swarmd run");
@@ -22,11 +24,25 @@ fn swarmd_run_executes_the_example_plan_to_the_end() {
         "stdout:\n{stdout}\nstderr:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(stdout.contains("7/7 tasks succeeded"), "{stdout}");
+    assert!(stdout.contains("8/8 tasks succeeded"), "{stdout}");
     assert!(
-        stdout.contains("↻ 2.2 attempt failed"),
+        stdout.contains("↻ 2.3 attempt failed"),
         "the flaky task retried: {stdout}"
     );
+    // Output into pipes and logs into files: plain text, even with colour
+    // allowed.
+    assert_no_escape_codes("swarmd run's stdout", &stdout);
+    assert_no_escape_codes("swarmd run's stderr", &String::from_utf8_lossy(&out.stderr));
+    let logs = dir.path().join(".swarm/agents");
+    let mut agent_logs = 0;
+    for entry in std::fs::read_dir(&logs).expect("agent logs") {
+        let path = entry.expect("entry").path();
+        let text = std::fs::read_to_string(&path).expect("log");
+        assert!(text.contains("INFO"), "{}: {text}", path.display());
+        assert_no_escape_codes(&path.display().to_string(), &text);
+        agent_logs += 1;
+    }
+    assert_eq!(agent_logs, 6, "one local agent per role");
     assert!(dir.path().join("out/deployed.txt").exists());
     // Task 1.2 wrote shared memory with `swarmctl memory put` from inside
     // the task; it sits in claude-flow's memory_entries layout.
@@ -44,7 +60,7 @@ fn swarmd_run_executes_the_example_plan_to_the_end() {
             |r| r.get(0),
         )
         .expect("count");
-    assert_eq!(succeeded, 7);
+    assert_eq!(succeeded, 8);
 }
 
 #[test]

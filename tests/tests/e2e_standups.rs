@@ -60,6 +60,23 @@ fn a_seed_shaped_plan_runs_through_several_days_with_a_report_per_checkpoint() {
         "{report}"
     );
     assert!(report.contains("### Critical path remaining"));
+    // Day 2 wants two SREs and `swarmd run` starts one: the Daily Standup
+    // switches an idle agent over, and both the output and the report say so.
+    let switch = stdout
+        .lines()
+        .find(|l| l.contains("⇄ switched agent local-"))
+        .unwrap_or_else(|| panic!("no role switch in the output:\n{stdout}"));
+    assert!(switch.contains(" to sre: "), "{switch}");
+    let standup2 = &report[day2..];
+    let standup2 = &standup2[..standup2[3..]
+        .find("\n## ")
+        .map_or(standup2.len(), |i| i + 3)];
+    assert!(
+        standup2.contains("### Reallocation decisions\n\n- switched agent local-"),
+        "{standup2}"
+    );
+    // Planned durations fit the time scale: nothing runs past its plan.
+    assert!(!report.contains("running past 1.5×"), "{report}");
     let last = &report[report.rfind("## Final Review").expect("final")..];
     assert!(
         last.contains("**Done**: every task succeeded or was skipped"),

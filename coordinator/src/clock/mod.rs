@@ -56,6 +56,24 @@ pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
     )
 }
 
+/// `Fri 2026-11-27 09:00` for a plan time.
+fn stamp(plan: i64) -> String {
+    let (date, time) = stamp_parts(plan);
+    format!("{date} {time}")
+}
+
+/// (`Fri 2026-11-27`, `09:00`) for a plan time.
+fn stamp_parts(plan: i64) -> (String, String) {
+    let day = plan.div_euclid(MS_PER_DAY);
+    let (y, m, d) = civil_from_days(day);
+    let minute = plan.rem_euclid(MS_PER_DAY) / MS_PER_MIN;
+    let names = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    (
+        format!("{} {y:04}-{m:02}-{d:02}", names[weekday(day) as usize]),
+        format!("{:02}:{:02}", minute / 60, minute % 60),
+    )
+}
+
 /// 0 = Monday ... 6 = Sunday.
 fn weekday(day: i64) -> i64 {
     (day + 3).rem_euclid(7)
@@ -172,19 +190,31 @@ impl PlanClock {
         n
     }
 
-    /// `Day 2 (Tue 2026-11-24) 13:00` for a plan time.
+    /// A plan time as a person reads it: `Day 2 (Tue 2026-11-24) 13:00`
+    /// within working hours (both ends included); outside them it says
+    /// which working day comes next or which one is over:
+    /// `before Day 1 (opens Fri 2026-11-27 09:00)`,
+    /// `after Day 2's hours (Tue 2026-11-24 19:30)`.
     pub fn label(&self, plan: i64) -> String {
         let day = plan.div_euclid(MS_PER_DAY);
-        let (y, m, d) = civil_from_days(day);
         let minute = plan.rem_euclid(MS_PER_DAY) / MS_PER_MIN;
-        let names = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-        format!(
-            "Day {} ({} {y:04}-{m:02}-{d:02}) {:02}:{:02}",
-            self.plan_day(plan),
-            names[weekday(day) as usize],
-            minute / 60,
-            minute % 60
-        )
+        let (start, end) = (i64::from(self.day_start), i64::from(self.day_end));
+        let n = self.plan_day(plan);
+        if plan < self.day_starts(1) {
+            return format!("before Day 1 (opens {})", stamp(self.day_starts(1)));
+        }
+        if is_business(day) && minute < start {
+            return format!(
+                "before Day {} (opens {})",
+                n + 1,
+                stamp(self.day_starts(n + 1))
+            );
+        }
+        if !is_business(day) || minute > end {
+            return format!("after Day {n}'s hours ({})", stamp(plan));
+        }
+        let (date, time) = stamp_parts(plan);
+        format!("Day {n} ({date}) {time}")
     }
 
     /// The first checkpoint strictly after plan time `after`, among the

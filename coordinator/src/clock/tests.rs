@@ -98,3 +98,38 @@ fn windows_open_after_the_day_starts_and_never_after_it_ends() {
     assert_eq!(c.window_opens(1, 9 * 3600), at("2026-11-23T17:00"));
     assert_eq!(c.window_opens(1, u64::MAX), at("2026-11-23T17:00"));
 }
+
+#[test]
+fn outside_working_hours_the_label_says_so() {
+    let c = clock("2026-11-27T00:00", 1.0); // Friday night
+    let at = |t: &str| c.label(parse_start(t).expect("t"));
+    assert_eq!(
+        at("2026-11-27T03:13"),
+        "before Day 1 (opens Fri 2026-11-27 09:00)"
+    );
+    assert_eq!(at("2026-11-27T09:00"), "Day 1 (Fri 2026-11-27) 09:00");
+    assert_eq!(
+        at("2026-11-27T17:00"),
+        "Day 1 (Fri 2026-11-27) 17:00",
+        "the end of the working day is still in it"
+    );
+    assert_eq!(
+        at("2026-11-27T19:30"),
+        "after Day 1's hours (Fri 2026-11-27 19:30)"
+    );
+    assert_eq!(
+        at("2026-11-28T10:00"),
+        "after Day 1's hours (Sat 2026-11-28 10:00)",
+        "the weekend follows Friday"
+    );
+    assert_eq!(
+        at("2026-11-30T08:59"),
+        "before Day 2 (opens Mon 2026-11-30 09:00)"
+    );
+    // A start on a Saturday: day 1 is Monday.
+    let weekend = clock("2026-11-28T10:00", 1.0);
+    assert_eq!(
+        weekend.label(weekend.start),
+        "before Day 1 (opens Mon 2026-11-30 09:00)"
+    );
+}

@@ -145,8 +145,10 @@ impl State {
             memory: self.memory_note.clone(),
             gates: self.closed_gates(),
             waiting_for_operator: self.waiting_for_operator(),
+            // A finished plan has no next checkpoint.
             next_checkpoint: plan
                 .next_checkpoint()
+                .filter(|_| matches!(plan.state(), PlanState::Running | PlanState::Paused))
                 .map(|next| {
                     format!(
                         "{} at {}",

@@ -267,10 +267,11 @@ impl State {
             }
             self.save_task(t, task)
         } else {
-            let reason = format!("failed: {}", clip(message));
+            // The state says "failed"; the reason says why, once.
+            let reason = clip(message);
             self.set_task(t, task, TaskState::Failed, Some(reason.clone()))?;
             let id = self.task_id(task);
-            self.block_dependents(t, task, &format!("dependency {id} {reason}"))
+            self.block_dependents(t, task, &format!("dependency {id} failed: {reason}"))
         }
     }
 

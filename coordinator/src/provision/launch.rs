@@ -35,6 +35,8 @@ pub struct AgentLaunch<'a> {
     pub url: &'a str,
     /// The role it registers for.
     pub role: &'a str,
+    /// Roles it can also play: a standup may switch it to one of them.
+    pub also: &'a [String],
     /// The id it registers as.
     pub id: &'a str,
     /// Working directory of its task processes.
@@ -97,6 +99,7 @@ impl Launcher {
             .arg(agent.url)
             .arg("--role")
             .arg(agent.role)
+            .args(agent.also.iter().flat_map(|r| ["--role", r.as_str()]))
             .arg("--id")
             .arg(agent.id)
             .arg("--workdir")

@@ -29,6 +29,7 @@ impl ProcessProvisioner {
         let child = Launcher::next_to_swarmd()?.spawn(&AgentLaunch {
             url: &self.target.url,
             role,
+            also: &[],
             id: agent_id,
             workdir: &self.target.workdir,
             token: AgentToken::Env(&self.target.token),

@@ -16,10 +16,14 @@ pub(crate) fn render(plan: &CompiledPlan, analysis: &Analysis, format: GraphForm
     }
 }
 
-/// Node label: id, title and the needs, with quotes made safe.
+/// Longest title in a node label, in characters, the ellipsis included.
+const MAX_TITLE: usize = 40;
+
+/// Node label: id, title (shortened with "…") and the needs, with quotes
+/// made safe.
 fn label(plan: &CompiledPlan, i: usize, line_break: &str) -> String {
     let task = &plan.plan.tasks[i];
-    let title: String = task.title.chars().take(40).collect();
+    let title = shorten(&task.title, MAX_TITLE);
     format!(
         "{} {}{line_break}{} · {} · {} h",
         task.id,
@@ -29,6 +33,16 @@ fn label(plan: &CompiledPlan, i: usize, line_break: &str) -> String {
         hours(task.duration.secs())
     )
     .replace('"', "'")
+}
+
+/// `text` if it has at most `max` characters, else its first `max - 1`
+/// (trailing spaces dropped) and "…", so a reader sees it was cut.
+fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let kept: String = text.chars().take(max.saturating_sub(1)).collect();
+    format!("{}…", kept.trim_end())
 }
 
 fn groups(plan: &CompiledPlan) -> Vec<(Option<u32>, Vec<usize>)> {
@@ -148,4 +162,24 @@ fn mermaid(plan: &CompiledPlan, analysis: &Analysis) -> String {
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shorten;
+
+    #[test]
+    fn long_titles_end_in_an_ellipsis() {
+        assert_eq!(shorten("Backup Review", 40), "Backup Review");
+        let exact = "x".repeat(40);
+        assert_eq!(shorten(&exact, 40), exact);
+        let cut = shorten("Backup Scripts Review & Validation (CRITICAL)", 40);
+        assert_eq!(cut, "Backup Scripts Review & Validation (CRI…");
+        assert_eq!(cut.chars().count(), 40);
+        assert_eq!(
+            shorten("abcd efgh", 6),
+            "abcd…",
+            "no space before the ellipsis"
+        );
+    }
 }

@@ -20,7 +20,7 @@ const LIST_MAX: usize = 20;
 const AGENTS_FORM: &str = "write it like --agents devops=2,security=1 (a role as the plan or the role catalogue names it, '=', a count of 1 or more; pieces separated by commas)";
 
 /// Runs the simulation command and returns the exit code: 2 for bad
-/// input or when some task can never be staffed.
+/// input; 5 when the answer is that some task can never be staffed.
 pub(crate) fn run(plan: &CompiledPlan, agents: Option<&str>, matrix: bool, json: bool) -> u8 {
     let staffing = match (agents, matrix) {
         (Some(spec), _) => match parse_agents(spec, plan) {
@@ -54,12 +54,13 @@ pub(crate) fn run(plan: &CompiledPlan, agents: Option<&str>, matrix: bool, json:
     } else {
         let ids: Vec<&str> = sim.unrunnable.iter().map(|s| id(plan, s.task)).collect();
         eprintln!(
-            "swarmctl: {} task{} can never be staffed: {}",
+            "swarmctl: the plan cannot finish with these agents: {} task{} can never be staffed: {} (exit {})",
             ids.len(),
             if ids.len() == 1 { "" } else { "s" },
-            ids.join(", ")
+            ids.join(", "),
+            exit::CANNOT_FINISH
         );
-        exit::USAGE
+        exit::CANNOT_FINISH
     }
 }
 

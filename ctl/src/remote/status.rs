@@ -1,5 +1,7 @@
 //! `swarmctl plan load`, `status`, `pause`, `resume`.
 
+use std::io::IsTerminal as _;
+
 use serde_json::json;
 use swarm_proto::v1 as pb;
 
@@ -77,6 +79,28 @@ fn status_json(s: &pb::StatusReply) -> serde_json::Value {
     })
 }
 
+/// The plan's state, and for a failed plan what ended it: a plan fails
+/// when a task is failed, cancelled or blocked for good, and "failed"
+/// alone reads as if a task had failed.
+fn state_words(state: &str, c: &pb::TaskCounts) -> String {
+    if state != "failed" {
+        return state.to_string();
+    }
+    let why: Vec<String> = [
+        (c.failed, "failed"),
+        (c.cancelled, "cancelled"),
+        (c.blocked, "blocked"),
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| format!("{n} {what}"))
+    .collect();
+    if why.is_empty() {
+        return state.to_string();
+    }
+    format!("failed ({})", why.join(", "))
+}
+
 fn status_text(s: &pb::StatusReply) -> String {
     if s.state == "idle" {
         return format!(
@@ -88,7 +112,7 @@ fn status_text(s: &pb::StatusReply) -> String {
     let done = c.succeeded + c.skipped;
     let mut out = format!(
         "plan: {} (#{})\nstate: {} · {done}/{} done · {} agent(s) connected\ntasks: {} running, {} ready, {} pending, {} succeeded, {} failed, {} blocked, {} skipped, {} cancelled\n",
-        s.plan, s.plan_id, s.state, c.total, s.agents, c.running, c.ready, c.pending, c.succeeded, c.failed, c.blocked, c.skipped, c.cancelled
+        s.plan, s.plan_id, state_words(&s.state, &c), c.total, s.agents, c.running, c.ready, c.pending, c.succeeded, c.failed, c.blocked, c.skipped, c.cancelled
     );
     if !s.verdict.is_empty() {
         out.push_str(&format!(
@@ -131,16 +155,23 @@ fn status_text(s: &pb::StatusReply) -> String {
 
 pub(crate) async fn status(target: &Target, as_json: bool, watch: bool) -> Result<()> {
     let mut client = target.control().await?;
+    // On a terminal each snapshot replaces the last; into a pipe or a file
+    // they follow one another, a blank line apart, with no escape codes.
+    let terminal = std::io::stdout().is_terminal();
+    let mut first = true;
     loop {
         let s = client.status(pb::StatusRequest {}).await?.into_inner();
         if as_json {
             print_json(&status_json(&s));
         } else {
-            if watch {
+            if watch && terminal {
                 print!("\x1b[2J\x1b[H");
+            } else if watch && !first {
+                println!();
             }
             print!("{}", status_text(&s));
         }
+        first = false;
         if !watch {
             return Ok(());
         }
@@ -182,4 +213,54 @@ pub(crate) async fn approve_gate(target: &Target, day: u32, as_json: bool) -> Re
         println!("opened: {}", opened.join(", "));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reply(state: &str, tasks: pb::TaskCounts) -> pb::StatusReply {
+        pb::StatusReply {
+            plan: "p".into(),
+            plan_id: 1,
+            state: state.into(),
+            tasks: Some(tasks),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_failed_plan_says_what_ended_it() {
+        let only_cancelled = pb::TaskCounts {
+            total: 3,
+            succeeded: 2,
+            cancelled: 1,
+            ..Default::default()
+        };
+        let text = status_text(&reply("failed", only_cancelled));
+        assert!(
+            text.contains("state: failed (1 cancelled) · 2/3 done"),
+            "{text}"
+        );
+        let mixed = pb::TaskCounts {
+            total: 4,
+            succeeded: 1,
+            failed: 1,
+            blocked: 2,
+            ..Default::default()
+        };
+        let text = status_text(&reply("failed", mixed));
+        assert!(
+            text.contains("state: failed (1 failed, 2 blocked) ·"),
+            "{text}"
+        );
+        let running = pb::TaskCounts {
+            total: 2,
+            running: 1,
+            cancelled: 1,
+            ..Default::default()
+        };
+        let text = status_text(&reply("running", running));
+        assert!(text.contains("state: running · 0/2 done"), "{text}");
+    }
 }

@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 
 use super::engine::*;
-use super::pools::*;
 use super::*;
 use crate::policy::ReadyKey;
 use crate::ANY_ROLE;
@@ -177,7 +176,7 @@ impl<'a> Sim<'a> {
             };
             roles.insert(name.clone(), role_use);
         }
-        let day_secs = average_day(self.plan);
+        let day_secs = BUSINESS_DAY_SECS;
         let days = makespan as f64 / day_secs.max(1) as f64;
         let blocked = (0..self.runs.len())
             .filter(|&i| self.runs[i].ready.is_none())

@@ -61,6 +61,10 @@ pub enum SimulateError {
     },
 }
 
+/// A business day: the plan clock's working hours by default, 09:00–17:00,
+/// whatever work a plan's days say they hold (the seed's day 7 holds 6 h).
+pub const BUSINESS_DAY_SECS: u64 = 8 * 3600;
+
 /// What a simulated run did. Times are seconds of plan time from the start.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Simulation {
@@ -68,8 +72,7 @@ pub struct Simulation {
     pub makespan: u64,
     /// The critical path with unlimited agents, for comparison.
     pub critical_path: u64,
-    /// Length of a working day: the average of the plan's days, 8 h when
-    /// it has none.
+    /// Length of a business day: [`BUSINESS_DAY_SECS`].
     pub day_secs: u64,
     /// The makespan in working days, to two decimals.
     pub business_days: f64,

@@ -24,18 +24,6 @@ pub(super) fn calendar(plan: &CompiledPlan) -> BTreeMap<u32, u64> {
     days
 }
 
-pub(super) fn average_day(plan: &CompiledPlan) -> u64 {
-    let days = &plan.plan.days;
-    if days.is_empty() {
-        return DEFAULT_DAY.secs();
-    }
-    let sum: u64 = days
-        .iter()
-        .map(|d| d.duration.unwrap_or(DEFAULT_DAY).secs())
-        .sum();
-    (sum as f64 / days.len() as f64).round() as u64
-}
-
 pub(super) fn check_total(target: &[u32], what: &str) -> Result<(), SimulateError> {
     let count: u64 = target.iter().map(|&n| u64::from(n)).sum();
     if count > MAX_AGENTS {

@@ -118,10 +118,12 @@ fn the_plans_completion_fires_a_final_review() {
         review.0 < super::seq_of(&h, "plan.succeeded", None),
         "the review is taken as the plan settles"
     );
-    // A finished plan has no more checkpoints.
+    // A finished plan has no more checkpoints, and status names none.
+    assert_eq!(h.status().next_checkpoint, "");
     h.advance(8 * HOUR);
     h.tick();
     assert!(jobs(&mut h).is_empty());
+    assert_eq!(h.status().next_checkpoint, "");
 }
 
 #[test]
@@ -134,4 +136,5 @@ fn a_failed_plan_also_gets_its_final_review() {
     h.report(&a, "1.1", fencing, Outcome::Failed);
     assert_eq!(jobs(&mut h), ["Final Review"]);
     assert_eq!(h.events_of("plan.failed").len(), 1);
+    assert_eq!(h.status().next_checkpoint, "", "a failed plan has none");
 }

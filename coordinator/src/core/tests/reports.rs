@@ -34,7 +34,7 @@ fn an_assignment_that_cannot_start_is_a_failed_attempt_not_a_loss() {
     assert_eq!(detail.task.state, "failed", "no retries left");
     assert_eq!(
         detail.task.reason,
-        "failed: could not start: image busybox:none is missing"
+        "could not start: image busybox:none is missing"
     );
     assert_eq!(h.stored_task_state("1.1"), "failed");
 }

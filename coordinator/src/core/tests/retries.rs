@@ -121,10 +121,15 @@ fn a_failed_attempt_with_the_retries_spent_fails_the_task() {
     h.report(&a, "1.1", second, Outcome::TimedOut);
     let detail = h.task("1.1");
     assert_eq!(detail.task.state, "failed");
-    assert_eq!(detail.task.reason, "failed: no message");
+    // The state says it failed; the reason says why, without repeating it.
+    assert_eq!(detail.task.reason, "no message");
     let states: Vec<&str> = detail.attempts.iter().map(|a| a.state.as_str()).collect();
     assert_eq!(states, ["failed", "timed_out"]);
     assert_eq!(h.state_of("1.2"), "blocked");
+    assert_eq!(
+        h.task("1.2").task.reason,
+        "dependency 1.1 failed: no message"
+    );
     assert_eq!(h.stored_task_state("1.1"), "failed");
     h.advance(10_000);
     h.tick();
@@ -151,7 +156,16 @@ fn a_task_without_retries_fails_at_its_first_failure() {
     );
     let detail = h.task("1.1");
     assert_eq!(detail.task.state, "failed");
-    assert_eq!(detail.task.reason, "failed: exit 7");
+    assert_eq!(detail.task.reason, "exit 7");
+    let mut blockers = Vec::new();
+    while let Ok(job) = h.receivers.jobs.try_recv() {
+        blockers.extend(job.blockers);
+    }
+    assert!(
+        blockers.iter().any(|b| b.ends_with(" failed: exit 7")),
+        "the final review names the failure once: {blockers:?}"
+    );
+    assert!(!blockers.iter().any(|b| b.contains("failed: failed")));
     assert_eq!(detail.attempts[0].exit_code, Some(7));
     let failed = h.events_of("attempt.failed");
     assert_eq!(failed.len(), 1);
