@@ -208,9 +208,14 @@ impl Work {
                 "SWARM_COORDINATOR".to_string(),
                 self.ctx.coordinator.clone(),
             ),
-            ("SWARM_TOKEN".to_string(), self.ctx.token.clone()),
             ("SWARM_AGENT_ID".to_string(), self.ctx.agent_id.clone()),
         ]);
+        // The coordinator mints a token for each attempt (shared memory and
+        // its own task, dead when the attempt ends); only a coordinator
+        // that predates that gets the agent's own token passed on.
+        if !env.iter().any(|(k, _)| k == "SWARM_TOKEN") {
+            env.push(("SWARM_TOKEN".to_string(), self.ctx.token.clone()));
+        }
         ExecSpec {
             task_id: r.task_id.clone(),
             attempt: r.attempt,

@@ -1,29 +1,115 @@
-//! Bearer tokens: the admin token (everything) and the agent token (agent
-//! sessions and shared memory only). They are read from the environment
-//! (`SWARM_ADMIN_TOKEN`, `SWARM_AGENT_TOKEN`) or from
-//! `WORKDIR/.swarm/{admin,agent}.token`, created with mode 0600 on first
-//! start. Tokens never appear in a log line.
+//! Bearer tokens: the admin token (everything), the agent token (agent
+//! sessions and shared memory) and the tokens minted for attempts (shared
+//! memory and reading their own task, only while the attempt is live: the
+//! `SWARM_TOKEN` a task sees; the agent token never reaches a task). The
+//! first two are read from the environment (`SWARM_ADMIN_TOKEN`,
+//! `SWARM_AGENT_TOKEN`) or from `WORKDIR/.swarm/{admin,agent}.token`,
+//! created with mode 0600 on first start. Tokens never appear in a log
+//! line.
 
+use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
+use std::sync::{Arc, RwLock};
 
 use tonic::{Request, Status};
 
-/// What a token may do.
+/// What a call needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
-    /// Agent sessions and shared memory.
+    /// An agent session: the agent or admin token.
     Agent,
-    /// Every service: control, agent sessions and memory.
+    /// Control: the admin token.
     Admin,
+    /// Shared memory: any valid token, an attempt's included.
+    Memory,
 }
 
-/// The two tokens the daemon accepts.
+/// Who presented a token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Holder {
+    /// The admin token.
+    Admin,
+    /// The agent token.
+    Agent,
+    /// An attempt's token.
+    Attempt(Grant),
+}
+
+/// What an attempt's token stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    /// The task.
+    pub task_id: String,
+    /// The attempt's fencing number.
+    pub attempt: u64,
+}
+
+/// The tokens of live attempts. The scheduler loop alone adds and removes
+/// them (when an attempt is offered or recovered, and when it ends); the
+/// services only read.
+#[derive(Clone, Default)]
+pub struct Grants(Arc<RwLock<HashMap<String, Grant>>>);
+
+impl Grants {
+    /// An attempt's token is valid from now on.
+    pub fn grant(&self, token: String, grant: Grant) {
+        if let Ok(mut map) = self.0.write() {
+            map.insert(token, grant);
+        }
+    }
+
+    /// An attempt's token is dead from now on.
+    pub fn revoke(&self, token: &str) {
+        if let Ok(mut map) = self.0.write() {
+            map.remove(token);
+        }
+    }
+
+    fn get(&self, token: &str) -> Option<Grant> {
+        self.0.read().ok()?.get(token).cloned()
+    }
+}
+
+/// Mints attempts' tokens: 128 random bits from the OS each, read from a
+/// file kept open (dispatch is a hot path).
+#[derive(Default)]
+pub struct TokenMint {
+    urandom: Option<std::fs::File>,
+    /// Minted so far (keeps the fallback unique).
+    count: u64,
+}
+
+impl TokenMint {
+    /// A new token, as 32 hex digits.
+    pub fn mint(&mut self) -> String {
+        self.count += 1;
+        let mut bytes = [0u8; 16];
+        for _ in 0..2 {
+            if self.urandom.is_none() {
+                self.urandom = std::fs::File::open("/dev/urandom").ok();
+            }
+            match self.urandom.as_mut().map(|f| f.read_exact(&mut bytes)) {
+                Some(Ok(())) => return bytes.iter().map(|b| format!("{b:02x}")).collect(),
+                _ => self.urandom = None,
+            }
+        }
+        // No OS randomness: a unique token that is not secret, said loudly.
+        tracing::error!("cannot read /dev/urandom; attempt tokens are not secret");
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        format!("nonrandom-{nanos:x}-{}", self.count)
+    }
+}
+
+/// The tokens the daemon accepts.
 #[derive(Clone)]
 pub struct Tokens {
     admin: String,
     agent: String,
+    grants: Grants,
 }
 
 impl std::fmt::Debug for Tokens {
@@ -41,22 +127,35 @@ impl Tokens {
         std::fs::create_dir_all(state_dir)?;
         let admin = token_for(state_dir, "admin.token", env("SWARM_ADMIN_TOKEN"))?;
         let agent = token_for(state_dir, "agent.token", env("SWARM_AGENT_TOKEN"))?;
-        Ok(Tokens { admin, agent })
+        Ok(Tokens {
+            admin,
+            agent,
+            grants: Grants::default(),
+        })
     }
 
     /// Tokens given directly (tests).
     pub fn new(admin: String, agent: String) -> Tokens {
-        Tokens { admin, agent }
+        Tokens {
+            admin,
+            agent,
+            grants: Grants::default(),
+        }
     }
 
-    /// The scope of a presented token, if valid.
-    pub fn scope_of(&self, presented: &str) -> Option<Scope> {
+    /// The attempts' tokens, for the scheduler loop to keep.
+    pub fn grants(&self) -> Grants {
+        self.grants.clone()
+    }
+
+    /// Who holds a presented token, if it is valid.
+    pub fn holder_of(&self, presented: &str) -> Option<Holder> {
         if same(presented, &self.admin) {
-            Some(Scope::Admin)
+            Some(Holder::Admin)
         } else if same(presented, &self.agent) {
-            Some(Scope::Agent)
+            Some(Holder::Agent)
         } else {
-            None
+            self.grants.get(presented).map(Holder::Attempt)
         }
     }
 
@@ -71,7 +170,7 @@ impl Tokens {
     }
 
     /// Checks a request's `authorization: Bearer ...` against `needed`.
-    pub fn check<T>(&self, req: &Request<T>, needed: Scope) -> Result<Scope, Status> {
+    pub fn check<T>(&self, req: &Request<T>, needed: Scope) -> Result<Holder, Status> {
         let header = req.metadata().get("authorization").ok_or_else(|| {
             Status::unauthenticated("missing 'authorization: Bearer <token>' metadata")
         })?;
@@ -81,12 +180,33 @@ impl Tokens {
         let token = value
             .strip_prefix("Bearer ")
             .ok_or_else(|| Status::unauthenticated("authorization must be 'Bearer <token>'"))?;
-        match self.scope_of(token.trim()) {
-            None => Err(Status::unauthenticated("invalid token")),
-            Some(Scope::Agent) if needed == Scope::Admin => Err(Status::permission_denied(
+        let holder = self.holder_of(token.trim()).ok_or_else(|| {
+            Status::unauthenticated("invalid token (an attempt's token dies with its attempt)")
+        })?;
+        match (&holder, needed) {
+            (Holder::Admin, _)
+            | (Holder::Agent, Scope::Agent | Scope::Memory)
+            | (Holder::Attempt(_), Scope::Memory) => Ok(holder),
+            (Holder::Agent, Scope::Admin) => Err(Status::permission_denied(
                 "this needs the admin token; the agent token can only run agent sessions and use shared memory",
             )),
-            Some(scope) => Ok(scope),
+            (Holder::Attempt(_), Scope::Admin | Scope::Agent) => Err(Status::permission_denied(
+                "a task's token can only use shared memory and read its own task",
+            )),
+        }
+    }
+
+    /// Checks a request that reads task `task`: the admin token, or the
+    /// token of a live attempt of that task.
+    pub fn check_task<T>(&self, req: &Request<T>, task: &str) -> Result<Holder, Status> {
+        match self.check(req, Scope::Memory)? {
+            Holder::Attempt(g) if g.task_id != task.trim() => Err(Status::permission_denied(
+                "a task's token can only read its own task",
+            )),
+            Holder::Agent => Err(Status::permission_denied(
+                "this needs the admin token; the agent token can only run agent sessions and use shared memory",
+            )),
+            holder => Ok(holder),
         }
     }
 }
@@ -149,9 +269,9 @@ mod tests {
         let t2 = Tokens::load_or_create(dir.path(), &none).expect("reload");
         assert_eq!(t1.admin, t2.admin);
         assert_ne!(t1.admin, t1.agent);
-        assert_eq!(t1.scope_of(&t1.agent), Some(Scope::Agent));
-        assert_eq!(t1.scope_of("nope"), None);
-        assert_eq!(t1.scope_of(""), None);
+        assert_eq!(t1.holder_of(&t1.agent), Some(Holder::Agent));
+        assert_eq!(t1.holder_of("nope"), None);
+        assert_eq!(t1.holder_of(""), None);
         assert!(!format!("{t1:?}").contains(&t1.admin));
     }
 
@@ -160,7 +280,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tmp");
         let env = |k: &str| (k == "SWARM_ADMIN_TOKEN").then(|| "sekrit".to_string());
         let t = Tokens::load_or_create(dir.path(), &env).expect("create");
-        assert_eq!(t.scope_of("sekrit"), Some(Scope::Admin));
+        assert_eq!(t.holder_of("sekrit"), Some(Holder::Admin));
         assert!(!dir.path().join("admin.token").exists());
     }
 }

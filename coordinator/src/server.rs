@@ -64,7 +64,7 @@ pub async fn serve(
         max_value_bytes: cfg.max_value_bytes,
         retention: cfg.memory_journal,
     };
-    let (core, thread, receivers) = core::start(cfg)?;
+    let (core, thread, receivers) = core::start(cfg, tokens.grants())?;
     let (memory_handle, memory_thread) =
         crate::shared_memory::start(memory_settings, core.clone())?;
     let report_task = tokio::spawn(crate::report::run(receivers.jobs, core.clone()));

@@ -10,7 +10,7 @@ use thiserror::Error;
 use crate::kv;
 
 /// Schema version of the `swarm_*` tables this build writes.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// A store failure.
 #[derive(Debug, Error)]
@@ -164,6 +164,12 @@ CREATE TABLE IF NOT EXISTS swarm_memory_journal (
 CREATE INDEX IF NOT EXISTS swarm_memory_journal_acked ON swarm_memory_journal(acked_at);
 ";
 
+/// Version 5: the token minted for each attempt (what its task presents
+/// as `SWARM_TOKEN`; valid only while the attempt is live).
+const MIGRATION_5: &str = "
+ALTER TABLE swarm_attempts ADD COLUMN token TEXT NOT NULL DEFAULT '';
+";
+
 impl Store {
     /// Opens (creating if needed) the database at `path`, with WAL and
     /// full synchronous commits, and brings the schema up to date.
@@ -270,6 +276,7 @@ pub(crate) fn migrate_schema(conn: &Connection, path: &str) -> Result<(), StoreE
         (2, MIGRATION_2),
         (3, MIGRATION_3),
         (4, MIGRATION_4),
+        (5, MIGRATION_5),
     ] {
         if version < target {
             let tx = conn.unchecked_transaction()?;

@@ -39,6 +39,9 @@ pub struct Attempt {
     pub started_at: Option<i64>,
     /// Number of the next log chunk.
     pub log_seq: u64,
+    /// The token minted for it: its task's `SWARM_TOKEN`, dead when it
+    /// ends.
+    pub token: String,
     /// It waits for an operator (`swarmctl task done`): the task has no
     /// run command or image and the lead has no command template. Known
     /// from the lead's Hello: set when offered, and again when the lead
@@ -77,6 +80,7 @@ impl Attempt {
             exit_code: None,
             message: String::new(),
             output_dropped: 0,
+            token: self.token.clone(),
         }
     }
 }

@@ -15,6 +15,7 @@ use super::event::{Event, EventKind};
 use super::model::{AttemptState, PlanState, TaskState};
 use super::roster::Agent;
 use super::{CoreError, State};
+use crate::auth::Grant;
 
 impl State {
     /// Places ready tasks on free agents.
@@ -78,6 +79,14 @@ impl State {
                 .is_some_and(|a| a.leaves_manual_tasks_to_an_operator());
         let number =
             plan.begin_attempt(task, id, members.iter().map(|m| m.agent.clone()).collect());
+        let token = self.tokens.mint();
+        self.grants.grant(
+            token.clone(),
+            Grant {
+                task_id: plan.task_id(task).to_string(),
+                attempt: id,
+            },
+        );
         let attempt = Attempt {
             id,
             task,
@@ -88,6 +97,7 @@ impl State {
             started_at: None,
             log_seq: 0,
             waits_for_operator,
+            token: token.clone(),
         };
         upsert_attempt(t.db, &attempt.row(plan.id(), "offered"))?;
         self.attempts.insert(attempt);
@@ -114,6 +124,9 @@ impl State {
         let mut env = BTreeMap::new();
         env.insert("SWARM_PLAN".to_string(), plan.name().to_string());
         env.insert("SWARM_RETRIES".to_string(), plan.retries(task).to_string());
+        // The task's own token: shared memory and its own task, while the
+        // attempt lives. The agent's token never reaches a task.
+        env.insert("SWARM_TOKEN".to_string(), token);
         for (k, m) in members.iter().enumerate() {
             let Some(tx) = self.roster.occupy(&m.agent, id) else {
                 continue;

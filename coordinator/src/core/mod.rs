@@ -91,6 +91,10 @@ pub(crate) struct State {
     out: Outlets,
     /// Where a failure of the store is recorded for the callers.
     fatal: Fatal,
+    /// The live attempts' tokens (the loop is their one writer).
+    grants: crate::auth::Grants,
+    /// Mints them.
+    tokens: crate::auth::TokenMint,
 }
 
 /// A handle to send commands to the loop.
@@ -119,7 +123,7 @@ impl CoreHandle {
 
 impl State {
     /// A fresh state, before recovery.
-    fn new(cfg: Config, fatal: Fatal) -> (State, Receivers) {
+    fn new(cfg: Config, fatal: Fatal, grants: crate::auth::Grants) -> (State, Receivers) {
         let (events, _) = broadcast::channel(65536);
         let (logs, _) = broadcast::channel(4096);
         let (jobs_tx, jobs) = tokio::sync::mpsc::unbounded_channel();
@@ -141,6 +145,8 @@ impl State {
                 gates: gates_tx,
             },
             fatal,
+            grants,
+            tokens: Default::default(),
         };
         (
             state,
@@ -158,8 +164,9 @@ impl State {
         store: &mut Store,
         now: i64,
         fatal: Fatal,
+        grants: crate::auth::Grants,
     ) -> Result<(State, Receivers), CoreError> {
-        let (mut state, receivers) = State::new(cfg, fatal);
+        let (mut state, receivers) = State::new(cfg, fatal, grants);
         let mut fx = Effects::default();
         let tx = store.transaction()?;
         state.recover(&mut Turn::new(&tx, now, None, &mut fx))?;
@@ -401,9 +408,11 @@ impl State {
     }
 }
 
-/// Opens the store, recovers state, and starts the loop thread.
+/// Opens the store, recovers state, and starts the loop thread. The loop
+/// keeps the live attempts' tokens in `grants`, which the services read.
 pub fn start(
     cfg: Config,
+    grants: crate::auth::Grants,
 ) -> Result<(CoreHandle, std::thread::JoinHandle<()>, Receivers), CoreError> {
     match swarm_memory::split::split_single_file(&cfg.state_db_path(), &cfg.memory_path())? {
         swarm_memory::split::Split::Moved(tables) => {
@@ -419,7 +428,7 @@ pub fn start(
     }
     let mut store = Store::open(&cfg.state_db_path())?;
     let fatal = Fatal::default();
-    let (state, receivers) = State::open(cfg, &mut store, now_ms(), fatal.clone())?;
+    let (state, receivers) = State::open(cfg, &mut store, now_ms(), fatal.clone(), grants)?;
     let (tx, rx) = mpsc::channel();
     let thread = std::thread::Builder::new()
         .name("scheduler".into())

@@ -85,6 +85,15 @@ impl State {
                 self.roster.occupy(agent, a.id);
             }
             let log_seq = swarm_memory::state::next_log_seq(t.db, a.id)?;
+            if !a.token.is_empty() {
+                self.grants.grant(
+                    a.token.clone(),
+                    crate::auth::Grant {
+                        task_id: plan.task_id(task).to_string(),
+                        attempt: a.id,
+                    },
+                );
+            }
             self.attempts.insert(Attempt {
                 id: a.id,
                 task,
@@ -105,6 +114,7 @@ impl State {
                 created_at: a.created_at,
                 started_at: a.started_at,
                 log_seq,
+                token: a.token.clone(),
                 // Known again when the lead resumes it.
                 waits_for_operator: false,
             });

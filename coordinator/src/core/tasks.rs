@@ -151,6 +151,7 @@ impl State {
         let Some(a) = self.attempts.remove(attempt) else {
             return Ok(None);
         };
+        self.grants.revoke(&a.token);
         let Some(plan) = self.plan.as_mut() else {
             return Ok(None);
         };

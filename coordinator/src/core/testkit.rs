@@ -106,7 +106,7 @@ impl Harness {
     }
 
     fn over(mut store: Store, cfg: Config, now: i64, dir: Option<tempfile::TempDir>) -> Harness {
-        let (state, receivers) = State::new(cfg, Default::default());
+        let (state, receivers) = State::new(cfg, Default::default(), Default::default());
         let mut feed = state.out.events.subscribe();
         let (state, receivers) = {
             // Recovery runs in the first turn, as `start` does it.

@@ -68,7 +68,7 @@ impl pb::control_service_server::ControlService for ControlSvc {
     }
 
     async fn get_task(&self, req: Request<pb::GetTaskRequest>) -> R<pb::TaskDetail> {
-        self.tokens.check(&req, Scope::Admin)?;
+        self.tokens.check_task(&req, &req.get_ref().id)?;
         let id = req.into_inner().id;
         let d = self
             .core
@@ -80,7 +80,7 @@ impl pb::control_service_server::ControlService for ControlSvc {
     type TaskLogsStream = BoxStream<pb::LogLine>;
 
     async fn task_logs(&self, req: Request<pb::TaskLogsRequest>) -> R<Self::TaskLogsStream> {
-        self.tokens.check(&req, Scope::Admin)?;
+        self.tokens.check_task(&req, &req.get_ref().id)?;
         let r = req.into_inner();
         let (events_history, mut events) = self
             .core

@@ -5,7 +5,7 @@ use swarm_proto::v1 as pb;
 use tonic::{Request, Response, Status};
 
 use super::convert;
-use crate::auth::{Scope, Tokens};
+use crate::auth::{Holder, Scope, Tokens};
 use crate::shared_memory::{MemPut, MemoryCmd, MemoryHandle};
 
 /// Default and largest page of `List`.
@@ -33,18 +33,16 @@ fn namespace(ns: String) -> String {
     }
 }
 
-/// Who is writing: the `x-swarm-owner` header, else the token's scope.
-fn owner<T>(req: &Request<T>, scope: Scope) -> String {
+/// Who is writing: the `x-swarm-owner` header, else who holds the token.
+fn owner<T>(req: &Request<T>, holder: &Holder) -> String {
     req.metadata()
         .get("x-swarm-owner")
         .and_then(|v| v.to_str().ok())
         .map(|s| s.chars().take(128).collect())
-        .unwrap_or_else(|| {
-            if scope == Scope::Admin {
-                "admin".into()
-            } else {
-                "agent".into()
-            }
+        .unwrap_or_else(|| match holder {
+            Holder::Admin => "admin".into(),
+            Holder::Agent => "agent".into(),
+            Holder::Attempt(g) => format!("task {}", g.task_id),
         })
 }
 
@@ -54,8 +52,8 @@ impl pb::memory_service_server::MemoryService for MemorySvc {
         &self,
         req: Request<pb::MemoryPutRequest>,
     ) -> Result<Response<pb::MemoryPutReply>, Status> {
-        let scope = self.tokens.check(&req, Scope::Agent)?;
-        let owner = owner(&req, scope);
+        let holder = self.tokens.check(&req, Scope::Memory)?;
+        let owner = owner(&req, &holder);
         let r = req.into_inner();
         let put = MemPut {
             namespace: namespace(r.namespace),
@@ -75,7 +73,7 @@ impl pb::memory_service_server::MemoryService for MemorySvc {
         &self,
         req: Request<pb::MemoryGetRequest>,
     ) -> Result<Response<pb::MemoryEntry>, Status> {
-        self.tokens.check(&req, Scope::Agent)?;
+        self.tokens.check(&req, Scope::Memory)?;
         let r = req.into_inner();
         let entry = self
             .memory
@@ -92,7 +90,7 @@ impl pb::memory_service_server::MemoryService for MemorySvc {
         &self,
         req: Request<pb::MemoryListRequest>,
     ) -> Result<Response<pb::MemoryListReply>, Status> {
-        self.tokens.check(&req, Scope::Agent)?;
+        self.tokens.check(&req, Scope::Memory)?;
         let r = req.into_inner();
         let ns = (!r.namespace.is_empty()).then_some(r.namespace);
         let prefix = (!r.prefix.is_empty()).then_some(r.prefix);
@@ -119,7 +117,7 @@ impl pb::memory_service_server::MemoryService for MemorySvc {
         &self,
         req: Request<pb::MemoryDeleteRequest>,
     ) -> Result<Response<pb::MemoryDeleteReply>, Status> {
-        self.tokens.check(&req, Scope::Agent)?;
+        self.tokens.check(&req, Scope::Memory)?;
         let r = req.into_inner();
         let deleted = self
             .memory

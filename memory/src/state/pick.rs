@@ -153,6 +153,7 @@ mod tests {
             exit_code: None,
             message: String::new(),
             output_dropped: 0,
+            token: String::new(),
         }
     }
 

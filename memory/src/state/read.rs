@@ -75,13 +75,14 @@ fn attempt_from(r: &Row<'_>) -> rusqlite::Result<(AttemptRow, String)> {
             exit_code: r.get(9)?,
             message: r.get(10)?,
             output_dropped: r.get::<_, i64>(11)?.max(0) as u64,
+            token: r.get(12)?,
         },
         r.get(4)?,
     ))
 }
 
 const ATTEMPT_COLUMNS: &str =
-    "id, plan_id, task_idx, number, agents, state, created_at, started_at, ended_at, exit_code, message, output_dropped";
+    "id, plan_id, task_idx, number, agents, state, created_at, started_at, ended_at, exit_code, message, output_dropped, token";
 
 fn collect_attempts(
     rows: impl Iterator<Item = rusqlite::Result<(AttemptRow, String)>>,

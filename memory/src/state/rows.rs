@@ -96,6 +96,8 @@ pub struct AttemptRow {
     pub message: String,
     /// Output bytes the agent shed under pressure.
     pub output_dropped: u64,
+    /// The token minted for the attempt (its task's `SWARM_TOKEN`).
+    pub token: String,
 }
 
 /// An agent the coordinator has seen (`swarm_agents`).
