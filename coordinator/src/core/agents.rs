@@ -200,10 +200,12 @@ impl State {
             return Ok(());
         };
         upsert_attempt(t.db, &a.row(plan_id, "running"))?;
+        let number = a.number;
         t.emit(
             Event::new(EventKind::AttemptStarted)
                 .task(r.task_id.clone())
                 .attempt(r.attempt)
+                .number(number)
                 .agent(agent),
         )
     }
