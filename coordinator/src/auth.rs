@@ -78,21 +78,12 @@ const POOL_BYTES: usize = 4096;
 /// Mints attempts' tokens: 128 random bits from the OS each. Dispatch is
 /// a hot path, so the bytes are read 4 KiB at a time from a file kept open
 /// and each is used once.
+#[derive(Default)]
 pub struct TokenMint {
     urandom: Option<std::fs::File>,
     pool: Vec<u8>,
     /// Minted so far (keeps the fallback unique).
     count: u64,
-}
-
-impl Default for TokenMint {
-    fn default() -> Self {
-        TokenMint {
-            urandom: None,
-            pool: Vec::new(),
-            count: 0,
-        }
-    }
 }
 
 impl TokenMint {
