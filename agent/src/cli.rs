@@ -66,6 +66,12 @@ pub struct Cli {
     /// Provisioners set it so their agents do not outlive them.
     #[arg(long, value_name = "SECONDS")]
     pub orphan_timeout: Option<u64>,
+    /// Run task processes as this user (a name or a uid; the agent must run
+    /// as root), with that user's group and no supplementary groups, so
+    /// tasks cannot read what only the agent's user may (`.swarm/`, the
+    /// token files).
+    #[arg(long, value_name = "USER")]
+    pub run_as: Option<String>,
 }
 
 const HELP: &str = "Environment: SWARM_COORDINATOR, SWARM_TOKEN, RUST_LOG.
@@ -209,7 +215,26 @@ fn settings(cli: Cli) -> Result<Settings, String> {
         template: cli.template,
         drain_timeout: Duration::from_secs(cli.drain_timeout),
         orphan_timeout: cli.orphan_timeout.map(Duration::from_secs),
+        run_as: cli.run_as.as_deref().map(run_as).transpose()?,
     })
+}
+
+/// Resolves `--run-as` to (uid, gid); only root can switch users.
+fn run_as(user: &str) -> Result<(u32, u32), String> {
+    let found = match user.parse::<u32>() {
+        Ok(uid) => nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid)),
+        Err(_) => nix::unistd::User::from_name(user),
+    };
+    let user_entry = found
+        .map_err(|e| format!("--run-as {user}: cannot look the user up: {e}"))?
+        .ok_or_else(|| format!("--run-as {user}: no such user"))?;
+    if !nix::unistd::geteuid().is_root() {
+        return Err(format!(
+            "--run-as {user} needs the agent to run as root (it runs as uid {})",
+            nix::unistd::geteuid()
+        ));
+    }
+    Ok((user_entry.uid.as_raw(), user_entry.gid.as_raw()))
 }
 
 /// What the coordinator would refuse in an id, refused here first.

@@ -90,7 +90,7 @@ fn shell(dir: &Path, run: &str) -> ExecSpec {
 async fn the_agents_host_runs_commands_and_records_their_groups_while_they_run() {
     let dir = tempfile::tempdir().expect("tmp");
     let home = Home::open(dir.path(), "sre-1").expect("home");
-    let host = Host::guarded(AGENT.into(), home.groups().clone()).expect("host");
+    let host = Host::guarded(AGENT.into(), home.groups().clone(), None).expect("host");
     let record = dir.path().join(".swarm-agent/sre-1/pgids/5");
     let probe = format!("cat '{}' > seen; echo ok", record.display());
     let (tx, mut rx) = mpsc::channel(16);
@@ -117,7 +117,7 @@ async fn the_agents_host_runs_commands_and_records_their_groups_while_they_run()
 async fn a_command_too_long_for_the_os_never_starts() {
     let dir = tempfile::tempdir().expect("tmp");
     let home = Home::open(dir.path(), "a").expect("home");
-    let host = Host::guarded(AGENT.into(), home.groups().clone()).expect("host");
+    let host = Host::guarded(AGENT.into(), home.groups().clone(), None).expect("host");
     let long = format!("echo {} > ran", "x".repeat(5 * 1024 * 1024));
     let (tx, _rx) = mpsc::channel(16);
     let outcome = execute_with(

@@ -41,12 +41,22 @@ pub fn main_if_guard() -> Option<ExitCode> {
     Some(run(args.collect()))
 }
 
-/// `PARENT_PID -- PROGRAM ARGS...`: see the module doc.
+/// `PARENT_PID [--run-as UID:GID] -- PROGRAM ARGS...`: see the module doc.
 fn run(args: Vec<OsString>) -> ExitCode {
-    let Some((parent, program, rest)) = parse(&args) else {
-        eprintln!("swarm-agent: usage: swarm-agent {GUARD_ARG} PARENT_PID -- PROGRAM [ARGS...]");
+    let Some((parent, run_as, program, rest)) = parse(&args) else {
+        eprintln!(
+            "swarm-agent: usage: swarm-agent {GUARD_ARG} PARENT_PID [--run-as UID:GID] -- PROGRAM [ARGS...]"
+        );
         return ExitCode::from(2);
     };
+    // The user goes first: changing credentials clears the parent-death
+    // signal, which is set after it.
+    if let Some((uid, gid)) = run_as {
+        if let Err(err) = become_user(uid, gid) {
+            eprintln!("swarm-agent: cannot run the task as uid {uid}, gid {gid}: {err}");
+            return ExitCode::from(CANNOT_EXEC);
+        }
+    }
     if let Err(err) = nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL) {
         eprintln!("swarm-agent: cannot set the parent-death signal: {err}");
         return ExitCode::from(CANNOT_EXEC);
@@ -64,15 +74,32 @@ fn run(args: Vec<OsString>) -> ExitCode {
     ExitCode::from(CANNOT_EXEC)
 }
 
-fn parse(args: &[OsString]) -> Option<(i32, &OsString, &[OsString])> {
-    let (parent, rest) = args.split_first()?;
+/// Drops to `uid`/`gid` with no supplementary groups, for good.
+fn become_user(uid: u32, gid: u32) -> nix::Result<()> {
+    let gid = nix::unistd::Gid::from_raw(gid);
+    nix::unistd::setgroups(&[gid])?;
+    nix::unistd::setgid(gid)?;
+    nix::unistd::setuid(nix::unistd::Uid::from_raw(uid))
+}
+
+/// The user to run as, from `UID:GID`.
+type RunAs = Option<(u32, u32)>;
+
+fn parse(args: &[OsString]) -> Option<(i32, RunAs, &OsString, &[OsString])> {
+    let (parent, mut rest) = args.split_first()?;
     let parent: i32 = parent.to_str()?.parse().ok().filter(|p| *p > 0)?;
+    let mut run_as = None;
+    if rest.first().is_some_and(|a| a == "--run-as") {
+        let (uid, gid) = rest.get(1)?.to_str()?.split_once(':')?;
+        run_as = Some((uid.parse().ok()?, gid.parse().ok()?));
+        rest = &rest[2..];
+    }
     let (sep, rest) = rest.split_first()?;
     if sep != "--" {
         return None;
     }
     let (program, rest) = rest.split_first()?;
-    Some((parent, program, rest))
+    Some((parent, run_as, program, rest))
 }
 
 #[cfg(test)]
@@ -86,9 +113,16 @@ mod tests {
     #[test]
     fn parses_parent_separator_and_command() {
         let args = os(&["42", "--", "sh", "-c", "echo hi"]);
-        let (parent, program, rest) = parse(&args).expect("valid");
+        let (parent, run_as, program, rest) = parse(&args).expect("valid");
         assert_eq!((parent, program.as_os_str()), (42, "sh".as_ref()));
+        assert_eq!(run_as, None);
         assert_eq!(rest, os(&["-c", "echo hi"]).as_slice());
+        let args = os(&["42", "--run-as", "65534:65534", "--", "id"]);
+        let (_, run_as, program, _) = parse(&args).expect("valid");
+        assert_eq!(
+            (run_as, program.as_os_str()),
+            (Some((65534, 65534)), "id".as_ref())
+        );
     }
 
     #[test]
@@ -98,6 +132,8 @@ mod tests {
             &["0", "--", "sh"],
             &["42", "sh"],
             &["42", "--"],
+            &["42", "--run-as", "nobody", "--", "sh"],
+            &["42", "--run-as", "1:x", "--", "sh"],
             &[],
         ] {
             assert!(parse(&os(bad)).is_none(), "{bad:?}");

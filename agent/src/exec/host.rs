@@ -36,6 +36,8 @@ pub struct Host {
     spawner: Option<std::sync::mpsc::Sender<Job>>,
     /// Where process groups are recorded.
     groups: Option<GroupRecords>,
+    /// The (uid, gid) commands run as (`--run-as`), through the guard.
+    run_as: Option<(u32, u32)>,
 }
 
 impl Host {
@@ -52,7 +54,11 @@ impl Host {
     ///
     /// # Errors
     /// When there is no runtime or the thread cannot be started.
-    pub fn guarded(guard: PathBuf, groups: GroupRecords) -> std::io::Result<Host> {
+    pub fn guarded(
+        guard: PathBuf,
+        groups: GroupRecords,
+        run_as: Option<(u32, u32)>,
+    ) -> std::io::Result<Host> {
         let runtime = tokio::runtime::Handle::try_current().map_err(std::io::Error::other)?;
         let (tx, rx) = std::sync::mpsc::channel::<Job>();
         std::thread::Builder::new()
@@ -67,6 +73,7 @@ impl Host {
             guard: Some(guard),
             spawner: Some(tx),
             groups: Some(groups),
+            run_as,
         })
     }
 
@@ -80,12 +87,11 @@ impl Host {
         match &self.guard {
             Some(guard) => {
                 let mut command = Command::new(guard);
-                command
-                    .arg(GUARD_ARG)
-                    .arg(std::process::id().to_string())
-                    .arg("--")
-                    .arg(program)
-                    .args(args);
+                command.arg(GUARD_ARG).arg(std::process::id().to_string());
+                if let Some((uid, gid)) = self.run_as {
+                    command.arg("--run-as").arg(format!("{uid}:{gid}"));
+                }
+                command.arg("--").arg(program).args(args);
                 command
             }
             None => {

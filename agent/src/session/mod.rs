@@ -67,6 +67,8 @@ pub struct Settings {
     /// Exit after the coordinator has been unreachable (no session open)
     /// this long; `None` retries forever.
     pub orphan_timeout: Option<Duration>,
+    /// Run task processes as this (uid, gid) (`--run-as`).
+    pub run_as: Option<(u32, u32)>,
 }
 
 /// How a run of the agent ended.
@@ -126,7 +128,7 @@ pub async fn run(settings: Settings, groups: GroupRecords) -> Exit {
             );
         }
     }
-    let host = match Host::guarded(guard_binary(), groups.clone()) {
+    let host = match Host::guarded(guard_binary(), groups.clone(), settings.run_as) {
         Ok(host) => host,
         Err(e) => return Exit::Broken(format!("cannot start the spawner thread: {e}")),
     };

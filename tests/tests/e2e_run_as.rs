@@ -1,0 +1,87 @@
+//! `swarm-agent --run-as USER`: tasks run as another user, who cannot read
+//! the coordinator's keys. Needs root (CI runs as root); elsewhere it says
+//! why it skips, unless SWARM_REQUIRE_DOCKER (CI) is set.
+
+use std::os::unix::fs::PermissionsExt;
+use std::process::{Command, Stdio};
+
+use swarm_tests::{free_port, workspace_binary, write_plan, Daemon};
+
+#[test]
+fn tasks_run_as_another_user_and_cannot_read_the_keys() {
+    if !nix_is_root() {
+        assert!(
+            std::env::var_os("SWARM_REQUIRE_DOCKER").is_none(),
+            "CI runs as root; this test needs it"
+        );
+        println!("skipping --run-as test: not root");
+        return;
+    }
+    let root = tempfile::tempdir().expect("tmp");
+    std::fs::set_permissions(root.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let coord = root.path().join("coord");
+    let tasks = root.path().join("tasks");
+    std::fs::create_dir_all(&coord).expect("mkdir");
+    std::fs::create_dir_all(&tasks).expect("mkdir");
+    std::fs::set_permissions(&tasks, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    let d = Daemon::start(&coord, free_port());
+    let log = std::fs::File::create(root.path().join("agent.log")).expect("log");
+    let mut agent = Command::new(workspace_binary("swarm-agent"))
+        .args([
+            "--coordinator",
+            &d.url(),
+            "--id",
+            "sre-nobody",
+            "--role",
+            "sre",
+        ])
+        .arg("--workdir")
+        .arg(&tasks)
+        .arg("--token-file")
+        .arg(coord.join(".swarm/agent.token"))
+        .args(["--run-as", "nobody"])
+        .env_remove("SWARM_TOKEN")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().expect("log"))
+        .stderr(log)
+        .spawn()
+        .expect("start swarm-agent");
+    let admin = coord.join(".swarm/admin.token");
+    let plan = write_plan(
+        &coord,
+        "plan.md",
+        &format!(
+            "# Run as\n\n### Day 1: Work\n\n**Task 1.1**: Who am I\n- **Agent**: SRE\n- **Priority**: P1\n- **Duration**: 1 hour\n- **Dependencies**: None\n- **Run**: `id -u > uid.txt; cat {} > stolen.txt 2>/dev/null; echo cat=$? > ledger.txt`\n",
+            admin.display()
+        ),
+    );
+    d.ctl_json(&["plan", "load", &plan.display().to_string(), "--json"]);
+    d.wait_status(30, |s| s["state"] == "succeeded");
+    let _ = agent.kill();
+    let _ = agent.wait();
+    let uid = std::fs::read_to_string(tasks.join("uid.txt")).expect("uid");
+    assert_ne!(uid.trim(), "0", "the task did not run as root");
+    assert_ne!(
+        std::fs::read_to_string(tasks.join("ledger.txt"))
+            .expect("ledger")
+            .trim(),
+        "cat=0",
+        "the task read the admin token"
+    );
+    let stolen = std::fs::read_to_string(tasks.join("stolen.txt")).unwrap_or_default();
+    assert!(stolen.is_empty(), "nothing of the token leaked");
+    let owner = std::fs::metadata(tasks.join("uid.txt")).expect("meta");
+    assert_eq!(
+        std::os::unix::fs::MetadataExt::uid(&owner).to_string(),
+        uid.trim(),
+        "what the task wrote belongs to its user"
+    );
+}
+
+fn nix_is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
