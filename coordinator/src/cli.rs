@@ -75,6 +75,13 @@ pub enum Cmd {
         #[arg(long, value_name = "TEMPLATE")]
         exec: Option<String>,
     },
+    /// Rebuild a workdir from a backup (`swarmctl backup DIR`): checks the
+    /// manifest, refuses a workdir a daemon holds, and writes the state and
+    /// the shared memory into WORKDIR/.swarm. Give --workdir.
+    Restore {
+        /// The backup directory.
+        backup: PathBuf,
+    },
 }
 
 const HELP: &str = "Tokens: on first start swarmd writes WORKDIR/.swarm/admin.token and agent.token (mode 0600),
@@ -125,6 +132,9 @@ async fn async_main(cli: Cli) -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    if let Some(Cmd::Restore { backup }) = &cli.command {
+        return restore(backup, cli.workdir.as_deref());
+    }
     let env = |k: &str| std::env::var(k).ok();
     let run_mode = matches!(cli.command, Some(Cmd::Run { .. }));
     let mut flags = Overrides {
@@ -188,6 +198,7 @@ async fn async_main(cli: Cli) -> ExitCode {
         Some(Cmd::Run { plan, exec, .. }) => {
             crate::run::run(listener, cfg, tokens, plan, exec, signals).await
         }
+        Some(Cmd::Restore { .. }) => ExitCode::from(2),
         None => match crate::server::serve(listener, cfg, tokens, signals.first()).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -195,6 +206,47 @@ async fn async_main(cli: Cli) -> ExitCode {
                 ExitCode::from(1)
             }
         },
+    }
+}
+
+/// `swarmd restore BACKUP --workdir NEW`.
+fn restore(backup: &std::path::Path, workdir: Option<&std::path::Path>) -> ExitCode {
+    let Some(workdir) = workdir else {
+        eprintln!("swarmd restore: give the workdir to rebuild with --workdir NEW");
+        return ExitCode::from(2);
+    };
+    let state = workdir.join(".swarm");
+    // A daemon holding the workdir keeps it: nothing is overwritten.
+    let _lock = match crate::lock::WorkdirLock::acquire(&state) {
+        Ok(lock) => lock,
+        Err(e @ crate::lock::LockError::Held { .. }) => {
+            eprintln!("swarmd restore: {e}");
+            return ExitCode::from(3);
+        }
+        Err(e) => {
+            eprintln!("swarmd restore: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match swarm_memory::backup::restore(backup, &state) {
+        Ok(m) => {
+            println!(
+                "restored {} into {} ({}); start swarmd --workdir {} to go on",
+                backup.display(),
+                state.display(),
+                if m.plan.is_empty() {
+                    "no plan".to_string()
+                } else {
+                    m.plan
+                },
+                workdir.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("swarmd restore: {e}");
+            ExitCode::from(2)
+        }
     }
 }
 

@@ -58,6 +58,7 @@ pub async fn serve(
     let (kind, image) = (cfg.provisioner, cfg.docker_image.clone());
     let lease_ttl = cfg.lease_ttl;
     let shutdown_timeout = cfg.shutdown_timeout;
+    let state_dir = cfg.state_dir();
     let memory_settings = crate::shared_memory::Settings {
         memory_db: cfg.memory_path(),
         state_db: cfg.state_db_path(),
@@ -99,6 +100,7 @@ pub async fn serve(
     let control = pb::control_service_server::ControlServiceServer::new(ControlSvc::new(
         core.clone(),
         tokens.clone(),
+        state_dir,
     ))
     .max_decoding_message_size(16 * 1024 * 1024);
     let memory =

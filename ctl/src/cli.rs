@@ -94,6 +94,16 @@ pub enum Command {
     /// hold back the tasks after them until their checks pass.
     #[command(subcommand)]
     Gate(GateCommand),
+    /// Take an online, consistent copy of the daemon's state and shared
+    /// memory into DIR on the coordinator's host (restore it with
+    /// `swarmd restore DIR --workdir NEW`).
+    Backup {
+        /// Directory on the coordinator's host (created 0700).
+        dir: PathBuf,
+        /// Print the manifest as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `swarmctl gate ...`

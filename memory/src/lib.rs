@@ -15,6 +15,7 @@
 
 #![warn(missing_docs)]
 
+pub mod backup;
 pub mod kv;
 pub mod shared;
 pub mod split;

@@ -16,12 +16,18 @@ use crate::core::EventKind;
 pub struct ControlSvc {
     core: CoreHandle,
     tokens: Tokens,
+    /// `WORKDIR/.swarm`, which backups copy.
+    state_dir: std::path::PathBuf,
 }
 
 impl ControlSvc {
     /// A service sending to `core`.
-    pub fn new(core: CoreHandle, tokens: Tokens) -> Self {
-        ControlSvc { core, tokens }
+    pub fn new(core: CoreHandle, tokens: Tokens, state_dir: std::path::PathBuf) -> Self {
+        ControlSvc {
+            core,
+            tokens,
+            state_dir,
+        }
     }
 }
 
@@ -298,6 +304,31 @@ impl pb::control_service_server::ControlService for ControlSvc {
             .ask(|reply| PlanCmd::SetPaused(false, reply).into())
             .await?;
         Ok(Response::new(pb::PlanStateReply { state }))
+    }
+
+    async fn backup(&self, req: Request<pb::BackupRequest>) -> R<pb::BackupReply> {
+        self.tokens.check(&req, Scope::Admin)?;
+        let dir = req.into_inner().dir;
+        if dir.trim().is_empty() {
+            return Err(Status::invalid_argument(
+                "give the directory to back up into",
+            ));
+        }
+        let state = self.state_dir.clone();
+        let taken = tokio::task::spawn_blocking(move || {
+            swarm_memory::backup::take(
+                &state,
+                std::path::Path::new(&dir),
+                swarm_memory::now_ms(),
+                env!("CARGO_PKG_VERSION"),
+            )
+        })
+        .await
+        .map_err(|e| Status::internal(format!("the backup stopped: {e}")))?
+        .map_err(|e| Status::failed_precondition(format!("cannot back up: {e}")))?;
+        Ok(Response::new(pb::BackupReply {
+            manifest: serde_json::to_string_pretty(&taken).unwrap_or_default(),
+        }))
     }
 
     async fn approve_gate(&self, req: Request<pb::ApproveGateRequest>) -> R<pb::ApproveGateReply> {

@@ -148,6 +148,7 @@ pub(crate) fn run(cli: Cli) -> u8 {
             Command::Gate(crate::cli::GateCommand::Approve { day, json }) => {
                 status::approve_gate(&target, day, json).await
             }
+            Command::Backup { dir, json } => status::backup(&target, &dir, json).await,
             Command::Plan(_) => Err(Failure(
                 exit::FAILED,
                 "offline plan commands do not reach this point".into(),

@@ -215,6 +215,25 @@ pub(crate) async fn approve_gate(target: &Target, day: u32, as_json: bool) -> Re
     Ok(())
 }
 
+pub(crate) async fn backup(target: &Target, dir: &std::path::Path, as_json: bool) -> Result<()> {
+    let mut client = target.control().await?;
+    // Relative to where swarmctl runs, when the daemon shares the host.
+    let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let manifest = client
+        .backup(pb::BackupRequest {
+            dir: dir.display().to_string(),
+        })
+        .await?
+        .into_inner()
+        .manifest;
+    if as_json {
+        println!("{manifest}");
+    } else {
+        println!("backed up into {} on the coordinator's host", dir.display());
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

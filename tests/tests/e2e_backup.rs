@@ -1,0 +1,93 @@
+//! `swarmctl backup DIR` during a running plan, `swarmd restore DIR
+//! --workdir NEW`, and the run goes on there: nothing that had succeeded
+//! runs again.
+
+use std::process::Command;
+
+use swarm_tests::{free_port, workspace_binary, write_plan, Daemon};
+
+fn plan(ledger: &std::path::Path) -> String {
+    let mut plan = String::from("# Backup\n\n### Day 1: Steps\n\n");
+    for i in 1..=4 {
+        let deps = if i == 1 {
+            "None".to_string()
+        } else {
+            format!("Task 1.{}", i - 1)
+        };
+        plan.push_str(&format!(
+            "**Task 1.{i}**: Step {i}\n- **Agent**: SRE\n- **Priority**: P1\n- **Duration**: 1 hour\n- **Dependencies**: {deps}\n- **Run**: `sleep 0.5; echo 1.{i} >> {}`\n\n",
+            ledger.display()
+        ));
+    }
+    plan
+}
+
+#[test]
+fn a_backup_taken_while_running_restores_into_a_workdir_that_goes_on() {
+    let root = tempfile::tempdir().expect("tmp");
+    let (old, new, backup) = (
+        root.path().join("old"),
+        root.path().join("new"),
+        root.path().join("backup"),
+    );
+    std::fs::create_dir_all(&old).expect("mkdir");
+    let ledger = root.path().join("ledger.txt");
+    let mut d = Daemon::start(&old, free_port());
+    let mut a = d.agent("sre-1", &["sre"]);
+    let plan_file = write_plan(&old, "plan.md", &plan(&ledger));
+    d.ctl_json(&["plan", "load", &plan_file.display().to_string(), "--json"]);
+    d.wait_task("1.2", "succeeded", 20);
+    let manifest = d.ctl_json(&["backup", &backup.display().to_string(), "--json"]);
+    assert_eq!(manifest["plan"], "Backup (running)", "{manifest}");
+    assert!(backup.join("manifest.json").exists());
+    // The old coordinator and its agent are lost.
+    a.kill9();
+    d.kill9();
+    let succeeded_in_backup: Vec<String> = {
+        let db = rusqlite::Connection::open(backup.join("swarmd.db")).expect("open");
+        let mut stmt = db
+            .prepare("SELECT id FROM swarm_tasks WHERE state = 'succeeded' ORDER BY id")
+            .expect("query");
+        stmt.query_map([], |r| r.get(0))
+            .expect("rows")
+            .collect::<Result<_, _>>()
+            .expect("ids")
+    };
+    assert!(succeeded_in_backup.len() >= 2, "{succeeded_in_backup:?}");
+
+    let restored = Command::new(workspace_binary("swarmd"))
+        .arg("restore")
+        .arg(&backup)
+        .arg("--workdir")
+        .arg(&new)
+        .output()
+        .expect("swarmd restore");
+    assert!(
+        restored.status.success(),
+        "{}",
+        String::from_utf8_lossy(&restored.stderr)
+    );
+    let d = Daemon::start(&new, free_port());
+    let _b = d.agent("sre-1", &["sre"]);
+    d.wait_status(30, |s| s["state"] == "succeeded");
+    let lines = std::fs::read_to_string(&ledger).expect("ledger");
+    for id in &succeeded_in_backup {
+        assert_eq!(
+            lines.lines().filter(|l| l == id).count(),
+            1,
+            "{id} had succeeded before the backup and ran again: {lines}"
+        );
+    }
+    for i in 1..=4 {
+        assert!(lines.lines().any(|l| l == format!("1.{i}")), "{lines}");
+    }
+    // A workdir a daemon holds is never overwritten.
+    let refused = Command::new(workspace_binary("swarmd"))
+        .arg("restore")
+        .arg(&backup)
+        .arg("--workdir")
+        .arg(&new)
+        .output()
+        .expect("swarmd restore");
+    assert_eq!(refused.status.code(), Some(3));
+}
