@@ -369,3 +369,22 @@ pub fn assert_no_escape_codes(what: &str, text: &str) {
         text.replace('\x1b', "<ESC>")
     );
 }
+
+/// The lines of a file (a ledger), none when it does not exist yet.
+pub fn lines(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// Waits up to `secs` for `cond`, checking every 50 ms; panics naming
+/// `what` when it never holds.
+pub fn wait_for(what: &str, secs: u64, cond: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -4,26 +4,7 @@
 use std::time::{Duration, Instant};
 
 use swarm_tests::events::EventLog;
-use swarm_tests::{free_port, write_plan, Agent, Daemon};
-
-fn lines(path: &std::path::Path) -> Vec<String> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .map(str::to_string)
-        .collect()
-}
-
-fn wait_for(what: &str, secs: u64, cond: impl Fn() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while Instant::now() < deadline {
-        if cond() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("timed out waiting for {what}");
-}
+use swarm_tests::{free_port, lines, wait_for, write_plan, Agent, Daemon};
 
 const ONE_SLOW_TASK: &str = "# Faults\n\n### Day 1: Slow\n\n**Task 1.1**: Slow work\n- **Agent**: SRE\n- **Priority**: P0\n- **Duration**: 1 hour\n- **Dependencies**: None\n- **Run**: `echo \"$SWARM_AGENT_ID $SWARM_ATTEMPT\" >> runs.txt; sleep 2`\n";
 

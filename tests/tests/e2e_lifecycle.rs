@@ -7,23 +7,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use swarm_tests::events::EventLog;
-use swarm_tests::{free_port, write_plan, Agent, Daemon};
-
-fn lines(path: &Path) -> Vec<String> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .map(str::to_string)
-        .collect()
-}
-
-fn wait_for(what: &str, secs: u64, cond: impl Fn() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while !cond() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
+use swarm_tests::{free_port, lines, wait_for, write_plan, Agent, Daemon};
 
 /// A plan of one SRE task, 1.1, running `run`.
 fn one_task(dir: &Path, run: &str) -> String {
