@@ -32,7 +32,7 @@ use tokio::sync::mpsc::Sender;
 use tokio_util::sync::CancellationToken;
 
 pub use host::Host;
-pub use template::{render_template, shell_quote, template_env};
+pub use template::{render_template, template_env};
 
 /// How long a process group (or container) gets between SIGTERM and SIGKILL.
 pub const KILL_GRACE: Duration = Duration::from_secs(2);

@@ -76,11 +76,6 @@ pub fn template_env(spec: &ExecSpec) -> Vec<(String, String)> {
     ]
 }
 
-/// Quotes `value` as one literal shell word: `it's` becomes `'it'\''s'`.
-pub fn shell_quote(value: &str) -> String {
-    format!("'{}'", value.replace('\'', r"'\''"))
-}
-
 /// Which quotes the template is inside at a placeholder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Quote {
@@ -186,11 +181,5 @@ mod tests {
             render_template(r"echo \' {role}", &s),
             r#"echo \' "${SWARM_ROLE}""#
         );
-    }
-
-    #[test]
-    fn shell_quote_handles_empty_and_quotes() {
-        assert_eq!(shell_quote(""), "''");
-        assert_eq!(shell_quote("a'b"), r"'a'\''b'");
     }
 }
