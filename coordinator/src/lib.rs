@@ -12,6 +12,7 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+pub mod certs;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -26,3 +27,4 @@ mod run_failures;
 pub mod server;
 pub mod shared_memory;
 pub mod statedir;
+pub mod tls;
