@@ -12,6 +12,7 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+pub mod backups;
 pub mod certs;
 pub mod cli;
 pub mod clock;

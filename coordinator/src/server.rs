@@ -60,6 +60,7 @@ pub async fn serve(
         orphan_timeout: cfg.orphan_timeout,
         tls: cfg.agent_tls.clone(),
     };
+    let (backups, backup_state) = (cfg.backups.clone(), cfg.state_dir());
     let tls_mode = cfg.tls.as_ref().map(|t| t.client_ca.is_some());
     let mut server = match &cfg.tls {
         Some(tls) => tls.builder()?,
@@ -78,6 +79,7 @@ pub async fn serve(
     let (core, thread, receivers) = core::start(cfg, tokens.grants())?;
     let (memory_handle, memory_thread) =
         crate::shared_memory::start(memory_settings, core.clone())?;
+    let backup_task = backups.map(|b| tokio::spawn(crate::backups::run(b, backup_state)));
     let report_task = tokio::spawn(crate::report::run(receivers.jobs, core.clone()));
     let gate_task = tokio::spawn(crate::gates::run(receivers.gates, core.clone()));
     let provisioner = tokio::spawn(crate::provision::run(
@@ -176,6 +178,9 @@ pub async fn serve(
     // started (within what is left of the timeout), the reporter finishes.
     let _ = tokio::time::timeout_at(deadline, provisioner).await;
     report_task.abort();
+    if let Some(t) = backup_task {
+        t.abort();
+    }
     gate_task.abort();
     tracing::info!("swarmd stopped");
     Ok(result?)

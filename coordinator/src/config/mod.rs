@@ -77,6 +77,9 @@ pub struct Config {
     /// `agent_cert`, `agent_key` (the CA that signed `tls_cert`; a client
     /// certificate and key when `tls_client_ca` requires one).
     pub agent_tls: swarm_client::TlsFiles,
+    /// Periodic backups (`backup_interval`, `backup_keep`, `backup_dir`);
+    /// `None`: only `swarmctl backup`.
+    pub backups: Option<crate::backups::Periodic>,
 }
 
 /// When a task may start.
@@ -155,6 +158,7 @@ impl Default for Config {
             tls: None,
             insecure: false,
             agent_tls: swarm_client::TlsFiles::default(),
+            backups: None,
         }
     }
 }
@@ -197,6 +201,9 @@ struct FileConfig {
     agent_ca: Option<PathBuf>,
     agent_cert: Option<PathBuf>,
     agent_key: Option<PathBuf>,
+    backup_interval: Option<toml::Value>,
+    backup_keep: Option<usize>,
+    backup_dir: Option<PathBuf>,
     #[serde(default)]
     scale: std::collections::BTreeMap<String, ScaleBounds>,
 }
@@ -455,6 +462,14 @@ pub fn load(
     if flags.insecure {
         c.insecure = true;
     }
+    if let Some(b) = &mut c.backups {
+        // Relative to the workdir; by default WORKDIR/.swarm/backups.
+        b.dir = if b.dir.as_os_str().is_empty() {
+            c.workdir.join(".swarm").join("backups")
+        } else {
+            c.workdir.join(&b.dir)
+        };
+    }
     validate(&c)?;
     Ok(c)
 }
@@ -507,6 +522,43 @@ fn apply_file(c: &mut Config, f: FileConfig) -> Result<(), ConfigError> {
     c.memory_journal.max_rows = f.memory_journal_max.unwrap_or(c.memory_journal.max_rows);
     c.gates = f.gates.unwrap_or(c.gates);
     c.insecure = f.insecure.unwrap_or(c.insecure);
+    if let Some(v) = &f.backup_interval {
+        let interval = match v {
+            toml::Value::Integer(n) if *n > 0 => Duration::from_secs(n.unsigned_abs()),
+            toml::Value::String(s) => parse_interval(s).ok_or_else(|| {
+                ConfigError::Invalid(format!(
+                    "backup_interval '{s}' must be a duration like 30m, 6h or 1d (or seconds)"
+                ))
+            })?,
+            other => {
+                return Err(ConfigError::Invalid(format!(
+                    "backup_interval {other} must be a duration like \"30m\" or a number of seconds above 0"
+                )))
+            }
+        };
+        c.backups = Some(crate::backups::Periodic {
+            interval,
+            keep: 7,
+            dir: PathBuf::new(),
+        });
+    }
+    match (&mut c.backups, f.backup_keep, &f.backup_dir) {
+        (Some(b), keep, dir) => {
+            if keep == Some(0) {
+                return Err(ConfigError::Invalid(
+                    "backup_keep must be at least 1".into(),
+                ));
+            }
+            b.keep = keep.unwrap_or(b.keep);
+            b.dir = dir.clone().unwrap_or_default();
+        }
+        (None, Some(_), _) | (None, _, Some(_)) => {
+            return Err(ConfigError::Invalid(
+                "backup_keep and backup_dir need backup_interval (how often to back up)".into(),
+            ))
+        }
+        (None, None, None) => {}
+    }
     c.agent_tls = swarm_client::TlsFiles {
         ca: f.agent_ca,
         cert: f.agent_cert,
@@ -581,6 +633,24 @@ fn validate(c: &Config) -> Result<(), ConfigError> {
         ));
     }
     Ok(())
+}
+
+/// `45s`, `30m`, `6h`, `1d`, or a bare number of seconds; above zero.
+fn parse_interval(s: &str) -> Option<Duration> {
+    let s = s.trim();
+    let (digits, unit) = match s.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => s.split_at(i),
+        None => (s, "s"),
+    };
+    let n: u64 = digits.parse().ok().filter(|n| *n > 0)?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n.checked_mul(60)?,
+        "h" => n.checked_mul(3600)?,
+        "d" => n.checked_mul(86_400)?,
+        _ => return None,
+    };
+    Some(Duration::from_secs(secs))
 }
 
 impl Config {

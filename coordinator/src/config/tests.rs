@@ -110,3 +110,38 @@ fn tls_files_go_together_and_the_network_needs_tls_or_insecure() {
     // Loopback needs neither.
     assert!(load(None, &|_| None, &Overrides::default()).is_ok());
 }
+
+#[test]
+fn periodic_backups() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("swarmd.toml");
+    std::fs::write(&file, "backup_interval = \"6h\"\nbackup_keep = 3\n").expect("write");
+    let flags = Overrides {
+        workdir: Some(PathBuf::from("/srv/plan")),
+        ..Overrides::default()
+    };
+    let b = load(Some(&file), &|_| None, &flags)
+        .expect("valid")
+        .backups
+        .expect("on");
+    assert_eq!(b.interval, Duration::from_secs(6 * 3600));
+    assert_eq!(b.keep, 3);
+    assert_eq!(b.dir, PathBuf::from("/srv/plan/.swarm/backups"));
+    std::fs::write(&file, "backup_interval = 90\nbackup_dir = \"/backups\"\n").expect("write");
+    let b = load(Some(&file), &|_| None, &flags)
+        .expect("valid")
+        .backups
+        .expect("on");
+    assert_eq!((b.interval, b.keep), (Duration::from_secs(90), 7));
+    assert_eq!(b.dir, PathBuf::from("/backups"));
+    for (text, wanted) in [
+        ("backup_interval = \"soon\"\n", "backup_interval 'soon'"),
+        ("backup_interval = 0\n", "backup_interval 0"),
+        ("backup_interval = \"1h\"\nbackup_keep = 0\n", "at least 1"),
+        ("backup_keep = 2\n", "need backup_interval"),
+    ] {
+        std::fs::write(&file, text).expect("write");
+        let err = load(Some(&file), &|_| None, &flags).expect_err(text);
+        assert!(err.to_string().contains(wanted), "{text}: {err}");
+    }
+}
