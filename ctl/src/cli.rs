@@ -133,6 +133,12 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Serve the Model Context Protocol on standard input and output, for
+    /// an AI assistant (`claude mcp add swarmd -- swarmctl mcp`): plan,
+    /// status, task, memory and standup tools, each answering what the
+    /// command of the same name prints with --json, with the same
+    /// coordinator, token and TLS flags.
+    Mcp,
 }
 
 /// `swarmctl gate ...`

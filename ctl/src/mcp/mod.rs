@@ -1,0 +1,38 @@
+//! `swarmctl mcp`: the Model Context Protocol over standard input and
+//! output, for AI assistants. Each tool is a thin call of the code the
+//! commands run, so the coordinator URL, TLS flags, token discovery and
+//! error messages are the command line's. A call that fails — a refused
+//! token, an unreachable daemon, no such task — is a tool result marked
+//! as an error with the message swarmctl would print, never a protocol
+//! error; standard output carries JSON-RPC and nothing else.
+
+mod params;
+mod tools;
+
+use rmcp::model::{CallToolResult, ContentBlock};
+use rmcp::ServiceExt as _;
+use serde_json::Value;
+
+use crate::exit;
+use crate::remote::{Failure, Result, Target};
+
+/// Serves the tools until the client closes standard input.
+pub(crate) async fn serve(target: Target) -> Result<()> {
+    let failed = |e: &dyn std::fmt::Display| Failure(exit::FAILED, format!("mcp: {e}"));
+    let service = tools::Swarm::new(target)
+        .serve(rmcp::transport::stdio())
+        .await
+        .map_err(|e| failed(&e))?;
+    service.waiting().await.map_err(|e| failed(&e))?;
+    Ok(())
+}
+
+/// A tool's answer: the JSON the command prints with `--json` (as
+/// structured content too when it is an object), or the failure's message.
+fn reply(result: Result<Value>) -> CallToolResult {
+    match result {
+        Ok(value @ Value::Object(_)) => CallToolResult::structured(value),
+        Ok(value) => CallToolResult::success(vec![ContentBlock::text(value.to_string())]),
+        Err(failure) => CallToolResult::error(vec![ContentBlock::text(failure.message())]),
+    }
+}
