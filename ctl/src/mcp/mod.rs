@@ -36,3 +36,41 @@ fn reply(result: Result<Value>) -> CallToolResult {
         Err(failure) => CallToolResult::error(vec![ContentBlock::text(failure.message())]),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn text(result: &CallToolResult) -> String {
+        result
+            .content
+            .iter()
+            .filter_map(|c| c.as_text().map(|t| t.text.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn an_answer_is_the_json_and_a_failure_its_message() {
+        let object = reply(Ok(json!({"id": "1.1", "state": "succeeded"})));
+        assert_eq!(object.is_error, Some(false));
+        assert_eq!(
+            object.structured_content,
+            Some(json!({"id": "1.1", "state": "succeeded"}))
+        );
+        assert_eq!(text(&object), r#"{"id":"1.1","state":"succeeded"}"#);
+
+        // A list is not structured content (which must be an object).
+        let list = reply(Ok(json!([{"id": "1.1"}])));
+        assert_eq!(
+            (list.is_error, list.structured_content.is_none()),
+            (Some(false), true)
+        );
+        assert_eq!(text(&list), r#"[{"id":"1.1"}]"#);
+
+        let failed = reply(Err(Failure(exit::NOT_FOUND, "no task 9.9".into())));
+        assert_eq!(failed.is_error, Some(true));
+        assert_eq!(text(&failed), "no task 9.9");
+    }
+}

@@ -128,3 +128,19 @@ pub(crate) struct StandupShow {
     /// Checkpoint number (default: the latest).
     pub n: Option<u64>,
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn the_namespace_defaults_and_an_unknown_argument_is_refused() {
+        let key: MemoryKey = serde_json::from_value(json!({"key": "k"})).expect("parses");
+        assert_eq!((key.key.as_str(), key.namespace.as_str()), ("k", "default"));
+        let wrong = serde_json::from_value::<MemoryKey>(json!({"key": "k", "ns": "docs"}));
+        let message = wrong.expect_err("ns is not an argument").to_string();
+        assert!(message.contains("unknown field `ns`"), "{message}");
+    }
+}
