@@ -27,6 +27,14 @@ pub(crate) async fn serve(target: Target) -> Result<()> {
     Ok(())
 }
 
+/// Awaits a command's call and answers what its `--json` prints.
+async fn answer<T>(
+    call: impl std::future::Future<Output = Result<T>>,
+    to_json: impl FnOnce(&T) -> Value,
+) -> CallToolResult {
+    reply(call.await.map(|t| to_json(&t)))
+}
+
 /// A tool's answer: the JSON the command prints with `--json` (as
 /// structured content too when it is an object), or the failure's message.
 fn reply(result: Result<Value>) -> CallToolResult {

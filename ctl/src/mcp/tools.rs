@@ -12,7 +12,7 @@ use super::params::{
     MemoryKey, MemoryList, MemoryPut, PlanFile, StandupRun, StandupShow, TaskAction, TaskId,
     TaskLogs,
 };
-use super::reply;
+use super::{answer, reply};
 use crate::exit;
 // Not `Result`: the handler macro's generated code means the standard one.
 use crate::remote::{self, logs, memory, standup, status, tasks, Failure, Target};
@@ -50,44 +50,26 @@ impl Swarm {
         description = "Load a plan file into swarmd and start it (validated here first, as plan_check does); answers the plan's id, name, task count and warnings"
     )]
     async fn plan_load(&self, Parameters(p): Parameters<PlanFile>) -> CallToolResult {
-        let plan = match status::check_plan(&p.input()) {
-            Ok(plan) => plan,
-            Err(f) => return reply(Err(f)),
-        };
-        reply(
-            status::send_plan(&self.target, plan)
-                .await
-                .map(|r| status::loaded_json(&r)),
-        )
+        let load = async { status::send_plan(&self.target, status::check_plan(&p.input())?).await };
+        answer(load, status::loaded_json).await
     }
 
     #[tool(
         description = "The run at a glance: plan, state, task counts, agents, plan clock, verdict, gates and the tasks waiting for an operator"
     )]
     async fn status(&self) -> CallToolResult {
-        let status = match self.target.control().await {
-            Ok(mut client) => status::fetch_status(&mut client).await,
-            Err(f) => Err(f),
-        };
-        reply(status.map(|s| status::status_json(&s)))
+        let fetch = async { status::fetch_status(&mut self.target.control().await?).await };
+        answer(fetch, status::status_json).await
     }
 
     #[tool(description = "Every task with its state, attempts, roles, agents and reason")]
     async fn tasks(&self) -> CallToolResult {
-        reply(
-            tasks::fetch_tasks(&self.target)
-                .await
-                .map(|t| tasks::tasks_json(&t)),
-        )
+        answer(tasks::fetch_tasks(&self.target), |t| tasks::tasks_json(t)).await
     }
 
     #[tool(description = "One task with its dependencies, commands and every attempt")]
     async fn task_show(&self, Parameters(p): Parameters<TaskId>) -> CallToolResult {
-        reply(
-            tasks::fetch_task(&self.target, p.id)
-                .await
-                .map(|d| tasks::detail_json(&d)),
-        )
+        answer(tasks::fetch_task(&self.target, p.id), tasks::detail_json).await
     }
 
     #[tool(
@@ -145,11 +127,11 @@ impl Swarm {
         description = "Read one entry of the shared memory (namespace `default` unless given); an absent key is an error"
     )]
     async fn memory_get(&self, Parameters(p): Parameters<MemoryKey>) -> CallToolResult {
-        reply(
-            memory::get(&self.target, p.namespace, p.key)
-                .await
-                .map(|e| memory::entry_json(&e)),
+        answer(
+            memory::get(&self.target, p.namespace, p.key),
+            memory::entry_json,
         )
+        .await
     }
 
     #[tool(
@@ -177,31 +159,26 @@ impl Swarm {
         description = "List live shared-memory entries, of one namespace and key prefix if given"
     )]
     async fn memory_list(&self, Parameters(p): Parameters<MemoryList>) -> CallToolResult {
-        reply(
-            memory::list(&self.target, p.namespace, p.prefix)
-                .await
-                .map(|e| memory::entries_json(&e)),
-        )
+        answer(memory::list(&self.target, p.namespace, p.prefix), |e| {
+            memory::entries_json(e)
+        })
+        .await
     }
 
     #[tool(
         description = "Run a checkpoint (standup) now: write its report and reallocate agents; answers the report and its decisions"
     )]
     async fn standup_run(&self, Parameters(p): Parameters<StandupRun>) -> CallToolResult {
-        reply(
-            standup::run_now(&self.target, p.kind)
-                .await
-                .map(|s| standup::standup_json(&s)),
+        answer(
+            standup::run_now(&self.target, p.kind),
+            standup::standup_json,
         )
+        .await
     }
 
     #[tool(description = "One checkpoint's report and decisions (default: the latest)")]
     async fn standup_show(&self, Parameters(p): Parameters<StandupShow>) -> CallToolResult {
-        reply(
-            standup::fetch(&self.target, p.n)
-                .await
-                .map(|s| standup::standup_json(&s)),
-        )
+        answer(standup::fetch(&self.target, p.n), standup::standup_json).await
     }
 }
 
