@@ -90,7 +90,7 @@ impl Swarm {
     }
 
     #[tool(
-        description = "The result a task's attempt recorded: the shared-memory entry at namespace `swarm:results`, key = the task id (the same as memory_get there). A task that recorded none is an error: no result recorded for task ID"
+        description = "The result recorded for a task: the shared-memory entry at namespace `swarm:results`, key = the task id (what memory_get answers there). swarmd does not store attempts' results there by itself yet (a task can, with `swarmctl memory put`); until one is, this is an error: no result recorded for task ID"
     )]
     async fn task_result(&self, Parameters(p): Parameters<TaskId>) -> CallToolResult {
         let found = memory::get(&self.target, RESULTS_NAMESPACE.into(), p.id.clone()).await;
