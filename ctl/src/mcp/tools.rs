@@ -17,10 +17,6 @@ use crate::exit;
 // Not `Result`: the handler macro's generated code means the standard one.
 use crate::remote::{self, logs, memory, standup, status, tasks, Failure, Target};
 
-/// Where a task's result is kept: shared memory, this namespace, the task
-/// id as key.
-const RESULTS_NAMESPACE: &str = "swarm:results";
-
 /// The tools, bound to one coordinator and one way of finding a token.
 pub(crate) struct Swarm {
     target: Target,
@@ -90,18 +86,10 @@ impl Swarm {
     }
 
     #[tool(
-        description = "The result recorded for a task: the shared-memory entry at namespace `swarm:results`, key = the task id (what memory_get answers there). swarmd does not store attempts' results there by itself yet (a task can, with `swarmctl memory put`); until one is, this is an error: no result recorded for task ID"
+        description = "What a succeeded task produced: the file it wrote to $SWARM_RESULT, else the tail of its output (the shared-memory entry at namespace `swarm:results`, key = the task id), as `swarmctl task result ID --json`"
     )]
     async fn task_result(&self, Parameters(p): Parameters<TaskId>) -> CallToolResult {
-        let found = memory::get(&self.target, RESULTS_NAMESPACE.into(), p.id.clone()).await;
-        reply(match found {
-            Ok(entry) => Ok(memory::entry_json(&entry)),
-            Err(Failure(exit::NOT_FOUND, _)) => Err(Failure(
-                exit::NOT_FOUND,
-                format!("no result recorded for task {}", p.id),
-            )),
-            Err(f) => Err(f),
-        })
+        answer(memory::fetch_result(&self.target, p.id), memory::entry_json).await
     }
 
     #[tool(

@@ -203,24 +203,27 @@ pub(crate) async fn run(target: &Target, cmd: MemoryCommand) -> Result<()> {
     Ok(())
 }
 
-/// `swarmctl task result ID`: the task's entry in `swarm:results`.
-pub(crate) async fn task_result(target: &Target, id: String, json: bool) -> Result<()> {
-    let entry = target
-        .memory()
-        .await?
-        .get(pb::MemoryGetRequest {
-            namespace: "swarm:results".to_string(),
-            key: id.clone(),
-        })
+/// Where swarmd keeps each succeeded task's result: this namespace of the
+/// shared memory, the task id as key.
+const RESULTS_NAMESPACE: &str = "swarm:results";
+
+/// A task's result: its entry in `swarm:results`; NOT_FOUND, saying why
+/// there may be none, when it has none.
+pub(crate) async fn fetch_result(target: &Target, id: String) -> Result<pb::MemoryEntry> {
+    get(target, RESULTS_NAMESPACE.to_string(), id.clone())
         .await
-        .map_err(|s| match s.code() {
-            tonic::Code::NotFound => Failure(
-                crate::exit::NOT_FOUND,
+        .map_err(|f| match f {
+            Failure(exit::NOT_FOUND, _) => Failure(
+                exit::NOT_FOUND,
                 format!("no result recorded for task {id}: it has not succeeded, or wrote and printed nothing"),
             ),
-            _ => Failure::from(s),
-        })?
-        .into_inner();
+            f => f,
+        })
+}
+
+/// `swarmctl task result ID`: the task's entry in `swarm:results`.
+pub(crate) async fn task_result(target: &Target, id: String, json: bool) -> Result<()> {
+    let entry = fetch_result(target, id).await?;
     if json {
         print_json(&entry_json(&entry));
     } else {
