@@ -174,3 +174,48 @@ fn profiles_drive_the_template_for_hand_started_and_provisioned_agents() {
     );
     assert!(read(work, "1.3-proc-chaos-gremlin-1", "args").contains("haiku"));
 }
+
+#[test]
+fn the_seed_plan_runs_end_to_end_on_provisioned_agents_with_an_exec_template_only() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let work = dir.path();
+    std::fs::write(
+        work.join("swarmd.toml"),
+        format!(
+            "provisioner = \"process\"\ntime_scale = 50000\n[exec]\ndefault = \"sh {}\"\n",
+            fake_ai()
+        ),
+    )
+    .expect("config");
+    let config = work.join("swarmd.toml").display().to_string();
+    let d = Daemon::start_with(work, free_port(), &["--config", &config]);
+    let seed = swarm_tests::examples_dir().join("plan-a-execution-timeline.md");
+    d.ctl_json(&["plan", "load", &seed.display().to_string(), "--json"]);
+    let status = d.wait_status(120, |s| s["state"] == "succeeded" || s["state"] == "failed");
+    assert_eq!(status["state"], "succeeded", "{status}");
+    // Every task (none has a Run command) ran through the template, on
+    // agents the provisioner started, every member of a gang included.
+    let ran: Vec<String> = std::fs::read_dir(work.join("fake-ai"))
+        .expect("fake-ai ran")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    let tasks = d.ctl_json(&["tasks", "--json"]);
+    for t in tasks.as_array().expect("tasks") {
+        let id = t["id"].as_str().expect("id");
+        let members = ran
+            .iter()
+            .filter(|r| r.starts_with(&format!("{id}-proc-")))
+            .count();
+        let roles = t["roles"].as_array().map_or(1, Vec::len);
+        assert!(
+            members >= roles.min(1) && members > 0,
+            "task {id} ({roles} role(s)) ran on {members} provisioned agent(s): {ran:?}"
+        );
+    }
+    assert!(
+        ran.iter().any(|r| r.starts_with("1.1-proc-devops-"))
+            && ran.iter().any(|r| r.starts_with("1.1-proc-security-")),
+        "1.1 (DevOps + Security) ran on both: {ran:?}"
+    );
+}
