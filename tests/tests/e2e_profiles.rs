@@ -207,10 +207,9 @@ fn the_seed_plan_runs_end_to_end_on_provisioned_agents_with_an_exec_template_onl
             .iter()
             .filter(|r| r.starts_with(&format!("{id}-proc-")))
             .count();
-        let roles = t["roles"].as_array().map_or(1, Vec::len);
         assert!(
-            members >= roles.min(1) && members > 0,
-            "task {id} ({roles} role(s)) ran on {members} provisioned agent(s): {ran:?}"
+            members > 0,
+            "task {id} ran on no provisioned agent: {ran:?}"
         );
     }
     assert!(
