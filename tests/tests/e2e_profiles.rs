@@ -218,3 +218,27 @@ fn the_seed_plan_runs_end_to_end_on_provisioned_agents_with_an_exec_template_onl
         "1.1 (DevOps + Security) ran on both: {ran:?}"
     );
 }
+
+#[test]
+fn a_malformed_agent_definition_stops_swarmd_naming_file_and_line() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let agents = dir.path().join(".claude/agents");
+    std::fs::create_dir_all(&agents).expect("mkdir");
+    std::fs::write(
+        agents.join("sre.md"),
+        "---\nname: sre\nnot a key\n---\nbody\n",
+    )
+    .expect("write");
+    let out = std::process::Command::new(swarm_tests::workspace_binary("swarmd"))
+        .arg("--workdir")
+        .arg(dir.path())
+        .args(["--listen", &format!("127.0.0.1:{}", free_port())])
+        .output()
+        .expect("swarmd");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(".claude/agents/sre.md:3: expected 'key: value'"),
+        "{stderr}"
+    );
+}
