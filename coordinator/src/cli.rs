@@ -66,6 +66,10 @@ pub struct Cli {
     /// roles (default: WORKDIR/.claude/agents when it exists).
     #[arg(long, global = true, value_name = "DIR")]
     pub agents_dir: Option<PathBuf>,
+    /// HTTP listener for /metrics, /healthz and /readyz: HOST:PORT, or off
+    /// (default 127.0.0.1:7421, silently off when that is taken).
+    #[arg(long, value_name = "ADDR|off", value_parser = parse_http)]
+    pub http: Option<crate::http::HttpListen>,
     /// Allow plaintext gRPC on a non-loopback address (tokens cross the
     /// network readable).
     #[arg(long)]
@@ -216,6 +220,7 @@ async fn async_main(cli: Cli) -> ExitCode {
         },
         insecure: cli.insecure,
         agents_dir: cli.agents_dir.clone(),
+        http: cli.http,
     };
     if run_mode && flags.listen.is_none() && env("SWARM_LISTEN").is_none() {
         // The all-in-one mode picks a free port unless told one.
@@ -374,6 +379,10 @@ impl Signals {
             std::process::exit(130);
         });
     }
+}
+
+fn parse_http(s: &str) -> Result<crate::http::HttpListen, String> {
+    s.parse()
 }
 
 fn parse_pace(s: &str) -> Result<crate::config::Pace, String> {

@@ -29,6 +29,9 @@ pub enum ServeError {
     /// The TLS files cannot be used.
     #[error(transparent)]
     Tls(#[from] crate::tls::TlsError),
+    /// The HTTP listener could not be bound.
+    #[error("{0}")]
+    Http(std::io::Error),
     /// The gRPC server failed.
     #[error("the gRPC server failed: {0}")]
     Transport(#[from] tonic::transport::Error),
@@ -62,6 +65,7 @@ pub async fn serve(
     };
     let (backups, backup_state) = (cfg.backups.clone(), cfg.state_dir());
     let roles_source = crate::roles::RolesSource::of(&cfg);
+    let (http_listen, http_paths) = (cfg.http, (cfg.memory_path(), cfg.state_dir()));
     let tls_mode = cfg.tls.as_ref().map(|t| t.client_ca.is_some());
     let mut server = match &cfg.tls {
         Some(tls) => tls.builder()?,
@@ -81,6 +85,18 @@ pub async fn serve(
     let (memory_handle, memory_thread) =
         crate::shared_memory::start(memory_settings, core.clone())?;
     let backup_task = backups.map(|b| tokio::spawn(crate::backups::run(b, backup_state)));
+    let http_listener = crate::http::bind(http_listen)
+        .await
+        .map_err(ServeError::Http)?;
+    let http_task = http_listener.map(|l| {
+        tokio::spawn(crate::http::serve(
+            l,
+            core.clone(),
+            tokens.clone(),
+            http_paths,
+            std::future::pending(),
+        ))
+    });
     let report_task = tokio::spawn(crate::report::run(receivers.jobs, core.clone()));
     let gate_task = tokio::spawn(crate::gates::run(receivers.gates, core.clone()));
     let results_task = tokio::spawn(crate::results::run(
@@ -181,6 +197,9 @@ pub async fn serve(
     // started (within what is left of the timeout), the reporter finishes.
     let _ = tokio::time::timeout_at(deadline, provisioner).await;
     report_task.abort();
+    if let Some(t) = http_task {
+        t.abort();
+    }
     if let Some(t) = backup_task {
         t.abort();
     }

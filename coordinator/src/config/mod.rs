@@ -86,6 +86,8 @@ pub struct Config {
     /// `[exec]`: command templates for tasks without a Run command, by
     /// role and by default; they reach every agent with its assignment.
     pub exec: ExecTemplates,
+    /// The HTTP listener (`/metrics`, `/healthz`, `/readyz`).
+    pub http: crate::http::HttpListen,
 }
 
 /// The config's `[exec]` table: `default = "..."` and `ROLE = "..."`.
@@ -176,6 +178,7 @@ impl Default for Config {
             backups: None,
             agents_dir: None,
             exec: ExecTemplates::default(),
+            http: crate::http::HttpListen::Default,
         }
     }
 }
@@ -222,6 +225,7 @@ struct FileConfig {
     backup_keep: Option<usize>,
     backup_dir: Option<PathBuf>,
     agents_dir: Option<PathBuf>,
+    http_listen: Option<String>,
     #[serde(default)]
     exec: std::collections::BTreeMap<String, String>,
     #[serde(default)]
@@ -261,6 +265,8 @@ pub struct Overrides {
     pub insecure: bool,
     /// `--agents-dir`.
     pub agents_dir: Option<PathBuf>,
+    /// `--http`.
+    pub http: Option<crate::http::HttpListen>,
 }
 
 /// The TLS files given as flags (or, for the config, as settings), each on
@@ -473,6 +479,15 @@ pub fn load(
     if let Some(w) = &flags.workdir {
         c.workdir = w.clone();
     }
+    if let Some(v) = env("SWARM_HTTP") {
+        c.http = match v.parse() {
+            Ok(h) => h,
+            Err(_) => return Err(env_error("SWARM_HTTP", v, "HOST:PORT or off")),
+        };
+    }
+    if let Some(h) = flags.http {
+        c.http = h;
+    }
     if let Some(v) = env("SWARM_AGENTS_DIR") {
         c.agents_dir = Some(PathBuf::from(v));
     }
@@ -588,6 +603,11 @@ fn apply_file(c: &mut Config, f: FileConfig) -> Result<(), ConfigError> {
         (None, None, None) => {}
     }
     c.agents_dir = f.agents_dir.or(c.agents_dir.take());
+    if let Some(h) = &f.http_listen {
+        c.http = h
+            .parse()
+            .map_err(|e: String| ConfigError::Invalid(format!("http_listen: {e}")))?;
+    }
     for (role, template) in f.exec {
         if template.trim().is_empty() {
             return Err(ConfigError::Invalid(format!(
@@ -641,6 +661,22 @@ fn validate(c: &Config) -> Result<(), ConfigError> {
         return Err(ConfigError::Invalid(
             "agent_cert and agent_key go together: give both or neither".into(),
         ));
+    }
+    if let crate::http::HttpListen::At(addr) = c.http {
+        if !addr.ip().is_loopback() {
+            if c.tls.is_some() {
+                return Err(ConfigError::Invalid(format!(
+                    "http_listen {addr}: the HTTP listener serves plaintext only for now; keep it \
+                     on loopback (and reach it through a proxy that speaks TLS) or turn it off"
+                )));
+            }
+            if !c.insecure {
+                return Err(ConfigError::Invalid(format!(
+                    "http_listen {addr} is not a loopback address: /metrics would carry the admin \
+                     token in plaintext; keep it on loopback, or give --insecure"
+                )));
+            }
+        }
     }
     if c.tls.is_none() && !c.insecure && !c.listen.ip().is_loopback() {
         return Err(ConfigError::Invalid(format!(

@@ -80,6 +80,8 @@ impl State {
                         .get(&lead.agent)
                         .is_some_and(|a| a.leaves_manual_tasks_to_an_operator())
             });
+        let ready_for = (t.now - plan.task(task).updated_at).max(0);
+        self.out.metrics.dispatch.observe(ready_for as f64 / 1000.0);
         let number =
             plan.begin_attempt(task, id, members.iter().map(|m| m.agent.clone()).collect());
         let token = self.tokens.mint();

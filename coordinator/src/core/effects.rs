@@ -43,6 +43,8 @@ pub(crate) struct Outlets {
     pub(crate) gates: tokio::sync::mpsc::UnboundedSender<crate::gates::GateJob>,
     /// The copier of task results into the shared memory.
     pub(crate) results: tokio::sync::mpsc::UnboundedSender<crate::results::ResultJob>,
+    /// Counts committed events.
+    pub(crate) metrics: std::sync::Arc<crate::metrics::Metrics>,
 }
 
 impl Effects {
@@ -65,6 +67,7 @@ impl Effects {
             let _ = out.results.send(job);
         }
         for e in self.events {
+            out.metrics.count_event(&e.kind);
             let _ = out.events.send(e);
         }
         for l in self.logs {

@@ -107,9 +107,15 @@ pub(crate) struct State {
 pub struct CoreHandle {
     tx: mpsc::Sender<Command>,
     fatal: Fatal,
+    metrics: std::sync::Arc<crate::metrics::Metrics>,
 }
 
 impl CoreHandle {
+    /// The loop's metrics (`/metrics`, `/readyz`).
+    pub fn metrics(&self) -> &crate::metrics::Metrics {
+        &self.metrics
+    }
+
     /// Sends a command and waits for its reply.
     pub async fn ask<T>(
         &self,
@@ -150,6 +156,7 @@ impl State {
                 provision: provision_tx,
                 gates: gates_tx,
                 results: results_tx,
+                metrics: Default::default(),
             },
             fatal,
             grants,
@@ -198,12 +205,14 @@ impl State {
         batch: Vec<Command>,
         now: i64,
     ) -> Result<bool, CoreError> {
+        let began = std::time::Instant::now();
         let mut fx = Effects::default();
         let mut batch = batch.into_iter();
         match self.turn_in(store, &mut batch, now, &mut fx) {
-            Ok(()) => {
+            Ok(commit) => {
                 let stop = fx.stop;
                 fx.flush(&self.out);
+                self.out.metrics.turned(now, began.elapsed(), commit);
                 Ok(stop)
             }
             Err(e) => {
@@ -221,7 +230,7 @@ impl State {
         batch: &mut std::vec::IntoIter<Command>,
         now: i64,
         fx: &mut Effects,
-    ) -> Result<(), CoreError> {
+    ) -> Result<Duration, CoreError> {
         let cfg = &self.cfg;
         let tx = store.transaction_waiting(|waited| {
             tracing::warn!(
@@ -239,8 +248,9 @@ impl State {
         if !t.fx.stop {
             self.dispatch(&mut t)?;
         }
+        let committing = std::time::Instant::now();
         tx.commit()?;
-        Ok(())
+        Ok(committing.elapsed())
     }
 
     /// Applies one command. The one match over every command there is.
@@ -438,12 +448,13 @@ pub fn start(
     let mut store = Store::open(&cfg.state_db_path())?;
     let fatal = Fatal::default();
     let (state, receivers) = State::open(cfg, &mut store, now_ms(), fatal.clone(), grants)?;
+    let metrics = state.out.metrics.clone();
     let (tx, rx) = mpsc::channel();
     let thread = std::thread::Builder::new()
         .name("scheduler".into())
         .spawn(move || run(store, state, rx))
         .map_err(CoreError::Thread)?;
-    Ok((CoreHandle { tx, fatal }, thread, receivers))
+    Ok((CoreHandle { tx, fatal, metrics }, thread, receivers))
 }
 
 /// The loop: waits for commands or the next thing due, then turns. The
