@@ -8,6 +8,7 @@
 
 #![warn(missing_docs)]
 
+pub mod docker;
 pub mod events;
 
 use std::net::TcpListener;
@@ -124,7 +125,7 @@ impl Daemon {
 
     /// Runs swarmctl against this daemon with the admin token.
     pub fn ctl(&self, args: &[&str]) -> Output {
-        self.ctl_command(args).output().expect("run swarmctl")
+        Swarmctl::ctl(self, args)
     }
 
     /// Starts swarmctl in the background (`events --follow`, ...), its
@@ -154,18 +155,7 @@ impl Daemon {
     /// Runs swarmctl and parses its JSON output; panics with stderr if it
     /// fails.
     pub fn ctl_json(&self, args: &[&str]) -> serde_json::Value {
-        let out = self.ctl(args);
-        assert!(
-            out.status.success(),
-            "swarmctl {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!(
-                "swarmctl {args:?}: not JSON ({e}): {}",
-                String::from_utf8_lossy(&out.stdout)
-            )
-        })
+        Swarmctl::ctl_json(self, args)
     }
 
     /// Starts an agent for these roles.
@@ -179,22 +169,7 @@ impl Daemon {
         secs: u64,
         pred: impl Fn(&serde_json::Value) -> bool,
     ) -> serde_json::Value {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        let mut last = serde_json::Value::Null;
-        while Instant::now() < deadline {
-            let out = self.ctl(&["status", "--json"]);
-            if out.status.success() {
-                last = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
-                if pred(&last) {
-                    return last;
-                }
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!(
-            "status never matched; last: {last}\ntasks: {}",
-            String::from_utf8_lossy(&self.ctl(&["tasks"]).stdout)
-        );
+        Swarmctl::wait_status(self, secs, pred)
     }
 
     /// Polls `tasks --json` until task `id` is in `state`.
@@ -244,9 +219,69 @@ impl Daemon {
     }
 }
 
+impl Swarmctl for Daemon {
+    fn ctl_command(&self, args: &[&str]) -> Command {
+        Daemon::ctl_command(self, args)
+    }
+}
+
 impl Drop for Daemon {
     fn drop(&mut self) {
         self.kill9();
+    }
+}
+
+/// A coordinator that swarmctl can be pointed at with the admin's
+/// credentials: a [`Daemon`] on this host, or one in a container. The
+/// provided methods are what tests ask of it through swarmctl.
+pub trait Swarmctl {
+    /// A swarmctl command against the coordinator, not started yet.
+    fn ctl_command(&self, args: &[&str]) -> Command;
+
+    /// Runs swarmctl.
+    fn ctl(&self, args: &[&str]) -> Output {
+        self.ctl_command(args).output().expect("run swarmctl")
+    }
+
+    /// Runs swarmctl and parses its JSON output; panics with stderr if it
+    /// fails.
+    fn ctl_json(&self, args: &[&str]) -> serde_json::Value {
+        let out = self.ctl(args);
+        assert!(
+            out.status.success(),
+            "swarmctl {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "swarmctl {args:?}: not JSON ({e}): {}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        })
+    }
+
+    /// Polls `status --json` until `pred` holds; panics after `secs`.
+    fn wait_status(
+        &self,
+        secs: u64,
+        pred: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        let mut last = serde_json::Value::Null;
+        while Instant::now() < deadline {
+            let out = self.ctl(&["status", "--json"]);
+            if out.status.success() {
+                last = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+                if pred(&last) {
+                    return last;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!(
+            "status never matched; last: {last}\ntasks: {}",
+            String::from_utf8_lossy(&self.ctl(&["tasks"]).stdout)
+        );
     }
 }
 
