@@ -72,11 +72,25 @@ pub struct Cli {
     /// token files).
     #[arg(long, value_name = "USER")]
     pub run_as: Option<String>,
+    /// CA certificate (PEM) that signed the coordinator's, for https://
+    /// coordinator URLs.
+    #[arg(long, env = "SWARM_CA", value_name = "FILE")]
+    pub ca: Option<PathBuf>,
+    /// Client certificate (PEM) for a coordinator that requires them
+    /// (mTLS); with --key.
+    #[arg(long, env = "SWARM_CERT", value_name = "FILE")]
+    pub cert: Option<PathBuf>,
+    /// The client certificate's private key (PEM).
+    #[arg(long, env = "SWARM_KEY", value_name = "FILE")]
+    pub key: Option<PathBuf>,
 }
 
-const HELP: &str = "Environment: SWARM_COORDINATOR, SWARM_TOKEN, RUST_LOG.
+const HELP: &str =
+    "Environment: SWARM_COORDINATOR, SWARM_TOKEN, SWARM_CA, SWARM_CERT, SWARM_KEY, RUST_LOG.
 Every task process sees SWARM_TASK_ID, SWARM_ROLE, SWARM_ATTEMPT, SWARM_COORDINATOR and
-SWARM_TOKEN, so it can use shared memory with `swarmctl memory put|get`.
+SWARM_TOKEN (minted for its attempt), so it can use shared memory with `swarmctl memory put|get`.
+Over TLS tasks also get SWARM_CA; under mTLS their SWARM_COORDINATOR is a private Unix socket the
+agent forwards over its own connection, and the agent's certificate and key never reach them.
 Signals: SIGTERM or SIGINT drains (no new work, running attempts finish, then exit); a second
 one exits at once (130).
 A task's processes never outlive the agent: they get SIGKILL when it dies, and an agent
@@ -200,11 +214,24 @@ fn settings(cli: Cli) -> Result<Settings, String> {
     let url = cli.coordinator.trim_end_matches('/').to_string();
     if !(url.starts_with("http://") || url.starts_with("https://")) {
         return Err(format!(
-            "--coordinator '{url}' must be a URL like http://127.0.0.1:7420"
+            "--coordinator '{url}' must be a URL like http://127.0.0.1:7420 or https://swarmd:7420"
         ));
     }
+    // Relative paths would break for tasks, which run elsewhere.
+    let absolute = |p: Option<PathBuf>, flag: &str| {
+        p.map(|p| std::path::absolute(&p).map_err(|e| format!("--{flag} {}: {e}", p.display())))
+            .transpose()
+    };
+    let tls = swarm_client::TlsFiles {
+        ca: absolute(cli.ca, "ca")?,
+        cert: absolute(cli.cert, "cert")?,
+        key: absolute(cli.key, "key")?,
+    };
+    let endpoint = swarm_client::Coordinator::new(&url, &tls).map_err(|e| e.to_string())?;
     Ok(Settings {
         coordinator: url,
+        endpoint,
+        tls,
         token,
         id,
         roles: cli.roles,
@@ -301,5 +328,16 @@ mod tests {
             .contains("at most 64"));
         let blank = vec!["sre".to_string(), " ".to_string()];
         assert!(validate_roles(&blank).unwrap_err().contains("number 2"));
+    }
+}
+
+#[cfg(test)]
+mod cli_tests {
+    use super::*;
+    use clap::CommandFactory as _;
+
+    #[test]
+    fn the_definition_is_consistent() {
+        Cli::command().debug_assert();
     }
 }

@@ -7,6 +7,8 @@
 //! - [`work`]: the attempts this agent holds and the executor tasks that
 //!   run them;
 //! - [`exec`]: the executors (shell, command template, docker, manual);
+//! - [`forward`]: the private socket through which tasks reach the
+//!   coordinator under mTLS;
 //! - [`home`]: the agent's directory in its workdir (its lock, the process
 //!   groups its attempts run);
 //! - `convert`: wire ↔ domain conversions; generated proto types stay in
@@ -17,6 +19,7 @@
 pub mod cli;
 mod convert;
 pub mod exec;
+pub mod forward;
 pub mod home;
 mod procfs;
 pub mod session;

@@ -89,8 +89,9 @@ struct Unacked {
 
 /// Fixed facts an attempt's environment is built from.
 pub struct Context {
-    /// Coordinator URL (SWARM_COORDINATOR).
-    pub coordinator: String,
+    /// How tasks reach the coordinator: `SWARM_COORDINATOR` (the URL, or
+    /// the agent's private socket under mTLS) and, over TLS, `SWARM_CA`.
+    pub reach: Vec<(String, String)>,
     /// Agent token (SWARM_TOKEN).
     pub token: String,
     /// Agent id (SWARM_AGENT_ID).
@@ -204,12 +205,9 @@ impl Work {
             ("SWARM_TASK_TITLE".to_string(), a.title.clone()),
             ("SWARM_ATTEMPT".to_string(), a.attempt_no.to_string()),
             ("SWARM_ATTEMPT_ID".to_string(), r.attempt.to_string()),
-            (
-                "SWARM_COORDINATOR".to_string(),
-                self.ctx.coordinator.clone(),
-            ),
             ("SWARM_AGENT_ID".to_string(), self.ctx.agent_id.clone()),
         ]);
+        env.extend(self.ctx.reach.iter().cloned());
         // The coordinator mints a token for each attempt (shared memory and
         // its own task, dead when the attempt ends); only a coordinator
         // that predates that gets the agent's own token passed on.
@@ -338,7 +336,7 @@ mod tests {
 
     fn work() -> Work {
         let ctx = Context {
-            coordinator: "http://127.0.0.1:1".into(),
+            reach: vec![("SWARM_COORDINATOR".into(), "http://127.0.0.1:1".into())],
             token: "t".into(),
             agent_id: "a".into(),
             workdir: PathBuf::new(),

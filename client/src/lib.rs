@@ -5,12 +5,18 @@
 //!   <token>` to every call; used by `swarm-agent`, `swarmctl`, the
 //!   benchmark and `swarmd run`;
 //! - [`read_token`] and [`resolve_token`]: a token from `--token-file`,
-//!   else `SWARM_TOKEN`, else a default file, trimmed and never empty.
+//!   else `SWARM_TOKEN`, else a default file, trimmed and never empty;
+//! - [`Coordinator`]: a coordinator URL (`http://`, `https://` with a CA
+//!   and maybe a client certificate, `unix://`) made into a channel.
 //!
 //! Errors are typed so each binary can add the hint that fits its flags
 //! (the agent's default file is not swarmctl's).
 
 #![warn(missing_docs)]
+
+pub mod connect;
+
+pub use connect::{ConnectError, Coordinator, TlsFiles};
 
 use std::path::{Path, PathBuf};
 

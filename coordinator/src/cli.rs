@@ -51,6 +51,20 @@ pub struct Cli {
     /// runs `swarmctl gate approve DAY`.
     #[arg(long, global = true)]
     pub gates: bool,
+    /// Serve gRPC over TLS with this certificate (PEM; with --tls-key).
+    #[arg(long, value_name = "FILE")]
+    pub tls_cert: Option<PathBuf>,
+    /// The TLS certificate's private key (PEM).
+    #[arg(long, value_name = "FILE")]
+    pub tls_key: Option<PathBuf>,
+    /// Require client certificates signed by this CA (PEM) from agents
+    /// and swarmctl (mTLS).
+    #[arg(long, value_name = "FILE")]
+    pub tls_client_ca: Option<PathBuf>,
+    /// Allow plaintext gRPC on a non-loopback address (tokens cross the
+    /// network readable).
+    #[arg(long)]
+    pub insecure: bool,
     /// What to do (default: run the daemon).
     #[command(subcommand)]
     pub command: Option<Cmd>,
@@ -82,11 +96,38 @@ pub enum Cmd {
         /// The backup directory.
         backup: PathBuf,
     },
+    /// Certificates for TLS and mTLS.
+    Certs {
+        /// What to make.
+        #[command(subcommand)]
+        command: CertsCmd,
+    },
+}
+
+/// `swarmd certs ...`.
+#[derive(Debug, Subcommand)]
+pub enum CertsCmd {
+    /// Create a CA and key pairs for the server, an agent and an admin
+    /// client, for a quick start: ca.pem, ca.key, server.pem, server.key,
+    /// agent.pem, agent.key, admin.pem, admin.key (keys 0600). Existing
+    /// files are never overwritten.
+    Init {
+        /// Directory to write them into (created if missing).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// A name or address clients use to reach swarmd (repeatable);
+        /// localhost, 127.0.0.1 and ::1 are always included.
+        #[arg(long = "host", value_name = "NAME")]
+        hosts: Vec<String>,
+    },
 }
 
 const HELP: &str = "Tokens: on first start swarmd writes WORKDIR/.swarm/admin.token and agent.token (mode 0600),
 unless SWARM_ADMIN_TOKEN / SWARM_AGENT_TOKEN are set. Every call needs 'authorization: Bearer <token>'.
-Environment: SWARM_LISTEN, SWARM_WORKDIR, SWARM_CONFIG, SWARM_LEASE_TTL_MS, SWARM_HEARTBEAT_MS, RUST_LOG.
+TLS: --tls-cert and --tls-key serve gRPC over TLS; --tls-client-ca also requires client certificates
+(mTLS). A non-loopback --listen without TLS is refused unless --insecure. `swarmd certs init` makes a set.
+Environment: SWARM_LISTEN, SWARM_WORKDIR, SWARM_CONFIG, SWARM_LEASE_TTL_MS, SWARM_HEARTBEAT_MS,
+SWARM_TLS_CERT, SWARM_TLS_KEY, SWARM_TLS_CLIENT_CA, SWARM_INSECURE, RUST_LOG.
 Signals: SIGTERM or SIGINT stops gracefully (a second one exits at once).
 Exit codes: 0 success; 1 `swarmd run`'s plan did not succeed; 2 invalid input (flags, config, plan);
 3 another swarmd already runs in this workdir (its PID is in WORKDIR/.swarm/swarmd.lock).";
@@ -135,6 +176,23 @@ async fn async_main(cli: Cli) -> ExitCode {
     if let Some(Cmd::Restore { backup }) = &cli.command {
         return restore(backup, cli.workdir.as_deref());
     }
+    if let Some(Cmd::Certs {
+        command: CertsCmd::Init { out, hosts },
+    }) = &cli.command
+    {
+        return match crate::certs::init(out, hosts) {
+            Ok(written) => {
+                for path in written {
+                    println!("{}", path.display());
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("swarmd certs init: {e}");
+                ExitCode::from(2)
+            }
+        };
+    }
     let env = |k: &str| std::env::var(k).ok();
     let run_mode = matches!(cli.command, Some(Cmd::Run { .. }));
     let mut flags = Overrides {
@@ -146,6 +204,12 @@ async fn async_main(cli: Cli) -> ExitCode {
         provisioner: cli.provisioner,
         shutdown_timeout: cli.shutdown_timeout.map(std::time::Duration::from_secs),
         gates: cli.gates,
+        tls: config::TlsFlags {
+            cert: cli.tls_cert.clone(),
+            key: cli.tls_key.clone(),
+            client_ca: cli.tls_client_ca.clone(),
+        },
+        insecure: cli.insecure,
     };
     if run_mode && flags.listen.is_none() && env("SWARM_LISTEN").is_none() {
         // The all-in-one mode picks a free port unless told one.
@@ -158,6 +222,19 @@ async fn async_main(cli: Cli) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if run_mode && cfg.tls.is_some() {
+        eprintln!(
+            "swarmd run: TLS settings are for the daemon; `swarmd run` serves its own agents on \
+             loopback (unset tls_cert/tls_key or SWARM_TLS_CERT/SWARM_TLS_KEY)"
+        );
+        return ExitCode::from(2);
+    }
+    if let Some(tls) = &cfg.tls {
+        if let Err(e) = tls.builder() {
+            eprintln!("swarmd: {e}");
+            return ExitCode::from(2);
+        }
+    }
     if let Err(e) = crate::statedir::secure(&cfg.state_dir()) {
         eprintln!(
             "swarmd: cannot close {} to other users: {e}",
@@ -198,7 +275,7 @@ async fn async_main(cli: Cli) -> ExitCode {
         Some(Cmd::Run { plan, exec, .. }) => {
             crate::run::run(listener, cfg, tokens, plan, exec, signals).await
         }
-        Some(Cmd::Restore { .. }) => ExitCode::from(2),
+        Some(Cmd::Restore { .. } | Cmd::Certs { .. }) => ExitCode::from(2),
         None => match crate::server::serve(listener, cfg, tokens, signals.first()).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -300,4 +377,15 @@ fn parse_provisioner(s: &str) -> Result<crate::config::ProvisionerKind, String> 
 fn colour_on_stderr() -> bool {
     use std::io::IsTerminal as _;
     std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+#[cfg(test)]
+mod cli_tests {
+    use super::*;
+    use clap::CommandFactory as _;
+
+    #[test]
+    fn the_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
 }

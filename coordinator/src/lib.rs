@@ -12,6 +12,8 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+pub mod backups;
+pub mod certs;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -26,3 +28,4 @@ mod run_failures;
 pub mod server;
 pub mod shared_memory;
 pub mod statedir;
+pub mod tls;

@@ -357,6 +357,7 @@ fn spawn_agents(
             exec,
             log: &logs.join(format!("{role}-{i}.log")),
             orphan_timeout: Some(orphan_timeout),
+            tls: &swarm_client::TlsFiles::default(),
         })?);
     }
     Ok(children)

@@ -26,6 +26,9 @@ pub enum ServeError {
     /// The reflection service could not be built.
     #[error("cannot build the gRPC reflection service: {0}")]
     Reflection(#[from] tonic_reflection::server::Error),
+    /// The TLS files cannot be used.
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
     /// The gRPC server failed.
     #[error("the gRPC server failed: {0}")]
     Transport(#[from] tonic::transport::Error),
@@ -46,7 +49,8 @@ pub async fn serve(
         } else {
             addr.ip().to_string()
         };
-        format!("http://{host}:{}", addr.port())
+        let scheme = if cfg.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{host}:{}", addr.port())
     });
     let provisioning = crate::provision::Target {
         url,
@@ -54,6 +58,13 @@ pub async fn serve(
         workdir: cfg.workdir.clone(),
         plan: "swarm".into(),
         orphan_timeout: cfg.orphan_timeout,
+        tls: cfg.agent_tls.clone(),
+    };
+    let (backups, backup_state) = (cfg.backups.clone(), cfg.state_dir());
+    let tls_mode = cfg.tls.as_ref().map(|t| t.client_ca.is_some());
+    let mut server = match &cfg.tls {
+        Some(tls) => tls.builder()?,
+        None => tonic::transport::Server::builder(),
     };
     let (kind, image) = (cfg.provisioner, cfg.docker_image.clone());
     let lease_ttl = cfg.lease_ttl;
@@ -68,6 +79,7 @@ pub async fn serve(
     let (core, thread, receivers) = core::start(cfg, tokens.grants())?;
     let (memory_handle, memory_thread) =
         crate::shared_memory::start(memory_settings, core.clone())?;
+    let backup_task = backups.map(|b| tokio::spawn(crate::backups::run(b, backup_state)));
     let report_task = tokio::spawn(crate::report::run(receivers.jobs, core.clone()));
     let gate_task = tokio::spawn(crate::gates::run(receivers.gates, core.clone()));
     let provisioner = tokio::spawn(crate::provision::run(
@@ -106,7 +118,13 @@ pub async fn serve(
     let memory =
         pb::memory_service_server::MemoryServiceServer::new(MemorySvc::new(memory_handle, tokens))
             .max_decoding_message_size(MAX_MESSAGE_BYTES);
-    tracing::info!("swarmd listening on {addr}");
+    match &tls_mode {
+        None => tracing::info!("swarmd listening on {addr} (plaintext)"),
+        Some(false) => tracing::info!("swarmd listening on {addr} (TLS)"),
+        Some(true) => {
+            tracing::info!("swarmd listening on {addr} (TLS, client certificates required)")
+        }
+    }
     // On the signal the scheduler stops at once: it dispatches nothing
     // more, tells every agent it is going away and closes their sessions
     // and the follow streams, so the server's graceful stop has nothing
@@ -119,7 +137,7 @@ pub async fn serve(
         stopper.tell(Command::Shutdown);
     };
     let mut serving = Box::pin(
-        tonic::transport::Server::builder()
+        server
             .add_service(health)
             .add_service(reflection)
             .add_service(agent)
@@ -160,6 +178,9 @@ pub async fn serve(
     // started (within what is left of the timeout), the reporter finishes.
     let _ = tokio::time::timeout_at(deadline, provisioner).await;
     report_task.abort();
+    if let Some(t) = backup_task {
+        t.abort();
+    }
     gate_task.abort();
     tracing::info!("swarmd stopped");
     Ok(result?)

@@ -182,3 +182,54 @@ fn sigterm_stops_the_daemon_cleanly() {
     assert!(dir.path().join(".swarm/swarmd.db").exists());
     assert!(dir.path().join(".swarm/memory.db").exists());
 }
+
+/// `MemoryGetRequest` / `MemoryPutRequest` with their text fields as raw
+/// bytes, so a test can send what no well-behaved client would.
+#[derive(Clone, PartialEq, prost::Message)]
+struct RawMemoryRequest {
+    #[prost(bytes = "vec", tag = "1")]
+    namespace: Vec<u8>,
+    #[prost(bytes = "vec", tag = "2")]
+    key: Vec<u8>,
+    #[prost(bytes = "vec", tag = "3")]
+    value: Vec<u8>,
+}
+
+#[tokio::test]
+async fn text_that_is_not_utf8_is_an_invalid_argument_and_changes_nothing() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (url, stop, server) = start(dir.path()).await;
+    let ch = channel(&url).await;
+    for method in ["Put", "Get"] {
+        let mut grpc = tonic::client::Grpc::new(ch.clone());
+        grpc.ready().await.expect("ready");
+        let mut req = tonic::Request::new(RawMemoryRequest {
+            namespace: b"default".to_vec(),
+            key: vec![b'k', 0xff, 0xfe],
+            value: b"v".to_vec(),
+        });
+        req.metadata_mut()
+            .insert("authorization", "Bearer admin".parse().expect("header"));
+        let path = format!("/swarm.v1.MemoryService/{method}")
+            .parse()
+            .expect("path");
+        let reply: Result<tonic::Response<RawMemoryRequest>, tonic::Status> = grpc
+            .unary(req, path, swarm_proto::codec::StrictCodec::default())
+            .await;
+        let status = reply.expect_err("refused");
+        assert_eq!(
+            status.code(),
+            tonic::Code::InvalidArgument,
+            "{method}: {status:?}"
+        );
+        assert!(status.message().contains("UTF-8"), "{status:?}");
+    }
+    let mut memory = pb::memory_service_client::MemoryServiceClient::new(ch);
+    let mut list = tonic::Request::new(pb::MemoryListRequest::default());
+    list.metadata_mut()
+        .insert("authorization", "Bearer admin".parse().expect("header"));
+    let entries = memory.list(list).await.expect("list").into_inner();
+    assert!(entries.entries.is_empty(), "{entries:?}");
+    let _ = stop.send(());
+    let _ = server.await;
+}

@@ -21,6 +21,35 @@ pub struct Cli {
     /// ./.swarm/admin.token).
     #[arg(long, global = true, value_name = "FILE")]
     pub token_file: Option<PathBuf>,
+    /// CA certificate (PEM) that signed swarmd's, for an https://
+    /// coordinator.
+    #[arg(
+        long = "ca",
+        id = "tls_ca",
+        global = true,
+        env = "SWARM_CA",
+        value_name = "FILE"
+    )]
+    pub ca: Option<PathBuf>,
+    /// Client certificate (PEM) for a swarmd that requires them (mTLS);
+    /// with --key.
+    #[arg(
+        long = "cert",
+        id = "tls_cert",
+        global = true,
+        env = "SWARM_CERT",
+        value_name = "FILE"
+    )]
+    pub cert: Option<PathBuf>,
+    /// The client certificate's private key (PEM).
+    #[arg(
+        long = "key",
+        id = "tls_key",
+        global = true,
+        env = "SWARM_KEY",
+        value_name = "FILE"
+    )]
+    pub key: Option<PathBuf>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -403,4 +432,31 @@ pub enum ConvertTarget {
     Toml,
     /// The example plan's markdown shape.
     Markdown,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory as _;
+
+    #[test]
+    fn the_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn tls_flags_do_not_collide_with_a_memory_key() {
+        // `--key` (the client key) and `memory put KEY` once shared an id:
+        // every memory command panicked.
+        let cli = Cli::try_parse_from([
+            "swarmctl", "--ca", "ca.pem", "--cert", "c.pem", "--key", "c.key", "memory", "put",
+            "k", "v",
+        ])
+        .expect("parses");
+        assert_eq!(cli.key, Some(PathBuf::from("c.key")));
+        assert!(matches!(
+            cli.command,
+            Command::Memory(MemoryCommand::Put { ref key, .. }) if key == "k"
+        ));
+    }
 }

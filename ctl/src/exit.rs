@@ -24,7 +24,10 @@ pub const NOT_FOUND: u8 = 4;
 pub const CANNOT_FINISH: u8 = 5;
 
 /// The table above, for `--help`.
-pub const HELP: &str = "Exit codes:
+pub const HELP: &str = "Environment: SWARM_COORDINATOR (http://, https:// or unix:///PATH), SWARM_TOKEN, SWARM_CA,
+SWARM_CERT, SWARM_KEY (TLS: the CA that signed swarmd's certificate; a client certificate and key
+when swarmd requires them).
+Exit codes:
   0  success
   1  the command failed: the daemon is unreachable or failed
   2  invalid input: a malformed plan (each error printed as FILE:LINE: error: ...), an unreadable file,

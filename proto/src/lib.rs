@@ -8,7 +8,10 @@
 //! memory). Generated types stop at the gRPC edge: the coordinator and the
 //! agent convert them to domain types in one place each. No system `protoc`
 //! is needed: `build.rs` compiles the file with protox, a protobuf compiler
-//! written in Rust.
+//! written in Rust. A message that cannot be decoded is refused as
+//! `InvalidArgument` ([`codec`]).
+
+pub mod codec;
 
 /// Generated code for package `swarm.v1`.
 #[allow(missing_docs, clippy::all, clippy::pedantic)]

@@ -64,6 +64,10 @@ pub struct Daemon {
     pub port: u16,
     /// Its working directory.
     pub workdir: PathBuf,
+    /// `https` when it serves TLS, else `http`.
+    pub scheme: &'static str,
+    /// Flags every swarmctl run against it gets (`--ca`, `--cert`, ...).
+    pub client_args: Vec<String>,
 }
 
 impl Daemon {
@@ -74,6 +78,23 @@ impl Daemon {
 
     /// Starts swarmd with extra flags.
     pub fn start_with(workdir: &Path, port: u16, extra: &[&str]) -> Daemon {
+        Self::start_client(workdir, port, extra, "http", Vec::new())
+    }
+
+    /// Starts swarmd over TLS with extra flags; swarmctl connects with
+    /// `https://` and `client_args` (`--ca`, `--cert`, `--key`).
+    pub fn start_tls(workdir: &Path, port: u16, extra: &[&str], client_args: &[&str]) -> Daemon {
+        let client = client_args.iter().map(|a| a.to_string()).collect();
+        Self::start_client(workdir, port, extra, "https", client)
+    }
+
+    fn start_client(
+        workdir: &Path,
+        port: u16,
+        extra: &[&str],
+        scheme: &'static str,
+        client_args: Vec<String>,
+    ) -> Daemon {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -97,6 +118,8 @@ impl Daemon {
             child,
             port,
             workdir: workdir.to_path_buf(),
+            scheme,
+            client_args,
         };
         d.wait_ready();
         d
@@ -104,7 +127,7 @@ impl Daemon {
 
     /// The daemon's URL.
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        format!("{}://127.0.0.1:{}", self.scheme, self.port)
     }
 
     fn wait_ready(&self) {
@@ -146,8 +169,12 @@ impl Daemon {
             .arg(self.url())
             .arg("--token-file")
             .arg(self.workdir.join(".swarm/admin.token"))
+            .args(&self.client_args)
             .args(args)
             .env_remove("SWARM_TOKEN")
+            .env_remove("SWARM_CA")
+            .env_remove("SWARM_CERT")
+            .env_remove("SWARM_KEY")
             .current_dir(&self.workdir);
         cmd
     }
@@ -294,6 +321,18 @@ pub struct Agent {
 impl Agent {
     /// Starts an agent with extra flags.
     pub fn start(url: &str, workdir: &Path, id: &str, roles: &[&str], extra: &[&str]) -> Agent {
+        Self::start_with_env(url, workdir, id, roles, extra, &[])
+    }
+
+    /// Starts an agent with extra flags and environment variables.
+    pub fn start_with_env(
+        url: &str,
+        workdir: &Path,
+        id: &str,
+        roles: &[&str],
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Agent {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -322,7 +361,8 @@ impl Agent {
         cmd.args(extra)
             .env("PATH", path)
             .env("RUST_LOG", "info")
-            .env_remove("SWARM_TOKEN");
+            .env_remove("SWARM_TOKEN")
+            .envs(env.iter().copied());
         let child = cmd
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log"))

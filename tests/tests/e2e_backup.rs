@@ -91,3 +91,68 @@ fn a_backup_taken_while_running_restores_into_a_workdir_that_goes_on() {
         .expect("swarmd restore");
     assert_eq!(refused.status.code(), Some(3));
 }
+
+#[test]
+fn periodic_backups_keep_the_newest_and_each_restores() {
+    let root = tempfile::tempdir().expect("tmp");
+    let work = root.path().join("work");
+    std::fs::create_dir_all(&work).expect("mkdir");
+    let config = root.path().join("swarmd.toml");
+    std::fs::write(
+        &config,
+        "backup_interval = \"1s\"\nbackup_keep = 2\nbackup_dir = \"snapshots\"\n",
+    )
+    .expect("config");
+    let d = Daemon::start_with(
+        &work,
+        free_port(),
+        &["--config", &config.display().to_string()],
+    );
+    let plan_file = write_plan(&work, "plan.md", &plan(&root.path().join("ledger.txt")));
+    d.ctl_json(&["plan", "load", &plan_file.display().to_string(), "--json"]);
+    let dir = work.join("snapshots");
+    let list = || -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(&dir)
+            .map(|rd| {
+                rd.filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| n.starts_with("backup-"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    };
+    // Watch until a fourth backup has appeared; never more than two at once.
+    let mut seen = std::collections::BTreeSet::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while seen.len() < 4 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "backups seen: {seen:?}"
+        );
+        let now = list();
+        assert!(now.len() <= 2, "kept more than backup_keep: {now:?}");
+        seen.extend(now);
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let newest = list().pop().expect("a backup");
+    let restored = root.path().join("restored");
+    let out = Command::new(workspace_binary("swarmd"))
+        .arg("restore")
+        .arg(dir.join(&newest))
+        .arg("--workdir")
+        .arg(&restored)
+        .output()
+        .expect("restore");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("(Backup"),
+        "the backup holds the plan: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

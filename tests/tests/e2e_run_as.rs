@@ -78,6 +78,112 @@ fn tasks_run_as_another_user_and_cannot_read_the_keys() {
     );
 }
 
+#[test]
+fn under_mtls_a_task_of_another_user_reaches_swarmd_through_the_agent_but_not_its_key() {
+    if !nix_is_root() {
+        assert!(
+            std::env::var_os("SWARM_REQUIRE_DOCKER").is_none(),
+            "CI runs as root; this test needs it"
+        );
+        println!("skipping --run-as test: not root");
+        return;
+    }
+    let root = tempfile::tempdir().expect("tmp");
+    std::fs::set_permissions(root.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let (coord, tasks, certs) = (
+        root.path().join("coord"),
+        root.path().join("tasks"),
+        root.path().join("certs"),
+    );
+    std::fs::create_dir_all(&coord).expect("mkdir");
+    std::fs::create_dir_all(&tasks).expect("mkdir");
+    std::fs::set_permissions(&tasks, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    let made = Command::new(workspace_binary("swarmd"))
+        .args(["certs", "init", "--out"])
+        .arg(&certs)
+        .status()
+        .expect("certs init");
+    assert!(made.success());
+    std::fs::set_permissions(&certs, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let file = |name: &str| certs.join(name).display().to_string();
+    let d = Daemon::start_tls(
+        &coord,
+        free_port(),
+        &[
+            "--tls-cert",
+            &file("server.pem"),
+            "--tls-key",
+            &file("server.key"),
+            "--tls-client-ca",
+            &file("ca.pem"),
+        ],
+        &[
+            "--ca",
+            &file("ca.pem"),
+            "--cert",
+            &file("admin.pem"),
+            "--key",
+            &file("admin.key"),
+        ],
+    );
+    let log = std::fs::File::create(root.path().join("agent.log")).expect("log");
+    let mut agent = Command::new(workspace_binary("swarm-agent"))
+        .args([
+            "--coordinator",
+            &d.url(),
+            "--id",
+            "sre-nobody",
+            "--role",
+            "sre",
+        ])
+        .arg("--workdir")
+        .arg(&tasks)
+        .arg("--token-file")
+        .arg(coord.join(".swarm/agent.token"))
+        .args(["--run-as", "nobody"])
+        .args(["--ca", &file("ca.pem")])
+        .args(["--cert", &file("agent.pem"), "--key", &file("agent.key")])
+        .env_remove("SWARM_TOKEN")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().expect("log"))
+        .stderr(log)
+        .spawn()
+        .expect("start swarm-agent");
+    let swarmctl = workspace_binary("swarmctl");
+    let plan = write_plan(
+        &coord,
+        "plan.md",
+        &format!(
+            "# mTLS as nobody\n\n### Day 1: Work\n\n**Task 1.1**: Through the socket\n- **Agent**: SRE\n- **Priority**: P1\n- **Duration**: 1 hour\n- **Dependencies**: None\n- **Run**: `cat {} > key.txt 2>/dev/null; echo key=$? > ledger.txt; {} memory put mtls/uid \"$(id -u)\"`\n",
+            file("agent.key"),
+            swarmctl.display()
+        ),
+    );
+    d.ctl_json(&["plan", "load", &plan.display().to_string(), "--json"]);
+    let status = d.wait_status(30, |s| s["state"] == "succeeded" || s["state"] == "failed");
+    let _ = agent.kill();
+    let _ = agent.wait();
+    assert_eq!(
+        status["state"],
+        "succeeded",
+        "{status}\n{}",
+        String::from_utf8_lossy(&d.ctl(&["task", "logs", "1.1"]).stdout)
+    );
+    let uid = d.ctl(&["memory", "get", "mtls/uid"]);
+    let uid = String::from_utf8_lossy(&uid.stdout);
+    assert!(
+        !uid.trim().is_empty() && uid.trim() != "0",
+        "the task wrote as its own user: {uid}"
+    );
+    assert_ne!(
+        std::fs::read_to_string(tasks.join("ledger.txt"))
+            .expect("ledger")
+            .trim(),
+        "key=0",
+        "the task read the agent's key"
+    );
+}
+
 fn nix_is_root() -> bool {
     Command::new("id")
         .arg("-u")

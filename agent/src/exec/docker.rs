@@ -145,6 +145,7 @@ async fn drive(docker: &Docker, run: &Run<'_>, image: &str, slot: &mut Option<Co
             ("swarm.task".to_string(), spec.task_id.clone()),
             ("swarm.attempt".to_string(), spec.attempt.to_string()),
         ])),
+        host_config: socket_mount(&spec.env),
         ..ContainerCreateBody::default()
     };
     let id = match docker.create_container(None, body).await {
@@ -291,6 +292,24 @@ impl Drop for AbortOnDrop {
     fn drop(&mut self) {
         self.0.abort();
     }
+}
+
+/// Under mTLS a task reaches the coordinator through the agent's private
+/// socket: its directory is mounted at the same path, so the task's
+/// `SWARM_COORDINATOR` works inside the container too (with a local
+/// engine; a remote one has no such path).
+fn socket_mount(env: &[(String, String)]) -> Option<bollard::models::HostConfig> {
+    let url = env
+        .iter()
+        .rev()
+        .find(|(k, _)| k == "SWARM_COORDINATOR")
+        .map(|(_, v)| v)?;
+    let dir = std::path::Path::new(url.strip_prefix("unix://")?).parent()?;
+    let dir = dir.to_str()?;
+    Some(bollard::models::HostConfig {
+        binds: Some(vec![format!("{dir}:{dir}")]),
+        ..Default::default()
+    })
 }
 
 #[cfg(test)]

@@ -75,6 +75,11 @@ pub struct ExecSpec {
     pub template: Option<String>,
 }
 
+/// Variables of the agent's own environment that no task inherits: its
+/// TLS material (a task under mTLS uses the agent's socket, not its key)
+/// and its token (each attempt gets a token of its own).
+pub(crate) const AGENT_ONLY_ENV: [&str; 4] = ["SWARM_CA", "SWARM_CERT", "SWARM_KEY", "SWARM_TOKEN"];
+
 /// Which output stream a [`LogChunk`] came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Stream {

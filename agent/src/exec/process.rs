@@ -64,6 +64,9 @@ pub(crate) async fn run_step(
     cancel: &CancellationToken,
 ) -> StepEnd {
     let mut command: Command = script.host.command("sh", ["-c", script.script]);
+    for name in super::AGENT_ONLY_ENV {
+        command.env_remove(name);
+    }
     command
         .envs(script.env.iter().map(|(k, v)| (k, v)))
         .stdin(if script.stdin.is_some() {

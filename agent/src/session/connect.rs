@@ -7,7 +7,6 @@ use swarm_client::Bearer;
 use swarm_proto::v1 as pb;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
-use tonic::transport::Channel;
 use tonic::{Code, Streaming};
 
 use super::Settings;
@@ -92,10 +91,10 @@ pub(super) async fn open(
     draining: bool,
 ) -> Result<(Conn, pb::Welcome), OpenError> {
     let transient = |e: &dyn std::fmt::Display| OpenError::Transient(e.to_string());
-    let endpoint = Channel::from_shared(s.coordinator.clone()).map_err(|e| transient(&e))?;
-    let channel = tokio::time::timeout(CONNECT_TIMEOUT, endpoint.connect())
+    let channel = s
+        .endpoint
+        .connect(CONNECT_TIMEOUT)
         .await
-        .map_err(|_| OpenError::Transient(format!("no connection within {CONNECT_TIMEOUT:?}")))?
         .map_err(|e| transient(&e))?;
     let bearer = Bearer::new(&s.token).map_err(|e| OpenError::Refused {
         code: Code::Unauthenticated,

@@ -42,6 +42,10 @@ use outbox::Outbox;
 pub struct Settings {
     /// Coordinator URL, `http(s)://` and no trailing slash.
     pub coordinator: String,
+    /// The checked URL and TLS material, ready to connect.
+    pub endpoint: swarm_client::Coordinator,
+    /// `--ca`, `--cert`, `--key` (absolute paths).
+    pub tls: swarm_client::TlsFiles,
     /// The agent token, presented on every call and passed to tasks as
     /// `SWARM_TOKEN`.
     pub token: String,
@@ -138,9 +142,28 @@ pub async fn run(settings: Settings, groups: GroupRecords) -> Exit {
     ) else {
         return Exit::Broken("cannot install signal handlers".into());
     };
+    // How tasks reach the coordinator: under mTLS through a private
+    // socket (the agent's key stays with the agent), over TLS with the CA.
+    let forwarder = if settings.tls.has_identity() {
+        match crate::forward::Forwarder::start(settings.endpoint.connect_lazy(), settings.run_as) {
+            Ok(f) => Some(f),
+            Err(e) => return Exit::Broken(format!("cannot open the tasks' socket: {e}")),
+        }
+    } else {
+        None
+    };
+    let mut reach = vec![(
+        "SWARM_COORDINATOR".to_string(),
+        forwarder
+            .as_ref()
+            .map_or_else(|| settings.coordinator.clone(), |f| f.url()),
+    )];
+    if let (None, Some(ca)) = (&forwarder, &settings.tls.ca) {
+        reach.push(("SWARM_CA".to_string(), ca.display().to_string()));
+    }
     let (events_tx, mut events) = mpsc::unbounded_channel();
     let ctx = Context {
-        coordinator: settings.coordinator.clone(),
+        reach,
         token: settings.token.clone(),
         agent_id: settings.id.clone(),
         workdir: settings.workdir.clone(),

@@ -69,6 +69,17 @@ pub struct Config {
     /// Day gates: a day's checklist and exit criteria hold back the tasks
     /// after them until their checks pass or an operator approves.
     pub gates: bool,
+    /// gRPC over TLS (and mTLS with a client CA); `None`: plaintext.
+    pub tls: Option<crate::tls::ServerTls>,
+    /// Plaintext on a non-loopback address was asked for (`--insecure`).
+    pub insecure: bool,
+    /// What provisioned agents present to a TLS coordinator: `agent_ca`,
+    /// `agent_cert`, `agent_key` (the CA that signed `tls_cert`; a client
+    /// certificate and key when `tls_client_ca` requires one).
+    pub agent_tls: swarm_client::TlsFiles,
+    /// Periodic backups (`backup_interval`, `backup_keep`, `backup_dir`);
+    /// `None`: only `swarmctl backup`.
+    pub backups: Option<crate::backups::Periodic>,
 }
 
 /// When a task may start.
@@ -144,6 +155,10 @@ impl Default for Config {
             orphan_timeout: Duration::from_secs(60),
             memory_journal: Default::default(),
             gates: false,
+            tls: None,
+            insecure: false,
+            agent_tls: swarm_client::TlsFiles::default(),
+            backups: None,
         }
     }
 }
@@ -179,6 +194,16 @@ struct FileConfig {
     advertise_url: Option<String>,
     shutdown_timeout_ms: Option<u64>,
     orphan_timeout_ms: Option<u64>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    tls_client_ca: Option<PathBuf>,
+    insecure: Option<bool>,
+    agent_ca: Option<PathBuf>,
+    agent_cert: Option<PathBuf>,
+    agent_key: Option<PathBuf>,
+    backup_interval: Option<toml::Value>,
+    backup_keep: Option<usize>,
+    backup_dir: Option<PathBuf>,
     #[serde(default)]
     scale: std::collections::BTreeMap<String, ScaleBounds>,
 }
@@ -210,6 +235,52 @@ pub struct Overrides {
     pub shutdown_timeout: Option<Duration>,
     /// `--gates`.
     pub gates: bool,
+    /// `--tls-cert`, `--tls-key`, `--tls-client-ca`.
+    pub tls: TlsFlags,
+    /// `--insecure`.
+    pub insecure: bool,
+}
+
+/// The TLS files given as flags (or, for the config, as settings), each on
+/// its own; [`load`] checks that they go together.
+#[derive(Debug, Default, Clone)]
+pub struct TlsFlags {
+    /// The server certificate.
+    pub cert: Option<PathBuf>,
+    /// Its key.
+    pub key: Option<PathBuf>,
+    /// The CA of required client certificates.
+    pub client_ca: Option<PathBuf>,
+}
+
+impl TlsFlags {
+    /// Later settings win, one file at a time.
+    fn overlay(&mut self, other: TlsFlags) {
+        self.cert = other.cert.or(self.cert.take());
+        self.key = other.key.or(self.key.take());
+        self.client_ca = other.client_ca.or(self.client_ca.take());
+    }
+
+    /// The server's TLS, if any; half a set is an error.
+    fn resolve(self) -> Result<Option<crate::tls::ServerTls>, ConfigError> {
+        match (self.cert, self.key, self.client_ca) {
+            (None, None, None) => Ok(None),
+            (Some(cert), Some(key), client_ca) => Ok(Some(crate::tls::ServerTls {
+                cert,
+                key,
+                client_ca,
+            })),
+            (None, None, Some(_)) => Err(ConfigError::Invalid(
+                "tls_client_ca (--tls-client-ca) needs tls_cert and tls_key (--tls-cert, --tls-key): \
+                 client certificates are only asked for over TLS"
+                    .into(),
+            )),
+            _ => Err(ConfigError::Invalid(
+                "tls_cert and tls_key (--tls-cert, --tls-key) go together: give both or neither"
+                    .into(),
+            )),
+        }
+    }
 }
 
 /// Why the configuration cannot be built. Each message names the file,
@@ -268,6 +339,7 @@ pub fn load(
     flags: &Overrides,
 ) -> Result<Config, ConfigError> {
     let mut c = Config::default();
+    let mut tls = TlsFlags::default();
     if let Some(path) = file {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.display().to_string(),
@@ -277,6 +349,11 @@ pub fn load(
             path: path.display().to_string(),
             message: e.message().to_string(),
         })?;
+        tls = TlsFlags {
+            cert: f.tls_cert.clone(),
+            key: f.tls_key.clone(),
+            client_ca: f.tls_client_ca.clone(),
+        };
         apply_file(&mut c, f)?;
     }
     let ms = |name: &str| -> Result<Option<Duration>, ConfigError> {
@@ -335,6 +412,27 @@ pub fn load(
     if let Some(v) = env("SWARM_PROVISIONER") {
         c.provisioner = v.parse()?;
     }
+    tls.overlay(TlsFlags {
+        cert: env("SWARM_TLS_CERT").map(PathBuf::from),
+        key: env("SWARM_TLS_KEY").map(PathBuf::from),
+        client_ca: env("SWARM_TLS_CLIENT_CA").map(PathBuf::from),
+    });
+    for (name, slot) in [
+        ("SWARM_AGENT_CA", &mut c.agent_tls.ca),
+        ("SWARM_AGENT_CERT", &mut c.agent_tls.cert),
+        ("SWARM_AGENT_KEY", &mut c.agent_tls.key),
+    ] {
+        if let Some(v) = env(name) {
+            *slot = Some(PathBuf::from(v));
+        }
+    }
+    if let Some(v) = env("SWARM_INSECURE") {
+        c.insecure = match v.as_str() {
+            "1" | "true" => true,
+            "0" | "false" | "" => false,
+            _ => return Err(env_error("SWARM_INSECURE", v, "1, true, 0 or false")),
+        };
+    }
     if let Some(v) = flags.time_scale {
         c.time_scale = v;
     }
@@ -358,6 +456,19 @@ pub fn load(
     }
     if flags.gates {
         c.gates = true;
+    }
+    tls.overlay(flags.tls.clone());
+    c.tls = tls.resolve()?;
+    if flags.insecure {
+        c.insecure = true;
+    }
+    if let Some(b) = &mut c.backups {
+        // Relative to the workdir; by default WORKDIR/.swarm/backups.
+        b.dir = if b.dir.as_os_str().is_empty() {
+            c.workdir.join(".swarm").join("backups")
+        } else {
+            c.workdir.join(&b.dir)
+        };
     }
     validate(&c)?;
     Ok(c)
@@ -410,6 +521,49 @@ fn apply_file(c: &mut Config, f: FileConfig) -> Result<(), ConfigError> {
     }
     c.memory_journal.max_rows = f.memory_journal_max.unwrap_or(c.memory_journal.max_rows);
     c.gates = f.gates.unwrap_or(c.gates);
+    c.insecure = f.insecure.unwrap_or(c.insecure);
+    if let Some(v) = &f.backup_interval {
+        let interval = match v {
+            toml::Value::Integer(n) if *n > 0 => Duration::from_secs(n.unsigned_abs()),
+            toml::Value::String(s) => parse_interval(s).ok_or_else(|| {
+                ConfigError::Invalid(format!(
+                    "backup_interval '{s}' must be a duration like 30m, 6h or 1d (or seconds)"
+                ))
+            })?,
+            other => {
+                return Err(ConfigError::Invalid(format!(
+                    "backup_interval {other} must be a duration like \"30m\" or a number of seconds above 0"
+                )))
+            }
+        };
+        c.backups = Some(crate::backups::Periodic {
+            interval,
+            keep: 7,
+            dir: PathBuf::new(),
+        });
+    }
+    match (&mut c.backups, f.backup_keep, &f.backup_dir) {
+        (Some(b), keep, dir) => {
+            if keep == Some(0) {
+                return Err(ConfigError::Invalid(
+                    "backup_keep must be at least 1".into(),
+                ));
+            }
+            b.keep = keep.unwrap_or(b.keep);
+            b.dir = dir.clone().unwrap_or_default();
+        }
+        (None, Some(_), _) | (None, _, Some(_)) => {
+            return Err(ConfigError::Invalid(
+                "backup_keep and backup_dir need backup_interval (how often to back up)".into(),
+            ))
+        }
+        (None, None, None) => {}
+    }
+    c.agent_tls = swarm_client::TlsFiles {
+        ca: f.agent_ca,
+        cert: f.agent_cert,
+        key: f.agent_key,
+    };
     for (role, b) in f.scale {
         let max = b.max.unwrap_or(c.default_max_agents.max(b.min));
         if b.min > max {
@@ -424,6 +578,37 @@ fn apply_file(c: &mut Config, f: FileConfig) -> Result<(), ConfigError> {
 }
 
 fn validate(c: &Config) -> Result<(), ConfigError> {
+    if c.provisioner != ProvisionerKind::None {
+        if let Some(tls) = &c.tls {
+            if c.agent_tls.ca.is_none() {
+                return Err(ConfigError::Invalid(
+                    "TLS is on and agents are provisioned: set agent_ca (SWARM_AGENT_CA), the CA \
+                     that signed tls_cert, so provisioned agents can check the server"
+                        .into(),
+                ));
+            }
+            if tls.client_ca.is_some() && c.agent_tls.cert.is_none() {
+                return Err(ConfigError::Invalid(
+                    "tls_client_ca requires client certificates and agents are provisioned: set \
+                     agent_cert and agent_key (SWARM_AGENT_CERT, SWARM_AGENT_KEY)"
+                        .into(),
+                ));
+            }
+        }
+    }
+    if c.agent_tls.cert.is_some() != c.agent_tls.key.is_some() {
+        return Err(ConfigError::Invalid(
+            "agent_cert and agent_key go together: give both or neither".into(),
+        ));
+    }
+    if c.tls.is_none() && !c.insecure && !c.listen.ip().is_loopback() {
+        return Err(ConfigError::Invalid(format!(
+            "listen {} is not a loopback address and TLS is off: give --tls-cert and --tls-key \
+             (`swarmd certs init --out DIR` makes a set), or --insecure to accept plaintext \
+             tokens on the network",
+            c.listen
+        )));
+    }
     if c.heartbeat.is_zero() || c.lease_ttl <= c.heartbeat {
         return Err(ConfigError::Invalid(format!(
             "lease_ttl ({} ms) must be longer than heartbeat ({} ms), and heartbeat above 0",
@@ -448,6 +633,24 @@ fn validate(c: &Config) -> Result<(), ConfigError> {
         ));
     }
     Ok(())
+}
+
+/// `45s`, `30m`, `6h`, `1d`, or a bare number of seconds; above zero.
+fn parse_interval(s: &str) -> Option<Duration> {
+    let s = s.trim();
+    let (digits, unit) = match s.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => s.split_at(i),
+        None => (s, "s"),
+    };
+    let n: u64 = digits.parse().ok().filter(|n| *n > 0)?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n.checked_mul(60)?,
+        "h" => n.checked_mul(3600)?,
+        "d" => n.checked_mul(86_400)?,
+        _ => return None,
+    };
+    Some(Duration::from_secs(secs))
 }
 
 impl Config {

@@ -66,3 +66,82 @@ fn bad_values_are_refused() {
     let env = |k: &str| (k == "SWARM_LEASE_TTL_MS").then(|| "100".to_string());
     assert!(load(None, &env, &Overrides::default()).is_err());
 }
+
+#[test]
+fn tls_files_go_together_and_the_network_needs_tls_or_insecure() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("swarmd.toml");
+    std::fs::write(
+        &file,
+        "listen = \"0.0.0.0:7420\"\ntls_cert = \"server.pem\"\ntls_key = \"server.key\"\n",
+    )
+    .expect("write");
+    let env = |k: &str| (k == "SWARM_TLS_CLIENT_CA").then(|| "ca.pem".to_string());
+    let c = load(Some(&file), &env, &Overrides::default()).expect("valid");
+    let tls = c.tls.expect("tls on");
+    assert_eq!(tls.cert, PathBuf::from("server.pem"));
+    assert_eq!(tls.client_ca, Some(PathBuf::from("ca.pem")));
+
+    let err = load(None, &env, &Overrides::default()).expect_err("ca alone");
+    assert!(err.to_string().contains("tls_client_ca"), "{err}");
+    let flags = Overrides {
+        tls: TlsFlags {
+            cert: Some("server.pem".into()),
+            ..TlsFlags::default()
+        },
+        ..Overrides::default()
+    };
+    let err = load(None, &|_| None, &flags).expect_err("cert alone");
+    assert!(err.to_string().contains("go together"), "{err}");
+
+    let open = Overrides {
+        listen: Some("0.0.0.0:7420".parse().expect("addr")),
+        ..Overrides::default()
+    };
+    let err = load(None, &|_| None, &open).expect_err("plaintext on the network");
+    assert!(err.to_string().contains("--insecure"), "{err}");
+    let insecure = Overrides {
+        insecure: true,
+        ..open.clone()
+    };
+    assert!(load(None, &|_| None, &insecure).expect("insecure").insecure);
+    let env = |k: &str| (k == "SWARM_INSECURE").then(|| "1".to_string());
+    assert!(load(None, &env, &open).is_ok());
+    // Loopback needs neither.
+    assert!(load(None, &|_| None, &Overrides::default()).is_ok());
+}
+
+#[test]
+fn periodic_backups() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("swarmd.toml");
+    std::fs::write(&file, "backup_interval = \"6h\"\nbackup_keep = 3\n").expect("write");
+    let flags = Overrides {
+        workdir: Some(PathBuf::from("/srv/plan")),
+        ..Overrides::default()
+    };
+    let b = load(Some(&file), &|_| None, &flags)
+        .expect("valid")
+        .backups
+        .expect("on");
+    assert_eq!(b.interval, Duration::from_secs(6 * 3600));
+    assert_eq!(b.keep, 3);
+    assert_eq!(b.dir, PathBuf::from("/srv/plan/.swarm/backups"));
+    std::fs::write(&file, "backup_interval = 90\nbackup_dir = \"/backups\"\n").expect("write");
+    let b = load(Some(&file), &|_| None, &flags)
+        .expect("valid")
+        .backups
+        .expect("on");
+    assert_eq!((b.interval, b.keep), (Duration::from_secs(90), 7));
+    assert_eq!(b.dir, PathBuf::from("/backups"));
+    for (text, wanted) in [
+        ("backup_interval = \"soon\"\n", "backup_interval 'soon'"),
+        ("backup_interval = 0\n", "backup_interval 0"),
+        ("backup_interval = \"1h\"\nbackup_keep = 0\n", "at least 1"),
+        ("backup_keep = 2\n", "need backup_interval"),
+    ] {
+        std::fs::write(&file, text).expect("write");
+        let err = load(Some(&file), &|_| None, &flags).expect_err(text);
+        assert!(err.to_string().contains(wanted), "{text}: {err}");
+    }
+}

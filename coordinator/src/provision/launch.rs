@@ -52,6 +52,8 @@ pub struct AgentLaunch<'a> {
     /// unreachable this long (whole seconds, at least 1); `None` lets it
     /// retry forever.
     pub orphan_timeout: Option<Duration>,
+    /// `--ca`, `--cert`, `--key` for a TLS coordinator.
+    pub tls: &'a swarm_client::TlsFiles,
 }
 
 /// The `swarm-agent` binary that agents are started from.
@@ -110,6 +112,20 @@ impl Launcher {
             }
             AgentToken::Env(token) => {
                 cmd.env("SWARM_TOKEN", token);
+            }
+        }
+        // Only what it is given here: never TLS files from swarmd's own
+        // environment.
+        for name in ["SWARM_CA", "SWARM_CERT", "SWARM_KEY"] {
+            cmd.env_remove(name);
+        }
+        for (flag, file) in [
+            ("--ca", &agent.tls.ca),
+            ("--cert", &agent.tls.cert),
+            ("--key", &agent.tls.key),
+        ] {
+            if let Some(file) = file {
+                cmd.arg(flag).arg(file);
             }
         }
         if let Some(template) = agent.exec {

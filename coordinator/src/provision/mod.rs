@@ -47,6 +47,9 @@ pub struct Target {
     /// How long a process agent may go without reaching its coordinator
     /// before it exits (its `--orphan-timeout`).
     pub orphan_timeout: std::time::Duration,
+    /// The CA, certificate and key provisioned agents present to a TLS
+    /// coordinator (`agent_ca`, `agent_cert`, `agent_key`).
+    pub tls: swarm_client::TlsFiles,
 }
 
 /// Tells the scheduler that an agent it asked for could not start.
@@ -108,6 +111,7 @@ async fn docker_loop(
     let mut settings = docker::DockerSettings::new(target.url.clone(), target.token.clone());
     settings.image = image;
     settings.plan = target.plan.clone();
+    settings.tls = target.tls.clone();
     // Containers of a coordinator that went away stop by themselves.
     settings.extra_args.extend([
         "--orphan-timeout".to_string(),

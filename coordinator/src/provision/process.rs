@@ -36,6 +36,7 @@ impl ProcessProvisioner {
             exec: None,
             log: &log,
             orphan_timeout: Some(self.target.orphan_timeout),
+            tls: &self.target.tls,
         })?;
         tracing::info!(
             "started agent {agent_id} ({role}) as process {}",

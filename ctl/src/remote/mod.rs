@@ -52,6 +52,7 @@ pub(crate) type Result<T> = std::result::Result<T, Failure>;
 /// Where and as whom to connect.
 pub(crate) struct Target {
     url: String,
+    tls: swarm_client::TlsFiles,
     token_file: Option<PathBuf>,
 }
 
@@ -63,26 +64,17 @@ impl Target {
 
     async fn channel(&self) -> Result<(Channel, Bearer)> {
         let token = self.token()?;
-        let endpoint = Channel::from_shared(self.url.clone())
-            .map_err(|_| {
+        let coordinator = swarm_client::Coordinator::new(&self.url, &self.tls)
+            .map_err(|e| Failure(exit::USAGE, format!("--coordinator: {e}")))?;
+        let channel = coordinator
+            .connect(std::time::Duration::from_secs(5))
+            .await
+            .map_err(|e| {
                 Failure(
-                    exit::USAGE,
-                    format!(
-                        "--coordinator '{}' is not a URL like http://127.0.0.1:7420",
-                        self.url
-                    ),
+                    exit::FAILED,
+                    format!("{e} (is it running? see --coordinator, --ca, --cert, --key)"),
                 )
-            })?
-            .connect_timeout(std::time::Duration::from_secs(5));
-        let channel = endpoint.connect().await.map_err(|e| {
-            Failure(
-                exit::FAILED,
-                format!(
-                    "cannot reach swarmd at {}: {e} (is it running? see --coordinator)",
-                    self.url
-                ),
-            )
-        })?;
+            })?;
         let bearer = Bearer::new(&token).map_err(|e| Failure(exit::USAGE, e.to_string()))?;
         Ok((channel, bearer))
     }
@@ -114,6 +106,11 @@ fn token_failure(e: TokenFileError) -> Failure {
 pub(crate) fn run(cli: Cli) -> u8 {
     let target = Target {
         url: cli.coordinator.trim_end_matches('/').to_string(),
+        tls: swarm_client::TlsFiles {
+            ca: cli.ca,
+            cert: cli.cert,
+            key: cli.key,
+        },
         token_file: cli.token_file,
     };
     let runtime = match tokio::runtime::Builder::new_current_thread()

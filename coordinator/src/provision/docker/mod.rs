@@ -45,6 +45,9 @@ pub const LABEL_PLAN: &str = "swarm.plan";
 /// Working directory of the agent (and its tasks) inside the container.
 pub const CONTAINER_WORKDIR: &str = "/work";
 
+/// Where the agent's TLS files are mounted (read-only) in its container.
+pub const CONTAINER_TLS_DIR: &str = "/etc/swarm/tls";
+
 /// Starts, lists and removes agent containers for one coordinator.
 pub struct DockerProvisioner {
     /// The engine client, API version already negotiated.
@@ -143,6 +146,18 @@ impl DockerProvisioner {
         .map(|a| a.to_string())
         .collect();
         cmd.extend(s.extra_args.iter().cloned());
+        let mut binds = Vec::new();
+        for (flag, file, host) in [
+            ("--ca", "ca.pem", &s.tls.ca),
+            ("--cert", "agent.pem", &s.tls.cert),
+            ("--key", "agent.key", &s.tls.key),
+        ] {
+            if let Some(host) = host {
+                let inside = format!("{CONTAINER_TLS_DIR}/{file}");
+                binds.push(format!("{}:{inside}:ro", host.display()));
+                cmd.extend([flag.to_string(), inside]);
+            }
+        }
         let labels = HashMap::from([
             (LABEL_COORDINATOR.to_string(), s.coordinator_url.clone()),
             (LABEL_AGENT.to_string(), agent_id.to_string()),
@@ -160,6 +175,7 @@ impl DockerProvisioner {
                 // A small init as PID 1 forwards SIGTERM to the agent and
                 // reaps whatever its tasks leave behind.
                 init: Some(true),
+                binds: (!binds.is_empty()).then_some(binds),
                 ..HostConfig::default()
             }),
             ..ContainerCreateBody::default()

@@ -21,6 +21,9 @@ pub struct DockerSettings {
     pub network: Option<String>,
     /// Extra `swarm-agent` flags appended to every command line.
     pub extra_args: Vec<String>,
+    /// TLS files on the engine's host, mounted read-only into each
+    /// container and given to its agent.
+    pub tls: swarm_client::TlsFiles,
 }
 
 impl DockerSettings {
@@ -34,6 +37,7 @@ impl DockerSettings {
             plan: String::new(),
             network: None,
             extra_args: Vec::new(),
+            tls: swarm_client::TlsFiles::default(),
         }
     }
 
