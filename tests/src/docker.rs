@@ -32,6 +32,22 @@ pub fn docker_ok(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
+/// A container's output, stdout then stderr (where swarmd and the agent
+/// log); empty when docker cannot tell.
+pub fn logs(container: &str) -> String {
+    Command::new("docker")
+        .args(["logs", container])
+        .output()
+        .map(|out| {
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })
+        .unwrap_or_default()
+}
+
 /// Why `images` cannot be had here, if they cannot: no engine, or one of
 /// them is missing and `script` (under `scripts/`, run with `args`) cannot
 /// build it.

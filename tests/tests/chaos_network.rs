@@ -1,7 +1,9 @@
 //! Chaos on a real network: swarmd and three agents in containers (images
 //! built from this checkout's static binaries, FROM scratch) on a private
-//! Docker network, agents reaching the coordinator by its service name.
-//! While a plan runs, one agent is cut off the network past its lease and
+//! Docker network, agents reaching the coordinator by its service name
+//! over TLS with client certificates (mTLS); an agent speaking plaintext,
+//! one without a certificate, and plaintext or certificate-less swarmctl
+//! from the host are refused. While a plan runs, one agent is cut off the network past its lease and
 //! put back, the coordinator's container is killed and started again on
 //! its volume, and an agent container is frozen past its lease and thawed.
 //! The plan still succeeds, each task has exactly one ledger line from the
@@ -16,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use swarm_tests::docker::{docker_ok, ready_or_skip, unavailable, Cleanup};
+use swarm_tests::docker::{docker_ok, logs, ready_or_skip, unavailable, Cleanup};
 use swarm_tests::events::{Event, EventLog};
 use swarm_tests::{free_port, lines, wait_for, workspace_binary, write_plan, Swarmctl, FAST_ENV};
 
@@ -26,6 +28,18 @@ const SWARMD_IMAGE: &str = "swarmd:dev";
 /// The agents' ids, one container each, all playing the same role so any
 /// of them can take over another's work.
 const AGENTS: [&str; 3] = ["agent-1", "agent-2", "agent-3"];
+
+/// Agents that must not get in: one speaking plaintext, one with TLS but
+/// no client certificate. Each gives up after 2 s without a session
+/// (`--orphan-timeout`, exit code 4).
+const STRANGERS: [(&str, &str, &[&str]); 2] = [
+    ("plaintext", "http://swarmd:7420", &[]),
+    (
+        "anonymous",
+        "https://swarmd:7420",
+        &["--ca", "/certs/ca.pem"],
+    ),
+];
 
 /// Tasks in the plan: enough that work is still running when the last
 /// disruption comes.
@@ -45,39 +59,59 @@ const FRESH_MS: i64 = 1_200;
 const ADMIN_TOKEN: &str = "chaos-admin-token";
 const AGENT_TOKEN: &str = "chaos-agent-token";
 
-/// How the swarm's connections are secured; everything TLS-specific lives
-/// here.
-struct Transport;
+/// The swarm's certificates, made on this host by `swarmd certs init
+/// --host swarmd` and mounted read-only at /certs in every container:
+/// swarmd serves TLS and requires client certificates (mTLS).
+struct Tls {
+    dir: PathBuf,
+}
 
-impl Transport {
-    /// Makes what the swarm needs (nothing yet: plaintext).
-    fn new(_dir: &Path) -> Transport {
-        Transport
+impl Tls {
+    fn init(dir: &Path) -> Tls {
+        let dir = dir.join("certs");
+        let out = Command::new(workspace_binary("swarmd"))
+            .args(["certs", "init", "--out"])
+            .arg(&dir)
+            .args(["--host", "swarmd"])
+            .output()
+            .expect("run swarmd certs init");
+        assert!(
+            out.status.success(),
+            "swarmd certs init: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Tls { dir }
     }
 
-    /// The URL a client uses for `host:port`.
-    fn url(&self, host_port: &str) -> String {
-        format!("http://{host_port}")
+    /// `docker run` flags mounting the certificates at /certs.
+    fn mount(&self) -> [String; 2] {
+        ["-v".into(), format!("{}:/certs:ro", self.dir.display())]
     }
 
-    /// Extra flags for swarmd in its container.
-    fn coordinator_args(&self) -> Vec<String> {
-        Vec::new()
-    }
+    /// swarmd's flags: its certificate, and the CA its clients' must come
+    /// from.
+    const SWARMD: [&'static str; 6] = [
+        "--tls-cert",
+        "/certs/server.pem",
+        "--tls-key",
+        "/certs/server.key",
+        "--tls-client-ca",
+        "/certs/ca.pem",
+    ];
 
-    /// Extra flags for swarm-agent in its container.
-    fn agent_args(&self) -> Vec<String> {
-        Vec::new()
-    }
+    /// An agent's flags: the CA it trusts, its certificate.
+    const AGENT: [&'static str; 6] = [
+        "--ca",
+        "/certs/ca.pem",
+        "--cert",
+        "/certs/agent.pem",
+        "--key",
+        "/certs/agent.key",
+    ];
 
-    /// Extra flags for swarmctl on this host.
-    fn ctl_args(&self) -> Vec<String> {
-        Vec::new()
-    }
-
-    /// What `docker run` needs to mount for the flags above.
-    fn mounts(&self) -> Vec<String> {
-        Vec::new()
+    /// swarmctl's flags on this host: the CA, the admin's certificate.
+    fn admin(&self) -> [PathBuf; 3] {
+        ["ca.pem", "admin.pem", "admin.key"].map(|f| self.dir.join(f))
     }
 }
 
@@ -90,7 +124,7 @@ struct Swarm {
     prefix: String,
     /// The coordinator's port, published on 127.0.0.1 of this host.
     port: u16,
-    transport: Transport,
+    tls: Tls,
     dir: tempfile::TempDir,
 }
 
@@ -107,7 +141,7 @@ impl Swarm {
         let mut swarm = Swarm {
             cleanup: Cleanup::default(),
             port: free_port(),
-            transport: Transport::new(dir.path()),
+            tls: Tls::init(dir.path()),
             prefix,
             dir,
         };
@@ -115,7 +149,7 @@ impl Swarm {
         swarm.cleanup.volume(&swarm.volume());
         swarm.start_coordinator();
         for id in AGENTS {
-            swarm.start_agent(id);
+            swarm.start_agent(id, "https://swarmd:7420", &Tls::AGENT, &[]);
         }
         swarm
     }
@@ -167,15 +201,17 @@ impl Swarm {
             };
             args.extend(["-e".into(), format!("{k}={v}")]);
         }
-        args.extend(self.transport.mounts());
+        args.extend(self.tls.mount());
         args.push(SWARMD_IMAGE.into());
-        args.extend(self.transport.coordinator_args());
+        args.extend(Tls::SWARMD.map(str::to_string));
         let name = self.coordinator();
         self.cleanup.run(&name, &refs(&args));
         self.wait_ready();
     }
 
-    fn start_agent(&mut self, id: &str) {
+    /// Starts agent `id` in a container of its own, connecting to `url`
+    /// with `tls` flags, and `extra` ones.
+    fn start_agent(&mut self, id: &str, url: &str, tls: &[&str], extra: &[&str]) {
         let mut args: Vec<String> = [
             "--network",
             &self.network(),
@@ -188,20 +224,10 @@ impl Swarm {
         ]
         .map(str::to_string)
         .into();
-        args.extend(self.transport.mounts());
+        args.extend(self.tls.mount());
         args.push(AGENT_IMAGE.into());
-        args.extend(
-            [
-                "--coordinator",
-                &self.transport.url("swarmd:7420"),
-                "--id",
-                id,
-                "--role",
-                "sre",
-            ]
-            .map(str::to_string),
-        );
-        args.extend(self.transport.agent_args());
+        let flags = ["--coordinator", url, "--id", id, "--role", "sre"];
+        args.extend(flags.iter().chain(tls).chain(extra).map(|a| a.to_string()));
         let name = self.container(id);
         self.cleanup.run(&name, &refs(&args));
     }
@@ -250,6 +276,22 @@ impl Swarm {
         }
     }
 
+    /// swarmctl on this host against `url` with the admin token, and no
+    /// TLS flags yet.
+    fn client(&self, url: &str) -> Command {
+        let mut cmd = Command::new(workspace_binary("swarmctl"));
+        cmd.arg("--coordinator")
+            .arg(url)
+            .arg("--token-file")
+            .arg(self.dir.path().join("admin.token"))
+            .env_remove("SWARM_TOKEN")
+            .env_remove("SWARM_CA")
+            .env_remove("SWARM_CERT")
+            .env_remove("SWARM_KEY")
+            .current_dir(self.dir.path());
+        cmd
+    }
+
     /// The last event's sequence number.
     fn last_seq(&self) -> u64 {
         EventLog::read(self).last_seq()
@@ -263,15 +305,15 @@ impl Swarm {
 
 impl Swarmctl for Swarm {
     fn ctl_command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(workspace_binary("swarmctl"));
-        cmd.arg("--coordinator")
-            .arg(self.transport.url(&format!("127.0.0.1:{}", self.port)))
-            .arg("--token-file")
-            .arg(self.dir.path().join("admin.token"))
-            .args(self.transport.ctl_args())
-            .args(args)
-            .env_remove("SWARM_TOKEN")
-            .current_dir(self.dir.path());
+        let [ca, cert, key] = self.tls.admin();
+        let mut cmd = self.client(&format!("https://127.0.0.1:{}", self.port));
+        cmd.arg("--ca")
+            .arg(ca)
+            .arg("--cert")
+            .arg(cert)
+            .arg("--key")
+            .arg(key)
+            .args(args);
         cmd
     }
 }
@@ -281,15 +323,9 @@ impl Drop for Swarm {
         if std::thread::panicking() {
             let mut names = vec![self.coordinator()];
             names.extend(AGENTS.iter().map(|a| self.container(a)));
+            names.extend(STRANGERS.iter().map(|(a, _, _)| self.container(a)));
             for name in names {
-                let out = Command::new("docker").args(["logs", &name]).output();
-                if let Ok(out) = out {
-                    eprintln!(
-                        "---- docker logs {name}\n{}{}",
-                        String::from_utf8_lossy(&out.stdout),
-                        String::from_utf8_lossy(&out.stderr)
-                    );
-                }
+                eprintln!("---- docker logs {name}\n{}", logs(&name));
             }
         }
     }
@@ -358,7 +394,11 @@ fn a_partition_a_killed_coordinator_and_a_frozen_agent_lose_nothing_and_repeat_n
         return;
     }
     let began = Instant::now();
-    let swarm = Swarm::start();
+    let mut swarm = Swarm::start();
+    for (id, url, tls) in STRANGERS {
+        swarm.start_agent(id, url, tls, &["--orphan-timeout", "2"]);
+    }
+    refused_from_this_host(&swarm);
     let plan = write_plan(swarm.dir.path(), "plan.md", &plan_text());
     swarm.ctl_json(&["plan", "load", &plan.display().to_string(), "--json"]);
 
@@ -398,6 +438,7 @@ fn a_partition_a_killed_coordinator_and_a_frozen_agent_lose_nothing_and_repeat_n
             "attempt fence {fence}, running at the kill, succeeded after the restart; the log:\n{log}"
         );
     }
+    strangers_never_got_in(&swarm, &log);
     println!("chaos test took {:.1} s", began.elapsed().as_secs_f64());
 }
 
@@ -499,4 +540,53 @@ fn one_line_per_task_from_its_success(
         winners.insert(won.fence);
     }
     winners
+}
+
+/// swarmctl on this host is refused in plaintext, and over TLS without a
+/// client certificate.
+fn refused_from_this_host(swarm: &Swarm) {
+    let plain = swarm
+        .client(&format!("http://127.0.0.1:{}", swarm.port))
+        .args(["status", "--json"])
+        .output()
+        .expect("swarmctl");
+    assert!(!plain.status.success(), "plaintext was accepted");
+    let [ca, _, _] = swarm.tls.admin();
+    let anonymous = swarm
+        .client(&format!("https://127.0.0.1:{}", swarm.port))
+        .arg("--ca")
+        .arg(ca)
+        .args(["status", "--json"])
+        .output()
+        .expect("swarmctl");
+    assert!(
+        !anonymous.status.success(),
+        "a client without a certificate was accepted"
+    );
+}
+
+/// The strangers never opened a session: not an agent swarmd knows, in no
+/// event, and gone with exit code 4 (no session within --orphan-timeout)
+/// or 2 (refused for good).
+fn strangers_never_got_in(swarm: &Swarm, log: &EventLog) {
+    let agents = swarm.ctl_json(&["agents", "--json"]);
+    for (id, _, _) in STRANGERS {
+        assert!(
+            agents
+                .as_array()
+                .is_some_and(|a| a.iter().all(|x| x["id"] != id)),
+            "{id} is an agent: {agents}"
+        );
+        assert!(
+            log.all(|e| e.agent_id == id).is_empty(),
+            "{id} is in the event log:\n{log}"
+        );
+        let container = swarm.container(id);
+        let code = docker_ok(&["wait", &container]);
+        assert!(
+            code == "4" || code == "2",
+            "{id} exited {code}:\n{}",
+            logs(&container)
+        );
+    }
 }
