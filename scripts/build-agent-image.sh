@@ -28,14 +28,7 @@ script=build-agent-image
 # shellcheck source=scripts/lib/images.sh
 . "$(dirname "$0")/lib/images.sh"
 
-if [ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ]; then
-  usage
-  exit 0
-fi
-if [ "$#" -gt 1 ]; then
-  usage >&2
-  die "expected at most one argument, the image tag (got $#: $*)"
-fi
+images_args 1 "the image tag" "$@"
 
 images_preflight
 images_compile

@@ -31,14 +31,7 @@ script=build-images
 # shellcheck source=scripts/lib/images.sh
 . "$(dirname "$0")/lib/images.sh"
 
-if [ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ]; then
-  usage
-  exit 0
-fi
-if [ "$#" -gt 2 ]; then
-  usage >&2
-  die "expected at most two arguments, the agent's and swarmd's image tags (got $#: $*)"
-fi
+images_args 2 "the agent's and swarmd's image tags" "$@"
 agent_tag="${1:-swarm-agent:dev}"
 swarmd_tag="${2:-swarmd:dev}"
 

@@ -4,13 +4,15 @@
 # works without a registry).
 #
 # The caller sets `script` (its name, for messages) before sourcing, then:
+#   images_args MAX WHAT "$@" handles --help and too many arguments
 #   images_preflight          checks the tools, the engine and the host target
 #   images_compile            static swarm-agent, swarmctl and swarmd into $bin
 #   images_build TAG DOCKERFILE FILE...
 #                             builds DOCKERFILE in a temporary context holding
 #                             FILE... (paths under $bin) and busybox; sets $image_id
 #   agent_image TAG, swarmd_image TAG
-#                             build one of the two images and check it; set $image_id
+#                             build one of the two images and check that its
+#                             binaries run; set $image_id
 #
 # Environment:
 #   DOCKER_HOST                the engine to build on (docker CLI default)
@@ -28,6 +30,20 @@ usage() { sed -n '2,/^set -e/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; }
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 busybox="${BUSYBOX:-/bin/busybox}"
 target_dir="${SWARM_STATIC_TARGET_DIR:-${CARGO_TARGET_DIR:-$root/target}/static}"
+
+# Handles -h/--help, and refuses more than MAX arguments, which are WHAT.
+images_args() {
+  local max="$1" what="$2"
+  shift 2
+  if [ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ]; then
+    usage
+    exit 0
+  fi
+  if [ "$#" -gt "$max" ]; then
+    usage >&2
+    die "expected at most $max argument(s), $what (got $#: $*)"
+  fi
+}
 
 images_preflight() {
   command -v docker >/dev/null || die "the docker CLI is not on PATH; install it (the engine may be remote, via DOCKER_HOST)"
@@ -77,27 +93,27 @@ images_build() {
   rm -rf "$context"
 }
 
-# The agent image: builds it as TAG and checks that its binaries run.
-agent_image() {
-  local tag="$1"
-  images_build "$tag" docker/agent.Dockerfile swarm-agent swarmctl
+# Builds TAG from DOCKERFILE with FILE..., then checks that the entry
+# point ENTRY and swarmctl run inside it (they are really static) and that
+# DIR, its working directory, is writable.
+checked_image() {
+  local tag="$1" dockerfile="$2" entry="$3" dir="$4"
+  shift 4
+  images_build "$tag" "$dockerfile" "$@"
   say "checking that the binaries run inside $tag"
   docker run --rm --network none "$tag" --version >&2 ||
-    die "/swarm-agent does not run inside $tag; is it really statically linked?"
+    die "/$entry does not run inside $tag; is it really statically linked?"
   docker run --rm --network none --entrypoint /bin/sh "$tag" \
-    -c 'swarmctl --version && test -w /work && test "$(pwd)" = /work' >&2 ||
-    die "/bin/sh, swarmctl or the writable /work is missing from $tag"
+    -c "swarmctl --version && test -w $dir && test \"\$(pwd)\" = $dir" >&2 ||
+    die "/bin/sh, swarmctl or the writable $dir is missing from $tag"
 }
 
-# The coordinator's image: builds it as TAG and checks that its binaries
-# run and that its workdir is the volume.
+# The agent image as TAG: tasks run in /work.
+agent_image() {
+  checked_image "$1" docker/agent.Dockerfile swarm-agent /work swarm-agent swarmctl
+}
+
+# The coordinator's image as TAG: its workdir is /data, a volume.
 swarmd_image() {
-  local tag="$1"
-  images_build "$tag" docker/swarmd.Dockerfile swarmd swarmctl
-  say "checking that the binaries run inside $tag"
-  docker run --rm --network none "$tag" --version >&2 ||
-    die "/swarmd does not run inside $tag; is it really statically linked?"
-  docker run --rm --network none --entrypoint /bin/sh "$tag" \
-    -c 'swarmctl --version && test -w /data && test "$(pwd)" = /data' >&2 ||
-    die "/bin/sh, swarmctl or the writable /data is missing from $tag"
+  checked_image "$1" docker/swarmd.Dockerfile swarmd /data swarmd swarmctl
 }

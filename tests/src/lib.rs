@@ -411,6 +411,24 @@ impl Drop for Agent {
     }
 }
 
+/// `swarmd certs init --out OUT --host HOST...`: a CA, and the key pairs
+/// of the server (for `hosts` and loopback), an agent and the admin, in
+/// `out`, which it returns.
+pub fn certs_init(out: &Path, hosts: &[&str]) -> PathBuf {
+    let mut cmd = Command::new(workspace_binary("swarmd"));
+    cmd.args(["certs", "init", "--out"]).arg(out);
+    for h in hosts {
+        cmd.args(["--host", h]);
+    }
+    let run = cmd.output().expect("run swarmd certs init");
+    assert!(
+        run.status.success(),
+        "swarmd certs init: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    out.to_path_buf()
+}
+
 /// Writes a plan file into `dir` and returns its path.
 pub fn write_plan(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);

@@ -20,7 +20,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use swarm_tests::docker::{docker_ok, logs, ready_or_skip, unavailable, Cleanup};
 use swarm_tests::events::{Event, EventLog};
-use swarm_tests::{free_port, lines, wait_for, workspace_binary, write_plan, Swarmctl, FAST_ENV};
+use swarm_tests::{
+    certs_init, free_port, lines, wait_for, workspace_binary, write_plan, Swarmctl, FAST_ENV,
+};
 
 const AGENT_IMAGE: &str = "swarm-agent:dev";
 const SWARMD_IMAGE: &str = "swarmd:dev";
@@ -68,19 +70,9 @@ struct Tls {
 
 impl Tls {
     fn init(dir: &Path) -> Tls {
-        let dir = dir.join("certs");
-        let out = Command::new(workspace_binary("swarmd"))
-            .args(["certs", "init", "--out"])
-            .arg(&dir)
-            .args(["--host", "swarmd"])
-            .output()
-            .expect("run swarmd certs init");
-        assert!(
-            out.status.success(),
-            "swarmd certs init: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        Tls { dir }
+        Tls {
+            dir: certs_init(&dir.join("certs"), &["swarmd"]),
+        }
     }
 
     /// `docker run` flags mounting the certificates at /certs.
