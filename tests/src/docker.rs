@@ -96,7 +96,8 @@ pub fn ready_or_skip(test: &str, unavailable: Option<String>) -> bool {
 }
 
 /// The containers, networks and volumes a test made, force-removed when
-/// dropped (containers first: a network or volume in use stays).
+/// dropped (containers first: a network or volume in use stays). When the
+/// test failed, each container's output is printed first.
 #[derive(Debug, Default)]
 pub struct Cleanup {
     containers: Vec<String>,
@@ -130,6 +131,9 @@ impl Cleanup {
 impl Drop for Cleanup {
     fn drop(&mut self) {
         for c in &self.containers {
+            if std::thread::panicking() {
+                eprintln!("---- docker logs {c}\n{}", logs(c));
+            }
             // A paused container cannot be removed until it is unpaused.
             let _ = docker(&["unpause", c]);
             let _ = docker(&["rm", "-f", "-v", c]);
