@@ -73,6 +73,7 @@ pub(crate) fn result_to(r: &AttemptResult) -> pb::TaskResult {
         message,
         output_dropped: r.output_dropped,
         not_started: matches!(r.outcome, Outcome::NotStarted { .. }),
+        result: r.result.clone(),
     }
 }
 
@@ -144,6 +145,7 @@ mod tests {
             attempt: attempt.clone(),
             outcome: Outcome::Succeeded,
             output_dropped: 12,
+            result: None,
         });
         assert_eq!(ok.outcome, pb::Outcome::Succeeded as i32);
         assert_eq!(ok.exit_code, Some(0));
@@ -154,6 +156,7 @@ mod tests {
                 message: "image missing".into(),
             },
             output_dropped: 0,
+            result: None,
         });
         assert_eq!(never.outcome, pb::Outcome::Failed as i32);
         assert_eq!((never.exit_code, never.not_started), (None, true));
@@ -162,6 +165,7 @@ mod tests {
             attempt,
             outcome: Outcome::Cancelled,
             output_dropped: 0,
+            result: None,
         });
         assert_eq!(cancelled.outcome, pb::Outcome::Cancelled as i32);
         assert_eq!(cancelled.message, "cancelled");

@@ -2,8 +2,8 @@
 //!
 //! A task must not hold the agent's client certificate and key, yet under
 //! mTLS nothing reaches the coordinator without one. So the agent listens
-//! on a Unix socket in a directory only the tasks' user can enter (0700,
-//! owned by the `--run-as` user when there is one) and forwards every
+//! on a Unix socket in its runtime directory, which only the tasks' user
+//! can enter ([`crate::runtime`]) and forwards every
 //! HTTP/2 request it receives, untouched, over its own TLS connection.
 //! Tasks get `SWARM_COORDINATOR=unix:///…/coordinator.sock`.
 //!
@@ -11,7 +11,6 @@
 //! still carries the task's own `SWARM_TOKEN`, minted for its attempt
 //! (shared memory and its own task, dead when the attempt ends).
 
-use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 
 use tokio::net::UnixListener;
@@ -19,54 +18,35 @@ use tokio::task::JoinHandle;
 use tonic::transport::Channel;
 use tower::ServiceExt as _;
 
-/// A running forwarder; the socket and its directory go when it drops.
+/// A running forwarder; the socket goes when it drops.
 pub struct Forwarder {
-    dir: PathBuf,
     socket: PathBuf,
     accept: JoinHandle<()>,
 }
 
 impl Forwarder {
-    /// Listens on a fresh private socket and forwards to `channel`.
-    ///
-    /// `owner` is the (uid, gid) the directory is handed to (`--run-as`);
-    /// `None` keeps it the agent's own.
+    /// Listens on `dir/coordinator.sock` (`dir` being the agent's private
+    /// runtime directory) and forwards to `channel`. `owner` (`--run-as`)
+    /// gets the socket.
     ///
     /// # Errors
-    /// When the directory or socket cannot be made.
-    pub fn start(channel: Channel, owner: Option<(u32, u32)>) -> std::io::Result<Forwarder> {
-        let dir = private_dir()?;
-        if let Some((uid, gid)) = owner {
-            let chowned = std::os::unix::fs::chown(&dir, Some(uid), Some(gid));
-            if let Err(e) = chowned {
-                let _ = std::fs::remove_dir(&dir);
-                return Err(std::io::Error::other(format!(
-                    "cannot hand {} to uid {uid}: {e}",
-                    dir.display()
-                )));
-            }
-        }
+    /// When the socket cannot be made.
+    pub fn start(
+        channel: Channel,
+        dir: &Path,
+        owner: Option<(u32, u32)>,
+    ) -> std::io::Result<Forwarder> {
         let socket = dir.join("coordinator.sock");
-        let listener = match UnixListener::bind(&socket) {
-            Ok(l) => l,
-            Err(e) => {
-                let _ = std::fs::remove_dir(&dir);
-                return Err(e);
-            }
-        };
+        let listener = UnixListener::bind(&socket)?;
         if let Some((uid, gid)) = owner {
-            let _ = std::os::unix::fs::chown(&socket, Some(uid), Some(gid));
+            std::os::unix::fs::chown(&socket, Some(uid), Some(gid))?;
         }
         let accept = tokio::spawn(accept_loop(listener, channel));
         tracing::info!(
             "tasks reach the coordinator through {} (forwarded over mTLS)",
             socket.display()
         );
-        Ok(Forwarder {
-            dir,
-            socket,
-            accept,
-        })
+        Ok(Forwarder { socket, accept })
     }
 
     /// The socket's path.
@@ -84,29 +64,7 @@ impl Drop for Forwarder {
     fn drop(&mut self) {
         self.accept.abort();
         let _ = std::fs::remove_file(&self.socket);
-        let _ = std::fs::remove_dir(&self.dir);
     }
-}
-
-/// `TMPDIR/swarm-agent-PID-N`, created 0700 (never an existing one).
-fn private_dir() -> std::io::Result<PathBuf> {
-    let base = std::env::temp_dir();
-    let pid = std::process::id();
-    for n in 0..1000u32 {
-        let dir = base.join(format!("swarm-agent-{pid}-{n}"));
-        match std::fs::create_dir(&dir) {
-            Ok(()) => {
-                std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
-                return Ok(dir);
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(e),
-        }
-    }
-    Err(std::io::Error::other(format!(
-        "no free directory name for the task socket under {}",
-        base.display()
-    )))
 }
 
 async fn accept_loop(listener: UnixListener, channel: Channel) {

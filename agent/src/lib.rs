@@ -9,6 +9,8 @@
 //! - [`exec`]: the executors (shell, command template, docker, manual);
 //! - [`forward`]: the private socket through which tasks reach the
 //!   coordinator under mTLS;
+//! - [`runtime`]: the agent's private runtime directory (the tasks'
+//!   socket, their result files);
 //! - [`home`]: the agent's directory in its workdir (its lock, the process
 //!   groups its attempts run);
 //! - `convert`: wire ↔ domain conversions; generated proto types stay in
@@ -22,5 +24,6 @@ pub mod exec;
 pub mod forward;
 pub mod home;
 mod procfs;
+pub mod runtime;
 pub mod session;
 pub mod work;

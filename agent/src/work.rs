@@ -60,6 +60,8 @@ pub struct AttemptResult {
     pub outcome: Outcome,
     /// Output bytes shed on the way to the coordinator.
     pub output_dropped: u64,
+    /// On success, what the task wrote to `$SWARM_RESULT`, if anything.
+    pub result: Option<String>,
 }
 
 /// What an executor task reports.
@@ -69,8 +71,9 @@ pub enum ExecEvent {
     Started(AttemptRef),
     /// A chunk of the attempt's output.
     Log(AttemptRef, Stream, Vec<u8>),
-    /// The executor finished with this outcome.
-    Done(AttemptRef, Outcome),
+    /// The executor finished with this outcome and, on success, what the
+    /// task wrote to `$SWARM_RESULT`.
+    Done(AttemptRef, Outcome, Option<String>),
 }
 
 struct Held {
@@ -92,6 +95,8 @@ pub struct Context {
     /// How tasks reach the coordinator: `SWARM_COORDINATOR` (the URL, or
     /// the agent's private socket under mTLS) and, over TLS, `SWARM_CA`.
     pub reach: Vec<(String, String)>,
+    /// The agent's private runtime directory: `$SWARM_RESULT` files.
+    pub runtime: PathBuf,
     /// Agent token (SWARM_TOKEN).
     pub token: String,
     /// Agent id (SWARM_AGENT_ID).
@@ -173,6 +178,7 @@ impl Work {
             return;
         }
         let spec = self.spec(&a);
+        let result_file = self.result_file(r.attempt);
         let events = self.events.clone();
         let host = self.ctx.host.clone();
         let attempt = r.attempt;
@@ -189,11 +195,18 @@ impl Work {
             });
             let outcome = exec::execute_with(&host, spec, log_tx, cancel).await;
             let _ = forward.await;
-            let _ = events.send(ExecEvent::Done(r, outcome));
+            let result = crate::runtime::take_result(&result_file)
+                .filter(|_| matches!(outcome, exec::Outcome::Succeeded));
+            let _ = events.send(ExecEvent::Done(r, outcome, result));
         });
         if let Some(h) = self.held.get_mut(&attempt) {
             h.executor = Some(executor);
         }
+    }
+
+    /// Where attempt `attempt` may write its result (`$SWARM_RESULT`).
+    fn result_file(&self, attempt: u64) -> PathBuf {
+        self.ctx.runtime.join(format!("result-{attempt}"))
     }
 
     fn spec(&self, a: &Assignment) -> ExecSpec {
@@ -206,6 +219,10 @@ impl Work {
             ("SWARM_ATTEMPT".to_string(), a.attempt_no.to_string()),
             ("SWARM_ATTEMPT_ID".to_string(), r.attempt.to_string()),
             ("SWARM_AGENT_ID".to_string(), self.ctx.agent_id.clone()),
+            (
+                "SWARM_RESULT".to_string(),
+                self.result_file(r.attempt).display().to_string(),
+            ),
         ]);
         env.extend(self.ctx.reach.iter().cloned());
         // The coordinator mints a token for each attempt (shared memory and
@@ -258,7 +275,12 @@ impl Work {
     /// An executor ended: the result to send, or None when the coordinator
     /// already ended the attempt or it is being handed back. The result is
     /// kept until [`Work::acknowledged`].
-    pub fn finished(&mut self, r: AttemptRef, outcome: Outcome) -> Option<AttemptResult> {
+    pub fn finished(
+        &mut self,
+        r: AttemptRef,
+        outcome: Outcome,
+        result: Option<String>,
+    ) -> Option<AttemptResult> {
         if self.releasing.remove(&r.attempt) || self.held.remove(&r.attempt).is_none() {
             return None;
         }
@@ -266,6 +288,7 @@ impl Work {
             attempt: r,
             outcome,
             output_dropped: 0,
+            result,
         };
         self.unacked.insert(
             result.attempt.attempt,
@@ -337,6 +360,7 @@ mod tests {
     fn work() -> Work {
         let ctx = Context {
             reach: vec![("SWARM_COORDINATOR".into(), "http://127.0.0.1:1".into())],
+            runtime: PathBuf::new(),
             token: "t".into(),
             agent_id: "a".into(),
             workdir: PathBuf::new(),
@@ -370,7 +394,7 @@ mod tests {
     fn results_are_sent_again_until_acknowledged() {
         let mut w = work();
         w.assign(joined(7));
-        let r = w.finished(joined(7).attempt, Outcome::Succeeded);
+        let r = w.finished(joined(7).attempt, Outcome::Succeeded, None);
         assert!(r.is_some());
         let every = Duration::from_secs(3);
         let t0 = Instant::now();
@@ -394,8 +418,8 @@ mod tests {
         let mut w = work();
         w.assign(joined(1));
         w.assign(joined(2));
-        w.finished(joined(1).attempt, Outcome::Succeeded);
-        w.finished(joined(2).attempt, Outcome::Succeeded);
+        w.finished(joined(1).attempt, Outcome::Succeeded, None);
+        w.finished(joined(2).attempt, Outcome::Succeeded, None);
         w.keep_results_of(&[2]);
         let due = w.results_due(Instant::now(), Duration::from_secs(3));
         assert_eq!(

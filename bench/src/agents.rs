@@ -118,6 +118,7 @@ pub(crate) async fn run(
                     outcome: pb::Outcome::Succeeded as i32,
                     exit_code: Some(0),
                     message: String::new(),
+                    result: None,
                 })))
                 .await?;
                 let sent = Instant::now();

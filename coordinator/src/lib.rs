@@ -23,6 +23,7 @@ pub mod grpc;
 pub mod lock;
 pub mod provision;
 pub mod report;
+pub mod results;
 mod run;
 mod run_failures;
 pub mod server;

@@ -82,6 +82,10 @@ pub async fn serve(
     let backup_task = backups.map(|b| tokio::spawn(crate::backups::run(b, backup_state)));
     let report_task = tokio::spawn(crate::report::run(receivers.jobs, core.clone()));
     let gate_task = tokio::spawn(crate::gates::run(receivers.gates, core.clone()));
+    let results_task = tokio::spawn(crate::results::run(
+        receivers.results,
+        memory_handle.clone(),
+    ));
     let provisioner = tokio::spawn(crate::provision::run(
         kind,
         provisioning,
@@ -182,6 +186,7 @@ pub async fn serve(
         t.abort();
     }
     gate_task.abort();
+    results_task.abort();
     tracing::info!("swarmd stopped");
     Ok(result?)
 }

@@ -175,6 +175,16 @@ pub enum TaskCommand {
         #[arg(long, value_name = "DIR")]
         workdir: Option<PathBuf>,
     },
+    /// What a succeeded task produced: the file it wrote to $SWARM_RESULT,
+    /// else the tail of its output (shared memory, namespace
+    /// swarm:results; its dependents' briefs show it).
+    Result {
+        /// Task id.
+        id: String,
+        /// JSON output (the memory entry).
+        #[arg(long)]
+        json: bool,
+    },
     /// Mark a task succeeded (a manual task waits for this).
     Done(ActionArgs),
     /// Mark a task failed; its dependents are blocked.

@@ -10,7 +10,7 @@ use thiserror::Error;
 use crate::kv;
 
 /// Schema version of the `swarm_*` tables this build writes.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 /// A store failure.
 #[derive(Debug, Error)]
@@ -170,6 +170,18 @@ const MIGRATION_5: &str = "
 ALTER TABLE swarm_attempts ADD COLUMN token TEXT NOT NULL DEFAULT '';
 ";
 
+/// v6: what each succeeded task produced, handed to its dependents.
+const MIGRATION_6: &str = "
+CREATE TABLE IF NOT EXISTS swarm_results (
+    plan_id   INTEGER NOT NULL,
+    task_id   TEXT NOT NULL,
+    attempt   INTEGER NOT NULL,
+    from_file INTEGER NOT NULL,
+    result    TEXT NOT NULL,
+    PRIMARY KEY (plan_id, task_id)
+);
+";
+
 impl Store {
     /// Opens (creating if needed) the database at `path`, with WAL and
     /// full synchronous commits, and brings the schema up to date.
@@ -277,6 +289,7 @@ pub(crate) fn migrate_schema(conn: &Connection, path: &str) -> Result<(), StoreE
         (3, MIGRATION_3),
         (4, MIGRATION_4),
         (5, MIGRATION_5),
+        (6, MIGRATION_6),
     ] {
         if version < target {
             let tx = conn.unchecked_transaction()?;

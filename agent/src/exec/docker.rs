@@ -145,7 +145,7 @@ async fn drive(docker: &Docker, run: &Run<'_>, image: &str, slot: &mut Option<Co
             ("swarm.task".to_string(), spec.task_id.clone()),
             ("swarm.attempt".to_string(), spec.attempt.to_string()),
         ])),
-        host_config: socket_mount(&spec.env),
+        host_config: runtime_mount(&spec.env),
         ..ContainerCreateBody::default()
     };
     let id = match docker.create_container(None, body).await {
@@ -294,18 +294,20 @@ impl Drop for AbortOnDrop {
     }
 }
 
-/// Under mTLS a task reaches the coordinator through the agent's private
-/// socket: its directory is mounted at the same path, so the task's
-/// `SWARM_COORDINATOR` works inside the container too (with a local
-/// engine; a remote one has no such path).
-fn socket_mount(env: &[(String, String)]) -> Option<bollard::models::HostConfig> {
-    let url = env
+/// The agent's runtime directory (the task's `$SWARM_RESULT` file and,
+/// under mTLS, the socket its `SWARM_COORDINATOR` names) is mounted at the
+/// same path, so both work inside the container too (with a local engine;
+/// a remote one has no such path).
+fn runtime_mount(env: &[(String, String)]) -> Option<bollard::models::HostConfig> {
+    let file = env
         .iter()
         .rev()
-        .find(|(k, _)| k == "SWARM_COORDINATOR")
+        .find(|(k, _)| k == "SWARM_RESULT")
         .map(|(_, v)| v)?;
-    let dir = std::path::Path::new(url.strip_prefix("unix://")?).parent()?;
-    let dir = dir.to_str()?;
+    let dir = std::path::Path::new(file).parent()?.to_str()?;
+    if dir.is_empty() {
+        return None;
+    }
     Some(bollard::models::HostConfig {
         binds: Some(vec![format!("{dir}:{dir}")]),
         ..Default::default()

@@ -144,8 +144,16 @@ pub async fn run(settings: Settings, groups: GroupRecords) -> Exit {
     };
     // How tasks reach the coordinator: under mTLS through a private
     // socket (the agent's key stays with the agent), over TLS with the CA.
+    let runtime = match crate::runtime::RuntimeDir::create(settings.run_as) {
+        Ok(dir) => dir,
+        Err(e) => return Exit::Broken(format!("cannot make the agent's runtime directory: {e}")),
+    };
     let forwarder = if settings.tls.has_identity() {
-        match crate::forward::Forwarder::start(settings.endpoint.connect_lazy(), settings.run_as) {
+        match crate::forward::Forwarder::start(
+            settings.endpoint.connect_lazy(),
+            runtime.path(),
+            settings.run_as,
+        ) {
             Ok(f) => Some(f),
             Err(e) => return Exit::Broken(format!("cannot open the tasks' socket: {e}")),
         }
@@ -164,6 +172,7 @@ pub async fn run(settings: Settings, groups: GroupRecords) -> Exit {
     let (events_tx, mut events) = mpsc::unbounded_channel();
     let ctx = Context {
         reach,
+        runtime: runtime.path().to_path_buf(),
         token: settings.token.clone(),
         agent_id: settings.id.clone(),
         workdir: settings.workdir.clone(),

@@ -76,6 +76,8 @@ pub struct AttemptReport {
     pub output_dropped: u64,
     /// The executor could not start: a failed attempt, never a loss.
     pub not_started: bool,
+    /// On success, what the task wrote to `$SWARM_RESULT`, if anything.
+    pub result: Option<String>,
 }
 
 impl AttemptReport {
@@ -87,6 +89,7 @@ impl AttemptReport {
             message: String::new(),
             output_dropped: 0,
             not_started: false,
+            result: None,
         }
     }
 }

@@ -120,7 +120,13 @@ impl State {
             offered = offered.agent(lead.agent.clone());
         }
         t.emit(offered)?;
-        let brief = brief(spec, &members, plan.name(), waits_for_operator);
+        let upstream = self.upstream_results(t, task)?;
+        let Some(plan) = self.plan.as_ref() else {
+            return Ok(());
+        };
+        let spec = plan.spec(task);
+        let mut brief = brief(spec, &members, plan.name(), waits_for_operator);
+        brief.push_str(&upstream);
         let mut env = BTreeMap::new();
         env.insert("SWARM_PLAN".to_string(), plan.name().to_string());
         env.insert("SWARM_RETRIES".to_string(), plan.retries(task).to_string());

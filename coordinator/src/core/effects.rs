@@ -24,6 +24,7 @@ pub(crate) struct Effects {
     jobs: Vec<crate::report::ReportJob>,
     provision: Vec<crate::provision::ProvisionCmd>,
     gates: Vec<crate::gates::GateJob>,
+    results: Vec<crate::results::ResultJob>,
     /// The loop stops after this turn.
     pub(crate) stop: bool,
 }
@@ -40,6 +41,8 @@ pub(crate) struct Outlets {
     pub(crate) provision: tokio::sync::mpsc::UnboundedSender<crate::provision::ProvisionCmd>,
     /// The gate checker, which runs gates' Check commands.
     pub(crate) gates: tokio::sync::mpsc::UnboundedSender<crate::gates::GateJob>,
+    /// The copier of task results into the shared memory.
+    pub(crate) results: tokio::sync::mpsc::UnboundedSender<crate::results::ResultJob>,
 }
 
 impl Effects {
@@ -57,6 +60,9 @@ impl Effects {
         }
         for job in self.gates {
             let _ = out.gates.send(job);
+        }
+        for job in self.results {
+            let _ = out.results.send(job);
         }
         for e in self.events {
             let _ = out.events.send(e);
@@ -158,6 +164,11 @@ impl<'a> Turn<'a> {
     /// Hands a gate's checks to the gate checker after the commit.
     pub(crate) fn check_gate(&mut self, job: crate::gates::GateJob) {
         self.fx.gates.push(job);
+    }
+
+    /// Hands a task's result to the shared-memory copier after the commit.
+    pub(crate) fn share_result(&mut self, job: crate::results::ResultJob) {
+        self.fx.results.push(job);
     }
 
     /// Hands a command to the provisioner after the commit.

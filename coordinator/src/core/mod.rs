@@ -34,6 +34,7 @@ mod provisioning;
 mod queries;
 mod realloc;
 mod recover;
+mod results;
 mod roster;
 mod setup;
 mod tasks;
@@ -74,6 +75,8 @@ pub struct Receivers {
     pub provision: tokio::sync::mpsc::UnboundedReceiver<crate::provision::ProvisionCmd>,
     /// Gates whose checks should run.
     pub gates: tokio::sync::mpsc::UnboundedReceiver<crate::gates::GateJob>,
+    /// Task results to copy into the shared memory.
+    pub results: tokio::sync::mpsc::UnboundedReceiver<crate::results::ResultJob>,
 }
 
 /// Everything the loop owns besides the store: the configuration, the
@@ -129,6 +132,7 @@ impl State {
         let (jobs_tx, jobs) = tokio::sync::mpsc::unbounded_channel();
         let (provision_tx, provision) = tokio::sync::mpsc::unbounded_channel();
         let (gates_tx, gates) = tokio::sync::mpsc::unbounded_channel();
+        let (results_tx, results) = tokio::sync::mpsc::unbounded_channel();
         let state = State {
             cfg,
             plan: None,
@@ -143,6 +147,7 @@ impl State {
                 jobs: jobs_tx,
                 provision: provision_tx,
                 gates: gates_tx,
+                results: results_tx,
             },
             fatal,
             grants,
@@ -154,6 +159,7 @@ impl State {
                 jobs,
                 provision,
                 gates,
+                results,
             },
         )
     }

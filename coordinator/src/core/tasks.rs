@@ -115,6 +115,7 @@ impl State {
         };
         match end {
             AttemptEnd::Succeeded => {
+                self.record_result(t, r, report.result.as_deref())?;
                 self.set_task(t, task, TaskState::Succeeded, None)?;
                 self.release_dependents(t, task)?;
             }

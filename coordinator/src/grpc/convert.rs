@@ -65,6 +65,7 @@ pub(crate) fn from_agent(m: pb::AgentMessage) -> Option<FromAgent> {
                 message: r.message,
                 output_dropped: r.output_dropped,
                 not_started: r.not_started,
+                result: r.result,
             },
         },
         Body::Draining(_) => FromAgent::Draining,

@@ -140,3 +140,32 @@ pub(crate) async fn run(target: &Target, cmd: MemoryCommand) -> Result<()> {
     }
     Ok(())
 }
+
+/// `swarmctl task result ID`: the task's entry in `swarm:results`.
+pub(crate) async fn task_result(target: &Target, id: String, json: bool) -> Result<()> {
+    let entry = target
+        .memory()
+        .await?
+        .get(pb::MemoryGetRequest {
+            namespace: "swarm:results".to_string(),
+            key: id.clone(),
+        })
+        .await
+        .map_err(|s| match s.code() {
+            tonic::Code::NotFound => Failure(
+                crate::exit::NOT_FOUND,
+                format!("no result recorded for task {id}: it has not succeeded, or wrote and printed nothing"),
+            ),
+            _ => Failure::from(s),
+        })?
+        .into_inner();
+    if json {
+        print_json(&entry_json(&entry));
+    } else {
+        print!("{}", entry.value);
+        if !entry.value.ends_with('\n') {
+            println!();
+        }
+    }
+    Ok(())
+}

@@ -63,6 +63,9 @@ pub(crate) async fn task(target: &Target, cmd: TaskCommand) -> Result<()> {
             attempt,
             workdir,
         } => return super::logs::run(target, id, follow, attempt, workdir).await,
+        TaskCommand::Result { id, json } => {
+            return super::memory::task_result(target, id, json).await
+        }
         TaskCommand::Done(a) => (a, pb::TaskAction::Done, "done"),
         TaskCommand::Fail(a) => (a, pb::TaskAction::Fail, "failed"),
         TaskCommand::Retry(a) => (a, pb::TaskAction::Retry, "retried"),

@@ -214,6 +214,38 @@ pub fn logs(conn: &Connection, attempt: u64) -> Result<Vec<LogRow>, StoreError> 
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// The last `max` bytes an attempt wrote (both streams, in order).
+pub fn log_tail(conn: &Connection, attempt: u64, max: usize) -> Result<Vec<u8>, StoreError> {
+    let mut stmt =
+        conn.prepare_cached("SELECT data FROM swarm_logs WHERE attempt = ?1 ORDER BY seq DESC")?;
+    let mut rows = stmt.query([attempt as i64])?;
+    let mut chunks: Vec<Vec<u8>> = Vec::new();
+    let mut total = 0;
+    while total < max {
+        let Some(row) = rows.next()? else { break };
+        let data: Vec<u8> = row.get(0)?;
+        total += data.len();
+        chunks.push(data);
+    }
+    let mut out: Vec<u8> = chunks.into_iter().rev().flatten().collect();
+    if out.len() > max {
+        out.drain(..out.len() - max);
+    }
+    Ok(out)
+}
+
+/// What a succeeded task of a plan produced, if it is recorded.
+pub fn result_of(
+    conn: &Connection,
+    plan_id: i64,
+    task_id: &str,
+) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT result FROM swarm_results WHERE plan_id = ?1 AND task_id = ?2")?
+        .query_row(params![plan_id, task_id], |r| r.get(0))
+        .optional()?)
+}
+
 /// The next log sequence number of an attempt.
 pub fn next_log_seq(conn: &Connection, attempt: u64) -> Result<u64, StoreError> {
     let max: Option<i64> = conn

@@ -201,3 +201,21 @@ pub fn insert_checkpoint(conn: &Connection, c: &CheckpointRow) -> Result<i64, St
     ])?;
     Ok(conn.last_insert_rowid())
 }
+
+/// Records what a succeeded task produced (`from_file`: the task wrote
+/// `$SWARM_RESULT`; otherwise the tail of its output).
+pub fn put_result(
+    conn: &Connection,
+    plan_id: i64,
+    task_id: &str,
+    attempt: u64,
+    from_file: bool,
+    result: &str,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO swarm_results (plan_id, task_id, attempt, from_file, result)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![plan_id, task_id, attempt as i64, from_file, result])?;
+    Ok(())
+}

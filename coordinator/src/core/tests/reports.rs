@@ -18,6 +18,7 @@ fn an_assignment_that_cannot_start_is_a_failed_attempt_not_a_loss() {
             report: AttemptReport {
                 message: "image busybox:none is missing".into(),
                 not_started: true,
+                result: None,
                 // Whatever the outcome says, it did not run.
                 ..AttemptReport::of(Outcome::Succeeded)
             },
