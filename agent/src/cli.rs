@@ -46,7 +46,9 @@ pub struct Cli {
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub workdir: PathBuf,
     /// Command template for tasks without a Run command, fed the task brief
-    /// on stdin; placeholders {role} {task} {title} {attempt}.
+    /// on stdin; placeholders {role} {task} {title} {attempt} {prompt_file} {brief_file} {model} {tools}; without
+    /// it, the role's template from the coordinator (roles file, agent
+    /// definitions, config [exec]).
     #[arg(long = "exec", value_name = "TEMPLATE")]
     pub template: Option<String>,
     /// Agent id (default: HOST-ROLE-RANDOM): 1 to 128 bytes, no spaces or
@@ -72,6 +74,12 @@ pub struct Cli {
     /// token files).
     #[arg(long, value_name = "USER")]
     pub run_as: Option<String>,
+    /// Claude Code agent definitions on this host (markdown with front
+    /// matter, searched recursively): a role's prompt, model and tools
+    /// here win over the coordinator's (default: WORKDIR/.claude/agents
+    /// when it exists).
+    #[arg(long, value_name = "DIR")]
+    pub agents_dir: Option<PathBuf>,
     /// CA certificate (PEM) that signed the coordinator's, for https://
     /// coordinator URLs.
     #[arg(long, env = "SWARM_CA", value_name = "FILE")]
@@ -228,10 +236,20 @@ fn settings(cli: Cli) -> Result<Settings, String> {
         key: absolute(cli.key, "key")?,
     };
     let endpoint = swarm_client::Coordinator::new(&url, &tls).map_err(|e| e.to_string())?;
+    let mut local_profiles = swarm_roles::Catalogue::builtin();
+    let agents_dir = cli
+        .agents_dir
+        .or_else(|| Some(workdir.join(".claude/agents")).filter(|d| d.is_dir()));
+    if let Some(dir) = agents_dir {
+        local_profiles
+            .extend_from_agents_dir(&dir)
+            .map_err(|e| format!("--agents-dir: {e}"))?;
+    }
     Ok(Settings {
         coordinator: url,
         endpoint,
         tls,
+        local_profiles,
         token,
         id,
         roles: cli.roles,

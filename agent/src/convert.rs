@@ -49,6 +49,17 @@ pub(crate) fn assignment_from(a: pb::Assign) -> Assignment {
         timeout: (s.timeout_ms > 0).then(|| Duration::from_millis(s.timeout_ms)),
         brief: s.brief,
         env,
+        profile: s
+            .profile
+            .map(|p| swarm_roles::Profile {
+                prompt: Some(p.prompt).filter(|x| !x.is_empty()),
+                exec: Some(p.exec).filter(|x| !x.trim().is_empty()),
+                model: Some(p.model).filter(|x| !x.is_empty()),
+                tools: p.tools,
+                env: p.env.into_iter().collect(),
+                sources: Vec::new(),
+            })
+            .unwrap_or_default(),
     }
 }
 

@@ -48,6 +48,8 @@ pub struct Assignment {
     pub brief: String,
     /// The task's own environment, sorted by name.
     pub env: Vec<(String, String)>,
+    /// The profile of the role this agent plays, from the coordinator.
+    pub profile: swarm_roles::Profile,
 }
 
 /// How an attempt this agent led ended; kept until the coordinator
@@ -105,6 +107,9 @@ pub struct Context {
     pub workdir: PathBuf,
     /// The `--exec` command template for tasks without a run command.
     pub template: Option<String>,
+    /// Profiles from this host's agent definitions (`--agents-dir`); they
+    /// win over the coordinator's, field by field.
+    pub local_profiles: swarm_roles::Catalogue,
     /// How host processes are started.
     pub host: Host,
 }
@@ -179,6 +184,7 @@ impl Work {
         }
         let spec = self.spec(&a);
         let result_file = self.result_file(r.attempt);
+        let briefing = self.write_briefing(&a);
         let events = self.events.clone();
         let host = self.ctx.host.clone();
         let attempt = r.attempt;
@@ -197,6 +203,9 @@ impl Work {
             let _ = forward.await;
             let result = crate::runtime::take_result(&result_file)
                 .filter(|_| matches!(outcome, exec::Outcome::Succeeded));
+            for file in briefing {
+                let _ = std::fs::remove_file(file);
+            }
             let _ = events.send(ExecEvent::Done(r, outcome, result));
         });
         if let Some(h) = self.held.get_mut(&attempt) {
@@ -209,9 +218,63 @@ impl Work {
         self.ctx.runtime.join(format!("result-{attempt}"))
     }
 
+    /// The role's profile for this assignment: the coordinator's, with
+    /// this host's definitions laid over it.
+    fn profile(&self, a: &Assignment) -> swarm_roles::Profile {
+        let mut p = a.profile.clone();
+        if let Some(local) = self.ctx.local_profiles.get(&a.role) {
+            p.overlay(local.profile.clone());
+        }
+        p
+    }
+
+    /// Where the role's prompt and the brief go for a template's
+    /// `{prompt_file}` and `{brief_file}`.
+    fn briefing_files(&self, attempt: u64) -> [PathBuf; 2] {
+        [
+            self.ctx.runtime.join(format!("prompt-{attempt}.md")),
+            self.ctx.runtime.join(format!("brief-{attempt}.md")),
+        ]
+    }
+
+    /// Writes the prompt and brief files (in the private runtime
+    /// directory); returns them, to be removed when the attempt ends.
+    fn write_briefing(&self, a: &Assignment) -> Vec<PathBuf> {
+        let [prompt, brief] = self.briefing_files(a.attempt.attempt);
+        let text = self.profile(a).prompt.unwrap_or_default();
+        let mut written = Vec::new();
+        for (path, content) in [(prompt, text.as_str()), (brief, a.brief.as_str())] {
+            match std::fs::write(&path, content) {
+                Ok(()) => written.push(path),
+                Err(e) => tracing::warn!("cannot write {}: {e}", path.display()),
+            }
+        }
+        written
+    }
+
     fn spec(&self, a: &Assignment) -> ExecSpec {
         let r = &a.attempt;
-        let mut env = a.env.clone();
+        let profile = self.profile(a);
+        let [prompt_file, brief_file] = self.briefing_files(r.attempt);
+        // The profile's environment first: the SWARM_* variables below
+        // cannot be overridden by it.
+        let mut env: Vec<(String, String)> = profile.env.clone().into_iter().collect();
+        env.extend(a.env.iter().cloned());
+        env.extend([
+            (
+                "SWARM_MODEL".to_string(),
+                profile.model.clone().unwrap_or_default(),
+            ),
+            ("SWARM_TOOLS".to_string(), profile.tools.join(",")),
+            (
+                "SWARM_PROMPT_FILE".to_string(),
+                prompt_file.display().to_string(),
+            ),
+            (
+                "SWARM_BRIEF_FILE".to_string(),
+                brief_file.display().to_string(),
+            ),
+        ]);
         env.extend([
             ("SWARM_TASK_ID".to_string(), r.task_id.clone()),
             ("SWARM_ROLE".to_string(), a.role.clone()),
@@ -244,7 +307,8 @@ impl Work {
             brief: a.brief.clone(),
             env,
             workdir: self.ctx.workdir.clone(),
-            template: self.ctx.template.clone(),
+            // This agent's --exec wins; else the role's template.
+            template: self.ctx.template.clone().or(profile.exec),
         }
     }
 
@@ -365,6 +429,7 @@ mod tests {
             agent_id: "a".into(),
             workdir: PathBuf::new(),
             template: None,
+            local_profiles: swarm_roles::Catalogue::builtin(),
             host: Host::plain(),
         };
         Work::new(ctx, mpsc::unbounded_channel().0)
@@ -387,6 +452,7 @@ mod tests {
             timeout: None,
             brief: String::new(),
             env: Vec::new(),
+            profile: swarm_roles::Profile::default(),
         }
     }
 

@@ -61,6 +61,11 @@ pub struct Cli {
     /// and swarmctl (mTLS).
     #[arg(long, value_name = "FILE")]
     pub tls_client_ca: Option<PathBuf>,
+    /// Claude Code agent definitions (markdown with front matter, searched
+    /// recursively) that give roles their prompt, model and tools, or add
+    /// roles (default: WORKDIR/.claude/agents when it exists).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub agents_dir: Option<PathBuf>,
     /// Allow plaintext gRPC on a non-loopback address (tokens cross the
     /// network readable).
     #[arg(long)]
@@ -210,6 +215,7 @@ async fn async_main(cli: Cli) -> ExitCode {
             client_ca: cli.tls_client_ca.clone(),
         },
         insecure: cli.insecure,
+        agents_dir: cli.agents_dir.clone(),
     };
     if run_mode && flags.listen.is_none() && env("SWARM_LISTEN").is_none() {
         // The all-in-one mode picks a free port unless told one.

@@ -24,6 +24,7 @@ pub mod lock;
 pub mod provision;
 pub mod report;
 pub mod results;
+pub mod roles;
 mod run;
 mod run_failures;
 pub mod server;

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use swarm_client::Bearer;
-use swarm_plan::{Catalogue, CompiledPlan, Need};
+use swarm_plan::{CompiledPlan, Need};
 use swarm_proto::v1 as pb;
 use tokio::net::TcpListener;
 use tonic::service::interceptor::InterceptedService;
@@ -30,13 +30,13 @@ pub(crate) async fn run(
     exec: Option<String>,
     signals: crate::cli::Signals,
 ) -> ExitCode {
-    let mut catalogue = Catalogue::builtin();
-    if let Some(roles) = &cfg.roles_file {
-        if let Err(e) = catalogue.extend_from_file(roles) {
+    let catalogue = match crate::roles::RolesSource::of(&cfg).catalogue() {
+        Ok(c) => c,
+        Err(e) => {
             eprintln!("swarmd: {e}");
             return ExitCode::from(2);
         }
-    }
+    };
     let compiled = match swarm_plan::load(&plan_path, &catalogue) {
         Ok(c) => c,
         Err(e) => {
@@ -393,7 +393,8 @@ mod tests {
             env!("CARGO_MANIFEST_DIR"),
             "/../examples/release-rehearsal.md"
         );
-        let plan = swarm_plan::load(Path::new(path), &Catalogue::builtin()).expect("example");
+        let plan =
+            swarm_plan::load(Path::new(path), &swarm_plan::Catalogue::builtin()).expect("example");
         let local = agents_needed(&plan);
         assert_eq!(
             local,

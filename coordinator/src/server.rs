@@ -61,6 +61,7 @@ pub async fn serve(
         tls: cfg.agent_tls.clone(),
     };
     let (backups, backup_state) = (cfg.backups.clone(), cfg.state_dir());
+    let roles_source = crate::roles::RolesSource::of(&cfg);
     let tls_mode = cfg.tls.as_ref().map(|t| t.client_ca.is_some());
     let mut server = match &cfg.tls {
         Some(tls) => tls.builder()?,
@@ -113,11 +114,9 @@ pub async fn serve(
         lease_ttl,
     ))
     .max_decoding_message_size(MAX_MESSAGE_BYTES);
-    let control = pb::control_service_server::ControlServiceServer::new(ControlSvc::new(
-        core.clone(),
-        tokens.clone(),
-        state_dir,
-    ))
+    let control = pb::control_service_server::ControlServiceServer::new(
+        ControlSvc::new(core.clone(), tokens.clone(), state_dir).with_roles(roles_source),
+    )
     .max_decoding_message_size(16 * 1024 * 1024);
     let memory =
         pb::memory_service_server::MemoryServiceServer::new(MemorySvc::new(memory_handle, tokens))

@@ -123,6 +123,14 @@ pub enum Command {
     /// hold back the tasks after them until their checks pass.
     #[command(subcommand)]
     Gate(GateCommand),
+    /// Every role the daemon knows: its phrases, and its profile (prompt,
+    /// exec, model, tools) with where it came from (agent definitions,
+    /// roles file, config [exec]).
+    Roles {
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
     /// Take an online, consistent copy of the daemon's state and shared
     /// memory into DIR on the coordinator's host (restore it with
     /// `swarmd restore DIR --workdir NEW`).
@@ -332,6 +340,30 @@ pub struct PlanInput {
     /// (name, description, aliases).
     #[arg(long, value_name = "FILE", env = "SWARM_ROLES")]
     pub roles: Option<PathBuf>,
+    /// Claude Code agent definitions that add roles (markdown with front
+    /// matter; default: ./.claude/agents when it exists, as swarmd reads
+    /// WORKDIR/.claude/agents).
+    #[arg(long, value_name = "DIR", env = "SWARM_AGENTS_DIR")]
+    pub agents_dir: Option<PathBuf>,
+}
+
+impl PlanInput {
+    /// The catalogue the plan is checked against: built-in roles, the
+    /// agent definitions, then the roles file.
+    pub fn catalogue(&self) -> Result<swarm_roles::Catalogue, swarm_roles::CatalogueError> {
+        let mut catalogue = swarm_roles::Catalogue::builtin();
+        let dir = self
+            .agents_dir
+            .clone()
+            .or_else(|| Some(PathBuf::from(".claude/agents")).filter(|d| d.is_dir()));
+        if let Some(dir) = dir {
+            catalogue.extend_from_agents_dir(&dir)?;
+        }
+        if let Some(path) = &self.roles {
+            catalogue.extend_from_file(path)?;
+        }
+        Ok(catalogue)
+    }
 }
 
 /// `09:00` is 540 minutes after midnight.

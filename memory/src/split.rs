@@ -15,7 +15,7 @@ use crate::store::{migrate_schema, Store};
 use crate::StoreError;
 
 /// The coordinator's tables, as the single-file layout held them.
-pub const STATE_TABLES: [&str; 9] = [
+pub const STATE_TABLES: [&str; 10] = [
     "swarm_plans",
     "swarm_tasks",
     "swarm_dependencies",
@@ -25,6 +25,7 @@ pub const STATE_TABLES: [&str; 9] = [
     "swarm_logs",
     "swarm_checkpoints",
     "swarm_memory_journal",
+    "swarm_results",
 ];
 
 /// What [`split_single_file`] did.

@@ -27,6 +27,8 @@ pub struct RoleInfo {
     pub description: String,
     /// Phrases that mean this role, as written in the catalogue.
     pub aliases: Vec<String>,
+    /// Its profile (prompt, exec, model, tools, env), if any was given.
+    pub profile: crate::Profile,
 }
 
 /// A role phrase the catalogue cannot map, with the closest known roles.
@@ -92,6 +94,7 @@ impl Catalogue {
             name: name.to_string(),
             description: description.to_string(),
             aliases: Vec::new(),
+            profile: crate::Profile::default(),
         });
         let index = self.roles.len() - 1;
         self.by_phrase.insert(normalise(name), index);

@@ -35,6 +35,16 @@ pub enum CatalogueError {
         /// The offending name.
         name: String,
     },
+    /// A Claude Code agent definition that cannot be used.
+    #[error("{path}:{line}: {message}")]
+    AgentFile {
+        /// The file.
+        path: String,
+        /// The line (1-based; 0 when the whole file is at fault).
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
     /// An alias that already names a different role.
     #[error("{origin}: alias '{alias}' of role '{role}' already names role '{owner}'")]
     AliasTaken {
@@ -64,6 +74,13 @@ struct RoleEntry {
     description: String,
     #[serde(default)]
     aliases: Vec<String>,
+    prompt: Option<String>,
+    exec: Option<String>,
+    model: Option<String>,
+    #[serde(default)]
+    tools: Vec<String>,
+    #[serde(default)]
+    env: std::collections::BTreeMap<String, String>,
 }
 
 impl Catalogue {
@@ -102,6 +119,14 @@ impl Catalogue {
             if !entry.description.is_empty() {
                 next.role_mut(index).description = entry.description.clone();
             }
+            next.role_mut(index).profile.overlay(crate::Profile {
+                prompt: entry.prompt,
+                exec: entry.exec,
+                model: entry.model,
+                tools: entry.tools,
+                env: entry.env,
+                sources: vec![origin.to_string()],
+            });
             for alias in entry.aliases {
                 match next.phrase_owner(&alias) {
                     Some(owner) if owner != entry.name => {

@@ -10,14 +10,17 @@
 
 #![warn(missing_docs)]
 
+pub mod agents;
 mod builtin;
 mod catalogue;
 mod extend;
+mod profile;
 mod suggest;
 
 pub use builtin::BUILTIN_ROLES;
 pub use catalogue::{Catalogue, RoleInfo, UnknownRole};
 pub use extend::CatalogueError;
+pub use profile::Profile;
 
 /// Folds a role phrase to the form used for look-ups: lower case, `-` and
 /// `_` read as spaces, runs of white space collapsed.

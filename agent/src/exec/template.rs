@@ -10,18 +10,25 @@ use super::ExecSpec;
 
 /// The placeholders and the variables that carry their values (every
 /// task process has them).
-const PLACEHOLDERS: [(&str, &str); 4] = [
+const PLACEHOLDERS: [(&str, &str); 8] = [
     ("role", "SWARM_ROLE"),
     ("task", "SWARM_TASK_ID"),
     ("title", "SWARM_TASK_TITLE"),
     ("attempt", "SWARM_ATTEMPT"),
+    ("prompt_file", "SWARM_PROMPT_FILE"),
+    ("brief_file", "SWARM_BRIEF_FILE"),
+    ("model", "SWARM_MODEL"),
+    ("tools", "SWARM_TOOLS"),
 ];
 
 /// Renders `template` for one attempt.
 ///
-/// Placeholders: `{role}`, `{task}` (the task id), `{title}` and `{attempt}`
-/// (the 1-based attempt number of the task, not the fencing number). Any
-/// other `{...}` is left as written, so shell braces keep working.
+/// Placeholders: `{role}`, `{task}` (the task id), `{title}`, `{attempt}`
+/// (the 1-based attempt number of the task, not the fencing number),
+/// `{prompt_file}` (the role's prompt, in a private file), `{brief_file}`
+/// (the brief, also on stdin), `{model}` and `{tools}` (comma-separated)
+/// from the role's profile. Any other `{...}` is left as written, so shell
+/// braces keep working.
 ///
 /// A placeholder becomes `"${VAR}"` outside quotes, `${VAR}` inside
 /// `"..."`, and `'"${VAR}"'` inside `'...'` (the single quote is closed

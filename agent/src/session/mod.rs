@@ -46,6 +46,8 @@ pub struct Settings {
     pub endpoint: swarm_client::Coordinator,
     /// `--ca`, `--cert`, `--key` (absolute paths).
     pub tls: swarm_client::TlsFiles,
+    /// Role profiles from this host's agent definitions (`--agents-dir`).
+    pub local_profiles: swarm_roles::Catalogue,
     /// The agent token, presented on every call and passed to tasks as
     /// `SWARM_TOKEN`.
     pub token: String,
@@ -177,6 +179,7 @@ pub async fn run(settings: Settings, groups: GroupRecords) -> Exit {
         agent_id: settings.id.clone(),
         workdir: settings.workdir.clone(),
         template: settings.template.clone(),
+        local_profiles: settings.local_profiles.clone(),
         host,
     };
     let mut work = Work::new(ctx, events_tx);

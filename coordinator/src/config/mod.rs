@@ -80,6 +80,21 @@ pub struct Config {
     /// Periodic backups (`backup_interval`, `backup_keep`, `backup_dir`);
     /// `None`: only `swarmctl backup`.
     pub backups: Option<crate::backups::Periodic>,
+    /// Claude Code agent definitions (`--agents-dir`, `agents_dir`);
+    /// `None`: `WORKDIR/.claude/agents` when it exists.
+    pub agents_dir: Option<PathBuf>,
+    /// `[exec]`: command templates for tasks without a Run command, by
+    /// role and by default; they reach every agent with its assignment.
+    pub exec: ExecTemplates,
+}
+
+/// The config's `[exec]` table: `default = "..."` and `ROLE = "..."`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExecTemplates {
+    /// For every role without its own.
+    pub default: Option<String>,
+    /// By role.
+    pub roles: std::collections::BTreeMap<String, String>,
 }
 
 /// When a task may start.
@@ -159,6 +174,8 @@ impl Default for Config {
             insecure: false,
             agent_tls: swarm_client::TlsFiles::default(),
             backups: None,
+            agents_dir: None,
+            exec: ExecTemplates::default(),
         }
     }
 }
@@ -204,6 +221,9 @@ struct FileConfig {
     backup_interval: Option<toml::Value>,
     backup_keep: Option<usize>,
     backup_dir: Option<PathBuf>,
+    agents_dir: Option<PathBuf>,
+    #[serde(default)]
+    exec: std::collections::BTreeMap<String, String>,
     #[serde(default)]
     scale: std::collections::BTreeMap<String, ScaleBounds>,
 }
@@ -239,6 +259,8 @@ pub struct Overrides {
     pub tls: TlsFlags,
     /// `--insecure`.
     pub insecure: bool,
+    /// `--agents-dir`.
+    pub agents_dir: Option<PathBuf>,
 }
 
 /// The TLS files given as flags (or, for the config, as settings), each on
@@ -451,6 +473,12 @@ pub fn load(
     if let Some(w) = &flags.workdir {
         c.workdir = w.clone();
     }
+    if let Some(v) = env("SWARM_AGENTS_DIR") {
+        c.agents_dir = Some(PathBuf::from(v));
+    }
+    if let Some(d) = &flags.agents_dir {
+        c.agents_dir = Some(d.clone());
+    }
     if let Some(d) = flags.shutdown_timeout {
         c.shutdown_timeout = d;
     }
@@ -559,6 +587,19 @@ fn apply_file(c: &mut Config, f: FileConfig) -> Result<(), ConfigError> {
         }
         (None, None, None) => {}
     }
+    c.agents_dir = f.agents_dir.or(c.agents_dir.take());
+    for (role, template) in f.exec {
+        if template.trim().is_empty() {
+            return Err(ConfigError::Invalid(format!(
+                "exec.{role} is empty; give a command template or remove it"
+            )));
+        }
+        if role == "default" {
+            c.exec.default = Some(template);
+        } else {
+            c.exec.roles.insert(role, template);
+        }
+    }
     c.agent_tls = swarm_client::TlsFiles {
         ca: f.agent_ca,
         cert: f.agent_cert,
@@ -665,6 +706,15 @@ impl Config {
             .get(role)
             .copied()
             .unwrap_or((0, self.default_max_agents))
+    }
+
+    /// Where agent definitions are read from: `agents_dir` (relative to
+    /// the workdir), else `WORKDIR/.claude/agents` when it exists.
+    pub fn agents_dir(&self) -> Option<PathBuf> {
+        match &self.agents_dir {
+            Some(d) => Some(self.workdir.join(d)),
+            None => Some(self.workdir.join(".claude").join("agents")).filter(|d| d.is_dir()),
+        }
     }
 
     /// `WORKDIR/.swarm/swarmd.db`: the coordinator's own state.

@@ -141,6 +141,8 @@ pub struct Assignment {
     pub brief: String,
     pub env: BTreeMap<String, String>,
     pub plan: String,
+    /// The profile of the role this agent plays.
+    pub profile: swarm_roles::Profile,
 }
 
 /// What the coordinator tells an agent.

@@ -39,7 +39,8 @@ impl State {
                 req.text.len()
             )));
         }
-        let compiled = compile(&req, self.cfg.roles_file.as_deref())?;
+        let (compiled, profiles) = compile(&req, &self.cfg)?;
+        self.profiles = profiles;
         let now = t.now;
         let row = PlanRow {
             id: 0,

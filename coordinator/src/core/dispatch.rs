@@ -73,10 +73,13 @@ impl State {
         };
         let id = self.attempts.allocate();
         let waits_for_operator = is_manual(plan.spec(task))
-            && members
-                .first()
-                .and_then(|lead| self.roster.get(&lead.agent))
-                .is_some_and(|a| a.leaves_manual_tasks_to_an_operator());
+            && members.first().is_some_and(|lead| {
+                self.profiles.of(&lead.role).exec.is_none()
+                    && self
+                        .roster
+                        .get(&lead.agent)
+                        .is_some_and(|a| a.leaves_manual_tasks_to_an_operator())
+            });
         let number =
             plan.begin_attempt(task, id, members.iter().map(|m| m.agent.clone()).collect());
         let token = self.tokens.mint();
@@ -153,6 +156,7 @@ impl State {
                 brief: brief.clone(),
                 env: env.clone(),
                 plan: plan.name().to_string(),
+                profile: self.profiles.of(&m.role),
             };
             t.send(Some(tx), ToAgent::Assign(Box::new(assignment)));
         }

@@ -98,6 +98,8 @@ pub(crate) struct State {
     grants: crate::auth::Grants,
     /// Mints them.
     tokens: crate::auth::TokenMint,
+    /// The roles' profiles, from the plan's compilation.
+    profiles: setup::Profiles,
 }
 
 /// A handle to send commands to the loop.
@@ -152,6 +154,7 @@ impl State {
             fatal,
             grants,
             tokens: Default::default(),
+            profiles: Default::default(),
         };
         (
             state,

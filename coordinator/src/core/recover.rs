@@ -39,8 +39,9 @@ impl State {
             toml: row.format == "toml",
             roles_toml: row.roles_toml.clone(),
         };
-        let compiled = super::setup::compile(&req, self.cfg.roles_file.as_deref())
+        let (compiled, profiles) = super::setup::compile(&req, &self.cfg)
             .map_err(|e| CoreError::Recovery(format!("the stored plan no longer compiles: {e}")))?;
+        self.profiles = profiles;
         let clock = serde_json::from_str(&row.clock).unwrap_or(crate::clock::PlanClock {
             start: row.loaded_at,
             wall0: row.loaded_at,

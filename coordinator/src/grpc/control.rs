@@ -18,6 +18,8 @@ pub struct ControlSvc {
     tokens: Tokens,
     /// `WORKDIR/.swarm`, which backups copy.
     state_dir: std::path::PathBuf,
+    /// Where roles and their profiles come from (`swarmctl roles`).
+    roles: crate::roles::RolesSource,
 }
 
 impl ControlSvc {
@@ -27,7 +29,14 @@ impl ControlSvc {
             core,
             tokens,
             state_dir,
+            roles: Default::default(),
         }
+    }
+
+    /// Lists roles from `roles` (default: the built-in catalogue only).
+    pub fn with_roles(mut self, roles: crate::roles::RolesSource) -> Self {
+        self.roles = roles;
+        self
     }
 }
 
@@ -329,6 +338,44 @@ impl pb::control_service_server::ControlService for ControlSvc {
         Ok(Response::new(pb::BackupReply {
             manifest: serde_json::to_string_pretty(&taken).unwrap_or_default(),
         }))
+    }
+
+    async fn list_roles(&self, req: Request<pb::ListRolesRequest>) -> R<pb::ListRolesReply> {
+        self.tokens.check(&req, Scope::Admin)?;
+        let catalogue = self
+            .roles
+            .catalogue()
+            .map_err(|e| Status::failed_precondition(e.to_string()))?;
+        let roles = catalogue
+            .roles()
+            .iter()
+            .map(|r| {
+                let p = &r.profile;
+                let mut sources = p.sources.clone();
+                let exec = match &p.exec {
+                    Some(e) => e.clone(),
+                    None => match self.roles.exec_for(&r.name) {
+                        Some((t, from)) => {
+                            sources.push(from);
+                            t.to_string()
+                        }
+                        None => String::new(),
+                    },
+                };
+                pb::RoleInfo {
+                    name: r.name.clone(),
+                    description: r.description.clone(),
+                    aliases: r.aliases.clone(),
+                    profile_sources: sources,
+                    prompt_bytes: p.prompt.as_ref().map_or(0, |x| x.len() as u64),
+                    exec,
+                    model: p.model.clone().unwrap_or_default(),
+                    tools: p.tools.clone(),
+                    env_keys: p.env.keys().cloned().collect(),
+                }
+            })
+            .collect();
+        Ok(Response::new(pb::ListRolesReply { roles }))
     }
 
     async fn approve_gate(&self, req: Request<pb::ApproveGateRequest>) -> R<pb::ApproveGateReply> {

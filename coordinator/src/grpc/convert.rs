@@ -108,6 +108,13 @@ pub(crate) fn to_agent(m: ToAgent) -> pb::CoordinatorMessage {
                 brief: a.brief,
                 env: a.env.into_iter().collect(),
                 plan: a.plan,
+                profile: Some(pb::RoleProfile {
+                    prompt: a.profile.prompt.unwrap_or_default(),
+                    exec: a.profile.exec.unwrap_or_default(),
+                    model: a.profile.model.unwrap_or_default(),
+                    tools: a.profile.tools,
+                    env: a.profile.env.into_iter().collect(),
+                }),
             }),
         }),
         ToAgent::Cancel(r, reason) => Body::Cancel(pb::Cancel {

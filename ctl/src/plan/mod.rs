@@ -7,7 +7,7 @@ mod simulate;
 
 use std::io::Write;
 
-use swarm_plan::{analyse, Catalogue, CompiledPlan, LoadError};
+use swarm_plan::{analyse, CompiledPlan, LoadError};
 
 use crate::cli::{ConvertTarget, PlanCommand, PlanInput};
 use crate::exit;
@@ -125,10 +125,7 @@ impl Failure {
 }
 
 fn load(input: &PlanInput) -> Result<CompiledPlan, Failure> {
-    let mut catalogue = Catalogue::builtin();
-    if let Some(path) = &input.roles {
-        catalogue.extend_from_file(path).map_err(Failure::Roles)?;
-    }
+    let catalogue = input.catalogue().map_err(Failure::Roles)?;
     swarm_plan::load(&input.file, &catalogue).map_err(Failure::Plan)
 }
 

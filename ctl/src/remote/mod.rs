@@ -5,6 +5,7 @@ mod agents;
 mod events;
 mod logs;
 mod memory;
+mod roles;
 mod standup;
 mod status;
 mod tasks;
@@ -146,6 +147,7 @@ pub(crate) fn run(cli: Cli) -> u8 {
                 status::approve_gate(&target, day, json).await
             }
             Command::Backup { dir, json } => status::backup(&target, &dir, json).await,
+            Command::Roles { json } => roles::list(&target, json).await,
             Command::Plan(_) => Err(Failure(
                 exit::FAILED,
                 "offline plan commands do not reach this point".into(),

@@ -11,14 +11,13 @@ use crate::exit;
 
 pub(crate) async fn load(target: &Target, input: &PlanInput, as_json: bool) -> Result<()> {
     // Validate here first: the same FILE:LINE errors as `plan check`.
-    let mut catalogue = swarm_plan::Catalogue::builtin();
+    let catalogue = input
+        .catalogue()
+        .map_err(|e| Failure(exit::USAGE, e.to_string()))?;
     let mut roles_toml = String::new();
     if let Some(path) = &input.roles {
         roles_toml = std::fs::read_to_string(path)
             .map_err(|e| Failure(exit::USAGE, format!("cannot read {}: {e}", path.display())))?;
-        catalogue
-            .extend_from_toml(&roles_toml, &path.display().to_string())
-            .map_err(|e| Failure(exit::USAGE, e.to_string()))?;
     }
     let compiled = swarm_plan::load(&input.file, &catalogue)
         .map_err(|e| Failure(exit::USAGE, format!("{e}\nthe plan was not loaded")))?;

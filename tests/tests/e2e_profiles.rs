@@ -1,0 +1,155 @@
+//! Role profiles with the real binaries and a fake AI CLI
+//! (`tests/fixtures/fake-ai.sh`, which records its arguments, stdin,
+//! environment and prompt file): profiles from a roles file and from
+//! `.claude/agents/*.md`, `{prompt_file}`, `{model}` and `{brief_file}`,
+//! the config's `[exec]` reaching hand-started and provisioned agents, and
+//! upstream results in a dependent's brief.
+
+use std::path::Path;
+
+use swarm_tests::{free_port, write_plan, Daemon};
+
+fn fake_ai() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/fake-ai.sh")
+        .display()
+        .to_string()
+}
+
+fn read(dir: &Path, task_agent: &str, what: &str) -> String {
+    let path = dir.join("fake-ai").join(task_agent).join(what);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+const PLAN: &str = "# Profiles\n\n### Day 1: Work\n\n\
+**Task 1.1**: Check the error budget\n- **Agent**: SRE\n- **Priority**: P1\n- **Duration**: 1 hour\n- **Dependencies**: None\n\n\
+**Task 1.2**: Profile the hot path\n- **Agent**: Performance Engineer\n- **Priority**: P1\n- **Duration**: 1 hour\n- **Dependencies**: Task 1.1\n\n\
+**Task 1.3**: Break something on purpose\n- **Agent**: Chaos Gremlin\n- **Priority**: P2\n- **Duration**: 1 hour\n- **Dependencies**: Task 1.1\n";
+
+#[test]
+fn profiles_drive_the_template_for_hand_started_and_provisioned_agents() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let work = dir.path();
+    let agents = work.join(".claude/agents");
+    std::fs::create_dir_all(agents.join("ops")).expect("mkdir");
+    std::fs::write(
+        agents.join("ops/sre.md"),
+        "---\nname: sre\ndescription: Keeps production up\ntools: Read, Bash\nmodel: opus\n---\nYou keep production up.\n",
+    )
+    .expect("sre.md");
+    std::fs::write(
+        agents.join("gremlin.md"),
+        "---\nname: Chaos Gremlin\ndescription: breaks things on purpose\nmodel: haiku\n---\nBreak one thing, then report.\n",
+    )
+    .expect("gremlin.md");
+    let fake = fake_ai();
+    std::fs::write(
+        work.join("roles.toml"),
+        format!(
+            "[[role]]\nname = \"performance\"\nprompt = \"Measure before you change.\"\nmodel = \"sonnet\"\nexec = \"sh {fake} perf --brief {{brief_file}} --model {{model}}\"\nenv = {{ FAKE_PROFILE = \"performance\" }}\n"
+        ),
+    )
+    .expect("roles.toml");
+    std::fs::write(
+        work.join("swarmd.toml"),
+        format!(
+            "roles_file = \"{}\"\n[exec]\ndefault = \"sh {fake} --prompt-file {{prompt_file}} --model {{model}} --tools {{tools}}\"\n",
+            work.join("roles.toml").display()
+        ),
+    )
+    .expect("config");
+    let config = work.join("swarmd.toml").display().to_string();
+    let d = Daemon::start_with(
+        work,
+        free_port(),
+        &["--config", &config, "--provisioner", "process"],
+    );
+    // What the daemon knows of each role, and where it came from.
+    let roles = d.ctl_json(&["roles", "--json"]);
+    let role = |name: &str| {
+        roles
+            .as_array()
+            .and_then(|a| a.iter().find(|r| r["name"] == name))
+            .cloned()
+            .unwrap_or_else(|| panic!("no role {name} in {roles}"))
+    };
+    let sre = role("sre");
+    assert_eq!(sre["model"], "opus");
+    assert!(sre["profile_sources"][0]
+        .as_str()
+        .is_some_and(|s| s.ends_with(".claude/agents/ops/sre.md")));
+    assert_eq!(sre["profile_sources"][1], "config [exec].default");
+    let perf = role("performance");
+    assert!(perf["exec"]
+        .as_str()
+        .is_some_and(|e| e.contains(" perf --brief ")));
+    assert!(perf["profile_sources"][0]
+        .as_str()
+        .is_some_and(|s| s.ends_with("roles.toml")));
+    assert_eq!(
+        role("chaos-gremlin")["description"],
+        "breaks things on purpose"
+    );
+    let table = String::from_utf8_lossy(&d.ctl(&["roles"]).stdout).into_owned();
+    assert!(table.contains("chaos-gremlin"), "{table}");
+
+    let plan = write_plan(work, "plan.md", PLAN);
+    d.ctl_json(&["plan", "load", &plan.display().to_string(), "--json"]);
+    // Hand-started, without --exec: the role's template comes with the work.
+    let _sre = d.agent("sre-1", &["sre"]);
+    let _perf = d.agent("perf-1", &["performance"]);
+    d.wait_task("1.2", "succeeded", 30);
+    // Nobody plays the gremlin: a standup provisions one, which runs the
+    // config's default template too.
+    let standup = d.ctl_json(&["standup", "run", "--json"]);
+    assert!(
+        standup["decisions"]
+            .to_string()
+            .contains("asked the process provisioner for agent proc-chaos-gremlin-1"),
+        "{standup}"
+    );
+    let status = d.wait_status(30, |s| s["state"] == "succeeded" || s["state"] == "failed");
+    assert_eq!(status["state"], "succeeded", "{status}");
+
+    // 1.1: the agent definition's prompt, model and tools, the default
+    // template's arguments, the brief on stdin.
+    let args = read(work, "1.1-sre-1", "args");
+    let lines: Vec<&str> = args.lines().collect();
+    assert_eq!(lines[0], "--prompt-file");
+    assert!(
+        lines[1].ends_with("prompt-1.md") || lines[1].contains("/prompt-"),
+        "{args}"
+    );
+    assert_eq!(&lines[2..], ["--model", "opus", "--tools", "Read,Bash"]);
+    assert_eq!(read(work, "1.1-sre-1", "prompt"), "You keep production up.");
+    assert!(read(work, "1.1-sre-1", "stdin").starts_with("# Task 1.1: Check the error budget"));
+    assert!(read(work, "1.1-sre-1", "env").contains("SWARM_ROLE=sre\n"));
+
+    // 1.2: the roles file's own template, model, env; the brief file and
+    // the upstream result of 1.1 in it.
+    let args = read(work, "1.2-perf-1", "args");
+    let lines: Vec<&str> = args.lines().collect();
+    assert_eq!(lines[0], "perf");
+    assert_eq!(lines[1], "--brief");
+    assert_eq!(&lines[3..], ["--model", "sonnet"]);
+    let brief = read(work, "1.2-perf-1", "stdin");
+    assert!(
+        brief.contains(
+            "## Upstream results\n\n### Task 1.1: Check the error budget\ndone by sre with opus\n"
+        ),
+        "{brief}"
+    );
+    assert!(read(work, "1.2-perf-1", "env").contains("FAKE_PROFILE=performance\n"));
+    assert_eq!(
+        read(work, "1.2-perf-1", "prompt"),
+        "Measure before you change."
+    );
+
+    // 1.3: a role that exists only as an agent definition, run by a
+    // provisioned agent with the config's template.
+    assert_eq!(
+        read(work, "1.3-proc-chaos-gremlin-1", "prompt"),
+        "Break one thing, then report."
+    );
+    assert!(read(work, "1.3-proc-chaos-gremlin-1", "args").contains("haiku"));
+}
