@@ -141,6 +141,15 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Serve these commands as Model Context Protocol tools on standard
+    /// input and output, for an AI assistant.
+    ///
+    /// For Claude Code: `claude mcp add swarmd -- swarmctl mcp`. The plan,
+    /// status, task, memory and standup tools each answer what the command
+    /// of the same name prints with --json, with the same coordinator,
+    /// token and TLS flags; a call that fails is a tool error carrying the
+    /// message swarmctl would print.
+    Mcp,
 }
 
 /// `swarmctl gate ...`

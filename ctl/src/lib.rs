@@ -1,13 +1,15 @@
 //! `swarmctl`, the operator's command line: every command a user needs,
 //! human tables by default and `--json` for scripts.
 //!
-//! The binary's `main` only calls [`run`]. Commands live one module each;
+//! The binary's `main` only calls [`run`]. Commands live one module each
+//! (`swarmctl mcp` serves the same commands as MCP tools);
 //! [`exit`] fixes the exit codes scripts can rely on.
 
 #![warn(missing_docs)]
 
 mod cli;
 pub mod exit;
+mod mcp;
 mod plan;
 mod remote;
 

@@ -29,8 +29,8 @@ pub use analysis::{analyse, Analysis, DayLoad, RoleLoad};
 pub use compile::{compile, Allocation, CompiledPlan, CompiledTask, Need, MAX_COMMAND_BYTES};
 pub use diagnostic::{Diagnostic, PlanErrors, Severity, SourceMap};
 pub use model::{
-    Agents, Checkpoint, Criterion, Day, DepRef, MatrixRow, Note, Plan, PlanDuration, Priority,
-    Task, Window,
+    Agents, Checkpoint, Criterion, Day, DepRef, Gang, MatrixRow, Note, Plan, PlanDuration,
+    Priority, Task, Window,
 };
 pub use simulate::{simulate, SimulateError, Simulation, Staffing};
 pub use swarm_roles::Catalogue;

@@ -131,8 +131,43 @@ pub struct Task {
     pub timeout: Option<PlanDuration>,
     /// Extra attempts after a failure.
     pub retries: Option<u32>,
+    /// Who of a gang (a task needing several roles) runs it.
+    pub gang: Gang,
     /// Any other `**Field**:` bullets, kept verbatim.
     pub notes: Vec<Note>,
+}
+
+/// Who of a gang runs its task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Gang {
+    /// Every member runs it with its own role; the attempt succeeds when
+    /// all do (`**Gang**: all`, the default).
+    #[default]
+    All,
+    /// Only the first member runs it; the others are reserved
+    /// (`**Gang**: lead`).
+    Lead,
+}
+
+impl Gang {
+    /// `all` or `lead`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Gang::All => "all",
+            Gang::Lead => "lead",
+        }
+    }
+
+    /// Parses `all` or `lead` (any case).
+    pub fn parse(text: &str) -> Result<Gang, String> {
+        match text.trim().to_lowercase().as_str() {
+            "all" => Ok(Gang::All),
+            "lead" => Ok(Gang::Lead),
+            other => Err(format!(
+                "gang '{other}' must be 'all' (every member runs the task) or 'lead' (only the first does)"
+            )),
+        }
+    }
 }
 
 /// A task field the model does not interpret, kept for round trips.

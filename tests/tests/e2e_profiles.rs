@@ -24,7 +24,8 @@ fn read(dir: &Path, task_agent: &str, what: &str) -> String {
 const PLAN: &str = "# Profiles\n\n### Day 1: Work\n\n\
 **Task 1.1**: Check the error budget\n- **Agent**: SRE\n- **Priority**: P1\n- **Duration**: 1 hour\n- **Dependencies**: None\n\n\
 **Task 1.2**: Profile the hot path\n- **Agent**: Performance Engineer\n- **Priority**: P1\n- **Duration**: 1 hour\n- **Dependencies**: Task 1.1\n\n\
-**Task 1.3**: Break something on purpose\n- **Agent**: Chaos Gremlin\n- **Priority**: P2\n- **Duration**: 1 hour\n- **Dependencies**: Task 1.1\n";
+**Task 1.3**: Break something on purpose\n- **Agent**: Chaos Gremlin\n- **Priority**: P2\n- **Duration**: 1 hour\n- **Dependencies**: Task 1.1\n\n\
+**Task 1.4**: Review the SLOs together\n- **Agent**: SRE + Performance Engineer\n- **Priority**: P1\n- **Duration**: 1 hour\n- **Dependencies**: Task 1.2\n";
 
 #[test]
 fn profiles_drive_the_template_for_hand_started_and_provisioned_agents() {
@@ -98,7 +99,7 @@ fn profiles_drive_the_template_for_hand_started_and_provisioned_agents() {
     // Hand-started, without --exec: the role's template comes with the work.
     let _sre = d.agent("sre-1", &["sre"]);
     let _perf = d.agent("perf-1", &["performance"]);
-    d.wait_task("1.2", "succeeded", 30);
+    d.wait_task("1.4", "succeeded", 30);
     // Nobody plays the gremlin: a standup provisions one, which runs the
     // config's default template too.
     let standup = d.ctl_json(&["standup", "run", "--json"]);
@@ -143,6 +144,26 @@ fn profiles_drive_the_template_for_hand_started_and_provisioned_agents() {
     assert_eq!(
         read(work, "1.2-perf-1", "prompt"),
         "Measure before you change."
+    );
+
+    // 1.4: a gang; each member ran it with its own role and template,
+    // knowing the whole gang, and the result holds both answers.
+    let sre_env = read(work, "1.4-sre-1", "env");
+    assert!(sre_env.contains("SWARM_ROLE=sre\n"), "{sre_env}");
+    assert!(
+        sre_env.contains("SWARM_GANG=sre-1:sre,perf-1:performance\n"),
+        "{sre_env}"
+    );
+    let perf_env = read(work, "1.4-perf-1", "env");
+    assert!(perf_env.contains("SWARM_ROLE=performance\n"), "{perf_env}");
+    assert_eq!(
+        read(work, "1.4-perf-1", "args").lines().next(),
+        Some("perf")
+    );
+    let result = d.ctl(&["task", "result", "1.4"]);
+    assert_eq!(
+        String::from_utf8_lossy(&result.stdout),
+        "[sre-1 (sre)]\ndone by sre with opus\n\n[perf-1 (performance)]\ndone by performance with sonnet\n"
     );
 
     // 1.3: a role that exists only as an agent definition, run by a

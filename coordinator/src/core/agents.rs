@@ -160,11 +160,14 @@ impl State {
                 data,
             } => self.log(t, &attempt, stream, data)?,
             FromAgent::Result { attempt, report } => {
-                let accepted = self.result(t, id, &attempt, &report)?;
-                let reason = if accepted {
-                    String::new()
-                } else {
-                    "not the current attempt: rejected".to_string()
+                let verdict = self.result(t, id, &attempt, &report)?;
+                let (accepted, reason) = match verdict {
+                    super::tasks::ResultVerdict::Accepted => (true, String::new()),
+                    super::tasks::ResultVerdict::Rejected => {
+                        (false, "not the current attempt: rejected".to_string())
+                    }
+                    // Acknowledged when the rest of the gang is done.
+                    super::tasks::ResultVerdict::Held => return Ok(()),
                 };
                 let ack = ToAgent::Ack {
                     attempt,

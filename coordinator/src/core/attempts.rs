@@ -29,8 +29,15 @@ pub struct Attempt {
     pub task: usize,
     /// Per-task number, 1 for the first attempt.
     pub number: u32,
-    /// Its agents, lead first; the lead runs the executor and reports.
+    /// Its agents, lead first. With `**Gang**: all` (the default) every
+    /// member runs the task and reports; with `lead` only the lead does.
     pub members: Vec<Member>,
+    /// Who of the gang runs the task.
+    pub gang: swarm_plan::Gang,
+    /// Members that reported success while others still run, with what
+    /// they wrote to `$SWARM_RESULT`. Not stored: after a restart the
+    /// agents send their unacknowledged results again.
+    pub succeeded: Vec<(String, Option<String>)>,
     /// Offered, or running once the lead said it started.
     pub state: AttemptState,
     /// Offered at, wall ms.
@@ -53,6 +60,22 @@ impl Attempt {
     /// The lead's agent id.
     pub fn lead(&self) -> Option<&str> {
         self.members.first().map(|m| m.agent.as_str())
+    }
+
+    /// Whether `agent` runs the task (and so reports a result).
+    pub fn runs(&self, agent: &str) -> bool {
+        match self.gang {
+            swarm_plan::Gang::All => self.has_member(agent),
+            swarm_plan::Gang::Lead => self.lead() == Some(agent),
+        }
+    }
+
+    /// How many members run the task.
+    pub fn runners(&self) -> usize {
+        match self.gang {
+            swarm_plan::Gang::All => self.members.len(),
+            swarm_plan::Gang::Lead => self.members.len().min(1),
+        }
     }
 
     /// Whether `agent` is one of its members.
@@ -137,11 +160,11 @@ impl LiveAttempts {
         self.live.len()
     }
 
-    /// The lead said its executor started: offered → running. Returns the
-    /// attempt when that changed it.
-    pub fn start(&mut self, id: u64, lead: &str, now: i64) -> Option<&Attempt> {
+    /// A member that runs it said its executor started: offered →
+    /// running (at the first). Returns the attempt when that changed it.
+    pub fn start(&mut self, id: u64, agent: &str, now: i64) -> Option<&Attempt> {
         let a = self.live.get_mut(&id)?;
-        if a.state != AttemptState::Offered || a.lead() != Some(lead) {
+        if a.state != AttemptState::Offered || !a.runs(agent) {
             return None;
         }
         a.state = AttemptState::Running;
@@ -154,6 +177,18 @@ impl LiveAttempts {
         if let Some(a) = self.live.get_mut(&id) {
             a.waits_for_operator = waits;
         }
+    }
+
+    /// Records that `agent` succeeded in attempt `id` (once); returns how
+    /// many of the runners have.
+    pub fn member_succeeded(&mut self, id: u64, agent: &str, result: Option<String>) -> usize {
+        let Some(a) = self.live.get_mut(&id) else {
+            return 0;
+        };
+        if !a.succeeded.iter().any(|(who, _)| who == agent) {
+            a.succeeded.push((agent.to_string(), result));
+        }
+        a.succeeded.len()
     }
 
     /// Numbers the next log chunk of attempt `id`.

@@ -4,7 +4,7 @@
 use swarm_memory::state::{insert_dependency, insert_plan, set_plan_state, upsert_task, PlanRow};
 
 use super::active::ActivePlan;
-use super::command::{AttemptRef, LoadPlan, TaskAction, ToAgent};
+use super::command::{LoadPlan, TaskAction};
 use super::effects::Turn;
 use super::event::{AttemptEnd, Event, EventKind};
 use super::model::{AgentState, PlanState, TaskState};
@@ -269,24 +269,10 @@ impl State {
                 TaskAction::Fail => AttemptEnd::Failed { exit_code: None },
                 TaskAction::Retry | TaskAction::Skip | TaskAction::Cancel => AttemptEnd::Cancelled,
             };
-            let lead = self
-                .attempts
-                .get(current)
-                .and_then(|a| a.lead().map(str::to_string));
             let message = format!("marked {} {who}", end.state_name());
+            // Every member is told: their executors stop and report
+            // nothing.
             self.end_attempt(t, current, end, &message)?;
-            // Ending it as cancelled told every member; otherwise tell the
-            // lead too: its executor stops and reports nothing.
-            if let Some(lead) = lead.filter(|_| end != AttemptEnd::Cancelled) {
-                let cancel = ToAgent::Cancel(
-                    AttemptRef {
-                        task_id: id.trim().to_string(),
-                        attempt: current,
-                    },
-                    "resolved by an operator".into(),
-                );
-                t.send(self.roster.tx(&lead), cancel);
-            }
         }
         match action {
             TaskAction::Done => {

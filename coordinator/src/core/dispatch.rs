@@ -95,6 +95,8 @@ impl State {
             task,
             number,
             members: members.clone(),
+            gang: plan.spec(task).gang,
+            succeeded: Vec::new(),
             state: AttemptState::Offered,
             created_at: t.now,
             started_at: None,
@@ -136,6 +138,15 @@ impl State {
         // The task's own token: shared memory and its own task, while the
         // attempt lives. The agent's token never reaches a task.
         env.insert("SWARM_TOKEN".to_string(), token);
+        if members.len() > 1 {
+            // Every member's agent and role, lead first.
+            let gang: Vec<String> = members
+                .iter()
+                .map(|m| format!("{}:{}", m.agent, m.role))
+                .collect();
+            env.insert("SWARM_GANG".to_string(), gang.join(","));
+        }
+        let every_member_runs = spec.gang == swarm_plan::Gang::All;
         for (k, m) in members.iter().enumerate() {
             let Some(tx) = self.roster.occupy(&m.agent, id) else {
                 continue;
@@ -147,7 +158,7 @@ impl State {
                 },
                 attempt_no: number,
                 role: m.role.clone(),
-                lead: k == 0,
+                lead: k == 0 || every_member_runs,
                 title: spec.title.clone(),
                 run: spec.run.clone(),
                 checks: spec.checks.clone(),

@@ -107,6 +107,8 @@ impl State {
                         role: String::new(),
                     })
                     .collect(),
+                gang: plan.spec(task).gang,
+                succeeded: Vec::new(),
                 state: if a.state == "running" {
                     AttemptState::Running
                 } else {

@@ -9,6 +9,45 @@ use super::event::{AttemptEnd, Event, EventKind};
 use super::model::{PlanState, TaskState};
 use super::{CoreError, State};
 
+/// What became of a result an agent sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ResultVerdict {
+    /// Applied: acknowledge it.
+    Accepted,
+    /// Not the current attempt, or not from a member that runs it.
+    Rejected,
+    /// A gang member's success while others still run: acknowledged when
+    /// the attempt ends.
+    Held,
+}
+
+/// The result of a gang's attempt: a lone member's own, or each member's
+/// under its name.
+fn gang_result(a: &super::attempts::Attempt) -> Option<String> {
+    // In the gang's order (lead first), whoever reported first.
+    let written: Vec<(&str, &str, &str)> = a
+        .members
+        .iter()
+        .filter_map(|m| {
+            a.succeeded
+                .iter()
+                .find(|(who, _)| *who == m.agent)
+                .and_then(|(_, r)| r.as_deref())
+                .map(|r| (m.agent.as_str(), m.role.as_str(), r))
+        })
+        .collect();
+    match written.as_slice() {
+        [] => None,
+        [(_, _, only)] => Some((*only).to_string()),
+        many => Some(
+            many.iter()
+                .map(|(who, role, r)| format!("[{who} ({role})]\n{}\n", r.trim_end()))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ),
+    }
+}
+
 /// Longest attempt message stored, in characters.
 const MAX_ATTEMPT_MESSAGE: usize = 4096;
 
@@ -61,16 +100,17 @@ impl State {
         plan.task(a.task).current == Some(a.id) && plan.task_id(a.task) == r.task_id
     }
 
-    /// A result from `agent`. Returns whether it was accepted: the attempt
-    /// is live, current, and the agent is its lead. A refused result is
-    /// recorded as `attempt.rejected`, never applied.
+    /// A result from `agent`: accepted (and acknowledged), rejected
+    /// (recorded as `attempt.rejected`, never applied), or — a gang
+    /// member's success while others still run — held: acknowledged only
+    /// when the attempt ends, so after a restart the agent sends it again.
     pub(crate) fn result(
         &mut self,
         t: &mut Turn<'_>,
         agent: &str,
         r: &AttemptRef,
         report: &AttemptReport,
-    ) -> Result<bool, CoreError> {
+    ) -> Result<ResultVerdict, CoreError> {
         // An executor that could not start failed, whatever the outcome
         // says: never a loss, never a success.
         let outcome = if report.not_started {
@@ -79,8 +119,8 @@ impl State {
             report.outcome
         };
         let (exit_code, message) = (report.exit_code, &report.message);
-        let lead = self.attempts.get(r.attempt).and_then(|a| a.lead()) == Some(agent);
-        if !lead || !self.is_current(r) {
+        let runs = self.attempts.get(r.attempt).is_some_and(|a| a.runs(agent));
+        if !runs || !self.is_current(r) {
             t.emit(
                 Event::new(EventKind::AttemptRejected)
                     .task(r.task_id.clone())
@@ -91,31 +131,59 @@ impl State {
                         outcome.name()
                     )),
             )?;
-            return Ok(false);
+            return Ok(ResultVerdict::Rejected);
         }
         let end = match outcome {
             Outcome::Cancelled => {
                 let why = format!("cancelled on agent {agent}: {message}");
                 self.lose_attempt(t, r.attempt, &why)?;
-                return Ok(true);
+                return Ok(ResultVerdict::Accepted);
             }
             Outcome::Succeeded => AttemptEnd::Succeeded,
             Outcome::Failed => AttemptEnd::Failed { exit_code },
             Outcome::TimedOut => AttemptEnd::TimedOut,
         };
-        let message = if report.not_started {
+        let mut written = report.result.clone();
+        if end == AttemptEnd::Succeeded {
+            let done = self
+                .attempts
+                .member_succeeded(r.attempt, agent, written.clone());
+            let Some(a) = self.attempts.get(r.attempt) else {
+                return Ok(ResultVerdict::Rejected);
+            };
+            if done < a.runners() {
+                return Ok(ResultVerdict::Held);
+            }
+            written = gang_result(a);
+        }
+        let mut message = if report.not_started {
             format!("could not start: {message}")
         } else {
             message.clone()
         };
-        let Some(task) =
-            self.end_attempt_with(t, r.attempt, end, &message, report.output_dropped)?
+        let gang = self
+            .attempts
+            .get(r.attempt)
+            .filter(|a| a.runners() > 1)
+            .and_then(|a| a.members.iter().find(|m| m.agent == agent))
+            .map(|m| format!("{} ({})", m.agent, m.role));
+        if let (Some(who), true) = (gang, end != AttemptEnd::Succeeded) {
+            message = format!("gang member {who}: {message}");
+        }
+        let Some(task) = self.end_attempt_with(
+            t,
+            r.attempt,
+            end,
+            &message,
+            report.output_dropped,
+            Some(agent),
+        )?
         else {
-            return Ok(true);
+            return Ok(ResultVerdict::Accepted);
         };
         match end {
             AttemptEnd::Succeeded => {
-                self.record_result(t, r, report.result.as_deref())?;
+                self.record_result(t, r, written.as_deref())?;
                 self.set_task(t, task, TaskState::Succeeded, None)?;
                 self.release_dependents(t, task)?;
             }
@@ -124,7 +192,7 @@ impl State {
             | AttemptEnd::Cancelled
             | AttemptEnd::Lost => self.fail_attempt(t, task, &message)?,
         }
-        Ok(true)
+        Ok(ResultVerdict::Accepted)
     }
 
     /// Ends a live attempt: records how, frees its agents (telling the
@@ -137,10 +205,12 @@ impl State {
         end: AttemptEnd,
         message: &str,
     ) -> Result<Option<usize>, CoreError> {
-        self.end_attempt_with(t, attempt, end, message, 0)
+        self.end_attempt_with(t, attempt, end, message, 0, None)
     }
 
-    /// [`State::end_attempt`], recording the output its agent shed.
+    /// [`State::end_attempt`], recording the output its agent shed;
+    /// `reporter` is the member whose result ended it (it needs no
+    /// Cancel).
     fn end_attempt_with(
         &mut self,
         t: &mut Turn<'_>,
@@ -148,6 +218,7 @@ impl State {
         end: AttemptEnd,
         message: &str,
         output_dropped: u64,
+        reporter: Option<&str>,
     ) -> Result<Option<usize>, CoreError> {
         let Some(a) = self.attempts.remove(attempt) else {
             return Ok(None);
@@ -164,20 +235,38 @@ impl State {
         upsert_attempt(t.db, &row)?;
         plan.end_attempt(a.task);
         let task_id = plan.task_id(a.task).to_string();
-        // The lead reported (unless lost or cancelled); the others hold a
-        // slot for the attempt and are told it is over.
-        let lead_told = matches!(end, AttemptEnd::Lost | AttemptEnd::Cancelled);
-        for (k, m) in a.members.iter().enumerate() {
+        // The reporter is answered by its Ack. Members whose success was
+        // held get theirs now (accepted only if the attempt succeeded);
+        // every other member is told the attempt is over.
+        for m in &a.members {
             let tx = self.roster.release(&m.agent, attempt);
-            if k > 0 || lead_told {
-                let cancel = ToAgent::Cancel(
-                    AttemptRef {
-                        task_id: task_id.clone(),
-                        attempt,
+            let r = AttemptRef {
+                task_id: task_id.clone(),
+                attempt,
+            };
+            if reporter == Some(m.agent.as_str()) {
+                continue;
+            }
+            if a.succeeded.iter().any(|(who, _)| *who == m.agent) {
+                let accepted = end == AttemptEnd::Succeeded;
+                let reason = if accepted {
+                    String::new()
+                } else {
+                    format!("attempt {}", end.state_name())
+                };
+                t.send(
+                    tx,
+                    ToAgent::Ack {
+                        attempt: r,
+                        accepted,
+                        reason,
                     },
-                    format!("attempt {}", end.state_name()),
                 );
-                t.send(tx, cancel);
+            } else {
+                t.send(
+                    tx,
+                    ToAgent::Cancel(r, format!("attempt {}", end.state_name())),
+                );
             }
         }
         let mut event = Event::new(EventKind::AttemptEnded(end))

@@ -381,6 +381,15 @@ impl Harness {
 
 /// A one-day markdown plan from task lines `(id, role phrase, priority,
 /// hours, dependencies)`; dependencies "" means none.
+/// `text` with every task's gang set to `lead`: only the first member
+/// runs it (the others are reserved).
+pub(crate) fn lead_only(text: &str) -> String {
+    text.replace(
+        "- **Run**: `true`\n",
+        "- **Run**: `true`\n- **Gang**: lead\n",
+    )
+}
+
 pub(crate) fn plan(tasks: &[(&str, &str, &str, u32, &str)]) -> String {
     let mut out = String::from("# Test plan\n\n### Day 1: Work\n\n");
     for (id, agent, priority, hours, deps) in tasks {

@@ -60,6 +60,13 @@ pub(crate) fn run(cmd: PlanCommand) -> u8 {
     }
 }
 
+/// `plan check --json` for a valid plan; for an invalid one, the errors
+/// as `plan check` prints them (FILE:LINE: error: ...).
+pub(crate) fn check_json(input: &PlanInput) -> Result<serde_json::Value, String> {
+    let plan = load(input).map_err(|failure| failure.message())?;
+    Ok(json::summary(&plan, &analyse(&plan)))
+}
+
 fn check(input: &PlanInput, as_json: bool) -> u8 {
     match load(input) {
         Ok(plan) => {

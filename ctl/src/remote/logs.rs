@@ -24,14 +24,34 @@ pub(crate) async fn run(
     attempt: Option<u32>,
     workdir: Option<PathBuf>,
 ) -> Result<()> {
+    read(target, id, follow, attempt, workdir.as_deref(), print_chunk).await
+}
+
+/// Hands each chunk of the attempt's output to `sink` in order, with
+/// whether the task wrote it to standard error: from the daemon, or from
+/// the store in `workdir` when given.
+pub(crate) async fn read(
+    target: &Target,
+    id: String,
+    follow: bool,
+    attempt: Option<u32>,
+    workdir: Option<&Path>,
+    sink: impl FnMut(bool, &[u8]),
+) -> Result<()> {
     let pick = attempt.map_or(AttemptPick::Latest, AttemptPick::Number);
     match workdir {
-        Some(dir) => offline(&dir, &id, pick),
-        None => online(target, id, follow, attempt.unwrap_or(0)).await,
+        Some(dir) => offline(dir, &id, pick, sink),
+        None => online(target, id, follow, attempt.unwrap_or(0), sink).await,
     }
 }
 
-async fn online(target: &Target, id: String, follow: bool, number: u32) -> Result<()> {
+async fn online(
+    target: &Target,
+    id: String,
+    follow: bool,
+    number: u32,
+    mut sink: impl FnMut(bool, &[u8]),
+) -> Result<()> {
     let mut stream = target
         .control()
         .await?
@@ -44,12 +64,17 @@ async fn online(target: &Target, id: String, follow: bool, number: u32) -> Resul
         .await?
         .into_inner();
     while let Some(line) = stream.message().await? {
-        print_chunk(line.stream == pb::LogStream::Stderr as i32, &line.data);
+        sink(line.stream == pb::LogStream::Stderr as i32, &line.data);
     }
     Ok(())
 }
 
-fn offline(dir: &Path, id: &str, pick: AttemptPick) -> Result<()> {
+fn offline(
+    dir: &Path,
+    id: &str,
+    pick: AttemptPick,
+    mut sink: impl FnMut(bool, &[u8]),
+) -> Result<()> {
     let db = dir.join(".swarm").join("swarmd.db");
     if !db.is_file() {
         return Err(Failure(
@@ -70,7 +95,7 @@ fn offline(dir: &Path, id: &str, pick: AttemptPick) -> Result<()> {
         | PickError::NoTask { .. } => Failure(exit::NOT_FOUND, e.to_string()),
     })?;
     for c in &chunks {
-        print_chunk(c.stream == 1, &c.data);
+        sink(c.stream == 1, &c.data);
     }
     Ok(())
 }

@@ -10,7 +10,8 @@ use super::{print_json, table, Failure, Result, Target};
 use crate::cli::MemoryCommand;
 use crate::exit;
 
-fn entry_json(e: &pb::MemoryEntry) -> Value {
+/// `memory get --json`: one entry, whole.
+pub(crate) fn entry_json(e: &pb::MemoryEntry) -> Value {
     json!({
         "namespace": e.namespace, "key": e.key, "value": e.value, "tags": e.tags,
         "created_at_ms": e.created_at_ms, "updated_at_ms": e.updated_at_ms,
@@ -19,8 +20,88 @@ fn entry_json(e: &pb::MemoryEntry) -> Value {
     })
 }
 
-pub(crate) async fn run(target: &Target, cmd: MemoryCommand) -> Result<()> {
+/// `memory list --json`.
+pub(crate) fn entries_json(entries: &[pb::MemoryEntry]) -> Value {
+    Value::Array(entries.iter().map(entry_json).collect())
+}
+
+/// What `memory put` stores, its value already read.
+pub(crate) struct Put {
+    pub(crate) namespace: String,
+    pub(crate) key: String,
+    pub(crate) value: String,
+    /// Expire after this many seconds.
+    pub(crate) ttl: Option<u64>,
+    /// Compare-and-swap: only if the key holds no value.
+    pub(crate) if_absent: bool,
+    /// Compare-and-swap: only if the key holds exactly this value.
+    pub(crate) expect: Option<String>,
+    pub(crate) tags: Vec<String>,
+}
+
+/// Stores a value; true when it created the key. Inside a task the entry's
+/// owner is the task (or agent) that wrote it.
+pub(crate) async fn put(target: &Target, p: Put) -> Result<bool> {
+    if p.if_absent && p.expect.is_some() {
+        return Err(Failure(
+            exit::USAGE,
+            "if-absent and expect cannot be used together".into(),
+        ));
+    }
+    let mut req = tonic::Request::new(pb::MemoryPutRequest {
+        namespace: p.namespace,
+        key: p.key,
+        value: p.value,
+        ttl_seconds: p.ttl.unwrap_or(0),
+        expect_absent: p.if_absent,
+        expect_value: p.expect,
+        tags: p.tags,
+    });
+    if let Ok(owner) = std::env::var("SWARM_AGENT_ID").or_else(|_| std::env::var("SWARM_TASK_ID")) {
+        if let Ok(v) = owner.parse() {
+            req.metadata_mut().insert("x-swarm-owner", v);
+        }
+    }
+    Ok(target.memory().await?.put(req).await?.into_inner().created)
+}
+
+/// `memory put --json`.
+pub(crate) fn put_json(namespace: &str, key: &str, created: bool) -> Value {
+    json!({"namespace": namespace, "key": key, "created": created})
+}
+
+/// One live entry; NOT_FOUND when there is none.
+pub(crate) async fn get(
+    target: &Target,
+    namespace: String,
+    key: String,
+) -> Result<pb::MemoryEntry> {
     let mut client = target.memory().await?;
+    Ok(client
+        .get(pb::MemoryGetRequest { namespace, key })
+        .await?
+        .into_inner())
+}
+
+/// Live entries, of one namespace and under one key prefix when given.
+pub(crate) async fn list(
+    target: &Target,
+    namespace: Option<String>,
+    prefix: Option<String>,
+) -> Result<Vec<pb::MemoryEntry>> {
+    let mut client = target.memory().await?;
+    Ok(client
+        .list(pb::MemoryListRequest {
+            namespace: namespace.unwrap_or_default(),
+            prefix: prefix.unwrap_or_default(),
+            limit: 0,
+        })
+        .await?
+        .into_inner()
+        .entries)
+}
+
+pub(crate) async fn run(target: &Target, cmd: MemoryCommand) -> Result<()> {
     match cmd {
         MemoryCommand::Put {
             key,
@@ -41,25 +122,18 @@ pub(crate) async fn run(target: &Target, cmd: MemoryCommand) -> Result<()> {
             } else {
                 value
             };
-            let mut req = tonic::Request::new(pb::MemoryPutRequest {
+            let put_args = Put {
                 namespace: ns.namespace.clone(),
                 key: key.clone(),
                 value,
-                ttl_seconds: ttl.unwrap_or(0),
-                expect_absent: if_absent,
-                expect_value: expect,
+                ttl,
+                if_absent,
+                expect,
                 tags,
-            });
-            if let Ok(owner) =
-                std::env::var("SWARM_AGENT_ID").or_else(|_| std::env::var("SWARM_TASK_ID"))
-            {
-                if let Ok(v) = owner.parse() {
-                    req.metadata_mut().insert("x-swarm-owner", v);
-                }
-            }
-            let created = client.put(req).await?.into_inner().created;
+            };
+            let created = put(target, put_args).await?;
             if json {
-                print_json(&json!({"namespace": ns.namespace, "key": key, "created": created}));
+                print_json(&put_json(&ns.namespace, &key, created));
             } else {
                 println!(
                     "{} {}/{}",
@@ -70,13 +144,7 @@ pub(crate) async fn run(target: &Target, cmd: MemoryCommand) -> Result<()> {
             }
         }
         MemoryCommand::Get { key, ns, json } => {
-            let e = client
-                .get(pb::MemoryGetRequest {
-                    namespace: ns.namespace,
-                    key,
-                })
-                .await?
-                .into_inner();
+            let e = get(target, ns.namespace, key).await?;
             if json {
                 print_json(&entry_json(&e));
             } else {
@@ -88,17 +156,9 @@ pub(crate) async fn run(target: &Target, cmd: MemoryCommand) -> Result<()> {
             prefix,
             json,
         } => {
-            let entries = client
-                .list(pb::MemoryListRequest {
-                    namespace: namespace.unwrap_or_default(),
-                    prefix: prefix.unwrap_or_default(),
-                    limit: 0,
-                })
-                .await?
-                .into_inner()
-                .entries;
+            let entries = list(target, namespace, prefix).await?;
             if json {
-                print_json(&Value::Array(entries.iter().map(entry_json).collect()));
+                print_json(&entries_json(&entries));
             } else {
                 let rows: Vec<Vec<String>> = entries
                     .iter()
@@ -114,7 +174,9 @@ pub(crate) async fn run(target: &Target, cmd: MemoryCommand) -> Result<()> {
             }
         }
         MemoryCommand::Delete { key, ns, json } => {
-            let deleted = client
+            let deleted = target
+                .memory()
+                .await?
                 .delete(pb::MemoryDeleteRequest {
                     namespace: ns.namespace.clone(),
                     key: key.clone(),
@@ -141,24 +203,27 @@ pub(crate) async fn run(target: &Target, cmd: MemoryCommand) -> Result<()> {
     Ok(())
 }
 
-/// `swarmctl task result ID`: the task's entry in `swarm:results`.
-pub(crate) async fn task_result(target: &Target, id: String, json: bool) -> Result<()> {
-    let entry = target
-        .memory()
-        .await?
-        .get(pb::MemoryGetRequest {
-            namespace: "swarm:results".to_string(),
-            key: id.clone(),
-        })
+/// Where swarmd keeps each succeeded task's result: this namespace of the
+/// shared memory, the task id as key.
+const RESULTS_NAMESPACE: &str = "swarm:results";
+
+/// A task's result: its entry in `swarm:results`; NOT_FOUND, saying why
+/// there may be none, when it has none.
+pub(crate) async fn fetch_result(target: &Target, id: String) -> Result<pb::MemoryEntry> {
+    get(target, RESULTS_NAMESPACE.to_string(), id.clone())
         .await
-        .map_err(|s| match s.code() {
-            tonic::Code::NotFound => Failure(
-                crate::exit::NOT_FOUND,
+        .map_err(|f| match f {
+            Failure(exit::NOT_FOUND, _) => Failure(
+                exit::NOT_FOUND,
                 format!("no result recorded for task {id}: it has not succeeded, or wrote and printed nothing"),
             ),
-            _ => Failure::from(s),
-        })?
-        .into_inner();
+            f => f,
+        })
+}
+
+/// `swarmctl task result ID`: the task's entry in `swarm:results`.
+pub(crate) async fn task_result(target: &Target, id: String, json: bool) -> Result<()> {
+    let entry = fetch_result(target, id).await?;
     if json {
         print_json(&entry_json(&entry));
     } else {

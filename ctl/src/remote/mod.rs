@@ -3,12 +3,12 @@
 
 mod agents;
 mod events;
-mod logs;
-mod memory;
+pub(crate) mod logs;
+pub(crate) mod memory;
 mod roles;
-mod standup;
-mod status;
-mod tasks;
+pub(crate) mod standup;
+pub(crate) mod status;
+pub(crate) mod tasks;
 
 use std::path::{Path, PathBuf};
 
@@ -50,7 +50,10 @@ impl From<tonic::Status> for Failure {
 
 pub(crate) type Result<T> = std::result::Result<T, Failure>;
 
-/// Where and as whom to connect.
+/// Where and as whom to connect. Nothing is read or dialled until a
+/// command needs the daemon, so a long-lived `swarmctl mcp` picks up a
+/// token written after it started and reports a bad one per call.
+#[derive(Clone)]
 pub(crate) struct Target {
     url: String,
     tls: swarm_client::TlsFiles,
@@ -103,6 +106,13 @@ fn token_failure(e: TokenFileError) -> Failure {
     Failure(exit::USAGE, msg)
 }
 
+impl Failure {
+    /// The message swarmctl prints for this failure (after `swarmctl: `).
+    pub(crate) fn message(&self) -> &str {
+        &self.1
+    }
+}
+
 /// Runs a command that needs the daemon.
 pub(crate) fn run(cli: Cli) -> u8 {
     let target = Target {
@@ -148,6 +158,7 @@ pub(crate) fn run(cli: Cli) -> u8 {
             }
             Command::Backup { dir, json } => status::backup(&target, &dir, json).await,
             Command::Roles { json } => roles::list(&target, json).await,
+            Command::Mcp => crate::mcp::serve(target.clone()).await,
             Command::Plan(_) => Err(Failure(
                 exit::FAILED,
                 "offline plan commands do not reach this point".into(),

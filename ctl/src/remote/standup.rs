@@ -6,20 +6,32 @@ use swarm_proto::v1 as pb;
 use super::{clock, print_json, table, Result, Target};
 use crate::cli::StandupCommand;
 
-fn standup_json(s: &pb::Standup) -> Value {
+/// `standup run|show --json`.
+pub(crate) fn standup_json(s: &pb::Standup) -> Value {
     json!({"id": s.id, "kind": s.kind, "at_ms": s.at_ms, "plan_time": s.plan_time, "plan_day": s.plan_day, "report": s.report, "decisions": s.decisions})
 }
 
-pub(crate) async fn run(target: &Target, cmd: StandupCommand) -> Result<()> {
+/// Runs a checkpoint now (`kind`, default: the next one due) and returns
+/// its report.
+pub(crate) async fn run_now(target: &Target, kind: Option<String>) -> Result<pb::Standup> {
     let mut client = target.control().await?;
+    let request = pb::RunStandupRequest {
+        kind: kind.unwrap_or_default(),
+    };
+    Ok(client.run_standup(request).await?.into_inner())
+}
+
+/// Checkpoint `n` (default: the latest).
+pub(crate) async fn fetch(target: &Target, n: Option<u64>) -> Result<pb::Standup> {
+    let mut client = target.control().await?;
+    let request = pb::GetStandupRequest { id: n.unwrap_or(0) };
+    Ok(client.get_standup(request).await?.into_inner())
+}
+
+pub(crate) async fn run(target: &Target, cmd: StandupCommand) -> Result<()> {
     match cmd {
         StandupCommand::Run { kind, json } => {
-            let s = client
-                .run_standup(pb::RunStandupRequest {
-                    kind: kind.unwrap_or_default(),
-                })
-                .await?
-                .into_inner();
+            let s = run_now(target, kind).await?;
             if json {
                 print_json(&standup_json(&s));
             } else {
@@ -27,7 +39,9 @@ pub(crate) async fn run(target: &Target, cmd: StandupCommand) -> Result<()> {
             }
         }
         StandupCommand::List { json } => {
-            let all = client
+            let all = target
+                .control()
+                .await?
                 .list_standups(pb::ListStandupsRequest {})
                 .await?
                 .into_inner()
@@ -64,10 +78,7 @@ pub(crate) async fn run(target: &Target, cmd: StandupCommand) -> Result<()> {
             }
         }
         StandupCommand::Show { n, json } => {
-            let s = client
-                .get_standup(pb::GetStandupRequest { id: n.unwrap_or(0) })
-                .await?
-                .into_inner();
+            let s = fetch(target, n).await?;
             if json {
                 print_json(&standup_json(&s));
             } else {

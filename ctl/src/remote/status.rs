@@ -9,8 +9,16 @@ use super::{print_json, Failure, Result, Target};
 use crate::cli::PlanInput;
 use crate::exit;
 
-pub(crate) async fn load(target: &Target, input: &PlanInput, as_json: bool) -> Result<()> {
-    // Validate here first: the same FILE:LINE errors as `plan check`.
+/// A plan validated here, ready to send: `plan load` checks a plan before
+/// the daemon sees it, for the same FILE:LINE errors as `plan check`.
+pub(crate) struct CheckedPlan {
+    request: pb::LoadPlanRequest,
+    /// What the plan's author may want to fix, one line each.
+    pub(crate) warnings: Vec<String>,
+}
+
+/// Reads and validates the plan (and its role file) named by `input`.
+pub(crate) fn check_plan(input: &PlanInput) -> Result<CheckedPlan> {
     let catalogue = input
         .catalogue()
         .map_err(|e| Failure(exit::USAGE, e.to_string()))?;
@@ -21,27 +29,40 @@ pub(crate) async fn load(target: &Target, input: &PlanInput, as_json: bool) -> R
     }
     let compiled = swarm_plan::load(&input.file, &catalogue)
         .map_err(|e| Failure(exit::USAGE, format!("{e}\nthe plan was not loaded")))?;
-    for w in &compiled.warnings {
-        eprintln!("{w}");
-    }
     let text = String::from_utf8_lossy(
         &std::fs::read(&input.file).map_err(|e| Failure(exit::USAGE, e.to_string()))?,
     )
     .into_owned();
-    let mut client = target.control().await?;
-    let reply = client
-        .load_plan(pb::LoadPlanRequest {
+    Ok(CheckedPlan {
+        request: pb::LoadPlanRequest {
             file_name: input.file.display().to_string(),
             text,
             toml: swarm_plan::Format::from_path(&input.file) == swarm_plan::Format::Toml,
             roles_toml,
-        })
-        .await?
-        .into_inner();
+        },
+        warnings: compiled.warnings.iter().map(ToString::to_string).collect(),
+    })
+}
+
+/// Loads a checked plan into the daemon and starts it.
+pub(crate) async fn send_plan(target: &Target, plan: CheckedPlan) -> Result<pb::LoadPlanReply> {
+    let mut client = target.control().await?;
+    Ok(client.load_plan(plan.request).await?.into_inner())
+}
+
+/// `plan load --json`.
+pub(crate) fn loaded_json(reply: &pb::LoadPlanReply) -> serde_json::Value {
+    json!({"plan_id": reply.plan_id, "name": reply.name, "tasks": reply.tasks, "warnings": reply.warnings})
+}
+
+pub(crate) async fn load(target: &Target, input: &PlanInput, as_json: bool) -> Result<()> {
+    let plan = check_plan(input)?;
+    for w in &plan.warnings {
+        eprintln!("{w}");
+    }
+    let reply = send_plan(target, plan).await?;
     if as_json {
-        print_json(
-            &json!({"plan_id": reply.plan_id, "name": reply.name, "tasks": reply.tasks, "warnings": reply.warnings}),
-        );
+        print_json(&loaded_json(&reply));
     } else {
         println!(
             "loaded plan '{}' ({} tasks) as plan {}; watch it with 'swarmctl status --watch'",
@@ -51,7 +72,8 @@ pub(crate) async fn load(target: &Target, input: &PlanInput, as_json: bool) -> R
     Ok(())
 }
 
-fn status_json(s: &pb::StatusReply) -> serde_json::Value {
+/// `status --json`.
+pub(crate) fn status_json(s: &pb::StatusReply) -> serde_json::Value {
     let c = s.tasks.unwrap_or_default();
     json!({
         "plan": s.plan,
@@ -152,6 +174,11 @@ fn status_text(s: &pb::StatusReply) -> String {
     out
 }
 
+/// The run at a glance.
+pub(crate) async fn fetch_status(client: &mut super::Control) -> Result<pb::StatusReply> {
+    Ok(client.status(pb::StatusRequest {}).await?.into_inner())
+}
+
 pub(crate) async fn status(target: &Target, as_json: bool, watch: bool) -> Result<()> {
     let mut client = target.control().await?;
     // On a terminal each snapshot replaces the last; into a pipe or a file
@@ -159,7 +186,7 @@ pub(crate) async fn status(target: &Target, as_json: bool, watch: bool) -> Resul
     let terminal = std::io::stdout().is_terminal();
     let mut first = true;
     loop {
-        let s = client.status(pb::StatusRequest {}).await?.into_inner();
+        let s = fetch_status(&mut client).await?;
         if as_json {
             print_json(&status_json(&s));
         } else {

@@ -6,6 +6,7 @@ use swarm_proto::v1 as pb;
 use super::{clock, print_json, table, Result, Target};
 use crate::cli::{ActionArgs, TaskCommand};
 
+/// One row of `tasks --json`.
 fn task_json(t: &pb::TaskSummary) -> Value {
     json!({
         "id": t.id, "title": t.title, "state": t.state, "attempts": t.attempts, "agents": t.agents,
@@ -14,15 +15,25 @@ fn task_json(t: &pb::TaskSummary) -> Value {
     })
 }
 
-pub(crate) async fn list(target: &Target, as_json: bool) -> Result<()> {
+/// `tasks --json`.
+pub(crate) fn tasks_json(tasks: &[pb::TaskSummary]) -> Value {
+    Value::Array(tasks.iter().map(task_json).collect())
+}
+
+/// Every task of the plan.
+pub(crate) async fn fetch_tasks(target: &Target) -> Result<Vec<pb::TaskSummary>> {
     let mut client = target.control().await?;
-    let tasks = client
+    Ok(client
         .list_tasks(pb::ListTasksRequest {})
         .await?
         .into_inner()
-        .tasks;
+        .tasks)
+}
+
+pub(crate) async fn list(target: &Target, as_json: bool) -> Result<()> {
+    let tasks = fetch_tasks(target).await?;
     if as_json {
-        print_json(&Value::Array(tasks.iter().map(task_json).collect()));
+        print_json(&tasks_json(&tasks));
         return Ok(());
     }
     let rows: Vec<Vec<String>> = tasks
@@ -52,11 +63,34 @@ pub(crate) async fn list(target: &Target, as_json: bool) -> Result<()> {
     Ok(())
 }
 
+/// An operator's action on a task; returns the task's state after it.
+pub(crate) async fn act(
+    target: &Target,
+    id: &str,
+    action: pb::TaskAction,
+    reason: String,
+) -> Result<String> {
+    Ok(target
+        .control()
+        .await?
+        .task_action(pb::TaskActionRequest {
+            id: id.to_string(),
+            action: action as i32,
+            reason,
+        })
+        .await?
+        .into_inner()
+        .state)
+}
+
+/// `task done|fail|... --json`.
+pub(crate) fn acted_json(id: &str, state: &str) -> Value {
+    json!({"id": id, "state": state})
+}
+
 pub(crate) async fn task(target: &Target, cmd: TaskCommand) -> Result<()> {
     let (args, action, verb) = match cmd {
-        TaskCommand::Show { id, json } => {
-            return show(&mut target.control().await?, id, json).await
-        }
+        TaskCommand::Show { id, json } => return show(target, id, json).await,
         TaskCommand::Logs {
             id,
             follow,
@@ -73,48 +107,49 @@ pub(crate) async fn task(target: &Target, cmd: TaskCommand) -> Result<()> {
         TaskCommand::Cancel(a) => (a, pb::TaskAction::Cancel, "cancelled"),
     };
     let ActionArgs { id, reason, json } = args;
-    let state = target
-        .control()
-        .await?
-        .task_action(pb::TaskActionRequest {
-            id: id.clone(),
-            action: action as i32,
-            reason,
-        })
-        .await?
-        .into_inner()
-        .state;
+    let state = act(target, &id, action, reason).await?;
     if json {
-        print_json(&json!({"id": id, "state": state}));
+        print_json(&acted_json(&id, &state));
     } else {
         println!("task {id} {verb}; it is now {state}");
     }
     Ok(())
 }
 
-async fn show(client: &mut super::Control, id: String, as_json: bool) -> Result<()> {
-    let d = client
+/// A task with its dependencies and every attempt.
+pub(crate) async fn fetch_task(target: &Target, id: String) -> Result<pb::TaskDetail> {
+    let mut client = target.control().await?;
+    Ok(client
         .get_task(pb::GetTaskRequest { id })
         .await?
-        .into_inner();
-    let t = d.task.clone().unwrap_or_default();
+        .into_inner())
+}
+
+/// `task show --json`.
+pub(crate) fn detail_json(d: &pb::TaskDetail) -> Value {
+    let attempts: Vec<Value> = d
+        .attempts
+        .iter()
+        .map(|a| json!({"attempt": a.number, "fence": a.attempt, "agents": a.agents, "state": a.state, "created_at_ms": a.created_at_ms, "ended_at_ms": a.ended_at_ms, "exit_code": a.exit_code, "message": a.message, "output_dropped": a.output_dropped}))
+        .collect();
+    let mut v = task_json(&d.task.clone().unwrap_or_default());
+    if let Some(o) = v.as_object_mut() {
+        o.insert("attempt_history".into(), Value::Array(attempts));
+        o.insert("depends_on".into(), json!(d.depends_on));
+        o.insert("run".into(), json!(d.run));
+        o.insert("checks".into(), json!(d.checks));
+        o.insert("image".into(), json!(d.image));
+    }
+    v
+}
+
+async fn show(target: &Target, id: String, as_json: bool) -> Result<()> {
+    let d = fetch_task(target, id).await?;
     if as_json {
-        let attempts: Vec<Value> = d
-            .attempts
-            .iter()
-            .map(|a| json!({"attempt": a.number, "fence": a.attempt, "agents": a.agents, "state": a.state, "created_at_ms": a.created_at_ms, "ended_at_ms": a.ended_at_ms, "exit_code": a.exit_code, "message": a.message, "output_dropped": a.output_dropped}))
-            .collect();
-        let mut v = task_json(&t);
-        if let Some(o) = v.as_object_mut() {
-            o.insert("attempt_history".into(), Value::Array(attempts));
-            o.insert("depends_on".into(), json!(d.depends_on));
-            o.insert("run".into(), json!(d.run));
-            o.insert("checks".into(), json!(d.checks));
-            o.insert("image".into(), json!(d.image));
-        }
-        print_json(&v);
+        print_json(&detail_json(&d));
         return Ok(());
     }
+    let t = d.task.clone().unwrap_or_default();
     println!(
         "task {}: {}\nstate: {}{}",
         t.id,

@@ -201,6 +201,9 @@ impl TaskCursor {
             Some("timeout") => {
                 sink_result(sink, n, parse_duration(value), |d| task.timeout = Some(d))
             }
+            Some("gang") => {
+                sink_result(sink, n, crate::model::Gang::parse(value), |g| task.gang = g)
+            }
             Some("retries") => match value.trim().parse::<u32>() {
                 Ok(r) if r <= 100 => task.retries = Some(r),
                 _ => sink.error(
@@ -296,6 +299,7 @@ fn canonical_field(key: &str) -> Option<&'static str> {
         "image" => "image",
         "timeout" => "timeout",
         "retries" => "retries",
+        "gang" => "gang",
         _ => return None,
     })
 }

@@ -144,6 +144,9 @@ fn write_task(out: &mut String, task: &Task) {
     if let Some(r) = task.retries {
         let _ = writeln!(out, "- **Retries**: {r}");
     }
+    if task.gang != crate::model::Gang::All {
+        let _ = writeln!(out, "- **Gang**: {}", task.gang.name());
+    }
     for note in &task.notes {
         let _ = writeln!(out, "- **{}**: {}", note.field, note.value);
         for line in &note.body {

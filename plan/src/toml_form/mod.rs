@@ -290,6 +290,14 @@ fn read_task(raw: RawTask, days: &[Day], lines: &LineIndex, sink: &mut Sink) -> 
             ),
         }
     }
+    if let Some(g) = &raw.gang {
+        report(
+            sink,
+            lines.line(g.span().start),
+            crate::model::Gang::parse(g.get_ref()),
+            |v| task.gang = v,
+        );
+    }
     task.id = id;
     (task, task_lines)
 }

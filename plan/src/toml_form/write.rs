@@ -59,6 +59,8 @@ pub fn write(plan: &Plan) -> String {
                 image: t.image.clone(),
                 timeout: t.timeout.map(duration),
                 retries: t.retries.map(|r| Spanned::new(0..0, r)),
+                gang: (t.gang != crate::model::Gang::All)
+                    .then(|| Spanned::new(0..0, t.gang.name().to_string())),
                 note: t
                     .notes
                     .iter()

@@ -94,10 +94,16 @@ fn a_zombies_result_after_its_attempt_was_lost_is_rejected() {
 }
 
 #[test]
-fn a_result_from_a_member_that_does_not_lead_is_rejected() {
+fn in_a_lead_gang_a_result_from_a_member_that_does_not_lead_is_rejected() {
     let mut h = Harness::new();
-    h.load(&plan(&[("1.1", "SRE + Backend", "P1", 1, "")]))
-        .expect("loads");
+    h.load(&crate::core::testkit::lead_only(&plan(&[(
+        "1.1",
+        "SRE + Backend",
+        "P1",
+        1,
+        "",
+    )])))
+    .expect("loads");
     let mut sre = h.connect("sre-1", &["sre"]);
     let mut backend = h.connect("backend-1", &["backend"]);
     let (_, fencing) = sre.assignments()[0].clone();
@@ -135,10 +141,16 @@ fn a_result_naming_the_wrong_task_is_rejected() {
 }
 
 #[test]
-fn a_started_notice_from_a_non_lead_changes_nothing() {
+fn in_a_lead_gang_a_started_notice_from_a_non_lead_changes_nothing() {
     let mut h = Harness::new();
-    h.load(&plan(&[("1.1", "SRE + Backend", "P1", 1, "")]))
-        .expect("loads");
+    h.load(&crate::core::testkit::lead_only(&plan(&[(
+        "1.1",
+        "SRE + Backend",
+        "P1",
+        1,
+        "",
+    )])))
+    .expect("loads");
     let mut sre = h.connect("sre-1", &["sre"]);
     let backend = h.connect("backend-1", &["backend"]);
     let (_, fencing) = sre.assignments()[0].clone();

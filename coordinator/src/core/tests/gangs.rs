@@ -3,7 +3,7 @@
 
 use super::{acks, assigned, attempt_ref, cancels};
 use crate::core::command::Outcome;
-use crate::core::testkit::{plan, Harness};
+use crate::core::testkit::{lead_only, plan, Harness};
 
 #[test]
 fn a_gang_waits_for_an_agent_of_every_role() {
@@ -18,9 +18,9 @@ fn a_gang_waits_for_an_agent_of_every_role() {
 }
 
 #[test]
-fn a_gang_starts_on_all_its_agents_at_once_with_the_first_role_leading() {
+fn a_lead_gang_starts_on_all_its_agents_at_once_with_the_first_role_leading() {
     let mut h = Harness::new();
-    h.load(&plan(&[("1.1", "SRE + Backend", "P1", 1, "")]))
+    h.load(&lead_only(&plan(&[("1.1", "SRE + Backend", "P1", 1, "")])))
         .expect("loads");
     // The backend agent connects first; the plan names SRE first.
     let mut backend = h.connect("backend-1", &["backend"]);
@@ -42,12 +42,12 @@ fn a_gang_starts_on_all_its_agents_at_once_with_the_first_role_leading() {
 }
 
 #[test]
-fn the_lead_reports_for_the_gang_and_the_other_members_are_released() {
+fn in_a_lead_gang_the_lead_reports_and_the_other_members_are_released() {
     let mut h = Harness::new();
-    h.load(&plan(&[
+    h.load(&lead_only(&plan(&[
         ("1.1", "SRE + Backend", "P1", 1, ""),
         ("1.2", "Backend", "P1", 1, "Task 1.1"),
-    ]))
+    ])))
     .expect("loads");
     let mut sre = h.connect("sre-1", &["sre"]);
     let mut backend = h.connect("backend-1", &["backend"]);
@@ -155,4 +155,81 @@ fn losing_one_member_loses_the_gangs_attempt_and_frees_the_others() {
     );
     assert_eq!(h.state_of("1.1"), "ready");
     assert_eq!(h.status().unstaffed_roles, ["backend"]);
+}
+
+#[test]
+fn every_member_of_a_gang_runs_it_with_its_role_and_the_whole_gang_in_its_environment() {
+    let mut h = Harness::new();
+    h.load(&plan(&[("1.1", "SRE + Backend", "P1", 1, "")]))
+        .expect("loads");
+    let mut backend = h.connect("backend-1", &["backend"]);
+    let mut sre = h.connect("sre-1", &["sre"]);
+    let (a, b) = (assigned(&sre.inbox()), assigned(&backend.inbox()));
+    assert!(a[0].lead && b[0].lead, "both run it");
+    assert_eq!((a[0].role.as_str(), b[0].role.as_str()), ("sre", "backend"));
+    for x in [&a[0], &b[0]] {
+        assert_eq!(
+            x.env.get("SWARM_GANG").map(String::as_str),
+            Some("sre-1:sre,backend-1:backend")
+        );
+    }
+}
+
+#[test]
+fn a_gang_succeeds_when_all_members_do_and_each_success_is_acknowledged_then() {
+    let mut h = Harness::new();
+    h.load(&plan(&[("1.1", "SRE + Backend", "P1", 1, "")]))
+        .expect("loads");
+    let mut sre = h.connect("sre-1", &["sre"]);
+    let mut backend = h.connect("backend-1", &["backend"]);
+    let fencing = assigned(&sre.inbox())[0].attempt.attempt;
+    assert_eq!(assigned(&backend.inbox()).len(), 1);
+    h.report(&backend, "1.1", fencing, Outcome::Succeeded);
+    assert_eq!(h.state_of("1.1"), "running", "the SRE still works");
+    assert!(backend.inbox().is_empty(), "held: no ack yet");
+    // Sent again (after a reconnect, say): still held, counted once.
+    h.report(&backend, "1.1", fencing, Outcome::Succeeded);
+    assert_eq!(h.state_of("1.1"), "running");
+    h.report(&sre, "1.1", fencing, Outcome::Succeeded);
+    assert_eq!(h.state_of("1.1"), "succeeded");
+    assert_eq!(acks(&sre.inbox()), [(attempt_ref("1.1", fencing), true)]);
+    let member = backend.inbox();
+    assert_eq!(acks(&member), [(attempt_ref("1.1", fencing), true)]);
+    assert!(cancels(&member).is_empty());
+}
+
+#[test]
+fn one_members_failure_fails_the_gangs_attempt_and_stops_the_others() {
+    let mut h = Harness::new();
+    h.load(&plan(&[("1.1", "SRE + Backend + QA", "P1", 1, "")]))
+        .expect("loads");
+    let mut sre = h.connect("sre-1", &["sre"]);
+    let mut backend = h.connect("backend-1", &["backend"]);
+    let mut qa = h.connect("qa-1", &["qa"]);
+    let fencing = assigned(&sre.inbox())[0].attempt.attempt;
+    let _ = (backend.inbox(), qa.inbox());
+    h.report(&qa, "1.1", fencing, Outcome::Succeeded);
+    h.report(&backend, "1.1", fencing, Outcome::Failed);
+    assert_eq!(h.state_of("1.1"), "failed");
+    assert!(
+        h.task("1.1").attempts[0]
+            .message
+            .starts_with("gang member backend-1 (backend): "),
+        "{:?}",
+        h.task("1.1").attempts[0].message
+    );
+    assert_eq!(
+        acks(&backend.inbox()),
+        [(attempt_ref("1.1", fencing), true)]
+    );
+    assert_eq!(
+        cancels(&sre.inbox()),
+        [attempt_ref("1.1", fencing)],
+        "the member still running is stopped"
+    );
+    assert_eq!(
+        acks(&qa.inbox()),
+        [(attempt_ref("1.1", fencing), false)],
+        "the member that had succeeded learns it did not count"
+    );
 }
