@@ -235,6 +235,12 @@ async fn async_main(cli: Cli) -> ExitCode {
         );
         return ExitCode::from(2);
     }
+    // Roles are read again at each plan load; a broken definition or
+    // roles file is said now, naming the file and line.
+    if let Err(e) = crate::roles::RolesSource::of(&cfg).catalogue() {
+        eprintln!("swarmd: {e}");
+        return ExitCode::from(2);
+    }
     if let Some(tls) = &cfg.tls {
         if let Err(e) = tls.builder() {
             eprintln!("swarmd: {e}");

@@ -26,6 +26,7 @@ const PLAN: &str = "# Daemon test plan
 - **Duration**: 1 hour
 - **Dependencies**: Task 1.1
 - **Run**: `test \"$SWARM_ROLE\" = reviewer && echo \"lead $SWARM_ROLE attempt $SWARM_ATTEMPT\"`
+- **Gang**: lead
 
 **Task 1.3**: Flaky integration test
 - **Agent**: Tester

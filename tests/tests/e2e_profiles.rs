@@ -174,3 +174,71 @@ fn profiles_drive_the_template_for_hand_started_and_provisioned_agents() {
     );
     assert!(read(work, "1.3-proc-chaos-gremlin-1", "args").contains("haiku"));
 }
+
+#[test]
+fn the_seed_plan_runs_end_to_end_on_provisioned_agents_with_an_exec_template_only() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let work = dir.path();
+    std::fs::write(
+        work.join("swarmd.toml"),
+        format!(
+            "provisioner = \"process\"\ntime_scale = 50000\n[exec]\ndefault = \"sh {}\"\n",
+            fake_ai()
+        ),
+    )
+    .expect("config");
+    let config = work.join("swarmd.toml").display().to_string();
+    let d = Daemon::start_with(work, free_port(), &["--config", &config]);
+    let seed = swarm_tests::examples_dir().join("plan-a-execution-timeline.md");
+    d.ctl_json(&["plan", "load", &seed.display().to_string(), "--json"]);
+    let status = d.wait_status(120, |s| s["state"] == "succeeded" || s["state"] == "failed");
+    assert_eq!(status["state"], "succeeded", "{status}");
+    // Every task (none has a Run command) ran through the template, on
+    // agents the provisioner started, every member of a gang included.
+    let ran: Vec<String> = std::fs::read_dir(work.join("fake-ai"))
+        .expect("fake-ai ran")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    let tasks = d.ctl_json(&["tasks", "--json"]);
+    for t in tasks.as_array().expect("tasks") {
+        let id = t["id"].as_str().expect("id");
+        let members = ran
+            .iter()
+            .filter(|r| r.starts_with(&format!("{id}-proc-")))
+            .count();
+        assert!(
+            members > 0,
+            "task {id} ran on no provisioned agent: {ran:?}"
+        );
+    }
+    assert!(
+        ran.iter().any(|r| r.starts_with("1.1-proc-devops-"))
+            && ran.iter().any(|r| r.starts_with("1.1-proc-security-")),
+        "1.1 (DevOps + Security) ran on both: {ran:?}"
+    );
+}
+
+#[test]
+fn a_malformed_agent_definition_stops_swarmd_naming_file_and_line() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let agents = dir.path().join(".claude/agents");
+    std::fs::create_dir_all(&agents).expect("mkdir");
+    std::fs::write(
+        agents.join("sre.md"),
+        "---\nname: sre\nnot a key\n---\nbody\n",
+    )
+    .expect("write");
+    let out = std::process::Command::new(swarm_tests::workspace_binary("swarmd"))
+        .arg("--workdir")
+        .arg(dir.path())
+        .args(["--listen", &format!("127.0.0.1:{}", free_port())])
+        .output()
+        .expect("swarmd");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(".claude/agents/sre.md:3: expected 'key: value'"),
+        "{stderr}"
+    );
+}
