@@ -10,7 +10,7 @@
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use crate::Daemon;
+use crate::Swarmctl;
 
 /// One event, as one line of `swarmctl events --json` shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,7 +87,7 @@ pub struct EventLog {
 impl EventLog {
     /// Reads the whole log with `swarmctl events --json`; panics if that
     /// fails or the log has a gap.
-    pub fn read(d: &Daemon) -> EventLog {
+    pub fn read(d: &impl Swarmctl) -> EventLog {
         let out = d.ctl(&["events", "--json"]);
         assert!(
             out.status.success(),
@@ -106,7 +106,7 @@ impl EventLog {
 
     /// Polls the log until an event matches `pred` and returns it; panics
     /// after `secs` with the log, saying it waited for `what`.
-    pub fn wait(d: &Daemon, secs: u64, what: &str, pred: impl Fn(&Event) -> bool) -> Event {
+    pub fn wait(d: &impl Swarmctl, secs: u64, what: &str, pred: impl Fn(&Event) -> bool) -> Event {
         let deadline = Instant::now() + Duration::from_secs(secs);
         loop {
             let log = EventLog::read(d);

@@ -8,6 +8,8 @@
 
 #![warn(missing_docs)]
 
+pub mod containers;
+pub mod docker;
 pub mod events;
 
 use std::net::TcpListener;
@@ -147,7 +149,7 @@ impl Daemon {
 
     /// Runs swarmctl against this daemon with the admin token.
     pub fn ctl(&self, args: &[&str]) -> Output {
-        self.ctl_command(args).output().expect("run swarmctl")
+        Swarmctl::ctl(self, args)
     }
 
     /// Starts swarmctl in the background (`events --follow`, ...), its
@@ -181,18 +183,7 @@ impl Daemon {
     /// Runs swarmctl and parses its JSON output; panics with stderr if it
     /// fails.
     pub fn ctl_json(&self, args: &[&str]) -> serde_json::Value {
-        let out = self.ctl(args);
-        assert!(
-            out.status.success(),
-            "swarmctl {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!(
-                "swarmctl {args:?}: not JSON ({e}): {}",
-                String::from_utf8_lossy(&out.stdout)
-            )
-        })
+        Swarmctl::ctl_json(self, args)
     }
 
     /// Starts an agent for these roles.
@@ -206,22 +197,7 @@ impl Daemon {
         secs: u64,
         pred: impl Fn(&serde_json::Value) -> bool,
     ) -> serde_json::Value {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        let mut last = serde_json::Value::Null;
-        while Instant::now() < deadline {
-            let out = self.ctl(&["status", "--json"]);
-            if out.status.success() {
-                last = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
-                if pred(&last) {
-                    return last;
-                }
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!(
-            "status never matched; last: {last}\ntasks: {}",
-            String::from_utf8_lossy(&self.ctl(&["tasks"]).stdout)
-        );
+        Swarmctl::wait_status(self, secs, pred)
     }
 
     /// Polls `tasks --json` until task `id` is in `state`.
@@ -271,9 +247,69 @@ impl Daemon {
     }
 }
 
+impl Swarmctl for Daemon {
+    fn ctl_command(&self, args: &[&str]) -> Command {
+        Daemon::ctl_command(self, args)
+    }
+}
+
 impl Drop for Daemon {
     fn drop(&mut self) {
         self.kill9();
+    }
+}
+
+/// A coordinator that swarmctl can be pointed at with the admin's
+/// credentials: a [`Daemon`] on this host, or one in a container. The
+/// provided methods are what tests ask of it through swarmctl.
+pub trait Swarmctl {
+    /// A swarmctl command against the coordinator, not started yet.
+    fn ctl_command(&self, args: &[&str]) -> Command;
+
+    /// Runs swarmctl.
+    fn ctl(&self, args: &[&str]) -> Output {
+        self.ctl_command(args).output().expect("run swarmctl")
+    }
+
+    /// Runs swarmctl and parses its JSON output; panics with stderr if it
+    /// fails.
+    fn ctl_json(&self, args: &[&str]) -> serde_json::Value {
+        let out = self.ctl(args);
+        assert!(
+            out.status.success(),
+            "swarmctl {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "swarmctl {args:?}: not JSON ({e}): {}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        })
+    }
+
+    /// Polls `status --json` until `pred` holds; panics after `secs`.
+    fn wait_status(
+        &self,
+        secs: u64,
+        pred: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        let mut last = serde_json::Value::Null;
+        while Instant::now() < deadline {
+            let out = self.ctl(&["status", "--json"]);
+            if out.status.success() {
+                last = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+                if pred(&last) {
+                    return last;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!(
+            "status never matched; last: {last}\ntasks: {}",
+            String::from_utf8_lossy(&self.ctl(&["tasks"]).stdout)
+        );
     }
 }
 
@@ -374,6 +410,24 @@ impl Drop for Agent {
         self.signal("CONT");
         self.kill9();
     }
+}
+
+/// `swarmd certs init --out OUT --host HOST...`: a CA, and the key pairs
+/// of the server (for `hosts` and loopback), an agent and the admin, in
+/// `out`, which it returns.
+pub fn certs_init(out: &Path, hosts: &[&str]) -> PathBuf {
+    let mut cmd = Command::new(workspace_binary("swarmd"));
+    cmd.args(["certs", "init", "--out"]).arg(out);
+    for h in hosts {
+        cmd.args(["--host", h]);
+    }
+    let run = cmd.output().expect("run swarmd certs init");
+    assert!(
+        run.status.success(),
+        "swarmd certs init: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    out.to_path_buf()
 }
 
 /// Writes a plan file into `dir` and returns its path.

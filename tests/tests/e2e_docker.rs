@@ -5,50 +5,17 @@
 //! Needs a Docker engine and /bin/busybox; without them the test prints
 //! why and passes, unless SWARM_REQUIRE_DOCKER is set (CI sets it).
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
+use swarm_tests::docker::{docker, ready_or_skip, unavailable};
 use swarm_tests::{free_port, write_plan, Daemon};
 
 const IMAGE: &str = "swarm-agent:dev";
 
-fn docker(args: &[&str]) -> Option<String> {
-    let out = Command::new("docker").args(args).output().ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-/// Why docker tests cannot run here, if they cannot.
-fn unavailable() -> Option<String> {
-    if docker(&["version", "--format", "{{.Server.Version}}"]).is_none() {
-        return Some("no Docker engine is reachable".into());
-    }
-    if docker(&["image", "inspect", IMAGE]).is_some() {
-        return None;
-    }
-    if !std::path::Path::new("/bin/busybox").exists() {
-        return Some(format!("{IMAGE} is missing and /bin/busybox (Debian's busybox-static) is not there to build it"));
-    }
-    let script =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/build-agent-image.sh");
-    let built = Command::new("bash")
-        .arg(script)
-        .arg(IMAGE)
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    (!built).then(|| format!("scripts/build-agent-image.sh {IMAGE} failed"))
-}
-
 #[test]
 fn the_docker_provisioner_starts_agent_containers_that_run_tasks_and_removes_them() {
-    if let Some(why) = unavailable() {
-        assert!(
-            std::env::var_os("SWARM_REQUIRE_DOCKER").is_none(),
-            "SWARM_REQUIRE_DOCKER is set but {why}"
-        );
-        println!("skipping docker provisioner test: {why}");
+    let why = unavailable(&[IMAGE], "build-agent-image.sh", &[IMAGE]);
+    if !ready_or_skip("the docker provisioner test", why) {
         return;
     }
     let dir = tempfile::tempdir().expect("tmp");

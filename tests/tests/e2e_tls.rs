@@ -9,23 +9,11 @@ use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use swarm_tests::{free_port, workspace_binary, write_plan, Agent, Daemon};
+use swarm_tests::{certs_init, free_port, workspace_binary, write_plan, Agent, Daemon};
 
-/// `swarmd certs init --out DIR`; returns DIR.
+/// `swarmd certs init --out DIR/NAME`; returns DIR/NAME.
 fn certs(dir: &Path, name: &str) -> PathBuf {
-    let out = dir.join(name);
-    let run = Command::new(workspace_binary("swarmd"))
-        .args(["certs", "init", "--out"])
-        .arg(&out)
-        .args(["--host", "swarmd.test"])
-        .output()
-        .expect("certs init");
-    assert!(
-        run.status.success(),
-        "certs init: {}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    out
+    certs_init(&dir.join(name), &["swarmd.test"])
 }
 
 fn arg(p: PathBuf) -> String {
