@@ -24,6 +24,12 @@ pub const CERT_ENV: &str = "SWARM_CERT";
 /// The environment variable holding the client key file.
 pub const KEY_ENV: &str = "SWARM_KEY";
 
+/// How often an idle connection is pinged (HTTP/2 and TCP keepalive).
+pub const KEEPALIVE_EVERY: Duration = Duration::from_secs(10);
+
+/// How long a ping may go unanswered before the connection is dropped.
+pub const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// The TLS files a client was given (each from a flag or its variable).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TlsFiles {
@@ -164,8 +170,15 @@ impl Coordinator {
         if !tls_url && !url.starts_with("http://") {
             return Err(ConnectError::BadUrl(url));
         }
-        let mut endpoint =
-            Endpoint::from_shared(url.clone()).map_err(|_| ConnectError::BadUrl(url.clone()))?;
+        // Keepalives: a connection that died silently (a partition, an
+        // address that changed) is noticed in seconds, not when TCP gives
+        // up minutes later.
+        let mut endpoint = Endpoint::from_shared(url.clone())
+            .map_err(|_| ConnectError::BadUrl(url.clone()))?
+            .http2_keep_alive_interval(KEEPALIVE_EVERY)
+            .keep_alive_timeout(KEEPALIVE_TIMEOUT)
+            .keep_alive_while_idle(true)
+            .tcp_keepalive(Some(KEEPALIVE_EVERY));
         if tls_url {
             let ca = tls
                 .ca

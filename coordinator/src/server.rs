@@ -67,10 +67,16 @@ pub async fn serve(
     let roles_source = crate::roles::RolesSource::of(&cfg);
     let (http_listen, http_paths) = (cfg.http, (cfg.memory_path(), cfg.state_dir()));
     let tls_mode = cfg.tls.as_ref().map(|t| t.client_ca.is_some());
-    let mut server = match &cfg.tls {
+    let server = match &cfg.tls {
         Some(tls) => tls.builder()?,
         None => tonic::transport::Server::builder(),
     };
+    // Dead connections (an agent's host gone without a FIN) are dropped
+    // in seconds; leases decide what happens to their work.
+    let mut server = server
+        .http2_keepalive_interval(Some(swarm_client::connect::KEEPALIVE_EVERY))
+        .http2_keepalive_timeout(Some(swarm_client::connect::KEEPALIVE_TIMEOUT))
+        .tcp_keepalive(Some(swarm_client::connect::KEEPALIVE_EVERY));
     let (kind, image) = (cfg.provisioner, cfg.docker_image.clone());
     let lease_ttl = cfg.lease_ttl;
     let shutdown_timeout = cfg.shutdown_timeout;

@@ -96,13 +96,27 @@ fn mtls_refuses_plaintext_and_strangers_and_tasks_go_through_the_agent() {
         !foreign.status.success(),
         "a certificate from another CA was accepted"
     );
-    let untrusted = attempt(&d.url(), &["--ca", &arg(stranger.join("ca.pem"))]);
+    let stranger_ca = arg(stranger.join("ca.pem"));
+    let untrusted = attempt(&d.url(), &["--ca", &stranger_ca]);
     assert!(
         !untrusted.status.success(),
         "the server was trusted by a CA that did not sign it"
     );
     let stderr = String::from_utf8_lossy(&untrusted.stderr);
     assert!(stderr.contains("cannot reach swarmd"), "{stderr}");
+
+    // Agents TLS refuses stop at once with the reason (exit 2), rather than
+    // retrying as if swarmd were down: no client certificate, and a CA
+    // that did not sign swarmd's.
+    for (id, tls) in [
+        ("no-cert", vec!["--ca", ca.as_str()]),
+        ("wrong-ca", vec!["--ca", stranger_ca.as_str()]),
+    ] {
+        let mut refused = Agent::start(&d.url(), &work, id, &["SRE"], &tls);
+        assert_eq!(refused.wait_exit(20, id), Some(2), "{id}");
+        let log = std::fs::read_to_string(work.join(format!("agent-{id}.log"))).expect("log");
+        assert!(log.contains("the TLS handshake failed"), "{id}: {log}");
+    }
 
     // An agent with its certificate from the environment; its task gets
     // neither the certificate nor the key, and reaches swarmd anyway.

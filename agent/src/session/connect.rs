@@ -54,10 +54,42 @@ pub(super) enum OpenError {
     Transient(String),
 }
 
+/// Whether a failure is TLS refusing this agent (a certificate the other
+/// side does not trust, a missing client certificate, TLS against
+/// plaintext): configuration to fix, not an outage to wait out.
+fn tls_refusal(text: &str) -> bool {
+    let t = text.to_lowercase();
+    t.contains("certificate") || t.contains("fatal alert") || t.contains("corrupt message")
+}
+
+/// A TLS refusal as a refusal for good, naming the flags to check.
+fn refused_by_tls(detail: String) -> OpenError {
+    OpenError::Refused {
+        code: Code::Unauthenticated,
+        message: format!(
+            "the TLS handshake failed: {detail} (check --ca, --cert and --key against swarmd's \
+             --tls-cert and --tls-client-ca)"
+        ),
+    }
+}
+
 impl OpenError {
     /// Sorts a status from the coordinator.
     fn from_status(status: &tonic::Status) -> OpenError {
-        let message = status.message().to_string();
+        let mut message = status.message().to_string();
+        let mut source = std::error::Error::source(status);
+        while let Some(s) = source {
+            message.push_str(": ");
+            message.push_str(&s.to_string());
+            source = s.source();
+        }
+        if matches!(
+            status.code(),
+            Code::Unknown | Code::Unavailable | Code::Cancelled
+        ) && tls_refusal(&message)
+        {
+            return refused_by_tls(message);
+        }
         match status.code() {
             Code::Unauthenticated
             | Code::PermissionDenied
@@ -91,11 +123,14 @@ pub(super) async fn open(
     draining: bool,
 ) -> Result<(Conn, pb::Welcome), OpenError> {
     let transient = |e: &dyn std::fmt::Display| OpenError::Transient(e.to_string());
-    let channel = s
-        .endpoint
-        .connect(CONNECT_TIMEOUT)
-        .await
-        .map_err(|e| transient(&e))?;
+    let channel = s.endpoint.connect(CONNECT_TIMEOUT).await.map_err(|e| {
+        let text = e.to_string();
+        if tls_refusal(&text) {
+            refused_by_tls(text)
+        } else {
+            OpenError::Transient(text)
+        }
+    })?;
     let bearer = Bearer::new(&s.token).map_err(|e| OpenError::Refused {
         code: Code::Unauthenticated,
         message: e.to_string(),
