@@ -9,43 +9,12 @@ use swarm_tests::{free_port, workspace_binary, write_plan, Daemon};
 
 #[test]
 fn tasks_run_as_another_user_and_cannot_read_the_keys() {
-    if !nix_is_root() {
-        assert!(
-            std::env::var_os("SWARM_REQUIRE_DOCKER").is_none(),
-            "CI runs as root; this test needs it"
-        );
-        println!("skipping --run-as test: not root");
+    if skip_unless_root() {
         return;
     }
-    let root = tempfile::tempdir().expect("tmp");
-    std::fs::set_permissions(root.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    let coord = root.path().join("coord");
-    let tasks = root.path().join("tasks");
-    std::fs::create_dir_all(&coord).expect("mkdir");
-    std::fs::create_dir_all(&tasks).expect("mkdir");
-    std::fs::set_permissions(&tasks, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    let (root, coord, tasks) = dirs();
     let d = Daemon::start(&coord, free_port());
-    let log = std::fs::File::create(root.path().join("agent.log")).expect("log");
-    let mut agent = Command::new(workspace_binary("swarm-agent"))
-        .args([
-            "--coordinator",
-            &d.url(),
-            "--id",
-            "sre-nobody",
-            "--role",
-            "sre",
-        ])
-        .arg("--workdir")
-        .arg(&tasks)
-        .arg("--token-file")
-        .arg(coord.join(".swarm/agent.token"))
-        .args(["--run-as", "nobody"])
-        .env_remove("SWARM_TOKEN")
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().expect("log"))
-        .stderr(log)
-        .spawn()
-        .expect("start swarm-agent");
+    let mut agent = agent_as_nobody(&d, root.path(), &coord, &tasks, &[]);
     let admin = coord.join(".swarm/admin.token");
     let plan = write_plan(
         &coord,
@@ -80,24 +49,11 @@ fn tasks_run_as_another_user_and_cannot_read_the_keys() {
 
 #[test]
 fn under_mtls_a_task_of_another_user_reaches_swarmd_through_the_agent_but_not_its_key() {
-    if !nix_is_root() {
-        assert!(
-            std::env::var_os("SWARM_REQUIRE_DOCKER").is_none(),
-            "CI runs as root; this test needs it"
-        );
-        println!("skipping --run-as test: not root");
+    if skip_unless_root() {
         return;
     }
-    let root = tempfile::tempdir().expect("tmp");
-    std::fs::set_permissions(root.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    let (coord, tasks, certs) = (
-        root.path().join("coord"),
-        root.path().join("tasks"),
-        root.path().join("certs"),
-    );
-    std::fs::create_dir_all(&coord).expect("mkdir");
-    std::fs::create_dir_all(&tasks).expect("mkdir");
-    std::fs::set_permissions(&tasks, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    let (root, coord, tasks) = dirs();
+    let certs = root.path().join("certs");
     let made = Command::new(workspace_binary("swarmd"))
         .args(["certs", "init", "--out"])
         .arg(&certs)
@@ -126,29 +82,20 @@ fn under_mtls_a_task_of_another_user_reaches_swarmd_through_the_agent_but_not_it
             &file("admin.key"),
         ],
     );
-    let log = std::fs::File::create(root.path().join("agent.log")).expect("log");
-    let mut agent = Command::new(workspace_binary("swarm-agent"))
-        .args([
-            "--coordinator",
-            &d.url(),
-            "--id",
-            "sre-nobody",
-            "--role",
-            "sre",
-        ])
-        .arg("--workdir")
-        .arg(&tasks)
-        .arg("--token-file")
-        .arg(coord.join(".swarm/agent.token"))
-        .args(["--run-as", "nobody"])
-        .args(["--ca", &file("ca.pem")])
-        .args(["--cert", &file("agent.pem"), "--key", &file("agent.key")])
-        .env_remove("SWARM_TOKEN")
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().expect("log"))
-        .stderr(log)
-        .spawn()
-        .expect("start swarm-agent");
+    let mut agent = agent_as_nobody(
+        &d,
+        root.path(),
+        &coord,
+        &tasks,
+        &[
+            "--ca",
+            &file("ca.pem"),
+            "--cert",
+            &file("agent.pem"),
+            "--key",
+            &file("agent.key"),
+        ],
+    );
     let swarmctl = workspace_binary("swarmctl");
     let plan = write_plan(
         &coord,
@@ -182,6 +129,63 @@ fn under_mtls_a_task_of_another_user_reaches_swarmd_through_the_agent_but_not_it
         "key=0",
         "the task read the agent's key"
     );
+}
+
+/// Whether the test can run here (root), or why not; under CI it must.
+fn skip_unless_root() -> bool {
+    if nix_is_root() {
+        return false;
+    }
+    assert!(
+        std::env::var_os("SWARM_REQUIRE_DOCKER").is_none(),
+        "CI runs as root; this test needs it"
+    );
+    println!("skipping --run-as test: not root");
+    true
+}
+
+/// A world-traversable root with `coord/` (the coordinator's workdir) and
+/// `tasks/` (the agent's, writable by anyone).
+fn dirs() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
+    let root = tempfile::tempdir().expect("tmp");
+    std::fs::set_permissions(root.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let (coord, tasks) = (root.path().join("coord"), root.path().join("tasks"));
+    std::fs::create_dir_all(&coord).expect("mkdir");
+    std::fs::create_dir_all(&tasks).expect("mkdir");
+    std::fs::set_permissions(&tasks, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    (root, coord, tasks)
+}
+
+/// `swarm-agent --run-as nobody` for role sre, with `extra` flags.
+fn agent_as_nobody(
+    d: &Daemon,
+    root: &std::path::Path,
+    coord: &std::path::Path,
+    tasks: &std::path::Path,
+    extra: &[&str],
+) -> std::process::Child {
+    let log = std::fs::File::create(root.join("agent.log")).expect("log");
+    Command::new(workspace_binary("swarm-agent"))
+        .args([
+            "--coordinator",
+            &d.url(),
+            "--id",
+            "sre-nobody",
+            "--role",
+            "sre",
+        ])
+        .arg("--workdir")
+        .arg(tasks)
+        .arg("--token-file")
+        .arg(coord.join(".swarm/agent.token"))
+        .args(["--run-as", "nobody"])
+        .args(extra)
+        .env_remove("SWARM_TOKEN")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().expect("log"))
+        .stderr(log)
+        .spawn()
+        .expect("start swarm-agent")
 }
 
 fn nix_is_root() -> bool {

@@ -96,14 +96,7 @@ fn a_zombies_result_after_its_attempt_was_lost_is_rejected() {
 #[test]
 fn in_a_lead_gang_a_result_from_a_member_that_does_not_lead_is_rejected() {
     let mut h = Harness::new();
-    h.load(&crate::core::testkit::lead_only(&plan(&[(
-        "1.1",
-        "SRE + Backend",
-        "P1",
-        1,
-        "",
-    )])))
-    .expect("loads");
+    h.load(&lead_pair()).expect("loads");
     let mut sre = h.connect("sre-1", &["sre"]);
     let mut backend = h.connect("backend-1", &["backend"]);
     let (_, fencing) = sre.assignments()[0].clone();
@@ -143,14 +136,7 @@ fn a_result_naming_the_wrong_task_is_rejected() {
 #[test]
 fn in_a_lead_gang_a_started_notice_from_a_non_lead_changes_nothing() {
     let mut h = Harness::new();
-    h.load(&crate::core::testkit::lead_only(&plan(&[(
-        "1.1",
-        "SRE + Backend",
-        "P1",
-        1,
-        "",
-    )])))
-    .expect("loads");
+    h.load(&lead_pair()).expect("loads");
     let mut sre = h.connect("sre-1", &["sre"]);
     let backend = h.connect("backend-1", &["backend"]);
     let (_, fencing) = sre.assignments()[0].clone();
@@ -160,4 +146,9 @@ fn in_a_lead_gang_a_started_notice_from_a_non_lead_changes_nothing() {
     h.say(&sre, FromAgent::Started(attempt_ref("1.1", fencing)));
     assert_eq!(h.events_of("attempt.started").len(), 1);
     assert_eq!(h.task("1.1").attempts[0].state, "running");
+}
+
+/// One SRE + Backend task that only its lead runs.
+fn lead_pair() -> String {
+    crate::core::testkit::lead_only(&plan(&[("1.1", "SRE + Backend", "P1", 1, "")]))
 }
