@@ -76,6 +76,13 @@ pub enum Command {
         /// A JSON list.
         #[arg(long)]
         json: bool,
+        /// Only tasks in this state (pending, ready, running, succeeded,
+        /// failed, blocked, skipped, cancelled).
+        #[arg(long, value_name = "STATE")]
+        state: Option<String>,
+        /// Only tasks that need this role.
+        #[arg(long, value_name = "ROLE")]
+        role: Option<String>,
     },
     /// One task: show it, read its logs, or act on it.
     #[command(subcommand)]
@@ -100,9 +107,22 @@ pub enum Command {
         /// Only events after this sequence number.
         #[arg(long, default_value_t = 0)]
         since: u64,
+        /// Only events of this task.
+        #[arg(long, value_name = "ID")]
+        task: Option<String>,
+        /// Only events of this kind (`attempt.failed`), or of this family
+        /// (`attempt`).
+        #[arg(long, value_name = "KIND")]
+        kind: Option<String>,
         /// One JSON object per line.
         #[arg(long)]
         json: bool,
+    },
+    /// Print a shell completion script: `swarmctl completions bash >
+    /// /etc/bash_completion.d/swarmctl` (zsh and fish too).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
     },
     /// Checkpoints (standups): run one now, list them, read a report.
     #[command(subcommand)]

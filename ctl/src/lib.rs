@@ -34,6 +34,22 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
             };
         }
     };
+    if let cli::Command::Completions { shell } = cli.command {
+        let mut cmd = <Cli as clap::CommandFactory>::command();
+        let mut script = Vec::new();
+        clap_complete::generate(shell, &mut cmd, "swarmctl", &mut script);
+        // A closed pipe (`| head`) is not an error, and never a panic.
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        return match out.write_all(&script).and_then(|()| out.flush()) {
+            Ok(()) => exit::OK.into(),
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => exit::OK.into(),
+            Err(e) => {
+                eprintln!("swarmctl: cannot write the completion script: {e}");
+                exit::FAILED.into()
+            }
+        };
+    }
     let code = match cli.command {
         cli::Command::Plan(cmd) if !matches!(cmd, cli::PlanCommand::Load { .. }) => plan::run(cmd),
         _ => remote::run(cli),

@@ -5,13 +5,43 @@ use swarm_proto::v1 as pb;
 
 use super::{clock, Result, Target};
 
-pub(crate) async fn run(target: &Target, follow: bool, since: u64, as_json: bool) -> Result<()> {
+/// `--task` and `--kind`.
+#[derive(Debug, Default)]
+pub(crate) struct Filter {
+    pub task: Option<String>,
+    pub kind: Option<String>,
+}
+
+impl Filter {
+    /// Whether `e` passes: its task, and its kind or kind family
+    /// (`attempt` takes `attempt.failed`).
+    fn keeps(&self, e: &pb::Event) -> bool {
+        self.task.as_ref().is_none_or(|t| e.task_id == *t)
+            && self.kind.as_ref().is_none_or(|k| {
+                e.kind == *k
+                    || e.kind
+                        .strip_prefix(k.as_str())
+                        .is_some_and(|r| r.starts_with('.'))
+            })
+    }
+}
+
+pub(crate) async fn run(
+    target: &Target,
+    follow: bool,
+    since: u64,
+    filter: &Filter,
+    as_json: bool,
+) -> Result<()> {
     let mut client = target.control().await?;
     let mut stream = client
         .events(pb::EventsRequest { since, follow })
         .await?
         .into_inner();
     while let Some(e) = stream.message().await? {
+        if !filter.keeps(&e) {
+            continue;
+        }
         if as_json {
             let v = json!({"seq": e.seq, "at_ms": e.at_ms, "kind": e.kind, "task_id": e.task_id, "attempt": e.number, "fence": e.attempt, "agent_id": e.agent_id, "message": e.message});
             println!("{v}");

@@ -140,7 +140,9 @@ pub(crate) fn run(cli: Cli) -> u8 {
                 status::load(&target, &input, json).await
             }
             Command::Status { json, watch } => status::status(&target, json, watch).await,
-            Command::Tasks { json } => tasks::list(&target, json).await,
+            Command::Tasks { json, state, role } => {
+                tasks::list(&target, json, state.as_deref(), role.as_deref()).await
+            }
             Command::Task(cmd) => tasks::task(&target, cmd).await,
             Command::Agents { json } => agents::list(&target, json).await,
             Command::Agent(cmd) => agents::agent(&target, cmd).await,
@@ -148,8 +150,13 @@ pub(crate) fn run(cli: Cli) -> u8 {
             Command::Events {
                 follow,
                 since,
+                task,
+                kind,
                 json,
-            } => events::run(&target, follow, since, json).await,
+            } => {
+                let filter = events::Filter { task, kind };
+                events::run(&target, follow, since, &filter, json).await
+            }
             Command::Standup(cmd) => standup::run(&target, cmd).await,
             Command::Pause { json } => status::pause(&target, true, json).await,
             Command::Resume { json } => status::pause(&target, false, json).await,
@@ -159,9 +166,9 @@ pub(crate) fn run(cli: Cli) -> u8 {
             Command::Backup { dir, json } => status::backup(&target, &dir, json).await,
             Command::Roles { json } => roles::list(&target, json).await,
             Command::Mcp => crate::mcp::serve(target.clone()).await,
-            Command::Plan(_) => Err(Failure(
+            Command::Plan(_) | Command::Completions { .. } => Err(Failure(
                 exit::FAILED,
-                "offline plan commands do not reach this point".into(),
+                "offline commands do not reach this point".into(),
             )),
         }
     });

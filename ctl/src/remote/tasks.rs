@@ -30,8 +30,26 @@ pub(crate) async fn fetch_tasks(target: &Target) -> Result<Vec<pb::TaskSummary>>
         .tasks)
 }
 
-pub(crate) async fn list(target: &Target, as_json: bool) -> Result<()> {
-    let tasks = fetch_tasks(target).await?;
+pub(crate) async fn list(
+    target: &Target,
+    as_json: bool,
+    state: Option<&str>,
+    role: Option<&str>,
+) -> Result<()> {
+    let mut tasks = fetch_tasks(target).await?;
+    // A phrase as plans write it (`QA Engineer`) means its role (`qa`).
+    let catalogue = swarm_roles::Catalogue::builtin();
+    let role = role.map(|r| {
+        catalogue
+            .resolve(r)
+            .map_or_else(|_| swarm_roles::normalise(r), str::to_string)
+    });
+    tasks.retain(|t| {
+        state.is_none_or(|s| t.state == s)
+            && role
+                .as_ref()
+                .is_none_or(|r| t.roles.iter().any(|x| swarm_roles::normalise(x) == *r))
+    });
     if as_json {
         print_json(&tasks_json(&tasks));
         return Ok(());
