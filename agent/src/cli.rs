@@ -74,6 +74,9 @@ pub struct Cli {
     /// token files).
     #[arg(long, value_name = "USER")]
     pub run_as: Option<String>,
+    /// Log lines as text, or as one JSON object per line.
+    #[arg(long, value_enum, default_value = "text", env = "SWARM_LOG_FORMAT")]
+    pub log_format: swarm_client::logging::LogFormat,
     /// Claude Code agent definitions on this host (markdown with front
     /// matter, searched recursively): a role's prompt, model and tools
     /// here win over the coordinator's (default: WORKDIR/.claude/agents
@@ -123,14 +126,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(colour_on_stderr())
-        .with_target(false)
-        .try_init();
+    swarm_client::logging::init(cli.log_format);
     let settings = match settings(cli) {
         Ok(s) => s,
         Err(e) => {
@@ -313,13 +309,6 @@ fn validate_roles(roles: &[String]) -> Result<(), String> {
         return Err(format!("--role number {} is empty", i + 1));
     }
     Ok(())
-}
-
-/// Colour only for a person at a terminal: never into a log file or a
-/// pipe, and never with `NO_COLOR` set (https://no-color.org).
-fn colour_on_stderr() -> bool {
-    use std::io::IsTerminal as _;
-    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@
 #![warn(missing_docs)]
 
 pub mod connect;
+pub mod logging;
 
 pub use connect::{ConnectError, Coordinator, TlsFiles};
 

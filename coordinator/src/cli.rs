@@ -61,6 +61,15 @@ pub struct Cli {
     /// and swarmctl (mTLS).
     #[arg(long, value_name = "FILE")]
     pub tls_client_ca: Option<PathBuf>,
+    /// Log lines as text, or as one JSON object per line.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "text",
+        env = "SWARM_LOG_FORMAT"
+    )]
+    pub log_format: swarm_client::logging::LogFormat,
     /// Claude Code agent definitions (markdown with front matter, searched
     /// recursively) that give roles their prompt, model and tools, or add
     /// roles (default: WORKDIR/.claude/agents when it exists).
@@ -150,14 +159,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(colour_on_stderr())
-        .with_target(false)
-        .try_init();
+    swarm_client::logging::init(cli.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -391,13 +393,6 @@ fn parse_pace(s: &str) -> Result<crate::config::Pace, String> {
 
 fn parse_provisioner(s: &str) -> Result<crate::config::ProvisionerKind, String> {
     s.parse()
-}
-
-/// Colour only for a person at a terminal: never into a log file or a
-/// pipe, and never with `NO_COLOR` set (https://no-color.org).
-fn colour_on_stderr() -> bool {
-    use std::io::IsTerminal as _;
-    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 #[cfg(test)]

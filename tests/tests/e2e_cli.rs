@@ -66,3 +66,34 @@ fn tasks_and_events_filter_and_completions_print() {
         assert!(script.contains("memory"), "{shell} knows the subcommands");
     }
 }
+
+#[test]
+fn log_format_json_writes_one_object_a_line() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut d = Daemon::start_with(dir.path(), free_port(), &["--log-format", "json"]);
+    let _agent = swarm_tests::Agent::start(
+        &d.url(),
+        dir.path(),
+        "sre-json",
+        &["sre"],
+        &["--log-format", "json"],
+    );
+    swarm_tests::wait_for("the agent's session", 20, || {
+        std::fs::read_to_string(dir.path().join("agent-sre-json.log"))
+            .is_ok_and(|l| l.contains("session open"))
+    });
+    d.stop();
+    for file in ["swarmd.log", "agent-sre-json.log"] {
+        let text = std::fs::read_to_string(dir.path().join(file)).expect("log");
+        let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert!(!lines.is_empty(), "{file} is empty");
+        for line in lines {
+            let v: serde_json::Value = serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("{file}: not JSON ({e}): {line}"));
+            assert!(
+                v["level"].is_string() && v["fields"]["message"].is_string(),
+                "{line}"
+            );
+        }
+    }
+}
