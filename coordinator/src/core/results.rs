@@ -27,18 +27,22 @@ const BRIEF_TOTAL_BYTES: usize = 64 * 1024;
 
 impl State {
     /// Keeps the result of `r`, which just succeeded: `written` is what
-    /// the task wrote to `$SWARM_RESULT`, if anything.
+    /// the task wrote to `$SWARM_RESULT`, if anything; `printed`, whether
+    /// it had any output (without either there is no result, and the
+    /// store is not read).
     pub(crate) fn record_result(
         &mut self,
         t: &mut Turn<'_>,
         r: &AttemptRef,
         written: Option<&str>,
+        printed: bool,
     ) -> Result<(), CoreError> {
         let Some(plan_id) = t.plan_id else {
             return Ok(());
         };
         let (from_file, mut text) = match written {
             Some(w) => (true, w.to_string()),
+            None if !printed => return Ok(()),
             None => {
                 let tail = log_tail(t.db, r.attempt, TAIL_BYTES)?;
                 (false, String::from_utf8_lossy(&tail).into_owned())

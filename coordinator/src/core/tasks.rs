@@ -156,6 +156,12 @@ impl State {
             }
             written = gang_result(a);
         }
+        // Whether it printed anything: a result from its output needs a
+        // look at the store only then.
+        let printed = self
+            .attempts
+            .get(r.attempt)
+            .is_some_and(|a| a.log_seq > 0);
         let mut message = if report.not_started {
             format!("could not start: {message}")
         } else {
@@ -183,7 +189,7 @@ impl State {
         };
         match end {
             AttemptEnd::Succeeded => {
-                self.record_result(t, r, written.as_deref())?;
+                self.record_result(t, r, written.as_deref(), printed)?;
                 self.set_task(t, task, TaskState::Succeeded, None)?;
                 self.release_dependents(t, task)?;
             }
