@@ -158,10 +158,7 @@ impl State {
         }
         // Whether it printed anything: a result from its output needs a
         // look at the store only then.
-        let printed = self
-            .attempts
-            .get(r.attempt)
-            .is_some_and(|a| a.log_seq > 0);
+        let printed = self.attempts.get(r.attempt).is_some_and(|a| a.log_seq > 0);
         let mut message = if report.not_started {
             format!("could not start: {message}")
         } else {
