@@ -94,8 +94,10 @@ pub struct ReportJob {
     pub state: String,
     /// Tasks per state at the checkpoint.
     pub counts: Counts,
-    /// Finished since the last checkpoint.
+    /// Finished since the last checkpoint (the first few hundred).
     pub finished: Vec<String>,
+    /// How many finished since the last checkpoint.
+    pub finished_total: usize,
     /// Tasks running at the checkpoint.
     pub in_progress: Vec<InProgress>,
     /// What stands in the way.
@@ -248,6 +250,8 @@ pub fn render(job: &ReportJob, met: &[(bool, String)]) -> String {
         &mut out,
         "Finished since the last checkpoint",
         &job.finished,
+        job.finished_total,
+        "swarmctl tasks --state succeeded",
     );
     let _ = writeln!(out, "### In progress\n");
     if job.in_progress.is_empty() {
@@ -257,7 +261,7 @@ pub fn render(job: &ReportJob, met: &[(bool, String)]) -> String {
             out,
             "| Task | Agents | Elapsed | Planned |\n|---|---|---|---|"
         );
-        for p in &job.in_progress {
+        for p in job.in_progress.iter().take(MAX_ROWS) {
             let flag = if p.planned_h > 0.0 && p.elapsed_h > 1.5 * p.planned_h {
                 " ⚠"
             } else {
@@ -272,9 +276,20 @@ pub fn render(job: &ReportJob, met: &[(bool, String)]) -> String {
                 p.planned_h
             );
         }
+        more(
+            &mut out,
+            job.in_progress.len(),
+            "swarmctl tasks --state running",
+        );
         out.push('\n');
     }
-    section(&mut out, "Blockers", &job.blockers);
+    section(
+        &mut out,
+        "Blockers",
+        &job.blockers,
+        job.blockers.len(),
+        "swarmctl tasks",
+    );
     let _ = writeln!(out, "### Day {} exit criteria\n", job.criteria_day);
     if job.criteria.is_empty() {
         let _ = writeln!(out, "- none listed\n");
@@ -296,7 +311,7 @@ pub fn render(job: &ReportJob, met: &[(bool, String)]) -> String {
         let _ = writeln!(
             out,
             "{} — {:.1} h of planned work; projected completion {} (plan ends {})\n",
-            job.remaining_path.join(" → "),
+            path_text(&job.remaining_path),
             job.remaining_hours,
             job.projected,
             job.planned_end
@@ -314,18 +329,125 @@ pub fn render(job: &ReportJob, met: &[(bool, String)]) -> String {
         );
     }
     out.push('\n');
-    section(&mut out, "Reallocation decisions", &job.decisions);
+    section(
+        &mut out,
+        "Reallocation decisions",
+        &job.decisions,
+        job.decisions.len(),
+        "swarmctl standup show",
+    );
     out
 }
 
-fn section(out: &mut String, title: &str, items: &[String]) {
+/// The most lines a list of a report shows; the rest is a count and the
+/// command that lists them all (a 50,000-task plan's standup stays a page).
+const MAX_ROWS: usize = 50;
+
+/// The critical path's ids, the first and last few of a long one.
+fn path_text(path: &[String]) -> String {
+    const HEAD: usize = 15;
+    const TAIL: usize = 5;
+    if path.len() <= HEAD + TAIL + 1 {
+        return path.join(" → ");
+    }
+    format!(
+        "{} → … ({} more) … → {}",
+        path[..HEAD].join(" → "),
+        path.len() - HEAD - TAIL,
+        path[path.len() - TAIL..].join(" → ")
+    )
+}
+
+/// "… and N more" with the command that lists them, when a list was cut.
+fn more(out: &mut String, total: usize, command: &str) {
+    if total > MAX_ROWS {
+        let _ = writeln!(out, "- … and {} more: `{command}`", total - MAX_ROWS);
+    }
+}
+
+/// A titled list of `items` (of `total`, when the list came cut).
+fn section(out: &mut String, title: &str, items: &[String], total: usize, command: &str) {
     let _ = writeln!(out, "### {title}\n");
     if items.is_empty() {
         let _ = writeln!(out, "- none\n");
         return;
     }
-    for i in items {
+    for i in items.iter().take(MAX_ROWS) {
         let _ = writeln!(out, "- {i}");
     }
+    more(out, total.max(items.len()), command);
     out.push('\n');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(n: usize) -> ReportJob {
+        let ids: Vec<String> = (0..n).map(|i| format!("9.{i}")).collect();
+        ReportJob {
+            projection_text: String::new(),
+            verdict: "Behind".into(),
+            verdict_reason: "many failed".into(),
+            plan_id: 1,
+            kind: "Standup".into(),
+            at: 0,
+            plan_time: 0,
+            plan_time_label: "Day 1 09:00".into(),
+            plan_day: 1,
+            plan_name: "Big".into(),
+            state: "running".into(),
+            counts: Counts::default(),
+            finished: ids
+                .iter()
+                .take(200)
+                .map(|i| format!("Task {i}: done"))
+                .collect(),
+            finished_total: n,
+            in_progress: ids
+                .iter()
+                .map(|i| InProgress {
+                    task: format!("Task {i}"),
+                    agents: vec!["sre-1".into()],
+                    elapsed_h: 1.0,
+                    planned_h: 2.0,
+                })
+                .collect(),
+            blockers: ids
+                .iter()
+                .map(|i| format!("Task {i} is blocked: 1.1 failed"))
+                .collect(),
+            checklists: Vec::new(),
+            criteria_day: 1,
+            criteria: Vec::new(),
+            remaining_path: ids.clone(),
+            remaining_hours: n as f64,
+            projected: "Day 9".into(),
+            planned_end: "Day 2".into(),
+            behind_hours: 7.0,
+            allocation: Vec::new(),
+            decisions: ids.iter().map(|i| format!("moved agent {i}")).collect(),
+            workdir: PathBuf::from("."),
+            report_path: PathBuf::from("r.md"),
+            reply: None,
+        }
+    }
+
+    #[test]
+    fn a_huge_plan_gets_a_report_of_a_page_with_counts_and_commands() {
+        let text = render(&job(50_000), &[]);
+        assert!(text.len() < 20_000, "{} bytes", text.len());
+        for line in [
+            "- … and 49950 more: `swarmctl tasks --state succeeded`",
+            "- … and 49950 more: `swarmctl tasks --state running`",
+            "- … and 49950 more: `swarmctl tasks`",
+            "- … and 49950 more: `swarmctl standup show`",
+            "9.14 → … (49980 more) … → 9.49995",
+        ] {
+            assert!(text.contains(line), "{line} missing");
+        }
+        let small = render(&job(3), &[]);
+        assert!(small.contains("9.0 → 9.1 → 9.2 —"), "{small}");
+        assert!(!small.contains("more"), "{small}");
+    }
 }

@@ -146,7 +146,7 @@ impl State {
             .map(|(i, t)| (t.updated_at, i))
             .collect();
         done.sort_unstable();
-        let mut finished: Vec<String> = done
+        let finished: Vec<String> = done
             .iter()
             .take(MAX_LISTED)
             .map(|&(_, i)| {
@@ -161,9 +161,6 @@ impl State {
                 )
             })
             .collect();
-        if done.len() > MAX_LISTED {
-            finished.push(format!("… and {} more", done.len() - MAX_LISTED));
-        }
         let mut in_progress = Vec::new();
         let mut blockers = Vec::new();
         for (i, t) in plan.tasks().iter().enumerate() {
@@ -245,6 +242,7 @@ impl State {
             state: plan.state().name().to_string(),
             counts: self.counts(plan),
             finished,
+            finished_total: done.len(),
             in_progress,
             blockers,
             checklists: Vec::new(),
