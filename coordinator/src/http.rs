@@ -3,9 +3,10 @@
 //! text), `/healthz` (the process answers) and `/readyz` (the store is
 //! open and the scheduler turning).
 //!
-//! On loopback nothing asks for a token; on any other address every path
-//! needs the admin token (`Authorization: Bearer …`), and the address
-//! needs TLS or `--insecure` like gRPC's.
+//! With TLS configured it serves HTTPS with gRPC's certificate, key and
+//! client CA. On loopback nothing asks for a token; on any other address
+//! every path needs the admin token (`Authorization: Bearer …`), and the
+//! address needs TLS or `--insecure` like gRPC's.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -99,21 +100,31 @@ pub async fn bind(listen: HttpListen) -> std::io::Result<Option<tokio::net::TcpL
 }
 
 /// Serves until `shutdown` resolves.
-/// `paths` are `.swarm/memory.db` and `.swarm/`.
+/// `paths` are `.swarm/memory.db` and `.swarm/`; with `tls`, HTTPS with
+/// gRPC's certificate, key and client CA.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     core: CoreHandle,
     tokens: Tokens,
     paths: (std::path::PathBuf, std::path::PathBuf),
+    tls: Option<crate::tls::ServerTls>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) {
     let open = listener
         .local_addr()
         .map(|a| a.ip().is_loopback())
         .unwrap_or(false);
+    let acceptor = match tls.as_ref().map(crate::http_tls::acceptor).transpose() {
+        Ok(a) => a,
+        Err(e) => {
+            tracing::error!("HTTP is off: {e}");
+            return;
+        }
+    };
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(
-            "HTTP on {addr}: /metrics /healthz /readyz{}",
+            "{} on {addr}: /metrics /healthz /readyz{}",
+            if acceptor.is_some() { "HTTPS" } else { "HTTP" },
             if open { "" } else { " (admin token required)" }
         );
     }
@@ -129,6 +140,9 @@ pub async fn serve(
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .with_state(ctx);
+    if let Some(acceptor) = acceptor {
+        return crate::http_tls::serve(listener, acceptor, app).await;
+    }
     if let Err(e) = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await

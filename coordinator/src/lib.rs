@@ -21,6 +21,7 @@ pub(crate) mod core;
 pub mod gates;
 pub mod grpc;
 pub mod http;
+mod http_tls;
 pub mod lock;
 pub mod metrics;
 pub mod provision;

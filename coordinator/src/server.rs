@@ -66,6 +66,7 @@ pub async fn serve(
     let (backups, backup_state) = (cfg.backups.clone(), cfg.state_dir());
     let roles_source = crate::roles::RolesSource::of(&cfg);
     let (http_listen, http_paths) = (cfg.http, (cfg.memory_path(), cfg.state_dir()));
+    let http_tls = cfg.tls.clone();
     let tls_mode = cfg.tls.as_ref().map(|t| t.client_ca.is_some());
     let server = match &cfg.tls {
         Some(tls) => tls.builder()?,
@@ -100,6 +101,7 @@ pub async fn serve(
             core.clone(),
             tokens.clone(),
             http_paths,
+            http_tls,
             std::future::pending(),
         ))
     });

@@ -50,10 +50,13 @@ fn mtls_refuses_plaintext_and_strangers_and_tasks_go_through_the_agent() {
         arg(set.join("ca.pem")),
     );
     let (admin_cert, admin_key) = (arg(set.join("admin.pem")), arg(set.join("admin.key")));
+    let http = format!("127.0.0.1:{}", free_port());
     let d = Daemon::start_tls(
         &work,
         port,
         &[
+            "--http",
+            &http,
             "--tls-cert",
             &cert,
             "--tls-key",
@@ -117,6 +120,22 @@ fn mtls_refuses_plaintext_and_strangers_and_tasks_go_through_the_agent() {
         let log = std::fs::read_to_string(work.join(format!("agent-{id}.log"))).expect("log");
         assert!(log.contains("the TLS handshake failed"), "{id}: {log}");
     }
+
+    // The HTTP listener speaks the same TLS: a client certificate from the
+    // CA gets in, none does not.
+    let admin_pair = (set.join("admin.pem"), set.join("admin.key"));
+    let ok = swarm_tests::https_get(
+        &http,
+        "/healthz",
+        &set.join("ca.pem"),
+        Some((&admin_pair.0, &admin_pair.1)),
+    );
+    assert_eq!(ok, Ok((200, "ok\n".to_string())));
+    let anonymous = swarm_tests::https_get(&http, "/metrics", &set.join("ca.pem"), None);
+    assert!(
+        !matches!(anonymous, Ok((200, _))),
+        "HTTPS without a client certificate: {anonymous:?}"
+    );
 
     // An agent with its certificate from the environment; its task gets
     // neither the certificate nor the key, and reaches swarmd anyway.

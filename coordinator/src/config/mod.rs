@@ -663,13 +663,7 @@ fn validate(c: &Config) -> Result<(), ConfigError> {
         ));
     }
     if let crate::http::HttpListen::At(addr) = c.http {
-        if !addr.ip().is_loopback() {
-            if c.tls.is_some() {
-                return Err(ConfigError::Invalid(format!(
-                    "http_listen {addr}: the HTTP listener serves plaintext only for now; keep it \
-                     on loopback (and reach it through a proxy that speaks TLS) or turn it off"
-                )));
-            }
+        if !addr.ip().is_loopback() && c.tls.is_none() {
             if !c.insecure {
                 return Err(ConfigError::Invalid(format!(
                     "http_listen {addr} is not a loopback address: /metrics would carry the admin \
