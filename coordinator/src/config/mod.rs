@@ -663,13 +663,12 @@ fn validate(c: &Config) -> Result<(), ConfigError> {
         ));
     }
     if let crate::http::HttpListen::At(addr) = c.http {
-        if !addr.ip().is_loopback() && c.tls.is_none() {
-            if !c.insecure {
-                return Err(ConfigError::Invalid(format!(
-                    "http_listen {addr} is not a loopback address: /metrics would carry the admin \
-                     token in plaintext; keep it on loopback, or give --insecure"
-                )));
-            }
+        if !addr.ip().is_loopback() && c.tls.is_none() && !c.insecure {
+            return Err(ConfigError::Invalid(format!(
+                "http_listen {addr} is not a loopback address and TLS is off: /metrics would \
+                 carry the admin token in plaintext; give --tls-cert and --tls-key, keep it on \
+                 loopback, or give --insecure"
+            )));
         }
     }
     if c.tls.is_none() && !c.insecure && !c.listen.ip().is_loopback() {
