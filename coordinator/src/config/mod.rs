@@ -6,7 +6,14 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::Deserialize;
+mod file;
+mod tls_flags;
+mod validate;
+
+pub use tls_flags::TlsFlags;
+
+use file::{apply_file, FileConfig};
+use validate::validate;
 
 /// Everything `swarmd` can be told.
 #[derive(Debug, Clone)]
@@ -183,63 +190,6 @@ impl Default for Config {
     }
 }
 
-/// The config file's shape: every field optional.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileConfig {
-    listen: Option<SocketAddr>,
-    workdir: Option<PathBuf>,
-    heartbeat_ms: Option<u64>,
-    lease_ttl_ms: Option<u64>,
-    reconnect_grace_ms: Option<u64>,
-    default_retries: Option<u32>,
-    retry_backoff_ms: Option<u64>,
-    retry_backoff_max_ms: Option<u64>,
-    max_losses: Option<u32>,
-    log_cap_bytes: Option<u64>,
-    max_value_bytes: Option<usize>,
-    memory_journal_hours: Option<u64>,
-    memory_journal_max: Option<u64>,
-    gates: Option<bool>,
-    roles_file: Option<PathBuf>,
-    time_scale: Option<f64>,
-    pace: Option<String>,
-    start: Option<String>,
-    day_start: Option<String>,
-    day_end: Option<String>,
-    report_path: Option<PathBuf>,
-    provisioner: Option<String>,
-    default_max_agents: Option<u32>,
-    docker_image: Option<String>,
-    advertise_url: Option<String>,
-    shutdown_timeout_ms: Option<u64>,
-    orphan_timeout_ms: Option<u64>,
-    tls_cert: Option<PathBuf>,
-    tls_key: Option<PathBuf>,
-    tls_client_ca: Option<PathBuf>,
-    insecure: Option<bool>,
-    agent_ca: Option<PathBuf>,
-    agent_cert: Option<PathBuf>,
-    agent_key: Option<PathBuf>,
-    backup_interval: Option<toml::Value>,
-    backup_keep: Option<usize>,
-    backup_dir: Option<PathBuf>,
-    agents_dir: Option<PathBuf>,
-    http_listen: Option<String>,
-    #[serde(default)]
-    exec: std::collections::BTreeMap<String, String>,
-    #[serde(default)]
-    scale: std::collections::BTreeMap<String, ScaleBounds>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ScaleBounds {
-    #[serde(default)]
-    min: u32,
-    max: Option<u32>,
-}
-
 /// Overrides from flags (None: not given).
 #[derive(Debug, Default, Clone)]
 pub struct Overrides {
@@ -267,48 +217,6 @@ pub struct Overrides {
     pub agents_dir: Option<PathBuf>,
     /// `--http`.
     pub http: Option<crate::http::HttpListen>,
-}
-
-/// The TLS files given as flags (or, for the config, as settings), each on
-/// its own; [`load`] checks that they go together.
-#[derive(Debug, Default, Clone)]
-pub struct TlsFlags {
-    /// The server certificate.
-    pub cert: Option<PathBuf>,
-    /// Its key.
-    pub key: Option<PathBuf>,
-    /// The CA of required client certificates.
-    pub client_ca: Option<PathBuf>,
-}
-
-impl TlsFlags {
-    /// Later settings win, one file at a time.
-    fn overlay(&mut self, other: TlsFlags) {
-        self.cert = other.cert.or(self.cert.take());
-        self.key = other.key.or(self.key.take());
-        self.client_ca = other.client_ca.or(self.client_ca.take());
-    }
-
-    /// The server's TLS, if any; half a set is an error.
-    fn resolve(self) -> Result<Option<crate::tls::ServerTls>, ConfigError> {
-        match (self.cert, self.key, self.client_ca) {
-            (None, None, None) => Ok(None),
-            (Some(cert), Some(key), client_ca) => Ok(Some(crate::tls::ServerTls {
-                cert,
-                key,
-                client_ca,
-            })),
-            (None, None, Some(_)) => Err(ConfigError::Invalid(
-                "tls_client_ca (--tls-client-ca) needs tls_cert and tls_key (--tls-cert, --tls-key): \
-                 client certificates are only asked for over TLS"
-                    .into(),
-            )),
-            _ => Err(ConfigError::Invalid(
-                "tls_cert and tls_key (--tls-cert, --tls-key) go together: give both or neither"
-                    .into(),
-            )),
-        }
-    }
 }
 
 /// Why the configuration cannot be built. Each message names the file,
@@ -515,212 +423,6 @@ pub fn load(
     }
     validate(&c)?;
     Ok(c)
-}
-
-fn apply_file(c: &mut Config, f: FileConfig) -> Result<(), ConfigError> {
-    let ms = Duration::from_millis;
-    c.listen = f.listen.unwrap_or(c.listen);
-    c.workdir = f.workdir.unwrap_or(c.workdir.clone());
-    c.heartbeat = f.heartbeat_ms.map(ms).unwrap_or(c.heartbeat);
-    c.lease_ttl = f.lease_ttl_ms.map(ms).unwrap_or(c.lease_ttl);
-    c.reconnect_grace = f.reconnect_grace_ms.map(ms).unwrap_or(c.reconnect_grace);
-    c.default_retries = f.default_retries.unwrap_or(c.default_retries);
-    c.retry_backoff = f.retry_backoff_ms.map(ms).unwrap_or(c.retry_backoff);
-    c.retry_backoff_max = f
-        .retry_backoff_max_ms
-        .map(ms)
-        .unwrap_or(c.retry_backoff_max);
-    c.max_losses = f.max_losses.unwrap_or(c.max_losses);
-    c.log_cap_bytes = f.log_cap_bytes.unwrap_or(c.log_cap_bytes);
-    c.max_value_bytes = f.max_value_bytes.unwrap_or(c.max_value_bytes);
-    c.roles_file = f.roles_file.or(c.roles_file.take());
-    c.time_scale = f.time_scale.unwrap_or(c.time_scale);
-    if let Some(p) = f.pace {
-        c.pace = p.parse()?;
-    }
-    if let Some(s) = f.start {
-        c.start = Some(crate::clock::parse_start(&s)?);
-    }
-    if let Some(t) = f.day_start {
-        c.day_start =
-            crate::clock::parse_hhmm(&t).ok_or_else(|| format!("day_start '{t}' must be HH:MM"))?;
-    }
-    if let Some(t) = f.day_end {
-        c.day_end =
-            crate::clock::parse_hhmm(&t).ok_or_else(|| format!("day_end '{t}' must be HH:MM"))?;
-    }
-    c.report_path = f.report_path.unwrap_or(c.report_path.clone());
-    if let Some(p) = f.provisioner {
-        c.provisioner = p.parse()?;
-    }
-    c.default_max_agents = f.default_max_agents.unwrap_or(c.default_max_agents);
-    c.docker_image = f.docker_image.unwrap_or(c.docker_image.clone());
-    c.advertise_url = f.advertise_url.or(c.advertise_url.take());
-    c.shutdown_timeout = f.shutdown_timeout_ms.map(ms).unwrap_or(c.shutdown_timeout);
-    c.orphan_timeout = f.orphan_timeout_ms.map(ms).unwrap_or(c.orphan_timeout);
-    if let Some(h) = f.memory_journal_hours {
-        c.memory_journal.max_age_ms =
-            i64::try_from(h.saturating_mul(3_600_000)).unwrap_or(i64::MAX);
-    }
-    c.memory_journal.max_rows = f.memory_journal_max.unwrap_or(c.memory_journal.max_rows);
-    c.gates = f.gates.unwrap_or(c.gates);
-    c.insecure = f.insecure.unwrap_or(c.insecure);
-    if let Some(v) = &f.backup_interval {
-        let interval = match v {
-            toml::Value::Integer(n) if *n > 0 => Duration::from_secs(n.unsigned_abs()),
-            toml::Value::String(s) => parse_interval(s).ok_or_else(|| {
-                ConfigError::Invalid(format!(
-                    "backup_interval '{s}' must be a duration like 30m, 6h or 1d (or seconds)"
-                ))
-            })?,
-            other => {
-                return Err(ConfigError::Invalid(format!(
-                    "backup_interval {other} must be a duration like \"30m\" or a number of seconds above 0"
-                )))
-            }
-        };
-        c.backups = Some(crate::backups::Periodic {
-            interval,
-            keep: 7,
-            dir: PathBuf::new(),
-        });
-    }
-    match (&mut c.backups, f.backup_keep, &f.backup_dir) {
-        (Some(b), keep, dir) => {
-            if keep == Some(0) {
-                return Err(ConfigError::Invalid(
-                    "backup_keep must be at least 1".into(),
-                ));
-            }
-            b.keep = keep.unwrap_or(b.keep);
-            b.dir = dir.clone().unwrap_or_default();
-        }
-        (None, Some(_), _) | (None, _, Some(_)) => {
-            return Err(ConfigError::Invalid(
-                "backup_keep and backup_dir need backup_interval (how often to back up)".into(),
-            ))
-        }
-        (None, None, None) => {}
-    }
-    c.agents_dir = f.agents_dir.or(c.agents_dir.take());
-    if let Some(h) = &f.http_listen {
-        c.http = h
-            .parse()
-            .map_err(|e: String| ConfigError::Invalid(format!("http_listen: {e}")))?;
-    }
-    for (role, template) in f.exec {
-        if template.trim().is_empty() {
-            return Err(ConfigError::Invalid(format!(
-                "exec.{role} is empty; give a command template or remove it"
-            )));
-        }
-        if role == "default" {
-            c.exec.default = Some(template);
-        } else {
-            c.exec.roles.insert(role, template);
-        }
-    }
-    c.agent_tls = swarm_client::TlsFiles {
-        ca: f.agent_ca,
-        cert: f.agent_cert,
-        key: f.agent_key,
-    };
-    for (role, b) in f.scale {
-        let max = b.max.unwrap_or(c.default_max_agents.max(b.min));
-        if b.min > max {
-            return Err(ConfigError::Invalid(format!(
-                "scale.{role}: min ({}) is above max ({max})",
-                b.min
-            )));
-        }
-        c.scale.insert(role, (b.min, max));
-    }
-    Ok(())
-}
-
-fn validate(c: &Config) -> Result<(), ConfigError> {
-    if c.provisioner != ProvisionerKind::None {
-        if let Some(tls) = &c.tls {
-            if c.agent_tls.ca.is_none() {
-                return Err(ConfigError::Invalid(
-                    "TLS is on and agents are provisioned: set agent_ca (SWARM_AGENT_CA), the CA \
-                     that signed tls_cert, so provisioned agents can check the server"
-                        .into(),
-                ));
-            }
-            if tls.client_ca.is_some() && c.agent_tls.cert.is_none() {
-                return Err(ConfigError::Invalid(
-                    "tls_client_ca requires client certificates and agents are provisioned: set \
-                     agent_cert and agent_key (SWARM_AGENT_CERT, SWARM_AGENT_KEY)"
-                        .into(),
-                ));
-            }
-        }
-    }
-    if c.agent_tls.cert.is_some() != c.agent_tls.key.is_some() {
-        return Err(ConfigError::Invalid(
-            "agent_cert and agent_key go together: give both or neither".into(),
-        ));
-    }
-    if let crate::http::HttpListen::At(addr) = c.http {
-        if !addr.ip().is_loopback() && c.tls.is_none() && !c.insecure {
-            return Err(ConfigError::Invalid(format!(
-                "http_listen {addr} is not a loopback address and TLS is off: /metrics would \
-                 carry the admin token in plaintext; give --tls-cert and --tls-key, keep it on \
-                 loopback, or give --insecure"
-            )));
-        }
-    }
-    if c.tls.is_none() && !c.insecure && !c.listen.ip().is_loopback() {
-        return Err(ConfigError::Invalid(format!(
-            "listen {} is not a loopback address and TLS is off: give --tls-cert and --tls-key \
-             (`swarmd certs init --out DIR` makes a set), or --insecure to accept plaintext \
-             tokens on the network",
-            c.listen
-        )));
-    }
-    if c.heartbeat.is_zero() || c.lease_ttl <= c.heartbeat {
-        return Err(ConfigError::Invalid(format!(
-            "lease_ttl ({} ms) must be longer than heartbeat ({} ms), and heartbeat above 0",
-            c.lease_ttl.as_millis(),
-            c.heartbeat.as_millis()
-        )));
-    }
-    if !(c.time_scale.is_finite() && c.time_scale > 0.0 && c.time_scale <= 10_000_000.0) {
-        return Err(ConfigError::Invalid(format!(
-            "time_scale {} must be above 0 and at most 10000000",
-            c.time_scale
-        )));
-    }
-    if c.day_end <= c.day_start {
-        return Err(ConfigError::Invalid(
-            "day_end must be after day_start".to_string(),
-        ));
-    }
-    if c.max_value_bytes == 0 || c.max_value_bytes > 64 * 1024 * 1024 {
-        return Err(ConfigError::Invalid(
-            "max_value_bytes must be between 1 and 64 MiB".to_string(),
-        ));
-    }
-    Ok(())
-}
-
-/// `45s`, `30m`, `6h`, `1d`, or a bare number of seconds; above zero.
-fn parse_interval(s: &str) -> Option<Duration> {
-    let s = s.trim();
-    let (digits, unit) = match s.find(|c: char| !c.is_ascii_digit()) {
-        Some(i) => s.split_at(i),
-        None => (s, "s"),
-    };
-    let n: u64 = digits.parse().ok().filter(|n| *n > 0)?;
-    let secs = match unit {
-        "s" => n,
-        "m" => n.checked_mul(60)?,
-        "h" => n.checked_mul(3600)?,
-        "d" => n.checked_mul(86_400)?,
-        _ => return None,
-    };
-    Some(Duration::from_secs(secs))
 }
 
 impl Config {

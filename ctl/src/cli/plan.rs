@@ -1,0 +1,152 @@
+//! `swarmctl plan ...`: the offline plan commands and what every plan
+//! command takes.
+
+use std::path::PathBuf;
+
+use clap::{Subcommand, ValueEnum};
+
+/// Options every plan command shares.
+#[derive(Debug, clap::Args)]
+pub struct PlanInput {
+    /// The plan: markdown in the shape of the example plan, or TOML
+    /// (`.toml`) with one `[[task]]` table per task.
+    pub file: PathBuf,
+    /// Extra roles and aliases, from a TOML file of `[[role]]` tables
+    /// (name, description, aliases).
+    #[arg(long, value_name = "FILE", env = "SWARM_ROLES")]
+    pub roles: Option<PathBuf>,
+    /// Claude Code agent definitions that add roles (markdown with front
+    /// matter; default: ./.claude/agents when it exists, as swarmd reads
+    /// WORKDIR/.claude/agents).
+    #[arg(long, value_name = "DIR", env = "SWARM_AGENTS_DIR")]
+    pub agents_dir: Option<PathBuf>,
+}
+
+impl PlanInput {
+    /// The catalogue the plan is checked against: built-in roles, the
+    /// agent definitions, then the roles file.
+    pub fn catalogue(&self) -> Result<swarm_roles::Catalogue, swarm_roles::CatalogueError> {
+        let mut catalogue = swarm_roles::Catalogue::builtin();
+        let dir = self
+            .agents_dir
+            .clone()
+            .or_else(|| Some(PathBuf::from(".claude/agents")).filter(|d| d.is_dir()));
+        if let Some(dir) = dir {
+            catalogue.extend_from_agents_dir(&dir)?;
+        }
+        if let Some(path) = &self.roles {
+            catalogue.extend_from_file(path)?;
+        }
+        Ok(catalogue)
+    }
+}
+
+/// `09:00` is 540 minutes after midnight.
+fn parse_day_start(text: &str) -> Result<u16, String> {
+    let bad = || format!("'{text}' is not a time of day like 09:00");
+    let (h, m) = text.trim().split_once(':').ok_or_else(bad)?;
+    let (h, m): (u16, u16) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+    if h < 24 && m < 60 {
+        Ok(h * 60 + m)
+    } else {
+        Err(bad())
+    }
+}
+
+/// `swarmctl plan ...`
+#[derive(Debug, Subcommand)]
+pub enum PlanCommand {
+    /// Load a plan into the daemon and start it.
+    Load {
+        /// The plan to read.
+        #[command(flatten)]
+        input: PlanInput,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Validate a plan and summarise it; exit 2 with FILE:LINE errors if it
+    /// is not valid.
+    Check {
+        /// The plan to read.
+        #[command(flatten)]
+        input: PlanInput,
+        /// Print one JSON object (name, tasks, critical_path, ...) instead
+        /// of text; errors are printed as JSON too.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show the plan day by day: its windows with their times, tasks,
+    /// roles, priorities, hours, dependencies and slack, with the critical
+    /// path marked.
+    Show {
+        /// The plan to read.
+        #[command(flatten)]
+        input: PlanInput,
+        /// When the working day starts (HH:MM), for the windows' times;
+        /// swarmd's day_start.
+        #[arg(long, value_name = "HH:MM", default_value = "09:00", value_parser = parse_day_start)]
+        day_start: u16,
+        /// Print the same JSON object as `plan check --json` instead.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the task graph for Graphviz or Mermaid, critical path
+    /// highlighted.
+    Graph {
+        /// The plan to read.
+        #[command(flatten)]
+        input: PlanInput,
+        /// Output language.
+        #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+        format: GraphFormat,
+    },
+    /// What-if: simulate the plan under the real scheduling policy with
+    /// planned durations; print the makespan, per-role utilisation and the
+    /// bottleneck roles. Exits 5 when the plan cannot finish with the
+    /// agents given (some task can never be staffed).
+    Simulate {
+        /// The plan to read.
+        #[command(flatten)]
+        input: PlanInput,
+        /// Agents per role, like devops=2,security=2 (default: unlimited).
+        #[arg(long, value_name = "ROLE=N,...", conflicts_with = "matrix")]
+        agents: Option<String>,
+        /// Staff each day as the plan's allocation matrix says.
+        #[arg(long)]
+        matrix: bool,
+        /// One JSON object (makespan_hours, business_days, roles, ...).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Convert a plan between markdown and TOML.
+    Convert {
+        /// The plan to read.
+        #[command(flatten)]
+        input: PlanInput,
+        /// Output syntax.
+        #[arg(long, value_enum)]
+        to: ConvertTarget,
+        /// Write here instead of standard output.
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}
+
+/// Graph output languages.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum GraphFormat {
+    /// Graphviz (`dot -Tsvg`).
+    Dot,
+    /// Mermaid flowchart (renders in GitHub markdown).
+    Mermaid,
+}
+
+/// Plan syntaxes to convert to.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ConvertTarget {
+    /// `[[task]]` tables.
+    Toml,
+    /// The example plan's markdown shape.
+    Markdown,
+}
