@@ -49,11 +49,6 @@ impl Forwarder {
         Ok(Forwarder { socket, accept })
     }
 
-    /// The socket's path.
-    pub fn socket(&self) -> &Path {
-        &self.socket
-    }
-
     /// The URL tasks are given.
     pub fn url(&self) -> String {
         format!("unix://{}", self.socket.display())

@@ -212,11 +212,6 @@ impl Coordinator {
         &self.url
     }
 
-    /// Whether the connection is encrypted (https).
-    pub fn is_tls(&self) -> bool {
-        self.url.starts_with("https://")
-    }
-
     /// Connects, waiting at most `timeout`.
     ///
     /// # Errors

@@ -22,6 +22,23 @@ fn plan(ledger: &std::path::Path) -> String {
     plan
 }
 
+/// `swarmd restore BACKUP --workdir WORKDIR`, which must succeed.
+fn restore(backup: &std::path::Path, workdir: &std::path::Path) -> std::process::Output {
+    let out = Command::new(workspace_binary("swarmd"))
+        .arg("restore")
+        .arg(backup)
+        .arg("--workdir")
+        .arg(workdir)
+        .output()
+        .expect("swarmd restore");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 #[test]
 fn a_backup_taken_while_running_restores_into_a_workdir_that_goes_on() {
     let root = tempfile::tempdir().expect("tmp");
@@ -55,18 +72,7 @@ fn a_backup_taken_while_running_restores_into_a_workdir_that_goes_on() {
     };
     assert!(succeeded_in_backup.len() >= 2, "{succeeded_in_backup:?}");
 
-    let restored = Command::new(workspace_binary("swarmd"))
-        .arg("restore")
-        .arg(&backup)
-        .arg("--workdir")
-        .arg(&new)
-        .output()
-        .expect("swarmd restore");
-    assert!(
-        restored.status.success(),
-        "{}",
-        String::from_utf8_lossy(&restored.stderr)
-    );
+    restore(&backup, &new);
     let d = Daemon::start(&new, free_port());
     let _b = d.agent("sre-1", &["sre"]);
     d.wait_status(30, |s| s["state"] == "succeeded");
@@ -138,18 +144,7 @@ fn periodic_backups_keep_the_newest_and_each_restores() {
     }
     let newest = list().pop().expect("a backup");
     let restored = root.path().join("restored");
-    let out = Command::new(workspace_binary("swarmd"))
-        .arg("restore")
-        .arg(dir.join(&newest))
-        .arg("--workdir")
-        .arg(&restored)
-        .output()
-        .expect("restore");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = restore(&dir.join(&newest), &restored);
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("(Backup"),
         "the backup holds the plan: {}",
