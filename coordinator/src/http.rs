@@ -1,12 +1,14 @@
 //! The HTTP listener beside gRPC (`--http 127.0.0.1:7421`, config
 //! `http_listen`, `off` to disable): `/metrics` (Prometheus/OpenMetrics
-//! text), `/healthz` (the process answers) and `/readyz` (the store is
-//! open and the scheduler turning).
+//! text), `/healthz` (the process answers), `/readyz` (the store is
+//! open and the scheduler turning), and the web view at `/`
+//! ([`crate::web`], which always asks for the admin token).
 //!
 //! With TLS configured it serves HTTPS with gRPC's certificate, key and
-//! client CA. On loopback nothing asks for a token; on any other address
-//! every path needs the admin token (`Authorization: Bearer …`), and the
-//! address needs TLS or `--insecure` like gRPC's.
+//! client CA. On loopback nothing asks for a token for the three probes;
+//! on any other address each of them needs the admin token
+//! (`Authorization: Bearer …`), and the address needs TLS or `--insecure`
+//! like gRPC's.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -123,11 +125,12 @@ pub async fn serve(
     };
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(
-            "{} on {addr}: /metrics /healthz /readyz{}",
+            "{} on {addr}: the web view at /, /metrics /healthz /readyz{}",
             if acceptor.is_some() { "HTTPS" } else { "HTTP" },
             if open { "" } else { " (admin token required)" }
         );
     }
+    let web = crate::web::routes(core.clone(), tokens.clone(), acceptor.is_some());
     let ctx = Arc::new(Ctx {
         core,
         tokens,
@@ -139,7 +142,8 @@ pub async fn serve(
         .route("/metrics", get(metrics))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .with_state(ctx);
+        .with_state(ctx)
+        .merge(web);
     if let Some(acceptor) = acceptor {
         return crate::http_tls::serve(listener, acceptor, app).await;
     }

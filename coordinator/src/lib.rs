@@ -34,3 +34,4 @@ pub mod server;
 pub mod shared_memory;
 pub mod statedir;
 pub mod tls;
+pub mod web;

@@ -8,6 +8,7 @@
 
 #![warn(missing_docs)]
 
+pub mod browser;
 pub mod containers;
 pub mod docker;
 pub mod events;

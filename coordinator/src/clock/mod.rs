@@ -248,6 +248,16 @@ impl PlanClock {
         f64::from(self.day_end.saturating_sub(self.day_start)) / 60.0
     }
 
+    /// Working hours from the opening of Day 1 to plan time `plan`
+    /// (nights and weekends skipped; 0 before Day 1 opens): the axis of
+    /// the web view's Gantt chart, on which plans give their durations.
+    pub fn working_hours(&self, plan: i64) -> f64 {
+        let n = self.plan_day(plan);
+        let working = i64::from(self.day_end.saturating_sub(self.day_start)) * MS_PER_MIN;
+        let into_day = (plan - self.day_starts(n)).clamp(0, working);
+        f64::from(n - 1) * self.day_hours() + into_day as f64 / 3_600_000.0
+    }
+
     /// Plan time after `work_ms` of working time from plan time `from`,
     /// skipping nights and weekends.
     pub fn add_working(&self, from: i64, work_ms: i64) -> i64 {

@@ -133,3 +133,16 @@ fn outside_working_hours_the_label_says_so() {
         "before Day 1 (opens Mon 2026-11-30 09:00)"
     );
 }
+
+#[test]
+fn working_hours_count_from_day_one_and_skip_nights_and_weekends() {
+    // Fri 2026-11-27 is Day 1; 09:00-17:00 is 8 working hours a day.
+    let c = clock("2026-11-27T03:00", 1.0);
+    let at = |text: &str| c.working_hours(parse_start(text).unwrap());
+    assert_eq!(at("2026-11-27T03:00"), 0.0, "before Day 1 opens");
+    assert_eq!(at("2026-11-27T09:00"), 0.0);
+    assert_eq!(at("2026-11-27T13:30"), 4.5);
+    assert_eq!(at("2026-11-27T20:00"), 8.0, "after hours: the day's end");
+    assert_eq!(at("2026-11-29T12:00"), 8.0, "the weekend adds nothing");
+    assert_eq!(at("2026-11-30T10:00"), 9.0, "Monday is Day 2");
+}

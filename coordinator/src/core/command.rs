@@ -330,6 +330,8 @@ pub enum Query {
         /// The stored events after it, and the feed.
         reply: Reply<(Vec<EventRow>, broadcast::Receiver<EventRow>)>,
     },
+    /// The web view's picture of the plan.
+    Board(Reply<super::board::Board>),
 }
 
 /// Checkpoints.

@@ -19,6 +19,7 @@
 mod active;
 mod agents;
 mod attempts;
+pub mod board;
 mod checkpoint;
 pub mod command;
 mod control;
@@ -407,6 +408,10 @@ impl State {
                 let r = swarm_memory::state::events_after(t.db, since, 100_000)
                     .map(|rows| (rows, rx))
                     .map_err(CoreError::from);
+                t.reply(reply, r);
+            }
+            Query::Board(reply) => {
+                let r = self.board(t.db, t.now);
                 t.reply(reply, r);
             }
         }

@@ -114,6 +114,15 @@ pub fn attempts_in_states(
         .collect())
 }
 
+/// Every attempt of a plan, oldest first (the web view's Gantt chart).
+pub fn attempts_of_plan(conn: &Connection, plan_id: i64) -> Result<Vec<AttemptRow>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {ATTEMPT_COLUMNS} FROM swarm_attempts WHERE plan_id = ?1 ORDER BY id"
+    ))?;
+    let rows = stmt.query_map([plan_id], attempt_from)?;
+    collect_attempts(rows)
+}
+
 /// Every attempt of one task, oldest first.
 pub fn attempts_of_task(
     conn: &Connection,

@@ -1,0 +1,93 @@
+//! `/api/events`: the event log as Server-Sent Events, from the same
+//! stored history and live feed as `swarmctl events --follow`. Each event
+//! carries its sequence number as the SSE id, so a browser that reconnects
+//! (sending `Last-Event-ID`) gets what it missed from the store.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use tokio::sync::broadcast::error::RecvError;
+use tokio_stream::wrappers::ReceiverStream;
+
+use crate::core::command::Query;
+use crate::core::CoreHandle;
+use swarm_memory::state::EventRow;
+
+/// Events held for a slow browser before it is caught up from the store.
+const BUFFER: usize = 256;
+
+/// The stream of events after `since` (`None`: only what happens next).
+pub async fn stream(
+    core: CoreHandle,
+    since: Option<u64>,
+) -> Result<Response, crate::core::CoreError> {
+    let from = since.unwrap_or(i64::MAX as u64);
+    let (history, mut feed) = core
+        .ask(|reply| Query::Events { since: from, reply }.into())
+        .await?;
+    let (tx, rx) = tokio::sync::mpsc::channel(BUFFER);
+    tokio::spawn(async move {
+        let mut last = since.unwrap_or(0);
+        for e in &history {
+            last = e.seq;
+            if tx.send(Ok(event(e))).await.is_err() {
+                return;
+            }
+        }
+        loop {
+            match feed.recv().await {
+                Ok(e) if e.seq > last => {
+                    last = e.seq;
+                    if tx.send(Ok(event(&e))).await.is_err() {
+                        return;
+                    }
+                }
+                Ok(_) => {}
+                Err(RecvError::Lagged(_)) => {
+                    // Fell behind: catch up from the store.
+                    let Ok((rows, fresh)) = core
+                        .ask(|reply| Query::Events { since: last, reply }.into())
+                        .await
+                    else {
+                        return;
+                    };
+                    feed = fresh;
+                    for e in &rows {
+                        last = e.seq;
+                        if tx.send(Ok(event(e))).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+                Err(RecvError::Closed) => return,
+            }
+        }
+    });
+    let stream: ReceiverStream<Result<Event, Infallible>> = ReceiverStream::new(rx);
+    Ok(Sse::new(stream)
+        .keep_alive(
+            KeepAlive::new()
+                .interval(Duration::from_secs(15))
+                .text("keepalive"),
+        )
+        .into_response())
+}
+
+/// One event as SSE: id = sequence number, type `swarm`, JSON data.
+fn event(e: &EventRow) -> Event {
+    let data = serde_json::json!({
+        "seq": e.seq,
+        "at": e.at,
+        "kind": e.kind,
+        "task": e.task_id,
+        "attempt": e.attempt,
+        "agent": e.agent_id,
+        "message": e.message,
+    });
+    Event::default()
+        .id(e.seq.to_string())
+        .event("swarm")
+        .data(data.to_string())
+}
