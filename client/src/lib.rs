@@ -16,6 +16,7 @@
 
 pub mod connect;
 pub mod logging;
+pub mod progress;
 
 pub use connect::{ConnectError, Coordinator, TlsFiles};
 

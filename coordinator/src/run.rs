@@ -182,54 +182,62 @@ async fn drive(d: Drive<'_>) -> anyhow::Result<ExitCode> {
         .collect();
     let mut outcome = None;
     let report_path = workdir.join(report);
+    // On a terminal a bar of tasks done stays beneath the lines.
+    let progress = swarm_client::progress::Progress::new();
+    let mut states: BTreeMap<String, TaskState> = BTreeMap::new();
     while let Some(e) = events.message().await? {
         let title = titles.get(&e.task_id).map(String::as_str).unwrap_or("");
         let at = format!("{:>7.1}s", started.elapsed().as_secs_f64());
         let Some(kind) = EventKind::parse(&e.kind) else {
             continue;
         };
-        match kind {
-            EventKind::Task(TaskState::Running) => println!("{at}  ▶ {} {title}", e.task_id),
-            EventKind::Task(TaskState::Succeeded) => println!("{at}  ✓ {} {title}", e.task_id),
+        if let EventKind::Task(state) = kind {
+            states.insert(e.task_id.clone(), state);
+            progress.show(tally(&states, titles.len()));
+        }
+        let line = match kind {
+            EventKind::Task(TaskState::Running) => Some(format!("{at}  ▶ {} {title}", e.task_id)),
+            EventKind::Task(TaskState::Succeeded) => Some(format!("{at}  ✓ {} {title}", e.task_id)),
             EventKind::Task(TaskState::Failed) => {
-                println!("{at}  ✗ {} {title}: {}", e.task_id, e.message)
+                Some(format!("{at}  ✗ {} {title}: {}", e.task_id, e.message))
             }
             EventKind::Task(TaskState::Blocked) => {
-                println!("{at}  ⊘ {} blocked: {}", e.task_id, e.message)
+                Some(format!("{at}  ⊘ {} blocked: {}", e.task_id, e.message))
             }
             EventKind::Task(TaskState::Pending) if !e.message.is_empty() => {
-                println!("{at}  ↻ {} {}", e.task_id, e.message)
+                Some(format!("{at}  ↻ {} {}", e.task_id, e.message))
             }
             EventKind::AttemptEnded(AttemptEnd::Lost) => {
-                println!("{at}  ↻ {} {}", e.task_id, e.message)
+                Some(format!("{at}  ↻ {} {}", e.task_id, e.message))
             }
             EventKind::AttemptStarted if exec.is_none() && manual.contains(&e.task_id) => {
-                println!(
+                Some(format!(
                     "{at}  … {} waits for an operator: swarmctl task done {}",
                     e.task_id, e.task_id
-                )
+                ))
             }
             EventKind::AgentRoleSwitched
             | EventKind::AgentProvisioned
-            | EventKind::AgentDraining => {
-                println!("{at}  ⇄ {}", e.message)
-            }
-            EventKind::CheckpointReported => {
-                println!(
-                    "{at}  ☰ {} — report appended to {}",
-                    e.message,
-                    report_path.display()
-                );
-                if outcome.is_some() {
-                    break;
-                }
-            }
+            | EventKind::AgentDraining => Some(format!("{at}  ⇄ {}", e.message)),
+            EventKind::CheckpointReported => Some(format!(
+                "{at}  ☰ {} — report appended to {}",
+                e.message,
+                report_path.display()
+            )),
             EventKind::Plan(state @ (PlanState::Succeeded | PlanState::Failed)) => {
-                outcome = Some(state == PlanState::Succeeded)
+                outcome = Some(state == PlanState::Succeeded);
+                None
             }
-            _ => {}
+            _ => None,
+        };
+        if let Some(line) = line {
+            progress.line(&line);
+        }
+        if kind == EventKind::CheckpointReported && outcome.is_some() {
+            break;
         }
     }
+    progress.finish();
     let tasks = client
         .list_tasks(pb::ListTasksRequest {})
         .await?
@@ -252,6 +260,18 @@ async fn drive(d: Drive<'_>) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Tasks done, running and failed, from the last state each task's events
+/// gave.
+fn tally(states: &BTreeMap<String, TaskState>, total: usize) -> swarm_client::progress::Tally {
+    let count = |f: fn(&TaskState) -> bool| states.values().filter(|s| f(s)).count() as u64;
+    swarm_client::progress::Tally {
+        done: count(|s| s.is_done()),
+        total: total as u64,
+        running: count(|s| *s == TaskState::Running),
+        failed: count(|s| *s == TaskState::Failed),
+    }
 }
 
 async fn last_event(mut stream: tonic::Streaming<pb::Event>) -> u64 {

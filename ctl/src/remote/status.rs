@@ -181,18 +181,27 @@ pub(crate) async fn fetch_status(client: &mut super::Control) -> Result<pb::Stat
 
 pub(crate) async fn status(target: &Target, as_json: bool, watch: bool) -> Result<()> {
     let mut client = target.control().await?;
-    // On a terminal each snapshot replaces the last; into a pipe or a file
-    // they follow one another, a blank line apart, with no escape codes.
+    // On a terminal each snapshot replaces the last, with a bar of tasks
+    // done beneath; into a pipe or a file they follow one another, a blank
+    // line apart, with no escape codes.
     let terminal = std::io::stdout().is_terminal();
+    let progress = swarm_client::progress::Progress::with(watch && terminal && !as_json);
     let mut first = true;
     loop {
         let s = fetch_status(&mut client).await?;
         if as_json {
             print_json(&status_json(&s));
+        } else if progress.is_bar() {
+            progress.page(|| print!("\x1b[2J\x1b[H{}", status_text(&s)));
+            let c = s.tasks.unwrap_or_default();
+            progress.show(swarm_client::progress::Tally {
+                done: u64::from(c.succeeded + c.skipped),
+                total: u64::from(c.total),
+                running: u64::from(c.running),
+                failed: u64::from(c.failed),
+            });
         } else {
-            if watch && terminal {
-                print!("\x1b[2J\x1b[H");
-            } else if watch && !first {
+            if watch && !first {
                 println!();
             }
             print!("{}", status_text(&s));
