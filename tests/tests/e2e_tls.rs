@@ -131,6 +131,16 @@ fn mtls_refuses_plaintext_and_strangers_and_tasks_go_through_the_agent() {
         Some((&admin_pair.0, &admin_pair.1)),
     );
     assert_eq!(ok, Ok((200, "ok\n".to_string())));
+    // The web view too: its login form over HTTPS.
+    let (code, page) = swarm_tests::https_get(
+        &http,
+        "/",
+        &set.join("ca.pem"),
+        Some((&admin_pair.0, &admin_pair.1)),
+    )
+    .expect("the web view over HTTPS");
+    assert_eq!(code, 200);
+    assert!(page.contains("Admin token"), "{page}");
     let anonymous = swarm_tests::https_get(&http, "/metrics", &set.join("ca.pem"), None);
     assert!(
         !matches!(anonymous, Ok((200, _))),
