@@ -153,6 +153,14 @@ async fn an_mcp_client_drives_swarmd_through_swarmctl() {
     EventLog::wait(&d, 20, "1.1 started", |e| e.is("attempt.started", "1.1"));
     let waiting = call_ok(&client, "status", json!({})).await;
     assert_eq!(waiting["waiting_for_operator"], json!(["1.1"]), "{waiting}");
+    // The task list, whole and filtered as `swarmctl tasks --state` does.
+    let all = call_ok(&client, "tasks", json!({})).await;
+    assert_eq!(all.as_array().map(Vec::len), Some(2), "{all}");
+    let running = call_ok(&client, "tasks", json!({"state": "running"})).await;
+    assert_eq!(running.as_array().map(Vec::len), Some(1), "{running}");
+    assert_eq!(running[0]["id"], "1.1", "{running}");
+    let none = call_ok(&client, "tasks", json!({"role": "sre"})).await;
+    assert_eq!(none, json!([]), "no task needs an SRE");
     let done = call_ok(
         &client,
         "task_done",

@@ -116,6 +116,18 @@ pub(crate) struct MemoryList {
     pub prefix: Option<String>,
 }
 
+/// `tasks`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TaskFilter {
+    /// Only tasks in this state (pending, ready, running, succeeded,
+    /// failed, blocked, skipped, cancelled).
+    pub state: Option<String>,
+    /// Only tasks that need this role (a role name, or a phrase as plans
+    /// write it: `QA Engineer`).
+    pub role: Option<String>,
+}
+
 /// `standup_run`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -9,8 +9,8 @@ use serde_json::{json, Value};
 use swarm_proto::v1 as pb;
 
 use super::params::{
-    MemoryKey, MemoryList, MemoryPut, PlanFile, StandupRun, StandupShow, TaskAction, TaskId,
-    TaskLogs,
+    MemoryKey, MemoryList, MemoryPut, PlanFile, StandupRun, StandupShow, TaskAction, TaskFilter,
+    TaskId, TaskLogs,
 };
 use super::{answer, reply};
 use crate::exit;
@@ -58,9 +58,16 @@ impl Swarm {
         answer(fetch, status::status_json).await
     }
 
-    #[tool(description = "Every task with its state, attempts, roles, agents and reason")]
-    async fn tasks(&self) -> CallToolResult {
-        answer(tasks::fetch_tasks(&self.target), |t| tasks::tasks_json(t)).await
+    #[tool(
+        description = "Every task with its state, attempts, roles, agents and reason; only those in `state` and needing `role` when given"
+    )]
+    async fn tasks(&self, Parameters(p): Parameters<TaskFilter>) -> CallToolResult {
+        let fetch = async {
+            let mut all = tasks::fetch_tasks(&self.target).await?;
+            tasks::filter(&mut all, p.state.as_deref(), p.role.as_deref());
+            Ok(all)
+        };
+        answer(fetch, |t| tasks::tasks_json(t)).await
     }
 
     #[tool(description = "One task with its dependencies, commands and every attempt")]

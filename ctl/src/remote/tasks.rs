@@ -30,14 +30,9 @@ pub(crate) async fn fetch_tasks(target: &Target) -> Result<Vec<pb::TaskSummary>>
         .tasks)
 }
 
-pub(crate) async fn list(
-    target: &Target,
-    as_json: bool,
-    state: Option<&str>,
-    role: Option<&str>,
-) -> Result<()> {
-    let mut tasks = fetch_tasks(target).await?;
-    // A phrase as plans write it (`QA Engineer`) means its role (`qa`).
+/// Keeps the tasks in `state` that need `role`; a phrase as plans write
+/// it (`QA Engineer`) means its role (`qa`).
+pub(crate) fn filter(tasks: &mut Vec<pb::TaskSummary>, state: Option<&str>, role: Option<&str>) {
     let catalogue = swarm_roles::Catalogue::builtin();
     let role = role.map(|r| {
         catalogue
@@ -50,6 +45,16 @@ pub(crate) async fn list(
                 .as_ref()
                 .is_none_or(|r| t.roles.iter().any(|x| swarm_roles::normalise(x) == *r))
     });
+}
+
+pub(crate) async fn list(
+    target: &Target,
+    as_json: bool,
+    state: Option<&str>,
+    role: Option<&str>,
+) -> Result<()> {
+    let mut tasks = fetch_tasks(target).await?;
+    filter(&mut tasks, state, role);
     if as_json {
         print_json(&tasks_json(&tasks));
         return Ok(());
