@@ -235,8 +235,9 @@ pub async fn run(settings: Settings, groups: GroupRecords) -> Exit {
                 Err(OpenError::Transient(e)) => {
                     let wait = backoff.next(connect::unit_random());
                     tracing::warn!(
-                        "cannot reach the coordinator: {e}; retrying in {} ms",
-                        wait.as_millis()
+                        "cannot reach the coordinator: {e}; retrying in {} ms{}",
+                        wait.as_millis(),
+                        plaintext_hint(&settings.coordinator, &e.to_string())
                     );
                     next_connect = Instant::now() + wait;
                 }
@@ -315,4 +316,29 @@ fn guard_binary() -> PathBuf {
         return link;
     }
     std::env::current_exe().unwrap_or(link)
+}
+
+/// A TLS listener closes a plaintext HTTP/2 connection without a word: an
+/// `http://` URL whose connection is closed at once gets a hint.
+fn plaintext_hint(url: &str, error: &str) -> &'static str {
+    let closed = ["connection closed", "frame with invalid size"];
+    if url.starts_with("http://") && closed.iter().any(|c| error.contains(c)) {
+        " (if swarmd serves TLS, connect with https:// and --ca)"
+    } else {
+        ""
+    }
+}
+
+#[cfg(test)]
+mod hint_tests {
+    #[test]
+    fn a_closed_plaintext_connection_hints_at_tls() {
+        let e = "h2 protocol error: connection error detected: frame with invalid size";
+        assert!(super::plaintext_hint("http://h:7420", e).contains("https://"));
+        assert_eq!(super::plaintext_hint("https://h:7420", e), "");
+        assert_eq!(
+            super::plaintext_hint("http://h:7420", "connection refused"),
+            ""
+        );
+    }
 }
