@@ -18,6 +18,11 @@ pub struct ResultJob {
     pub task_id: String,
     /// What it produced.
     pub result: String,
+    /// Copy only if the memory has no entry for the task: after a
+    /// restart every recorded result is offered again, so one committed
+    /// just before a crash, whose copy was lost with the process, reaches
+    /// the memory, and none already there is written twice.
+    pub if_absent: bool,
 }
 
 /// Copies results until the channel closes; a failure is logged (the
@@ -29,16 +34,19 @@ pub async fn run(mut jobs: mpsc::UnboundedReceiver<ResultJob>, memory: MemoryHan
             key: job.task_id.clone(),
             value: job.result,
             ttl_seconds: 0,
-            expect_absent: false,
+            expect_absent: job.if_absent,
             expect_value: None,
             tags: vec!["swarm-result".to_string()],
             owner: "swarmd".to_string(),
         };
-        if let Err(e) = memory.ask(|reply| MemoryCmd::Put(put, reply)).await {
-            tracing::warn!(
+        match memory.ask(|reply| MemoryCmd::Put(put, reply)).await {
+            Ok(_) => {}
+            // Already there (a restart's offer): nothing to do.
+            Err(crate::core::CoreError::CasMismatch(_)) if job.if_absent => {}
+            Err(e) => tracing::warn!(
                 "cannot copy the result of task {} into shared memory ({NAMESPACE}): {e}",
                 job.task_id
-            );
+            ),
         }
     }
 }

@@ -128,6 +128,15 @@ impl State {
             self.attempts.len()
         );
         t.plan_id = Some(plan.id());
+        // A result committed just before a crash may not have reached the
+        // shared memory: offer each again, copied only where missing.
+        for (task_id, result) in swarm_memory::state::results_of_plan(t.db, plan.id())? {
+            t.share_result(crate::results::ResultJob {
+                task_id,
+                result,
+                if_absent: true,
+            });
+        }
         self.plan = Some(plan);
         t.emit(Event::new(EventKind::CoordinatorStarted).message(message))
     }

@@ -57,6 +57,7 @@ impl State {
         t.share_result(crate::results::ResultJob {
             task_id: r.task_id.clone(),
             result: text,
+            if_absent: false,
         });
         Ok(())
     }

@@ -255,6 +255,17 @@ pub fn result_of(
         .optional()?)
 }
 
+/// Every recorded result of a plan: (task id, result), in task order.
+pub fn results_of_plan(
+    conn: &Connection,
+    plan_id: i64,
+) -> Result<Vec<(String, String)>, StoreError> {
+    let mut stmt = conn
+        .prepare("SELECT task_id, result FROM swarm_results WHERE plan_id = ?1 ORDER BY rowid")?;
+    let rows = stmt.query_map([plan_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// The next log sequence number of an attempt.
 pub fn next_log_seq(conn: &Connection, attempt: u64) -> Result<u64, StoreError> {
     let max: Option<i64> = conn

@@ -154,3 +154,44 @@ fn a_finished_plan_stays_finished_after_a_restart() {
     let mut b = h.connect("sre-2", &["sre"]);
     assert!(b.assignments().is_empty());
 }
+
+#[test]
+fn a_restart_offers_every_recorded_result_to_the_shared_memory_where_missing() {
+    let mut h = Harness::on_disk(config());
+    h.load(&plan(&[("1.1", "SRE", "P1", 1, "")]))
+        .expect("loads");
+    let mut a = h.connect("sre-1", &["sre"]);
+    let (_, attempt) = a.assignments()[0].clone();
+    h.say(
+        &a,
+        crate::core::command::FromAgent::Result {
+            attempt: attempt_ref("1.1", attempt),
+            report: crate::core::command::AttemptReport {
+                result: Some("the answer".into()),
+                ..crate::core::command::AttemptReport::of(Outcome::Succeeded)
+            },
+        },
+    );
+    let first = h
+        .receivers
+        .results
+        .try_recv()
+        .expect("copied after the commit");
+    assert!(!first.if_absent);
+    // The process dies before the copier ran; after the restart the
+    // result is offered again, to be copied only where it is missing.
+    let mut h = h.reopen(config());
+    let again = h
+        .receivers
+        .results
+        .try_recv()
+        .expect("offered after the restart");
+    assert_eq!(
+        (
+            again.task_id.as_str(),
+            again.result.as_str(),
+            again.if_absent
+        ),
+        ("1.1", "the answer", true)
+    );
+}
