@@ -31,7 +31,7 @@ pub fn chromium() -> Option<PathBuf> {
 
 /// A headless Chromium and a DevTools session with its one page.
 pub struct Browser {
-    child: Child,
+    _child: Killed,
     socket: WebSocket<MaybeTlsStream<TcpStream>>,
     next_id: u64,
     _profile: tempfile::TempDir,
@@ -41,7 +41,7 @@ impl Browser {
     /// Starts Chromium with a fresh profile and attaches to its page.
     pub fn start(binary: &Path) -> Browser {
         let profile = tempfile::tempdir().expect("profile dir");
-        let mut child = Command::new(binary)
+        let child = Command::new(binary)
             .args([
                 "--headless=new",
                 "--no-sandbox",
@@ -59,8 +59,10 @@ impl Browser {
             .stderr(Stdio::piped())
             .spawn()
             .expect("start chromium");
+        // Killed however this ends, a failed start included.
+        let mut child = Killed(child);
         // Chromium says where its DevTools listen on stderr.
-        let stderr = child.stderr.take().expect("stderr");
+        let stderr = child.0.stderr.take().expect("stderr");
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
@@ -87,7 +89,7 @@ impl Browser {
                 .expect("timeout");
         }
         Browser {
-            child,
+            _child: child,
             socket,
             next_id: 1,
             _profile: profile,
@@ -158,10 +160,13 @@ impl Browser {
     }
 }
 
-impl Drop for Browser {
+/// The browser process, killed and reaped when dropped.
+struct Killed(Child);
+
+impl Drop for Killed {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 
