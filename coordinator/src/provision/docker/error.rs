@@ -75,6 +75,17 @@ pub enum ProvisionError {
         /// The agent ids that do have containers, or `none`.
         known: String,
     },
+    /// The engine is not a swarm manager, so it has no services API.
+    #[error(
+        "the Docker engine at {engine} is not a swarm manager ({error}); make it one with \
+         `docker swarm init`, or point DOCKER_HOST at a manager of the swarm"
+    )]
+    NotSwarmManager {
+        /// The engine asked.
+        engine: String,
+        /// What the engine answered.
+        error: DockerError,
+    },
     /// The engine refused or failed a request.
     #[error("{action} failed on the Docker engine at {engine}: {error}")]
     Engine {
@@ -88,7 +99,7 @@ pub enum ProvisionError {
 }
 
 /// The HTTP status an engine answered with, if that is what `error` is.
-pub(super) fn status_of(error: &DockerError) -> Option<u16> {
+pub(crate) fn status_of(error: &DockerError) -> Option<u16> {
     match error {
         DockerError::DockerResponseServerError { status_code, .. } => Some(*status_code),
         _ => None,
