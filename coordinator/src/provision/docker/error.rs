@@ -86,6 +86,21 @@ pub enum ProvisionError {
         /// What the engine answered.
         error: DockerError,
     },
+    /// A service with the name a role's agents need belongs to someone
+    /// else.
+    #[error(
+        "service `{name}` on the Docker engine at {engine} belongs to {owner}; two coordinators \
+         cannot share a plan's services: stop the other one, remove the service with \
+         `docker service rm {name}`, or rename the plan"
+    )]
+    ServiceTaken {
+        /// The service name.
+        name: String,
+        /// Who it belongs to.
+        owner: String,
+        /// The engine asked.
+        engine: String,
+    },
     /// The engine refused or failed a request.
     #[error("{action} failed on the Docker engine at {engine}: {error}")]
     Engine {

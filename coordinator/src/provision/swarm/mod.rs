@@ -149,6 +149,24 @@ impl SwarmProvisioner {
                     return Err(self.failed(format!("inspecting service `{name}`"), error))
                 }
             };
+            let owner = current
+                .spec
+                .as_ref()
+                .and_then(|s| s.labels.as_ref())
+                .and_then(|l| l.get(LABEL_COORDINATOR))
+                .cloned()
+                .unwrap_or_default();
+            if owner != self.settings.coordinator_url {
+                return Err(ProvisionError::ServiceTaken {
+                    name,
+                    owner: if owner.is_empty() {
+                        "no swarmd (it has no swarm.coordinator label)".into()
+                    } else {
+                        format!("the coordinator at {owner}")
+                    },
+                    engine: self.engine.clone(),
+                });
+            }
             let replicas = replicas_of(&current).saturating_add(more);
             if self.update_replicas(&current, &name, replicas).await? {
                 return Ok(replicas);

@@ -1,0 +1,168 @@
+//! The swarm provisioner: a standup that needs 3 SRE and 2 Performance
+//! agents gets them as two Docker Swarm services with those replicas; the
+//! agents (ids from their task slots) register and run the work; a later
+//! checkpoint drains the surplus and the replicas follow, with no attempt
+//! lost; the services are gone once swarmd stops.
+//!
+//! The agents use host networking and reach swarmd on 127.0.0.1. Needs a
+//! Docker engine that is a swarm manager, the agent image (built when
+//! missing) and /bin/busybox; without them the test prints why and passes,
+//! unless SWARM_REQUIRE_DOCKER is set (CI sets it and runs `docker swarm
+//! init`).
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use swarm_tests::docker::{docker, ready_or_skip, swarm_unavailable, unavailable, Services};
+use swarm_tests::events::EventLog;
+use swarm_tests::{free_port, wait_for, write_plan, Daemon};
+
+const IMAGE: &str = "swarm-agent:dev";
+const SRE: &str = "swarm-swarm-drill-sre";
+const PERF: &str = "swarm-swarm-drill-performance";
+
+/// Five independent day-1 tasks, and a matrix that wants 3 SREs and 2
+/// performance engineers on day 1 (and none after). Each task notes which
+/// agent ran it in shared memory and takes a moment, so the work spreads.
+fn plan() -> String {
+    let mut text = String::from("# Swarm Drill\n\n### Day 1: Checks\n\n");
+    for (n, role) in [
+        (1, "SRE"),
+        (2, "SRE"),
+        (3, "SRE"),
+        (4, "Performance Engineer"),
+        (5, "Performance Engineer"),
+    ] {
+        text.push_str(&format!(
+            "**Task 1.{n}**: Check {n}\n- **Agent**: {role}\n- **Priority**: P1\n- **Duration**: 1 hour\n- **Dependencies**: None\n- **Run**: `swarmctl memory put ledger/1.{n} \"$SWARM_AGENT_ID\" && sleep 2`\n\n"
+        ));
+    }
+    text.push_str(
+        "## Appendix: Agent Allocation Matrix\n\n| Day | Phase | Agents Required | Specializations |\n|-----|-------|-----------------|-----------------|\n| 1 | Checks | 5 | SRE (3), Performance (2) |\n",
+    );
+    text
+}
+
+#[test]
+fn swarm_services_scale_up_run_the_work_drain_down_and_go_away() {
+    let why = unavailable(&[IMAGE], "build-agent-image.sh", &[IMAGE]).or_else(swarm_unavailable);
+    if !ready_or_skip("the swarm provisioner test", why) {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tmp");
+    let config = dir.path().join("swarmd.toml");
+    // One SRE stays after day 1 (the pool's minimum); performance goes to 0.
+    std::fs::write(&config, "[scale.sre]\nmin = 1\n").expect("config");
+    let config = config.display().to_string();
+    // Monday 16:00, one plan hour per 1/4 s: day 2 starts 4.25 s after load.
+    let mut d = Daemon::start_with(
+        dir.path(),
+        free_port(),
+        &[
+            "--config",
+            &config,
+            "--provisioner",
+            "swarm",
+            "--start",
+            "2026-11-23T16:00",
+            "--time-scale",
+            "14400",
+        ],
+    );
+    let services = Services::of(&d.url());
+    let plan = write_plan(dir.path(), "plan.md", &plan());
+    d.ctl_json(&["plan", "load", &plan.display().to_string(), "--json"]);
+    let loaded = Instant::now();
+    let standup = d.ctl_json(&["standup", "run", "--json"]);
+    let decisions = standup["decisions"].to_string();
+    for (role, service, n) in [("sre", SRE, 3), ("performance", PERF, 2)] {
+        let asked = format!("asked the swarm provisioner for one more {role} agent");
+        assert_eq!(decisions.matches(&asked).count(), n, "{standup}");
+        assert!(
+            decisions.contains(&format!("in service {service}")),
+            "{standup}"
+        );
+    }
+
+    // The services appear with those replicas, and their agents register
+    // with the ids of their slots.
+    wait_for("both services with their replicas", 30, || {
+        services.replicas() == [format!("{PERF} 2"), format!("{SRE} 3")]
+    });
+    let expected: BTreeSet<String> = [
+        format!("{PERF}.1"),
+        format!("{PERF}.2"),
+        format!("{SRE}.1"),
+        format!("{SRE}.2"),
+        format!("{SRE}.3"),
+    ]
+    .into();
+    wait_for("the five agents to register", 60, || {
+        EventLog::read(&d)
+            .all(|e| e.kind == "agent.connected")
+            .iter()
+            .map(|e| e.agent_id.clone())
+            .collect::<BTreeSet<_>>()
+            == expected
+    });
+
+    // They run the work: every task succeeded, on an agent of its role.
+    d.wait_status(60, |s| s["state"] == "succeeded");
+    for (n, service) in [(1, SRE), (2, SRE), (3, SRE), (4, PERF), (5, PERF)] {
+        let ran = d.ctl(&["memory", "get", &format!("ledger/1.{n}")]);
+        let agent = String::from_utf8_lossy(&ran.stdout).trim().to_string();
+        assert!(
+            expected.contains(&agent) && agent.starts_with(&format!("{service}.")),
+            "task 1.{n} ran on `{agent}`"
+        );
+    }
+
+    // A checkpoint on day 2 (none of the day's matrix, no work left): the
+    // surplus is drained, then the replicas are lowered for it.
+    let day2 = Duration::from_millis(4_500);
+    std::thread::sleep(day2.saturating_sub(loaded.elapsed()));
+    d.ctl_json(&["standup", "run", "--json"]);
+    wait_for("the replicas to follow the drain", 40, || {
+        services.replicas() == [format!("{PERF} 0"), format!("{SRE} 1")]
+            && services.running(SRE).len() == 1
+            && services.running(PERF).is_empty()
+    });
+    let log = EventLog::read(&d);
+    let drained: BTreeSet<String> = log
+        .all(|e| e.kind == "agent.draining")
+        .iter()
+        .map(|e| e.agent_id.clone())
+        .collect();
+    assert_eq!(
+        drained.len(),
+        4,
+        "two SREs and both performance agents: {drained:?}"
+    );
+    assert!(drained.contains(&format!("{PERF}.1")) && drained.contains(&format!("{PERF}.2")));
+    let kept: Vec<&String> = expected.iter().filter(|a| !drained.contains(*a)).collect();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(
+        services.running(SRE),
+        [kept[0].clone()],
+        "the slot left running is the agent that was not drained"
+    );
+    for kind in ["attempt.lost", "attempt.failed", "attempt.cancelled"] {
+        assert!(
+            log.all(|e| e.kind == kind).is_empty(),
+            "no attempt ended as {kind}"
+        );
+    }
+
+    // swarmd removes its services when it stops.
+    d.stop();
+    let filter = format!("label=swarm.coordinator={}", d.url());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let left = docker(&["service", "ls", "-q", "--filter", &filter]).unwrap_or_default();
+        if left.trim().is_empty() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "services left behind: {left}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
