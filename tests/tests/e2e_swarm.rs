@@ -43,6 +43,18 @@ fn plan() -> String {
     text
 }
 
+/// Prints swarmd's log when the test fails.
+struct LogOnFailure(std::path::PathBuf);
+
+impl Drop for LogOnFailure {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let log = std::fs::read_to_string(&self.0).unwrap_or_default();
+            eprintln!("---- swarmd.log\n{log}");
+        }
+    }
+}
+
 #[test]
 fn swarm_services_scale_up_run_the_work_drain_down_and_go_away() {
     let why = unavailable(&[IMAGE], "build-agent-image.sh", &[IMAGE]).or_else(swarm_unavailable);
@@ -50,6 +62,7 @@ fn swarm_services_scale_up_run_the_work_drain_down_and_go_away() {
         return;
     }
     let dir = tempfile::tempdir().expect("tmp");
+    let _log = LogOnFailure(dir.path().join("swarmd.log"));
     let config = dir.path().join("swarmd.toml");
     // One SRE stays after day 1 (the pool's minimum); performance goes to 0.
     std::fs::write(&config, "[scale.sre]\nmin = 1\n").expect("config");

@@ -94,6 +94,9 @@ impl State {
             target.insert(r.clone(), want.clamp(min, max.max(min)));
         }
         // A configured minimum holds even for a role with nothing to do.
+        // Roles with work (a configured minimum alone is not work: such a
+        // pool is drained down to its minimum).
+        let with_work: std::collections::BTreeSet<String> = demand.keys().cloned().collect();
         let mut demand = demand;
         for (r, &(min, _)) in &self.cfg.scale {
             if min > 0 && !target.contains_key(r) {
@@ -233,7 +236,7 @@ impl State {
             .filter(|a| {
                 a.busy.is_empty()
                     && self.provisioning.is_ours(&a.id)
-                    && !demand.contains_key(&a.active_role)
+                    && !with_work.contains(&a.active_role)
             })
             .map(|a| (a.id.clone(), a.active_role.clone()))
             .collect();

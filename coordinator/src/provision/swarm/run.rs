@@ -42,8 +42,10 @@ const PERMANENT_EXITS: [i64; 2] = [2, 3];
 struct Book {
     /// By role: request ids (the coordinator's), oldest first.
     waiting: BTreeMap<String, VecDeque<(String, Instant)>>,
-    /// Tasks already counted (running, drained or failed).
-    seen: HashSet<String>,
+    /// Running tasks that answered a request.
+    answered: HashSet<String>,
+    /// Tasks whose end was acted on (drained or failed).
+    ended: HashSet<String>,
 }
 
 impl Book {
@@ -198,25 +200,28 @@ async fn reconcile(
 ) -> Result<(), crate::provision::docker::ProvisionError> {
     let services = p.services().await?;
     let slots = p.slots(&services).await?;
-    book.seen.retain(|id| slots.iter().any(|t| &t.id == id));
+    let listed: HashSet<&str> = slots.iter().map(|t| t.id.as_str()).collect();
+    book.answered.retain(|id| listed.contains(id.as_str()));
+    book.ended.retain(|id| listed.contains(id.as_str()));
     for service in &services {
         let mut lower = 0u64;
         for t in slots.iter().filter(|t| t.service == service.name) {
-            if book.seen.contains(&t.id) {
+            if book.ended.contains(&t.id) {
                 continue;
             }
             match verdict(t) {
                 Verdict::Running => {
-                    book.seen.insert(t.id.clone());
-                    book.answer(&service.role);
+                    if book.answered.insert(t.id.clone()) {
+                        book.answer(&service.role);
+                    }
                 }
                 Verdict::Drained => {
-                    book.seen.insert(t.id.clone());
+                    book.ended.insert(t.id.clone());
                     tracing::info!(service = %service.name, slot = t.slot, "agent drained and exited; its slot goes");
                     lower += 1;
                 }
                 Verdict::Failed(reason) => {
-                    book.seen.insert(t.id.clone());
+                    book.ended.insert(t.id.clone());
                     match book.answer(&service.role) {
                         Some(id) => failed(core, &id, reason),
                         None => tracing::warn!(service = %service.name, slot = t.slot, "{reason}"),
