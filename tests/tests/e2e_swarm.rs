@@ -21,11 +21,12 @@ const IMAGE: &str = "swarm-agent:dev";
 const SRE: &str = "swarm-swarm-drill-sre";
 const PERF: &str = "swarm-swarm-drill-performance";
 
-/// Five independent day-1 tasks, and a matrix that wants 3 SREs and 2
+/// Plan `title` (the tests run in parallel, so each has its own plan and
+/// services): five independent day-1 tasks, and a matrix that wants 3 SREs and 2
 /// performance engineers on day 1 (and none after). Each task notes which
 /// agent ran it in shared memory and takes a moment, so the work spreads.
-fn plan() -> String {
-    let mut text = String::from("# Swarm Drill\n\n### Day 1: Checks\n\n");
+fn plan(title: &str) -> String {
+    let mut text = format!("# {title}\n\n### Day 1: Checks\n\n");
     for (n, role) in [
         (1, "SRE"),
         (2, "SRE"),
@@ -83,7 +84,7 @@ fn swarm_services_scale_up_run_the_work_drain_down_and_go_away() {
         ],
     );
     let services = Services::of(&d.url());
-    let plan = write_plan(dir.path(), "plan.md", &plan());
+    let plan = write_plan(dir.path(), "plan.md", &plan("Swarm Drill"));
     d.ctl_json(&["plan", "load", &plan.display().to_string(), "--json"]);
     let loaded = Instant::now();
     let standup = d.ctl_json(&["standup", "run", "--json"]);
@@ -178,4 +179,97 @@ fn swarm_services_scale_up_run_the_work_drain_down_and_go_away() {
         assert!(Instant::now() < deadline, "services left behind: {left}");
         std::thread::sleep(Duration::from_millis(200));
     }
+}
+
+#[test]
+fn a_missing_image_is_a_shortfall_with_its_reason_and_no_service() {
+    let why = unavailable(&[IMAGE], "build-agent-image.sh", &[IMAGE]).or_else(swarm_unavailable);
+    if !ready_or_skip("the swarm provisioner's missing-image test", why) {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tmp");
+    let _log = LogOnFailure(dir.path().join("swarmd.log"));
+    let config = dir.path().join("swarmd.toml");
+    std::fs::write(&config, "docker_image = \"swarm-agent:no-such-tag\"\n").expect("config");
+    let config = config.display().to_string();
+    let d = Daemon::start_with(
+        dir.path(),
+        free_port(),
+        &["--config", &config, "--provisioner", "swarm"],
+    );
+    let services = Services::of(&d.url());
+    let plan = write_plan(dir.path(), "plan.md", &plan("Swarm Missing Image"));
+    d.ctl_json(&["plan", "load", &plan.display().to_string(), "--json"]);
+    d.ctl_json(&["standup", "run", "--json"]);
+    let failed = EventLog::wait(&d, 20, "a failed start", |e| {
+        e.kind == "agent.provision_failed"
+    });
+    assert!(
+        failed
+            .message
+            .contains("image `swarm-agent:no-such-tag` is not on the Docker engine"),
+        "{failed}"
+    );
+    let status = d.wait_status(10, |s| !s["shortfall"].to_string().contains("[]"));
+    assert!(
+        status["shortfall"]
+            .to_string()
+            .contains("swarm-agent:no-such-tag"),
+        "{status}"
+    );
+    assert!(services.replicas().is_empty(), "no service was made");
+}
+
+#[test]
+fn an_agent_no_node_can_place_is_a_shortfall_and_its_slot_goes() {
+    let why = unavailable(&[IMAGE], "build-agent-image.sh", &[IMAGE]).or_else(swarm_unavailable);
+    if !ready_or_skip("the swarm provisioner's placement test", why) {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tmp");
+    let _log = LogOnFailure(dir.path().join("swarmd.log"));
+    let config = dir.path().join("swarmd.toml");
+    std::fs::write(
+        &config,
+        "[scale.performance]\nconstraints = [\"node.labels.pool==nowhere\"]\nmemory = \"64m\"\n",
+    )
+    .expect("config");
+    let config = config.display().to_string();
+    let d = Daemon::start_with(
+        dir.path(),
+        free_port(),
+        &["--config", &config, "--provisioner", "swarm"],
+    );
+    let services = Services::of(&d.url());
+    const PERF: &str = "swarm-swarm-placement-performance";
+    const SRE: &str = "swarm-swarm-placement-sre";
+    let plan = write_plan(dir.path(), "plan.md", &plan("Swarm Placement"));
+    d.ctl_json(&["plan", "load", &plan.display().to_string(), "--json"]);
+    d.ctl_json(&["standup", "run", "--json"]);
+    wait_for("the performance service", 20, || {
+        services.replicas().iter().any(|s| s.starts_with(PERF))
+    });
+    let spec = docker(&[
+        "service",
+        "inspect",
+        PERF,
+        "--format",
+        "{{json .Spec.TaskTemplate.Placement.Constraints}} {{.Spec.TaskTemplate.Resources.Limits.MemoryBytes}}",
+    ])
+    .unwrap_or_default();
+    assert_eq!(spec.trim(), "[\"node.labels.pool==nowhere\"] 67108864");
+    let failed = EventLog::wait(&d, 20, "a failed placement", |e| {
+        e.kind == "agent.provision_failed"
+    });
+    assert!(
+        failed
+            .message
+            .contains(&format!("Swarm cannot place task {PERF}."))
+            && failed.message.contains("no suitable node"),
+        "{failed}"
+    );
+    // The slots that cannot be placed go; the SREs are unaffected.
+    wait_for("the performance replicas to go back to 0", 20, || {
+        services.replicas() == [format!("{PERF} 0"), format!("{SRE} 3")]
+    });
 }

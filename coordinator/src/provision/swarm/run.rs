@@ -5,9 +5,9 @@
 //! - a slot whose agent exited 0 was drained by the coordinator: the
 //!   service's replicas are lowered by one for it (Swarm removes that
 //!   stopped slot first, so no running agent is touched);
-//! - a slot Swarm could not start (rejected: no such image, no node that
-//!   meets the constraints, ...) or whose agent was refused for good (exit
-//!   2 or 3) is a failed start: the oldest request of the role still
+//! - a slot Swarm could not start (rejected: no such image; pending with a
+//!   reason: no node meets the constraints or has the resources) or whose
+//!   agent was refused for good (exit 2 or 3) is a failed start: the oldest request of the role still
 //!   waiting is reported to the coordinator with the engine's reason (a
 //!   shortfall, with backoff), and the replicas are lowered for it;
 //! - a slot that runs answers the oldest request still waiting.
@@ -70,6 +70,12 @@ fn verdict(t: &SlotTask) -> Verdict {
     match (t.state, t.exit_code) {
         (TaskState::RUNNING, _) => Verdict::Running,
         (TaskState::COMPLETE, _) => Verdict::Drained,
+        // Unschedulable: no node meets the constraints or has the
+        // resources; it would wait for ever.
+        (TaskState::PENDING, _) if t.err.is_some() => Verdict::Failed(format!(
+            "Swarm cannot place task {name}: {}",
+            t.err.as_deref().unwrap_or_default()
+        )),
         (TaskState::REJECTED, _) => Verdict::Failed(format!(
             "Swarm could not start task {name}: {}",
             t.err.as_deref().unwrap_or("rejected")
