@@ -1,6 +1,7 @@
 //! The swarm provisioner: a standup that needs 3 SRE and 2 Performance
 //! agents gets them as two Docker Swarm services with those replicas; the
-//! agents (ids from their task slots) register and run the work; a later
+//! agents (ids from their task slots) register and run the work; a killed
+//! agent's container is replaced in its slot, with its id; a later
 //! checkpoint drains the surplus and the replicas follow, with no attempt
 //! lost; the services are gone once swarmd stops.
 //!
@@ -130,6 +131,24 @@ fn swarm_services_scale_up_run_the_work_drain_down_and_go_away() {
             "task 1.{n} ran on `{agent}`"
         );
     }
+
+    // A container that dies is replaced by Swarm in its slot, and its
+    // agent comes back with the same id.
+    let slot1 = format!("{SRE}.1");
+    let before = docker(&["ps", "-q", "--filter", &format!("name={slot1}.")])
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    assert!(!before.is_empty(), "the container of {slot1}");
+    docker(&["kill", &before]).expect("docker kill");
+    EventLog::wait(&d, 30, &format!("{slot1} back in its slot"), |e| {
+        e.kind == "agent.reconnected" && e.agent_id == slot1
+    });
+    let after = docker(&["ps", "-q", "--filter", &format!("name={slot1}.")]).unwrap_or_default();
+    assert!(
+        !after.trim().is_empty() && after.trim() != before,
+        "a new container: {before} then {after}"
+    );
 
     // A checkpoint on day 2 (none of the day's matrix, no work left): the
     // surplus is drained, then the replicas are lowered for it.

@@ -244,3 +244,82 @@ async fn reconcile(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slot(state: TaskState, exit_code: Option<i64>, err: Option<&str>) -> SlotTask {
+        SlotTask {
+            id: "t".into(),
+            service: "swarm-demo-sre".into(),
+            slot: 2,
+            state,
+            err: err.map(str::to_string),
+            exit_code,
+        }
+    }
+
+    #[test]
+    fn what_a_slot_says() {
+        assert!(matches!(
+            verdict(&slot(TaskState::RUNNING, None, None)),
+            Verdict::Running
+        ));
+        assert!(matches!(
+            verdict(&slot(TaskState::COMPLETE, Some(0), None)),
+            Verdict::Drained
+        ));
+        // A crash is Swarm's to restart, in the same slot.
+        assert!(matches!(
+            verdict(&slot(
+                TaskState::FAILED,
+                Some(137),
+                Some("task: non-zero exit (137)")
+            )),
+            Verdict::Other
+        ));
+        // Still waiting for a node, with no reason yet.
+        assert!(matches!(
+            verdict(&slot(TaskState::PENDING, None, None)),
+            Verdict::Other
+        ));
+        for (t, expect) in [
+            (
+                slot(TaskState::REJECTED, None, Some("No such image: x:1")),
+                "Swarm could not start task swarm-demo-sre.2: No such image: x:1",
+            ),
+            (
+                slot(TaskState::PENDING, None, Some("no suitable node")),
+                "Swarm cannot place task swarm-demo-sre.2: no suitable node",
+            ),
+            (
+                slot(TaskState::FAILED, Some(2), None),
+                "agent swarm-demo-sre.2 exited 2 (refused by the coordinator for good",
+            ),
+        ] {
+            match verdict(&t) {
+                Verdict::Failed(reason) => assert!(reason.starts_with(expect), "{reason}"),
+                _ => panic!("{expect}: not a failure"),
+            }
+        }
+    }
+
+    #[test]
+    fn requests_are_answered_oldest_first_and_forgotten_after_the_patience() {
+        let mut book = Book::default();
+        let now = Instant::now();
+        let old = now
+            .checked_sub(PATIENCE + Duration::from_secs(1))
+            .unwrap_or(now);
+        book.waiting.entry("sre".into()).or_default().extend([
+            ("swarm-sre-1".to_string(), old),
+            ("swarm-sre-2".to_string(), now),
+            ("swarm-sre-3".to_string(), now),
+        ]);
+        assert_eq!(book.answer("sre").as_deref(), Some("swarm-sre-2"));
+        assert_eq!(book.answer("sre").as_deref(), Some("swarm-sre-3"));
+        assert_eq!(book.answer("sre"), None);
+        assert_eq!(book.answer("qa"), None);
+    }
+}
