@@ -67,7 +67,11 @@ fn swarm_services_scale_up_run_the_work_drain_down_and_go_away() {
     let _log = LogOnFailure(dir.path().join("swarmd.log"));
     let config = dir.path().join("swarmd.toml");
     // One SRE stays after day 1 (the pool's minimum); performance goes to 0.
-    std::fs::write(&config, "[scale.sre]\nmin = 1\n").expect("config");
+    std::fs::write(
+        &config,
+        format!("docker_image = \"{IMAGE}\"\n[scale.sre]\nmin = 1\n"),
+    )
+    .expect("config");
     let config = config.display().to_string();
     // Monday 16:00, one plan hour per 1/4 s: day 2 starts 4.25 s after load.
     let mut d = Daemon::start_with(
@@ -112,14 +116,23 @@ fn swarm_services_scale_up_run_the_work_drain_down_and_go_away() {
         format!("{SRE}.3"),
     ]
     .into();
-    wait_for("the five agents to register", 60, || {
+    let registered = || -> BTreeSet<String> {
         EventLog::read(&d)
             .all(|e| e.kind == "agent.connected")
             .iter()
             .map(|e| e.agent_id.clone())
-            .collect::<BTreeSet<_>>()
-            == expected
-    });
+            .collect()
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while registered() != expected {
+        assert!(
+            Instant::now() < deadline,
+            "the agents that registered: {:?}; agents: {}",
+            registered(),
+            d.ctl_json(&["agents", "--json"])
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 
     // They run the work: every task succeeded, on an agent of its role.
     d.wait_status(60, |s| s["state"] == "succeeded");
@@ -250,7 +263,9 @@ fn an_agent_no_node_can_place_is_a_shortfall_and_its_slot_goes() {
     let config = dir.path().join("swarmd.toml");
     std::fs::write(
         &config,
-        "[scale.performance]\nconstraints = [\"node.labels.pool==nowhere\"]\nmemory = \"64m\"\n",
+        format!(
+            "docker_image = \"{IMAGE}\"\n[scale.performance]\nconstraints = [\"node.labels.pool==nowhere\"]\nmemory = \"64m\"\n"
+        ),
     )
     .expect("config");
     let config = config.display().to_string();
