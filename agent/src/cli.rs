@@ -53,8 +53,10 @@ pub struct Cli {
     pub template: Option<String>,
     /// Agent id (default: HOST-ROLE-RANDOM): 1 to 128 bytes, no spaces or
     /// control characters. Restarting an agent with the same id kills what
-    /// its previous process left running in this workdir.
-    #[arg(long)]
+    /// its previous process left running in this workdir. The swarm
+    /// provisioner sets it through the environment, from the service's task
+    /// slot, so a replaced container keeps its identity.
+    #[arg(long, env = "SWARM_AGENT_ID")]
     pub id: Option<String>,
     /// A label, KEY=VALUE (repeatable).
     #[arg(long = "label", value_name = "KEY=VALUE")]
@@ -97,7 +99,7 @@ pub struct Cli {
 }
 
 const HELP: &str =
-    "Environment: SWARM_COORDINATOR, SWARM_TOKEN, SWARM_CA, SWARM_CERT, SWARM_KEY, RUST_LOG.
+    "Environment: SWARM_COORDINATOR, SWARM_AGENT_ID, SWARM_TOKEN, SWARM_CA, SWARM_CERT, SWARM_KEY, RUST_LOG.
 Every task process sees SWARM_TASK_ID, SWARM_ROLE, SWARM_ATTEMPT, SWARM_COORDINATOR and
 SWARM_TOKEN (minted for its attempt), so it can use shared memory with `swarmctl memory put|get`.
 Over TLS tasks also get SWARM_CA; under mTLS their SWARM_COORDINATOR is a private Unix socket the

@@ -39,7 +39,8 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "DATE")]
     pub start: Option<String>,
     /// How agent pools grow at checkpoints: none (report the shortfall),
-    /// process (local swarm-agent processes) or docker (agent containers).
+    /// process (local swarm-agent processes), docker (agent containers) or
+    /// swarm (one Docker Swarm service per role, scaled by its replicas).
     #[arg(long, global = true, value_parser = parse_provisioner)]
     pub provisioner: Option<crate::config::ProvisionerKind>,
     /// After SIGTERM or SIGINT, exit within this many seconds: dispatch

@@ -62,6 +62,8 @@ pub async fn serve(
         plan: "swarm".into(),
         orphan_timeout: cfg.orphan_timeout,
         tls: cfg.agent_tls.clone(),
+        placement: cfg.placement.clone(),
+        swarm_network: cfg.swarm_network.clone(),
     };
     let (backups, backup_state) = (cfg.backups.clone(), cfg.state_dir());
     let roles_source = crate::roles::RolesSource::of(&cfg);

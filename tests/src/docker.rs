@@ -146,3 +146,93 @@ impl Drop for Cleanup {
         }
     }
 }
+
+/// Why the engine cannot run swarm services here, if it cannot: it is not
+/// an active swarm manager (`.ci/run` makes it one with `docker swarm
+/// init`).
+pub fn swarm_unavailable() -> Option<String> {
+    let state = docker(&[
+        "info",
+        "--format",
+        "{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}",
+    ])?;
+    (state.trim() != "active true").then(|| {
+        format!(
+            "the Docker engine is not a swarm manager (swarm state: {}); run `docker swarm init`",
+            state.trim()
+        )
+    })
+}
+
+/// The swarm services labelled `swarm.coordinator=URL`, force-removed when
+/// dropped, so a failed test leaves none behind; their tasks' states are
+/// printed first when the test failed.
+#[derive(Debug)]
+pub struct Services {
+    filter: String,
+}
+
+impl Services {
+    /// The services of the coordinator at `url`.
+    pub fn of(url: &str) -> Services {
+        Services {
+            filter: format!("label=swarm.coordinator={url}"),
+        }
+    }
+
+    /// `NAME REPLICAS` per service (replicas asked for), sorted by name.
+    pub fn replicas(&self) -> Vec<String> {
+        let names = docker(&["service", "ls", "-q", "--filter", &self.filter]).unwrap_or_default();
+        let mut out: Vec<String> = names
+            .split_whitespace()
+            .filter_map(|id| {
+                docker(&[
+                    "service",
+                    "inspect",
+                    id,
+                    "--format",
+                    "{{.Spec.Name}} {{.Spec.Mode.Replicated.Replicas}}",
+                ])
+            })
+            .map(|s| s.trim().to_string())
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// The running tasks of service `name`, as `NAME.SLOT` (sorted).
+    pub fn running(&self, name: &str) -> Vec<String> {
+        let out = docker(&[
+            "service",
+            "ps",
+            name,
+            "--filter",
+            "desired-state=running",
+            "--format",
+            "{{.Name}} {{.CurrentState}}",
+        ])
+        .unwrap_or_default();
+        let mut running: Vec<String> = out
+            .lines()
+            .filter(|l| l.contains(" Running"))
+            .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+            .collect();
+        running.sort();
+        running
+    }
+}
+
+impl Drop for Services {
+    fn drop(&mut self) {
+        let ids = docker(&["service", "ls", "-q", "--filter", &self.filter]).unwrap_or_default();
+        for id in ids.split_whitespace() {
+            if std::thread::panicking() {
+                eprintln!(
+                    "---- docker service ps {id}\n{}",
+                    docker(&["service", "ps", "--no-trunc", id]).unwrap_or_default()
+                );
+            }
+            let _ = docker(&["service", "rm", id]);
+        }
+    }
+}

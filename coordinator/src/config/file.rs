@@ -37,6 +37,7 @@ pub(super) struct FileConfig {
     pub(super) provisioner: Option<String>,
     pub(super) default_max_agents: Option<u32>,
     pub(super) docker_image: Option<String>,
+    pub(super) swarm_network: Option<String>,
     pub(super) advertise_url: Option<String>,
     pub(super) shutdown_timeout_ms: Option<u64>,
     pub(super) orphan_timeout_ms: Option<u64>,
@@ -64,6 +65,14 @@ pub(super) struct ScaleBounds {
     #[serde(default)]
     pub(super) min: u32,
     pub(super) max: Option<u32>,
+    /// Swarm placement constraints of the role's service.
+    #[serde(default)]
+    pub(super) constraints: Vec<String>,
+    /// CPU limit of each of the role's swarm agents (cores, e.g. 0.5).
+    pub(super) cpus: Option<f64>,
+    /// Memory limit of each of the role's swarm agents: bytes, or a
+    /// string such as "512m" or "2GiB".
+    pub(super) memory: Option<toml::Value>,
 }
 
 /// Lays the file's settings over `c`.
@@ -105,6 +114,16 @@ pub(super) fn apply_file(c: &mut Config, f: FileConfig) -> Result<(), ConfigErro
     }
     c.default_max_agents = f.default_max_agents.unwrap_or(c.default_max_agents);
     c.docker_image = f.docker_image.unwrap_or(c.docker_image.clone());
+    if let Some(n) = f.swarm_network {
+        if n.trim().is_empty() {
+            return Err(ConfigError::Invalid(
+                "swarm_network is empty; name a network swarm services can attach to (an \
+                 attachable overlay, or host), or leave it out for host networking"
+                    .into(),
+            ));
+        }
+        c.swarm_network = Some(n.trim().to_string());
+    }
     c.advertise_url = f.advertise_url.or(c.advertise_url.take());
     c.shutdown_timeout = f.shutdown_timeout_ms.map(ms).unwrap_or(c.shutdown_timeout);
     c.orphan_timeout = f.orphan_timeout_ms.map(ms).unwrap_or(c.orphan_timeout);
@@ -182,6 +201,10 @@ pub(super) fn apply_file(c: &mut Config, f: FileConfig) -> Result<(), ConfigErro
                 "scale.{role}: min ({}) is above max ({max})",
                 b.min
             )));
+        }
+        let placement = super::placement::parse(&role, b.constraints, b.cpus, b.memory)?;
+        if placement != super::Placement::default() {
+            c.placement.insert(role.clone(), placement);
         }
         c.scale.insert(role, (b.min, max));
     }

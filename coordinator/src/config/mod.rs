@@ -7,9 +7,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 mod file;
+mod placement;
 mod tls_flags;
 mod validate;
 
+pub use placement::Placement;
 pub use tls_flags::TlsFlags;
 
 use file::{apply_file, FileConfig};
@@ -63,6 +65,12 @@ pub struct Config {
     pub default_max_agents: u32,
     /// Image of docker-provisioned agents.
     pub docker_image: String,
+    /// `[scale.ROLE]` `constraints`, `cpus` and `memory`: where the swarm
+    /// provisioner places a role's agents and what each may use.
+    pub placement: std::collections::BTreeMap<String, Placement>,
+    /// Network the swarm provisioner attaches agent services to; `None`:
+    /// host networking.
+    pub swarm_network: Option<String>,
     /// URL provisioned agents use to reach this coordinator (default: the
     /// listen address, with 127.0.0.1 for an unspecified host).
     pub advertise_url: Option<String>,
@@ -124,6 +132,8 @@ pub enum ProvisionerKind {
     Process,
     /// Create and remove agent containers.
     Docker,
+    /// One Docker Swarm service per role, scaled by its replicas.
+    Swarm,
 }
 
 impl std::str::FromStr for Pace {
@@ -144,7 +154,10 @@ impl std::str::FromStr for ProvisionerKind {
             "none" => Ok(ProvisionerKind::None),
             "process" => Ok(ProvisionerKind::Process),
             "docker" => Ok(ProvisionerKind::Docker),
-            _ => Err(format!("provisioner '{s}' must be none, process or docker")),
+            "swarm" => Ok(ProvisionerKind::Swarm),
+            _ => Err(format!(
+                "provisioner '{s}' must be none, process, docker or swarm"
+            )),
         }
     }
 }
@@ -174,6 +187,8 @@ impl Default for Config {
             scale: Default::default(),
             default_max_agents: 4,
             docker_image: "swarm-agent:dev".to_string(),
+            placement: Default::default(),
+            swarm_network: None,
             advertise_url: None,
             shutdown_timeout: Duration::from_secs(10),
             orphan_timeout: Duration::from_secs(60),

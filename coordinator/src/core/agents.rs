@@ -80,7 +80,14 @@ impl State {
         }
         let keep: Vec<u64> = resume.iter().map(|r| r.attempt).collect();
         let (known, dropped) = self.roster.connect(reg, session, tx.clone(), &keep, t.now);
-        self.provisioning.joined(&id);
+        let swarm_role = (self.cfg.provisioner == crate::config::ProvisionerKind::Swarm)
+            .then(|| {
+                let plan = self.plan.as_ref()?.name();
+                let role = self.roster.get(&id)?.roles.first()?;
+                crate::provision::swarm::slot_of(&id, plan, role).map(|_| role.clone())
+            })
+            .flatten();
+        self.provisioning.joined(&id, swarm_role.as_deref());
         let operator = self
             .roster
             .get(&id)

@@ -6,7 +6,8 @@
 //! Invariants: a provisioned id is never reused (the numbering continues
 //! after a restart from the largest number stored); an agent asked for
 //! counts as present for its role until it registers or the patience runs
-//! out.
+//! out. A swarm agent registers with its service's name and task slot, not
+//! with the id it was asked for: it answers the oldest request of its role.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -68,6 +69,7 @@ impl Provisioning {
         self.seq += 1;
         let prefix = match kind {
             ProvisionerKind::Docker => "docker",
+            ProvisionerKind::Swarm => "swarm",
             ProvisionerKind::Process | ProvisionerKind::None => "proc",
         };
         let id = format!("{prefix}-{role}-{}", self.seq);
@@ -83,9 +85,25 @@ impl Provisioning {
     }
 
     /// An agent asked for registered: its role's failures are over.
-    pub fn joined(&mut self, id: &str) {
+    /// `swarm_role` is the role when `id` is a task slot of that role's
+    /// swarm service: the agent is ours, and it answers the oldest request
+    /// of its role.
+    pub fn joined(&mut self, id: &str, swarm_role: Option<&str>) {
         if let Some(asked) = self.asked.remove(id) {
             self.failures.remove(&asked.role);
+            return;
+        }
+        let Some(role) = swarm_role else { return };
+        self.ours.insert(id.to_string());
+        self.failures.remove(role);
+        let oldest = self
+            .asked
+            .iter()
+            .filter(|(_, a)| a.role == role)
+            .min_by_key(|(_, a)| a.at)
+            .map(|(request, _)| request.clone());
+        if let Some(request) = oldest {
+            self.asked.remove(&request);
         }
     }
 
@@ -138,7 +156,7 @@ impl Provisioning {
     /// An agent id seen in the store: provisioned numbers continue after
     /// it (a container of that name may still exist).
     pub fn saw_id(&mut self, id: &str) {
-        if id.starts_with("proc-") || id.starts_with("docker-") {
+        if id.starts_with("proc-") || id.starts_with("docker-") || id.starts_with("swarm-") {
             if let Some(n) = id.rsplit('-').next().and_then(|n| n.parse::<u64>().ok()) {
                 self.seq = self.seq.max(n);
             }

@@ -94,6 +94,9 @@ impl State {
             target.insert(r.clone(), want.clamp(min, max.max(min)));
         }
         // A configured minimum holds even for a role with nothing to do.
+        // Roles with work (a configured minimum alone is not work: such a
+        // pool is drained down to its minimum).
+        let with_work: std::collections::BTreeSet<String> = demand.keys().cloned().collect();
         let mut demand = demand;
         for (r, &(min, _)) in &self.cfg.scale {
             if min > 0 && !target.contains_key(r) {
@@ -173,11 +176,13 @@ impl State {
                         d.weight_h
                     ));
                 }
-                kind @ (ProvisionerKind::Process | ProvisionerKind::Docker) => {
-                    let through = if kind == ProvisionerKind::Docker {
-                        "docker"
-                    } else {
-                        "process"
+                kind @ (ProvisionerKind::Process
+                | ProvisionerKind::Docker
+                | ProvisionerKind::Swarm) => {
+                    let through = match kind {
+                        ProvisionerKind::Docker => "docker",
+                        ProvisionerKind::Swarm => "swarm",
+                        ProvisionerKind::Process | ProvisionerKind::None => "process",
                     };
                     if let Some(f) = self.provisioning.backing_off(role, now) {
                         let when = self
@@ -195,13 +200,23 @@ impl State {
                         ));
                         continue;
                     }
+                    let plan_name = self
+                        .plan
+                        .as_ref()
+                        .map(|p| p.name().to_string())
+                        .unwrap_or_default();
                     for _ in 0..missing {
                         let id = self.provisioning.ask(kind, role, now);
                         t.provision(ProvisionCmd::Start {
                             role: role.clone(),
                             agent_id: id.clone(),
+                            plan: plan_name.clone(),
                         });
-                        let why = format!("asked the {through} provisioner for agent {id} ({role}): {role} had {have} of {want} agent(s) its ready work needs; it counts as started once it registers");
+                        let why = if kind == ProvisionerKind::Swarm {
+                            format!("asked the swarm provisioner for one more {role} agent (request {id}) in service {}: {role} had {have} of {want} agent(s) its ready work needs; it counts as started once an agent of that service registers", crate::provision::swarm::service_name(&plan_name, role))
+                        } else {
+                            format!("asked the {through} provisioner for agent {id} ({role}): {role} had {have} of {want} agent(s) its ready work needs; it counts as started once it registers")
+                        };
                         t.emit(
                             Event::new(EventKind::AgentProvisioned)
                                 .agent(id)
@@ -221,7 +236,7 @@ impl State {
             .filter(|a| {
                 a.busy.is_empty()
                     && self.provisioning.is_ours(&a.id)
-                    && !demand.contains_key(&a.active_role)
+                    && !with_work.contains(&a.active_role)
             })
             .map(|a| (a.id.clone(), a.active_role.clone()))
             .collect();

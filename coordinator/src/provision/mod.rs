@@ -6,15 +6,18 @@
 //! - `none`: nothing is started; the shortfall is reported;
 //! - `process`: local `swarm-agent` processes, next to `swarmd`;
 //! - `docker`: agent containers on the local engine or the one
-//!   `DOCKER_HOST` names (see [`docker`]).
+//!   `DOCKER_HOST` names (see [`docker`]);
+//! - `swarm`: one Docker Swarm service per role, its replicas the agents
+//!   wanted (see [`swarm`]).
 //!
 //! Shrinking is draining: the loop tells a surplus agent to drain over its
 //! session; it finishes its work and exits, and the provisioner reaps the
-//! process or container.
+//! process or container (or, for swarm, lowers the service's replicas).
 
 pub mod docker;
 pub(crate) mod launch;
 mod process;
+pub mod swarm;
 
 use tokio::sync::mpsc;
 
@@ -27,8 +30,11 @@ pub enum ProvisionCmd {
     Start {
         /// The role the agent registers for.
         role: String,
-        /// Id it registers with.
+        /// Id it registers with (for swarm, the request's id: the agent
+        /// takes its id from its service's task slot).
         agent_id: String,
+        /// The plan's name (swarm services are named from it).
+        plan: String,
     },
 }
 
@@ -50,10 +56,14 @@ pub struct Target {
     /// The CA, certificate and key provisioned agents present to a TLS
     /// coordinator (`agent_ca`, `agent_cert`, `agent_key`).
     pub tls: swarm_client::TlsFiles,
+    /// By role: swarm placement constraints and limits.
+    pub placement: std::collections::BTreeMap<String, crate::config::Placement>,
+    /// Network of swarm agent services; `None`: host networking.
+    pub swarm_network: Option<String>,
 }
 
 /// Tells the scheduler that an agent it asked for could not start.
-fn failed(core: &crate::core::CoreHandle, agent_id: &str, reason: String) {
+pub(crate) fn failed(core: &crate::core::CoreHandle, agent_id: &str, reason: String) {
     tracing::error!("cannot start agent {agent_id}: {reason}");
     core.tell(crate::core::Command::ProvisionFailed {
         agent_id: agent_id.to_string(),
@@ -80,7 +90,7 @@ pub async fn run(
             loop {
                 tokio::select! {
                     cmd = cmds.recv() => match cmd {
-                        Some(ProvisionCmd::Start { role, agent_id }) => {
+                        Some(ProvisionCmd::Start { role, agent_id, .. }) => {
                             if let Err(e) = p.start(&role, &agent_id) {
                                 failed(&core, &agent_id, format!("the process provisioner could not start it ({role}): {e}"));
                             }
@@ -99,6 +109,22 @@ pub async fn run(
             p.stop_all().await;
         }
         ProvisionerKind::Docker => docker_loop(target, docker_image, cmds, core).await,
+        ProvisionerKind::Swarm => {
+            let settings = swarm::SwarmSettings {
+                image: docker_image,
+                coordinator_url: target.url.clone(),
+                agent_token: target.token.clone(),
+                network: target.swarm_network.clone(),
+                // Agents of a coordinator that went away stop by themselves.
+                extra_args: vec![
+                    "--orphan-timeout".to_string(),
+                    target.orphan_timeout.as_secs().max(1).to_string(),
+                ],
+                tls: target.tls.clone(),
+                placement: target.placement.clone(),
+            };
+            swarm::run(settings, cmds, core).await;
+        }
     }
 }
 
@@ -128,7 +154,7 @@ async fn docker_loop(
     loop {
         tokio::select! {
             cmd = cmds.recv() => match (cmd, provisioner.as_ref()) {
-                (Some(ProvisionCmd::Start { role, agent_id }), Some(p)) => {
+                (Some(ProvisionCmd::Start { role, agent_id, .. }), Some(p)) => {
                     match p.start_agent(&role, &agent_id).await {
                         Ok(id) => tracing::info!("started agent {agent_id} ({role}) as container {}", &id[..id.len().min(12)]),
                         Err(e) => failed(&core, &agent_id, format!("the docker provisioner could not start it ({role}): {e}")),

@@ -3,7 +3,7 @@
 //! role backs off before the next try.
 
 use crate::config::ProvisionerKind;
-use crate::core::command::{CheckpointCmd, Command};
+use crate::core::command::{CheckpointCmd, Command, Outcome};
 use crate::core::testkit::{config, plan, Harness};
 use crate::provision::ProvisionCmd;
 
@@ -101,4 +101,62 @@ fn an_agent_asked_for_counts_once_it_registers() {
         reason: "the agent process exited (exit status: 0)".into(),
     }]);
     assert!(h.events_of("agent.provision_failed").is_empty());
+}
+
+#[test]
+fn a_swarm_agent_answers_its_roles_request_and_is_drained_as_ours() {
+    let mut h = Harness::with(crate::config::Config {
+        provisioner: ProvisionerKind::Swarm,
+        ..config()
+    });
+    h.load(&plan(&[("1.1", "SRE", "P1", 1, "")]))
+        .expect("loads");
+    let decisions = standup(&mut h);
+    assert!(
+        decisions
+            .iter()
+            .any(|d| d.starts_with("asked the swarm provisioner for one more sre agent")),
+        "{decisions:?}"
+    );
+    let mut starts = Vec::new();
+    while let Ok(ProvisionCmd::Start { plan, role, .. }) = h.receivers.provision.try_recv() {
+        starts.push((plan, role));
+    }
+    assert_eq!(starts.len(), 1, "{starts:?}");
+    // The agent registers with its slot's id, not the request's.
+    let id = format!(
+        "{}.1",
+        crate::provision::swarm::service_name(&starts[0].0, "sre")
+    );
+    let mut a = h.connect(&id, &["sre"]);
+    let work = a.assignments();
+    assert_eq!(work.len(), 1, "it works once registered");
+    // It answered the request: the next standup asks for nobody.
+    standup(&mut h);
+    assert!(asked(&mut h).is_empty(), "the request was answered");
+    // Once its work is done and none is coming, it is drained as one of
+    // this coordinator's agents.
+    h.report(&a, &work[0].0, work[0].1, Outcome::Succeeded);
+    let decisions = standup(&mut h);
+    assert!(
+        decisions
+            .iter()
+            .any(|d| d.starts_with(&format!("drained agent {id} (sre)"))),
+        "{decisions:?}"
+    );
+    // An agent of the same role that is no slot of the service is not ours.
+    let mut h2 = Harness::with(crate::config::Config {
+        provisioner: ProvisionerKind::Swarm,
+        ..config()
+    });
+    h2.load(&plan(&[("1.1", "SRE", "P1", 1, "")]))
+        .expect("loads");
+    let mut b = h2.connect("sre-by-hand", &["sre"]);
+    let work = b.assignments();
+    h2.report(&b, &work[0].0, work[0].1, Outcome::Succeeded);
+    let decisions = standup(&mut h2);
+    assert!(
+        !decisions.iter().any(|d| d.starts_with("drained agent")),
+        "{decisions:?}"
+    );
 }

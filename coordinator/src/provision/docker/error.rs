@@ -75,6 +75,32 @@ pub enum ProvisionError {
         /// The agent ids that do have containers, or `none`.
         known: String,
     },
+    /// The engine is not a swarm manager, so it has no services API.
+    #[error(
+        "the Docker engine at {engine} is not a swarm manager ({error}); make it one with \
+         `docker swarm init`, or point DOCKER_HOST at a manager of the swarm"
+    )]
+    NotSwarmManager {
+        /// The engine asked.
+        engine: String,
+        /// What the engine answered.
+        error: DockerError,
+    },
+    /// A service with the name a role's agents need belongs to someone
+    /// else.
+    #[error(
+        "service `{name}` on the Docker engine at {engine} belongs to {owner}; two coordinators \
+         cannot share a plan's services: stop the other one, remove the service with \
+         `docker service rm {name}`, or rename the plan"
+    )]
+    ServiceTaken {
+        /// The service name.
+        name: String,
+        /// Who it belongs to.
+        owner: String,
+        /// The engine asked.
+        engine: String,
+    },
     /// The engine refused or failed a request.
     #[error("{action} failed on the Docker engine at {engine}: {error}")]
     Engine {
@@ -88,7 +114,7 @@ pub enum ProvisionError {
 }
 
 /// The HTTP status an engine answered with, if that is what `error` is.
-pub(super) fn status_of(error: &DockerError) -> Option<u16> {
+pub(crate) fn status_of(error: &DockerError) -> Option<u16> {
     match error {
         DockerError::DockerResponseServerError { status_code, .. } => Some(*status_code),
         _ => None,

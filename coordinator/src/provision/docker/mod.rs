@@ -28,7 +28,7 @@ use futures_util::StreamExt;
 mod error;
 mod settings;
 
-use error::status_of;
+pub(crate) use error::status_of;
 pub use error::ProvisionError;
 pub use settings::DockerSettings;
 
