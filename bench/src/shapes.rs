@@ -117,12 +117,13 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<String> {
         *l = Some(load_started);
     }
     let loaded = client
-        .load_plan(pb::LoadPlanRequest {
-            file_name: "bench.md".into(),
+        .load_plan(swarm_client::plan_upload::chunks(
+            pb::LoadPlanHeader {
+                file_name: "bench.md".into(),
+                ..Default::default()
+            },
             text,
-            toml: false,
-            roles_toml: String::new(),
-        })
+        ))
         .await?
         .into_inner();
     let load_ms = load_started.elapsed().as_secs_f64() * 1000.0;

@@ -8,7 +8,7 @@ use tonic::{Request, Response, Status};
 use super::convert;
 use super::BoxStream;
 use crate::auth::{Scope, Tokens};
-use crate::core::command::{CheckpointCmd, LoadPlan, PlanCmd, Query, TaskLogs};
+use crate::core::command::{CheckpointCmd, PlanCmd, Query, TaskLogs};
 use crate::core::CoreHandle;
 use crate::core::EventKind;
 
@@ -20,6 +20,8 @@ pub struct ControlSvc {
     state_dir: std::path::PathBuf,
     /// Where roles and their profiles come from (`swarmctl roles`).
     roles: crate::roles::RolesSource,
+    /// Largest plan `LoadPlan` accepts, in bytes.
+    max_plan_bytes: u64,
 }
 
 impl ControlSvc {
@@ -30,7 +32,15 @@ impl ControlSvc {
             tokens,
             state_dir,
             roles: Default::default(),
+            max_plan_bytes: crate::config::DEFAULT_MAX_PLAN_BYTES,
         }
+    }
+
+    /// Refuses plans larger than `bytes` (default
+    /// [`crate::config::DEFAULT_MAX_PLAN_BYTES`]).
+    pub fn with_max_plan_bytes(mut self, bytes: u64) -> Self {
+        self.max_plan_bytes = bytes;
+        self
     }
 
     /// Lists roles from `roles` (default: the built-in catalogue only).
@@ -44,15 +54,12 @@ type R<T> = Result<Response<T>, Status>;
 
 #[tonic::async_trait]
 impl pb::control_service_server::ControlService for ControlSvc {
-    async fn load_plan(&self, req: Request<pb::LoadPlanRequest>) -> R<pb::LoadPlanReply> {
+    async fn load_plan(
+        &self,
+        req: Request<tonic::Streaming<pb::LoadPlanChunk>>,
+    ) -> R<pb::LoadPlanReply> {
         self.tokens.check(&req, Scope::Admin)?;
-        let r = req.into_inner();
-        let load = LoadPlan {
-            file_name: r.file_name,
-            text: r.text,
-            toml: r.toml,
-            roles_toml: r.roles_toml,
-        };
+        let load = super::plan_upload::receive(req.into_inner(), self.max_plan_bytes).await?;
         let loaded = self
             .core
             .ask(|reply| PlanCmd::Load(load, reply).into())
