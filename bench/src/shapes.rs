@@ -98,6 +98,9 @@ async fn wait_agents(client: &mut Control, n: u32) -> anyhow::Result<()> {
 /// Runs the benchmark described by `args`; returns its JSON line.
 pub(crate) async fn run(args: Args) -> anyhow::Result<String> {
     let dir = tempfile::tempdir()?;
+    // Before the coordinator starts: it inherits the limit. (1,000: the
+    // most agents any default starts.)
+    crate::limits::raise_open_files(u64::from(args.agents.unwrap_or(1000)))?;
     let coordinator = Child::start(dir.path())?;
     let mut client = control(&coordinator.url).await?;
     if let Some(idle) = args.idle {

@@ -239,31 +239,36 @@ impl pb::control_service_server::ControlService for ControlSvc {
                 return;
             }
             loop {
-                match feed.recv().await {
+                let missed = match feed.recv().await {
+                    // The turn had more events than the feed holds: the
+                    // older ones are in the store.
+                    Ok(e) if e.seq > last + 1 => true,
                     Ok(e) if e.seq > last => {
                         last = e.seq;
                         if tx.send(Ok(convert::event_to(&e))).await.is_err() {
                             return;
                         }
+                        false
                     }
-                    Ok(_) => {}
-                    Err(RecvError::Lagged(_)) => {
-                        // Fell behind the live feed: catch up from the store.
-                        let Ok((rows, fresh)) = core
-                            .ask(|reply| Query::Events { since: last, reply }.into())
-                            .await
-                        else {
+                    Ok(_) => false,
+                    Err(RecvError::Lagged(_)) => true,
+                    Err(RecvError::Closed) => return shutting_down(&tx).await,
+                };
+                if missed {
+                    // Fell behind the live feed: catch up from the store.
+                    let Ok((rows, fresh)) = core
+                        .ask(|reply| Query::Events { since: last, reply }.into())
+                        .await
+                    else {
+                        return;
+                    };
+                    feed = fresh;
+                    for e in &rows {
+                        last = e.seq;
+                        if tx.send(Ok(convert::event_to(e))).await.is_err() {
                             return;
-                        };
-                        feed = fresh;
-                        for e in &rows {
-                            last = e.seq;
-                            if tx.send(Ok(convert::event_to(e))).await.is_err() {
-                                return;
-                            }
                         }
                     }
-                    Err(RecvError::Closed) => return shutting_down(&tx).await,
                 }
             }
         });
