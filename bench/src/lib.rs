@@ -23,6 +23,7 @@
 mod agents;
 mod cli;
 mod coordinator;
+mod limits;
 mod measure;
 mod shapes;
 

@@ -98,6 +98,9 @@ async fn wait_agents(client: &mut Control, n: u32) -> anyhow::Result<()> {
 /// Runs the benchmark described by `args`; returns its JSON line.
 pub(crate) async fn run(args: Args) -> anyhow::Result<String> {
     let dir = tempfile::tempdir()?;
+    // Before the coordinator starts: it inherits the limit. (1,000: the
+    // most agents any default starts.)
+    crate::limits::raise_open_files(u64::from(args.agents.unwrap_or(1000)))?;
     let coordinator = Child::start(dir.path())?;
     let mut client = control(&coordinator.url).await?;
     if let Some(idle) = args.idle {
@@ -117,12 +120,13 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<String> {
         *l = Some(load_started);
     }
     let loaded = client
-        .load_plan(pb::LoadPlanRequest {
-            file_name: "bench.md".into(),
+        .load_plan(swarm_client::plan_upload::chunks(
+            pb::LoadPlanHeader {
+                file_name: "bench.md".into(),
+                ..Default::default()
+            },
             text,
-            toml: false,
-            roles_toml: String::new(),
-        })
+        ))
         .await?
         .into_inner();
     let load_ms = load_started.elapsed().as_secs_f64() * 1000.0;

@@ -7,7 +7,8 @@
 //! - [`read_token`] and [`resolve_token`]: a token from `--token-file`,
 //!   else `SWARM_TOKEN`, else a default file, trimmed and never empty;
 //! - [`Coordinator`]: a coordinator URL (`http://`, `https://` with a CA
-//!   and maybe a client certificate, `unix://`) made into a channel.
+//!   and maybe a client certificate, `unix://`) made into a channel;
+//! - [`plan_upload`]: a plan's text as the chunks `LoadPlan` streams.
 //!
 //! Errors are typed so each binary can add the hint that fits its flags
 //! (the agent's default file is not swarmctl's).
@@ -16,6 +17,7 @@
 
 pub mod connect;
 pub mod logging;
+pub mod plan_upload;
 pub mod progress;
 
 pub use connect::{ConnectError, Coordinator, TlsFiles};

@@ -23,7 +23,8 @@ pub struct Cli {
     pub workdir: Option<PathBuf>,
     /// Configuration file (TOML): heartbeat_ms, lease_ttl_ms,
     /// reconnect_grace_ms, default_retries, retry_backoff_ms, max_losses,
-    /// log_cap_bytes, max_value_bytes, roles_file, listen, workdir.
+    /// log_cap_bytes, max_value_bytes, max_plan_bytes, roles_file, listen,
+    /// workdir.
     #[arg(long, global = true, value_name = "FILE", env = "SWARM_CONFIG")]
     pub config: Option<PathBuf>,
     /// Run the plan clock this many times faster than wall time (3600: one

@@ -37,7 +37,7 @@ pub(crate) async fn run(
             return ExitCode::from(2);
         }
     };
-    let compiled = match swarm_plan::load(&plan_path, &catalogue) {
+    let compiled = match swarm_plan::load_at_most(&plan_path, &catalogue, cfg.max_plan_bytes) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{e}\nswarmd: the plan was not loaded");
@@ -139,12 +139,14 @@ async fn drive(d: Drive<'_>) -> anyhow::Result<ExitCode> {
     let last_seq = last_event(before).await;
     let text = String::from_utf8_lossy(&std::fs::read(plan_path)?).into_owned();
     let loaded = client
-        .load_plan(pb::LoadPlanRequest {
-            file_name: plan_path.display().to_string(),
+        .load_plan(swarm_client::plan_upload::chunks(
+            pb::LoadPlanHeader {
+                file_name: plan_path.display().to_string(),
+                toml: swarm_plan::Format::from_path(plan_path) == swarm_plan::Format::Toml,
+                ..Default::default()
+            },
             text,
-            toml: swarm_plan::Format::from_path(plan_path) == swarm_plan::Format::Toml,
-            roles_toml: String::new(),
-        })
+        ))
         .await?
         .into_inner();
     println!(

@@ -84,6 +84,7 @@ pub async fn serve(
     let lease_ttl = cfg.lease_ttl;
     let shutdown_timeout = cfg.shutdown_timeout;
     let state_dir = cfg.state_dir();
+    let max_plan_bytes = cfg.max_plan_bytes;
     let memory_settings = crate::shared_memory::Settings {
         memory_db: cfg.memory_path(),
         state_db: cfg.state_db_path(),
@@ -141,7 +142,9 @@ pub async fn serve(
     ))
     .max_decoding_message_size(MAX_MESSAGE_BYTES);
     let control = pb::control_service_server::ControlServiceServer::new(
-        ControlSvc::new(core.clone(), tokens.clone(), state_dir).with_roles(roles_source),
+        ControlSvc::new(core.clone(), tokens.clone(), state_dir)
+            .with_roles(roles_source)
+            .with_max_plan_bytes(max_plan_bytes),
     )
     .max_decoding_message_size(16 * 1024 * 1024);
     let memory =

@@ -301,12 +301,13 @@ async fn agent_containers_run_a_plan_drain_and_are_removed() {
     println!("agents connected after {:?}", started.elapsed());
 
     // A plan whose tasks run inside the containers.
-    let req = control.authed(pb::LoadPlanRequest {
-        file_name: "docker-plan.md".into(),
-        text: PLAN.into(),
-        toml: false,
-        roles_toml: String::new(),
-    });
+    let req = control.authed(swarm_client::plan_upload::chunks(
+        pb::LoadPlanHeader {
+            file_name: "docker-plan.md".into(),
+            ..Default::default()
+        },
+        PLAN.into(),
+    ));
     let loaded = control
         .client
         .clone()

@@ -39,9 +39,10 @@ pub use swarm_roles::Catalogue;
 /// role.
 pub const ANY_ROLE: &str = "any";
 
-/// Largest plan accepted, in bytes: by `plan check` and every offline
-/// command as by `plan load` and the daemon.
-pub const MAX_PLAN_BYTES: u64 = 8 * 1024 * 1024;
+/// Largest plan file [`load`] reads, in bytes (256 MiB, a few million
+/// tasks): `plan check` and every offline command use it; the daemon has
+/// its own `max_plan_bytes`, by default this.
+pub const MAX_PLAN_BYTES: u64 = 256 * 1024 * 1024;
 
 /// A plan as parsed, before validation.
 #[derive(Debug, Clone)]
@@ -92,13 +93,15 @@ pub enum LoadError {
         /// What the OS said.
         source: std::io::Error,
     },
-    /// The file is larger than [`MAX_PLAN_BYTES`].
-    #[error("{path}: the plan is {size} bytes; plans are limited to {MAX_PLAN_BYTES} bytes")]
+    /// The file is larger than the limit ([`MAX_PLAN_BYTES`] unless told).
+    #[error("{path}: the plan is {size} bytes; plans are limited to {limit} bytes")]
     TooLarge {
         /// The file.
         path: String,
         /// Its size.
         size: u64,
+        /// The limit.
+        limit: u64,
     },
     /// The plan has errors.
     #[error("{0}")]
@@ -115,17 +118,31 @@ pub fn load_text(
     compile(parse(text, file, format), catalogue)
 }
 
-/// Reads, parses and validates a plan file. Bytes that are not UTF-8 are
-/// read as replacement characters, never refused.
+/// Reads, parses and validates a plan file of at most [`MAX_PLAN_BYTES`].
+/// Bytes that are not UTF-8 are read as replacement characters, never
+/// refused.
 pub fn load(path: &Path, catalogue: &Catalogue) -> Result<CompiledPlan, LoadError> {
+    load_at_most(path, catalogue, MAX_PLAN_BYTES)
+}
+
+/// As [`load`], refusing a file of more than `limit` bytes.
+pub fn load_at_most(
+    path: &Path,
+    catalogue: &Catalogue,
+    limit: u64,
+) -> Result<CompiledPlan, LoadError> {
     let name = path.display().to_string();
     let io = |source| LoadError::Io {
         path: name.clone(),
         source,
     };
     let size = std::fs::metadata(path).map_err(io)?.len();
-    if size > MAX_PLAN_BYTES {
-        return Err(LoadError::TooLarge { path: name, size });
+    if size > limit {
+        return Err(LoadError::TooLarge {
+            path: name,
+            size,
+            limit,
+        });
     }
     let bytes = std::fs::read(path).map_err(io)?;
     let text = String::from_utf8_lossy(&bytes);

@@ -24,6 +24,7 @@ pub(super) struct FileConfig {
     pub(super) max_losses: Option<u32>,
     pub(super) log_cap_bytes: Option<u64>,
     pub(super) max_value_bytes: Option<usize>,
+    pub(super) max_plan_bytes: Option<u64>,
     pub(super) memory_journal_hours: Option<u64>,
     pub(super) memory_journal_max: Option<u64>,
     pub(super) gates: Option<bool>,
@@ -92,6 +93,7 @@ pub(super) fn apply_file(c: &mut Config, f: FileConfig) -> Result<(), ConfigErro
     c.max_losses = f.max_losses.unwrap_or(c.max_losses);
     c.log_cap_bytes = f.log_cap_bytes.unwrap_or(c.log_cap_bytes);
     c.max_value_bytes = f.max_value_bytes.unwrap_or(c.max_value_bytes);
+    c.max_plan_bytes = f.max_plan_bytes.unwrap_or(c.max_plan_bytes);
     c.roles_file = f.roles_file.or(c.roles_file.take());
     c.time_scale = f.time_scale.unwrap_or(c.time_scale);
     if let Some(p) = f.pace {

@@ -17,6 +17,10 @@ pub use tls_flags::TlsFlags;
 use file::{apply_file, FileConfig};
 use validate::validate;
 
+/// Largest plan accepted by default, in bytes of text: 256 MiB, room for
+/// a plan of a few million tasks.
+pub const DEFAULT_MAX_PLAN_BYTES: u64 = swarm_plan::MAX_PLAN_BYTES;
+
 /// Everything `swarmd` can be told.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -42,6 +46,9 @@ pub struct Config {
     pub log_cap_bytes: u64,
     /// Largest shared-memory value.
     pub max_value_bytes: usize,
+    /// Largest plan `swarmctl plan load` (and `swarmd run`) may send, in
+    /// bytes of text (default [`DEFAULT_MAX_PLAN_BYTES`]).
+    pub max_plan_bytes: u64,
     /// Extra roles for plans, as a roles TOML file.
     pub roles_file: Option<PathBuf>,
     /// The plan clock runs this many times faster than wall time.
@@ -176,6 +183,7 @@ impl Default for Config {
             max_losses: 5,
             log_cap_bytes: 1024 * 1024,
             max_value_bytes: 1024 * 1024,
+            max_plan_bytes: DEFAULT_MAX_PLAN_BYTES,
             roles_file: None,
             time_scale: 1.0,
             pace: Pace::Asap,
@@ -362,6 +370,12 @@ pub fn load(
     }
     if let Some(v) = env("SWARM_PROVISIONER") {
         c.provisioner = v.parse()?;
+    }
+    if let Some(v) = env("SWARM_MAX_PLAN_BYTES") {
+        c.max_plan_bytes = match v.parse() {
+            Ok(n) => n,
+            Err(_) => return Err(env_error("SWARM_MAX_PLAN_BYTES", v, "a number of bytes")),
+        };
     }
     tls.overlay(TlsFlags {
         cert: env("SWARM_TLS_CERT").map(PathBuf::from),

@@ -145,3 +145,30 @@ fn periodic_backups() {
         assert!(err.to_string().contains(wanted), "{text}: {err}");
     }
 }
+
+#[test]
+fn max_plan_bytes_from_the_file_and_the_environment() {
+    let none = load(None, &|_| None, &Overrides::default()).expect("defaults");
+    assert_eq!(none.max_plan_bytes, 256 * 1024 * 1024);
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("swarmd.toml");
+    std::fs::write(&file, "max_plan_bytes = 1000\n").expect("write");
+    let c = load(Some(&file), &|_| None, &Overrides::default()).expect("valid");
+    assert_eq!(c.max_plan_bytes, 1000);
+    let env = |k: &str| (k == "SWARM_MAX_PLAN_BYTES").then(|| "2000".to_string());
+    let c = load(Some(&file), &env, &Overrides::default()).expect("valid");
+    assert_eq!(c.max_plan_bytes, 2000);
+    let env = |k: &str| (k == "SWARM_MAX_PLAN_BYTES").then(|| "lots".to_string());
+    let err = load(None, &env, &Overrides::default()).expect_err("not a number");
+    assert_eq!(
+        err.to_string(),
+        "SWARM_MAX_PLAN_BYTES=lots: expected a number of bytes"
+    );
+    std::fs::write(&file, "max_plan_bytes = 0\n").expect("write");
+    let err = load(Some(&file), &|_| None, &Overrides::default()).expect_err("zero");
+    assert!(
+        err.to_string()
+            .contains("max_plan_bytes 0 must be between 1 and 536870912"),
+        "{err}"
+    );
+}

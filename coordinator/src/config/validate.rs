@@ -3,6 +3,9 @@
 
 use super::{Config, ConfigError, ProvisionerKind};
 
+/// Largest `max_plan_bytes`.
+const MAX_MAX_PLAN_BYTES: u64 = 512 * 1024 * 1024;
+
 /// Settings that are wrong together, or out of range.
 pub(super) fn validate(c: &Config) -> Result<(), ConfigError> {
     if c.provisioner != ProvisionerKind::None {
@@ -67,6 +70,14 @@ pub(super) fn validate(c: &Config) -> Result<(), ConfigError> {
         return Err(ConfigError::Invalid(
             "max_value_bytes must be between 1 and 64 MiB".to_string(),
         ));
+    }
+    // The plan's text is kept in swarmd.db, where SQLite holds no value
+    // over about 1 GB.
+    if c.max_plan_bytes == 0 || c.max_plan_bytes > MAX_MAX_PLAN_BYTES {
+        return Err(ConfigError::Invalid(format!(
+            "max_plan_bytes {} must be between 1 and {MAX_MAX_PLAN_BYTES} (512 MiB)",
+            c.max_plan_bytes
+        )));
     }
     Ok(())
 }

@@ -15,9 +15,6 @@ use super::{CoreError, State};
 /// Most ready tasks a status looks at for roles nobody plays.
 const MAX_UNSTAFFED_SCAN: usize = 1_000;
 
-/// Largest plan text accepted over the wire.
-const MAX_PLAN_BYTES: usize = swarm_plan::MAX_PLAN_BYTES as usize;
-
 impl State {
     pub(crate) fn load_plan(
         &mut self,
@@ -33,9 +30,10 @@ impl State {
                 )));
             }
         }
-        if req.text.len() > MAX_PLAN_BYTES {
+        let limit = self.cfg.max_plan_bytes;
+        if req.text.len() as u64 > limit {
             return Err(CoreError::Invalid(format!(
-                "the plan is {} bytes; at most {MAX_PLAN_BYTES} are accepted",
+                "the plan is {} bytes; at most {limit} are accepted (max_plan_bytes)",
                 req.text.len()
             )));
         }
@@ -45,10 +43,11 @@ impl State {
         let row = PlanRow {
             id: 0,
             name: compiled.plan.name.clone(),
-            file: req.file_name.clone(),
+            file: req.file_name,
             format: if req.toml { "toml" } else { "markdown" }.to_string(),
-            source: req.text.clone(),
-            roles_toml: req.roles_toml.clone(),
+            // Moved, not copied: a plan of a million tasks is tens of MiB.
+            source: req.text,
+            roles_toml: req.roles_toml,
             state: PlanState::Running.name().to_string(),
             loaded_at: now,
             finished_at: None,

@@ -6,6 +6,8 @@
 //! the commit, and is flushed only after it. That is the durability rule
 //! (ARCHITECTURE.md) in one type.
 
+use std::collections::{BTreeMap, VecDeque};
+
 use rusqlite::Connection;
 use swarm_memory::state::{append_event, attempt_number, EventRow};
 use tokio::sync::broadcast;
@@ -14,12 +16,21 @@ use super::command::{AgentTx, LogEvent, Reply, ToAgent};
 use super::error::CoreError;
 use super::event::Event;
 
+/// Events the follower feed holds, and so the most a turn keeps to
+/// broadcast: the newest. A follower that misses older ones (a plan of a
+/// million tasks makes a million `task.ready` in one turn) sees the gap in
+/// sequence numbers and reads them from the store, as when it lags.
+pub(crate) const EVENT_FEED: usize = 65_536;
+
 /// What a turn reveals after its commit.
 #[derive(Default)]
 pub(crate) struct Effects {
     replies: Vec<Box<dyn FnOnce() + Send>>,
     to_agents: Vec<(AgentTx, ToAgent)>,
-    events: Vec<EventRow>,
+    /// The newest [`EVENT_FEED`] events of the turn.
+    events: VecDeque<EventRow>,
+    /// Events committed but not kept for the feed, by kind: still counted.
+    unfed: BTreeMap<String, u64>,
     logs: Vec<LogEvent>,
     jobs: Vec<crate::report::ReportJob>,
     provision: Vec<crate::provision::ProvisionCmd>,
@@ -65,6 +76,11 @@ impl Effects {
         }
         for job in self.results {
             let _ = out.results.send(job);
+        }
+        for (kind, n) in &self.unfed {
+            for _ in 0..*n {
+                out.metrics.count_event(kind);
+            }
         }
         for e in self.events {
             out.metrics.count_event(&e.kind);
@@ -132,7 +148,12 @@ impl<'a> Turn<'a> {
             message: event.message,
         };
         row.seq = append_event(self.db, &row)?;
-        self.fx.events.push(row);
+        if self.fx.events.len() == EVENT_FEED {
+            if let Some(old) = self.fx.events.pop_front() {
+                *self.fx.unfed.entry(old.kind).or_default() += 1;
+            }
+        }
+        self.fx.events.push_back(row);
         Ok(())
     }
 

@@ -136,7 +136,7 @@ impl CoreHandle {
 impl State {
     /// A fresh state, before recovery.
     fn new(cfg: Config, fatal: Fatal, grants: crate::auth::Grants) -> (State, Receivers) {
-        let (events, _) = broadcast::channel(65536);
+        let (events, _) = broadcast::channel(effects::EVENT_FEED);
         let (logs, _) = broadcast::channel(4096);
         let (jobs_tx, jobs) = tokio::sync::mpsc::unbounded_channel();
         let (provision_tx, provision) = tokio::sync::mpsc::unbounded_channel();

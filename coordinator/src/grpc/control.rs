@@ -8,7 +8,7 @@ use tonic::{Request, Response, Status};
 use super::convert;
 use super::BoxStream;
 use crate::auth::{Scope, Tokens};
-use crate::core::command::{CheckpointCmd, LoadPlan, PlanCmd, Query, TaskLogs};
+use crate::core::command::{CheckpointCmd, PlanCmd, Query, TaskLogs};
 use crate::core::CoreHandle;
 use crate::core::EventKind;
 
@@ -20,6 +20,8 @@ pub struct ControlSvc {
     state_dir: std::path::PathBuf,
     /// Where roles and their profiles come from (`swarmctl roles`).
     roles: crate::roles::RolesSource,
+    /// Largest plan `LoadPlan` accepts, in bytes.
+    max_plan_bytes: u64,
 }
 
 impl ControlSvc {
@@ -30,7 +32,15 @@ impl ControlSvc {
             tokens,
             state_dir,
             roles: Default::default(),
+            max_plan_bytes: crate::config::DEFAULT_MAX_PLAN_BYTES,
         }
+    }
+
+    /// Refuses plans larger than `bytes` (default
+    /// [`crate::config::DEFAULT_MAX_PLAN_BYTES`]).
+    pub fn with_max_plan_bytes(mut self, bytes: u64) -> Self {
+        self.max_plan_bytes = bytes;
+        self
     }
 
     /// Lists roles from `roles` (default: the built-in catalogue only).
@@ -44,15 +54,12 @@ type R<T> = Result<Response<T>, Status>;
 
 #[tonic::async_trait]
 impl pb::control_service_server::ControlService for ControlSvc {
-    async fn load_plan(&self, req: Request<pb::LoadPlanRequest>) -> R<pb::LoadPlanReply> {
+    async fn load_plan(
+        &self,
+        req: Request<tonic::Streaming<pb::LoadPlanChunk>>,
+    ) -> R<pb::LoadPlanReply> {
         self.tokens.check(&req, Scope::Admin)?;
-        let r = req.into_inner();
-        let load = LoadPlan {
-            file_name: r.file_name,
-            text: r.text,
-            toml: r.toml,
-            roles_toml: r.roles_toml,
-        };
+        let load = super::plan_upload::receive(req.into_inner(), self.max_plan_bytes).await?;
         let loaded = self
             .core
             .ask(|reply| PlanCmd::Load(load, reply).into())
@@ -232,31 +239,36 @@ impl pb::control_service_server::ControlService for ControlSvc {
                 return;
             }
             loop {
-                match feed.recv().await {
+                let missed = match feed.recv().await {
+                    // The turn had more events than the feed holds: the
+                    // older ones are in the store.
+                    Ok(e) if e.seq > last + 1 => true,
                     Ok(e) if e.seq > last => {
                         last = e.seq;
                         if tx.send(Ok(convert::event_to(&e))).await.is_err() {
                             return;
                         }
+                        false
                     }
-                    Ok(_) => {}
-                    Err(RecvError::Lagged(_)) => {
-                        // Fell behind the live feed: catch up from the store.
-                        let Ok((rows, fresh)) = core
-                            .ask(|reply| Query::Events { since: last, reply }.into())
-                            .await
-                        else {
+                    Ok(_) => false,
+                    Err(RecvError::Lagged(_)) => true,
+                    Err(RecvError::Closed) => return shutting_down(&tx).await,
+                };
+                if missed {
+                    // Fell behind the live feed: catch up from the store.
+                    let Ok((rows, fresh)) = core
+                        .ask(|reply| Query::Events { since: last, reply }.into())
+                        .await
+                    else {
+                        return;
+                    };
+                    feed = fresh;
+                    for e in &rows {
+                        last = e.seq;
+                        if tx.send(Ok(convert::event_to(e))).await.is_err() {
                             return;
-                        };
-                        feed = fresh;
-                        for e in &rows {
-                            last = e.seq;
-                            if tx.send(Ok(convert::event_to(e))).await.is_err() {
-                                return;
-                            }
                         }
                     }
-                    Err(RecvError::Closed) => return shutting_down(&tx).await,
                 }
             }
         });

@@ -6,6 +6,7 @@ mod agent;
 mod control;
 pub(crate) mod convert;
 mod memory;
+mod plan_upload;
 
 pub use agent::AgentSvc;
 pub use control::ControlSvc;

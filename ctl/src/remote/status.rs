@@ -12,7 +12,8 @@ use crate::exit;
 /// A plan validated here, ready to send: `plan load` checks a plan before
 /// the daemon sees it, for the same FILE:LINE errors as `plan check`.
 pub(crate) struct CheckedPlan {
-    request: pb::LoadPlanRequest,
+    header: pb::LoadPlanHeader,
+    text: String,
     /// What the plan's author may want to fix, one line each.
     pub(crate) warnings: Vec<String>,
 }
@@ -34,20 +35,24 @@ pub(crate) fn check_plan(input: &PlanInput) -> Result<CheckedPlan> {
     )
     .into_owned();
     Ok(CheckedPlan {
-        request: pb::LoadPlanRequest {
+        header: pb::LoadPlanHeader {
             file_name: input.file.display().to_string(),
-            text,
             toml: swarm_plan::Format::from_path(&input.file) == swarm_plan::Format::Toml,
             roles_toml,
+            size: 0,
         },
+        text,
         warnings: compiled.warnings.iter().map(ToString::to_string).collect(),
     })
 }
 
-/// Loads a checked plan into the daemon and starts it.
+/// Loads a checked plan into the daemon and starts it; the text travels
+/// in chunks, so its size is bounded by the daemon's `max_plan_bytes`, not
+/// by a gRPC message.
 pub(crate) async fn send_plan(target: &Target, plan: CheckedPlan) -> Result<pb::LoadPlanReply> {
     let mut client = target.control().await?;
-    Ok(client.load_plan(plan.request).await?.into_inner())
+    let chunks = swarm_client::plan_upload::chunks(plan.header, plan.text);
+    Ok(client.load_plan(chunks).await?.into_inner())
 }
 
 /// `plan load --json`.
