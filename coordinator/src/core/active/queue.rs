@@ -65,12 +65,16 @@ impl ReadyQueue {
 
 impl ActivePlan {
     /// Planned seconds of running task `i` still to go at wall time `now`
-    /// (0 once overdue), on the plan clock.
+    /// (0 once overdue), on the plan clock, counting the second it is in:
+    /// always less than its planned duration, so a task backfilled before
+    /// a reservation is shorter than the one it waits behind, and a chain
+    /// of backfills, however early real tasks end, reaches the
+    /// reservation.
     pub fn planned_rest(&self, i: usize, now: i64) -> u64 {
         let planned = self.compiled.plan.tasks[i].duration.secs();
         let since = self.tasks[i].updated_at;
         let elapsed_ms = (self.clock.plan_at(now) - self.clock.plan_at(since)).max(0);
-        planned.saturating_sub((elapsed_ms / 1000) as u64)
+        planned.saturating_sub((elapsed_ms / 1000) as u64 + 1)
     }
 
     /// The ready tasks in dispatch order under `mode` at wall time `now`,
