@@ -143,6 +143,25 @@ fn the_seed_matrix_leaves_tasks_no_day_can_staff_and_says_so() {
 }
 
 #[test]
+fn the_seed_with_one_agent_per_role_reaches_its_proven_optimum_in_either_order() {
+    // 34 h is the optimum CP-SAT proves for this staffing (bench/schedule.sh).
+    for order in ["slack", "strict"] {
+        let v = json(&["--agents", ONE_PER_ROLE, "--priority", order], 0);
+        assert_eq!(hours(&v["makespan_hours"]), 34.0, "{order}");
+        assert_eq!(v["priority"], order);
+    }
+    let v = json(&["--agents", ONE_PER_ROLE], 0);
+    assert_eq!(v["priority"], "slack");
+    let out = simulate(&["--priority", "fifo"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("--priority") && err.contains("'fifo'") && err.contains("slack or strict"),
+        "{err}"
+    );
+}
+
+#[test]
 fn bad_agents_are_refused_with_the_valid_form() {
     for (arg, says) in [
         ("devops", "'devops' is not ROLE=N"),

@@ -31,6 +31,7 @@ pub(super) struct FileConfig {
     pub(super) roles_file: Option<PathBuf>,
     pub(super) time_scale: Option<f64>,
     pub(super) pace: Option<String>,
+    pub(super) priority: Option<String>,
     pub(super) start: Option<String>,
     pub(super) day_start: Option<String>,
     pub(super) day_end: Option<String>,
@@ -98,6 +99,11 @@ pub(super) fn apply_file(c: &mut Config, f: FileConfig) -> Result<(), ConfigErro
     c.time_scale = f.time_scale.unwrap_or(c.time_scale);
     if let Some(p) = f.pace {
         c.pace = p.parse()?;
+    }
+    if let Some(p) = f.priority {
+        c.priority = p
+            .parse()
+            .map_err(|e| ConfigError::Invalid(format!("priority: {e}")))?;
     }
     if let Some(s) = f.start {
         c.start = Some(crate::clock::parse_start(&s)?);

@@ -55,6 +55,9 @@ pub struct Config {
     pub time_scale: f64,
     /// When tasks may start.
     pub pace: Pace,
+    /// How priority and the critical path order ready tasks (`priority`
+    /// in the config file): `slack` (default) or `strict`.
+    pub priority: swarm_plan::policy::PriorityOrder,
     /// Plan start (plan time of loading), ms since the epoch UTC; None:
     /// when the plan is loaded.
     pub start: Option<i64>,
@@ -187,6 +190,7 @@ impl Default for Config {
             roles_file: None,
             time_scale: 1.0,
             pace: Pace::Asap,
+            priority: Default::default(),
             start: None,
             day_start: 9 * 60,
             day_end: 17 * 60,

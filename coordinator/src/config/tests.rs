@@ -55,6 +55,26 @@ fn clock_and_scaling_settings() {
 }
 
 #[test]
+fn priority_order_is_slack_unless_the_file_says_strict() {
+    use swarm_plan::policy::PriorityOrder;
+    let c = load(None, &|_| None, &Overrides::default()).expect("defaults");
+    assert_eq!(c.priority, PriorityOrder::Slack);
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("swarmd.toml");
+    std::fs::write(&file, "priority = \"strict\"\n").expect("write");
+    let c = load(Some(&file), &|_| None, &Overrides::default()).expect("valid");
+    assert_eq!(c.priority, PriorityOrder::Strict);
+    std::fs::write(&file, "priority = \"fifo\"\n").expect("write");
+    let err = load(Some(&file), &|_| None, &Overrides::default())
+        .expect_err("bad priority")
+        .to_string();
+    assert!(
+        err.contains("priority") && err.contains("'fifo'") && err.contains("slack or strict"),
+        "{err}"
+    );
+}
+
+#[test]
 fn bad_values_are_refused() {
     let env = |k: &str| (k == "SWARM_LEASE_TTL_MS").then(|| "soon".to_string());
     let err = load(None, &env, &Overrides::default()).expect_err("invalid");

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use swarm_memory::state::upsert_attempt;
-use swarm_plan::policy::{place, AgentSlots};
+use swarm_plan::policy::{place, AgentSlots, Candidate};
 use swarm_plan::Task;
 
 use super::attempts::{Attempt, Member};
@@ -34,11 +34,23 @@ impl State {
                 id: i,
                 role: a.active_role.clone(),
                 free: a.free(),
+                // When the first of its attempts is planned to end.
+                busy_secs: (a.busy.iter())
+                    .filter_map(|&id| self.attempts.get(id))
+                    .map(|at| plan.planned_rest(at.task, t.now))
+                    .min()
+                    .unwrap_or(0),
             })
             .collect();
-        let needs = &plan.compiled().tasks;
-        let candidates = plan.ready().map(|i| (i, &needs[i].need));
-        let round = place(candidates, &mut slots);
+        let compiled = plan.compiled();
+        let (order, demand) = plan.dispatch_order(self.cfg.priority, t.now);
+        let candidates = order.map(|(i, slack)| Candidate {
+            task: i,
+            need: &compiled.tasks[i].need,
+            secs: compiled.plan.tasks[i].duration.secs(),
+            slack,
+        });
+        let round = place(candidates, &mut slots, &demand);
         let placements: Vec<(usize, Vec<Member>)> = round
             .placements
             .into_iter()

@@ -2,7 +2,8 @@
 //! and work about to become ready, weighted by upward rank) with the day's
 //! row of the allocation matrix and the agents present; switch idle
 //! multi-role agents to starved roles; scale pools through the provisioner
-//! within their bounds; drain surplus provisioned agents. Every decision is
+//! within their bounds; drain surplus provisioned agents (never below what
+//! a ready or soon-ready Full Swarm needs of any role). Every decision is
 //! returned with its reason, for the report.
 
 use std::collections::BTreeMap;
@@ -34,13 +35,8 @@ impl State {
         let Some(plan) = self.plan.as_ref() else {
             return out;
         };
-        for (i, t) in plan.tasks().iter().enumerate() {
-            let soon = t.state == TaskState::Pending
-                && plan.compiled().tasks[i].deps.iter().all(|&d| {
-                    let dep = plan.task(d).state;
-                    dep == TaskState::Running || dep.is_done()
-                });
-            if t.state != TaskState::Ready && !soon {
+        for i in 0..plan.tasks().len() {
+            if !ready_or_soon(plan, i) {
                 continue;
             }
             let rank_h = plan.analysis().rank[i] as f64 / 3600.0;
@@ -58,6 +54,23 @@ impl State {
             }
         }
         out
+    }
+
+    /// The most agents of any role a ready or soon-ready Full Swarm (or
+    /// monitoring task) needs at once: idle agents are not drained below
+    /// it, whatever their roles.
+    fn any_role_need(&self) -> u32 {
+        let Some(plan) = self.plan.as_ref() else {
+            return 0;
+        };
+        (0..plan.tasks().len())
+            .filter(|&i| ready_or_soon(plan, i))
+            .filter_map(|i| match &plan.compiled().tasks[i].need {
+                swarm_plan::Need::Roles(_) => None,
+                other => Some(other.min_agents()),
+            })
+            .max()
+            .unwrap_or(0)
     }
 
     /// Reallocates agents at a checkpoint; returns every decision with its
@@ -240,12 +253,15 @@ impl State {
             })
             .map(|a| (a.id.clone(), a.active_role.clone()))
             .collect();
+        let any_need = self.any_role_need();
+        let mut connected = self.roster.connected().count() as u32;
         for (id, role) in idle_surplus {
             let (min, _) = self.cfg.bounds(&role);
             let have = present.get(&role).copied().unwrap_or(0);
-            if have <= min.max(planned(&role).unwrap_or(0)) {
+            if have <= min.max(planned(&role).unwrap_or(0)) || connected <= any_need {
                 continue;
             }
+            connected -= 1;
             *present.entry(role.clone()).or_insert(1) -= 1;
             let why = format!("drained agent {id} ({role}): no {role} work is ready or coming, and the pool is above its minimum");
             self.drain(t, &id, why.clone())?;
@@ -253,6 +269,18 @@ impl State {
         }
         Ok(decisions)
     }
+}
+
+/// Whether task `i` is ready, or pending with every unfinished
+/// dependency running (it becomes ready soon).
+fn ready_or_soon(plan: &super::active::ActivePlan, i: usize) -> bool {
+    let t = &plan.tasks()[i];
+    t.state == TaskState::Ready
+        || (t.state == TaskState::Pending
+            && plan.compiled().tasks[i].deps.iter().all(|&d| {
+                let dep = plan.task(d).state;
+                dep == TaskState::Running || dep.is_done()
+            }))
 }
 
 impl State {

@@ -115,6 +115,11 @@ pub enum PlanCommand {
         /// Staff each day as the plan's allocation matrix says.
         #[arg(long)]
         matrix: bool,
+        /// How priority and the critical path order ready tasks: slack
+        /// (tasks with no slack first, then priority) or strict (priority
+        /// first), as swarmd's `priority` setting.
+        #[arg(long, value_name = "slack|strict", default_value = "slack", value_parser = parse_priority)]
+        priority: swarm_plan::policy::PriorityOrder,
         /// One JSON object (makespan_hours, business_days, roles, ...).
         #[arg(long)]
         json: bool,
@@ -149,4 +154,10 @@ pub enum ConvertTarget {
     Toml,
     /// The example plan's markdown shape.
     Markdown,
+}
+
+/// `--priority`: the message names the orders.
+fn parse_priority(s: &str) -> Result<swarm_plan::policy::PriorityOrder, String> {
+    s.parse()
+        .map_err(|e: swarm_plan::policy::UnknownOrder| e.to_string())
 }

@@ -37,9 +37,10 @@ pub(crate) fn run(cmd: PlanCommand) -> u8 {
             input,
             agents,
             matrix,
+            priority,
             json,
         } => with_plan(&input, |plan| {
-            simulate::run(plan, agents.as_deref(), matrix, json)
+            simulate::run(plan, agents.as_deref(), matrix, priority, json)
         }),
         PlanCommand::Convert { input, to, output } => with_plan(&input, |plan| {
             let text = match to {

@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use serde_json::{json, Value};
+use swarm_plan::policy::PriorityOrder;
 use swarm_plan::simulate::{Stuck, MAX_AGENTS};
-use swarm_plan::{simulate, Catalogue, CompiledPlan, Need, Simulation, Staffing};
+use swarm_plan::{simulate_ordered, Catalogue, CompiledPlan, Need, Simulation, Staffing};
 
 use super::hours;
 use crate::exit;
@@ -21,7 +22,13 @@ const AGENTS_FORM: &str = "write it like --agents devops=2,security=1 (a role as
 
 /// Runs the simulation command and returns the exit code: 2 for bad
 /// input; 5 when the answer is that some task can never be staffed.
-pub(crate) fn run(plan: &CompiledPlan, agents: Option<&str>, matrix: bool, json: bool) -> u8 {
+pub(crate) fn run(
+    plan: &CompiledPlan,
+    agents: Option<&str>,
+    matrix: bool,
+    priority: PriorityOrder,
+    json: bool,
+) -> u8 {
     let staffing = match (agents, matrix) {
         (Some(spec), _) => match parse_agents(spec, plan) {
             Ok(map) => Staffing::Fixed(map),
@@ -33,7 +40,7 @@ pub(crate) fn run(plan: &CompiledPlan, agents: Option<&str>, matrix: bool, json:
         (None, true) => Staffing::Matrix,
         (None, false) => Staffing::Unlimited,
     };
-    let sim = match simulate(plan, &staffing) {
+    let sim = match simulate_ordered(plan, &staffing, priority) {
         Ok(sim) => sim,
         Err(e) => {
             eprintln!("swarmctl: cannot simulate: {e}");
@@ -41,7 +48,9 @@ pub(crate) fn run(plan: &CompiledPlan, agents: Option<&str>, matrix: bool, json:
         }
     };
     let text = if json {
-        format!("{:#}\n", to_json(plan, &sim, &staffing))
+        let mut v = to_json(plan, &sim, &staffing);
+        v["priority"] = json!(priority.to_string());
+        format!("{:#}\n", v)
     } else {
         render(plan, &sim, &staffing)
     };

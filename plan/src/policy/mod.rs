@@ -4,46 +4,60 @@
 //! ARCHITECTURE.md, used by the coordinator's scheduler loop and by the
 //! plan simulator alike:
 //!
-//! - candidates arrive already ordered (priority, then upward rank, then
-//!   day, then id: see [`ReadyKey`]);
+//! - candidates arrive already ordered ([`DispatchOrder`]: tasks without
+//!   slack first, then priority, upward rank, day and id, see
+//!   [`ReadyKey`]; or, under `strict`, priority first for all);
 //! - a task needing several agents (a gang) starts only when a distinct free
 //!   agent is there for every role it needs, all at once;
 //! - when the first task in order that needs a role cannot start, it
-//!   reserves the free agents of that role it would use, so tasks behind it
-//!   cannot take them and starve it — unless the connected agents could
-//!   never staff it, in which case it reserves nothing;
+//!   reserves the agents of that role it would use from its *projected
+//!   start* — when, by the planned durations of the running work and of
+//!   earlier reservations, enough of them are free — delayed by its slack,
+//!   which it can spend without making the plan longer. Until then a reserved
+//!   agent may run a task that ends before that start (EASY backfilling),
+//!   so a reservation never idles an agent that could finish something
+//!   first, and never starts later because of it: tasks behind cannot
+//!   starve it. A task the connected agents could never staff reserves
+//!   nothing;
+//! - where a placement can choose agents (a swarm's any-role agents, a
+//!   monitoring task), it takes those whose roles ready and soon-ready
+//!   work needs least ([`RoleDemand`]);
+//! - a swarm `Full Swarm (a-b agents)` starts with `a` agents and, at the
+//!   end of the round, takes up to `b` of those left free whose role no
+//!   ready or soon-ready task needs;
 //! - a monitoring task (`Full Swarm (monitoring mode)`) takes one agent, and
 //!   at the end of the round every agent the other placements left free.
 
-use std::cmp::Reverse;
-use std::collections::{HashMap, HashSet};
+mod demand;
+mod order;
+mod reserve;
+
+pub use demand::RoleDemand;
+pub use order::{
+    rank_key, ready_key, DispatchOrder, PriorityOrder, RankKey, ReadyKey, UnknownOrder,
+};
+use reserve::Holds;
 
 use crate::compile::Need;
 use crate::ANY_ROLE;
 
-/// Orders ready tasks: P0 first, then the longest remaining chain (upward
-/// rank) first, then the earlier day, then the plan's own order. The
-/// derived order compares the fields in the order they are declared.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ReadyKey {
-    /// 0 for P0: lower goes first.
-    pub priority: u8,
-    /// Upward rank in seconds, reversed so the longer chain goes first.
-    pub rank: Reverse<u64>,
-    /// Planned day (0 when the plan has no days).
-    pub day: u32,
-    /// The task's index in the plan.
-    pub task: usize,
-}
+/// Most candidates looked at for a backfill once every free agent is
+/// reserved: bounds a round over a long ready queue.
+pub const BACKFILL_SCAN: usize = 256;
 
-/// The ordering key of a ready task.
-pub fn ready_key(priority_level: u8, rank_secs: u64, day: Option<u32>, index: usize) -> ReadyKey {
-    ReadyKey {
-        priority: priority_level,
-        rank: Reverse(rank_secs),
-        day: day.unwrap_or(0),
-        task: index,
-    }
+/// A ready task offered to [`place`].
+#[derive(Debug, Clone, Copy)]
+pub struct Candidate<'a> {
+    /// Its index in [`CompiledPlan::tasks`](crate::CompiledPlan::tasks).
+    pub task: usize,
+    /// Who it needs.
+    pub need: &'a Need,
+    /// Planned duration, seconds.
+    pub secs: u64,
+    /// Seconds it can start later than now without making the plan longer
+    /// (the longest remaining chain less its upward rank); 0 when it is on
+    /// the critical path or the caller does not know.
+    pub slack: u64,
 }
 
 /// An agent as the policy sees it.
@@ -55,6 +69,9 @@ pub struct AgentSlots {
     pub role: String,
     /// Slots not running anything.
     pub free: u32,
+    /// With no free slot: seconds until its work is planned to end (0 when
+    /// overdue or unknown, which allows no backfill before it).
+    pub busy_secs: u64,
 }
 
 /// A decision: start `task` on these agents, lead first, with the role
@@ -77,62 +94,95 @@ pub struct Round {
 }
 
 /// Places as many candidates as the free agents allow. `agents` is updated
-/// (slots taken). Stops early once no free slot is left.
+/// (slots taken). Stops early once no free slot is left, or once every
+/// free agent is reserved and [`BACKFILL_SCAN`] more candidates found no
+/// backfill.
 pub fn place<'a>(
-    candidates: impl IntoIterator<Item = (usize, &'a Need)>,
+    candidates: impl IntoIterator<Item = Candidate<'a>>,
     agents: &mut [AgentSlots],
+    demand: &RoleDemand,
 ) -> Round {
-    let mut population: HashMap<&str, u32> = HashMap::new();
-    for a in agents.iter() {
-        *population.entry(a.role.as_str()).or_insert(0) += 1;
-    }
-    let connected = agents.len() as u32;
-    let population: HashMap<String, u32> = population
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
-    let mut reserved: Vec<bool> = vec![false; agents.len()];
-    let mut claimed: HashSet<String> = HashSet::new();
+    let mut holds = Holds::new(agents);
     let mut round = Round::default();
     let mut monitoring: Vec<usize> = Vec::new();
-    for (task, need) in candidates {
-        if agents.iter().zip(&reserved).all(|(a, &r)| r || a.free == 0) {
+    let mut swarms: Vec<(usize, u32)> = Vec::new();
+    let mut scanned = 0usize;
+    for c in candidates {
+        if holds.none_free() {
             break;
         }
-        let wanted = wanted_roles(need);
-        if !staffable(&wanted, &population, connected) {
-            round.unstaffed.push(task);
+        if holds.all_free_held() {
+            scanned += 1;
+            if scanned > BACKFILL_SCAN {
+                break;
+            }
+        }
+        let wanted = wanted_roles(c.need);
+        if !holds.staffable(&wanted) {
+            round.unstaffed.push(c.task);
             continue;
         }
-        match pick(&wanted, agents, &reserved) {
+        let picked = if holds.cannot_start(&wanted, c.secs) {
+            None
+        } else {
+            pick(&wanted, c.secs, agents, &holds, demand)
+        };
+        match picked {
             Some(chosen) => {
-                if matches!(need, Need::Monitoring) {
-                    monitoring.push(round.placements.len());
+                match c.need {
+                    Need::Monitoring => monitoring.push(round.placements.len()),
+                    Need::Swarm { min, max } => swarms.push((
+                        round.placements.len(),
+                        max.unwrap_or(u32::MAX).saturating_sub(*min),
+                    )),
+                    Need::Roles(_) => {}
                 }
                 for &(i, _) in &chosen {
-                    agents[i].free -= 1;
+                    holds.occupy(agents, i, c.secs);
                 }
                 round.placements.push(Placement {
-                    task,
+                    task: c.task,
                     agents: chosen
                         .into_iter()
                         .map(|(i, role)| (agents[i].id, role))
                         .collect(),
                 });
             }
-            None => reserve(&wanted, agents, &mut reserved, &mut claimed),
+            None => holds.reserve(&wanted, c.secs, c.slack, agents),
+        }
+    }
+    // A swarm grows towards its most only with agents nothing else wants.
+    for &(k, extra) in &swarms {
+        let spare: Vec<usize> = (0..agents.len())
+            .filter(|&i| {
+                holds.free_unheld(agents, i)
+                    && demand.of(&agents[i].role) == 0
+                    && !round.placements[k]
+                        .agents
+                        .iter()
+                        .any(|(id, _)| *id == agents[i].id)
+            })
+            .take(extra as usize)
+            .collect();
+        for i in spare {
+            holds.give(agents, i);
+            let role = agents[i].role.clone();
+            round.placements[k].agents.push((agents[i].id, role));
         }
     }
     // A monitoring task watches with every agent the round left free, so it
     // never takes agents other work could start with.
     for &k in &monitoring {
-        for (i, a) in agents.iter_mut().enumerate() {
-            if a.free > 0
-                && !reserved[i]
-                && !round.placements[k].agents.iter().any(|(id, _)| *id == a.id)
+        for i in 0..agents.len() {
+            if holds.free_unheld(agents, i)
+                && !round.placements[k]
+                    .agents
+                    .iter()
+                    .any(|(id, _)| *id == agents[i].id)
             {
-                a.free -= 1;
-                round.placements[k].agents.push((a.id, a.role.clone()));
+                holds.give(agents, i);
+                let role = agents[i].role.clone();
+                round.placements[k].agents.push((agents[i].id, role));
             }
         }
     }
@@ -151,25 +201,16 @@ fn wanted_roles(need: &Need) -> Vec<String> {
     }
 }
 
-/// Whether the connected agents could ever run this, all being free.
-fn staffable(wanted: &[String], population: &HashMap<String, u32>, connected: u32) -> bool {
-    let mut per_role: HashMap<&str, u32> = HashMap::new();
-    for r in wanted {
-        *per_role.entry(r.as_str()).or_insert(0) += 1;
-    }
-    let any = per_role.remove(ANY_ROLE).unwrap_or(0);
-    let specific: u32 = per_role.values().sum();
-    per_role
-        .iter()
-        .all(|(r, n)| population.get(*r).copied().unwrap_or(0) >= *n)
-        && specific + any <= connected
-}
-
-/// Distinct free, unreserved agents for every wanted role, or None.
+/// Distinct agents that can take a task of `secs` now for every wanted
+/// role, or None: free and unreserved ones first, then reserved ones the
+/// task would hand back before their reservation starts; for `any`, the
+/// agents whose roles are least in demand.
 fn pick(
     wanted: &[String],
+    secs: u64,
     agents: &[AgentSlots],
-    reserved: &[bool],
+    holds: &Holds,
+    demand: &RoleDemand,
 ) -> Option<Vec<(usize, String)>> {
     let mut used = vec![false; agents.len()];
     let mut chosen = Vec::with_capacity(wanted.len());
@@ -177,13 +218,32 @@ fn pick(
     let mut order: Vec<&String> = wanted.iter().filter(|r| *r != ANY_ROLE).collect();
     order.extend(wanted.iter().filter(|r| *r == ANY_ROLE));
     for role in order {
-        let found = agents.iter().enumerate().position(|(i, a)| {
-            a.free > 0 && !reserved[i] && !used[i] && (role == ANY_ROLE || a.role == *role)
-        })?;
+        let any = role == ANY_ROLE;
+        let fits = |i: usize| {
+            !used[i] && holds.usable(agents, i, secs) && (any || agents[i].role == *role)
+        };
+        // A specific role: the first unreserved agent, else the first
+        // reserved one the task fits before; any role: the least needed.
+        let found = if any {
+            (0..agents.len())
+                .filter(|&i| fits(i))
+                .min_by_key(|&i| (holds.held(i), demand.of(&agents[i].role), i))?
+        } else {
+            let mut first_held = None;
+            let mut found = None;
+            for i in (0..agents.len()).filter(|&i| fits(i)) {
+                if !holds.held(i) {
+                    found = Some(i);
+                    break;
+                }
+                first_held = first_held.or(Some(i));
+            }
+            found.or(first_held)?
+        };
         used[found] = true;
         chosen.push((
             found,
-            if role == ANY_ROLE {
+            if any {
                 agents[found].role.clone()
             } else {
                 role.clone()
@@ -199,35 +259,6 @@ fn pick(
         chosen.swap(0, pos);
     }
     Some(chosen)
-}
-
-/// The blocked task claims, for each role it needs that no earlier blocked
-/// task claimed, the free agents of that role it would use.
-fn reserve(
-    wanted: &[String],
-    agents: &[AgentSlots],
-    reserved: &mut [bool],
-    claimed: &mut HashSet<String>,
-) {
-    let mut per_role: HashMap<&str, usize> = HashMap::new();
-    for r in wanted {
-        *per_role.entry(r.as_str()).or_insert(0) += 1;
-    }
-    for (role, count) in per_role {
-        if !claimed.insert(role.to_string()) {
-            continue;
-        }
-        let mut left = count;
-        for (i, a) in agents.iter().enumerate() {
-            if left == 0 {
-                break;
-            }
-            if a.free > 0 && !reserved[i] && (role == ANY_ROLE || a.role == role) {
-                reserved[i] = true;
-                left -= 1;
-            }
-        }
-    }
 }
 
 #[cfg(test)]

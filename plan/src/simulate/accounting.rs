@@ -72,6 +72,7 @@ impl<'a> Sim<'a> {
             busy: false,
             present: true,
             leaving: false,
+            until: 0,
         });
         self.pool[role] += 1;
         self.present[role] += 1;

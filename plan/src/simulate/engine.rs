@@ -2,13 +2,16 @@
 //! tasks with the scheduling policy.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, BinaryHeap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
 
 use super::pools::*;
 use super::*;
 use crate::analysis::analyse;
 use crate::compile::{CompiledPlan, Need};
-use crate::policy::{place, ready_key, AgentSlots, Placement, ReadyKey};
+use crate::policy::{
+    place, rank_key, ready_key, AgentSlots, Candidate, Placement, PriorityOrder, RankKey, ReadyKey,
+    RoleDemand,
+};
 use crate::ANY_ROLE;
 
 /// What a set of tasks needs: agents per role (role ids), `any` agents,
@@ -39,6 +42,12 @@ impl Demand {
 pub(super) struct Sig {
     pub(super) demand: Demand,
     pub(super) queue: BTreeSet<ReadyKey>,
+    /// The same tasks, longest chain first.
+    pub(super) by_rank: BTreeSet<RankKey>,
+    /// The same tasks per planned duration (seconds), by key and by rank:
+    /// tasks of one demand and one duration are interchangeable for a
+    /// backfill.
+    pub(super) by_secs: BTreeMap<u64, (BTreeSet<ReadyKey>, BTreeSet<RankKey>)>,
     /// Seconds a waiting member spent unstaffed, per key, then in all.
     pub(super) cum: Vec<u64>,
 }
@@ -52,6 +61,8 @@ pub(super) struct Agent {
     pub(super) busy: bool,
     pub(super) present: bool,
     pub(super) leaving: bool,
+    /// When its task is planned to end, while busy.
+    pub(super) until: u64,
 }
 
 /// The simulator's state; `prune` off hands every ready task to `place`
@@ -83,12 +94,21 @@ pub(super) struct Sim<'a> {
     pub(super) elastic: bool,
     pub(super) prune: bool,
     pub(super) pools: Vec<Pool>,
+    pub(super) order: PriorityOrder,
+    /// Upward rank per task, and the longest rank among its dependents.
+    pub(super) rank: Vec<u64>,
+    pub(super) tail: Vec<u64>,
+    /// Rank-weighted role demand of the ready tasks.
+    pub(super) ready_demand: RoleDemand,
+    /// Per running task, its planned end plus the longest chain after it.
+    pub(super) running_tail: BTreeSet<(u64, usize)>,
 }
 
 pub(super) fn run(
     plan: &CompiledPlan,
     staffing: &Staffing,
     prune: bool,
+    order: PriorityOrder,
 ) -> Result<Simulation, SimulateError> {
     for (i, t) in plan.tasks.iter().enumerate() {
         let count = u64::from(t.need.min_agents());
@@ -102,6 +122,7 @@ pub(super) fn run(
     }
     let analysis = analyse(plan);
     let mut sim = Sim::new(plan, staffing, prune, &analysis.rank);
+    sim.order = order;
     sim.pools = match staffing {
         Staffing::Unlimited => Vec::new(),
         Staffing::Fixed(map) => {
@@ -157,6 +178,8 @@ impl<'a> Sim<'a> {
                 sigs.push(Sig {
                     demand,
                     queue: BTreeSet::new(),
+                    by_rank: BTreeSet::new(),
+                    by_secs: BTreeMap::new(),
                     cum,
                 });
             }
@@ -177,6 +200,14 @@ impl<'a> Sim<'a> {
             })
             .collect();
         let n = roles.len();
+        let rank: Vec<u64> = (0..plan.tasks.len())
+            .map(|i| rank.get(i).copied().unwrap_or(0))
+            .collect();
+        let tail = plan
+            .tasks
+            .iter()
+            .map(|t| t.dependents.iter().map(|&d| rank[d]).max().unwrap_or(0))
+            .collect();
         Sim {
             plan,
             any_id,
@@ -203,6 +234,11 @@ impl<'a> Sim<'a> {
             prune,
             roles,
             pools: Vec::new(),
+            order: PriorityOrder::default(),
+            rank,
+            tail,
+            ready_demand: RoleDemand::new(),
+            running_tail: BTreeSet::new(),
         }
     }
 
@@ -264,11 +300,28 @@ impl<'a> Sim<'a> {
                     id,
                     role: self.roles[a.role].clone(),
                     free: u32::from(!a.busy),
+                    busy_secs: if a.busy { a.until.saturating_sub(t) } else { 0 },
                 })
                 .collect();
-            let candidates = self.candidates();
+            let candidates = self.candidates(t);
+            // Only a choice of agents (a swarm, a watch) reads the demand.
             let tasks = &self.plan.tasks;
-            let decided = place(candidates.iter().map(|&i| (i, &tasks[i].need)), &mut slots);
+            let choosy = candidates
+                .iter()
+                .any(|&(i, _)| !matches!(tasks[i].need, Need::Roles(_)));
+            let demand = if choosy {
+                self.demand()
+            } else {
+                RoleDemand::new()
+            };
+            let tasks = &self.plan.tasks;
+            let offered = candidates.iter().map(|&(i, slack)| Candidate {
+                task: i,
+                need: &tasks[i].need,
+                secs: self.plan.plan.tasks[i].duration.secs(),
+                slack,
+            });
+            let decided = place(offered, &mut slots, &demand);
             for p in decided.placements {
                 self.start(p, t);
             }
@@ -278,48 +331,18 @@ impl<'a> Sim<'a> {
         }
     }
 
-    /// Ready tasks that can change this round's outcome, in ready order.
-    pub(super) fn candidates(&self) -> Vec<usize> {
-        let total_free: u64 = self.free.iter().map(|&f| u64::from(f)).sum();
-        let total_pool: u64 = self.pool.iter().map(|&p| u64::from(p)).sum();
-        let mut out: Vec<ReadyKey> = Vec::new();
-        for &s in &self.live {
-            let sig = &self.sigs[s];
-            let d = &sig.demand;
-            let staffable = d.total() > 0
-                && d.total() <= total_pool
-                && d.specific.iter().all(|&(r, c)| self.pool[r] >= c);
-            if self.prune && !staffable {
-                continue;
-            }
-            let k = if !self.prune {
-                sig.queue.len() as u64
-            } else if d.monitoring {
-                // One agent each; the leftovers join at the end of the round.
-                total_free
-            } else {
-                d.specific
-                    .iter()
-                    .map(|&(r, c)| u64::from(self.free[r] / c.max(1)))
-                    .chain([total_free / d.total().max(1)])
-                    .min()
-                    .unwrap_or(0)
-            };
-            out.extend(
-                sig.queue
-                    .iter()
-                    .take(usize::try_from(k + 1).unwrap_or(usize::MAX)),
-            );
-        }
-        out.sort_unstable();
-        out.into_iter().map(|k| k.task).collect()
-    }
-
     pub(super) fn make_ready(&mut self, task: usize, t: u64) {
         let s = self.sig_of[task];
         self.runs[task].ready = Some(t);
         self.snap[task] = self.sigs[s].cum.clone();
         self.sigs[s].queue.insert(self.keys[task]);
+        self.sigs[s].by_rank.insert(rank_key(self.keys[task]));
+        let secs = self.plan.plan.tasks[task].duration.secs();
+        let same = self.sigs[s].by_secs.entry(secs).or_default();
+        same.0.insert(self.keys[task]);
+        same.1.insert(rank_key(self.keys[task]));
+        self.ready_demand
+            .add(&self.plan.tasks[task].need, self.rank[task]);
         self.live.insert(s);
     }
 
@@ -330,6 +353,17 @@ impl<'a> Sim<'a> {
         };
         let s = self.sig_of[task];
         self.sigs[s].queue.remove(&key);
+        self.sigs[s].by_rank.remove(&rank_key(key));
+        let secs = self.plan.plan.tasks[task].duration.secs();
+        if let Some(same) = self.sigs[s].by_secs.get_mut(&secs) {
+            same.0.remove(&key);
+            same.1.remove(&rank_key(key));
+            if same.0.is_empty() {
+                self.sigs[s].by_secs.remove(&secs);
+            }
+        }
+        self.ready_demand
+            .remove(&self.plan.tasks[task].need, self.rank[task]);
         if self.sigs[s].queue.is_empty() {
             self.live.remove(&s);
         }
@@ -340,12 +374,16 @@ impl<'a> Sim<'a> {
                 continue;
             };
             a.busy = true;
+            a.until = t.saturating_add(dur);
             self.free[a.role] -= 1;
             self.busy_secs[a.role] += dur;
             self.runs[task].agents.push(id);
         }
         self.runs[task].start = Some(t);
-        self.running.push(Reverse((t.saturating_add(dur), task)));
+        let end = t.saturating_add(dur);
+        self.running.push(Reverse((end, task)));
+        self.running_tail
+            .insert((end.saturating_add(self.tail[task]), task));
     }
 
     /// Turns the unstaffed time counted for the task's demand since it
@@ -379,6 +417,12 @@ impl<'a> Sim<'a> {
             }
         }
         self.runs[task].finish = Some(t);
+        let tail = (self.runs[task].start)
+            .map(|s| s.saturating_add(self.plan.plan.tasks[task].duration.secs()));
+        if let Some(end) = tail {
+            self.running_tail
+                .remove(&(end.saturating_add(self.tail[task]), task));
+        }
         self.done += 1;
         for k in 0..self.plan.tasks[task].dependents.len() {
             let d = self.plan.tasks[task].dependents[k];

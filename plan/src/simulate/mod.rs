@@ -17,11 +17,13 @@
 
 mod accounting;
 mod engine;
+mod order;
 mod pools;
 
 use std::collections::BTreeMap;
 
 use crate::compile::CompiledPlan;
+use crate::policy::PriorityOrder;
 
 /// Most agents a simulation staffs at once.
 pub const MAX_AGENTS: u64 = 10_000;
@@ -157,9 +159,19 @@ pub struct Stuck {
     pub staffed_days: Vec<(String, Vec<u32>)>,
 }
 
-/// Simulates the plan with this staffing.
+/// Simulates the plan with this staffing under the default (slack-aware)
+/// order.
 pub fn simulate(plan: &CompiledPlan, staffing: &Staffing) -> Result<Simulation, SimulateError> {
-    engine::run(plan, staffing, true)
+    engine::run(plan, staffing, true, PriorityOrder::default())
+}
+
+/// Simulates the plan with this staffing under this priority order.
+pub fn simulate_ordered(
+    plan: &CompiledPlan,
+    staffing: &Staffing,
+    order: PriorityOrder,
+) -> Result<Simulation, SimulateError> {
+    engine::run(plan, staffing, true, order)
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@ use proptest::prelude::*;
 
 use super::engine::run;
 use super::*;
+use crate::policy::PriorityOrder;
 use crate::{analyse, load, load_text, Catalogue, Format};
 
 const H: u64 = 3600;
@@ -83,25 +84,54 @@ fn seed_with_one_agent_per_role_takes_longer_and_names_its_bottlenecks() {
     let plan = seed();
     let sim = simulate(&plan, &one_per_role()).expect("simulates");
     assert!(sim.complete());
-    assert_eq!(sim.makespan, 39 * H);
+    // The proven optimum (CP-SAT, bench/schedule.sh) is 34 h: the one coder
+    // has 23 h of work in days 1-7, then 9.x, 10.1 and 10.2 take 11 h. The
+    // issue-15 target is within 5% of it; the policy reaches it.
+    assert_eq!(sim.makespan, 34 * H);
+    assert!(sim.makespan * 100 <= 34 * H * 105);
     assert_eq!(sim.roles["coder"].agents, 1);
     // 23 h of coding, the 3 h deployment and the 4 h watch (every agent).
     assert_eq!(sim.roles["coder"].busy_secs, 30 * H);
-    assert!((sim.roles["coder"].utilisation - 30.0 / 39.0).abs() < 1e-9);
+    assert!((sim.roles["coder"].utilisation - 30.0 / 34.0).abs() < 1e-9);
     let names: Vec<&str> = sim.bottlenecks.iter().map(|b| b.role.as_str()).collect();
     assert_eq!(names, ["coder", "backend", "tester"]);
-    assert_eq!(sim.bottlenecks[0].waiting_secs, 54 * H);
-    // The watch waits for the deployment (32 h to 35 h), then takes every
-    // agent free then: all 15 but the two still on 8.1 (32 h to 36 h), and
-    // ends the plan.
+    assert_eq!(sim.bottlenecks[0].waiting_secs, 52 * H);
+    // The deployment (27 h to 30 h) takes its most, 10 agents, none of them
+    // the tester and QA that 8.1 needs then (27 h to 31 h); the watch
+    // waits for the deployment, then takes every agent free: all 15 but
+    // the two still on 8.1, and ends the plan.
     let watch = task(&plan, &sim, "10.2");
     let deploy = task(&plan, &sim, "10.1");
     let e2e = task(&plan, &sim, "8.1");
-    assert_eq!(deploy.agents.len(), 8);
+    assert_eq!(deploy.agents.len(), 10);
+    assert_eq!(e2e.start, deploy.start);
+    assert!(deploy.agents.iter().all(|a| !e2e.agents.contains(a)));
     assert_eq!(watch.start, deploy.finish);
-    assert_eq!(watch.finish, Some(39 * H));
+    assert_eq!(watch.finish, Some(34 * H));
     assert_eq!(watch.agents.len(), 15 - e2e.agents.len(), "{watch:?}");
     assert!(watch.agents.iter().all(|a| !e2e.agents.contains(a)));
+}
+
+#[test]
+fn a_p2_task_heading_the_longest_chain_is_not_held_back_behind_a_p0_with_slack() {
+    // One SRE; 1.2 (P2) heads a 6 h chain, 1.1 (P0) has 4 h of slack.
+    let text = "# T\n\n### Day 1: One\n\n\
+        **Task 1.1**: A\n- **Agent**: SRE\n- **Priority**: P0\n- **Duration**: 2 hours\n- **Dependencies**: None\n\n\
+        **Task 1.2**: B\n- **Agent**: SRE\n- **Priority**: P2\n- **Duration**: 2 hours\n- **Dependencies**: None\n\n\
+        **Task 1.3**: C\n- **Agent**: Coder\n- **Priority**: P2\n- **Duration**: 4 hours\n- **Dependencies**: Task 1.2\n";
+    let p = md(text);
+    let staffing = fixed(&[("sre", 1), ("coder", 1)]);
+    let slack = simulate(&p, &staffing).expect("simulates");
+    assert_eq!(task(&p, &slack, "1.2").start, Some(0));
+    assert_eq!(slack.makespan, 6 * H);
+    let strict = simulate_ordered(&p, &staffing, PriorityOrder::Strict).expect("simulates");
+    assert_eq!(task(&p, &strict, "1.1").start, Some(0));
+    assert_eq!(strict.makespan, 8 * H);
+    // On the seed both orders reach the optimum.
+    let seed = seed();
+    let strict =
+        simulate_ordered(&seed, &one_per_role(), PriorityOrder::Strict).expect("simulates");
+    assert_eq!(strict.makespan, 34 * H);
 }
 
 #[test]
@@ -246,7 +276,8 @@ fn a_full_swarm_row_spreads_its_least_count_over_the_matrix_roles() {
     let sim = simulate(&p, &Staffing::Matrix).expect("simulates");
     assert!(sim.complete());
     assert_eq!(task(&p, &sim, "2.1").start, Some(8 * H));
-    assert_eq!(task(&p, &sim, "2.1").agents.len(), 3);
+    // Its least, 3; then the one agent left, whom nothing else needs: 4.
+    assert_eq!(task(&p, &sim, "2.1").agents.len(), 4);
     assert_eq!(
         (sim.roles["devops"].agents, sim.roles["sre"].agents),
         (2, 2)
@@ -335,8 +366,8 @@ proptest! {
             fixed(&[("sre", sre), ("coder", 1)]),
         ];
         for staffing in &staffings {
-            let pruned = run(&p, staffing, true).expect("simulates");
-            let all = run(&p, staffing, false).expect("simulates");
+            let pruned = run(&p, staffing, true, PriorityOrder::default()).expect("simulates");
+            let all = run(&p, staffing, false, PriorityOrder::default()).expect("simulates");
             prop_assert_eq!(&pruned, &all);
             for (i, t) in pruned.tasks.iter().enumerate() {
                 let accounted = t.finish.is_some()

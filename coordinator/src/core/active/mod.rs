@@ -14,6 +14,7 @@
 //!   windows, before that window opens: it waits in `delayed` instead.
 
 mod gates;
+mod queue;
 mod restore;
 mod schedule;
 
@@ -71,8 +72,8 @@ pub struct ActivePlan {
     analysis: Analysis,
     state: PlanState,
     tasks: Vec<TaskRt>,
-    /// Ready tasks in dispatch order.
-    ready: BTreeSet<ReadyKey>,
+    /// Ready tasks (and running ones), indexed for the dispatch order.
+    ready: queue::ReadyQueue,
     delayed: BTreeSet<Delayed>,
     loaded_at: i64,
     finished_at: Option<i64>,
@@ -163,7 +164,7 @@ impl ActivePlan {
             analysis,
             state: PlanState::Running,
             tasks,
-            ready: BTreeSet::new(),
+            ready: queue::ReadyQueue::default(),
             delayed: BTreeSet::new(),
             loaded_at: now,
             finished_at: None,
@@ -271,9 +272,10 @@ impl ActivePlan {
         self.tasks.len() - self.final_tasks
     }
 
-    /// Ready tasks in dispatch order.
+    /// Ready tasks by priority, rank, day and id (see
+    /// [`ActivePlan::dispatch_order`] for the order they are placed in).
     pub fn ready(&self) -> impl Iterator<Item = usize> + '_ {
-        self.ready.iter().map(|k| k.task)
+        self.ready.tasks()
     }
 
     /// Whether any task is ready.
@@ -324,7 +326,7 @@ impl ActivePlan {
         let old = self.tasks[i].state;
         if old == TaskState::Ready {
             let key = self.key(i);
-            self.ready.remove(&key);
+            self.ready.remove(key, &self.compiled.tasks[i].need);
         }
         self.clear_delay(i);
         let mut state = state;
@@ -359,8 +361,9 @@ impl ActivePlan {
         t.updated_at = now;
         if state == TaskState::Ready {
             let key = self.key(i);
-            self.ready.insert(key);
+            self.ready.insert(key, &self.compiled.tasks[i].need);
         }
+        self.ready.track(i, old, state);
         state
     }
 

@@ -57,10 +57,12 @@ impl ActivePlan {
                 .filter(|&&d| self.tasks[d].state.is_done())
                 .count();
             self.tasks[i].deps_left = (self.compiled.tasks[i].deps.len() - done) as u32;
-            match (self.tasks[i].state, self.tasks[i].not_before) {
+            let state = self.tasks[i].state;
+            self.ready.track(i, TaskState::Pending, state);
+            match (state, self.tasks[i].not_before) {
                 (TaskState::Ready, _) => {
                     let key = self.key(i);
-                    self.ready.insert(key);
+                    self.ready.insert(key, &self.compiled.tasks[i].need);
                 }
                 (TaskState::Pending, Some(until)) => {
                     self.delayed.insert(Delayed { until, task: i });

@@ -72,16 +72,17 @@ fn a_gang_at_the_head_of_the_queue_reserves_the_free_agent_of_its_role() {
     let mut h = Harness::new();
     h.load(&plan(&[
         ("1.1", "Backend", "P0", 1, ""),
-        ("1.2", "SRE + Backend", "P0", 1, ""),
-        ("1.3", "SRE", "P2", 1, ""),
+        ("1.2", "SRE + Backend", "P0", 3, ""),
+        ("1.3", "SRE", "P2", 2, ""),
     ]))
     .expect("loads");
     let mut backend = h.connect("backend-1", &["backend"]);
     let first = backend.assignments();
     assert_eq!(first.len(), 1);
     assert_eq!(first[0].0, "1.1");
-    // The gang cannot start (its backend is busy) and keeps sre-1 for
-    // itself: the smaller P2 task behind it does not take it.
+    // The gang cannot start (its backend is busy for an hour) and, on the
+    // critical path, keeps sre-1 for itself from then: the P2 task behind
+    // it, 2 h long, would not end by then, so it does not take it.
     let mut sre = h.connect("sre-1", &["sre"]);
     assert!(
         sre.assignments().is_empty(),
@@ -232,4 +233,29 @@ fn one_members_failure_fails_the_gangs_attempt_and_stops_the_others() {
         [(attempt_ref("1.1", fencing), false)],
         "the member that had succeeded learns it did not count"
     );
+}
+
+#[test]
+fn a_task_that_ends_before_a_reservation_starts_backfills_the_reserved_agent() {
+    let mut h = Harness::new();
+    h.load(&plan(&[
+        ("1.1", "Backend", "P0", 3, ""),
+        ("1.2", "SRE + Backend", "P0", 1, ""),
+        ("1.3", "SRE", "P2", 2, ""),
+    ]))
+    .expect("loads");
+    let mut backend = h.connect("backend-1", &["backend"]);
+    let first = backend.assignments();
+    assert_eq!(first[0].0, "1.1");
+    // The gang holds sre-1 from 1.1's planned end, 3 h away: the 2 h task
+    // ends before that and runs now instead of leaving sre-1 idle.
+    let mut sre = h.connect("sre-1", &["sre"]);
+    let backfill = sre.assignments();
+    assert_eq!(backfill.len(), 1);
+    assert_eq!(backfill[0].0, "1.3");
+    assert_eq!(h.state_of("1.2"), "ready");
+    h.report(&sre, "1.3", backfill[0].1, Outcome::Succeeded);
+    assert!(sre.assignments().is_empty(), "still reserved for the gang");
+    h.report(&backend, "1.1", first[0].1, Outcome::Succeeded);
+    assert_eq!(sre.assignments()[0].0, "1.2");
 }

@@ -2,7 +2,7 @@
 //! order; several slots; a task waits for an agent of its role.
 
 use crate::core::command::Outcome;
-use crate::core::testkit::{plan, Harness};
+use crate::core::testkit::{config, plan, Harness};
 
 #[test]
 fn a_loaded_plan_makes_tasks_without_dependencies_ready() {
@@ -60,15 +60,34 @@ fn at_equal_priority_the_longest_remaining_chain_goes_first() {
 }
 
 #[test]
-fn a_higher_priority_beats_a_longer_chain() {
-    let mut h = Harness::new();
-    h.load(&plan(&[
+fn a_higher_priority_beats_a_longer_chain_that_has_slack_and_strict_beats_any() {
+    // 1.1 (P1, 8 h) is the critical path; 1.2 (P0) has 7 h of slack and
+    // 1.3 (P0) heads a 2 h chain, 6 h of slack.
+    let tasks = [
         ("1.1", "SRE", "P1", 8, ""),
         ("1.2", "SRE", "P0", 1, ""),
-    ]))
-    .expect("loads");
-    let mut a = h.connect("sre-1", &["sre"]);
-    assert_eq!(a.assignments()[0].0, "1.2");
+        ("1.3", "SRE", "P0", 1, ""),
+        ("1.4", "Coder", "P0", 1, "Task 1.3"),
+    ];
+    let order = |cfg: crate::config::Config| {
+        let mut h = Harness::with(cfg);
+        h.load(&plan(&tasks)).expect("loads");
+        let mut a = h.connect("sre-1", &["sre"]);
+        let mut done = Vec::new();
+        for _ in 0..3 {
+            let (task, fencing) = a.assignments().remove(0);
+            h.report(&a, &task, fencing, Outcome::Succeeded);
+            done.push(task);
+        }
+        done
+    };
+    // No slack first, then priority (and the longer chain) among the rest.
+    assert_eq!(order(config()), ["1.1", "1.3", "1.2"]);
+    let strict = crate::config::Config {
+        priority: swarm_plan::policy::PriorityOrder::Strict,
+        ..config()
+    };
+    assert_eq!(order(strict), ["1.3", "1.2", "1.1"]);
 }
 
 #[test]
