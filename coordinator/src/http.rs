@@ -223,16 +223,7 @@ async fn metrics(State(ctx): State<Arc<Ctx>>, headers: HeaderMap) -> Response {
     let m = ctx.core.metrics();
     if let Ok(s) = ctx.core.ask(|reply| Query::Status(reply).into()).await {
         let c = s.counts;
-        let states = [
-            ("pending", c.pending),
-            ("ready", c.ready),
-            ("running", c.running),
-            ("succeeded", c.succeeded),
-            ("failed", c.failed),
-            ("blocked", c.blocked),
-            ("skipped", c.skipped),
-            ("cancelled", c.cancelled),
-        ];
+        let states = c.by_state();
         let values: Vec<_> = states
             .iter()
             .map(|(st, n)| (label("state", st), i64::from(*n)))

@@ -28,6 +28,7 @@ mod effects;
 pub mod error;
 pub mod event;
 mod fatal;
+pub mod follow;
 mod gating;
 pub mod model;
 mod projection;

@@ -30,6 +30,22 @@ pub struct Counts {
     pub cancelled: u32,
 }
 
+impl Counts {
+    /// Each state's name and count, in the order of the task's life.
+    pub fn by_state(&self) -> [(&'static str, u32); 8] {
+        [
+            ("pending", self.pending),
+            ("ready", self.ready),
+            ("running", self.running),
+            ("succeeded", self.succeeded),
+            ("failed", self.failed),
+            ("blocked", self.blocked),
+            ("skipped", self.skipped),
+            ("cancelled", self.cancelled),
+        ]
+    }
+}
+
 /// The daemon's status.
 #[derive(Debug, Clone, Default)]
 pub struct Status {

@@ -9,6 +9,7 @@ use super::convert;
 use super::BoxStream;
 use crate::auth::{Scope, Tokens};
 use crate::core::command::{CheckpointCmd, PlanCmd, Query, TaskLogs};
+use crate::core::follow::{relay, Relayed};
 use crate::core::CoreHandle;
 use crate::core::EventKind;
 
@@ -215,7 +216,7 @@ impl pb::control_service_server::ControlService for ControlSvc {
     async fn events(&self, req: Request<pb::EventsRequest>) -> R<Self::EventsStream> {
         self.tokens.check(&req, Scope::Admin)?;
         let r = req.into_inner();
-        let (history, mut feed) = self
+        let (history, feed) = self
             .core
             .ask(|reply| {
                 Query::Events {
@@ -225,51 +226,13 @@ impl pb::control_service_server::ControlService for ControlSvc {
                 .into()
             })
             .await?;
-        let follow = r.follow;
+        let (follow, since) = (r.follow, r.since);
         let core = self.core.clone();
         let stream = async_stream(move |tx| async move {
-            let mut last = r.since;
-            for e in &history {
-                last = e.seq;
-                if tx.send(Ok(convert::event_to(e))).await.is_err() {
-                    return;
-                }
-            }
-            if !follow {
-                return;
-            }
-            loop {
-                let missed = match feed.recv().await {
-                    // The turn had more events than the feed holds: the
-                    // older ones are in the store.
-                    Ok(e) if e.seq > last + 1 => true,
-                    Ok(e) if e.seq > last => {
-                        last = e.seq;
-                        if tx.send(Ok(convert::event_to(&e))).await.is_err() {
-                            return;
-                        }
-                        false
-                    }
-                    Ok(_) => false,
-                    Err(RecvError::Lagged(_)) => true,
-                    Err(RecvError::Closed) => return shutting_down(&tx).await,
-                };
-                if missed {
-                    // Fell behind the live feed: catch up from the store.
-                    let Ok((rows, fresh)) = core
-                        .ask(|reply| Query::Events { since: last, reply }.into())
-                        .await
-                    else {
-                        return;
-                    };
-                    feed = fresh;
-                    for e in &rows {
-                        last = e.seq;
-                        if tx.send(Ok(convert::event_to(e))).await.is_err() {
-                            return;
-                        }
-                    }
-                }
+            let start = (history, feed);
+            let end = relay(&core, start, Some(since), follow, &tx, convert::event_to).await;
+            if end == Relayed::Stopped {
+                shutting_down(&tx).await;
             }
         });
         Ok(Response::new(stream))

@@ -57,6 +57,18 @@ pub fn routes(core: CoreHandle, tokens: Tokens, secure: bool) -> Router {
         sessions: Sessions::default(),
         secure,
     });
+    // Everything but the page, the login and the assets needs a session
+    // or the admin token.
+    let guarded = Router::new()
+        .route("/view/summary", get(summary))
+        .route("/view/tasks", get(tasks))
+        .route("/view/agents", get(agents))
+        .route("/view/reports", get(reports))
+        .route("/view/dag.svg", get(dag_svg))
+        .route("/view/gantt.svg", get(gantt_svg))
+        .route("/view/task/{id}", get(task))
+        .route("/api/events", get(events))
+        .route_layer(axum::middleware::from_fn_with_state(web.clone(), guard));
     Router::new()
         .route("/", get(page))
         .route("/login", post(login).get(page))
@@ -69,15 +81,25 @@ pub fn routes(core: CoreHandle, tokens: Tokens, secure: bool) -> Router {
             "/assets/style.css",
             get(|| async { asset(STYLE, "text/css") }),
         )
-        .route("/view/summary", get(summary))
-        .route("/view/tasks", get(tasks))
-        .route("/view/agents", get(agents))
-        .route("/view/reports", get(reports))
-        .route("/view/dag.svg", get(dag_svg))
-        .route("/view/gantt.svg", get(gantt_svg))
-        .route("/view/task/{id}", get(task))
-        .route("/api/events", get(events))
+        .merge(guarded)
         .with_state(web)
+}
+
+/// Lets a request with a session or the admin token through; refuses the
+/// rest (the page then shows the login form again).
+async fn guard(
+    State(web): State<Arc<Web>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if !allowed(&web, req.headers()) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            "log in with the admin token at /\n",
+        )
+            .into_response();
+    }
+    next.run(req).await
 }
 
 fn asset(body: &'static str, kind: &'static str) -> Response {
@@ -124,15 +146,6 @@ fn login_page(status: StatusCode, message: &str) -> Response {
 
 fn allowed(web: &Web, headers: &HeaderMap) -> bool {
     session::allowed(&web.tokens, &web.sessions, headers, swarm_memory::now_ms())
-}
-
-/// A refusal for a panel: the page then shows the login form again.
-fn unauthorised() -> Response {
-    (
-        StatusCode::UNAUTHORIZED,
-        "log in with the admin token at /\n",
-    )
-        .into_response()
 }
 
 fn failed(e: &CoreError) -> Response {
@@ -184,30 +197,21 @@ async fn logout(State(web): State<Arc<Web>>, headers: HeaderMap) -> Response {
     r
 }
 
-async fn summary(State(web): State<Arc<Web>>, headers: HeaderMap) -> Response {
-    if !allowed(&web, &headers) {
-        return unauthorised();
-    }
+async fn summary(State(web): State<Arc<Web>>) -> Response {
     match web.core.ask(|reply| Query::Status(reply).into()).await {
         Ok(s) => html(StatusCode::OK, panels::summary(&s)),
         Err(e) => failed(&e),
     }
 }
 
-async fn tasks(State(web): State<Arc<Web>>, headers: HeaderMap) -> Response {
-    if !allowed(&web, &headers) {
-        return unauthorised();
-    }
+async fn tasks(State(web): State<Arc<Web>>) -> Response {
     match web.core.ask(|reply| Query::ListTasks(reply).into()).await {
         Ok(t) => html(StatusCode::OK, panels::tasks(&t)),
         Err(e) => failed(&e),
     }
 }
 
-async fn agents(State(web): State<Arc<Web>>, headers: HeaderMap) -> Response {
-    if !allowed(&web, &headers) {
-        return unauthorised();
-    }
+async fn agents(State(web): State<Arc<Web>>) -> Response {
     let list = match web.core.ask(|reply| Query::ListAgents(reply).into()).await {
         Ok(a) => a,
         Err(e) => return failed(&e),
@@ -222,10 +226,7 @@ async fn agents(State(web): State<Arc<Web>>, headers: HeaderMap) -> Response {
     html(StatusCode::OK, panels::agents(&list, &decisions))
 }
 
-async fn reports(State(web): State<Arc<Web>>, headers: HeaderMap) -> Response {
-    if !allowed(&web, &headers) {
-        return unauthorised();
-    }
+async fn reports(State(web): State<Arc<Web>>) -> Response {
     match web
         .core
         .ask(|reply| CheckpointCmd::List(reply).into())
@@ -236,30 +237,21 @@ async fn reports(State(web): State<Arc<Web>>, headers: HeaderMap) -> Response {
     }
 }
 
-async fn dag_svg(State(web): State<Arc<Web>>, headers: HeaderMap) -> Response {
-    if !allowed(&web, &headers) {
-        return unauthorised();
-    }
+async fn dag_svg(State(web): State<Arc<Web>>) -> Response {
     match web.core.ask(|reply| Query::Board(reply).into()).await {
         Ok(b) => svg(dag::render(&b)),
         Err(e) => failed(&e),
     }
 }
 
-async fn gantt_svg(State(web): State<Arc<Web>>, headers: HeaderMap) -> Response {
-    if !allowed(&web, &headers) {
-        return unauthorised();
-    }
+async fn gantt_svg(State(web): State<Arc<Web>>) -> Response {
     match web.core.ask(|reply| Query::Board(reply).into()).await {
         Ok(b) => svg(gantt::render(&b)),
         Err(e) => failed(&e),
     }
 }
 
-async fn task(State(web): State<Arc<Web>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    if !allowed(&web, &headers) {
-        return unauthorised();
-    }
+async fn task(State(web): State<Arc<Web>>, Path(id): Path<String>) -> Response {
     let wanted = id.clone();
     let detail = match web
         .core
@@ -309,9 +301,6 @@ fn log_tail<'a>(chunks: impl DoubleEndedIterator<Item = &'a [u8]>) -> String {
 }
 
 async fn events(State(web): State<Arc<Web>>, headers: HeaderMap) -> Response {
-    if !allowed(&web, &headers) {
-        return unauthorised();
-    }
     let since = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())

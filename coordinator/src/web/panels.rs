@@ -35,16 +35,7 @@ pub fn summary(s: &Status) -> String {
             format!(": {}", esc(&s.verdict_reason))
         },
     );
-    for (name, n) in [
-        ("pending", c.pending),
-        ("ready", c.ready),
-        ("running", c.running),
-        ("succeeded", c.succeeded),
-        ("failed", c.failed),
-        ("blocked", c.blocked),
-        ("skipped", c.skipped),
-        ("cancelled", c.cancelled),
-    ] {
+    for (name, n) in c.by_state() {
         let _ = write!(
             out,
             r#"<span class="count {cls}" data-count="{name}">{name} {n}</span> "#,

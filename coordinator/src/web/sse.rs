@@ -1,17 +1,18 @@
 //! `/api/events`: the event log as Server-Sent Events, from the same
 //! stored history and live feed as `swarmctl events --follow`. Each event
 //! carries its sequence number as the SSE id, so a browser that reconnects
-//! (sending `Last-Event-ID`) gets what it missed from the store.
+//! (sending `Last-Event-ID`) gets what it missed from the store; the
+//! relay is the one `swarmctl events --follow` gets ([`relay`]).
 
 use std::convert::Infallible;
 use std::time::Duration;
 
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use tokio::sync::broadcast::error::RecvError;
 use tokio_stream::wrappers::ReceiverStream;
 
 use crate::core::command::Query;
+use crate::core::follow::relay;
 use crate::core::CoreHandle;
 use swarm_memory::state::EventRow;
 
@@ -24,46 +25,12 @@ pub async fn stream(
     since: Option<u64>,
 ) -> Result<Response, crate::core::CoreError> {
     let from = since.unwrap_or(i64::MAX as u64);
-    let (history, mut feed) = core
+    let (history, feed) = core
         .ask(|reply| Query::Events { since: from, reply }.into())
         .await?;
     let (tx, rx) = tokio::sync::mpsc::channel(BUFFER);
     tokio::spawn(async move {
-        let mut last = since.unwrap_or(0);
-        for e in &history {
-            last = e.seq;
-            if tx.send(Ok(event(e))).await.is_err() {
-                return;
-            }
-        }
-        loop {
-            match feed.recv().await {
-                Ok(e) if e.seq > last => {
-                    last = e.seq;
-                    if tx.send(Ok(event(&e))).await.is_err() {
-                        return;
-                    }
-                }
-                Ok(_) => {}
-                Err(RecvError::Lagged(_)) => {
-                    // Fell behind: catch up from the store.
-                    let Ok((rows, fresh)) = core
-                        .ask(|reply| Query::Events { since: last, reply }.into())
-                        .await
-                    else {
-                        return;
-                    };
-                    feed = fresh;
-                    for e in &rows {
-                        last = e.seq;
-                        if tx.send(Ok(event(e))).await.is_err() {
-                            return;
-                        }
-                    }
-                }
-                Err(RecvError::Closed) => return,
-            }
-        }
+        relay(&core, (history, feed), since, true, &tx, event).await;
     });
     let stream: ReceiverStream<Result<Event, Infallible>> = ReceiverStream::new(rx);
     Ok(Sse::new(stream)
