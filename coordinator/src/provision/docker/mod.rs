@@ -97,22 +97,7 @@ impl DockerProvisioner {
         };
         let docker = client.map_err(unreachable)?;
         let docker = docker.negotiate_version().await.map_err(unreachable)?;
-        match docker.inspect_image(&settings.image).await {
-            Ok(_) => {}
-            Err(error) if status_of(&error) == Some(404) => {
-                return Err(ProvisionError::ImageMissing {
-                    image: settings.image,
-                    engine,
-                })
-            }
-            Err(error) => {
-                return Err(ProvisionError::Engine {
-                    action: format!("inspecting image `{}`", settings.image),
-                    engine,
-                    error,
-                })
-            }
-        }
+        require_image(&docker, &settings.image, engine.clone()).await?;
         Ok(DockerProvisioner {
             docker,
             settings,
@@ -406,3 +391,24 @@ fn short(id: &str) -> &str {
 
 #[cfg(test)]
 mod tests;
+
+/// Fails unless the engine has `image`: missing is its own error (the
+/// images are built here, never pulled).
+pub(crate) async fn require_image(
+    docker: &Docker,
+    image: &str,
+    engine: String,
+) -> Result<(), ProvisionError> {
+    match docker.inspect_image(image).await {
+        Ok(_) => Ok(()),
+        Err(error) if status_of(&error) == Some(404) => Err(ProvisionError::ImageMissing {
+            image: image.to_string(),
+            engine,
+        }),
+        Err(error) => Err(ProvisionError::Engine {
+            action: format!("inspecting image `{image}`"),
+            engine,
+            error,
+        }),
+    }
+}

@@ -30,7 +30,7 @@ pub mod spec;
 pub use run::run;
 pub use spec::{service_name, slot_of, SwarmSettings};
 
-use super::docker::{status_of, ProvisionError, LABEL_COORDINATOR, LABEL_ROLE};
+use super::docker::{require_image, status_of, ProvisionError, LABEL_COORDINATOR, LABEL_ROLE};
 
 /// Tries of a replica change that lost a race with another update.
 const UPDATE_TRIES: usize = 3;
@@ -101,22 +101,7 @@ impl SwarmProvisioner {
                 },
             });
         }
-        match docker.inspect_image(&settings.image).await {
-            Ok(_) => {}
-            Err(error) if status_of(&error) == Some(404) => {
-                return Err(ProvisionError::ImageMissing {
-                    image: settings.image,
-                    engine,
-                })
-            }
-            Err(error) => {
-                return Err(ProvisionError::Engine {
-                    action: format!("inspecting image `{}`", settings.image),
-                    engine,
-                    error,
-                })
-            }
-        }
+        require_image(&docker, &settings.image, engine.clone()).await?;
         Ok(SwarmProvisioner {
             docker,
             settings,
