@@ -196,14 +196,20 @@ def main():
     ap.add_argument("--seed-plan", default="examples/plan-a-execution-timeline.md")
     ap.add_argument("--simulate-flag", action="append", default=[],
                     help="extra flag for swarmctl plan simulate (repeatable)")
+    ap.add_argument("--sizes", default=",".join(map(str, SIZES)),
+                    help="comma-separated task counts (default: all)")
+    ap.add_argument("--priorities", choices=["both", "equal", "random"], default="both")
+    ap.add_argument("--no-seed", action="store_true", help="skip the seed plan")
     args = ap.parse_args()
+    sizes = [int(x) for x in args.sizes.split(",")]
+    kinds = {"both": (True, False), "equal": (True,), "random": (False,)}[args.priorities]
     cache = json.load(open(args.cache)) if os.path.exists(args.cache) else {}
     extra = args.simulate_flag
     print(f"| priorities | tasks | n | policy mean | policy worst | FIFO mean | FIFO worst | policy optimal | unproven |")
     print("|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
-        for equal in (True, False):
-            for n in SIZES:
+        for equal in kinds:
+            for n in sizes:
                 pol, fifo, hits, unproven = [], [], 0, 0
                 for seed in range(args.per_size):
                     inst = generate(n, seed, equal)
@@ -220,6 +226,8 @@ def main():
                 label = "equal" if equal else "random"
                 print(f"| {label} | {n} | {len(pol)} | {sum(pol) / len(pol):.3f} | {max(pol):.3f} | "
                       f"{sum(fifo) / len(fifo):.3f} | {max(fifo):.3f} | {hits} | {unproven} |", flush=True)
+        if args.no_seed:
+            return
         agents = {"devops": 2, "security": 2}
         for r in ["sre", "performance", "backend", "database", "data-engineer", "coder",
                   "reviewer", "tester", "qa", "writer", "architect"]:

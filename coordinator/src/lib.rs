@@ -20,6 +20,7 @@ pub mod config;
 pub(crate) mod core;
 pub mod gates;
 pub mod grpc;
+pub mod guides;
 pub mod http;
 mod http_tls;
 pub mod lock;

@@ -110,6 +110,7 @@ pub async fn serve(
     });
     let report_task = tokio::spawn(crate::report::run(receivers.jobs, core.clone()));
     let gate_task = tokio::spawn(crate::gates::run(receivers.gates, core.clone()));
+    let guide_task = tokio::spawn(crate::guides::run(receivers.guides, core.clone()));
     let results_task = tokio::spawn(crate::results::run(
         receivers.results,
         memory_handle.clone(),
@@ -217,6 +218,7 @@ pub async fn serve(
         t.abort();
     }
     gate_task.abort();
+    guide_task.abort();
     results_task.abort();
     tracing::info!("swarmd stopped");
     Ok(result?)

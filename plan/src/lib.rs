@@ -32,7 +32,9 @@ pub use model::{
     Agents, Checkpoint, Criterion, Day, DepRef, Gang, MatrixRow, Note, Plan, PlanDuration,
     Priority, Task, Window,
 };
-pub use simulate::{simulate, simulate_ordered, SimulateError, Simulation, Staffing};
+pub use simulate::{
+    simulate, simulate_guided, simulate_ordered, SimulateError, Simulation, Staffing,
+};
 pub use swarm_roles::Catalogue;
 
 /// The role name used for agents of a full-swarm task, which may play any

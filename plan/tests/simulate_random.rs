@@ -4,7 +4,11 @@
 //! more than the plan asks of it.
 
 use proptest::prelude::*;
-use swarm_plan::{analyse, load_text, simulate, Catalogue, CompiledPlan, Format, Need, Staffing};
+use swarm_plan::policy::{Guide, PriorityOrder};
+use swarm_plan::simulate::guide::search;
+use swarm_plan::{
+    analyse, load_text, simulate, simulate_guided, Catalogue, CompiledPlan, Format, Need, Staffing,
+};
 
 const ROLES: &[&str] = &[
     "SRE",
@@ -104,9 +108,17 @@ proptest! {
         specs in prop::collection::vec(spec(), 1..60),
         per_day in 1usize..8,
         counts in prop::collection::vec(0u32..3, 7),
+        salt in 0u32..1000,
     ) {
         let plan = compile(&markdown(&specs, per_day));
         let analysis = analyse(&plan);
+        // Any guide keeps every promise: places shuffled, slack spent or not.
+        let guide = Guide {
+            place: (0..plan.tasks.len() as u32)
+                .map(|i| (i.wrapping_mul(2_654_435_761) ^ salt) % 31)
+                .collect(),
+            slack_pct: u64::from(salt % 3) * 50,
+        };
         let catalogue = Catalogue::builtin();
         let roles = ROLES
             .iter()
@@ -114,7 +126,9 @@ proptest! {
             .filter(|(_, &n)| n > 0)
             .map(|(r, &n)| (catalogue.resolve(r).expect("known").to_string(), n))
             .collect();
-        let sim = simulate(&plan, &Staffing::Fixed(roles)).expect("simulates");
+        let staffing = Staffing::Fixed(roles);
+        let sim = simulate_guided(&plan, &staffing, PriorityOrder::default(), &guide)
+            .expect("simulates");
         prop_assert!(sim.makespan >= analysis.makespan || !sim.complete());
         for (i, run) in sim.tasks.iter().enumerate() {
             let need = &plan.tasks[i].need;
@@ -137,6 +151,34 @@ proptest! {
             prop_assert!(role.utilisation <= 1.0 + 1e-9);
             prop_assert!(role.unstaffed_secs <= role.waiting_secs);
         }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// The guide search never makes a plan longer than the policy's own
+    /// order, and the guide it returns gives the run it reports.
+    #[test]
+    fn the_guide_search_never_loses_to_the_policys_own_order(
+        specs in prop::collection::vec(spec(), 3..40),
+        counts in prop::collection::vec(1u32..3, 7),
+    ) {
+        let plan = compile(&markdown(&specs, 8));
+        let catalogue = Catalogue::builtin();
+        let roles = ROLES
+            .iter()
+            .zip(&counts)
+            .map(|(r, &n)| (catalogue.resolve(r).expect("known").to_string(), n))
+            .collect();
+        let staffing = Staffing::Fixed(roles);
+        let order = PriorityOrder::default();
+        let own = simulate_guided(&plan, &staffing, order, &Guide::default()).expect("simulates");
+        let (guide, best) = search(&plan, &staffing, order).expect("searches");
+        prop_assert!(best.makespan <= own.makespan);
+        prop_assert_eq!(best.complete(), own.complete());
+        let again = simulate_guided(&plan, &staffing, order, &guide).expect("simulates");
+        prop_assert_eq!(again, best);
     }
 }
 

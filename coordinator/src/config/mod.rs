@@ -375,6 +375,12 @@ pub fn load(
     if let Some(v) = env("SWARM_PROVISIONER") {
         c.provisioner = v.parse()?;
     }
+    if let Some(v) = env("SWARM_PRIORITY") {
+        let names = swarm_plan::policy::PriorityOrder::NAMES;
+        c.priority = v
+            .parse()
+            .map_err(|_| env_error("SWARM_PRIORITY", v, names))?;
+    }
     if let Some(v) = env("SWARM_MAX_PLAN_BYTES") {
         c.max_plan_bytes = match v.parse() {
             Ok(n) => n,

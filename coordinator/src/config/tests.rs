@@ -72,6 +72,17 @@ fn priority_order_is_slack_unless_the_file_says_strict() {
         err.contains("priority") && err.contains("'fifo'") && err.contains("slack or strict"),
         "{err}"
     );
+    // The environment overrides the file.
+    std::fs::write(&file, "priority = \"strict\"\n").expect("write");
+    let env = |k: &str| (k == "SWARM_PRIORITY").then(|| "slack".to_string());
+    let c = load(Some(&file), &env, &Overrides::default()).expect("valid");
+    assert_eq!(c.priority, PriorityOrder::Slack);
+    let env = |k: &str| (k == "SWARM_PRIORITY").then(|| "fifo".to_string());
+    let err = load(None, &env, &Overrides::default()).expect_err("bad priority");
+    assert_eq!(
+        err.to_string(),
+        "SWARM_PRIORITY=fifo: expected slack or strict"
+    );
 }
 
 #[test]

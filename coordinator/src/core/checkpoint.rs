@@ -98,6 +98,7 @@ impl State {
         reply: Option<Reply<StandupView>>,
     ) -> Result<(), CoreError> {
         let decisions = self.reallocate(t)?;
+        self.refresh_guide(t.now, true);
         let Some(plan) = self.plan.as_mut() else {
             return Ok(());
         };

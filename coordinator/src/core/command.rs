@@ -249,6 +249,13 @@ pub enum Command {
         /// What the provisioner (or the engine) said.
         reason: String,
     },
+    /// The guide searcher's guide for plan `plan`.
+    Guide {
+        /// The plan it was searched for.
+        plan: i64,
+        /// Places for every task of the whole plan (or none).
+        guide: swarm_plan::policy::Guide,
+    },
     /// What the shared-memory worker found (a reconciliation, a rebuild).
     MemoryNotice(crate::shared_memory::Notice),
     /// Checkpoints and their reports.

@@ -94,6 +94,7 @@ impl State {
             .collect();
         self.plan = Some(active);
         self.projection.reset();
+        self.guides.reset();
         self.provisioning.set_shortfall(Vec::new());
         t.plan_id = Some(plan_id);
         t.emit(Event::new(EventKind::PlanLoaded).message(format!("{name}: {total} tasks")))?;

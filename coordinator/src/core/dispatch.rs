@@ -26,6 +26,10 @@ impl State {
         if plan.state() != PlanState::Running || !plan.has_ready() {
             return Ok(());
         }
+        self.refresh_guide(t.now, false);
+        let Some(plan) = self.plan.as_ref() else {
+            return Ok(());
+        };
         let agents: Vec<&Agent> = self.roster.connected().collect();
         let mut slots: Vec<AgentSlots> = agents
             .iter()
@@ -33,6 +37,10 @@ impl State {
             .map(|(i, a)| AgentSlots {
                 id: i,
                 role: a.active_role.clone(),
+                also: (a.roles.iter())
+                    .filter(|r| **r != a.active_role)
+                    .cloned()
+                    .collect(),
                 free: a.free(),
                 // When the first of its attempts is planned to end.
                 busy_secs: (a.busy.iter())
@@ -44,11 +52,12 @@ impl State {
             .collect();
         let compiled = plan.compiled();
         let (order, demand) = plan.dispatch_order(self.cfg.priority, t.now);
-        let candidates = order.map(|(i, slack)| Candidate {
+        let candidates = order.map(|(i, slack, ready_in)| Candidate {
             task: i,
             need: &compiled.tasks[i].need,
             secs: compiled.plan.tasks[i].duration.secs(),
             slack,
+            ready_in,
         });
         let round = place(candidates, &mut slots, &demand);
         let placements: Vec<(usize, Vec<Member>)> = round

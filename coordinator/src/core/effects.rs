@@ -40,6 +40,19 @@ pub(crate) struct Effects {
     pub(crate) stop: bool,
 }
 
+/// The receiving ends the server hands to the reporter and the
+/// provisioner.
+pub struct Receivers {
+    pub jobs: tokio::sync::mpsc::UnboundedReceiver<crate::report::ReportJob>,
+    pub provision: tokio::sync::mpsc::UnboundedReceiver<crate::provision::ProvisionCmd>,
+    /// Gates whose checks should run.
+    pub gates: tokio::sync::mpsc::UnboundedReceiver<crate::gates::GateJob>,
+    /// Task results to copy into the shared memory.
+    pub results: tokio::sync::mpsc::UnboundedReceiver<crate::results::ResultJob>,
+    /// Guide orders to search.
+    pub guides: tokio::sync::mpsc::UnboundedReceiver<crate::guides::GuideJob>,
+}
+
 /// Where a turn's effects go after its commit.
 pub(crate) struct Outlets {
     /// Event followers (`swarmctl events --follow`, `swarmd run`).

@@ -30,6 +30,7 @@ pub mod event;
 mod fatal;
 pub mod follow;
 mod gating;
+mod guide;
 pub mod model;
 mod projection;
 mod provisioning;
@@ -56,6 +57,7 @@ use tokio::sync::broadcast;
 
 pub use command::Command;
 use command::{AgentCmd, CheckpointCmd, PlanCmd, Query, ToAgent};
+pub use effects::Receivers;
 use effects::{Effects, Outlets, Turn};
 pub use error::CoreError;
 use event::Event;
@@ -70,17 +72,6 @@ const MAX_BATCH: usize = 8192;
 /// The longest the loop sleeps when nothing is due, ms.
 const MAX_SLEEP_MS: i64 = 500;
 
-/// The receiving ends the server hands to the reporter and the
-/// provisioner.
-pub struct Receivers {
-    pub jobs: tokio::sync::mpsc::UnboundedReceiver<crate::report::ReportJob>,
-    pub provision: tokio::sync::mpsc::UnboundedReceiver<crate::provision::ProvisionCmd>,
-    /// Gates whose checks should run.
-    pub gates: tokio::sync::mpsc::UnboundedReceiver<crate::gates::GateJob>,
-    /// Task results to copy into the shared memory.
-    pub results: tokio::sync::mpsc::UnboundedReceiver<crate::results::ResultJob>,
-}
-
 /// Everything the loop owns besides the store: the configuration, the
 /// parts, and where effects go.
 pub(crate) struct State {
@@ -91,6 +82,8 @@ pub(crate) struct State {
     attempts: attempts::LiveAttempts,
     provisioning: provisioning::Provisioning,
     projection: projection::Projection,
+    /// Where guide searches go.
+    guides: guide::Guides,
     /// What the shared-memory worker last said, for status.
     memory_note: String,
     out: Outlets,
@@ -143,6 +136,7 @@ impl State {
         let (provision_tx, provision) = tokio::sync::mpsc::unbounded_channel();
         let (gates_tx, gates) = tokio::sync::mpsc::unbounded_channel();
         let (results_tx, results) = tokio::sync::mpsc::unbounded_channel();
+        let (guides, guide_jobs) = guide::Guides::new();
         let state = State {
             cfg,
             plan: None,
@@ -150,6 +144,7 @@ impl State {
             attempts: attempts::LiveAttempts::starting_at(1),
             provisioning: Default::default(),
             projection: Default::default(),
+            guides,
             memory_note: String::new(),
             out: Outlets {
                 events,
@@ -172,6 +167,7 @@ impl State {
                 provision,
                 gates,
                 results,
+                guides: guide_jobs,
             },
         )
     }
@@ -306,6 +302,7 @@ impl State {
                 detail,
             } => self.gate_checked(t, gate, passed, &detail)?,
             Command::Query(q) => self.query(t, q),
+            Command::Guide { plan, guide } => self.set_guide(plan, guide),
             Command::MemoryNotice(n) => self.memory_notice(t, n)?,
             Command::ProvisionFailed { agent_id, reason } => {
                 self.provision_failed(t, &agent_id, &reason)?

@@ -3,9 +3,9 @@
 //! rest of their planned time — with the agents present now.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 
-use swarm_plan::simulate::{simulate, Staffing};
+use swarm_plan::policy::Guide;
+use swarm_plan::simulate::{simulate_guided, Staffing};
 use swarm_plan::{CompiledPlan, CompiledTask, PlanDuration};
 
 use super::active::ActivePlan;
@@ -72,8 +72,13 @@ pub(crate) fn began_at(plan: &ActivePlan, attempts: &LiveAttempts, i: usize, now
 }
 
 /// The plan that remains: unfinished tasks only, dependencies on finished
-/// ones dropped, running tasks shortened by the plan time they have run.
-fn residual(plan: &ActivePlan, attempts: &LiveAttempts, now: i64) -> CompiledPlan {
+/// ones dropped, running tasks shortened by the plan time they have run;
+/// and, per task of it, its index in the whole plan.
+pub(super) fn residual(
+    plan: &ActivePlan,
+    attempts: &LiveAttempts,
+    now: i64,
+) -> (CompiledPlan, Vec<usize>) {
     let keep: Vec<usize> = (0..plan.len())
         .filter(|&i| !plan.task(i).state.is_final())
         .collect();
@@ -132,7 +137,7 @@ fn residual(plan: &ActivePlan, attempts: &LiveAttempts, now: i64) -> CompiledPla
         .filter(|&&i| new_index[i] != usize::MAX)
         .map(|&i| new_index[i])
         .collect();
-    out
+    (out, keep)
 }
 
 impl State {
@@ -149,18 +154,22 @@ impl State {
         if left > MAX_SIMULATED_TASKS {
             return Err(Unfinishable::TooLarge { left });
         }
-        let rest = residual(plan, &self.attempts, now);
+        let (rest, keep) = residual(plan, &self.attempts, now);
         if rest.plan.tasks.is_empty() {
             return Ok(0);
         }
-        let mut present: BTreeMap<String, u32> = BTreeMap::new();
-        for a in self.roster.connected() {
-            *present.entry(a.active_role.clone()).or_insert(0) += 1;
-        }
+        let present = self.present_roles();
         if present.is_empty() {
             return Err(Unfinishable::NoAgents);
         }
-        let sim = simulate(&rest, &Staffing::Fixed(present))
+        // The order dispatch follows: the configured priority order and
+        // the plan's guide.
+        let whole = plan.guide();
+        let guide = Guide {
+            place: keep.iter().map(|&i| whole.place(i)).collect(),
+            slack_pct: whole.slack_pct,
+        };
+        let sim = simulate_guided(&rest, &Staffing::Fixed(present), self.cfg.priority, &guide)
             .map_err(|e| Unfinishable::Simulation(e.to_string()))?;
         if !sim.complete() {
             let stuck: Vec<String> = sim

@@ -18,10 +18,12 @@
 //!   so a reservation never idles an agent that could finish something
 //!   first, and never starts later because of it: tasks behind cannot
 //!   starve it. A task the connected agents could never staff reserves
-//!   nothing;
+//!   nothing. A soon-ready task (its last dependency running) reserves the
+//!   same way, from no earlier than that dependency's planned end;
 //! - where a placement can choose agents (a swarm's any-role agents, a
-//!   monitoring task), it takes those whose roles ready and soon-ready
-//!   work needs least ([`RoleDemand`]);
+//!   monitoring task, agents that advertise other roles too), it takes
+//!   those whose roles ready and soon-ready work needs least
+//!   ([`RoleDemand`]);
 //! - a swarm `Full Swarm (a-b agents)` starts with `a` agents and, at the
 //!   end of the round, takes up to `b` of those left free whose role no
 //!   ready or soon-ready task needs;
@@ -34,7 +36,7 @@ mod reserve;
 
 pub use demand::RoleDemand;
 pub use order::{
-    rank_key, ready_key, DispatchOrder, PriorityOrder, RankKey, ReadyKey, UnknownOrder,
+    rank_key, ready_key, DispatchOrder, Guide, PriorityOrder, RankKey, ReadyKey, UnknownOrder,
 };
 use reserve::Holds;
 
@@ -44,6 +46,10 @@ use crate::ANY_ROLE;
 /// Most candidates looked at for a backfill once every free agent is
 /// reserved: bounds a round over a long ready queue.
 pub const BACKFILL_SCAN: usize = 256;
+
+/// Most soon-ready tasks offered to one round: the first in dispatch
+/// order, enough for every role's head.
+pub const SOON_READY: usize = 32;
 
 /// A ready task offered to [`place`].
 #[derive(Debug, Clone, Copy)]
@@ -58,6 +64,11 @@ pub struct Candidate<'a> {
     /// (the longest remaining chain less its upward rank); 0 when it is on
     /// the critical path or the caller does not know.
     pub slack: u64,
+    /// 0 for a ready task; for a soon-ready one (its last dependency is
+    /// running), the seconds until that is planned to end. A soon-ready
+    /// task never starts; it reserves like a blocked one, from no earlier
+    /// than then, so a short task does not take the agent it will need.
+    pub ready_in: u64,
 }
 
 /// An agent as the policy sees it.
@@ -67,6 +78,10 @@ pub struct AgentSlots {
     pub id: usize,
     /// The role it plays now.
     pub role: String,
+    /// The other roles it advertises (a checkpoint may switch it to one):
+    /// of the agents playing a role, those whose other roles ready work
+    /// needs least go first, so the ones that could switch stay free.
+    pub also: Vec<String>,
     /// Slots not running anything.
     pub free: u32,
     /// With no free slot: seconds until its work is planned to end (0 when
@@ -119,7 +134,13 @@ pub fn place<'a>(
         }
         let wanted = wanted_roles(c.need);
         if !holds.staffable(&wanted) {
-            round.unstaffed.push(c.task);
+            if c.ready_in == 0 {
+                round.unstaffed.push(c.task);
+            }
+            continue;
+        }
+        if c.ready_in > 0 {
+            holds.reserve(&wanted, c.secs, c.slack, c.ready_in, agents);
             continue;
         }
         let picked = if holds.cannot_start(&wanted, c.secs) {
@@ -148,7 +169,7 @@ pub fn place<'a>(
                         .collect(),
                 });
             }
-            None => holds.reserve(&wanted, c.secs, c.slack, agents),
+            None => holds.reserve(&wanted, c.secs, c.slack, 0, agents),
         }
     }
     // A swarm grows towards its most only with agents nothing else wants.
@@ -214,6 +235,7 @@ fn pick(
 ) -> Option<Vec<(usize, String)>> {
     let mut used = vec![false; agents.len()];
     let mut chosen = Vec::with_capacity(wanted.len());
+    let multi_role = agents.iter().any(|a| !a.also.is_empty());
     // Specific roles first, so `any` does not take an agent a role needs.
     let mut order: Vec<&String> = wanted.iter().filter(|r| *r != ANY_ROLE).collect();
     order.extend(wanted.iter().filter(|r| *r == ANY_ROLE));
@@ -224,10 +246,19 @@ fn pick(
         };
         // A specific role: the first unreserved agent, else the first
         // reserved one the task fits before; any role: the least needed.
+        // Where agents advertise other roles, the one whose other roles
+        // are least needed.
         let found = if any {
             (0..agents.len())
                 .filter(|&i| fits(i))
                 .min_by_key(|&i| (holds.held(i), demand.of(&agents[i].role), i))?
+        } else if multi_role {
+            (0..agents.len()).filter(|&i| fits(i)).min_by_key(|&i| {
+                let other: u64 = (agents[i].also.iter())
+                    .map(|r| demand.of(r))
+                    .fold(0, u64::saturating_add);
+                (holds.held(i), other, i)
+            })?
         } else {
             let mut first_held = None;
             let mut found = None;

@@ -20,6 +20,10 @@ use std::str::FromStr;
 pub struct ReadyKey {
     /// 0 for P0: lower goes first.
     pub priority: u8,
+    /// The task's place in the plan's guide order (see
+    /// [`crate::simulate::guide`]): lower goes first; 0 for every task of a
+    /// plan without one.
+    pub guide: u32,
     /// Upward rank in seconds, reversed so the longer chain goes first.
     pub rank: Reverse<u64>,
     /// Planned day (0 when the plan has no days).
@@ -32,19 +36,64 @@ pub struct ReadyKey {
 pub fn ready_key(priority_level: u8, rank_secs: u64, day: Option<u32>, index: usize) -> ReadyKey {
     ReadyKey {
         priority: priority_level,
+        guide: 0,
         rank: Reverse(rank_secs),
         day: day.unwrap_or(0),
         task: index,
     }
 }
 
-/// A ready task keyed longest chain first: the order a second index of the
-/// ready tasks keeps so the critical ones are found without a scan.
-pub type RankKey = (Reverse<u64>, ReadyKey);
+impl ReadyKey {
+    /// The same key with the task's place in a guide order.
+    pub fn guided(self, guide: u32) -> ReadyKey {
+        ReadyKey { guide, ..self }
+    }
+}
+
+/// A ready task keyed longest chain first, then by guide: the order a
+/// second index of the ready tasks keeps so the critical ones are found
+/// without a scan, in the order they go in.
+pub type RankKey = (Reverse<u64>, u32, ReadyKey);
 
 /// The rank-first key of a ready key.
 pub fn rank_key(key: ReadyKey) -> RankKey {
-    (key.rank, key)
+    (key.rank, key.guide, key)
+}
+
+/// A plan's guide (see [`crate::simulate::guide`]): each task's place
+/// among ready tasks of equal priority, and how much of its slack a
+/// blocked task may spend before its reservation starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Guide {
+    /// One place per task, lower first; empty for none.
+    pub place: Vec<u32>,
+    /// Percent of its slack a reservation is delayed by: 100 by default.
+    pub slack_pct: u64,
+}
+
+impl Default for Guide {
+    fn default() -> Self {
+        Guide {
+            place: Vec::new(),
+            slack_pct: 100,
+        }
+    }
+}
+
+impl Guide {
+    /// Task `i`'s place (0 without a guide).
+    pub fn place(&self, i: usize) -> u32 {
+        self.place.get(i).copied().unwrap_or(0)
+    }
+
+    /// The part of `secs` of slack a reservation spends.
+    pub fn slack(&self, secs: u64) -> u64 {
+        if self.slack_pct == 100 {
+            secs
+        } else {
+            secs.saturating_mul(self.slack_pct) / 100
+        }
+    }
 }
 
 /// How priority and the critical path combine (`priority` in the
@@ -94,47 +143,76 @@ pub struct DispatchOrder {
     mode: PriorityOrder,
     /// Ranks at or above this have no slack.
     cutoff: u64,
+    /// The highest priority (lowest level) of a ready task: a task
+    /// without slack goes at this priority.
+    top: u8,
 }
+
+/// Where a ready task goes in a round: its priority (raised to the top
+/// one when it has no slack), its guide, critical before not, then its
+/// key's rank, priority, day and plan order.
+pub type SortKey = (u8, u32, bool, Reverse<u64>, u8, u32, usize);
 
 impl DispatchOrder {
     /// The order when the longest remaining chain — the greatest upward
     /// rank of a ready task, or a running task's planned rest plus the
-    /// longest chain after it — is `horizon` seconds.
-    pub fn new(mode: PriorityOrder, horizon: u64) -> Self {
+    /// longest chain after it — is `horizon` seconds, and the highest
+    /// priority of a ready task is `top` (0 for P0).
+    pub fn new(mode: PriorityOrder, horizon: u64, top: u8) -> Self {
         DispatchOrder {
             mode,
             cutoff: horizon.max(1),
+            top,
         }
     }
 
-    /// Whether the ready task goes first because it has no slack.
+    /// Whether the ready task goes at the top priority because it has no
+    /// slack.
     pub fn critical(&self, key: &ReadyKey) -> bool {
         self.mode == PriorityOrder::Slack && key.rank.0 >= self.cutoff
     }
 
-    /// Sorts like the order: critical tasks, longest chain first, then
-    /// the rest by key.
-    pub fn sort_key(&self, key: &ReadyKey) -> (bool, Reverse<u64>, ReadyKey) {
+    /// Sorts like the order: tasks without slack at the top priority,
+    /// then by guide, those without slack first, then the longest chain.
+    pub fn sort_key(&self, key: &ReadyKey) -> SortKey {
         let critical = self.critical(key);
         (
+            if critical { self.top } else { key.priority },
+            key.guide,
             !critical,
-            Reverse(if critical { key.rank.0 } else { 0 }),
-            *key,
+            key.rank,
+            key.priority,
+            key.day,
+            key.task,
         )
     }
 
     /// The ready tasks in this order, from the same set indexed twice: by
     /// [`ReadyKey`] and by [`RankKey`]. Lazy: taking the first few costs
-    /// a few steps, not a pass over every ready task.
+    /// a few steps, not a pass over every ready task. Tasks without slack
+    /// all have the longest rank, so they head the rank index in guide
+    /// order; the others come in key order; the two merge.
     pub fn merge<'a>(
         self,
         by_key: impl Iterator<Item = &'a ReadyKey> + 'a,
         by_rank: impl Iterator<Item = &'a RankKey> + 'a,
     ) -> impl Iterator<Item = usize> + 'a {
-        let first = by_rank
-            .take_while(move |(_, k)| self.critical(k))
-            .map(|(_, k)| k.task);
-        let rest = by_key.filter(move |k| !self.critical(k)).map(|k| k.task);
-        first.chain(rest)
+        let mut first = by_rank
+            .take_while(move |(_, _, k)| self.critical(k))
+            .map(|(_, _, k)| k)
+            .peekable();
+        let mut rest = by_key.filter(move |k| !self.critical(k)).peekable();
+        std::iter::from_fn(move || {
+            let take_first = match (first.peek(), rest.peek()) {
+                (Some(a), Some(b)) => self.sort_key(a) <= self.sort_key(b),
+                (a, _) => a.is_some(),
+            };
+            if take_first {
+                first.next()
+            } else {
+                rest.next()
+            }
+            .map(|k| k.task)
+        })
     }
 }

@@ -200,14 +200,15 @@ impl Holds {
     }
 
     /// A task needing `wanted` (one role per agent) for `secs`, with
-    /// `slack` to spare, could not start: project its start and reserve,
-    /// for each role no earlier blocked task claimed, the agents it would
-    /// use.
+    /// `slack` to spare, could not start (or is ready only in `not_before`
+    /// seconds): project its start and reserve, for each role no earlier
+    /// blocked task claimed, the agents it would use.
     pub(super) fn reserve(
         &mut self,
         wanted: &[String],
         secs: u64,
         slack: u64,
+        not_before: u64,
         agents: &[AgentSlots],
     ) {
         let Ok(counts) = self.count(wanted) else {
@@ -219,7 +220,7 @@ impl Holds {
             return;
         }
         let mut chosen: Vec<(Wanted, Vec<usize>)> = Vec::new();
-        let mut start = 0u64;
+        let mut start = not_before;
         for &(w, n) in &counts {
             let mut of_role: Vec<usize> = (0..agents.len())
                 .filter(|&i| w.is_none_or(|r| self.role_of[i] == r))

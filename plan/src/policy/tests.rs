@@ -4,6 +4,7 @@ fn agent(id: usize, role: &str) -> AgentSlots {
     AgentSlots {
         id,
         role: role.to_string(),
+        also: Vec::new(),
         free: 1,
         busy_secs: 0,
     }
@@ -16,6 +17,7 @@ fn cands(needs: &[Need]) -> impl Iterator<Item = Candidate<'_>> {
         need,
         secs: 3600,
         slack: 0,
+        ready_in: 0,
     })
 }
 
@@ -23,6 +25,7 @@ fn busy(id: usize, role: &str, secs: u64) -> AgentSlots {
     AgentSlots {
         id,
         role: role.to_string(),
+        also: Vec::new(),
         free: 0,
         busy_secs: secs,
     }
@@ -191,12 +194,14 @@ fn a_reserved_agent_runs_a_task_that_ends_before_its_reservation() {
                 need: &gang,
                 secs: 2 * 3600,
                 slack: 0,
+                ready_in: 0,
             },
             Candidate {
                 task: 1,
                 need: &single,
                 secs,
                 slack: 0,
+                ready_in: 0,
             },
         ];
         let round = place(offered, &mut agents, &RoleDemand::new());
@@ -228,18 +233,21 @@ fn a_reservation_counts_the_work_reserved_before_it_and_its_slack() {
                 need: &first,
                 secs: 2 * 3600,
                 slack: 0,
+                ready_in: 0,
             },
             Candidate {
                 task: 1,
                 need: &second,
                 secs: 2 * 3600,
                 slack,
+                ready_in: 0,
             },
             Candidate {
                 task: 2,
                 need: &single,
                 secs: secs * 3600,
                 slack: 0,
+                ready_in: 0,
             },
         ];
         let round = place(offered, &mut agents, &RoleDemand::new());
@@ -261,10 +269,10 @@ fn the_slack_order_puts_critical_tasks_before_higher_priorities() {
     ];
     let by_key: BTreeSet<ReadyKey> = keys.iter().copied().collect();
     let by_rank: BTreeSet<RankKey> = keys.iter().copied().map(rank_key).collect();
-    let slack = DispatchOrder::new(PriorityOrder::Slack, 5 * 3600);
+    let slack = DispatchOrder::new(PriorityOrder::Slack, 5 * 3600, 0);
     let order: Vec<usize> = slack.merge(by_key.iter(), by_rank.iter()).collect();
     assert_eq!(order, vec![1, 0, 2]);
-    let strict = DispatchOrder::new(PriorityOrder::Strict, 5 * 3600);
+    let strict = DispatchOrder::new(PriorityOrder::Strict, 5 * 3600, 0);
     let order: Vec<usize> = strict.merge(by_key.iter(), by_rank.iter()).collect();
     assert_eq!(order, vec![0, 2, 1]);
     let mut sorted = keys.to_vec();
@@ -276,4 +284,31 @@ fn the_slack_order_puts_critical_tasks_before_higher_priorities() {
     assert_eq!("Strict".parse::<PriorityOrder>(), Ok(PriorityOrder::Strict));
     let err = "fifo".parse::<PriorityOrder>().expect_err("unknown");
     assert!(err.to_string().contains("'fifo'") && err.to_string().contains("slack or strict"));
+}
+
+#[test]
+fn a_multi_role_agent_is_left_free_when_its_other_role_is_needed() {
+    // Agent 1 plays security and could play performance; agent 2 plays
+    // only security. Performance work is waiting.
+    let both = AgentSlots {
+        also: vec!["performance".to_string()],
+        ..agent(1, "security")
+    };
+    let mut demand = RoleDemand::new();
+    demand.add(&roles(&["performance"]), 4 * 3600);
+    let needs = [roles(&["security"])];
+    let mut agents = vec![both.clone(), agent(2, "security")];
+    let round = place(cands(&needs), &mut agents, &demand);
+    assert_eq!(
+        round.placements[0].agents,
+        vec![(2, "security".to_string())]
+    );
+    assert_eq!(agents[0].free, 1, "the agent that could switch stays free");
+    // With nothing needing performance, the first agent goes as before.
+    let mut agents = vec![both, agent(2, "security")];
+    let round = place(cands(&needs), &mut agents, &RoleDemand::new());
+    assert_eq!(
+        round.placements[0].agents,
+        vec![(1, "security".to_string())]
+    );
 }

@@ -6,11 +6,11 @@ use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
 
 use super::pools::*;
 use super::*;
-use crate::analysis::analyse;
+use crate::analysis::{analyse, Analysis};
 use crate::compile::{CompiledPlan, Need};
 use crate::policy::{
-    place, rank_key, ready_key, AgentSlots, Candidate, Placement, PriorityOrder, RankKey, ReadyKey,
-    RoleDemand,
+    place, rank_key, ready_key, AgentSlots, Candidate, Guide, Placement, PriorityOrder, RankKey,
+    ReadyKey, RoleDemand,
 };
 use crate::ANY_ROLE;
 
@@ -95,6 +95,8 @@ pub(super) struct Sim<'a> {
     pub(super) prune: bool,
     pub(super) pools: Vec<Pool>,
     pub(super) order: PriorityOrder,
+    /// Percent of its slack a reservation spends ([`Guide::slack_pct`]).
+    pub(super) slack_pct: u64,
     /// Upward rank per task, and the longest rank among its dependents.
     pub(super) rank: Vec<u64>,
     pub(super) tail: Vec<u64>,
@@ -109,6 +111,19 @@ pub(super) fn run(
     staffing: &Staffing,
     prune: bool,
     order: PriorityOrder,
+    guide: &Guide,
+) -> Result<Simulation, SimulateError> {
+    run_analysed(plan, staffing, prune, order, guide, &analyse(plan))
+}
+
+/// [`run`] with the plan's analysis at hand (a search runs many).
+pub(super) fn run_analysed(
+    plan: &CompiledPlan,
+    staffing: &Staffing,
+    prune: bool,
+    order: PriorityOrder,
+    guide: &Guide,
+    analysis: &Analysis,
 ) -> Result<Simulation, SimulateError> {
     for (i, t) in plan.tasks.iter().enumerate() {
         let count = u64::from(t.need.min_agents());
@@ -120,9 +135,12 @@ pub(super) fn run(
             });
         }
     }
-    let analysis = analyse(plan);
     let mut sim = Sim::new(plan, staffing, prune, &analysis.rank);
     sim.order = order;
+    for (key, &g) in sim.keys.iter_mut().zip(&guide.place) {
+        *key = key.guided(g);
+    }
+    sim.slack_pct = guide.slack_pct;
     sim.pools = match staffing {
         Staffing::Unlimited => Vec::new(),
         Staffing::Fixed(map) => {
@@ -235,6 +253,7 @@ impl<'a> Sim<'a> {
             roles,
             pools: Vec::new(),
             order: PriorityOrder::default(),
+            slack_pct: 100,
             rank,
             tail,
             ready_demand: RoleDemand::new(),
@@ -299,6 +318,7 @@ impl<'a> Sim<'a> {
                 .map(|(id, a)| AgentSlots {
                     id,
                     role: self.roles[a.role].clone(),
+                    also: Vec::new(),
                     free: u32::from(!a.busy),
                     busy_secs: if a.busy { a.until.saturating_sub(t) } else { 0 },
                 })
@@ -308,18 +328,19 @@ impl<'a> Sim<'a> {
             let tasks = &self.plan.tasks;
             let choosy = candidates
                 .iter()
-                .any(|&(i, _)| !matches!(tasks[i].need, Need::Roles(_)));
+                .any(|&(i, _, _)| !matches!(tasks[i].need, Need::Roles(_)));
             let demand = if choosy {
                 self.demand()
             } else {
                 RoleDemand::new()
             };
             let tasks = &self.plan.tasks;
-            let offered = candidates.iter().map(|&(i, slack)| Candidate {
+            let offered = candidates.iter().map(|&(i, slack, ready_in)| Candidate {
                 task: i,
                 need: &tasks[i].need,
                 secs: self.plan.plan.tasks[i].duration.secs(),
                 slack,
+                ready_in,
             });
             let decided = place(offered, &mut slots, &demand);
             for p in decided.placements {

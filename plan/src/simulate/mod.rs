@@ -17,13 +17,14 @@
 
 mod accounting;
 mod engine;
+pub mod guide;
 mod order;
 mod pools;
 
 use std::collections::BTreeMap;
 
 use crate::compile::CompiledPlan;
-use crate::policy::PriorityOrder;
+use crate::policy::{Guide, PriorityOrder};
 
 /// Most agents a simulation staffs at once.
 pub const MAX_AGENTS: u64 = 10_000;
@@ -162,16 +163,30 @@ pub struct Stuck {
 /// Simulates the plan with this staffing under the default (slack-aware)
 /// order.
 pub fn simulate(plan: &CompiledPlan, staffing: &Staffing) -> Result<Simulation, SimulateError> {
-    engine::run(plan, staffing, true, PriorityOrder::default())
+    simulate_ordered(plan, staffing, PriorityOrder::default())
 }
 
-/// Simulates the plan with this staffing under this priority order.
+/// Simulates the plan with this staffing under this priority order and
+/// this guide (see [`guide`]; the default for none):
+/// one run, no search. What the coordinator projects with.
+pub fn simulate_guided(
+    plan: &CompiledPlan,
+    staffing: &Staffing,
+    order: PriorityOrder,
+    guide: &Guide,
+) -> Result<Simulation, SimulateError> {
+    engine::run(plan, staffing, true, order, guide)
+}
+
+/// Simulates the plan with this staffing under this priority order, with
+/// the best guide order [`guide::search`] finds: what the coordinator
+/// would do with these agents.
 pub fn simulate_ordered(
     plan: &CompiledPlan,
     staffing: &Staffing,
     order: PriorityOrder,
 ) -> Result<Simulation, SimulateError> {
-    engine::run(plan, staffing, true, order)
+    guide::search(plan, staffing, order).map(|(_, sim)| sim)
 }
 
 #[cfg(test)]

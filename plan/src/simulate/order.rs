@@ -2,8 +2,10 @@
 //! outcome, in the dispatch order, and the role demand of ready and
 //! soon-ready work.
 
+use std::cmp::Reverse;
+
 use super::engine::Sim;
-use crate::policy::{DispatchOrder, ReadyKey, RoleDemand};
+use crate::policy::{DispatchOrder, ReadyKey, RoleDemand, SOON_READY};
 
 impl Sim<'_> {
     /// The longest remaining chain at `t`: the greatest upward rank of a
@@ -11,7 +13,7 @@ impl Sim<'_> {
     /// after it.
     fn horizon(&self, t: u64) -> u64 {
         let ready = (self.live.iter())
-            .filter_map(|&s| self.sigs[s].by_rank.first().map(|(r, _)| r.0))
+            .filter_map(|&s| self.sigs[s].by_rank.first().map(|(r, _, _)| r.0))
             .max()
             .unwrap_or(0);
         let running = (self.running_tail.last()).map_or(0, |&(end, _)| end.saturating_sub(t));
@@ -28,9 +30,13 @@ impl Sim<'_> {
     /// before a reservation) none after it can, nor reserve anything more:
     /// the first `k + 1` in dispatch order decide, and the first `k + 1` by
     /// key and the first `k + 1` by rank hold them.
-    pub(super) fn candidates(&self, t: u64) -> Vec<(usize, u64)> {
+    pub(super) fn candidates(&self, t: u64) -> Vec<(usize, u64, u64)> {
         let horizon = self.horizon(t);
-        let order = DispatchOrder::new(self.order, horizon);
+        let top = (self.live.iter())
+            .filter_map(|&s| self.sigs[s].queue.first().map(|k| k.priority))
+            .min()
+            .unwrap_or(0);
+        let order = DispatchOrder::new(self.order, horizon, top);
         let total_free: u64 = self.free.iter().map(|&f| u64::from(f)).sum();
         let total_pool: u64 = self.pool.iter().map(|&p| u64::from(p)).sum();
         let mut out: Vec<ReadyKey> = Vec::new();
@@ -60,7 +66,7 @@ impl Sim<'_> {
             };
             if k == 0 {
                 let first = (sig.queue.first().into_iter())
-                    .chain(sig.by_rank.first().map(|(_, key)| key))
+                    .chain(sig.by_rank.first().map(|(_, _, key)| key))
                     .min_by_key(|key| order.sort_key(key));
                 out.extend(first);
                 continue;
@@ -69,7 +75,7 @@ impl Sim<'_> {
             let from = out.len();
             for (by_key, by_rank) in sig.by_secs.values() {
                 out.extend(by_key.iter().take(take));
-                out.extend(by_rank.iter().take(take).map(|(_, key)| key));
+                out.extend(by_rank.iter().take(take).map(|(_, _, key)| key));
             }
             out[from..].sort_unstable();
             let mut kept = from;
@@ -81,10 +87,41 @@ impl Sim<'_> {
             }
             out.truncate(kept);
         }
-        out.sort_unstable_by_key(|k| order.sort_key(k));
+        let soon = self.soon_ready(t, &order);
+        let mut out: Vec<(ReadyKey, u64)> = out.into_iter().map(|k| (k, 0)).collect();
+        out.extend(soon);
+        out.sort_unstable_by_key(|(k, _)| order.sort_key(k));
         (out.into_iter())
-            .map(|k| (k.task, horizon.saturating_sub(k.rank.0)))
+            .map(|(k, ready_in)| {
+                let slack = horizon.saturating_sub(k.rank.0.saturating_add(ready_in));
+                let slack = slack.saturating_mul(self.slack_pct) / 100;
+                (k.task, slack, ready_in)
+            })
             .collect()
+    }
+
+    /// The soon-ready tasks that reserve (their last dependency is
+    /// running and planned to end later), each with the seconds until it
+    /// is: at most [`SOON_READY`], first in dispatch order. None under
+    /// unlimited staffing, where nothing waits for an agent.
+    fn soon_ready(&self, t: u64, order: &DispatchOrder) -> Vec<(ReadyKey, u64)> {
+        if self.elastic {
+            return Vec::new();
+        }
+        let mut soon: Vec<(ReadyKey, u64)> = Vec::new();
+        for &Reverse((end, r)) in self.running.iter() {
+            if end <= t {
+                continue;
+            }
+            for &d in &self.plan.tasks[r].dependents {
+                if self.missing[d] == 1 {
+                    soon.push((self.keys[d], end - t));
+                }
+            }
+        }
+        soon.sort_unstable_by_key(|(k, _)| order.sort_key(k));
+        soon.truncate(SOON_READY);
+        soon
     }
 
     /// The ready tasks' role demand plus that of the tasks that become

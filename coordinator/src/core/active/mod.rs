@@ -74,6 +74,8 @@ pub struct ActivePlan {
     tasks: Vec<TaskRt>,
     /// Ready tasks (and running ones), indexed for the dispatch order.
     ready: queue::ReadyQueue,
+    /// The guide dispatch follows (the default: none yet).
+    guide: swarm_plan::policy::Guide,
     delayed: BTreeSet<Delayed>,
     loaded_at: i64,
     finished_at: Option<i64>,
@@ -167,6 +169,7 @@ impl ActivePlan {
             state: PlanState::Running,
             tasks,
             ready: queue::ReadyQueue::default(),
+            guide: Default::default(),
             delayed: BTreeSet::new(),
             loaded_at: now,
             finished_at: None,
@@ -308,6 +311,7 @@ impl ActivePlan {
     fn key(&self, i: usize) -> ReadyKey {
         let t = &self.compiled.plan.tasks[i];
         swarm_plan::policy::ready_key(t.priority.level(), self.analysis.rank[i], t.day, i)
+            .guided(self.guide.place(i))
     }
 
     fn schedule_after(&self, plan_time: i64) -> Option<NextCheckpoint> {

@@ -10,7 +10,9 @@
 
 use std::collections::BTreeSet;
 
-use swarm_plan::policy::{rank_key, DispatchOrder, PriorityOrder, RankKey, ReadyKey, RoleDemand};
+use swarm_plan::policy::{
+    rank_key, DispatchOrder, Guide, PriorityOrder, RankKey, ReadyKey, RoleDemand, SOON_READY,
+};
 use swarm_plan::Need;
 
 use super::ActivePlan;
@@ -64,6 +66,26 @@ impl ReadyQueue {
 }
 
 impl ActivePlan {
+    /// The guide dispatch follows.
+    pub fn guide(&self) -> &Guide {
+        &self.guide
+    }
+
+    /// Dispatches by this guide from now on: the ready tasks are keyed
+    /// again.
+    pub fn set_guide(&mut self, guide: Guide) {
+        let ready: Vec<usize> = self.ready.tasks().collect();
+        for &i in &ready {
+            let key = self.key(i);
+            self.ready.remove(key, &self.compiled.tasks[i].need);
+        }
+        self.guide = guide;
+        for &i in &ready {
+            let key = self.key(i);
+            self.ready.insert(key, &self.compiled.tasks[i].need);
+        }
+    }
+
     /// Planned seconds of running task `i` still to go at wall time `now`
     /// (0 once overdue), on the plan clock, counting the second it is in:
     /// always less than its planned duration, so a task backfilled before
@@ -78,14 +100,17 @@ impl ActivePlan {
     }
 
     /// The ready tasks in dispatch order under `mode` at wall time `now`,
-    /// each with its slack in seconds, and the rank-weighted role demand
-    /// of the ready tasks and of those whose last dependency left is
-    /// running. Lazy: taking the first few costs a few steps.
+    /// each with its slack in seconds (as much of it as the guide
+    /// spends) and 0, merged with the first [`SOON_READY`] soon-ready
+    /// tasks (the last dependency running, not overdue) with the seconds
+    /// until that is planned to end; and the rank-weighted role demand of
+    /// the ready and soon-ready tasks. Lazy over the ready tasks: taking
+    /// the first few costs a few steps.
     pub fn dispatch_order(
         &self,
         mode: PriorityOrder,
         now: i64,
-    ) -> (impl Iterator<Item = (usize, u64)> + '_, RoleDemand) {
+    ) -> (impl Iterator<Item = (usize, u64, u64)> + '_, RoleDemand) {
         let q = &self.ready;
         let rank = &self.analysis.rank;
         let tail = |i: usize| {
@@ -98,20 +123,46 @@ impl ActivePlan {
             .map(|&i| self.planned_rest(i, now).saturating_add(tail(i)))
             .max()
             .unwrap_or(0);
-        let ready = q.by_rank.first().map_or(0, |(r, _)| r.0);
+        let ready = q.by_rank.first().map_or(0, |(r, _, _)| r.0);
         let horizon = running.max(ready);
-        let order = DispatchOrder::new(mode, horizon);
-        let tasks = order
-            .merge(q.by_key.iter(), q.by_rank.iter())
-            .map(move |i| (i, horizon.saturating_sub(rank[i])));
+        let top = q.by_key.first().map_or(0, |k| k.priority);
+        let order = DispatchOrder::new(mode, horizon, top);
         let mut demand = q.demand.clone();
+        let mut soon: Vec<(ReadyKey, u64)> = Vec::new();
         for &r in &q.running {
+            let rest = self.planned_rest(r, now);
             for &d in &self.compiled.tasks[r].dependents {
                 if self.tasks[d].deps_left == 1 {
                     demand.add(&self.compiled.tasks[d].need, rank[d]);
+                    if rest > 0 && self.tasks[d].state == TaskState::Pending {
+                        soon.push((self.key(d), rest));
+                    }
                 }
             }
         }
+        soon.sort_unstable_by_key(|(k, _)| order.sort_key(k));
+        soon.truncate(SOON_READY);
+        let mut soon = soon.into_iter().peekable();
+        let mut ready = order
+            .merge(q.by_key.iter(), q.by_rank.iter())
+            .map(|i| (self.key(i), 0u64))
+            .peekable();
+        let guide = &self.guide;
+        let tasks = std::iter::from_fn(move || {
+            let take_soon = match (soon.peek(), ready.peek()) {
+                (Some(a), Some(b)) => order.sort_key(&a.0) < order.sort_key(&b.0),
+                (a, _) => a.is_some(),
+            };
+            if take_soon {
+                soon.next()
+            } else {
+                ready.next()
+            }
+        })
+        .map(move |(k, ready_in)| {
+            let slack = horizon.saturating_sub(rank[k.task].saturating_add(ready_in));
+            (k.task, guide.slack(slack), ready_in)
+        });
         (tasks, demand)
     }
 }

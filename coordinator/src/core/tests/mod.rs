@@ -8,6 +8,7 @@ mod completion;
 mod fencing;
 mod gangs;
 mod gates;
+mod guides;
 mod identity;
 mod leases;
 mod numbers;
