@@ -4,16 +4,18 @@
 //! ARCHITECTURE.md, used by the coordinator's scheduler loop and by the
 //! plan simulator alike:
 //!
-//! - candidates arrive already ordered ([`DispatchOrder`]: tasks without
-//!   slack first, then priority, upward rank, day and id, see
-//!   [`ReadyKey`]; or, under `strict`, priority first for all);
+//! - candidates arrive already ordered ([`DispatchOrder`]: priority — a
+//!   task without slack at the highest one ready — then the plan's
+//!   [`Guide`], then upward rank, day and id, see [`ReadyKey`]; under
+//!   `strict`, every task at its own priority);
 //! - a task needing several agents (a gang) starts only when a distinct free
 //!   agent is there for every role it needs, all at once;
 //! - when the first task in order that needs a role cannot start, it
 //!   reserves the agents of that role it would use from its *projected
 //!   start* — when, by the planned durations of the running work and of
 //!   earlier reservations, enough of them are free — delayed by its slack,
-//!   which it can spend without making the plan longer. Until then a reserved
+//!   which it can spend without making the plan longer (as much of it as
+//!   the guide says). Until then a reserved
 //!   agent may run a task that ends before that start (EASY backfilling),
 //!   so a reservation never idles an agent that could finish something
 //!   first, and never starts later because of it: tasks behind cannot

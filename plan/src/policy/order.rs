@@ -1,16 +1,19 @@
-//! The order ready tasks are offered in: [`ReadyKey`] (priority, upward
-//! rank, day, plan order) and, under the slack-aware order, every task on
-//! the current critical path first.
+//! The order ready tasks are offered in: [`ReadyKey`] (priority, guide,
+//! upward rank, day, plan order) and, under the slack-aware order, every
+//! task on the current critical path at the highest priority ready.
 //!
 //! The slack-aware rule: priority orders the tasks that have slack; a task
 //! with none (its upward rank reaches the longest remaining chain, the
-//! *horizon*, so any delay to it delays the whole plan) goes before every
-//! task that has some, whatever their priorities. Among themselves critical
-//! tasks go longest chain first, then by key. `strict` keeps priority
-//! first for every task.
+//! *horizon*, so any delay to it delays the whole plan) is not held back
+//! behind a higher priority: it goes at the highest priority of a ready
+//! task, where the plan's guide places it among that priority's tasks,
+//! before those with slack at the same place. `strict` keeps every task at
+//! its own priority.
 
 use std::cmp::Reverse;
+use std::collections::BTreeSet;
 use std::fmt;
+use std::ops::Bound;
 use std::str::FromStr;
 
 /// Orders ready tasks: P0 first, then the longest remaining chain (upward
@@ -191,24 +194,42 @@ impl DispatchOrder {
     /// [`ReadyKey`] and by [`RankKey`]. Lazy: taking the first few costs
     /// a few steps, not a pass over every ready task. Tasks without slack
     /// all have the longest rank, so they head the rank index in guide
-    /// order; the others come in key order; the two merge.
+    /// order; the others come in key order, found by skipping each
+    /// (priority, guide) group's tasks without slack (which head it); the
+    /// two merge.
     pub fn merge<'a>(
         self,
-        by_key: impl Iterator<Item = &'a ReadyKey> + 'a,
-        by_rank: impl Iterator<Item = &'a RankKey> + 'a,
+        by_key: &'a BTreeSet<ReadyKey>,
+        by_rank: &'a BTreeSet<RankKey>,
     ) -> impl Iterator<Item = usize> + 'a {
-        let mut first = by_rank
+        let mut first = (by_rank.iter())
             .take_while(move |(_, _, k)| self.critical(k))
             .map(|(_, _, k)| k)
             .peekable();
-        let mut rest = by_key.filter(move |k| !self.critical(k)).peekable();
+        let mut from: Bound<ReadyKey> = Bound::Unbounded;
+        let mut rest = std::iter::from_fn(move || loop {
+            let k = *by_key.range((from, Bound::Unbounded)).next()?;
+            if !self.critical(&k) {
+                from = Bound::Excluded(k);
+                return Some(k);
+            }
+            // Past the group's tasks without slack: ranks below the cutoff.
+            from = Bound::Included(ReadyKey {
+                priority: k.priority,
+                guide: k.guide,
+                rank: Reverse(self.cutoff - 1),
+                day: 0,
+                task: 0,
+            });
+        })
+        .peekable();
         std::iter::from_fn(move || {
             let take_first = match (first.peek(), rest.peek()) {
                 (Some(a), Some(b)) => self.sort_key(a) <= self.sort_key(b),
                 (a, _) => a.is_some(),
             };
             if take_first {
-                first.next()
+                first.next().copied()
             } else {
                 rest.next()
             }

@@ -270,10 +270,10 @@ fn the_slack_order_puts_critical_tasks_before_higher_priorities() {
     let by_key: BTreeSet<ReadyKey> = keys.iter().copied().collect();
     let by_rank: BTreeSet<RankKey> = keys.iter().copied().map(rank_key).collect();
     let slack = DispatchOrder::new(PriorityOrder::Slack, 5 * 3600, 0);
-    let order: Vec<usize> = slack.merge(by_key.iter(), by_rank.iter()).collect();
+    let order: Vec<usize> = slack.merge(&by_key, &by_rank).collect();
     assert_eq!(order, vec![1, 0, 2]);
     let strict = DispatchOrder::new(PriorityOrder::Strict, 5 * 3600, 0);
-    let order: Vec<usize> = strict.merge(by_key.iter(), by_rank.iter()).collect();
+    let order: Vec<usize> = strict.merge(&by_key, &by_rank).collect();
     assert_eq!(order, vec![0, 2, 1]);
     let mut sorted = keys.to_vec();
     sorted.sort_by_key(|k| slack.sort_key(k));
@@ -311,4 +311,35 @@ fn a_multi_role_agent_is_left_free_when_its_other_role_is_needed() {
         round.placements[0].agents,
         vec![(1, "security".to_string())]
     );
+}
+
+proptest::proptest! {
+    /// The lazy merge of the two indexes gives exactly the sorted order,
+    /// whatever the priorities, guides, ranks and horizon.
+    #[test]
+    fn the_merge_is_the_sort(
+        tasks in proptest::collection::vec((0u8..3, 0u32..4, 0u64..6, 0u32..3), 0..40),
+        beyond in 0u64..2,
+        strict in proptest::bool::ANY,
+    ) {
+        use std::collections::BTreeSet;
+        let keys: Vec<ReadyKey> = tasks
+            .iter()
+            .enumerate()
+            .map(|(i, &(p, g, r, d))| ready_key(p, r * 3600, Some(d), i).guided(g))
+            .collect();
+        let top = keys.iter().map(|k| k.priority).min().unwrap_or(0);
+        // The horizon is at least the longest ready rank (a running task
+        // may reach further).
+        let horizon = keys.iter().map(|k| k.rank.0 / 3600).max().unwrap_or(0) + beyond;
+        let mode = if strict { PriorityOrder::Strict } else { PriorityOrder::Slack };
+        let order = DispatchOrder::new(mode, horizon * 3600, top);
+        let by_key: BTreeSet<ReadyKey> = keys.iter().copied().collect();
+        let by_rank: BTreeSet<RankKey> = keys.iter().copied().map(rank_key).collect();
+        let merged: Vec<usize> = order.merge(&by_key, &by_rank).collect();
+        let mut sorted = keys.clone();
+        sorted.sort_by_key(|k| order.sort_key(k));
+        let sorted: Vec<usize> = sorted.iter().map(|k| k.task).collect();
+        proptest::prop_assert_eq!(merged, sorted);
+    }
 }

@@ -1,12 +1,13 @@
-//! The guide order: a plan's own tie-break between ready tasks of equal
-//! priority, found by simulating the plan under its staffing.
+//! The guide: a plan's own tie-break between ready tasks of equal
+//! priority, and how much of its slack a blocked task spends, found by
+//! simulating the plan under its staffing.
 //!
 //! One pass of the policy is list scheduling: good, rarely optimal. So
 //! before a plan runs, the simulator tries other lists: the start order
 //! of the best schedule found so far with its starts jittered, and the
 //! upward ranks with noise (biased random sampling, as project schedulers
-//! do), each run through the real policy, and keeps the list of the
-//! shortest complete run. The first run is the policy's own order, so a
+//! do), each with all, half or none of the slack spent, each run through
+//! the real policy, and keeps the guide of the shortest complete run. The first run is the policy's own order, so a
 //! guide never makes the simulated plan longer. The search is seeded by
 //! the plan alone: the same plan and staffing give the same guide, on
 //! every host and after every restart.
@@ -16,8 +17,9 @@ use super::{SimulateError, Simulation, Staffing};
 use crate::compile::CompiledPlan;
 use crate::policy::{Guide, PriorityOrder};
 
-/// Most simulated task placements one search spends (passes × tasks): a
-/// few tens of milliseconds.
+/// Most simulated task placements one search spends (passes × tasks):
+/// 75–100 ms for 400 passes of 40 tasks, about 260 ms for 8 of 2,500
+/// (release build, 2 cores).
 pub const GUIDE_BUDGET: usize = 20_000;
 
 /// Most passes of one search.

@@ -119,8 +119,11 @@ impl Sim<'_> {
                 }
             }
         }
+        if soon.len() > SOON_READY {
+            soon.select_nth_unstable_by_key(SOON_READY, |(k, _)| order.sort_key(k));
+            soon.truncate(SOON_READY);
+        }
         soon.sort_unstable_by_key(|(k, _)| order.sort_key(k));
-        soon.truncate(SOON_READY);
         soon
     }
 

@@ -140,11 +140,14 @@ impl ActivePlan {
                 }
             }
         }
+        if soon.len() > SOON_READY {
+            soon.select_nth_unstable_by_key(SOON_READY, |(k, _)| order.sort_key(k));
+            soon.truncate(SOON_READY);
+        }
         soon.sort_unstable_by_key(|(k, _)| order.sort_key(k));
-        soon.truncate(SOON_READY);
         let mut soon = soon.into_iter().peekable();
         let mut ready = order
-            .merge(q.by_key.iter(), q.by_rank.iter())
+            .merge(&q.by_key, &q.by_rank)
             .map(|i| (self.key(i), 0u64))
             .peekable();
         let guide = &self.guide;
