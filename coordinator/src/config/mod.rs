@@ -295,6 +295,16 @@ fn env_error(name: &str, value: String, expected: &'static str) -> ConfigError {
     }
 }
 
+/// `name` from the environment, parsed; an error says what was expected.
+fn env_parsed<T: std::str::FromStr>(
+    env: &dyn Fn(&str) -> Option<String>,
+    name: &str,
+    expected: &'static str,
+) -> Result<Option<T>, ConfigError> {
+    let parse = |v: String| v.parse().map_err(|_| env_error(name, v, expected));
+    env(name).map(parse).transpose()
+}
+
 /// Builds the configuration: defaults, file, environment, flags.
 pub fn load(
     file: Option<&Path>,
@@ -327,17 +337,8 @@ pub fn load(
             })
             .transpose()
     };
-    if let Some(v) = env("SWARM_LISTEN") {
-        c.listen = match v.parse() {
-            Ok(addr) => addr,
-            Err(_) => {
-                return Err(env_error(
-                    "SWARM_LISTEN",
-                    v,
-                    "an address like 127.0.0.1:7420",
-                ))
-            }
-        };
+    if let Some(v) = env_parsed(env, "SWARM_LISTEN", "an address like 127.0.0.1:7420")? {
+        c.listen = v;
     }
     if let Some(v) = env("SWARM_WORKDIR") {
         c.workdir = PathBuf::from(v);
@@ -360,11 +361,8 @@ pub fn load(
     if let Some(v) = env("SWARM_ROLES") {
         c.roles_file = Some(PathBuf::from(v));
     }
-    if let Some(v) = env("SWARM_TIME_SCALE") {
-        c.time_scale = match v.parse() {
-            Ok(k) => k,
-            Err(_) => return Err(env_error("SWARM_TIME_SCALE", v, "a number like 3600")),
-        };
+    if let Some(v) = env_parsed(env, "SWARM_TIME_SCALE", "a number like 3600")? {
+        c.time_scale = v;
     }
     if let Some(v) = env("SWARM_PACE") {
         c.pace = v.parse()?;
@@ -375,17 +373,12 @@ pub fn load(
     if let Some(v) = env("SWARM_PROVISIONER") {
         c.provisioner = v.parse()?;
     }
-    if let Some(v) = env("SWARM_PRIORITY") {
-        let names = swarm_plan::policy::PriorityOrder::NAMES;
-        c.priority = v
-            .parse()
-            .map_err(|_| env_error("SWARM_PRIORITY", v, names))?;
+    let names = swarm_plan::policy::PriorityOrder::NAMES;
+    if let Some(v) = env_parsed(env, "SWARM_PRIORITY", names)? {
+        c.priority = v;
     }
-    if let Some(v) = env("SWARM_MAX_PLAN_BYTES") {
-        c.max_plan_bytes = match v.parse() {
-            Ok(n) => n,
-            Err(_) => return Err(env_error("SWARM_MAX_PLAN_BYTES", v, "a number of bytes")),
-        };
+    if let Some(v) = env_parsed(env, "SWARM_MAX_PLAN_BYTES", "a number of bytes")? {
+        c.max_plan_bytes = v;
     }
     tls.overlay(TlsFlags {
         cert: env("SWARM_TLS_CERT").map(PathBuf::from),
