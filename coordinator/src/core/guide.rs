@@ -51,15 +51,6 @@ impl Guides {
 }
 
 impl State {
-    /// Agents connected now, per role they play.
-    pub(crate) fn present_roles(&self) -> BTreeMap<String, u32> {
-        let mut present: BTreeMap<String, u32> = BTreeMap::new();
-        for a in self.roster.connected() {
-            *present.entry(a.active_role.clone()).or_insert(0) += 1;
-        }
-        present
-    }
-
     /// Asks for a guide search if the agents per role changed since the
     /// last one (and a second has passed), or always when `force` (a
     /// checkpoint).
@@ -70,7 +61,7 @@ impl State {
         if plan.state() != PlanState::Running || !searchable(plan.unfinished()) {
             return;
         }
-        let present = self.present_roles();
+        let present = self.roster.connected_by_role();
         let changed = present != self.guides.staffing;
         let due = self.guides.at == 0 || now - self.guides.at >= MIN_INTERVAL_MS;
         if present.is_empty() || !(force || changed && due) {

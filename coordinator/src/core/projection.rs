@@ -158,7 +158,7 @@ impl State {
         if rest.plan.tasks.is_empty() {
             return Ok(0);
         }
-        let present = self.present_roles();
+        let present = self.roster.connected_by_role();
         if present.is_empty() {
             return Err(Unfinishable::NoAgents);
         }

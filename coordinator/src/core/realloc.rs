@@ -91,10 +91,7 @@ impl State {
         let demand = self.demand();
         let roster = &self.roster;
         self.provisioning.settle(now, |id| roster.contains(id));
-        let mut present: BTreeMap<String, u32> = BTreeMap::new();
-        for a in self.roster.connected() {
-            *present.entry(a.active_role.clone()).or_insert(0) += 1;
-        }
+        let mut present = self.roster.connected_by_role();
         for role in self.provisioning.pending_roles() {
             *present.entry(role.to_string()).or_insert(0) += 1;
         }

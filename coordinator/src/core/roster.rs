@@ -143,6 +143,15 @@ impl Roster {
         self.agents.values().filter(|a| a.is_connected())
     }
 
+    /// Agents connected, per role they play now.
+    pub fn connected_by_role(&self) -> BTreeMap<String, u32> {
+        let mut present: BTreeMap<String, u32> = BTreeMap::new();
+        for a in self.connected() {
+            *present.entry(a.active_role.clone()).or_insert(0) += 1;
+        }
+        present
+    }
+
     /// The session channel of an agent, if it has one.
     pub fn tx(&self, id: &str) -> Option<AgentTx> {
         self.agents.get(id).and_then(|a| a.tx.clone())

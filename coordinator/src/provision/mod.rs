@@ -14,6 +14,7 @@
 //! session; it finishes its work and exits, and the provisioner reaps the
 //! process or container (or, for swarm, lowers the service's replicas).
 
+mod container;
 pub mod docker;
 pub(crate) mod launch;
 mod process;

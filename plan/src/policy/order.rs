@@ -14,6 +14,8 @@ use std::cmp::Reverse;
 use std::collections::BTreeSet;
 use std::fmt;
 use std::ops::Bound;
+
+use super::SOON_READY;
 use std::str::FromStr;
 
 /// Orders ready tasks: P0 first, then the longest remaining chain (upward
@@ -202,12 +204,11 @@ impl DispatchOrder {
         by_key: &'a BTreeSet<ReadyKey>,
         by_rank: &'a BTreeSet<RankKey>,
     ) -> impl Iterator<Item = usize> + 'a {
-        let mut first = (by_rank.iter())
+        let first = (by_rank.iter())
             .take_while(move |(_, _, k)| self.critical(k))
-            .map(|(_, _, k)| k)
-            .peekable();
+            .map(|(_, _, k)| k);
         let mut from: Bound<ReadyKey> = Bound::Unbounded;
-        let mut rest = std::iter::from_fn(move || loop {
+        let rest = std::iter::from_fn(move || loop {
             let k = *by_key.range((from, Bound::Unbounded)).next()?;
             if !self.critical(&k) {
                 from = Bound::Excluded(k);
@@ -221,19 +222,46 @@ impl DispatchOrder {
                 day: 0,
                 task: 0,
             });
-        })
-        .peekable();
-        std::iter::from_fn(move || {
-            let take_first = match (first.peek(), rest.peek()) {
-                (Some(a), Some(b)) => self.sort_key(a) <= self.sort_key(b),
-                (a, _) => a.is_some(),
-            };
-            if take_first {
-                first.next().copied()
-            } else {
-                rest.next()
-            }
-            .map(|k| k.task)
-        })
+        });
+        let first = first.copied();
+        merged(first, rest, move |k| self.sort_key(k)).map(|k| k.task)
     }
+
+    /// The ready tasks (in this order) with the first [`SOON_READY`]
+    /// soon-ready ones merged in, each with the seconds until it is ready
+    /// (0 for the ready ones). Lazy over `ready`.
+    pub fn with_soon_ready(
+        self,
+        ready: impl Iterator<Item = ReadyKey>,
+        mut soon: Vec<(ReadyKey, u64)>,
+    ) -> impl Iterator<Item = (ReadyKey, u64)> {
+        if soon.len() > SOON_READY {
+            soon.select_nth_unstable_by_key(SOON_READY, |(k, _)| self.sort_key(k));
+            soon.truncate(SOON_READY);
+        }
+        soon.sort_unstable_by_key(|(k, _)| self.sort_key(k));
+        let ready = ready.map(|k| (k, 0));
+        merged(soon.into_iter(), ready, move |(k, _)| self.sort_key(k))
+    }
+}
+
+/// Two streams, each in order of `key`, merged into one; `a` first on a
+/// tie.
+fn merged<T>(
+    a: impl Iterator<Item = T>,
+    b: impl Iterator<Item = T>,
+    key: impl Fn(&T) -> SortKey,
+) -> impl Iterator<Item = T> {
+    let (mut a, mut b) = (a.peekable(), b.peekable());
+    std::iter::from_fn(move || {
+        let take_a = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) => key(x) <= key(y),
+            (x, _) => x.is_some(),
+        };
+        if take_a {
+            a.next()
+        } else {
+            b.next()
+        }
+    })
 }

@@ -5,7 +5,7 @@
 use std::cmp::Reverse;
 
 use super::engine::Sim;
-use crate::policy::{DispatchOrder, ReadyKey, RoleDemand, SOON_READY};
+use crate::policy::{DispatchOrder, ReadyKey, RoleDemand};
 
 impl Sim<'_> {
     /// The longest remaining chain at `t`: the greatest upward rank of a
@@ -87,11 +87,8 @@ impl Sim<'_> {
             }
             out.truncate(kept);
         }
-        let soon = self.soon_ready(t, &order);
-        let mut out: Vec<(ReadyKey, u64)> = out.into_iter().map(|k| (k, 0)).collect();
-        out.extend(soon);
-        out.sort_unstable_by_key(|(k, _)| order.sort_key(k));
-        (out.into_iter())
+        out.sort_unstable_by_key(|k| order.sort_key(k));
+        (order.with_soon_ready(out.into_iter(), self.soon_ready(t)))
             .map(|(k, ready_in)| {
                 let slack = horizon.saturating_sub(k.rank.0.saturating_add(ready_in));
                 let slack = slack.saturating_mul(self.slack_pct) / 100;
@@ -100,11 +97,10 @@ impl Sim<'_> {
             .collect()
     }
 
-    /// The soon-ready tasks that reserve (their last dependency is
-    /// running and planned to end later), each with the seconds until it
-    /// is: at most [`SOON_READY`], first in dispatch order. None under
+    /// The soon-ready tasks (their last dependency is running and planned
+    /// to end later), each with the seconds until it is ready; none under
     /// unlimited staffing, where nothing waits for an agent.
-    fn soon_ready(&self, t: u64, order: &DispatchOrder) -> Vec<(ReadyKey, u64)> {
+    fn soon_ready(&self, t: u64) -> Vec<(ReadyKey, u64)> {
         if self.elastic {
             return Vec::new();
         }
@@ -119,11 +115,6 @@ impl Sim<'_> {
                 }
             }
         }
-        if soon.len() > SOON_READY {
-            soon.select_nth_unstable_by_key(SOON_READY, |(k, _)| order.sort_key(k));
-            soon.truncate(SOON_READY);
-        }
-        soon.sort_unstable_by_key(|(k, _)| order.sort_key(k));
         soon
     }
 

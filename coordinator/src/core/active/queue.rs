@@ -11,7 +11,7 @@
 use std::collections::BTreeSet;
 
 use swarm_plan::policy::{
-    rank_key, DispatchOrder, Guide, PriorityOrder, RankKey, ReadyKey, RoleDemand, SOON_READY,
+    rank_key, DispatchOrder, Guide, PriorityOrder, RankKey, ReadyKey, RoleDemand,
 };
 use swarm_plan::Need;
 
@@ -140,29 +140,9 @@ impl ActivePlan {
                 }
             }
         }
-        if soon.len() > SOON_READY {
-            soon.select_nth_unstable_by_key(SOON_READY, |(k, _)| order.sort_key(k));
-            soon.truncate(SOON_READY);
-        }
-        soon.sort_unstable_by_key(|(k, _)| order.sort_key(k));
-        let mut soon = soon.into_iter().peekable();
-        let mut ready = order
-            .merge(&q.by_key, &q.by_rank)
-            .map(|i| (self.key(i), 0u64))
-            .peekable();
+        let ready = order.merge(&q.by_key, &q.by_rank).map(|i| self.key(i));
         let guide = &self.guide;
-        let tasks = std::iter::from_fn(move || {
-            let take_soon = match (soon.peek(), ready.peek()) {
-                (Some(a), Some(b)) => order.sort_key(&a.0) < order.sort_key(&b.0),
-                (a, _) => a.is_some(),
-            };
-            if take_soon {
-                soon.next()
-            } else {
-                ready.next()
-            }
-        })
-        .map(move |(k, ready_in)| {
+        let tasks = (order.with_soon_ready(ready, soon)).map(move |(k, ready_in)| {
             let slack = horizon.saturating_sub(rank[k.task].saturating_add(ready_in));
             (k.task, guide.slack(slack), ready_in)
         });

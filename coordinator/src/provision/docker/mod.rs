@@ -25,6 +25,8 @@ use bollard::query_parameters::{
 use bollard::Docker;
 use futures_util::StreamExt;
 
+use super::container::agent_command;
+
 mod error;
 mod settings;
 
@@ -117,32 +119,16 @@ impl DockerProvisioner {
         let agent_id = checked("agent id", agent_id, 128)?;
         let s = &self.settings;
         let name = container_name(agent_id);
-        let mut cmd: Vec<String> = [
-            "--coordinator",
+        let (cmd, tls) = agent_command(
             &s.coordinator_url,
-            "--role",
             role,
-            "--id",
-            agent_id,
-            "--workdir",
-            CONTAINER_WORKDIR,
-        ]
-        .iter()
-        .map(|a| a.to_string())
-        .collect();
-        cmd.extend(s.extra_args.iter().cloned());
-        let mut binds = Vec::new();
-        for (flag, file, host) in [
-            ("--ca", "ca.pem", &s.tls.ca),
-            ("--cert", "agent.pem", &s.tls.cert),
-            ("--key", "agent.key", &s.tls.key),
-        ] {
-            if let Some(host) = host {
-                let inside = format!("{CONTAINER_TLS_DIR}/{file}");
-                binds.push(format!("{}:{inside}:ro", host.display()));
-                cmd.extend([flag.to_string(), inside]);
-            }
-        }
+            Some(agent_id),
+            &s.extra_args,
+            &s.tls,
+        );
+        let binds: Vec<String> = (tls.iter())
+            .map(|m| format!("{}:{}:ro", m.host, m.inside))
+            .collect();
         let labels = HashMap::from([
             (LABEL_COORDINATOR.to_string(), s.coordinator_url.clone()),
             (LABEL_AGENT.to_string(), agent_id.to_string()),

@@ -5,6 +5,7 @@
 use std::fmt;
 
 use super::{ProvisionError, DEFAULT_IMAGE};
+use crate::provision::container::check_agent_settings;
 
 /// How agent containers are made.
 #[derive(Clone)]
@@ -44,42 +45,16 @@ impl DockerSettings {
     /// Checks every field and trims the URL's trailing slash, so labels
     /// written and filtered on agree.
     pub(super) fn validated(mut self) -> Result<Self, ProvisionError> {
+        check_agent_settings(
+            &mut self.image,
+            &mut self.coordinator_url,
+            &self.agent_token,
+            "the containers can reach, like http://127.0.0.1:7420",
+        )?;
         let invalid = |field, problem: &str| ProvisionError::InvalidSetting {
             field,
             problem: problem.to_string(),
         };
-        self.image = self.image.trim().to_string();
-        if self.image.is_empty() {
-            return Err(invalid(
-                "image",
-                &format!("is empty; give an image name such as `{DEFAULT_IMAGE}`"),
-            ));
-        }
-        self.coordinator_url = self
-            .coordinator_url
-            .trim()
-            .trim_end_matches('/')
-            .to_string();
-        let url = &self.coordinator_url;
-        let host = url
-            .strip_prefix("http://")
-            .or_else(|| url.strip_prefix("https://"));
-        if host.is_none_or(str::is_empty) {
-            return Err(invalid(
-                "coordinator_url",
-                &format!(
-                    "is `{url}`; it must be a URL the containers can reach, \
-                     like http://127.0.0.1:7420"
-                ),
-            ));
-        }
-        let token = self.agent_token.trim();
-        if token.is_empty() || token.chars().any(char::is_control) {
-            return Err(invalid(
-                "agent_token",
-                "is empty or holds control characters; give the coordinator's agent token",
-            ));
-        }
         if self.network.as_deref().is_some_and(|n| n.trim().is_empty()) {
             return Err(invalid(
                 "network",

@@ -30,6 +30,7 @@ pub mod spec;
 pub use run::run;
 pub use spec::{service_name, slot_of, SwarmSettings};
 
+use super::container::check_agent_settings;
 use super::docker::{require_image, status_of, ProvisionError, LABEL_COORDINATOR, LABEL_ROLE};
 
 /// Tries of a replica change that lost a race with another update.
@@ -344,32 +345,12 @@ fn replicas_of(s: &Service) -> u64 {
 
 /// Checks the settings once: image, URL, token, network.
 fn validated(mut s: SwarmSettings) -> Result<SwarmSettings, ProvisionError> {
-    let invalid = |field, problem: String| ProvisionError::InvalidSetting { field, problem };
-    s.image = s.image.trim().to_string();
-    if s.image.is_empty() {
-        return Err(invalid(
-            "image",
-            "is empty; give an image name such as `swarm-agent:dev`".into(),
-        ));
-    }
-    s.coordinator_url = s.coordinator_url.trim().trim_end_matches('/').to_string();
-    let url = &s.coordinator_url;
-    let host = url
-        .strip_prefix("http://")
-        .or_else(|| url.strip_prefix("https://"));
-    if host.is_none_or(str::is_empty) {
-        return Err(invalid(
-            "coordinator_url",
-            format!("is `{url}`; it must be a URL the agents can reach, like http://10.0.0.5:7420"),
-        ));
-    }
-    let token = s.agent_token.trim();
-    if token.is_empty() || token.chars().any(char::is_control) {
-        return Err(invalid(
-            "agent_token",
-            "is empty or holds control characters; give the coordinator's agent token".into(),
-        ));
-    }
+    check_agent_settings(
+        &mut s.image,
+        &mut s.coordinator_url,
+        &s.agent_token,
+        "the agents can reach, like http://10.0.0.5:7420",
+    )?;
     Ok(s)
 }
 

@@ -18,9 +18,8 @@ use bollard::models::{
 };
 
 use crate::config::Placement;
-use crate::provision::docker::{
-    CONTAINER_TLS_DIR, CONTAINER_WORKDIR, LABEL_COORDINATOR, LABEL_PLAN, LABEL_ROLE,
-};
+use crate::provision::container::agent_command;
+use crate::provision::docker::{CONTAINER_WORKDIR, LABEL_COORDINATOR, LABEL_PLAN, LABEL_ROLE};
 
 /// The agent id template Swarm expands in each task's environment.
 pub const AGENT_ID_TEMPLATE: &str = "{{.Service.Name}}.{{.Task.Slot}}";
@@ -113,36 +112,17 @@ pub fn labels(s: &SwarmSettings, plan: &str, role: &str) -> HashMap<String, Stri
 /// The whole spec of `role`'s service with `replicas` agents.
 pub fn service_spec(s: &SwarmSettings, plan: &str, role: &str, replicas: u64) -> ServiceSpec {
     let name = service_name(plan, role);
-    let mut args: Vec<String> = [
-        "--coordinator",
-        &s.coordinator_url,
-        "--role",
-        role,
-        "--workdir",
-        CONTAINER_WORKDIR,
-    ]
-    .iter()
-    .map(|a| a.to_string())
-    .collect();
-    args.extend(s.extra_args.iter().cloned());
-    let mut mounts = Vec::new();
-    for (flag, file, host) in [
-        ("--ca", "ca.pem", &s.tls.ca),
-        ("--cert", "agent.pem", &s.tls.cert),
-        ("--key", "agent.key", &s.tls.key),
-    ] {
-        if let Some(host) = host {
-            let inside = format!("{CONTAINER_TLS_DIR}/{file}");
-            mounts.push(Mount {
-                source: Some(host.display().to_string()),
-                target: Some(inside.clone()),
-                typ: Some(MountType::BIND),
-                read_only: Some(true),
-                ..Mount::default()
-            });
-            args.extend([flag.to_string(), inside]);
-        }
-    }
+    let (args, tls) = agent_command(&s.coordinator_url, role, None, &s.extra_args, &s.tls);
+    let mounts: Vec<Mount> = tls
+        .into_iter()
+        .map(|m| Mount {
+            source: Some(m.host),
+            target: Some(m.inside),
+            typ: Some(MountType::BIND),
+            read_only: Some(true),
+            ..Mount::default()
+        })
+        .collect();
     let placement = s.placement.get(role).cloned().unwrap_or_default();
     let limits = (placement.cpus.is_some() || placement.memory_bytes.is_some()).then(|| Limit {
         nano_cpus: placement.cpus.map(|c| (c * 1e9).round() as i64),
