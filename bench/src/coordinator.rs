@@ -5,8 +5,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use swarm_coordinator::auth::Tokens;
-use swarm_coordinator::config::{self, Overrides};
+use swarm_coordinator::daemon::config::{self, Overrides};
+use swarm_coordinator::edge::auth::Tokens;
 
 /// Tokens the benchmark gives its coordinator.
 pub(crate) const ADMIN: &str = "bench-admin-token";
@@ -37,7 +37,7 @@ pub(crate) async fn serve_child(workdir: PathBuf, listen: SocketAddr) -> ExitCod
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    match swarm_coordinator::server::serve(listener, cfg, tokens, shutdown).await {
+    match swarm_coordinator::daemon::serve::serve(listener, cfg, tokens, shutdown).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("bench coordinator: {e:#}");

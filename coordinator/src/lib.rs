@@ -1,38 +1,19 @@
-//! The coordinator, `swarmd`.
+//! The coordinator daemon, `swarmd`, around the scheduler core
+//! (`swarm_core`, its own crate: the one writer of all state).
 //!
-//! - [`core`]: the scheduler loop, the single writer of all state
-//!   (priority, then upward rank, gang placement with head-of-line
-//!   reservation; leases and fencing; retries; recovery after a restart);
-//! - [`grpc`]: the agent, control and memory services, which only convert
-//!   requests into commands for the loop;
-//! - [`server`]: the tonic server with health and reflection;
-//! - [`auth`], [`config`]: tokens and layered configuration;
-//! - [`cli`]: `swarmd` and `swarmd run`.
+//! - [`daemon`]: the command line, the configuration, start-up and
+//!   shutdown, `swarmd run`, certificates, the workdir lock;
+//! - [`edge`]: what faces the network: the gRPC services, the HTTP
+//!   listener and web view, authentication, TLS. Handlers only turn
+//!   requests into commands for the core;
+//! - [`workers`]: what the core hands work to after its commit: reports,
+//!   gate checks, guide searches, result copies, the shared memory,
+//!   backups;
+//! - [`provision`]: how a role's pool of agents grows and shrinks.
 
 #![warn(missing_docs)]
 
-pub mod auth;
-pub mod backups;
-pub mod certs;
-pub mod cli;
-pub mod clock;
-pub mod config;
-pub(crate) mod core;
-pub mod gates;
-pub mod grpc;
-pub mod guides;
-pub mod http;
-mod http_tls;
-pub mod lock;
-pub mod metrics;
+pub mod daemon;
+pub mod edge;
 pub mod provision;
-pub mod report;
-pub mod results;
-pub mod roles;
-mod run;
-mod run_failures;
-pub mod server;
-pub mod shared_memory;
-pub mod statedir;
-pub mod tls;
-pub mod web;
+pub mod workers;

@@ -1,5 +1,5 @@
 //! `swarmd`: the coordinator daemon. See `swarmd --help`.
 
 fn main() -> std::process::ExitCode {
-    swarm_coordinator::cli::main()
+    swarm_coordinator::daemon::cli::main()
 }

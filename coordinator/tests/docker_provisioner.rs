@@ -13,8 +13,8 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use bollard::Docker;
-use swarm_coordinator::auth::Tokens;
-use swarm_coordinator::config::{self, Overrides};
+use swarm_coordinator::daemon::config::{self, Overrides};
+use swarm_coordinator::edge::auth::Tokens;
 use swarm_coordinator::provision::docker::{
     container_name, DockerProvisioner, DockerSettings, LABEL_COORDINATOR,
 };
@@ -236,7 +236,7 @@ async fn agent_containers_run_a_plan_drain_and_are_removed() {
     let admin = format!("admin-{nonce}");
     let agent_token = format!("agent-{nonce}");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(swarm_coordinator::server::serve(
+    let server = tokio::spawn(swarm_coordinator::daemon::serve::serve(
         listener,
         cfg,
         Tokens::new(admin.clone(), agent_token.clone()),

@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use swarm_coordinator::auth::Tokens;
-use swarm_coordinator::config::{self, Overrides};
+use swarm_coordinator::daemon::config::{self, Overrides};
+use swarm_coordinator::edge::auth::Tokens;
 use swarm_proto::v1 as pb;
 use tonic::transport::Channel;
 
@@ -14,7 +14,7 @@ async fn start(
 ) -> (
     String,
     tokio::sync::oneshot::Sender<()>,
-    tokio::task::JoinHandle<Result<(), swarm_coordinator::server::ServeError>>,
+    tokio::task::JoinHandle<Result<(), swarm_coordinator::daemon::serve::ServeError>>,
 ) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -32,7 +32,7 @@ async fn start(
     )
     .expect("config");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(swarm_coordinator::server::serve(
+    let server = tokio::spawn(swarm_coordinator::daemon::serve::serve(
         listener,
         cfg,
         Tokens::new("admin".into(), "agent".into()),

@@ -20,24 +20,10 @@ pub(crate) mod launch;
 mod process;
 pub mod swarm;
 
+use swarm_core::jobs::ProvisionCmd;
 use tokio::sync::mpsc;
 
 pub use process::ProcessProvisioner;
-
-/// What the loop asks the provisioner to do.
-#[derive(Debug, Clone)]
-pub enum ProvisionCmd {
-    /// Start an agent for `role` that registers as `agent_id`.
-    Start {
-        /// The role the agent registers for.
-        role: String,
-        /// Id it registers with (for swarm, the request's id: the agent
-        /// takes its id from its service's task slot).
-        agent_id: String,
-        /// The plan's name (swarm services are named from it).
-        plan: String,
-    },
-}
 
 /// Where provisioned agents connect and with which token.
 #[derive(Debug, Clone)]
@@ -58,15 +44,15 @@ pub struct Target {
     /// coordinator (`agent_ca`, `agent_cert`, `agent_key`).
     pub tls: swarm_client::TlsFiles,
     /// By role: swarm placement constraints and limits.
-    pub placement: std::collections::BTreeMap<String, crate::config::Placement>,
+    pub placement: std::collections::BTreeMap<String, crate::daemon::config::Placement>,
     /// Network of swarm agent services; `None`: host networking.
     pub swarm_network: Option<String>,
 }
 
 /// Tells the scheduler that an agent it asked for could not start.
-pub(crate) fn failed(core: &crate::core::CoreHandle, agent_id: &str, reason: String) {
+pub(crate) fn failed(core: &swarm_core::CoreHandle, agent_id: &str, reason: String) {
     tracing::error!("cannot start agent {agent_id}: {reason}");
-    core.tell(crate::core::Command::ProvisionFailed {
+    core.tell(swarm_core::Command::ProvisionFailed {
         agent_id: agent_id.to_string(),
         reason,
     });
@@ -76,13 +62,13 @@ pub(crate) fn failed(core: &crate::core::CoreHandle, agent_id: &str, reason: Str
 /// agent it started. Starts that fail are told to the scheduler (`core`),
 /// which reports them and backs off.
 pub async fn run(
-    kind: crate::config::ProvisionerKind,
+    kind: crate::daemon::config::ProvisionerKind,
     target: Target,
     docker_image: String,
     mut cmds: mpsc::UnboundedReceiver<ProvisionCmd>,
-    core: crate::core::CoreHandle,
+    core: swarm_core::CoreHandle,
 ) {
-    use crate::config::ProvisionerKind;
+    use crate::daemon::config::ProvisionerKind;
     match kind {
         ProvisionerKind::None => while cmds.recv().await.is_some() {},
         ProvisionerKind::Process => {
@@ -133,7 +119,7 @@ async fn docker_loop(
     target: Target,
     image: String,
     mut cmds: mpsc::UnboundedReceiver<ProvisionCmd>,
-    core: crate::core::CoreHandle,
+    core: swarm_core::CoreHandle,
 ) {
     let mut settings = docker::DockerSettings::new(target.url.clone(), target.token.clone());
     settings.image = image;

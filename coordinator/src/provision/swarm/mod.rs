@@ -28,7 +28,8 @@ mod run;
 pub mod spec;
 
 pub use run::run;
-pub use spec::{service_name, slot_of, SwarmSettings};
+pub use spec::SwarmSettings;
+pub use swarm_core::jobs::provision::{service_name, slot_of};
 
 use super::container::check_agent_settings;
 use super::docker::{require_image, status_of, ProvisionError, LABEL_COORDINATOR, LABEL_ROLE};

@@ -23,8 +23,8 @@ use bollard::models::TaskState;
 use tokio::sync::mpsc;
 
 use super::{SlotTask, SwarmProvisioner, SwarmSettings};
-use crate::core::CoreHandle;
 use crate::provision::{failed, ProvisionCmd};
+use swarm_core::CoreHandle;
 
 /// How often the services' slots are read back.
 const TICK: Duration = Duration::from_secs(2);

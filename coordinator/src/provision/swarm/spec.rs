@@ -17,7 +17,9 @@ use bollard::models::{
     TaskSpecResources, TaskSpecRestartPolicy, TaskSpecRestartPolicyConditionEnum,
 };
 
-use crate::config::Placement;
+use swarm_core::jobs::provision::service_name;
+
+use crate::daemon::config::Placement;
 use crate::provision::container::agent_command;
 use crate::provision::docker::{CONTAINER_WORKDIR, LABEL_COORDINATOR, LABEL_PLAN, LABEL_ROLE};
 
@@ -64,40 +66,6 @@ impl std::fmt::Debug for SwarmSettings {
             .field("placement", &self.placement)
             .finish()
     }
-}
-
-/// Lower-case letters, digits and single dashes, at most `max` characters:
-/// what a service name (a DNS label) accepts.
-fn slug(s: &str, max: usize) -> String {
-    let mut out = String::new();
-    for c in s.chars() {
-        if out.len() >= max {
-            break;
-        }
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
-        } else if !out.is_empty() && !out.ends_with('-') {
-            out.push('-');
-        }
-    }
-    out.trim_end_matches('-').to_string()
-}
-
-/// `swarm-PLAN-ROLE`, from the plan's name and the role, as a service
-/// name Swarm accepts (at most 63 characters).
-pub fn service_name(plan: &str, role: &str) -> String {
-    let plan = slug(plan, 24);
-    let role = slug(role, 32);
-    let plan = if plan.is_empty() { "plan".into() } else { plan };
-    let role = if role.is_empty() { "role".into() } else { role };
-    format!("swarm-{plan}-{role}")
-}
-
-/// The slot of agent `id` when it is a task of `role`'s service for
-/// `plan` (`swarm-PLAN-ROLE.N`).
-pub fn slot_of(id: &str, plan: &str, role: &str) -> Option<u64> {
-    let rest = id.strip_prefix(&service_name(plan, role))?;
-    rest.strip_prefix('.')?.parse().ok().filter(|n| *n > 0)
 }
 
 /// The labels of a role's service and of its containers.
@@ -188,6 +156,7 @@ pub fn service_spec(s: &SwarmSettings, plan: &str, role: &str, replicas: u64) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+    use swarm_core::jobs::provision::slot_of;
 
     fn settings() -> SwarmSettings {
         SwarmSettings {

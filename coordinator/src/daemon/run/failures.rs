@@ -1,0 +1,73 @@
+//! `swarmd run`'s summary of failures: the last lines of each failed
+//! task's output, so a failed run can be understood from its own output,
+//! without starting the daemon again.
+
+use std::path::Path;
+
+use swarm_proto::v1 as pb;
+
+use crate::daemon::run::Control;
+
+/// How many lines of a failed task's output the summary shows.
+const FAILURE_TAIL_LINES: usize = 10;
+
+/// The last lines of each failed task's output (its latest attempt), so
+/// the failure can be read without starting the daemon again; the rest is
+/// one `swarmctl task logs --workdir` away.
+pub(crate) async fn print(client: &mut Control, tasks: &[pb::TaskSummary], workdir: &Path) {
+    for t in tasks.iter().filter(|t| t.state == "failed") {
+        let request = pb::TaskLogsRequest {
+            id: t.id.clone(),
+            attempt: 0,
+            follow: false,
+            number: 0,
+        };
+        let mut output = Vec::new();
+        if let Ok(reply) = client.task_logs(request).await {
+            let mut stream = reply.into_inner();
+            while let Ok(Some(line)) = stream.message().await {
+                output.extend_from_slice(&line.data);
+            }
+        }
+        let tail = last_lines(&output, FAILURE_TAIL_LINES);
+        if tail.is_empty() {
+            println!("\n{} failed in attempt {} with no output", t.id, t.attempts);
+            continue;
+        }
+        println!(
+            "\n{} failed; the last {} line(s) of attempt {} (all of it: swarmctl task logs {} --workdir {}):",
+            t.id,
+            tail.len(),
+            t.attempts,
+            t.id,
+            workdir.display()
+        );
+        for line in tail {
+            println!("  | {line}");
+        }
+    }
+}
+
+/// The last `n` lines of `output`, decoded leniently.
+fn last_lines(output: &[u8], n: usize) -> Vec<String> {
+    let text = String::from_utf8_lossy(output);
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..]
+        .iter()
+        .map(|l| l.to_string())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::last_lines;
+
+    #[test]
+    fn the_tail_is_the_last_lines_whole() {
+        let out = b"one\ntwo\nthree\nfour\n";
+        assert_eq!(last_lines(out, 2), ["three", "four"]);
+        assert_eq!(last_lines(out, 10).len(), 4);
+        assert!(last_lines(b"", 10).is_empty());
+        assert_eq!(last_lines(b"no newline", 1), ["no newline"]);
+    }
+}

@@ -1,0 +1,110 @@
+//! `AgentService.Session`: one long-lived stream per agent.
+
+use super::status;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use swarm_proto::v1 as pb;
+use tokio_stream::wrappers::UnboundedReceiverStream;
+use tokio_stream::StreamExt;
+use tonic::{Request, Response, Status, Streaming};
+
+use super::convert;
+use super::BoxStream;
+use crate::edge::auth::{Scope, Tokens};
+use swarm_core::command::AgentCmd;
+use swarm_core::CoreHandle;
+
+/// How long a new session may take to say Hello.
+const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The agent service.
+pub struct AgentSvc {
+    core: CoreHandle,
+    tokens: Tokens,
+    sessions: Arc<AtomicU64>,
+    /// Heartbeats closer together than this are not passed on.
+    heartbeat_every: Duration,
+}
+
+impl AgentSvc {
+    /// A service sending to `core`.
+    pub fn new(core: CoreHandle, tokens: Tokens, lease_ttl: Duration) -> Self {
+        AgentSvc {
+            core,
+            tokens,
+            sessions: Arc::new(AtomicU64::new(1)),
+            heartbeat_every: lease_ttl / 3,
+        }
+    }
+}
+
+#[tonic::async_trait]
+impl pb::agent_service_server::AgentService for AgentSvc {
+    type SessionStream = BoxStream<pb::CoordinatorMessage>;
+
+    async fn session(
+        &self,
+        req: Request<Streaming<pb::AgentMessage>>,
+    ) -> Result<Response<Self::SessionStream>, Status> {
+        self.tokens.check(&req, Scope::Agent)?;
+        let mut inbound = req.into_inner();
+        let first = tokio::time::timeout(HELLO_TIMEOUT, inbound.message())
+            .await
+            .map_err(|_| {
+                Status::deadline_exceeded("no Hello within 10 s of opening the session")
+            })??;
+        let hello = match first.and_then(|m| m.body) {
+            Some(pb::agent_message::Body::Hello(h)) => convert::hello_from(h),
+            _ => {
+                return Err(Status::invalid_argument(
+                    "the first message of a session must be a Hello",
+                ))
+            }
+        };
+        let agent_id = hello.agent_id.clone();
+        let session = self.sessions.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        self.core
+            .ask(|reply| {
+                AgentCmd::Hello {
+                    hello,
+                    session,
+                    tx,
+                    reply,
+                }
+                .into()
+            })
+            .await
+            .map_err(status)?;
+        let core = self.core.clone();
+        let coalesce = self.heartbeat_every;
+        tokio::spawn(async move {
+            // Any message proves the agent alive; a heartbeat is passed on
+            // only when nothing else was for a while, which keeps 1,000
+            // idle agents cheap without letting a lease lapse.
+            let mut last_told = std::time::Instant::now();
+            while let Ok(Some(msg)) = inbound.message().await {
+                if let Some(msg) = convert::from_agent(msg) {
+                    let beat = matches!(msg, swarm_core::command::FromAgent::Heartbeat);
+                    if beat && last_told.elapsed() < coalesce {
+                        continue;
+                    }
+                    last_told = std::time::Instant::now();
+                    core.tell(AgentCmd::Message {
+                        agent: agent_id.clone(),
+                        session,
+                        msg,
+                    });
+                }
+            }
+            core.tell(AgentCmd::Gone {
+                agent: agent_id,
+                session,
+            });
+        });
+        let out = UnboundedReceiverStream::new(rx).map(|m| Ok(convert::to_agent(m)));
+        Ok(Response::new(Box::pin(out)))
+    }
+}

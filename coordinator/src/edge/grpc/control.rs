@@ -1,0 +1,415 @@
+//! `ControlService`: everything `swarmctl` does. Admin token only.
+
+use super::status;
+use swarm_memory::state::AttemptPick;
+use swarm_proto::v1 as pb;
+use tokio::sync::broadcast::error::RecvError;
+use tonic::{Request, Response, Status};
+
+use super::convert;
+use super::BoxStream;
+use crate::edge::auth::{Scope, Tokens};
+use swarm_core::command::{CheckpointCmd, PlanCmd, Query, TaskLogs};
+use swarm_core::follow::{relay, Relayed};
+use swarm_core::CoreHandle;
+use swarm_core::EventKind;
+
+/// The control service.
+pub struct ControlSvc {
+    core: CoreHandle,
+    tokens: Tokens,
+    /// `WORKDIR/.swarm`, which backups copy.
+    state_dir: std::path::PathBuf,
+    /// Where roles and their profiles come from (`swarmctl roles`).
+    roles: swarm_core::roles::RolesSource,
+    /// Largest plan `LoadPlan` accepts, in bytes.
+    max_plan_bytes: u64,
+}
+
+impl ControlSvc {
+    /// A service sending to `core`.
+    pub fn new(core: CoreHandle, tokens: Tokens, state_dir: std::path::PathBuf) -> Self {
+        ControlSvc {
+            core,
+            tokens,
+            state_dir,
+            roles: Default::default(),
+            max_plan_bytes: crate::daemon::config::DEFAULT_MAX_PLAN_BYTES,
+        }
+    }
+
+    /// Refuses plans larger than `bytes` (default
+    /// [`crate::daemon::config::DEFAULT_MAX_PLAN_BYTES`]).
+    pub fn with_max_plan_bytes(mut self, bytes: u64) -> Self {
+        self.max_plan_bytes = bytes;
+        self
+    }
+
+    /// Lists roles from `roles` (default: the built-in catalogue only).
+    pub fn with_roles(mut self, roles: swarm_core::roles::RolesSource) -> Self {
+        self.roles = roles;
+        self
+    }
+}
+
+type R<T> = Result<Response<T>, Status>;
+
+#[tonic::async_trait]
+impl pb::control_service_server::ControlService for ControlSvc {
+    async fn load_plan(
+        &self,
+        req: Request<tonic::Streaming<pb::LoadPlanChunk>>,
+    ) -> R<pb::LoadPlanReply> {
+        self.tokens.check(&req, Scope::Admin)?;
+        let load = super::plan_upload::receive(req.into_inner(), self.max_plan_bytes).await?;
+        let loaded = self
+            .core
+            .ask(|reply| PlanCmd::Load(load, reply).into())
+            .await
+            .map_err(status)?;
+        Ok(Response::new(pb::LoadPlanReply {
+            plan_id: loaded.plan_id as u64,
+            name: loaded.name,
+            tasks: loaded.tasks,
+            warnings: loaded.warnings,
+        }))
+    }
+
+    async fn status(&self, req: Request<pb::StatusRequest>) -> R<pb::StatusReply> {
+        self.tokens.check(&req, Scope::Admin)?;
+        let s = self
+            .core
+            .ask(|reply| Query::Status(reply).into())
+            .await
+            .map_err(status)?;
+        Ok(Response::new(convert::status_to(s)))
+    }
+
+    async fn list_tasks(&self, req: Request<pb::ListTasksRequest>) -> R<pb::ListTasksReply> {
+        self.tokens.check(&req, Scope::Admin)?;
+        let tasks = self
+            .core
+            .ask(|reply| Query::ListTasks(reply).into())
+            .await
+            .map_err(status)?;
+        Ok(Response::new(pb::ListTasksReply {
+            tasks: tasks.into_iter().map(convert::task_to).collect(),
+        }))
+    }
+
+    async fn get_task(&self, req: Request<pb::GetTaskRequest>) -> R<pb::TaskDetail> {
+        self.tokens.check_task(&req, &req.get_ref().id)?;
+        let id = req.into_inner().id;
+        let d = self
+            .core
+            .ask(|reply| Query::GetTask(id, reply).into())
+            .await
+            .map_err(status)?;
+        Ok(Response::new(convert::detail_to(d)))
+    }
+
+    type TaskLogsStream = BoxStream<pb::LogLine>;
+
+    async fn task_logs(&self, req: Request<pb::TaskLogsRequest>) -> R<Self::TaskLogsStream> {
+        self.tokens.check_task(&req, &req.get_ref().id)?;
+        let r = req.into_inner();
+        let (events_history, mut events) = self
+            .core
+            .ask(|reply| {
+                Query::Events {
+                    since: i64::MAX as u64,
+                    reply,
+                }
+                .into()
+            })
+            .await
+            .map_err(status)?;
+        drop(events_history);
+        let task = r.id.clone();
+        let pick = AttemptPick::from_wire(r.number, r.attempt);
+        let TaskLogs {
+            fence: attempt,
+            number,
+            chunks: history,
+            mut feed,
+        } = self
+            .core
+            .ask(|reply| Query::Logs { task, pick, reply }.into())
+            .await
+            .map_err(status)?;
+        let follow = r.follow;
+        let stream = async_stream(move |tx| async move {
+            let mut last_seq = None;
+            for row in history {
+                last_seq = Some(row.seq);
+                if tx.send(Ok(line(&row, number))).await.is_err() {
+                    return;
+                }
+            }
+            if !follow {
+                return;
+            }
+            loop {
+                tokio::select! {
+                    got = feed.recv() => match got {
+                        Ok(ev) if ev.row.attempt == attempt && last_seq.is_none_or(|s| ev.row.seq > s) => {
+                            last_seq = Some(ev.row.seq);
+                            if tx.send(Ok(line(&ev.row, number))).await.is_err() { return; }
+                        }
+                        Ok(_) | Err(RecvError::Lagged(_)) => {}
+                        Err(RecvError::Closed) => return shutting_down(&tx).await,
+                    },
+                    got = events.recv() => match got {
+                        Ok(e) if e.attempt == Some(attempt) && EventKind::parse(&e.kind).is_some_and(EventKind::ends_attempt) => {
+                            // Drain what is already queued, then stop.
+                            while let Ok(ev) = feed.try_recv() {
+                                if ev.row.attempt == attempt && last_seq.is_none_or(|s| ev.row.seq > s) {
+                                    last_seq = Some(ev.row.seq);
+                                    let _ = tx.send(Ok(line(&ev.row, number))).await;
+                                }
+                            }
+                            return;
+                        }
+                        Ok(_) | Err(RecvError::Lagged(_)) => {}
+                        Err(RecvError::Closed) => return shutting_down(&tx).await,
+                    },
+                }
+            }
+        });
+        Ok(Response::new(stream))
+    }
+
+    async fn task_action(&self, req: Request<pb::TaskActionRequest>) -> R<pb::TaskActionReply> {
+        self.tokens.check(&req, Scope::Admin)?;
+        let r = req.into_inner();
+        let action = convert::action_from(r.action).ok_or_else(|| {
+            Status::invalid_argument("action must be one of done, fail, retry, skip, cancel")
+        })?;
+        let state = self
+            .core
+            .ask(|reply| {
+                PlanCmd::TaskAction {
+                    task: r.id,
+                    action,
+                    reason: r.reason,
+                    reply,
+                }
+                .into()
+            })
+            .await
+            .map_err(status)?;
+        Ok(Response::new(pb::TaskActionReply { state }))
+    }
+
+    async fn list_agents(&self, req: Request<pb::ListAgentsRequest>) -> R<pb::ListAgentsReply> {
+        self.tokens.check(&req, Scope::Admin)?;
+        let agents = self
+            .core
+            .ask(|reply| Query::ListAgents(reply).into())
+            .await
+            .map_err(status)?;
+        Ok(Response::new(pb::ListAgentsReply {
+            agents: agents.into_iter().map(convert::agent_to).collect(),
+        }))
+    }
+
+    async fn drain_agent(&self, req: Request<pb::DrainAgentRequest>) -> R<pb::DrainAgentReply> {
+        self.tokens.check(&req, Scope::Admin)?;
+        let id = req.into_inner().id;
+        let state = self
+            .core
+            .ask(|reply| PlanCmd::DrainAgent(id, reply).into())
+            .await
+            .map_err(status)?;
+        Ok(Response::new(pb::DrainAgentReply { state }))
+    }
+
+    type EventsStream = BoxStream<pb::Event>;
+
+    async fn events(&self, req: Request<pb::EventsRequest>) -> R<Self::EventsStream> {
+        self.tokens.check(&req, Scope::Admin)?;
+        let r = req.into_inner();
+        let (history, feed) = self
+            .core
+            .ask(|reply| {
+                Query::Events {
+                    since: r.since,
+                    reply,
+                }
+                .into()
+            })
+            .await
+            .map_err(status)?;
+        let (follow, since) = (r.follow, r.since);
+        let core = self.core.clone();
+        let stream = async_stream(move |tx| async move {
+            let start = (history, feed);
+            let end = relay(&core, start, Some(since), follow, &tx, convert::event_to).await;
+            if end == Relayed::Stopped {
+                shutting_down(&tx).await;
+            }
+        });
+        Ok(Response::new(stream))
+    }
+
+    async fn run_standup(&self, req: Request<pb::RunStandupRequest>) -> R<pb::Standup> {
+        self.tokens.check(&req, Scope::Admin)?;
+        let kind = Some(req.into_inner().kind).filter(|k| !k.trim().is_empty());
+        let s = self
+            .core
+            .ask(|reply| CheckpointCmd::Run(kind, reply).into())
+            .await
+            .map_err(status)?;
+        Ok(Response::new(convert::standup_to(s)))
+    }
+
+    async fn list_standups(
+        &self,
+        req: Request<pb::ListStandupsRequest>,
+    ) -> R<pb::ListStandupsReply> {
+        self.tokens.check(&req, Scope::Admin)?;
+        let all = self
+            .core
+            .ask(|reply| CheckpointCmd::List(reply).into())
+            .await
+            .map_err(status)?;
+        Ok(Response::new(pb::ListStandupsReply {
+            standups: all.into_iter().map(convert::standup_to).collect(),
+        }))
+    }
+
+    async fn get_standup(&self, req: Request<pb::GetStandupRequest>) -> R<pb::Standup> {
+        self.tokens.check(&req, Scope::Admin)?;
+        let id = req.into_inner().id as i64;
+        let s = self
+            .core
+            .ask(|reply| CheckpointCmd::Get(id, reply).into())
+            .await
+            .map_err(status)?;
+        Ok(Response::new(convert::standup_to(s)))
+    }
+
+    async fn pause(&self, req: Request<pb::PauseRequest>) -> R<pb::PlanStateReply> {
+        self.tokens.check(&req, Scope::Admin)?;
+        let state = self
+            .core
+            .ask(|reply| PlanCmd::SetPaused(true, reply).into())
+            .await
+            .map_err(status)?;
+        Ok(Response::new(pb::PlanStateReply { state }))
+    }
+
+    async fn resume(&self, req: Request<pb::ResumeRequest>) -> R<pb::PlanStateReply> {
+        self.tokens.check(&req, Scope::Admin)?;
+        let state = self
+            .core
+            .ask(|reply| PlanCmd::SetPaused(false, reply).into())
+            .await
+            .map_err(status)?;
+        Ok(Response::new(pb::PlanStateReply { state }))
+    }
+
+    async fn backup(&self, req: Request<pb::BackupRequest>) -> R<pb::BackupReply> {
+        self.tokens.check(&req, Scope::Admin)?;
+        let dir = req.into_inner().dir;
+        if dir.trim().is_empty() {
+            return Err(Status::invalid_argument(
+                "give the directory to back up into",
+            ));
+        }
+        let state = self.state_dir.clone();
+        let taken = tokio::task::spawn_blocking(move || {
+            swarm_memory::backup::take(
+                &state,
+                std::path::Path::new(&dir),
+                swarm_memory::now_ms(),
+                env!("CARGO_PKG_VERSION"),
+            )
+        })
+        .await
+        .map_err(|e| Status::internal(format!("the backup stopped: {e}")))?
+        .map_err(|e| Status::failed_precondition(format!("cannot back up: {e}")))?;
+        Ok(Response::new(pb::BackupReply {
+            manifest: serde_json::to_string_pretty(&taken).unwrap_or_default(),
+        }))
+    }
+
+    async fn list_roles(&self, req: Request<pb::ListRolesRequest>) -> R<pb::ListRolesReply> {
+        self.tokens.check(&req, Scope::Admin)?;
+        let catalogue = self
+            .roles
+            .catalogue()
+            .map_err(|e| Status::failed_precondition(e.to_string()))?;
+        let roles = catalogue
+            .roles()
+            .iter()
+            .map(|r| {
+                let p = &r.profile;
+                let mut sources = p.sources.clone();
+                let exec = match &p.exec {
+                    Some(e) => e.clone(),
+                    None => match self.roles.exec_for(&r.name) {
+                        Some((t, from)) => {
+                            sources.push(from);
+                            t.to_string()
+                        }
+                        None => String::new(),
+                    },
+                };
+                pb::RoleInfo {
+                    name: r.name.clone(),
+                    description: r.description.clone(),
+                    aliases: r.aliases.clone(),
+                    profile_sources: sources,
+                    prompt_bytes: p.prompt.as_ref().map_or(0, |x| x.len() as u64),
+                    exec,
+                    model: p.model.clone().unwrap_or_default(),
+                    tools: p.tools.clone(),
+                    env_keys: p.env.keys().cloned().collect(),
+                }
+            })
+            .collect();
+        Ok(Response::new(pb::ListRolesReply { roles }))
+    }
+
+    async fn approve_gate(&self, req: Request<pb::ApproveGateRequest>) -> R<pb::ApproveGateReply> {
+        self.tokens.check(&req, Scope::Admin)?;
+        let day = req.into_inner().day;
+        let opened = self
+            .core
+            .ask(|reply| PlanCmd::ApproveGate(day, reply).into())
+            .await
+            .map_err(status)?;
+        Ok(Response::new(pb::ApproveGateReply { opened }))
+    }
+}
+
+fn line(row: &swarm_memory::state::LogRow, number: u32) -> pb::LogLine {
+    pb::LogLine {
+        attempt: row.attempt,
+        number,
+        stream: i32::from(row.stream),
+        data: row.data.clone(),
+    }
+}
+
+/// A server stream fed by a task that writes into a channel.
+fn async_stream<T, F, Fut>(f: F) -> BoxStream<T>
+where
+    T: Send + 'static,
+    F: FnOnce(tokio::sync::mpsc::Sender<Result<T, Status>>) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let (tx, rx) = tokio::sync::mpsc::channel(256);
+    tokio::spawn(f(tx));
+    Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx))
+}
+
+/// Ends a follow stream with the reason: swarmd is stopping.
+async fn shutting_down<T>(tx: &tokio::sync::mpsc::Sender<Result<T, Status>>) {
+    let _ = tx
+        .send(Err(Status::unavailable(
+            "swarmd is shutting down; follow again once it is back",
+        )))
+        .await;
+}

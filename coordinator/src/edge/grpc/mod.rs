@@ -1,0 +1,22 @@
+//! The gRPC edge: each service checks the caller's token, converts the
+//! request to a command for the scheduler loop, and converts the answer
+//! back. Handlers never touch state themselves.
+
+mod agent;
+mod control;
+pub(crate) mod convert;
+mod memory;
+mod plan_upload;
+mod status;
+
+pub use agent::AgentSvc;
+pub use control::ControlSvc;
+pub use memory::MemorySvc;
+pub use status::status;
+
+use std::pin::Pin;
+
+use tokio_stream::Stream;
+
+/// A boxed server stream.
+pub type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, tonic::Status>> + Send + 'static>>;

@@ -1,0 +1,11 @@
+//! What faces the network: the gRPC services ([`grpc`]), the HTTP
+//! listener with `/metrics`, health and the web view ([`http`], [`web`]),
+//! bearer tokens ([`auth`]) and TLS ([`tls`]). Nothing here changes state:
+//! requests become commands for the core.
+
+pub mod auth;
+pub mod grpc;
+pub mod http;
+mod http_tls;
+pub mod tls;
+pub mod web;

@@ -1,0 +1,312 @@
+//! The web view at `/`: read-only, for the admin token (in
+//! `Authorization: Bearer`, or a login form that sets a session cookie).
+//! The page and its script and styles are embedded in the binary; the
+//! server renders every panel (HTML fragments and SVG) from the core's
+//! views, and the page fetches them again whenever `/api/events` (SSE)
+//! says something happened.
+//!
+//! Paths: `/` (the page, or the login form), `POST /login`,
+//! `POST /logout`, `/assets/app.js`, `/assets/style.css`,
+//! `/view/{summary,tasks,agents,reports}`, `/view/dag.svg`,
+//! `/view/gantt.svg`, `/view/task/{id}`, `/api/events`.
+
+mod dag;
+mod gantt;
+mod html;
+mod panels;
+mod session;
+mod sse;
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use swarm_memory::state::AttemptPick;
+
+use crate::edge::auth::Tokens;
+use session::Sessions;
+use swarm_core::command::{CheckpointCmd, Query, TaskLogs};
+use swarm_core::{CoreError, CoreHandle};
+
+const PAGE: &str = include_str!("assets/index.html");
+const LOGIN: &str = include_str!("assets/login.html");
+const SCRIPT: &str = include_str!("assets/app.js");
+const STYLE: &str = include_str!("assets/style.css");
+/// Bytes of a task's log the detail panel shows, from the end.
+const LOG_TAIL: usize = 16 * 1024;
+/// The page loads nothing from elsewhere and runs no inline script.
+const CSP: &str = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'";
+
+struct Web {
+    core: CoreHandle,
+    tokens: Tokens,
+    sessions: Sessions,
+    /// Served over TLS: cookies are `Secure`.
+    secure: bool,
+}
+
+/// The web view's routes.
+pub fn routes(core: CoreHandle, tokens: Tokens, secure: bool) -> Router {
+    let web = Arc::new(Web {
+        core,
+        tokens,
+        sessions: Sessions::default(),
+        secure,
+    });
+    // Everything but the page, the login and the assets needs a session
+    // or the admin token.
+    let guarded = Router::new()
+        .route("/view/summary", get(summary))
+        .route("/view/tasks", get(tasks))
+        .route("/view/agents", get(agents))
+        .route("/view/reports", get(reports))
+        .route("/view/dag.svg", get(dag_svg))
+        .route("/view/gantt.svg", get(gantt_svg))
+        .route("/view/task/{id}", get(task))
+        .route("/api/events", get(events))
+        .route_layer(axum::middleware::from_fn_with_state(web.clone(), guard));
+    Router::new()
+        .route("/", get(page))
+        .route("/login", post(login).get(page))
+        .route("/logout", post(logout))
+        .route(
+            "/assets/app.js",
+            get(|| async { asset(SCRIPT, "text/javascript") }),
+        )
+        .route(
+            "/assets/style.css",
+            get(|| async { asset(STYLE, "text/css") }),
+        )
+        .merge(guarded)
+        .with_state(web)
+}
+
+/// Lets a request with a session or the admin token through; refuses the
+/// rest (the page then shows the login form again).
+async fn guard(
+    State(web): State<Arc<Web>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if !allowed(&web, req.headers()) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            "log in with the admin token at /\n",
+        )
+            .into_response();
+    }
+    next.run(req).await
+}
+
+fn asset(body: &'static str, kind: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, kind),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+fn html(status: StatusCode, body: String) -> Response {
+    let mut r = (status, body).into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+fn svg(body: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+fn login_page(status: StatusCode, message: &str) -> Response {
+    html(status, LOGIN.replace("{{message}}", &html::esc(message)))
+}
+
+fn allowed(web: &Web, headers: &HeaderMap) -> bool {
+    session::allowed(&web.tokens, &web.sessions, headers, swarm_memory::now_ms())
+}
+
+fn failed(e: &CoreError) -> Response {
+    let status = match e {
+        CoreError::NotFound(_) => StatusCode::NOT_FOUND,
+        _ => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    (status, format!("{e}\n")).into_response()
+}
+
+async fn page(State(web): State<Arc<Web>>, headers: HeaderMap) -> Response {
+    if allowed(&web, &headers) {
+        html(StatusCode::OK, PAGE.to_string())
+    } else {
+        login_page(StatusCode::OK, "")
+    }
+}
+
+async fn login(State(web): State<Arc<Web>>, body: Bytes) -> Response {
+    let token = session::form_token(&body).unwrap_or_default();
+    if web.tokens.holder_of(&token) != Some(crate::edge::auth::Holder::Admin) {
+        tracing::warn!("web view: a login with a wrong token was refused");
+        return login_page(
+            StatusCode::UNAUTHORIZED,
+            "That is not the admin token (.swarm/admin.token on the coordinator's host).",
+        );
+    }
+    let Some(id) = web.sessions.open(swarm_memory::now_ms()) else {
+        return login_page(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "No session could be made: the system's random source failed.",
+        );
+    };
+    let mut r = (StatusCode::SEE_OTHER, [(header::LOCATION, "/")]).into_response();
+    if let Ok(v) = HeaderValue::from_str(&session::set_cookie(&id, web.secure)) {
+        r.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    r
+}
+
+async fn logout(State(web): State<Arc<Web>>, headers: HeaderMap) -> Response {
+    if let Some(id) = session::cookie(&headers) {
+        web.sessions.close(&id);
+    }
+    let mut r = (StatusCode::SEE_OTHER, [(header::LOCATION, "/")]).into_response();
+    if let Ok(v) = HeaderValue::from_str(&session::clear_cookie(web.secure)) {
+        r.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    r
+}
+
+async fn summary(State(web): State<Arc<Web>>) -> Response {
+    match web.core.ask(|reply| Query::Status(reply).into()).await {
+        Ok(s) => html(StatusCode::OK, panels::summary(&s)),
+        Err(e) => failed(&e),
+    }
+}
+
+async fn tasks(State(web): State<Arc<Web>>) -> Response {
+    match web.core.ask(|reply| Query::ListTasks(reply).into()).await {
+        Ok(t) => html(StatusCode::OK, panels::tasks(&t)),
+        Err(e) => failed(&e),
+    }
+}
+
+async fn agents(State(web): State<Arc<Web>>) -> Response {
+    let list = match web.core.ask(|reply| Query::ListAgents(reply).into()).await {
+        Ok(a) => a,
+        Err(e) => return failed(&e),
+    };
+    let decisions = web
+        .core
+        .ask(|reply| CheckpointCmd::List(reply).into())
+        .await
+        .ok()
+        .and_then(|all| all.last().map(|s| s.decisions.clone()))
+        .unwrap_or_default();
+    html(StatusCode::OK, panels::agents(&list, &decisions))
+}
+
+async fn reports(State(web): State<Arc<Web>>) -> Response {
+    match web
+        .core
+        .ask(|reply| CheckpointCmd::List(reply).into())
+        .await
+    {
+        Ok(list) => html(StatusCode::OK, panels::reports(&list)),
+        Err(e) => failed(&e),
+    }
+}
+
+async fn dag_svg(State(web): State<Arc<Web>>) -> Response {
+    match web.core.ask(|reply| Query::Board(reply).into()).await {
+        Ok(b) => svg(dag::render(&b)),
+        Err(e) => failed(&e),
+    }
+}
+
+async fn gantt_svg(State(web): State<Arc<Web>>) -> Response {
+    match web.core.ask(|reply| Query::Board(reply).into()).await {
+        Ok(b) => svg(gantt::render(&b)),
+        Err(e) => failed(&e),
+    }
+}
+
+async fn task(State(web): State<Arc<Web>>, Path(id): Path<String>) -> Response {
+    let wanted = id.clone();
+    let detail = match web
+        .core
+        .ask(|reply| Query::GetTask(wanted, reply).into())
+        .await
+    {
+        Ok(d) => d,
+        Err(e) => return failed(&e),
+    };
+    let tail = if detail.attempts.is_empty() {
+        String::new()
+    } else {
+        let pick = AttemptPick::Latest;
+        match web
+            .core
+            .ask(|reply| {
+                Query::Logs {
+                    task: id,
+                    pick,
+                    reply,
+                }
+                .into()
+            })
+            .await
+        {
+            Ok(TaskLogs { chunks, .. }) => log_tail(chunks.iter().map(|c| c.data.as_slice())),
+            Err(_) => String::new(),
+        }
+    };
+    html(StatusCode::OK, panels::task(&detail, &tail))
+}
+
+/// The last [`LOG_TAIL`] bytes of the chunks, as text.
+fn log_tail<'a>(chunks: impl DoubleEndedIterator<Item = &'a [u8]>) -> String {
+    let mut parts: Vec<&[u8]> = Vec::new();
+    let mut size = 0;
+    for c in chunks.rev() {
+        parts.push(c);
+        size += c.len();
+        if size >= LOG_TAIL {
+            break;
+        }
+    }
+    let bytes: Vec<u8> = parts.into_iter().rev().flatten().copied().collect();
+    let start = bytes.len().saturating_sub(LOG_TAIL);
+    String::from_utf8_lossy(&bytes[start..]).into_owned()
+}
+
+async fn events(State(web): State<Arc<Web>>, headers: HeaderMap) -> Response {
+    let since = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    match sse::stream(web.core.clone(), since).await {
+        Ok(s) => s,
+        Err(e) => failed(&e),
+    }
+}

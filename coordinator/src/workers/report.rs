@@ -1,0 +1,362 @@
+//! Checkpoint reports: the reporter task runs each day's exit-criteria
+//! checks (outside the scheduler loop, so a slow check never stalls
+//! dispatch), renders the report in markdown, appends it to
+//! `docs/plans/DAILY_PROGRESS_REPORT.md` under the working directory, and
+//! hands it back to the loop to be recorded.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+use swarm_core::jobs::{CriterionJob, ReportJob};
+
+use swarm_memory::state::CheckpointRow;
+use tokio::sync::mpsc;
+
+use swarm_core::command::CheckpointCmd;
+use swarm_core::CoreHandle;
+
+/// Longest an exit-criterion check may run.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Runs report jobs until the channel closes.
+pub async fn run(mut jobs: mpsc::UnboundedReceiver<ReportJob>, core: CoreHandle) {
+    while let Some(mut job) = jobs.recv().await {
+        let mut met = Vec::new();
+        for c in &job.criteria {
+            met.push(evaluate(c, &job.workdir).await);
+        }
+        let report = render(&job, &met);
+        let path = job.workdir.join(&job.report_path);
+        if let Err(e) = append(&path, &report) {
+            tracing::warn!("cannot append the report to {}: {e}", path.display());
+        }
+        let row = CheckpointRow {
+            id: 0,
+            plan_id: job.plan_id,
+            kind: job.kind.clone(),
+            at: job.at,
+            plan_time: job.plan_time,
+            plan_day: job.plan_day,
+            report,
+            decisions: serde_json::to_string(&job.decisions).unwrap_or_else(|_| "[]".into()),
+        };
+        core.tell(CheckpointCmd::Store(Box::new(row), job.reply.take()));
+    }
+}
+
+/// (met, how we know).
+pub(crate) async fn evaluate(c: &CriterionJob, workdir: &std::path::Path) -> (bool, String) {
+    let Some(cmd) = &c.check else {
+        return (
+            c.tasks_done,
+            if c.tasks_done {
+                "the day's tasks are done".into()
+            } else {
+                "the day's tasks are not all done".into()
+            },
+        );
+    };
+    let run = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg(cmd)
+        .current_dir(workdir)
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    match tokio::time::timeout(CHECK_TIMEOUT, run).await {
+        Ok(Ok(out)) if out.status.success() => (true, format!("check `{cmd}` passed")),
+        Ok(Ok(out)) => (
+            false,
+            format!(
+                "check `{cmd}` failed (exit {})",
+                out.status
+                    .code()
+                    .map_or("by a signal".into(), |c| c.to_string())
+            ),
+        ),
+        Ok(Err(e)) => (false, format!("check `{cmd}` could not run: {e}")),
+        Err(_) => (
+            false,
+            format!(
+                "check `{cmd}` timed out after {} s",
+                CHECK_TIMEOUT.as_secs()
+            ),
+        ),
+    }
+}
+
+fn append(path: &std::path::Path, report: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let fresh = !path.exists();
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    if fresh {
+        f.write_all(
+            b"# Daily Progress Report\n\nWritten by swarmd at every checkpoint; newest last.\n",
+        )?;
+    }
+    f.write_all(b"\n")?;
+    f.write_all(report.as_bytes())?;
+    f.sync_all()
+}
+
+/// The report in markdown.
+pub fn render(job: &ReportJob, met: &[(bool, String)]) -> String {
+    let c = &job.counts;
+    let done = c.succeeded + c.skipped;
+    let mut out = String::new();
+    let _ = writeln!(out, "## {} — {}\n", job.kind, job.plan_time_label);
+    let when = if matches!(job.state.as_str(), "succeeded" | "failed") {
+        "Finished"
+    } else {
+        "Projected completion"
+    };
+    let _ = writeln!(
+        out,
+        "**{}**: {}. {when} {} (plan ends {}).\n",
+        job.verdict, job.verdict_reason, job.projected, job.planned_end
+    );
+    let _ = writeln!(
+        out,
+        "Plan *{}* is {} · {done}/{} tasks done · {} running · {} ready · {} waiting · {} failed · {} blocked\n",
+        job.plan_name, job.state, c.total, c.running, c.ready, c.pending, c.failed, c.blocked
+    );
+    for list in &job.checklists {
+        let _ = writeln!(out, "### Checklist: {}\n", list.window);
+        for (done, text) in &list.items {
+            let _ = writeln!(out, "- [{}] {text}", if *done { 'x' } else { ' ' });
+        }
+        out.push('\n');
+    }
+    section(
+        &mut out,
+        "Finished since the last checkpoint",
+        &job.finished,
+        job.finished_total,
+        "swarmctl tasks --state succeeded",
+    );
+    let _ = writeln!(out, "### In progress\n");
+    if job.in_progress.is_empty() {
+        let _ = writeln!(out, "- nothing\n");
+    } else {
+        let _ = writeln!(
+            out,
+            "| Task | Agents | Elapsed | Planned |\n|---|---|---|---|"
+        );
+        for p in job.in_progress.iter().take(MAX_ROWS) {
+            let flag = if p.planned_h > 0.0 && p.elapsed_h > 1.5 * p.planned_h {
+                " ⚠"
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {} | {:.1} h{flag} | {} h |",
+                p.task,
+                p.agents.join(", "),
+                p.elapsed_h,
+                p.planned_h
+            );
+        }
+        more(
+            &mut out,
+            job.in_progress.len(),
+            "swarmctl tasks --state running",
+        );
+        out.push('\n');
+    }
+    section(
+        &mut out,
+        "Blockers",
+        &job.blockers,
+        job.blockers.len(),
+        "swarmctl tasks",
+    );
+    let _ = writeln!(out, "### Day {} exit criteria\n", job.criteria_day);
+    if job.criteria.is_empty() {
+        let _ = writeln!(out, "- none listed\n");
+    } else {
+        for (c, (ok, why)) in job.criteria.iter().zip(met) {
+            let _ = writeln!(
+                out,
+                "- [{}] {} — {why}",
+                if *ok { 'x' } else { ' ' },
+                c.text
+            );
+        }
+        out.push('\n');
+    }
+    let _ = writeln!(out, "### Critical path remaining\n");
+    if job.remaining_path.is_empty() {
+        let _ = writeln!(out, "- nothing left\n");
+    } else {
+        let _ = writeln!(
+            out,
+            "{} — {:.1} h of planned work; projected completion {} (plan ends {})\n",
+            path_text(&job.remaining_path),
+            job.remaining_hours,
+            job.projected,
+            job.planned_end
+        );
+    }
+    let _ = writeln!(out, "### Agents by role\n\n| Role | Planned today | Present | Demand (rank-weighted h) |\n|---|---|---|---|");
+    for r in &job.allocation {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {:.1} |",
+            r.role,
+            r.planned.map_or("-".into(), |p| p.to_string()),
+            r.present,
+            r.demand_h
+        );
+    }
+    out.push('\n');
+    section(
+        &mut out,
+        "Reallocation decisions",
+        &job.decisions,
+        job.decisions.len(),
+        "swarmctl standup show",
+    );
+    out
+}
+
+/// The most lines a list of a report shows; the rest is a count and the
+/// command that lists them all (a 50,000-task plan's standup stays a page).
+const MAX_ROWS: usize = 50;
+
+/// The critical path's ids, the first and last few of a long one.
+fn path_text(path: &[String]) -> String {
+    const HEAD: usize = 15;
+    const TAIL: usize = 5;
+    if path.len() <= HEAD + TAIL + 1 {
+        return path.join(" → ");
+    }
+    format!(
+        "{} → … ({} more) … → {}",
+        path[..HEAD].join(" → "),
+        path.len() - HEAD - TAIL,
+        path[path.len() - TAIL..].join(" → ")
+    )
+}
+
+/// "… and N more" with the command that lists them, when a list was cut.
+fn more(out: &mut String, total: usize, command: &str) {
+    if total > MAX_ROWS {
+        let _ = writeln!(out, "- … and {} more: `{command}`", total - MAX_ROWS);
+    }
+}
+
+/// A titled list of `items` (of `total`, when the list came cut).
+fn section(out: &mut String, title: &str, items: &[String], total: usize, command: &str) {
+    let _ = writeln!(out, "### {title}\n");
+    if items.is_empty() {
+        let _ = writeln!(out, "- none\n");
+        return;
+    }
+    for i in items.iter().take(MAX_ROWS) {
+        let _ = writeln!(out, "- {i}");
+    }
+    more(out, total.max(items.len()), command);
+    out.push('\n');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+    use swarm_core::jobs::{ChecklistJob, InProgress};
+    use swarm_core::views::Counts;
+
+    fn job(n: usize) -> ReportJob {
+        let ids: Vec<String> = (0..n).map(|i| format!("9.{i}")).collect();
+        ReportJob {
+            projection_text: String::new(),
+            verdict: "Behind".into(),
+            verdict_reason: "many failed".into(),
+            plan_id: 1,
+            kind: "Standup".into(),
+            at: 0,
+            plan_time: 0,
+            plan_time_label: "Day 1 09:00".into(),
+            plan_day: 1,
+            plan_name: "Big".into(),
+            state: "running".into(),
+            counts: Counts::default(),
+            finished: ids
+                .iter()
+                .take(200)
+                .map(|i| format!("Task {i}: done"))
+                .collect(),
+            finished_total: n,
+            in_progress: ids
+                .iter()
+                .map(|i| InProgress {
+                    task: format!("Task {i}"),
+                    agents: vec!["sre-1".into()],
+                    elapsed_h: 1.0,
+                    planned_h: 2.0,
+                })
+                .collect(),
+            blockers: ids
+                .iter()
+                .map(|i| format!("Task {i} is blocked: 1.1 failed"))
+                .collect(),
+            checklists: Vec::new(),
+            criteria_day: 1,
+            criteria: Vec::new(),
+            remaining_path: ids.clone(),
+            remaining_hours: n as f64,
+            projected: "Day 9".into(),
+            planned_end: "Day 2".into(),
+            behind_hours: 7.0,
+            allocation: Vec::new(),
+            decisions: ids.iter().map(|i| format!("moved agent {i}")).collect(),
+            workdir: PathBuf::from("."),
+            report_path: PathBuf::from("r.md"),
+            reply: None,
+        }
+    }
+
+    #[test]
+    fn a_checklist_is_rendered_with_its_ticks_and_none_without_one() {
+        let mut with = job(1);
+        with.checklists = vec![ChecklistJob {
+            window: "Pre-Launch Checklist".into(),
+            items: vec![
+                (false, "Rollback plan prepared".into()),
+                (true, "Team briefed".into()),
+            ],
+        }];
+        let report = render(&with, &[]);
+        assert!(
+            report.contains(
+                "### Checklist: Pre-Launch Checklist\n\n- [ ] Rollback plan prepared\n- [x] Team briefed\n\n"
+            ),
+            "{report}"
+        );
+        assert!(!render(&job(1), &[]).contains("### Checklist"));
+    }
+
+    #[test]
+    fn a_huge_plan_gets_a_report_of_a_page_with_counts_and_commands() {
+        let text = render(&job(50_000), &[]);
+        assert!(text.len() < 20_000, "{} bytes", text.len());
+        for line in [
+            "- … and 49950 more: `swarmctl tasks --state succeeded`",
+            "- … and 49950 more: `swarmctl tasks --state running`",
+            "- … and 49950 more: `swarmctl tasks`",
+            "- … and 49950 more: `swarmctl standup show`",
+            "9.14 → … (49980 more) … → 9.49995",
+        ] {
+            assert!(text.contains(line), "{line} missing");
+        }
+        let small = render(&job(3), &[]);
+        assert!(small.contains("9.0 → 9.1 → 9.2 —"), "{small}");
+        assert!(!small.contains("more"), "{small}");
+    }
+}

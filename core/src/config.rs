@@ -1,0 +1,192 @@
+//! What the scheduler core is told: the settings that shape scheduling,
+//! leases, retries, the plan clock and reallocation. The daemon's own
+//! configuration (listeners, TLS, backups, provisioner engines) holds one
+//! of these and is loaded, merged and validated by `swarmd`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Largest plan accepted by default, in bytes of text: 256 MiB, room for
+/// a plan of a few million tasks.
+pub const DEFAULT_MAX_PLAN_BYTES: u64 = swarm_plan::MAX_PLAN_BYTES;
+
+/// The core's settings.
+#[derive(Debug, Clone)]
+pub struct CoreConfig {
+    /// Working directory; state lives in `WORKDIR/.swarm/`.
+    pub workdir: PathBuf,
+    /// How often agents send a heartbeat.
+    pub heartbeat: Duration,
+    /// An agent silent for this long is lost and its attempts re-queued.
+    pub lease_ttl: Duration,
+    /// After a restart, how long agents have to reconnect and resume.
+    pub reconnect_grace: Duration,
+    /// Retries of a failed task when its plan gives none.
+    pub default_retries: u32,
+    /// First retry delay; doubles with each failure.
+    pub retry_backoff: Duration,
+    /// Longest retry delay.
+    pub retry_backoff_max: Duration,
+    /// A task that loses its agent this many times fails.
+    pub max_losses: u32,
+    /// Output kept per attempt (the tail).
+    pub log_cap_bytes: u64,
+    /// Largest plan `swarmctl plan load` (and `swarmd run`) may send, in
+    /// bytes of text (default [`DEFAULT_MAX_PLAN_BYTES`]).
+    pub max_plan_bytes: u64,
+    /// Extra roles for plans, as a roles TOML file.
+    pub roles_file: Option<PathBuf>,
+    /// The plan clock runs this many times faster than wall time.
+    pub time_scale: f64,
+    /// When tasks may start.
+    pub pace: Pace,
+    /// How priority and the critical path order ready tasks (`priority`
+    /// in the config file): `slack` (default) or `strict`.
+    pub priority: swarm_plan::policy::PriorityOrder,
+    /// Plan start (plan time of loading), ms since the epoch UTC; None:
+    /// when the plan is loaded.
+    pub start: Option<i64>,
+    /// Working day start, minutes after midnight.
+    pub day_start: u16,
+    /// Working day end, minutes after midnight.
+    pub day_end: u16,
+    /// Where checkpoint reports are appended, relative to the workdir.
+    pub report_path: PathBuf,
+    /// How agent pools grow and shrink.
+    pub provisioner: ProvisionerKind,
+    /// Per-role pool bounds: (min, max).
+    pub scale: std::collections::BTreeMap<String, (u32, u32)>,
+    /// Pool bound for roles not in `scale`.
+    pub default_max_agents: u32,
+    /// Day gates: a day's checklist and exit criteria hold back the tasks
+    /// after them until their checks pass or an operator approves.
+    pub gates: bool,
+    /// Claude Code agent definitions (`--agents-dir`, `agents_dir`);
+    /// `None`: `WORKDIR/.claude/agents` when it exists.
+    pub agents_dir: Option<PathBuf>,
+    /// `[exec]`: command templates for tasks without a Run command, by
+    /// role and by default; they reach every agent with its assignment.
+    pub exec: ExecTemplates,
+}
+
+impl Default for CoreConfig {
+    fn default() -> Self {
+        CoreConfig {
+            workdir: PathBuf::from("."),
+            heartbeat: Duration::from_secs(5),
+            lease_ttl: Duration::from_secs(15),
+            reconnect_grace: Duration::from_secs(20),
+            default_retries: 0,
+            retry_backoff: Duration::from_secs(1),
+            retry_backoff_max: Duration::from_secs(60),
+            max_losses: 5,
+            log_cap_bytes: 1024 * 1024,
+            max_plan_bytes: DEFAULT_MAX_PLAN_BYTES,
+            roles_file: None,
+            time_scale: 1.0,
+            pace: Pace::Asap,
+            priority: Default::default(),
+            start: None,
+            day_start: 9 * 60,
+            day_end: 17 * 60,
+            report_path: PathBuf::from("docs/plans/DAILY_PROGRESS_REPORT.md"),
+            provisioner: ProvisionerKind::None,
+            scale: Default::default(),
+            default_max_agents: 4,
+            gates: false,
+            agents_dir: None,
+            exec: ExecTemplates::default(),
+        }
+    }
+}
+
+impl CoreConfig {
+    /// `WORKDIR/.swarm`.
+    pub fn state_dir(&self) -> PathBuf {
+        self.workdir.join(".swarm")
+    }
+
+    /// Pool bounds of a role: (min, max).
+    pub fn bounds(&self, role: &str) -> (u32, u32) {
+        self.scale
+            .get(role)
+            .copied()
+            .unwrap_or((0, self.default_max_agents))
+    }
+
+    /// Where agent definitions are read from: `agents_dir` (relative to
+    /// the workdir), else `WORKDIR/.claude/agents` when it exists.
+    pub fn agents_dir(&self) -> Option<PathBuf> {
+        match &self.agents_dir {
+            Some(d) => Some(self.workdir.join(d)),
+            None => Some(self.workdir.join(".claude").join("agents")).filter(|d| d.is_dir()),
+        }
+    }
+
+    /// `WORKDIR/.swarm/swarmd.db`: the coordinator's own state.
+    pub fn state_db_path(&self) -> PathBuf {
+        self.state_dir().join("swarmd.db")
+    }
+
+    /// `WORKDIR/.swarm/memory.db`: the memory shared with claude-flow.
+    pub fn memory_path(&self) -> PathBuf {
+        self.state_dir().join("memory.db")
+    }
+}
+
+/// The config's `[exec]` table: `default = "..."` and `ROLE = "..."`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExecTemplates {
+    /// For every role without its own.
+    pub default: Option<String>,
+    /// By role.
+    pub roles: std::collections::BTreeMap<String, String>,
+}
+
+/// When a task may start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pace {
+    /// As soon as its dependencies allow.
+    Asap,
+    /// Not before its planned day starts on the plan clock.
+    Calendar,
+}
+
+/// How agent pools are scaled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProvisionerKind {
+    /// Report shortfalls only.
+    None,
+    /// Spawn and stop local swarm-agent processes.
+    Process,
+    /// Create and remove agent containers.
+    Docker,
+    /// One Docker Swarm service per role, scaled by its replicas.
+    Swarm,
+}
+
+impl std::str::FromStr for Pace {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "asap" => Ok(Pace::Asap),
+            "calendar" => Ok(Pace::Calendar),
+            _ => Err(format!("pace '{s}' must be asap or calendar")),
+        }
+    }
+}
+
+impl std::str::FromStr for ProvisionerKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "none" => Ok(ProvisionerKind::None),
+            "process" => Ok(ProvisionerKind::Process),
+            "docker" => Ok(ProvisionerKind::Docker),
+            "swarm" => Ok(ProvisionerKind::Swarm),
+            _ => Err(format!(
+                "provisioner '{s}' must be none, process, docker or swarm"
+            )),
+        }
+    }
+}

@@ -1,0 +1,271 @@
+//! Dispatch: ready tasks onto free agents, by the placement policy the
+//! plan simulator uses too. An attempt is committed in the turn's
+//! transaction; the assignment is sent only after the commit.
+
+use std::collections::BTreeMap;
+
+use swarm_memory::state::upsert_attempt;
+use swarm_plan::policy::{place, AgentSlots, Candidate};
+use swarm_plan::Task;
+
+use super::attempts::{Attempt, Member};
+use super::command::{Assignment, AttemptRef, ToAgent};
+use super::effects::Turn;
+use super::event::{Event, EventKind};
+use super::model::{AttemptState, PlanState, TaskState};
+use super::roster::Agent;
+use super::{CoreError, State};
+use crate::grants::Grant;
+
+impl State {
+    /// Places ready tasks on free agents.
+    pub(crate) fn dispatch(&mut self, t: &mut Turn<'_>) -> Result<(), CoreError> {
+        let Some(plan) = self.plan.as_ref() else {
+            return Ok(());
+        };
+        if plan.state() != PlanState::Running || !plan.has_ready() {
+            return Ok(());
+        }
+        self.refresh_guide(t.now, false);
+        let Some(plan) = self.plan.as_ref() else {
+            return Ok(());
+        };
+        let agents: Vec<&Agent> = self.roster.connected().collect();
+        let mut slots: Vec<AgentSlots> = agents
+            .iter()
+            .enumerate()
+            .map(|(i, a)| AgentSlots {
+                id: i,
+                role: a.active_role.clone(),
+                also: (a.roles.iter())
+                    .filter(|r| **r != a.active_role)
+                    .cloned()
+                    .collect(),
+                free: a.free(),
+                // When the first of its attempts is planned to end.
+                busy_secs: (a.busy.iter())
+                    .filter_map(|&id| self.attempts.get(id))
+                    .map(|at| plan.planned_rest(at.task, t.now))
+                    .min()
+                    .unwrap_or(0),
+            })
+            .collect();
+        let compiled = plan.compiled();
+        let (order, demand) = plan.dispatch_order(self.cfg.priority, t.now);
+        let candidates = order.map(|(i, slack, ready_in)| Candidate {
+            task: i,
+            need: &compiled.tasks[i].need,
+            secs: compiled.plan.tasks[i].duration.secs(),
+            slack,
+            ready_in,
+        });
+        let round = place(candidates, &mut slots, &demand);
+        let placements: Vec<(usize, Vec<Member>)> = round
+            .placements
+            .into_iter()
+            .map(|p| {
+                let members = p
+                    .agents
+                    .into_iter()
+                    .map(|(a, role)| Member {
+                        agent: agents[a].id.clone(),
+                        role,
+                    })
+                    .collect();
+                (p.task, members)
+            })
+            .collect();
+        for (task, members) in placements {
+            self.start_attempt(t, task, members)?;
+        }
+        Ok(())
+    }
+
+    /// Offers a new attempt of `task` to `members`: committed in this turn,
+    /// sent after the commit.
+    fn start_attempt(
+        &mut self,
+        t: &mut Turn<'_>,
+        task: usize,
+        members: Vec<Member>,
+    ) -> Result<(), CoreError> {
+        let Some(plan) = self.plan.as_mut() else {
+            return Ok(());
+        };
+        let id = self.attempts.allocate();
+        let waits_for_operator = is_manual(plan.spec(task))
+            && members.first().is_some_and(|lead| {
+                self.profiles.of(&lead.role).exec.is_none()
+                    && self
+                        .roster
+                        .get(&lead.agent)
+                        .is_some_and(|a| a.leaves_manual_tasks_to_an_operator())
+            });
+        let ready_for = (t.now - plan.task(task).updated_at).max(0);
+        self.out.metrics.dispatch.observe(ready_for as f64 / 1000.0);
+        let number =
+            plan.begin_attempt(task, id, members.iter().map(|m| m.agent.clone()).collect());
+        let token = self.tokens.mint();
+        self.grants.grant(
+            token.clone(),
+            Grant {
+                task_id: plan.task_id(task).to_string(),
+                attempt: id,
+            },
+        );
+        let attempt = Attempt {
+            id,
+            task,
+            number,
+            members: members.clone(),
+            gang: plan.spec(task).gang,
+            succeeded: Vec::new(),
+            state: AttemptState::Offered,
+            created_at: t.now,
+            started_at: None,
+            log_seq: 0,
+            waits_for_operator,
+            token: token.clone(),
+        };
+        upsert_attempt(t.db, &attempt.row(plan.id(), "offered"))?;
+        self.attempts.insert(attempt);
+        self.set_task(t, task, TaskState::Running, None)?;
+        let Some(plan) = self.plan.as_ref() else {
+            return Ok(());
+        };
+        let spec = plan.spec(task);
+        let who = members
+            .iter()
+            .map(|m| format!("{} ({})", m.agent, m.role))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut offered = Event::new(EventKind::AttemptOffered)
+            .task(spec.id.clone())
+            .attempt(id)
+            .number(number)
+            .message(format!("offered to {who}"));
+        if let Some(lead) = members.first() {
+            offered = offered.agent(lead.agent.clone());
+        }
+        t.emit(offered)?;
+        let upstream = self.upstream_results(t, task)?;
+        let Some(plan) = self.plan.as_ref() else {
+            return Ok(());
+        };
+        let spec = plan.spec(task);
+        let mut brief = brief(spec, &members, plan.name(), waits_for_operator);
+        brief.push_str(&upstream);
+        let mut env = BTreeMap::new();
+        env.insert("SWARM_PLAN".to_string(), plan.name().to_string());
+        env.insert("SWARM_RETRIES".to_string(), plan.retries(task).to_string());
+        // The task's own token: shared memory and its own task, while the
+        // attempt lives. The agent's token never reaches a task.
+        env.insert("SWARM_TOKEN".to_string(), token);
+        if members.len() > 1 {
+            // Every member's agent and role, lead first.
+            let gang: Vec<String> = members
+                .iter()
+                .map(|m| format!("{}:{}", m.agent, m.role))
+                .collect();
+            env.insert("SWARM_GANG".to_string(), gang.join(","));
+        }
+        let every_member_runs = spec.gang == swarm_plan::Gang::All;
+        for (k, m) in members.iter().enumerate() {
+            let Some(tx) = self.roster.occupy(&m.agent, id) else {
+                continue;
+            };
+            let assignment = Assignment {
+                attempt: AttemptRef {
+                    task_id: spec.id.clone(),
+                    attempt: id,
+                },
+                attempt_no: number,
+                role: m.role.clone(),
+                lead: k == 0 || every_member_runs,
+                title: spec.title.clone(),
+                run: spec.run.clone(),
+                checks: spec.checks.clone(),
+                image: spec.image.clone(),
+                timeout_ms: spec.timeout.map_or(0, |t| t.secs() * 1000),
+                brief: brief.clone(),
+                env: env.clone(),
+                plan: plan.name().to_string(),
+                profile: self.profiles.of(&m.role),
+            };
+            t.send(Some(tx), ToAgent::Assign(Box::new(assignment)));
+        }
+        Ok(())
+    }
+
+    /// Records whether live attempt `attempt`, which `agent` resumed in a
+    /// new session, waits for an operator: `operator` is whether the agent
+    /// leaves manual tasks to one; only the lead's word counts, and only
+    /// for a task without a run command or image.
+    pub(crate) fn mark_operator_wait(&mut self, attempt: u64, agent: &str, operator: bool) {
+        let Some(plan) = self.plan.as_ref() else {
+            return;
+        };
+        let Some(a) = self.attempts.get(attempt) else {
+            return;
+        };
+        if a.lead() == Some(agent) {
+            let waits = operator && is_manual(plan.spec(a.task));
+            self.attempts.set_waits_for_operator(attempt, waits);
+        }
+    }
+
+    /// Whether the running task `task` waits for an operator.
+    pub(crate) fn waits_for_operator(&self, task: usize) -> bool {
+        let Some(plan) = self.plan.as_ref() else {
+            return false;
+        };
+        plan.task(task)
+            .current
+            .and_then(|id| self.attempts.get(id))
+            .is_some_and(|a| a.waits_for_operator)
+    }
+}
+
+/// What an operator is told to run when a task waits for one.
+pub(crate) fn operator_hint(task: &str) -> String {
+    format!("waiting for an operator: swarmctl task done {task}")
+}
+
+/// A task without a run command or image: an agent's command template
+/// works on it, or an operator marks it done.
+fn is_manual(task: &Task) -> bool {
+    task.run.is_none() && task.image.is_none()
+}
+
+/// The task brief an agent (a person, a script, an AI CLI) works from.
+fn brief(task: &Task, members: &[Member], plan: &str, waits_for_operator: bool) -> String {
+    let mut out = format!("# Task {}: {}\n\nPlan: {plan}\n", task.id, task.title);
+    let roles: Vec<&str> = members.iter().map(|m| m.role.as_str()).collect();
+    out.push_str(&format!(
+        "Roles: {}\nPriority: {}\nPlanned duration: {}\n",
+        roles.join(" + "),
+        task.priority,
+        task.duration
+    ));
+    for (name, items) in [
+        ("Deliverables", &task.deliverables),
+        ("Success criteria", &task.success_criteria),
+    ] {
+        if !items.is_empty() {
+            out.push_str(&format!("\n## {name}\n"));
+            for item in items {
+                out.push_str(&format!("- {item}\n"));
+            }
+        }
+    }
+    if let Some(b) = &task.blocking {
+        out.push_str(&format!("\nBlocking: {b}\n"));
+    }
+    if waits_for_operator {
+        out.push_str(&format!(
+            "\nNo command runs this task: do the work, then mark it done.\n{}\n",
+            operator_hint(&task.id)
+        ));
+    }
+    out
+}

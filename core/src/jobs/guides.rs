@@ -1,0 +1,48 @@
+//! A guide search for the guide searcher: the rest of a plan and the
+//! agents present; the search itself runs off the loop, on a blocking
+//! thread.
+
+use std::collections::BTreeMap;
+
+use swarm_plan::policy::{Guide, PriorityOrder};
+use swarm_plan::simulate::guide::search;
+use swarm_plan::simulate::Staffing;
+use swarm_plan::CompiledPlan;
+
+/// The rest of a plan to search a guide for.
+#[derive(Debug, Clone)]
+pub struct GuideJob {
+    /// The plan (its database id).
+    pub plan: i64,
+    /// Its unfinished tasks.
+    pub rest: CompiledPlan,
+    /// Per task of `rest`, its index in the whole plan.
+    pub keep: Vec<usize>,
+    /// The agents present, per role.
+    pub staffing: BTreeMap<String, u32>,
+    /// The configured priority order.
+    pub order: PriorityOrder,
+}
+
+impl GuideJob {
+    /// The search, on this thread: the guide for the whole plan (places
+    /// of finished tasks 0), or the default for the policy's own order.
+    pub fn search(self) -> Guide {
+        let total = self.keep.iter().max().map_or(0, |&m| m + 1);
+        let staffing = Staffing::Fixed(self.staffing);
+        let Ok((found, _)) = search(&self.rest, &staffing, self.order) else {
+            return Guide::default();
+        };
+        let mut place = Vec::new();
+        if !found.place.is_empty() {
+            place = vec![0u32; total];
+            for (&g, &i) in found.place.iter().zip(&self.keep) {
+                place[i] = g;
+            }
+        }
+        Guide {
+            place,
+            slack_pct: found.slack_pct,
+        }
+    }
+}

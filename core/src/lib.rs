@@ -1,0 +1,506 @@
+//! swarm-core: the scheduler loop of swarmd, the one writer of all state.
+//!
+//! This crate has no network and no container engine in it (no tonic,
+//! hyper, axum or bollard): the compiler keeps the boundary. The daemon's
+//! edges (gRPC, HTTP) and its workers (reports, gates, guide search,
+//! result copying, shared memory, provisioners) live in `swarmd` and
+//! import this crate; the messages the loop sends them are defined here
+//! ([`jobs`]).
+//!
+//! The edges send [`Command`]s over a channel. The loop runs on its own
+//! thread; each *turn* takes every command waiting (up to a batch limit),
+//! applies them, expires leases and backoffs, places ready tasks on free
+//! agents, and commits everything in ONE transaction (group commit). Only
+//! after the commit does anything leave the loop: replies, assignments,
+//! acknowledgements, events for followers. A transition is therefore never
+//! revealed before it is durable. If the store fails, the loop stops the
+//! process rather than run ahead of its database.
+//!
+//! The state is made of parts that own their invariants behind private
+//! fields ([`active`], [`roster`], [`attempts`], [`provisioning`],
+//! [`projection`]); the transitions that span parts (`tasks.rs`,
+//! `agents.rs`, `dispatch.rs`, `control.rs`, `checkpoint.rs`,
+//! `realloc.rs`, `recover.rs`) compose them through their methods. Time is
+//! an input: a turn runs at the instant it is given.
+
+mod active;
+mod agents;
+mod attempts;
+pub mod board;
+mod checkpoint;
+pub mod clock;
+pub mod command;
+pub mod config;
+mod control;
+mod dispatch;
+mod effects;
+pub mod error;
+pub mod event;
+mod fatal;
+pub mod follow;
+mod gates;
+pub mod grants;
+mod guides;
+pub mod jobs;
+pub mod metrics;
+pub mod model;
+mod projection;
+mod provisioning;
+mod queries;
+mod realloc;
+mod recover;
+mod results;
+pub mod roles;
+mod roster;
+mod setup;
+mod tasks;
+pub mod verdict;
+pub mod views;
+
+#[cfg(test)]
+mod testkit;
+#[cfg(test)]
+mod tests;
+
+use std::sync::mpsc;
+use std::time::Duration;
+
+use swarm_memory::{now_ms, Store};
+use tokio::sync::broadcast;
+
+pub use command::Command;
+use command::{AgentCmd, CheckpointCmd, PlanCmd, Query, ToAgent};
+pub use effects::Receivers;
+use effects::{Effects, Outlets, Turn};
+pub use error::CoreError;
+use event::Event;
+pub use event::{AttemptEnd, EventKind};
+pub use fatal::Fatal;
+
+use crate::config::CoreConfig;
+
+/// Most commands applied in one turn (one transaction).
+const MAX_BATCH: usize = 8192;
+
+/// The longest the loop sleeps when nothing is due, ms.
+const MAX_SLEEP_MS: i64 = 500;
+
+/// Everything the loop owns besides the store: the configuration, the
+/// parts, and where effects go.
+pub(crate) struct State {
+    cfg: CoreConfig,
+    /// The plan being executed (or the last one, finished).
+    plan: Option<active::ActivePlan>,
+    roster: roster::Roster,
+    attempts: attempts::LiveAttempts,
+    provisioning: provisioning::Provisioning,
+    projection: projection::Projection,
+    /// Where guide searches go.
+    guides: guides::Guides,
+    /// What the shared-memory worker last said, for status.
+    memory_note: String,
+    out: Outlets,
+    /// Where a failure of the store is recorded for the callers.
+    fatal: Fatal,
+    /// The live attempts' tokens (the loop is their one writer).
+    grants: crate::grants::Grants,
+    /// Mints them.
+    tokens: crate::grants::TokenMint,
+    /// The roles' profiles, from the plan's compilation.
+    profiles: setup::Profiles,
+}
+
+/// A handle to send commands to the loop.
+#[derive(Clone)]
+pub struct CoreHandle {
+    tx: mpsc::Sender<Command>,
+    fatal: Fatal,
+    metrics: std::sync::Arc<crate::metrics::Metrics>,
+}
+
+impl CoreHandle {
+    /// The loop's metrics (`/metrics`, `/readyz`).
+    pub fn metrics(&self) -> &crate::metrics::Metrics {
+        &self.metrics
+    }
+
+    /// Sends a command and waits for its reply.
+    pub async fn ask<T>(
+        &self,
+        make: impl FnOnce(command::Reply<T>) -> Command,
+    ) -> Result<T, CoreError> {
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        self.tx.send(make(reply)).map_err(|_| self.fatal.error())?;
+        rx.await.map_err(|_| self.fatal.error())?
+    }
+
+    /// Sends a command that has no reply.
+    pub fn tell(&self, cmd: impl Into<Command>) {
+        let _ = self.tx.send(cmd.into());
+    }
+}
+
+impl State {
+    /// A fresh state, before recovery.
+    fn new(cfg: CoreConfig, fatal: Fatal, grants: crate::grants::Grants) -> (State, Receivers) {
+        let (events, _) = broadcast::channel(effects::EVENT_FEED);
+        let (logs, _) = broadcast::channel(4096);
+        let (jobs_tx, jobs) = tokio::sync::mpsc::unbounded_channel();
+        let (provision_tx, provision) = tokio::sync::mpsc::unbounded_channel();
+        let (gates_tx, gates) = tokio::sync::mpsc::unbounded_channel();
+        let (results_tx, results) = tokio::sync::mpsc::unbounded_channel();
+        let (guides, guide_jobs) = guides::Guides::new();
+        let state = State {
+            cfg,
+            plan: None,
+            roster: Default::default(),
+            attempts: attempts::LiveAttempts::starting_at(1),
+            provisioning: Default::default(),
+            projection: Default::default(),
+            guides,
+            memory_note: String::new(),
+            out: Outlets {
+                events,
+                logs,
+                jobs: jobs_tx,
+                provision: provision_tx,
+                gates: gates_tx,
+                results: results_tx,
+                metrics: Default::default(),
+            },
+            fatal,
+            grants,
+            tokens: Default::default(),
+            profiles: Default::default(),
+        };
+        (
+            state,
+            Receivers {
+                jobs,
+                provision,
+                gates,
+                results,
+                guides: guide_jobs,
+            },
+        )
+    }
+
+    /// Opens `store`'s state: recovers what it holds, in one turn at `now`.
+    fn open(
+        cfg: CoreConfig,
+        store: &mut Store,
+        now: i64,
+        fatal: Fatal,
+        grants: crate::grants::Grants,
+    ) -> Result<(State, Receivers), CoreError> {
+        let (mut state, receivers) = State::new(cfg, fatal, grants);
+        let mut fx = Effects::default();
+        let tx = store.transaction()?;
+        state.recover(&mut Turn::new(&tx, now, None, &mut fx))?;
+        tx.commit()?;
+        fx.flush(&state.out);
+        Ok((state, receivers))
+    }
+
+    fn plan_id(&self) -> Option<i64> {
+        self.plan.as_ref().map(active::ActivePlan::id)
+    }
+
+    /// One turn at `now`: apply, tick, dispatch, commit, reveal. Returns
+    /// true to stop. When the store fails, the failure is recorded (for
+    /// every caller waiting on this turn) before anything is dropped, and
+    /// nothing of the turn is revealed.
+    fn turn(
+        &mut self,
+        store: &mut Store,
+        batch: Vec<Command>,
+        now: i64,
+    ) -> Result<bool, CoreError> {
+        let began = std::time::Instant::now();
+        let mut fx = Effects::default();
+        let mut batch = batch.into_iter();
+        match self.turn_in(store, &mut batch, now, &mut fx) {
+            Ok(commit) => {
+                let stop = fx.stop;
+                fx.flush(&self.out);
+                self.out.metrics.turned(now, began.elapsed(), commit);
+                Ok(stop)
+            }
+            Err(e) => {
+                self.fatal.record(&e, &self.cfg.state_db_path());
+                drop(batch);
+                drop(fx);
+                Err(e)
+            }
+        }
+    }
+
+    fn turn_in(
+        &mut self,
+        store: &mut Store,
+        batch: &mut std::vec::IntoIter<Command>,
+        now: i64,
+        fx: &mut Effects,
+    ) -> Result<Duration, CoreError> {
+        let cfg = &self.cfg;
+        let tx = store.transaction_waiting(|waited| {
+            tracing::warn!(
+                "{} is locked by another process (for {} s now); waiting, nothing is lost",
+                cfg.state_db_path().display(),
+                waited.as_secs()
+            );
+        })?;
+        let mut t = Turn::new(&tx, now, self.plan_id(), fx);
+        for cmd in batch {
+            self.apply(&mut t, cmd)?;
+        }
+        self.tick(&mut t)?;
+        // A stopping loop dispatches nothing more, from this very turn.
+        if !t.fx.stop {
+            self.dispatch(&mut t)?;
+        }
+        let committing = std::time::Instant::now();
+        tx.commit()?;
+        Ok(committing.elapsed())
+    }
+
+    /// Applies one command. The one match over every command there is.
+    fn apply(&mut self, t: &mut Turn<'_>, cmd: Command) -> Result<(), CoreError> {
+        match cmd {
+            Command::Agent(AgentCmd::Hello {
+                hello,
+                session,
+                tx,
+                reply,
+            }) => {
+                let r = self.hello(t, hello, session, tx);
+                t.reply(reply, r);
+            }
+            Command::Agent(AgentCmd::Message {
+                agent,
+                session,
+                msg,
+            }) => self.on_agent_message(t, &agent, session, msg)?,
+            Command::Agent(AgentCmd::Gone { agent, session }) => {
+                self.agent_gone(t, &agent, session)?
+            }
+            Command::Plan(PlanCmd::Load(req, reply)) => {
+                let r = self.load_plan(t, req);
+                t.reply(reply, r);
+            }
+            Command::Plan(PlanCmd::SetPaused(paused, reply)) => {
+                let r = self.set_paused(t, paused);
+                t.reply(reply, r);
+            }
+            Command::Plan(PlanCmd::TaskAction {
+                task,
+                action,
+                reason,
+                reply,
+            }) => {
+                let r = self.task_action(t, &task, action, &reason);
+                t.reply(reply, r);
+            }
+            Command::Plan(PlanCmd::DrainAgent(id, reply)) => {
+                let r = self.drain_agent(t, &id);
+                t.reply(reply, r);
+            }
+            Command::Plan(PlanCmd::ApproveGate(day, reply)) => {
+                let r = self.approve_gate(t, day);
+                t.reply(reply, r);
+            }
+            Command::GateChecked {
+                gate,
+                passed,
+                detail,
+            } => self.gate_checked(t, gate, passed, &detail)?,
+            Command::Query(q) => self.query(t, q),
+            Command::Guide { plan, guide } => self.set_guide(plan, guide),
+            Command::MemoryNotice(n) => self.memory_notice(t, n)?,
+            Command::ProvisionFailed { agent_id, reason } => {
+                self.provision_failed(t, &agent_id, &reason)?
+            }
+            Command::Checkpoint(CheckpointCmd::Run(kind, reply)) => {
+                self.standup_now(t, kind, reply)?
+            }
+            Command::Checkpoint(CheckpointCmd::List(reply)) => {
+                let r = self.standups(t.db);
+                t.reply(reply, r);
+            }
+            Command::Checkpoint(CheckpointCmd::Get(id, reply)) => {
+                let r = self.standup(t.db, id);
+                t.reply(reply, r);
+            }
+            Command::Checkpoint(CheckpointCmd::Store(row, reply)) => {
+                self.store_standup(t, *row, reply)?
+            }
+            Command::Shutdown => self.stop(t)?,
+        }
+        Ok(())
+    }
+
+    /// The daemon is stopping: record it, tell every agent (they keep
+    /// their attempts and reconnect to the next coordinator), stop after
+    /// this turn. Sessions and follow streams end when the loop's channels
+    /// close with it.
+    fn stop(&mut self, t: &mut Turn<'_>) -> Result<(), CoreError> {
+        if t.fx.stop {
+            return Ok(());
+        }
+        t.fx.stop = true;
+        let reason = "swarmd is shutting down; keep running and reconnect".to_string();
+        let agents: Vec<String> = self.roster.iter().map(|a| a.id.clone()).collect();
+        for id in agents {
+            t.send(self.roster.tx(&id), ToAgent::Goodbye(reason.clone()));
+        }
+        t.emit(Event::new(EventKind::CoordinatorStopping))
+    }
+
+    /// The shared-memory worker repaired the file, or cannot use it: an
+    /// event, and a line in status.
+    fn memory_notice(
+        &mut self,
+        t: &mut Turn<'_>,
+        notice: crate::jobs::Notice,
+    ) -> Result<(), CoreError> {
+        use crate::jobs::Notice;
+        use swarm_memory::shared::Repair;
+        let (kind, text) = match notice {
+            Notice::Repaired(Repair::Reconciled { checked, reapplied }) => (
+                EventKind::MemoryReconciled,
+                format!("memory.db was changed by another tool: re-applied {reapplied} of {checked} acknowledged writes"),
+            ),
+            Notice::Repaired(Repair::Rebuilt {
+                moved_to,
+                reason,
+                reapplied,
+            }) => (
+                EventKind::MemoryRebuilt,
+                format!(
+                    "memory.db was unreadable ({reason}); {}rebuilt it and re-applied {reapplied} acknowledged writes",
+                    moved_to.map_or(String::new(), |p| format!("moved it to {}, ", p.display()))
+                ),
+            ),
+            Notice::Unavailable(why) => (EventKind::MemoryUnavailable, why),
+            Notice::Available => (EventKind::MemoryAvailable, "memory.db is usable again".to_string()),
+        };
+        let label = self
+            .plan
+            .as_ref()
+            .map(|p| p.clock().label(p.clock().plan_at(t.now)))
+            .unwrap_or_default();
+        self.memory_note = if label.is_empty() {
+            text.clone()
+        } else {
+            format!("{text} ({label})")
+        };
+        t.emit(Event::new(kind).message(text))
+    }
+
+    /// Answers a read-only question.
+    fn query(&self, t: &mut Turn<'_>, q: Query) {
+        match q {
+            Query::Status(reply) => {
+                let s = self.status(t.now);
+                t.reply(reply, Ok(s));
+            }
+            Query::ListTasks(reply) => t.reply(reply, Ok(self.task_views())),
+            Query::GetTask(id, reply) => {
+                let r = self.task_detail(t.db, &id);
+                t.reply(reply, r);
+            }
+            Query::Logs { task, pick, reply } => {
+                let r = self.logs_of(t.db, &task, pick);
+                t.reply(reply, r);
+            }
+            Query::ListAgents(reply) => t.reply(reply, Ok(self.agent_views())),
+            Query::Events { since, reply } => {
+                let rx = self.out.events.subscribe();
+                let r = swarm_memory::state::events_after(t.db, since, 100_000)
+                    .map(|rows| (rows, rx))
+                    .map_err(CoreError::from);
+                t.reply(reply, r);
+            }
+            Query::Board(reply) => {
+                let r = self.board(t.db, t.now);
+                t.reply(reply, r);
+            }
+        }
+    }
+
+    /// How long the loop may sleep at `now` before something is due.
+    fn next_wake(&self, now: i64) -> Duration {
+        let mut due = now + MAX_SLEEP_MS;
+        if let Some(plan) = &self.plan {
+            if let Some(t) = plan.next_delayed() {
+                due = due.min(t);
+            }
+            if let Some(next) = plan.next_checkpoint() {
+                due = due.min(plan.clock().wall_at(next.at));
+            }
+        }
+        Duration::from_millis((due - now).clamp(1, MAX_SLEEP_MS) as u64)
+    }
+}
+
+/// Opens the store, recovers state, and starts the loop thread. The loop
+/// keeps the live attempts' tokens in `grants`, which the services read.
+pub fn start(
+    cfg: CoreConfig,
+    grants: crate::grants::Grants,
+) -> Result<(CoreHandle, std::thread::JoinHandle<()>, Receivers), CoreError> {
+    match swarm_memory::split::split_single_file(&cfg.state_db_path(), &cfg.memory_path())? {
+        swarm_memory::split::Split::Moved(tables) => {
+            let rows: u64 = tables.iter().map(|(_, n)| n).sum();
+            tracing::info!(
+                "moved the coordinator's state ({rows} rows) from memory.db to swarmd.db; memory.db now holds the shared memory alone"
+            );
+        }
+        swarm_memory::split::Split::Finished => {
+            tracing::info!("finished moving the coordinator's state out of memory.db");
+        }
+        swarm_memory::split::Split::NotNeeded => {}
+    }
+    let mut store = Store::open(&cfg.state_db_path())?;
+    let fatal = Fatal::default();
+    let (state, receivers) = State::open(cfg, &mut store, now_ms(), fatal.clone(), grants)?;
+    let metrics = state.out.metrics.clone();
+    let (tx, rx) = mpsc::channel();
+    let thread = std::thread::Builder::new()
+        .name("scheduler".into())
+        .spawn(move || run(store, state, rx))
+        .map_err(CoreError::Thread)?;
+    Ok((CoreHandle { tx, fatal, metrics }, thread, receivers))
+}
+
+/// The loop: waits for commands or the next thing due, then turns. The
+/// only place that reads the wall clock.
+fn run(mut store: Store, mut state: State, rx: mpsc::Receiver<Command>) {
+    loop {
+        let wait = state.next_wake(now_ms());
+        let first = match rx.recv_timeout(wait) {
+            Ok(cmd) => Some(cmd),
+            Err(mpsc::RecvTimeoutError::Timeout) => None,
+            Err(mpsc::RecvTimeoutError::Disconnected) => return,
+        };
+        let mut batch: Vec<Command> = first.into_iter().collect();
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(cmd) => batch.push(cmd),
+                Err(_) => break,
+            }
+        }
+        match state.turn(&mut store, batch, now_ms()) {
+            Ok(true) => return,
+            Ok(false) => {}
+            Err(_) => {
+                let why = state.fatal.message().unwrap_or_default();
+                tracing::error!("{why}");
+                // The callers of the failed turn are answered with the
+                // reason; give their replies a moment to leave.
+                std::thread::sleep(Duration::from_millis(500));
+                std::process::exit(70);
+            }
+        }
+    }
+}

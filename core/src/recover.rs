@@ -1,0 +1,143 @@
+//! Recovery after a restart: the active plan, its tasks and live attempts
+//! and the agents are rebuilt from the store. Agents get a grace period to
+//! reconnect and resume their attempts; those that do not come back are
+//! lost like any other, and their attempts re-queued. Nothing that
+//! succeeded runs again.
+
+use swarm_memory::state::{agents, attempts_in_states, latest_plan, max_attempt_id, tasks};
+
+use super::active::ActivePlan;
+use super::attempts::{Attempt, LiveAttempts, Member};
+use super::effects::Turn;
+use super::event::{Event, EventKind};
+use super::model::{AttemptState, PlanState};
+use super::{CoreError, State};
+
+impl State {
+    /// Rebuilds the state from the store, in the first turn.
+    pub(crate) fn recover(&mut self, t: &mut Turn<'_>) -> Result<(), CoreError> {
+        self.attempts = LiveAttempts::starting_at(max_attempt_id(t.db)? + 1);
+        // An agent seen before the restart counts as seen now: its lease
+        // restarts with the grace period added.
+        let grace = self.cfg.reconnect_grace.as_millis() as i64;
+        for row in agents(t.db)? {
+            self.provisioning.saw_id(&row.id);
+            self.roster.restore(row, t.now + grace);
+        }
+        let Some(row) = latest_plan(t.db)? else {
+            return t.emit(Event::new(EventKind::CoordinatorStarted).message("no plan"));
+        };
+        let Some(state) = PlanState::parse(&row.state) else {
+            return Err(CoreError::Recovery(format!(
+                "plan {} has unknown state '{}'",
+                row.id, row.state
+            )));
+        };
+        let req = super::command::LoadPlan {
+            file_name: row.file.clone(),
+            text: row.source.clone(),
+            toml: row.format == "toml",
+            roles_toml: row.roles_toml.clone(),
+        };
+        let (compiled, profiles) = super::setup::compile(&req, &self.cfg)
+            .map_err(|e| CoreError::Recovery(format!("the stored plan no longer compiles: {e}")))?;
+        self.profiles = profiles;
+        let clock = serde_json::from_str(&row.clock).unwrap_or(crate::clock::PlanClock {
+            start: row.loaded_at,
+            wall0: row.loaded_at,
+            time_scale: self.cfg.time_scale,
+            day_start: self.cfg.day_start,
+            day_end: self.cfg.day_end,
+        });
+        let calendar = self.cfg.pace == crate::config::Pace::Calendar;
+        let mut plan = ActivePlan::new(
+            row.id,
+            compiled,
+            row.loaded_at,
+            self.cfg.default_retries,
+            clock,
+            calendar,
+        );
+        if self.cfg.gates {
+            plan.enable_gates();
+        }
+        if let Some(last) = swarm_memory::state::checkpoints(t.db, Some(row.id))?.last() {
+            let seq = swarm_memory::state::last_event_seq(t.db)?;
+            plan.restore_checkpoint(last.plan_time, seq);
+        }
+        plan.restore_state(state, row.finished_at);
+        for task in tasks(t.db, row.id)? {
+            plan.restore_task(task);
+        }
+        plan.finish_restore();
+        let opened = swarm_memory::state::event_messages(
+            t.db,
+            row.id,
+            super::event::EventKind::GateOpened.name(),
+        )?;
+        plan.restore_gates(&opened);
+        for a in attempts_in_states(t.db, row.id, &["offered", "running"])? {
+            let task = a.task_idx as usize;
+            if task >= plan.len() {
+                continue;
+            }
+            plan.restore_current(task, a.id, a.agents.clone());
+            for agent in &a.agents {
+                self.roster.occupy(agent, a.id);
+            }
+            let log_seq = swarm_memory::state::next_log_seq(t.db, a.id)?;
+            if !a.token.is_empty() {
+                self.grants.grant(
+                    a.token.clone(),
+                    crate::grants::Grant {
+                        task_id: plan.task_id(task).to_string(),
+                        attempt: a.id,
+                    },
+                );
+            }
+            self.attempts.insert(Attempt {
+                id: a.id,
+                task,
+                number: a.number,
+                members: a
+                    .agents
+                    .into_iter()
+                    .map(|agent| Member {
+                        agent,
+                        role: String::new(),
+                    })
+                    .collect(),
+                gang: plan.spec(task).gang,
+                succeeded: Vec::new(),
+                state: if a.state == "running" {
+                    AttemptState::Running
+                } else {
+                    AttemptState::Offered
+                },
+                created_at: a.created_at,
+                started_at: a.started_at,
+                log_seq,
+                token: a.token.clone(),
+                // Known again when the lead resumes it.
+                waits_for_operator: false,
+            });
+        }
+        let message = format!(
+            "recovered plan '{}' with {} live attempt(s)",
+            plan.name(),
+            self.attempts.len()
+        );
+        t.plan_id = Some(plan.id());
+        // A result committed just before a crash may not have reached the
+        // shared memory: offer each again, copied only where missing.
+        for (task_id, result) in swarm_memory::state::results_of_plan(t.db, plan.id())? {
+            t.share_result(crate::jobs::ResultJob {
+                task_id,
+                result,
+                if_absent: true,
+            });
+        }
+        self.plan = Some(plan);
+        t.emit(Event::new(EventKind::CoordinatorStarted).message(message))
+    }
+}

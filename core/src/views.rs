@@ -1,0 +1,211 @@
+//! Read-only views the loop answers queries with.
+
+use std::collections::BTreeMap;
+
+/// A plan was loaded.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The plan's row id.
+    pub plan_id: i64,
+    /// Its title.
+    pub name: String,
+    /// Number of tasks.
+    pub tasks: u32,
+    /// Warnings from validation.
+    pub warnings: Vec<String>,
+}
+
+/// Task counts by state.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Every task of the plan.
+    pub total: u32,
+    /// Waiting for dependencies.
+    pub pending: u32,
+    /// Ready to run.
+    pub ready: u32,
+    /// Running now.
+    pub running: u32,
+    /// Done.
+    pub succeeded: u32,
+    /// Failed for good.
+    pub failed: u32,
+    /// Blocked by a failed dependency.
+    pub blocked: u32,
+    /// Skipped by an operator.
+    pub skipped: u32,
+    /// Cancelled by an operator.
+    pub cancelled: u32,
+}
+
+impl Counts {
+    /// Each state's name and count, in the order of the task's life.
+    pub fn by_state(&self) -> [(&'static str, u32); 8] {
+        [
+            ("pending", self.pending),
+            ("ready", self.ready),
+            ("running", self.running),
+            ("succeeded", self.succeeded),
+            ("failed", self.failed),
+            ("blocked", self.blocked),
+            ("skipped", self.skipped),
+            ("cancelled", self.cancelled),
+        ]
+    }
+}
+
+/// The daemon's status.
+#[derive(Debug, Clone, Default)]
+pub struct Status {
+    /// Plan id (0: none).
+    pub plan_id: i64,
+    /// The plan's title.
+    pub plan: String,
+    /// idle | running | succeeded | failed | paused.
+    pub state: String,
+    /// Tasks per state.
+    pub counts: Counts,
+    /// Connected agents.
+    pub agents: u32,
+    /// Loaded at, ms.
+    pub loaded_at: i64,
+    /// Finished at, ms (0: not yet).
+    pub finished_at: i64,
+    /// Roles ready tasks need that no connected agent plays.
+    pub unstaffed_roles: Vec<String>,
+    /// The plan clock's reading.
+    pub plan_time: String,
+    /// The plan day.
+    pub plan_day: u32,
+    /// Projected completion and its comparison with the plan's end.
+    pub projected: String,
+    /// Agents missing per role at the last checkpoint.
+    pub shortfall: Vec<String>,
+    /// The next checkpoint.
+    pub next_checkpoint: String,
+    /// The shared memory's last repair or trouble, if any.
+    pub memory: String,
+    /// The verdict (`done`, `failed`, `behind`, `at_risk`, `on_track`);
+    /// empty without a plan.
+    pub verdict: String,
+    /// Why, in a sentence.
+    pub verdict_reason: String,
+    /// Closed day gates, each with what it waits for.
+    pub gates: Vec<String>,
+    /// Running tasks that wait for an operator (`swarmctl task done ID`),
+    /// in plan order.
+    pub waiting_for_operator: Vec<String>,
+}
+
+/// A checkpoint and its report.
+#[derive(Debug, Clone, Default)]
+pub struct StandupView {
+    /// Number.
+    pub id: i64,
+    /// Name.
+    pub kind: String,
+    /// Wall time, ms.
+    pub at: i64,
+    /// Plan clock reading.
+    pub plan_time: String,
+    /// Plan day.
+    pub plan_day: u32,
+    /// The report, markdown.
+    pub report: String,
+    /// Reallocation decisions.
+    pub decisions: Vec<String>,
+}
+
+/// One task.
+#[derive(Debug, Clone)]
+pub struct TaskView {
+    /// Task id.
+    pub id: String,
+    /// Title from the plan.
+    pub title: String,
+    /// State name.
+    pub state: String,
+    /// Attempts made.
+    pub attempts: u32,
+    /// Agents of the current or last attempt.
+    pub agents: Vec<String>,
+    /// P0..P3.
+    pub priority: String,
+    /// Planned hours.
+    pub duration_hours: f64,
+    /// Canonical roles, one per agent.
+    pub roles: Vec<String>,
+    /// Why failed/blocked/skipped/cancelled.
+    pub reason: String,
+    /// Plan day (0: none).
+    pub day: u32,
+    /// Last change, ms.
+    pub updated_at: i64,
+    /// Running, and waiting for an operator (`swarmctl task done ID`).
+    pub waits_for_operator: bool,
+}
+
+/// One attempt.
+#[derive(Debug, Clone)]
+pub struct AttemptView {
+    /// Fencing number.
+    pub attempt: u64,
+    /// 1-based number.
+    pub number: u32,
+    /// Agents that held it (several for a gang).
+    pub agents: Vec<String>,
+    /// State name.
+    pub state: String,
+    /// Created, ms.
+    pub created_at: i64,
+    /// Ended, ms (0: not yet).
+    pub ended_at: i64,
+    /// The executor's exit code, when it had one.
+    pub exit_code: Option<i32>,
+    /// How it ended, in words.
+    pub message: String,
+    /// Output bytes the agent shed under pressure.
+    pub output_dropped: u64,
+}
+
+/// One task with its history.
+#[derive(Debug, Clone)]
+pub struct TaskDetail {
+    /// The task.
+    pub task: TaskView,
+    /// Its attempts, oldest first.
+    pub attempts: Vec<AttemptView>,
+    /// Ids it depends on.
+    pub depends_on: Vec<String>,
+    /// Run command.
+    pub run: String,
+    /// Checks.
+    pub checks: Vec<String>,
+    /// Image.
+    pub image: String,
+}
+
+/// One agent.
+#[derive(Debug, Clone)]
+pub struct AgentView {
+    /// Agent id.
+    pub id: String,
+    /// Every role it can play.
+    pub roles: Vec<String>,
+    /// Active role.
+    pub active_role: String,
+    /// Attempts it may run at once.
+    pub slots: u32,
+    /// Busy slots.
+    pub busy: u32,
+    /// Host it registered from.
+    pub host: String,
+    /// State name.
+    pub state: String,
+    /// Last seen, ms.
+    pub last_seen: i64,
+    /// Labels it registered with.
+    pub labels: BTreeMap<String, String>,
+    /// Running attempts.
+    pub running: Vec<(String, u64)>,
+}
