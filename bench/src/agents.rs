@@ -54,8 +54,7 @@ pub(crate) async fn run(
         Bearer::new(&token)?,
     );
     let (tx, rx) = mpsc::channel::<pb::AgentMessage>(4096);
-    let send = |body| pb::AgentMessage { body: Some(body) };
-    tx.send(send(pb::agent_message::Body::Hello(pb::Hello {
+    tx.send(message(pb::agent_message::Body::Hello(pb::Hello {
         agent_id: id,
         roles: vec![role],
         slots,
@@ -71,66 +70,11 @@ pub(crate) async fn run(
     while let Some(msg) = inbound.message().await? {
         match msg.body {
             Some(pb::coordinator_message::Body::Welcome(w)) => {
-                let heartbeat_every = Duration::from_millis(u64::from(w.heartbeat_ms.max(100)));
-                let beat_tx = beat_tx.clone();
-                beat = Some(tokio::spawn(async move {
-                    let mut every = tokio::time::interval(heartbeat_every);
-                    loop {
-                        every.tick().await;
-                        if beat_tx
-                            .send(pb::AgentMessage {
-                                body: Some(pb::agent_message::Body::Heartbeat(pb::Heartbeat {})),
-                            })
-                            .await
-                            .is_err()
-                        {
-                            return;
-                        }
-                    }
-                }));
+                let every = Duration::from_millis(u64::from(w.heartbeat_ms.max(100)));
+                beat = Some(heartbeat(beat_tx.clone(), every));
             }
             Some(pb::coordinator_message::Body::Assign(a)) => {
-                let now = Instant::now();
-                let r = a.attempt.unwrap_or_default();
-                let n: u64 = r.task_id.parse().unwrap_or(0);
-                if free.len() < slots as usize {
-                    let loaded = clock.loaded.lock().ok().and_then(|l| *l).unwrap_or(now);
-                    while free.len() < slots as usize {
-                        free.push(Reverse(loaded));
-                    }
-                }
-                let slot_free = free.pop().map_or(now, |Reverse(t)| t);
-                if let Some(ready) = clock.ready_at(n) {
-                    let could_start = ready.max(slot_free);
-                    let ms = now.saturating_duration_since(could_start).as_secs_f64() * 1000.0;
-                    if let Ok(mut s) = clock.samples.lock() {
-                        s.push(ms);
-                    }
-                }
-                tx.send(send(pb::agent_message::Body::Started(pb::Started {
-                    attempt: Some(r.clone()),
-                })))
-                .await?;
-                tx.send(send(pb::agent_message::Body::Result(pb::TaskResult {
-                    output_dropped: 0,
-                    not_started: false,
-                    attempt: Some(r),
-                    outcome: pb::Outcome::Succeeded as i32,
-                    exit_code: Some(0),
-                    message: String::new(),
-                    result: None,
-                })))
-                .await?;
-                let sent = Instant::now();
-                if clock.chain {
-                    if let Ok(mut m) = clock.results.lock() {
-                        m.insert(n, sent);
-                    }
-                }
-                free.push(Reverse(sent));
-                clock
-                    .done
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                serve(a, &tx, &clock, &mut free, slots).await?;
             }
             _ => {}
         }
@@ -138,5 +82,83 @@ pub(crate) async fn run(
     if let Some(b) = beat {
         b.abort();
     }
+    Ok(())
+}
+
+fn message(body: pb::agent_message::Body) -> pb::AgentMessage {
+    pb::AgentMessage { body: Some(body) }
+}
+
+/// Sends a heartbeat this often until the session's channel closes.
+fn heartbeat(tx: mpsc::Sender<pb::AgentMessage>, every: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(every);
+        loop {
+            every.tick().await;
+            if tx
+                .send(message(pb::agent_message::Body::Heartbeat(
+                    pb::Heartbeat {},
+                )))
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+    })
+}
+
+/// One assignment: records its dispatch latency (from when the task was
+/// ready and a slot free, whichever was later), reports Started and a
+/// successful Result at once, and frees its slot. `free` holds the
+/// instants the agent's slots became free, earliest first.
+async fn serve(
+    a: pb::Assign,
+    tx: &mpsc::Sender<pb::AgentMessage>,
+    clock: &Clock,
+    free: &mut BinaryHeap<Reverse<Instant>>,
+    slots: u32,
+) -> anyhow::Result<()> {
+    let now = Instant::now();
+    let r = a.attempt.unwrap_or_default();
+    let n: u64 = r.task_id.parse().unwrap_or(0);
+    if free.len() < slots as usize {
+        let loaded = clock.loaded.lock().ok().and_then(|l| *l).unwrap_or(now);
+        while free.len() < slots as usize {
+            free.push(Reverse(loaded));
+        }
+    }
+    let slot_free = free.pop().map_or(now, |Reverse(t)| t);
+    if let Some(ready) = clock.ready_at(n) {
+        let could_start = ready.max(slot_free);
+        let ms = now.saturating_duration_since(could_start).as_secs_f64() * 1000.0;
+        if let Ok(mut s) = clock.samples.lock() {
+            s.push(ms);
+        }
+    }
+    tx.send(message(pb::agent_message::Body::Started(pb::Started {
+        attempt: Some(r.clone()),
+    })))
+    .await?;
+    tx.send(message(pb::agent_message::Body::Result(pb::TaskResult {
+        output_dropped: 0,
+        not_started: false,
+        attempt: Some(r),
+        outcome: pb::Outcome::Succeeded as i32,
+        exit_code: Some(0),
+        message: String::new(),
+        result: None,
+    })))
+    .await?;
+    let sent = Instant::now();
+    if clock.chain {
+        if let Ok(mut m) = clock.results.lock() {
+            m.insert(n, sent);
+        }
+    }
+    free.push(Reverse(sent));
+    clock
+        .done
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     Ok(())
 }

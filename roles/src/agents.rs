@@ -61,8 +61,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Option<Definition>, CatalogueErr
         Some((_, first)) if first.trim_end() == "---" => {}
         _ => return Ok(None),
     }
-    let (mut name, mut description, mut tools, mut model) = (None, String::new(), Vec::new(), None);
-    let mut in_tools = false;
+    let mut front = FrontMatter::default();
     let mut closed = None;
     for (i, raw) in lines.by_ref() {
         let number = i + 1;
@@ -71,54 +70,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Option<Definition>, CatalogueErr
             closed = Some(number);
             break;
         }
-        if line.trim().is_empty() || line.trim_start().starts_with('#') {
-            continue;
-        }
-        if line.starts_with([' ', '\t']) {
-            // Indented: an item of `tools`, or part of a key we skip.
-            if in_tools {
-                if let Some(item) = line.trim().strip_prefix("- ") {
-                    tools.push(unquote(item));
-                }
-            }
-            continue;
-        }
-        if let Some(item) = line.strip_prefix("- ") {
-            if in_tools {
-                tools.push(unquote(item));
-                continue;
-            }
-        }
-        let Some((key, value)) = line.split_once(':') else {
-            return Err(error(
-                path,
-                number,
-                format!("expected 'key: value' in the front matter, found {line:?}"),
-            ));
-        };
-        let value = value.trim();
-        in_tools = false;
-        match key.trim() {
-            "name" => {
-                let v = unquote(value);
-                if v.is_empty() {
-                    return Err(error(path, number, "name is empty"));
-                }
-                name = Some((v, number));
-            }
-            "description" => description = unquote(value),
-            "model" => model = Some(unquote(value)).filter(|m| !m.is_empty()),
-            "tools" => {
-                in_tools = value.is_empty();
-                let list = value.trim_start_matches('[').trim_end_matches(']');
-                tools = list
-                    .split(',')
-                    .map(unquote)
-                    .filter(|t| !t.is_empty())
-                    .collect();
-            }
-            _ => {}
-        }
+        front.line(path, number, line)?;
     }
     let Some(end) = closed else {
         return Err(error(
@@ -127,7 +79,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Option<Definition>, CatalogueErr
             "the front matter opened with '---' is never closed by another '---'",
         ));
     };
-    let Some(name) = name else {
+    let Some(name) = front.name else {
         return Err(error(path, end, "the front matter has no 'name'"));
     };
     let prompt = lines
@@ -139,11 +91,89 @@ pub fn parse(path: &Path, text: &str) -> Result<Option<Definition>, CatalogueErr
     Ok(Some(Definition {
         path: path.to_path_buf(),
         name,
-        description,
-        tools,
-        model,
+        description: front.description,
+        tools: front.tools,
+        model: front.model,
         prompt,
     }))
+}
+
+/// The keys of a front matter read so far.
+#[derive(Default)]
+struct FrontMatter {
+    name: Option<(String, usize)>,
+    description: String,
+    tools: Vec<String>,
+    model: Option<String>,
+    /// `tools:` had no value on its line: the `- item` lines after it are
+    /// its items.
+    in_tools: bool,
+}
+
+impl FrontMatter {
+    /// One line between the opening and the closing `---`, trimmed at the
+    /// end; `number` counts from 1.
+    fn line(&mut self, path: &Path, number: usize, line: &str) -> Result<(), CatalogueError> {
+        if line.trim().is_empty() || line.trim_start().starts_with('#') {
+            return Ok(());
+        }
+        if line.starts_with([' ', '\t']) {
+            // Indented: an item of `tools`, or part of a key we skip.
+            if self.in_tools {
+                if let Some(item) = line.trim().strip_prefix("- ") {
+                    self.tools.push(unquote(item));
+                }
+            }
+            return Ok(());
+        }
+        if let Some(item) = line.strip_prefix("- ") {
+            if self.in_tools {
+                self.tools.push(unquote(item));
+                return Ok(());
+            }
+        }
+        let Some((key, value)) = line.split_once(':') else {
+            return Err(error(
+                path,
+                number,
+                format!("expected 'key: value' in the front matter, found {line:?}"),
+            ));
+        };
+        self.in_tools = false;
+        self.key(path, number, key.trim(), value.trim())
+    }
+
+    /// A top-level `key: value`; keys other than the four read are skipped.
+    fn key(
+        &mut self,
+        path: &Path,
+        number: usize,
+        key: &str,
+        value: &str,
+    ) -> Result<(), CatalogueError> {
+        match key {
+            "name" => {
+                let v = unquote(value);
+                if v.is_empty() {
+                    return Err(error(path, number, "name is empty"));
+                }
+                self.name = Some((v, number));
+            }
+            "description" => self.description = unquote(value),
+            "model" => self.model = Some(unquote(value)).filter(|m| !m.is_empty()),
+            "tools" => {
+                self.in_tools = value.is_empty();
+                let list = value.trim_start_matches('[').trim_end_matches(']');
+                self.tools = list
+                    .split(',')
+                    .map(unquote)
+                    .filter(|t| !t.is_empty())
+                    .collect();
+            }
+            _ => {}
+        }
+        Ok(())
+    }
 }
 
 fn unquote(s: &str) -> String {

@@ -32,7 +32,8 @@ fn path_ids<'a>(plan: &'a CompiledPlan, analysis: &Analysis) -> Vec<&'a str> {
         .collect()
 }
 
-/// The whole `plan show` output.
+/// The whole `plan show` output: a header, each day in turn, then the
+/// planned hours per role and the checkpoints.
 /// `day_start` is the working day's start, minutes after midnight.
 pub(crate) fn render(compiled: &CompiledPlan, analysis: &Analysis, day_start: u16) -> String {
     let plan = &compiled.plan;
@@ -52,55 +53,8 @@ pub(crate) fn render(compiled: &CompiledPlan, analysis: &Analysis, day_start: u1
         "critical path (marked *): {}",
         path_ids(compiled, analysis).join(" → ")
     );
-
-    let mut days: Vec<Option<u32>> = plan.days.iter().map(|d| Some(d.number)).collect();
-    if plan.tasks.iter().any(|t| t.day.is_none()) {
-        days.insert(0, None);
-    }
-    for t in &plan.tasks {
-        if t.day.is_some() && !days.contains(&t.day) {
-            days.push(t.day);
-        }
-    }
-    for day in days {
-        out.push('\n');
-        match day.and_then(|n| plan.days.iter().find(|d| d.number == n)) {
-            Some(d) => {
-                let _ = write!(out, "Day {}: {}", d.number, d.title);
-                if let Some(len) = d.duration {
-                    let _ = write!(out, " ({} h)", hours(len.secs()));
-                }
-                out.push('\n');
-                render_windows(&mut out, plan, d, day_start);
-            }
-            None => {
-                let _ = writeln!(
-                    out,
-                    "{}",
-                    day.map_or("Tasks outside any day".to_string(), |n| format!("Day {n}"))
-                );
-            }
-        }
-        let rows: Vec<usize> = (0..plan.tasks.len())
-            .filter(|&i| plan.tasks[i].day == day)
-            .collect();
-        render_table(&mut out, compiled, analysis, &rows);
-        if let Some(d) = day.and_then(|n| plan.days.iter().find(|d| d.number == n)) {
-            if !d.exit_criteria.is_empty() {
-                let _ = writeln!(
-                    out,
-                    "  exit criteria: {}",
-                    d.exit_criteria
-                        .iter()
-                        .map(|c| c.text.as_str())
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                );
-            }
-        }
-        if let Some(load) = day.and_then(|n| analysis.days.iter().find(|l| l.day == n)) {
-            render_load(&mut out, load);
-        }
+    for day in shown_days(compiled) {
+        render_day(&mut out, compiled, analysis, day, day_start);
     }
     out.push_str("\nplanned agent-hours per role: ");
     let roles: Vec<String> = analysis
@@ -119,6 +73,72 @@ pub(crate) fn render(compiled: &CompiledPlan, analysis: &Analysis, day_start: u1
         let _ = writeln!(out, "checkpoints: {}", cps.join(", "));
     }
     out
+}
+
+/// The days shown, in order: tasks outside any day first (`None`), the
+/// plan's days, then days its tasks name without a heading.
+fn shown_days(compiled: &CompiledPlan) -> Vec<Option<u32>> {
+    let plan = &compiled.plan;
+    let mut days: Vec<Option<u32>> = plan.days.iter().map(|d| Some(d.number)).collect();
+    if plan.tasks.iter().any(|t| t.day.is_none()) {
+        days.insert(0, None);
+    }
+    for t in &plan.tasks {
+        if t.day.is_some() && !days.contains(&t.day) {
+            days.push(t.day);
+        }
+    }
+    days
+}
+
+/// One day: its heading and windows, its tasks' table, its exit criteria
+/// and its load.
+fn render_day(
+    out: &mut String,
+    compiled: &CompiledPlan,
+    analysis: &Analysis,
+    day: Option<u32>,
+    day_start: u16,
+) {
+    let plan = &compiled.plan;
+    out.push('\n');
+    match day.and_then(|n| plan.days.iter().find(|d| d.number == n)) {
+        Some(d) => {
+            let _ = write!(out, "Day {}: {}", d.number, d.title);
+            if let Some(len) = d.duration {
+                let _ = write!(out, " ({} h)", hours(len.secs()));
+            }
+            out.push('\n');
+            render_windows(out, plan, d, day_start);
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "{}",
+                day.map_or("Tasks outside any day".to_string(), |n| format!("Day {n}"))
+            );
+        }
+    }
+    let rows: Vec<usize> = (0..plan.tasks.len())
+        .filter(|&i| plan.tasks[i].day == day)
+        .collect();
+    render_table(out, compiled, analysis, &rows);
+    if let Some(d) = day.and_then(|n| plan.days.iter().find(|d| d.number == n)) {
+        if !d.exit_criteria.is_empty() {
+            let _ = writeln!(
+                out,
+                "  exit criteria: {}",
+                d.exit_criteria
+                    .iter()
+                    .map(|c| c.text.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            );
+        }
+    }
+    if let Some(load) = day.and_then(|n| analysis.days.iter().find(|l| l.day == n)) {
+        render_load(out, load);
+    }
 }
 
 fn render_table(out: &mut String, compiled: &CompiledPlan, analysis: &Analysis, rows: &[usize]) {

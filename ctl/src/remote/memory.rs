@@ -101,6 +101,8 @@ pub(crate) async fn list(
         .entries)
 }
 
+/// `swarmctl memory …`: one subcommand, printed as a line or table, or
+/// as JSON with `--json`.
 pub(crate) async fn run(target: &Target, cmd: MemoryCommand) -> Result<()> {
     match cmd {
         MemoryCommand::Put {
@@ -113,92 +115,122 @@ pub(crate) async fn run(target: &Target, cmd: MemoryCommand) -> Result<()> {
             tags,
             json,
         } => {
-            let value = if value == "-" {
-                let mut s = String::new();
-                std::io::stdin().read_to_string(&mut s).map_err(|e| {
-                    Failure(exit::USAGE, format!("cannot read standard input: {e}"))
-                })?;
-                s
-            } else {
-                value
-            };
             let put_args = Put {
-                namespace: ns.namespace.clone(),
-                key: key.clone(),
-                value,
+                namespace: ns.namespace,
+                key,
+                value: value_or_stdin(value)?,
                 ttl,
                 if_absent,
                 expect,
                 tags,
             };
-            let created = put(target, put_args).await?;
-            if json {
-                print_json(&put_json(&ns.namespace, &key, created));
-            } else {
-                println!(
-                    "{} {}/{}",
-                    if created { "created" } else { "updated" },
-                    super::printable(&ns.namespace),
-                    super::printable(&key)
-                );
-            }
+            run_put(target, put_args, json).await
         }
-        MemoryCommand::Get { key, ns, json } => {
-            let e = get(target, ns.namespace, key).await?;
-            if json {
-                print_json(&entry_json(&e));
-            } else {
-                println!("{}", e.value);
-            }
-        }
+        MemoryCommand::Get { key, ns, json } => run_get(target, ns.namespace, key, json).await,
         MemoryCommand::List {
             namespace,
             prefix,
             json,
-        } => {
-            let entries = list(target, namespace, prefix).await?;
-            if json {
-                print_json(&entries_json(&entries));
-            } else {
-                let rows: Vec<Vec<String>> = entries
-                    .iter()
-                    .map(|e| {
-                        let mut v: String = e.value.chars().take(60).collect();
-                        if v.len() < e.value.len() {
-                            v.push('…');
-                        }
-                        vec![e.namespace.clone(), e.key.clone(), v.replace('\n', " ")]
-                    })
-                    .collect();
-                print!("{}", table(&["NAMESPACE", "KEY", "VALUE"], &rows));
-            }
-        }
+        } => run_list(target, namespace, prefix, json).await,
         MemoryCommand::Delete { key, ns, json } => {
-            let deleted = target
-                .memory()
-                .await?
-                .delete(pb::MemoryDeleteRequest {
-                    namespace: ns.namespace.clone(),
-                    key: key.clone(),
-                })
-                .await?
-                .into_inner()
-                .deleted;
-            if json {
-                print_json(&json!({"namespace": ns.namespace, "key": key, "deleted": deleted}));
-            } else if deleted {
-                println!(
-                    "deleted {}/{}",
-                    super::printable(&ns.namespace),
-                    super::printable(&key)
-                );
-            } else {
-                return Err(Failure(
-                    exit::NOT_FOUND,
-                    format!("no entry '{key}' in namespace '{}'", ns.namespace),
-                ));
-            }
+            run_delete(target, ns.namespace, key, json).await
         }
+    }
+}
+
+/// The value as given, or standard input for `-`.
+fn value_or_stdin(value: String) -> Result<String> {
+    if value != "-" {
+        return Ok(value);
+    }
+    let mut s = String::new();
+    std::io::stdin()
+        .read_to_string(&mut s)
+        .map_err(|e| Failure(exit::USAGE, format!("cannot read standard input: {e}")))?;
+    Ok(s)
+}
+
+/// `memory put`: says whether it created or updated the key.
+async fn run_put(target: &Target, put_args: Put, json: bool) -> Result<()> {
+    let (namespace, key) = (put_args.namespace.clone(), put_args.key.clone());
+    let created = put(target, put_args).await?;
+    if json {
+        print_json(&put_json(&namespace, &key, created));
+    } else {
+        println!(
+            "{} {}/{}",
+            if created { "created" } else { "updated" },
+            super::printable(&namespace),
+            super::printable(&key)
+        );
+    }
+    Ok(())
+}
+
+/// `memory get`: the value alone, or the whole entry as JSON.
+async fn run_get(target: &Target, namespace: String, key: String, json: bool) -> Result<()> {
+    let e = get(target, namespace, key).await?;
+    if json {
+        print_json(&entry_json(&e));
+    } else {
+        println!("{}", e.value);
+    }
+    Ok(())
+}
+
+/// `memory list`: a table with each value cut to 60 characters on one
+/// line, or every entry as JSON.
+async fn run_list(
+    target: &Target,
+    namespace: Option<String>,
+    prefix: Option<String>,
+    json: bool,
+) -> Result<()> {
+    let entries = list(target, namespace, prefix).await?;
+    if json {
+        print_json(&entries_json(&entries));
+    } else {
+        let rows: Vec<Vec<String>> = entries
+            .iter()
+            .map(|e| {
+                let mut v: String = e.value.chars().take(60).collect();
+                if v.len() < e.value.len() {
+                    v.push('…');
+                }
+                vec![e.namespace.clone(), e.key.clone(), v.replace('\n', " ")]
+            })
+            .collect();
+        print!("{}", table(&["NAMESPACE", "KEY", "VALUE"], &rows));
+    }
+    Ok(())
+}
+
+/// `memory delete`: NOT_FOUND when there was no such entry (with `--json`,
+/// `deleted: false` instead).
+async fn run_delete(target: &Target, namespace: String, key: String, json: bool) -> Result<()> {
+    let deleted = target
+        .memory()
+        .await?
+        .delete(pb::MemoryDeleteRequest {
+            namespace: namespace.clone(),
+            key: key.clone(),
+        })
+        .await?
+        .into_inner()
+        .deleted;
+    if json {
+        print_json(&json!({"namespace": namespace, "key": key, "deleted": deleted}));
+    } else if deleted {
+        println!(
+            "deleted {}/{}",
+            super::printable(&namespace),
+            super::printable(&key)
+        );
+    } else {
+        return Err(Failure(
+            exit::NOT_FOUND,
+            format!("no entry '{key}' in namespace '{namespace}'"),
+        ));
     }
     Ok(())
 }

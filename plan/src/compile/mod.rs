@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use swarm_roles::Catalogue;
 
-use crate::diagnostic::{Diagnostic, PlanErrors, Severity, Sink};
+use crate::diagnostic::{Diagnostic, PlanErrors, Severity, Sink, TaskLines};
 use crate::model::{Agents, Plan};
 use crate::Parsed;
 use deps::{expand_dependencies, topological_order, warn_long_windows, DayIndex};
@@ -126,6 +126,10 @@ fn check_command_sizes(task: &crate::Task, line: usize, sink: &mut Sink) {
 }
 
 /// Validates a parsed plan against the role catalogue.
+///
+/// Checks run in a fixed order (tasks, ids, commands, days, roles,
+/// dependencies, matrix, cycles), so diagnostics on one line keep their
+/// order.
 pub fn compile(parsed: Parsed, catalogue: &Catalogue) -> Result<CompiledPlan, PlanErrors> {
     let Parsed {
         plan,
@@ -139,6 +143,44 @@ pub fn compile(parsed: Parsed, catalogue: &Catalogue) -> Result<CompiledPlan, Pl
     if plan.tasks.is_empty() && !sink.found.iter().any(|d| d.severity == Severity::Error) {
         sink.error(1, "the plan has no tasks; a task is a line like '**Task 1.1**: Title' followed by '- **Agent**:', '- **Priority**:' and '- **Duration**:' bullets");
     }
+    let index = task_index(&plan, &line_of, &mut sink);
+    for (i, task) in plan.tasks.iter().enumerate() {
+        check_command_sizes(task, line_of(i).header, &mut sink);
+    }
+    let day_lines = day_lines(&plan, &map.days, &mut sink);
+    let needs = resolve_needs(&plan, catalogue, &line_of, &mut sink);
+
+    let days = DayIndex::new(&plan, day_lines);
+    warn_long_windows(&plan, &map.days, &mut sink);
+    let deps = expand_dependencies(&plan, &index, &days, &line_of, &mut sink);
+    let known_day = |d: u32| days.known(d);
+
+    let matrix = resolve_matrix(&plan, catalogue, &mut sink, &map.matrix, &known_day);
+
+    let tasks = link(needs, deps);
+    let order = order_or_cycle(&plan, &tasks, &line_of, &mut sink);
+
+    let mut found = sink.found;
+    found.sort_by_key(|d| (d.line, d.severity));
+    if found.iter().any(|d| d.severity == Severity::Error) {
+        return Err(PlanErrors(found));
+    }
+    Ok(CompiledPlan {
+        plan,
+        tasks,
+        order,
+        matrix,
+        warnings: found,
+    })
+}
+
+/// Task index by id; a duplicate id is an error at its header that names
+/// the first definition.
+fn task_index<'p>(
+    plan: &'p Plan,
+    line_of: &dyn Fn(usize) -> TaskLines,
+    sink: &mut Sink,
+) -> HashMap<&'p str, usize> {
     let mut index: HashMap<&str, usize> = HashMap::with_capacity(plan.tasks.len());
     for (i, task) in plan.tasks.iter().enumerate() {
         if let Some(&first) = index.get(task.id.as_str()) {
@@ -154,12 +196,15 @@ pub fn compile(parsed: Parsed, catalogue: &Catalogue) -> Result<CompiledPlan, Pl
             index.insert(&task.id, i);
         }
     }
-    for (i, task) in plan.tasks.iter().enumerate() {
-        check_command_sizes(task, line_of(i).header, &mut sink);
-    }
+    index
+}
+
+/// Heading line per day number; a day defined twice is an error at the
+/// second, and the first stays.
+fn day_lines(plan: &Plan, lines: &[usize], sink: &mut Sink) -> HashMap<u32, usize> {
     let mut day_lines: HashMap<u32, usize> = HashMap::new();
     for (i, day) in plan.days.iter().enumerate() {
-        let line = map.days.get(i).copied().unwrap_or(1);
+        let line = lines.get(i).copied().unwrap_or(1);
         if let Some(first) = day_lines.insert(day.number, line) {
             sink.error(
                 line,
@@ -171,29 +216,26 @@ pub fn compile(parsed: Parsed, catalogue: &Catalogue) -> Result<CompiledPlan, Pl
             day_lines.insert(day.number, first);
         }
     }
+    day_lines
+}
 
-    let needs: Vec<Need> = plan
-        .tasks
+/// Each task's need, its roles resolved through the catalogue.
+fn resolve_needs(
+    plan: &Plan,
+    catalogue: &Catalogue,
+    line_of: &dyn Fn(usize) -> TaskLines,
+    sink: &mut Sink,
+) -> Vec<Need> {
+    plan.tasks
         .iter()
         .enumerate()
-        .map(|(i, task)| {
-            resolve_need(
-                &task.agents,
-                catalogue,
-                &mut sink,
-                line_of(i).agents,
-                &task.id,
-            )
-        })
-        .collect();
+        .map(|(i, task)| resolve_need(&task.agents, catalogue, sink, line_of(i).agents, &task.id))
+        .collect()
+}
 
-    let days = DayIndex::new(&plan, day_lines);
-    warn_long_windows(&plan, &map.days, &mut sink);
-    let deps = expand_dependencies(&plan, &index, &days, &line_of, &mut sink);
-    let known_day = |d: u32| days.known(d);
-
-    let matrix = resolve_matrix(&plan, catalogue, &mut sink, &map.matrix, &known_day);
-
+/// The compiled tasks: each need with its dependencies, and every task's
+/// dependents in the order the dependencies list them.
+fn link(needs: Vec<Need>, deps: Vec<Vec<usize>>) -> Vec<CompiledTask> {
     let mut tasks: Vec<CompiledTask> = needs
         .into_iter()
         .zip(deps)
@@ -209,7 +251,18 @@ pub fn compile(parsed: Parsed, catalogue: &Catalogue) -> Result<CompiledPlan, Pl
             tasks[j].dependents.push(i);
         }
     }
-    let order = match topological_order(&tasks) {
+    tasks
+}
+
+/// A topological order of the tasks, or, for a cycle, an error at the
+/// first task's Dependencies line naming the cycle (and no order).
+fn order_or_cycle(
+    plan: &Plan,
+    tasks: &[CompiledTask],
+    line_of: &dyn Fn(usize) -> TaskLines,
+    sink: &mut Sink,
+) -> Vec<usize> {
+    match topological_order(tasks) {
         Ok(order) => order,
         Err(cycle) => {
             let ids: Vec<&str> = cycle.iter().map(|&i| plan.tasks[i].id.as_str()).collect();
@@ -222,20 +275,7 @@ pub fn compile(parsed: Parsed, catalogue: &Catalogue) -> Result<CompiledPlan, Pl
             );
             Vec::new()
         }
-    };
-
-    let mut found = sink.found;
-    found.sort_by_key(|d| (d.line, d.severity));
-    if found.iter().any(|d| d.severity == Severity::Error) {
-        return Err(PlanErrors(found));
     }
-    Ok(CompiledPlan {
-        plan,
-        tasks,
-        order,
-        matrix,
-        warnings: found,
-    })
 }
 
 fn resolve_need(

@@ -2,6 +2,7 @@
 //! the variations people type), [`write`](fn@write) renders a plan back in it.
 
 mod lines;
+mod matrix;
 mod parse;
 mod phrases;
 mod task;

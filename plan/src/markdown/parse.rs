@@ -10,11 +10,12 @@
 //! nesting depth can exhaust the stack, and it never panics on any input.
 
 use super::lines::{self, TaskHeader};
+use super::matrix::MatrixColumns;
 use super::phrases::{clip, split_check, split_checkpoint, split_trailing_duration};
 use super::task::TaskCursor;
 use crate::diagnostic::{Sink, SourceMap};
-use crate::fields::{parse_duration, parse_role_counts};
-use crate::model::{Checkpoint, Criterion, Day, MatrixRow, Plan, Window};
+use crate::fields::parse_duration;
+use crate::model::{Checkpoint, Criterion, Day, Plan, Window};
 use crate::Parsed;
 
 /// Which part of the document the cursor is in.
@@ -28,15 +29,6 @@ enum Section {
     Matrix(usize),
     /// The coordination protocol, opened by a heading of this level.
     Protocol(usize),
-}
-
-/// Column positions of the allocation matrix table.
-#[derive(Clone, Copy, Default)]
-struct MatrixColumns {
-    day: Option<usize>,
-    phase: Option<usize>,
-    agents: Option<usize>,
-    roles: Option<usize>,
 }
 
 pub(crate) struct Parser {
@@ -359,44 +351,21 @@ impl Parser {
         }
     }
 
+    /// A row of the allocation matrix table: the first names the columns.
     fn matrix_row(&mut self, n: usize, cells: &[&str]) {
         if lines::is_table_rule(cells) {
             return;
         }
-        let Some(cols) = self.matrix_columns else {
-            let find = |words: &[&str]| {
-                cells.iter().position(|c| {
-                    let c = c.to_ascii_lowercase();
-                    words.iter().any(|w| c.contains(w))
-                })
-            };
-            self.matrix_columns = Some(MatrixColumns {
-                day: find(&["day"]),
-                phase: find(&["phase"]),
-                agents: find(&["agents", "count"]),
-                roles: find(&["special", "role"]),
-            });
+        let Some(columns) = self.matrix_columns else {
+            self.matrix_columns = Some(MatrixColumns::find(cells));
             return;
         };
-        let cell = |i: Option<usize>| i.and_then(|i| cells.get(i)).copied().unwrap_or("");
-        let day_text = cell(cols.day);
-        let digits = day_text.trim_start_matches(|c: char| !c.is_ascii_digit());
-        let Ok(day) = digits.trim().parse::<u32>() else {
-            self.sink.warning(n, format!("allocation matrix row with day '{}' is ignored: the Day column must hold a day number", clip(day_text)));
-            return;
-        };
-        let spec = cell(cols.roles);
-        let (roles, swarm) = match parse_role_counts(spec) {
-            Some(roles) => (roles, None),
-            None => (Vec::new(), Some(spec.to_string())),
-        };
-        self.plan.matrix.push(MatrixRow {
-            day,
-            phase: cell(cols.phase).to_string(),
-            agents_required: cell(cols.agents).to_string(),
-            roles,
-            swarm,
-        });
-        self.map.matrix.push(n);
+        match columns.row(cells) {
+            Ok(row) => {
+                self.plan.matrix.push(row);
+                self.map.matrix.push(n);
+            }
+            Err(message) => self.sink.warning(n, message),
+        }
     }
 }

@@ -5,7 +5,7 @@ use super::lines;
 use super::phrases::clip;
 use crate::diagnostic::{Sink, SourceMap, TaskLines};
 use crate::fields::{parse_agents, parse_depends, parse_duration, parse_priority};
-use crate::model::{Note, Plan, Task};
+use crate::model::{Gang, Note, Plan, Task};
 
 /// Deepest nesting kept for deliverables and criteria.
 const MAX_DEPTH: usize = 16;
@@ -19,6 +19,24 @@ enum Body {
     Checks,
     Note(usize),
     Ignore,
+}
+
+/// A field the model interprets, whatever name the plan gives it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Agent,
+    Priority,
+    Duration,
+    Depends,
+    Deliverables,
+    Success,
+    Blocking,
+    Run,
+    Check,
+    Image,
+    Timeout,
+    Retries,
+    Gang,
 }
 
 struct FieldCursor {
@@ -36,7 +54,8 @@ pub(crate) struct TaskCursor {
     /// Indent of the task's field bullets (of the first one seen).
     top_indent: Option<usize>,
     field: Option<FieldCursor>,
-    seen: Vec<String>,
+    /// The fields given so far (but Check), to warn of a repeat.
+    seen: Vec<Field>,
     has_agents: bool,
     has_duration: bool,
 }
@@ -142,69 +161,99 @@ impl TaskCursor {
         }
     }
 
+    /// A `**Name**: value` bullet: a field the model reads, or a note kept
+    /// as written. Its sub-lines go where [`Body`] says.
     fn field(&mut self, plan: &mut Plan, sink: &mut Sink, n: usize, name: &str, value: &str) {
-        let key = name.to_ascii_lowercase();
-        let single = !matches!(key.as_str(), "check" | "checks");
-        let canonical = canonical_field(&key);
-        if single && canonical.is_some() {
-            let c = canonical.unwrap_or_default().to_string();
-            if self.seen.contains(&c) {
-                sink.warning(
-                    n,
-                    format!(
-                        "task {} gives '{name}' twice; the last one counts",
-                        plan.tasks[self.index].id
-                    ),
-                );
+        let body = match canonical_field(&name.to_ascii_lowercase()) {
+            Some(field) => {
+                // Check is the one field a task may give more than once.
+                if field != Field::Check {
+                    self.warn_repeat(plan, sink, n, name, field);
+                }
+                self.read_value(&mut plan.tasks[self.index], sink, n, field, value)
             }
-            self.seen.push(c);
+            None => {
+                let task = &mut plan.tasks[self.index];
+                task.notes.push(Note {
+                    field: name.to_string(),
+                    value: value.to_string(),
+                    body: Vec::new(),
+                });
+                Body::Note(task.notes.len() - 1)
+            }
+        };
+        self.field = Some(FieldCursor {
+            body,
+            item_base: None,
+            fenced: Vec::new(),
+        });
+    }
+
+    /// A warning when the task gave this field before: the last one counts.
+    fn warn_repeat(&mut self, plan: &Plan, sink: &mut Sink, n: usize, name: &str, field: Field) {
+        if self.seen.contains(&field) {
+            sink.warning(
+                n,
+                format!(
+                    "task {} gives '{name}' twice; the last one counts",
+                    plan.tasks[self.index].id
+                ),
+            );
         }
-        let task = &mut plan.tasks[self.index];
-        let mut body = Body::Ignore;
-        match canonical {
-            Some("agent") => {
+        self.seen.push(field);
+    }
+
+    /// Reads a field's value into the task; returns where its sub-lines go.
+    fn read_value(
+        &mut self,
+        task: &mut Task,
+        sink: &mut Sink,
+        n: usize,
+        field: Field,
+        value: &str,
+    ) -> Body {
+        match field {
+            Field::Agent => {
                 self.has_agents = true;
                 self.lines.agents = n;
                 sink_result(sink, n, parse_agents(value), |a| task.agents = a);
             }
-            Some("priority") => sink_result(sink, n, parse_priority(value), |p| task.priority = p),
-            Some("duration") => {
+            Field::Priority => sink_result(sink, n, parse_priority(value), |p| task.priority = p),
+            Field::Duration => {
                 self.has_duration = true;
                 sink_result(sink, n, parse_duration(value), |d| task.duration = d);
             }
-            Some("depends") => {
+            Field::Depends => {
                 self.lines.depends = n;
                 sink_result(sink, n, parse_depends(value), |d| task.depends = Some(d));
             }
-            Some("deliverables") => {
-                body = Body::Deliverables;
+            Field::Deliverables => {
                 push_nonempty(&mut task.deliverables, value);
+                return Body::Deliverables;
             }
-            Some("success") => {
-                body = Body::SuccessCriteria;
+            Field::Success => {
                 push_nonempty(&mut task.success_criteria, value);
+                return Body::SuccessCriteria;
             }
-            Some("blocking") => task.blocking = Some(value.to_string()),
-            Some("run") => {
-                body = Body::Run;
+            Field::Blocking => task.blocking = Some(value.to_string()),
+            Field::Run => {
                 if !value.is_empty() {
                     task.run = Some(lines::unquote_code(value).to_string());
                 }
+                return Body::Run;
             }
-            Some("check") => {
-                body = Body::Checks;
+            Field::Check => {
                 if !value.is_empty() {
                     task.checks.push(lines::unquote_code(value).to_string());
                 }
+                return Body::Checks;
             }
-            Some("image") => task.image = Some(lines::unquote_code(value).to_string()),
-            Some("timeout") => {
+            Field::Image => task.image = Some(lines::unquote_code(value).to_string()),
+            Field::Timeout => {
                 sink_result(sink, n, parse_duration(value), |d| task.timeout = Some(d))
             }
-            Some("gang") => {
-                sink_result(sink, n, crate::model::Gang::parse(value), |g| task.gang = g)
-            }
-            Some("retries") => match value.trim().parse::<u32>() {
+            Field::Gang => sink_result(sink, n, Gang::parse(value), |g| task.gang = g),
+            Field::Retries => match value.trim().parse::<u32>() {
                 Ok(r) if r <= 100 => task.retries = Some(r),
                 _ => sink.error(
                     n,
@@ -214,20 +263,8 @@ impl TaskCursor {
                     ),
                 ),
             },
-            _ => {
-                task.notes.push(Note {
-                    field: name.to_string(),
-                    value: value.to_string(),
-                    body: Vec::new(),
-                });
-                body = Body::Note(task.notes.len() - 1);
-            }
         }
-        self.field = Some(FieldCursor {
-            body,
-            item_base: None,
-            fenced: Vec::new(),
-        });
+        Body::Ignore
     }
 
     /// A line indented under the current field.
@@ -284,22 +321,22 @@ impl TaskCursor {
     }
 }
 
-/// The canonical name of a field the model interprets.
-fn canonical_field(key: &str) -> Option<&'static str> {
+/// The field a bullet's name means, for a field the model interprets.
+fn canonical_field(key: &str) -> Option<Field> {
     Some(match key {
-        "agent" | "agents" | "role" | "roles" | "assigned to" => "agent",
-        "priority" => "priority",
-        "duration" | "estimate" | "estimated duration" | "effort" => "duration",
-        "dependencies" | "dependency" | "depends on" | "deps" | "prerequisites" => "depends",
-        "deliverables" => "deliverables",
-        "success criteria" | "acceptance criteria" => "success",
-        "blocking" | "blocks" => "blocking",
-        "run" | "command" => "run",
-        "check" | "checks" => "check",
-        "image" => "image",
-        "timeout" => "timeout",
-        "retries" => "retries",
-        "gang" => "gang",
+        "agent" | "agents" | "role" | "roles" | "assigned to" => Field::Agent,
+        "priority" => Field::Priority,
+        "duration" | "estimate" | "estimated duration" | "effort" => Field::Duration,
+        "dependencies" | "dependency" | "depends on" | "deps" | "prerequisites" => Field::Depends,
+        "deliverables" => Field::Deliverables,
+        "success criteria" | "acceptance criteria" => Field::Success,
+        "blocking" | "blocks" => Field::Blocking,
+        "run" | "command" => Field::Run,
+        "check" | "checks" => Field::Check,
+        "image" => Field::Image,
+        "timeout" => Field::Timeout,
+        "retries" => Field::Retries,
+        "gang" => Field::Gang,
         _ => return None,
     })
 }

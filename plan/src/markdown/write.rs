@@ -3,9 +3,11 @@
 
 use std::fmt::Write as _;
 
-use crate::model::{Agents, Criterion, Plan, Task};
+use crate::model::{Agents, Checkpoint, Criterion, Day, MatrixRow, Plan, Task};
 
-/// The plan as a markdown document.
+/// The plan as a markdown document, section by section in the seed's
+/// order: title and properties, tasks without a day, the days, tasks of
+/// days without a heading, the coordination protocol, the matrix.
 pub fn write(plan: &Plan) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# {}", plan.name);
@@ -23,37 +25,7 @@ pub fn write(plan: &Plan) -> String {
         out.push_str("\n## Detailed Daily Breakdown\n");
     }
     for day in &plan.days {
-        let _ = write!(out, "\n### Day {}: {}", day.number, day.title);
-        if let Some(d) = day.duration {
-            let _ = write!(out, " ({d})");
-        }
-        out.push('\n');
-        let in_day = |t: &&Task| t.day == Some(day.number);
-        // Tasks before the first window (or naming a window the day lacks).
-        for task in plan
-            .tasks
-            .iter()
-            .filter(in_day)
-            .filter(|t| t.window.is_none_or(|w| w >= day.windows.len()))
-        {
-            write_task(&mut out, task);
-        }
-        for (w, window) in day.windows.iter().enumerate() {
-            let _ = writeln!(out, "\n**{} ({})**", window.name, window.duration);
-            write_checklist(&mut out, &window.checklist);
-            for task in plan
-                .tasks
-                .iter()
-                .filter(in_day)
-                .filter(|t| t.window == Some(w))
-            {
-                write_task(&mut out, task);
-            }
-        }
-        if !day.exit_criteria.is_empty() {
-            let _ = writeln!(out, "\n**Day {} Exit Criteria**:", day.number);
-            write_checklist(&mut out, &day.exit_criteria);
-        }
+        write_day(&mut out, plan, day);
     }
     // Tasks filed under a day with no heading cannot be placed under one.
     for task in plan.tasks.iter().filter(|t| {
@@ -63,37 +35,86 @@ pub fn write(plan: &Plan) -> String {
         let _ = writeln!(out, "\n### Day {}:", task.day.unwrap_or_default());
         write_task(&mut out, task);
     }
-    if !plan.checkpoints.is_empty() {
-        out.push_str("\n## Coordination Protocol\n");
-        for cp in &plan.checkpoints {
-            let _ = writeln!(out, "\n### {} ({})", cp.name, cp.time_label());
-            for item in &cp.agenda {
-                let _ = writeln!(out, "- {item}");
-            }
-        }
-    }
-    if !plan.matrix.is_empty() {
-        out.push_str("\n## Appendix: Agent Allocation Matrix\n\n");
-        out.push_str("| Day | Phase | Agents Required | Specializations |\n");
-        out.push_str("|-----|-------|-----------------|-----------------|\n");
-        for row in &plan.matrix {
-            let spec = match &row.swarm {
-                Some(text) => text.clone(),
-                None => row
-                    .roles
-                    .iter()
-                    .map(|(role, n)| format!("{role} ({n})"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            };
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {spec} |",
-                row.day, row.phase, row.agents_required
-            );
-        }
-    }
+    write_protocol(&mut out, &plan.checkpoints);
+    write_matrix(&mut out, &plan.matrix);
     out
+}
+
+/// A day's heading, its tasks before and in each window, and its exit
+/// criteria.
+fn write_day(out: &mut String, plan: &Plan, day: &Day) {
+    let _ = write!(out, "\n### Day {}: {}", day.number, day.title);
+    if let Some(d) = day.duration {
+        let _ = write!(out, " ({d})");
+    }
+    out.push('\n');
+    let in_day = |t: &&Task| t.day == Some(day.number);
+    // Tasks before the first window (or naming a window the day lacks).
+    for task in plan
+        .tasks
+        .iter()
+        .filter(in_day)
+        .filter(|t| t.window.is_none_or(|w| w >= day.windows.len()))
+    {
+        write_task(out, task);
+    }
+    for (w, window) in day.windows.iter().enumerate() {
+        let _ = writeln!(out, "\n**{} ({})**", window.name, window.duration);
+        write_checklist(out, &window.checklist);
+        for task in plan
+            .tasks
+            .iter()
+            .filter(in_day)
+            .filter(|t| t.window == Some(w))
+        {
+            write_task(out, task);
+        }
+    }
+    if !day.exit_criteria.is_empty() {
+        let _ = writeln!(out, "\n**Day {} Exit Criteria**:", day.number);
+        write_checklist(out, &day.exit_criteria);
+    }
+}
+
+/// The Coordination Protocol section: a heading per checkpoint with its
+/// time, its agenda as bullets. Nothing without checkpoints.
+fn write_protocol(out: &mut String, checkpoints: &[Checkpoint]) {
+    if checkpoints.is_empty() {
+        return;
+    }
+    out.push_str("\n## Coordination Protocol\n");
+    for cp in checkpoints {
+        let _ = writeln!(out, "\n### {} ({})", cp.name, cp.time_label());
+        for item in &cp.agenda {
+            let _ = writeln!(out, "- {item}");
+        }
+    }
+}
+
+/// The allocation matrix appendix as a table. Nothing without rows.
+fn write_matrix(out: &mut String, matrix: &[MatrixRow]) {
+    if matrix.is_empty() {
+        return;
+    }
+    out.push_str("\n## Appendix: Agent Allocation Matrix\n\n");
+    out.push_str("| Day | Phase | Agents Required | Specializations |\n");
+    out.push_str("|-----|-------|-----------------|-----------------|\n");
+    for row in matrix {
+        let spec = match &row.swarm {
+            Some(text) => text.clone(),
+            None => row
+                .roles
+                .iter()
+                .map(|(role, n)| format!("{role} ({n})"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {spec} |",
+            row.day, row.phase, row.agents_required
+        );
+    }
 }
 
 /// `- [x] text`, with ` — **Check**: \`cmd\`` when the item has one.

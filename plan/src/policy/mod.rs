@@ -114,102 +114,145 @@ pub struct Round {
 /// (slots taken). Stops early once no free slot is left, or once every
 /// free agent is reserved and [`BACKFILL_SCAN`] more candidates found no
 /// backfill.
+///
+/// Two phases: each candidate in order starts, reserves or is unstaffed;
+/// then the round's swarms, and after them its monitoring tasks, take the
+/// agents left free.
 pub fn place<'a>(
     candidates: impl IntoIterator<Item = Candidate<'a>>,
     agents: &mut [AgentSlots],
     demand: &RoleDemand,
 ) -> Round {
-    let mut holds = Holds::new(agents);
-    let mut round = Round::default();
-    let mut monitoring: Vec<usize> = Vec::new();
-    let mut swarms: Vec<(usize, u32)> = Vec::new();
+    let mut placer = Placer {
+        holds: Holds::new(agents),
+        round: Round::default(),
+        monitoring: Vec::new(),
+        swarms: Vec::new(),
+    };
     let mut scanned = 0usize;
     for c in candidates {
-        if holds.none_free() {
+        if placer.holds.none_free() {
             break;
         }
-        if holds.all_free_held() {
+        if placer.holds.all_free_held() {
             scanned += 1;
             if scanned > BACKFILL_SCAN {
                 break;
             }
         }
+        placer.offer(c, agents, demand);
+    }
+    placer.grow_swarms(agents, demand);
+    placer.widen_monitoring(agents);
+    placer.round
+}
+
+/// One round of [`place`] in progress: the reservations, the decisions so
+/// far, and the placements that take more agents once every candidate has
+/// been offered.
+struct Placer {
+    holds: Holds,
+    round: Round,
+    /// Placements (indices into `round.placements`) of monitoring tasks.
+    monitoring: Vec<usize>,
+    /// Placements of swarms, with how many more agents each may take.
+    swarms: Vec<(usize, u32)>,
+}
+
+impl Placer {
+    /// One candidate, in dispatch order: unstaffed when the connected
+    /// agents could never take it; a soon-ready one reserves; a ready one
+    /// starts if agents can take it now, else reserves.
+    #[inline]
+    fn offer(&mut self, c: Candidate<'_>, agents: &mut [AgentSlots], demand: &RoleDemand) {
         let wanted = wanted_roles(c.need);
-        if !holds.staffable(&wanted) {
+        if !self.holds.staffable(&wanted) {
             if c.ready_in == 0 {
-                round.unstaffed.push(c.task);
+                self.round.unstaffed.push(c.task);
             }
-            continue;
+            return;
         }
         if c.ready_in > 0 {
-            holds.reserve(&wanted, c.secs, c.slack, c.ready_in, agents);
-            continue;
+            self.holds
+                .reserve(&wanted, c.secs, c.slack, c.ready_in, agents);
+            return;
         }
-        let picked = if holds.cannot_start(&wanted, c.secs) {
+        let picked = if self.holds.cannot_start(&wanted, c.secs) {
             None
         } else {
-            pick(&wanted, c.secs, agents, &holds, demand)
+            pick(&wanted, c.secs, agents, &self.holds, demand)
         };
         match picked {
-            Some(chosen) => {
-                match c.need {
-                    Need::Monitoring => monitoring.push(round.placements.len()),
-                    Need::Swarm { min, max } => swarms.push((
-                        round.placements.len(),
-                        max.unwrap_or(u32::MAX).saturating_sub(*min),
-                    )),
-                    Need::Roles(_) => {}
-                }
-                for &(i, _) in &chosen {
-                    holds.occupy(agents, i, c.secs);
-                }
-                round.placements.push(Placement {
-                    task: c.task,
-                    agents: chosen
-                        .into_iter()
-                        .map(|(i, role)| (agents[i].id, role))
-                        .collect(),
-                });
-            }
-            None => holds.reserve(&wanted, c.secs, c.slack, 0, agents),
+            Some(chosen) => self.start(c, chosen, agents),
+            None => self.holds.reserve(&wanted, c.secs, c.slack, 0, agents),
         }
     }
-    // A swarm grows towards its most only with agents nothing else wants.
-    for &(k, extra) in &swarms {
-        let spare: Vec<usize> = (0..agents.len())
-            .filter(|&i| {
-                holds.free_unheld(agents, i)
-                    && demand.of(&agents[i].role) == 0
-                    && !round.placements[k]
+
+    /// Starts `c` on the chosen agents (indices into `agents`, with the
+    /// role each plays), noting a swarm or monitoring task for the end of
+    /// the round.
+    #[inline]
+    fn start(&mut self, c: Candidate<'_>, chosen: Vec<(usize, String)>, agents: &mut [AgentSlots]) {
+        match c.need {
+            Need::Monitoring => self.monitoring.push(self.round.placements.len()),
+            Need::Swarm { min, max } => self.swarms.push((
+                self.round.placements.len(),
+                max.unwrap_or(u32::MAX).saturating_sub(*min),
+            )),
+            Need::Roles(_) => {}
+        }
+        for &(i, _) in &chosen {
+            self.holds.occupy(agents, i, c.secs);
+        }
+        self.round.placements.push(Placement {
+            task: c.task,
+            agents: chosen
+                .into_iter()
+                .map(|(i, role)| (agents[i].id, role))
+                .collect(),
+        });
+    }
+
+    /// A swarm grows towards its most only with agents nothing else wants.
+    fn grow_swarms(&mut self, agents: &mut [AgentSlots], demand: &RoleDemand) {
+        for &(k, extra) in &self.swarms {
+            let spare: Vec<usize> = (0..agents.len())
+                .filter(|&i| {
+                    self.holds.free_unheld(agents, i)
+                        && demand.of(&agents[i].role) == 0
+                        && !self.round.placements[k]
+                            .agents
+                            .iter()
+                            .any(|(id, _)| *id == agents[i].id)
+                })
+                .take(extra as usize)
+                .collect();
+            for i in spare {
+                self.holds.give(agents, i);
+                let role = agents[i].role.clone();
+                self.round.placements[k].agents.push((agents[i].id, role));
+            }
+        }
+    }
+
+    /// A monitoring task watches with every agent the round left free, so
+    /// it never takes agents other work could start with.
+    fn widen_monitoring(&mut self, agents: &mut [AgentSlots]) {
+        for &k in &self.monitoring {
+            for i in 0..agents.len() {
+                if self.holds.free_unheld(agents, i)
+                    && !self.round.placements[k]
                         .agents
                         .iter()
                         .any(|(id, _)| *id == agents[i].id)
-            })
-            .take(extra as usize)
-            .collect();
-        for i in spare {
-            holds.give(agents, i);
-            let role = agents[i].role.clone();
-            round.placements[k].agents.push((agents[i].id, role));
-        }
-    }
-    // A monitoring task watches with every agent the round left free, so it
-    // never takes agents other work could start with.
-    for &k in &monitoring {
-        for i in 0..agents.len() {
-            if holds.free_unheld(agents, i)
-                && !round.placements[k]
-                    .agents
-                    .iter()
-                    .any(|(id, _)| *id == agents[i].id)
-            {
-                holds.give(agents, i);
-                let role = agents[i].role.clone();
-                round.placements[k].agents.push((agents[i].id, role));
+                {
+                    self.holds.give(agents, i);
+                    let role = agents[i].role.clone();
+                    self.round.placements[k].agents.push((agents[i].id, role));
+                }
             }
         }
     }
-    round
 }
 
 /// The roles a need asks for, one entry per agent; `any` matches every

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::engine::*;
+use super::state::*;
 use super::*;
 use crate::policy::ReadyKey;
 use crate::ANY_ROLE;

@@ -20,6 +20,7 @@ mod engine;
 pub mod guide;
 mod order;
 mod pools;
+mod state;
 
 use std::collections::BTreeMap;
 

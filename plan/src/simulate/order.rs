@@ -4,7 +4,7 @@
 
 use std::cmp::Reverse;
 
-use super::engine::Sim;
+use super::state::Sim;
 use crate::policy::{DispatchOrder, ReadyKey, RoleDemand};
 
 impl Sim<'_> {

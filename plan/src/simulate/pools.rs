@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use super::engine::*;
+use super::state::*;
 use super::*;
 use crate::analysis::DEFAULT_DAY;
 use crate::compile::{CompiledPlan, Need};
