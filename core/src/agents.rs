@@ -66,27 +66,10 @@ impl State {
                 "agent id '{id}' is in use by a live session (another swarm-agent process); give this agent another --id, or stop the other one"
             )));
         }
-        let (mut resume, mut abandon) = (Vec::new(), Vec::new());
-        for r in hello.running {
-            let member = self
-                .attempts
-                .get(r.attempt)
-                .is_some_and(|a| a.has_member(&id));
-            if member && self.is_current(&r) {
-                resume.push(r);
-            } else {
-                abandon.push(r);
-            }
-        }
+        let (resume, abandon) = self.sort_running(&id, hello.running);
         let keep: Vec<u64> = resume.iter().map(|r| r.attempt).collect();
         let (known, dropped) = self.roster.connect(reg, session, tx.clone(), &keep, t.now);
-        let swarm_role = (self.cfg.provisioner == crate::config::ProvisionerKind::Swarm)
-            .then(|| {
-                let plan = self.plan.as_ref()?.name();
-                let role = self.roster.get(&id)?.roles.first()?;
-                crate::jobs::provision::slot_of(&id, plan, role).map(|_| role.clone())
-            })
-            .flatten();
+        let swarm_role = self.swarm_role_of(&id);
         self.provisioning.joined(&id, swarm_role.as_deref());
         let operator = self
             .roster
@@ -116,19 +99,7 @@ impl State {
                 active_role,
             },
         );
-        // Attempts it no longer runs: the ones it did not list are lost.
-        for attempt in dropped {
-            self.lose_attempt(t, attempt, &format!("agent {id} reconnected without it"))?;
-        }
-        for r in &abandon {
-            t.emit(
-                Event::new(EventKind::AttemptRejected)
-                    .task(r.task_id.clone())
-                    .attempt(r.attempt)
-                    .agent(id.clone())
-                    .message("the agent still held an attempt that is no longer current; told to abandon it"),
-            )?;
-        }
+        self.settle_unlisted(t, &id, dropped, &abandon)?;
         let roles = self
             .roster
             .get(&id)
@@ -145,6 +116,58 @@ impl State {
             kind,
             format!("roles {roles}, resumed {resumed} attempt(s)"),
         )
+    }
+
+    /// The attempts a reconnecting agent says it runs, as (resumed: still
+    /// its own and current, abandoned: the rest).
+    fn sort_running(
+        &self,
+        id: &str,
+        running: Vec<AttemptRef>,
+    ) -> (Vec<AttemptRef>, Vec<AttemptRef>) {
+        running.into_iter().partition(|r| {
+            self.attempts
+                .get(r.attempt)
+                .is_some_and(|a| a.has_member(id))
+                && self.is_current(r)
+        })
+    }
+
+    /// The role whose swarm service agent `id` is a task of, when the
+    /// swarm provisioner runs and its id names a slot of the plan's
+    /// service.
+    fn swarm_role_of(&self, id: &str) -> Option<String> {
+        if self.cfg.provisioner != crate::config::ProvisionerKind::Swarm {
+            return None;
+        }
+        let plan = self.plan.as_ref()?.name();
+        let role = self.roster.get(id)?.roles.first()?;
+        crate::jobs::provision::slot_of(id, plan, role).map(|_| role.clone())
+    }
+
+    /// After a reconnect: the attempts the agent no longer lists are lost;
+    /// those it listed that are no longer current are recorded as told to
+    /// be abandoned.
+    fn settle_unlisted(
+        &mut self,
+        t: &mut Turn<'_>,
+        id: &str,
+        dropped: Vec<u64>,
+        abandon: &[AttemptRef],
+    ) -> Result<(), CoreError> {
+        for attempt in dropped {
+            self.lose_attempt(t, attempt, &format!("agent {id} reconnected without it"))?;
+        }
+        for r in abandon {
+            t.emit(
+                Event::new(EventKind::AttemptRejected)
+                    .task(r.task_id.clone())
+                    .attempt(r.attempt)
+                    .agent(id.to_string())
+                    .message("the agent still held an attempt that is no longer current; told to abandon it"),
+            )?;
+        }
+        Ok(())
     }
 
     /// A message within a session. Messages of an old session are ignored.

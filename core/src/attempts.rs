@@ -57,6 +57,33 @@ pub struct Attempt {
 }
 
 impl Attempt {
+    /// The result of a gang's attempt: a lone member's own, or each member's
+    /// under its name.
+    pub(crate) fn gang_result(&self) -> Option<String> {
+        // In the gang's order (lead first), whoever reported first.
+        let written: Vec<(&str, &str, &str)> = self
+            .members
+            .iter()
+            .filter_map(|m| {
+                self.succeeded
+                    .iter()
+                    .find(|(who, _)| *who == m.agent)
+                    .and_then(|(_, r)| r.as_deref())
+                    .map(|r| (m.agent.as_str(), m.role.as_str(), r))
+            })
+            .collect();
+        match written.as_slice() {
+            [] => None,
+            [(_, _, only)] => Some((*only).to_string()),
+            many => Some(
+                many.iter()
+                    .map(|(who, role, r)| format!("[{who} ({role})]\n{}\n", r.trim_end()))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ),
+        }
+    }
+
     /// The lead's agent id.
     pub fn lead(&self) -> Option<&str> {
         self.members.first().map(|m| m.agent.as_str())

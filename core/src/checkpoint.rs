@@ -11,7 +11,7 @@ use super::command::Reply;
 use super::effects::Turn;
 use super::event::{Event, EventKind};
 use super::model::{PlanState, TaskState};
-use super::projection::{began_at, remaining_critical_path};
+use super::remaining::{began_at, remaining_critical_path};
 use super::views::StandupView;
 use super::{CoreError, State};
 use crate::jobs::report::{ChecklistJob, CriterionJob, InProgress, ReportJob, RoleRow};

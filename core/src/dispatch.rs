@@ -89,8 +89,25 @@ impl State {
         task: usize,
         members: Vec<Member>,
     ) -> Result<(), CoreError> {
-        let Some(plan) = self.plan.as_mut() else {
+        let Some(offer) = self.record_attempt(t, task, &members)? else {
             return Ok(());
+        };
+        self.announce_offer(t, task, &members, &offer)?;
+        let upstream = self.upstream_results(t, task)?;
+        self.send_assignments(t, task, &members, offer, &upstream);
+        Ok(())
+    }
+
+    /// The attempt's rows: the attempt offered, its token granted, the
+    /// task running. `None` without a plan.
+    fn record_attempt(
+        &mut self,
+        t: &mut Turn<'_>,
+        task: usize,
+        members: &[Member],
+    ) -> Result<Option<Offer>, CoreError> {
+        let Some(plan) = self.plan.as_mut() else {
+            return Ok(None);
         };
         let id = self.attempts.allocate();
         let waits_for_operator = is_manual(plan.spec(task))
@@ -117,7 +134,7 @@ impl State {
             id,
             task,
             number,
-            members: members.clone(),
+            members: members.to_vec(),
             gang: plan.spec(task).gang,
             succeeded: Vec::new(),
             state: AttemptState::Offered,
@@ -130,6 +147,22 @@ impl State {
         upsert_attempt(t.db, &attempt.row(plan.id(), "offered"))?;
         self.attempts.insert(attempt);
         self.set_task(t, task, TaskState::Running, None)?;
+        Ok(Some(Offer {
+            id,
+            number,
+            token,
+            waits_for_operator,
+        }))
+    }
+
+    /// The `attempt.offered` event, naming every member.
+    fn announce_offer(
+        &self,
+        t: &mut Turn<'_>,
+        task: usize,
+        members: &[Member],
+        offer: &Offer,
+    ) -> Result<(), CoreError> {
         let Some(plan) = self.plan.as_ref() else {
             return Ok(());
         };
@@ -141,45 +174,44 @@ impl State {
             .join(", ");
         let mut offered = Event::new(EventKind::AttemptOffered)
             .task(spec.id.clone())
-            .attempt(id)
-            .number(number)
+            .attempt(offer.id)
+            .number(offer.number)
             .message(format!("offered to {who}"));
         if let Some(lead) = members.first() {
             offered = offered.agent(lead.agent.clone());
         }
-        t.emit(offered)?;
-        let upstream = self.upstream_results(t, task)?;
+        t.emit(offered)
+    }
+
+    /// One assignment per member, each sent after the commit: the brief
+    /// (with the dependencies' results), the environment, the role's
+    /// profile.
+    fn send_assignments(
+        &mut self,
+        t: &mut Turn<'_>,
+        task: usize,
+        members: &[Member],
+        offer: Offer,
+        upstream: &str,
+    ) {
         let Some(plan) = self.plan.as_ref() else {
-            return Ok(());
+            return;
         };
         let spec = plan.spec(task);
-        let mut brief = brief(spec, &members, plan.name(), waits_for_operator);
-        brief.push_str(&upstream);
-        let mut env = BTreeMap::new();
-        env.insert("SWARM_PLAN".to_string(), plan.name().to_string());
-        env.insert("SWARM_RETRIES".to_string(), plan.retries(task).to_string());
-        // The task's own token: shared memory and its own task, while the
-        // attempt lives. The agent's token never reaches a task.
-        env.insert("SWARM_TOKEN".to_string(), token);
-        if members.len() > 1 {
-            // Every member's agent and role, lead first.
-            let gang: Vec<String> = members
-                .iter()
-                .map(|m| format!("{}:{}", m.agent, m.role))
-                .collect();
-            env.insert("SWARM_GANG".to_string(), gang.join(","));
-        }
+        let mut brief = brief(spec, members, plan.name(), offer.waits_for_operator);
+        brief.push_str(upstream);
+        let env = attempt_env(plan.name(), plan.retries(task), offer.token, members);
         let every_member_runs = spec.gang == swarm_plan::Gang::All;
         for (k, m) in members.iter().enumerate() {
-            let Some(tx) = self.roster.occupy(&m.agent, id) else {
+            let Some(tx) = self.roster.occupy(&m.agent, offer.id) else {
                 continue;
             };
             let assignment = Assignment {
                 attempt: AttemptRef {
                     task_id: spec.id.clone(),
-                    attempt: id,
+                    attempt: offer.id,
                 },
-                attempt_no: number,
+                attempt_no: offer.number,
                 role: m.role.clone(),
                 lead: k == 0 || every_member_runs,
                 title: spec.title.clone(),
@@ -194,7 +226,6 @@ impl State {
             };
             t.send(Some(tx), ToAgent::Assign(Box::new(assignment)));
         }
-        Ok(())
     }
 
     /// Records whether live attempt `attempt`, which `agent` resumed in a
@@ -268,4 +299,40 @@ fn brief(task: &Task, members: &[Member], plan: &str, waits_for_operator: bool) 
         ));
     }
     out
+}
+
+/// An attempt just recorded, for its event and its assignments.
+struct Offer {
+    /// Fencing number.
+    id: u64,
+    /// The task's attempt number, from 1.
+    number: u32,
+    /// The attempt's own token (`SWARM_TOKEN`).
+    token: String,
+    /// A manual task whose agent leaves it to an operator.
+    waits_for_operator: bool,
+}
+
+/// What every member's executor adds to a task's environment.
+fn attempt_env(
+    plan: &str,
+    retries: u32,
+    token: String,
+    members: &[Member],
+) -> BTreeMap<String, String> {
+    let mut env = BTreeMap::new();
+    env.insert("SWARM_PLAN".to_string(), plan.to_string());
+    env.insert("SWARM_RETRIES".to_string(), retries.to_string());
+    // The task's own token: shared memory and its own task, while the
+    // attempt lives. The agent's token never reaches a task.
+    env.insert("SWARM_TOKEN".to_string(), token);
+    if members.len() > 1 {
+        // Every member's agent and role, lead first.
+        let gang: Vec<String> = members
+            .iter()
+            .map(|m| format!("{}:{}", m.agent, m.role))
+            .collect();
+        env.insert("SWARM_GANG".to_string(), gang.join(","));
+    }
+    env
 }

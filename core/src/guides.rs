@@ -14,7 +14,7 @@ use swarm_plan::Priority;
 use tokio::sync::mpsc;
 
 use super::model::{PlanState, TaskState};
-use super::projection::residual;
+use super::remaining::residual;
 use super::State;
 use crate::jobs::GuideJob;
 

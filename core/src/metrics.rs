@@ -93,69 +93,84 @@ impl Metrics {
             last_turn_ms: AtomicI64::new(0),
             registry: Registry::default(),
         };
+        m.register_timings(&mut registry);
+        m.register_counters(&mut registry);
+        m.register_gauges(&mut registry);
+        Metrics { registry, ..m }
+    }
+
+    /// Registers the latency histograms.
+    fn register_timings(&self, registry: &mut Registry) {
         registry.register(
             "scheduler_turn_seconds",
             "One turn of the scheduler loop, commit included",
-            m.turn.clone(),
+            self.turn.clone(),
         );
         registry.register(
             "store_commit_seconds",
             "Committing a turn's transaction to swarmd.db",
-            m.commit.clone(),
+            self.commit.clone(),
         );
         registry.register(
             "dispatch_latency_seconds",
             "A task becoming ready to its assignment being sent to an agent",
-            m.dispatch.clone(),
+            self.dispatch.clone(),
         );
+    }
+
+    /// Registers the counters.
+    fn register_counters(&self, registry: &mut Registry) {
         registry.register(
             "attempts_ended",
             "Attempts that ended, by outcome",
-            m.attempts.clone(),
+            self.attempts.clone(),
         );
         registry.register(
             "expired_leases",
             "Agents lost because their lease expired",
-            m.expired_leases.clone(),
+            self.expired_leases.clone(),
         );
         registry.register(
             "rejected_results",
             "Late or foreign results refused",
-            m.rejected_results.clone(),
+            self.rejected_results.clone(),
         );
         registry.register(
             "checkpoints",
             "Checkpoint reports written",
-            m.checkpoints.clone(),
+            self.checkpoints.clone(),
         );
         registry.register(
             "agents_provisioned",
             "Agents a provisioner started",
-            m.provisioned.clone(),
+            self.provisioned.clone(),
         );
         registry.register(
             "agents_provision_failed",
             "Agents a provisioner could not start",
-            m.provision_failed.clone(),
+            self.provision_failed.clone(),
         );
-        registry.register("tasks", "Tasks of the plan by state", m.tasks.clone());
-        registry.register("agents", "Agents by role and state", m.agents.clone());
+    }
+
+    /// Registers the gauges read at the scrape.
+    fn register_gauges(&self, registry: &mut Registry) {
+        registry.register("tasks", "Tasks of the plan by state", self.tasks.clone());
+        registry.register("agents", "Agents by role and state", self.agents.clone());
         registry.register(
             "memory_entries",
             "Live entries in the shared memory",
-            m.memory_entries.clone(),
+            self.memory_entries.clone(),
         );
         registry.register(
             "memory_bytes",
             "Bytes of the shared memory's values",
-            m.memory_bytes.clone(),
+            self.memory_bytes.clone(),
         );
         registry.register(
             "store_file_bytes",
             "Size of the store files on disk",
-            m.store_bytes.clone(),
+            self.store_bytes.clone(),
         );
-        Metrics { registry, ..m }
     }
 
     /// Counts a committed event of kind `kind`.

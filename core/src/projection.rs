@@ -4,23 +4,14 @@
 
 use std::cell::RefCell;
 
-use swarm_plan::policy::Guide;
-use swarm_plan::simulate::{simulate_guided, Staffing};
-use swarm_plan::{CompiledPlan, CompiledTask, PlanDuration};
-
-use super::active::ActivePlan;
-use super::attempts::LiveAttempts;
 use super::model::TaskState;
+use super::remaining::{began_at, planned_end, remaining_critical_path, Unfinishable};
 use super::verdict::{judge, Facts, Judgement};
 use super::State;
 
 /// Plans up to this size are simulated for every status (once a second at
 /// most); larger ones are simulated at checkpoints only.
 const LIVE_SIMULATION_TASKS: usize = 2_000;
-
-/// Simulated plans larger than this are projected by their critical path
-/// alone, to keep checkpoints cheap.
-const MAX_SIMULATED_TASKS: usize = 20_000;
 
 /// The projection part of the loop's state: the live assessment, cached
 /// for a second (status may be asked for every few milliseconds).
@@ -60,202 +51,6 @@ pub(crate) struct Assessment {
     pub line: String,
     /// Why the agents present cannot finish, if they cannot.
     pub cannot_finish: Option<String>,
-}
-
-/// When task `i`'s work began, wall ms: its live attempt's start (or
-/// offer); `now` when it has none.
-pub(crate) fn began_at(plan: &ActivePlan, attempts: &LiveAttempts, i: usize, now: i64) -> i64 {
-    plan.task(i)
-        .current
-        .and_then(|a| attempts.get(a))
-        .map_or(now, |a| a.began_at())
-}
-
-/// The plan that remains: unfinished tasks only, dependencies on finished
-/// ones dropped, running tasks shortened by the plan time they have run;
-/// and, per task of it, its index in the whole plan.
-pub(super) fn residual(
-    plan: &ActivePlan,
-    attempts: &LiveAttempts,
-    now: i64,
-) -> (CompiledPlan, Vec<usize>) {
-    let keep: Vec<usize> = (0..plan.len())
-        .filter(|&i| !plan.task(i).state.is_final())
-        .collect();
-    let mut new_index = vec![usize::MAX; plan.len()];
-    for (k, &i) in keep.iter().enumerate() {
-        new_index[i] = k;
-    }
-    let whole = &plan.compiled().plan;
-    let mut out = CompiledPlan {
-        plan: swarm_plan::Plan {
-            name: whole.name.clone(),
-            properties: Default::default(),
-            days: whole.days.clone(),
-            tasks: Vec::new(),
-            matrix: whole.matrix.clone(),
-            checkpoints: Vec::new(),
-        },
-        tasks: Vec::new(),
-        order: Vec::new(),
-        matrix: plan.compiled().matrix.clone(),
-        warnings: Vec::new(),
-    };
-    out.plan.tasks = keep
-        .iter()
-        .map(|&i| {
-            let mut t = plan.spec(i).clone();
-            if plan.task(i).state == TaskState::Running {
-                let started = began_at(plan, attempts, i, now);
-                let ran = (plan.clock().scale(now - started) / 1000).max(0) as u64;
-                t.duration = PlanDuration(t.duration.secs().saturating_sub(ran));
-            }
-            t
-        })
-        .collect();
-    out.tasks = keep
-        .iter()
-        .map(|&i| {
-            let old = &plan.compiled().tasks[i];
-            let remap = |v: &[usize]| {
-                v.iter()
-                    .filter(|&&d| new_index[d] != usize::MAX)
-                    .map(|&d| new_index[d])
-                    .collect()
-            };
-            CompiledTask {
-                need: old.need.clone(),
-                deps: remap(&old.deps),
-                dependents: remap(&old.dependents),
-            }
-        })
-        .collect();
-    out.order = plan
-        .compiled()
-        .order
-        .iter()
-        .filter(|&&i| new_index[i] != usize::MAX)
-        .map(|&i| new_index[i])
-        .collect();
-    (out, keep)
-}
-
-impl State {
-    /// Simulates the rest of the plan at `now` with the agents present;
-    /// returns the working ms it takes, or why it cannot finish.
-    pub(crate) fn simulate_rest(&self, now: i64) -> Result<i64, Unfinishable> {
-        let Some(plan) = self.plan.as_ref() else {
-            return Ok(0);
-        };
-        let left = plan.unfinished();
-        if left == 0 {
-            return Ok(0);
-        }
-        if left > MAX_SIMULATED_TASKS {
-            return Err(Unfinishable::TooLarge { left });
-        }
-        let (rest, keep) = residual(plan, &self.attempts, now);
-        if rest.plan.tasks.is_empty() {
-            return Ok(0);
-        }
-        let present = self.roster.connected_by_role();
-        if present.is_empty() {
-            return Err(Unfinishable::NoAgents);
-        }
-        // The order dispatch follows: the configured priority order and
-        // the plan's guide.
-        let whole = plan.guide();
-        let guide = Guide {
-            place: keep.iter().map(|&i| whole.place(i)).collect(),
-            slack_pct: whole.slack_pct,
-        };
-        let sim = simulate_guided(&rest, &Staffing::Fixed(present), self.cfg.priority, &guide)
-            .map_err(|e| Unfinishable::Simulation(e.to_string()))?;
-        if !sim.complete() {
-            let stuck: Vec<String> = sim
-                .unrunnable
-                .iter()
-                .take(3)
-                .map(|s| {
-                    let roles: Vec<String> = s
-                        .missing
-                        .iter()
-                        .map(|(r, need, have)| format!("{need} {r} (have {have})"))
-                        .collect();
-                    format!("{} needs {}", rest.plan.tasks[s.task].id, roles.join(", "))
-                })
-                .collect();
-            return Err(Unfinishable::Staffing(stuck.join("; ")));
-        }
-        Ok(sim.makespan as i64 * 1000)
-    }
-}
-
-/// The longest chain of remaining planned work (done tasks count 0, running
-/// ones what is left of their plan), in working ms, and its tasks.
-pub(crate) fn remaining_critical_path(
-    plan: &ActivePlan,
-    attempts: &LiveAttempts,
-    now: i64,
-) -> (Vec<usize>, i64) {
-    let n = plan.len();
-    let left: Vec<i64> = (0..n)
-        .map(|i| {
-            let planned = plan.spec(i).duration.secs() as i64 * 1000;
-            match plan.task(i).state {
-                s if s.is_final() => 0,
-                TaskState::Running => {
-                    let started = began_at(plan, attempts, i, now);
-                    (planned - plan.clock().scale(now - started)).max(0)
-                }
-                _ => planned,
-            }
-        })
-        .collect();
-    let mut finish = vec![0i64; n];
-    let mut via = vec![usize::MAX; n];
-    for &i in &plan.compiled().order {
-        let (best, from) = plan.compiled().tasks[i]
-            .deps
-            .iter()
-            .map(|&d| (finish[d], d))
-            .max()
-            .unwrap_or((0, usize::MAX));
-        finish[i] = best + left[i];
-        via[i] = from;
-    }
-    let Some((end, total)) = finish
-        .iter()
-        .copied()
-        .enumerate()
-        .max_by_key(|&(i, f)| (f, std::cmp::Reverse(i)))
-    else {
-        return (Vec::new(), 0);
-    };
-    let mut path = Vec::new();
-    let mut at = end;
-    while at != usize::MAX {
-        if left[at] > 0 {
-            path.push(at);
-        }
-        at = via[at];
-    }
-    path.reverse();
-    (path, total)
-}
-
-/// When the plan's last day ends, on the plan clock.
-pub(crate) fn planned_end(plan: &ActivePlan) -> i64 {
-    let last_day = plan
-        .compiled()
-        .plan
-        .days
-        .iter()
-        .map(|d| d.number)
-        .max()
-        .unwrap_or(1);
-    let clock = plan.clock();
-    clock.day_starts(last_day) + i64::from(clock.day_end - clock.day_start) * 60_000
 }
 
 impl State {
@@ -404,37 +199,5 @@ impl State {
             line,
             cannot_finish: facts.cannot_finish,
         })
-    }
-}
-
-/// Why the rest of a plan cannot be simulated to its end.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Unfinishable {
-    /// Too many tasks left to simulate cheaply.
-    TooLarge {
-        /// Tasks not final.
-        left: usize,
-    },
-    /// No agent is connected.
-    NoAgents,
-    /// Some task needs roles the agents present do not cover: which.
-    Staffing(String),
-    /// The simulator refused the plan.
-    Simulation(String),
-}
-
-impl std::fmt::Display for Unfinishable {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Unfinishable::TooLarge { left } => write!(
-                f,
-                "{left} tasks are left; plans over {MAX_SIMULATED_TASKS} are projected by their critical path"
-            ),
-            Unfinishable::NoAgents => write!(f, "no agent is connected"),
-            Unfinishable::Staffing(stuck) => {
-                write!(f, "cannot finish with the agents present: {stuck}")
-            }
-            Unfinishable::Simulation(e) => write!(f, "{e}"),
-        }
     }
 }

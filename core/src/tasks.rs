@@ -1,5 +1,5 @@
-//! Task transitions: results, lost attempts, retries with backoff,
-//! releasing and blocking dependents, and the plan's completion.
+//! Task transitions: results, lost attempts, retries with backoff, and the
+//! plan's completion (what a task's end does downstream: `dependents.rs`).
 
 use swarm_memory::state::{set_plan_state, upsert_attempt, upsert_task};
 
@@ -19,33 +19,6 @@ pub(crate) enum ResultVerdict {
     /// A gang member's success while others still run: acknowledged when
     /// the attempt ends.
     Held,
-}
-
-/// The result of a gang's attempt: a lone member's own, or each member's
-/// under its name.
-fn gang_result(a: &super::attempts::Attempt) -> Option<String> {
-    // In the gang's order (lead first), whoever reported first.
-    let written: Vec<(&str, &str, &str)> = a
-        .members
-        .iter()
-        .filter_map(|m| {
-            a.succeeded
-                .iter()
-                .find(|(who, _)| *who == m.agent)
-                .and_then(|(_, r)| r.as_deref())
-                .map(|r| (m.agent.as_str(), m.role.as_str(), r))
-        })
-        .collect();
-    match written.as_slice() {
-        [] => None,
-        [(_, _, only)] => Some((*only).to_string()),
-        many => Some(
-            many.iter()
-                .map(|(who, role, r)| format!("[{who} ({role})]\n{}\n", r.trim_end()))
-                .collect::<Vec<_>>()
-                .join("\n"),
-        ),
-    }
 }
 
 /// Longest attempt message stored, in characters.
@@ -154,25 +127,12 @@ impl State {
             if done < a.runners() {
                 return Ok(ResultVerdict::Held);
             }
-            written = gang_result(a);
+            written = a.gang_result();
         }
         // Whether it printed anything: a result from its output needs a
         // look at the store only then.
         let printed = self.attempts.get(r.attempt).is_some_and(|a| a.log_seq > 0);
-        let mut message = if report.not_started {
-            format!("could not start: {message}")
-        } else {
-            message.clone()
-        };
-        let gang = self
-            .attempts
-            .get(r.attempt)
-            .filter(|a| a.runners() > 1)
-            .and_then(|a| a.members.iter().find(|m| m.agent == agent))
-            .map(|m| format!("{} ({})", m.agent, m.role));
-        if let (Some(who), true) = (gang, end != AttemptEnd::Succeeded) {
-            message = format!("gang member {who}: {message}");
-        }
+        let message = self.end_message(agent, r.attempt, report, end);
         let Some(task) = self.end_attempt_with(
             t,
             r.attempt,
@@ -196,6 +156,33 @@ impl State {
             | AttemptEnd::Lost => self.fail_attempt(t, task, &message)?,
         }
         Ok(ResultVerdict::Accepted)
+    }
+
+    /// How an attempt's end reads in its event: the agent's message,
+    /// marked when the executor could not start, and naming the gang
+    /// member whose failure ended it.
+    fn end_message(
+        &self,
+        agent: &str,
+        attempt: u64,
+        report: &AttemptReport,
+        end: AttemptEnd,
+    ) -> String {
+        let message = if report.not_started {
+            format!("could not start: {}", report.message)
+        } else {
+            report.message.clone()
+        };
+        let gang = self
+            .attempts
+            .get(attempt)
+            .filter(|a| a.runners() > 1)
+            .and_then(|a| a.members.iter().find(|m| m.agent == agent))
+            .map(|m| format!("{} ({})", m.agent, m.role));
+        match (gang, end != AttemptEnd::Succeeded) {
+            (Some(who), true) => format!("gang member {who}: {message}"),
+            _ => message,
+        }
     }
 
     /// Ends a live attempt: records how, frees its agents (telling the
@@ -312,26 +299,6 @@ impl State {
         }
     }
 
-    /// Dependents whose last dependency this was become ready.
-    pub(crate) fn release_dependents(
-        &mut self,
-        t: &mut Turn<'_>,
-        task: usize,
-    ) -> Result<(), CoreError> {
-        let Some(plan) = self.plan.as_mut() else {
-            return Ok(());
-        };
-        let dependents = plan.compiled().tasks[task].dependents.clone();
-        let now_ready: Vec<usize> = dependents
-            .into_iter()
-            .filter(|&d| plan.dependency_done(d))
-            .collect();
-        for d in now_ready {
-            self.set_task(t, d, TaskState::Ready, None)?;
-        }
-        Ok(())
-    }
-
     /// A failed attempt uses the retry budget: retried after an exponential
     /// backoff, or failed for good with its dependents blocked.
     fn fail_attempt(
@@ -367,63 +334,6 @@ impl State {
             let id = self.task_id(task);
             self.block_dependents(t, task, &format!("dependency {id} failed: {reason}"))
         }
-    }
-
-    /// Every task downstream of `task` that has not started is blocked.
-    pub(crate) fn block_dependents(
-        &mut self,
-        t: &mut Turn<'_>,
-        task: usize,
-        reason: &str,
-    ) -> Result<(), CoreError> {
-        let mut stack = vec![task];
-        let mut seen = std::collections::HashSet::new();
-        while let Some(at) = stack.pop() {
-            let Some(plan) = self.plan.as_ref() else {
-                return Ok(());
-            };
-            let dependents = plan.compiled().tasks[at].dependents.clone();
-            for d in dependents {
-                if !seen.insert(d) {
-                    continue;
-                }
-                let state = self.plan.as_ref().map(|p| p.task(d).state);
-                if matches!(state, Some(TaskState::Pending | TaskState::Ready)) {
-                    self.set_task(t, d, TaskState::Blocked, Some(reason.to_string()))?;
-                }
-                stack.push(d);
-            }
-        }
-        Ok(())
-    }
-
-    /// After an operator retried or skipped a task: blocked tasks whose
-    /// dependencies are all alive again become pending or ready.
-    pub(crate) fn unblock(&mut self, t: &mut Turn<'_>) -> Result<(), CoreError> {
-        let Some(plan) = self.plan.as_ref() else {
-            return Ok(());
-        };
-        let order = plan.compiled().order.clone();
-        for i in order {
-            let Some(plan) = self.plan.as_ref() else {
-                return Ok(());
-            };
-            let task = plan.task(i);
-            if task.state != TaskState::Blocked {
-                continue;
-            }
-            let deps = &plan.compiled().tasks[i].deps;
-            if deps.iter().any(|&d| plan.task(d).state.is_dead()) {
-                continue;
-            }
-            let next = if task.deps_left == 0 {
-                TaskState::Ready
-            } else {
-                TaskState::Pending
-            };
-            self.set_task(t, i, next, None)?;
-        }
-        Ok(())
     }
 
     /// Expires leases, moves due waits to ready, fires due checkpoints and

@@ -13,13 +13,13 @@
 //!   before its planned day opens, or, when it sits in one of its day's
 //!   windows, before that window opens: it waits in `delayed` instead.
 
+mod build;
 mod gates;
 mod queue;
 mod restore;
 mod schedule;
 
 pub use gates::Gate;
-use schedule::DEFAULT_CHECKPOINTS;
 pub use schedule::{CheckpointMark, CheckpointTime, NextCheckpoint};
 
 use std::collections::BTreeSet;
@@ -103,96 +103,6 @@ pub struct ActivePlan {
 }
 
 impl ActivePlan {
-    /// Fresh runtime state for a compiled plan: nothing run yet, every
-    /// task pending.
-    pub fn new(
-        id: i64,
-        compiled: CompiledPlan,
-        now: i64,
-        default_retries: u32,
-        clock: PlanClock,
-        calendar: bool,
-    ) -> ActivePlan {
-        let mut checkpoints: Vec<CheckpointTime> = compiled
-            .plan
-            .checkpoints
-            .iter()
-            .map(|c| CheckpointTime {
-                name: c.name.clone(),
-                minute: c.minute_of_day,
-            })
-            .collect();
-        if checkpoints.is_empty() {
-            checkpoints = DEFAULT_CHECKPOINTS
-                .iter()
-                .map(|(name, minute)| CheckpointTime {
-                    name: name.to_string(),
-                    minute: *minute,
-                })
-                .collect();
-        }
-        let analysis = swarm_plan::analyse(&compiled);
-        let tasks: Vec<TaskRt> = compiled
-            .tasks
-            .iter()
-            .map(|t| TaskRt {
-                state: TaskState::Pending,
-                attempts: 0,
-                failures: 0,
-                losses: 0,
-                not_before: None,
-                reason: None,
-                current: None,
-                last_agents: Vec::new(),
-                deps_left: t.deps.len() as u32,
-                updated_at: now,
-            })
-            .collect();
-        let mut by_id: Vec<u32> = (0..compiled.plan.tasks.len() as u32).collect();
-        by_id.sort_unstable_by(|&a, &b| {
-            compiled.plan.tasks[a as usize]
-                .id
-                .cmp(&compiled.plan.tasks[b as usize].id)
-        });
-        let retries = compiled
-            .plan
-            .tasks
-            .iter()
-            .map(|t| t.retries.unwrap_or(default_retries))
-            .collect();
-        let mut by_state = [0; 8];
-        by_state[TaskState::Pending.index()] = tasks.len() as u32;
-        let mut plan = ActivePlan {
-            id,
-            compiled,
-            analysis,
-            state: PlanState::Running,
-            tasks,
-            ready: queue::ReadyQueue::default(),
-            guide: Default::default(),
-            delayed: BTreeSet::new(),
-            loaded_at: now,
-            finished_at: None,
-            by_id,
-            retries,
-            final_tasks: 0,
-            done_tasks: 0,
-            by_state,
-            last_checkpoint: CheckpointMark {
-                plan_time: clock.plan_at(now),
-                event_seq: 0,
-            },
-            clock,
-            calendar,
-            gates: Vec::new(),
-            held: BTreeSet::new(),
-            checkpoints,
-            next_checkpoint: None,
-        };
-        plan.next_checkpoint = plan.schedule_after(plan.clock.plan_at(now) - 1);
-        plan
-    }
-
     pub fn id(&self) -> i64 {
         self.id
     }
