@@ -182,7 +182,8 @@ fn instance() -> &'static str {
 }
 
 /// Capped exponential backoff with jitter: each failure doubles the base
-/// (from [`Backoff::MIN`] to [`Backoff::MAX`]) and the wait is drawn
+/// (from [`Backoff::MIN`] to [`Backoff::MAX`]; each time no session is
+/// open starts from a fresh one) and the wait is drawn
 /// uniformly from the upper half of it, so agents that lost the same
 /// coordinator do not all come back at the same instant.
 #[derive(Debug, Clone)]
@@ -201,11 +202,6 @@ impl Backoff {
         Backoff { base: Self::MIN }
     }
 
-    /// A session opened: start again from the minimum.
-    pub fn reset(&mut self) {
-        self.base = Self::MIN;
-    }
-
     /// The wait before the next try, given a random `unit` in [0, 1).
     pub fn next(&mut self, unit: f64) -> Duration {
         let base = self.base;
@@ -220,6 +216,17 @@ pub(super) fn unit_random() -> f64 {
     use std::hash::BuildHasher;
     let bits = std::collections::hash_map::RandomState::new().hash_one(std::time::Instant::now());
     (bits >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// A TLS listener closes a plaintext HTTP/2 connection without a word: an
+/// `http://` URL whose connection is closed at once gets a hint.
+pub(super) fn plaintext_hint(url: &str, error: &str) -> &'static str {
+    let closed = ["connection closed", "frame with invalid size"];
+    if url.starts_with("http://") && closed.iter().any(|c| error.contains(c)) {
+        " (if swarmd serves TLS, connect with https:// and --ca)"
+    } else {
+        ""
+    }
 }
 
 #[cfg(test)]
@@ -260,8 +267,16 @@ mod tests {
             last = b.next(0.5);
         }
         assert_eq!(last, Backoff::MAX.mul_f64(0.75));
-        b.reset();
-        assert_eq!(b.next(1.0), Backoff::MIN);
+        // A session that opened is followed by a fresh backoff.
+        assert_eq!(Backoff::new().next(1.0), Backoff::MIN);
+    }
+
+    #[test]
+    fn a_closed_plaintext_connection_hints_at_tls() {
+        let e = "h2 protocol error: connection error detected: frame with invalid size";
+        assert!(plaintext_hint("http://h:7420", e).contains("https://"));
+        assert_eq!(plaintext_hint("https://h:7420", e), "");
+        assert_eq!(plaintext_hint("http://h:7420", "connection refused"), "");
     }
 
     #[test]

@@ -4,9 +4,7 @@
 use std::time::Duration;
 
 use swarm_proto::v1 as pb;
-use tokio::sync::mpsc;
 use tokio::time::Instant;
-use tonic::Streaming;
 
 use super::connect::Conn;
 use super::outbox::Outbox;
@@ -17,28 +15,6 @@ use crate::work::{AttemptResult, ExecEvent, Work};
 /// How long closing may take to hand over what is queued, and then to see
 /// the coordinator end its side.
 const CLOSE_LIMIT: Duration = Duration::from_secs(3);
-
-/// The next message of the session; never resolves without one. `None`
-/// when the session ended or broke.
-pub(super) async fn next_message(
-    inbound: Option<&mut Streaming<pb::CoordinatorMessage>>,
-) -> Option<pb::CoordinatorMessage> {
-    match inbound {
-        Some(s) => s.message().await.ok().flatten(),
-        None => std::future::pending().await,
-    }
-}
-
-/// Room for one message on the session's stream; never resolves without a
-/// session. `None` when the stream is gone (the session is ending).
-pub(super) async fn reserve(
-    out: Option<mpsc::Sender<pb::AgentMessage>>,
-) -> Option<mpsc::OwnedPermit<pb::AgentMessage>> {
-    match out {
-        Some(out) => out.reserve_owned().await.ok(),
-        None => std::future::pending().await,
-    }
-}
 
 /// Sleeps until `at`, or forever when there is none.
 pub(super) async fn sleep_until_opt(at: Option<Instant>) {
@@ -91,20 +67,21 @@ pub(super) fn send_due_results(outbox: &mut Outbox, work: &mut Work) {
     }
 }
 
-/// Handles one coordinator message; returns true when it starts draining.
+/// Handles one coordinator message; `draining` says whether the agent
+/// drains already (an assignment is then handed back). Returns true when
+/// the message asks an agent that is not draining yet to drain.
 pub(super) fn handle(
     outbox: &mut Outbox,
     work: &mut Work,
     m: pb::CoordinatorMessage,
-    draining: &mut Option<Instant>,
-    drain_timeout: Duration,
+    draining: bool,
 ) -> bool {
     use pb::coordinator_message::Body;
     match m.body {
         Some(Body::Assign(a)) => {
             let a = convert::assignment_from(a);
             let r = &a.attempt;
-            if draining.is_some() {
+            if draining {
                 outbox.control(pb::agent_message::Body::Release(pb::Release {
                     attempt: Some(convert::attempt_to(r)),
                     reason: "the agent is draining".into(),
@@ -151,9 +128,8 @@ pub(super) fn handle(
         }
         Some(Body::SetRole(role)) => tracing::info!("now playing role {}", role.role),
         Some(Body::Drain(d)) => {
-            if draining.is_none() {
+            if !draining {
                 tracing::info!("asked to drain: {}", d.reason);
-                *draining = Some(Instant::now() + drain_timeout);
                 return true;
             }
         }
