@@ -117,7 +117,9 @@ A task's processes never outlive the agent: they get SIGKILL when it dies, and a
 restarted with the same id first kills what its previous process left running (recorded in
 WORKDIR/.swarm-agent/ID/).
 An unreachable coordinator is retried with capped exponential backoff and jitter (see
---orphan-timeout).";
+--orphan-timeout). With no acknowledgement from the coordinator for its lease minus a margin
+(the larger of one heartbeat interval and a fifth of the lease), the agent stops its running
+attempts before the coordinator can hand them to another agent, and says so in its log.";
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {

@@ -1,13 +1,19 @@
 //! Opening a session: connect, Hello, Welcome; telling a refusal that ends
-//! the agent from a failure worth retrying; and the retry backoff.
+//! the agent from a failure worth retrying; the retry backoff; and the
+//! health probe that proves the coordinator alive on a quiet session.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
 use swarm_client::Bearer;
 use swarm_proto::v1 as pb;
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 use tokio_stream::wrappers::ReceiverStream;
+use tonic::transport::Channel;
 use tonic::{Code, Streaming};
+use tonic_health::pb::{health_client::HealthClient, HealthCheckRequest};
 
 use super::Settings;
 use crate::convert;
@@ -28,6 +34,8 @@ const WELCOME_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// An open session.
 pub(super) struct Conn {
+    /// The connection it runs on, for the health probe.
+    pub channel: Channel,
     /// Messages to the coordinator.
     pub out: mpsc::Sender<pb::AgentMessage>,
     /// Messages from it.
@@ -136,7 +144,7 @@ pub(super) async fn open(
         message: e.to_string(),
     })?;
     let mut client =
-        pb::agent_service_client::AgentServiceClient::with_interceptor(channel, bearer)
+        pb::agent_service_client::AgentServiceClient::with_interceptor(channel.clone(), bearer)
             .max_decoding_message_size(MAX_MESSAGE);
     let (out, rx) = mpsc::channel(STREAM_BUFFER);
     let hello = convert::hello(s, running, instance());
@@ -149,23 +157,82 @@ pub(super) async fn open(
             .await
             .map_err(|e| transient(&e))?;
     }
-    let mut inbound = client
-        .session(ReceiverStream::new(rx))
-        .await
-        .map_err(|s| OpenError::from_status(&s))?
-        .into_inner();
+    // A coordinator that accepted the connection but does not answer
+    // (frozen, or behind a proxy that lost it) must not hold the agent.
+    let mut inbound =
+        tokio::time::timeout(WELCOME_TIMEOUT, client.session(ReceiverStream::new(rx)))
+            .await
+            .map_err(|_| {
+                OpenError::Transient(format!("no answer to the Hello within {WELCOME_TIMEOUT:?}"))
+            })?
+            .map_err(|s| OpenError::from_status(&s))?
+            .into_inner();
     let first = tokio::time::timeout(WELCOME_TIMEOUT, inbound.message())
         .await
         .map_err(|_| OpenError::Transient(format!("no Welcome within {WELCOME_TIMEOUT:?}")))?
         .map_err(|s| OpenError::from_status(&s))?;
     match first.and_then(|m| m.body) {
-        Some(pb::coordinator_message::Body::Welcome(w)) => Ok((Conn { out, inbound }, w)),
+        Some(pb::coordinator_message::Body::Welcome(w)) => Ok((
+            Conn {
+                channel,
+                out,
+                inbound,
+            },
+            w,
+        )),
         Some(other) => Err(OpenError::Transient(format!(
             "the coordinator answered the Hello with {other:?} instead of a Welcome"
         ))),
         None => Err(OpenError::Transient(
             "the coordinator closed the session before its Welcome".into(),
         )),
+    }
+}
+
+/// A health probe in flight: when it resolves, the time it was sent if
+/// the coordinator answered it.
+pub(super) type Probe = Pin<Box<dyn Future<Output = Option<Instant>> + Send>>;
+
+/// Asks the coordinator's gRPC health service, on the session's own
+/// connection, whether it is there, waiting at most `limit`. Any answer
+/// from it counts, even a refusal: it proves the coordinator alive and
+/// reading this connection, heartbeats included.
+pub(super) fn probe(channel: Channel, limit: Duration) -> Probe {
+    let sent = Instant::now();
+    Box::pin(async move {
+        let mut client = HealthClient::new(channel);
+        let ask = client.check(HealthCheckRequest {
+            service: String::new(),
+        });
+        match tokio::time::timeout(limit, ask).await {
+            Ok(Ok(_)) => Some(sent),
+            Ok(Err(status)) => answered(status.code()).then_some(sent),
+            Err(_) => None,
+        }
+    })
+}
+
+/// Whether a failed call's status came from the coordinator itself rather
+/// than from the transport.
+fn answered(code: Code) -> bool {
+    match code {
+        Code::NotFound
+        | Code::Unimplemented
+        | Code::Unauthenticated
+        | Code::PermissionDenied
+        | Code::InvalidArgument
+        | Code::FailedPrecondition
+        | Code::ResourceExhausted => true,
+        Code::Ok
+        | Code::Cancelled
+        | Code::Unknown
+        | Code::DeadlineExceeded
+        | Code::AlreadyExists
+        | Code::Aborted
+        | Code::OutOfRange
+        | Code::Internal
+        | Code::Unavailable
+        | Code::DataLoss => false,
     }
 }
 

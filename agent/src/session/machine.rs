@@ -16,7 +16,8 @@ use tokio::signal::unix::{signal, Signal, SignalKind};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, Interval};
 
-use super::connect::{self, Backoff, Conn};
+use super::connect::{self, Backoff, Conn, Probe};
+use super::lease::LeaseClock;
 use super::outbox::Outbox;
 use super::{serve, Exit, Settings, RESEND_AFTER};
 use crate::forward::Forwarder;
@@ -94,6 +95,8 @@ pub(super) struct Link {
     heartbeat: Interval,
     /// When unacknowledged results are looked at again.
     resend: Interval,
+    /// The health probe in flight, if one is.
+    probe: Option<Probe>,
 }
 
 impl Link {
@@ -104,6 +107,7 @@ impl Link {
             conn,
             heartbeat: tokio::time::interval(every),
             resend: tokio::time::interval(RESEND_AFTER / 3),
+            probe: None,
         }
     }
 }
@@ -134,8 +138,11 @@ pub(super) enum UpWake {
     Signal(u32),
     /// The phase's own deadline passed.
     Due,
+    /// The coordinator has not acknowledged anything for the lease minus
+    /// the margin: the attempts were stopped; the session is given up.
+    Unanswered,
     /// Routine work was done (a message sent, an event handled, a
-    /// heartbeat, a re-send); nothing changed the state.
+    /// heartbeat, a probe, a re-send); nothing changed the state.
     Busy,
 }
 
@@ -186,6 +193,8 @@ pub(super) struct Session {
     pub(super) outbox: Outbox,
     pub(super) events: mpsc::UnboundedReceiver<ExecEvent>,
     pub(super) signals: Signals,
+    /// The agent's side of its lease, from the last Welcome on.
+    pub(super) lease: Option<LeaseClock>,
     /// Kept for the tasks while the agent runs: their runtime directory
     /// and, under mTLS, their socket.
     pub(super) _runtime: RuntimeDir,
@@ -218,8 +227,23 @@ impl Session {
         away: &mut Away,
         draining: bool,
     ) -> Result<Option<Box<Link>>, Exit> {
-        match connect::open(&self.settings, &self.work.listed(), draining).await {
+        let listed = self.work.listed();
+        let opening = connect::open(&self.settings, &listed, draining);
+        tokio::pin!(opening);
+        // Connecting can take long against a coordinator that does not
+        // answer; the lease keeps running meanwhile.
+        let opened = loop {
+            let deadline = self.lease.as_ref().and_then(LeaseClock::deadline);
+            tokio::select! {
+                opened = &mut opening => break opened,
+                _ = serve::sleep_until_opt(deadline) => {
+                    super::lease::lapse(&mut self.lease, &mut self.work);
+                }
+            }
+        };
+        match opened {
             Ok((conn, welcome)) => {
+                self.lease = LeaseClock::from_welcome(&welcome, Instant::now());
                 self.outbox.open();
                 serve::welcomed(&mut self.outbox, &mut self.work, &welcome);
                 tracing::info!(
@@ -244,28 +268,43 @@ impl Session {
         }
     }
 
-    /// The session ended: queued messages are dropped (results stay in
-    /// the work), and reconnecting starts after a backoff.
-    pub(super) fn closed(&mut self) -> Away {
+    /// The session ended (`how`, for the log): queued messages are
+    /// dropped (results stay in the work), and reconnecting starts after a
+    /// backoff.
+    pub(super) fn closed(&mut self, how: &str) -> Away {
         let (away, wait) = Away::after_close();
-        tracing::warn!(
-            "session closed by the coordinator; reconnecting in {} ms",
-            wait.as_millis()
-        );
+        tracing::warn!("{how}; reconnecting in {} ms", wait.as_millis());
         self.outbox.close();
         away
     }
 
     /// Waits, with a session open, for something a phase must act on,
-    /// doing the routine work (sending, heartbeats, re-sends, executor
-    /// events) as it comes; `until` is the phase's own deadline.
+    /// doing the routine work (sending, heartbeats, probes, re-sends,
+    /// executor events) as it comes; `until` is the phase's own deadline.
+    /// The lease's deadline wakes it too, and the next call then stops the
+    /// attempts and answers [`UpWake::Unanswered`].
     pub(super) async fn wait_up(&mut self, link: &mut Link, until: Option<Instant>) -> UpWake {
+        if super::lease::lapse(&mut self.lease, &mut self.work) {
+            return UpWake::Unanswered;
+        }
         let out = link.conn.out.clone();
+        let until = earliest(until, self.lease.as_ref().and_then(LeaseClock::deadline));
+        let probe = &mut link.probe;
         tokio::select! {
             msg = link.conn.inbound.message() => match msg.ok().flatten() {
-                Some(m) => UpWake::Message(Box::new(m)),
+                Some(m) => {
+                    self.heard(Instant::now());
+                    UpWake::Message(Box::new(m))
+                }
                 None => UpWake::Closed,
             },
+            answered = async { probe.as_mut()?.await }, if probe.is_some() => {
+                *probe = None;
+                if let Some(sent) = answered {
+                    self.heard(sent);
+                }
+                UpWake::Busy
+            }
             Ok(permit) = out.reserve_owned(), if self.outbox.has_next() => {
                 if let Some(m) = self.outbox.pop() {
                     permit.send(m);
@@ -278,6 +317,9 @@ impl Session {
             }
             _ = link.heartbeat.tick() => {
                 self.outbox.control(pb::agent_message::Body::Heartbeat(pb::Heartbeat {}));
+                if probe.is_none() {
+                    *probe = super::lease::probe_due(self.lease.as_ref(), &self.work, &link.conn);
+                }
                 UpWake::Busy
             }
             _ = link.resend.tick() => {
@@ -289,9 +331,19 @@ impl Session {
         }
     }
 
+    /// The coordinator was heard from at `at`.
+    fn heard(&mut self, at: Instant) {
+        if let Some(lease) = &mut self.lease {
+            lease.acked(at);
+        }
+    }
+
     /// Waits, with no session open, until a try is due, `until` passes, a
-    /// signal comes or an executor event was handled.
+    /// signal comes or an executor event was handled. The lease's deadline
+    /// wakes it too; the attempts are stopped when it has passed.
     pub(super) async fn wait_down(&mut self, away: &Away, until: Option<Instant>) -> DownWake {
+        super::lease::lapse(&mut self.lease, &mut self.work);
+        let until = earliest(until, self.lease.as_ref().and_then(LeaseClock::deadline));
         tokio::select! {
             Some(ev) = self.events.recv() => {
                 serve::on_event(&mut self.outbox, &mut self.work, ev);
@@ -301,5 +353,14 @@ impl Session {
             _ = serve::sleep_until_opt(until) => DownWake::Due,
             n = self.signals.next() => DownWake::Signal(n),
         }
+    }
+}
+
+/// The earlier of two optional instants.
+fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, None) => a,
+        (None, b) => b,
     }
 }

@@ -9,7 +9,15 @@ use swarm_proto::v1 as pb;
 use tokio::time::Instant;
 
 use super::machine::{Away, DownWake, Drain, Flow, Line, Link, Session, State, UpWake};
-use super::{serve, Exit, STOP_LIMIT};
+use super::serve::{self, Heard};
+use super::{Exit, STOP_LIMIT};
+
+/// What the log says when the coordinator ends the session.
+const CLOSED: &str = "session closed by the coordinator";
+
+/// What the log says when the agent gives a session up for want of an
+/// acknowledgement.
+const UNANSWERED: &str = "giving the session up: the coordinator does not answer";
 
 impl Session {
     /// No session: tries to open one, with backoff between tries.
@@ -38,7 +46,7 @@ impl Session {
         loop {
             match self.wait_up(&mut link, None).await {
                 UpWake::Message(m) => {
-                    if serve::handle(&mut self.outbox, &mut self.work, *m, false) {
+                    if self.heard_message(*m, false) == Heard::Drain {
                         self.outbox
                             .control(pb::agent_message::Body::Draining(pb::Draining {}));
                         let deadline = Instant::now() + self.settings.drain_timeout;
@@ -48,7 +56,8 @@ impl Session {
                         }));
                     }
                 }
-                UpWake::Closed => return Continue(State::Connecting(self.closed())),
+                UpWake::Closed => return Continue(State::Connecting(self.closed(CLOSED))),
+                UpWake::Unanswered => return Continue(State::Connecting(self.closed(UNANSWERED))),
                 UpWake::Signal(_) => return Continue(self.start_draining(Line::Up(link))),
                 UpWake::Due | UpWake::Busy => {}
             }
@@ -93,11 +102,15 @@ impl Session {
             let signals = match &mut d.line {
                 Line::Up(link) => match self.wait_up(link, Some(d.deadline)).await {
                     UpWake::Message(m) => {
-                        serve::handle(&mut self.outbox, &mut self.work, *m, true);
+                        self.heard_message(*m, true);
                         0
                     }
                     UpWake::Closed => {
-                        d.line = Line::Down(self.closed());
+                        d.line = Line::Down(self.closed(CLOSED));
+                        0
+                    }
+                    UpWake::Unanswered => {
+                        d.line = Line::Down(self.closed(UNANSWERED));
                         0
                     }
                     UpWake::Signal(n) => n,
@@ -151,6 +164,15 @@ impl Session {
         self.work.stopped(STOP_LIMIT).await;
         self.groups.kill_recorded();
         Exit::Orphaned(limit)
+    }
+
+    /// Handles a coordinator message; a Goodbye's grace goes to the lease.
+    fn heard_message(&mut self, m: pb::CoordinatorMessage, draining: bool) -> Heard {
+        let heard = serve::handle(&mut self.outbox, &mut self.work, m, draining);
+        if let (Heard::Goodbye(grace), Some(lease)) = (heard, &mut self.lease) {
+            lease.goodbye(grace, Instant::now());
+        }
+        heard
     }
 
     /// The orphan timeout, when it has run out while away.

@@ -28,7 +28,10 @@ pub(super) async fn sleep_until_opt(at: Option<Instant>) {
 /// is handed to the stream, the stream is closed, and the coordinator's
 /// side ends too.
 pub(super) async fn close(conn: Option<Conn>, outbox: &mut Outbox) {
-    let Some(Conn { out, mut inbound }) = conn else {
+    let Some(Conn {
+        out, mut inbound, ..
+    }) = conn
+    else {
         return;
     };
     let _ = tokio::time::timeout(CLOSE_LIMIT, async {
@@ -67,39 +70,29 @@ pub(super) fn send_due_results(outbox: &mut Outbox, work: &mut Work) {
     }
 }
 
+/// What a coordinator message asks of the session's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Heard {
+    /// Nothing beyond what was done.
+    Routine,
+    /// Drain (only said to an agent not draining yet).
+    Drain,
+    /// The coordinator is going away; its grace (zero: none beyond the
+    /// lease).
+    Goodbye(Duration),
+}
+
 /// Handles one coordinator message; `draining` says whether the agent
-/// drains already (an assignment is then handed back). Returns true when
-/// the message asks an agent that is not draining yet to drain.
+/// drains already (an assignment is then handed back).
 pub(super) fn handle(
     outbox: &mut Outbox,
     work: &mut Work,
     m: pb::CoordinatorMessage,
     draining: bool,
-) -> bool {
+) -> Heard {
     use pb::coordinator_message::Body;
     match m.body {
-        Some(Body::Assign(a)) => {
-            let a = convert::assignment_from(a);
-            let r = &a.attempt;
-            if draining {
-                outbox.control(pb::agent_message::Body::Release(pb::Release {
-                    attempt: Some(convert::attempt_to(r)),
-                    reason: "the agent is draining".into(),
-                }));
-            } else if !work.holds(r.attempt) {
-                // People count attempts per task; the fencing number ties
-                // this line to the ones below, which know only that.
-                tracing::info!(
-                    "task {} attempt {} (fence {}; {}{})",
-                    r.task_id,
-                    a.attempt_no,
-                    r.attempt,
-                    a.role,
-                    if a.lead { ", lead" } else { "" }
-                );
-                work.assign(a);
-            }
-        }
+        Some(Body::Assign(a)) => assign(outbox, work, a, draining),
         Some(Body::Cancel(cancel)) => {
             if let Some(r) = cancel.attempt {
                 tracing::info!(
@@ -130,18 +123,49 @@ pub(super) fn handle(
         Some(Body::Drain(d)) => {
             if !draining {
                 tracing::info!("asked to drain: {}", d.reason);
-                return true;
+                return Heard::Drain;
             }
         }
         Some(Body::Goodbye(g)) => {
+            let grace = Duration::from_millis(u64::from(g.grace_ms));
             tracing::info!(
-                "the coordinator is going away ({}); attempts keep running, reconnecting later",
-                g.reason
+                "the coordinator is going away ({}); attempts keep running, reconnecting later{}",
+                g.reason,
+                if grace.is_zero() {
+                    String::new()
+                } else {
+                    format!(" (it grants a grace of {grace:?})")
+                }
             );
+            return Heard::Goodbye(grace);
         }
         Some(Body::Welcome(_)) | None => {}
     }
-    false
+    Heard::Routine
+}
+
+/// An assignment: started, or handed back when draining.
+fn assign(outbox: &mut Outbox, work: &mut Work, a: pb::Assign, draining: bool) {
+    let a = convert::assignment_from(a);
+    let r = &a.attempt;
+    if draining {
+        outbox.control(pb::agent_message::Body::Release(pb::Release {
+            attempt: Some(convert::attempt_to(r)),
+            reason: "the agent is draining".into(),
+        }));
+    } else if !work.holds(r.attempt) {
+        // People count attempts per task; the fencing number ties this
+        // line to the ones below, which know only that.
+        tracing::info!(
+            "task {} attempt {} (fence {}; {}{})",
+            r.task_id,
+            a.attempt_no,
+            r.attempt,
+            a.role,
+            if a.lead { ", lead" } else { "" }
+        );
+        work.assign(a);
+    }
 }
 
 /// Handles an executor event: Started and results are queued as control

@@ -251,6 +251,30 @@ impl Work {
         due
     }
 
+    /// Stops the processes of every attempt this agent leads that still
+    /// runs, the agent having had no word from the coordinator for too
+    /// long (see `session::lease`). Unlike [`Work::abandon_all`] the
+    /// attempts stay held: each executor ends as cancelled, and that result
+    /// is reported if the coordinator still expects it after the next
+    /// Welcome (it then counts the attempt as lost). Returns the attempts
+    /// stopped now.
+    pub fn cut_off(&mut self) -> Vec<AttemptRef> {
+        let mut stopped: Vec<AttemptRef> = self
+            .held
+            .iter()
+            .filter(|(_, h)| h.executor.is_some() && !h.cancel.is_cancelled())
+            .map(|(&attempt, h)| {
+                h.cancel.cancel();
+                AttemptRef {
+                    task_id: h.task_id.clone(),
+                    attempt,
+                }
+            })
+            .collect();
+        stopped.sort_by_key(|r| r.attempt);
+        stopped
+    }
+
     /// Stops every attempt for good, the agent having nobody to report to.
     /// Nothing is reported; [`Work::stopped`] waits for their processes.
     pub fn abandon_all(&mut self) {

@@ -79,3 +79,54 @@ fn a_welcome_drops_results_the_coordinator_no_longer_expects() {
     );
     assert_eq!(w.listed().len(), 1);
 }
+
+/// An attempt this agent leads, running `run`.
+fn led(attempt: u64, run: &str) -> Assignment {
+    Assignment {
+        lead: true,
+        run: Some(run.into()),
+        ..joined(attempt)
+    }
+}
+
+#[tokio::test]
+async fn a_cut_off_stops_the_running_attempts_and_keeps_their_cancelled_results() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (tx, mut events) = mpsc::unbounded_channel();
+    let ctx = Context {
+        reach: Vec::new(),
+        runtime: dir.path().to_path_buf(),
+        token: "t".into(),
+        agent_id: "a".into(),
+        workdir: dir.path().to_path_buf(),
+        template: None,
+        local_profiles: swarm_roles::Catalogue::builtin(),
+        host: Host::plain(),
+    };
+    let mut w = Work::new(ctx, tx);
+    w.assign(led(3, "echo started > started; sleep 30; echo ran > ran"));
+    w.assign(joined(4));
+    let ran = dir.path().join("ran");
+    while !dir.path().join("started").exists() {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let stopped = w.cut_off();
+    assert_eq!(
+        stopped.iter().map(|r| r.attempt).collect::<Vec<_>>(),
+        [3],
+        "only a led attempt has processes to stop"
+    );
+    assert!(w.cut_off().is_empty(), "stopped once");
+    let (r, outcome) = loop {
+        match events.recv().await.expect("the executor reports") {
+            ExecEvent::Done(r, outcome, _) => break (r, outcome),
+            ExecEvent::Started(_) | ExecEvent::Log(..) => {}
+        }
+    };
+    assert_eq!(outcome, Outcome::Cancelled);
+    assert!(!ran.exists(), "the attempt's process was stopped");
+    let result = w.finished(r, outcome, None).expect("a result to report");
+    assert_eq!(result.outcome, Outcome::Cancelled);
+    let listed: Vec<u64> = w.listed().iter().map(|r| r.attempt).collect();
+    assert_eq!(listed, [3, 4], "both are listed in the next Hello");
+}
