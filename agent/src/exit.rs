@@ -65,11 +65,28 @@ impl Code {
         }
     }
 
-    /// The `Exit codes:` section of `--help`, one line per code.
+    /// The `Exit codes:` section of `--help`: each code with its meaning,
+    /// wrapped under the meaning's first column so `--help` stays aligned.
     pub fn help() -> String {
+        const WIDTH: usize = 92;
         let mut text = String::from("Exit codes:");
         for code in Code::ALL {
-            text.push_str(&format!("\n  {:<3}  {}", code.number(), code.meaning()));
+            let mut line = format!("\n  {:<3}  ", code.number());
+            let indent = line.len() - 1;
+            let mut used = indent;
+            for word in code.meaning().split(' ') {
+                if used + 1 + word.len() > WIDTH && used > indent {
+                    line.push('\n');
+                    line.push_str(&" ".repeat(indent));
+                    used = indent;
+                } else if used > indent {
+                    line.push(' ');
+                    used += 1;
+                }
+                line.push_str(word);
+                used += word.len();
+            }
+            text.push_str(&line);
         }
         text
     }
@@ -86,12 +103,14 @@ mod tests {
     use super::Code;
 
     #[test]
-    fn every_code_is_listed_once_with_its_number() {
+    fn every_code_is_listed_once_with_its_number_and_whole_meaning() {
         let help = Code::help();
+        let unwrapped = help.split_whitespace().collect::<Vec<_>>().join(" ");
         for code in Code::ALL {
-            let line = format!("  {:<3}  {}", code.number(), code.meaning());
-            assert_eq!(help.matches(&line).count(), 1, "{help}");
+            let line = format!("{} {}", code.number(), code.meaning());
+            assert_eq!(unwrapped.matches(&line).count(), 1, "{help}");
         }
+        assert!(help.lines().all(|l| l.len() <= 92), "{help}");
         let mut numbers: Vec<u8> = Code::ALL.iter().map(|c| c.number()).collect();
         numbers.dedup();
         assert_eq!(numbers, [0, 1, 2, 3, 4, 130]);
