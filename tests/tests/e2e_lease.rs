@@ -10,6 +10,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use swarm_tests::events::EventLog;
 use swarm_tests::{free_port, lines, wait_for, workspace_binary, write_plan, Daemon, FAST_ENV};
 
 /// The lease this test's swarmd grants, and its heartbeat interval.
@@ -138,4 +139,43 @@ fn an_agent_cut_off_from_a_frozen_coordinator_stops_its_attempt_before_its_lease
         .map(|a| a.iter().filter_map(|x| x["state"].as_str()).collect())
         .unwrap_or_default();
     assert_eq!(states, ["lost", "succeeded"], "{show}");
+}
+
+#[test]
+fn an_attempt_longer_than_the_lease_runs_to_its_end_while_the_coordinator_answers() {
+    // FAST_ENV's lease is 2.5 s; nothing but the agents' heartbeats and
+    // probes passes on their sessions while the task runs three times as
+    // long, and one of the two agents idles all that time.
+    let dir = tempfile::tempdir().expect("tmp");
+    let d = Daemon::start(dir.path(), free_port());
+    let _one = d.agent("sre-1", &["sre"]);
+    let _two = d.agent("sre-2", &["sre"]);
+    wait_for("both agents to connect", 20, || {
+        d.ctl_json(&["agents", "--json"]).as_array().map(Vec::len) == Some(2)
+    });
+    let plan = "# Long\n\n### Day 1: Work\n\n**Task 1.1**: Long\n- **Agent**: SRE\n- **Priority**: P0\n- **Duration**: 1 hour\n- **Dependencies**: None\n- **Run**: `echo start >> ledger; sleep 7.5; echo done >> ledger`\n";
+    let plan = write_plan(dir.path(), "plan.md", plan);
+    d.ctl_json(&["plan", "load", &plan.display().to_string(), "--json"]);
+    let done = d.wait_task("1.1", "succeeded", 60);
+    assert_eq!(
+        lines(&dir.path().join("ledger")),
+        ["start", "done"],
+        "{done}"
+    );
+    let show = d.ctl_json(&["task", "show", "1.1", "--json"]);
+    assert_eq!(
+        show["attempt_history"].as_array().map(Vec::len),
+        Some(1),
+        "one attempt, never stopped: {show}"
+    );
+    let log = EventLog::read(&d);
+    assert!(
+        log.all(|e| e.kind == "agent.disconnected").is_empty(),
+        "no session was given up:\n{log}"
+    );
+    for id in ["sre-1", "sre-2"] {
+        let said =
+            std::fs::read_to_string(dir.path().join(format!("agent-{id}.log"))).unwrap_or_default();
+        assert!(!said.contains("no acknowledgement"), "{id}:\n{said}");
+    }
 }

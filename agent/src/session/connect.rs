@@ -347,6 +347,21 @@ mod tests {
     }
 
     #[test]
+    fn only_a_status_from_the_coordinator_itself_counts_as_an_answer() {
+        for code in [Code::NotFound, Code::Unimplemented, Code::Unauthenticated] {
+            assert!(answered(code), "{code:?}");
+        }
+        for code in [
+            Code::Unavailable,
+            Code::DeadlineExceeded,
+            Code::Unknown,
+            Code::Cancelled,
+        ] {
+            assert!(!answered(code), "{code:?}");
+        }
+    }
+
+    #[test]
     fn random_units_vary_and_stay_in_range() {
         let draws: Vec<f64> = (0..100).map(|_| unit_random()).collect();
         assert!(draws.iter().all(|u| (0.0..1.0).contains(u)));

@@ -140,7 +140,7 @@ impl LeaseClock {
 /// them) and the log says so. Returns whether that happened now.
 pub(super) fn lapse(lease: &mut Option<LeaseClock>, work: &mut Work) -> bool {
     let now = Instant::now();
-    let Some(clock) = lease.as_mut() else {
+    let Some(clock) = lease.as_mut().filter(|_| work.runs_any()) else {
         return false;
     };
     if !clock.expire(now) {
@@ -164,13 +164,19 @@ pub(super) fn lapse(lease: &mut Option<LeaseClock>, work: &mut Work) -> bool {
     true
 }
 
+/// When [`lapse`] will stop the attempts, if the agent runs any (an idle
+/// agent has nothing to stop, and keeps its session however quiet).
+pub(super) fn deadline(lease: Option<&LeaseClock>, work: &Work) -> Option<Instant> {
+    lease.filter(|_| work.runs_any())?.deadline()
+}
+
 /// A health probe to start now, if one is due: the agent runs attempts
 /// (an idle agent has nothing to stop, and costs the coordinator nothing)
 /// and has heard nothing from the coordinator for a heartbeat interval.
 pub(super) fn probe_due(lease: Option<&LeaseClock>, work: &Work, conn: &Conn) -> Option<Probe> {
     let clock = lease?;
     let quiet = clock.silence(Instant::now()) >= clock.heartbeat();
-    (quiet && work.held() > 0).then(|| connect::probe(conn.channel.clone(), clock.heartbeat() * 2))
+    (quiet && work.runs_any()).then(|| connect::probe(conn.channel.clone(), clock.heartbeat() * 2))
 }
 
 #[cfg(test)]

@@ -233,7 +233,7 @@ impl Session {
         // Connecting can take long against a coordinator that does not
         // answer; the lease keeps running meanwhile.
         let opened = loop {
-            let deadline = self.lease.as_ref().and_then(LeaseClock::deadline);
+            let deadline = super::lease::deadline(self.lease.as_ref(), &self.work);
             tokio::select! {
                 opened = &mut opening => break opened,
                 _ = serve::sleep_until_opt(deadline) => {
@@ -288,7 +288,10 @@ impl Session {
             return UpWake::Unanswered;
         }
         let out = link.conn.out.clone();
-        let until = earliest(until, self.lease.as_ref().and_then(LeaseClock::deadline));
+        let until = earliest(
+            until,
+            super::lease::deadline(self.lease.as_ref(), &self.work),
+        );
         let probe = &mut link.probe;
         tokio::select! {
             msg = link.conn.inbound.message() => match msg.ok().flatten() {
@@ -343,7 +346,10 @@ impl Session {
     /// wakes it too; the attempts are stopped when it has passed.
     pub(super) async fn wait_down(&mut self, away: &Away, until: Option<Instant>) -> DownWake {
         super::lease::lapse(&mut self.lease, &mut self.work);
-        let until = earliest(until, self.lease.as_ref().and_then(LeaseClock::deadline));
+        let until = earliest(
+            until,
+            super::lease::deadline(self.lease.as_ref(), &self.work),
+        );
         tokio::select! {
             Some(ev) = self.events.recv() => {
                 serve::on_event(&mut self.outbox, &mut self.work, ev);

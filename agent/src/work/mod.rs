@@ -251,6 +251,14 @@ impl Work {
         due
     }
 
+    /// Whether an attempt this agent leads still runs (and has not been
+    /// told to stop): something a cut-off would have to stop.
+    pub fn runs_any(&self) -> bool {
+        self.held
+            .values()
+            .any(|h| h.executor.is_some() && !h.cancel.is_cancelled())
+    }
+
     /// Stops the processes of every attempt this agent leads that still
     /// runs, the agent having had no word from the coordinator for too
     /// long (see `session::lease`). Unlike [`Work::abandon_all`] the

@@ -104,13 +104,16 @@ async fn a_cut_off_stops_the_running_attempts_and_keeps_their_cancelled_results(
         host: Host::plain(),
     };
     let mut w = Work::new(ctx, tx);
-    w.assign(led(3, "echo started > started; sleep 30; echo ran > ran"));
     w.assign(joined(4));
+    assert!(!w.runs_any(), "a gang member's slot runs nothing here");
+    w.assign(led(3, "echo started > started; sleep 30; echo ran > ran"));
     let ran = dir.path().join("ran");
     while !dir.path().join("started").exists() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    assert!(w.runs_any(), "a led attempt runs");
     let stopped = w.cut_off();
+    assert!(!w.runs_any(), "nothing left to stop");
     assert_eq!(
         stopped.iter().map(|r| r.attempt).collect::<Vec<_>>(),
         [3],
