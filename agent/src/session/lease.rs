@@ -12,8 +12,10 @@
 //! An acknowledgement is anything that proves the coordinator alive on
 //! this agent's session: a message from it (the Welcome, an assignment, an
 //! acknowledged result, ...) or an answer to the health probe the agent
-//! sends while it holds attempts and has heard nothing for a heartbeat
-//! interval. The clock starts at the last acknowledgement, not at the
+//! sends while it runs attempts and has heard nothing for a heartbeat
+//! interval. The rule applies while an attempt the agent leads runs: an
+//! idle agent has nothing to stop and keeps its session however quiet.
+//! The clock starts at the last acknowledgement, not at the
 //! disconnect: a link that died silently is noticed late, and that
 //! lateness must not be taken from the coordinator's side of the lease.
 //!
