@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::Parser;
 use swarm_client::TokenFileError;
 
+use crate::exit::Code;
 use crate::home::{Home, HomeError};
 use crate::session::{self, Exit, Settings};
 
@@ -23,7 +24,7 @@ pub const MAX_ID_BYTES: usize = 128;
 /// container, a command template fed the task brief, or nothing until an
 /// operator marks the task done — and streams the output.
 #[derive(Debug, Parser)]
-#[command(name = "swarm-agent", version, about, after_help = HELP)]
+#[command(name = "swarm-agent", version, about, after_help = after_help())]
 pub struct Cli {
     /// The coordinator's URL.
     #[arg(
@@ -98,7 +99,13 @@ pub struct Cli {
     pub key: Option<PathBuf>,
 }
 
-const HELP: &str =
+/// `--help`'s text after the flags: the environment, signals, and the
+/// exit codes from [`Code`].
+fn after_help() -> String {
+    format!("{ENVIRONMENT}\n{}", Code::help())
+}
+
+const ENVIRONMENT: &str =
     "Environment: SWARM_COORDINATOR, SWARM_AGENT_ID, SWARM_TOKEN, SWARM_CA, SWARM_CERT, SWARM_KEY, RUST_LOG.
 Every task process sees SWARM_TASK_ID, SWARM_ROLE, SWARM_ATTEMPT, SWARM_COORDINATOR and
 SWARM_TOKEN (minted for its attempt), so it can use shared memory with `swarmctl memory put|get`.
@@ -110,14 +117,9 @@ A task's processes never outlive the agent: they get SIGKILL when it dies, and a
 restarted with the same id first kills what its previous process left running (recorded in
 WORKDIR/.swarm-agent/ID/).
 An unreachable coordinator is retried with capped exponential backoff and jitter (see
---orphan-timeout).
-Exit codes:
-  0  drained and stopped
-  1  could not run (internal error)
-  2  invalid flags or token, or refused by the coordinator for good (bad token, invalid id
-     or roles, incompatible version); the reason is printed
-  3  the id is in use by a live agent (on the coordinator, or in this workdir)
-  4  the coordinator was unreachable for --orphan-timeout; running attempts were stopped";
+--orphan-timeout). With no acknowledgement from the coordinator for its lease minus a margin
+(the larger of one heartbeat interval and a fifth of the lease), the agent stops its running
+attempts before the coordinator can hand them to another agent, and says so in its log.";
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
@@ -125,7 +127,11 @@ pub fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+            return ExitCode::from(if e.use_stderr() {
+                Code::Refused
+            } else {
+                Code::Done
+            });
         }
     };
     swarm_client::logging::init(cli.log_format);
@@ -133,18 +139,18 @@ pub fn main() -> ExitCode {
         Ok(s) => s,
         Err(e) => {
             eprintln!("swarm-agent: {e}");
-            return ExitCode::from(2);
+            return ExitCode::from(Code::Refused);
         }
     };
     let home = match Home::open(&settings.workdir, &settings.id) {
         Ok(home) => home,
         Err(e @ HomeError::InUse { .. }) => {
             eprintln!("swarm-agent: {e}");
-            return ExitCode::from(Exit::IdInUse(String::new()).code());
+            return ExitCode::from(Code::IdInUse);
         }
         Err(e) => {
             eprintln!("swarm-agent: cannot use the agent's directory in the workdir: {e}");
-            return ExitCode::from(1);
+            return ExitCode::from(Code::Failed);
         }
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -154,12 +160,12 @@ pub fn main() -> ExitCode {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("swarm-agent: cannot start the runtime: {e}");
-            return ExitCode::from(1);
+            return ExitCode::from(Code::Failed);
         }
     };
     let exit = runtime.block_on(session::run(settings, home.groups().clone()));
     match &exit {
-        Exit::Drained => {}
+        Exit::Drained | Exit::Interrupted => {}
         Exit::Refused(why) => eprintln!("swarm-agent: the coordinator refused this agent: {why}"),
         Exit::IdInUse(why) => eprintln!("swarm-agent: the coordinator refused this agent: {why}"),
         Exit::Orphaned(after) => eprintln!(
@@ -177,23 +183,8 @@ pub fn main() -> ExitCode {
 }
 
 fn settings(cli: Cli) -> Result<Settings, String> {
-    let default_file = cli.workdir.join(".swarm").join("agent.token");
-    let token = swarm_client::resolve_token(cli.token_file.as_deref(), &default_file).map_err(
-        |e| match e {
-            TokenFileError::Unreadable { path, source } => format!(
-                "cannot read the agent token from {}: {source} (give --token-file or SWARM_TOKEN)",
-                path.display()
-            ),
-            TokenFileError::Empty { .. } => e.to_string(),
-        },
-    )?;
-    let mut labels = BTreeMap::new();
-    for l in &cli.labels {
-        let (k, v) = l
-            .split_once('=')
-            .ok_or_else(|| format!("label '{l}' must be KEY=VALUE"))?;
-        labels.insert(k.trim().to_string(), v.trim().to_string());
-    }
+    let token = token(&cli)?;
+    let labels = labels(&cli.labels)?;
     let workdir = std::fs::canonicalize(&cli.workdir)
         .map_err(|e| format!("workdir {}: {e}", cli.workdir.display()))?;
     let host = nix::unistd::gethostname()
@@ -207,7 +198,7 @@ fn settings(cli: Cli) -> Result<Settings, String> {
             cli.slots
         ));
     }
-    let id = cli.id.unwrap_or_else(|| {
+    let id = cli.id.clone().unwrap_or_else(|| {
         format!(
             "{host}-{}-{:04x}",
             cli.roles[0].to_lowercase().replace(' ', "-"),
@@ -215,34 +206,15 @@ fn settings(cli: Cli) -> Result<Settings, String> {
         )
     });
     validate_id(&id)?;
-    swarm_client::Bearer::new(&token)
-        .map_err(|e| format!("the agent token cannot be sent in a header: {e}"))?;
     let url = cli.coordinator.trim_end_matches('/').to_string();
     if !(url.starts_with("http://") || url.starts_with("https://")) {
         return Err(format!(
             "--coordinator '{url}' must be a URL like http://127.0.0.1:7420 or https://swarmd:7420"
         ));
     }
-    // Relative paths would break for tasks, which run elsewhere.
-    let absolute = |p: Option<PathBuf>, flag: &str| {
-        p.map(|p| std::path::absolute(&p).map_err(|e| format!("--{flag} {}: {e}", p.display())))
-            .transpose()
-    };
-    let tls = swarm_client::TlsFiles {
-        ca: absolute(cli.ca, "ca")?,
-        cert: absolute(cli.cert, "cert")?,
-        key: absolute(cli.key, "key")?,
-    };
+    let tls = tls_files(&cli)?;
     let endpoint = swarm_client::Coordinator::new(&url, &tls).map_err(|e| e.to_string())?;
-    let mut local_profiles = swarm_roles::Catalogue::builtin();
-    let agents_dir = cli
-        .agents_dir
-        .or_else(|| Some(workdir.join(".claude/agents")).filter(|d| d.is_dir()));
-    if let Some(dir) = agents_dir {
-        local_profiles
-            .extend_from_agents_dir(&dir)
-            .map_err(|e| format!("--agents-dir: {e}"))?;
-    }
+    let local_profiles = local_profiles(cli.agents_dir.clone(), &workdir)?;
     Ok(Settings {
         coordinator: url,
         endpoint,
@@ -260,6 +232,67 @@ fn settings(cli: Cli) -> Result<Settings, String> {
         orphan_timeout: cli.orphan_timeout.map(Duration::from_secs),
         run_as: cli.run_as.as_deref().map(run_as).transpose()?,
     })
+}
+
+/// The agent token: `--token-file`, else `SWARM_TOKEN`, else
+/// `WORKDIR/.swarm/agent.token`; one that fits in a header.
+fn token(cli: &Cli) -> Result<String, String> {
+    let default_file = cli.workdir.join(".swarm").join("agent.token");
+    let token = swarm_client::resolve_token(cli.token_file.as_deref(), &default_file).map_err(
+        |e| match e {
+            TokenFileError::Unreadable { path, source } => format!(
+                "cannot read the agent token from {}: {source} (give --token-file or SWARM_TOKEN)",
+                path.display()
+            ),
+            TokenFileError::Empty { .. } => e.to_string(),
+        },
+    )?;
+    swarm_client::Bearer::new(&token)
+        .map_err(|e| format!("the agent token cannot be sent in a header: {e}"))?;
+    Ok(token)
+}
+
+/// `--label KEY=VALUE` pairs.
+fn labels(given: &[String]) -> Result<BTreeMap<String, String>, String> {
+    let mut labels = BTreeMap::new();
+    for l in given {
+        let (k, v) = l
+            .split_once('=')
+            .ok_or_else(|| format!("label '{l}' must be KEY=VALUE"))?;
+        labels.insert(k.trim().to_string(), v.trim().to_string());
+    }
+    Ok(labels)
+}
+
+/// `--ca`, `--cert` and `--key` as absolute paths: relative ones would
+/// break for tasks, which run elsewhere.
+fn tls_files(cli: &Cli) -> Result<swarm_client::TlsFiles, String> {
+    let absolute = |p: &Option<PathBuf>, flag: &str| {
+        p.as_ref()
+            .map(|p| std::path::absolute(p).map_err(|e| format!("--{flag} {}: {e}", p.display())))
+            .transpose()
+    };
+    Ok(swarm_client::TlsFiles {
+        ca: absolute(&cli.ca, "ca")?,
+        cert: absolute(&cli.cert, "cert")?,
+        key: absolute(&cli.key, "key")?,
+    })
+}
+
+/// The built-in profiles with this host's agent definitions laid over
+/// them: `--agents-dir`, else `WORKDIR/.claude/agents` when it exists.
+fn local_profiles(
+    agents_dir: Option<PathBuf>,
+    workdir: &std::path::Path,
+) -> Result<swarm_roles::Catalogue, String> {
+    let mut profiles = swarm_roles::Catalogue::builtin();
+    let dir = agents_dir.or_else(|| Some(workdir.join(".claude/agents")).filter(|d| d.is_dir()));
+    if let Some(dir) = dir {
+        profiles
+            .extend_from_agents_dir(&dir)
+            .map_err(|e| format!("--agents-dir: {e}"))?;
+    }
+    Ok(profiles)
 }
 
 /// Resolves `--run-as` to (uid, gid); only root can switch users.
@@ -314,39 +347,5 @@ fn validate_roles(roles: &[String]) -> Result<(), String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ids_the_coordinator_would_refuse_are_refused_at_start() {
-        assert!(validate_id("sre-1").is_ok());
-        assert!(validate_id("").unwrap_err().contains("empty"));
-        assert!(validate_id("sre 1").unwrap_err().contains("no spaces"));
-        assert!(validate_id("sre\u{7}").unwrap_err().contains("control"));
-        assert!(validate_id(&"x".repeat(129))
-            .unwrap_err()
-            .contains("129 bytes"));
-    }
-
-    #[test]
-    fn role_lists_the_coordinator_would_refuse_are_refused_at_start() {
-        let roles = |n: usize| (0..n).map(|i| format!("r{i}")).collect::<Vec<_>>();
-        assert!(validate_roles(&roles(64)).is_ok());
-        assert!(validate_roles(&roles(65))
-            .unwrap_err()
-            .contains("at most 64"));
-        let blank = vec!["sre".to_string(), " ".to_string()];
-        assert!(validate_roles(&blank).unwrap_err().contains("number 2"));
-    }
-}
-
-#[cfg(test)]
-mod cli_tests {
-    use super::*;
-    use clap::CommandFactory as _;
-
-    #[test]
-    fn the_definition_is_consistent() {
-        Cli::command().debug_assert();
-    }
-}
+#[path = "cli_tests.rs"]
+mod tests;

@@ -7,6 +7,7 @@
 //! - [`work`]: the attempts this agent holds and the executor tasks that
 //!   run them;
 //! - [`exec`]: the executors (shell, command template, docker, manual);
+//! - [`exit`]: the agent's exit codes, named;
 //! - [`forward`]: the private socket through which tasks reach the
 //!   coordinator under mTLS;
 //! - [`runtime`]: the agent's private runtime directory (the tasks'
@@ -21,6 +22,7 @@
 pub mod cli;
 mod convert;
 pub mod exec;
+pub mod exit;
 pub mod forward;
 pub mod home;
 mod procfs;

@@ -1,13 +1,19 @@
 //! Opening a session: connect, Hello, Welcome; telling a refusal that ends
-//! the agent from a failure worth retrying; and the retry backoff.
+//! the agent from a failure worth retrying; the retry backoff; and the
+//! health probe that proves the coordinator alive on a quiet session.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
 use swarm_client::Bearer;
 use swarm_proto::v1 as pb;
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 use tokio_stream::wrappers::ReceiverStream;
+use tonic::transport::Channel;
 use tonic::{Code, Streaming};
+use tonic_health::pb::{health_client::HealthClient, HealthCheckRequest};
 
 use super::Settings;
 use crate::convert;
@@ -28,6 +34,8 @@ const WELCOME_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// An open session.
 pub(super) struct Conn {
+    /// The connection it runs on, for the health probe.
+    pub channel: Channel,
     /// Messages to the coordinator.
     pub out: mpsc::Sender<pb::AgentMessage>,
     /// Messages from it.
@@ -136,7 +144,7 @@ pub(super) async fn open(
         message: e.to_string(),
     })?;
     let mut client =
-        pb::agent_service_client::AgentServiceClient::with_interceptor(channel, bearer)
+        pb::agent_service_client::AgentServiceClient::with_interceptor(channel.clone(), bearer)
             .max_decoding_message_size(MAX_MESSAGE);
     let (out, rx) = mpsc::channel(STREAM_BUFFER);
     let hello = convert::hello(s, running, instance());
@@ -149,23 +157,82 @@ pub(super) async fn open(
             .await
             .map_err(|e| transient(&e))?;
     }
-    let mut inbound = client
-        .session(ReceiverStream::new(rx))
-        .await
-        .map_err(|s| OpenError::from_status(&s))?
-        .into_inner();
+    // A coordinator that accepted the connection but does not answer
+    // (frozen, or behind a proxy that lost it) must not hold the agent.
+    let mut inbound =
+        tokio::time::timeout(WELCOME_TIMEOUT, client.session(ReceiverStream::new(rx)))
+            .await
+            .map_err(|_| {
+                OpenError::Transient(format!("no answer to the Hello within {WELCOME_TIMEOUT:?}"))
+            })?
+            .map_err(|s| OpenError::from_status(&s))?
+            .into_inner();
     let first = tokio::time::timeout(WELCOME_TIMEOUT, inbound.message())
         .await
         .map_err(|_| OpenError::Transient(format!("no Welcome within {WELCOME_TIMEOUT:?}")))?
         .map_err(|s| OpenError::from_status(&s))?;
     match first.and_then(|m| m.body) {
-        Some(pb::coordinator_message::Body::Welcome(w)) => Ok((Conn { out, inbound }, w)),
+        Some(pb::coordinator_message::Body::Welcome(w)) => Ok((
+            Conn {
+                channel,
+                out,
+                inbound,
+            },
+            w,
+        )),
         Some(other) => Err(OpenError::Transient(format!(
             "the coordinator answered the Hello with {other:?} instead of a Welcome"
         ))),
         None => Err(OpenError::Transient(
             "the coordinator closed the session before its Welcome".into(),
         )),
+    }
+}
+
+/// A health probe in flight: when it resolves, the time it was sent if
+/// the coordinator answered it.
+pub(super) type Probe = Pin<Box<dyn Future<Output = Option<Instant>> + Send>>;
+
+/// Asks the coordinator's gRPC health service, on the session's own
+/// connection, whether it is there, waiting at most `limit`. Any answer
+/// from it counts, even a refusal: it proves the coordinator alive and
+/// reading this connection, heartbeats included.
+pub(super) fn probe(channel: Channel, limit: Duration) -> Probe {
+    let sent = Instant::now();
+    Box::pin(async move {
+        let mut client = HealthClient::new(channel);
+        let ask = client.check(HealthCheckRequest {
+            service: String::new(),
+        });
+        match tokio::time::timeout(limit, ask).await {
+            Ok(Ok(_)) => Some(sent),
+            Ok(Err(status)) => answered(status.code()).then_some(sent),
+            Err(_) => None,
+        }
+    })
+}
+
+/// Whether a failed call's status came from the coordinator itself rather
+/// than from the transport.
+fn answered(code: Code) -> bool {
+    match code {
+        Code::NotFound
+        | Code::Unimplemented
+        | Code::Unauthenticated
+        | Code::PermissionDenied
+        | Code::InvalidArgument
+        | Code::FailedPrecondition
+        | Code::ResourceExhausted => true,
+        Code::Ok
+        | Code::Cancelled
+        | Code::Unknown
+        | Code::DeadlineExceeded
+        | Code::AlreadyExists
+        | Code::Aborted
+        | Code::OutOfRange
+        | Code::Internal
+        | Code::Unavailable
+        | Code::DataLoss => false,
     }
 }
 
@@ -182,7 +249,8 @@ fn instance() -> &'static str {
 }
 
 /// Capped exponential backoff with jitter: each failure doubles the base
-/// (from [`Backoff::MIN`] to [`Backoff::MAX`]) and the wait is drawn
+/// (from [`Backoff::MIN`] to [`Backoff::MAX`]; each time no session is
+/// open starts from a fresh one) and the wait is drawn
 /// uniformly from the upper half of it, so agents that lost the same
 /// coordinator do not all come back at the same instant.
 #[derive(Debug, Clone)]
@@ -201,11 +269,6 @@ impl Backoff {
         Backoff { base: Self::MIN }
     }
 
-    /// A session opened: start again from the minimum.
-    pub fn reset(&mut self) {
-        self.base = Self::MIN;
-    }
-
     /// The wait before the next try, given a random `unit` in [0, 1).
     pub fn next(&mut self, unit: f64) -> Duration {
         let base = self.base;
@@ -220,6 +283,17 @@ pub(super) fn unit_random() -> f64 {
     use std::hash::BuildHasher;
     let bits = std::collections::hash_map::RandomState::new().hash_one(std::time::Instant::now());
     (bits >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// A TLS listener closes a plaintext HTTP/2 connection without a word: an
+/// `http://` URL whose connection is closed at once gets a hint.
+pub(super) fn plaintext_hint(url: &str, error: &str) -> &'static str {
+    let closed = ["connection closed", "frame with invalid size"];
+    if url.starts_with("http://") && closed.iter().any(|c| error.contains(c)) {
+        " (if swarmd serves TLS, connect with https:// and --ca)"
+    } else {
+        ""
+    }
 }
 
 #[cfg(test)]
@@ -260,8 +334,31 @@ mod tests {
             last = b.next(0.5);
         }
         assert_eq!(last, Backoff::MAX.mul_f64(0.75));
-        b.reset();
-        assert_eq!(b.next(1.0), Backoff::MIN);
+        // A session that opened is followed by a fresh backoff.
+        assert_eq!(Backoff::new().next(1.0), Backoff::MIN);
+    }
+
+    #[test]
+    fn a_closed_plaintext_connection_hints_at_tls() {
+        let e = "h2 protocol error: connection error detected: frame with invalid size";
+        assert!(plaintext_hint("http://h:7420", e).contains("https://"));
+        assert_eq!(plaintext_hint("https://h:7420", e), "");
+        assert_eq!(plaintext_hint("http://h:7420", "connection refused"), "");
+    }
+
+    #[test]
+    fn only_a_status_from_the_coordinator_itself_counts_as_an_answer() {
+        for code in [Code::NotFound, Code::Unimplemented, Code::Unauthenticated] {
+            assert!(answered(code), "{code:?}");
+        }
+        for code in [
+            Code::Unavailable,
+            Code::DeadlineExceeded,
+            Code::Unknown,
+            Code::Cancelled,
+        ] {
+            assert!(!answered(code), "{code:?}");
+        }
     }
 
     #[test]

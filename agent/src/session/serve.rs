@@ -4,9 +4,7 @@
 use std::time::Duration;
 
 use swarm_proto::v1 as pb;
-use tokio::sync::mpsc;
 use tokio::time::Instant;
-use tonic::Streaming;
 
 use super::connect::Conn;
 use super::outbox::Outbox;
@@ -17,28 +15,6 @@ use crate::work::{AttemptResult, ExecEvent, Work};
 /// How long closing may take to hand over what is queued, and then to see
 /// the coordinator end its side.
 const CLOSE_LIMIT: Duration = Duration::from_secs(3);
-
-/// The next message of the session; never resolves without one. `None`
-/// when the session ended or broke.
-pub(super) async fn next_message(
-    inbound: Option<&mut Streaming<pb::CoordinatorMessage>>,
-) -> Option<pb::CoordinatorMessage> {
-    match inbound {
-        Some(s) => s.message().await.ok().flatten(),
-        None => std::future::pending().await,
-    }
-}
-
-/// Room for one message on the session's stream; never resolves without a
-/// session. `None` when the stream is gone (the session is ending).
-pub(super) async fn reserve(
-    out: Option<mpsc::Sender<pb::AgentMessage>>,
-) -> Option<mpsc::OwnedPermit<pb::AgentMessage>> {
-    match out {
-        Some(out) => out.reserve_owned().await.ok(),
-        None => std::future::pending().await,
-    }
-}
 
 /// Sleeps until `at`, or forever when there is none.
 pub(super) async fn sleep_until_opt(at: Option<Instant>) {
@@ -52,7 +28,10 @@ pub(super) async fn sleep_until_opt(at: Option<Instant>) {
 /// is handed to the stream, the stream is closed, and the coordinator's
 /// side ends too.
 pub(super) async fn close(conn: Option<Conn>, outbox: &mut Outbox) {
-    let Some(Conn { out, mut inbound }) = conn else {
+    let Some(Conn {
+        out, mut inbound, ..
+    }) = conn
+    else {
         return;
     };
     let _ = tokio::time::timeout(CLOSE_LIMIT, async {
@@ -91,38 +70,29 @@ pub(super) fn send_due_results(outbox: &mut Outbox, work: &mut Work) {
     }
 }
 
-/// Handles one coordinator message; returns true when it starts draining.
+/// What a coordinator message asks of the session's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Heard {
+    /// Nothing beyond what was done.
+    Routine,
+    /// Drain (only said to an agent not draining yet).
+    Drain,
+    /// The coordinator is going away; its grace (zero: none beyond the
+    /// lease).
+    Goodbye(Duration),
+}
+
+/// Handles one coordinator message; `draining` says whether the agent
+/// drains already (an assignment is then handed back).
 pub(super) fn handle(
     outbox: &mut Outbox,
     work: &mut Work,
     m: pb::CoordinatorMessage,
-    draining: &mut Option<Instant>,
-    drain_timeout: Duration,
-) -> bool {
+    draining: bool,
+) -> Heard {
     use pb::coordinator_message::Body;
     match m.body {
-        Some(Body::Assign(a)) => {
-            let a = convert::assignment_from(a);
-            let r = &a.attempt;
-            if draining.is_some() {
-                outbox.control(pb::agent_message::Body::Release(pb::Release {
-                    attempt: Some(convert::attempt_to(r)),
-                    reason: "the agent is draining".into(),
-                }));
-            } else if !work.holds(r.attempt) {
-                // People count attempts per task; the fencing number ties
-                // this line to the ones below, which know only that.
-                tracing::info!(
-                    "task {} attempt {} (fence {}; {}{})",
-                    r.task_id,
-                    a.attempt_no,
-                    r.attempt,
-                    a.role,
-                    if a.lead { ", lead" } else { "" }
-                );
-                work.assign(a);
-            }
-        }
+        Some(Body::Assign(a)) => assign(outbox, work, a, draining),
         Some(Body::Cancel(cancel)) => {
             if let Some(r) = cancel.attempt {
                 tracing::info!(
@@ -151,21 +121,51 @@ pub(super) fn handle(
         }
         Some(Body::SetRole(role)) => tracing::info!("now playing role {}", role.role),
         Some(Body::Drain(d)) => {
-            if draining.is_none() {
+            if !draining {
                 tracing::info!("asked to drain: {}", d.reason);
-                *draining = Some(Instant::now() + drain_timeout);
-                return true;
+                return Heard::Drain;
             }
         }
         Some(Body::Goodbye(g)) => {
+            let grace = Duration::from_millis(u64::from(g.grace_ms));
             tracing::info!(
-                "the coordinator is going away ({}); attempts keep running, reconnecting later",
-                g.reason
+                "the coordinator is going away ({}); attempts keep running, reconnecting later{}",
+                g.reason,
+                if grace.is_zero() {
+                    String::new()
+                } else {
+                    format!(" (it grants a grace of {grace:?})")
+                }
             );
+            return Heard::Goodbye(grace);
         }
         Some(Body::Welcome(_)) | None => {}
     }
-    false
+    Heard::Routine
+}
+
+/// An assignment: started, or handed back when draining.
+fn assign(outbox: &mut Outbox, work: &mut Work, a: pb::Assign, draining: bool) {
+    let a = convert::assignment_from(a);
+    let r = &a.attempt;
+    if draining {
+        outbox.control(pb::agent_message::Body::Release(pb::Release {
+            attempt: Some(convert::attempt_to(r)),
+            reason: "the agent is draining".into(),
+        }));
+    } else if !work.holds(r.attempt) {
+        // People count attempts per task; the fencing number ties this
+        // line to the ones below, which know only that.
+        tracing::info!(
+            "task {} attempt {} (fence {}; {}{})",
+            r.task_id,
+            a.attempt_no,
+            r.attempt,
+            a.role,
+            if a.lead { ", lead" } else { "" }
+        );
+        work.assign(a);
+    }
 }
 
 /// Handles an executor event: Started and results are queued as control

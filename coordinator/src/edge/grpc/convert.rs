@@ -132,7 +132,10 @@ pub(crate) fn to_agent(m: ToAgent) -> pb::CoordinatorMessage {
         }),
         ToAgent::SetRole(role) => Body::SetRole(pb::SetRole { role }),
         ToAgent::Drain(reason) => Body::Drain(pb::Drain { reason }),
-        ToAgent::Goodbye(reason) => Body::Goodbye(pb::Goodbye { reason }),
+        ToAgent::Goodbye(reason) => Body::Goodbye(pb::Goodbye {
+            reason,
+            grace_ms: 0,
+        }),
     };
     pb::CoordinatorMessage { body: Some(body) }
 }
