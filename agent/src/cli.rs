@@ -1,13 +1,14 @@
 //! `swarm-agent` flags, logging and start-up.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
 use swarm_client::TokenFileError;
 
+use crate::exec::{Policy, Sandbox};
 use crate::home::{Home, HomeError};
 use crate::session::{self, Exit, Settings};
 
@@ -96,6 +97,39 @@ pub struct Cli {
     /// The client certificate's private key (PEM).
     #[arg(long, env = "SWARM_KEY", value_name = "FILE")]
     pub key: Option<PathBuf>,
+    /// Run task processes under bubblewrap: auto (when it works here),
+    /// required (refuse to start without it) or off. A role profile's
+    /// SWARM_SANDBOX overrides it for that role.
+    #[arg(
+        long,
+        env = "SWARM_SANDBOX",
+        default_value = "auto",
+        value_name = "MODE"
+    )]
+    pub sandbox: String,
+    /// What sandboxed tasks may write: host (what this agent's user may) or
+    /// workdir (their working directory, a private /tmp and
+    /// --sandbox-grant paths; the rest read-only).
+    #[arg(
+        long,
+        env = "SWARM_SANDBOX_FILESYSTEM",
+        default_value = "host",
+        value_name = "WHAT"
+    )]
+    pub sandbox_filesystem: String,
+    /// Network of sandboxed tasks: host, or none (they reach swarmd through
+    /// a Unix socket of this agent).
+    #[arg(
+        long,
+        env = "SWARM_SANDBOX_NETWORK",
+        default_value = "host",
+        value_name = "WHAT"
+    )]
+    pub sandbox_network: String,
+    /// A directory sandboxed tasks may write under --sandbox-filesystem
+    /// workdir (repeatable).
+    #[arg(long, value_name = "DIR")]
+    pub sandbox_grant: Vec<PathBuf>,
 }
 
 const HELP: &str =
@@ -106,9 +140,14 @@ Over TLS tasks also get SWARM_CA; under mTLS their SWARM_COORDINATOR is a privat
 agent forwards over its own connection, and the agent's certificate and key never reach them.
 Signals: SIGTERM or SIGINT drains (no new work, running attempts finish, then exit); a second
 one exits at once (130).
-A task's processes never outlive the agent: they get SIGKILL when it dies, and an agent
-restarted with the same id first kills what its previous process left running (recorded in
-WORKDIR/.swarm-agent/ID/).
+A task's process tree (children, pipelines, setsid daemons) ends with its attempt and with the
+agent, even after kill -9: a PID namespace under bubblewrap, else a guard that stays as the
+tree's subreaper; an agent restarted with the same id first kills what its previous process left
+running (recorded in WORKDIR/.swarm-agent/ID/).
+Sandbox (Linux, bubblewrap): tasks see the file system and network as this user does, but not
+its token and key files, .swarm-agent/ or the coordinator's .swarm/; no new privileges (sudo
+fails); host processes are invisible. Role profiles override with SWARM_SANDBOX,
+SWARM_SANDBOX_FILESYSTEM and SWARM_SANDBOX_NETWORK in their env.
 An unreachable coordinator is retried with capped exponential backoff and jitter (see
 --orphan-timeout).
 Exit codes:
@@ -234,6 +273,17 @@ fn settings(cli: Cli) -> Result<Settings, String> {
         key: absolute(cli.key, "key")?,
     };
     let endpoint = swarm_client::Coordinator::new(&url, &tls).map_err(|e| e.to_string())?;
+    let sandbox = sandbox(&cli.sandbox, &cli.sandbox_filesystem, &cli.sandbox_network)?;
+    let sandbox = hide_secrets(
+        sandbox,
+        &workdir,
+        &[
+            cli.token_file.as_deref(),
+            Some(&default_file),
+            tls.key.as_deref(),
+        ],
+        &cli.sandbox_grant,
+    );
     let mut local_profiles = swarm_roles::Catalogue::builtin();
     let agents_dir = cli
         .agents_dir
@@ -259,7 +309,36 @@ fn settings(cli: Cli) -> Result<Settings, String> {
         drain_timeout: Duration::from_secs(cli.drain_timeout),
         orphan_timeout: cli.orphan_timeout.map(Duration::from_secs),
         run_as: cli.run_as.as_deref().map(run_as).transpose()?,
+        sandbox,
     })
+}
+
+/// The sandbox from the three flags; `required` without one is an error.
+fn sandbox(mode: &str, filesystem: &str, network: &str) -> Result<Sandbox, String> {
+    let policy = Policy {
+        mode: mode.parse().map_err(|e| format!("--{e}"))?,
+        filesystem: filesystem.parse().map_err(|e| format!("--sandbox-{e}"))?,
+        network: network.parse().map_err(|e| format!("--sandbox-{e}"))?,
+    };
+    Sandbox::detect(policy)
+}
+
+/// Hides the agent's secrets (`files`, its directory) from sandboxed
+/// tasks and grants them `grants`.
+fn hide_secrets(
+    mut sandbox: Sandbox,
+    workdir: &Path,
+    files: &[Option<&Path>],
+    grants: &[PathBuf],
+) -> Sandbox {
+    for file in files.iter().flatten() {
+        sandbox.hide(file);
+    }
+    sandbox.hide(&workdir.join(".swarm-agent"));
+    for dir in grants {
+        sandbox.grant(dir);
+    }
+    sandbox
 }
 
 /// Resolves `--run-as` to (uid, gid); only root can switch users.

@@ -307,6 +307,7 @@ impl Work {
             brief: a.brief.clone(),
             env,
             workdir: self.ctx.workdir.clone(),
+            sandbox: exec::RoleSandbox::from_env(&profile.env),
             // This agent's --exec wins; else the role's template.
             template: self.ctx.template.clone().or(profile.exec),
         }

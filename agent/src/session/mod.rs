@@ -75,6 +75,8 @@ pub struct Settings {
     pub orphan_timeout: Option<Duration>,
     /// Run task processes as this (uid, gid) (`--run-as`).
     pub run_as: Option<(u32, u32)>,
+    /// The sandbox task processes run in, the agent's secrets hidden.
+    pub sandbox: crate::exec::Sandbox,
 }
 
 /// How a run of the agent ended.
@@ -134,10 +136,6 @@ pub async fn run(settings: Settings, groups: GroupRecords) -> Exit {
             );
         }
     }
-    let host = match Host::guarded(guard_binary(), groups.clone(), settings.run_as) {
-        Ok(host) => host,
-        Err(e) => return Exit::Broken(format!("cannot start the spawner thread: {e}")),
-    };
     let (Ok(mut term), Ok(mut int)) = (
         tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()),
         tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()),
@@ -150,7 +148,8 @@ pub async fn run(settings: Settings, groups: GroupRecords) -> Exit {
         Ok(dir) => dir,
         Err(e) => return Exit::Broken(format!("cannot make the agent's runtime directory: {e}")),
     };
-    let forwarder = if settings.tls.has_identity() {
+    // The socket also serves sandboxed tasks without a network.
+    let forwarder = if settings.tls.has_identity() || settings.sandbox.available() {
         match crate::forward::Forwarder::start(
             settings.endpoint.connect_lazy(),
             runtime.path(),
@@ -162,15 +161,24 @@ pub async fn run(settings: Settings, groups: GroupRecords) -> Exit {
     } else {
         None
     };
+    let mtls = forwarder.as_ref().filter(|_| settings.tls.has_identity());
     let mut reach = vec![(
         "SWARM_COORDINATOR".to_string(),
-        forwarder
-            .as_ref()
-            .map_or_else(|| settings.coordinator.clone(), |f| f.url()),
+        mtls.map_or_else(|| settings.coordinator.clone(), |f| f.url()),
     )];
-    if let (None, Some(ca)) = (&forwarder, &settings.tls.ca) {
+    if let (None, Some(ca)) = (mtls, &settings.tls.ca) {
         reach.push(("SWARM_CA".to_string(), ca.display().to_string()));
     }
+    let mut sandbox = settings.sandbox.clone();
+    sandbox.grant(runtime.path());
+    if let Some(f) = &forwarder {
+        sandbox.set_unix_url(f.url());
+    }
+    let host = match Host::guarded(guard_binary(), groups.clone(), settings.run_as, sandbox) {
+        Ok(host) => host,
+        Err(e) => return Exit::Broken(format!("cannot start the spawner thread: {e}")),
+    };
+    let sandbox = host.sandbox().clone();
     let (events_tx, mut events) = mpsc::unbounded_channel();
     let ctx = Context {
         reach,
@@ -222,6 +230,7 @@ pub async fn run(settings: Settings, groups: GroupRecords) -> Exit {
                     heartbeat = tokio::time::interval(every);
                     outbox.open();
                     serve::welcomed(&mut outbox, &mut work, &welcome);
+                    sandbox.set_state_dir(&welcome.state_dir);
                     tracing::info!(
                         "session open as {} (role {}), resumed {}",
                         welcome.agent_id,
