@@ -1,14 +1,14 @@
 //! `swarm-agent` flags, logging and start-up.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
 use swarm_client::TokenFileError;
 
-use crate::exec::{Policy, Sandbox};
+use crate::cli_sandbox::SandboxFlags;
 use crate::home::{Home, HomeError};
 use crate::session::{self, Exit, Settings};
 
@@ -97,39 +97,9 @@ pub struct Cli {
     /// The client certificate's private key (PEM).
     #[arg(long, env = "SWARM_KEY", value_name = "FILE")]
     pub key: Option<PathBuf>,
-    /// Run task processes under bubblewrap: auto (when it works here),
-    /// required (refuse to start without it) or off. A role profile's
-    /// SWARM_SANDBOX overrides it for that role.
-    #[arg(
-        long,
-        env = "SWARM_SANDBOX",
-        default_value = "auto",
-        value_name = "MODE"
-    )]
-    pub sandbox: String,
-    /// What sandboxed tasks may write: host (what this agent's user may) or
-    /// workdir (their working directory, a private /tmp and
-    /// --sandbox-grant paths; the rest read-only).
-    #[arg(
-        long,
-        env = "SWARM_SANDBOX_FILESYSTEM",
-        default_value = "host",
-        value_name = "WHAT"
-    )]
-    pub sandbox_filesystem: String,
-    /// Network of sandboxed tasks: host, or none (they reach swarmd through
-    /// a Unix socket of this agent).
-    #[arg(
-        long,
-        env = "SWARM_SANDBOX_NETWORK",
-        default_value = "host",
-        value_name = "WHAT"
-    )]
-    pub sandbox_network: String,
-    /// A directory sandboxed tasks may write under --sandbox-filesystem
-    /// workdir (repeatable).
-    #[arg(long, value_name = "DIR")]
-    pub sandbox_grant: Vec<PathBuf>,
+    /// The sandbox of task processes.
+    #[command(flatten)]
+    pub sandbox: SandboxFlags,
 }
 
 const HELP: &str =
@@ -273,17 +243,12 @@ fn settings(cli: Cli) -> Result<Settings, String> {
         key: absolute(cli.key, "key")?,
     };
     let endpoint = swarm_client::Coordinator::new(&url, &tls).map_err(|e| e.to_string())?;
-    let sandbox = sandbox(&cli.sandbox, &cli.sandbox_filesystem, &cli.sandbox_network)?;
-    let sandbox = hide_secrets(
-        sandbox,
-        &workdir,
-        &[
-            cli.token_file.as_deref(),
-            Some(&default_file),
-            tls.key.as_deref(),
-        ],
-        &cli.sandbox_grant,
-    );
+    let secrets = [
+        cli.token_file.as_deref(),
+        Some(&default_file),
+        tls.key.as_deref(),
+    ];
+    let sandbox = cli.sandbox.resolve(&workdir, &secrets)?;
     let mut local_profiles = swarm_roles::Catalogue::builtin();
     let agents_dir = cli
         .agents_dir
@@ -311,34 +276,6 @@ fn settings(cli: Cli) -> Result<Settings, String> {
         run_as: cli.run_as.as_deref().map(run_as).transpose()?,
         sandbox,
     })
-}
-
-/// The sandbox from the three flags; `required` without one is an error.
-fn sandbox(mode: &str, filesystem: &str, network: &str) -> Result<Sandbox, String> {
-    let policy = Policy {
-        mode: mode.parse().map_err(|e| format!("--{e}"))?,
-        filesystem: filesystem.parse().map_err(|e| format!("--sandbox-{e}"))?,
-        network: network.parse().map_err(|e| format!("--sandbox-{e}"))?,
-    };
-    Sandbox::detect(policy)
-}
-
-/// Hides the agent's secrets (`files`, its directory) from sandboxed
-/// tasks and grants them `grants`.
-fn hide_secrets(
-    mut sandbox: Sandbox,
-    workdir: &Path,
-    files: &[Option<&Path>],
-    grants: &[PathBuf],
-) -> Sandbox {
-    for file in files.iter().flatten() {
-        sandbox.hide(file);
-    }
-    sandbox.hide(&workdir.join(".swarm-agent"));
-    for dir in grants {
-        sandbox.grant(dir);
-    }
-    sandbox
 }
 
 /// Resolves `--run-as` to (uid, gid); only root can switch users.

@@ -46,7 +46,9 @@ fn one_line_per_task_after_kill_9(extra: &[&str]) {
     let plan = write_plan(dir.path(), "plan.md", &plan());
     d.ctl_json(&["plan", "load", &plan.display().to_string(), "--json"]);
     let started = dir.path().join("started.txt");
-    wait_for("all three tasks to start", 20, || lines(&started).len() == 3);
+    wait_for("all three tasks to start", 20, || {
+        lines(&started).len() == 3
+    });
     first.kill9();
     let _second = Agent::start(&url, dir.path(), "sre-b", &["sre"], &flags);
     d.wait_status(60, |s| s["state"] == "succeeded");

@@ -52,7 +52,13 @@ fn secrets_and_host_processes_are_hidden_and_writes_land() {
     );
     let d = Daemon::start(dir.path(), free_port());
     let run = run.replace("SWARMD_PID", &d.child.id().to_string());
-    let _agent = Agent::start(&d.url(), dir.path(), "sre-1", &["sre"], &["--sandbox", "required"]);
+    let _agent = Agent::start(
+        &d.url(),
+        dir.path(),
+        "sre-1",
+        &["sre"],
+        &["--sandbox", "required"],
+    );
     let plan = one_task(dir.path(), &run);
     d.ctl_json(&["plan", "load", &plan, "--json"]);
     d.wait_task("1.1", "succeeded", 30);
@@ -90,8 +96,16 @@ fn workdir_filesystem_refuses_writes_outside_it() {
     );
     let flags = ["--sandbox", "required", "--sandbox-filesystem", "workdir"];
     let (_d, probe) = probe(dir.path(), &flags, &run);
-    assert_eq!(probe.first().map(String::as_str), Some("inside=0"), "{probe:?}");
-    assert_ne!(probe.get(1).map(String::as_str), Some("outside=0"), "{probe:?}");
+    assert_eq!(
+        probe.first().map(String::as_str),
+        Some("inside=0"),
+        "{probe:?}"
+    );
+    assert_ne!(
+        probe.get(1).map(String::as_str),
+        Some("outside=0"),
+        "{probe:?}"
+    );
     assert_eq!(probe.get(2).map(String::as_str), Some("tmp=0"), "{probe:?}");
     assert!(!target.exists(), "a write outside the workdir landed");
 }
@@ -113,7 +127,11 @@ fn without_a_network_tcp_fails_but_shared_memory_works() {
     d.ctl_json(&["plan", "load", &plan, "--json"]);
     d.wait_task("1.1", "succeeded", 30);
     let probe = lines(&dir.path().join("probe.txt"));
-    assert_ne!(probe.first().map(String::as_str), Some("tcp=0"), "{probe:?}");
+    assert_ne!(
+        probe.first().map(String::as_str),
+        Some("tcp=0"),
+        "{probe:?}"
+    );
     assert_eq!(probe.get(1).map(String::as_str), Some("put=0"), "{probe:?}");
     let got = d.ctl_json(&["memory", "get", "from-sandbox", "--json"]);
     assert_eq!(got["value"], "yes", "{got}");
@@ -128,7 +146,13 @@ fn the_same_probe_without_a_sandbox_reaches_the_network() {
         "bash -c 'exec 3<>/dev/tcp/127.0.0.1/{port}' 2>/dev/null; echo tcp=$? >> probe.txt",
         port = d.port
     );
-    let _agent = Agent::start(&d.url(), dir.path(), "sre-1", &["sre"], &["--sandbox", "off"]);
+    let _agent = Agent::start(
+        &d.url(),
+        dir.path(),
+        "sre-1",
+        &["sre"],
+        &["--sandbox", "off"],
+    );
     let plan = one_task(dir.path(), &run);
     d.ctl_json(&["plan", "load", &plan, "--json"]);
     d.wait_task("1.1", "succeeded", 30);
@@ -147,7 +171,10 @@ fn required_without_bubblewrap_refuses_to_start() {
     let url = d.url();
     let flags = ["--sandbox", "required"];
     let mut agent = Agent::start_with_env(&url, dir.path(), "sre-1", &["sre"], &flags, &env);
-    assert_eq!(agent.wait_exit(20, "--sandbox required without bwrap"), Some(2));
+    assert_eq!(
+        agent.wait_exit(20, "--sandbox required without bwrap"),
+        Some(2)
+    );
     let log = std::fs::read_to_string(dir.path().join("agent-sre-1.log")).unwrap_or_default();
     assert!(
         log.contains("--sandbox required") && log.contains("bwrap"),

@@ -27,6 +27,7 @@ mod docker;
 mod group;
 pub mod guard;
 mod host;
+mod policy;
 mod process;
 mod reaper;
 pub mod sandbox;
