@@ -160,7 +160,15 @@ impl Sandbox {
     ///
     /// # Errors
     /// An invalid override, or a sandbox required where none can be made.
-    pub(crate) fn plan(&self, role: &RoleSandbox, workdir: &Path) -> Result<Plan, String> {
+    /// `user` is the (uid, gid) the commands run as (`--run-as`), if not
+    /// the agent's: bubblewrap, running as that user, cannot mount over
+    /// what the user cannot reach, and need not.
+    pub(crate) fn plan(
+        &self,
+        role: &RoleSandbox,
+        workdir: &Path,
+        user: Option<(u32, u32)>,
+    ) -> Result<Plan, String> {
         let policy = role.apply(self.policy)?;
         let bwrap = match (&self.bwrap, policy.mode) {
             (_, Mode::Off) => return Ok(Plan::Unsandboxed),
@@ -177,6 +185,9 @@ impl Sandbox {
             hidden.push(dir);
         }
         hidden.extend(coordinator_dirs(workdir));
+        if let Some((uid, gid)) = user {
+            hidden.retain(|path| reachable(path, uid, gid));
+        }
         let layout = bwrap::Layout {
             policy,
             workdir,
@@ -199,6 +210,27 @@ impl Sandbox {
             env,
         })
     }
+}
+
+/// Whether user `uid` (group `gid`, no others) can look `path` up: it
+/// may search every directory above it.
+fn reachable(path: &Path, uid: u32, gid: u32) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    let Ok(path) = std::fs::canonicalize(path) else {
+        return false;
+    };
+    path.ancestors().skip(1).all(|dir| {
+        std::fs::metadata(dir).is_ok_and(|m| {
+            let bits = if m.uid() == uid {
+                m.mode() >> 6
+            } else if m.gid() == gid {
+                m.mode() >> 3
+            } else {
+                m.mode()
+            };
+            uid == 0 || bits & 0o1 != 0
+        })
+    })
 }
 
 /// `.swarm` of `workdir` and of every directory above it, where they
@@ -224,16 +256,34 @@ mod tests {
             mode: Some("auto".into()),
             ..RoleSandbox::default()
         };
-        assert_eq!(sandbox.plan(&auto, dir), Ok(Plan::Unsandboxed));
+        assert_eq!(sandbox.plan(&auto, dir, None), Ok(Plan::Unsandboxed));
         let required = RoleSandbox {
             mode: Some("required".into()),
             ..RoleSandbox::default()
         };
         assert!(sandbox
-            .plan(&required, dir)
+            .plan(&required, dir, None)
             .unwrap_err()
             .contains("requires a sandbox"));
         assert_eq!(sandbox.kind(), "none");
+    }
+
+    #[test]
+    fn only_what_a_user_can_look_up_needs_hiding_from_it() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let top = tempfile::tempdir().expect("tmp");
+        let closed = top.path().join("closed");
+        std::fs::create_dir(&closed).expect("dir");
+        std::fs::write(closed.join("key"), "k").expect("key");
+        std::fs::set_permissions(&closed, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+        let me = nix::unistd::geteuid().as_raw();
+        let gid = nix::unistd::getegid().as_raw();
+        assert!(reachable(&closed.join("key"), me, gid));
+        assert!(reachable(&closed, 65534, 65534), "the directory itself");
+        if me != 65534 {
+            assert!(!reachable(&closed.join("key"), 65534, 65534));
+        }
+        assert!(!reachable(&top.path().join("missing"), me, gid));
     }
 
     #[test]
