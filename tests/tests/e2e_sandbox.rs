@@ -189,3 +189,50 @@ fn required_without_bubblewrap_refuses_to_start() {
     let log = std::fs::read_to_string(dir.path().join("agent-sre-2.log")).unwrap_or_default();
     assert_eq!(log.matches("no sandbox").count(), 1, "{log}");
 }
+
+#[test]
+fn a_role_profile_turns_the_sandbox_off_for_its_tasks_only() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let work = dir.path();
+    std::fs::write(
+        work.join("roles.toml"),
+        "[[role]]\nname = \"sre\"\nenv = { SWARM_SANDBOX = \"off\" }\n",
+    )
+    .expect("roles.toml");
+    std::fs::write(
+        work.join("swarmd.toml"),
+        format!("roles_file = \"{}\"\n", work.join("roles.toml").display()),
+    )
+    .expect("config");
+    let config = work.join("swarmd.toml").display().to_string();
+    let d = Daemon::start_with(work, free_port(), &["--config", &config]);
+    // Whether swarmd, a host process, is visible: only outside a sandbox.
+    let probe = format!(
+        "test -e /proc/{}; echo $SWARM_TASK_ID=$? >> probe.txt",
+        d.child.id()
+    );
+    let task = |n: u32, agent: &str| {
+        format!(
+            "\n**Task 1.{n}**: Probe\n- **Agent**: {agent}\n- **Priority**: P1\n- **Duration**: 1 hour\n- **Dependencies**: None\n- **Run**: `{probe}`\n"
+        )
+    };
+    let text = format!(
+        "# Roles\n\n### Day 1: Work\n{}{}",
+        task(1, "SRE"),
+        task(2, "Backend")
+    );
+    let plan = write_plan(work, "plan.md", &text).display().to_string();
+    let url = d.url();
+    let flags = ["--sandbox", "required"];
+    let _sre = Agent::start(&url, work, "sre-1", &["sre"], &flags);
+    let _backend = Agent::start(&url, work, "backend-1", &["backend"], &flags);
+    d.ctl_json(&["plan", "load", &plan, "--json"]);
+    d.wait_status(30, |s| s["state"] == "succeeded");
+    let mut probe = lines(&work.join("probe.txt"));
+    probe.sort();
+    assert_eq!(
+        probe,
+        ["1.1=0", "1.2=1"],
+        "the sre role's tasks run unsandboxed"
+    );
+}
