@@ -79,6 +79,15 @@ fn on_path(name: &str) -> Option<PathBuf> {
 }
 
 impl Bwrap {
+    /// A bubblewrap at `path`, not checked (tests of the arguments).
+    #[cfg(test)]
+    pub(crate) fn unchecked(path: &str) -> Bwrap {
+        Bwrap {
+            path: PathBuf::from(path),
+            setuid: false,
+        }
+    }
+
     /// Its path.
     pub(crate) fn path(&self) -> &Path {
         &self.path
@@ -152,10 +161,7 @@ mod tests {
     use super::*;
 
     fn bwrap() -> Bwrap {
-        Bwrap {
-            path: PathBuf::from("/usr/bin/bwrap"),
-            setuid: false,
-        }
+        Bwrap::unchecked("/usr/bin/bwrap")
     }
 
     #[test]

@@ -268,6 +268,50 @@ mod tests {
         assert_eq!(sandbox.kind(), "none");
     }
 
+    /// A sandbox with an unchecked bubblewrap and `policy`.
+    fn with_bwrap(policy: Policy) -> Sandbox {
+        Sandbox {
+            bwrap: Some(Bwrap::unchecked("/usr/bin/bwrap")),
+            policy,
+            ..Sandbox::default()
+        }
+    }
+
+    #[test]
+    fn the_welcomes_state_dir_and_the_task_socket_reach_the_plan() {
+        let top = tempfile::tempdir().expect("tmp");
+        let state = top.path().join("coordinator-state");
+        std::fs::create_dir(&state).expect("dir");
+        let mut sandbox = with_bwrap(Policy::default());
+        sandbox.set_unix_url("unix:///run/x/coordinator.sock".into());
+        assert_eq!(sandbox.kind(), "bwrap");
+        let argv = |s: &Sandbox, role: &RoleSandbox| match s.plan(role, top.path(), None) {
+            Ok(Plan::Bwrap { argv, env, .. }) => (argv.join(" "), env),
+            other => panic!("expected bubblewrap, got {other:?}"),
+        };
+        let state_arg = format!("--tmpfs {}", state.canonicalize().expect("c").display());
+        let (before, env) = argv(&sandbox, &RoleSandbox::default());
+        assert!(!before.contains(&state_arg) && env.is_empty(), "{before}");
+        sandbox.set_state_dir(&state.display().to_string());
+        let offline = RoleSandbox {
+            network: Some("none".into()),
+            ..RoleSandbox::default()
+        };
+        let (after, env) = argv(&sandbox, &offline);
+        assert!(after.contains(&state_arg), "{after}");
+        assert!(after.contains("--unshare-net"), "{after}");
+        let url = (
+            "SWARM_COORDINATOR".to_string(),
+            "unix:///run/x/coordinator.sock".to_string(),
+        );
+        assert_eq!(env, [url]);
+        let off = RoleSandbox {
+            mode: Some("off".into()),
+            ..RoleSandbox::default()
+        };
+        assert_eq!(sandbox.plan(&off, top.path(), None), Ok(Plan::Unsandboxed));
+    }
+
     #[test]
     fn only_what_a_user_can_look_up_needs_hiding_from_it() {
         use std::os::unix::fs::PermissionsExt as _;
