@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::Parser;
 use swarm_client::TokenFileError;
 
+use crate::cli_sandbox::SandboxFlags;
 use crate::exit::Code;
 use crate::home::{Home, HomeError};
 use crate::session::{self, Exit, Settings};
@@ -97,6 +98,9 @@ pub struct Cli {
     /// The client certificate's private key (PEM).
     #[arg(long, env = "SWARM_KEY", value_name = "FILE")]
     pub key: Option<PathBuf>,
+    /// The sandbox of task processes.
+    #[command(flatten)]
+    pub sandbox: SandboxFlags,
 }
 
 /// `--help`'s text after the flags: the environment, signals, and the
@@ -113,9 +117,14 @@ Over TLS tasks also get SWARM_CA; under mTLS their SWARM_COORDINATOR is a privat
 agent forwards over its own connection, and the agent's certificate and key never reach them.
 Signals: SIGTERM or SIGINT drains (no new work, running attempts finish, then exit); a second
 one exits at once (130).
-A task's processes never outlive the agent: they get SIGKILL when it dies, and an agent
-restarted with the same id first kills what its previous process left running (recorded in
-WORKDIR/.swarm-agent/ID/).
+A task's process tree (children, pipelines, setsid daemons) ends with its attempt and with the
+agent, even after kill -9: a PID namespace under bubblewrap, else a guard that stays as the
+tree's subreaper; an agent restarted with the same id first kills what its previous process left
+running (recorded in WORKDIR/.swarm-agent/ID/).
+Sandbox (Linux, bubblewrap): tasks see the file system and network as this user does, but not
+its token and key files, .swarm-agent/ or the coordinator's .swarm/; no new privileges (sudo
+fails); host processes are invisible. Role profiles override with SWARM_SANDBOX,
+SWARM_SANDBOX_FILESYSTEM and SWARM_SANDBOX_NETWORK in their env.
 An unreachable coordinator is retried with capped exponential backoff and jitter (see
 --orphan-timeout). With no acknowledgement from the coordinator for its lease minus a margin
 (the larger of one heartbeat interval and a fifth of the lease), the agent stops its running
@@ -214,6 +223,14 @@ fn settings(cli: Cli) -> Result<Settings, String> {
     }
     let tls = tls_files(&cli)?;
     let endpoint = swarm_client::Coordinator::new(&url, &tls).map_err(|e| e.to_string())?;
+    // What the sandbox hides from tasks: the agent's own secrets.
+    let default_token_file = cli.workdir.join(".swarm").join("agent.token");
+    let secrets = [
+        cli.token_file.as_deref(),
+        Some(&default_token_file),
+        tls.key.as_deref(),
+    ];
+    let sandbox = cli.sandbox.resolve(&workdir, &secrets)?;
     let local_profiles = local_profiles(cli.agents_dir.clone(), &workdir)?;
     Ok(Settings {
         coordinator: url,
@@ -231,6 +248,7 @@ fn settings(cli: Cli) -> Result<Settings, String> {
         drain_timeout: Duration::from_secs(cli.drain_timeout),
         orphan_timeout: cli.orphan_timeout.map(Duration::from_secs),
         run_as: cli.run_as.as_deref().map(run_as).transpose()?,
+        sandbox,
     })
 }
 

@@ -109,6 +109,7 @@ pub(crate) fn hello(s: &Settings, running: &[AttemptRef], instance: &str) -> pb:
         version: env!("CARGO_PKG_VERSION").to_string(),
         instance: instance.to_string(),
         exec_template: Some(s.template.is_some()),
+        sandbox: s.sandbox.kind().to_string(),
     }
 }
 

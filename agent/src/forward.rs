@@ -1,7 +1,9 @@
-//! The private socket an agent serves to its own tasks under mTLS.
+//! The private socket an agent serves to its own tasks under mTLS, and to
+//! sandboxed tasks without a network (`--sandbox-network none`).
 //!
 //! A task must not hold the agent's client certificate and key, yet under
-//! mTLS nothing reaches the coordinator without one. So the agent listens
+//! mTLS nothing reaches the coordinator without one; a task without a
+//! network reaches nothing but files. So the agent listens
 //! on a Unix socket in its runtime directory, which only the tasks' user
 //! can enter ([`crate::runtime`]) and forwards every
 //! HTTP/2 request it receives, untouched, over its own TLS connection.
@@ -43,7 +45,7 @@ impl Forwarder {
         }
         let accept = tokio::spawn(accept_loop(listener, channel));
         tracing::info!(
-            "tasks reach the coordinator through {} (forwarded over mTLS)",
+            "tasks may reach the coordinator through {} (forwarded over the agent's connection)",
             socket.display()
         );
         Ok(Forwarder { socket, accept })

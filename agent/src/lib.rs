@@ -6,7 +6,9 @@
 //!   draining on SIGTERM;
 //! - [`work`]: the attempts this agent holds and the executor tasks that
 //!   run them;
-//! - [`exec`]: the executors (shell, command template, docker, manual);
+//! - [`exec`]: the executors (shell, command template, docker, manual)
+//!   and the sandbox host commands run in;
+//! - [`cli_sandbox`]: the sandbox flags;
 //! - [`exit`]: the agent's exit codes, named;
 //! - [`forward`]: the private socket through which tasks reach the
 //!   coordinator under mTLS;
@@ -20,6 +22,7 @@
 #![warn(missing_docs)]
 
 pub mod cli;
+pub mod cli_sandbox;
 mod convert;
 pub mod exec;
 pub mod exit;

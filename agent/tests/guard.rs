@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use swarm_agent::exec::{execute_with, ExecSpec, Host, Outcome};
+use swarm_agent::exec::{execute_with, ExecSpec, Host, Outcome, Sandbox};
 use swarm_agent::home::Home;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -51,6 +51,69 @@ fn a_guarded_command_dies_with_its_parent() {
     wait_until("the guarded sleep to die with its parent", || !alive(pid));
 }
 
+/// Pids of live processes whose command line holds `marker`.
+fn with_marker(marker: &str) -> Vec<i32> {
+    let entries = std::fs::read_dir("/proc").expect("proc");
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| alive(*pid))
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).contains(marker))
+        })
+        .collect()
+}
+
+/// A command that starts a daemon in its own session (`sleep MARKER`),
+/// waits until it runs (file `up`), then runs `then`.
+fn daemon_then(dir: &Path, marker: &str, then: &str) -> String {
+    let up = dir.join("up");
+    format!(
+        "setsid -f sh -c \"touch {up}; exec sleep {marker}\"; \
+         while [ ! -e {up} ]; do sleep 0.05; done; {then}",
+        up = up.display()
+    )
+}
+
+#[test]
+fn a_resident_guard_ends_a_setsid_daemon_when_its_parent_dies() {
+    // As above, with a command that leaves a daemon in its own session:
+    // the resident guard, its subreaper, ends it when the parent dies.
+    let dir = tempfile::tempdir().expect("tmp");
+    let marker = format!("31.{}", std::process::id());
+    let command = daemon_then(dir.path(), &marker, "sleep 30");
+    let script = format!(
+        "'{AGENT}' __swarm-guard $$ --resident -- sh -c '{command}' & \
+         while [ ! -e {up} ]; do sleep 0.05; done",
+        up = dir.path().join("up").display()
+    );
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .status()
+        .expect("sh");
+    assert!(status.success());
+    wait_until("the daemon to die with the guard's parent", || {
+        with_marker(&format!("sleep\0{marker}")).is_empty()
+    });
+}
+
+#[test]
+fn a_resident_guard_exits_as_its_command_and_ends_what_it_left() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let marker = format!("32.{}", std::process::id());
+    let parent = std::process::id().to_string();
+    let out = Command::new(AGENT)
+        .args(["__swarm-guard", &parent, "--resident", "--", "sh", "-c"])
+        .arg(daemon_then(dir.path(), &marker, "exit 3"))
+        .output()
+        .expect("guard");
+    assert_eq!(out.status.code(), Some(3));
+    assert!(dir.path().join("up").exists(), "the daemon ran");
+    assert!(with_marker(&format!("sleep\0{marker}")).is_empty());
+}
+
 #[test]
 fn the_guard_refuses_to_run_for_a_parent_already_gone() {
     let dir = tempfile::tempdir().expect("tmp");
@@ -90,7 +153,8 @@ fn shell(dir: &Path, run: &str) -> ExecSpec {
 async fn the_agents_host_runs_commands_and_records_their_groups_while_they_run() {
     let dir = tempfile::tempdir().expect("tmp");
     let home = Home::open(dir.path(), "sre-1").expect("home");
-    let host = Host::guarded(AGENT.into(), home.groups().clone(), None).expect("host");
+    let host =
+        Host::guarded(AGENT.into(), home.groups().clone(), None, Sandbox::none()).expect("host");
     let record = dir.path().join(".swarm-agent/sre-1/pgids/5");
     let probe = format!("cat '{}' > seen; echo ok", record.display());
     let (tx, mut rx) = mpsc::channel(16);
@@ -117,7 +181,8 @@ async fn the_agents_host_runs_commands_and_records_their_groups_while_they_run()
 async fn a_command_too_long_for_the_os_never_starts() {
     let dir = tempfile::tempdir().expect("tmp");
     let home = Home::open(dir.path(), "a").expect("home");
-    let host = Host::guarded(AGENT.into(), home.groups().clone(), None).expect("host");
+    let host =
+        Host::guarded(AGENT.into(), home.groups().clone(), None, Sandbox::none()).expect("host");
     let long = format!("echo {} > ran", "x".repeat(5 * 1024 * 1024));
     let (tx, _rx) = mpsc::channel(16);
     let outcome = execute_with(

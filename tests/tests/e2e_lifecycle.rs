@@ -55,7 +55,10 @@ fn attempt_states(d: &Daemon) -> Vec<String> {
 fn an_agent_killed_and_restarted_with_its_id_runs_the_task_again_and_its_old_processes_die() {
     let dir = tempfile::tempdir().expect("tmp");
     let d = Daemon::start(dir.path(), free_port());
-    let mut first = d.agent("sre-1", &["sre"]);
+    // `$$` names a host process only outside a PID namespace: no sandbox
+    // here (e2e_process_tree covers bubblewrap).
+    let off = ["--sandbox", "off"];
+    let mut first = Agent::start(&d.url(), dir.path(), "sre-1", &["sre"], &off);
     // The background sleep outlives the command unless its group is killed.
     let plan = one_task(
         dir.path(),
@@ -69,7 +72,7 @@ fn an_agent_killed_and_restarted_with_its_id_runs_the_task_again_and_its_old_pro
     let gone = EventLog::wait(&d, 10, "sre-1's session to end", |e| {
         e.kind == "agent.disconnected" && e.agent_id == "sre-1"
     });
-    let _second = d.agent("sre-1", &["sre"]);
+    let _second = Agent::start(&d.url(), dir.path(), "sre-1", &["sre"], &off);
     EventLog::wait(&d, 10, "sre-1 to come back", |e| {
         e.seq > gone.seq
             && e.agent_id == "sre-1"
@@ -168,7 +171,8 @@ fn an_agent_with_an_orphan_timeout_stops_its_work_and_exits_4_without_its_coordi
         dir.path(),
         "prov-1",
         &["sre"],
-        &["--orphan-timeout", "2"],
+        // `$$` names a host process only outside a PID namespace.
+        &["--orphan-timeout", "2", "--sandbox", "off"],
     );
     let plan = one_task(dir.path(), "echo $$ >> pids; sleep 60; echo ran >> ledger");
     d.ctl_json(&["plan", "load", &plan, "--json"]);

@@ -16,6 +16,12 @@
 //! keeps the pid, the process group, the signal and the standard streams.
 //! The forking thread is the agent's spawner thread
 //! ([`Host`](super::Host)), which lives as long as the agent.
+//!
+//! That covers the command itself. What ends the rest of its process tree
+//! is either the PID namespace bubblewrap makes (the guard `exec`s `bwrap
+//! --die-with-parent --unshare-pid ...`, keeping the signal: Debian's
+//! bwrap is not setuid), or, with `--resident`, the guard staying in place
+//! as the tree's subreaper ([`reaper`](super::reaper)).
 
 use std::ffi::OsString;
 use std::os::unix::process::CommandExt;
@@ -25,10 +31,13 @@ use std::process::ExitCode;
 pub(crate) const GUARD_ARG: &str = "__swarm-guard";
 
 /// Exit status when the agent was already gone (as if killed by SIGKILL).
-const PARENT_GONE: u8 = 137;
+pub(super) const PARENT_GONE: u8 = 137;
 
 /// Exit status when the command cannot be executed (as a shell reports it).
-const CANNOT_EXEC: u8 = 127;
+pub(super) const CANNOT_EXEC: u8 = 127;
+
+/// The usage line, for malformed arguments.
+const USAGE: &str = "usage: swarm-agent __swarm-guard PARENT_PID [--run-as UID:GID] [--resident] -- PROGRAM [ARGS...]";
 
 /// If this process was started as a guard, runs it: never returns on
 /// success (the command replaces this process), returns the exit code on
@@ -41,12 +50,18 @@ pub fn main_if_guard() -> Option<ExitCode> {
     Some(run(args.collect()))
 }
 
-/// `PARENT_PID [--run-as UID:GID] -- PROGRAM ARGS...`: see the module doc.
+/// `PARENT_PID [--run-as UID:GID] [--resident] -- PROGRAM ARGS...`: see
+/// the module doc.
 fn run(args: Vec<OsString>) -> ExitCode {
-    let Some((parent, run_as, program, rest)) = parse(&args) else {
-        eprintln!(
-            "swarm-agent: usage: swarm-agent {GUARD_ARG} PARENT_PID [--run-as UID:GID] -- PROGRAM [ARGS...]"
-        );
+    let Some(Parsed {
+        parent,
+        run_as,
+        resident,
+        program,
+        rest,
+    }) = parse(&args)
+    else {
+        eprintln!("swarm-agent: {USAGE}");
         return ExitCode::from(2);
     };
     // The user goes first: changing credentials clears the parent-death
@@ -56,6 +71,9 @@ fn run(args: Vec<OsString>) -> ExitCode {
             eprintln!("swarm-agent: cannot run the task as uid {uid}, gid {gid}: {err}");
             return ExitCode::from(CANNOT_EXEC);
         }
+    }
+    if resident {
+        return super::reaper::run(parent, program, rest);
     }
     if let Err(err) = nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL) {
         eprintln!("swarm-agent: cannot set the parent-death signal: {err}");
@@ -85,7 +103,16 @@ fn become_user(uid: u32, gid: u32) -> nix::Result<()> {
 /// The user to run as, from `UID:GID`.
 type RunAs = Option<(u32, u32)>;
 
-fn parse(args: &[OsString]) -> Option<(i32, RunAs, &OsString, &[OsString])> {
+/// The guard's arguments.
+struct Parsed<'a> {
+    parent: i32,
+    run_as: RunAs,
+    resident: bool,
+    program: &'a OsString,
+    rest: &'a [OsString],
+}
+
+fn parse(args: &[OsString]) -> Option<Parsed<'_>> {
     let (parent, mut rest) = args.split_first()?;
     let parent: i32 = parent.to_str()?.parse().ok().filter(|p| *p > 0)?;
     let mut run_as = None;
@@ -94,12 +121,22 @@ fn parse(args: &[OsString]) -> Option<(i32, RunAs, &OsString, &[OsString])> {
         run_as = Some((uid.parse().ok()?, gid.parse().ok()?));
         rest = &rest[2..];
     }
+    let resident = rest.first().is_some_and(|a| a == "--resident");
+    if resident {
+        rest = &rest[1..];
+    }
     let (sep, rest) = rest.split_first()?;
     if sep != "--" {
         return None;
     }
     let (program, rest) = rest.split_first()?;
-    Some((parent, run_as, program, rest))
+    Some(Parsed {
+        parent,
+        run_as,
+        resident,
+        program,
+        rest,
+    })
 }
 
 #[cfg(test)]
@@ -113,15 +150,15 @@ mod tests {
     #[test]
     fn parses_parent_separator_and_command() {
         let args = os(&["42", "--", "sh", "-c", "echo hi"]);
-        let (parent, run_as, program, rest) = parse(&args).expect("valid");
-        assert_eq!((parent, program.as_os_str()), (42, "sh".as_ref()));
-        assert_eq!(run_as, None);
-        assert_eq!(rest, os(&["-c", "echo hi"]).as_slice());
-        let args = os(&["42", "--run-as", "65534:65534", "--", "id"]);
-        let (_, run_as, program, _) = parse(&args).expect("valid");
+        let p = parse(&args).expect("valid");
+        assert_eq!((p.parent, p.program.as_os_str()), (42, "sh".as_ref()));
+        assert_eq!((p.run_as, p.resident), (None, false));
+        assert_eq!(p.rest, os(&["-c", "echo hi"]).as_slice());
+        let args = os(&["42", "--run-as", "65534:65534", "--resident", "--", "id"]);
+        let p = parse(&args).expect("valid");
         assert_eq!(
-            (run_as, program.as_os_str()),
-            (Some((65534, 65534)), "id".as_ref())
+            (p.run_as, p.resident, p.program.as_os_str()),
+            (Some((65534, 65534)), true, "id".as_ref())
         );
     }
 
@@ -134,6 +171,7 @@ mod tests {
             &["42", "--"],
             &["42", "--run-as", "nobody", "--", "sh"],
             &["42", "--run-as", "1:x", "--", "sh"],
+            &["42", "--resident", "sh"],
             &[],
         ] {
             assert!(parse(&os(bad)).is_none(), "{bad:?}");

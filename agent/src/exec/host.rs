@@ -4,7 +4,9 @@
 //! outlive it:
 //!
 //! - every command runs through the [guard](super::guard), which gives it
-//!   SIGKILL as its parent-death signal;
+//!   SIGKILL as its parent-death signal, and then either in the
+//!   [sandbox](super::sandbox) (bubblewrap: its own PID namespace) or below
+//!   the resident guard, so its whole process tree ends with it;
 //! - commands are spawned from one dedicated thread that lives as long as
 //!   the host, because the parent-death signal fires when the *thread* that
 //!   forked the process exits, and a runtime may retire its threads;
@@ -14,13 +16,13 @@
 //!
 //! [`Host::plain`] spawns in place with none of that (library use, tests).
 
-use std::ffi::OsStr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use tokio::process::{Child, Command};
 use tokio::sync::oneshot;
 
 use super::guard::GUARD_ARG;
+use super::sandbox::{Plan, RoleSandbox, Sandbox};
 use crate::home::{GroupRecord, GroupRecords};
 
 /// A spawn request for the spawner thread, and where its answer goes.
@@ -38,6 +40,18 @@ pub struct Host {
     groups: Option<GroupRecords>,
     /// The (uid, gid) commands run as (`--run-as`), through the guard.
     run_as: Option<(u32, u32)>,
+    /// The sandbox guarded commands run in.
+    sandbox: Sandbox,
+}
+
+/// Where and with what one command runs.
+pub(crate) struct Launch<'a> {
+    /// Its working directory; empty means the agent's own.
+    pub workdir: &'a Path,
+    /// Added to the agent's environment (minus the agent's own secrets).
+    pub env: &'a [(String, String)],
+    /// Its role's sandbox overrides.
+    pub role: &'a RoleSandbox,
 }
 
 impl Host {
@@ -47,8 +61,8 @@ impl Host {
     }
 
     /// The agent's host: commands go through `guard` (normally
-    /// `/proc/self/exe`), are spawned from a dedicated thread, and their
-    /// groups are recorded in `groups`. Must be called inside a tokio
+    /// `/proc/self/exe`) into `sandbox`, are spawned from a dedicated
+    /// thread, and their groups are recorded in `groups`. Must be called inside a tokio
     /// runtime, which the spawned children are registered with. The thread
     /// ends when the last clone of the host is dropped.
     ///
@@ -58,6 +72,7 @@ impl Host {
         guard: PathBuf,
         groups: GroupRecords,
         run_as: Option<(u32, u32)>,
+        sandbox: Sandbox,
     ) -> std::io::Result<Host> {
         let runtime = tokio::runtime::Handle::try_current().map_err(std::io::Error::other)?;
         let (tx, rx) = std::sync::mpsc::channel::<Job>();
@@ -74,32 +89,78 @@ impl Host {
             spawner: Some(tx),
             groups: Some(groups),
             run_as,
+            sandbox,
         })
     }
 
-    /// A command running `program args...`, through the guard if there is
-    /// one.
-    pub(crate) fn command<I, S>(&self, program: &str, args: I) -> Command
-    where
-        I: IntoIterator<Item = S>,
-        S: AsRef<OsStr>,
-    {
-        match &self.guard {
+    /// The sandbox guarded commands run in.
+    pub fn sandbox(&self) -> &Sandbox {
+        &self.sandbox
+    }
+
+    /// A command running `program args...` as `launch` says: through the
+    /// guard and into the sandbox if there is a guard.
+    ///
+    /// # Errors
+    /// The sandbox the role asks for cannot be made (see
+    /// [`Sandbox::plan`]).
+    pub(crate) fn command(
+        &self,
+        program: &str,
+        args: &[&str],
+        launch: &Launch<'_>,
+    ) -> Result<Command, String> {
+        let mut command = match &self.guard {
             Some(guard) => {
+                let plan = self
+                    .sandbox
+                    .plan(launch.role, launch.workdir, self.run_as)?;
                 let mut command = Command::new(guard);
                 command.arg(GUARD_ARG).arg(std::process::id().to_string());
                 if let Some((uid, gid)) = self.run_as {
                     command.arg("--run-as").arg(format!("{uid}:{gid}"));
                 }
-                command.arg("--").arg(program).args(args);
+                let extra = match plan {
+                    Plan::Bwrap {
+                        resident,
+                        argv,
+                        env,
+                    } => {
+                        if resident {
+                            command.arg("--resident");
+                        }
+                        command.arg("--").args(argv);
+                        env
+                    }
+                    Plan::Unsandboxed => {
+                        command.arg("--resident").arg("--");
+                        Vec::new()
+                    }
+                };
+                command.arg(program).args(args);
+                Self::environment(&mut command, launch.env);
+                command.envs(extra);
                 command
             }
             None => {
                 let mut command = Command::new(program);
                 command.args(args);
+                Self::environment(&mut command, launch.env);
                 command
             }
+        };
+        if !launch.workdir.as_os_str().is_empty() {
+            command.current_dir(launch.workdir);
         }
+        Ok(command)
+    }
+
+    /// The agent's environment without its own secrets, plus `env`.
+    fn environment(command: &mut Command, env: &[(String, String)]) {
+        for name in super::AGENT_ONLY_ENV {
+            command.env_remove(name);
+        }
+        command.envs(env.iter().map(|(k, v)| (k, v)));
     }
 
     /// Spawns `command`, on the spawner thread if there is one.

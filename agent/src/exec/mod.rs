@@ -16,12 +16,21 @@
 //! timeout covers the whole attempt, checks included. On timeout or
 //! cancellation the whole process group gets SIGTERM, then SIGKILL after
 //! [`KILL_GRACE`]; a container is stopped and force-removed.
+//!
+//! Host commands (shell, template, checks) run in the agent's
+//! [sandbox](sandbox) where one can be made, and their whole process tree
+//! ends with them: a PID namespace under bubblewrap, else the resident
+//! [guard](reaper) as the tree's subreaper.
 
+mod bwrap;
 mod docker;
 mod group;
 pub mod guard;
 mod host;
+mod policy;
 mod process;
+mod reaper;
+pub mod sandbox;
 mod shell;
 mod template;
 
@@ -32,6 +41,7 @@ use tokio::sync::mpsc::Sender;
 use tokio_util::sync::CancellationToken;
 
 pub use host::Host;
+pub use sandbox::{Policy, RoleSandbox, Sandbox};
 pub use template::{render_template, template_env};
 
 /// How long a process group (or container) gets between SIGTERM and SIGKILL.
@@ -73,6 +83,8 @@ pub struct ExecSpec {
     /// The agent's command template, e.g. `my-agent-cli --role {role}`; see
     /// [`render_template`] for its placeholders.
     pub template: Option<String>,
+    /// The sandbox overrides of the role this agent plays in the attempt.
+    pub sandbox: RoleSandbox,
 }
 
 /// Variables of the agent's own environment that no task inherits: its

@@ -1,5 +1,6 @@
-//! One host command: `sh -c SCRIPT` in its own process group, its output
-//! streamed as [`LogChunk`]s, stopped on deadline or cancellation.
+//! One host command: `sh -c SCRIPT` in its own process group (and its
+//! sandbox), its output streamed as [`LogChunk`]s, stopped on deadline or
+//! cancellation.
 
 use std::future::pending;
 use std::path::Path;
@@ -14,6 +15,8 @@ use tokio::time::{sleep_until, Instant};
 use tokio_util::sync::CancellationToken;
 
 use super::group::ProcessGroup;
+use super::host::Launch;
+use super::sandbox::RoleSandbox;
 use super::{Host, LogChunk, Stream, MAX_CHUNK};
 
 /// How long output still in the pipes may take to arrive once the group has
@@ -35,6 +38,8 @@ pub(crate) struct Script<'a> {
     pub host: &'a Host,
     /// The attempt it belongs to, under which its group is recorded.
     pub attempt: u64,
+    /// Its role's sandbox overrides.
+    pub sandbox: &'a RoleSandbox,
 }
 
 /// How a command ended.
@@ -48,6 +53,8 @@ pub(crate) enum StepEnd {
     Cancelled,
     /// It could not be started.
     NotStarted(std::io::Error),
+    /// The sandbox it must run in cannot be made: why.
+    Refused(String),
     /// It could not be waited for.
     Broken(std::io::Error),
 }
@@ -63,12 +70,16 @@ pub(crate) async fn run_step(
     deadline: Option<Instant>,
     cancel: &CancellationToken,
 ) -> StepEnd {
-    let mut command: Command = script.host.command("sh", ["-c", script.script]);
-    for name in super::AGENT_ONLY_ENV {
-        command.env_remove(name);
-    }
+    let launch = Launch {
+        workdir: script.workdir,
+        env: script.env,
+        role: script.sandbox,
+    };
+    let mut command: Command = match script.host.command("sh", &["-c", script.script], &launch) {
+        Ok(command) => command,
+        Err(why) => return StepEnd::Refused(why),
+    };
     command
-        .envs(script.env.iter().map(|(k, v)| (k, v)))
         .stdin(if script.stdin.is_some() {
             Stdio::piped()
         } else {
@@ -78,9 +89,6 @@ pub(crate) async fn run_step(
         .stderr(Stdio::piped())
         .process_group(0)
         .kill_on_drop(true);
-    if !script.workdir.as_os_str().is_empty() {
-        command.current_dir(script.workdir);
-    }
     let mut child = match script.host.spawn(command).await {
         Ok(child) => child,
         Err(err) => return StepEnd::NotStarted(err),

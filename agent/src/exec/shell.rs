@@ -99,6 +99,7 @@ impl Run<'_> {
             workdir: &self.spec.workdir,
             host: self.host,
             attempt: self.spec.attempt,
+            sandbox: &self.spec.sandbox,
         };
         match run_step(script_ref, self.logs, self.deadline, self.cancel).await {
             StepEnd::Exited(status) if status.success() => Outcome::Succeeded,
@@ -110,6 +111,17 @@ impl Run<'_> {
             StepEnd::Cancelled => Outcome::Cancelled,
             StepEnd::NotStarted(err) => {
                 let message = self.cannot_start(&label, script, &err);
+                if first {
+                    Outcome::NotStarted { message }
+                } else {
+                    Outcome::Failed {
+                        exit_code: None,
+                        message,
+                    }
+                }
+            }
+            StepEnd::Refused(why) => {
+                let message = format!("{label} was not started: {why}");
                 if first {
                     Outcome::NotStarted { message }
                 } else {

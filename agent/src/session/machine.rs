@@ -195,6 +195,9 @@ pub(super) struct Session {
     pub(super) signals: Signals,
     /// The agent's side of its lease, from the last Welcome on.
     pub(super) lease: Option<LeaseClock>,
+    /// The sandbox task processes run in; the Welcome names the
+    /// coordinator's state directory to hide.
+    pub(super) sandbox: crate::exec::Sandbox,
     /// Kept for the tasks while the agent runs: their runtime directory
     /// and, under mTLS, their socket.
     pub(super) _runtime: RuntimeDir,
@@ -246,6 +249,7 @@ impl Session {
                 self.lease = LeaseClock::from_welcome(&welcome, Instant::now());
                 self.outbox.open();
                 serve::welcomed(&mut self.outbox, &mut self.work, &welcome);
+                self.sandbox.set_state_dir(&welcome.state_dir);
                 tracing::info!(
                     "session open as {} (role {}), resumed {}",
                     welcome.agent_id,

@@ -44,4 +44,6 @@ pub struct Settings {
     pub orphan_timeout: Option<Duration>,
     /// Run task processes as this (uid, gid) (`--run-as`).
     pub run_as: Option<(u32, u32)>,
+    /// The sandbox task processes run in, the agent's secrets hidden.
+    pub sandbox: crate::exec::Sandbox,
 }

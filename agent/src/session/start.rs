@@ -34,15 +34,14 @@ pub(super) fn start(settings: Settings, groups: GroupRecords) -> Result<Session,
             );
         }
     }
-    let host = Host::guarded(guard_binary(), groups.clone(), settings.run_as)
-        .map_err(|e| Exit::Broken(format!("cannot start the spawner thread: {e}")))?;
     let signals = Signals::install()
         .map_err(|e| Exit::Broken(format!("cannot install signal handlers: {e}")))?;
     let runtime = RuntimeDir::create(settings.run_as)
         .map_err(|e| Exit::Broken(format!("cannot make the agent's runtime directory: {e}")))?;
     // How tasks reach the coordinator: under mTLS through a private
     // socket (the agent's key stays with the agent), over TLS with the CA.
-    let forwarder = if settings.tls.has_identity() {
+    // The socket also serves sandboxed tasks without a network.
+    let forwarder = if settings.tls.has_identity() || settings.sandbox.available() {
         let f = Forwarder::start(
             settings.endpoint.connect_lazy(),
             runtime.path(),
@@ -53,15 +52,22 @@ pub(super) fn start(settings: Settings, groups: GroupRecords) -> Result<Session,
     } else {
         None
     };
+    let mtls = forwarder.as_ref().filter(|_| settings.tls.has_identity());
     let mut reach = vec![(
         "SWARM_COORDINATOR".to_string(),
-        forwarder
-            .as_ref()
-            .map_or_else(|| settings.coordinator.clone(), Forwarder::url),
+        mtls.map_or_else(|| settings.coordinator.clone(), Forwarder::url),
     )];
-    if let (None, Some(ca)) = (&forwarder, &settings.tls.ca) {
+    if let (None, Some(ca)) = (mtls, &settings.tls.ca) {
         reach.push(("SWARM_CA".to_string(), ca.display().to_string()));
     }
+    let mut sandbox = settings.sandbox.clone();
+    sandbox.grant(runtime.path());
+    if let Some(f) = &forwarder {
+        sandbox.set_unix_url(f.url());
+    }
+    let host = Host::guarded(guard_binary(), groups.clone(), settings.run_as, sandbox)
+        .map_err(|e| Exit::Broken(format!("cannot start the spawner thread: {e}")))?;
+    let sandbox = host.sandbox().clone();
     let (events_tx, events) = mpsc::unbounded_channel();
     let ctx = Context {
         reach,
@@ -81,6 +87,7 @@ pub(super) fn start(settings: Settings, groups: GroupRecords) -> Result<Session,
         lease: None,
         settings,
         groups,
+        sandbox,
         _runtime: runtime,
         _forwarder: forwarder,
     })

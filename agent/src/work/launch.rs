@@ -164,6 +164,7 @@ impl Context {
             brief: a.brief.clone(),
             env,
             workdir: self.workdir.clone(),
+            sandbox: exec::RoleSandbox::from_env(&profile.env),
             // This agent's --exec wins; else the role's template.
             template: self.template.clone().or(profile.exec),
         }

@@ -93,6 +93,8 @@ pub(crate) fn to_agent(m: ToAgent) -> pb::CoordinatorMessage {
             resume: resume.iter().map(attempt_to).collect(),
             abandon: abandon.iter().map(attempt_to).collect(),
             active_role,
+            // Filled once the core knows its state directory here.
+            state_dir: String::new(),
         }),
         ToAgent::Assign(a) => Body::Assign(pb::Assign {
             attempt: Some(attempt_to(&a.attempt)),
