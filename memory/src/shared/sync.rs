@@ -1,0 +1,441 @@
+//! Keeping `memory.db` in step with swarmd's copy: when to look, when a
+//! changed file counts as stable, merging it row by row, writing swarmd's
+//! pending writes into it, and rebuilding one that stays unreadable.
+//!
+//! The phases of one [`SharedMemory::sync`]:
+//! 1. *Quiet*: the file is as swarmd last left it (same fingerprint):
+//!    only the copy's pending writes and uncounted reads go in.
+//! 2. *Settling*: it changed (or a periodic full merge is due, which
+//!    also catches a rewrite that landed just after swarmd's own write):
+//!    it must look the same twice, [`STABLE_MS`] apart, before it is read.
+//! 3. *Merge*: sound (`quick_check`), it is merged row by row in one
+//!    transaction that holds the file's write lock.
+//! 4. *Unreadable*: not sound; only once it has stayed so, unchanged, for
+//!    [`UNREADABLE_GRACE_MS`] is it moved aside and rebuilt.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use super::file::{self, Probe};
+use super::journal::{self, Kept, Origin};
+use super::merge::{decide, Action};
+use super::row::{Row, DELETED};
+use super::{Fingerprint, MemoryError, Repair, SharedMemory, UNREADABLE_GRACE_MS};
+use crate::kv::Layout;
+
+/// How long a changed file must look the same before it is read.
+pub const STABLE_MS: i64 = 50;
+
+/// How often the whole file is merged even when it looks unchanged.
+pub const FULL_EVERY_MS: i64 = 3_000;
+
+/// How long a write to the file waits for another process's lock before
+/// it is tried again later.
+const FILE_BUSY: Duration = Duration::from_millis(500);
+
+/// Where the file stands after a sync.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileState {
+    /// In step with the copy, save what is still pending.
+    InStep,
+    /// Changed by someone else and not yet still: looked at again soon.
+    Settling,
+    /// Locked by another process past the busy timeout: tried again soon.
+    Busy,
+    /// Unreadable (the reason), not yet for the grace period.
+    Unreadable(String),
+    /// Laid out unlike claude-flow's: left untouched (the reason).
+    Unsupported(String),
+}
+
+/// What one sync did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Synced {
+    /// Where the file stands.
+    pub state: FileState,
+    /// What was repaired or merged, worth telling.
+    pub repair: Option<Repair>,
+    /// Rows of the copy written into the file.
+    pub written: usize,
+    /// Whether the whole file was merged.
+    pub merged: bool,
+}
+
+impl Synced {
+    fn state(state: FileState) -> Synced {
+        Synced {
+            state,
+            repair: None,
+            written: 0,
+            merged: false,
+        }
+    }
+}
+
+/// What swarmd knows of the file between syncs.
+#[derive(Debug, Default)]
+pub(super) struct Watch {
+    /// The file as swarmd last left it.
+    seen: Option<Fingerprint>,
+    /// A changed file's fingerprint and when it was first seen so.
+    look: Option<(Option<Fingerprint>, i64)>,
+    /// An unreadable file's fingerprint and since when it is so.
+    unreadable: Option<(Option<Fingerprint>, i64)>,
+    /// When the whole file was last merged.
+    last_full_ms: Option<i64>,
+    layout: Option<Layout>,
+}
+
+impl Watch {
+    pub(super) fn layout(&self) -> Option<Layout> {
+        self.layout
+    }
+}
+
+/// Counts of one merge.
+#[derive(Default)]
+struct Tally {
+    adopted: usize,
+    deleted: usize,
+    reapplied: usize,
+    written: usize,
+}
+
+impl SharedMemory {
+    /// Brings the file and the copy in step as far as the file allows now;
+    /// call it after writes and every few hundred ms (sooner while
+    /// [`FileState::Settling`]).
+    ///
+    /// # Errors
+    /// Only when `swarmd.db` fails; a file that cannot be used is a
+    /// [`FileState`].
+    pub fn sync(&mut self, now_ms: i64) -> Result<Synced, MemoryError> {
+        let fp = Fingerprint::of(&self.path);
+        if fp.is_none() && !self.path.exists() {
+            return self.rebuild(now_ms, None, "the file was missing".into());
+        }
+        let full_due = self
+            .watch
+            .last_full_ms
+            .is_none_or(|at| now_ms - at >= FULL_EVERY_MS);
+        if fp.is_some() && fp == self.watch.seen && !full_due {
+            return self.flush(now_ms);
+        }
+        match self.watch.look {
+            Some((seen, since)) if seen == fp => {
+                if now_ms - since < STABLE_MS {
+                    return Ok(Synced::state(FileState::Settling));
+                }
+            }
+            _ => {
+                self.watch.look = Some((fp, now_ms));
+                return Ok(Synced::state(FileState::Settling));
+            }
+        }
+        self.watch.look = None;
+        match file::probe(&self.path, FILE_BUSY) {
+            Ok((conn, layout)) => {
+                self.watch.unreadable = None;
+                self.watch.layout = Some(layout);
+                self.merge(conn, layout, now_ms, None)
+            }
+            Err(Probe::Busy) => Ok(Synced::state(FileState::Busy)),
+            Err(Probe::Unsupported(e)) => Ok(Synced::state(FileState::Unsupported(e.to_string()))),
+            Err(Probe::Unreadable(reason)) => match self.watch.unreadable {
+                Some((seen, since)) if seen == fp => {
+                    if now_ms - since >= UNREADABLE_GRACE_MS {
+                        self.rebuild(now_ms, Some(self.aside(now_ms)), reason)
+                    } else {
+                        Ok(Synced::state(FileState::Unreadable(reason)))
+                    }
+                }
+                _ => {
+                    self.watch.unreadable = Some((fp, now_ms));
+                    Ok(Synced::state(FileState::Unreadable(reason)))
+                }
+            },
+        }
+    }
+
+    /// The quiet phase: pending writes and read counts into a file that
+    /// is as swarmd left it.
+    fn flush(&mut self, now_ms: i64) -> Result<Synced, MemoryError> {
+        let unsent = self.copy_op(journal::unsent)?;
+        let Some(layout) = self.watch.layout.filter(|_| !unsent.is_empty()) else {
+            return Ok(Synced::state(FileState::InStep));
+        };
+        match file::connect(&self.path, FILE_BUSY) {
+            Ok(conn) => self.merge(conn, layout, now_ms, Some(unsent)),
+            Err(e) => Ok(self.file_failed(&e)),
+        }
+    }
+
+    /// The merge phase, over every key (`keys` None) or the given ones.
+    fn merge(
+        &mut self,
+        mut conn: Connection,
+        layout: Layout,
+        now_ms: i64,
+        keys: Option<Vec<Kept>>,
+    ) -> Result<Synced, MemoryError> {
+        let full = keys.is_none();
+        let copy = match keys {
+            Some(keys) => keys,
+            None => self.copy_op(journal::all)?,
+        };
+        let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+            Ok(tx) => tx,
+            Err(e) => return Ok(self.file_failed(&e)),
+        };
+        let applied = read_rows(&tx, layout, &copy, full)
+            .and_then(|rows| self.apply_to_file(&tx, layout, rows, copy, now_ms))
+            .and_then(|plan| tx.commit().map(|()| plan));
+        let (tally, updates) = match applied {
+            Ok(plan) => plan,
+            Err(e) => return Ok(self.file_failed(&e)),
+        };
+        drop(conn);
+        self.copy_op(|c| {
+            let tx = c.unchecked_transaction()?;
+            for u in &updates {
+                match u {
+                    Update::Save(k) => journal::save(&tx, k)?,
+                    Update::Sent(ns, key, id, reads) => journal::sent(&tx, ns, key, id, *reads)?,
+                }
+            }
+            tx.commit()
+        })?;
+        self.watch.seen = Fingerprint::of(&self.path);
+        if full {
+            self.watch.last_full_ms = Some(now_ms);
+        }
+        let told = full && (tally.adopted + tally.deleted + tally.reapplied > 0);
+        Ok(Synced {
+            state: FileState::InStep,
+            repair: told.then_some(Repair::Merged {
+                adopted: tally.adopted,
+                deleted: tally.deleted,
+                reapplied: tally.reapplied,
+            }),
+            written: tally.written,
+            merged: full,
+        })
+    }
+
+    /// Decides every key and writes the file's side; returns the counts
+    /// and what the copy must record once the file committed.
+    fn apply_to_file(
+        &self,
+        conn: &Connection,
+        layout: Layout,
+        mut file_rows: HashMap<(String, String), Row>,
+        copy: Vec<Kept>,
+        now_ms: i64,
+    ) -> rusqlite::Result<(Tally, Vec<Update>)> {
+        let cutoff = now_ms.saturating_sub(self.retention.max_age_ms);
+        let grain = if layout == Layout::V2 { 1000 } else { 1 };
+        let mut tally = Tally::default();
+        let mut updates = Vec::new();
+        for c in copy {
+            let f = file_rows.remove(&(c.row.namespace.clone(), c.row.key.clone()));
+            match decide(f.as_ref(), Some(&c), now_ms, cutoff, grain) {
+                Action::Keep => match f {
+                    Some(f) if c.reads > 0 => {
+                        file::count_reads(conn, layout, &f, c.reads, c.row.last_accessed_at)?;
+                        updates.push(Update::Sent(f.namespace, f.key, f.id, c.reads));
+                    }
+                    _ => {}
+                },
+                Action::Write { lost } => {
+                    let id = file::write(conn, layout, &c.row)?;
+                    tally.written += 1;
+                    tally.reapplied += usize::from(lost);
+                    updates.push(Update::Sent(c.row.namespace, c.row.key, id, c.reads));
+                }
+                Action::Adopt => {
+                    let f = f.unwrap_or_else(|| c.row.clone());
+                    let same_time = f.updated_at == c.row.updated_at;
+                    if !same_time {
+                        tally.adopted += 1;
+                    }
+                    if c.reads > 0 {
+                        file::count_reads(conn, layout, &f, c.reads, c.row.last_accessed_at)?;
+                    }
+                    let origin = if same_time { c.origin } else { Origin::Other };
+                    updates.push(Update::Save(adopted(f, &c, origin)));
+                }
+                Action::Deleted => {
+                    tally.deleted += usize::from(c.row.live(now_ms));
+                    let mut row = c.row;
+                    row.status = DELETED.to_string();
+                    row.updated_at = row.updated_at.max(now_ms);
+                    updates.push(Update::Save(Kept {
+                        row,
+                        origin: Origin::Other,
+                        pending: false,
+                        reads: 0,
+                    }));
+                }
+            }
+        }
+        // What only the file has: another tool's new rows.
+        for f in file_rows.into_values() {
+            if decide(Some(&f), None, now_ms, cutoff, grain) == Action::Adopt {
+                tally.adopted += 1;
+                updates.push(Update::Save(Kept {
+                    row: f,
+                    origin: Origin::Other,
+                    pending: false,
+                    reads: 0,
+                }));
+            }
+        }
+        Ok((tally, updates))
+    }
+
+    /// A write or read of the file failed: busy is tried again soon,
+    /// anything else makes the next sync settle and probe the file.
+    fn file_failed(&mut self, e: &rusqlite::Error) -> Synced {
+        if file::is_busy(e) {
+            return Synced::state(FileState::Busy);
+        }
+        self.watch.seen = None;
+        Synced::state(FileState::Settling)
+    }
+
+    /// Where a broken file is moved.
+    fn aside(&self, now_ms: i64) -> PathBuf {
+        PathBuf::from(format!("{}.corrupt-{now_ms}", self.path.display()))
+    }
+
+    /// Builds a fresh file from the copy in a temporary file, keeps the
+    /// broken one (if any) at `aside`, and renames the new one into place.
+    fn rebuild(
+        &mut self,
+        now_ms: i64,
+        aside: Option<PathBuf>,
+        reason: String,
+    ) -> Result<Synced, MemoryError> {
+        let copy = self.copy_op(journal::all)?;
+        let rows: Vec<Row> = copy
+            .iter()
+            .filter(|k| !k.row.deleted())
+            .map(|k| k.row.clone())
+            .collect();
+        let layout = self.watch.layout.unwrap_or(Layout::V3);
+        let installed = file::build(&self.path, layout, &rows)
+            .and_then(|tmp| install(&self.path, &tmp, aside.as_deref()));
+        let moved_to = match installed {
+            Ok(moved) => moved,
+            Err(why) => {
+                return Ok(Synced::state(FileState::Unreadable(format!(
+                    "{reason}; rebuilding it failed: {why}"
+                ))));
+            }
+        };
+        // The new file holds every live row of the copy, as it stands.
+        self.copy_op(|c| {
+            let tx = c.unchecked_transaction()?;
+            for k in copy.iter().filter(|k| k.pending && k.row.deleted()) {
+                journal::sent(&tx, &k.row.namespace, &k.row.key, &k.row.id, 0)?;
+            }
+            tx.commit()
+        })?;
+        self.watch = Watch {
+            layout: Some(layout),
+            ..Watch::default()
+        };
+        // The first merge of the new file numbers v2 rows and clears the
+        // pending flags of what it holds.
+        let mut done = match file::connect(&self.path, FILE_BUSY) {
+            Ok(conn) => self.merge(conn, layout, now_ms, None)?,
+            Err(e) => self.file_failed(&e),
+        };
+        let told = moved_to.is_some() || !rows.is_empty();
+        done.repair = told.then_some(Repair::Rebuilt {
+            moved_to,
+            reason,
+            rows: rows.len(),
+        });
+        Ok(done)
+    }
+}
+
+/// A change the copy records once the file has committed.
+enum Update {
+    /// Store this row in the copy.
+    Save(Kept),
+    /// The file holds the key's version under this id and counted these
+    /// reads.
+    Sent(String, String, String, i64),
+}
+
+/// The file's row as the copy keeps it, with the reads the copy answered
+/// counted on top of the file's own (they went into the file just now).
+fn adopted(mut f: Row, c: &Kept, origin: Origin) -> Kept {
+    f.access_count = f.access_count.saturating_add(c.reads);
+    f.last_accessed_at = f.last_accessed_at.max(c.row.last_accessed_at);
+    Kept {
+        row: f,
+        origin,
+        pending: false,
+        reads: 0,
+    }
+}
+
+/// The file's rows by key: all of them, or those of the given keys.
+fn read_rows(
+    conn: &Connection,
+    layout: Layout,
+    copy: &[Kept],
+    all: bool,
+) -> rusqlite::Result<HashMap<(String, String), Row>> {
+    let rows = if all {
+        file::read_all(conn, layout)?
+    } else {
+        let mut rows = Vec::new();
+        for k in copy {
+            rows.extend(file::read_one(conn, layout, &k.row.namespace, &k.row.key)?);
+        }
+        rows
+    };
+    Ok(rows
+        .into_iter()
+        .map(|r| ((r.namespace.clone(), r.key.clone()), r))
+        .collect())
+}
+
+/// Moves the broken file (and its journal files) to `aside` and renames
+/// `tmp` into place; returns where the broken file went.
+fn install(path: &Path, tmp: &Path, aside: Option<&Path>) -> Result<Option<PathBuf>, String> {
+    let mut moved = None;
+    if let Some(aside) = aside.filter(|_| path.exists()) {
+        // A link keeps the broken file at `path` until the rename below
+        // replaces it, so the path is never missing.
+        std::fs::hard_link(path, aside)
+            .or_else(|_| std::fs::copy(path, aside).map(|_| ()))
+            .map_err(|e| format!("cannot keep it as {}: {e}", aside.display()))?;
+        moved = Some(aside.to_path_buf());
+    }
+    // A journal left beside the broken file must not be played into the
+    // new one.
+    for ext in ["-journal", "-wal", "-shm"] {
+        let side = PathBuf::from(format!("{}{ext}", path.display()));
+        if side.exists() {
+            let to = match aside {
+                Some(a) => format!("{}{ext}", a.display()),
+                None => format!("{}{ext}.stale", path.display()),
+            };
+            let _ = std::fs::rename(&side, to);
+        }
+    }
+    std::fs::rename(tmp, path)
+        .map_err(|e| format!("cannot rename {} to {}: {e}", tmp.display(), path.display()))?;
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
+    }
+    Ok(moved)
+}
