@@ -265,19 +265,19 @@ impl SharedMemory {
                         file::count_reads(conn, layout, &f, c.reads, c.row.last_accessed_at)?;
                     }
                     let origin = if same_time { c.origin } else { Origin::Other };
-                    updates.push(Update::Save(adopted(f, &c, origin)));
+                    updates.push(Update::Save(Box::new(adopted(f, &c, origin))));
                 }
                 Action::Deleted => {
                     tally.deleted += usize::from(c.row.live(now_ms));
                     let mut row = c.row;
                     row.status = DELETED.to_string();
                     row.updated_at = row.updated_at.max(now_ms);
-                    updates.push(Update::Save(Kept {
+                    updates.push(Update::Save(Box::new(Kept {
                         row,
                         origin: Origin::Other,
                         pending: false,
                         reads: 0,
-                    }));
+                    })));
                 }
             }
         }
@@ -285,12 +285,12 @@ impl SharedMemory {
         for f in file_rows.into_values() {
             if decide(Some(&f), None, now_ms, cutoff, grain) == Action::Adopt {
                 tally.adopted += 1;
-                updates.push(Update::Save(Kept {
+                updates.push(Update::Save(Box::new(Kept {
                     row: f,
                     origin: Origin::Other,
                     pending: false,
                     reads: 0,
-                }));
+                })));
             }
         }
         Ok((tally, updates))
@@ -367,7 +367,7 @@ impl SharedMemory {
 /// A change the copy records once the file has committed.
 enum Update {
     /// Store this row in the copy.
-    Save(Kept),
+    Save(Box<Kept>),
     /// The file holds the key's version under this id and counted these
     /// reads.
     Sent(String, String, String, i64),
