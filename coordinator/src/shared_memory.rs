@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use swarm_memory::kv::{Entry, Expect, KvError, Put};
 use swarm_memory::now_ms;
 use swarm_memory::shared::journal::Retention;
-use swarm_memory::shared::{sync, FileState, MemoryError, Repair, SharedMemory};
+use swarm_memory::shared::{sync, Backlog, FileState, MemoryError, Repair, SharedMemory};
 
 use crate::core::command::Reply;
 use crate::core::{CoreError, CoreHandle};
@@ -108,29 +108,6 @@ pub enum Notice {
     Available,
     /// Writes still pending for the file, and the last merge (status only).
     Backlog(Backlog),
-}
-
-/// Writes swarmd acknowledged that `memory.db` does not hold yet, and
-/// when the file was last merged.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Backlog {
-    /// Writes pending for the file.
-    pub pending: u64,
-    /// When the whole file was last merged, ms since the epoch.
-    pub last_merge_ms: Option<i64>,
-}
-
-impl std::fmt::Display for Backlog {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let s = if self.pending == 1 { "" } else { "s" };
-        write!(f, "{} write{s} pending for memory.db", self.pending)?;
-        if let Some(ms) = self.last_merge_ms {
-            let secs = ms.div_euclid(1000).rem_euclid(86_400);
-            let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
-            write!(f, ", last merged {h:02}:{m:02}:{s:02} UTC")?;
-        }
-        Ok(())
-    }
 }
 
 /// Sends calls to the worker.
@@ -400,8 +377,9 @@ impl Worker {
     }
 }
 
-/// A refused call keeps its kind; `swarmd.db` failing is the store's
-/// trouble, named as such (never "unavailable": the daemon answered).
+/// A refused call keeps its kind; `swarmd.db` failing (locked past the
+/// busy timeout, or broken) is memory unavailable, its message naming
+/// `swarmd.db` — never `memory.db`, which no call waits for.
 fn memory_error(e: MemoryError) -> CoreError {
     match e {
         MemoryError::Kv(kv) => match kv {

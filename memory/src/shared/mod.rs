@@ -39,6 +39,7 @@ mod file;
 mod fingerprint;
 pub mod journal;
 pub mod merge;
+mod rebuild;
 pub mod row;
 pub mod sync;
 
@@ -51,7 +52,7 @@ use crate::kv::{self, Entry, KvError, Layout, Put, PutOutcome};
 pub use fingerprint::Fingerprint;
 use journal::{Kept, Origin, Retention};
 use row::{Row, DELETED};
-pub use sync::{FileState, Synced};
+pub use sync::{Backlog, FileState, Synced};
 
 /// How long a file may stay unreadable, and unchanged, before it counts
 /// as corrupt.

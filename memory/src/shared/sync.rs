@@ -14,7 +14,6 @@
 //!    [`UNREADABLE_GRACE_MS`] is it moved aside and rebuilt.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rusqlite::{Connection, TransactionBehavior};
@@ -34,7 +33,7 @@ pub const FULL_EVERY_MS: i64 = 3_000;
 
 /// How long a write to the file waits for another process's lock before
 /// it is tried again later.
-const FILE_BUSY: Duration = Duration::from_millis(500);
+pub(super) const FILE_BUSY: Duration = Duration::from_millis(500);
 
 /// Where the file stands after a sync.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,7 +64,7 @@ pub struct Synced {
 }
 
 impl Synced {
-    fn state(state: FileState) -> Synced {
+    pub(super) fn state(state: FileState) -> Synced {
         Synced {
             state,
             repair: None,
@@ -92,6 +91,38 @@ pub(super) struct Watch {
 impl Watch {
     pub(super) fn layout(&self) -> Option<Layout> {
         self.layout
+    }
+
+    /// Forgets what it knew of an old file; a new one in `layout` is in
+    /// place.
+    pub(super) fn reset(&mut self, layout: Layout) {
+        *self = Watch {
+            layout: Some(layout),
+            ..Watch::default()
+        };
+    }
+}
+
+/// Writes swarmd acknowledged that `memory.db` does not hold yet, and
+/// when the file was last merged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backlog {
+    /// Writes pending for the file.
+    pub pending: u64,
+    /// When the whole file was last merged, ms since the epoch.
+    pub last_merge_ms: Option<i64>,
+}
+
+impl std::fmt::Display for Backlog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = if self.pending == 1 { "" } else { "s" };
+        write!(f, "{} write{s} pending for memory.db", self.pending)?;
+        if let Some(ms) = self.last_merge_ms {
+            let secs = ms.div_euclid(1000).rem_euclid(86_400);
+            let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+            write!(f, ", last merged {h:02}:{m:02}:{s:02} UTC")?;
+        }
+        Ok(())
     }
 }
 
@@ -174,7 +205,7 @@ impl SharedMemory {
     }
 
     /// The merge phase, over every key (`keys` None) or the given ones.
-    fn merge(
+    pub(super) fn merge(
         &mut self,
         mut conn: Connection,
         layout: Layout,
@@ -298,69 +329,12 @@ impl SharedMemory {
 
     /// A write or read of the file failed: busy is tried again soon,
     /// anything else makes the next sync settle and probe the file.
-    fn file_failed(&mut self, e: &rusqlite::Error) -> Synced {
+    pub(super) fn file_failed(&mut self, e: &rusqlite::Error) -> Synced {
         if file::is_busy(e) {
             return Synced::state(FileState::Busy);
         }
         self.watch.seen = None;
         Synced::state(FileState::Settling)
-    }
-
-    /// Where a broken file is moved.
-    fn aside(&self, now_ms: i64) -> PathBuf {
-        PathBuf::from(format!("{}.corrupt-{now_ms}", self.path.display()))
-    }
-
-    /// Builds a fresh file from the copy in a temporary file, keeps the
-    /// broken one (if any) at `aside`, and renames the new one into place.
-    fn rebuild(
-        &mut self,
-        now_ms: i64,
-        aside: Option<PathBuf>,
-        reason: String,
-    ) -> Result<Synced, MemoryError> {
-        let copy = self.copy_op(journal::all)?;
-        let rows: Vec<Row> = copy
-            .iter()
-            .filter(|k| !k.row.deleted())
-            .map(|k| k.row.clone())
-            .collect();
-        let layout = self.watch.layout.unwrap_or(Layout::V3);
-        let installed = file::build(&self.path, layout, &rows)
-            .and_then(|tmp| install(&self.path, &tmp, aside.as_deref()));
-        let moved_to = match installed {
-            Ok(moved) => moved,
-            Err(why) => {
-                return Ok(Synced::state(FileState::Unreadable(format!(
-                    "{reason}; rebuilding it failed: {why}"
-                ))));
-            }
-        };
-        // The new file holds every live row of the copy, as it stands.
-        self.copy_op(|c| {
-            let tx = c.unchecked_transaction()?;
-            for k in copy.iter().filter(|k| k.pending && k.row.deleted()) {
-                journal::sent(&tx, &k.row.namespace, &k.row.key, &k.row.id, 0)?;
-            }
-            tx.commit()
-        })?;
-        self.watch = Watch {
-            layout: Some(layout),
-            ..Watch::default()
-        };
-        // The first merge of the new file numbers v2 rows and clears the
-        // pending flags of what it holds.
-        let mut done = match file::connect(&self.path, FILE_BUSY) {
-            Ok(conn) => self.merge(conn, layout, now_ms, None)?,
-            Err(e) => self.file_failed(&e),
-        };
-        let told = moved_to.is_some() || !rows.is_empty();
-        done.repair = told.then_some(Repair::Rebuilt {
-            moved_to,
-            reason,
-            rows: rows.len(),
-        });
-        Ok(done)
     }
 }
 
@@ -406,36 +380,4 @@ fn read_rows(
         .into_iter()
         .map(|r| ((r.namespace.clone(), r.key.clone()), r))
         .collect())
-}
-
-/// Moves the broken file (and its journal files) to `aside` and renames
-/// `tmp` into place; returns where the broken file went.
-fn install(path: &Path, tmp: &Path, aside: Option<&Path>) -> Result<Option<PathBuf>, String> {
-    let mut moved = None;
-    if let Some(aside) = aside.filter(|_| path.exists()) {
-        // A link keeps the broken file at `path` until the rename below
-        // replaces it, so the path is never missing.
-        std::fs::hard_link(path, aside)
-            .or_else(|_| std::fs::copy(path, aside).map(|_| ()))
-            .map_err(|e| format!("cannot keep it as {}: {e}", aside.display()))?;
-        moved = Some(aside.to_path_buf());
-    }
-    // A journal left beside the broken file must not be played into the
-    // new one.
-    for ext in ["-journal", "-wal", "-shm"] {
-        let side = PathBuf::from(format!("{}{ext}", path.display()));
-        if side.exists() {
-            let to = match aside {
-                Some(a) => format!("{}{ext}", a.display()),
-                None => format!("{}{ext}.stale", path.display()),
-            };
-            let _ = std::fs::rename(&side, to);
-        }
-    }
-    std::fs::rename(tmp, path)
-        .map_err(|e| format!("cannot rename {} to {}: {e}", tmp.display(), path.display()))?;
-    if let Some(dir) = path.parent() {
-        let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
-    }
-    Ok(moved)
 }
