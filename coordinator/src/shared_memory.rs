@@ -193,6 +193,7 @@ impl Worker {
     }
 
     fn run(mut self, rx: &mpsc::Receiver<MemoryCmd>) {
+        self.first_look();
         let mut next_prune = Instant::now() + PRUNE_EVERY;
         loop {
             let wait = self.next_sync.saturating_duration_since(Instant::now());
@@ -213,31 +214,45 @@ impl Worker {
         }
     }
 
+    /// Reads the file in before the first call is answered, if it holds
+    /// still within a second (a file being rewritten, locked or broken is
+    /// left to the loop: calls never wait for it).
+    fn first_look(&mut self) {
+        let until = Instant::now() + Duration::from_secs(1);
+        while self.sync() && Instant::now() < until {
+            std::thread::sleep(self.next_sync.saturating_duration_since(Instant::now()));
+        }
+    }
+
     /// Brings the file in step as far as it allows, and tells the
-    /// scheduler what is worth telling.
-    fn sync(&mut self) {
+    /// scheduler what is worth telling; true while the file settles.
+    fn sync(&mut self) -> bool {
         let now = now_ms();
         let synced = match self.shared.sync(now) {
             Ok(synced) => synced,
             Err(e) => {
                 tracing::warn!("{e}");
                 self.next_sync = Instant::now() + SYNC_EVERY;
-                return;
+                return false;
             }
         };
-        let soon = match synced.state {
-            FileState::Settling => Duration::from_millis(sync::STABLE_MS as u64),
-            _ => SYNC_EVERY,
+        let settling = synced.state == FileState::Settling;
+        let soon = if settling {
+            Duration::from_millis(sync::STABLE_MS.unsigned_abs())
+        } else {
+            SYNC_EVERY
         };
         self.next_sync = Instant::now() + soon;
         if synced.merged {
             self.last_merge_ms = Some(now);
         }
+        // Back in step first, so status keeps what was repaired.
+        self.track_step(&synced.state, now);
         if let Some(repair) = synced.repair {
             self.tell(Notice::Repaired(repair));
         }
-        self.track_step(&synced.state, now);
         self.tell_backlog();
+        settling
     }
 
     /// Tells the scheduler once the file has been out of step for a
