@@ -67,6 +67,9 @@ pub(super) fn connect(path: &Path, busy: Duration) -> rusqlite::Result<Connectio
     conn.busy_timeout(busy)?;
     conn.pragma_update(None, "journal_mode", "DELETE")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
+    // Nothing reaches the file before the commit, so a fingerprint taken
+    // just before it still says whether someone else wrote meanwhile.
+    conn.pragma_update(None, "cache_spill", false)?;
     Ok(conn)
 }
 

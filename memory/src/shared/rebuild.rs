@@ -55,7 +55,10 @@ impl SharedMemory {
         // The first merge of the new file numbers v2 rows and clears the
         // pending flags of what it holds.
         let mut done = match file::connect(&self.path, FILE_BUSY) {
-            Ok(conn) => self.merge(conn, layout, now_ms, None)?,
+            Ok(conn) => {
+                let fp = super::Fingerprint::of(&self.path);
+                self.merge(conn, layout, now_ms, None, fp)?
+            }
             Err(e) => self.file_failed(&e),
         };
         let told = moved_to.is_some() || !rows.is_empty();

@@ -171,7 +171,7 @@ impl SharedMemory {
             Ok((conn, layout)) => {
                 self.watch.unreadable = None;
                 self.watch.layout = Some(layout);
-                self.merge(conn, layout, now_ms, None)
+                self.merge(conn, layout, now_ms, None, fp)
             }
             Err(Probe::Busy) => Ok(Synced::state(FileState::Busy)),
             Err(Probe::Unsupported(e)) => Ok(Synced::state(FileState::Unsupported(e.to_string()))),
@@ -199,18 +199,23 @@ impl SharedMemory {
             return Ok(Synced::state(FileState::InStep));
         };
         match file::connect(&self.path, FILE_BUSY) {
-            Ok(conn) => self.merge(conn, layout, now_ms, Some(unsent)),
+            Ok(conn) => self.merge(conn, layout, now_ms, Some(unsent), self.watch.seen),
             Err(e) => Ok(self.file_failed(&e)),
         }
     }
 
     /// The merge phase, over every key (`keys` None) or the given ones.
+    ///
+    /// `expect` is the file as it was when the merge was decided: if it
+    /// is not so any more just before the commit (a whole-file writer got
+    /// in between), nothing is written and the file settles again.
     pub(super) fn merge(
         &mut self,
         mut conn: Connection,
         layout: Layout,
         now_ms: i64,
         keys: Option<Vec<Kept>>,
+        expect: Option<Fingerprint>,
     ) -> Result<Synced, MemoryError> {
         let full = keys.is_none();
         let copy = match keys {
@@ -222,12 +227,19 @@ impl SharedMemory {
             Err(e) => return Ok(self.file_failed(&e)),
         };
         let applied = read_rows(&tx, layout, &copy, full)
-            .and_then(|rows| self.apply_to_file(&tx, layout, rows, copy, now_ms))
-            .and_then(|plan| tx.commit().map(|()| plan));
+            .and_then(|rows| self.apply_to_file(&tx, layout, rows, copy, now_ms));
         let (tally, updates) = match applied {
             Ok(plan) => plan,
             Err(e) => return Ok(self.file_failed(&e)),
         };
+        if Fingerprint::of(&self.path) != expect {
+            drop(tx);
+            self.watch.seen = None;
+            return Ok(Synced::state(FileState::Settling));
+        }
+        if let Err(e) = tx.commit() {
+            return Ok(self.file_failed(&e));
+        }
         drop(conn);
         self.copy_op(|c| {
             let tx = c.unchecked_transaction()?;
