@@ -66,7 +66,11 @@ pub(super) fn connect(path: &Path, busy: Duration) -> rusqlite::Result<Connectio
     let _ = crate::store::private(path);
     conn.busy_timeout(busy)?;
     conn.pragma_update(None, "journal_mode", "DELETE")?;
-    conn.pragma_update(None, "synchronous", "FULL")?;
+    // The file is a replica: what swarmd acknowledged is durable in
+    // swarmd.db, and a file a crash left broken is rebuilt from there.
+    // Without syncs a commit is a few writes, which keeps the moment a
+    // whole-file writer can land in the middle of it as short as it gets.
+    conn.pragma_update(None, "synchronous", "OFF")?;
     // Nothing reaches the file before the commit, so a fingerprint taken
     // just before it still says whether someone else wrote meanwhile.
     conn.pragma_update(None, "cache_spill", false)?;
