@@ -174,6 +174,16 @@ fn run_beside_writer(period: Duration, pause: &str) {
         std::thread::sleep(Duration::from_millis(100));
     };
     assert!(missing.is_empty(), "missing from memory.db: {missing:?}");
+    // Status tells what the file still lacks and when it was merged.
+    let status = d.wait_status(10, |s| {
+        s["memory"]
+            .as_str()
+            .is_some_and(|m| m.contains("0 writes pending for memory.db, last merged"))
+    });
+    assert!(!status["memory"]
+        .as_str()
+        .unwrap_or("")
+        .contains("unreachable"));
     let values = live_values(&memory_db(dir.path())).expect("readable");
     assert_eq!(values["default/t2-k7"], "v7");
     assert_eq!(values[&format!("claude-flow/{}", written[0])], "round 1");
