@@ -322,6 +322,37 @@ mod tests {
         keep_count_bounds_claims(&conn);
     }
 
+    #[test]
+    fn the_old_journal_comes_along_as_swarmds_own_rows() {
+        let conn = Connection::open_in_memory().expect("conn");
+        // A swarmd.db at version 6 (only the table that matters here).
+        conn.execute_batch(
+            "CREATE TABLE swarm_memory_journal (namespace TEXT NOT NULL, key TEXT NOT NULL,
+               value TEXT, tags TEXT NOT NULL DEFAULT '[]', expires_at INTEGER, owner TEXT,
+               acked_at INTEGER NOT NULL, PRIMARY KEY (namespace, key));
+             INSERT INTO swarm_memory_journal VALUES ('default', 'kept', 'v', '[\"t\"]', NULL, 'sre-1', 7);
+             INSERT INTO swarm_memory_journal VALUES ('default', 'gone', NULL, '[]', NULL, NULL, 8);
+             PRAGMA user_version = 6;",
+        )
+        .expect("v6");
+        crate::store::migrate_schema(&conn, ":memory:").expect("migrate");
+        let kept = find(&conn, "default", "kept").expect("find").expect("row");
+        assert_eq!(kept.origin, Origin::Swarmd);
+        assert_eq!(kept.row.content, "v");
+        assert_eq!(kept.row.updated_at, 7);
+        assert_eq!(kept.row.tags.as_deref(), Some("[\"t\"]"));
+        let gone = find(&conn, "default", "gone").expect("find").expect("row");
+        assert!(gone.row.deleted(), "a journalled delete is a tombstone");
+        let old: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE name = 'swarm_memory_journal'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("count");
+        assert_eq!(old, 0, "one place for the copy");
+    }
+
     fn keep_count_bounds_claims(conn: &Connection) {
         for i in 0..5 {
             save(
