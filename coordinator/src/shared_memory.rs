@@ -322,18 +322,12 @@ impl Worker {
                 key,
                 reply,
             } => {
-                let r = self
-                    .shared
-                    .get(&namespace, &key, now)
-                    .map_err(memory_error)
-                    .and_then(|e| {
-                        e.ok_or_else(|| {
-                            CoreError::NotFound(format!(
-                                "no entry '{key}' in namespace '{namespace}'"
-                            ))
-                        })
-                    });
-                let _ = reply.send(r);
+                let r = self.shared.get(&namespace, &key, now);
+                let _ = reply.send(memory_error(r).and_then(|e| {
+                    e.ok_or_else(|| {
+                        CoreError::NotFound(format!("no entry '{key}' in namespace '{namespace}'"))
+                    })
+                }));
             }
             MemoryCmd::List {
                 namespace,
@@ -341,21 +335,15 @@ impl Worker {
                 limit,
                 reply,
             } => {
-                let r = self
-                    .shared
-                    .list(namespace.as_deref(), prefix.as_deref(), now, limit)
-                    .map_err(memory_error);
-                let _ = reply.send(r);
+                let (ns, prefix) = (namespace.as_deref(), prefix.as_deref());
+                let _ = reply.send(memory_error(self.shared.list(ns, prefix, now, limit)));
             }
             MemoryCmd::Delete {
                 namespace,
                 key,
                 reply,
             } => {
-                let r = self
-                    .shared
-                    .delete(&namespace, &key, now)
-                    .map_err(memory_error);
+                let r = memory_error(self.shared.delete(&namespace, &key, now));
                 self.sync();
                 let _ = reply.send(r);
             }
@@ -385,18 +373,16 @@ impl Worker {
             owner_id: Some(&req.owner),
             ..Put::default()
         };
-        self.shared
-            .put(&put, now, self.max_value_bytes)
-            .map(|o| matches!(o, swarm_memory::kv::PutOutcome::Created))
-            .map_err(memory_error)
+        let out = self.shared.put(&put, now, self.max_value_bytes);
+        memory_error(out).map(|o| matches!(o, swarm_memory::kv::PutOutcome::Created))
     }
 }
 
 /// A refused call keeps its kind; `swarmd.db` failing (locked past the
 /// busy timeout, or broken) is memory unavailable, its message naming
 /// `swarmd.db` — never `memory.db`, which no call waits for.
-fn memory_error(e: MemoryError) -> CoreError {
-    match e {
+fn memory_error<T>(r: Result<T, MemoryError>) -> Result<T, CoreError> {
+    r.map_err(|e| match e {
         MemoryError::Kv(kv) => match kv {
             KvError::CasMismatch { .. } => CoreError::CasMismatch(kv.to_string()),
             KvError::TooLarge { .. } | KvError::Invalid { .. } => {
@@ -407,5 +393,5 @@ fn memory_error(e: MemoryError) -> CoreError {
         MemoryError::Locked { .. } | MemoryError::Copy { .. } => {
             CoreError::MemoryUnavailable(e.to_string())
         }
-    }
+    })
 }
