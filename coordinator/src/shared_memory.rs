@@ -3,16 +3,14 @@
 //! locked, rewritten or broken file never holds up scheduling.
 //!
 //! The worker owns a [`SharedMemory`]: swarmd's copy of the memory in
-//! `swarmd.db` (table `swarm_memory_rows`, of which this thread is the one
-//! writer, on a connection of its own) and the file it keeps in step. It
-//! answers calls in order from the copy — a write is acknowledged once the
-//! copy holds it, so no call fails because the file is busy, torn or
-//! locked — then brings the file in step: at once when it is as swarmd
-//! left it, else once it holds still (looked at every [`SYNC_EVERY`], every
-//! [`sync::STABLE_MS`] while it settles). It prunes the copy now and then,
-//! and tells the scheduler what it merged or rebuilt (an event and a line
-//! in `swarmctl status`), the writes still pending for the file, and a
-//! file that stays out of step.
+//! `swarmd.db` (`swarm_memory_rows`, of which this thread is the one
+//! writer, on its own connection) and the file it keeps in step. It
+//! answers calls from the copy (a write is acknowledged once the copy
+//! holds it: no call fails because the file is busy, torn or locked), then
+//! syncs the file: at once when it is as swarmd left it, else once it
+//! holds still. It prunes the copy now and then, and tells the scheduler
+//! what it merged or rebuilt, the writes pending for the file, and a file
+//! that stays out of step.
 
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -200,7 +198,11 @@ impl Worker {
             match rx.recv_timeout(wait) {
                 Ok(cmd) => self.apply(cmd),
                 Err(mpsc::RecvTimeoutError::Timeout) => {}
-                Err(mpsc::RecvTimeoutError::Disconnected) => return,
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    // Last chance for pending writes to reach the file.
+                    self.sync();
+                    return;
+                }
             }
             if Instant::now() >= self.next_sync {
                 self.sync();

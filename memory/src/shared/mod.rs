@@ -52,7 +52,7 @@ use crate::kv::{self, Entry, KvError, Layout, Put, PutOutcome};
 pub use fingerprint::Fingerprint;
 use journal::{Kept, Origin, Retention};
 use row::{Row, DELETED};
-pub use sync::{Backlog, FileState, Synced};
+pub use sync::{FileState, Synced};
 
 /// How long a file may stay unreadable, and unchanged, before it counts
 /// as corrupt.
@@ -107,6 +107,29 @@ pub enum Repair {
         /// Rows written into the new file.
         rows: usize,
     },
+}
+
+/// Writes swarmd acknowledged that `memory.db` does not hold yet, and
+/// when the file was last merged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backlog {
+    /// Writes pending for the file.
+    pub pending: u64,
+    /// When the whole file was last merged, ms since the epoch.
+    pub last_merge_ms: Option<i64>,
+}
+
+impl std::fmt::Display for Backlog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = if self.pending == 1 { "" } else { "s" };
+        write!(f, "{} write{s} pending for memory.db", self.pending)?;
+        if let Some(ms) = self.last_merge_ms {
+            let secs = ms.div_euclid(1000).rem_euclid(86_400);
+            let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+            write!(f, ", last merged {h:02}:{m:02}:{s:02} UTC")?;
+        }
+        Ok(())
+    }
 }
 
 /// The shared memory: the file and swarmd's copy of it.

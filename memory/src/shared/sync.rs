@@ -5,9 +5,11 @@
 //! The phases of one [`SharedMemory::sync`]:
 //! 1. *Quiet*: the file is as swarmd last left it (same fingerprint):
 //!    only the copy's pending writes and uncounted reads go in.
-//! 2. *Settling*: it changed (or a periodic full merge is due, which
-//!    also catches a rewrite that landed just after swarmd's own write):
-//!    it must look the same twice, [`STABLE_MS`] apart, before it is read.
+//! 2. *Settling*: it changed, or swarmd wrote it since the last full
+//!    merge and [`FULL_EVERY_MS`] passed (a rewrite that landed just
+//!    after swarmd's own write can look like swarmd's own): it must look
+//!    the same twice, [`STABLE_MS`] apart, before it is read. An idle
+//!    memory is never read whole again until the file changes.
 //! 3. *Merge*: sound (`quick_check`), it is merged row by row in one
 //!    transaction that holds the file's write lock.
 //! 4. *Unreadable*: not sound; only once it has stayed so, unchanged, for
@@ -28,7 +30,8 @@ use crate::kv::Layout;
 /// How long a changed file must look the same before it is read.
 pub const STABLE_MS: i64 = 50;
 
-/// How often the whole file is merged even when it looks unchanged.
+/// How soon after swarmd's own write the whole file is merged again,
+/// even when it looks unchanged.
 pub const FULL_EVERY_MS: i64 = 3_000;
 
 /// How long a write to the file waits for another process's lock before
@@ -85,6 +88,8 @@ pub(super) struct Watch {
     unreadable: Option<(Option<Fingerprint>, i64)>,
     /// When the whole file was last merged.
     last_full_ms: Option<i64>,
+    /// Whether swarmd wrote the file since then.
+    wrote: bool,
     layout: Option<Layout>,
 }
 
@@ -100,29 +105,6 @@ impl Watch {
             layout: Some(layout),
             ..Watch::default()
         };
-    }
-}
-
-/// Writes swarmd acknowledged that `memory.db` does not hold yet, and
-/// when the file was last merged.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Backlog {
-    /// Writes pending for the file.
-    pub pending: u64,
-    /// When the whole file was last merged, ms since the epoch.
-    pub last_merge_ms: Option<i64>,
-}
-
-impl std::fmt::Display for Backlog {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let s = if self.pending == 1 { "" } else { "s" };
-        write!(f, "{} write{s} pending for memory.db", self.pending)?;
-        if let Some(ms) = self.last_merge_ms {
-            let secs = ms.div_euclid(1000).rem_euclid(86_400);
-            let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
-            write!(f, ", last merged {h:02}:{m:02}:{s:02} UTC")?;
-        }
-        Ok(())
     }
 }
 
@@ -151,7 +133,7 @@ impl SharedMemory {
         let full_due = self
             .watch
             .last_full_ms
-            .is_none_or(|at| now_ms - at >= FULL_EVERY_MS);
+            .is_none_or(|at| self.watch.wrote && now_ms - at >= FULL_EVERY_MS);
         if fp.is_some() && fp == self.watch.seen && !full_due {
             return self.flush(now_ms);
         }
@@ -254,7 +236,9 @@ impl SharedMemory {
         self.watch.seen = Fingerprint::of(&self.path);
         if full {
             self.watch.last_full_ms = Some(now_ms);
+            self.watch.wrote = false;
         }
+        self.watch.wrote |= tally.written > 0;
         let told = full && (tally.adopted + tally.deleted + tally.reapplied > 0);
         Ok(Synced {
             state: FileState::InStep,
