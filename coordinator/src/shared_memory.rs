@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use swarm_memory::kv::{Entry, Expect, KvError, Put};
 use swarm_memory::now_ms;
 use swarm_memory::shared::journal::Retention;
-use swarm_memory::shared::{sync, Backlog, FileState, MemoryError, Repair, SharedMemory};
+use swarm_memory::shared::{Backlog, FileState, MemoryError, Repair, SharedMemory};
 
 use crate::core::command::Reply;
 use crate::core::{CoreError, CoreHandle};
@@ -239,10 +239,9 @@ impl Worker {
             }
         };
         let settling = synced.state == FileState::Settling;
-        let soon = if settling {
-            Duration::from_millis(sync::STABLE_MS.unsigned_abs())
-        } else {
-            SYNC_EVERY
+        let soon = match synced.look_in_ms {
+            0 => SYNC_EVERY,
+            ms => Duration::from_millis(ms.unsigned_abs()).min(SYNC_EVERY),
         };
         self.next_sync = Instant::now() + soon;
         if synced.merged {

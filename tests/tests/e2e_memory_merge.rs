@@ -38,6 +38,27 @@ fn live_values(path: &Path) -> Option<BTreeMap<String, String>> {
     rows.collect::<Result<_, _>>().ok()
 }
 
+/// What swarmd's copy in swarmd.db says of these `namespace/key`s.
+fn copy_of(dir: &Path, keys: &[String]) -> Vec<String> {
+    let Ok(db) = Connection::open_with_flags(
+        dir.join(".swarm/swarmd.db"),
+        OpenFlags::SQLITE_OPEN_READ_ONLY,
+    ) else {
+        return Vec::new();
+    };
+    keys.iter()
+        .map(|k| {
+            db.query_row(
+                "SELECT status || ' ' || origin || ' pending=' || pending || ' updated_at=' || updated_at
+                 FROM swarm_memory_rows WHERE namespace || '/' || key = ?1",
+                [k],
+                |r| r.get::<_, String>(0),
+            )
+            .map_or_else(|e| format!("{k}: {e}"), |row| format!("{k}: {row}"))
+        })
+        .collect()
+}
+
 fn integrity(path: &Path) -> String {
     Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
         .and_then(|db| db.query_row("PRAGMA integrity_check", [], |r| r.get(0)))
@@ -173,7 +194,11 @@ fn run_beside_writer(period: Duration, pause: &str) {
         }
         std::thread::sleep(Duration::from_millis(100));
     };
-    assert!(missing.is_empty(), "missing from memory.db: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "missing from memory.db: {missing:?}; swarmd's copy of them: {:?}",
+        copy_of(dir.path(), &missing)
+    );
     // Status tells what the file still lacks and when it was merged.
     let status = d.wait_status(10, |s| {
         s["memory"]

@@ -31,6 +31,11 @@ pub struct Fingerprint {
 }
 
 impl Fingerprint {
+    /// The file's size in bytes.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
     /// Reads the fingerprint of `path`; `None` when the file is missing or
     /// unreadable.
     pub fn of(path: &Path) -> Option<Fingerprint> {

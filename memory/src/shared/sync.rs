@@ -28,7 +28,19 @@ use super::{Fingerprint, MemoryError, Repair, SharedMemory, UNREADABLE_GRACE_MS}
 use crate::kv::Layout;
 
 /// How long a changed file must look the same before it is read.
-pub const STABLE_MS: i64 = 50;
+pub const STABLE_MS: i64 = 30;
+
+/// How often a file another tool is rewriting is looked at (plus 1 ms
+/// per 10 kB of file).
+const ACTIVE_LOOK_MS: i64 = 15;
+
+/// After this long without a rewrite by another tool, swarmd writes the
+/// file whenever it has something to write.
+pub const IDLE_MS: i64 = 3_000;
+
+/// How long after merging another tool's rewrite swarmd still writes
+/// into the file (while that tool is active).
+pub const WRITE_WINDOW_MS: i64 = 40;
 
 /// How soon after swarmd's own write the whole file is merged again,
 /// even when it looks unchanged.
@@ -64,6 +76,8 @@ pub struct Synced {
     pub written: usize,
     /// Whether the whole file was merged.
     pub merged: bool,
+    /// Look again within this many ms (0: at the caller's own pace).
+    pub look_in_ms: i64,
 }
 
 impl Synced {
@@ -73,6 +87,7 @@ impl Synced {
             repair: None,
             written: 0,
             merged: false,
+            look_in_ms: 0,
         }
     }
 }
@@ -90,6 +105,10 @@ pub(super) struct Watch {
     last_full_ms: Option<i64>,
     /// Whether swarmd wrote the file since then.
     wrote: bool,
+    /// When a rewrite by another tool was last noticed.
+    foreign_at: Option<i64>,
+    /// When the file was last merged.
+    merged_at: Option<i64>,
     layout: Option<Layout>,
 }
 
@@ -127,6 +146,12 @@ impl SharedMemory {
     /// [`FileState`].
     pub fn sync(&mut self, now_ms: i64) -> Result<Synced, MemoryError> {
         let fp = Fingerprint::of(&self.path);
+        let mut synced = self.sync_with(fp, now_ms)?;
+        synced.look_in_ms = self.look_in(fp, now_ms, &synced.state);
+        Ok(synced)
+    }
+
+    fn sync_with(&mut self, fp: Option<Fingerprint>, now_ms: i64) -> Result<Synced, MemoryError> {
         if fp.is_none() && !self.path.exists() {
             return self.rebuild(now_ms, None, "the file was missing".into());
         }
@@ -134,8 +159,12 @@ impl SharedMemory {
             .watch
             .last_full_ms
             .is_none_or(|at| self.watch.wrote && now_ms - at >= FULL_EVERY_MS);
-        if fp.is_some() && fp == self.watch.seen && !full_due {
-            return self.flush(now_ms);
+        let quiet = fp.is_some() && fp == self.watch.seen;
+        if quiet && !full_due {
+            if self.may_write(now_ms) {
+                return self.flush(now_ms);
+            }
+            return Ok(Synced::state(FileState::InStep));
         }
         match self.watch.look {
             Some((seen, since)) if seen == fp => {
@@ -144,11 +173,57 @@ impl SharedMemory {
                 }
             }
             _ => {
+                if !quiet && self.watch.seen.is_some() {
+                    self.watch.foreign_at = Some(now_ms);
+                }
                 self.watch.look = Some((fp, now_ms));
                 return Ok(Synced::state(FileState::Settling));
             }
         }
         self.watch.look = None;
+        self.read_in(fp, now_ms)
+    }
+
+    /// Whether swarmd may write its pending rows into a quiet file now:
+    /// when no other tool has rewritten it for [`IDLE_MS`], or just after
+    /// the last such rewrite was merged — the moment a whole-file writer
+    /// is furthest from its next write-back, which a write of swarmd's
+    /// must never straddle.
+    fn may_write(&self, now_ms: i64) -> bool {
+        match self.watch.foreign_at {
+            None => true,
+            Some(at) => {
+                now_ms - at >= IDLE_MS
+                    || self
+                        .watch
+                        .merged_at
+                        .is_some_and(|m| m >= at && now_ms - m <= WRITE_WINDOW_MS)
+            }
+        }
+    }
+
+    /// How soon to look again: at once while a change settles, often
+    /// while another tool is rewriting the file (less often the bigger it
+    /// is, as each look hashes it), else at the caller's pace (0).
+    fn look_in(&self, fp: Option<Fingerprint>, now_ms: i64, state: &FileState) -> i64 {
+        if *state == FileState::Settling {
+            return STABLE_MS;
+        }
+        let active = self
+            .watch
+            .foreign_at
+            .is_some_and(|at| now_ms - at < IDLE_MS);
+        let size = fp.map_or(0, |f| f.size());
+        if active {
+            ACTIVE_LOOK_MS + i64::try_from(size / 10_000).unwrap_or(i64::MAX)
+        } else {
+            0
+        }
+    }
+
+    /// Probes a file that held still, and merges it, or counts how long
+    /// it has been unreadable.
+    fn read_in(&mut self, fp: Option<Fingerprint>, now_ms: i64) -> Result<Synced, MemoryError> {
         match file::probe(&self.path, FILE_BUSY) {
             Ok((conn, layout)) => {
                 self.watch.unreadable = None;
@@ -236,6 +311,7 @@ impl SharedMemory {
         self.watch.seen = Fingerprint::of(&self.path);
         if full {
             self.watch.last_full_ms = Some(now_ms);
+            self.watch.merged_at = Some(now_ms);
             self.watch.wrote = false;
         }
         self.watch.wrote |= tally.written > 0;
@@ -249,6 +325,7 @@ impl SharedMemory {
             }),
             written: tally.written,
             merged: full,
+            look_in_ms: 0,
         })
     }
 
