@@ -445,3 +445,31 @@ fn a_real_claude_flow_file_is_merged_and_rebuilt_whole() {
         assert!(values.contains_key(key), "{key} missing: {values:?}");
     }
 }
+
+#[test]
+fn writes_wait_for_the_moment_after_another_tools_rewrite() {
+    use swarm_memory::shared::watch::IDLE_MS;
+    let mut f = Fixture::new();
+    f.settle(T0);
+    foreign_put(&f.path(), "theirs", "one", T0 + 5);
+    f.settle(T0 + 10);
+    // Another tool is at work: swarmd's write waits in its copy.
+    f.put("mine", "v", T0 + 500);
+    f.mem.sync(T0 + 500).expect("sync");
+    assert!(!live(&f.path()).contains_key("mine"), "not in the middle");
+    assert_eq!(f.mem.pending().expect("pending"), 1);
+    assert_eq!(f.get("mine", T0 + 510).as_deref(), Some("v"));
+    // Its next rewrite is merged, and swarmd's write goes in with it.
+    foreign_put(&f.path(), "theirs", "two", T0 + 600);
+    f.settle(T0 + 600);
+    let values = live(&f.path());
+    assert_eq!(values["mine"], "v");
+    assert_eq!(values["theirs"], "two");
+    // Later writes wait again, until the tool has been quiet a while.
+    f.put("later", "v", T0 + 800);
+    f.mem.sync(T0 + 800).expect("sync");
+    assert!(!live(&f.path()).contains_key("later"));
+    f.mem.sync(T0 + 600 + IDLE_MS).expect("sync");
+    assert_eq!(live(&f.path())["later"], "v");
+    assert_eq!(f.mem.pending().expect("pending"), 0);
+}

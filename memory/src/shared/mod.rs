@@ -16,8 +16,9 @@
 //!   `updated_at` wins; a row swarmd wrote that a rewrite dropped is
 //!   written again; one the other tool wrote that disappears was deleted
 //!   by it); swarmd's pending writes go into the file, with a rollback
-//!   journal in short transactions, whenever the file is as swarmd last
-//!   left it;
+//!   journal in short transactions, when the file is as swarmd last left
+//!   it — while another tool is rewriting it, only right after one of its
+//!   rewrites was merged ([`watch`]);
 //! - a file caught half-written is never judged corrupt on that alone:
 //!   only one that stays unreadable and unchanged for
 //!   [`UNREADABLE_GRACE_MS`] is moved aside (`memory.db.corrupt-<ms>`),
@@ -41,7 +42,8 @@ pub mod journal;
 pub mod merge;
 mod rebuild;
 pub mod row;
-pub mod sync;
+mod sync;
+pub mod watch;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -52,7 +54,7 @@ use crate::kv::{self, Entry, KvError, Layout, Put, PutOutcome};
 pub use fingerprint::Fingerprint;
 use journal::{Kept, Origin, Retention};
 use row::{Row, DELETED};
-pub use sync::{FileState, Synced};
+pub use watch::{FileState, Synced};
 
 /// How long a file may stay unreadable, and unchanged, before it counts
 /// as corrupt.
@@ -138,7 +140,7 @@ pub struct SharedMemory {
     copy: Connection,
     retention: Retention,
     busy: Duration,
-    watch: sync::Watch,
+    watch: watch::Watch,
 }
 
 impl SharedMemory {
@@ -152,7 +154,7 @@ impl SharedMemory {
             copy,
             retention,
             busy,
-            watch: sync::Watch::default(),
+            watch: watch::Watch::default(),
         }
     }
 

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use super::file;
 use super::journal;
 use super::row::Row;
-use super::sync::{FileState, Synced, FILE_BUSY};
+use super::sync::FILE_BUSY;
+use super::watch::{FileState, Synced};
 use super::{MemoryError, Repair, SharedMemory};
 use crate::kv::Layout;
 
