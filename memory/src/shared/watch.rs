@@ -36,6 +36,9 @@ pub const IDLE_MS: i64 = 3_000;
 /// into the file (while that tool is active).
 pub const WRITE_WINDOW_MS: i64 = 40;
 
+/// Merges are told (an event) at most this often, summed.
+pub const TELL_EVERY_MS: i64 = 5_000;
+
 /// How soon after swarmd's own write the whole file is merged again,
 /// even when it looks unchanged.
 pub const FULL_EVERY_MS: i64 = 3_000;
@@ -100,9 +103,42 @@ pub(super) struct Watch {
     /// When the file was last merged.
     pub(super) merged_at: Option<i64>,
     pub(super) layout: Option<Layout>,
+    /// Merges not told yet: adopted, deleted, re-applied.
+    pub(super) untold: (usize, usize, usize),
+    /// When a merge was last told.
+    pub(super) told_at: Option<i64>,
 }
 
 impl Watch {
+    /// What to tell of a sync's repair: a rebuild at once; merges summed
+    /// and told at most every [`TELL_EVERY_MS`], so a tool rewriting the
+    /// file ten times a second does not flood the event log.
+    fn batch(&mut self, repair: Option<Repair>, now_ms: i64) -> Option<Repair> {
+        if let Some(Repair::Merged {
+            adopted,
+            deleted,
+            reapplied,
+        }) = repair
+        {
+            let u = &mut self.untold;
+            *u = (u.0 + adopted, u.1 + deleted, u.2 + reapplied);
+        } else if repair.is_some() {
+            return repair;
+        }
+        let (adopted, deleted, reapplied) = self.untold;
+        let due = self.told_at.is_none_or(|at| now_ms - at >= TELL_EVERY_MS);
+        if adopted + deleted + reapplied == 0 || !due {
+            return None;
+        }
+        self.untold = (0, 0, 0);
+        self.told_at = Some(now_ms);
+        Some(Repair::Merged {
+            adopted,
+            deleted,
+            reapplied,
+        })
+    }
+
     pub(super) fn layout(&self) -> Option<Layout> {
         self.layout
     }
@@ -112,6 +148,8 @@ impl Watch {
     pub(super) fn reset(&mut self, layout: Layout) {
         *self = Watch {
             layout: Some(layout),
+            untold: self.untold,
+            told_at: self.told_at,
             ..Watch::default()
         };
     }
@@ -129,6 +167,7 @@ impl SharedMemory {
         let fp = Fingerprint::of(&self.path);
         let mut synced = self.sync_with(fp, now_ms)?;
         synced.look_in_ms = self.look_in(fp, now_ms, &synced.state);
+        synced.repair = self.watch.batch(synced.repair.take(), now_ms);
         Ok(synced)
     }
 
