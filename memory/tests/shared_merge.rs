@@ -341,6 +341,10 @@ fn a_locked_file_never_fails_a_call() {
     let state = f.mem.sync(T0 + 30).expect("sync").state;
     assert_eq!(state, FileState::Busy);
     assert_eq!(f.mem.pending().expect("pending"), 1);
+    // Created and deleted while the file could not take it: nothing to
+    // write, and nothing left pending.
+    f.put("brief", "v", T0 + 31);
+    assert!(f.mem.delete("default", "brief", T0 + 32).expect("delete"));
     other.execute_batch("COMMIT").expect("unlock");
     f.mem.sync(T0 + 40).expect("sync");
     assert_eq!(f.mem.pending().expect("pending"), 0);

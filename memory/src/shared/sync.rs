@@ -133,6 +133,11 @@ impl SharedMemory {
                         file::count_reads(conn, layout, &f, c.reads, c.row.last_accessed_at)?;
                         updates.push(Update::Sent(f.namespace, f.key, f.id, c.reads));
                     }
+                    // Created and deleted before the file ever had it.
+                    None if c.pending => {
+                        let (ns, key, id) = (c.row.namespace, c.row.key, c.row.id);
+                        updates.push(Update::Sent(ns, key, id, 0));
+                    }
                     _ => {}
                 },
                 Action::Write { lost } => {
