@@ -10,6 +10,7 @@ use std::time::Duration;
 use rusqlite::{params, Connection};
 use swarm_memory::kv::{Put, V2_TABLE_DDL};
 use swarm_memory::shared::journal::Retention;
+use swarm_memory::shared::watch::{IDLE_MS, STABLE_MS};
 use swarm_memory::shared::{FileState, Repair, SharedMemory, Synced, UNREADABLE_GRACE_MS};
 use swarm_memory::Store;
 
@@ -56,7 +57,7 @@ impl Fixture {
                 break;
             }
             let told = synced.repair.take();
-            synced = self.mem.sync(now + 60 * round).expect("sync");
+            synced = self.mem.sync(now + STABLE_MS * round).expect("sync");
             synced.repair = synced.repair.or(told);
         }
         synced
@@ -176,13 +177,14 @@ fn a_write_a_rewrite_dropped_is_written_again() {
     f.settle(T0 + 10);
     // sql.js reads the whole file...
     let stale = std::fs::read(f.path()).expect("read");
-    f.put("mine", "acknowledged", T0 + 100);
-    f.mem.sync(T0 + 100).expect("flush");
+    // Once the other tool has been quiet a while, writes go in at once.
+    f.put("mine", "acknowledged", T0 + IDLE_MS + 100);
+    f.mem.sync(T0 + IDLE_MS + 100).expect("flush");
     assert_eq!(live(&f.path())["mine"], "acknowledged", "flushed at once");
     // ...and writes it back whole, without swarmd's write.
     std::fs::write(f.path(), &stale).expect("rewrite");
     assert!(!live(&f.path()).contains_key("mine"));
-    let merged = f.settle(T0 + 6_000);
+    let merged = f.settle(T0 + 10_000);
     assert_eq!(
         merged.repair,
         Some(Repair::Merged {
@@ -317,16 +319,19 @@ fn tombstones_undo_stale_rewrites_and_expire_by_the_retention() {
     foreign_put(&f.path(), "gone", "soon", T0 + 5);
     f.settle(T0 + 10);
     let stale = std::fs::read(f.path()).expect("read");
-    assert!(f.mem.delete("default", "gone", T0 + 100).expect("delete"));
-    f.mem.sync(T0 + 100).expect("flush");
+    assert!(f
+        .mem
+        .delete("default", "gone", T0 + IDLE_MS + 100)
+        .expect("delete"));
+    f.mem.sync(T0 + IDLE_MS + 100).expect("flush");
     assert!(!live(&f.path()).contains_key("gone"), "soft-deleted in v3");
     std::fs::write(f.path(), &stale).expect("stale rewrite");
-    f.settle(T0 + 200);
+    f.settle(T0 + IDLE_MS + 200);
     assert!(!live(&f.path()).contains_key("gone"), "the delete holds");
-    assert_eq!(f.get("gone", T0 + 300), None);
+    assert_eq!(f.get("gone", T0 + IDLE_MS + 300), None);
     assert!(f.copy_rows().contains_key("gone"));
     // The retention in this fixture is a minute.
-    f.mem.prune(T0 + 100 + 60_001).expect("prune");
+    f.mem.prune(T0 + IDLE_MS + 100 + 60_001).expect("prune");
     assert!(!f.copy_rows().contains_key("gone"), "forgotten");
 }
 
@@ -470,7 +475,6 @@ fn a_real_claude_flow_file_is_merged_and_rebuilt_whole() {
 
 #[test]
 fn writes_wait_for_the_moment_after_another_tools_rewrite() {
-    use swarm_memory::shared::watch::IDLE_MS;
     let mut f = Fixture::new();
     f.settle(T0);
     foreign_put(&f.path(), "theirs", "one", T0 + 5);
@@ -488,8 +492,8 @@ fn writes_wait_for_the_moment_after_another_tools_rewrite() {
     assert_eq!(values["mine"], "v");
     assert_eq!(values["theirs"], "two");
     // Later writes wait again, until the tool has been quiet a while.
-    f.put("later", "v", T0 + 800);
-    f.mem.sync(T0 + 800).expect("sync");
+    f.put("later", "v", T0 + 900);
+    f.mem.sync(T0 + 900).expect("sync");
     assert!(!live(&f.path()).contains_key("later"));
     f.mem.sync(T0 + 600 + IDLE_MS).expect("sync");
     assert_eq!(live(&f.path())["later"], "v");

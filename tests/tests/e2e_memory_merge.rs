@@ -196,8 +196,16 @@ fn run_beside_writer(period: Duration, pause: &str) {
     };
     assert!(
         missing.is_empty(),
-        "missing from memory.db: {missing:?}; swarmd's copy of them: {:?}",
-        copy_of(dir.path(), &missing)
+        "missing from memory.db: {missing:?}; swarmd's copy of them: {:?}; .swarm holds {:?}; events: {:?}",
+        copy_of(dir.path(), &missing),
+        std::fs::read_dir(dir.path().join(".swarm"))
+            .map(|r| r.flatten().map(|e| e.file_name()).collect::<Vec<_>>())
+            .unwrap_or_default(),
+        swarm_tests::events::EventLog::read(&d)
+            .all(|e| e.kind.starts_with("memory."))
+            .iter()
+            .map(|e| format!("{} {}", e.kind, e.message))
+            .collect::<Vec<_>>()
     );
     // Status tells what the file still lacks and when it was merged.
     let status = d.wait_status(10, |s| {

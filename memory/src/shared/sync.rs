@@ -93,7 +93,6 @@ impl SharedMemory {
         self.watch.seen = Fingerprint::of(&self.path);
         if full {
             self.watch.last_full_ms = Some(now_ms);
-            self.watch.merged_at = Some(now_ms);
             self.watch.wrote = false;
         }
         self.watch.wrote |= tally.written > 0;
@@ -125,11 +124,13 @@ impl SharedMemory {
         let grain = if layout == Layout::V2 { 1000 } else { 1 };
         let mut tally = Tally::default();
         let mut updates = Vec::new();
+        // Outside the safe moment the file is only read.
+        let write = self.may_write(now_ms);
         for c in copy {
             let f = file_rows.remove(&(c.row.namespace.clone(), c.row.key.clone()));
             match decide(f.as_ref(), Some(&c), now_ms, cutoff, grain) {
                 Action::Keep => match f {
-                    Some(f) if c.reads > 0 => {
+                    Some(f) if c.reads > 0 && write => {
                         file::count_reads(conn, layout, &f, c.reads, c.row.last_accessed_at)?;
                         updates.push(Update::Sent(f.namespace, f.key, f.id, c.reads));
                     }
@@ -140,6 +141,7 @@ impl SharedMemory {
                     }
                     _ => {}
                 },
+                Action::Write { .. } if !write => {}
                 Action::Write { lost } => {
                     let id = file::write(conn, layout, &c.row)?;
                     tally.written += 1;
@@ -152,11 +154,16 @@ impl SharedMemory {
                     if !same_time {
                         tally.adopted += 1;
                     }
-                    if c.reads > 0 {
+                    if c.reads > 0 && write {
                         file::count_reads(conn, layout, &f, c.reads, c.row.last_accessed_at)?;
                     }
                     let origin = if same_time { c.origin } else { Origin::Other };
-                    updates.push(Update::Save(Box::new(adopted(f, &c, origin))));
+                    let mut kept = adopted(f, &c, origin);
+                    if !write {
+                        // Counted in the file with a later write.
+                        kept.reads = c.reads;
+                    }
+                    updates.push(Update::Save(Box::new(kept)));
                 }
                 Action::Deleted => {
                     tally.deleted += usize::from(c.row.live(now_ms));

@@ -32,8 +32,8 @@ const ACTIVE_LOOK_MS: i64 = 15;
 /// file whenever it has something to write.
 pub const IDLE_MS: i64 = 3_000;
 
-/// How long after merging another tool's rewrite swarmd still writes
-/// into the file (while that tool is active).
+/// How long after noticing another tool's first rewrite swarmd still
+/// writes into the file (later, a third of its rewrite period).
 pub const WRITE_WINDOW_MS: i64 = 40;
 
 /// Merges are told (an event) at most this often, summed.
@@ -100,8 +100,8 @@ pub(super) struct Watch {
     pub(super) wrote: bool,
     /// When a rewrite by another tool was last noticed.
     pub(super) foreign_at: Option<i64>,
-    /// When the file was last merged.
-    pub(super) merged_at: Option<i64>,
+    /// The time between the last two rewrites by another tool.
+    pub(super) period_ms: Option<i64>,
     pub(super) layout: Option<Layout>,
     /// Merges not told yet: adopted, deleted, re-applied.
     pub(super) untold: (usize, usize, usize),
@@ -194,6 +194,9 @@ impl SharedMemory {
             }
             _ => {
                 if !quiet && self.watch.seen.is_some() {
+                    if let Some(prev) = self.watch.foreign_at {
+                        self.watch.period_ms = Some(now_ms - prev);
+                    }
                     self.watch.foreign_at = Some(now_ms);
                 }
                 self.watch.look = Some((fp, now_ms));
@@ -204,20 +207,21 @@ impl SharedMemory {
         self.read_in(fp, now_ms)
     }
 
-    /// Whether swarmd may write its pending rows into a quiet file now:
-    /// when no other tool has rewritten it for [`IDLE_MS`], or just after
-    /// the last such rewrite was merged — the moment a whole-file writer
-    /// is furthest from its next write-back, which a write of swarmd's
-    /// must never straddle.
-    fn may_write(&self, now_ms: i64) -> bool {
+    /// Whether swarmd may write into the file now: when no other tool has
+    /// rewritten it for [`IDLE_MS`], or within a third of that tool's
+    /// rewrite period (its first: [`WRITE_WINDOW_MS`]) after its last
+    /// rewrite was noticed — when a whole-file writer is furthest from
+    /// its next write-back, which a write of swarmd's must never straddle.
+    /// Otherwise the file is only read, and writes wait for that moment.
+    pub(super) fn may_write(&self, now_ms: i64) -> bool {
         match self.watch.foreign_at {
             None => true,
             Some(at) => {
-                now_ms - at >= IDLE_MS
-                    || self
-                        .watch
-                        .merged_at
-                        .is_some_and(|m| m >= at && now_ms - m <= WRITE_WINDOW_MS)
+                let window = self
+                    .watch
+                    .period_ms
+                    .map_or(WRITE_WINDOW_MS, |p| (p / 3).min(IDLE_MS));
+                now_ms - at >= IDLE_MS || now_ms - at <= window
             }
         }
     }
