@@ -499,3 +499,25 @@ fn writes_wait_for_the_moment_after_another_tools_rewrite() {
     assert_eq!(live(&f.path())["later"], "v");
     assert_eq!(f.mem.pending().expect("pending"), 0);
 }
+
+#[test]
+fn a_lost_write_found_while_writes_wait_is_written_later() {
+    let mut f = Fixture::new();
+    f.settle(T0);
+    let stale = std::fs::read(f.path()).expect("read");
+    f.put("mine", "v", T0 + 10);
+    f.mem.sync(T0 + 10).expect("flush");
+    assert_eq!(live(&f.path())["mine"], "v");
+    // A whole-file writer drops it, twice, 50 ms apart: the second time
+    // its merge falls outside a third of that period, so it only reads.
+    std::fs::write(f.path(), &stale).expect("rewrite");
+    f.settle(T0 + 100);
+    assert_eq!(live(&f.path())["mine"], "v", "re-applied at once");
+    std::fs::write(f.path(), &stale).expect("rewrite again");
+    f.settle(T0 + 150);
+    assert!(!live(&f.path()).contains_key("mine"), "not while it writes");
+    assert_eq!(f.mem.pending().expect("pending"), 1, "but not forgotten");
+    f.mem.sync(T0 + 150 + IDLE_MS).expect("sync");
+    assert_eq!(live(&f.path())["mine"], "v");
+    assert_eq!(f.mem.pending().expect("pending"), 0);
+}

@@ -141,7 +141,14 @@ impl SharedMemory {
                     }
                     _ => {}
                 },
-                Action::Write { .. } if !write => {}
+                // Kept pending, so the write is not forgotten once found.
+                Action::Write { .. } if !write => {
+                    if !c.pending {
+                        let mut again = c;
+                        again.pending = true;
+                        updates.push(Update::Save(Box::new(again)));
+                    }
+                }
                 Action::Write { lost } => {
                     let id = file::write(conn, layout, &c.row)?;
                     tally.written += 1;
