@@ -177,12 +177,7 @@ impl SharedMemory {
                     let mut row = c.row;
                     row.status = DELETED.to_string();
                     row.updated_at = row.updated_at.max(now_ms);
-                    updates.push(Update::Save(Box::new(Kept {
-                        row,
-                        origin: Origin::Other,
-                        pending: false,
-                        reads: 0,
-                    })));
+                    updates.push(Update::Save(Box::new(theirs(row))));
                 }
             }
         }
@@ -190,12 +185,7 @@ impl SharedMemory {
         for f in file_rows.into_values() {
             if decide(Some(&f), None, now_ms, cutoff, grain) == Action::Adopt {
                 tally.adopted += 1;
-                updates.push(Update::Save(Box::new(Kept {
-                    row: f,
-                    origin: Origin::Other,
-                    pending: false,
-                    reads: 0,
-                })));
+                updates.push(Update::Save(Box::new(theirs(f))));
             }
         }
         Ok((tally, updates))
@@ -219,6 +209,16 @@ enum Update {
     /// The file holds the key's version under this id and counted these
     /// reads.
     Sent(String, String, String, i64),
+}
+
+/// A row another tool wrote last, as the copy keeps it.
+fn theirs(row: Row) -> Kept {
+    Kept {
+        row,
+        origin: Origin::Other,
+        pending: false,
+        reads: 0,
+    }
 }
 
 /// The file's row as the copy keeps it, with the reads the copy answered
