@@ -143,7 +143,12 @@ impl State {
                 .unwrap_or_default(),
             verdict_reason: assessment.map(|a| a.judgement.reason).unwrap_or_default(),
             shortfall: self.provisioning.shortfall().to_vec(),
-            memory: self.memory_note.clone(),
+            memory: [self.memory_note.as_str(), self.memory_backlog.as_str()]
+                .iter()
+                .filter(|s| !s.is_empty())
+                .copied()
+                .collect::<Vec<_>>()
+                .join("; "),
             gates: self.closed_gates(),
             waiting_for_operator: self.waiting_for_operator(),
             // A finished plan has no next checkpoint.

@@ -101,6 +101,8 @@ pub(crate) struct State {
     guides: guides::Guides,
     /// What the shared-memory worker last said, for status.
     memory_note: String,
+    /// Its writes still pending for memory.db and its last merge.
+    memory_backlog: String,
     out: Outlets,
     /// Where a failure of the store is recorded for the callers.
     fatal: Fatal,
@@ -161,6 +163,7 @@ impl State {
             projection: Default::default(),
             guides,
             memory_note: String::new(),
+            memory_backlog: String::new(),
             out: Outlets {
                 events,
                 logs,
@@ -368,23 +371,23 @@ impl State {
         use crate::jobs::Notice;
         use swarm_memory::shared::Repair;
         let (kind, text) = match notice {
-            Notice::Repaired(Repair::Reconciled { checked, reapplied }) => (
+            Notice::Repaired(Repair::Merged { adopted, deleted, reapplied }) => (
                 EventKind::MemoryReconciled,
-                format!("memory.db was changed by another tool: re-applied {reapplied} of {checked} acknowledged writes"),
+                format!("memory.db was changed by another tool: merged {adopted} new or changed rows and {deleted} deletes, re-applied {reapplied} writes it had lost"),
             ),
-            Notice::Repaired(Repair::Rebuilt {
-                moved_to,
-                reason,
-                reapplied,
-            }) => (
+            Notice::Repaired(Repair::Rebuilt { moved_to, reason, rows }) => (
                 EventKind::MemoryRebuilt,
                 format!(
-                    "memory.db was unreadable ({reason}); {}rebuilt it and re-applied {reapplied} acknowledged writes",
+                    "memory.db was unreadable ({reason}); {}rebuilt it with {rows} rows from swarmd's copy",
                     moved_to.map_or(String::new(), |p| format!("moved it to {}, ", p.display()))
                 ),
             ),
             Notice::Unavailable(why) => (EventKind::MemoryUnavailable, why),
-            Notice::Available => (EventKind::MemoryAvailable, "memory.db is usable again".to_string()),
+            Notice::Available => (EventKind::MemoryAvailable, "memory.db is in step again".to_string()),
+            Notice::Backlog(b) => {
+                self.memory_backlog = b.to_string();
+                return Ok(());
+            }
         };
         let label = self
             .plan

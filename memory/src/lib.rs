@@ -3,14 +3,15 @@
 //! - `swarmd.db`, the coordinator's own: [`store`] opens it (WAL, full
 //!   synchronous commits) and runs the migrations, driven by `PRAGMA
 //!   user_version`; [`state`] reads and writes its `swarm_*` tables (plans,
-//!   tasks, dependencies, attempts, agents, events, logs, checkpoints, the
-//!   memory journal). One writer: the scheduler loop owns the
-//!   [`store::Store`] and commits all transitions of one turn in one
-//!   transaction.
+//!   tasks, dependencies, attempts, agents, events, logs, checkpoints).
+//!   One writer per table: the scheduler loop owns the [`store::Store`]
+//!   and commits all transitions of one turn in one transaction; the
+//!   shared-memory worker alone writes `swarm_memory_rows`, swarmd's copy
+//!   of the shared memory ([`shared::journal`]), on its own connection.
 //! - `memory.db`, shared with claude-flow: [`kv`] is the key/value memory
 //!   in `memory_entries`, laid out as claude-flow lays it out so both tools
-//!   read each other's entries; [`shared`] keeps the file safe from tools
-//!   that write it whole.
+//!   read each other's entries; [`shared`] keeps it in step with swarmd's
+//!   copy, safe from tools that write it whole.
 //! - [`split`] moves a workdir of the older single-file layout to the two.
 
 #![warn(missing_docs)]

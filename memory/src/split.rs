@@ -24,7 +24,7 @@ pub const STATE_TABLES: [&str; 10] = [
     "swarm_events",
     "swarm_logs",
     "swarm_checkpoints",
-    "swarm_memory_journal",
+    "swarm_memory_rows",
     "swarm_results",
 ];
 

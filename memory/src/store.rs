@@ -10,7 +10,7 @@ use thiserror::Error;
 use crate::kv;
 
 /// Schema version of the `swarm_*` tables this build writes.
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 /// A store failure.
 #[derive(Debug, Error)]
@@ -182,6 +182,44 @@ CREATE TABLE IF NOT EXISTS swarm_results (
 );
 ";
 
+/// v7: swarmd's copy of every `memory_entries` row (see
+/// `shared::journal`), replacing the journal of acknowledged writes, whose
+/// rows come along as swarmd's own (a delete as a tombstone).
+const MIGRATION_7: &str = "
+CREATE TABLE IF NOT EXISTS swarm_memory_rows (
+  namespace TEXT NOT NULL,
+  key TEXT NOT NULL,
+  id TEXT NOT NULL,
+  content TEXT NOT NULL,
+  type TEXT,
+  embedding TEXT,
+  embedding_model TEXT,
+  embedding_dimensions INTEGER,
+  tags TEXT,
+  metadata TEXT,
+  owner_id TEXT,
+  provenance_type TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  expires_at INTEGER,
+  last_accessed_at INTEGER,
+  access_count INTEGER NOT NULL DEFAULT 0,
+  status TEXT NOT NULL DEFAULT 'active',
+  origin TEXT NOT NULL DEFAULT 'other',
+  pending INTEGER NOT NULL DEFAULT 0,
+  reads INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (namespace, key)
+);
+CREATE INDEX IF NOT EXISTS swarm_memory_rows_unsent ON swarm_memory_rows(pending, reads);
+INSERT OR IGNORE INTO swarm_memory_rows (namespace, key, id, content, tags, owner_id,
+  provenance_type, created_at, updated_at, expires_at, status, origin)
+SELECT namespace, key, '', COALESCE(value, ''), NULLIF(tags, '[]'), owner, 'agent_output',
+  acked_at, acked_at, expires_at, CASE WHEN value IS NULL THEN 'deleted' ELSE 'active' END,
+  'swarmd'
+FROM swarm_memory_journal;
+DROP TABLE IF EXISTS swarm_memory_journal;
+";
+
 impl Store {
     /// Opens (creating if needed) the database at `path`, with WAL and
     /// full synchronous commits, and brings the schema up to date.
@@ -290,6 +328,7 @@ pub(crate) fn migrate_schema(conn: &Connection, path: &str) -> Result<(), StoreE
         (4, MIGRATION_4),
         (5, MIGRATION_5),
         (6, MIGRATION_6),
+        (7, MIGRATION_7),
     ] {
         if version < target {
             let tx = conn.unchecked_transaction()?;

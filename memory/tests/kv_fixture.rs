@@ -7,10 +7,16 @@ use rusqlite::types::ValueRef;
 use rusqlite::Connection;
 use swarm_memory::kv::{self, Entry, Expect, KvError, Layout, Provenance, Put, PutOutcome};
 
-const FIXTURE: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/fixtures/claude-flow-v3-memory.db"
-);
+/// `shared/fixtures/` beside the main checkout (two levels up) or beside
+/// a worktree's parent (three levels up).
+fn fixture() -> std::path::PathBuf {
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    ["../../shared", "../../../shared"]
+        .iter()
+        .map(|up| manifest.join(up).join("fixtures/claude-flow-v3-memory.db"))
+        .find(|p| p.exists())
+        .unwrap_or_else(|| manifest.join("../../shared/fixtures/claude-flow-v3-memory.db"))
+}
 
 /// After the fixture's entries were written, before `db/backup` expires.
 const BEFORE_EXPIRY: i64 = 1_795_700_000_000;
@@ -21,8 +27,13 @@ const MAX: usize = 64 * 1024;
 /// A writable copy of the fixture (read and re-written, so the copy does
 /// not inherit the fixture's read-only mode) in a fresh temp directory.
 fn open_copy() -> (tempfile::TempDir, Connection) {
-    let bytes = std::fs::read(FIXTURE)
-        .unwrap_or_else(|e| panic!("cannot read the claude-flow fixture {FIXTURE}: {e}"));
+    let fixture = fixture();
+    let bytes = std::fs::read(&fixture).unwrap_or_else(|e| {
+        panic!(
+            "cannot read the claude-flow fixture {}: {e}",
+            fixture.display()
+        )
+    });
     let dir = tempfile::tempdir().expect("copy of the claude-flow fixture");
     let path = dir.path().join("memory.db");
     std::fs::write(&path, bytes).expect("copy of the claude-flow fixture");

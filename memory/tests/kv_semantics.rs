@@ -5,10 +5,16 @@
 use rusqlite::Connection;
 use swarm_memory::kv::{self, Expect, Kind, KvError, Layout, Provenance, Put, PutOutcome};
 
-const FIXTURE: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/fixtures/claude-flow-v3-memory.db"
-);
+/// `shared/fixtures/` beside the main checkout (two levels up) or beside
+/// a worktree's parent (three levels up).
+fn fixture() -> std::path::PathBuf {
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    ["../../shared", "../../../shared"]
+        .iter()
+        .map(|up| manifest.join(up).join("fixtures/claude-flow-v3-memory.db"))
+        .find(|p| p.exists())
+        .unwrap_or_else(|| manifest.join("../../shared/fixtures/claude-flow-v3-memory.db"))
+}
 const NOW: i64 = 1_800_000_000_000;
 const MAX: usize = 1024;
 
@@ -72,8 +78,13 @@ fn the_created_schema_is_claude_flows() {
     let ours = memory_entries_ddl(&fresh());
     // Opened from a copy: even a read-only open of a WAL database creates
     // -wal/-shm files next to it, and the fixture must stay untouched.
-    let bytes = std::fs::read(FIXTURE)
-        .unwrap_or_else(|e| panic!("cannot read the claude-flow fixture {FIXTURE}: {e}"));
+    let fixture = fixture();
+    let bytes = std::fs::read(&fixture).unwrap_or_else(|e| {
+        panic!(
+            "cannot read the claude-flow fixture {}: {e}",
+            fixture.display()
+        )
+    });
     let dir = tempfile::tempdir().unwrap();
     let copy = dir.path().join("memory.db");
     std::fs::write(&copy, bytes).unwrap();

@@ -5,8 +5,15 @@ use std::path::PathBuf;
 
 use swarm_tests::{free_port, Daemon};
 
+/// `shared/fixtures/` beside the main checkout (two levels up) or beside
+/// a worktree's parent (three levels up).
 fn fixture() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/claude-flow-v3-memory.db")
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    ["../../shared", "../../../shared"]
+        .iter()
+        .map(|up| manifest.join(up).join("fixtures/claude-flow-v3-memory.db"))
+        .find(|p| p.exists())
+        .unwrap_or_else(|| manifest.join("../../shared/fixtures/claude-flow-v3-memory.db"))
 }
 
 #[test]

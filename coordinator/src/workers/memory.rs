@@ -1,12 +1,16 @@
 //! The shared memory's own thread: every `swarmctl memory` call and every
-//! check of `.swarm/memory.db` runs here, outside the scheduler loop, so a
+//! sync of `.swarm/memory.db` runs here, outside the scheduler loop, so a
 //! locked, rewritten or broken file never holds up scheduling.
 //!
-//! The worker owns a [`SharedMemory`] (the file, and the journal of
-//! acknowledged writes in `swarmd.db`). It answers calls in order, checks
-//! the file about once a second even when nobody uses memory, prunes the
-//! journal now and then, and tells the scheduler what it repaired, so that
-//! it lands in the event log and in `swarmctl status`.
+//! The worker owns a [`SharedMemory`]: swarmd's copy of the memory in
+//! `swarmd.db` (`swarm_memory_rows`, of which this thread is the one
+//! writer, on its own connection) and the file it keeps in step. It
+//! answers calls from the copy (a write is acknowledged once the copy
+//! holds it: no call fails because the file is busy, torn or locked), then
+//! syncs the file: at once when it is as swarmd left it, else once it
+//! holds still. It prunes the copy now and then, and tells the scheduler
+//! what it merged or rebuilt, the writes pending for the file, and a file
+//! that stays out of step.
 
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -15,19 +19,25 @@ use swarm_core::jobs::Notice;
 use swarm_memory::kv::{Entry, Expect, KvError, Put};
 use swarm_memory::now_ms;
 use swarm_memory::shared::journal::Retention;
-use swarm_memory::shared::{MemoryError, SharedMemory};
+use swarm_memory::shared::{Backlog, FileState, MemoryError, SharedMemory};
 
 use swarm_core::command::Reply;
 use swarm_core::{CoreError, CoreHandle};
 
-/// How often the file is checked when nobody calls.
-const CHECK_EVERY: Duration = Duration::from_secs(1);
+/// How often the file is looked at when it is quiet.
+const SYNC_EVERY: Duration = Duration::from_millis(250);
 
-/// How often the journal is pruned.
+/// How often the copy is pruned to its retention.
 const PRUNE_EVERY: Duration = Duration::from_secs(60);
 
-/// How long a call waits for a lock held by another process.
+/// How long a call waits for `swarmd.db`'s lock held by another process.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long the file may stay out of step before the scheduler is told.
+const OUT_OF_STEP_MS: i64 = 2_000;
+
+/// How often, at most, the backlog is told to the scheduler.
+const BACKLOG_EVERY: Duration = Duration::from_secs(1);
 
 /// A shared-memory write.
 #[derive(Debug, Clone)]
@@ -104,31 +114,27 @@ impl MemoryHandle {
 pub struct Settings {
     /// `.swarm/memory.db`.
     pub memory_db: std::path::PathBuf,
-    /// `.swarm/swarmd.db`, where the journal lives.
+    /// `.swarm/swarmd.db`, where swarmd's copy of the memory lives.
     pub state_db: std::path::PathBuf,
     /// Largest value accepted.
     pub max_value_bytes: usize,
-    /// How much of the journal is kept.
+    /// How long tombstones and swarmd's claims on its writes are kept.
     pub retention: Retention,
 }
 
 /// Starts the worker thread; it ends when every handle is dropped.
 ///
 /// # Errors
-/// When the journal connection to `swarmd.db` cannot be opened, or the
-/// thread cannot start. A `memory.db` that cannot be used is not an error.
+/// When the connection to `swarmd.db` cannot be opened, or the thread
+/// cannot start. A `memory.db` that cannot be used is not an error.
 pub fn start(
     settings: Settings,
     core: CoreHandle,
 ) -> Result<(MemoryHandle, std::thread::JoinHandle<()>), CoreError> {
-    let journal = rusqlite::Connection::open(&settings.state_db)?;
-    journal.busy_timeout(BUSY_TIMEOUT)?;
-    let shared = SharedMemory::new(
-        &settings.memory_db,
-        journal,
-        settings.retention,
-        BUSY_TIMEOUT,
-    );
+    let copy = rusqlite::Connection::open(&settings.state_db)?;
+    copy.busy_timeout(BUSY_TIMEOUT)?;
+    copy.pragma_update(None, "synchronous", "FULL")?;
+    let shared = SharedMemory::new(&settings.memory_db, copy, settings.retention, BUSY_TIMEOUT);
     let (tx, rx) = mpsc::channel();
     let max = settings.max_value_bytes;
     let thread = std::thread::Builder::new()
@@ -142,93 +148,174 @@ struct Worker {
     shared: SharedMemory,
     core: CoreHandle,
     max_value_bytes: usize,
-    /// Whether the last check failed (so a recovery is told once).
-    unavailable: bool,
+    /// Since when (ms) the file has been out of step, if it is.
+    out_of_step_since: Option<i64>,
+    /// Whether the scheduler was told the file is out of step.
+    told_unavailable: bool,
+    /// The backlog last told, and when.
+    told_backlog: (Backlog, Instant),
+    last_merge_ms: Option<i64>,
+    /// When the file is looked at next.
+    next_sync: Instant,
 }
 
 impl Worker {
     fn new(shared: SharedMemory, core: CoreHandle, max_value_bytes: usize) -> Worker {
+        let nothing = Backlog {
+            pending: 0,
+            last_merge_ms: None,
+        };
         Worker {
             shared,
             core,
             max_value_bytes,
-            unavailable: false,
+            out_of_step_since: None,
+            told_unavailable: false,
+            told_backlog: (nothing, Instant::now()),
+            last_merge_ms: None,
+            next_sync: Instant::now(),
         }
     }
 
     fn run(mut self, rx: &mpsc::Receiver<MemoryCmd>) {
-        let mut next_check = Instant::now();
+        self.first_look();
         let mut next_prune = Instant::now() + PRUNE_EVERY;
         loop {
-            let wait = next_check.saturating_duration_since(Instant::now());
+            let wait = self.next_sync.saturating_duration_since(Instant::now());
             match rx.recv_timeout(wait) {
                 Ok(cmd) => self.apply(cmd),
                 Err(mpsc::RecvTimeoutError::Timeout) => {}
-                Err(mpsc::RecvTimeoutError::Disconnected) => return,
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    // Last chance for pending writes to reach the file.
+                    self.sync();
+                    return;
+                }
             }
-            if Instant::now() >= next_check {
-                self.check();
-                next_check = Instant::now() + CHECK_EVERY;
+            if Instant::now() >= self.next_sync {
+                self.sync();
             }
             if Instant::now() >= next_prune {
                 if let Err(e) = self.shared.prune(now_ms()) {
-                    tracing::warn!("cannot prune the memory journal: {e}");
+                    tracing::warn!("cannot prune swarmd's copy of the shared memory: {e}");
                 }
                 next_prune = Instant::now() + PRUNE_EVERY;
             }
         }
     }
 
-    /// Looks at the file and tells the scheduler what changed.
-    fn check(&mut self) {
-        match self.shared.check(now_ms()) {
-            Ok(repair) => {
-                if std::mem::take(&mut self.unavailable) {
-                    self.core
-                        .tell(swarm_core::Command::MemoryNotice(Notice::Available));
-                }
-                if let Some(repair) = repair {
-                    self.core
-                        .tell(swarm_core::Command::MemoryNotice(Notice::Repaired(repair)));
-                }
-            }
-            Err(e) => {
-                if !std::mem::replace(&mut self.unavailable, true) {
-                    tracing::warn!("{e}");
-                    self.core
-                        .tell(swarm_core::Command::MemoryNotice(Notice::Unavailable(
-                            e.to_string(),
-                        )));
-                }
-            }
+    /// Reads the file in before the first call is answered, if it holds
+    /// still within a second (a file being rewritten, locked or broken is
+    /// left to the loop: calls never wait for it).
+    fn first_look(&mut self) {
+        let until = Instant::now() + Duration::from_secs(1);
+        while self.sync() && Instant::now() < until {
+            std::thread::sleep(self.next_sync.saturating_duration_since(Instant::now()));
         }
+    }
+
+    /// Brings the file in step as far as it allows, and tells the
+    /// scheduler what is worth telling; true while the file settles.
+    fn sync(&mut self) -> bool {
+        let now = now_ms();
+        let synced = match self.shared.sync(now) {
+            Ok(synced) => synced,
+            Err(e) => {
+                tracing::warn!("{e}");
+                self.next_sync = Instant::now() + SYNC_EVERY;
+                return false;
+            }
+        };
+        let settling = synced.state == FileState::Settling;
+        let soon = match synced.look_in_ms {
+            0 => SYNC_EVERY,
+            ms => Duration::from_millis(ms.unsigned_abs()).min(SYNC_EVERY),
+        };
+        self.next_sync = Instant::now() + soon;
+        if synced.merged {
+            self.last_merge_ms = Some(now);
+        }
+        // Back in step first, so status keeps what was repaired.
+        self.track_step(&synced.state, now);
+        if let Some(repair) = synced.repair {
+            self.tell(Notice::Repaired(repair));
+        }
+        self.tell_backlog();
+        settling
+    }
+
+    /// Tells the scheduler once the file has been out of step for a
+    /// while, and once it is back.
+    fn track_step(&mut self, state: &FileState, now: i64) {
+        let why = match state {
+            FileState::InStep => {
+                self.out_of_step_since = None;
+                if std::mem::take(&mut self.told_unavailable) {
+                    self.tell(Notice::Available);
+                }
+                return;
+            }
+            FileState::Settling => {
+                "memory.db keeps changing (another tool is writing it)".to_string()
+            }
+            FileState::Busy => "memory.db is locked by another process".to_string(),
+            FileState::Unreadable(why) => format!("memory.db cannot be read: {why}"),
+            FileState::Unsupported(why) => why.clone(),
+        };
+        let since = *self.out_of_step_since.get_or_insert(now);
+        if now - since >= OUT_OF_STEP_MS && !self.told_unavailable {
+            self.told_unavailable = true;
+            let text = format!(
+                "{why}; memory calls are answered from swarmd's copy and reach the file when it allows"
+            );
+            tracing::warn!("{text}");
+            self.tell(Notice::Unavailable(text));
+        }
+    }
+
+    fn tell_backlog(&mut self) {
+        let pending = match self.shared.pending() {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::warn!("{e}");
+                return;
+            }
+        };
+        let now = Backlog {
+            pending,
+            last_merge_ms: self.last_merge_ms,
+        };
+        let (told, at) = self.told_backlog;
+        let drained = told.pending > 0 && pending == 0;
+        if now != told && (drained || at.elapsed() >= BACKLOG_EVERY) {
+            self.told_backlog = (now, Instant::now());
+            self.tell(Notice::Backlog(now));
+        }
+    }
+
+    fn tell(&self, notice: Notice) {
+        self.core.tell(swarm_core::Command::MemoryNotice(notice));
     }
 
     fn apply(&mut self, cmd: MemoryCmd) {
         let now = now_ms();
-        // Each call checks the file first; what it repaired is told too.
-        self.check();
         match cmd {
             MemoryCmd::Put(req, reply) => {
-                let _ = reply.send(self.put(req, now));
+                let r = self.put(req, now);
+                // Into the file at once when it is quiet, before the answer.
+                self.sync();
+                let _ = reply.send(r);
             }
             MemoryCmd::Get {
                 namespace,
                 key,
                 reply,
             } => {
-                let r = self
-                    .shared
-                    .get(&namespace, &key, now)
-                    .map_err(memory_error)
-                    .and_then(|e| {
-                        e.ok_or_else(|| {
-                            CoreError::NotFound(format!(
-                                "no entry '{key}' in namespace '{namespace}'"
-                            ))
-                        })
-                    });
-                let _ = reply.send(r);
+                let r = self.shared.get(&namespace, &key, now);
+                let _ = reply.send(memory_error(r).and_then(|e| {
+                    e.ok_or_else(|| {
+                        CoreError::NotFound(format!("no entry '{key}' in namespace '{namespace}'"))
+                    })
+                }));
             }
             MemoryCmd::List {
                 namespace,
@@ -236,21 +323,16 @@ impl Worker {
                 limit,
                 reply,
             } => {
-                let r = self
-                    .shared
-                    .list(namespace.as_deref(), prefix.as_deref(), now, limit)
-                    .map_err(memory_error);
-                let _ = reply.send(r);
+                let (ns, prefix) = (namespace.as_deref(), prefix.as_deref());
+                let _ = reply.send(memory_error(self.shared.list(ns, prefix, now, limit)));
             }
             MemoryCmd::Delete {
                 namespace,
                 key,
                 reply,
             } => {
-                let r = self
-                    .shared
-                    .delete(&namespace, &key, now)
-                    .map_err(memory_error);
+                let r = memory_error(self.shared.delete(&namespace, &key, now));
+                self.sync();
                 let _ = reply.send(r);
             }
         }
@@ -279,15 +361,16 @@ impl Worker {
             owner_id: Some(&req.owner),
             ..Put::default()
         };
-        self.shared
-            .put(&put, now, self.max_value_bytes)
-            .map(|o| matches!(o, swarm_memory::kv::PutOutcome::Created))
-            .map_err(memory_error)
+        let out = self.shared.put(&put, now, self.max_value_bytes);
+        memory_error(out).map(|o| matches!(o, swarm_memory::kv::PutOutcome::Created))
     }
 }
 
-fn memory_error(e: MemoryError) -> CoreError {
-    match e {
+/// A refused call keeps its kind; `swarmd.db` failing (locked past the
+/// busy timeout, or broken) is memory unavailable, its message naming
+/// `swarmd.db` — never `memory.db`, which no call waits for.
+fn memory_error<T>(r: Result<T, MemoryError>) -> Result<T, CoreError> {
+    r.map_err(|e| match e {
         MemoryError::Kv(kv) => match kv {
             KvError::CasMismatch { .. } => CoreError::CasMismatch(kv.to_string()),
             KvError::TooLarge { .. } | KvError::Invalid { .. } => {
@@ -295,8 +378,8 @@ fn memory_error(e: MemoryError) -> CoreError {
             }
             other => CoreError::MemoryUnavailable(other.to_string()),
         },
-        MemoryError::Locked { .. } | MemoryError::Unavailable { .. } | MemoryError::Journal(_) => {
+        MemoryError::Locked { .. } | MemoryError::Copy { .. } => {
             CoreError::MemoryUnavailable(e.to_string())
         }
-    }
+    })
 }

@@ -40,8 +40,14 @@ impl From<tonic::Status> for Failure {
             Code::NotFound => exit::NOT_FOUND,
             _ => exit::FAILED,
         };
+        // A status swarmd sent has no source; one made on this side from
+        // a failed connection carries the transport error. Only the latter
+        // means the daemon is unreachable: an answer saying a file is
+        // busy or swarmd is stopping is shown as it is.
         let msg = match s.code() {
-            Code::Unavailable => format!("the daemon is unreachable: {}", s.message()),
+            Code::Unavailable if std::error::Error::source(&s).is_some() => {
+                format!("the daemon is unreachable: {}", s.message())
+            }
             _ => s.message().to_string(),
         };
         Failure(code, msg)
@@ -263,5 +269,28 @@ mod printable_tests {
         assert_eq!(printable("a\u{1b}[31mb\nc"), "a\\u{1b}[31mb\\nc");
         let t = table(&["KEY"], &[vec!["x\u{1b}]0;pwned\u{7}".to_string()]]);
         assert!(!t.contains('\u{1b}') && !t.contains('\u{7}'), "{t:?}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_failed_connection_is_called_unreachable() {
+        let answered = Failure::from(tonic::Status::unavailable("swarmd.db is locked"));
+        assert_eq!(answered.1, "swarmd.db is locked");
+        assert_eq!(answered.0, exit::FAILED);
+        let mut cut = tonic::Status::unavailable("tcp connect error");
+        cut.set_source(std::sync::Arc::new(std::io::Error::other(
+            "connection refused",
+        )));
+        let cut = Failure::from(cut);
+        assert!(
+            cut.1
+                .starts_with("the daemon is unreachable: tcp connect error"),
+            "{}",
+            cut.1
+        );
     }
 }

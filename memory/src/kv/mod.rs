@@ -31,6 +31,7 @@ mod v3;
 use rusqlite::Connection;
 
 pub use error::KvError;
+pub(crate) use ids::new_entry_id;
 pub use schema::{ensure_schema, Layout, V2_TABLE_DDL};
 pub use types::{Entry, Expect, Kind, Provenance, Put, PutOutcome, DEFAULT_NAMESPACE};
 
@@ -181,7 +182,7 @@ pub fn delete(
 }
 
 /// Checks a namespace, key, owner or tag: 1 to [`MAX_NAME_BYTES`] bytes.
-fn validate_name(field: &'static str, name: &str) -> Result<(), KvError> {
+pub(crate) fn validate_name(field: &'static str, name: &str) -> Result<(), KvError> {
     if name.is_empty() {
         return Err(KvError::invalid(
             field,
@@ -198,7 +199,11 @@ fn validate_name(field: &'static str, name: &str) -> Result<(), KvError> {
 }
 
 /// Checks everything about a write that does not need the database.
-fn validate_put(put: &Put<'_>, now_ms: i64, max_value_bytes: usize) -> Result<(), KvError> {
+pub(crate) fn validate_put(
+    put: &Put<'_>,
+    now_ms: i64,
+    max_value_bytes: usize,
+) -> Result<(), KvError> {
     validate_name("namespace", put.namespace)?;
     validate_name("key", put.key)?;
     if put.value.len() > max_value_bytes {
@@ -247,13 +252,13 @@ fn validate_put(put: &Put<'_>, now_ms: i64, max_value_bytes: usize) -> Result<()
 }
 
 /// The owner to store: an empty `owner_id` counts as none given.
-fn owner_of<'a>(put: &Put<'a>) -> Option<&'a str> {
+pub(crate) fn owner_of<'a>(put: &Put<'a>) -> Option<&'a str> {
     put.owner_id.filter(|owner| !owner.is_empty())
 }
 
 /// Fails with [`KvError::CasMismatch`] unless `put.expect` holds for the
 /// live value `current` (`None`: no live entry).
-fn check_expect(put: &Put<'_>, current: Option<&str>) -> Result<(), KvError> {
+pub(crate) fn check_expect(put: &Put<'_>, current: Option<&str>) -> Result<(), KvError> {
     let holds = match &put.expect {
         None => true,
         Some(Expect::Absent) => current.is_none(),
@@ -291,7 +296,7 @@ fn savepoint<T>(
 
 /// Parses a v3 `tags` column: a JSON array of strings. NULL, non-JSON and
 /// non-string items read as no tags, as claude-flow reads them.
-fn parse_tags(raw: Option<&str>) -> Vec<String> {
+pub(crate) fn parse_tags(raw: Option<&str>) -> Vec<String> {
     raw.and_then(|text| serde_json::from_str::<Vec<serde_json::Value>>(text).ok())
         .map(|items| {
             items
@@ -307,7 +312,7 @@ fn parse_tags(raw: Option<&str>) -> Vec<String> {
 
 /// Parses a `metadata` column: NULL reads as `{}`, text that is not JSON
 /// as a JSON string holding the text (so nothing is lost or fails).
-fn parse_metadata(raw: Option<String>) -> serde_json::Value {
+pub(crate) fn parse_metadata(raw: Option<String>) -> serde_json::Value {
     match raw {
         None => serde_json::Value::Object(serde_json::Map::new()),
         Some(text) => serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
@@ -315,7 +320,7 @@ fn parse_metadata(raw: Option<String>) -> serde_json::Value {
 }
 
 /// Serialises metadata for storage.
-fn metadata_text(meta: &serde_json::Value) -> Result<String, KvError> {
+pub(crate) fn metadata_text(meta: &serde_json::Value) -> Result<String, KvError> {
     serde_json::to_string(meta)
         .map_err(|e| KvError::invalid("metadata", format!("cannot be serialised: {e}")))
 }

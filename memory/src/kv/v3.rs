@@ -187,34 +187,14 @@ pub(crate) fn put(conn: &Connection, put: &Put<'_>, now_ms: i64) -> Result<PutOu
     };
     let metadata = put.metadata.map(metadata_text).transpose()?;
 
+    let cols = Columns {
+        expires_at,
+        tags: tags.as_deref(),
+        metadata: metadata.as_deref(),
+    };
     match existing {
         Some((rowid, _, true)) => {
-            conn.prepare_cached(
-                "UPDATE memory_entries SET
-                   embedding = CASE WHEN content = :content THEN embedding ELSE NULL END,
-                   embedding_dimensions =
-                     CASE WHEN content = :content THEN embedding_dimensions ELSE NULL END,
-                   content = :content,
-                   updated_at = :now,
-                   expires_at = :expires,
-                   tags = COALESCE(:tags, tags),
-                   metadata = COALESCE(:metadata, metadata),
-                   type = COALESCE(:kind, type),
-                   owner_id = COALESCE(:owner, owner_id),
-                   provenance_type = :provenance
-                 WHERE rowid = :rowid",
-            )?
-            .execute(named_params! {
-                ":content": put.value,
-                ":now": now_ms,
-                ":expires": expires_at,
-                ":tags": tags,
-                ":metadata": metadata,
-                ":kind": put.kind.map(Kind::as_str),
-                ":owner": owner_of(put),
-                ":provenance": put.provenance.as_str(),
-                ":rowid": rowid,
-            })?;
+            update(conn, put, rowid, &cols, now_ms)?;
             Ok(PutOutcome::Updated)
         }
         dead_or_none => {
@@ -222,29 +202,84 @@ pub(crate) fn put(conn: &Connection, put: &Put<'_>, now_ms: i64) -> Result<PutOu
                 conn.prepare_cached("DELETE FROM memory_entries WHERE rowid = ?1")?
                     .execute([rowid])?;
             }
-            conn.prepare_cached(
-                "INSERT INTO memory_entries (
-                   id, key, namespace, content, type, tags, metadata, owner_id,
-                   provenance_type, created_at, updated_at, expires_at, status)
-                 VALUES (:id, :key, :ns, :content, :kind, :tags, :metadata, :owner,
-                   :provenance, :now, :now, :expires, 'active')",
-            )?
-            .execute(named_params! {
-                ":id": new_entry_id(now_ms),
-                ":key": put.key,
-                ":ns": put.namespace,
-                ":content": put.value,
-                ":kind": put.kind.unwrap_or_default().as_str(),
-                ":tags": tags,
-                ":metadata": metadata.as_deref().unwrap_or("{}"),
-                ":owner": owner_of(put),
-                ":provenance": put.provenance.as_str(),
-                ":now": now_ms,
-                ":expires": expires_at,
-            })?;
+            insert(conn, put, &cols, now_ms)?;
             Ok(PutOutcome::Created)
         }
     }
+}
+
+/// The columns of a put that are computed before they are stored.
+struct Columns<'a> {
+    expires_at: Option<i64>,
+    tags: Option<&'a str>,
+    metadata: Option<&'a str>,
+}
+
+/// Overwrites the live row `rowid`, keeping what the put does not give.
+fn update(
+    conn: &Connection,
+    put: &Put<'_>,
+    rowid: i64,
+    cols: &Columns<'_>,
+    now_ms: i64,
+) -> Result<(), KvError> {
+    conn.prepare_cached(
+        "UPDATE memory_entries SET
+           embedding = CASE WHEN content = :content THEN embedding ELSE NULL END,
+           embedding_dimensions =
+             CASE WHEN content = :content THEN embedding_dimensions ELSE NULL END,
+           content = :content,
+           updated_at = :now,
+           expires_at = :expires,
+           tags = COALESCE(:tags, tags),
+           metadata = COALESCE(:metadata, metadata),
+           type = COALESCE(:kind, type),
+           owner_id = COALESCE(:owner, owner_id),
+           provenance_type = :provenance
+         WHERE rowid = :rowid",
+    )?
+    .execute(named_params! {
+        ":content": put.value,
+        ":now": now_ms,
+        ":expires": cols.expires_at,
+        ":tags": cols.tags,
+        ":metadata": cols.metadata,
+        ":kind": put.kind.map(Kind::as_str),
+        ":owner": owner_of(put),
+        ":provenance": put.provenance.as_str(),
+        ":rowid": rowid,
+    })?;
+    Ok(())
+}
+
+/// Inserts a new row shaped like claude-flow's own.
+fn insert(
+    conn: &Connection,
+    put: &Put<'_>,
+    cols: &Columns<'_>,
+    now_ms: i64,
+) -> Result<(), KvError> {
+    conn.prepare_cached(
+        "INSERT INTO memory_entries (
+           id, key, namespace, content, type, tags, metadata, owner_id,
+           provenance_type, created_at, updated_at, expires_at, status)
+         VALUES (:id, :key, :ns, :content, :kind, :tags, :metadata, :owner,
+           :provenance, :now, :now, :expires, 'active')",
+    )?
+    .execute(named_params! {
+        ":id": new_entry_id(now_ms),
+        ":key": put.key,
+        ":ns": put.namespace,
+        ":content": put.value,
+        ":kind": put.kind.unwrap_or_default().as_str(),
+        ":tags": cols.tags,
+        ":metadata": cols.metadata.unwrap_or("{}"),
+        ":owner": owner_of(put),
+        ":provenance": put.provenance.as_str(),
+        ":now": now_ms,
+        ":expires": cols.expires_at,
+    })?;
+    Ok(())
 }
 
 /// The row for a key whatever its state: its content, last write (ms) and

@@ -1,118 +1,160 @@
-//! `.swarm/memory.db`, the memory swarmd shares with claude-flow, kept
-//! safe from tools that write the whole file.
+//! `.swarm/memory.db`, the memory swarmd shares with claude-flow, kept in
+//! step with swarmd's own copy of it.
 //!
 //! claude-flow writes the file through sql.js: it reads all of it, changes
-//! its copy, and later writes all of it back, losing whatever was written
-//! in between. So:
-//! - the file is written with a rollback journal (`journal_mode=DELETE`),
-//!   in short transactions on a fresh connection each time (no page cache
-//!   can go stale under a foreign rewrite): a reader of the file alone sees
-//!   every acknowledged write;
-//! - every write and delete swarmd acknowledges is journalled in
-//!   `swarmd.db` ([`journal`]);
-//! - [`SharedMemory::check`] (before every call, and about once a second)
-//!   notices a change by someone else from the file's [`Fingerprint`] and
-//!   re-applies every acknowledged write the file lost — a row the other
-//!   tool changed later (newer `updated_at`) wins;
-//! - a file that stays unreadable past a grace period (a whole-file writer
-//!   truncates before it writes, so a reader can catch it half-written) is
-//!   moved aside as `memory.db.corrupt-<ms>` and rebuilt from the journal;
-//! - a locked file fails the call after the busy timeout, with a clear
-//!   error. Nothing here ever stops the scheduler.
+//! its copy, and later writes all of it back (truncate, then write),
+//! losing whatever was written in between. So the file is not where
+//! swarmd keeps the memory; it is where it meets the other tool:
+//! - `swarmd.db` holds swarmd's copy of every `memory_entries` row, its
+//!   own and every other tool's as last read from the file ([`journal`]).
+//!   Every memory call is answered from the copy and never fails because
+//!   of the file: a write is acknowledged once the copy holds it;
+//! - [`SharedMemory::sync`] keeps the file in step both ways: a change by
+//!   someone else is read in once the file is stable (the same
+//!   [`Fingerprint`] on two looks some tens of milliseconds apart) and
+//!   sound (`quick_check`), then merged row by row ([`merge`]: newer
+//!   `updated_at` wins; a row swarmd wrote that a rewrite dropped is
+//!   written again; one the other tool wrote that disappears was deleted
+//!   by it); swarmd's pending writes go into the file, with a rollback
+//!   journal in short transactions, when the file is as swarmd last left
+//!   it — while another tool is rewriting it, only right after one of its
+//!   rewrites was merged ([`watch`]);
+//! - a file caught half-written is never judged corrupt on that alone:
+//!   only one that stays unreadable and unchanged for
+//!   [`UNREADABLE_GRACE_MS`] is moved aside (`memory.db.corrupt-<ms>`),
+//!   and a fresh file holding every row of the copy, the other tool's
+//!   included, is built in a temporary file and renamed into place.
+//!
+//! Reads answered from the copy count the access there at once (the
+//! entry returned shows it) and in the file with the next write of the
+//! file, as an increment that never touches `updated_at`; a rewrite that
+//! loses such a count does not get it back: read statistics are not
+//! acknowledged writes.
+//!
+//! One writer per table: the shared-memory worker that owns a
+//! [`SharedMemory`] is the only writer of `swarm_memory_rows` in
+//! `swarmd.db` (on a connection of its own; the scheduler loop writes the
+//! other `swarm_*` tables) and swarmd's only writer of `memory.db`.
 
+mod file;
 mod fingerprint;
 pub mod journal;
-mod repair;
+pub mod merge;
+mod rebuild;
+pub mod row;
+mod sync;
+pub mod watch;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::{Connection, ErrorCode};
+use rusqlite::Connection;
 
 use crate::kv::{self, Entry, KvError, Layout, Put, PutOutcome};
 pub use fingerprint::Fingerprint;
-use journal::{Acked, Retention};
+use journal::{Kept, Origin, Retention};
+use row::{Row, DELETED};
+pub use watch::{FileState, Synced};
 
-/// How long a file may stay unreadable before it counts as corrupt.
-const UNREADABLE_GRACE_MS: i64 = 2_000;
+/// How long a file may stay unreadable, and unchanged, before it counts
+/// as corrupt.
+pub const UNREADABLE_GRACE_MS: i64 = 2_000;
 
-/// Why a memory call failed. Scheduling goes on regardless.
+/// Why a memory call failed. Never because of `memory.db`.
 #[derive(Debug, thiserror::Error)]
 pub enum MemoryError {
-    /// Another process holds the write lock past the busy timeout.
-    #[error("{path} is locked by another process; the call waited {waited_ms} ms — try again")]
+    /// The key/value rules refused the call (bad input, compare-and-swap,
+    /// a value too large).
+    #[error(transparent)]
+    Kv(KvError),
+    /// Another process held `swarmd.db`'s write lock past the busy timeout.
+    #[error(
+        "{path} is locked by another process; the call waited {waited_ms} ms for it — try again"
+    )]
     Locked {
         /// The file.
         path: String,
         /// How long the call waited.
         waited_ms: u64,
     },
-    /// The file cannot be read just now (being rewritten, or broken and
-    /// about to be rebuilt from the journal).
-    #[error("{path} cannot be read ({reason}); if it stays so, swarmd moves it aside and rebuilds it from its journal")]
-    Unavailable {
+    /// swarmd's copy of the memory in `swarmd.db` could not be read or
+    /// written.
+    #[error("swarmd's copy of the shared memory (swarm_memory_rows in {path}) failed: {source}")]
+    Copy {
         /// The file.
         path: String,
         /// What SQLite said.
-        reason: String,
+        source: rusqlite::Error,
     },
-    /// The key/value layer refused the call (bad input, compare-and-swap,
-    /// a table laid out unlike claude-flow's).
-    #[error(transparent)]
-    Kv(KvError),
-    /// The journal in `swarmd.db` could not be written or read.
-    #[error("the memory journal in swarmd.db failed: {0}")]
-    Journal(#[from] rusqlite::Error),
 }
 
-/// What a [`SharedMemory::check`] repaired.
+/// What a [`SharedMemory::sync`] repaired or learnt that is worth telling.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Repair {
-    /// Someone else changed the file; acknowledged writes it lost were
-    /// written again.
-    Reconciled {
-        /// Journalled keys compared with the file.
-        checked: usize,
-        /// Writes and deletes applied again.
+    /// Someone else changed the file; it was merged into the copy.
+    Merged {
+        /// Rows another tool added or changed, taken into the copy.
+        adopted: usize,
+        /// Rows another tool deleted (kept as tombstones).
+        deleted: usize,
+        /// swarmd's writes the file had lost, written again.
         reapplied: usize,
     },
-    /// The file was unreadable: moved aside and rebuilt from the journal.
+    /// The file stayed unreadable: moved aside and rebuilt from the copy.
     Rebuilt {
         /// Where the broken file went (None when there was none).
         moved_to: Option<PathBuf>,
         /// What was unreadable about it.
         reason: String,
-        /// Writes applied to the new file.
-        reapplied: usize,
+        /// Rows written into the new file.
+        rows: usize,
     },
 }
 
-/// The shared memory file and the journal that protects it.
+/// Writes swarmd acknowledged that `memory.db` does not hold yet, and
+/// when the file was last merged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backlog {
+    /// Writes pending for the file.
+    pub pending: u64,
+    /// When the whole file was last merged, ms since the epoch.
+    pub last_merge_ms: Option<i64>,
+}
+
+impl std::fmt::Display for Backlog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = if self.pending == 1 { "" } else { "s" };
+        write!(f, "{} write{s} pending for memory.db", self.pending)?;
+        if let Some(ms) = self.last_merge_ms {
+            let secs = ms.div_euclid(1000).rem_euclid(86_400);
+            let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+            write!(f, ", last merged {h:02}:{m:02}:{s:02} UTC")?;
+        }
+        Ok(())
+    }
+}
+
+/// The shared memory: the file and swarmd's copy of it.
 pub struct SharedMemory {
     path: PathBuf,
-    journal: Connection,
+    copy: Connection,
     retention: Retention,
     busy: Duration,
-    /// The file as swarmd last left it.
-    seen: Option<Fingerprint>,
-    layout: Option<Layout>,
-    /// Since when (ms) the file could not be read.
-    unreadable_since: Option<i64>,
+    watch: watch::Watch,
 }
 
 impl SharedMemory {
-    /// The memory at `path`, journalled through `journal` (a connection to
-    /// `swarmd.db`, whose schema has the journal table). Never fails: a
-    /// file that cannot be used now is dealt with by [`Self::check`].
-    pub fn new(path: &Path, journal: Connection, retention: Retention, busy: Duration) -> Self {
+    /// The memory at `path`, with swarmd's copy through `copy` (a
+    /// connection to `swarmd.db`, whose schema has `swarm_memory_rows`)
+    /// waiting `busy` for its locks. Never fails: the file is dealt with
+    /// by [`Self::sync`].
+    pub fn new(path: &Path, copy: Connection, retention: Retention, busy: Duration) -> Self {
         SharedMemory {
             path: path.to_path_buf(),
-            journal,
+            copy,
             retention,
             busy,
-            seen: None,
-            layout: None,
-            unreadable_since: None,
+            watch: watch::Watch::default(),
         }
     }
 
@@ -121,53 +163,128 @@ impl SharedMemory {
         &self.path
     }
 
-    /// Writes one entry, journals it, and returns once both are committed.
+    /// Writes one entry into the copy and returns once it is committed
+    /// there; the file gets it with the next [`Self::sync`].
     ///
     /// # Errors
-    /// See [`MemoryError`].
+    /// [`MemoryError::Kv`] for bad input or a compare-and-swap that does
+    /// not hold; [`MemoryError::Locked`] or [`MemoryError::Copy`] when
+    /// `swarmd.db` fails.
     pub fn put(
         &mut self,
         put: &Put<'_>,
         now_ms: i64,
         max_value_bytes: usize,
     ) -> Result<PutOutcome, MemoryError> {
-        let out = self.with_file(now_ms, |conn, layout| {
-            kv::put(conn, layout, put, now_ms, max_value_bytes)
-        })?;
-        journal::record(
-            &self.journal,
-            &Acked {
-                namespace: put.namespace.to_string(),
-                key: put.key.to_string(),
-                value: Some(put.value.to_string()),
-                tags: put.tags.to_vec(),
-                expires_at_ms: put.ttl_ms.map(|ttl| now_ms.saturating_add(ttl)),
-                owner: put.owner_id.map(str::to_string),
-                acked_at_ms: now_ms,
-            },
-        )?;
-        Ok(out)
+        kv::validate_put(put, now_ms, max_value_bytes).map_err(MemoryError::Kv)?;
+        let before = self.copy_op(|c| journal::find(c, put.namespace, put.key))?;
+        let live = before.as_ref().filter(|k| k.row.live(now_ms));
+        kv::check_expect(put, live.map(|k| k.row.content.as_str())).map_err(MemoryError::Kv)?;
+        let at = before
+            .as_ref()
+            .map_or(now_ms, |k| now_ms.max(k.row.updated_at.saturating_add(1)));
+        let (row, outcome) = match live {
+            Some(k) => (self.updated(&k.row, put, at)?, PutOutcome::Updated),
+            None => (self.created(put, at)?, PutOutcome::Created),
+        };
+        let kept = Kept {
+            row,
+            origin: Origin::Swarmd,
+            pending: true,
+            reads: before.map_or(0, |k| k.reads),
+        };
+        self.copy_op(|c| journal::save(c, &kept))?;
+        Ok(outcome)
     }
 
-    /// Reads one live entry (counting the access).
+    fn updated(&self, old: &Row, put: &Put<'_>, at: i64) -> Result<Row, MemoryError> {
+        let mut row = old.clone();
+        if row.content != put.value {
+            row.embedding = None;
+            row.embedding_dimensions = None;
+        }
+        row.content = put.value.to_string();
+        row.updated_at = at;
+        row.expires_at = put.ttl_ms.map(|ttl| at.saturating_add(ttl));
+        if let Some(tags) = tags_text(put)? {
+            row.tags = Some(tags);
+        }
+        if let Some(meta) = put.metadata {
+            row.metadata = Some(kv::metadata_text(meta).map_err(MemoryError::Kv)?);
+        }
+        if let Some(kind) = put.kind {
+            row.kind = Some(kind.as_str().to_string());
+        }
+        if let Some(owner) = kv::owner_of(put) {
+            row.owner_id = Some(owner.to_string());
+        }
+        row.provenance = Some(put.provenance.as_str().to_string());
+        Ok(row)
+    }
+
+    fn created(&self, put: &Put<'_>, at: i64) -> Result<Row, MemoryError> {
+        let metadata = match put.metadata {
+            Some(meta) => kv::metadata_text(meta).map_err(MemoryError::Kv)?,
+            None => "{}".to_string(),
+        };
+        Ok(Row {
+            // A v2 file numbers its rows itself.
+            id: match self.watch.layout() {
+                Some(Layout::V2) => String::new(),
+                _ => kv::new_entry_id(at),
+            },
+            namespace: put.namespace.to_string(),
+            key: put.key.to_string(),
+            content: put.value.to_string(),
+            kind: Some(put.kind.unwrap_or_default().as_str().to_string()),
+            embedding: None,
+            embedding_model: Some("local".to_string()),
+            embedding_dimensions: None,
+            tags: tags_text(put)?,
+            metadata: Some(metadata),
+            owner_id: kv::owner_of(put).map(str::to_string),
+            provenance: Some(put.provenance.as_str().to_string()),
+            created_at: at,
+            updated_at: at,
+            expires_at: put.ttl_ms.map(|ttl| at.saturating_add(ttl)),
+            last_accessed_at: None,
+            access_count: 0,
+            status: "active".to_string(),
+        })
+    }
+
+    /// Reads one live entry from the copy, counting the access.
     ///
     /// # Errors
-    /// See [`MemoryError`].
+    /// [`MemoryError::Kv`] for a bad namespace or key; otherwise only when
+    /// `swarmd.db` fails.
     pub fn get(
         &mut self,
         namespace: &str,
         key: &str,
         now_ms: i64,
     ) -> Result<Option<Entry>, MemoryError> {
-        self.with_file(now_ms, |conn, layout| {
-            kv::get(conn, layout, namespace, key, now_ms)
-        })
+        kv::validate_name("namespace", namespace).map_err(MemoryError::Kv)?;
+        kv::validate_name("key", key).map_err(MemoryError::Kv)?;
+        let Some(mut kept) = self.copy_op(|c| journal::find(c, namespace, key))? else {
+            return Ok(None);
+        };
+        if !kept.row.live(now_ms) {
+            return Ok(None);
+        }
+        kept.row.access_count = kept.row.access_count.saturating_add(1);
+        kept.row.last_accessed_at = Some(now_ms);
+        kept.reads = kept.reads.saturating_add(1);
+        self.copy_op(|c| journal::save(c, &kept))?;
+        Ok(Some(kept.row.to_entry()))
     }
 
-    /// Lists live entries.
+    /// Lists live entries of the copy, by namespace then key (not counted
+    /// as accesses).
     ///
     /// # Errors
-    /// See [`MemoryError`].
+    /// [`MemoryError::Kv`] for a bad namespace or prefix; otherwise only
+    /// when `swarmd.db` fails.
     pub fn list(
         &mut self,
         namespace: Option<&str>,
@@ -175,96 +292,89 @@ impl SharedMemory {
         now_ms: i64,
         limit: usize,
     ) -> Result<Vec<Entry>, MemoryError> {
-        self.with_file(now_ms, |conn, layout| {
-            kv::list(conn, layout, namespace, prefix, now_ms, limit)
-        })
+        if let Some(ns) = namespace {
+            kv::validate_name("namespace", ns).map_err(MemoryError::Kv)?;
+        }
+        if let Some(p) = prefix.filter(|p| !p.is_empty()) {
+            kv::validate_name("key_prefix", p).map_err(MemoryError::Kv)?;
+        }
+        let prefix = prefix.filter(|p| !p.is_empty());
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = self.copy_op(|c| journal::live(c, namespace, prefix, now_ms, limit))?;
+        Ok(rows.iter().map(|k| k.row.to_entry()).collect())
     }
 
-    /// Deletes one live entry and journals the delete; returns whether it
-    /// existed.
+    /// Deletes one live entry (a tombstone in the copy, a soft delete in a
+    /// v3 file, a row delete in a v2 one); returns whether it existed.
     ///
     /// # Errors
-    /// See [`MemoryError`].
+    /// [`MemoryError::Kv`] for a bad namespace or key; otherwise only when
+    /// `swarmd.db` fails.
     pub fn delete(&mut self, namespace: &str, key: &str, now_ms: i64) -> Result<bool, MemoryError> {
-        let existed = self.with_file(now_ms, |conn, layout| {
-            kv::delete(conn, layout, namespace, key, now_ms)
-        })?;
-        journal::record(
-            &self.journal,
-            &Acked {
-                namespace: namespace.to_string(),
-                key: key.to_string(),
-                value: None,
-                tags: Vec::new(),
-                expires_at_ms: None,
-                owner: None,
-                acked_at_ms: now_ms,
-            },
-        )?;
-        Ok(existed)
+        kv::validate_name("namespace", namespace).map_err(MemoryError::Kv)?;
+        kv::validate_name("key", key).map_err(MemoryError::Kv)?;
+        let Some(mut kept) = self.copy_op(|c| journal::find(c, namespace, key))? else {
+            return Ok(false);
+        };
+        if !kept.row.live(now_ms) {
+            return Ok(false);
+        }
+        kept.row.status = DELETED.to_string();
+        kept.row.embedding = None;
+        kept.row.updated_at = now_ms.max(kept.row.updated_at.saturating_add(1));
+        kept.origin = Origin::Swarmd;
+        kept.pending = true;
+        self.copy_op(|c| journal::save(c, &kept))?;
+        Ok(true)
     }
 
-    /// Prunes the journal to its retention.
+    /// Writes the file does not hold yet.
+    ///
+    /// # Errors
+    /// When `swarmd.db` fails.
+    pub fn pending(&self) -> Result<u64, MemoryError> {
+        self.copy_op(journal::pending_count)
+    }
+
+    /// Forgets tombstones and lapses claims past the retention.
     ///
     /// # Errors
     /// When `swarmd.db` fails.
     pub fn prune(&mut self, now_ms: i64) -> Result<usize, MemoryError> {
-        Ok(journal::prune(&self.journal, self.retention, now_ms)?)
+        let keep = self.retention;
+        self.copy_op(|c| journal::prune(c, keep, now_ms))
     }
 
-    /// Checks the file first, then runs `f` on a fresh connection to it,
-    /// and remembers how the file looks after swarmd's own change.
-    fn with_file<T>(
-        &mut self,
-        now_ms: i64,
-        f: impl FnOnce(&Connection, Layout) -> Result<T, KvError>,
+    /// Runs `f` on the copy's connection, naming `swarmd.db` in its error.
+    fn copy_op<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
     ) -> Result<T, MemoryError> {
-        self.check(now_ms)?;
-        let layout = self
-            .layout
-            .ok_or_else(|| self.unavailable("not checked yet"))?;
-        let started = std::time::Instant::now();
-        let conn = self.connect().map_err(|e| self.classify(e, started))?;
-        let out = f(&conn, layout).map_err(|e| match e {
-            KvError::Sqlite(e) => self.classify(e, started),
-            other => MemoryError::Kv(other),
-        });
-        drop(conn);
-        if matches!(out, Err(MemoryError::Unavailable { .. })) {
-            // Broken under the call: the next check looks at every page,
-            // and rebuilds the file if it stays so past the grace period.
-            self.unreadable_since.get_or_insert(now_ms);
+        f(&self.copy).map_err(|source| self.copy_error(source))
+    }
+
+    fn copy_error(&self, source: rusqlite::Error) -> MemoryError {
+        let path = self.copy.path().unwrap_or("swarmd.db").to_string();
+        if file::is_busy(&source) {
+            MemoryError::Locked {
+                path,
+                waited_ms: self.busy.as_millis() as u64,
+            }
         } else {
-            self.seen = Fingerprint::of(&self.path);
-        }
-        out
-    }
-
-    /// A connection to the file in rollback-journal mode.
-    fn connect(&self) -> rusqlite::Result<Connection> {
-        let conn = Connection::open(&self.path)?;
-        // Created 0600 the first time: its journal files take its mode.
-        let _ = crate::store::private(&self.path);
-        conn.busy_timeout(self.busy)?;
-        conn.pragma_update(None, "journal_mode", "DELETE")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        Ok(conn)
-    }
-
-    fn classify(&self, e: rusqlite::Error, started: std::time::Instant) -> MemoryError {
-        match e.sqlite_error_code() {
-            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => MemoryError::Locked {
-                path: self.path.display().to_string(),
-                waited_ms: started.elapsed().as_millis() as u64,
-            },
-            _ => self.unavailable(&e.to_string()),
+            MemoryError::Copy { path, source }
         }
     }
+}
 
-    fn unavailable(&self, reason: &str) -> MemoryError {
-        MemoryError::Unavailable {
-            path: self.path.display().to_string(),
-            reason: reason.to_string(),
-        }
+/// The `tags` column for a put: a JSON array, or None when none are given.
+fn tags_text(put: &Put<'_>) -> Result<Option<String>, MemoryError> {
+    if put.tags.is_empty() {
+        return Ok(None);
     }
+    serde_json::to_string(put.tags).map(Some).map_err(|e| {
+        MemoryError::Kv(KvError::invalid(
+            "tags",
+            format!("cannot be serialised: {e}"),
+        ))
+    })
 }

@@ -46,7 +46,8 @@ pub struct Config {
     /// Agents this coordinator provisions exit once it has been
     /// unreachable this long (60 s); hand-started agents keep retrying.
     pub orphan_timeout: Duration,
-    /// How much of the journal of acknowledged memory writes is kept.
+    /// How long swarmd remembers memory tombstones and its claims on the
+    /// rows it wrote (`memory_journal_hours`, `memory_journal_max`).
     pub memory_journal: swarm_memory::shared::journal::Retention,
     /// gRPC over TLS (and mTLS with a client CA); `None`: plaintext.
     pub tls: Option<crate::edge::tls::ServerTls>,
