@@ -97,6 +97,7 @@ impl State {
                 resume,
                 abandon: abandon.clone(),
                 active_role,
+                state_dir: self.state_dir(),
             },
         );
         self.settle_unlisted(t, &id, dropped, &abandon)?;
@@ -168,6 +169,15 @@ impl State {
             )?;
         }
         Ok(())
+    }
+
+    /// The state directory as agents should hide it: absolute.
+    fn state_dir(&self) -> String {
+        let dir = self.cfg.state_dir();
+        std::path::absolute(&dir)
+            .unwrap_or(dir)
+            .display()
+            .to_string()
     }
 
     /// A message within a session. Messages of an old session are ignored.

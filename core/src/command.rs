@@ -181,6 +181,9 @@ pub enum ToAgent {
         abandon: Vec<AttemptRef>,
         /// The role it plays from now on.
         active_role: String,
+        /// The coordinator's state directory, absolute: the agent's
+        /// sandbox hides it from tasks.
+        state_dir: String,
     },
     /// Run an attempt.
     Assign(Box<Assignment>),
@@ -200,7 +203,15 @@ pub enum ToAgent {
     /// Finish current work, take no more, exit.
     Drain(String),
     /// The coordinator is going away: keep running, reconnect later.
-    Goodbye(String),
+    Goodbye {
+        /// Why, for the agent's log.
+        reason: String,
+        /// How long after this the agent may keep its attempts without an
+        /// acknowledgement (the reconnect grace): the restarted
+        /// coordinator hands none of them on before this grace and a
+        /// lease have passed.
+        grace_ms: u32,
+    },
 }
 
 /// The outbound half of an agent's session.

@@ -354,9 +354,14 @@ impl State {
         }
         t.fx.stop = true;
         let reason = "swarmd is shutting down; keep running and reconnect".to_string();
+        let grace_ms = self.cfg.reconnect_grace.as_millis() as u32;
         let agents: Vec<String> = self.roster.iter().map(|a| a.id.clone()).collect();
         for id in agents {
-            t.send(self.roster.tx(&id), ToAgent::Goodbye(reason.clone()));
+            let goodbye = ToAgent::Goodbye {
+                reason: reason.clone(),
+                grace_ms,
+            };
+            t.send(self.roster.tx(&id), goodbye);
         }
         t.emit(Event::new(EventKind::CoordinatorStopping))
     }

@@ -15,4 +15,3 @@ pub enum Notice {
     /// Writes still pending for the file, and the last merge (status only).
     Backlog(Backlog),
 }
-

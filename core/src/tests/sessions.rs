@@ -25,8 +25,11 @@ fn a_new_agent_is_welcomed_with_its_lease_and_role() {
             active_role,
             resume,
             abandon,
+            state_dir,
         }) => {
             assert_eq!(agent_id, "sre-1");
+            let dir = std::path::Path::new(state_dir);
+            assert!(dir.is_absolute() && dir.ends_with(".swarm"), "{state_dir}");
             assert_eq!((*heartbeat_ms, *lease_ttl_ms), (1000, 3000));
             assert_eq!(active_role, "sre", "the first role, canonical");
             assert!(resume.is_empty() && abandon.is_empty());

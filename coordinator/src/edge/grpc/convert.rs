@@ -86,6 +86,7 @@ pub(crate) fn to_agent(m: ToAgent) -> pb::CoordinatorMessage {
             resume,
             abandon,
             active_role,
+            state_dir,
         } => Body::Welcome(pb::Welcome {
             agent_id,
             heartbeat_ms,
@@ -93,8 +94,7 @@ pub(crate) fn to_agent(m: ToAgent) -> pb::CoordinatorMessage {
             resume: resume.iter().map(attempt_to).collect(),
             abandon: abandon.iter().map(attempt_to).collect(),
             active_role,
-            // Filled once the core knows its state directory here.
-            state_dir: String::new(),
+            state_dir,
         }),
         ToAgent::Assign(a) => Body::Assign(pb::Assign {
             attempt: Some(attempt_to(&a.attempt)),
@@ -134,10 +134,7 @@ pub(crate) fn to_agent(m: ToAgent) -> pb::CoordinatorMessage {
         }),
         ToAgent::SetRole(role) => Body::SetRole(pb::SetRole { role }),
         ToAgent::Drain(reason) => Body::Drain(pb::Drain { reason }),
-        ToAgent::Goodbye(reason) => Body::Goodbye(pb::Goodbye {
-            reason,
-            grace_ms: 0,
-        }),
+        ToAgent::Goodbye { reason, grace_ms } => Body::Goodbye(pb::Goodbye { reason, grace_ms }),
     };
     pb::CoordinatorMessage { body: Some(body) }
 }
