@@ -231,7 +231,7 @@ impl State {
         let (projected, planned_end) = (assessment.projected, assessment.planned_end);
         Some(ReportJob {
             projection_text: assessment.line.clone(),
-            verdict: assessment.judgement.verdict.label().to_string(),
+            verdict: assessment.judgement.verdict,
             verdict_reason: assessment.judgement.reason.clone(),
             plan_id: plan.id(),
             kind: kind.to_string(),
@@ -240,7 +240,7 @@ impl State {
             plan_time_label: clock.label(plan_time),
             plan_day: day,
             plan_name: plan.name().to_string(),
-            state: plan.state().name().to_string(),
+            state: plan.state(),
             counts: self.counts(plan),
             finished,
             finished_total: done.len(),

@@ -330,7 +330,7 @@ pub enum PlanCmd {
     /// Load a plan.
     Load(LoadPlan, Reply<super::views::Loaded>),
     /// Pause (true) or resume (false) dispatch; answers the plan state.
-    SetPaused(bool, Reply<String>),
+    SetPaused(bool, Reply<super::model::PlanState>),
     /// An action on one task; answers its new state.
     TaskAction {
         /// Task id.
@@ -340,10 +340,10 @@ pub enum PlanCmd {
         /// Why, for the event log (may be empty).
         reason: String,
         /// The task's state afterwards.
-        reply: Reply<String>,
+        reply: Reply<super::model::TaskState>,
     },
-    /// Drain one agent by id.
-    DrainAgent(String, Reply<String>),
+    /// Drain one agent by id; answers its state afterwards.
+    DrainAgent(String, Reply<super::model::AgentState>),
     /// Open every closed gate of a day; answers the gates opened.
     ApproveGate(u32, Reply<Vec<String>>),
 }

@@ -7,7 +7,7 @@ use super::active::ActivePlan;
 use super::command::{LoadPlan, TaskAction};
 use super::effects::Turn;
 use super::event::{AttemptEnd, Event, EventKind};
-use super::model::{AgentState, PlanState, TaskState};
+use super::model::{AgentState, PlanState, StatusState, TaskState};
 use super::setup::compile;
 use super::views::{Counts, Loaded, Status};
 use super::{CoreError, State};
@@ -115,7 +115,7 @@ impl State {
         let agents = self.roster.connected().count() as u32;
         let Some(plan) = &self.plan else {
             return Status {
-                state: "idle".into(),
+                state: StatusState::Idle,
                 agents,
                 ..Status::default()
             };
@@ -125,7 +125,7 @@ impl State {
         Status {
             plan_id: plan.id(),
             plan: plan.name().to_string(),
-            state: plan.state().name().to_string(),
+            state: StatusState::Plan(plan.state()),
             counts: self.counts(plan),
             agents,
             loaded_at: plan.loaded_at(),
@@ -137,10 +137,7 @@ impl State {
                 .as_ref()
                 .map(|a| a.line.clone())
                 .unwrap_or_default(),
-            verdict: assessment
-                .as_ref()
-                .map(|a| a.judgement.verdict.name().to_string())
-                .unwrap_or_default(),
+            verdict: assessment.as_ref().map(|a| a.judgement.verdict),
             verdict_reason: assessment.map(|a| a.judgement.reason).unwrap_or_default(),
             shortfall: self.provisioning.shortfall().to_vec(),
             memory: self.memory_note.clone(),
@@ -231,7 +228,7 @@ impl State {
         id: &str,
         action: TaskAction,
         reason: &str,
-    ) -> Result<String, CoreError> {
+    ) -> Result<TaskState, CoreError> {
         let i = self.task_index(id)?;
         let Some(task) = self.plan.as_ref().map(|p| p.task(i)) else {
             return Err(CoreError::NotFound("no plan is loaded".into()));
@@ -316,15 +313,18 @@ impl State {
             }
         }
         self.settle_plan(t)?;
-        Ok(self
-            .plan
-            .as_ref()
-            .map(|p| p.task(i).state.name().to_string())
-            .unwrap_or_default())
+        match self.plan.as_ref() {
+            Some(p) => Ok(p.task(i).state),
+            None => Err(CoreError::NotFound("no plan is loaded".into())),
+        }
     }
 
     /// An operator drains one agent.
-    pub(crate) fn drain_agent(&mut self, t: &mut Turn<'_>, id: &str) -> Result<String, CoreError> {
+    pub(crate) fn drain_agent(
+        &mut self,
+        t: &mut Turn<'_>,
+        id: &str,
+    ) -> Result<AgentState, CoreError> {
         let Some(agent) = self.roster.get(id) else {
             let known: Vec<&str> = self.roster.iter().map(|a| a.id.as_str()).take(10).collect();
             return Err(CoreError::NotFound(format!(
@@ -339,7 +339,7 @@ impl State {
             )));
         }
         self.drain(t, id, "drained by an operator".into())?;
-        Ok("draining".into())
+        Ok(AgentState::Draining)
     }
 
     /// Pauses or resumes dispatch; answers the plan's state.
@@ -347,16 +347,14 @@ impl State {
         &mut self,
         t: &mut Turn<'_>,
         paused: bool,
-    ) -> Result<String, CoreError> {
+    ) -> Result<PlanState, CoreError> {
         let Some(plan) = self.plan.as_mut() else {
             return Err(CoreError::Conflict("no plan is loaded".into()));
         };
         let next = match (plan.state(), paused) {
             (PlanState::Running, true) => PlanState::Paused,
             (PlanState::Paused, false) => PlanState::Running,
-            (PlanState::Paused, true) | (PlanState::Running, false) => {
-                return Ok(plan.state().name().into())
-            }
+            (PlanState::Paused, true) | (PlanState::Running, false) => return Ok(plan.state()),
             (s @ (PlanState::Succeeded | PlanState::Failed), _) => {
                 return Err(CoreError::Conflict(format!(
                     "the plan has {}; there is nothing to {}",
@@ -373,6 +371,6 @@ impl State {
             EventKind::PlanResumed
         };
         t.emit(Event::new(kind))?;
-        Ok(next.name().into())
+        Ok(next)
     }
 }

@@ -22,17 +22,15 @@ impl State {
         let grace = self.cfg.reconnect_grace.as_millis() as i64;
         for row in agents(t.db)? {
             self.provisioning.saw_id(&row.id);
-            self.roster.restore(row, t.now + grace);
+            self.roster.restore(row, t.now + grace)?;
         }
         let Some(row) = latest_plan(t.db)? else {
             return t.emit(Event::new(EventKind::CoordinatorStarted).message("no plan"));
         };
-        let Some(state) = PlanState::parse(&row.state) else {
-            return Err(CoreError::Recovery(format!(
-                "plan {} has unknown state '{}'",
-                row.id, row.state
-            )));
-        };
+        let state: PlanState = row
+            .state
+            .parse()
+            .map_err(|e| CoreError::Recovery(format!("plan {}: {e}", row.id)))?;
         let req = super::command::LoadPlan {
             file_name: row.file.clone(),
             text: row.source.clone(),
@@ -67,7 +65,7 @@ impl State {
         }
         plan.restore_state(state, row.finished_at);
         for task in tasks(t.db, row.id)? {
-            plan.restore_task(task);
+            plan.restore_task(task)?;
         }
         plan.finish_restore();
         let opened = swarm_memory::state::event_messages(
@@ -76,8 +74,12 @@ impl State {
             super::event::EventKind::GateOpened.name(),
         )?;
         plan.restore_gates(&opened);
-        for a in attempts_in_states(t.db, row.id, &["offered", "running"])? {
+        let live = [AttemptState::Offered.name(), AttemptState::Running.name()];
+        for a in attempts_in_states(t.db, row.id, &live)? {
             let task = a.task_idx as usize;
+            let attempt_state: AttemptState = a.state.parse().map_err(|e| {
+                CoreError::Recovery(format!("attempt {} (task index {task}): {e}", a.id))
+            })?;
             if task >= plan.len() {
                 continue;
             }
@@ -109,11 +111,7 @@ impl State {
                     .collect(),
                 gang: plan.spec(task).gang,
                 succeeded: Vec::new(),
-                state: if a.state == "running" {
-                    AttemptState::Running
-                } else {
-                    AttemptState::Offered
-                },
+                state: attempt_state,
                 created_at: a.created_at,
                 started_at: a.started_at,
                 log_seq,

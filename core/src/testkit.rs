@@ -328,11 +328,13 @@ impl Harness {
             }
             .into()
         })
+        .map(|state| state.name().to_string())
     }
 
     /// Pauses (true) or resumes (false).
     pub(crate) fn pause(&mut self, paused: bool) -> Result<String, CoreError> {
         self.ask(|reply| PlanCmd::SetPaused(paused, reply).into())
+            .map(|state| state.name().to_string())
     }
 
     pub(crate) fn status(&mut self) -> Status {
@@ -349,7 +351,7 @@ impl Harness {
 
     /// One task's state name.
     pub(crate) fn state_of(&mut self, id: &str) -> String {
-        self.task(id).task.state
+        self.task(id).task.state.name().to_string()
     }
 
     /// The kinds of the events about `task`, in order.

@@ -7,6 +7,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 use swarm_core::jobs::{CriterionJob, ReportJob};
+use swarm_core::model::PlanState;
 
 use swarm_memory::state::CheckpointRow;
 use tokio::sync::mpsc;
@@ -110,20 +111,22 @@ pub fn render(job: &ReportJob, met: &[(bool, String)]) -> String {
     let done = c.succeeded + c.skipped;
     let mut out = String::new();
     let _ = writeln!(out, "## {} — {}\n", job.kind, job.plan_time_label);
-    let when = if matches!(job.state.as_str(), "succeeded" | "failed") {
-        "Finished"
-    } else {
-        "Projected completion"
+    let when = match job.state {
+        PlanState::Succeeded | PlanState::Failed => "Finished",
+        PlanState::Running | PlanState::Paused => "Projected completion",
     };
     let _ = writeln!(
         out,
         "**{}**: {}. {when} {} (plan ends {}).\n",
-        job.verdict, job.verdict_reason, job.projected, job.planned_end
+        job.verdict.label(),
+        job.verdict_reason,
+        job.projected,
+        job.planned_end
     );
     let _ = writeln!(
         out,
         "Plan *{}* is {} · {done}/{} tasks done · {} running · {} ready · {} waiting · {} failed · {} blocked\n",
-        job.plan_name, job.state, c.total, c.running, c.ready, c.pending, c.failed, c.blocked
+        job.plan_name, job.state.name(), c.total, c.running, c.ready, c.pending, c.failed, c.blocked
     );
     for list in &job.checklists {
         let _ = writeln!(out, "### Checklist: {}\n", list.window);
@@ -276,7 +279,7 @@ mod tests {
         let ids: Vec<String> = (0..n).map(|i| format!("9.{i}")).collect();
         ReportJob {
             projection_text: String::new(),
-            verdict: "Behind".into(),
+            verdict: swarm_core::verdict::Verdict::Behind,
             verdict_reason: "many failed".into(),
             plan_id: 1,
             kind: "Standup".into(),
@@ -285,7 +288,7 @@ mod tests {
             plan_time_label: "Day 1 09:00".into(),
             plan_day: 1,
             plan_name: "Big".into(),
-            state: "running".into(),
+            state: PlanState::Running,
             counts: Counts::default(),
             finished: ids
                 .iter()

@@ -122,11 +122,11 @@ pub fn render(board: &Board) -> String {
                 pw = (p1 - p0).max(1.0),
                 ps = task.planned_start,
                 pe = task.planned_start + task.planned_hours,
-                cls = state_class(&run.state),
+                cls = state_class(run.state.name()),
                 id = esc(&task.id),
                 num = run.number,
                 agent = esc(a),
-                st = esc(&run.state),
+                st = esc(run.state.name()),
                 s0 = run.start,
                 s1 = run
                     .end
@@ -171,7 +171,7 @@ mod tests {
         let task = BoardTask {
             id: "1.1".into(),
             title: "t".into(),
-            state: "running".into(),
+            state: swarm_core::model::TaskState::Running,
             day: 1,
             roles: vec![],
             priority: "P0".into(),
@@ -190,7 +190,7 @@ mod tests {
                 task: 0,
                 number: 1,
                 agents: vec!["sre-1".into(), "<qa>".into()],
-                state: "running".into(),
+                state: swarm_core::model::AttemptState::Running,
                 start: 1.0,
                 end: None,
             }],
