@@ -27,17 +27,46 @@ impl State {
         let Some(row) = latest_plan(t.db)? else {
             return t.emit(Event::new(EventKind::CoordinatorStarted).message("no plan"));
         };
+        let mut plan = self.rebuild_plan(t, &row)?;
+        self.restore_attempts(t, &mut plan)?;
+        let message = format!(
+            "recovered plan '{}' with {} live attempt(s)",
+            plan.name(),
+            self.attempts.len()
+        );
+        t.plan_id = Some(plan.id());
+        // A result committed just before a crash may not have reached the
+        // shared memory: offer each again, copied only where missing.
+        for (task_id, result) in swarm_memory::state::results_of_plan(t.db, plan.id())? {
+            t.share_result(crate::jobs::ResultJob {
+                task_id,
+                result,
+                if_absent: true,
+            });
+        }
+        self.plan = Some(plan);
+        t.emit(Event::new(EventKind::CoordinatorStarted).message(message))
+    }
+
+    /// The stored plan `row`, compiled again from its text, with its
+    /// state, last checkpoint, tasks and gates.
+    fn rebuild_plan(
+        &mut self,
+        t: &mut Turn<'_>,
+        row: &swarm_memory::state::PlanRow,
+    ) -> Result<ActivePlan, CoreError> {
         let state: PlanState = row
             .state
             .parse()
             .map_err(|e| CoreError::Recovery(format!("plan {}: {e}", row.id)))?;
-        let req = super::command::LoadPlan {
+        let req = super::command::PlanText {
             file_name: row.file.clone(),
             text: row.source.clone(),
             toml: row.format == "toml",
             roles_toml: row.roles_toml.clone(),
         };
-        let (compiled, profiles) = super::setup::compile(&req, &self.cfg)
+        let roles = crate::roles::RolesSource::of(&self.cfg);
+        let (compiled, profiles) = super::setup::compile(&req, &roles)
             .map_err(|e| CoreError::Recovery(format!("the stored plan no longer compiles: {e}")))?;
         self.profiles = profiles;
         let clock = serde_json::from_str(&row.clock).unwrap_or(crate::clock::PlanClock {
@@ -74,8 +103,18 @@ impl State {
             super::event::EventKind::GateOpened.name(),
         )?;
         plan.restore_gates(&opened);
+        Ok(plan)
+    }
+
+    /// The stored plan's live attempts, their agents and grants.
+    fn restore_attempts(
+        &mut self,
+        t: &mut Turn<'_>,
+        plan: &mut ActivePlan,
+    ) -> Result<(), CoreError> {
+        let plan_id = plan.id();
         let live = [AttemptState::Offered.name(), AttemptState::Running.name()];
-        for a in attempts_in_states(t.db, row.id, &live)? {
+        for a in attempts_in_states(t.db, plan_id, &live)? {
             let task = a.task_idx as usize;
             let attempt_state: AttemptState = a.state.parse().map_err(|e| {
                 CoreError::Recovery(format!("attempt {} (task index {task}): {e}", a.id))
@@ -120,22 +159,6 @@ impl State {
                 waits_for_operator: false,
             });
         }
-        let message = format!(
-            "recovered plan '{}' with {} live attempt(s)",
-            plan.name(),
-            self.attempts.len()
-        );
-        t.plan_id = Some(plan.id());
-        // A result committed just before a crash may not have reached the
-        // shared memory: offer each again, copied only where missing.
-        for (task_id, result) in swarm_memory::state::results_of_plan(t.db, plan.id())? {
-            t.share_result(crate::jobs::ResultJob {
-                task_id,
-                result,
-                if_absent: true,
-            });
-        }
-        self.plan = Some(plan);
-        t.emit(Event::new(EventKind::CoordinatorStarted).message(message))
+        Ok(())
     }
 }

@@ -11,6 +11,7 @@ mod gates;
 mod guides;
 mod identity;
 mod leases;
+mod loading;
 mod names;
 mod numbers;
 mod operator;

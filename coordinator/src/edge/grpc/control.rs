@@ -8,7 +8,7 @@ use tonic::{Request, Response, Status};
 use super::convert;
 use super::BoxStream;
 use crate::edge::auth::{Scope, Tokens};
-use swarm_core::command::{CheckpointCmd, PlanCmd, Query, TaskLogs};
+use swarm_core::command::{CheckpointCmd, LoadPlan, PlanCmd, Query, TaskLogs};
 use swarm_core::follow::{relay, Relayed};
 use swarm_core::CoreHandle;
 
@@ -59,10 +59,18 @@ impl pb::control_service_server::ControlService for ControlSvc {
         req: Request<tonic::Streaming<pb::LoadPlanChunk>>,
     ) -> R<pb::LoadPlanReply> {
         self.tokens.check(&req, Scope::Admin)?;
-        let load = super::plan_upload::receive(req.into_inner(), self.max_plan_bytes).await?;
+        let text = super::plan_upload::receive(req.into_inner(), self.max_plan_bytes).await?;
+        // Parsing and compiling a big plan takes a while, and reads the
+        // agent definitions and the roles file: never on the scheduler's
+        // thread, nor on the runtime's.
+        let roles = self.roles.clone();
+        let load = tokio::task::spawn_blocking(move || LoadPlan::compile(text, &roles))
+            .await
+            .map_err(|e| Status::internal(format!("compiling the plan stopped: {e}")))?
+            .map_err(status)?;
         let loaded = self
             .core
-            .ask(|reply| PlanCmd::Load(load, reply).into())
+            .ask(|reply| PlanCmd::Load(Box::new(load), reply).into())
             .await
             .map_err(status)?;
         Ok(Response::new(pb::LoadPlanReply {
