@@ -120,7 +120,36 @@ impl Follow {
                 self.report_path.display()
             )),
             // Everything else is in `swarmctl events`.
-            _ => None,
+            EventKind::Task(
+                TaskState::Pending | TaskState::Ready | TaskState::Skipped | TaskState::Cancelled,
+            )
+            | EventKind::AttemptEnded(
+                AttemptEnd::Succeeded
+                | AttemptEnd::Failed { .. }
+                | AttemptEnd::TimedOut
+                | AttemptEnd::Cancelled,
+            )
+            | EventKind::AttemptStarted
+            | EventKind::CoordinatorStarted
+            | EventKind::CoordinatorStopping
+            | EventKind::PlanLoaded
+            | EventKind::PlanPaused
+            | EventKind::PlanResumed
+            | EventKind::Plan(_)
+            | EventKind::AttemptOffered
+            | EventKind::AttemptRejected
+            | EventKind::AgentConnected
+            | EventKind::AgentReconnected
+            | EventKind::AgentDisconnected
+            | EventKind::AgentLost
+            | EventKind::AgentGone
+            | EventKind::AgentProvisionFailed
+            | EventKind::CheckpointStarted
+            | EventKind::GateOpened
+            | EventKind::MemoryReconciled
+            | EventKind::MemoryRebuilt
+            | EventKind::MemoryUnavailable
+            | EventKind::MemoryAvailable => None,
         }
     }
 
