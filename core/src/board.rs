@@ -8,6 +8,7 @@ use rusqlite::Connection;
 use swarm_memory::state::{attempts_of_plan, checkpoints};
 
 use super::active::ActivePlan;
+use super::model::{AttemptState, StatusState, TaskState};
 use super::{CoreError, State};
 
 /// The whole picture; empty when no plan is loaded.
@@ -15,8 +16,8 @@ use super::{CoreError, State};
 pub struct Board {
     /// The plan's name.
     pub plan: String,
-    /// The plan's state (`running`, `succeeded`, ...); `idle` without one.
-    pub state: String,
+    /// Idle, or the plan's state.
+    pub state: StatusState,
     /// The plan clock now, as a person reads it.
     pub plan_time: String,
     /// Now, in working hours.
@@ -40,8 +41,8 @@ pub struct BoardTask {
     pub id: String,
     /// Title from the plan.
     pub title: String,
-    /// State name, as `swarmctl tasks` prints it.
-    pub state: String,
+    /// Its state.
+    pub state: TaskState,
     /// Planned day, 0 when none.
     pub day: u32,
     /// Role slots it needs.
@@ -72,8 +73,8 @@ pub struct BoardRun {
     pub number: u32,
     /// Its agents, lead first.
     pub agents: Vec<String>,
-    /// `running`, `succeeded`, `failed`, ...
-    pub state: String,
+    /// Live, or how it ended.
+    pub state: AttemptState,
     /// Started (or offered), working hours.
     pub start: f64,
     /// Ended; `None` while it runs.
@@ -93,7 +94,7 @@ impl State {
     pub(crate) fn board(&self, db: &Connection, now: i64) -> Result<Board, CoreError> {
         let Some(plan) = &self.plan else {
             return Ok(Board {
-                state: "idle".into(),
+                state: StatusState::Idle,
                 ..Board::default()
             });
         };
@@ -103,15 +104,23 @@ impl State {
         let runs = attempts_of_plan(db, plan.id())?
             .into_iter()
             .filter(|a| (a.task_idx as usize) < tasks.len())
-            .map(|a| BoardRun {
-                task: a.task_idx as usize,
-                number: a.number,
-                agents: a.agents,
-                end: a.ended_at.map(hours),
-                start: hours(a.started_at.unwrap_or(a.created_at)),
-                state: a.state,
+            .map(|a| {
+                let state = a.state.parse().map_err(|e| {
+                    CoreError::Recovery(format!(
+                        "attempt {} (task index {}): {e}",
+                        a.id, a.task_idx
+                    ))
+                })?;
+                Ok(BoardRun {
+                    task: a.task_idx as usize,
+                    number: a.number,
+                    agents: a.agents,
+                    end: a.ended_at.map(hours),
+                    start: hours(a.started_at.unwrap_or(a.created_at)),
+                    state,
+                })
             })
-            .collect();
+            .collect::<Result<_, CoreError>>()?;
         let held_checkpoints = checkpoints(db, Some(plan.id()))?
             .into_iter()
             .map(|c| BoardCheckpoint {
@@ -145,7 +154,7 @@ impl State {
         }
         Ok(Board {
             plan: plan.name().to_string(),
-            state: plan.state().name().to_string(),
+            state: StatusState::Plan(plan.state()),
             plan_time: clock.label(now_plan),
             now_hours,
             day_hours,
@@ -192,7 +201,7 @@ fn board_tasks(plan: &ActivePlan) -> Vec<BoardTask> {
         out.push(BoardTask {
             id: t.id.clone(),
             title: t.title.clone(),
-            state: rt.state.name().to_string(),
+            state: rt.state,
             day: t.day.unwrap_or(0),
             roles: compiled.tasks[i].need.role_slots(),
             priority: t.priority.to_string(),

@@ -7,6 +7,7 @@ use swarm_memory::state::{AttemptPick, EventRow, LogRow};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::error::CoreError;
+pub use super::setup::{LoadPlan, PlanText};
 
 /// A reply channel.
 pub type Reply<T> = oneshot::Sender<Result<T, CoreError>>;
@@ -232,19 +233,6 @@ pub enum TaskAction {
     Cancel,
 }
 
-/// A plan to load.
-#[derive(Debug, Clone)]
-pub struct LoadPlan {
-    /// Name for messages.
-    pub file_name: String,
-    /// The plan's text.
-    pub text: String,
-    /// TOML rather than markdown.
-    pub toml: bool,
-    /// Extra roles sent with the plan, as a roles TOML file (may be empty).
-    pub roles_toml: String,
-}
-
 /// A log chunk as followers see it.
 #[derive(Debug, Clone)]
 pub struct LogEvent {
@@ -338,10 +326,10 @@ pub enum AgentCmd {
 
 /// Operator actions that change what runs.
 pub enum PlanCmd {
-    /// Load a plan.
-    Load(LoadPlan, Reply<super::views::Loaded>),
+    /// Persist and activate a plan compiled off the loop.
+    Load(Box<LoadPlan>, Reply<super::views::Loaded>),
     /// Pause (true) or resume (false) dispatch; answers the plan state.
-    SetPaused(bool, Reply<String>),
+    SetPaused(bool, Reply<super::model::PlanState>),
     /// An action on one task; answers its new state.
     TaskAction {
         /// Task id.
@@ -351,10 +339,10 @@ pub enum PlanCmd {
         /// Why, for the event log (may be empty).
         reason: String,
         /// The task's state afterwards.
-        reply: Reply<String>,
+        reply: Reply<super::model::TaskState>,
     },
-    /// Drain one agent by id.
-    DrainAgent(String, Reply<String>),
+    /// Drain one agent by id; answers its state afterwards.
+    DrainAgent(String, Reply<super::model::AgentState>),
     /// Open every closed gate of a day; answers the gates opened.
     ApproveGate(u32, Reply<Vec<String>>),
 }

@@ -7,8 +7,7 @@ use super::active::ActivePlan;
 use super::command::{LoadPlan, TaskAction};
 use super::effects::Turn;
 use super::event::{AttemptEnd, Event, EventKind};
-use super::model::{AgentState, PlanState, TaskState};
-use super::setup::compile;
+use super::model::{AgentState, PlanState, StatusState, TaskState};
 use super::views::{Counts, Loaded, Status};
 use super::{CoreError, State};
 
@@ -16,6 +15,8 @@ use super::{CoreError, State};
 const MAX_UNSTAFFED_SCAN: usize = 1_000;
 
 impl State {
+    /// Persists and activates a plan compiled off the loop; refused while
+    /// another plan runs or is paused.
     pub(crate) fn load_plan(
         &mut self,
         t: &mut Turn<'_>,
@@ -30,29 +31,13 @@ impl State {
                 )));
             }
         }
-        let limit = self.cfg.max_plan_bytes;
-        if req.text.len() as u64 > limit {
-            return Err(CoreError::Invalid(format!(
-                "the plan is {} bytes; at most {limit} are accepted (max_plan_bytes)",
-                req.text.len()
-            )));
-        }
-        let (compiled, profiles) = compile(&req, &self.cfg)?;
+        let LoadPlan {
+            source,
+            compiled,
+            profiles,
+        } = req;
         self.profiles = profiles;
         let now = t.now;
-        let row = PlanRow {
-            id: 0,
-            name: compiled.plan.name.clone(),
-            file: req.file_name,
-            format: if req.toml { "toml" } else { "markdown" }.to_string(),
-            // Moved, not copied: a plan of a million tasks is tens of MiB.
-            source: req.text,
-            roles_toml: req.roles_toml,
-            state: PlanState::Running.name().to_string(),
-            loaded_at: now,
-            finished_at: None,
-            clock: String::new(),
-        };
         let clock = crate::clock::PlanClock {
             start: self.cfg.start.unwrap_or(now),
             wall0: now,
@@ -61,13 +46,22 @@ impl State {
             day_end: self.cfg.day_end,
         };
         let row = PlanRow {
+            id: 0,
+            name: compiled.plan.name.clone(),
+            file: source.file_name,
+            format: if source.toml { "toml" } else { "markdown" }.to_string(),
+            // Moved, not copied: a plan of a million tasks is tens of MiB.
+            source: source.text,
+            roles_toml: source.roles_toml,
+            state: PlanState::Running.name().to_string(),
+            loaded_at: now,
+            finished_at: None,
             clock: serde_json::to_string(&clock).unwrap_or_default(),
-            ..row
         };
         let plan_id = insert_plan(t.db, &row)?;
         let warnings: Vec<String> = compiled.warnings.iter().map(ToString::to_string).collect();
         let calendar = self.cfg.pace == crate::config::Pace::Calendar;
-        let active = ActivePlan::new(
+        let mut active = ActivePlan::new(
             plan_id,
             compiled,
             now,
@@ -75,10 +69,21 @@ impl State {
             clock,
             calendar,
         );
-        let mut active = active;
         if self.cfg.gates {
             active.enable_gates();
         }
+        self.activate(t, active, warnings)
+    }
+
+    /// Stores `active`'s tasks and dependencies, makes it the plan and
+    /// readies the tasks that wait for nothing.
+    fn activate(
+        &mut self,
+        t: &mut Turn<'_>,
+        active: ActivePlan,
+        warnings: Vec<String>,
+    ) -> Result<Loaded, CoreError> {
+        let plan_id = active.id();
         for (i, task) in active.compiled().tasks.iter().enumerate() {
             for &d in &task.deps {
                 insert_dependency(t.db, plan_id, i as u32, d as u32)?;
@@ -115,7 +120,7 @@ impl State {
         let agents = self.roster.connected().count() as u32;
         let Some(plan) = &self.plan else {
             return Status {
-                state: "idle".into(),
+                state: StatusState::Idle,
                 agents,
                 ..Status::default()
             };
@@ -125,7 +130,7 @@ impl State {
         Status {
             plan_id: plan.id(),
             plan: plan.name().to_string(),
-            state: plan.state().name().to_string(),
+            state: StatusState::Plan(plan.state()),
             counts: self.counts(plan),
             agents,
             loaded_at: plan.loaded_at(),
@@ -137,10 +142,7 @@ impl State {
                 .as_ref()
                 .map(|a| a.line.clone())
                 .unwrap_or_default(),
-            verdict: assessment
-                .as_ref()
-                .map(|a| a.judgement.verdict.name().to_string())
-                .unwrap_or_default(),
+            verdict: assessment.as_ref().map(|a| a.judgement.verdict),
             verdict_reason: assessment.map(|a| a.judgement.reason).unwrap_or_default(),
             shortfall: self.provisioning.shortfall().to_vec(),
             memory: [self.memory_note.as_str(), self.memory_backlog.as_str()]
@@ -236,7 +238,7 @@ impl State {
         id: &str,
         action: TaskAction,
         reason: &str,
-    ) -> Result<String, CoreError> {
+    ) -> Result<TaskState, CoreError> {
         let i = self.task_index(id)?;
         let Some(task) = self.plan.as_ref().map(|p| p.task(i)) else {
             return Err(CoreError::NotFound("no plan is loaded".into()));
@@ -247,27 +249,7 @@ impl State {
         } else {
             format!("by an operator: {reason}")
         };
-        match action {
-            TaskAction::Done | TaskAction::Fail | TaskAction::Cancel | TaskAction::Skip
-                if state.is_done() =>
-            {
-                return Err(CoreError::Conflict(format!(
-                    "task {id} is already {}",
-                    state.name()
-                )));
-            }
-            TaskAction::Retry if !state.is_dead() => {
-                return Err(CoreError::Conflict(format!(
-                    "task {id} is {}; only failed, blocked or cancelled tasks can be retried",
-                    state.name()
-                )));
-            }
-            TaskAction::Done
-            | TaskAction::Fail
-            | TaskAction::Cancel
-            | TaskAction::Skip
-            | TaskAction::Retry => {}
-        }
+        refusal(id, action, state)?;
         if let Some(current) = current {
             let end = match action {
                 TaskAction::Done => AttemptEnd::Succeeded,
@@ -279,6 +261,24 @@ impl State {
             // nothing.
             self.end_attempt(t, current, end, &message)?;
         }
+        self.apply_action(t, i, id, action, &who)?;
+        self.settle_plan(t)?;
+        match self.plan.as_ref() {
+            Some(p) => Ok(p.task(i).state),
+            None => Err(CoreError::NotFound("no plan is loaded".into())),
+        }
+    }
+
+    /// Moves task `i` (`id`) where `action` puts it, with the reason `who`
+    /// did it, and its dependents with it.
+    fn apply_action(
+        &mut self,
+        t: &mut Turn<'_>,
+        i: usize,
+        id: &str,
+        action: TaskAction,
+        who: &str,
+    ) -> Result<(), CoreError> {
         match action {
             TaskAction::Done => {
                 self.set_task(
@@ -320,16 +320,15 @@ impl State {
                 self.unblock(t)?;
             }
         }
-        self.settle_plan(t)?;
-        Ok(self
-            .plan
-            .as_ref()
-            .map(|p| p.task(i).state.name().to_string())
-            .unwrap_or_default())
+        Ok(())
     }
 
     /// An operator drains one agent.
-    pub(crate) fn drain_agent(&mut self, t: &mut Turn<'_>, id: &str) -> Result<String, CoreError> {
+    pub(crate) fn drain_agent(
+        &mut self,
+        t: &mut Turn<'_>,
+        id: &str,
+    ) -> Result<AgentState, CoreError> {
         let Some(agent) = self.roster.get(id) else {
             let known: Vec<&str> = self.roster.iter().map(|a| a.id.as_str()).take(10).collect();
             return Err(CoreError::NotFound(format!(
@@ -344,7 +343,7 @@ impl State {
             )));
         }
         self.drain(t, id, "drained by an operator".into())?;
-        Ok("draining".into())
+        Ok(AgentState::Draining)
     }
 
     /// Pauses or resumes dispatch; answers the plan's state.
@@ -352,16 +351,14 @@ impl State {
         &mut self,
         t: &mut Turn<'_>,
         paused: bool,
-    ) -> Result<String, CoreError> {
+    ) -> Result<PlanState, CoreError> {
         let Some(plan) = self.plan.as_mut() else {
             return Err(CoreError::Conflict("no plan is loaded".into()));
         };
         let next = match (plan.state(), paused) {
             (PlanState::Running, true) => PlanState::Paused,
             (PlanState::Paused, false) => PlanState::Running,
-            (PlanState::Paused, true) | (PlanState::Running, false) => {
-                return Ok(plan.state().name().into())
-            }
+            (PlanState::Paused, true) | (PlanState::Running, false) => return Ok(plan.state()),
             (s @ (PlanState::Succeeded | PlanState::Failed), _) => {
                 return Err(CoreError::Conflict(format!(
                     "the plan has {}; there is nothing to {}",
@@ -378,6 +375,29 @@ impl State {
             EventKind::PlanResumed
         };
         t.emit(Event::new(kind))?;
-        Ok(next.name().into())
+        Ok(next)
+    }
+}
+
+/// Why `action` cannot be taken on task `id` in `state`, if it cannot.
+fn refusal(id: &str, action: TaskAction, state: TaskState) -> Result<(), CoreError> {
+    match action {
+        TaskAction::Done | TaskAction::Fail | TaskAction::Cancel | TaskAction::Skip
+            if state.is_done() =>
+        {
+            Err(CoreError::Conflict(format!(
+                "task {id} is already {}",
+                state.name()
+            )))
+        }
+        TaskAction::Retry if !state.is_dead() => Err(CoreError::Conflict(format!(
+            "task {id} is {}; only failed, blocked or cancelled tasks can be retried",
+            state.name()
+        ))),
+        TaskAction::Done
+        | TaskAction::Fail
+        | TaskAction::Cancel
+        | TaskAction::Skip
+        | TaskAction::Retry => Ok(()),
     }
 }

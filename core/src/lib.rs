@@ -290,7 +290,7 @@ impl State {
                 self.agent_gone(t, &agent, session)?
             }
             Command::Plan(PlanCmd::Load(req, reply)) => {
-                let r = self.load_plan(t, req);
+                let r = self.load_plan(t, *req);
                 t.reply(reply, r);
             }
             Command::Plan(PlanCmd::SetPaused(paused, reply)) => {

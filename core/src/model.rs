@@ -1,5 +1,42 @@
 //! The states of tasks, plans, attempts and agents, and their stored
-//! names (ARCHITECTURE.md "States").
+//! names (ARCHITECTURE.md "States"). Each state's `name` is the only place
+//! that spells it; its `FromStr` the only place that reads it back, with an
+//! [`UnknownName`] that names the bad value and the valid ones.
+
+use std::str::FromStr;
+
+/// A name that stands for none of a type's values: a stored row or a
+/// received message that no longer parses.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {what} '{value}'; valid: {}", valid.join(", "))]
+pub struct UnknownName {
+    /// What was being read (`task state`, `verdict`, …).
+    pub what: &'static str,
+    /// The value that was given.
+    pub value: String,
+    /// Every valid name.
+    pub valid: Vec<&'static str>,
+}
+
+/// The value of `all` whose `name` is `value`.
+///
+/// # Errors
+/// [`UnknownName`] naming `what`, `value` and every valid name.
+pub fn parse_name<T: Copy>(
+    what: &'static str,
+    all: &[T],
+    name: impl Fn(T) -> &'static str,
+    value: &str,
+) -> Result<T, UnknownName> {
+    all.iter()
+        .copied()
+        .find(|&v| name(v) == value)
+        .ok_or_else(|| UnknownName {
+            what,
+            value: value.to_string(),
+            valid: all.iter().map(|&v| name(v)).collect(),
+        })
+}
 
 /// Task states (ARCHITECTURE.md "States").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -37,20 +74,17 @@ impl TaskState {
         }
     }
 
-    /// Parses a stored name.
-    pub fn parse(name: &str) -> Option<TaskState> {
-        Some(match name {
-            "pending" => TaskState::Pending,
-            "ready" => TaskState::Ready,
-            "running" => TaskState::Running,
-            "succeeded" => TaskState::Succeeded,
-            "failed" => TaskState::Failed,
-            "blocked" => TaskState::Blocked,
-            "skipped" => TaskState::Skipped,
-            "cancelled" => TaskState::Cancelled,
-            _ => return None,
-        })
-    }
+    /// Every state, in the order of the task's life.
+    pub const ALL: [TaskState; 8] = [
+        TaskState::Pending,
+        TaskState::Ready,
+        TaskState::Running,
+        TaskState::Succeeded,
+        TaskState::Failed,
+        TaskState::Blocked,
+        TaskState::Skipped,
+        TaskState::Cancelled,
+    ];
 
     /// Position in per-state counters.
     pub fn index(self) -> usize {
@@ -100,29 +134,92 @@ impl PlanState {
         }
     }
 
-    /// Parses a stored name.
-    pub fn parse(name: &str) -> Option<PlanState> {
-        Some(match name {
-            "running" => PlanState::Running,
-            "paused" => PlanState::Paused,
-            "succeeded" => PlanState::Succeeded,
-            "failed" => PlanState::Failed,
-            _ => return None,
-        })
+    /// Every plan state.
+    pub const ALL: [PlanState; 4] = [
+        PlanState::Running,
+        PlanState::Paused,
+        PlanState::Succeeded,
+        PlanState::Failed,
+    ];
+}
+
+/// What `status` says the daemon is doing: no plan yet, or its plan's
+/// state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum StatusState {
+    /// No plan was ever loaded.
+    #[default]
+    Idle,
+    /// The latest plan, in this state.
+    Plan(PlanState),
+}
+
+impl StatusState {
+    /// Every status state.
+    pub const ALL: [StatusState; 5] = [
+        StatusState::Idle,
+        StatusState::Plan(PlanState::Running),
+        StatusState::Plan(PlanState::Paused),
+        StatusState::Plan(PlanState::Succeeded),
+        StatusState::Plan(PlanState::Failed),
+    ];
+
+    /// The name `status` gives.
+    pub fn name(self) -> &'static str {
+        match self {
+            StatusState::Idle => "idle",
+            StatusState::Plan(state) => state.name(),
+        }
     }
 }
 
-/// Attempt states that are live.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Attempt states: live (offered, running) or how it ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AttemptState {
     /// Assigned, executor not started yet.
     Offered,
     /// Executor running.
     Running,
+    /// The run and its checks passed.
+    Succeeded,
+    /// It failed.
+    Failed,
+    /// It ran past its timeout.
+    TimedOut,
+    /// An operator stopped it.
+    Cancelled,
+    /// Its agent was lost or handed it back.
+    Lost,
+}
+
+impl AttemptState {
+    /// Every attempt state.
+    pub const ALL: [AttemptState; 7] = [
+        AttemptState::Offered,
+        AttemptState::Running,
+        AttemptState::Succeeded,
+        AttemptState::Failed,
+        AttemptState::TimedOut,
+        AttemptState::Cancelled,
+        AttemptState::Lost,
+    ];
+
+    /// The name stored in `swarm_attempts.state` and sent on the wire.
+    pub fn name(self) -> &'static str {
+        match self {
+            AttemptState::Offered => "offered",
+            AttemptState::Running => "running",
+            AttemptState::Succeeded => "succeeded",
+            AttemptState::Failed => "failed",
+            AttemptState::TimedOut => "timed_out",
+            AttemptState::Cancelled => "cancelled",
+            AttemptState::Lost => "lost",
+        }
+    }
 }
 
 /// Agent states.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AgentState {
     /// In session.
     Connected,
@@ -137,6 +234,15 @@ pub enum AgentState {
 }
 
 impl AgentState {
+    /// Every agent state.
+    pub const ALL: [AgentState; 5] = [
+        AgentState::Connected,
+        AgentState::Disconnected,
+        AgentState::Draining,
+        AgentState::Lost,
+        AgentState::Gone,
+    ];
+
     /// Stored/wire name.
     pub fn name(self) -> &'static str {
         match self {
@@ -147,4 +253,32 @@ impl AgentState {
             AgentState::Gone => "gone",
         }
     }
+}
+
+/// `FromStr` for a state type with `ALL` and `name`, reading it as
+/// `what`.
+macro_rules! from_name {
+    ($($t:ty => $what:literal),* $(,)?) => {$(
+        impl FromStr for $t {
+            type Err = UnknownName;
+
+            fn from_str(value: &str) -> Result<Self, UnknownName> {
+                parse_name($what, &<$t>::ALL, <$t>::name, value)
+            }
+        }
+
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+    )*};
+}
+
+from_name! {
+    TaskState => "task state",
+    PlanState => "plan state",
+    StatusState => "status state",
+    AttemptState => "attempt state",
+    AgentState => "agent state",
 }

@@ -26,18 +26,23 @@ impl State {
         };
         let attempts = attempts_of_task(db, plan.id(), i as u32)?
             .into_iter()
-            .map(|a| AttemptView {
-                attempt: a.id,
-                number: a.number,
-                agents: a.agents,
-                state: a.state,
-                created_at: a.created_at,
-                ended_at: a.ended_at.unwrap_or(0),
-                exit_code: a.exit_code,
-                message: a.message,
-                output_dropped: a.output_dropped,
+            .map(|a| {
+                let state = a.state.parse().map_err(|e| {
+                    CoreError::Recovery(format!("attempt {} of task {id}: {e}", a.number))
+                })?;
+                Ok(AttemptView {
+                    attempt: a.id,
+                    number: a.number,
+                    agents: a.agents,
+                    state,
+                    created_at: a.created_at,
+                    ended_at: a.ended_at.unwrap_or(0),
+                    exit_code: a.exit_code,
+                    message: a.message,
+                    output_dropped: a.output_dropped,
+                })
             })
-            .collect();
+            .collect::<Result<_, CoreError>>()?;
         let t = plan.spec(i);
         Ok(TaskDetail {
             task: task_view(plan, i, self.waits_for_operator(i)),
@@ -86,7 +91,7 @@ impl State {
                 slots: a.slots,
                 busy: a.busy.len() as u32,
                 host: a.host.clone(),
-                state: a.state.name().to_string(),
+                state: a.state,
                 last_seen: a.last_seen,
                 labels: a.labels.clone(),
                 running: a
@@ -117,7 +122,7 @@ fn task_view(plan: &ActivePlan, i: usize, waits_for_operator: bool) -> TaskView 
     TaskView {
         id: t.id.clone(),
         title: t.title.clone(),
-        state: rt.state.name().to_string(),
+        state: rt.state,
         attempts: rt.attempts,
         agents: rt.last_agents.clone(),
         priority: t.priority.to_string(),

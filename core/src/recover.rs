@@ -22,24 +22,51 @@ impl State {
         let grace = self.cfg.reconnect_grace.as_millis() as i64;
         for row in agents(t.db)? {
             self.provisioning.saw_id(&row.id);
-            self.roster.restore(row, t.now + grace);
+            self.roster.restore(row, t.now + grace)?;
         }
         let Some(row) = latest_plan(t.db)? else {
             return t.emit(Event::new(EventKind::CoordinatorStarted).message("no plan"));
         };
-        let Some(state) = PlanState::parse(&row.state) else {
-            return Err(CoreError::Recovery(format!(
-                "plan {} has unknown state '{}'",
-                row.id, row.state
-            )));
-        };
-        let req = super::command::LoadPlan {
+        let mut plan = self.rebuild_plan(t, &row)?;
+        self.restore_attempts(t, &mut plan)?;
+        let message = format!(
+            "recovered plan '{}' with {} live attempt(s)",
+            plan.name(),
+            self.attempts.len()
+        );
+        t.plan_id = Some(plan.id());
+        // A result committed just before a crash may not have reached the
+        // shared memory: offer each again, copied only where missing.
+        for (task_id, result) in swarm_memory::state::results_of_plan(t.db, plan.id())? {
+            t.share_result(crate::jobs::ResultJob {
+                task_id,
+                result,
+                if_absent: true,
+            });
+        }
+        self.plan = Some(plan);
+        t.emit(Event::new(EventKind::CoordinatorStarted).message(message))
+    }
+
+    /// The stored plan `row`, compiled again from its text, with its
+    /// state, last checkpoint, tasks and gates.
+    fn rebuild_plan(
+        &mut self,
+        t: &mut Turn<'_>,
+        row: &swarm_memory::state::PlanRow,
+    ) -> Result<ActivePlan, CoreError> {
+        let state: PlanState = row
+            .state
+            .parse()
+            .map_err(|e| CoreError::Recovery(format!("plan {}: {e}", row.id)))?;
+        let req = super::command::PlanText {
             file_name: row.file.clone(),
             text: row.source.clone(),
             toml: row.format == "toml",
             roles_toml: row.roles_toml.clone(),
         };
-        let (compiled, profiles) = super::setup::compile(&req, &self.cfg)
+        let roles = crate::roles::RolesSource::of(&self.cfg);
+        let (compiled, profiles) = super::setup::compile(&req, &roles)
             .map_err(|e| CoreError::Recovery(format!("the stored plan no longer compiles: {e}")))?;
         self.profiles = profiles;
         let clock = serde_json::from_str(&row.clock).unwrap_or(crate::clock::PlanClock {
@@ -67,7 +94,7 @@ impl State {
         }
         plan.restore_state(state, row.finished_at);
         for task in tasks(t.db, row.id)? {
-            plan.restore_task(task);
+            plan.restore_task(task)?;
         }
         plan.finish_restore();
         let opened = swarm_memory::state::event_messages(
@@ -76,8 +103,22 @@ impl State {
             super::event::EventKind::GateOpened.name(),
         )?;
         plan.restore_gates(&opened);
-        for a in attempts_in_states(t.db, row.id, &["offered", "running"])? {
+        Ok(plan)
+    }
+
+    /// The stored plan's live attempts, their agents and grants.
+    fn restore_attempts(
+        &mut self,
+        t: &mut Turn<'_>,
+        plan: &mut ActivePlan,
+    ) -> Result<(), CoreError> {
+        let plan_id = plan.id();
+        let live = [AttemptState::Offered.name(), AttemptState::Running.name()];
+        for a in attempts_in_states(t.db, plan_id, &live)? {
             let task = a.task_idx as usize;
+            let attempt_state: AttemptState = a.state.parse().map_err(|e| {
+                CoreError::Recovery(format!("attempt {} (task index {task}): {e}", a.id))
+            })?;
             if task >= plan.len() {
                 continue;
             }
@@ -109,11 +150,7 @@ impl State {
                     .collect(),
                 gang: plan.spec(task).gang,
                 succeeded: Vec::new(),
-                state: if a.state == "running" {
-                    AttemptState::Running
-                } else {
-                    AttemptState::Offered
-                },
+                state: attempt_state,
                 created_at: a.created_at,
                 started_at: a.started_at,
                 log_seq,
@@ -122,22 +159,6 @@ impl State {
                 waits_for_operator: false,
             });
         }
-        let message = format!(
-            "recovered plan '{}' with {} live attempt(s)",
-            plan.name(),
-            self.attempts.len()
-        );
-        t.plan_id = Some(plan.id());
-        // A result committed just before a crash may not have reached the
-        // shared memory: offer each again, copied only where missing.
-        for (task_id, result) in swarm_memory::state::results_of_plan(t.db, plan.id())? {
-            t.share_result(crate::jobs::ResultJob {
-                task_id,
-                result,
-                if_absent: true,
-            });
-        }
-        self.plan = Some(plan);
-        t.emit(Event::new(EventKind::CoordinatorStarted).message(message))
+        Ok(())
     }
 }

@@ -16,6 +16,7 @@ use swarm_memory::state::AgentRow;
 
 use super::command::AgentTx;
 use super::model::AgentState;
+use super::CoreError;
 
 /// An agent. Read through [`Roster::get`]; changed only by [`Roster`].
 pub struct Agent {
@@ -303,11 +304,20 @@ impl Roster {
     /// Restores an agent from its stored row after a restart: whatever it
     /// was, it is disconnected now (or stays lost or gone), and its lease
     /// runs from `lease_from`.
-    pub fn restore(&mut self, row: AgentRow, lease_from: i64) {
-        let state = match row.state.as_str() {
-            "connected" | "disconnected" | "draining" => AgentState::Disconnected,
-            "gone" => AgentState::Gone,
-            _ => AgentState::Lost,
+    ///
+    /// # Errors
+    /// [`CoreError::Recovery`] when the stored state is not an agent state.
+    pub fn restore(&mut self, row: AgentRow, lease_from: i64) -> Result<(), CoreError> {
+        let stored: AgentState = row
+            .state
+            .parse()
+            .map_err(|e| CoreError::Recovery(format!("agent '{}': {e}", row.id)))?;
+        let state = match stored {
+            AgentState::Connected | AgentState::Disconnected | AgentState::Draining => {
+                AgentState::Disconnected
+            }
+            AgentState::Gone => AgentState::Gone,
+            AgentState::Lost => AgentState::Lost,
         };
         let labels = serde_json::from_str(&row.labels).unwrap_or_default();
         self.agents.insert(
@@ -329,5 +339,6 @@ impl Roster {
                 registered_at: row.registered_at,
             },
         );
+        Ok(())
     }
 }

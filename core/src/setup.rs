@@ -1,19 +1,73 @@
 //! Compiling a plan sent over the wire (or stored), with the configured
-//! roles and the plan's own.
+//! roles and the plan's own. The gRPC edge compiles on a blocking thread
+//! and hands the core a [`LoadPlan`] that is already compiled; the core
+//! only persists and activates it. Recovery compiles the stored text at
+//! start-up, before agents connect.
 
-use swarm_plan::{Catalogue, Format};
+use swarm_plan::{Catalogue, CompiledPlan, Format};
 
-use super::command::LoadPlan;
+use super::roles::RolesSource;
 use super::CoreError;
 
-/// Compiles a plan sent over the wire, with the roles of the agent
-/// definitions (`agents_dir`), the roles file and the plan's own; returns
+/// A plan's text as it was sent: stored with the plan, so that a restart
+/// can compile it again.
+#[derive(Debug, Clone, Default)]
+pub struct PlanText {
+    /// Name for messages (`file:line`).
+    pub file_name: String,
+    /// The plan's text.
+    pub text: String,
+    /// TOML rather than markdown.
+    pub toml: bool,
+    /// Extra roles sent with the plan, as a roles TOML file (may be empty).
+    pub roles_toml: String,
+}
+
+/// A plan to load, compiled: what the core persists and activates. Made
+/// only by [`LoadPlan::compile`], so the core never parses a plan for a
+/// `Load` command.
+#[derive(Debug, Clone)]
+pub struct LoadPlan {
+    pub(crate) source: PlanText,
+    pub(crate) compiled: CompiledPlan,
+    pub(crate) profiles: Profiles,
+}
+
+impl LoadPlan {
+    /// Compiles `source` with the roles of `roles` (the built-in
+    /// catalogue, the agent definitions, the roles file) and the plan's
+    /// own. Reads the agent definitions and the roles file from disk, and
+    /// a big plan takes a while: call it off the scheduler's thread.
+    ///
+    /// # Errors
+    /// [`CoreError::Invalid`] with the compiler's `file:line` message, or
+    /// the roles' when a definition or the roles file is malformed.
+    pub fn compile(source: PlanText, roles: &RolesSource) -> Result<LoadPlan, CoreError> {
+        let (compiled, profiles) = compile(&source, roles)?;
+        Ok(LoadPlan {
+            source,
+            compiled,
+            profiles,
+        })
+    }
+
+    /// The compiled plan.
+    pub fn compiled(&self) -> &CompiledPlan {
+        &self.compiled
+    }
+
+    /// The text it was compiled from.
+    pub fn source(&self) -> &PlanText {
+        &self.source
+    }
+}
+
+/// Compiles `req` with the roles of `source` and the plan's own; returns
 /// the roles' profiles too.
 pub(crate) fn compile(
-    req: &LoadPlan,
-    cfg: &crate::config::CoreConfig,
-) -> Result<(swarm_plan::CompiledPlan, Profiles), CoreError> {
-    let source = crate::roles::RolesSource::of(cfg);
+    req: &PlanText,
+    source: &RolesSource,
+) -> Result<(CompiledPlan, Profiles), CoreError> {
     let mut catalogue = source
         .catalogue()
         .map_err(|e| CoreError::Invalid(e.to_string()))?;
@@ -34,19 +88,19 @@ pub(crate) fn compile(
     };
     let compiled = swarm_plan::load_text(&req.text, name, format, &catalogue)
         .map_err(|e| CoreError::Invalid(e.to_string()))?;
-    Ok((compiled, Profiles::new(&catalogue, source)))
+    Ok((compiled, Profiles::new(&catalogue, source.clone())))
 }
 
 /// Each role's profile, with the config's `[exec]` filling in a missing
 /// command template.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Profiles {
+pub struct Profiles {
     by_role: std::collections::BTreeMap<String, swarm_roles::Profile>,
-    source: crate::roles::RolesSource,
+    source: RolesSource,
 }
 
 impl Profiles {
-    fn new(catalogue: &Catalogue, source: crate::roles::RolesSource) -> Profiles {
+    fn new(catalogue: &Catalogue, source: RolesSource) -> Profiles {
         Profiles {
             by_role: catalogue
                 .roles()

@@ -12,7 +12,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::command::{
     AgentCmd, AttemptRef, AttemptReport, Command, FromAgent, Hello, LoadPlan, Outcome, PlanCmd,
-    Query, Reply, TaskAction, ToAgent,
+    PlanText, Query, Reply, TaskAction, ToAgent,
 };
 use super::views::{Loaded, Status, TaskDetail};
 use super::{CoreError, Receivers, State};
@@ -189,13 +189,15 @@ impl Harness {
 
     /// Loads a markdown plan.
     pub(crate) fn load(&mut self, markdown: &str) -> Result<Loaded, CoreError> {
-        let req = LoadPlan {
+        let text = PlanText {
             file_name: "plan.md".into(),
             text: markdown.into(),
             toml: false,
             roles_toml: String::new(),
         };
-        self.ask(|reply| PlanCmd::Load(req, reply).into())
+        // As the gRPC edge does it: compiled before the core sees it.
+        let req = LoadPlan::compile(text, &crate::roles::RolesSource::of(&self.state.cfg))?;
+        self.ask(|reply| PlanCmd::Load(Box::new(req), reply).into())
     }
 
     /// Connects a new agent with one slot.
@@ -328,11 +330,13 @@ impl Harness {
             }
             .into()
         })
+        .map(|state| state.name().to_string())
     }
 
     /// Pauses (true) or resumes (false).
     pub(crate) fn pause(&mut self, paused: bool) -> Result<String, CoreError> {
         self.ask(|reply| PlanCmd::SetPaused(paused, reply).into())
+            .map(|state| state.name().to_string())
     }
 
     pub(crate) fn status(&mut self) -> Status {
@@ -349,7 +353,7 @@ impl Harness {
 
     /// One task's state name.
     pub(crate) fn state_of(&mut self, id: &str) -> String {
-        self.task(id).task.state
+        self.task(id).task.state.name().to_string()
     }
 
     /// The kinds of the events about `task`, in order.

@@ -13,7 +13,7 @@
 //! 5. `on_track` — otherwise.
 
 /// The verdict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Verdict {
     /// A task failed for good.
     Failed,
@@ -28,6 +28,15 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// Every verdict, in order of precedence.
+    pub const ALL: [Verdict; 5] = [
+        Verdict::Failed,
+        Verdict::Done,
+        Verdict::Behind,
+        Verdict::AtRisk,
+        Verdict::OnTrack,
+    ];
+
     /// The name in `--json` (`verdict`).
     pub fn name(self) -> &'static str {
         match self {
@@ -48,6 +57,15 @@ impl Verdict {
             Verdict::Done => "Done",
             Verdict::OnTrack => "On track",
         }
+    }
+}
+
+impl std::str::FromStr for Verdict {
+    type Err = crate::model::UnknownName;
+
+    /// The verdict a `--json` name stands for.
+    fn from_str(name: &str) -> Result<Verdict, Self::Err> {
+        crate::model::parse_name("verdict", &Verdict::ALL, Verdict::name, name)
     }
 }
 

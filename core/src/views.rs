@@ -2,6 +2,9 @@
 
 use std::collections::BTreeMap;
 
+use crate::model::{AgentState, AttemptState, StatusState, TaskState};
+use crate::verdict::Verdict;
+
 /// A plan was loaded.
 #[derive(Debug, Clone)]
 pub struct Loaded {
@@ -40,17 +43,22 @@ pub struct Counts {
 
 impl Counts {
     /// Each state's name and count, in the order of the task's life.
-    pub fn by_state(&self) -> [(&'static str, u32); 8] {
-        [
-            ("pending", self.pending),
-            ("ready", self.ready),
-            ("running", self.running),
-            ("succeeded", self.succeeded),
-            ("failed", self.failed),
-            ("blocked", self.blocked),
-            ("skipped", self.skipped),
-            ("cancelled", self.cancelled),
-        ]
+    pub fn by_state(&self) -> [(TaskState, u32); 8] {
+        TaskState::ALL.map(|state| (state, self.of(state)))
+    }
+
+    /// The count of tasks in `state`.
+    pub fn of(&self, state: TaskState) -> u32 {
+        match state {
+            TaskState::Pending => self.pending,
+            TaskState::Ready => self.ready,
+            TaskState::Running => self.running,
+            TaskState::Succeeded => self.succeeded,
+            TaskState::Failed => self.failed,
+            TaskState::Blocked => self.blocked,
+            TaskState::Skipped => self.skipped,
+            TaskState::Cancelled => self.cancelled,
+        }
     }
 }
 
@@ -61,8 +69,8 @@ pub struct Status {
     pub plan_id: i64,
     /// The plan's title.
     pub plan: String,
-    /// idle | running | succeeded | failed | paused.
-    pub state: String,
+    /// Idle, or the plan's state.
+    pub state: StatusState,
     /// Tasks per state.
     pub counts: Counts,
     /// Connected agents.
@@ -85,9 +93,8 @@ pub struct Status {
     pub next_checkpoint: String,
     /// The shared memory's last repair or trouble, if any.
     pub memory: String,
-    /// The verdict (`done`, `failed`, `behind`, `at_risk`, `on_track`);
-    /// empty without a plan.
-    pub verdict: String,
+    /// The verdict; none without a plan.
+    pub verdict: Option<Verdict>,
     /// Why, in a sentence.
     pub verdict_reason: String,
     /// Closed day gates, each with what it waits for.
@@ -123,8 +130,8 @@ pub struct TaskView {
     pub id: String,
     /// Title from the plan.
     pub title: String,
-    /// State name.
-    pub state: String,
+    /// Its state.
+    pub state: TaskState,
     /// Attempts made.
     pub attempts: u32,
     /// Agents of the current or last attempt.
@@ -154,8 +161,8 @@ pub struct AttemptView {
     pub number: u32,
     /// Agents that held it (several for a gang).
     pub agents: Vec<String>,
-    /// State name.
-    pub state: String,
+    /// Its state.
+    pub state: AttemptState,
     /// Created, ms.
     pub created_at: i64,
     /// Ended, ms (0: not yet).
@@ -200,8 +207,8 @@ pub struct AgentView {
     pub busy: u32,
     /// Host it registered from.
     pub host: String,
-    /// State name.
-    pub state: String,
+    /// Its state.
+    pub state: AgentState,
     /// Last seen, ms.
     pub last_seen: i64,
     /// Labels it registered with.

@@ -230,14 +230,15 @@ async fn metrics(State(ctx): State<Arc<Ctx>>, headers: HeaderMap) -> Response {
         let states = c.by_state();
         let values: Vec<_> = states
             .iter()
-            .map(|(st, n)| (label("state", st), i64::from(*n)))
+            .map(|(st, n)| (label("state", st.name()), i64::from(*n)))
             .collect();
         Metrics::set_all(&m.tasks, &values);
     }
     if let Ok(agents) = ctx.core.ask(|reply| Query::ListAgents(reply).into()).await {
         let mut by: std::collections::BTreeMap<(String, String), i64> = Default::default();
         for a in agents {
-            *by.entry((a.active_role, a.state)).or_default() += 1;
+            *by.entry((a.active_role, a.state.name().to_string()))
+                .or_default() += 1;
         }
         let values: Vec<_> = by
             .into_iter()

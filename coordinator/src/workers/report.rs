@@ -7,6 +7,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 use swarm_core::jobs::{CriterionJob, ReportJob};
+use swarm_core::model::PlanState;
 
 use swarm_memory::state::CheckpointRow;
 use tokio::sync::mpsc;
@@ -106,24 +107,56 @@ fn append(path: &std::path::Path, report: &str) -> std::io::Result<()> {
 
 /// The report in markdown.
 pub fn render(job: &ReportJob, met: &[(bool, String)]) -> String {
+    let mut out = String::new();
+    heading(&mut out, job);
+    section(
+        &mut out,
+        "Finished since the last checkpoint",
+        &job.finished,
+        job.finished_total,
+        "swarmctl tasks --state succeeded",
+    );
+    in_progress(&mut out, job);
+    section(
+        &mut out,
+        "Blockers",
+        &job.blockers,
+        job.blockers.len(),
+        "swarmctl tasks",
+    );
+    criteria_and_path(&mut out, job, met);
+    allocation(&mut out, job);
+    section(
+        &mut out,
+        "Reallocation decisions",
+        &job.decisions,
+        job.decisions.len(),
+        "swarmctl standup show",
+    );
+    out
+}
+
+/// The heading, the verdict, the plan's counts and the day's checklists.
+fn heading(out: &mut String, job: &ReportJob) {
     let c = &job.counts;
     let done = c.succeeded + c.skipped;
-    let mut out = String::new();
     let _ = writeln!(out, "## {} — {}\n", job.kind, job.plan_time_label);
-    let when = if matches!(job.state.as_str(), "succeeded" | "failed") {
-        "Finished"
-    } else {
-        "Projected completion"
+    let when = match job.state {
+        PlanState::Succeeded | PlanState::Failed => "Finished",
+        PlanState::Running | PlanState::Paused => "Projected completion",
     };
     let _ = writeln!(
         out,
         "**{}**: {}. {when} {} (plan ends {}).\n",
-        job.verdict, job.verdict_reason, job.projected, job.planned_end
+        job.verdict.label(),
+        job.verdict_reason,
+        job.projected,
+        job.planned_end
     );
     let _ = writeln!(
         out,
         "Plan *{}* is {} · {done}/{} tasks done · {} running · {} ready · {} waiting · {} failed · {} blocked\n",
-        job.plan_name, job.state, c.total, c.running, c.ready, c.pending, c.failed, c.blocked
+        job.plan_name, job.state.name(), c.total, c.running, c.ready, c.pending, c.failed, c.blocked
     );
     for list in &job.checklists {
         let _ = writeln!(out, "### Checklist: {}\n", list.window);
@@ -132,13 +165,10 @@ pub fn render(job: &ReportJob, met: &[(bool, String)]) -> String {
         }
         out.push('\n');
     }
-    section(
-        &mut out,
-        "Finished since the last checkpoint",
-        &job.finished,
-        job.finished_total,
-        "swarmctl tasks --state succeeded",
-    );
+}
+
+/// The running tasks, flagged past 1.5× their plan.
+fn in_progress(out: &mut String, job: &ReportJob) {
     let _ = writeln!(out, "### In progress\n");
     if job.in_progress.is_empty() {
         let _ = writeln!(out, "- nothing\n");
@@ -162,20 +192,13 @@ pub fn render(job: &ReportJob, met: &[(bool, String)]) -> String {
                 p.planned_h
             );
         }
-        more(
-            &mut out,
-            job.in_progress.len(),
-            "swarmctl tasks --state running",
-        );
+        more(out, job.in_progress.len(), "swarmctl tasks --state running");
         out.push('\n');
     }
-    section(
-        &mut out,
-        "Blockers",
-        &job.blockers,
-        job.blockers.len(),
-        "swarmctl tasks",
-    );
+}
+
+/// The day's exit criteria and the critical path left.
+fn criteria_and_path(out: &mut String, job: &ReportJob, met: &[(bool, String)]) {
     let _ = writeln!(out, "### Day {} exit criteria\n", job.criteria_day);
     if job.criteria.is_empty() {
         let _ = writeln!(out, "- none listed\n");
@@ -203,6 +226,10 @@ pub fn render(job: &ReportJob, met: &[(bool, String)]) -> String {
             job.planned_end
         );
     }
+}
+
+/// The agents by role: planned, present, demand.
+fn allocation(out: &mut String, job: &ReportJob) {
     let _ = writeln!(out, "### Agents by role\n\n| Role | Planned today | Present | Demand (rank-weighted h) |\n|---|---|---|---|");
     for r in &job.allocation {
         let _ = writeln!(
@@ -215,14 +242,6 @@ pub fn render(job: &ReportJob, met: &[(bool, String)]) -> String {
         );
     }
     out.push('\n');
-    section(
-        &mut out,
-        "Reallocation decisions",
-        &job.decisions,
-        job.decisions.len(),
-        "swarmctl standup show",
-    );
-    out
 }
 
 /// The most lines a list of a report shows; the rest is a count and the
@@ -276,7 +295,7 @@ mod tests {
         let ids: Vec<String> = (0..n).map(|i| format!("9.{i}")).collect();
         ReportJob {
             projection_text: String::new(),
-            verdict: "Behind".into(),
+            verdict: swarm_core::verdict::Verdict::Behind,
             verdict_reason: "many failed".into(),
             plan_id: 1,
             kind: "Standup".into(),
@@ -285,7 +304,7 @@ mod tests {
             plan_time_label: "Day 1 09:00".into(),
             plan_day: 1,
             plan_name: "Big".into(),
-            state: "running".into(),
+            state: PlanState::Running,
             counts: Counts::default(),
             finished: ids
                 .iter()

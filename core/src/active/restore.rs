@@ -6,6 +6,7 @@ use swarm_memory::state::TaskRow;
 
 use super::{ActivePlan, CheckpointMark, Delayed};
 use crate::model::{PlanState, TaskState};
+use crate::CoreError;
 
 /// Rebuilding a plan from the store after a restart.
 impl ActivePlan {
@@ -26,17 +27,24 @@ impl ActivePlan {
 
     /// Restores a task's stored row (call [`ActivePlan::finish_restore`]
     /// after the last one).
-    pub fn restore_task(&mut self, row: TaskRow) {
+    ///
+    /// # Errors
+    /// [`CoreError::Recovery`] when the stored state is not a task state.
+    pub fn restore_task(&mut self, row: TaskRow) -> Result<(), CoreError> {
+        let plan = self.id;
         let Some(t) = self.tasks.get_mut(row.idx as usize) else {
-            return;
+            return Ok(());
         };
-        t.state = TaskState::parse(&row.state).unwrap_or(TaskState::Pending);
+        t.state = row.state.parse().map_err(|e| {
+            CoreError::Recovery(format!("plan {plan}, task index {}: {e}", row.idx))
+        })?;
         t.attempts = row.attempts;
         t.failures = row.failures;
         t.losses = row.losses;
         t.not_before = row.not_before;
         t.reason = row.reason;
         t.updated_at = row.updated_at;
+        Ok(())
     }
 
     /// Restores task `i`'s live attempt.

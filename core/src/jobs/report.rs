@@ -5,6 +5,8 @@
 use std::path::PathBuf;
 
 use crate::command::Reply;
+use crate::model::PlanState;
+use crate::verdict::Verdict;
 use crate::views::{Counts, StandupView};
 
 /// A running task, for the report.
@@ -58,9 +60,8 @@ pub struct RoleRow {
 pub struct ReportJob {
     /// Projected completion, one line (for `swarmctl status`).
     pub projection_text: String,
-    /// The verdict's words (`On track`, `Behind`, …), the one status
-    /// gives.
-    pub verdict: String,
+    /// The verdict, the one status gives.
+    pub verdict: Verdict,
     /// Why, in a sentence.
     pub verdict_reason: String,
     /// The plan's row id in the store; the checkpoint row refers to it.
@@ -78,9 +79,8 @@ pub struct ReportJob {
     pub plan_day: u32,
     /// The plan's title, for the summary line.
     pub plan_name: String,
-    /// The plan's state name (`running`, `paused`, `succeeded`, `failed`);
-    /// `succeeded` gives the report its done verdict.
-    pub state: String,
+    /// The plan's state; `succeeded` gives the report its done verdict.
+    pub state: PlanState,
     /// Tasks per state at the checkpoint.
     pub counts: Counts,
     /// Finished since the last checkpoint (the first few hundred).

@@ -98,7 +98,7 @@ fn cancel_on_a_running_task_stops_its_attempt_and_blocks_its_dependents() {
     let state = h.action("1.1", TaskAction::Cancel).expect("cancelled");
     assert_eq!(state, "cancelled");
     let detail = h.task("1.1");
-    assert_eq!(detail.attempts[0].state, "cancelled");
+    assert_eq!(detail.attempts[0].state.name(), "cancelled");
     assert!(cancels(&a.inbox()).contains(&attempt_ref("1.1", fencing)));
     assert_eq!(h.state_of("1.2"), "blocked");
     assert_eq!(h.state_of("1.3"), "blocked");
@@ -115,7 +115,7 @@ fn done_on_a_running_task_ends_its_attempt_as_succeeded() {
     let state = h.action("1.1", TaskAction::Done).expect("done");
     assert_eq!(state, "succeeded");
     let detail = h.task("1.1");
-    assert_eq!(detail.attempts[0].state, "succeeded");
+    assert_eq!(detail.attempts[0].state.name(), "succeeded");
     assert!(detail.attempts[0].message.contains("by an operator"));
     let inbox = a.inbox();
     assert_eq!(
@@ -136,7 +136,7 @@ fn fail_on_a_running_task_fails_it_for_good() {
     let (mut h, mut a, fencing) = chain();
     let state = h.action("1.1", TaskAction::Fail).expect("failed");
     assert_eq!(state, "failed");
-    assert_eq!(h.task("1.1").attempts[0].state, "failed");
+    assert_eq!(h.task("1.1").attempts[0].state.name(), "failed");
     assert_eq!(cancels(&a.inbox()), [attempt_ref("1.1", fencing)]);
     assert_eq!(h.state_of("1.2"), "blocked");
 }

@@ -17,7 +17,7 @@ fn a_plan_whose_tasks_all_succeed_has_succeeded() {
     let (_, first) = a.assignments()[0].clone();
     h.report(&a, "1.1", first, Outcome::Succeeded);
     assert!(h.events_of("plan.succeeded").is_empty(), "1.2 is left");
-    assert_eq!(h.status().state, "running");
+    assert_eq!(h.status().state.name(), "running");
     let (_, second) = a.assignments()[0].clone();
     h.advance(1000);
     h.report(&a, "1.2", second, Outcome::Succeeded);
@@ -25,7 +25,7 @@ fn a_plan_whose_tasks_all_succeed_has_succeeded() {
     assert_eq!(settled.len(), 1);
     assert_eq!(settled[0].message, "Test plan");
     let status = h.status();
-    assert_eq!(status.state, "succeeded");
+    assert_eq!(status.state.name(), "succeeded");
     assert_eq!(status.finished_at, h.now);
     assert_eq!(status.counts.succeeded, 2);
 }
@@ -41,10 +41,10 @@ fn skipped_tasks_count_as_done_for_the_plan() {
     let mut a = h.connect("sre-1", &["sre"]);
     let (_, fencing) = a.assignments()[0].clone();
     h.report(&a, "1.2", fencing, Outcome::Succeeded);
-    assert_eq!(h.status().state, "running");
+    assert_eq!(h.status().state.name(), "running");
     h.action("1.1", TaskAction::Skip).expect("skipped");
     assert_eq!(h.events_of("plan.succeeded").len(), 1);
-    assert_eq!(h.status().state, "succeeded");
+    assert_eq!(h.status().state.name(), "succeeded");
 }
 
 #[test]
@@ -69,7 +69,7 @@ fn a_failure_with_nothing_else_to_run_fails_the_plan() {
     h.report(&backend, "1.3", f3, Outcome::Succeeded);
     assert_eq!(h.events_of("plan.failed").len(), 1);
     let status = h.status();
-    assert_eq!(status.state, "failed");
+    assert_eq!(status.state.name(), "failed");
     assert_eq!(
         (
             status.counts.succeeded,
@@ -91,10 +91,10 @@ fn a_retry_after_the_plan_failed_runs_it_again() {
     let mut a = h.connect("sre-1", &["sre"]);
     let (_, first) = a.assignments()[0].clone();
     h.report(&a, "1.1", first, Outcome::Failed);
-    assert_eq!(h.status().state, "failed");
+    assert_eq!(h.status().state.name(), "failed");
     h.action("1.1", TaskAction::Retry).expect("retried");
     assert_eq!(h.events_of("plan.running").len(), 1);
-    assert_eq!(h.status().state, "running");
+    assert_eq!(h.status().state.name(), "running");
     let failed = super::seq_of(&h, "plan.failed", None);
     assert!(failed < super::seq_of(&h, "plan.running", None));
     let (_, second) = a.assignments()[0].clone();
@@ -102,7 +102,7 @@ fn a_retry_after_the_plan_failed_runs_it_again() {
     let (_, third) = a.assignments()[0].clone();
     h.report(&a, "1.2", third, Outcome::Succeeded);
     assert_eq!(h.events_of("plan.succeeded").len(), 1);
-    assert_eq!(h.status().state, "succeeded");
+    assert_eq!(h.status().state.name(), "succeeded");
 }
 
 #[test]
@@ -122,7 +122,7 @@ fn a_finished_plan_can_be_followed_by_another_but_a_running_one_cannot() {
         .expect("a second plan loads once the first finished");
     assert_eq!(next.tasks, 1);
     assert_eq!(a.assignments()[0].0, "2.1");
-    assert_eq!(h.status().state, "running");
+    assert_eq!(h.status().state.name(), "running");
 }
 
 #[test]

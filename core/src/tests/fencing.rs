@@ -30,8 +30,8 @@ fn the_current_attempts_result_is_accepted_and_acknowledged() {
     assert_eq!(acks(&a.inbox()), [(attempt_ref("1.1", fencing), true)]);
     assert!(h.events_of("attempt.rejected").is_empty());
     let detail = h.task("1.1");
-    assert_eq!(detail.task.state, "succeeded");
-    assert_eq!(detail.attempts[0].state, "succeeded");
+    assert_eq!(detail.task.state.name(), "succeeded");
+    assert_eq!(detail.attempts[0].state.name(), "succeeded");
 }
 
 #[test]
@@ -60,8 +60,8 @@ fn a_result_with_a_stale_fencing_number_is_rejected_and_changes_nothing() {
     let inbox = a.inbox();
     assert_eq!(acks(&inbox), [(attempt_ref("1.1", old), false)]);
     let detail = h.task("1.1");
-    assert_eq!(detail.task.state, "running");
-    let states: Vec<&str> = detail.attempts.iter().map(|a| a.state.as_str()).collect();
+    assert_eq!(detail.task.state.name(), "running");
+    let states: Vec<&str> = detail.attempts.iter().map(|a| a.state.name()).collect();
     assert_eq!(states, ["failed", "offered"]);
     // The current attempt still reports normally.
     h.report(&a, "1.1", current, Outcome::Succeeded);
@@ -142,10 +142,10 @@ fn in_a_lead_gang_a_started_notice_from_a_non_lead_changes_nothing() {
     let (_, fencing) = sre.assignments()[0].clone();
     h.say(&backend, FromAgent::Started(attempt_ref("1.1", fencing)));
     assert!(h.events_of("attempt.started").is_empty());
-    assert_eq!(h.task("1.1").attempts[0].state, "offered");
+    assert_eq!(h.task("1.1").attempts[0].state.name(), "offered");
     h.say(&sre, FromAgent::Started(attempt_ref("1.1", fencing)));
     assert_eq!(h.events_of("attempt.started").len(), 1);
-    assert_eq!(h.task("1.1").attempts[0].state, "running");
+    assert_eq!(h.task("1.1").attempts[0].state.name(), "running");
 }
 
 /// One SRE + Backend task that only its lead runs.

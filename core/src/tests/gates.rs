@@ -39,7 +39,7 @@ fn the_next_day_waits_for_the_exit_criteria_and_opens_when_they_pass() {
     assert_eq!(work.len(), 1, "only day 1 runs");
     assert_eq!(work[0].0, "1.1");
     let waiting = h.task("2.1").task;
-    assert_eq!(waiting.state, "pending");
+    assert_eq!(waiting.state.name(), "pending");
     assert!(
         waiting.reason.contains("Day 1 exit criteria gate"),
         "{}",
@@ -122,7 +122,7 @@ fn a_checklist_window_holds_the_windows_after_it() {
     h.load(plan).expect("loads");
     assert_eq!(h.state_of("1.1"), "ready");
     let held = h.task("1.2").task;
-    assert_eq!(held.state, "pending");
+    assert_eq!(held.state.name(), "pending");
     assert!(
         held.reason.contains("Day 1 Pre-Launch Checklist gate"),
         "{}",

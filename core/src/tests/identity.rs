@@ -35,7 +35,7 @@ fn a_restarted_agent_gets_its_welcome_before_anything_else() {
         "the task runs again on the restarted agent, as a new attempt: {inbox:?}"
     );
     assert_eq!(h.events_of("attempt.lost").len(), 1, "lost once");
-    assert_eq!(h.task("1.1").task.state, "running");
+    assert_eq!(h.task("1.1").task.state.name(), "running");
 }
 
 #[test]

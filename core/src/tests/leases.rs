@@ -37,9 +37,9 @@ fn a_silent_agent_is_lost_and_its_attempt_requeued_without_using_a_retry() {
         "the agent is lost, then its attempt"
     );
     let detail = h.task("1.1");
-    assert_eq!(detail.task.state, "ready");
+    assert_eq!(detail.task.state.name(), "ready");
     assert_eq!(detail.attempts.len(), 1);
-    assert_eq!(detail.attempts[0].state, "lost");
+    assert_eq!(detail.attempts[0].state.name(), "lost");
     assert!(
         detail.task.reason.contains("re-queued"),
         "{}",
@@ -71,8 +71,8 @@ fn a_task_with_no_retries_runs_again_on_another_agent_after_a_loss() {
     assert!(again[0].1 > lost, "a new fencing number");
     h.report(&second, "1.1", again[0].1, Outcome::Succeeded);
     let detail = h.task("1.1");
-    assert_eq!(detail.task.state, "succeeded");
-    let states: Vec<&str> = detail.attempts.iter().map(|a| a.state.as_str()).collect();
+    assert_eq!(detail.task.state.name(), "succeeded");
+    let states: Vec<&str> = detail.attempts.iter().map(|a| a.state.name()).collect();
     assert_eq!(states, ["lost", "succeeded"]);
     assert_eq!(
         h.events_of("task.failed").len(),
@@ -155,7 +155,7 @@ fn a_task_that_keeps_losing_its_agents_fails_after_max_losses() {
     }
     let detail = h.task("1.1");
     assert_eq!(detail.attempts.len(), max as usize);
-    assert!(detail.attempts.iter().all(|a| a.state == "lost"));
+    assert!(detail.attempts.iter().all(|a| a.state.name() == "lost"));
     assert!(
         detail.task.reason.contains("lost its agent 5 times"),
         "{}",

@@ -11,6 +11,8 @@ mod gates;
 mod guides;
 mod identity;
 mod leases;
+mod loading;
+mod names;
 mod numbers;
 mod operator;
 mod pause;

@@ -33,7 +33,7 @@ fn a_manual_task_on_an_agent_without_a_template_waits_for_an_operator() {
     let status = h.status();
     assert_eq!(status.waiting_for_operator, ["1.1"]);
     let detail = h.task("1.1");
-    assert_eq!(detail.task.state, "running");
+    assert_eq!(detail.task.state.name(), "running");
     assert!(detail.task.waits_for_operator);
     assert!(!h.task("1.2").task.waits_for_operator);
 

@@ -20,7 +20,7 @@ fn a_paused_plan_dispatches_nothing_until_it_is_resumed() {
     h.tick();
     assert!(a.assignments().is_empty(), "a free agent, two ready tasks");
     let status = h.status();
-    assert_eq!(status.state, "paused");
+    assert_eq!(status.state.name(), "paused");
     assert_eq!(status.counts.ready, 2);
     assert_eq!(h.pause(false).expect("resumed"), "running");
     let got = a.assignments();
@@ -74,7 +74,7 @@ fn pausing_twice_changes_nothing_and_a_finished_plan_cannot_be_paused() {
     let mut a = h.connect("sre-1", &["sre"]);
     let (_, fencing) = a.assignments()[0].clone();
     h.report(&a, "1.1", fencing, Outcome::Succeeded);
-    assert_eq!(h.status().state, "succeeded");
+    assert_eq!(h.status().state.name(), "succeeded");
     assert!(matches!(h.pause(true), Err(CoreError::Conflict(_))));
     assert!(matches!(h.pause(false), Err(CoreError::Conflict(_))));
 }
@@ -86,7 +86,7 @@ fn a_paused_plan_stays_paused_after_a_restart() {
         .expect("loads");
     h.pause(true).expect("paused");
     let mut h = h.reopen(config());
-    assert_eq!(h.status().state, "paused");
+    assert_eq!(h.status().state.name(), "paused");
     let mut a = h.connect("sre-1", &["sre"]);
     assert!(a.assignments().is_empty());
     h.pause(false).expect("resumed");

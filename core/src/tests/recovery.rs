@@ -70,7 +70,7 @@ fn an_agent_reconnecting_within_the_grace_resumes_its_attempt() {
     assert_eq!(h.events_of("agent.reconnected").len(), 1);
     h.report(&a, "1.2", second, Outcome::Succeeded);
     assert_eq!(h.state_of("1.2"), "succeeded");
-    assert_eq!(h.status().state, "succeeded");
+    assert_eq!(h.status().state.name(), "succeeded");
     assert_eq!(h.stored_task_state("1.2"), "succeeded");
 }
 
@@ -145,7 +145,7 @@ fn a_finished_plan_stays_finished_after_a_restart() {
     assert_eq!(h.events_of("plan.succeeded").len(), 1);
     let mut h = h.reopen(config());
     let status = h.status();
-    assert_eq!(status.state, "succeeded");
+    assert_eq!(status.state.name(), "succeeded");
     assert_eq!(status.counts.succeeded, 2);
     assert!(
         h.events_of("plan.succeeded").is_empty(),

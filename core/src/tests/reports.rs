@@ -32,7 +32,7 @@ fn an_assignment_that_cannot_start_is_a_failed_attempt_not_a_loss() {
         "could not start: image busybox:none is missing"
     );
     let detail = h.task("1.1");
-    assert_eq!(detail.task.state, "failed", "no retries left");
+    assert_eq!(detail.task.state.name(), "failed", "no retries left");
     assert_eq!(
         detail.task.reason,
         "could not start: image busybox:none is missing"
@@ -58,6 +58,6 @@ fn shed_output_is_counted_on_the_attempt() {
         },
     );
     let detail = h.task("1.1");
-    assert_eq!(detail.task.state, "succeeded");
+    assert_eq!(detail.task.state.name(), "succeeded");
     assert_eq!(detail.attempts[0].output_dropped, 123_456);
 }

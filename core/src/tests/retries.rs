@@ -31,12 +31,12 @@ fn a_failed_attempt_with_retries_left_waits_pending_with_its_reason() {
     let (mut h, mut a, fencing) = running_with_retries(2);
     h.report(&a, "1.1", fencing, Outcome::Failed);
     let detail = h.task("1.1");
-    assert_eq!(detail.task.state, "pending");
+    assert_eq!(detail.task.state.name(), "pending");
     assert_eq!(
         detail.task.reason,
         "attempt failed (no message), retry 1 of 2 in 100 ms"
     );
-    assert_eq!(detail.attempts[0].state, "failed");
+    assert_eq!(detail.attempts[0].state.name(), "failed");
     assert_eq!(detail.attempts[0].exit_code, Some(1));
     assert_eq!(h.stored_task_state("1.1"), "pending");
     assert!(a.assignments().is_empty(), "not before the backoff");
@@ -120,10 +120,10 @@ fn a_failed_attempt_with_the_retries_spent_fails_the_task() {
     let (_, second) = a.assignments()[0].clone();
     h.report(&a, "1.1", second, Outcome::TimedOut);
     let detail = h.task("1.1");
-    assert_eq!(detail.task.state, "failed");
+    assert_eq!(detail.task.state.name(), "failed");
     // The state says it failed; the reason says why, without repeating it.
     assert_eq!(detail.task.reason, "no message");
-    let states: Vec<&str> = detail.attempts.iter().map(|a| a.state.as_str()).collect();
+    let states: Vec<&str> = detail.attempts.iter().map(|a| a.state.name()).collect();
     assert_eq!(states, ["failed", "timed_out"]);
     assert_eq!(h.state_of("1.2"), "blocked");
     assert_eq!(
@@ -155,7 +155,7 @@ fn a_task_without_retries_fails_at_its_first_failure() {
         },
     );
     let detail = h.task("1.1");
-    assert_eq!(detail.task.state, "failed");
+    assert_eq!(detail.task.state.name(), "failed");
     assert_eq!(detail.task.reason, "exit 7");
     let mut blockers = Vec::new();
     while let Ok(job) = h.receivers.jobs.try_recv() {

@@ -168,7 +168,7 @@ fn an_operator_drains_an_agent_by_id() {
     let mut a = h.connect("sre-1", &["sre"]);
     a.inbox();
     let r = h.ask(|reply| crate::command::PlanCmd::DrainAgent("sre-1".into(), reply).into());
-    assert_eq!(r.expect("drained"), "draining");
+    assert_eq!(r.expect("drained").name(), "draining");
     assert!(a
         .inbox()
         .iter()

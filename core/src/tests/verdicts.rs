@@ -7,7 +7,7 @@ use crate::testkit::{plan, Harness};
 fn reports(h: &mut Harness) -> Vec<(String, String)> {
     let mut out = Vec::new();
     while let Ok(job) = h.receivers.jobs.try_recv() {
-        out.push((job.kind.clone(), job.verdict.clone()));
+        out.push((job.kind.clone(), job.verdict.label().to_string()));
     }
     out
 }
@@ -18,7 +18,10 @@ fn a_plan_with_no_agent_is_at_risk() {
     h.load(&plan(&[("1.1", "SRE", "P1", 1, "")]))
         .expect("loads");
     let s = h.status();
-    assert_eq!(s.verdict, "at_risk");
+    assert_eq!(
+        s.verdict.map_or("", crate::verdict::Verdict::name),
+        "at_risk"
+    );
     assert_eq!(s.verdict_reason, "no agent is connected");
 }
 
@@ -31,12 +34,18 @@ fn a_failed_plan_says_failed_in_status_and_in_its_final_review() {
     ]))
     .expect("loads");
     let mut a = h.connect("sre-1", &["sre"]);
-    assert_eq!(h.status().verdict, "on_track");
+    assert_eq!(
+        h.status().verdict.map_or("", crate::verdict::Verdict::name),
+        "on_track"
+    );
     let (_, fence) = a.assignments()[0].clone();
     h.report(&a, "1.1", fence, Outcome::Failed);
     let s = h.status();
-    assert_eq!(s.state, "failed");
-    assert_eq!(s.verdict, "failed");
+    assert_eq!(s.state.name(), "failed");
+    assert_eq!(
+        s.verdict.map_or("", crate::verdict::Verdict::name),
+        "failed"
+    );
     assert!(
         s.verdict_reason
             .starts_with("1 task(s) failed for good: 1.1"),
@@ -58,7 +67,10 @@ fn a_finished_plan_is_done_everywhere() {
     let mut a = h.connect("sre-1", &["sre"]);
     let (_, fence) = a.assignments()[0].clone();
     h.report(&a, "1.1", fence, Outcome::Succeeded);
-    assert_eq!(h.status().verdict, "done");
+    assert_eq!(
+        h.status().verdict.map_or("", crate::verdict::Verdict::name),
+        "done"
+    );
     let verdicts: Vec<String> = reports(&mut h)
         .into_iter()
         .filter(|(kind, _)| kind == "Final Review")

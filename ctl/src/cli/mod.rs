@@ -117,7 +117,7 @@ pub enum Command {
         /// Only events of this kind (`attempt.failed`), or of this family
         /// (`attempt`).
         #[arg(long, value_name = "KIND")]
-        kind: Option<String>,
+        kind: Option<swarm_core::event::KindFilter>,
         /// One JSON object per line.
         #[arg(long)]
         json: bool,

@@ -1,6 +1,7 @@
 //! `swarmctl events [--follow]`.
 
 use serde_json::json;
+use swarm_core::event::KindFilter;
 use swarm_proto::v1 as pb;
 
 use super::{clock, Result, Target};
@@ -9,7 +10,8 @@ use super::{clock, Result, Target};
 #[derive(Debug, Default)]
 pub(crate) struct Filter {
     pub task: Option<String>,
-    pub kind: Option<String>,
+    /// A kind or a family, parsed once from `--kind`.
+    pub kind: Option<KindFilter>,
 }
 
 impl Filter {
@@ -17,12 +19,7 @@ impl Filter {
     /// (`attempt` takes `attempt.failed`).
     fn keeps(&self, e: &pb::Event) -> bool {
         self.task.as_ref().is_none_or(|t| e.task_id == *t)
-            && self.kind.as_ref().is_none_or(|k| {
-                e.kind == *k
-                    || e.kind
-                        .strip_prefix(k.as_str())
-                        .is_some_and(|r| r.starts_with('.'))
-            })
+            && self.kind.is_none_or(|k| k.passes(&e.kind))
     }
 }
 
@@ -67,4 +64,35 @@ pub(crate) async fn run(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(kind: &str, task: &str) -> pb::Event {
+        pb::Event {
+            kind: kind.into(),
+            task_id: task.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_kind_or_a_family_is_kept_and_nothing_else() {
+        let family = Filter {
+            task: Some("1.1".into()),
+            kind: Some("attempt".parse().expect("a family")),
+        };
+        assert!(family.keeps(&event("attempt.failed", "1.1")));
+        assert!(!family.keeps(&event("attempt.failed", "1.2")));
+        assert!(!family.keeps(&event("task.failed", "1.1")));
+        let kind = Filter {
+            task: None,
+            kind: Some("attempt.succeeded".parse().expect("a kind")),
+        };
+        assert!(kind.keeps(&event("attempt.succeeded", "1.1")));
+        assert!(!kind.keeps(&event("attempt.failed", "1.1")));
+        assert!("attempts".parse::<KindFilter>().is_err());
+    }
 }

@@ -4,9 +4,11 @@
 
 use std::path::Path;
 
+use swarm_core::model::TaskState;
 use swarm_proto::v1 as pb;
 
-use crate::daemon::run::Control;
+use super::wire::RunTask;
+use super::Control;
 
 /// How many lines of a failed task's output the summary shows.
 const FAILURE_TAIL_LINES: usize = 10;
@@ -14,8 +16,8 @@ const FAILURE_TAIL_LINES: usize = 10;
 /// The last lines of each failed task's output (its latest attempt), so
 /// the failure can be read without starting the daemon again; the rest is
 /// one `swarmctl task logs --workdir` away.
-pub(crate) async fn print(client: &mut Control, tasks: &[pb::TaskSummary], workdir: &Path) {
-    for t in tasks.iter().filter(|t| t.state == "failed") {
+pub(crate) async fn print(client: &mut Control, tasks: &[RunTask], workdir: &Path) {
+    for t in tasks.iter().filter(|t| t.state == TaskState::Failed) {
         let request = pb::TaskLogsRequest {
             id: t.id.clone(),
             attempt: 0,

@@ -3,16 +3,14 @@
 use super::status;
 use swarm_memory::state::AttemptPick;
 use swarm_proto::v1 as pb;
-use tokio::sync::broadcast::error::RecvError;
 use tonic::{Request, Response, Status};
 
 use super::convert;
 use super::BoxStream;
 use crate::edge::auth::{Scope, Tokens};
-use swarm_core::command::{CheckpointCmd, PlanCmd, Query, TaskLogs};
+use swarm_core::command::{CheckpointCmd, LoadPlan, PlanCmd, Query, TaskLogs};
 use swarm_core::follow::{relay, Relayed};
 use swarm_core::CoreHandle;
-use swarm_core::EventKind;
 
 /// The control service.
 pub struct ControlSvc {
@@ -61,10 +59,18 @@ impl pb::control_service_server::ControlService for ControlSvc {
         req: Request<tonic::Streaming<pb::LoadPlanChunk>>,
     ) -> R<pb::LoadPlanReply> {
         self.tokens.check(&req, Scope::Admin)?;
-        let load = super::plan_upload::receive(req.into_inner(), self.max_plan_bytes).await?;
+        let text = super::plan_upload::receive(req.into_inner(), self.max_plan_bytes).await?;
+        // Parsing and compiling a big plan takes a while, and reads the
+        // agent definitions and the roles file: never on the scheduler's
+        // thread, nor on the runtime's.
+        let roles = self.roles.clone();
+        let load = tokio::task::spawn_blocking(move || LoadPlan::compile(text, &roles))
+            .await
+            .map_err(|e| Status::internal(format!("compiling the plan stopped: {e}")))?
+            .map_err(status)?;
         let loaded = self
             .core
-            .ask(|reply| PlanCmd::Load(load, reply).into())
+            .ask(|reply| PlanCmd::Load(Box::new(load), reply).into())
             .await
             .map_err(status)?;
         Ok(Response::new(pb::LoadPlanReply {
@@ -113,7 +119,7 @@ impl pb::control_service_server::ControlService for ControlSvc {
     async fn task_logs(&self, req: Request<pb::TaskLogsRequest>) -> R<Self::TaskLogsStream> {
         self.tokens.check_task(&req, &req.get_ref().id)?;
         let r = req.into_inner();
-        let (events_history, mut events) = self
+        let (events_history, events) = self
             .core
             .ask(|reply| {
                 Query::Events {
@@ -125,56 +131,25 @@ impl pb::control_service_server::ControlService for ControlSvc {
             .await
             .map_err(status)?;
         drop(events_history);
-        let task = r.id.clone();
+        let task = r.id;
         let pick = AttemptPick::from_wire(r.number, r.attempt);
         let TaskLogs {
             fence: attempt,
             number,
             chunks: history,
-            mut feed,
+            feed,
         } = self
             .core
             .ask(|reply| Query::Logs { task, pick, reply }.into())
             .await
             .map_err(status)?;
-        let follow = r.follow;
         let stream = async_stream(move |tx| async move {
-            let mut last_seq = None;
-            for row in history {
-                last_seq = Some(row.seq);
-                if tx.send(Ok(line(&row, number))).await.is_err() {
-                    return;
-                }
-            }
-            if !follow {
-                return;
-            }
-            loop {
-                tokio::select! {
-                    got = feed.recv() => match got {
-                        Ok(ev) if ev.row.attempt == attempt && last_seq.is_none_or(|s| ev.row.seq > s) => {
-                            last_seq = Some(ev.row.seq);
-                            if tx.send(Ok(line(&ev.row, number))).await.is_err() { return; }
-                        }
-                        Ok(_) | Err(RecvError::Lagged(_)) => {}
-                        Err(RecvError::Closed) => return shutting_down(&tx).await,
-                    },
-                    got = events.recv() => match got {
-                        Ok(e) if e.attempt == Some(attempt) && EventKind::parse(&e.kind).is_some_and(EventKind::ends_attempt) => {
-                            // Drain what is already queued, then stop.
-                            while let Ok(ev) = feed.try_recv() {
-                                if ev.row.attempt == attempt && last_seq.is_none_or(|s| ev.row.seq > s) {
-                                    last_seq = Some(ev.row.seq);
-                                    let _ = tx.send(Ok(line(&ev.row, number))).await;
-                                }
-                            }
-                            return;
-                        }
-                        Ok(_) | Err(RecvError::Lagged(_)) => {}
-                        Err(RecvError::Closed) => return shutting_down(&tx).await,
-                    },
-                }
-            }
+            let follow = super::logs::Follow {
+                attempt,
+                number,
+                follow: r.follow,
+            };
+            follow.send(history, feed, events, &tx).await;
         });
         Ok(Response::new(stream))
     }
@@ -198,7 +173,9 @@ impl pb::control_service_server::ControlService for ControlSvc {
             })
             .await
             .map_err(status)?;
-        Ok(Response::new(pb::TaskActionReply { state }))
+        Ok(Response::new(pb::TaskActionReply {
+            state: state.name().into(),
+        }))
     }
 
     async fn list_agents(&self, req: Request<pb::ListAgentsRequest>) -> R<pb::ListAgentsReply> {
@@ -221,7 +198,9 @@ impl pb::control_service_server::ControlService for ControlSvc {
             .ask(|reply| PlanCmd::DrainAgent(id, reply).into())
             .await
             .map_err(status)?;
-        Ok(Response::new(pb::DrainAgentReply { state }))
+        Ok(Response::new(pb::DrainAgentReply {
+            state: state.name().into(),
+        }))
     }
 
     type EventsStream = BoxStream<pb::Event>;
@@ -296,7 +275,9 @@ impl pb::control_service_server::ControlService for ControlSvc {
             .ask(|reply| PlanCmd::SetPaused(true, reply).into())
             .await
             .map_err(status)?;
-        Ok(Response::new(pb::PlanStateReply { state }))
+        Ok(Response::new(pb::PlanStateReply {
+            state: state.name().into(),
+        }))
     }
 
     async fn resume(&self, req: Request<pb::ResumeRequest>) -> R<pb::PlanStateReply> {
@@ -306,7 +287,9 @@ impl pb::control_service_server::ControlService for ControlSvc {
             .ask(|reply| PlanCmd::SetPaused(false, reply).into())
             .await
             .map_err(status)?;
-        Ok(Response::new(pb::PlanStateReply { state }))
+        Ok(Response::new(pb::PlanStateReply {
+            state: state.name().into(),
+        }))
     }
 
     async fn backup(&self, req: Request<pb::BackupRequest>) -> R<pb::BackupReply> {
@@ -384,17 +367,8 @@ impl pb::control_service_server::ControlService for ControlSvc {
     }
 }
 
-fn line(row: &swarm_memory::state::LogRow, number: u32) -> pb::LogLine {
-    pb::LogLine {
-        attempt: row.attempt,
-        number,
-        stream: i32::from(row.stream),
-        data: row.data.clone(),
-    }
-}
-
 /// A server stream fed by a task that writes into a channel.
-fn async_stream<T, F, Fut>(f: F) -> BoxStream<T>
+pub(super) fn async_stream<T, F, Fut>(f: F) -> BoxStream<T>
 where
     T: Send + 'static,
     F: FnOnce(tokio::sync::mpsc::Sender<Result<T, Status>>) -> Fut,
@@ -406,7 +380,7 @@ where
 }
 
 /// Ends a follow stream with the reason: swarmd is stopping.
-async fn shutting_down<T>(tx: &tokio::sync::mpsc::Sender<Result<T, Status>>) {
+pub(super) async fn shutting_down<T>(tx: &tokio::sync::mpsc::Sender<Result<T, Status>>) {
     let _ = tx
         .send(Err(Status::unavailable(
             "swarmd is shutting down; follow again once it is back",

@@ -155,7 +155,7 @@ pub(crate) fn status_to(s: views::Status) -> pb::StatusReply {
     pb::StatusReply {
         plan_id: s.plan_id as u64,
         plan: s.plan,
-        state: s.state,
+        state: s.state.name().to_string(),
         tasks: Some(pb::TaskCounts {
             total: c.total,
             pending: c.pending,
@@ -177,7 +177,7 @@ pub(crate) fn status_to(s: views::Status) -> pb::StatusReply {
         shortfall: s.shortfall,
         next_checkpoint: s.next_checkpoint,
         memory: s.memory,
-        verdict: s.verdict,
+        verdict: s.verdict.map(|v| v.name().to_string()).unwrap_or_default(),
         verdict_reason: s.verdict_reason,
         gates: s.gates,
         waiting_for_operator: s.waiting_for_operator,
@@ -188,7 +188,7 @@ pub(crate) fn task_to(t: views::TaskView) -> pb::TaskSummary {
     pb::TaskSummary {
         id: t.id,
         title: t.title,
-        state: t.state,
+        state: t.state.name().to_string(),
         attempts: t.attempts,
         agents: t.agents,
         priority: t.priority,
@@ -211,7 +211,7 @@ pub(crate) fn detail_to(d: views::TaskDetail) -> pb::TaskDetail {
                 attempt: a.attempt,
                 number: a.number,
                 agents: a.agents,
-                state: a.state,
+                state: a.state.name().to_string(),
                 created_at_ms: a.created_at,
                 ended_at_ms: a.ended_at,
                 exit_code: a.exit_code,
@@ -234,7 +234,7 @@ pub(crate) fn agent_to(a: views::AgentView) -> pb::AgentInfo {
         slots: a.slots,
         busy: a.busy,
         host: a.host,
-        state: a.state,
+        state: a.state.name().to_string(),
         last_seen_ms: a.last_seen,
         labels: a.labels.into_iter().collect(),
         running: a

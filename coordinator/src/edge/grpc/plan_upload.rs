@@ -1,14 +1,15 @@
 //! Receiving a plan streamed in chunks (`LoadPlan`): the header comes in
 //! the first chunk, the text in all of them. The plan is refused, before
 //! anything reaches the scheduler and so with nothing changed, when its
-//! declared or received size is over `max_plan_bytes`, when the header is
+//! declared or received size is over `max_plan_bytes` (the only place that
+//! checks it), when the header is
 //! missing or repeated, or when the bytes that arrive are not the number
 //! the header announced.
 
 use swarm_proto::v1 as pb;
 use tokio_stream::{Stream, StreamExt as _};
 
-use swarm_core::command::LoadPlan;
+use swarm_core::command::PlanText;
 
 /// Why a streamed plan was refused.
 #[derive(Debug, thiserror::Error)]
@@ -65,7 +66,7 @@ impl From<UploadError> for tonic::Status {
 /// Reads the whole plan from `chunks`, refusing it as soon as it is known
 /// to be over `limit` bytes. Text that is not UTF-8 is read with
 /// replacement characters, as a plan file is.
-pub(crate) async fn receive<S>(mut chunks: S, limit: u64) -> Result<LoadPlan, UploadError>
+pub(crate) async fn receive<S>(mut chunks: S, limit: u64) -> Result<PlanText, UploadError>
 where
     S: Stream<Item = Result<pb::LoadPlanChunk, tonic::Status>> + Unpin,
 {
@@ -119,7 +120,7 @@ where
         Ok(t) => t,
         Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
     };
-    Ok(LoadPlan {
+    Ok(PlanText {
         file_name: header.file_name,
         text,
         toml: header.toml,
@@ -153,7 +154,7 @@ mod tests {
     async fn run(
         chunks: Vec<Result<pb::LoadPlanChunk, tonic::Status>>,
         limit: u64,
-    ) -> Result<LoadPlan, UploadError> {
+    ) -> Result<PlanText, UploadError> {
         receive(tokio_stream::iter(chunks), limit).await
     }
 

@@ -116,9 +116,9 @@ pub fn render(board: &Board) -> String {
         let _ = write!(
             s,
             r#"<g class="task {state}{critical}" data-task="{id}" data-state="{st}" tabindex="0"><title>{id} {title} — {st}{why}</title><rect x="{x:.1}" y="{y:.1}" width="{BOX_W}" height="{BOX_H}" rx="6"/><text x="{tx:.1}" y="{ty1:.1}" class="tid">{id} · {st}</text><text x="{tx:.1}" y="{ty2:.1}">{short}</text></g>"#,
-            state = state_class(&t.state),
+            state = state_class(t.state.name()),
             id = esc(&t.id),
-            st = esc(&t.state),
+            st = esc(t.state.name()),
             title = esc(&t.title),
             why = if t.reason.is_empty() {
                 String::new()
@@ -146,12 +146,13 @@ pub fn render(board: &Board) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use swarm_core::model::TaskState;
 
     fn task(id: &str, deps: &[usize], critical: bool) -> BoardTask {
         BoardTask {
             id: id.into(),
             title: format!("<task {id}>"),
-            state: "pending".into(),
+            state: TaskState::Pending,
             day: 0,
             roles: vec![],
             priority: "P1".into(),
@@ -183,7 +184,7 @@ mod tests {
     #[test]
     fn every_task_is_drawn_escaped_with_its_state_and_critical_edges_marked() {
         let mut tasks = vec![task("1.1", &[], true), task("1.2", &[0], true)];
-        tasks[1].state = "running".into();
+        tasks[1].state = TaskState::Running;
         let board = Board {
             tasks,
             ..Board::default()

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use super::html::{clip, esc, state_class};
-use swarm_core::board::{Board, BoardRun};
+use swarm_core::board::Board;
 
 /// Rows beyond this many agents are summed up in a note.
 pub const MAX_AGENTS: usize = 120;
@@ -18,59 +18,24 @@ const HEAD_H: f64 = 34.0;
 const MARGIN: f64 = 10.0;
 const CHART_W: f64 = 1000.0;
 
-/// Where things go on the chart: agents' rows, the time scale, the size.
-struct Chart<'a> {
-    board: &'a Board,
-    /// Agent → row, in the order they first ran something.
-    rows: BTreeMap<&'a str, usize>,
-    order: Vec<&'a str>,
-    /// Rows drawn (at most [`MAX_AGENTS`]).
-    shown: usize,
-    /// Working hours in a plan day.
+/// Where things go: the chart's span on the plan clock and its size.
+struct Frame {
+    /// Working hours per plan day.
     day: f64,
     /// Hours the chart spans: whole days.
     span: f64,
     /// Pixels per hour.
     px: f64,
+    /// The SVG's height.
     height: f64,
-    width: f64,
-    /// Where day and checkpoint lines end.
+    /// Where lines across the chart stop.
     bottom: f64,
+    /// Agent rows drawn.
+    shown: usize,
 }
 
-/// The SVG document.
-pub fn render(board: &Board) -> String {
-    let chart = Chart::new(board);
-    let mut s = String::new();
-    let _ = write!(
-        s,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" class="gantt" width="{width:.0}" height="{height:.0}" viewBox="0 0 {width:.0} {height:.0}" role="img" aria-label="Gantt chart">"#,
-        width = chart.width,
-        height = chart.height,
-    );
-    chart.days(&mut s);
-    chart.checkpoints(&mut s);
-    chart.agents(&mut s);
-    for run in &board.runs {
-        chart.run(&mut s, run);
-    }
-    chart.footer(&mut s);
-    s
-}
-
-impl<'a> Chart<'a> {
-    fn new(board: &'a Board) -> Chart<'a> {
-        let mut rows: BTreeMap<&str, usize> = BTreeMap::new();
-        let mut order: Vec<&str> = Vec::new();
-        for run in &board.runs {
-            for a in &run.agents {
-                if !rows.contains_key(a.as_str()) {
-                    rows.insert(a, order.len());
-                    order.push(a);
-                }
-            }
-        }
-        let shown = order.len().min(MAX_AGENTS);
+impl Frame {
+    fn new(board: &Board, shown: usize) -> Frame {
         let end = board
             .runs
             .iter()
@@ -90,101 +55,130 @@ impl<'a> Chart<'a> {
         };
         let span = (end / day).ceil().max(1.0) * day;
         let height = HEAD_H + shown.max(1) as f64 * ROW_H + 2.0 * MARGIN + 16.0;
-        Chart {
-            board,
-            rows,
-            order,
-            shown,
+        Frame {
             day,
             span,
             px: CHART_W / span,
             height,
-            width: 2.0 * MARGIN + LABEL_W + CHART_W,
             bottom: height - MARGIN - 16.0,
+            shown,
         }
     }
 
-    /// The x of `h` working hours from the opening of Day 1.
+    /// The x of `h` working hours.
     fn x(&self, h: f64) -> f64 {
         MARGIN + LABEL_W + h.clamp(0.0, self.span) * self.px
     }
+}
 
-    /// A column per plan day.
-    fn days(&self, s: &mut String) {
-        let mut n = 0.0;
-        while n < self.span {
-            let _ = write!(
-                s,
-                r#"<line class="day" x1="{a:.1}" y1="{MARGIN}" x2="{a:.1}" y2="{bottom:.1}"/><text class="dayname" x="{t:.1}" y="{ty:.1}">Day {d}</text>"#,
-                a = self.x(n),
-                bottom = self.bottom,
-                t = self.x(n) + 4.0,
-                ty = MARGIN + 12.0,
-                d = (n / self.day) as u32 + 1,
-            );
-            n += self.day;
+/// The SVG document.
+pub fn render(board: &Board) -> String {
+    // Agents in the order they first ran something.
+    let mut rows: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut order: Vec<&str> = Vec::new();
+    for run in &board.runs {
+        for a in &run.agents {
+            if !rows.contains_key(a.as_str()) {
+                rows.insert(a, order.len());
+                order.push(a);
+            }
         }
     }
-
-    /// Checkpoints due (dashed) and held (solid).
-    fn checkpoints(&self, s: &mut String) {
-        for c in &self.board.planned_checkpoints {
-            let _ = write!(
-                s,
-                r#"<line class="checkpoint planned" x1="{a:.1}" y1="{y0:.1}" x2="{a:.1}" y2="{bottom:.1}"><title>{k} (planned)</title></line>"#,
-                a = self.x(c.at),
-                y0 = MARGIN + 16.0,
-                bottom = self.bottom,
-                k = esc(&c.kind),
-            );
-        }
-        for c in &self.board.held_checkpoints {
-            let _ = write!(
-                s,
-                r#"<line class="checkpoint held" x1="{a:.1}" y1="{y0:.1}" x2="{a:.1}" y2="{bottom:.1}"><title>{k} (held at {h:.1} h)</title></line>"#,
-                a = self.x(c.at),
-                y0 = MARGIN + 16.0,
-                bottom = self.bottom,
-                k = esc(&c.kind),
-                h = c.at,
-            );
-        }
+    let f = Frame::new(board, order.len().min(MAX_AGENTS));
+    let (height, bottom) = (f.height, f.bottom);
+    let width = 2.0 * MARGIN + LABEL_W + CHART_W;
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" class="gantt" width="{width:.0}" height="{height:.0}" viewBox="0 0 {width:.0} {height:.0}" role="img" aria-label="Gantt chart">"#
+    );
+    grid(&mut s, board, &f);
+    for (r, agent) in order.iter().take(f.shown).enumerate() {
+        let y = HEAD_H + r as f64 * ROW_H;
+        let _ = write!(
+            s,
+            r#"<text class="agent" x="{MARGIN}" y="{ty:.1}">{name}</text>"#,
+            ty = y + ROW_H / 2.0 + 4.0,
+            name = esc(&clip(agent, 22)),
+        );
     }
+    bars(&mut s, board, &rows, &f);
+    let _ = write!(
+        s,
+        r#"<line class="now" x1="{a:.1}" y1="{MARGIN}" x2="{a:.1}" y2="{bottom:.1}"><title>now: {h:.1} h</title></line>"#,
+        a = f.x(board.now_hours),
+        h = board.now_hours,
+    );
+    let note = if order.len() > f.shown {
+        format!(
+            " · {} more agents not shown: swarmctl agents",
+            order.len() - f.shown
+        )
+    } else {
+        String::new()
+    };
+    let _ = write!(
+        s,
+        r#"<text class="note" x="{MARGIN}" y="{ny:.1}">working hours from Day 1 · bar: attempt · thin bar: planned slot · dashed: checkpoint due · solid: checkpoint held{note}</text></svg>"#,
+        ny = height - MARGIN,
+    );
+    s
+}
 
-    /// Each shown agent's name at the head of its row.
-    fn agents(&self, s: &mut String) {
-        for (r, agent) in self.order.iter().take(self.shown).enumerate() {
-            let y = HEAD_H + r as f64 * ROW_H;
-            let _ = write!(
-                s,
-                r#"<text class="agent" x="{MARGIN}" y="{ty:.1}">{name}</text>"#,
-                ty = y + ROW_H / 2.0 + 4.0,
-                name = esc(&clip(agent, 22)),
-            );
-        }
+/// The day columns and the checkpoints, planned and held.
+fn grid(s: &mut String, board: &Board, f: &Frame) {
+    let bottom = f.bottom;
+    let mut n = 0.0;
+    while n < f.span {
+        let _ = write!(
+            s,
+            r#"<line class="day" x1="{a:.1}" y1="{MARGIN}" x2="{a:.1}" y2="{bottom:.1}"/><text class="dayname" x="{t:.1}" y="{ty:.1}">Day {d}</text>"#,
+            a = f.x(n),
+            t = f.x(n) + 4.0,
+            ty = MARGIN + 12.0,
+            d = (n / f.day) as u32 + 1,
+        );
+        n += f.day;
     }
+    for c in &board.planned_checkpoints {
+        let _ = write!(
+            s,
+            r#"<line class="checkpoint planned" x1="{a:.1}" y1="{y0:.1}" x2="{a:.1}" y2="{bottom:.1}"><title>{k} (planned)</title></line>"#,
+            a = f.x(c.at),
+            y0 = MARGIN + 16.0,
+            k = esc(&c.kind),
+        );
+    }
+    for c in &board.held_checkpoints {
+        let _ = write!(
+            s,
+            r#"<line class="checkpoint held" x1="{a:.1}" y1="{y0:.1}" x2="{a:.1}" y2="{bottom:.1}"><title>{k} (held at {h:.1} h)</title></line>"#,
+            a = f.x(c.at),
+            y0 = MARGIN + 16.0,
+            k = esc(&c.kind),
+            h = c.at,
+        );
+    }
+}
 
-    /// One attempt: a bar on each of its agents' rows, over its task's
-    /// planned slot.
-    fn run(&self, s: &mut String, run: &BoardRun) {
-        let board = self.board;
+/// Each attempt as a bar on each of its agents' rows, over its task's
+/// planned slot.
+fn bars(s: &mut String, board: &Board, rows: &BTreeMap<&str, usize>, f: &Frame) {
+    for run in &board.runs {
         let Some(task) = board.tasks.get(run.task) else {
-            return;
+            continue;
         };
         for a in &run.agents {
-            let r = self.rows[a.as_str()];
-            if r >= self.shown {
+            let r = rows[a.as_str()];
+            if r >= f.shown {
                 continue;
             }
             let y = HEAD_H + r as f64 * ROW_H;
             let (p0, p1) = (
-                self.x(task.planned_start),
-                self.x(task.planned_start + task.planned_hours),
+                f.x(task.planned_start),
+                f.x(task.planned_start + task.planned_hours),
             );
-            let (a0, a1) = (
-                self.x(run.start),
-                self.x(run.end.unwrap_or(board.now_hours)),
-            );
+            let (a0, a1) = (f.x(run.start), f.x(run.end.unwrap_or(board.now_hours)));
             let _ = write!(
                 s,
                 r#"<rect class="planned" x="{p0:.1}" y="{py:.1}" width="{pw:.1}" height="5"><title>{id} planned {ps:.1}–{pe:.1} h</title></rect><g class="run {cls}" data-task="{id}" data-attempt="{num}"><title>{id} attempt {num} on {agent}: {st}, {s0:.1}–{s1} h</title><rect x="{a0:.1}" y="{ay:.1}" width="{aw:.1}" height="16" rx="3"/><text x="{tx:.1}" y="{tty:.1}">{label}</text></g>"#,
@@ -192,11 +186,11 @@ impl<'a> Chart<'a> {
                 pw = (p1 - p0).max(1.0),
                 ps = task.planned_start,
                 pe = task.planned_start + task.planned_hours,
-                cls = state_class(&run.state),
+                cls = state_class(run.state.name()),
                 id = esc(&task.id),
                 num = run.number,
                 agent = esc(a),
-                st = esc(&run.state),
+                st = esc(run.state.name()),
                 s0 = run.start,
                 s1 = run
                     .end
@@ -208,30 +202,6 @@ impl<'a> Chart<'a> {
                 label = esc(&task.id),
             );
         }
-    }
-
-    /// The line at now, the legend and how many agents were left out.
-    fn footer(&self, s: &mut String) {
-        let _ = write!(
-            s,
-            r#"<line class="now" x1="{a:.1}" y1="{MARGIN}" x2="{a:.1}" y2="{bottom:.1}"><title>now: {h:.1} h</title></line>"#,
-            a = self.x(self.board.now_hours),
-            bottom = self.bottom,
-            h = self.board.now_hours,
-        );
-        let note = if self.order.len() > self.shown {
-            format!(
-                " · {} more agents not shown: swarmctl agents",
-                self.order.len() - self.shown
-            )
-        } else {
-            String::new()
-        };
-        let _ = write!(
-            s,
-            r#"<text class="note" x="{MARGIN}" y="{ny:.1}">working hours from Day 1 · bar: attempt · thin bar: planned slot · dashed: checkpoint due · solid: checkpoint held{note}</text></svg>"#,
-            ny = self.height - MARGIN,
-        );
     }
 }
 
@@ -245,7 +215,7 @@ mod tests {
         let task = BoardTask {
             id: "1.1".into(),
             title: "t".into(),
-            state: "running".into(),
+            state: swarm_core::model::TaskState::Running,
             day: 1,
             roles: vec![],
             priority: "P0".into(),
@@ -264,7 +234,7 @@ mod tests {
                 task: 0,
                 number: 1,
                 agents: vec!["sre-1".into(), "<qa>".into()],
-                state: "running".into(),
+                state: swarm_core::model::AttemptState::Running,
                 start: 1.0,
                 end: None,
             }],

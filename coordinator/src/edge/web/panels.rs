@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use super::html::{esc, state_class};
+use swarm_core::model::AgentState;
 use swarm_core::views::{AgentView, StandupView, Status, TaskDetail, TaskView};
 
 /// Tables longer than this show the first rows and say how many are left.
@@ -24,18 +25,19 @@ pub fn summary(s: &Status) -> String {
     let mut out = format!(
         r#"<h2 data-plan-state="{st}">{name} <span class="badge {cls}">{st}</span></h2><p class="clock">{time} · {agents} agents · {verdict}{reason}</p><p class="counts">"#,
         name = esc(&s.plan),
-        st = esc(&s.state),
-        cls = state_class(&s.state),
+        st = esc(s.state.name()),
+        cls = state_class(s.state.name()),
         time = esc(&s.plan_time),
         agents = s.agents,
-        verdict = esc(&s.verdict),
+        verdict = s.verdict.map_or("", swarm_core::verdict::Verdict::name),
         reason = if s.verdict_reason.is_empty() {
             String::new()
         } else {
             format!(": {}", esc(&s.verdict_reason))
         },
     );
-    for (name, n) in c.by_state() {
+    for (state, n) in c.by_state() {
+        let name = state.name();
         let _ = write!(
             out,
             r#"<span class="count {cls}" data-count="{name}">{name} {n}</span> "#,
@@ -79,9 +81,9 @@ pub fn tasks(tasks: &[TaskView]) -> String {
         let _ = write!(
             out,
             r#"<tr class="{cls}" data-task="{id}" data-state="{st}"><td class="tid">{id}</td><td>{title}</td><td class="state">{st}</td><td>{day}</td><td>{pri}</td><td>{roles}</td><td>{agents}</td><td>{n}</td><td>{why}</td></tr>"#,
-            cls = state_class(&t.state),
+            cls = state_class(t.state.name()),
             id = esc(&t.id),
-            st = esc(&t.state),
+            st = esc(t.state.name()),
             title = esc(&t.title),
             day = if t.day == 0 {
                 String::new()
@@ -117,7 +119,10 @@ pub fn agents(agents: &[AgentView], decisions: &[String]) -> String {
         out.push_str(r#"<p class="idle">No agents have registered.</p>"#);
     }
     for (role, list) in by_role {
-        let live = list.iter().filter(|a| a.state == "connected").count();
+        let live = list
+            .iter()
+            .filter(|a| a.state == AgentState::Connected)
+            .count();
         let _ = write!(
             out,
             r#"<h3>{role} <span class="muted">{live} connected of {n}</span></h3><ul class="agents">"#,
@@ -133,9 +138,9 @@ pub fn agents(agents: &[AgentView], decisions: &[String]) -> String {
             let _ = write!(
                 out,
                 r#"<li class="{cls}" data-agent="{id}" data-state="{st}"><b>{id}</b> {st} · {busy}/{slots} busy{host}{runs}</li>"#,
-                cls = state_class(&a.state),
+                cls = state_class(a.state.name()),
                 id = esc(&a.id),
-                st = esc(&a.state),
+                st = esc(a.state.name()),
                 busy = a.busy,
                 slots = a.slots,
                 host = if a.host.is_empty() {
@@ -195,8 +200,8 @@ pub fn task(d: &TaskDetail, log_tail: &str) -> String {
     let mut out = format!(
         r#"<h3 data-detail="{id}" data-state="{st}">{id} {title} <span class="badge {cls}">{st}</span></h3><p>{pri} · {hours} h · roles {roles}{deps}</p>"#,
         id = esc(&t.id),
-        st = esc(&t.state),
-        cls = state_class(&t.state),
+        st = esc(t.state.name()),
+        cls = state_class(t.state.name()),
         title = esc(&t.title),
         pri = esc(&t.priority),
         hours = t.duration_hours,
@@ -218,9 +223,9 @@ pub fn task(d: &TaskDetail, log_tail: &str) -> String {
         let _ = write!(
             out,
             r#"<tr class="{cls}"><td>{n}</td><td>{st}</td><td>{agents}</td><td>{exit}</td><td>{msg}</td></tr>"#,
-            cls = state_class(&a.state),
+            cls = state_class(a.state.name()),
             n = a.number,
-            st = esc(&a.state),
+            st = esc(a.state.name()),
             agents = esc(&a.agents.join(", ")),
             exit = a.exit_code.map(|c| c.to_string()).unwrap_or_default(),
             msg = esc(&a.message),
@@ -246,7 +251,7 @@ mod tests {
     fn the_summary_escapes_and_counts() {
         let s = Status {
             plan: "<Plan>".into(),
-            state: "running".into(),
+            state: swarm_core::model::StatusState::Plan(swarm_core::model::PlanState::Running),
             counts: Counts {
                 total: 3,
                 running: 1,
@@ -271,7 +276,7 @@ mod tests {
             slots: 1,
             busy: 1,
             host: "h".into(),
-            state: "connected".into(),
+            state: AgentState::Connected,
             last_seen: 0,
             labels: BTreeMap::new(),
             running: vec![("1.1".into(), 7)],

@@ -4,7 +4,13 @@
 //! show: they are stable, and [`EventKind::name`] is the only place that
 //! spells them.
 
-use super::model::{PlanState, TaskState};
+mod filter;
+
+use std::str::FromStr;
+
+pub use filter::{EventFamily, KindFilter};
+
+use super::model::{parse_name, AttemptState, PlanState, TaskState, UnknownName};
 
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -91,15 +97,20 @@ pub enum AttemptEnd {
 }
 
 impl AttemptEnd {
+    /// The attempt state it leaves the attempt in.
+    pub fn state(self) -> AttemptState {
+        match self {
+            AttemptEnd::Succeeded => AttemptState::Succeeded,
+            AttemptEnd::Failed { .. } => AttemptState::Failed,
+            AttemptEnd::TimedOut => AttemptState::TimedOut,
+            AttemptEnd::Cancelled => AttemptState::Cancelled,
+            AttemptEnd::Lost => AttemptState::Lost,
+        }
+    }
+
     /// The attempt state stored in `swarm_attempts.state`.
     pub fn state_name(self) -> &'static str {
-        match self {
-            AttemptEnd::Succeeded => "succeeded",
-            AttemptEnd::Failed { .. } => "failed",
-            AttemptEnd::TimedOut => "timed_out",
-            AttemptEnd::Cancelled => "cancelled",
-            AttemptEnd::Lost => "lost",
-        }
+        self.state().name()
     }
 
     /// The exit code to record, if any.
@@ -214,14 +225,24 @@ impl EventKind {
         }
     }
 
-    /// The kind a stored name stands for.
-    pub fn parse(name: &str) -> Option<EventKind> {
-        EventKind::ALL.into_iter().find(|k| k.name() == name)
-    }
-
     /// Whether this event ends an attempt (no more output will come).
     pub fn ends_attempt(self) -> bool {
         matches!(self, EventKind::AttemptEnded(_))
+    }
+}
+
+impl FromStr for EventKind {
+    type Err = UnknownName;
+
+    /// The kind a stored or received name stands for.
+    fn from_str(name: &str) -> Result<EventKind, UnknownName> {
+        parse_name("event kind", &EventKind::ALL, EventKind::name, name)
+    }
+}
+
+impl std::fmt::Display for EventKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
     }
 }
 
@@ -288,30 +309,4 @@ impl Event {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_name_parses_back_to_its_kind() {
-        for k in EventKind::ALL {
-            assert_eq!(EventKind::parse(k.name()), Some(k), "{}", k.name());
-        }
-        let mut names: Vec<&str> = EventKind::ALL.iter().map(|k| k.name()).collect();
-        names.sort_unstable();
-        names.dedup();
-        assert_eq!(names.len(), EventKind::ALL.len(), "a name is used twice");
-        assert_eq!(EventKind::parse("task.nonsense"), None);
-    }
-
-    #[test]
-    fn the_readme_lists_every_kind() {
-        let readme = include_str!("../../README.md");
-        for k in EventKind::ALL {
-            assert!(
-                readme.contains(&format!("`{}`", k.name())),
-                "README.md does not list {}",
-                k.name()
-            );
-        }
-    }
-}
+mod tests;

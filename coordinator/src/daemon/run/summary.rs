@@ -1,0 +1,61 @@
+//! `swarmd run`'s end summary: every task with its state and attempts,
+//! how many succeeded, the failures' output and the verdict.
+
+use std::path::Path;
+
+use swarm_core::model::TaskState;
+use swarm_proto::v1 as pb;
+
+use super::wire::{self, RunTask};
+use super::Control;
+
+/// Prints the summary of the run that took `secs`.
+pub(crate) async fn print(client: &mut Control, workdir: &Path, secs: f64) -> anyhow::Result<()> {
+    let listed = client
+        .list_tasks(pb::ListTasksRequest {})
+        .await?
+        .into_inner()
+        .tasks;
+    let tasks = wire::tasks(listed)?;
+    print_tasks(&tasks, secs);
+    super::failures::print(client, &tasks, workdir).await;
+    // The verdict status and the reports give, in one line.
+    if let Ok(s) = client.status(pb::StatusRequest {}).await {
+        let s = s.into_inner();
+        if let Some(verdict) = wire::verdict(&s.verdict)? {
+            println!(
+                "verdict: {} — {}",
+                verdict.name().replace('_', " "),
+                s.verdict_reason
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The table of tasks and the count that succeeded.
+fn print_tasks(tasks: &[RunTask], secs: f64) {
+    let ok = tasks
+        .iter()
+        .filter(|t| matches!(t.state, TaskState::Succeeded | TaskState::Skipped))
+        .count();
+    println!(
+        "\n{:<8} {:<10} {:>8}  TITLE / REASON",
+        "TASK", "STATE", "ATTEMPTS"
+    );
+    for t in tasks {
+        let detail = if t.reason.is_empty() {
+            t.title.clone()
+        } else {
+            format!("{} — {}", t.title, t.reason)
+        };
+        println!(
+            "{:<8} {:<10} {:>8}  {}",
+            t.id,
+            t.state.name(),
+            t.attempts,
+            detail
+        );
+    }
+    println!("\n{ok}/{} tasks succeeded in {secs:.1}s", tasks.len());
+}

@@ -1,0 +1,85 @@
+//! The sentences reallocation records, made from its typed decisions here
+//! and nowhere else: the reports, the events and `swarmctl status` quote
+//! them word for word.
+
+use super::planner::{Starved, Unstarted};
+use crate::config::ProvisionerKind;
+
+/// The provisioner's name in a sentence.
+fn through(kind: ProvisionerKind) -> &'static str {
+    match kind {
+        ProvisionerKind::Docker => "docker",
+        ProvisionerKind::Swarm => "swarm",
+        ProvisionerKind::Process | ProvisionerKind::None => "process",
+    }
+}
+
+/// An agent switched from `from` to `to`.
+pub(crate) fn switched(agent: &str, from: &str, to: &str, why: Starved) -> String {
+    format!(
+        "switched agent {agent} from {from} to {to}: {to} has {} of the {} agent(s) its ready work needs ({:.1} rank-weighted hours), {from} had more than it needs",
+        why.have, why.want, why.weight_h
+    )
+}
+
+/// The provisioner was asked for agent `id` of `role`; `plan` names the
+/// swarm service.
+pub(crate) fn started(
+    kind: ProvisionerKind,
+    role: &str,
+    id: &str,
+    why: Starved,
+    plan: &str,
+) -> String {
+    let (have, want) = (why.have, why.want);
+    if kind == ProvisionerKind::Swarm {
+        format!(
+            "asked the swarm provisioner for one more {role} agent (request {id}) in service {}: {role} had {have} of {want} agent(s) its ready work needs; it counts as started once an agent of that service registers",
+            crate::jobs::provision::service_name(plan, role)
+        )
+    } else {
+        format!(
+            "asked the {} provisioner for agent {id} ({role}): {role} had {have} of {want} agent(s) its ready work needs; it counts as started once it registers",
+            through(kind)
+        )
+    }
+}
+
+/// A drained agent.
+pub(crate) fn drained(agent: &str, role: &str) -> String {
+    format!(
+        "drained agent {agent} ({role}): no {role} work is ready or coming, and the pool is above its minimum"
+    )
+}
+
+/// A shortfall: the decision's sentence, and the line `swarmctl status`
+/// shows for it.
+pub(crate) fn shortfall(
+    role: &str,
+    missing: u32,
+    weight_h: f64,
+    why: &Unstarted,
+    kind: ProvisionerKind,
+) -> (String, String) {
+    match why {
+        Unstarted::NoProvisioner => (
+            format!(
+                "shortfall: {role} needs {missing} more agent(s) for its ready work ({weight_h:.1} rank-weighted hours); the provisioner is 'none', so none was started"
+            ),
+            format!("{role}: {missing} more agent(s)"),
+        ),
+        Unstarted::BackingOff(b) => (
+            format!(
+                "shortfall: {role} needs {missing} more agent(s), but starting one failed {} time(s) in a row (last: {}); not trying again before {}",
+                b.count, b.last, b.retry
+            ),
+            format!(
+                "{role}: {missing} more agent(s); the {} provisioner failed {} time(s) in a row (last: {}); next try after {}",
+                through(kind),
+                b.count,
+                b.last,
+                b.retry
+            ),
+        ),
+    }
+}
