@@ -24,6 +24,7 @@
 //! an input: a turn runs at the instant it is given.
 
 mod active;
+mod agent_messages;
 mod agents;
 mod attempts;
 pub mod board;
@@ -55,6 +56,7 @@ mod results;
 pub mod roles;
 mod roster;
 mod setup;
+mod status;
 mod tasks;
 pub mod verdict;
 pub mod views;

@@ -1,0 +1,214 @@
+//! What an agent's session and the scheduler loop say to each other, in
+//! domain types: the agent's registration and messages, how an attempt
+//! ended, the assignments and the rest the loop sends back. The gRPC edge
+//! converts them from and to the wire.
+
+use std::collections::BTreeMap;
+
+use tokio::sync::mpsc;
+
+/// Identifies one attempt of one task.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AttemptRef {
+    /// Task id.
+    pub task_id: String,
+    /// Fencing number of the attempt (monotonic per task).
+    pub attempt: u64,
+}
+
+/// An agent's registration.
+#[derive(Debug, Clone)]
+pub struct Hello {
+    /// Agent id, stable across reconnects of one process.
+    pub agent_id: String,
+    /// Roles it can play, the first active.
+    pub roles: Vec<String>,
+    /// How many attempts it runs at once.
+    pub slots: u32,
+    /// Host name it runs on.
+    pub host: String,
+    /// Free-form labels it registered with.
+    pub labels: BTreeMap<String, String>,
+    /// Attempts it still runs (or finished without an acknowledged result).
+    pub running: Vec<AttemptRef>,
+    /// Random per agent process (empty from agents that predate it): tells
+    /// a reconnect of the same process from a second agent with the id.
+    pub instance: String,
+    /// Whether it has a command template for tasks without a run command
+    /// or image (None: it did not say).
+    pub exec_template: Option<bool>,
+}
+
+/// How an attempt ended, as the agent saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The run and every check passed.
+    Succeeded,
+    /// Something failed.
+    Failed,
+    /// The attempt ran past its timeout.
+    TimedOut,
+    /// The attempt was cancelled.
+    Cancelled,
+}
+
+impl Outcome {
+    /// The attempt state it stands for.
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Succeeded => "succeeded",
+            Outcome::Failed => "failed",
+            Outcome::TimedOut => "timed_out",
+            Outcome::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// How an attempt ended, as its lead reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttemptReport {
+    /// Succeeded, failed, timed out or cancelled.
+    pub outcome: Outcome,
+    /// Exit code, if a process ran.
+    pub exit_code: Option<i32>,
+    /// What happened, for people (the output's tail, the reason).
+    pub message: String,
+    /// Output bytes the agent shed under pressure.
+    pub output_dropped: u64,
+    /// The executor could not start: a failed attempt, never a loss.
+    pub not_started: bool,
+    /// On success, what the task wrote to `$SWARM_RESULT`, if anything.
+    pub result: Option<String>,
+}
+
+impl AttemptReport {
+    /// A report of `outcome` with nothing else to say.
+    pub fn of(outcome: Outcome) -> AttemptReport {
+        AttemptReport {
+            outcome,
+            exit_code: None,
+            message: String::new(),
+            output_dropped: 0,
+            not_started: false,
+            result: None,
+        }
+    }
+}
+
+/// What an agent says during its session.
+#[derive(Debug, Clone)]
+pub enum FromAgent {
+    /// Still alive.
+    Heartbeat,
+    /// The executor started.
+    Started(AttemptRef),
+    /// Output.
+    Log {
+        /// Which attempt.
+        attempt: AttemptRef,
+        /// 0 stdout, 1 stderr.
+        stream: u8,
+        /// The bytes, as the executor wrote them.
+        data: Vec<u8>,
+    },
+    /// The attempt ended.
+    Result {
+        /// Which attempt.
+        attempt: AttemptRef,
+        /// How it ended.
+        report: AttemptReport,
+    },
+    /// The agent takes no new work.
+    Draining,
+    /// The agent hands an attempt back unfinished.
+    Release {
+        /// Which attempt.
+        attempt: AttemptRef,
+        /// Why, for the event log.
+        reason: String,
+    },
+}
+
+/// One assignment as sent to an agent.
+#[derive(Debug, Clone)]
+pub struct Assignment {
+    /// Which attempt (task id and fencing number).
+    pub attempt: AttemptRef,
+    /// 1-based attempt number of the task.
+    pub attempt_no: u32,
+    /// Role the agent plays in it.
+    pub role: String,
+    /// Whether this agent runs the executor.
+    pub lead: bool,
+    /// Task title.
+    pub title: String,
+    /// The task's Run command; `None`: template or manual.
+    pub run: Option<String>,
+    /// Check commands, run after Run in order.
+    pub checks: Vec<String>,
+    /// Container image: the docker executor runs it.
+    pub image: Option<String>,
+    /// Timeout in ms (0: none).
+    pub timeout_ms: u64,
+    /// The task brief.
+    pub brief: String,
+    /// Environment the executor adds (token, ids, coordinator URL).
+    pub env: BTreeMap<String, String>,
+    /// The plan's name.
+    pub plan: String,
+    /// The profile of the role this agent plays.
+    pub profile: swarm_roles::Profile,
+}
+
+/// What the coordinator tells an agent.
+#[derive(Debug, Clone)]
+pub enum ToAgent {
+    /// Registration accepted.
+    Welcome {
+        /// The agent's id.
+        agent_id: String,
+        /// Heartbeat interval.
+        heartbeat_ms: u32,
+        /// Lease: an agent silent this long is lost.
+        lease_ttl_ms: u32,
+        /// Attempts the agent still runs that stay its own.
+        resume: Vec<AttemptRef>,
+        /// Attempts the agent still runs that it must stop (handed on).
+        abandon: Vec<AttemptRef>,
+        /// The role it plays from now on.
+        active_role: String,
+        /// The coordinator's state directory, absolute: the agent's
+        /// sandbox hides it from tasks.
+        state_dir: String,
+    },
+    /// Run an attempt.
+    Assign(Box<Assignment>),
+    /// Stop this attempt; report nothing.
+    Cancel(AttemptRef, String),
+    /// A result was committed (or rejected).
+    Ack {
+        /// Which attempt's result.
+        attempt: AttemptRef,
+        /// Committed (true) or rejected as stale (false).
+        accepted: bool,
+        /// Why it was rejected; empty when accepted.
+        reason: String,
+    },
+    /// Play this role from now on.
+    SetRole(String),
+    /// Finish current work, take no more, exit.
+    Drain(String),
+    /// The coordinator is going away: keep running, reconnect later.
+    Goodbye {
+        /// Why, for the agent's log.
+        reason: String,
+        /// How long after this the agent may keep its attempts without an
+        /// acknowledgement (the reconnect grace): the restarted
+        /// coordinator hands none of them on before this grace and a
+        /// lease have passed.
+        grace_ms: u32,
+    },
+}
+
+/// The outbound half of an agent's session.
+pub type AgentTx = mpsc::UnboundedSender<ToAgent>;
