@@ -1,68 +1,23 @@
 //! `swarmd` and `swarmd run`: flags, logging, signals.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::daemon::config::{self, Overrides};
+use crate::daemon::config::{self, Flags, SettingFlags};
 use crate::edge::auth::Tokens;
 
 /// swarmd: the coordinator of a swarm of role-specialised agents. It
 /// schedules a plan's ready tasks onto agents by role, priority and
 /// critical path, and keeps all state in WORKDIR/.swarm/memory.db.
 #[derive(Debug, Parser)]
-#[command(name = "swarmd", version, about, after_help = HELP)]
+#[command(name = "swarmd", version, about, after_help = after_help())]
 pub struct Cli {
-    /// Address to listen on (gRPC). Loopback unless told otherwise.
-    #[arg(long, global = true, env = "SWARM_LISTEN")]
-    pub listen: Option<SocketAddr>,
-    /// Working directory; state lives in WORKDIR/.swarm/.
-    #[arg(long, global = true, value_name = "DIR")]
-    pub workdir: Option<PathBuf>,
-    /// Configuration file (TOML): heartbeat_ms, lease_ttl_ms,
-    /// reconnect_grace_ms, default_retries, retry_backoff_ms, max_losses,
-    /// log_cap_bytes, max_value_bytes, max_plan_bytes, roles_file, listen,
-    /// workdir.
+    /// Configuration file (TOML); its keys are listed below, and `swarmd
+    /// config show` prints the effective configuration.
     #[arg(long, global = true, value_name = "FILE", env = "SWARM_CONFIG")]
     pub config: Option<PathBuf>,
-    /// Run the plan clock this many times faster than wall time (3600: one
-    /// plan hour per second).
-    #[arg(long, global = true, value_name = "K")]
-    pub time_scale: Option<f64>,
-    /// When tasks start: asap (as soon as dependencies allow) or calendar
-    /// (not before their planned day starts on the plan clock).
-    #[arg(long, global = true, value_parser = parse_pace)]
-    pub pace: Option<crate::daemon::config::Pace>,
-    /// Plan start, YYYY-MM-DD or YYYY-MM-DDTHH:MM UTC (default: when the
-    /// plan is loaded). Plan day 1 is the first business day from then.
-    #[arg(long, global = true, value_name = "DATE")]
-    pub start: Option<String>,
-    /// How agent pools grow at checkpoints: none (report the shortfall),
-    /// process (local swarm-agent processes), docker (agent containers) or
-    /// swarm (one Docker Swarm service per role, scaled by its replicas).
-    #[arg(long, global = true, value_parser = parse_provisioner)]
-    pub provisioner: Option<crate::daemon::config::ProvisionerKind>,
-    /// After SIGTERM or SIGINT, exit within this many seconds: dispatch
-    /// stops at once, agents are told and keep their work (default 10).
-    #[arg(long, global = true, value_name = "SECS")]
-    pub shutdown_timeout: Option<u64>,
-    /// Day gates: a day's checklist window and its exit criteria hold back
-    /// the tasks after them until their Check commands pass or an operator
-    /// runs `swarmctl gate approve DAY`.
-    #[arg(long, global = true)]
-    pub gates: bool,
-    /// Serve gRPC over TLS with this certificate (PEM; with --tls-key).
-    #[arg(long, value_name = "FILE")]
-    pub tls_cert: Option<PathBuf>,
-    /// The TLS certificate's private key (PEM).
-    #[arg(long, value_name = "FILE")]
-    pub tls_key: Option<PathBuf>,
-    /// Require client certificates signed by this CA (PEM) from agents
-    /// and swarmctl (mTLS).
-    #[arg(long, value_name = "FILE")]
-    pub tls_client_ca: Option<PathBuf>,
     /// Log lines as text, or as one JSON object per line.
     #[arg(
         long,
@@ -72,19 +27,9 @@ pub struct Cli {
         env = "SWARM_LOG_FORMAT"
     )]
     pub log_format: swarm_client::logging::LogFormat,
-    /// Claude Code agent definitions (markdown with front matter, searched
-    /// recursively) that give roles their prompt, model and tools, or add
-    /// roles (default: WORKDIR/.claude/agents when it exists).
-    #[arg(long, global = true, value_name = "DIR")]
-    pub agents_dir: Option<PathBuf>,
-    /// HTTP listener for /metrics, /healthz and /readyz: HOST:PORT, or off
-    /// (default 127.0.0.1:7421, silently off when that is taken).
-    #[arg(long, value_name = "ADDR|off", value_parser = parse_http)]
-    pub http: Option<crate::edge::http::HttpListen>,
-    /// Allow plaintext gRPC on a non-loopback address (tokens cross the
-    /// network readable).
-    #[arg(long)]
-    pub insecure: bool,
+    /// The settings' flags, declared with the settings.
+    #[command(flatten)]
+    pub settings: SettingFlags,
     /// What to do (default: run the daemon).
     #[command(subcommand)]
     pub command: Option<Cmd>,
@@ -122,6 +67,25 @@ pub enum Cmd {
         #[command(subcommand)]
         command: CertsCmd,
     },
+    /// The configuration swarmd would run with, given the same flags,
+    /// SWARM_* variables and --config file.
+    Config {
+        /// What to do with it.
+        #[command(subcommand)]
+        command: ConfigCmd,
+    },
+}
+
+/// `swarmd config ...`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCmd {
+    /// Print every setting's effective value and where it came from
+    /// (default, file, env or flag).
+    Show {
+        /// An array of {"key", "value", "source"} objects.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `swarmd certs ...`.
@@ -142,13 +106,19 @@ pub enum CertsCmd {
     },
 }
 
+/// `swarmd --help` after the flags: tokens, TLS, every config key,
+/// signals, exit codes.
+fn after_help() -> String {
+    format!("{HELP}\n{}\n{EXITS}", config::show::help_keys())
+}
+
 const HELP: &str = "Tokens: on first start swarmd writes WORKDIR/.swarm/admin.token and agent.token (mode 0600),
 unless SWARM_ADMIN_TOKEN / SWARM_AGENT_TOKEN are set. Every call needs 'authorization: Bearer <token>'.
 TLS: --tls-cert and --tls-key serve gRPC over TLS; --tls-client-ca also requires client certificates
 (mTLS). A non-loopback --listen without TLS is refused unless --insecure. `swarmd certs init` makes a set.
-Environment: SWARM_LISTEN, SWARM_WORKDIR, SWARM_CONFIG, SWARM_LEASE_TTL_MS, SWARM_HEARTBEAT_MS,
-SWARM_TLS_CERT, SWARM_TLS_KEY, SWARM_TLS_CLIENT_CA, SWARM_INSECURE, RUST_LOG.
-Signals: SIGTERM or SIGINT stops gracefully (a second one exits at once).
+Environment besides the keys below: SWARM_CONFIG (--config), SWARM_LOG_FORMAT, RUST_LOG.";
+
+const EXITS: &str = "Signals: SIGTERM or SIGINT stops gracefully (a second one exits at once).
 Exit codes: 0 success; 1 `swarmd run`'s plan did not succeed; 2 invalid input (flags, config, plan);
 3 another swarmd already runs in this workdir (its PID is in WORKDIR/.swarm/swarmd.lock).";
 
@@ -187,7 +157,7 @@ async fn async_main(cli: Cli) -> ExitCode {
         }
     };
     if let Some(Cmd::Restore { backup }) = &cli.command {
-        return restore(backup, cli.workdir.as_deref());
+        return restore(backup, config::workdir_flag(&cli.settings.0).as_deref());
     }
     if let Some(Cmd::Certs {
         command: CertsCmd::Init { out, hosts },
@@ -208,27 +178,16 @@ async fn async_main(cli: Cli) -> ExitCode {
     }
     let env = |k: &str| std::env::var(k).ok();
     let run_mode = matches!(cli.command, Some(Cmd::Run { .. }));
-    let mut flags = Overrides {
-        listen: cli.listen,
-        workdir: cli.workdir.clone(),
-        time_scale: cli.time_scale,
-        pace: cli.pace,
-        start: cli.start.clone(),
-        provisioner: cli.provisioner,
-        shutdown_timeout: cli.shutdown_timeout.map(std::time::Duration::from_secs),
-        gates: cli.gates,
-        tls: config::TlsFlags {
-            cert: cli.tls_cert.clone(),
-            key: cli.tls_key.clone(),
-            client_ca: cli.tls_client_ca.clone(),
-        },
-        insecure: cli.insecure,
-        agents_dir: cli.agents_dir.clone(),
-        http: cli.http,
-    };
-    if run_mode && flags.listen.is_none() && env("SWARM_LISTEN").is_none() {
+    let mut flags: Flags = cli.settings.0.clone();
+    if let Some(Cmd::Config {
+        command: ConfigCmd::Show { json },
+    }) = &cli.command
+    {
+        return config_show(cli.config.as_deref(), &env, &flags, *json);
+    }
+    if run_mode {
         // The all-in-one mode picks a free port unless told one.
-        flags.listen = Some(SocketAddr::from(([127, 0, 0, 1], 0)));
+        flags = flags.with_fallback("listen", "127.0.0.1:0");
     }
     let cfg = match config::load(cli.config.as_deref(), &env, &flags) {
         Ok(c) => c,
@@ -296,7 +255,7 @@ async fn async_main(cli: Cli) -> ExitCode {
         Some(Cmd::Run { plan, exec, .. }) => {
             crate::daemon::run::run(listener, cfg, tokens, plan, exec, signals).await
         }
-        Some(Cmd::Restore { .. } | Cmd::Certs { .. }) => ExitCode::from(2),
+        Some(Cmd::Restore { .. } | Cmd::Certs { .. } | Cmd::Config { .. }) => ExitCode::from(2),
         None => match crate::daemon::serve::serve(listener, cfg, tokens, signals.first()).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -305,6 +264,29 @@ async fn async_main(cli: Cli) -> ExitCode {
             }
         },
     }
+}
+
+/// `swarmd config show [--json]`.
+fn config_show(
+    file: Option<&std::path::Path>,
+    env: &dyn Fn(&str) -> Option<String>,
+    flags: &Flags,
+    json: bool,
+) -> ExitCode {
+    let loaded = match config::load_traced(file, env, flags) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("swarmd config show: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let rows = config::show::rows(&loaded);
+    if json {
+        println!("{:#}", config::show::json(&rows));
+    } else {
+        print!("{}", config::show::table(&rows));
+    }
+    ExitCode::SUCCESS
 }
 
 /// `swarmd restore BACKUP --workdir NEW`.
@@ -383,18 +365,6 @@ impl Signals {
             std::process::exit(130);
         });
     }
-}
-
-fn parse_http(s: &str) -> Result<crate::edge::http::HttpListen, String> {
-    s.parse()
-}
-
-fn parse_pace(s: &str) -> Result<crate::daemon::config::Pace, String> {
-    s.parse()
-}
-
-fn parse_provisioner(s: &str) -> Result<crate::daemon::config::ProvisionerKind, String> {
-    s.parse()
 }
 
 #[cfg(test)]
