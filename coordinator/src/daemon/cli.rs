@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::daemon::config::{self, Flags, SettingFlags};
+use crate::daemon::exit::Exit;
 use crate::edge::auth::Tokens;
 
 /// swarmd: the coordinator of a swarm of role-specialised agents. It
@@ -109,7 +110,11 @@ pub enum CertsCmd {
 /// `swarmd --help` after the flags: tokens, TLS, every config key,
 /// signals, exit codes.
 fn after_help() -> String {
-    format!("{HELP}\n{}\n{EXITS}", config::show::help_keys())
+    format!(
+        "{HELP}\n{}\n{SIGNALS}\n{}",
+        config::show::help_keys(),
+        crate::daemon::exit::HELP
+    )
 }
 
 const HELP: &str = "Tokens: on first start swarmd writes WORKDIR/.swarm/admin.token and agent.token (mode 0600),
@@ -118,17 +123,21 @@ TLS: --tls-cert and --tls-key serve gRPC over TLS; --tls-client-ca also requires
 (mTLS). A non-loopback --listen without TLS is refused unless --insecure. `swarmd certs init` makes a set.
 Environment besides the keys below: SWARM_CONFIG (--config), SWARM_LOG_FORMAT, RUST_LOG.";
 
-const EXITS: &str = "Signals: SIGTERM or SIGINT stops gracefully (a second one exits at once).
-Exit codes: 0 success; 1 `swarmd run`'s plan did not succeed; 2 invalid input (flags, config, plan);
-3 another swarmd already runs in this workdir (its PID is in WORKDIR/.swarm/swarmd.lock).";
+const SIGNALS: &str = "Signals: SIGTERM or SIGINT stops gracefully within shutdown_timeout_ms (a second one exits at once).";
 
-/// Entry point of the binary.
-pub fn main() -> ExitCode {
+/// Entry point of the binary. `exit_now` ends the process at once (a
+/// second signal); it lives in `main.rs`, the one place that may exit.
+pub fn main(exit_now: fn(Exit) -> !) -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+            return (if e.use_stderr() {
+                Exit::Usage
+            } else {
+                Exit::Ok
+            })
+            .into();
         }
     };
     swarm_client::logging::init(cli.log_format);
@@ -139,131 +148,169 @@ pub fn main() -> ExitCode {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("swarmd: cannot start the runtime: {e}");
-            return ExitCode::from(1);
+            return Exit::Failed.into();
         }
     };
-    let code = runtime.block_on(async_main(cli));
+    let code = runtime.block_on(async_main(cli, exit_now));
     // Tasks still parked on a socket are not worth waiting for.
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));
-    code
+    code.into()
 }
 
-async fn async_main(cli: Cli) -> ExitCode {
-    let signals = match Signals::install() {
+async fn async_main(cli: Cli, exit_now: fn(Exit) -> !) -> Exit {
+    let signals = match Signals::install(exit_now) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("swarmd: cannot install the signal handlers: {e}");
-            return ExitCode::from(1);
+            return Exit::Failed;
         }
     };
-    if let Some(Cmd::Restore { backup }) = &cli.command {
-        return restore(backup, config::workdir_flag(&cli.settings.0).as_deref());
-    }
-    if let Some(Cmd::Certs {
-        command: CertsCmd::Init { out, hosts },
-    }) = &cli.command
-    {
-        return match crate::daemon::certs::init(out, hosts) {
-            Ok(written) => {
-                for path in written {
-                    println!("{}", path.display());
-                }
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("swarmd certs init: {e}");
-                ExitCode::from(2)
-            }
-        };
-    }
     let env = |k: &str| std::env::var(k).ok();
+    if let Some(done) = one_shot(&cli, &env) {
+        return done;
+    }
     let run_mode = matches!(cli.command, Some(Cmd::Run { .. }));
-    let mut flags: Flags = cli.settings.0.clone();
-    if let Some(Cmd::Config {
-        command: ConfigCmd::Show { json },
-    }) = &cli.command
-    {
-        return config_show(cli.config.as_deref(), &env, &flags, *json);
-    }
-    if run_mode {
-        // The all-in-one mode picks a free port unless told one.
-        flags = flags.with_fallback("listen", "127.0.0.1:0");
-    }
-    let cfg = match config::load(cli.config.as_deref(), &env, &flags) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("swarmd: {e}");
-            return ExitCode::from(2);
-        }
+    let cfg = match configure(&cli, &env, run_mode) {
+        Ok(cfg) => cfg,
+        Err(exit) => return exit,
     };
-    if run_mode && cfg.tls.is_some() {
-        eprintln!(
-            "swarmd run: TLS settings are for the daemon; `swarmd run` serves its own agents on \
-             loopback (unset tls_cert/tls_key or SWARM_TLS_CERT/SWARM_TLS_KEY)"
-        );
-        return ExitCode::from(2);
-    }
-    // Roles are read again at each plan load; a broken definition or
-    // roles file is said now, naming the file and line.
-    if let Err(e) = swarm_core::roles::RolesSource::of(&cfg.core).catalogue() {
-        eprintln!("swarmd: {e}");
-        return ExitCode::from(2);
-    }
-    if let Some(tls) = &cfg.tls {
-        if let Err(e) = tls.builder() {
-            eprintln!("swarmd: {e}");
-            return ExitCode::from(2);
-        }
-    }
-    if let Err(e) = crate::daemon::statedir::secure(&cfg.core.state_dir()) {
-        eprintln!(
-            "swarmd: cannot close {} to other users: {e}",
-            cfg.core.state_dir().display()
-        );
-        return ExitCode::from(2);
-    }
-    // One daemon per workdir: held until this function returns.
-    let _lock = match crate::daemon::lock::WorkdirLock::acquire(&cfg.core.state_dir()) {
-        Ok(lock) => lock,
-        Err(e @ crate::daemon::lock::LockError::Held { .. }) => {
-            eprintln!("swarmd: {e}");
-            return ExitCode::from(3);
-        }
-        Err(e) => {
-            eprintln!("swarmd: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let tokens = match Tokens::load_or_create(&cfg.core.state_dir(), &env) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!(
-                "swarmd: cannot read or create the tokens in {}: {e}",
-                cfg.core.state_dir().display()
-            );
-            return ExitCode::from(2);
-        }
-    };
-    let listener = match tokio::net::TcpListener::bind(cfg.listen).await {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("swarmd: cannot listen on {}: {e}", cfg.listen);
-            return ExitCode::from(2);
-        }
+    // One daemon per workdir: the lock is held until this function returns.
+    let (_lock, tokens, listener) = match claim(&cfg, &env).await {
+        Ok(claimed) => claimed,
+        Err(exit) => return exit,
     };
     match cli.command {
         Some(Cmd::Run { plan, exec, .. }) => {
             crate::daemon::run::run(listener, cfg, tokens, plan, exec, signals).await
         }
-        Some(Cmd::Restore { .. } | Cmd::Certs { .. } | Cmd::Config { .. }) => ExitCode::from(2),
+        Some(Cmd::Restore { .. } | Cmd::Certs { .. } | Cmd::Config { .. }) => Exit::Usage,
         None => match crate::daemon::serve::serve(listener, cfg, tokens, signals.first()).await {
-            Ok(()) => ExitCode::SUCCESS,
+            Ok(()) => Exit::Ok,
+            Err(e @ crate::daemon::serve::ServeError::Store(_)) => {
+                eprintln!("swarmd: {e:#}");
+                Exit::StoreFailed
+            }
             Err(e) => {
                 eprintln!("swarmd: {e:#}");
-                ExitCode::from(1)
+                Exit::Failed
             }
         },
     }
+}
+
+/// The commands that do their work and exit without a daemon: `restore`,
+/// `certs init`, `config show`.
+fn one_shot(cli: &Cli, env: &dyn Fn(&str) -> Option<String>) -> Option<Exit> {
+    match &cli.command {
+        Some(Cmd::Restore { backup }) => Some(restore(
+            backup,
+            config::workdir_flag(&cli.settings.0).as_deref(),
+        )),
+        Some(Cmd::Certs {
+            command: CertsCmd::Init { out, hosts },
+        }) => Some(match crate::daemon::certs::init(out, hosts) {
+            Ok(written) => {
+                for path in written {
+                    println!("{}", path.display());
+                }
+                Exit::Ok
+            }
+            Err(e) => {
+                eprintln!("swarmd certs init: {e}");
+                Exit::Usage
+            }
+        }),
+        Some(Cmd::Config {
+            command: ConfigCmd::Show { json },
+        }) => Some(config_show(
+            cli.config.as_deref(),
+            env,
+            &cli.settings.0,
+            *json,
+        )),
+        Some(Cmd::Run { .. }) | None => None,
+    }
+}
+
+/// The configuration, and everything that can be checked before
+/// anything is created (roles, TLS files); a refusal is said here.
+fn configure(
+    cli: &Cli,
+    env: &dyn Fn(&str) -> Option<String>,
+    run_mode: bool,
+) -> Result<config::Config, Exit> {
+    let mut flags: Flags = cli.settings.0.clone();
+    if run_mode {
+        // The all-in-one mode picks a free port unless told one.
+        flags = flags.with_fallback("listen", "127.0.0.1:0");
+    }
+    let refuse = |e: &dyn std::fmt::Display| {
+        eprintln!("swarmd: {e}");
+        Exit::Usage
+    };
+    let cfg = config::load(cli.config.as_deref(), env, &flags).map_err(|e| refuse(&e))?;
+    if run_mode && cfg.tls.is_some() {
+        eprintln!(
+            "swarmd run: TLS settings are for the daemon; `swarmd run` serves its own agents on \
+             loopback (unset tls_cert/tls_key or SWARM_TLS_CERT/SWARM_TLS_KEY)"
+        );
+        return Err(Exit::Usage);
+    }
+    // Roles are read again at each plan load; a broken definition or
+    // roles file is said now, naming the file and line.
+    if let Err(e) = swarm_core::roles::RolesSource::of(&cfg.core).catalogue() {
+        return Err(refuse(&e));
+    }
+    if let Some(tls) = &cfg.tls {
+        tls.builder().map_err(|e| refuse(&e))?;
+    }
+    Ok(cfg)
+}
+
+/// The workdir's state directory closed to others, its lock, the tokens
+/// and the listener: what one daemon holds.
+async fn claim(
+    cfg: &config::Config,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<
+    (
+        crate::daemon::lock::WorkdirLock,
+        Tokens,
+        tokio::net::TcpListener,
+    ),
+    Exit,
+> {
+    let state = cfg.core.state_dir();
+    if let Err(e) = crate::daemon::statedir::secure(&state) {
+        eprintln!(
+            "swarmd: cannot close {} to other users: {e}",
+            state.display()
+        );
+        return Err(Exit::Usage);
+    }
+    let lock = match crate::daemon::lock::WorkdirLock::acquire(&state) {
+        Ok(lock) => lock,
+        Err(e @ crate::daemon::lock::LockError::Held { .. }) => {
+            eprintln!("swarmd: {e}");
+            return Err(Exit::Locked);
+        }
+        Err(e) => {
+            eprintln!("swarmd: {e}");
+            return Err(Exit::Usage);
+        }
+    };
+    let tokens = Tokens::load_or_create(&state, env).map_err(|e| {
+        let shown = state.display();
+        eprintln!("swarmd: cannot read or create the tokens in {shown}: {e}");
+        Exit::Usage
+    })?;
+    let listener = tokio::net::TcpListener::bind(cfg.listen)
+        .await
+        .map_err(|e| {
+            eprintln!("swarmd: cannot listen on {}: {e}", cfg.listen);
+            Exit::Usage
+        })?;
+    Ok((lock, tokens, listener))
 }
 
 /// `swarmd config show [--json]`.
@@ -272,12 +319,12 @@ fn config_show(
     env: &dyn Fn(&str) -> Option<String>,
     flags: &Flags,
     json: bool,
-) -> ExitCode {
+) -> Exit {
     let loaded = match config::load_traced(file, env, flags) {
         Ok(l) => l,
         Err(e) => {
             eprintln!("swarmd config show: {e}");
-            return ExitCode::from(2);
+            return Exit::Usage;
         }
     };
     let rows = config::show::rows(&loaded);
@@ -286,14 +333,14 @@ fn config_show(
     } else {
         print!("{}", config::show::table(&rows));
     }
-    ExitCode::SUCCESS
+    Exit::Ok
 }
 
 /// `swarmd restore BACKUP --workdir NEW`.
-fn restore(backup: &std::path::Path, workdir: Option<&std::path::Path>) -> ExitCode {
+fn restore(backup: &std::path::Path, workdir: Option<&std::path::Path>) -> Exit {
     let Some(workdir) = workdir else {
         eprintln!("swarmd restore: give the workdir to rebuild with --workdir NEW");
-        return ExitCode::from(2);
+        return Exit::Usage;
     };
     let state = workdir.join(".swarm");
     // A daemon holding the workdir keeps it: nothing is overwritten.
@@ -301,11 +348,11 @@ fn restore(backup: &std::path::Path, workdir: Option<&std::path::Path>) -> ExitC
         Ok(lock) => lock,
         Err(e @ crate::daemon::lock::LockError::Held { .. }) => {
             eprintln!("swarmd restore: {e}");
-            return ExitCode::from(3);
+            return Exit::Locked;
         }
         Err(e) => {
             eprintln!("swarmd restore: {e}");
-            return ExitCode::from(2);
+            return Exit::Usage;
         }
     };
     match swarm_memory::backup::restore(backup, &state) {
@@ -321,11 +368,11 @@ fn restore(backup: &std::path::Path, workdir: Option<&std::path::Path>) -> ExitC
                 },
                 workdir.display()
             );
-            ExitCode::SUCCESS
+            Exit::Ok
         }
         Err(e) => {
             eprintln!("swarmd restore: {e}");
-            ExitCode::from(2)
+            Exit::Usage
         }
     }
 }
@@ -335,6 +382,8 @@ fn restore(backup: &std::path::Path, workdir: Option<&std::path::Path>) -> ExitC
 pub struct Signals {
     term: tokio::signal::unix::Signal,
     int: tokio::signal::unix::Signal,
+    /// Ends the process at once, on a second signal.
+    exit_now: fn(Exit) -> !,
 }
 
 impl Signals {
@@ -342,15 +391,18 @@ impl Signals {
     ///
     /// # Errors
     /// When the OS refuses a handler.
-    pub fn install() -> std::io::Result<Signals> {
+    pub fn install(exit_now: fn(Exit) -> !) -> std::io::Result<Signals> {
         use tokio::signal::unix::{signal, SignalKind};
         Ok(Signals {
             term: signal(SignalKind::terminate())?,
             int: signal(SignalKind::interrupt())?,
+            exit_now,
         })
     }
 
-    /// Resolves on the first signal; a second one exits at once (130).
+    /// Resolves on the first signal; a second one exits at once
+    /// ([`Exit::Interrupted`]), through `main.rs`'s `exit_now`: waiting
+    /// for the runtime to unwind is what the operator refused.
     pub async fn first(mut self) {
         tokio::select! {
             _ = self.term.recv() => {}
@@ -362,7 +414,7 @@ impl Signals {
                 _ = self.term.recv() => {}
                 _ = self.int.recv() => {}
             }
-            std::process::exit(130);
+            (self.exit_now)(Exit::Interrupted);
         });
     }
 }

@@ -6,7 +6,9 @@
 pub mod certs;
 pub mod cli;
 pub mod config;
+pub mod exit;
 pub mod lock;
 mod run;
 pub mod serve;
 pub mod statedir;
+pub mod tasks;

@@ -10,7 +10,9 @@
 
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
+
 use swarm_core::jobs::Notice;
+use tokio_util::sync::CancellationToken;
 
 use swarm_memory::kv::{Entry, Expect, KvError, Put};
 use swarm_memory::now_ms;
@@ -112,7 +114,9 @@ pub struct Settings {
     pub retention: Retention,
 }
 
-/// Starts the worker thread; it ends when every handle is dropped.
+/// Starts the worker thread through the task registry, as "shared
+/// memory"; it ends when every handle is dropped or its token is
+/// cancelled (seen between two commands, within a check interval).
 ///
 /// # Errors
 /// When the journal connection to `swarmd.db` cannot be opened, or the
@@ -120,7 +124,8 @@ pub struct Settings {
 pub fn start(
     settings: Settings,
     core: CoreHandle,
-) -> Result<(MemoryHandle, std::thread::JoinHandle<()>), CoreError> {
+    tasks: &crate::daemon::tasks::Tasks,
+) -> Result<MemoryHandle, CoreError> {
     let journal = rusqlite::Connection::open(&settings.state_db)?;
     journal.busy_timeout(BUSY_TIMEOUT)?;
     let shared = SharedMemory::new(
@@ -131,11 +136,12 @@ pub fn start(
     );
     let (tx, rx) = mpsc::channel();
     let max = settings.max_value_bytes;
-    let thread = std::thread::Builder::new()
-        .name("shared-memory".into())
-        .spawn(move || Worker::new(shared, core, max).run(&rx))
+    tasks
+        .spawn_thread("shared memory", move |cancel| {
+            Worker::new(shared, core, max).run(&rx, &cancel);
+        })
         .map_err(CoreError::Thread)?;
-    Ok((MemoryHandle { tx }, thread))
+    Ok(MemoryHandle { tx })
 }
 
 struct Worker {
@@ -156,10 +162,10 @@ impl Worker {
         }
     }
 
-    fn run(mut self, rx: &mpsc::Receiver<MemoryCmd>) {
+    fn run(mut self, rx: &mpsc::Receiver<MemoryCmd>, cancel: &CancellationToken) {
         let mut next_check = Instant::now();
         let mut next_prune = Instant::now() + PRUNE_EVERY;
-        loop {
+        while !cancel.is_cancelled() {
             let wait = next_check.saturating_duration_since(Instant::now());
             match rx.recv_timeout(wait) {
                 Ok(cmd) => self.apply(cmd),

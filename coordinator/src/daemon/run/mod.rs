@@ -3,9 +3,9 @@
 
 mod failures;
 
+use crate::daemon::exit::Exit;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::time::Instant;
 
 use swarm_client::Bearer;
@@ -31,23 +31,23 @@ pub(crate) async fn run(
     plan_path: PathBuf,
     exec: Option<String>,
     signals: crate::daemon::cli::Signals,
-) -> ExitCode {
+) -> Exit {
     let catalogue = match swarm_core::roles::RolesSource::of(&cfg.core).catalogue() {
         Ok(c) => c,
         Err(e) => {
             eprintln!("swarmd: {e}");
-            return ExitCode::from(2);
+            return Exit::Usage;
         }
     };
     let compiled = match swarm_plan::load_at_most(&plan_path, &catalogue, cfg.core.max_plan_bytes) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{e}\nswarmd: the plan was not loaded");
-            return ExitCode::from(2);
+            return Exit::Usage;
         }
     };
     let Ok(addr) = listener.local_addr() else {
-        return ExitCode::from(1);
+        return Exit::Failed;
     };
     let url = format!("http://{addr}");
     let workdir = cfg.core.workdir.clone();
@@ -82,7 +82,7 @@ pub(crate) async fn run(
         Ok(code) => code,
         Err(e) => {
             eprintln!("swarmd run: {e:#}");
-            ExitCode::from(1)
+            Exit::Failed
         }
     };
     let _ = stop_tx.send(());
@@ -118,7 +118,7 @@ struct Drive<'a> {
     orphan_timeout: std::time::Duration,
 }
 
-async fn drive(d: Drive<'_>) -> anyhow::Result<ExitCode> {
+async fn drive(d: Drive<'_>) -> anyhow::Result<Exit> {
     let Drive {
         url,
         tokens,
@@ -260,9 +260,9 @@ async fn drive(d: Drive<'_>) -> anyhow::Result<ExitCode> {
     }
     launch::stop(&mut agents).await;
     Ok(if outcome == Some(true) {
-        ExitCode::SUCCESS
+        Exit::Ok
     } else {
-        ExitCode::from(1)
+        Exit::Failed
     })
 }
 
