@@ -7,6 +7,8 @@ use clap::{Parser, Subcommand};
 
 use crate::daemon::config::{self, Flags, SettingFlags};
 use crate::daemon::exit::Exit;
+use crate::daemon::restore::restore;
+pub use crate::daemon::signals::Signals;
 use crate::edge::auth::Tokens;
 
 /// swarmd: the coordinator of a swarm of role-specialised agents. It
@@ -334,89 +336,6 @@ fn config_show(
         print!("{}", config::show::table(&rows));
     }
     Exit::Ok
-}
-
-/// `swarmd restore BACKUP --workdir NEW`.
-fn restore(backup: &std::path::Path, workdir: Option<&std::path::Path>) -> Exit {
-    let Some(workdir) = workdir else {
-        eprintln!("swarmd restore: give the workdir to rebuild with --workdir NEW");
-        return Exit::Usage;
-    };
-    let state = workdir.join(".swarm");
-    // A daemon holding the workdir keeps it: nothing is overwritten.
-    let _lock = match crate::daemon::lock::WorkdirLock::acquire(&state) {
-        Ok(lock) => lock,
-        Err(e @ crate::daemon::lock::LockError::Held { .. }) => {
-            eprintln!("swarmd restore: {e}");
-            return Exit::Locked;
-        }
-        Err(e) => {
-            eprintln!("swarmd restore: {e}");
-            return Exit::Usage;
-        }
-    };
-    match swarm_memory::backup::restore(backup, &state) {
-        Ok(m) => {
-            println!(
-                "restored {} into {} ({}); start swarmd --workdir {} to go on",
-                backup.display(),
-                state.display(),
-                if m.plan.is_empty() {
-                    "no plan".to_string()
-                } else {
-                    m.plan
-                },
-                workdir.display()
-            );
-            Exit::Ok
-        }
-        Err(e) => {
-            eprintln!("swarmd restore: {e}");
-            Exit::Usage
-        }
-    }
-}
-
-/// SIGTERM and SIGINT, caught from the moment swarmd starts: a signal
-/// that arrives before the server is up still shuts down gracefully.
-pub struct Signals {
-    term: tokio::signal::unix::Signal,
-    int: tokio::signal::unix::Signal,
-    /// Ends the process at once, on a second signal.
-    exit_now: fn(Exit) -> !,
-}
-
-impl Signals {
-    /// Installs the handlers (inside the runtime).
-    ///
-    /// # Errors
-    /// When the OS refuses a handler.
-    pub fn install(exit_now: fn(Exit) -> !) -> std::io::Result<Signals> {
-        use tokio::signal::unix::{signal, SignalKind};
-        Ok(Signals {
-            term: signal(SignalKind::terminate())?,
-            int: signal(SignalKind::interrupt())?,
-            exit_now,
-        })
-    }
-
-    /// Resolves on the first signal; a second one exits at once
-    /// ([`Exit::Interrupted`]), through `main.rs`'s `exit_now`: waiting
-    /// for the runtime to unwind is what the operator refused.
-    pub async fn first(mut self) {
-        tokio::select! {
-            _ = self.term.recv() => {}
-            _ = self.int.recv() => {}
-        }
-        tracing::info!("shutting down (a second signal exits at once)");
-        tokio::spawn(async move {
-            tokio::select! {
-                _ = self.term.recv() => {}
-                _ = self.int.recv() => {}
-            }
-            (self.exit_now)(Exit::Interrupted);
-        });
-    }
 }
 
 #[cfg(test)]

@@ -75,6 +75,10 @@ mod tests {
         ] {
             let line = format!("\n  {:<5}", e.code());
             assert_eq!(HELP.matches(&line).count(), 1, "{e:?}");
+            let row = format!("\n| {} | ", e.code());
+            assert!(README.contains(&row), "README lacks exit code {}", e.code());
         }
     }
+
+    const README: &str = include_str!("../../../README.md");
 }
