@@ -39,8 +39,49 @@ async fn tasks_that_end_leave_the_registry() {
     assert!(tasks.running().is_empty());
 }
 
+/// Where the log lines of a test go.
+#[derive(Clone, Default)]
+struct Log(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Log {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Log {
+    fn text(&self) -> String {
+        let bytes = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+}
+
+/// The log lines of this thread, from now on. Every test that reaches the
+/// held-up line captures, so that line's callsite is never registered
+/// while no test listens (its interest would be cached as "never").
+fn capture() -> (Log, tracing::subscriber::DefaultGuard) {
+    let log = Log::default();
+    let writer = log.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    (log, tracing::subscriber::set_default(subscriber))
+}
+
 #[tokio::test]
 async fn a_task_that_ignores_cancellation_is_named_and_aborted_at_the_deadline() {
+    let (log, _logging) = capture();
     let tasks = Tasks::new();
     let dropped = Arc::new(AtomicBool::new(false));
     let guard = Dropped(dropped.clone());
@@ -56,6 +97,12 @@ async fn a_task_that_ignores_cancellation_is_named_and_aborted_at_the_deadline()
     });
     let held = tasks.shutdown(Duration::from_millis(200)).await;
     assert_eq!(held, vec!["stubborn".to_string()]);
+    let said = log.text();
+    assert!(
+        said.contains("shutdown held up: `stubborn` did not stop within 200 ms; aborted"),
+        "{said}"
+    );
+    assert!(!said.contains("polite"), "{said}");
     assert!(
         saw_cancel.load(Ordering::SeqCst),
         "the polite task saw its token"
@@ -95,6 +142,7 @@ async fn abort_tasks_go_at_once_and_threads_are_waited_for() {
 
 #[tokio::test]
 async fn a_thread_that_does_not_stop_is_named() {
+    let (log, _logging) = capture();
     let tasks = Tasks::new();
     let (tx, rx) = std::sync::mpsc::channel::<()>();
     tasks
@@ -104,6 +152,9 @@ async fn a_thread_that_does_not_stop_is_named() {
         .expect("thread");
     let held = tasks.shutdown(Duration::from_millis(100)).await;
     assert_eq!(held, vec!["deaf thread".to_string()]);
+    assert!(log
+        .text()
+        .contains("`deaf thread` did not stop within 100 ms; left running"));
     drop(tx);
     assert!(tasks.wait_for("deaf thread", Duration::from_secs(5)).await);
 }
