@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use swarm_coordinator::daemon::config::{self, Overrides};
+use swarm_coordinator::daemon::config::{self, Flags};
 use swarm_coordinator::edge::auth::Tokens;
 
 /// Tokens the benchmark gives its coordinator.
@@ -18,11 +18,9 @@ pub(crate) async fn serve_child(workdir: PathBuf, listen: SocketAddr) -> ExitCod
     let cfg = match config::load(
         None,
         &env,
-        &Overrides {
-            listen: Some(listen),
-            workdir: Some(workdir),
-            ..Overrides::default()
-        },
+        &Flags::default()
+            .with("listen", listen.to_string())
+            .with("workdir", workdir.display().to_string()),
     ) {
         Ok(c) => c,
         Err(e) => {

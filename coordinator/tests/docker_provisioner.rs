@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use bollard::Docker;
-use swarm_coordinator::daemon::config::{self, Overrides};
+use swarm_coordinator::daemon::config::{self, Flags};
 use swarm_coordinator::edge::auth::Tokens;
 use swarm_coordinator::provision::docker::{
     container_name, DockerProvisioner, DockerSettings, LABEL_COORDINATOR,
@@ -225,11 +225,9 @@ async fn agent_containers_run_a_plan_drain_and_are_removed() {
     let cfg = config::load(
         None,
         &|_: &str| None,
-        &Overrides {
-            listen: Some(addr),
-            workdir: Some(dir.path().to_path_buf()),
-            ..Overrides::default()
-        },
+        &Flags::default()
+            .with("listen", addr.to_string())
+            .with("workdir", dir.path().to_path_buf().display().to_string()),
     )
     .expect("config");
     let nonce = format!("{}-{}", std::process::id(), addr.port());

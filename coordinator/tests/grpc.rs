@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use swarm_coordinator::daemon::config::{self, Overrides};
+use swarm_coordinator::daemon::config::{self, Flags};
 use swarm_coordinator::edge::auth::Tokens;
 use swarm_proto::v1 as pb;
 use tonic::transport::Channel;
@@ -24,11 +24,9 @@ async fn start(
     let cfg = config::load(
         None,
         &env,
-        &Overrides {
-            listen: Some(addr),
-            workdir: Some(dir.to_path_buf()),
-            ..Overrides::default()
-        },
+        &Flags::default()
+            .with("listen", addr.to_string())
+            .with("workdir", dir.to_path_buf().display().to_string()),
     )
     .expect("config");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

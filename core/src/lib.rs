@@ -55,6 +55,7 @@ mod remaining;
 mod results;
 pub mod roles;
 mod roster;
+mod scheduler;
 mod setup;
 mod status;
 mod tasks;
@@ -67,9 +68,8 @@ mod testkit;
 mod tests;
 
 use std::sync::mpsc;
-use std::time::Duration;
 
-use swarm_memory::{now_ms, Store};
+use swarm_memory::Store;
 use tokio::sync::broadcast;
 
 pub use command::Command;
@@ -80,6 +80,7 @@ pub use error::CoreError;
 use event::Event;
 pub use event::{AttemptEnd, EventKind};
 pub use fatal::Fatal;
+pub use scheduler::{start, LoopEnd, SchedulerLoop};
 
 use crate::config::CoreConfig;
 
@@ -211,64 +212,6 @@ impl State {
 
     fn plan_id(&self) -> Option<i64> {
         self.plan.as_ref().map(active::ActivePlan::id)
-    }
-
-    /// One turn at `now`: apply, tick, dispatch, commit, reveal. Returns
-    /// true to stop. When the store fails, the failure is recorded (for
-    /// every caller waiting on this turn) before anything is dropped, and
-    /// nothing of the turn is revealed.
-    fn turn(
-        &mut self,
-        store: &mut Store,
-        batch: Vec<Command>,
-        now: i64,
-    ) -> Result<bool, CoreError> {
-        let began = std::time::Instant::now();
-        let mut fx = Effects::default();
-        let mut batch = batch.into_iter();
-        match self.turn_in(store, &mut batch, now, &mut fx) {
-            Ok(commit) => {
-                let stop = fx.stop;
-                fx.flush(&self.out);
-                self.out.metrics.turned(now, began.elapsed(), commit);
-                Ok(stop)
-            }
-            Err(e) => {
-                self.fatal.record(&e, &self.cfg.state_db_path());
-                drop(batch);
-                drop(fx);
-                Err(e)
-            }
-        }
-    }
-
-    fn turn_in(
-        &mut self,
-        store: &mut Store,
-        batch: &mut std::vec::IntoIter<Command>,
-        now: i64,
-        fx: &mut Effects,
-    ) -> Result<Duration, CoreError> {
-        let cfg = &self.cfg;
-        let tx = store.transaction_waiting(|waited| {
-            tracing::warn!(
-                "{} is locked by another process (for {} s now); waiting, nothing is lost",
-                cfg.state_db_path().display(),
-                waited.as_secs()
-            );
-        })?;
-        let mut t = Turn::new(&tx, now, self.plan_id(), fx);
-        for cmd in batch {
-            self.apply(&mut t, cmd)?;
-        }
-        self.tick(&mut t)?;
-        // A stopping loop dispatches nothing more, from this very turn.
-        if !t.fx.stop {
-            self.dispatch(&mut t)?;
-        }
-        let committing = std::time::Instant::now();
-        tx.commit()?;
-        Ok(committing.elapsed())
     }
 
     /// Applies one command. The one match over every command there is.
@@ -436,82 +379,6 @@ impl State {
             Query::Board(reply) => {
                 let r = self.board(t.db, t.now);
                 t.reply(reply, r);
-            }
-        }
-    }
-
-    /// How long the loop may sleep at `now` before something is due.
-    fn next_wake(&self, now: i64) -> Duration {
-        let mut due = now + MAX_SLEEP_MS;
-        if let Some(plan) = &self.plan {
-            if let Some(t) = plan.next_delayed() {
-                due = due.min(t);
-            }
-            if let Some(next) = plan.next_checkpoint() {
-                due = due.min(plan.clock().wall_at(next.at));
-            }
-        }
-        Duration::from_millis((due - now).clamp(1, MAX_SLEEP_MS) as u64)
-    }
-}
-
-/// Opens the store, recovers state, and starts the loop thread. The loop
-/// keeps the live attempts' tokens in `grants`, which the services read.
-pub fn start(
-    cfg: CoreConfig,
-    grants: crate::grants::Grants,
-) -> Result<(CoreHandle, std::thread::JoinHandle<()>, Receivers), CoreError> {
-    match swarm_memory::split::split_single_file(&cfg.state_db_path(), &cfg.memory_path())? {
-        swarm_memory::split::Split::Moved(tables) => {
-            let rows: u64 = tables.iter().map(|(_, n)| n).sum();
-            tracing::info!(
-                "moved the coordinator's state ({rows} rows) from memory.db to swarmd.db; memory.db now holds the shared memory alone"
-            );
-        }
-        swarm_memory::split::Split::Finished => {
-            tracing::info!("finished moving the coordinator's state out of memory.db");
-        }
-        swarm_memory::split::Split::NotNeeded => {}
-    }
-    let mut store = Store::open(&cfg.state_db_path())?;
-    let fatal = Fatal::default();
-    let (state, receivers) = State::open(cfg, &mut store, now_ms(), fatal.clone(), grants)?;
-    let metrics = state.out.metrics.clone();
-    let (tx, rx) = mpsc::channel();
-    let thread = std::thread::Builder::new()
-        .name("scheduler".into())
-        .spawn(move || run(store, state, rx))
-        .map_err(CoreError::Thread)?;
-    Ok((CoreHandle { tx, fatal, metrics }, thread, receivers))
-}
-
-/// The loop: waits for commands or the next thing due, then turns. The
-/// only place that reads the wall clock.
-fn run(mut store: Store, mut state: State, rx: mpsc::Receiver<Command>) {
-    loop {
-        let wait = state.next_wake(now_ms());
-        let first = match rx.recv_timeout(wait) {
-            Ok(cmd) => Some(cmd),
-            Err(mpsc::RecvTimeoutError::Timeout) => None,
-            Err(mpsc::RecvTimeoutError::Disconnected) => return,
-        };
-        let mut batch: Vec<Command> = first.into_iter().collect();
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(cmd) => batch.push(cmd),
-                Err(_) => break,
-            }
-        }
-        match state.turn(&mut store, batch, now_ms()) {
-            Ok(true) => return,
-            Ok(false) => {}
-            Err(_) => {
-                let why = state.fatal.message().unwrap_or_default();
-                tracing::error!("{why}");
-                // The callers of the failed turn are answered with the
-                // reason; give their replies a moment to leave.
-                std::thread::sleep(Duration::from_millis(500));
-                std::process::exit(70);
             }
         }
     }

@@ -1,68 +1,26 @@
 //! `swarmd` and `swarmd run`: flags, logging, signals.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::daemon::config::{self, Overrides};
+use crate::daemon::config::{self, Flags, SettingFlags};
+use crate::daemon::exit::Exit;
+use crate::daemon::restore::restore;
+pub use crate::daemon::signals::Signals;
 use crate::edge::auth::Tokens;
 
 /// swarmd: the coordinator of a swarm of role-specialised agents. It
 /// schedules a plan's ready tasks onto agents by role, priority and
 /// critical path, and keeps all state in WORKDIR/.swarm/memory.db.
 #[derive(Debug, Parser)]
-#[command(name = "swarmd", version, about, after_help = HELP)]
+#[command(name = "swarmd", version, about, after_help = after_help())]
 pub struct Cli {
-    /// Address to listen on (gRPC). Loopback unless told otherwise.
-    #[arg(long, global = true, env = "SWARM_LISTEN")]
-    pub listen: Option<SocketAddr>,
-    /// Working directory; state lives in WORKDIR/.swarm/.
-    #[arg(long, global = true, value_name = "DIR")]
-    pub workdir: Option<PathBuf>,
-    /// Configuration file (TOML): heartbeat_ms, lease_ttl_ms,
-    /// reconnect_grace_ms, default_retries, retry_backoff_ms, max_losses,
-    /// log_cap_bytes, max_value_bytes, max_plan_bytes, roles_file, listen,
-    /// workdir.
+    /// Configuration file (TOML); its keys are listed below, and `swarmd
+    /// config show` prints the effective configuration.
     #[arg(long, global = true, value_name = "FILE", env = "SWARM_CONFIG")]
     pub config: Option<PathBuf>,
-    /// Run the plan clock this many times faster than wall time (3600: one
-    /// plan hour per second).
-    #[arg(long, global = true, value_name = "K")]
-    pub time_scale: Option<f64>,
-    /// When tasks start: asap (as soon as dependencies allow) or calendar
-    /// (not before their planned day starts on the plan clock).
-    #[arg(long, global = true, value_parser = parse_pace)]
-    pub pace: Option<crate::daemon::config::Pace>,
-    /// Plan start, YYYY-MM-DD or YYYY-MM-DDTHH:MM UTC (default: when the
-    /// plan is loaded). Plan day 1 is the first business day from then.
-    #[arg(long, global = true, value_name = "DATE")]
-    pub start: Option<String>,
-    /// How agent pools grow at checkpoints: none (report the shortfall),
-    /// process (local swarm-agent processes), docker (agent containers) or
-    /// swarm (one Docker Swarm service per role, scaled by its replicas).
-    #[arg(long, global = true, value_parser = parse_provisioner)]
-    pub provisioner: Option<crate::daemon::config::ProvisionerKind>,
-    /// After SIGTERM or SIGINT, exit within this many seconds: dispatch
-    /// stops at once, agents are told and keep their work (default 10).
-    #[arg(long, global = true, value_name = "SECS")]
-    pub shutdown_timeout: Option<u64>,
-    /// Day gates: a day's checklist window and its exit criteria hold back
-    /// the tasks after them until their Check commands pass or an operator
-    /// runs `swarmctl gate approve DAY`.
-    #[arg(long, global = true)]
-    pub gates: bool,
-    /// Serve gRPC over TLS with this certificate (PEM; with --tls-key).
-    #[arg(long, value_name = "FILE")]
-    pub tls_cert: Option<PathBuf>,
-    /// The TLS certificate's private key (PEM).
-    #[arg(long, value_name = "FILE")]
-    pub tls_key: Option<PathBuf>,
-    /// Require client certificates signed by this CA (PEM) from agents
-    /// and swarmctl (mTLS).
-    #[arg(long, value_name = "FILE")]
-    pub tls_client_ca: Option<PathBuf>,
     /// Log lines as text, or as one JSON object per line.
     #[arg(
         long,
@@ -72,19 +30,9 @@ pub struct Cli {
         env = "SWARM_LOG_FORMAT"
     )]
     pub log_format: swarm_client::logging::LogFormat,
-    /// Claude Code agent definitions (markdown with front matter, searched
-    /// recursively) that give roles their prompt, model and tools, or add
-    /// roles (default: WORKDIR/.claude/agents when it exists).
-    #[arg(long, global = true, value_name = "DIR")]
-    pub agents_dir: Option<PathBuf>,
-    /// HTTP listener for /metrics, /healthz and /readyz: HOST:PORT, or off
-    /// (default 127.0.0.1:7421, silently off when that is taken).
-    #[arg(long, value_name = "ADDR|off", value_parser = parse_http)]
-    pub http: Option<crate::edge::http::HttpListen>,
-    /// Allow plaintext gRPC on a non-loopback address (tokens cross the
-    /// network readable).
-    #[arg(long)]
-    pub insecure: bool,
+    /// The settings' flags, declared with the settings.
+    #[command(flatten)]
+    pub settings: SettingFlags,
     /// What to do (default: run the daemon).
     #[command(subcommand)]
     pub command: Option<Cmd>,
@@ -122,6 +70,25 @@ pub enum Cmd {
         #[command(subcommand)]
         command: CertsCmd,
     },
+    /// The configuration swarmd would run with, given the same flags,
+    /// SWARM_* variables and --config file.
+    Config {
+        /// What to do with it.
+        #[command(subcommand)]
+        command: ConfigCmd,
+    },
+}
+
+/// `swarmd config ...`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCmd {
+    /// Print every setting's effective value and where it came from
+    /// (default, file, env or flag).
+    Show {
+        /// An array of {"key", "value", "source"} objects.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `swarmd certs ...`.
@@ -142,23 +109,37 @@ pub enum CertsCmd {
     },
 }
 
+/// `swarmd --help` after the flags: tokens, TLS, every config key,
+/// signals, exit codes.
+fn after_help() -> String {
+    format!(
+        "{HELP}\n{}\n{SIGNALS}\n{}",
+        config::show::help_keys(),
+        crate::daemon::exit::HELP
+    )
+}
+
 const HELP: &str = "Tokens: on first start swarmd writes WORKDIR/.swarm/admin.token and agent.token (mode 0600),
 unless SWARM_ADMIN_TOKEN / SWARM_AGENT_TOKEN are set. Every call needs 'authorization: Bearer <token>'.
 TLS: --tls-cert and --tls-key serve gRPC over TLS; --tls-client-ca also requires client certificates
 (mTLS). A non-loopback --listen without TLS is refused unless --insecure. `swarmd certs init` makes a set.
-Environment: SWARM_LISTEN, SWARM_WORKDIR, SWARM_CONFIG, SWARM_LEASE_TTL_MS, SWARM_HEARTBEAT_MS,
-SWARM_TLS_CERT, SWARM_TLS_KEY, SWARM_TLS_CLIENT_CA, SWARM_INSECURE, RUST_LOG.
-Signals: SIGTERM or SIGINT stops gracefully (a second one exits at once).
-Exit codes: 0 success; 1 `swarmd run`'s plan did not succeed; 2 invalid input (flags, config, plan);
-3 another swarmd already runs in this workdir (its PID is in WORKDIR/.swarm/swarmd.lock).";
+Environment besides the keys below: SWARM_CONFIG (--config), SWARM_LOG_FORMAT, RUST_LOG.";
 
-/// Entry point of the binary.
-pub fn main() -> ExitCode {
+const SIGNALS: &str = "Signals: SIGTERM or SIGINT stops gracefully within shutdown_timeout_ms (a second one exits at once).";
+
+/// Entry point of the binary. `exit_now` ends the process at once (a
+/// second signal); it lives in `main.rs`, the one place that may exit.
+pub fn main(exit_now: fn(Exit) -> !) -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+            return (if e.use_stderr() {
+                Exit::Usage
+            } else {
+                Exit::Ok
+            })
+            .into();
         }
     };
     swarm_client::logging::init(cli.log_format);
@@ -169,232 +150,192 @@ pub fn main() -> ExitCode {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("swarmd: cannot start the runtime: {e}");
-            return ExitCode::from(1);
+            return Exit::Failed.into();
         }
     };
-    let code = runtime.block_on(async_main(cli));
+    let code = runtime.block_on(async_main(cli, exit_now));
     // Tasks still parked on a socket are not worth waiting for.
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));
-    code
+    code.into()
 }
 
-async fn async_main(cli: Cli) -> ExitCode {
-    let signals = match Signals::install() {
+async fn async_main(cli: Cli, exit_now: fn(Exit) -> !) -> Exit {
+    let signals = match Signals::install(exit_now) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("swarmd: cannot install the signal handlers: {e}");
-            return ExitCode::from(1);
+            return Exit::Failed;
         }
     };
-    if let Some(Cmd::Restore { backup }) = &cli.command {
-        return restore(backup, cli.workdir.as_deref());
-    }
-    if let Some(Cmd::Certs {
-        command: CertsCmd::Init { out, hosts },
-    }) = &cli.command
-    {
-        return match crate::daemon::certs::init(out, hosts) {
-            Ok(written) => {
-                for path in written {
-                    println!("{}", path.display());
-                }
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("swarmd certs init: {e}");
-                ExitCode::from(2)
-            }
-        };
-    }
     let env = |k: &str| std::env::var(k).ok();
+    if let Some(done) = one_shot(&cli, &env) {
+        return done;
+    }
     let run_mode = matches!(cli.command, Some(Cmd::Run { .. }));
-    let mut flags = Overrides {
-        listen: cli.listen,
-        workdir: cli.workdir.clone(),
-        time_scale: cli.time_scale,
-        pace: cli.pace,
-        start: cli.start.clone(),
-        provisioner: cli.provisioner,
-        shutdown_timeout: cli.shutdown_timeout.map(std::time::Duration::from_secs),
-        gates: cli.gates,
-        tls: config::TlsFlags {
-            cert: cli.tls_cert.clone(),
-            key: cli.tls_key.clone(),
-            client_ca: cli.tls_client_ca.clone(),
-        },
-        insecure: cli.insecure,
-        agents_dir: cli.agents_dir.clone(),
-        http: cli.http,
+    let cfg = match configure(&cli, &env, run_mode) {
+        Ok(cfg) => cfg,
+        Err(exit) => return exit,
     };
-    if run_mode && flags.listen.is_none() && env("SWARM_LISTEN").is_none() {
-        // The all-in-one mode picks a free port unless told one.
-        flags.listen = Some(SocketAddr::from(([127, 0, 0, 1], 0)));
-    }
-    let cfg = match config::load(cli.config.as_deref(), &env, &flags) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("swarmd: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    if run_mode && cfg.tls.is_some() {
-        eprintln!(
-            "swarmd run: TLS settings are for the daemon; `swarmd run` serves its own agents on \
-             loopback (unset tls_cert/tls_key or SWARM_TLS_CERT/SWARM_TLS_KEY)"
-        );
-        return ExitCode::from(2);
-    }
-    // Roles are read again at each plan load; a broken definition or
-    // roles file is said now, naming the file and line.
-    if let Err(e) = swarm_core::roles::RolesSource::of(&cfg.core).catalogue() {
-        eprintln!("swarmd: {e}");
-        return ExitCode::from(2);
-    }
-    if let Some(tls) = &cfg.tls {
-        if let Err(e) = tls.builder() {
-            eprintln!("swarmd: {e}");
-            return ExitCode::from(2);
-        }
-    }
-    if let Err(e) = crate::daemon::statedir::secure(&cfg.core.state_dir()) {
-        eprintln!(
-            "swarmd: cannot close {} to other users: {e}",
-            cfg.core.state_dir().display()
-        );
-        return ExitCode::from(2);
-    }
-    // One daemon per workdir: held until this function returns.
-    let _lock = match crate::daemon::lock::WorkdirLock::acquire(&cfg.core.state_dir()) {
-        Ok(lock) => lock,
-        Err(e @ crate::daemon::lock::LockError::Held { .. }) => {
-            eprintln!("swarmd: {e}");
-            return ExitCode::from(3);
-        }
-        Err(e) => {
-            eprintln!("swarmd: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let tokens = match Tokens::load_or_create(&cfg.core.state_dir(), &env) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!(
-                "swarmd: cannot read or create the tokens in {}: {e}",
-                cfg.core.state_dir().display()
-            );
-            return ExitCode::from(2);
-        }
-    };
-    let listener = match tokio::net::TcpListener::bind(cfg.listen).await {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("swarmd: cannot listen on {}: {e}", cfg.listen);
-            return ExitCode::from(2);
-        }
+    // One daemon per workdir: the lock is held until this function returns.
+    let (_lock, tokens, listener) = match claim(&cfg, &env).await {
+        Ok(claimed) => claimed,
+        Err(exit) => return exit,
     };
     match cli.command {
         Some(Cmd::Run { plan, exec, .. }) => {
             crate::daemon::run::run(listener, cfg, tokens, plan, exec, signals).await
         }
-        Some(Cmd::Restore { .. } | Cmd::Certs { .. }) => ExitCode::from(2),
+        Some(Cmd::Restore { .. } | Cmd::Certs { .. } | Cmd::Config { .. }) => Exit::Usage,
         None => match crate::daemon::serve::serve(listener, cfg, tokens, signals.first()).await {
-            Ok(()) => ExitCode::SUCCESS,
+            Ok(()) => Exit::Ok,
+            Err(e @ crate::daemon::serve::ServeError::Store(_)) => {
+                eprintln!("swarmd: {e:#}");
+                Exit::StoreFailed
+            }
             Err(e) => {
                 eprintln!("swarmd: {e:#}");
-                ExitCode::from(1)
+                Exit::Failed
             }
         },
     }
 }
 
-/// `swarmd restore BACKUP --workdir NEW`.
-fn restore(backup: &std::path::Path, workdir: Option<&std::path::Path>) -> ExitCode {
-    let Some(workdir) = workdir else {
-        eprintln!("swarmd restore: give the workdir to rebuild with --workdir NEW");
-        return ExitCode::from(2);
+/// The commands that do their work and exit without a daemon: `restore`,
+/// `certs init`, `config show`.
+fn one_shot(cli: &Cli, env: &dyn Fn(&str) -> Option<String>) -> Option<Exit> {
+    match &cli.command {
+        Some(Cmd::Restore { backup }) => Some(restore(
+            backup,
+            config::workdir_flag(&cli.settings.0).as_deref(),
+        )),
+        Some(Cmd::Certs {
+            command: CertsCmd::Init { out, hosts },
+        }) => Some(match crate::daemon::certs::init(out, hosts) {
+            Ok(written) => {
+                for path in written {
+                    println!("{}", path.display());
+                }
+                Exit::Ok
+            }
+            Err(e) => {
+                eprintln!("swarmd certs init: {e}");
+                Exit::Usage
+            }
+        }),
+        Some(Cmd::Config {
+            command: ConfigCmd::Show { json },
+        }) => Some(config_show(
+            cli.config.as_deref(),
+            env,
+            &cli.settings.0,
+            *json,
+        )),
+        Some(Cmd::Run { .. }) | None => None,
+    }
+}
+
+/// The configuration, and everything that can be checked before
+/// anything is created (roles, TLS files); a refusal is said here.
+fn configure(
+    cli: &Cli,
+    env: &dyn Fn(&str) -> Option<String>,
+    run_mode: bool,
+) -> Result<config::Config, Exit> {
+    let mut flags: Flags = cli.settings.0.clone();
+    if run_mode {
+        // The all-in-one mode picks a free port unless told one.
+        flags = flags.with_fallback("listen", "127.0.0.1:0");
+    }
+    let refuse = |e: &dyn std::fmt::Display| {
+        eprintln!("swarmd: {e}");
+        Exit::Usage
     };
-    let state = workdir.join(".swarm");
-    // A daemon holding the workdir keeps it: nothing is overwritten.
-    let _lock = match crate::daemon::lock::WorkdirLock::acquire(&state) {
+    let cfg = config::load(cli.config.as_deref(), env, &flags).map_err(|e| refuse(&e))?;
+    if run_mode && cfg.tls.is_some() {
+        eprintln!(
+            "swarmd run: TLS settings are for the daemon; `swarmd run` serves its own agents on \
+             loopback (unset tls_cert/tls_key or SWARM_TLS_CERT/SWARM_TLS_KEY)"
+        );
+        return Err(Exit::Usage);
+    }
+    // Roles are read again at each plan load; a broken definition or
+    // roles file is said now, naming the file and line.
+    if let Err(e) = swarm_core::roles::RolesSource::of(&cfg.core).catalogue() {
+        return Err(refuse(&e));
+    }
+    if let Some(tls) = &cfg.tls {
+        tls.builder().map_err(|e| refuse(&e))?;
+    }
+    Ok(cfg)
+}
+
+/// The workdir's state directory closed to others, its lock, the tokens
+/// and the listener: what one daemon holds.
+async fn claim(
+    cfg: &config::Config,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<
+    (
+        crate::daemon::lock::WorkdirLock,
+        Tokens,
+        tokio::net::TcpListener,
+    ),
+    Exit,
+> {
+    let state = cfg.core.state_dir();
+    if let Err(e) = crate::daemon::statedir::secure(&state) {
+        eprintln!(
+            "swarmd: cannot close {} to other users: {e}",
+            state.display()
+        );
+        return Err(Exit::Usage);
+    }
+    let lock = match crate::daemon::lock::WorkdirLock::acquire(&state) {
         Ok(lock) => lock,
         Err(e @ crate::daemon::lock::LockError::Held { .. }) => {
-            eprintln!("swarmd restore: {e}");
-            return ExitCode::from(3);
+            eprintln!("swarmd: {e}");
+            return Err(Exit::Locked);
         }
         Err(e) => {
-            eprintln!("swarmd restore: {e}");
-            return ExitCode::from(2);
+            eprintln!("swarmd: {e}");
+            return Err(Exit::Usage);
         }
     };
-    match swarm_memory::backup::restore(backup, &state) {
-        Ok(m) => {
-            println!(
-                "restored {} into {} ({}); start swarmd --workdir {} to go on",
-                backup.display(),
-                state.display(),
-                if m.plan.is_empty() {
-                    "no plan".to_string()
-                } else {
-                    m.plan
-                },
-                workdir.display()
-            );
-            ExitCode::SUCCESS
-        }
+    let tokens = Tokens::load_or_create(&state, env).map_err(|e| {
+        let shown = state.display();
+        eprintln!("swarmd: cannot read or create the tokens in {shown}: {e}");
+        Exit::Usage
+    })?;
+    let listener = tokio::net::TcpListener::bind(cfg.listen)
+        .await
+        .map_err(|e| {
+            eprintln!("swarmd: cannot listen on {}: {e}", cfg.listen);
+            Exit::Usage
+        })?;
+    Ok((lock, tokens, listener))
+}
+
+/// `swarmd config show [--json]`.
+fn config_show(
+    file: Option<&std::path::Path>,
+    env: &dyn Fn(&str) -> Option<String>,
+    flags: &Flags,
+    json: bool,
+) -> Exit {
+    let loaded = match config::load_traced(file, env, flags) {
+        Ok(l) => l,
         Err(e) => {
-            eprintln!("swarmd restore: {e}");
-            ExitCode::from(2)
+            eprintln!("swarmd config show: {e}");
+            return Exit::Usage;
         }
+    };
+    let rows = config::show::rows(&loaded);
+    if json {
+        println!("{:#}", config::show::json(&rows));
+    } else {
+        print!("{}", config::show::table(&rows));
     }
-}
-
-/// SIGTERM and SIGINT, caught from the moment swarmd starts: a signal
-/// that arrives before the server is up still shuts down gracefully.
-pub struct Signals {
-    term: tokio::signal::unix::Signal,
-    int: tokio::signal::unix::Signal,
-}
-
-impl Signals {
-    /// Installs the handlers (inside the runtime).
-    ///
-    /// # Errors
-    /// When the OS refuses a handler.
-    pub fn install() -> std::io::Result<Signals> {
-        use tokio::signal::unix::{signal, SignalKind};
-        Ok(Signals {
-            term: signal(SignalKind::terminate())?,
-            int: signal(SignalKind::interrupt())?,
-        })
-    }
-
-    /// Resolves on the first signal; a second one exits at once (130).
-    pub async fn first(mut self) {
-        tokio::select! {
-            _ = self.term.recv() => {}
-            _ = self.int.recv() => {}
-        }
-        tracing::info!("shutting down (a second signal exits at once)");
-        tokio::spawn(async move {
-            tokio::select! {
-                _ = self.term.recv() => {}
-                _ = self.int.recv() => {}
-            }
-            std::process::exit(130);
-        });
-    }
-}
-
-fn parse_http(s: &str) -> Result<crate::edge::http::HttpListen, String> {
-    s.parse()
-}
-
-fn parse_pace(s: &str) -> Result<crate::daemon::config::Pace, String> {
-    s.parse()
-}
-
-fn parse_provisioner(s: &str) -> Result<crate::daemon::config::ProvisionerKind, String> {
-    s.parse()
+    Exit::Ok
 }
 
 #[cfg(test)]

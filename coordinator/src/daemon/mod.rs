@@ -1,12 +1,17 @@
 //! The daemon itself: its command line ([`cli`]), configuration
-//! ([`config`]), start-up and shutdown ([`serve`]), `swarmd run`
-//! ([`run`]), certificates ([`certs`]), the workdir lock ([`lock`]) and
-//! the state directory ([`statedir`]).
+//! ([`config`]), start-up and shutdown ([`serve`]) with its task registry
+//! ([`tasks`]), signals ([`signals`]), exit codes ([`exit`]), `swarmd run`
+//! ([`run`]), `swarmd restore` ([`restore`]), certificates ([`certs`]),
+//! the workdir lock ([`lock`]) and the state directory ([`statedir`]).
 
 pub mod certs;
 pub mod cli;
 pub mod config;
+pub mod exit;
 pub mod lock;
+pub mod restore;
 mod run;
 pub mod serve;
+pub mod signals;
 pub mod statedir;
+pub mod tasks;

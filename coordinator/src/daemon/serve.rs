@@ -1,5 +1,9 @@
 //! Serving: the three swarmd services plus gRPC health and reflection on
-//! one listener, until a shutdown future resolves.
+//! one listener, until a shutdown future resolves or the scheduler stops
+//! by itself; in named phases — settings, binding, starting the core,
+//! starting the workers, serving, shutting down — every background task
+//! and thread started through the task registry ([`Tasks`]), which stops
+//! them all in one call.
 
 use std::future::Future;
 
@@ -7,6 +11,7 @@ use swarm_proto::v1 as pb;
 use tokio::net::TcpListener;
 
 use crate::daemon::config::Config;
+use crate::daemon::tasks::{OnCancel, Tasks};
 use crate::edge::auth::Tokens;
 use crate::edge::grpc::{AgentSvc, ControlSvc, MemorySvc};
 use swarm_core::Command;
@@ -35,16 +40,80 @@ pub enum ServeError {
     /// The gRPC server failed.
     #[error("the gRPC server failed: {0}")]
     Transport(#[from] tonic::transport::Error),
+    /// A thread could not start.
+    #[error("cannot start the {0} thread: {1}")]
+    Thread(&'static str, std::io::Error),
+    /// The state store failed and the scheduler stopped; the reason.
+    #[error("the scheduler stopped: {0}")]
+    Store(String),
 }
 
-/// Runs the daemon on `listener` until `shutdown` resolves, then stops the
-/// scheduler after its current turn.
+/// What `serve` takes from the configuration, read once.
+struct Settings {
+    addr: std::net::SocketAddr,
+    provisioning: crate::provision::Target,
+    kind: crate::daemon::config::ProvisionerKind,
+    image: String,
+    backups: Option<crate::workers::backups::Periodic>,
+    http_listen: crate::edge::http::HttpListen,
+    tls: Option<crate::edge::tls::ServerTls>,
+    lease_ttl: std::time::Duration,
+    shutdown_timeout: std::time::Duration,
+    state_dir: std::path::PathBuf,
+    roles: swarm_core::roles::RolesSource,
+    max_plan_bytes: u64,
+}
+
+/// The core, started: its handle, and how serving learns that its loop
+/// ended by itself.
+struct Core {
+    handle: swarm_core::CoreHandle,
+    ended: tokio::sync::watch::Receiver<Option<swarm_core::LoopEnd>>,
+}
+
+/// Runs the daemon on `listener` until `shutdown` resolves (or the
+/// scheduler stops by itself, when the store fails), then stops the
+/// scheduler after its current turn and everything else within
+/// `shutdown_timeout`.
+///
+/// # Errors
+/// When a part cannot start, the server fails, or the store failed.
 pub async fn serve(
     listener: TcpListener,
     cfg: Config,
     tokens: Tokens,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), ServeError> {
+    let settings = settings(&cfg, &listener, &tokens)?;
+    let http = crate::edge::http::bind(settings.http_listen)
+        .await
+        .map_err(ServeError::Http)?;
+    let tasks = Tasks::new();
+    let (core, receivers) = start_core(&cfg, &tokens, &tasks)?;
+    let memory = start_workers(&settings, &cfg, &core.handle, receivers, &tasks)?;
+    if let Some(l) = http {
+        let (core, tokens, tls) = (core.handle.clone(), tokens.clone(), settings.tls.clone());
+        let paths = (cfg.core.memory_path(), cfg.core.state_dir());
+        tasks.spawn("http", OnCancel::Abort, |_| async move {
+            crate::edge::http::serve(l, core, tokens, paths, tls, std::future::pending()).await;
+        });
+    }
+    let ended = core.ended.clone();
+    let deadline = serving(listener, &settings, &core, memory, tokens, &tasks, shutdown).await;
+    shut_down(&core.handle, &tasks, deadline.0).await;
+    let store_failed = match &*ended.borrow() {
+        Some(swarm_core::LoopEnd::StoreFailed(why)) => Some(why.clone()),
+        Some(swarm_core::LoopEnd::Stopped) | None => None,
+    };
+    tracing::info!("swarmd stopped");
+    match (store_failed, deadline.1) {
+        (Some(why), _) => Err(ServeError::Store(why)),
+        (None, result) => result,
+    }
+}
+
+/// Phase one: what the rest needs from the configuration.
+fn settings(cfg: &Config, listener: &TcpListener, tokens: &Tokens) -> Result<Settings, ServeError> {
     let addr = listener.local_addr().map_err(ServeError::Address)?;
     let url = cfg.advertise_url.clone().unwrap_or_else(|| {
         let host = if addr.ip().is_unspecified() {
@@ -55,22 +124,106 @@ pub async fn serve(
         let scheme = if cfg.tls.is_some() { "https" } else { "http" };
         format!("{scheme}://{host}:{}", addr.port())
     });
-    let provisioning = crate::provision::Target {
-        url,
-        token: tokens.agent_token().to_string(),
-        workdir: cfg.core.workdir.clone(),
-        plan: "swarm".into(),
-        orphan_timeout: cfg.orphan_timeout,
-        tls: cfg.agent_tls.clone(),
-        placement: cfg.placement.clone(),
-        swarm_network: cfg.swarm_network.clone(),
+    Ok(Settings {
+        addr,
+        provisioning: crate::provision::Target {
+            url,
+            token: tokens.agent_token().to_string(),
+            workdir: cfg.core.workdir.clone(),
+            plan: "swarm".into(),
+            orphan_timeout: cfg.orphan_timeout,
+            tls: cfg.agent_tls.clone(),
+            placement: cfg.placement.clone(),
+            swarm_network: cfg.swarm_network.clone(),
+        },
+        kind: cfg.core.provisioner,
+        image: cfg.docker_image.clone(),
+        backups: cfg.backups.clone(),
+        http_listen: cfg.http,
+        tls: cfg.tls.clone(),
+        lease_ttl: cfg.core.lease_ttl,
+        shutdown_timeout: cfg.shutdown_timeout,
+        state_dir: cfg.core.state_dir(),
+        roles: swarm_core::roles::RolesSource::of(&cfg.core),
+        max_plan_bytes: cfg.core.max_plan_bytes,
+    })
+}
+
+/// Phase three: the store opened, the state recovered, the loop on its
+/// thread ("scheduler"; it stops on `Command::Shutdown`, not on its token).
+fn start_core(
+    cfg: &Config,
+    tokens: &Tokens,
+    tasks: &Tasks,
+) -> Result<(Core, swarm_core::Receivers), ServeError> {
+    let (handle, lp, receivers) = swarm_core::start(cfg.core.clone(), tokens.grants())?;
+    let (ended_tx, ended) = tokio::sync::watch::channel(None);
+    tasks
+        .spawn_thread("scheduler", move |_| {
+            let end = lp.run();
+            ended_tx.send_replace(Some(end));
+        })
+        .map_err(|e| ServeError::Thread("scheduler", e))?;
+    Ok((Core { handle, ended }, receivers))
+}
+
+/// Phase four: the workers, each on its receiver, with a handle to the
+/// core and its token; returns the shared memory's handle.
+fn start_workers(
+    s: &Settings,
+    cfg: &Config,
+    core: &swarm_core::CoreHandle,
+    r: swarm_core::Receivers,
+    tasks: &Tasks,
+) -> Result<crate::workers::memory::MemoryHandle, ServeError> {
+    use crate::workers::{backups, gates, guides, memory, report, results};
+    let settings = memory::Settings {
+        memory_db: cfg.core.memory_path(),
+        state_db: cfg.core.state_db_path(),
+        max_value_bytes: cfg.max_value_bytes,
+        retention: cfg.memory_journal,
     };
-    let (backups, backup_state) = (cfg.backups.clone(), cfg.core.state_dir());
-    let roles_source = swarm_core::roles::RolesSource::of(&cfg.core);
-    let (http_listen, http_paths) = (cfg.http, (cfg.core.memory_path(), cfg.core.state_dir()));
-    let http_tls = cfg.tls.clone();
-    let tls_mode = cfg.tls.as_ref().map(|t| t.client_ca.is_some());
-    let server = match &cfg.tls {
+    let memory = memory::start(settings, core.clone(), tasks)?;
+    let c = core.clone();
+    tasks.spawn("reporter", OnCancel::Wait, |t| report::run(r.jobs, c, t));
+    let c = core.clone();
+    tasks.spawn("gate checker", OnCancel::Wait, |t| {
+        gates::run(r.gates, c, t)
+    });
+    let c = core.clone();
+    tasks.spawn("guide search", OnCancel::Wait, |t| {
+        guides::run(r.guides, c, t)
+    });
+    let m = memory.clone();
+    tasks.spawn("result copier", OnCancel::Wait, |t| {
+        results::run(r.results, m, t)
+    });
+    if let Some(b) = s.backups.clone() {
+        let dir = s.state_dir.clone();
+        tasks.spawn("backups", OnCancel::Wait, |t| backups::run(b, dir, t));
+    }
+    let (kind, target, image, c) = (
+        s.kind,
+        s.provisioning.clone(),
+        s.image.clone(),
+        core.clone(),
+    );
+    tasks.spawn("provisioner", OnCancel::Wait, |t| {
+        crate::provision::run(kind, target, image, r.provision, c, t)
+    });
+    Ok(memory)
+}
+
+/// The gRPC server with its services: agents, control, memory, health
+/// and reflection.
+async fn router(
+    s: &Settings,
+    core: &swarm_core::CoreHandle,
+    memory: crate::workers::memory::MemoryHandle,
+    tokens: Tokens,
+    tasks: &Tasks,
+) -> Result<tonic::transport::server::Router, ServeError> {
+    let server = match &s.tls {
         Some(tls) => tls.builder()?,
         None => tonic::transport::Server::builder(),
     };
@@ -80,48 +233,6 @@ pub async fn serve(
         .http2_keepalive_interval(Some(swarm_client::connect::KEEPALIVE_EVERY))
         .http2_keepalive_timeout(Some(swarm_client::connect::KEEPALIVE_TIMEOUT))
         .tcp_keepalive(Some(swarm_client::connect::KEEPALIVE_EVERY));
-    let (kind, image) = (cfg.core.provisioner, cfg.docker_image.clone());
-    let lease_ttl = cfg.core.lease_ttl;
-    let shutdown_timeout = cfg.shutdown_timeout;
-    let state_dir = cfg.core.state_dir();
-    let max_plan_bytes = cfg.core.max_plan_bytes;
-    let memory_settings = crate::workers::memory::Settings {
-        memory_db: cfg.core.memory_path(),
-        state_db: cfg.core.state_db_path(),
-        max_value_bytes: cfg.max_value_bytes,
-        retention: cfg.memory_journal,
-    };
-    let (core, thread, receivers) = swarm_core::start(cfg.core.clone(), tokens.grants())?;
-    let (memory_handle, memory_thread) =
-        crate::workers::memory::start(memory_settings, core.clone())?;
-    let backup_task = backups.map(|b| tokio::spawn(crate::workers::backups::run(b, backup_state)));
-    let http_listener = crate::edge::http::bind(http_listen)
-        .await
-        .map_err(ServeError::Http)?;
-    let http_task = http_listener.map(|l| {
-        tokio::spawn(crate::edge::http::serve(
-            l,
-            core.clone(),
-            tokens.clone(),
-            http_paths,
-            http_tls,
-            std::future::pending(),
-        ))
-    });
-    let report_task = tokio::spawn(crate::workers::report::run(receivers.jobs, core.clone()));
-    let gate_task = tokio::spawn(crate::workers::gates::run(receivers.gates, core.clone()));
-    let guide_task = tokio::spawn(crate::workers::guides::run(receivers.guides, core.clone()));
-    let results_task = tokio::spawn(crate::workers::results::run(
-        receivers.results,
-        memory_handle.clone(),
-    ));
-    let provisioner = tokio::spawn(crate::provision::run(
-        kind,
-        provisioning,
-        image,
-        receivers.provision,
-        core.clone(),
-    ));
     let (reporter, health) = tonic_health::server::health_reporter();
     reporter
         .set_serving::<pb::agent_service_server::AgentServiceServer<AgentSvc>>()
@@ -139,89 +250,92 @@ pub async fn serve(
     let agent = pb::agent_service_server::AgentServiceServer::new(AgentSvc::new(
         core.clone(),
         tokens.clone(),
-        lease_ttl,
+        s.lease_ttl,
+        tasks.clone(),
     ))
     .max_decoding_message_size(MAX_MESSAGE_BYTES);
     let control = pb::control_service_server::ControlServiceServer::new(
-        ControlSvc::new(core.clone(), tokens.clone(), state_dir)
-            .with_roles(roles_source)
-            .with_max_plan_bytes(max_plan_bytes),
+        ControlSvc::new(core.clone(), tokens.clone(), s.state_dir.clone())
+            .with_roles(s.roles.clone())
+            .with_max_plan_bytes(s.max_plan_bytes),
     )
     .max_decoding_message_size(16 * 1024 * 1024);
     let memory =
-        pb::memory_service_server::MemoryServiceServer::new(MemorySvc::new(memory_handle, tokens))
+        pb::memory_service_server::MemoryServiceServer::new(MemorySvc::new(memory, tokens))
             .max_decoding_message_size(MAX_MESSAGE_BYTES);
-    match &tls_mode {
+    Ok(server
+        .add_service(health)
+        .add_service(reflection)
+        .add_service(agent)
+        .add_service(control)
+        .add_service(memory))
+}
+
+/// Phase five: serves until `shutdown` resolves or the scheduler ends by
+/// itself. On either, the scheduler stops at once: it dispatches nothing
+/// more, tells every agent it is going away and closes their sessions and
+/// the follow streams, so the server's graceful stop has nothing left to
+/// wait for. Returns the shutdown deadline (`shutdown_timeout` from then)
+/// and how serving ended.
+async fn serving(
+    listener: TcpListener,
+    s: &Settings,
+    core: &Core,
+    memory: crate::workers::memory::MemoryHandle,
+    tokens: Tokens,
+    tasks: &Tasks,
+    shutdown: impl Future<Output = ()> + Send,
+) -> (tokio::time::Instant, Result<(), ServeError>) {
+    let router = match router(s, &core.handle, memory, tokens, tasks).await {
+        Ok(r) => r,
+        Err(e) => return (tokio::time::Instant::now() + s.shutdown_timeout, Err(e)),
+    };
+    let addr = s.addr;
+    match s.tls.as_ref().map(|t| t.client_ca.is_some()) {
         None => tracing::info!("swarmd listening on {addr} (plaintext)"),
         Some(false) => tracing::info!("swarmd listening on {addr} (TLS)"),
         Some(true) => {
             tracing::info!("swarmd listening on {addr} (TLS, client certificates required)")
         }
     }
-    // On the signal the scheduler stops at once: it dispatches nothing
-    // more, tells every agent it is going away and closes their sessions
-    // and the follow streams, so the server's graceful stop has nothing
-    // left to wait for. The whole stop is bounded by shutdown_timeout.
-    let (began_tx, began_rx) = tokio::sync::oneshot::channel();
-    let stopper = core.clone();
+    let (began_tx, mut began_rx) = tokio::sync::oneshot::channel();
+    let (stopper, mut ended) = (core.handle.clone(), core.ended.clone());
     let graceful = async move {
-        shutdown.await;
+        tokio::select! {
+            () = shutdown => {}
+            _ = ended.wait_for(Option::is_some) => {}
+        }
         let _ = began_tx.send(tokio::time::Instant::now());
         stopper.tell(Command::Shutdown);
     };
-    let mut serving = Box::pin(
-        server
-            .add_service(health)
-            .add_service(reflection)
-            .add_service(agent)
-            .add_service(control)
-            .add_service(memory)
-            .serve_with_incoming_shutdown(
-                tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
-                graceful,
-            ),
-    );
-    let mut began_rx = began_rx;
+    let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
+    let mut serving = Box::pin(router.serve_with_incoming_shutdown(incoming, graceful));
     let mut deadline = None;
+    let timeout = s.shutdown_timeout;
     let result = loop {
         tokio::select! {
-            r = &mut serving => break r,
-            Ok(at) = &mut began_rx, if deadline.is_none() => deadline = Some(at + shutdown_timeout),
-            _ = sleep_until_opt(deadline) => {
+            r = &mut serving => break r.map_err(ServeError::from),
+            Ok(at) = &mut began_rx, if deadline.is_none() => deadline = Some(at + timeout),
+            () = sleep_until_opt(deadline) => {
                 tracing::warn!(
                     "connections did not close within {} ms; stopping anyway",
-                    shutdown_timeout.as_millis()
+                    timeout.as_millis()
                 );
                 break Ok(());
             }
         }
     };
-    // The services go with the server: the memory worker's last handle.
-    drop(serving);
-    let deadline = deadline.unwrap_or_else(|| tokio::time::Instant::now() + shutdown_timeout);
-    // Stops the loop too when the server ended on its own.
+    let deadline = deadline.unwrap_or_else(|| tokio::time::Instant::now() + timeout);
+    (deadline, result)
+}
+
+/// Phase six: the scheduler told to stop (when the server ended on its
+/// own), then every registered task and thread cancelled and waited for
+/// until the deadline; whatever held it up is logged by name.
+async fn shut_down(core: &swarm_core::CoreHandle, tasks: &Tasks, deadline: tokio::time::Instant) {
     core.tell(Command::Shutdown);
-    let joined = tokio::task::spawn_blocking(move || {
-        let _ = thread.join();
-        // The server and its memory service are gone: the worker ends.
-        let _ = memory_thread.join();
-    });
-    let _ = tokio::time::timeout_at(deadline, joined).await;
-    // The loop's channels are closed now: the provisioner stops what it
-    // started (within what is left of the timeout), the reporter finishes.
-    let _ = tokio::time::timeout_at(deadline, provisioner).await;
-    report_task.abort();
-    if let Some(t) = http_task {
-        t.abort();
-    }
-    if let Some(t) = backup_task {
-        t.abort();
-    }
-    gate_task.abort();
-    guide_task.abort();
-    results_task.abort();
-    tracing::info!("swarmd stopped");
-    Ok(result?)
+    let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+    tasks.shutdown(left).await;
 }
 
 /// Sleeps until `at`, or for ever when there is no deadline yet.

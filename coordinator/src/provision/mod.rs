@@ -22,6 +22,9 @@ pub mod swarm;
 
 use swarm_core::jobs::ProvisionCmd;
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::workers::next;
 
 pub use process::ProcessProvisioner;
 
@@ -58,8 +61,9 @@ pub(crate) fn failed(core: &swarm_core::CoreHandle, agent_id: &str, reason: Stri
     });
 }
 
-/// Runs provisioning commands until the channel closes, then stops every
-/// agent it started. Starts that fail are told to the scheduler (`core`),
+/// Runs provisioning commands until the channel closes (the core
+/// stopped) or `cancel` fires, then stops every agent it started (so the
+/// registry waits for it). Starts that fail are told to the scheduler (`core`),
 /// which reports them and backs off.
 pub async fn run(
     kind: crate::daemon::config::ProvisionerKind,
@@ -67,16 +71,17 @@ pub async fn run(
     docker_image: String,
     mut cmds: mpsc::UnboundedReceiver<ProvisionCmd>,
     core: swarm_core::CoreHandle,
+    cancel: CancellationToken,
 ) {
     use crate::daemon::config::ProvisionerKind;
     match kind {
-        ProvisionerKind::None => while cmds.recv().await.is_some() {},
+        ProvisionerKind::None => while next(&mut cmds, &cancel).await.is_some() {},
         ProvisionerKind::Process => {
             let mut p = ProcessProvisioner::new(target);
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(2));
             loop {
                 tokio::select! {
-                    cmd = cmds.recv() => match cmd {
+                    cmd = next(&mut cmds, &cancel) => match cmd {
                         Some(ProvisionCmd::Start { role, agent_id, .. }) => {
                             if let Err(e) = p.start(&role, &agent_id) {
                                 failed(&core, &agent_id, format!("the process provisioner could not start it ({role}): {e}"));
@@ -95,7 +100,7 @@ pub async fn run(
             }
             p.stop_all().await;
         }
-        ProvisionerKind::Docker => docker_loop(target, docker_image, cmds, core).await,
+        ProvisionerKind::Docker => docker_loop(target, docker_image, cmds, core, cancel).await,
         ProvisionerKind::Swarm => {
             let settings = swarm::SwarmSettings {
                 image: docker_image,
@@ -110,7 +115,7 @@ pub async fn run(
                 tls: target.tls.clone(),
                 placement: target.placement.clone(),
             };
-            swarm::run(settings, cmds, core).await;
+            swarm::run(settings, cmds, core, cancel).await;
         }
     }
 }
@@ -120,6 +125,7 @@ async fn docker_loop(
     image: String,
     mut cmds: mpsc::UnboundedReceiver<ProvisionCmd>,
     core: swarm_core::CoreHandle,
+    cancel: CancellationToken,
 ) {
     let mut settings = docker::DockerSettings::new(target.url.clone(), target.token.clone());
     settings.image = image;
@@ -140,7 +146,7 @@ async fn docker_loop(
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
     loop {
         tokio::select! {
-            cmd = cmds.recv() => match (cmd, provisioner.as_ref()) {
+            cmd = next(&mut cmds, &cancel) => match (cmd, provisioner.as_ref()) {
                 (Some(ProvisionCmd::Start { role, agent_id, .. }), Some(p)) => {
                     match p.start_agent(&role, &agent_id).await {
                         Ok(id) => tracing::info!("started agent {agent_id} ({role}) as container {}", &id[..id.len().min(12)]),

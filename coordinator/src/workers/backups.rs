@@ -23,15 +23,20 @@ pub struct Periodic {
     pub dir: PathBuf,
 }
 
-/// Takes a backup of `state_dir` every `p.interval` until the task is
-/// dropped. Failures are logged and retried at the next tick.
-pub async fn run(p: Periodic, state_dir: PathBuf) {
+/// Takes a backup of `state_dir` every `p.interval` until `cancel` fires
+/// (a backup being taken is finished first). Failures are logged and
+/// retried at the next tick.
+pub async fn run(p: Periodic, state_dir: PathBuf, cancel: tokio_util::sync::CancellationToken) {
     let mut tick = tokio::time::interval(p.interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     // The first tick fires at once: the first backup is one interval in.
     tick.tick().await;
     loop {
-        tick.tick().await;
+        tokio::select! {
+            biased;
+            () = cancel.cancelled() => return,
+            _ = tick.tick() => {}
+        }
         let (p2, state) = (p.clone(), state_dir.clone());
         match tokio::task::spawn_blocking(move || take(&p2, &state, swarm_memory::now_ms())).await {
             Ok(Ok(path)) => tracing::info!("backup written to {}", path.display()),

@@ -9,9 +9,13 @@ use tokio::sync::mpsc;
 use swarm_core::jobs::CriterionJob;
 use swarm_core::{Command, CoreHandle};
 
-/// Checks gates until the channel closes.
-pub async fn run(mut jobs: mpsc::UnboundedReceiver<GateJob>, core: CoreHandle) {
-    while let Some(job) = jobs.recv().await {
+/// Checks gates until the channel closes or `cancel` fires.
+pub async fn run(
+    mut jobs: mpsc::UnboundedReceiver<GateJob>,
+    core: CoreHandle,
+    cancel: tokio_util::sync::CancellationToken,
+) {
+    while let Some(job) = super::next(&mut jobs, &cancel).await {
         let mut passed = true;
         let mut said = Vec::new();
         for check in &job.checks {

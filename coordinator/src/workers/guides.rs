@@ -10,9 +10,13 @@ use tokio::sync::mpsc;
 
 use swarm_core::{Command, CoreHandle};
 
-/// Searches until the channel closes.
-pub async fn run(mut jobs: mpsc::UnboundedReceiver<GuideJob>, core: CoreHandle) {
-    while let Some(mut job) = jobs.recv().await {
+/// Searches until the channel closes or `cancel` fires.
+pub async fn run(
+    mut jobs: mpsc::UnboundedReceiver<GuideJob>,
+    core: CoreHandle,
+    cancel: tokio_util::sync::CancellationToken,
+) {
+    while let Some(mut job) = super::next(&mut jobs, &cancel).await {
         while let Ok(newer) = jobs.try_recv() {
             job = newer;
         }

@@ -14,7 +14,9 @@
 
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
+
 use swarm_core::jobs::Notice;
+use tokio_util::sync::CancellationToken;
 
 use swarm_memory::kv::{Entry, Expect, KvError, Put};
 use swarm_memory::now_ms;
@@ -122,7 +124,9 @@ pub struct Settings {
     pub retention: Retention,
 }
 
-/// Starts the worker thread; it ends when every handle is dropped.
+/// Starts the worker thread through the task registry, as "shared
+/// memory"; it ends when every handle is dropped or its token is
+/// cancelled (seen between two commands, within a check interval).
 ///
 /// # Errors
 /// When the connection to `swarmd.db` cannot be opened, or the thread
@@ -130,18 +134,20 @@ pub struct Settings {
 pub fn start(
     settings: Settings,
     core: CoreHandle,
-) -> Result<(MemoryHandle, std::thread::JoinHandle<()>), CoreError> {
+    tasks: &crate::daemon::tasks::Tasks,
+) -> Result<MemoryHandle, CoreError> {
     let copy = rusqlite::Connection::open(&settings.state_db)?;
     copy.busy_timeout(BUSY_TIMEOUT)?;
     copy.pragma_update(None, "synchronous", "FULL")?;
     let shared = SharedMemory::new(&settings.memory_db, copy, settings.retention, BUSY_TIMEOUT);
     let (tx, rx) = mpsc::channel();
     let max = settings.max_value_bytes;
-    let thread = std::thread::Builder::new()
-        .name("shared-memory".into())
-        .spawn(move || Worker::new(shared, core, max).run(&rx))
+    tasks
+        .spawn_thread("shared memory", move |cancel| {
+            Worker::new(shared, core, max).run(&rx, &cancel);
+        })
         .map_err(CoreError::Thread)?;
-    Ok((MemoryHandle { tx }, thread))
+    Ok(MemoryHandle { tx })
 }
 
 struct Worker {
@@ -177,10 +183,10 @@ impl Worker {
         }
     }
 
-    fn run(mut self, rx: &mpsc::Receiver<MemoryCmd>) {
+    fn run(mut self, rx: &mpsc::Receiver<MemoryCmd>, cancel: &CancellationToken) {
         self.first_look();
         let mut next_prune = Instant::now() + PRUNE_EVERY;
-        loop {
+        while !cancel.is_cancelled() {
             let wait = self.next_sync.saturating_duration_since(Instant::now());
             match rx.recv_timeout(wait) {
                 Ok(cmd) => self.apply(cmd),
@@ -201,6 +207,8 @@ impl Worker {
                 next_prune = Instant::now() + PRUNE_EVERY;
             }
         }
+        // Cancelled: a last chance for pending writes to reach the file.
+        self.sync();
     }
 
     /// Reads the file in before the first call is answered, if it holds

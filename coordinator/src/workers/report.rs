@@ -18,9 +18,14 @@ use swarm_core::CoreHandle;
 /// Longest an exit-criterion check may run.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Runs report jobs until the channel closes.
-pub async fn run(mut jobs: mpsc::UnboundedReceiver<ReportJob>, core: CoreHandle) {
-    while let Some(mut job) = jobs.recv().await {
+/// Runs report jobs until the channel closes or `cancel` fires (the
+/// report being written is finished first).
+pub async fn run(
+    mut jobs: mpsc::UnboundedReceiver<ReportJob>,
+    core: CoreHandle,
+    cancel: tokio_util::sync::CancellationToken,
+) {
+    while let Some(mut job) = super::next(&mut jobs, &cancel).await {
         let mut met = Vec::new();
         for c in &job.criteria {
             met.push(evaluate(c, &job.workdir).await);

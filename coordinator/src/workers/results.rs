@@ -11,8 +11,13 @@ use crate::workers::memory::{MemPut, MemoryCmd, MemoryHandle};
 
 /// Copies results until the channel closes; a failure is logged (the
 /// result stays in `swarmd.db` and in dependents' briefs).
-pub async fn run(mut jobs: mpsc::UnboundedReceiver<ResultJob>, memory: MemoryHandle) {
-    while let Some(job) = jobs.recv().await {
+/// Ends when the channel closes or `cancel` fires.
+pub async fn run(
+    mut jobs: mpsc::UnboundedReceiver<ResultJob>,
+    memory: MemoryHandle,
+    cancel: tokio_util::sync::CancellationToken,
+) {
+    while let Some(job) = super::next(&mut jobs, &cancel).await {
         let put = MemPut {
             namespace: NAMESPACE.to_string(),
             key: job.task_id.clone(),

@@ -1,21 +1,31 @@
 //! The daemon's configuration, loaded in one place: defaults, then the TOML
 //! file (`--config`), then `SWARM_*` environment variables, then flags;
-//! then validated.
+//! then validated. Every setting is declared once (`keys_core.rs`,
+//! `keys_daemon.rs`, `tables.rs`) with its key, variable, flag, default
+//! and help; the layers (`layers.rs`), the flags (`flags.rs`), `--help`,
+//! the README's table and `swarmd config show` (`show.rs`) all read that
+//! declaration.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
-mod file;
+mod flags;
+mod keys_core;
+mod keys_daemon;
+mod layers;
 mod placement;
+mod setting;
+pub mod show;
+mod tables;
 mod tls_flags;
 mod validate;
 
+pub use flags::{Flags, SettingFlags};
+pub use layers::{load_traced, workdir_flag, Loaded, Source};
 pub use placement::Placement;
+pub use setting::{Draft, Setting};
 pub use tls_flags::TlsFlags;
-
-use file::{apply_file, FileConfig};
-use validate::validate;
 
 pub use swarm_core::config::{
     CoreConfig, ExecTemplates, Pace, ProvisionerKind, DEFAULT_MAX_PLAN_BYTES,
@@ -86,35 +96,6 @@ impl Default for Config {
     }
 }
 
-/// Overrides from flags (None: not given).
-#[derive(Debug, Default, Clone)]
-pub struct Overrides {
-    /// `--listen`.
-    pub listen: Option<SocketAddr>,
-    /// `--workdir`.
-    pub workdir: Option<PathBuf>,
-    /// `--time-scale`.
-    pub time_scale: Option<f64>,
-    /// `--pace`.
-    pub pace: Option<Pace>,
-    /// `--start`.
-    pub start: Option<String>,
-    /// `--provisioner`.
-    pub provisioner: Option<ProvisionerKind>,
-    /// `--shutdown-timeout`.
-    pub shutdown_timeout: Option<Duration>,
-    /// `--gates`.
-    pub gates: bool,
-    /// `--tls-cert`, `--tls-key`, `--tls-client-ca`.
-    pub tls: TlsFlags,
-    /// `--insecure`.
-    pub insecure: bool,
-    /// `--agents-dir`.
-    pub agents_dir: Option<PathBuf>,
-    /// `--http`.
-    pub http: Option<crate::edge::http::HttpListen>,
-}
-
 /// Why the configuration cannot be built. Each message names the file,
 /// variable or setting and what would be valid.
 #[derive(Debug, thiserror::Error)]
@@ -127,12 +108,15 @@ pub enum ConfigError {
         /// What the OS said.
         source: std::io::Error,
     },
-    /// The config file is not valid TOML of the expected shape.
-    #[error("config {path}: {message}")]
+    /// The config file is not valid TOML, or a key in it is unknown or
+    /// holds something unusable.
+    #[error("config {path}:{line}: {message}")]
     Parse {
         /// The file.
         path: String,
-        /// What is wrong, from the TOML parser.
+        /// The line (1-based) of the key or of the syntax error.
+        line: usize,
+        /// What is wrong, and what would be valid.
         message: String,
     },
     /// An environment variable holds something unusable.
@@ -156,175 +140,32 @@ impl From<String> for ConfigError {
     }
 }
 
-fn env_error(name: &str, value: String, expected: &'static str) -> ConfigError {
-    ConfigError::Env {
-        name: name.to_string(),
-        value,
-        expected,
-    }
+/// Every setting with a key of its own, in the order they are applied.
+pub fn settings() -> impl Iterator<Item = &'static Setting> {
+    keys_core::CORE.iter().chain(keys_daemon::DAEMON.iter())
 }
 
-/// `name` from the environment, parsed; an error says what was expected.
-fn env_parsed<T: std::str::FromStr>(
-    env: &dyn Fn(&str) -> Option<String>,
-    name: &str,
-    expected: &'static str,
-) -> Result<Option<T>, ConfigError> {
-    let parse = |v: String| v.parse().map_err(|_| env_error(name, v, expected));
-    env(name).map(parse).transpose()
+/// The setting whose config key is `key`.
+pub fn setting(key: &str) -> Option<&'static Setting> {
+    settings().find(|s| s.key == key)
 }
 
 /// Builds the configuration: defaults, file, environment, flags.
+///
+/// # Errors
+/// A file that cannot be read or parsed (naming file and line), a
+/// variable that holds something unusable (naming it), or settings that
+/// are wrong together.
 pub fn load(
     file: Option<&Path>,
     env: &dyn Fn(&str) -> Option<String>,
-    flags: &Overrides,
+    flags: &Flags,
 ) -> Result<Config, ConfigError> {
-    let mut c = Config::default();
-    let mut tls = TlsFlags::default();
-    if let Some(path) = file {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.display().to_string(),
-            source,
-        })?;
-        let f: FileConfig = toml::from_str(&text).map_err(|e| ConfigError::Parse {
-            path: path.display().to_string(),
-            message: e.message().to_string(),
-        })?;
-        tls = TlsFlags {
-            cert: f.tls_cert.clone(),
-            key: f.tls_key.clone(),
-            client_ca: f.tls_client_ca.clone(),
-        };
-        apply_file(&mut c, f)?;
-    }
-    let ms = |name: &str| -> Result<Option<Duration>, ConfigError> {
-        env(name)
-            .map(|v| match v.parse::<u64>() {
-                Ok(n) => Ok(Duration::from_millis(n)),
-                Err(_) => Err(env_error(name, v, "milliseconds")),
-            })
-            .transpose()
-    };
-    if let Some(v) = env_parsed(env, "SWARM_LISTEN", "an address like 127.0.0.1:7420")? {
-        c.listen = v;
-    }
-    if let Some(v) = env("SWARM_WORKDIR") {
-        c.core.workdir = PathBuf::from(v);
-    }
-    if let Some(d) = ms("SWARM_HEARTBEAT_MS")? {
-        c.core.heartbeat = d;
-    }
-    if let Some(d) = ms("SWARM_LEASE_TTL_MS")? {
-        c.core.lease_ttl = d;
-    }
-    if let Some(d) = ms("SWARM_RECONNECT_GRACE_MS")? {
-        c.core.reconnect_grace = d;
-    }
-    if let Some(d) = ms("SWARM_RETRY_BACKOFF_MS")? {
-        c.core.retry_backoff = d;
-    }
-    if let Some(d) = ms("SWARM_SHUTDOWN_TIMEOUT_MS")? {
-        c.shutdown_timeout = d;
-    }
-    if let Some(v) = env("SWARM_ROLES") {
-        c.core.roles_file = Some(PathBuf::from(v));
-    }
-    if let Some(v) = env_parsed(env, "SWARM_TIME_SCALE", "a number like 3600")? {
-        c.core.time_scale = v;
-    }
-    if let Some(v) = env("SWARM_PACE") {
-        c.core.pace = v.parse()?;
-    }
-    if let Some(v) = env("SWARM_START") {
-        c.core.start = Some(swarm_core::clock::parse_start(&v)?);
-    }
-    if let Some(v) = env("SWARM_PROVISIONER") {
-        c.core.provisioner = v.parse()?;
-    }
-    let names = swarm_plan::policy::PriorityOrder::NAMES;
-    if let Some(v) = env_parsed(env, "SWARM_PRIORITY", names)? {
-        c.core.priority = v;
-    }
-    if let Some(v) = env_parsed(env, "SWARM_MAX_PLAN_BYTES", "a number of bytes")? {
-        c.core.max_plan_bytes = v;
-    }
-    tls.overlay(TlsFlags {
-        cert: env("SWARM_TLS_CERT").map(PathBuf::from),
-        key: env("SWARM_TLS_KEY").map(PathBuf::from),
-        client_ca: env("SWARM_TLS_CLIENT_CA").map(PathBuf::from),
-    });
-    for (name, slot) in [
-        ("SWARM_AGENT_CA", &mut c.agent_tls.ca),
-        ("SWARM_AGENT_CERT", &mut c.agent_tls.cert),
-        ("SWARM_AGENT_KEY", &mut c.agent_tls.key),
-    ] {
-        if let Some(v) = env(name) {
-            *slot = Some(PathBuf::from(v));
-        }
-    }
-    if let Some(v) = env("SWARM_INSECURE") {
-        c.insecure = match v.as_str() {
-            "1" | "true" => true,
-            "0" | "false" | "" => false,
-            _ => return Err(env_error("SWARM_INSECURE", v, "1, true, 0 or false")),
-        };
-    }
-    if let Some(v) = flags.time_scale {
-        c.core.time_scale = v;
-    }
-    if let Some(v) = flags.pace {
-        c.core.pace = v;
-    }
-    if let Some(v) = &flags.start {
-        c.core.start = Some(swarm_core::clock::parse_start(v)?);
-    }
-    if let Some(v) = flags.provisioner {
-        c.core.provisioner = v;
-    }
-    if let Some(l) = flags.listen {
-        c.listen = l;
-    }
-    if let Some(w) = &flags.workdir {
-        c.core.workdir = w.clone();
-    }
-    if let Some(v) = env("SWARM_HTTP") {
-        c.http = match v.parse() {
-            Ok(h) => h,
-            Err(_) => return Err(env_error("SWARM_HTTP", v, "HOST:PORT or off")),
-        };
-    }
-    if let Some(h) = flags.http {
-        c.http = h;
-    }
-    if let Some(v) = env("SWARM_AGENTS_DIR") {
-        c.core.agents_dir = Some(PathBuf::from(v));
-    }
-    if let Some(d) = &flags.agents_dir {
-        c.core.agents_dir = Some(d.clone());
-    }
-    if let Some(d) = flags.shutdown_timeout {
-        c.shutdown_timeout = d;
-    }
-    if flags.gates {
-        c.core.gates = true;
-    }
-    tls.overlay(flags.tls.clone());
-    c.tls = tls.resolve()?;
-    if flags.insecure {
-        c.insecure = true;
-    }
-    if let Some(b) = &mut c.backups {
-        // Relative to the workdir; by default WORKDIR/.swarm/backups.
-        b.dir = if b.dir.as_os_str().is_empty() {
-            c.core.workdir.join(".swarm").join("backups")
-        } else {
-            c.core.workdir.join(&b.dir)
-        };
-    }
-    validate(&c)?;
-    Ok(c)
+    layers::load_traced(file, env, flags).map(|l| l.config)
 }
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod tests_layers;

@@ -1,5 +1,7 @@
 //! The configuration loader: layers, and refusals that name the setting.
 
+use std::path::PathBuf;
+
 use super::*;
 
 #[test]
@@ -12,10 +14,7 @@ fn layers_apply_in_order() {
     )
     .expect("write");
     let env = |k: &str| (k == "SWARM_LEASE_TTL_MS").then(|| "4000".to_string());
-    let flags = Overrides {
-        listen: Some("127.0.0.1:9001".parse().expect("addr")),
-        ..Overrides::default()
-    };
+    let flags = Flags::default().with("listen", "127.0.0.1:9001");
     let c = load(Some(&file), &env, &flags).expect("valid");
     assert_eq!(c.core.heartbeat, Duration::from_millis(500));
     assert_eq!(c.core.lease_ttl, Duration::from_millis(4000));
@@ -31,7 +30,7 @@ fn clock_and_scaling_settings() {
         "time_scale = 3600\npace = \"calendar\"\nstart = \"2026-11-23\"\nday_start = \"08:30\"\nprovisioner = \"process\"\n[scale.sre]\nmin = 1\nmax = 3\n",
     )
     .expect("write");
-    let c = load(Some(&file), &|_| None, &Overrides::default()).expect("valid");
+    let c = load(Some(&file), &|_| None, &Flags::default()).expect("valid");
     assert_eq!(c.core.time_scale, 3600.0);
     assert_eq!(c.core.pace, Pace::Calendar);
     assert_eq!(c.core.day_start, 510);
@@ -43,12 +42,12 @@ fn clock_and_scaling_settings() {
         Some(swarm_core::clock::parse_start("2026-11-23").expect("date"))
     );
     std::fs::write(&file, "[scale.sre]\nmin = 5\nmax = 2\n").expect("write");
-    let err = load(Some(&file), &|_| None, &Overrides::default())
+    let err = load(Some(&file), &|_| None, &Flags::default())
         .expect_err("min above max")
         .to_string();
     assert!(err.contains("scale.sre: min (5) is above max (2)"), "{err}");
     std::fs::write(&file, "pace = \"whenever\"\n").expect("write");
-    assert!(load(Some(&file), &|_| None, &Overrides::default())
+    assert!(load(Some(&file), &|_| None, &Flags::default())
         .expect_err("bad pace")
         .to_string()
         .contains("asap or calendar"));
@@ -57,15 +56,15 @@ fn clock_and_scaling_settings() {
 #[test]
 fn priority_order_is_slack_unless_the_file_says_strict() {
     use swarm_plan::policy::PriorityOrder;
-    let c = load(None, &|_| None, &Overrides::default()).expect("defaults");
+    let c = load(None, &|_| None, &Flags::default()).expect("defaults");
     assert_eq!(c.core.priority, PriorityOrder::Slack);
     let dir = tempfile::tempdir().expect("tmp");
     let file = dir.path().join("swarmd.toml");
     std::fs::write(&file, "priority = \"strict\"\n").expect("write");
-    let c = load(Some(&file), &|_| None, &Overrides::default()).expect("valid");
+    let c = load(Some(&file), &|_| None, &Flags::default()).expect("valid");
     assert_eq!(c.core.priority, PriorityOrder::Strict);
     std::fs::write(&file, "priority = \"fifo\"\n").expect("write");
-    let err = load(Some(&file), &|_| None, &Overrides::default())
+    let err = load(Some(&file), &|_| None, &Flags::default())
         .expect_err("bad priority")
         .to_string();
     assert!(
@@ -75,10 +74,10 @@ fn priority_order_is_slack_unless_the_file_says_strict() {
     // The environment overrides the file.
     std::fs::write(&file, "priority = \"strict\"\n").expect("write");
     let env = |k: &str| (k == "SWARM_PRIORITY").then(|| "slack".to_string());
-    let c = load(Some(&file), &env, &Overrides::default()).expect("valid");
+    let c = load(Some(&file), &env, &Flags::default()).expect("valid");
     assert_eq!(c.core.priority, PriorityOrder::Slack);
     let env = |k: &str| (k == "SWARM_PRIORITY").then(|| "fifo".to_string());
-    let err = load(None, &env, &Overrides::default()).expect_err("bad priority");
+    let err = load(None, &env, &Flags::default()).expect_err("bad priority");
     assert_eq!(
         err.to_string(),
         "SWARM_PRIORITY=fifo: expected slack or strict"
@@ -88,14 +87,14 @@ fn priority_order_is_slack_unless_the_file_says_strict() {
 #[test]
 fn bad_values_are_refused() {
     let env = |k: &str| (k == "SWARM_LEASE_TTL_MS").then(|| "soon".to_string());
-    let err = load(None, &env, &Overrides::default()).expect_err("invalid");
+    let err = load(None, &env, &Flags::default()).expect_err("invalid");
     assert!(
         matches!(&err, ConfigError::Env { name, .. } if name == "SWARM_LEASE_TTL_MS"),
         "{err}"
     );
     assert!(err.to_string().contains("SWARM_LEASE_TTL_MS=soon"), "{err}");
     let env = |k: &str| (k == "SWARM_LEASE_TTL_MS").then(|| "100".to_string());
-    assert!(load(None, &env, &Overrides::default()).is_err());
+    assert!(load(None, &env, &Flags::default()).is_err());
 }
 
 #[test]
@@ -108,38 +107,26 @@ fn tls_files_go_together_and_the_network_needs_tls_or_insecure() {
     )
     .expect("write");
     let env = |k: &str| (k == "SWARM_TLS_CLIENT_CA").then(|| "ca.pem".to_string());
-    let c = load(Some(&file), &env, &Overrides::default()).expect("valid");
+    let c = load(Some(&file), &env, &Flags::default()).expect("valid");
     let tls = c.tls.expect("tls on");
     assert_eq!(tls.cert, PathBuf::from("server.pem"));
     assert_eq!(tls.client_ca, Some(PathBuf::from("ca.pem")));
 
-    let err = load(None, &env, &Overrides::default()).expect_err("ca alone");
+    let err = load(None, &env, &Flags::default()).expect_err("ca alone");
     assert!(err.to_string().contains("tls_client_ca"), "{err}");
-    let flags = Overrides {
-        tls: TlsFlags {
-            cert: Some("server.pem".into()),
-            ..TlsFlags::default()
-        },
-        ..Overrides::default()
-    };
+    let flags = Flags::default().with("tls_cert", "server.pem");
     let err = load(None, &|_| None, &flags).expect_err("cert alone");
     assert!(err.to_string().contains("go together"), "{err}");
 
-    let open = Overrides {
-        listen: Some("0.0.0.0:7420".parse().expect("addr")),
-        ..Overrides::default()
-    };
+    let open = Flags::default().with("listen", "0.0.0.0:7420");
     let err = load(None, &|_| None, &open).expect_err("plaintext on the network");
     assert!(err.to_string().contains("--insecure"), "{err}");
-    let insecure = Overrides {
-        insecure: true,
-        ..open.clone()
-    };
+    let insecure = open.clone().with("insecure", "true");
     assert!(load(None, &|_| None, &insecure).expect("insecure").insecure);
     let env = |k: &str| (k == "SWARM_INSECURE").then(|| "1".to_string());
     assert!(load(None, &env, &open).is_ok());
     // Loopback needs neither.
-    assert!(load(None, &|_| None, &Overrides::default()).is_ok());
+    assert!(load(None, &|_| None, &Flags::default()).is_ok());
 }
 
 #[test]
@@ -147,10 +134,7 @@ fn periodic_backups() {
     let dir = tempfile::tempdir().expect("tmp");
     let file = dir.path().join("swarmd.toml");
     std::fs::write(&file, "backup_interval = \"6h\"\nbackup_keep = 3\n").expect("write");
-    let flags = Overrides {
-        workdir: Some(PathBuf::from("/srv/plan")),
-        ..Overrides::default()
-    };
+    let flags = Flags::default().with("workdir", "/srv/plan");
     let b = load(Some(&file), &|_| None, &flags)
         .expect("valid")
         .backups
@@ -179,24 +163,24 @@ fn periodic_backups() {
 
 #[test]
 fn max_plan_bytes_from_the_file_and_the_environment() {
-    let none = load(None, &|_| None, &Overrides::default()).expect("defaults");
+    let none = load(None, &|_| None, &Flags::default()).expect("defaults");
     assert_eq!(none.core.max_plan_bytes, 256 * 1024 * 1024);
     let dir = tempfile::tempdir().expect("tmp");
     let file = dir.path().join("swarmd.toml");
     std::fs::write(&file, "max_plan_bytes = 1000\n").expect("write");
-    let c = load(Some(&file), &|_| None, &Overrides::default()).expect("valid");
+    let c = load(Some(&file), &|_| None, &Flags::default()).expect("valid");
     assert_eq!(c.core.max_plan_bytes, 1000);
     let env = |k: &str| (k == "SWARM_MAX_PLAN_BYTES").then(|| "2000".to_string());
-    let c = load(Some(&file), &env, &Overrides::default()).expect("valid");
+    let c = load(Some(&file), &env, &Flags::default()).expect("valid");
     assert_eq!(c.core.max_plan_bytes, 2000);
     let env = |k: &str| (k == "SWARM_MAX_PLAN_BYTES").then(|| "lots".to_string());
-    let err = load(None, &env, &Overrides::default()).expect_err("not a number");
+    let err = load(None, &env, &Flags::default()).expect_err("not a number");
     assert_eq!(
         err.to_string(),
         "SWARM_MAX_PLAN_BYTES=lots: expected a number of bytes"
     );
     std::fs::write(&file, "max_plan_bytes = 0\n").expect("write");
-    let err = load(Some(&file), &|_| None, &Overrides::default()).expect_err("zero");
+    let err = load(Some(&file), &|_| None, &Flags::default()).expect_err("zero");
     assert!(
         err.to_string()
             .contains("max_plan_bytes 0 must be between 1 and 536870912"),

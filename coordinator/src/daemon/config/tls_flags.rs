@@ -1,12 +1,12 @@
-//! The server's TLS files as flags, the environment and the config file
-//! give them, one at a time, and the check that they go together.
+//! The server's TLS files as the layers give them, one at a time, and the
+//! check, once every layer has spoken, that they go together.
 
 use std::path::PathBuf;
 
 use super::ConfigError;
 
-/// The TLS files given as flags (or, for the config, as settings), each on
-/// its own; [`load`] checks that they go together.
+/// The TLS files (`tls_cert`, `tls_key`, `tls_client_ca`), each on its
+/// own; [`load`](super::load) checks that they go together.
 #[derive(Debug, Default, Clone)]
 pub struct TlsFlags {
     /// The server certificate.
@@ -18,13 +18,6 @@ pub struct TlsFlags {
 }
 
 impl TlsFlags {
-    /// Later settings win, one file at a time.
-    pub(super) fn overlay(&mut self, other: TlsFlags) {
-        self.cert = other.cert.or(self.cert.take());
-        self.key = other.key.or(self.key.take());
-        self.client_ca = other.client_ca.or(self.client_ca.take());
-    }
-
     /// The server's TLS, if any; half a set is an error.
     pub(super) fn resolve(self) -> Result<Option<crate::edge::tls::ServerTls>, ConfigError> {
         match (self.cert, self.key, self.client_ca) {

@@ -14,7 +14,8 @@ mod summary;
 mod wire;
 
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
+
+use crate::daemon::exit::Exit;
 
 use swarm_client::Bearer;
 use swarm_plan::CompiledPlan;
@@ -38,23 +39,23 @@ pub(crate) async fn run(
     plan_path: PathBuf,
     exec: Option<String>,
     signals: crate::daemon::cli::Signals,
-) -> ExitCode {
+) -> Exit {
     let catalogue = match swarm_core::roles::RolesSource::of(&cfg.core).catalogue() {
         Ok(c) => c,
         Err(e) => {
             eprintln!("swarmd: {e}");
-            return ExitCode::from(2);
+            return Exit::Usage;
         }
     };
     let compiled = match swarm_plan::load_at_most(&plan_path, &catalogue, cfg.core.max_plan_bytes) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{e}\nswarmd: the plan was not loaded");
-            return ExitCode::from(2);
+            return Exit::Usage;
         }
     };
     let Ok(addr) = listener.local_addr() else {
-        return ExitCode::from(1);
+        return Exit::Failed;
     };
     let url = format!("http://{addr}");
     let workdir = cfg.core.workdir.clone();
@@ -89,7 +90,7 @@ pub(crate) async fn run(
         Ok(code) => code,
         Err(e) => {
             eprintln!("swarmd run: {e:#}");
-            ExitCode::from(1)
+            Exit::Failed
         }
     };
     let _ = stop_tx.send(());
@@ -120,7 +121,7 @@ struct Drive<'a> {
 impl Drive<'_> {
     /// Loads the plan, starts the agents, follows the run to its end and
     /// prints the summary; exit 0 when the plan succeeded.
-    async fn run(self) -> anyhow::Result<ExitCode> {
+    async fn run(self) -> anyhow::Result<Exit> {
         let url = self.agents.url;
         let mut client = connect(url, self.tokens.admin_token()).await?;
         let before = client
@@ -154,9 +155,9 @@ impl Drive<'_> {
         summary::print(&mut client, workdir, follow.elapsed()).await?;
         launch::stop(&mut children).await;
         Ok(if outcome == Some(true) {
-            ExitCode::SUCCESS
+            Exit::Ok
         } else {
-            ExitCode::from(1)
+            Exit::Failed
         })
     }
 

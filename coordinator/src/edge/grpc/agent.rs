@@ -12,6 +12,7 @@ use tonic::{Request, Response, Status, Streaming};
 
 use super::convert;
 use super::BoxStream;
+use crate::daemon::tasks::{OnCancel, Tasks};
 use crate::edge::auth::{Scope, Tokens};
 use swarm_core::command::AgentCmd;
 use swarm_core::CoreHandle;
@@ -26,16 +27,21 @@ pub struct AgentSvc {
     sessions: Arc<AtomicU64>,
     /// Heartbeats closer together than this are not passed on.
     heartbeat_every: Duration,
+    /// Where each session's reader is registered (and leaves when the
+    /// session ends).
+    tasks: Tasks,
 }
 
 impl AgentSvc {
-    /// A service sending to `core`.
-    pub fn new(core: CoreHandle, tokens: Tokens, lease_ttl: Duration) -> Self {
+    /// A service sending to `core`, its session readers started through
+    /// `tasks`.
+    pub fn new(core: CoreHandle, tokens: Tokens, lease_ttl: Duration, tasks: Tasks) -> Self {
         AgentSvc {
             core,
             tokens,
             sessions: Arc::new(AtomicU64::new(1)),
             heartbeat_every: lease_ttl / 3,
+            tasks,
         }
     }
 }
@@ -80,7 +86,10 @@ impl pb::agent_service_server::AgentService for AgentSvc {
             .map_err(status)?;
         let core = self.core.clone();
         let coalesce = self.heartbeat_every;
-        tokio::spawn(async move {
+        let name = format!("session reader {agent_id} #{session}");
+        // On shutdown the core closes the sessions first; a reader still
+        // parked on its stream then is aborted.
+        self.tasks.spawn(&name, OnCancel::Abort, |_| async move {
             // Any message proves the agent alive; a heartbeat is passed on
             // only when nothing else was for a while, which keeps 1,000
             // idle agents cheap without letting a lease lapse.

@@ -95,18 +95,20 @@ fn verdict(t: &SlotTask) -> Verdict {
     }
 }
 
-/// Runs requests until the channel closes, then removes the services.
+/// Runs requests until the channel closes or `cancel` fires, then
+/// removes the services.
 pub async fn run(
     settings: SwarmSettings,
     mut cmds: mpsc::UnboundedReceiver<ProvisionCmd>,
     core: CoreHandle,
+    cancel: tokio_util::sync::CancellationToken,
 ) {
     let mut provisioner = connect(settings.clone()).await;
     let mut book = Book::default();
     let mut tick = tokio::time::interval(TICK);
     loop {
         tokio::select! {
-            cmd = cmds.recv() => {
+            cmd = crate::workers::next(&mut cmds, &cancel) => {
                 let Some(first) = cmd else { break };
                 // Everything queued with it: one update per role.
                 let mut batch = vec![first];
