@@ -37,6 +37,9 @@ pub struct Hello {
     /// Whether it has a command template for tasks without a run command
     /// or image (None: it did not say).
     pub exec_template: Option<bool>,
+    /// The sandbox its task processes run in ("bwrap", "none"; empty: it
+    /// did not say).
+    pub sandbox: String,
 }
 
 /// How an attempt ended, as the agent saw it.

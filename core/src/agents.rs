@@ -368,5 +368,6 @@ fn registration(id: &str, hello: &Hello) -> Result<Registration, CoreError> {
         labels: hello.labels.clone(),
         instance: hello.instance.clone(),
         exec_template: hello.exec_template,
+        sandbox: hello.sandbox.clone(),
     })
 }

@@ -99,6 +99,7 @@ impl State {
                     .iter()
                     .filter_map(|&att| self.attempts.get(att).map(|x| (self.task_id(x.task), att)))
                     .collect(),
+                sandbox: a.sandbox.clone(),
             })
             .collect()
     }

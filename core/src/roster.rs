@@ -43,6 +43,9 @@ pub struct Agent {
     /// Whether it has a command template (see `Hello::exec_template`);
     /// None until a session says.
     pub exec_template: Option<bool>,
+    /// The sandbox its tasks run in (see `Hello::sandbox`); empty until a
+    /// session says.
+    pub sandbox: String,
     /// Outbound channel of the current session.
     pub tx: Option<AgentTx>,
     /// Last sign of life, wall ms (its lease runs from here).
@@ -113,6 +116,8 @@ pub struct Registration {
     pub instance: String,
     /// Whether it has a command template (see `Hello::exec_template`).
     pub exec_template: Option<bool>,
+    /// The sandbox its tasks run in (see `Hello::sandbox`).
+    pub sandbox: String,
 }
 
 /// Every agent seen, by id.
@@ -196,6 +201,7 @@ impl Roster {
             session,
             instance: String::new(),
             exec_template: None,
+            sandbox: String::new(),
             tx: None,
             last_seen: now,
             registered_at: now,
@@ -211,6 +217,7 @@ impl Roster {
         agent.session = session;
         agent.instance = reg.instance;
         agent.exec_template = reg.exec_template;
+        agent.sandbox = reg.sandbox;
         agent.tx = Some(tx);
         agent.last_seen = now;
         let dropped = agent
@@ -334,6 +341,7 @@ impl Roster {
                 session: 0,
                 instance: String::new(),
                 exec_template: None,
+                sandbox: String::new(),
                 tx: None,
                 last_seen: lease_from,
                 registered_at: row.registered_at,

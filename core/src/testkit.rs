@@ -264,6 +264,7 @@ impl Harness {
             running,
             instance: instance.into(),
             exec_template,
+            sandbox: "none".into(),
         };
         self.ask(|reply| {
             AgentCmd::Hello {

@@ -215,4 +215,6 @@ pub struct AgentView {
     pub labels: BTreeMap<String, String>,
     /// Running attempts.
     pub running: Vec<(String, u64)>,
+    /// The sandbox its tasks run in ("bwrap", "none"; empty: not known).
+    pub sandbox: String,
 }

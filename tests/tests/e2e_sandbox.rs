@@ -135,6 +135,11 @@ fn without_a_network_tcp_fails_but_shared_memory_works() {
     assert_eq!(probe.get(1).map(String::as_str), Some("put=0"), "{probe:?}");
     let got = d.ctl_json(&["memory", "get", "from-sandbox", "--json"]);
     assert_eq!(got["value"], "yes", "{got}");
+    // swarmctl agents says which sandbox the agent has.
+    let agents = d.ctl_json(&["agents", "--json"]);
+    assert_eq!(agents[0]["sandbox"], "bwrap", "{agents}");
+    let table = String::from_utf8_lossy(&d.ctl(&["agents"]).stdout).into_owned();
+    assert!(table.contains("SANDBOX") && table.contains("bwrap"), "{table}");
 }
 
 #[test]
@@ -157,6 +162,8 @@ fn the_same_probe_without_a_sandbox_reaches_the_network() {
     d.ctl_json(&["plan", "load", &plan, "--json"]);
     d.wait_task("1.1", "succeeded", 30);
     assert_eq!(lines(&dir.path().join("probe.txt")), ["tcp=0"]);
+    let agents = d.ctl_json(&["agents", "--json"]);
+    assert_eq!(agents[0]["sandbox"], "none", "{agents}");
 }
 
 #[test]

@@ -20,6 +20,7 @@ pub(crate) async fn list(target: &Target, as_json: bool) -> Result<()> {
                 json!({
                     "id": a.id, "roles": a.roles, "active_role": a.active_role, "slots": a.slots, "busy": a.busy,
                     "host": a.host, "state": a.state, "last_seen_ms": a.last_seen_ms, "labels": a.labels,
+                    "sandbox": a.sandbox,
                     "running": a.running.iter().map(|r| json!({"task_id": r.task_id, "fence": r.attempt})).collect::<Vec<_>>(),
                 })
             })
@@ -42,6 +43,11 @@ pub(crate) async fn list(target: &Target, as_json: bool) -> Result<()> {
                     .collect::<Vec<_>>()
                     .join(","),
                 a.host.clone(),
+                if a.sandbox.is_empty() {
+                    "-".to_string()
+                } else {
+                    a.sandbox.clone()
+                },
                 clock(a.last_seen_ms),
             ]
         })
@@ -57,6 +63,7 @@ pub(crate) async fn list(target: &Target, as_json: bool) -> Result<()> {
                 "BUSY",
                 "RUNNING",
                 "HOST",
+                "SANDBOX",
                 "LAST SEEN"
             ],
             &rows

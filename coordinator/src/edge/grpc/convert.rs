@@ -36,6 +36,7 @@ pub(crate) fn hello_from(h: pb::Hello) -> Hello {
             .collect(),
         instance: h.instance,
         exec_template: h.exec_template,
+        sandbox: h.sandbox,
     }
 }
 
@@ -242,6 +243,7 @@ pub(crate) fn agent_to(a: views::AgentView) -> pb::AgentInfo {
             .into_iter()
             .map(|(task_id, attempt)| pb::AttemptRef { task_id, attempt })
             .collect(),
+        sandbox: a.sandbox,
     }
 }
 

@@ -280,6 +280,7 @@ mod tests {
             last_seen: 0,
             labels: BTreeMap::new(),
             running: vec![("1.1".into(), 7)],
+            sandbox: "bwrap".into(),
         };
         let html = agents(&[a("s1", "sre"), a("q1", "qa"), a("s2", "sre")], &[]);
         let qa = html.find("<h3>qa").expect("qa");
