@@ -139,7 +139,10 @@ fn without_a_network_tcp_fails_but_shared_memory_works() {
     let agents = d.ctl_json(&["agents", "--json"]);
     assert_eq!(agents[0]["sandbox"], "bwrap", "{agents}");
     let table = String::from_utf8_lossy(&d.ctl(&["agents"]).stdout).into_owned();
-    assert!(table.contains("SANDBOX") && table.contains("bwrap"), "{table}");
+    assert!(
+        table.contains("SANDBOX") && table.contains("bwrap"),
+        "{table}"
+    );
 }
 
 #[test]

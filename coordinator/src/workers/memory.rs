@@ -32,8 +32,14 @@ const SYNC_EVERY: Duration = Duration::from_millis(250);
 /// How often the copy is pruned to its retention.
 const PRUNE_EVERY: Duration = Duration::from_secs(60);
 
-/// How long a call waits for `swarmd.db`'s lock held by another process.
+/// How long a call waits for `memory.db`'s lock held by another process.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a call waits for `swarmd.db`'s lock held by another process:
+/// memory calls are answered from swarmd's copy there, so a foreign lock
+/// on it is waited out, as the scheduler waits it out, rather than failing
+/// the task that called.
+const COPY_BUSY_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// How long the file may stay out of step before the scheduler is told.
 const OUT_OF_STEP_MS: i64 = 2_000;
@@ -137,7 +143,7 @@ pub fn start(
     tasks: &crate::daemon::tasks::Tasks,
 ) -> Result<MemoryHandle, CoreError> {
     let copy = rusqlite::Connection::open(&settings.state_db)?;
-    copy.busy_timeout(BUSY_TIMEOUT)?;
+    copy.busy_timeout(COPY_BUSY_TIMEOUT)?;
     copy.pragma_update(None, "synchronous", "FULL")?;
     let shared = SharedMemory::new(&settings.memory_db, copy, settings.retention, BUSY_TIMEOUT);
     let (tx, rx) = mpsc::channel();

@@ -94,8 +94,18 @@ pub(crate) async fn run(
         }
     };
     let _ = stop_tx.send(());
-    let _ = server.await;
-    code
+    match server.await {
+        // The store failed: the plan's outcome cannot be trusted.
+        Ok(Err(e @ crate::daemon::serve::ServeError::Store(_))) => {
+            eprintln!("swarmd run: {e}");
+            Exit::StoreFailed
+        }
+        Ok(Err(e)) => {
+            eprintln!("swarmd run: {e}");
+            code
+        }
+        Ok(Ok(())) | Err(_) => code,
+    }
 }
 
 async fn connect(url: &str, token: &str) -> anyhow::Result<Control> {
