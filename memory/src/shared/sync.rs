@@ -80,15 +80,28 @@ impl SharedMemory {
             return Ok(self.file_failed(&e));
         }
         drop(conn);
+        // What the copy records after the file committed is only
+        // bookkeeping: lost in a crash, the next merge finds it again (a
+        // row sent twice is written the same; a foreign row is adopted
+        // again). So it is committed without an fsync, and the scheduler's
+        // commits on the same file do not wait behind a second one per
+        // memory write.
         self.copy_op(|c| {
-            let tx = c.unchecked_transaction()?;
-            for u in &updates {
-                match u {
-                    Update::Save(k) => journal::save(&tx, k)?,
-                    Update::Sent(ns, key, id, reads) => journal::sent(&tx, ns, key, id, *reads)?,
+            c.pragma_update(None, "synchronous", "NORMAL")?;
+            let saved = (|| {
+                let tx = c.unchecked_transaction()?;
+                for u in &updates {
+                    match u {
+                        Update::Save(k) => journal::save(&tx, k)?,
+                        Update::Sent(ns, key, id, reads) => {
+                            journal::sent(&tx, ns, key, id, *reads)?
+                        }
+                    }
                 }
-            }
-            tx.commit()
+                tx.commit()
+            })();
+            c.pragma_update(None, "synchronous", "FULL")?;
+            saved
         })?;
         self.watch.seen = Fingerprint::of(&self.path);
         if full {
