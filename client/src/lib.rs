@@ -18,7 +18,9 @@
 pub mod connect;
 pub mod logging;
 pub mod plan_upload;
+pub mod printable;
 pub mod progress;
+pub mod read;
 
 pub use connect::{ConnectError, Coordinator, TlsFiles};
 

@@ -44,7 +44,7 @@ pub(crate) async fn run(
         }
         if as_json {
             let v = json!({"seq": e.seq, "at_ms": e.at_ms, "kind": e.kind, "task_id": e.task_id, "attempt": e.number, "fence": e.attempt, "agent_id": e.agent_id, "message": e.message});
-            println!("{v}");
+            crate::outln!("{v}");
         } else {
             let mut parts = vec![
                 format!("{:>6}", e.seq),
@@ -61,9 +61,9 @@ pub(crate) async fn run(
                 parts.push(format!("agent {}", e.agent_id));
             }
             if !e.message.is_empty() {
-                parts.push(format!("— {}", e.message));
+                parts.push(format!("— {}", super::printable(&e.message)));
             }
-            println!("{}", parts.join("  "));
+            crate::outln!("{}", parts.join("  "));
         }
     }
     Ok(())

@@ -181,6 +181,8 @@ pub(crate) fn run(cli: Cli) -> u8 {
     match result {
         Ok(()) => exit::OK,
         Err(Failure(code, msg)) => {
+            // Messages quote what the daemon and the plan hold.
+            let msg = swarm_client::printable::printable_text(&msg);
             eprintln!("swarmctl: {msg}");
             code
         }
@@ -189,7 +191,7 @@ pub(crate) fn run(cli: Cli) -> u8 {
 
 /// Prints a JSON value on one line (lists) or pretty (objects).
 pub(crate) fn print_json(v: &serde_json::Value) {
-    println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+    crate::outln!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
 }
 
 /// `12:03:04` for a time in ms since the epoch (UTC).
@@ -239,25 +241,9 @@ pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     out
 }
 
-/// `text` with its control characters escaped (`\n`, `\u{1b}`), for human
-/// output; JSON output keeps the exact text.
-pub(crate) fn printable(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.chars().any(char::is_control) {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    std::borrow::Cow::Owned(
-        text.chars()
-            .flat_map(|c| {
-                let escaped: Vec<char> = if c.is_control() {
-                    c.escape_default().collect()
-                } else {
-                    vec![c]
-                };
-                escaped
-            })
-            .collect(),
-    )
-}
+/// One field of human output with its control characters escaped; JSON
+/// output keeps the exact text.
+pub(crate) use swarm_client::printable::printable;
 
 #[cfg(test)]
 mod printable_tests {

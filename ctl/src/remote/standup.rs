@@ -35,7 +35,7 @@ pub(crate) async fn run(target: &Target, cmd: StandupCommand) -> Result<()> {
             if json {
                 print_json(&standup_json(&s));
             } else {
-                print!("{}", s.report);
+                crate::out!("{}", s.report);
             }
         }
         StandupCommand::List { json } => {
@@ -68,7 +68,7 @@ pub(crate) async fn run(target: &Target, cmd: StandupCommand) -> Result<()> {
                         ]
                     })
                     .collect();
-                print!(
+                crate::out!(
                     "{}",
                     table(
                         &["#", "CHECKPOINT", "PLAN TIME", "AT", "DECISIONS", "VERDICT"],
@@ -82,7 +82,7 @@ pub(crate) async fn run(target: &Target, cmd: StandupCommand) -> Result<()> {
             if json {
                 print_json(&standup_json(&s));
             } else {
-                print!("{}", s.report);
+                crate::out!("{}", s.report);
             }
         }
     }
