@@ -12,6 +12,7 @@ pub mod exit;
 mod mcp;
 pub(crate) mod out;
 mod plan;
+mod plural;
 mod remote;
 
 use std::ffi::OsString;

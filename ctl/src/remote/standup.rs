@@ -48,6 +48,8 @@ pub(crate) async fn run(target: &Target, cmd: StandupCommand) -> Result<()> {
                 .standups;
             if json {
                 print_json(&Value::Array(all.iter().map(standup_json).collect()));
+            } else if all.is_empty() {
+                crate::outln!("no standups yet");
             } else {
                 let rows: Vec<Vec<String>> = all
                     .iter()

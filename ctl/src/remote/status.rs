@@ -70,9 +70,9 @@ pub(crate) async fn load(target: &Target, input: &PlanInput, as_json: bool) -> R
         print_json(&loaded_json(&reply));
     } else {
         crate::outln!(
-            "loaded plan '{}' ({} tasks) as plan {}; watch it with 'swarmctl status --watch'",
+            "loaded plan '{}' ({}) as plan {}; watch it with 'swarmctl status --watch'",
             reply.name,
-            reply.tasks,
+            crate::plural::count(reply.tasks, "task"),
             reply.plan_id
         );
     }

@@ -210,7 +210,10 @@ async fn show(target: &Target, id: String, as_json: bool) -> Result<()> {
     }
     let dropped: u64 = d.attempts.iter().map(|a| a.output_dropped).sum();
     if dropped > 0 {
-        crate::outln!("output dropped: {dropped} bytes (the agent shed output under pressure; the log marks where)");
+        let dropped = crate::plural::count(dropped, "byte");
+        crate::outln!(
+            "output dropped: {dropped} (the agent shed output under pressure; the log marks where)"
+        );
     }
     if d.attempts.is_empty() {
         crate::outln!("no attempts yet");
