@@ -21,6 +21,7 @@ pub mod plan_upload;
 pub mod printable;
 pub mod progress;
 pub mod read;
+pub mod refusal;
 
 pub use connect::{ConnectError, Coordinator, TlsFiles};
 

@@ -80,13 +80,36 @@ impl Target {
             .connect(std::time::Duration::from_secs(5))
             .await
             .map_err(|e| {
-                Failure(
-                    exit::FAILED,
-                    format!("{e} (is it running? see --coordinator, --ca, --cert, --key)"),
-                )
+                let f = Failure(exit::FAILED, e.to_string());
+                match self.refusal(&f) {
+                    Some(_) => self.explain(f),
+                    None => Failure(
+                        exit::FAILED,
+                        format!("{e} (is it running? see --coordinator, --ca, --cert, --key)"),
+                    ),
+                }
             })?;
         let bearer = Bearer::new(&token).map_err(|e| Failure(exit::USAGE, e.to_string()))?;
         Ok((channel, bearer))
+    }
+
+    /// The TLS refusal a failure shows, for this target's URL and files.
+    fn refusal(&self, f: &Failure) -> Option<swarm_client::refusal::TlsRefusal> {
+        if f.0 != exit::FAILED {
+            return None;
+        }
+        swarm_client::refusal::TlsRefusal::classify(&self.url, &self.tls, &f.1)
+    }
+
+    /// A failure that is TLS refusing this client, with what to change
+    /// ("transport error" alone says nothing); any other as it is.
+    pub(crate) fn explain(&self, f: Failure) -> Failure {
+        match self.refusal(&f) {
+            Some(why) if !f.1.ends_with(&why.to_string()) => {
+                Failure(f.0, format!("{}: {why}", f.1))
+            }
+            Some(_) | None => f,
+        }
     }
 
     pub(crate) async fn control(&self) -> Result<Control> {
@@ -178,7 +201,7 @@ pub(crate) fn run(cli: Cli) -> u8 {
             )),
         }
     });
-    match result {
+    match result.map_err(|f| target.explain(f)) {
         Ok(()) => exit::OK,
         Err(Failure(code, msg)) => {
             // Messages quote what the daemon and the plan hold.

@@ -132,15 +132,15 @@ fn state_words(state: &str, c: &pb::TaskCounts) -> String {
 fn status_text(s: &pb::StatusReply) -> String {
     if s.state == "idle" {
         return format!(
-            "no plan loaded · {} agent(s) connected\nload one with: swarmctl plan load FILE\n",
-            s.agents
+            "no plan loaded · {} connected\nload one with: swarmctl plan load FILE\n",
+            crate::plural::count(s.agents, "agent")
         );
     }
     let c = s.tasks.unwrap_or_default();
     let done = c.succeeded + c.skipped;
     let mut out = format!(
-        "plan: {} (#{})\nstate: {} · {done}/{} done · {} agent(s) connected\ntasks: {} running, {} ready, {} pending, {} succeeded, {} failed, {} blocked, {} skipped, {} cancelled\n",
-        s.plan, s.plan_id, state_words(&s.state, &c), c.total, s.agents, c.running, c.ready, c.pending, c.succeeded, c.failed, c.blocked, c.skipped, c.cancelled
+        "plan: {} (#{})\nstate: {} · {done}/{} done · {} connected\ntasks: {} running, {} ready, {} pending, {} succeeded, {} failed, {} blocked, {} skipped, {} cancelled\n",
+        s.plan, s.plan_id, state_words(&s.state, &c), c.total, crate::plural::count(s.agents, "agent"), c.running, c.ready, c.pending, c.succeeded, c.failed, c.blocked, c.skipped, c.cancelled
     );
     if !s.verdict.is_empty() {
         out.push_str(&format!(
