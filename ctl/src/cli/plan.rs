@@ -44,6 +44,24 @@ impl std::fmt::Display for RolesError {
     }
 }
 
+/// Why a plan file cannot be read whole.
+#[derive(Debug)]
+pub enum PlanReadError {
+    /// The file cannot be opened or read.
+    Unreadable(swarm_plan::LoadError),
+    /// The file is over [`swarm_plan::MAX_PLAN_BYTES`]: reading stopped.
+    TooLarge(swarm_client::read::ReadError),
+}
+
+impl std::fmt::Display for PlanReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PlanReadError::Unreadable(e) => e.fmt(f),
+            PlanReadError::TooLarge(e) => e.fmt(f),
+        }
+    }
+}
+
 impl PlanInput {
     /// The catalogue the plan is checked against: built-in roles, the
     /// agent definitions, then the roles file (read up to
@@ -80,12 +98,20 @@ impl PlanInput {
     /// The plan file's text, read up to [`swarm_plan::MAX_PLAN_BYTES`];
     /// bytes that are not UTF-8 become replacement characters, as
     /// [`swarm_plan::load`] reads them.
-    pub fn plan_text(&self) -> Result<String, swarm_client::read::ReadError> {
+    pub fn plan_text(&self) -> Result<String, PlanReadError> {
+        use swarm_client::read::ReadError;
         let bytes = swarm_client::read::read_capped(
             &self.file,
             swarm_plan::MAX_PLAN_BYTES,
             "a plan file, swarm_plan::MAX_PLAN_BYTES",
-        )?;
+        )
+        .map_err(|e| match e {
+            // Worded as swarm_plan::load words it: "PATH: cannot read the plan".
+            ReadError::Io { name, source } => {
+                PlanReadError::Unreadable(swarm_plan::LoadError::Io { path: name, source })
+            }
+            e @ ReadError::TooLarge { .. } => PlanReadError::TooLarge(e),
+        })?;
         Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
 }

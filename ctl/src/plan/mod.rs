@@ -8,7 +8,7 @@ mod simulate;
 use swarm_client::printable::printable_text;
 use swarm_plan::{analyse, CompiledPlan, LoadError};
 
-use crate::cli::{ConvertTarget, PlanCommand, PlanInput};
+use crate::cli::{ConvertTarget, PlanCommand, PlanInput, PlanReadError};
 use crate::exit;
 
 /// Runs one plan command and returns its exit code.
@@ -111,7 +111,7 @@ fn with_plan(input: &PlanInput, f: impl FnOnce(&CompiledPlan) -> u8) -> u8 {
 pub(crate) enum Failure {
     /// The role file is bad or cannot be read.
     Roles(crate::cli::RolesError),
-    /// The plan file cannot be read whole.
+    /// The plan file is larger than the cap.
     Read(swarm_client::read::ReadError),
     /// The plan could not be read or is invalid.
     Plan(LoadError),
@@ -140,7 +140,10 @@ impl Failure {
 
 fn load(input: &PlanInput) -> Result<CompiledPlan, Failure> {
     let catalogue = input.catalogue().map_err(Failure::Roles)?;
-    let text = input.plan_text().map_err(Failure::Read)?;
+    let text = input.plan_text().map_err(|e| match e {
+        PlanReadError::Unreadable(e) => Failure::Plan(e),
+        PlanReadError::TooLarge(e) => Failure::Read(e),
+    })?;
     let name = input.file.display().to_string();
     let format = swarm_plan::Format::from_path(&input.file);
     swarm_plan::load_text(&text, &name, format, &catalogue)
