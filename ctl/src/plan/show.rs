@@ -9,6 +9,7 @@ use swarm_plan::{Analysis, CompiledPlan, Day, DayLoad, DepRef, Need, Task};
 
 use super::hours;
 use crate::plural::count;
+use swarm_client::printable::printable;
 
 /// Longest title shown in the table before it is cut.
 const TITLE_WIDTH: usize = 44;
@@ -105,7 +106,7 @@ fn render_day(
     out.push('\n');
     match day.and_then(|n| plan.days.iter().find(|d| d.number == n)) {
         Some(d) => {
-            let _ = write!(out, "Day {}: {}", d.number, d.title);
+            let _ = write!(out, "Day {}: {}", d.number, printable(&d.title));
             if let Some(len) = d.duration {
                 let _ = write!(out, " ({} h)", hours(len.secs()));
             }
@@ -154,7 +155,8 @@ fn render_table(out: &mut String, compiled: &CompiledPlan, analysis: &Analysis, 
                     if analysis.is_critical(i) { "* " } else { "  " },
                     task.id
                 ),
-                clip(&task.title, TITLE_WIDTH),
+                // Escaped before it is measured, so the columns line up.
+                clip(&printable(&task.title), TITLE_WIDTH),
                 need_label(&compiled.tasks[i].need),
                 task.priority.to_string(),
                 hours(task.duration.secs()),
