@@ -24,6 +24,31 @@ pub(crate) fn bytes(text: &[u8]) {
     }
 }
 
+/// Resolves once standard output is a pipe whose reader has gone, for a
+/// stream that follows (`events --follow`) and may have nothing to print
+/// for a long time; pends for ever when that cannot be watched (a file,
+/// `/dev/null`). The kernel reports the closed pipe as an error on the
+/// writing end, without a write.
+pub(crate) async fn closed() {
+    use std::os::fd::AsFd as _;
+    use tokio::io::{unix::AsyncFd, Interest};
+    // A duplicate of the descriptor, owned by the AsyncFd: it stays open
+    // and the same for the AsyncFd's whole life, which is what the
+    // replacement of this constructor asks its (unsafe) callers to
+    // promise, and this crate forbids unsafe code.
+    let Ok(dup) = std::io::stdout().as_fd().try_clone_to_owned() else {
+        return std::future::pending().await;
+    };
+    #[allow(deprecated)]
+    let watched = AsyncFd::with_interest(dup, Interest::ERROR);
+    match watched {
+        Ok(fd) => {
+            let _ = fd.ready(Interest::ERROR).await;
+        }
+        Err(_) => std::future::pending().await,
+    }
+}
+
 /// The exit code for a failed write: a closed pipe is the reader's
 /// choice, not a failure (anything else is said on standard error).
 fn code_for(e: &std::io::Error) -> u8 {

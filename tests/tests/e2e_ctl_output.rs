@@ -83,8 +83,8 @@ fn printing_into_a_closed_pipe_ends_quietly() {
         assert_eq!(text(&out.stderr), "", "{args:?}");
     }
 
-    // `events --follow | head -1`: one line read, then the pipe closes; the
-    // next event ends swarmctl.
+    // `events --follow | head -1`: one line read, then the pipe closes;
+    // swarmctl ends without waiting for another event (none comes).
     let mut child = d
         .ctl_command(&["events", "--follow"])
         .stdout(Stdio::piped())
@@ -96,9 +96,6 @@ fn printing_into_a_closed_pipe_ends_quietly() {
         .read_line(&mut first)
         .expect("first line");
     assert!(first.contains("coordinator.started"), "{first}");
-    for args in [["pause", "--json"], ["resume", "--json"]] {
-        assert!(d.ctl(&args).status.success(), "{args:?}");
-    }
     let out = finish(child, 20, "events --follow");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(text(&out.stderr), "");

@@ -38,7 +38,18 @@ pub(crate) async fn run(
         .events(pb::EventsRequest { since, follow })
         .await?
         .into_inner();
-    while let Some(e) = stream.message().await? {
+    let closed = crate::out::closed();
+    tokio::pin!(closed);
+    loop {
+        let e = tokio::select! {
+            e = stream.message() => match e? {
+                Some(e) => e,
+                None => break,
+            },
+            // `events --follow | head -1`: the reader is gone, so is the
+            // reason to wait for the next event.
+            () = &mut closed => std::process::exit(i32::from(crate::exit::OK)),
+        };
         if !filter.keeps(&e) {
             continue;
         }
