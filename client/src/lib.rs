@@ -18,7 +18,10 @@
 pub mod connect;
 pub mod logging;
 pub mod plan_upload;
+pub mod printable;
 pub mod progress;
+pub mod read;
+pub mod refusal;
 
 pub use connect::{ConnectError, Coordinator, TlsFiles};
 

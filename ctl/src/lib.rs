@@ -10,7 +10,9 @@
 mod cli;
 pub mod exit;
 mod mcp;
+pub(crate) mod out;
 mod plan;
+mod plural;
 mod remote;
 
 use std::ffi::OsString;
@@ -38,17 +40,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         let mut cmd = <Cli as clap::CommandFactory>::command();
         let mut script = Vec::new();
         clap_complete::generate(shell, &mut cmd, "swarmctl", &mut script);
-        // A closed pipe (`| head`) is not an error, and never a panic.
-        use std::io::Write as _;
-        let mut out = std::io::stdout().lock();
-        return match out.write_all(&script).and_then(|()| out.flush()) {
-            Ok(()) => exit::OK.into(),
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => exit::OK.into(),
-            Err(e) => {
-                eprintln!("swarmctl: cannot write the completion script: {e}");
-                exit::FAILED.into()
-            }
-        };
+        out::bytes(&script);
+        return exit::OK.into();
     }
     let code = match cli.command {
         cli::Command::Plan(cmd) if !matches!(cmd, cli::PlanCommand::Load { .. }) => plan::run(cmd),

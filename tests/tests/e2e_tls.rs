@@ -82,10 +82,21 @@ fn mtls_refuses_plaintext_and_strangers_and_tasks_go_through_the_agent() {
     };
     let plain = attempt(&format!("http://127.0.0.1:{port}"), &[]);
     assert!(!plain.status.success(), "plaintext was accepted");
+    // Each refusal says what to change.
+    let said = |out: &std::process::Output, fix: &str| {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(fix), "expected '{fix}' in: {stderr}");
+    };
+    said(&plain, "swarmd speaks TLS");
+    said(&plain, "use an https:// coordinator URL and --ca FILE");
     let anonymous = attempt(&d.url(), &["--ca", &ca]);
     assert!(
         !anonymous.status.success(),
         "a client without a certificate was accepted"
+    );
+    said(
+        &anonymous,
+        "swarmd requires a client certificate: give --cert FILE --key FILE",
     );
     let (other_cert, other_key) = (
         arg(stranger.join("admin.pem")),
@@ -99,6 +110,10 @@ fn mtls_refuses_plaintext_and_strangers_and_tasks_go_through_the_agent() {
         !foreign.status.success(),
         "a certificate from another CA was accepted"
     );
+    said(
+        &foreign,
+        "swarmd refused the client certificate: give --cert FILE --key FILE",
+    );
     let stranger_ca = arg(stranger.join("ca.pem"));
     let untrusted = attempt(&d.url(), &["--ca", &stranger_ca]);
     assert!(
@@ -107,6 +122,10 @@ fn mtls_refuses_plaintext_and_strangers_and_tasks_go_through_the_agent() {
     );
     let stderr = String::from_utf8_lossy(&untrusted.stderr);
     assert!(stderr.contains("cannot reach swarmd"), "{stderr}");
+    said(
+        &untrusted,
+        "swarmd's certificate is not trusted: give --ca FILE",
+    );
 
     // Agents TLS refuses stop at once with the reason (exit 2), rather than
     // retrying as if swarmd were down: no client certificate, and a CA

@@ -157,12 +157,11 @@ fn assign(outbox: &mut Outbox, work: &mut Work, a: pb::Assign, draining: bool) {
         // People count attempts per task; the fencing number ties this
         // line to the ones below, which know only that.
         tracing::info!(
-            "task {} attempt {} (fence {}; {}{})",
+            "task {} attempt {} (fence {}; {})",
             r.task_id,
             a.attempt_no,
             r.attempt,
-            a.role,
-            if a.lead { ", lead" } else { "" }
+            part(&a.role, a.lead)
         );
         work.assign(a);
     }
@@ -198,4 +197,32 @@ fn log_result(result: &AttemptResult) {
         result.attempt.task_id,
         result.attempt.attempt,
     );
+}
+
+/// What this agent does in an attempt, for its log. The coordinator sets
+/// `lead` on every member that runs the task: the only one of a
+/// `gang = "lead"` task (or of a one-role task), each member of a
+/// `gang = "all"` task, running its own role. A member without it holds
+/// its slot while the gang's lead runs the task.
+fn part(role: &str, lead: bool) -> String {
+    if lead {
+        format!("runs it as {role}")
+    } else {
+        format!("holds a slot as {role} while the gang's lead runs it")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::part;
+
+    #[test]
+    fn the_log_says_who_runs_the_task_and_who_holds_a_slot() {
+        assert_eq!(part("sre", true), "runs it as sre");
+        assert_eq!(
+            part("qa-engineer", false),
+            "holds a slot as qa-engineer while the gang's lead runs it"
+        );
+        assert!(!part("qa-engineer", false).starts_with("runs"));
+    }
 }

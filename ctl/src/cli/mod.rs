@@ -6,7 +6,7 @@ use clap::{Parser, Subcommand};
 
 mod plan;
 
-pub use plan::{ConvertTarget, GraphFormat, PlanCommand, PlanInput};
+pub use plan::{ConvertTarget, GraphFormat, PlanCommand, PlanInput, PlanReadError, RolesError};
 
 /// The operator's view of swarmd: load and inspect plans, watch progress,
 /// steer agents, read shared memory.

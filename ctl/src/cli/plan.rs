@@ -22,22 +22,97 @@ pub struct PlanInput {
     pub agents_dir: Option<PathBuf>,
 }
 
+/// The most a roles file may hold: far more than any catalogue needs,
+/// and a bound on what `--roles /dev/zero` makes swarmctl read.
+pub const MAX_ROLES_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Why the roles given with a plan cannot be used.
+#[derive(Debug)]
+pub enum RolesError {
+    /// A role file or an agent definition is invalid.
+    Catalogue(swarm_roles::CatalogueError),
+    /// The roles file cannot be read, or is over [`MAX_ROLES_BYTES`].
+    Read(swarm_client::read::ReadError),
+}
+
+impl std::fmt::Display for RolesError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RolesError::Catalogue(e) => e.fmt(f),
+            RolesError::Read(e) => e.fmt(f),
+        }
+    }
+}
+
+/// Why a plan file cannot be read whole.
+#[derive(Debug)]
+pub enum PlanReadError {
+    /// The file cannot be opened or read.
+    Unreadable(swarm_plan::LoadError),
+    /// The file is over [`swarm_plan::MAX_PLAN_BYTES`]: reading stopped.
+    TooLarge(swarm_client::read::ReadError),
+}
+
+impl std::fmt::Display for PlanReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PlanReadError::Unreadable(e) => e.fmt(f),
+            PlanReadError::TooLarge(e) => e.fmt(f),
+        }
+    }
+}
+
 impl PlanInput {
     /// The catalogue the plan is checked against: built-in roles, the
-    /// agent definitions, then the roles file.
-    pub fn catalogue(&self) -> Result<swarm_roles::Catalogue, swarm_roles::CatalogueError> {
+    /// agent definitions, then the roles file (read up to
+    /// [`MAX_ROLES_BYTES`]).
+    pub fn catalogue(&self) -> Result<swarm_roles::Catalogue, RolesError> {
         let mut catalogue = swarm_roles::Catalogue::builtin();
         let dir = self
             .agents_dir
             .clone()
             .or_else(|| Some(PathBuf::from(".claude/agents")).filter(|d| d.is_dir()));
         if let Some(dir) = dir {
-            catalogue.extend_from_agents_dir(&dir)?;
+            catalogue
+                .extend_from_agents_dir(&dir)
+                .map_err(RolesError::Catalogue)?;
         }
-        if let Some(path) = &self.roles {
-            catalogue.extend_from_file(path)?;
+        if let (Some(path), Some(text)) = (&self.roles, self.roles_text()?) {
+            catalogue
+                .extend_from_toml(&text, &path.display().to_string())
+                .map_err(RolesError::Catalogue)?;
         }
         Ok(catalogue)
+    }
+
+    /// The roles file's text, when one was given.
+    pub fn roles_text(&self) -> Result<Option<String>, RolesError> {
+        let Some(path) = &self.roles else {
+            return Ok(None);
+        };
+        let bytes = swarm_client::read::read_capped(path, MAX_ROLES_BYTES, "a roles file")
+            .map_err(RolesError::Read)?;
+        Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
+    }
+
+    /// The plan file's text, read up to [`swarm_plan::MAX_PLAN_BYTES`];
+    /// bytes that are not UTF-8 become replacement characters, as
+    /// [`swarm_plan::load`] reads them.
+    pub fn plan_text(&self) -> Result<String, PlanReadError> {
+        use swarm_client::read::ReadError;
+        let bytes = swarm_client::read::read_capped(
+            &self.file,
+            swarm_plan::MAX_PLAN_BYTES,
+            "a plan file, swarm_plan::MAX_PLAN_BYTES",
+        )
+        .map_err(|e| match e {
+            // Worded as swarm_plan::load words it: "PATH: cannot read the plan".
+            ReadError::Io { name, source } => {
+                PlanReadError::Unreadable(swarm_plan::LoadError::Io { path: name, source })
+            }
+            e @ ReadError::TooLarge { .. } => PlanReadError::TooLarge(e),
+        })?;
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
 }
 

@@ -140,5 +140,6 @@ pub(crate) fn failure(failure: &Failure) -> Value {
         }
         Failure::Plan(e) => json!({"errors": [{"message": e.to_string()}]}),
         Failure::Roles(e) => json!({"errors": [{"message": e.to_string()}]}),
+        Failure::Read(e) => json!({"errors": [{"message": e.to_string()}]}),
     }
 }

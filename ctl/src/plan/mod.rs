@@ -5,11 +5,10 @@ mod json;
 mod show;
 mod simulate;
 
-use std::io::Write;
-
+use swarm_client::printable::printable_text;
 use swarm_plan::{analyse, CompiledPlan, LoadError};
 
-use crate::cli::{ConvertTarget, PlanCommand, PlanInput};
+use crate::cli::{ConvertTarget, PlanCommand, PlanInput, PlanReadError};
 use crate::exit;
 
 /// Runs one plan command and returns its exit code.
@@ -55,7 +54,11 @@ pub(crate) fn run(cmd: PlanCommand) -> u8 {
                         exit::FAILED
                     }
                 },
-                None => print(&text),
+                // A plan file's text, exact: not output for a terminal.
+                None => {
+                    crate::out::bytes(text.as_bytes());
+                    exit::OK
+                }
             }
         }),
     }
@@ -83,7 +86,7 @@ fn check(input: &PlanInput, as_json: bool) -> u8 {
             if as_json {
                 print(&format!("{:#}\n", json::failure(&failure)));
             } else {
-                eprintln!("{}", failure.message());
+                print_error(&failure.message());
             }
             exit::USAGE
         }
@@ -98,7 +101,7 @@ fn with_plan(input: &PlanInput, f: impl FnOnce(&CompiledPlan) -> u8) -> u8 {
             f(&plan)
         }
         Err(failure) => {
-            eprintln!("{}", failure.message());
+            print_error(&failure.message());
             exit::USAGE
         }
     }
@@ -106,8 +109,10 @@ fn with_plan(input: &PlanInput, f: impl FnOnce(&CompiledPlan) -> u8) -> u8 {
 
 /// Why a plan could not be used.
 pub(crate) enum Failure {
-    /// The role file is bad.
-    Roles(swarm_roles::CatalogueError),
+    /// The role file is bad or cannot be read.
+    Roles(crate::cli::RolesError),
+    /// The plan file is larger than the cap.
+    Read(swarm_client::read::ReadError),
     /// The plan could not be read or is invalid.
     Plan(LoadError),
 }
@@ -116,6 +121,7 @@ impl Failure {
     fn message(&self) -> String {
         match self {
             Failure::Roles(e) => format!("swarmctl: {e}"),
+            Failure::Read(e) => format!("swarmctl: {e}"),
             Failure::Plan(LoadError::Invalid(errors)) => {
                 let count = errors
                     .0
@@ -134,26 +140,33 @@ impl Failure {
 
 fn load(input: &PlanInput) -> Result<CompiledPlan, Failure> {
     let catalogue = input.catalogue().map_err(Failure::Roles)?;
-    swarm_plan::load(&input.file, &catalogue).map_err(Failure::Plan)
+    let text = input.plan_text().map_err(|e| match e {
+        PlanReadError::Unreadable(e) => Failure::Plan(e),
+        PlanReadError::TooLarge(e) => Failure::Read(e),
+    })?;
+    let name = input.file.display().to_string();
+    let format = swarm_plan::Format::from_path(&input.file);
+    swarm_plan::load_text(&text, &name, format, &catalogue)
+        .map_err(|e| Failure::Plan(LoadError::Invalid(e)))
 }
 
 fn print_warnings(plan: &CompiledPlan) {
     for w in &plan.warnings {
-        eprintln!("{w}");
+        print_error(&w.to_string());
     }
 }
 
-/// Writes to standard output; a closed pipe (`| head`) is not an error.
+/// Writes human output, control characters escaped (a closed pipe ends
+/// swarmctl quietly).
 fn print(text: &str) -> u8 {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Ok(()) => exit::OK,
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => exit::OK,
-        Err(e) => {
-            eprintln!("swarmctl: cannot write output: {e}");
-            exit::FAILED
-        }
-    }
+    crate::out!("{text}");
+    exit::OK
+}
+
+/// Writes to standard error, control characters escaped: diagnostics
+/// quote plan text.
+fn print_error(text: &str) {
+    eprintln!("{}", printable_text(text));
 }
 
 /// Hours as people write them: `2`, `1.5`, `0.25`.

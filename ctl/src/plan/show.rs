@@ -8,6 +8,8 @@ use std::fmt::Write as _;
 use swarm_plan::{Analysis, CompiledPlan, Day, DayLoad, DepRef, Need, Task};
 
 use super::hours;
+use crate::plural::count;
+use swarm_client::printable::printable;
 
 /// Longest title shown in the table before it is cut.
 const TITLE_WIDTH: usize = 44;
@@ -15,10 +17,10 @@ const TITLE_WIDTH: usize = 44;
 /// `plan check`'s answer for a valid plan.
 pub(crate) fn summary_line(plan: &CompiledPlan, analysis: &Analysis) -> String {
     format!(
-        "ok: {} — {} tasks over {} days, critical path {} h ({})\n",
+        "ok: {} — {} over {}, critical path {} h ({})\n",
         plan.plan.name,
-        plan.plan.tasks.len(),
-        plan.plan.days.len(),
+        count(plan.plan.tasks.len() as u64, "task"),
+        count(plan.plan.days.len() as u64, "day"),
         hours(analysis.makespan),
         path_ids(plan, analysis).join(" → "),
     )
@@ -42,9 +44,9 @@ pub(crate) fn render(compiled: &CompiledPlan, analysis: &Analysis, day_start: u1
     let agent_hours: u64 = analysis.role_secs.values().sum();
     let _ = writeln!(
         out,
-        "{} tasks · {} days · {} agent-hours planned · critical path {} h",
-        plan.tasks.len(),
-        plan.days.len(),
+        "{} · {} · {} agent-hours planned · critical path {} h",
+        count(plan.tasks.len() as u64, "task"),
+        count(plan.days.len() as u64, "day"),
         hours(agent_hours),
         hours(analysis.makespan)
     );
@@ -104,7 +106,7 @@ fn render_day(
     out.push('\n');
     match day.and_then(|n| plan.days.iter().find(|d| d.number == n)) {
         Some(d) => {
-            let _ = write!(out, "Day {}: {}", d.number, d.title);
+            let _ = write!(out, "Day {}: {}", d.number, printable(&d.title));
             if let Some(len) = d.duration {
                 let _ = write!(out, " ({} h)", hours(len.secs()));
             }
@@ -153,7 +155,8 @@ fn render_table(out: &mut String, compiled: &CompiledPlan, analysis: &Analysis, 
                     if analysis.is_critical(i) { "* " } else { "  " },
                     task.id
                 ),
-                clip(&task.title, TITLE_WIDTH),
+                // Escaped before it is measured, so the columns line up.
+                clip(&printable(&task.title), TITLE_WIDTH),
                 need_label(&compiled.tasks[i].need),
                 task.priority.to_string(),
                 hours(task.duration.secs()),
@@ -271,8 +274,10 @@ fn render_load(out: &mut String, load: &DayLoad) {
             )),
             Some(planned) if planned < r.peak_agents => {
                 short.push(format!(
-                    "{} has {planned} agent(s) planned but one task needs {}",
-                    r.role, r.peak_agents
+                    "{} has {} planned but one task needs {}",
+                    r.role,
+                    count(u64::from(planned), "agent"),
+                    r.peak_agents
                 ));
                 parts.push(format!(
                     "{} {demand}/{} h",

@@ -52,7 +52,7 @@ pub(crate) async fn list(target: &Target, as_json: bool) -> Result<()> {
             ]
         })
         .collect();
-    print!(
+    crate::out!(
         "{}",
         table(
             &[
@@ -83,7 +83,7 @@ pub(crate) async fn agent(target: &Target, cmd: AgentCommand) -> Result<()> {
     if json {
         print_json(&json!({"id": id, "state": state}));
     } else {
-        println!("agent {id} is {state}: it finishes its work, takes no more, and exits");
+        crate::outln!("agent {id} is {state}: it finishes its work, takes no more, and exits");
     }
     Ok(())
 }

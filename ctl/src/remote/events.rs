@@ -35,13 +35,24 @@ pub(crate) async fn run(
         .events(pb::EventsRequest { since, follow })
         .await?
         .into_inner();
-    while let Some(e) = stream.message().await? {
+    let closed = crate::out::closed();
+    tokio::pin!(closed);
+    loop {
+        let e = tokio::select! {
+            e = stream.message() => match e? {
+                Some(e) => e,
+                None => break,
+            },
+            // `events --follow | head -1`: the reader is gone, so is the
+            // reason to wait for the next event.
+            () = &mut closed => std::process::exit(i32::from(crate::exit::OK)),
+        };
         if !filter.keeps(&e) {
             continue;
         }
         if as_json {
             let v = json!({"seq": e.seq, "at_ms": e.at_ms, "kind": e.kind, "task_id": e.task_id, "attempt": e.number, "fence": e.attempt, "agent_id": e.agent_id, "message": e.message});
-            println!("{v}");
+            crate::outln!("{v}");
         } else {
             let mut parts = vec![
                 format!("{:>6}", e.seq),
@@ -58,9 +69,9 @@ pub(crate) async fn run(
                 parts.push(format!("agent {}", e.agent_id));
             }
             if !e.message.is_empty() {
-                parts.push(format!("— {}", e.message));
+                parts.push(format!("— {}", super::printable(&e.message)));
             }
-            println!("{}", parts.join("  "));
+            crate::outln!("{}", parts.join("  "));
         }
     }
     Ok(())

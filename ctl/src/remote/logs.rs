@@ -102,10 +102,9 @@ fn offline(
 
 /// Writes one chunk of output where the task wrote it.
 fn print_chunk(stderr: bool, data: &[u8]) {
-    let _ = if stderr {
-        std::io::stderr().write_all(data)
+    if stderr {
+        let _ = std::io::stderr().write_all(data);
     } else {
-        std::io::stdout().write_all(data)
-    };
-    let _ = std::io::stdout().flush();
+        crate::out::bytes(data);
+    }
 }

@@ -1,8 +1,6 @@
 //! `swarmctl memory put|get|list|delete`: the shared memory, from the shell
 //! or from inside a task (which gets SWARM_COORDINATOR and SWARM_TOKEN).
 
-use std::io::Read;
-
 use serde_json::{json, Value};
 use swarm_proto::v1 as pb;
 
@@ -138,16 +136,29 @@ pub(crate) async fn run(target: &Target, cmd: MemoryCommand) -> Result<()> {
     }
 }
 
-/// The value as given, or standard input for `-`.
+/// The most `memory put KEY -` reads from standard input: the largest
+/// value any swarmd accepts (its `max_value_bytes` is at most 64 MiB).
+pub(crate) const MAX_VALUE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The value as given, or standard input for `-` (read up to
+/// [`MAX_VALUE_BYTES`]).
 fn value_or_stdin(value: String) -> Result<String> {
     if value != "-" {
         return Ok(value);
     }
-    let mut s = String::new();
-    std::io::stdin()
-        .read_to_string(&mut s)
-        .map_err(|e| Failure(exit::USAGE, format!("cannot read standard input: {e}")))?;
-    Ok(s)
+    let bytes = swarm_client::read::read_stream_capped(
+        std::io::stdin().lock(),
+        "standard input",
+        MAX_VALUE_BYTES,
+        "a memory value, the most max_value_bytes allows",
+    )
+    .map_err(|e| Failure(exit::USAGE, e.to_string()))?;
+    String::from_utf8(bytes).map_err(|e| {
+        Failure(
+            exit::USAGE,
+            format!("standard input is not UTF-8 text: {e}"),
+        )
+    })
 }
 
 /// `memory put`: says whether it created or updated the key.
@@ -157,7 +168,7 @@ async fn run_put(target: &Target, put_args: Put, json: bool) -> Result<()> {
     if json {
         print_json(&put_json(&namespace, &key, created));
     } else {
-        println!(
+        crate::outln!(
             "{} {}/{}",
             if created { "created" } else { "updated" },
             super::printable(&namespace),
@@ -173,7 +184,9 @@ async fn run_get(target: &Target, namespace: String, key: String, json: bool) ->
     if json {
         print_json(&entry_json(&e));
     } else {
-        println!("{}", e.value);
+        // The value is data: exact, as `memory get --json` holds it.
+        crate::out::bytes(e.value.as_bytes());
+        crate::out::bytes(b"\n");
     }
     Ok(())
 }
@@ -200,7 +213,7 @@ async fn run_list(
                 vec![e.namespace.clone(), e.key.clone(), v.replace('\n', " ")]
             })
             .collect();
-        print!("{}", table(&["NAMESPACE", "KEY", "VALUE"], &rows));
+        crate::out!("{}", table(&["NAMESPACE", "KEY", "VALUE"], &rows));
     }
     Ok(())
 }
@@ -221,7 +234,7 @@ async fn run_delete(target: &Target, namespace: String, key: String, json: bool)
     if json {
         print_json(&json!({"namespace": namespace, "key": key, "deleted": deleted}));
     } else if deleted {
-        println!(
+        crate::outln!(
             "deleted {}/{}",
             super::printable(&namespace),
             super::printable(&key)
@@ -259,9 +272,10 @@ pub(crate) async fn task_result(target: &Target, id: String, json: bool) -> Resu
     if json {
         print_json(&entry_json(&entry));
     } else {
-        print!("{}", entry.value);
+        // What the task wrote, exact (as `task logs` prints it).
+        crate::out::bytes(entry.value.as_bytes());
         if !entry.value.ends_with('\n') {
-            println!();
+            crate::outln!();
         }
     }
     Ok(())

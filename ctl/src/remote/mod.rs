@@ -80,13 +80,36 @@ impl Target {
             .connect(std::time::Duration::from_secs(5))
             .await
             .map_err(|e| {
-                Failure(
-                    exit::FAILED,
-                    format!("{e} (is it running? see --coordinator, --ca, --cert, --key)"),
-                )
+                let f = Failure(exit::FAILED, e.to_string());
+                match self.refusal(&f) {
+                    Some(_) => self.explain(f),
+                    None => Failure(
+                        exit::FAILED,
+                        format!("{e} (is it running? see --coordinator, --ca, --cert, --key)"),
+                    ),
+                }
             })?;
         let bearer = Bearer::new(&token).map_err(|e| Failure(exit::USAGE, e.to_string()))?;
         Ok((channel, bearer))
+    }
+
+    /// The TLS refusal a failure shows, for this target's URL and files.
+    fn refusal(&self, f: &Failure) -> Option<swarm_client::refusal::TlsRefusal> {
+        if f.0 != exit::FAILED {
+            return None;
+        }
+        swarm_client::refusal::TlsRefusal::classify(&self.url, &self.tls, &f.1)
+    }
+
+    /// A failure that is TLS refusing this client, with what to change
+    /// ("transport error" alone says nothing); any other as it is.
+    pub(crate) fn explain(&self, f: Failure) -> Failure {
+        match self.refusal(&f) {
+            Some(why) if !f.1.ends_with(&why.to_string()) => {
+                Failure(f.0, format!("{}: {why}", f.1))
+            }
+            Some(_) | None => f,
+        }
     }
 
     pub(crate) async fn control(&self) -> Result<Control> {
@@ -178,9 +201,11 @@ pub(crate) fn run(cli: Cli) -> u8 {
             )),
         }
     });
-    match result {
+    match result.map_err(|f| target.explain(f)) {
         Ok(()) => exit::OK,
         Err(Failure(code, msg)) => {
+            // Messages quote what the daemon and the plan hold.
+            let msg = swarm_client::printable::printable_text(&msg);
             eprintln!("swarmctl: {msg}");
             code
         }
@@ -189,7 +214,7 @@ pub(crate) fn run(cli: Cli) -> u8 {
 
 /// Prints a JSON value on one line (lists) or pretty (objects).
 pub(crate) fn print_json(v: &serde_json::Value) {
-    println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+    crate::outln!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
 }
 
 /// `12:03:04` for a time in ms since the epoch (UTC).
@@ -239,25 +264,9 @@ pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     out
 }
 
-/// `text` with its control characters escaped (`\n`, `\u{1b}`), for human
-/// output; JSON output keeps the exact text.
-pub(crate) fn printable(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.chars().any(char::is_control) {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    std::borrow::Cow::Owned(
-        text.chars()
-            .flat_map(|c| {
-                let escaped: Vec<char> = if c.is_control() {
-                    c.escape_default().collect()
-                } else {
-                    vec![c]
-                };
-                escaped
-            })
-            .collect(),
-    )
-}
+/// One field of human output with its control characters escaped; JSON
+/// output keeps the exact text.
+pub(crate) use swarm_client::printable::printable;
 
 #[cfg(test)]
 mod printable_tests {

@@ -53,6 +53,6 @@ pub(crate) async fn list(target: &Target, as_json: bool) -> Result<()> {
             ]
         })
         .collect();
-    print!("{}", table(&["ROLE", "PHRASES", "PROFILE", "FROM"], &rows));
+    crate::out!("{}", table(&["ROLE", "PHRASES", "PROFILE", "FROM"], &rows));
     Ok(())
 }

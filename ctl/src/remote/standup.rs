@@ -35,7 +35,7 @@ pub(crate) async fn run(target: &Target, cmd: StandupCommand) -> Result<()> {
             if json {
                 print_json(&standup_json(&s));
             } else {
-                print!("{}", s.report);
+                crate::out!("{}", s.report);
             }
         }
         StandupCommand::List { json } => {
@@ -48,6 +48,8 @@ pub(crate) async fn run(target: &Target, cmd: StandupCommand) -> Result<()> {
                 .standups;
             if json {
                 print_json(&Value::Array(all.iter().map(standup_json).collect()));
+            } else if all.is_empty() {
+                crate::outln!("no standups yet");
             } else {
                 let rows: Vec<Vec<String>> = all
                     .iter()
@@ -68,7 +70,7 @@ pub(crate) async fn run(target: &Target, cmd: StandupCommand) -> Result<()> {
                         ]
                     })
                     .collect();
-                print!(
+                crate::out!(
                     "{}",
                     table(
                         &["#", "CHECKPOINT", "PLAN TIME", "AT", "DECISIONS", "VERDICT"],
@@ -82,7 +84,7 @@ pub(crate) async fn run(target: &Target, cmd: StandupCommand) -> Result<()> {
             if json {
                 print_json(&standup_json(&s));
             } else {
-                print!("{}", s.report);
+                crate::out!("{}", s.report);
             }
         }
     }

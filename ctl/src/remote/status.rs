@@ -23,21 +23,21 @@ pub(crate) fn check_plan(input: &PlanInput) -> Result<CheckedPlan> {
     let catalogue = input
         .catalogue()
         .map_err(|e| Failure(exit::USAGE, e.to_string()))?;
-    let mut roles_toml = String::new();
-    if let Some(path) = &input.roles {
-        roles_toml = std::fs::read_to_string(path)
-            .map_err(|e| Failure(exit::USAGE, format!("cannot read {}: {e}", path.display())))?;
-    }
-    let compiled = swarm_plan::load(&input.file, &catalogue)
+    let roles_toml = input
+        .roles_text()
+        .map_err(|e| Failure(exit::USAGE, e.to_string()))?
+        .unwrap_or_default();
+    let text = input
+        .plan_text()
         .map_err(|e| Failure(exit::USAGE, format!("{e}\nthe plan was not loaded")))?;
-    let text = String::from_utf8_lossy(
-        &std::fs::read(&input.file).map_err(|e| Failure(exit::USAGE, e.to_string()))?,
-    )
-    .into_owned();
+    let name = input.file.display().to_string();
+    let format = swarm_plan::Format::from_path(&input.file);
+    let compiled = swarm_plan::load_text(&text, &name, format, &catalogue)
+        .map_err(|e| Failure(exit::USAGE, format!("{e}\nthe plan was not loaded")))?;
     Ok(CheckedPlan {
         header: pb::LoadPlanHeader {
             file_name: input.file.display().to_string(),
-            toml: swarm_plan::Format::from_path(&input.file) == swarm_plan::Format::Toml,
+            toml: format == swarm_plan::Format::Toml,
             roles_toml,
             size: 0,
         },
@@ -63,15 +63,17 @@ pub(crate) fn loaded_json(reply: &pb::LoadPlanReply) -> serde_json::Value {
 pub(crate) async fn load(target: &Target, input: &PlanInput, as_json: bool) -> Result<()> {
     let plan = check_plan(input)?;
     for w in &plan.warnings {
-        eprintln!("{w}");
+        eprintln!("{}", swarm_client::printable::printable_text(w));
     }
     let reply = send_plan(target, plan).await?;
     if as_json {
         print_json(&loaded_json(&reply));
     } else {
-        println!(
-            "loaded plan '{}' ({} tasks) as plan {}; watch it with 'swarmctl status --watch'",
-            reply.name, reply.tasks, reply.plan_id
+        crate::outln!(
+            "loaded plan '{}' ({}) as plan {}; watch it with 'swarmctl status --watch'",
+            reply.name,
+            crate::plural::count(reply.tasks, "task"),
+            reply.plan_id
         );
     }
     Ok(())
@@ -130,15 +132,15 @@ fn state_words(state: &str, c: &pb::TaskCounts) -> String {
 fn status_text(s: &pb::StatusReply) -> String {
     if s.state == "idle" {
         return format!(
-            "no plan loaded · {} agent(s) connected\nload one with: swarmctl plan load FILE\n",
-            s.agents
+            "no plan loaded · {} connected\nload one with: swarmctl plan load FILE\n",
+            crate::plural::count(s.agents, "agent")
         );
     }
     let c = s.tasks.unwrap_or_default();
     let done = c.succeeded + c.skipped;
     let mut out = format!(
-        "plan: {} (#{})\nstate: {} · {done}/{} done · {} agent(s) connected\ntasks: {} running, {} ready, {} pending, {} succeeded, {} failed, {} blocked, {} skipped, {} cancelled\n",
-        s.plan, s.plan_id, state_words(&s.state, &c), c.total, s.agents, c.running, c.ready, c.pending, c.succeeded, c.failed, c.blocked, c.skipped, c.cancelled
+        "plan: {} (#{})\nstate: {} · {done}/{} done · {} connected\ntasks: {} running, {} ready, {} pending, {} succeeded, {} failed, {} blocked, {} skipped, {} cancelled\n",
+        s.plan, s.plan_id, state_words(&s.state, &c), c.total, crate::plural::count(s.agents, "agent"), c.running, c.ready, c.pending, c.succeeded, c.failed, c.blocked, c.skipped, c.cancelled
     );
     if !s.verdict.is_empty() {
         out.push_str(&format!(
@@ -197,7 +199,11 @@ pub(crate) async fn status(target: &Target, as_json: bool, watch: bool) -> Resul
         if as_json {
             print_json(&status_json(&s));
         } else if progress.is_bar() {
-            progress.page(|| print!("\x1b[2J\x1b[H{}", status_text(&s)));
+            progress.page(|| {
+                // Clear the screen (the one escape swarmctl sends itself).
+                crate::out::bytes(b"\x1b[2J\x1b[H");
+                crate::out!("{}", status_text(&s));
+            });
             let c = s.tasks.unwrap_or_default();
             progress.show(swarm_client::progress::Tally {
                 done: u64::from(c.succeeded + c.skipped),
@@ -207,9 +213,9 @@ pub(crate) async fn status(target: &Target, as_json: bool, watch: bool) -> Resul
             });
         } else {
             if watch && !first {
-                println!();
+                crate::outln!();
             }
-            print!("{}", status_text(&s));
+            crate::out!("{}", status_text(&s));
         }
         first = false;
         if !watch {
@@ -233,7 +239,7 @@ pub(crate) async fn pause(target: &Target, paused: bool, as_json: bool) -> Resul
     if as_json {
         print_json(&json!({ "state": state }));
     } else {
-        println!("plan is {state}");
+        crate::outln!("plan is {state}");
     }
     Ok(())
 }
@@ -248,9 +254,9 @@ pub(crate) async fn approve_gate(target: &Target, day: u32, as_json: bool) -> Re
     if as_json {
         print_json(&json!({ "day": day, "opened": opened }));
     } else if opened.is_empty() {
-        println!("day {day} has no closed gate");
+        crate::outln!("day {day} has no closed gate");
     } else {
-        println!("opened: {}", opened.join(", "));
+        crate::outln!("opened: {}", opened.join(", "));
     }
     Ok(())
 }
@@ -267,9 +273,9 @@ pub(crate) async fn backup(target: &Target, dir: &std::path::Path, as_json: bool
         .into_inner()
         .manifest;
     if as_json {
-        println!("{manifest}");
+        crate::outln!("{manifest}");
     } else {
-        println!("backed up into {} on the coordinator's host", dir.display());
+        crate::outln!("backed up into {} on the coordinator's host", dir.display());
     }
     Ok(())
 }

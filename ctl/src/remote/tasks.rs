@@ -76,7 +76,7 @@ pub(crate) async fn list(
             ]
         })
         .collect();
-    print!(
+    crate::out!(
         "{}",
         table(
             &["ID", "STATE", "ATTEMPTS", "ROLES", "AGENTS", "TITLE"],
@@ -134,7 +134,7 @@ pub(crate) async fn task(target: &Target, cmd: TaskCommand) -> Result<()> {
     if json {
         print_json(&acted_json(&id, &state));
     } else {
-        println!("task {id} {verb}; it is now {state}");
+        crate::outln!("task {id} {verb}; it is now {state}");
     }
     Ok(())
 }
@@ -173,10 +173,10 @@ async fn show(target: &Target, id: String, as_json: bool) -> Result<()> {
         return Ok(());
     }
     let t = d.task.clone().unwrap_or_default();
-    println!(
+    crate::outln!(
         "task {}: {}\nstate: {}{}",
         t.id,
-        t.title,
+        super::printable(&t.title),
         t.state,
         if t.reason.is_empty() {
             String::new()
@@ -185,16 +185,16 @@ async fn show(target: &Target, id: String, as_json: bool) -> Result<()> {
         }
     );
     if t.waits_for_operator {
-        println!("waiting for an operator: swarmctl task done {}", t.id);
+        crate::outln!("waiting for an operator: swarmctl task done {}", t.id);
     }
-    println!(
+    crate::outln!(
         "roles: {} · {} · {} h · day {}",
         t.roles.join("+"),
         t.priority,
         t.duration_hours,
         t.day
     );
-    println!(
+    crate::outln!(
         "depends on: {}",
         if d.depends_on.is_empty() {
             "nothing".into()
@@ -203,17 +203,20 @@ async fn show(target: &Target, id: String, as_json: bool) -> Result<()> {
         }
     );
     if !d.run.is_empty() {
-        println!("run: {}", d.run);
+        crate::outln!("run: {}", d.run);
     }
     for c in &d.checks {
-        println!("check: {c}");
+        crate::outln!("check: {c}");
     }
     let dropped: u64 = d.attempts.iter().map(|a| a.output_dropped).sum();
     if dropped > 0 {
-        println!("output dropped: {dropped} bytes (the agent shed output under pressure; the log marks where)");
+        let dropped = crate::plural::count(dropped, "byte");
+        crate::outln!(
+            "output dropped: {dropped} (the agent shed output under pressure; the log marks where)"
+        );
     }
     if d.attempts.is_empty() {
-        println!("no attempts yet");
+        crate::outln!("no attempts yet");
     } else {
         let rows: Vec<Vec<String>> = d
             .attempts
@@ -230,7 +233,7 @@ async fn show(target: &Target, id: String, as_json: bool) -> Result<()> {
                 ]
             })
             .collect();
-        print!(
+        crate::out!(
             "{}",
             table(
                 &["ATTEMPT", "STATE", "AGENTS", "STARTED", "ENDED", "EXIT", "MESSAGE"],

@@ -130,8 +130,8 @@ fn write_late(out: &mut String, plan: &CompiledPlan, sim: &Simulation) {
     if late.len() > LIST_MAX {
         let _ = writeln!(
             out,
-            "  ({} tasks; the {LIST_MAX} that waited longest)",
-            late.len()
+            "  ({}; the {LIST_MAX} that waited longest)",
+            crate::plural::count(late.len() as u64, "task")
         );
     }
     let mut late = late;
@@ -218,7 +218,9 @@ fn why_stuck(plan: &CompiledPlan, s: &Stuck) -> String {
         .get(s.task)
         .map_or(String::new(), |t| match &t.need {
             Need::Roles(roles) => roles.join(" + "),
-            Need::Swarm { min, .. } => format!("{min} agents of any role"),
+            Need::Swarm { min, .. } => {
+                format!("{} of any role", crate::plural::count(*min as u64, "agent"))
+            }
             Need::Monitoring => "one agent".to_string(),
         });
     let mut why = format!(
