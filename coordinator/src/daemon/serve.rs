@@ -94,8 +94,10 @@ pub async fn serve(
     if let Some(l) = http {
         let (core, tokens, tls) = (core.handle.clone(), tokens.clone(), settings.tls.clone());
         let paths = (cfg.core.memory_path(), cfg.core.state_dir());
+        let http_tasks = tasks.clone();
         tasks.spawn("http", OnCancel::Abort, |_| async move {
-            crate::edge::http::serve(l, core, tokens, paths, tls, std::future::pending()).await;
+            let pending = std::future::pending();
+            crate::edge::http::serve(l, core, tokens, paths, tls, http_tasks, pending).await;
         });
     }
     let ended = core.ended.clone();
@@ -255,9 +257,14 @@ async fn router(
     ))
     .max_decoding_message_size(MAX_MESSAGE_BYTES);
     let control = pb::control_service_server::ControlServiceServer::new(
-        ControlSvc::new(core.clone(), tokens.clone(), s.state_dir.clone())
-            .with_roles(s.roles.clone())
-            .with_max_plan_bytes(s.max_plan_bytes),
+        ControlSvc::new(
+            core.clone(),
+            tokens.clone(),
+            s.state_dir.clone(),
+            tasks.clone(),
+        )
+        .with_roles(s.roles.clone())
+        .with_max_plan_bytes(s.max_plan_bytes),
     )
     .max_decoding_message_size(16 * 1024 * 1024);
     let memory =

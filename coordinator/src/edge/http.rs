@@ -110,6 +110,7 @@ pub async fn serve(
     tokens: Tokens,
     paths: (std::path::PathBuf, std::path::PathBuf),
     tls: Option<crate::edge::tls::ServerTls>,
+    tasks: crate::daemon::tasks::Tasks,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) {
     let open = listener
@@ -134,7 +135,12 @@ pub async fn serve(
             if open { "" } else { " (admin token required)" }
         );
     }
-    let web = crate::edge::web::routes(core.clone(), tokens.clone(), acceptor.is_some());
+    let web = crate::edge::web::routes(
+        core.clone(),
+        tokens.clone(),
+        acceptor.is_some(),
+        tasks.clone(),
+    );
     let ctx = Arc::new(Ctx {
         core,
         tokens,
@@ -149,7 +155,7 @@ pub async fn serve(
         .with_state(ctx)
         .merge(web);
     if let Some(acceptor) = acceptor {
-        return crate::edge::http_tls::serve(listener, acceptor, app).await;
+        return crate::edge::http_tls::serve(listener, acceptor, app, &tasks).await;
     }
     if let Err(e) = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)

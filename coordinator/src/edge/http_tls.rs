@@ -57,11 +57,13 @@ pub fn acceptor(tls: &ServerTls) -> Result<tokio_rustls::TlsAcceptor, String> {
     Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
 }
 
-/// Serves `app` over TLS on `listener` for ever (the caller aborts it).
+/// Serves `app` over TLS on `listener` for ever (the caller aborts it);
+/// each connection is a task registered in `tasks`.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     acceptor: tokio_rustls::TlsAcceptor,
     app: axum::Router,
+    tasks: &crate::daemon::tasks::Tasks,
 ) {
     loop {
         let Ok((tcp, _)) = listener.accept().await else {
@@ -69,7 +71,8 @@ pub async fn serve(
             continue;
         };
         let (acceptor, app) = (acceptor.clone(), app.clone());
-        tokio::spawn(async move {
+        let on_cancel = crate::daemon::tasks::OnCancel::Abort;
+        tasks.spawn("https connection", on_cancel, |_| async move {
             let Ok(Ok(stream)) =
                 tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await
             else {

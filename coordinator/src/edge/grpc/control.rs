@@ -1,6 +1,7 @@
 //! `ControlService`: everything `swarmctl` does. Admin token only.
 
 use super::status;
+use crate::daemon::tasks::{OnCancel, Tasks};
 use swarm_memory::state::AttemptPick;
 use swarm_proto::v1 as pb;
 use tonic::{Request, Response, Status};
@@ -22,17 +23,25 @@ pub struct ControlSvc {
     roles: swarm_core::roles::RolesSource,
     /// Largest plan `LoadPlan` accepts, in bytes.
     max_plan_bytes: u64,
+    /// Where the follow streams' tasks are registered.
+    tasks: Tasks,
 }
 
 impl ControlSvc {
     /// A service sending to `core`.
-    pub fn new(core: CoreHandle, tokens: Tokens, state_dir: std::path::PathBuf) -> Self {
+    pub fn new(
+        core: CoreHandle,
+        tokens: Tokens,
+        state_dir: std::path::PathBuf,
+        tasks: Tasks,
+    ) -> Self {
         ControlSvc {
             core,
             tokens,
             state_dir,
             roles: Default::default(),
             max_plan_bytes: crate::daemon::config::DEFAULT_MAX_PLAN_BYTES,
+            tasks,
         }
     }
 
@@ -143,7 +152,7 @@ impl pb::control_service_server::ControlService for ControlSvc {
             .ask(|reply| Query::Logs { task, pick, reply }.into())
             .await
             .map_err(status)?;
-        let stream = async_stream(move |tx| async move {
+        let stream = async_stream(&self.tasks, "task logs stream", move |tx| async move {
             let follow = super::logs::Follow {
                 attempt,
                 number,
@@ -221,7 +230,7 @@ impl pb::control_service_server::ControlService for ControlSvc {
             .map_err(status)?;
         let (follow, since) = (r.follow, r.since);
         let core = self.core.clone();
-        let stream = async_stream(move |tx| async move {
+        let stream = async_stream(&self.tasks, "events stream", move |tx| async move {
             let start = (history, feed);
             let end = relay(&core, start, Some(since), follow, &tx, convert::event_to).await;
             if end == Relayed::Stopped {
@@ -367,15 +376,16 @@ impl pb::control_service_server::ControlService for ControlSvc {
     }
 }
 
-/// A server stream fed by a task that writes into a channel.
-pub(super) fn async_stream<T, F, Fut>(f: F) -> BoxStream<T>
+/// A server stream fed by a task that writes into a channel, registered
+/// as `name` (aborted at shutdown; it ends by itself when its client goes).
+pub(super) fn async_stream<T, F, Fut>(tasks: &Tasks, name: &str, f: F) -> BoxStream<T>
 where
     T: Send + 'static,
     F: FnOnce(tokio::sync::mpsc::Sender<Result<T, Status>>) -> Fut,
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
     let (tx, rx) = tokio::sync::mpsc::channel(256);
-    tokio::spawn(f(tx));
+    tasks.spawn(name, OnCancel::Abort, |_| f(tx));
     Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx))
 }
 

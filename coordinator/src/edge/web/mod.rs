@@ -47,15 +47,23 @@ struct Web {
     sessions: Sessions,
     /// Served over TLS: cookies are `Secure`.
     secure: bool,
+    /// Where the event streams' relays are registered.
+    registry: crate::daemon::tasks::Tasks,
 }
 
 /// The web view's routes.
-pub fn routes(core: CoreHandle, tokens: Tokens, secure: bool) -> Router {
+pub fn routes(
+    core: CoreHandle,
+    tokens: Tokens,
+    secure: bool,
+    registry: crate::daemon::tasks::Tasks,
+) -> Router {
     let web = Arc::new(Web {
         core,
         tokens,
         sessions: Sessions::default(),
         secure,
+        registry,
     });
     // Everything but the page, the login and the assets needs a session
     // or the admin token.
@@ -305,7 +313,7 @@ async fn events(State(web): State<Arc<Web>>, headers: HeaderMap) -> Response {
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
-    match sse::stream(web.core.clone(), since).await {
+    match sse::stream(web.core.clone(), since, &web.registry).await {
         Ok(s) => s,
         Err(e) => failed(&e),
     }

@@ -23,13 +23,15 @@ const BUFFER: usize = 256;
 pub async fn stream(
     core: CoreHandle,
     since: Option<u64>,
+    tasks: &crate::daemon::tasks::Tasks,
 ) -> Result<Response, swarm_core::CoreError> {
     let from = since.unwrap_or(i64::MAX as u64);
     let (history, feed) = core
         .ask(|reply| Query::Events { since: from, reply }.into())
         .await?;
     let (tx, rx) = tokio::sync::mpsc::channel(BUFFER);
-    tokio::spawn(async move {
+    let on_cancel = crate::daemon::tasks::OnCancel::Abort;
+    tasks.spawn("web event stream", on_cancel, |_| async move {
         relay(&core, (history, feed), since, true, &tx, event).await;
     });
     let stream: ReceiverStream<Result<Event, Infallible>> = ReceiverStream::new(rx);
