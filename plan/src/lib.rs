@@ -96,11 +96,11 @@ pub enum LoadError {
         source: std::io::Error,
     },
     /// The file is larger than the limit ([`MAX_PLAN_BYTES`] unless told).
-    #[error("{path}: the plan is {size} bytes; plans are limited to {limit} bytes")]
+    #[error("{path}: the plan is larger than {limit} bytes (at least {size}); plans are limited to {limit} bytes")]
     TooLarge {
         /// The file.
         path: String,
-        /// Its size.
+        /// Its size on disk, or the bytes read before the limit was passed.
         size: u64,
         /// The limit.
         limit: u64,
@@ -146,7 +146,45 @@ pub fn load_at_most(
             limit,
         });
     }
-    let bytes = std::fs::read(path).map_err(io)?;
+    // The size on disk can lie (a device, a pipe, a file still growing):
+    // read at most one byte past the limit.
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(std::fs::File::open(path).map_err(io)?, limit + 1),
+        &mut bytes,
+    )
+    .map_err(io)?;
+    if bytes.len() as u64 > limit {
+        return Err(LoadError::TooLarge {
+            path: name,
+            size: bytes.len() as u64,
+            limit,
+        });
+    }
     let text = String::from_utf8_lossy(&bytes);
     load_text(&text, &name, Format::from_path(path), catalogue).map_err(LoadError::Invalid)
+}
+
+#[cfg(test)]
+mod load_tests {
+    use super::*;
+
+    #[test]
+    fn a_device_that_never_ends_is_refused_at_the_limit() {
+        let catalogue = Catalogue::builtin();
+        let err = load_at_most(Path::new("/dev/zero"), &catalogue, 4096)
+            .expect_err("an endless file is refused");
+        assert!(
+            matches!(
+                err,
+                LoadError::TooLarge {
+                    size: 4097,
+                    limit: 4096,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(err.to_string().contains("larger than 4096 bytes"), "{err}");
+    }
 }
