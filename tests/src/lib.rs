@@ -13,6 +13,7 @@ pub mod containers;
 pub mod docker;
 pub mod events;
 mod http;
+pub mod memory_file;
 
 pub use http::{http_get, https_get};
 

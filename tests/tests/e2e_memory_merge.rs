@@ -7,36 +7,18 @@
 //! and every row the writer wrote; both files pass `integrity_check`, and
 //! swarmd restarts cleanly on them.
 
-use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rusqlite::{params, Connection, OpenFlags};
+use swarm_tests::memory_file::{live_values, memory_db};
 use swarm_tests::{free_port, task_states, write_plan, Daemon};
 
 const TASKS: u32 = 4;
 const PUTS_PER_TASK: u32 = 12;
-
-fn memory_db(dir: &Path) -> PathBuf {
-    dir.join(".swarm/memory.db")
-}
-
-/// Live `namespace/key -> content` of the file, read with plain SQLite.
-fn live_values(path: &Path) -> Option<BTreeMap<String, String>> {
-    let db = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).ok()?;
-    let mut stmt = db
-        .prepare(
-            "SELECT namespace || '/' || key, content FROM memory_entries WHERE status = 'active'",
-        )
-        .ok()?;
-    let rows = stmt
-        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
-        .ok()?;
-    rows.collect::<Result<_, _>>().ok()
-}
 
 /// What swarmd's copy in swarmd.db says of these `namespace/key`s.
 fn copy_of(dir: &Path, keys: &[String]) -> Vec<String> {

@@ -10,27 +10,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::Connection;
 use swarm_tests::events::EventLog;
+use swarm_tests::memory_file::{live_values, memory_db};
 use swarm_tests::{free_port, write_plan, Daemon};
-
-fn memory_db(dir: &Path) -> PathBuf {
-    dir.join(".swarm/memory.db")
-}
-
-/// Live values of `memory_entries`, read with plain SQLite.
-fn live_values(path: &Path) -> Option<std::collections::BTreeMap<String, String>> {
-    let db = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).ok()?;
-    let mut stmt = db
-        .prepare(
-            "SELECT namespace || '/' || key, content FROM memory_entries WHERE status = 'active'",
-        )
-        .ok()?;
-    let rows = stmt
-        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
-        .ok()?;
-    rows.collect::<Result<_, _>>().ok()
-}
 
 fn integrity(path: &Path) -> String {
     Connection::open(path)
