@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use swarm_memory::state::upsert_attempt;
-use swarm_plan::policy::{place, AgentSlots, Candidate};
+use swarm_plan::policy::{place, AgentSlots, Candidate, HeldClaims};
 use swarm_plan::Task;
 
 use super::attempts::{Attempt, Member};
@@ -58,8 +58,16 @@ impl State {
             secs: compiled.plan.tasks[i].duration.secs(),
             slack,
             ready_in,
+            claims: &compiled.plan.tasks[i].touches,
         });
-        let round = place(candidates, &mut slots, &demand);
+        // A live attempt holds its task's claims.
+        let mut held = HeldClaims::new();
+        if compiled.claims {
+            for task in self.attempts.tasks() {
+                held.hold(&compiled.plan.tasks[task].touches);
+            }
+        }
+        let round = place(candidates, &mut slots, &demand, &mut held);
         let placements: Vec<(usize, Vec<Member>)> = round
             .placements
             .into_iter()

@@ -54,6 +54,7 @@ pub(super) fn residual(
         order: Vec::new(),
         matrix: plan.compiled().matrix.clone(),
         warnings: Vec::new(),
+        claims: plan.compiled().claims,
     };
     out.plan.tasks = keep
         .iter()

@@ -23,7 +23,11 @@ fn workspace_and_touches_are_read_and_written_back_in_both_forms() {
     let toml = toml_form::write(&parsed.plan);
     assert!(toml.contains("workspace = \"none\""), "{toml}");
     let from_toml = parse(&toml, "plan.toml", Format::Toml);
-    assert!(from_toml.diagnostics.is_empty(), "{:?}", from_toml.diagnostics);
+    assert!(
+        from_toml.diagnostics.is_empty(),
+        "{:?}",
+        from_toml.diagnostics
+    );
     assert_eq!(from_toml.plan.tasks[0].touches, tasks[0].touches, "{toml}");
     assert_eq!(from_toml.plan.tasks[1].workspace, Workspace::None, "{toml}");
 }
@@ -54,4 +58,22 @@ fn a_claim_outside_the_repository_is_an_error_at_its_line() {
         "{:?}",
         parsed.diagnostics
     );
+}
+
+#[test]
+fn the_simulator_runs_overlapping_claims_one_after_the_other() {
+    use swarm_plan::{load_text, simulate, Catalogue, Staffing};
+    let two = |second: &str| {
+        format!(
+            "# Claims\n\n### Day 1: Code\n\n**Task 1.1**: A\n- **Agent**: SRE\n- **Priority**: P1\n- **Duration**: 1 hour\n- **Dependencies**: None\n- **Touches**: scripts/**\n\n**Task 1.2**: B\n- **Agent**: SRE\n- **Priority**: P1\n- **Duration**: 1 hour\n- **Dependencies**: None\n- **Touches**: {second}\n"
+        )
+    };
+    let staffing = Staffing::Fixed([("sre".to_string(), 2)].into_iter().collect());
+    let makespan = |text: &str| {
+        let plan = load_text(text, "c.md", Format::Markdown, &Catalogue::builtin())
+            .unwrap_or_else(|e| panic!("{e}"));
+        simulate(&plan, &staffing).expect("simulates").makespan
+    };
+    assert_eq!(makespan(&two("scripts/backup.sh")), 2 * 3600);
+    assert_eq!(makespan(&two("docs/backup.md")), 3600);
 }

@@ -91,6 +91,9 @@ pub struct CompiledPlan {
     pub matrix: Vec<Allocation>,
     /// Warnings: the plan runs, but maybe not as meant.
     pub warnings: Vec<Diagnostic>,
+    /// Whether any task claims repository paths (`**Touches**`): only
+    /// then does placement look at claims.
+    pub claims: bool,
 }
 
 impl CompiledPlan {
@@ -165,12 +168,14 @@ pub fn compile(parsed: Parsed, catalogue: &Catalogue) -> Result<CompiledPlan, Pl
     if found.iter().any(|d| d.severity == Severity::Error) {
         return Err(PlanErrors(found));
     }
+    let claims = plan.tasks.iter().any(|t| !t.touches.is_empty());
     Ok(CompiledPlan {
         plan,
         tasks,
         order,
         matrix,
         warnings: found,
+        claims,
     })
 }
 

@@ -71,6 +71,38 @@ pub struct Candidate<'a> {
     /// task never starts; it reserves like a blocked one, from no earlier
     /// than then, so a short task does not take the agent it will need.
     pub ready_in: u64,
+    /// The repository paths it claims (`**Touches**`): it does not start
+    /// while running work holds an overlapping claim.
+    pub claims: &'a [String],
+}
+
+/// The path claims held by work in progress, and by what a round starts.
+#[derive(Debug, Clone, Default)]
+pub struct HeldClaims<'a> {
+    held: Vec<&'a [String]>,
+}
+
+impl<'a> HeldClaims<'a> {
+    /// None held.
+    pub fn new() -> HeldClaims<'a> {
+        HeldClaims { held: Vec::new() }
+    }
+
+    /// `claims` are held (a task running, or waiting for its merge).
+    pub fn hold(&mut self, claims: &'a [String]) {
+        if !claims.is_empty() {
+            self.held.push(claims);
+        }
+    }
+
+    /// Whether a task claiming `claims` must wait.
+    pub fn blocks(&self, claims: &[String]) -> bool {
+        !claims.is_empty()
+            && self
+                .held
+                .iter()
+                .any(|h| crate::claims::any_overlap(h, claims))
+    }
 }
 
 /// An agent as the policy sees it.
@@ -111,7 +143,8 @@ pub struct Round {
 }
 
 /// Places as many candidates as the free agents allow. `agents` is updated
-/// (slots taken). Stops early once no free slot is left, or once every
+/// (slots taken); `held` gains the claims of what starts, and a candidate
+/// whose claims overlap one held waits as if it were not ready. Stops early once no free slot is left, or once every
 /// free agent is reserved and [`BACKFILL_SCAN`] more candidates found no
 /// backfill.
 ///
@@ -122,6 +155,7 @@ pub fn place<'a>(
     candidates: impl IntoIterator<Item = Candidate<'a>>,
     agents: &mut [AgentSlots],
     demand: &RoleDemand,
+    held: &mut HeldClaims<'a>,
 ) -> Round {
     let mut placer = Placer {
         holds: Holds::new(agents),
@@ -140,7 +174,12 @@ pub fn place<'a>(
                 break;
             }
         }
-        placer.offer(c, agents, demand);
+        if c.ready_in == 0 && held.blocks(c.claims) {
+            continue;
+        }
+        if placer.offer(c, agents, demand) {
+            held.hold(c.claims);
+        }
     }
     placer.grow_swarms(agents, demand);
     placer.widen_monitoring(agents);
@@ -162,20 +201,20 @@ struct Placer {
 impl Placer {
     /// One candidate, in dispatch order: unstaffed when the connected
     /// agents could never take it; a soon-ready one reserves; a ready one
-    /// starts if agents can take it now, else reserves.
+    /// starts if agents can take it now, else reserves. Whether it started.
     #[inline]
-    fn offer(&mut self, c: Candidate<'_>, agents: &mut [AgentSlots], demand: &RoleDemand) {
+    fn offer(&mut self, c: Candidate<'_>, agents: &mut [AgentSlots], demand: &RoleDemand) -> bool {
         let wanted = wanted_roles(c.need);
         if !self.holds.staffable(&wanted) {
             if c.ready_in == 0 {
                 self.round.unstaffed.push(c.task);
             }
-            return;
+            return false;
         }
         if c.ready_in > 0 {
             self.holds
                 .reserve(&wanted, c.secs, c.slack, c.ready_in, agents);
-            return;
+            return false;
         }
         let picked = if self.holds.cannot_start(&wanted, c.secs) {
             None
@@ -183,8 +222,14 @@ impl Placer {
             pick(&wanted, c.secs, agents, &self.holds, demand)
         };
         match picked {
-            Some(chosen) => self.start(c, chosen, agents),
-            None => self.holds.reserve(&wanted, c.secs, c.slack, 0, agents),
+            Some(chosen) => {
+                self.start(c, chosen, agents);
+                true
+            }
+            None => {
+                self.holds.reserve(&wanted, c.secs, c.slack, 0, agents);
+                false
+            }
         }
     }
 

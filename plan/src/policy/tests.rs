@@ -18,6 +18,7 @@ fn cands(needs: &[Need]) -> impl Iterator<Item = Candidate<'_>> {
         secs: 3600,
         slack: 0,
         ready_in: 0,
+        claims: &[],
     })
 }
 
@@ -39,7 +40,12 @@ fn roles(r: &[&str]) -> Need {
 fn single_tasks_fill_free_agents_in_order() {
     let mut agents = vec![agent(10, "sre"), agent(11, "sre")];
     let needs = [roles(&["sre"]), roles(&["sre"]), roles(&["sre"])];
-    let round = place(cands(&needs), &mut agents, &RoleDemand::new());
+    let round = place(
+        cands(&needs),
+        &mut agents,
+        &RoleDemand::new(),
+        &mut HeldClaims::new(),
+    );
     assert_eq!(round.placements.len(), 2);
     assert_eq!(
         round.placements[0],
@@ -55,13 +61,23 @@ fn single_tasks_fill_free_agents_in_order() {
 fn a_gang_starts_only_with_all_its_agents() {
     let mut agents = vec![agent(1, "devops"), agent(2, "security")];
     let needs = [roles(&["devops", "security"])];
-    let round = place(cands(&needs), &mut agents, &RoleDemand::new());
+    let round = place(
+        cands(&needs),
+        &mut agents,
+        &RoleDemand::new(),
+        &mut HeldClaims::new(),
+    );
     assert_eq!(
         round.placements[0].agents,
         vec![(1, "devops".into()), (2, "security".into())]
     );
     let mut agents = vec![agent(1, "devops"), agent(2, "sre")];
-    let round = place(cands(&needs), &mut agents, &RoleDemand::new());
+    let round = place(
+        cands(&needs),
+        &mut agents,
+        &RoleDemand::new(),
+        &mut HeldClaims::new(),
+    );
     assert!(round.placements.is_empty());
     assert_eq!(round.unstaffed, vec![0]);
 }
@@ -72,7 +88,12 @@ fn the_head_gang_reserves_agents_so_it_is_not_starved() {
     // rather than let the single devops task behind it take it.
     let mut agents = vec![agent(1, "devops"), busy(2, "security", 0)];
     let needs = [roles(&["devops", "security"]), roles(&["devops"])];
-    let round = place(cands(&needs), &mut agents, &RoleDemand::new());
+    let round = place(
+        cands(&needs),
+        &mut agents,
+        &RoleDemand::new(),
+        &mut HeldClaims::new(),
+    );
     assert!(round.placements.is_empty(), "{round:?}");
     assert_eq!(agents[0].free, 1);
 }
@@ -81,7 +102,12 @@ fn the_head_gang_reserves_agents_so_it_is_not_starved() {
 fn an_unstaffable_gang_reserves_nothing() {
     let mut agents = vec![agent(1, "devops")];
     let needs = [roles(&["devops", "architect"]), roles(&["devops"])];
-    let round = place(cands(&needs), &mut agents, &RoleDemand::new());
+    let round = place(
+        cands(&needs),
+        &mut agents,
+        &RoleDemand::new(),
+        &mut HeldClaims::new(),
+    );
     assert_eq!(round.unstaffed, vec![0]);
     assert_eq!(round.placements[0].task, 1);
 }
@@ -93,10 +119,20 @@ fn two_of_the_same_role_need_two_agents() {
         ..agent(1, "devops")
     }];
     let needs = [roles(&["devops", "devops"])];
-    let round = place(cands(&needs), &mut agents, &RoleDemand::new());
+    let round = place(
+        cands(&needs),
+        &mut agents,
+        &RoleDemand::new(),
+        &mut HeldClaims::new(),
+    );
     assert_eq!(round.unstaffed, vec![0]);
     let mut agents = vec![agent(1, "devops"), agent(2, "devops")];
-    let round = place(cands(&needs), &mut agents, &RoleDemand::new());
+    let round = place(
+        cands(&needs),
+        &mut agents,
+        &RoleDemand::new(),
+        &mut HeldClaims::new(),
+    );
     assert_eq!(round.placements[0].agents.len(), 2);
 }
 
@@ -108,24 +144,39 @@ fn swarms_take_any_roles_and_monitoring_takes_everyone() {
         max: Some(3),
     }];
     // Nothing else wants the third agent: the swarm takes its most.
-    let round = place(cands(&needs), &mut agents, &RoleDemand::new());
+    let round = place(
+        cands(&needs),
+        &mut agents,
+        &RoleDemand::new(),
+        &mut HeldClaims::new(),
+    );
     assert_eq!(round.placements[0].agents.len(), 3);
     // Soon-ready work needs QA: the swarm takes its least, and not QA.
     let mut agents = vec![agent(1, "qa"), agent(2, "sre"), agent(3, "coder")];
     let mut demand = RoleDemand::new();
     demand.add(&roles(&["qa"]), 3600);
-    let round = place(cands(&needs), &mut agents, &demand);
+    let round = place(cands(&needs), &mut agents, &demand, &mut HeldClaims::new());
     assert_eq!(
         round.placements[0].agents,
         vec![(2, "sre".to_string()), (3, "coder".to_string())]
     );
     let mut agents = vec![agent(1, "sre"), agent(2, "coder"), agent(3, "qa")];
     let needs = [Need::Monitoring];
-    let round = place(cands(&needs), &mut agents, &RoleDemand::new());
+    let round = place(
+        cands(&needs),
+        &mut agents,
+        &RoleDemand::new(),
+        &mut HeldClaims::new(),
+    );
     assert_eq!(round.placements[0].agents.len(), 3);
     // Busy agents are not waited for: the watch starts with the free ones.
     let mut agents = vec![agent(1, "sre"), busy(2, "coder", 0)];
-    let round = place(cands(&needs), &mut agents, &RoleDemand::new());
+    let round = place(
+        cands(&needs),
+        &mut agents,
+        &RoleDemand::new(),
+        &mut HeldClaims::new(),
+    );
     assert_eq!(round.placements[0].agents, vec![(1, "sre".to_string())]);
 }
 
@@ -147,7 +198,12 @@ fn ready_keys_order_priority_then_rank() {
 fn monitoring_never_takes_agents_other_work_could_start_with() {
     let mut agents = vec![agent(1, "sre"), agent(2, "coder"), agent(3, "qa")];
     let needs = [Need::Monitoring, Need::Swarm { min: 2, max: None }];
-    let round = place(cands(&needs), &mut agents, &RoleDemand::new());
+    let round = place(
+        cands(&needs),
+        &mut agents,
+        &RoleDemand::new(),
+        &mut HeldClaims::new(),
+    );
     assert_eq!(round.placements.len(), 2, "{round:?}");
     let monitor = round
         .placements
@@ -175,7 +231,7 @@ fn a_swarm_takes_the_agents_least_in_demand() {
     demand.add(&roles(&["tester", "qa"]), 4 * 3600);
     demand.add(&roles(&["sre"]), 3600);
     let needs = [Need::Swarm { min: 2, max: None }];
-    let round = place(cands(&needs), &mut agents, &demand);
+    let round = place(cands(&needs), &mut agents, &demand, &mut HeldClaims::new());
     let ids: Vec<usize> = round.placements[0].agents.iter().map(|a| a.0).collect();
     assert_eq!(ids, vec![4, 3], "coder (no demand), then sre (least)");
 }
@@ -195,6 +251,7 @@ fn a_reserved_agent_runs_a_task_that_ends_before_its_reservation() {
                 secs: 2 * 3600,
                 slack: 0,
                 ready_in: 0,
+                claims: &[],
             },
             Candidate {
                 task: 1,
@@ -202,9 +259,15 @@ fn a_reserved_agent_runs_a_task_that_ends_before_its_reservation() {
                 secs,
                 slack: 0,
                 ready_in: 0,
+                claims: &[],
             },
         ];
-        let round = place(offered, &mut agents, &RoleDemand::new());
+        let round = place(
+            offered,
+            &mut agents,
+            &RoleDemand::new(),
+            &mut HeldClaims::new(),
+        );
         assert_eq!(
             round.placements.len(),
             usize::from(starts),
@@ -234,6 +297,7 @@ fn a_reservation_counts_the_work_reserved_before_it_and_its_slack() {
                 secs: 2 * 3600,
                 slack: 0,
                 ready_in: 0,
+                claims: &[],
             },
             Candidate {
                 task: 1,
@@ -241,6 +305,7 @@ fn a_reservation_counts_the_work_reserved_before_it_and_its_slack() {
                 secs: 2 * 3600,
                 slack,
                 ready_in: 0,
+                claims: &[],
             },
             Candidate {
                 task: 2,
@@ -248,9 +313,15 @@ fn a_reservation_counts_the_work_reserved_before_it_and_its_slack() {
                 secs: secs * 3600,
                 slack: 0,
                 ready_in: 0,
+                claims: &[],
             },
         ];
-        let round = place(offered, &mut agents, &RoleDemand::new());
+        let round = place(
+            offered,
+            &mut agents,
+            &RoleDemand::new(),
+            &mut HeldClaims::new(),
+        );
         assert_eq!(
             round.placements.len(),
             usize::from(starts),
@@ -298,7 +369,7 @@ fn a_multi_role_agent_is_left_free_when_its_other_role_is_needed() {
     demand.add(&roles(&["performance"]), 4 * 3600);
     let needs = [roles(&["security"])];
     let mut agents = vec![both.clone(), agent(2, "security")];
-    let round = place(cands(&needs), &mut agents, &demand);
+    let round = place(cands(&needs), &mut agents, &demand, &mut HeldClaims::new());
     assert_eq!(
         round.placements[0].agents,
         vec![(2, "security".to_string())]
@@ -306,7 +377,12 @@ fn a_multi_role_agent_is_left_free_when_its_other_role_is_needed() {
     assert_eq!(agents[0].free, 1, "the agent that could switch stays free");
     // With nothing needing performance, the first agent goes as before.
     let mut agents = vec![both, agent(2, "security")];
-    let round = place(cands(&needs), &mut agents, &RoleDemand::new());
+    let round = place(
+        cands(&needs),
+        &mut agents,
+        &RoleDemand::new(),
+        &mut HeldClaims::new(),
+    );
     assert_eq!(
         round.placements[0].agents,
         vec![(1, "security".to_string())]
@@ -342,4 +418,39 @@ proptest::proptest! {
         let sorted: Vec<usize> = sorted.iter().map(|k| k.task).collect();
         proptest::prop_assert_eq!(merged, sorted);
     }
+}
+
+#[test]
+fn tasks_whose_claims_overlap_never_start_together() {
+    let needs = [roles(&["sre"]), roles(&["sre"]), roles(&["sre"])];
+    let claims = [
+        vec!["scripts/backup/**".to_string()],
+        vec!["scripts/backup/run.sh".to_string()],
+        vec!["docs/backup.md".to_string()],
+    ];
+    let offered = || {
+        needs.iter().enumerate().map(|(task, need)| Candidate {
+            task,
+            need,
+            secs: 3600,
+            slack: 0,
+            ready_in: 0,
+            claims: &claims[task],
+        })
+    };
+    // The second overlaps the first, which starts in the same round.
+    let mut agents = vec![agent(1, "sre"), agent(2, "sre"), agent(3, "sre")];
+    let mut held = HeldClaims::new();
+    let round = place(offered(), &mut agents, &RoleDemand::new(), &mut held);
+    let started: Vec<usize> = round.placements.iter().map(|p| p.task).collect();
+    assert_eq!(started, [0, 2]);
+    assert!(held.blocks(&claims[1]));
+    // A claim held by running work keeps an overlapping task back too.
+    let mut agents = vec![agent(1, "sre"), agent(2, "sre"), agent(3, "sre")];
+    let running = vec!["scripts/**".to_string()];
+    let mut held = HeldClaims::new();
+    held.hold(&running);
+    let round = place(offered(), &mut agents, &RoleDemand::new(), &mut held);
+    let started: Vec<usize> = round.placements.iter().map(|p| p.task).collect();
+    assert_eq!(started, [2]);
 }

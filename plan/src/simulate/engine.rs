@@ -9,7 +9,7 @@ use super::*;
 use crate::analysis::{analyse, Analysis};
 use crate::compile::{CompiledPlan, Need};
 use crate::policy::{
-    place, rank_key, AgentSlots, Candidate, Guide, Placement, PriorityOrder, RoleDemand,
+    place, rank_key, AgentSlots, Candidate, Guide, HeldClaims, Placement, PriorityOrder, RoleDemand,
 };
 
 pub(super) fn run(
@@ -130,15 +130,23 @@ impl Sim<'_> {
             } else {
                 RoleDemand::new()
             };
-            let tasks = &self.plan.tasks;
+            let plan = self.plan;
             let offered = candidates.iter().map(|&(i, slack, ready_in)| Candidate {
                 task: i,
-                need: &tasks[i].need,
-                secs: self.plan.plan.tasks[i].duration.secs(),
+                need: &plan.tasks[i].need,
+                secs: plan.plan.tasks[i].duration.secs(),
                 slack,
                 ready_in,
+                claims: &plan.plan.tasks[i].touches,
             });
-            let decided = place(offered, &mut slots, &demand);
+            // What runs holds its claims until it ends.
+            let mut held = HeldClaims::new();
+            if plan.claims {
+                for Reverse((_, task)) in self.running.iter() {
+                    held.hold(&plan.plan.tasks[*task].touches);
+                }
+            }
+            let decided = place(offered, &mut slots, &demand, &mut held);
             for p in decided.placements {
                 self.start(p, t);
             }

@@ -150,7 +150,9 @@ impl<'a> Sim<'a> {
             running: BinaryHeap::new(),
             done: 0,
             elastic: matches!(staffing, Staffing::Unlimited),
-            prune,
+            // A ready task's claims can hold it back whatever its place
+            // in its signature's queue: every ready task is offered.
+            prune: prune && !plan.claims,
             roles,
             pools: Vec::new(),
             order: PriorityOrder::default(),
