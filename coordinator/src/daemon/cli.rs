@@ -30,6 +30,12 @@ pub struct Cli {
         env = "SWARM_LOG_FORMAT"
     )]
     pub log_format: swarm_client::logging::LogFormat,
+    /// Start over on purpose: the workdir's swarmd.db (and its -wal and
+    /// -shm) is moved aside as swarmd.db.aside-TIMESTAMP and a new one
+    /// made; tokens, memory.db and backups stay. Without it, a missing,
+    /// empty or damaged swarmd.db in a used workdir is refused.
+    #[arg(long, global = true)]
+    pub fresh: bool,
     /// The settings' flags, declared with the settings.
     #[command(flatten)]
     pub settings: SettingFlags,
@@ -177,7 +183,7 @@ async fn async_main(cli: Cli, exit_now: fn(Exit) -> !) -> Exit {
         Err(exit) => return exit,
     };
     // One daemon per workdir: the lock is held until this function returns.
-    let (_lock, tokens, listener) = match claim(&cfg, &env).await {
+    let (_lock, tokens, listener) = match claim(&cfg, &env, cli.fresh).await {
         Ok(claimed) => claimed,
         Err(exit) => return exit,
     };
@@ -186,8 +192,20 @@ async fn async_main(cli: Cli, exit_now: fn(Exit) -> !) -> Exit {
             crate::daemon::run::run(listener, cfg, tokens, plan, exec, signals).await
         }
         Some(Cmd::Restore { .. } | Cmd::Certs { .. } | Cmd::Config { .. }) => Exit::Usage,
-        None => match crate::daemon::serve::serve(listener, cfg, tokens, signals.first()).await {
+        None => match crate::daemon::serve::serve(listener, cfg.clone(), tokens, signals.first())
+            .await
+        {
             Ok(()) => Exit::Ok,
+            Err(crate::daemon::serve::ServeError::Core(swarm_core::CoreError::Store(e)))
+                if crate::daemon::statefiles::is_damage(&e) =>
+            {
+                let file = cfg.core.state_db_path();
+                let how = e.to_string();
+                refuse(
+                    &cfg,
+                    &crate::daemon::statefiles::Refusal::Damaged { file, how },
+                )
+            }
             Err(e @ crate::daemon::serve::ServeError::Store(_)) => {
                 eprintln!("swarmd: {e:#}");
                 Exit::StoreFailed
@@ -269,11 +287,15 @@ fn configure(
     Ok(cfg)
 }
 
-/// The workdir's state directory closed to others, its lock, the tokens
-/// and the listener: what one daemon holds.
+/// The workdir's state looked at (a lost or damaged `swarmd.db` is
+/// refused before anything is written), its state directory closed to
+/// others, its lock, the state file (made before the tokens, so tokens
+/// never sit beside no state), the tokens and the listener: what one
+/// daemon holds. `fresh` moves the old state aside first.
 async fn claim(
     cfg: &config::Config,
     env: &dyn Fn(&str) -> Option<String>,
+    fresh: bool,
 ) -> Result<
     (
         crate::daemon::lock::WorkdirLock,
@@ -283,6 +305,9 @@ async fn claim(
     Exit,
 > {
     let state = cfg.core.state_dir();
+    if !fresh {
+        check_state(cfg)?;
+    }
     if let Err(e) = crate::daemon::statedir::secure(&state) {
         eprintln!(
             "swarmd: cannot close {} to other users: {e}",
@@ -301,6 +326,21 @@ async fn claim(
             return Err(Exit::Usage);
         }
     };
+    if fresh {
+        start_over(&state)?;
+    }
+    if let Err(e) = swarm_memory::Store::open(&cfg.core.state_db_path()) {
+        let file = cfg.core.state_db_path();
+        if crate::daemon::statefiles::is_damage(&e) {
+            let how = e.to_string();
+            return Err(refuse(
+                cfg,
+                &crate::daemon::statefiles::Refusal::Damaged { file, how },
+            ));
+        }
+        eprintln!("swarmd: cannot open {}: {e}", file.display());
+        return Err(Exit::Usage);
+    }
     let tokens = Tokens::load_or_create(&state, env).map_err(|e| {
         let shown = state.display();
         eprintln!("swarmd: cannot read or create the tokens in {shown}: {e}");
@@ -313,6 +353,54 @@ async fn claim(
             Exit::Usage
         })?;
     Ok((lock, tokens, listener))
+}
+
+/// Refuses a lost or damaged `swarmd.db`, naming it and the cure; logs a
+/// damaged `memory.db`. Changes nothing on disk.
+fn check_state(cfg: &config::Config) -> Result<(), Exit> {
+    use crate::daemon::statefiles;
+    match statefiles::check(&cfg.core.state_dir()) {
+        Ok(warnings) => {
+            for w in warnings {
+                tracing::warn!("{w}");
+            }
+            Ok(())
+        }
+        Err(refusal) => Err(refuse(cfg, &refusal)),
+    }
+}
+
+/// Says why the state cannot be started on and the cure (naming the
+/// newest backup when there is one).
+fn refuse(cfg: &config::Config, refusal: &crate::daemon::statefiles::Refusal) -> Exit {
+    let backups = cfg
+        .backups
+        .as_ref()
+        .map_or_else(|| cfg.core.state_dir().join("backups"), |b| b.dir.clone());
+    let newest = crate::workers::backups::newest(&backups);
+    let cure =
+        crate::daemon::statefiles::cure(&cfg.core.workdir, refusal.file(), newest.as_deref());
+    eprintln!("swarmd: {}.\nTo go on: {cure}.", refusal.what());
+    Exit::Usage
+}
+
+/// `--fresh`: the old state moved aside, said where.
+fn start_over(state: &std::path::Path) -> Result<(), Exit> {
+    let stamp = crate::workers::backups::stamp(swarm_memory::now_ms());
+    match crate::daemon::statefiles::start_over(state, &stamp) {
+        Ok(Some(aside)) => {
+            eprintln!(
+                "swarmd: --fresh: the old state is kept as {}; starting over with a new swarmd.db",
+                aside.display()
+            );
+            Ok(())
+        }
+        Ok(None) => Ok(()),
+        Err(e) => {
+            eprintln!("swarmd: --fresh: {e}");
+            Err(Exit::Usage)
+        }
+    }
 }
 
 /// `swarmd config show [--json]`.

@@ -2,7 +2,8 @@
 //! ([`config`]), start-up and shutdown ([`serve`]) with its task registry
 //! ([`tasks`]), signals ([`signals`]), exit codes ([`exit`]), `swarmd run`
 //! ([`run`]), `swarmd restore` ([`restore`]), certificates ([`certs`]),
-//! the workdir lock ([`lock`]) and the state directory ([`statedir`]).
+//! the workdir lock ([`lock`]), the state directory ([`statedir`]) and the
+//! state files looked at before start ([`statefiles`]).
 
 pub mod certs;
 pub mod cli;
@@ -14,4 +15,5 @@ mod run;
 pub mod serve;
 pub mod signals;
 pub mod statedir;
+pub mod statefiles;
 pub mod tasks;
