@@ -168,3 +168,24 @@ fn random_bytes_and_truncation_name_the_file_and_a_restore_goes_on() {
     let d = Daemon::start(dir.path(), port);
     assert_eq!(d.ctl_json(&["status", "--json"])["plan"], "Kept");
 }
+
+#[test]
+fn a_damaged_memory_file_is_named_at_start_and_never_stops_swarmd() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let port = free_port();
+    used_workdir(dir.path(), port);
+    let memory = dir.path().join(".swarm/memory.db");
+    std::fs::write(&memory, vec![0xab_u8; 8192]).expect("garbage");
+    let d = Daemon::start(dir.path(), port);
+    assert_eq!(d.ctl_json(&["status", "--json"])["plan"], "Kept");
+    assert_eq!(
+        d.ctl_json(&["memory", "get", "kept", "--json"])["value"],
+        "yes"
+    );
+    let log = std::fs::read_to_string(dir.path().join("swarmd.log")).expect("log");
+    let line = log
+        .lines()
+        .find(|l| l.contains(&format!("{} is damaged", memory.display())))
+        .unwrap_or_else(|| panic!("no warning naming memory.db: {log}"));
+    assert!(line.contains("rebuilt"), "{line}");
+}

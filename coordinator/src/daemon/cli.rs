@@ -126,6 +126,10 @@ fn after_help() -> String {
 
 const HELP: &str = "Tokens: on first start swarmd writes WORKDIR/.swarm/admin.token and agent.token (mode 0600),
 unless SWARM_ADMIN_TOKEN / SWARM_AGENT_TOKEN are set. Every call needs 'authorization: Bearer <token>'.
+`swarmd run` writes none into its workdir, where its tasks run: it holds them in memory and prints the
+swarmctl command line (a token file outside the workdir, removed at exit) that reaches the run.
+State: a missing, empty or damaged WORKDIR/.swarm/swarmd.db in a used workdir is refused (exit 2) with
+the cure: `swarmd restore BACKUP --workdir WORKDIR`, or --fresh to start over (the old file kept aside).
 TLS: --tls-cert and --tls-key serve gRPC over TLS; --tls-client-ca also requires client certificates
 (mTLS). A non-loopback --listen without TLS is refused unless --insecure. `swarmd certs init` makes a set.
 Environment besides the keys below: SWARM_CONFIG (--config), SWARM_LOG_FORMAT, RUST_LOG.";
