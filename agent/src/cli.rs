@@ -132,6 +132,13 @@ attempts before the coordinator can hand them to another agent, and says so in i
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
+    // The agent token lives in this process, and perhaps in its
+    // environment: not dumpable, neither can be read by the user's other
+    // processes (its tasks among them) through /proc or ptrace. Children
+    // are dumpable again once they exec.
+    if let Err(e) = nix::sys::prctl::set_dumpable(false) {
+        eprintln!("swarm-agent: cannot close this process's memory to other processes: {e}");
+    }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

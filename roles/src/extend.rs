@@ -9,7 +9,13 @@
 //! [[role]]
 //! name = "sre"                 # an existing role: the aliases are added
 //! aliases = ["On-call Engineer"]
+//! sandbox = "off"              # its tasks: no bubblewrap (sudo works)
 //! ```
+//!
+//! A role's profile: `prompt`, `exec`, `model`, `tools`, `env`, and its
+//! tasks' sandbox — `sandbox` (auto, required, off), `sandbox_filesystem`
+//! (host, workdir), `sandbox_network` (host, none) — which override the
+//! agent's own settings for that role (see [`crate::sandbox`]).
 
 use serde::Deserialize;
 use thiserror::Error;
@@ -43,6 +49,16 @@ pub enum CatalogueError {
         /// The line (1-based; 0 when the whole file is at fault).
         line: usize,
         /// What is wrong.
+        message: String,
+    },
+    /// A role's setting that is not one of its choices.
+    #[error("{origin}: role '{role}': {message}")]
+    BadSetting {
+        /// File the roles came from.
+        origin: String,
+        /// The role.
+        role: String,
+        /// The key, its value and the choices.
         message: String,
     },
     /// An alias that already names a different role.
@@ -81,6 +97,32 @@ struct RoleEntry {
     tools: Vec<String>,
     #[serde(default)]
     env: std::collections::BTreeMap<String, String>,
+    sandbox: Option<String>,
+    sandbox_filesystem: Option<String>,
+    sandbox_network: Option<String>,
+}
+
+impl RoleEntry {
+    /// `env`, with the sandbox keys added as the variables that carry
+    /// them to the agent (they win over the same variables in `env`).
+    fn environment(
+        &mut self,
+        origin: &str,
+    ) -> Result<std::collections::BTreeMap<String, String>, CatalogueError> {
+        let settings = crate::sandbox::RoleSettings::parse(
+            self.sandbox.as_deref(),
+            self.sandbox_filesystem.as_deref(),
+            self.sandbox_network.as_deref(),
+        )
+        .map_err(|message| CatalogueError::BadSetting {
+            origin: origin.to_string(),
+            role: self.name.clone(),
+            message,
+        })?;
+        let mut env = std::mem::take(&mut self.env);
+        env.extend(settings.env());
+        Ok(env)
+    }
 }
 
 impl Catalogue {
@@ -93,7 +135,8 @@ impl Catalogue {
             message: e.to_string().trim_end().to_string(),
         })?;
         let mut next = self.clone();
-        for entry in file.role {
+        for mut entry in file.role {
+            let env = entry.environment(origin)?;
             let valid = !entry.name.is_empty()
                 && entry
                     .name
@@ -124,7 +167,7 @@ impl Catalogue {
                 exec: entry.exec,
                 model: entry.model,
                 tools: entry.tools,
-                env: entry.env,
+                env,
                 sources: vec![origin.to_string()],
             });
             for alias in entry.aliases {
@@ -191,6 +234,33 @@ mod tests {
             "roles.toml: alias 'DBA' of role 'frontend' already names role 'database'"
         );
         assert!(c.resolve("frontend").is_err());
+    }
+
+    #[test]
+    fn a_role_s_sandbox_travels_in_its_environment_and_bad_values_are_named() {
+        let mut c = Catalogue::builtin();
+        c.extend_from_toml(
+            "[[role]]\nname = \"sre\"\nsandbox = \"off\"\nsandbox_network = \"none\"\nenv = { SWARM_SANDBOX = \"auto\", PAGER = \"cat\" }\n",
+            "roles.toml",
+        )
+        .expect("valid");
+        let env = &c.get("sre").expect("sre").profile.env;
+        assert_eq!(env.get("SWARM_SANDBOX").map(String::as_str), Some("off"));
+        assert_eq!(
+            env.get("SWARM_SANDBOX_NETWORK").map(String::as_str),
+            Some("none")
+        );
+        assert_eq!(env.get("PAGER").map(String::as_str), Some("cat"));
+        let err = c
+            .extend_from_toml(
+                "[[role]]\nname = \"sre\"\nsandbox_filesystem = \"all\"\n",
+                "roles.toml",
+            )
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "roles.toml: role 'sre': sandbox_filesystem = \"all\" is not a choice; valid: host, workdir"
+        );
     }
 
     #[test]

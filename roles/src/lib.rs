@@ -15,6 +15,7 @@ mod builtin;
 mod catalogue;
 mod extend;
 mod profile;
+pub mod sandbox;
 mod suggest;
 
 pub use builtin::BUILTIN_ROLES;

@@ -3,7 +3,8 @@
 //! land where the user may write; `--sandbox-filesystem workdir` makes
 //! the rest read-only; `--sandbox-network none` takes the network away
 //! but keeps swarmd reachable; `--sandbox required` without bubblewrap
-//! refuses to start.
+//! refuses to start; swarmd's `[sandbox]` reaches the agents it starts,
+//! and a role's `sandbox` in the roles file its tasks.
 
 use std::path::Path;
 
@@ -206,7 +207,7 @@ fn a_role_profile_turns_the_sandbox_off_for_its_tasks_only() {
     let work = dir.path();
     std::fs::write(
         work.join("roles.toml"),
-        "[[role]]\nname = \"sre\"\nenv = { SWARM_SANDBOX = \"off\" }\n",
+        "[[role]]\nname = \"sre\"\nsandbox = \"off\"\n",
     )
     .expect("roles.toml");
     std::fs::write(
@@ -245,4 +246,54 @@ fn a_role_profile_turns_the_sandbox_off_for_its_tasks_only() {
         ["1.1=0", "1.2=1"],
         "the sre role's tasks run unsandboxed"
     );
+}
+
+#[test]
+fn swarmd_s_sandbox_table_reaches_the_agents_it_starts() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let work = dir.path();
+    let outside = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("tmp");
+    let target = outside.path().join("escaped.txt");
+    std::fs::write(
+        work.join("swarmd.toml"),
+        "[sandbox]\nmode = \"required\"\nfilesystem = \"workdir\"\n",
+    )
+    .expect("config");
+    let config = work.join("swarmd.toml").display().to_string();
+    let d = Daemon::start_with(
+        work,
+        free_port(),
+        &["--config", &config, "--provisioner", "process"],
+    );
+    let run = format!(
+        "echo in > inside.txt; echo inside=$? >> probe.txt; \
+         echo out > {t} 2>/dev/null; echo outside=$? >> probe.txt",
+        t = target.display()
+    );
+    let plan = one_task(work, &run);
+    d.ctl_json(&["plan", "load", &plan, "--json"]);
+    // Nobody plays sre: a standup has the process provisioner start one.
+    let standup = d.ctl_json(&["standup", "run", "--json"]);
+    assert!(
+        standup["decisions"]
+            .to_string()
+            .contains("asked the process provisioner"),
+        "{standup}"
+    );
+    d.wait_task("1.1", "succeeded", 30);
+    let probe = lines(&work.join("probe.txt"));
+    assert_eq!(
+        probe.first().map(String::as_str),
+        Some("inside=0"),
+        "{probe:?}"
+    );
+    assert_ne!(
+        probe.get(1).map(String::as_str),
+        Some("outside=0"),
+        "{probe:?}"
+    );
+    assert!(probe.get(1).is_some(), "{probe:?}");
+    assert!(!target.exists(), "a write outside the workdir landed");
+    let agents = d.ctl_json(&["agents", "--json"]);
+    assert_eq!(agents[0]["sandbox"], "bwrap", "{agents}");
 }

@@ -1,5 +1,7 @@
 //! The sandbox's settings ([`Policy`]) and a role's overrides of them
-//! ([`RoleSandbox`]).
+//! ([`RoleSandbox`]); the values themselves are named once in
+//! `swarm_roles::sandbox`, shared with swarmd's `[sandbox]` and the roles
+//! file.
 //!
 //! Settings come from the agent's flags (`--sandbox`,
 //! `--sandbox-filesystem`, `--sandbox-network`, or `SWARM_SANDBOX*`), each
@@ -12,40 +14,9 @@
 //! | `filesystem` | `host` (as the agent's user has it), `workdir` (read-only except the working directory, a private `/tmp`, the agent's runtime directory and granted paths) |
 //! | `network`    | `host`, `none` (no network; swarmd through a Unix socket) |
 
-use std::str::FromStr;
-
-/// Whether tasks run under bubblewrap.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Mode {
-    /// Under bubblewrap when it works on this host, else without.
-    #[default]
-    Auto,
-    /// Under bubblewrap, or not at all.
-    Required,
-    /// Never.
-    Off,
-}
-
-/// What of the file system a sandboxed task may write.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Filesystem {
-    /// Whatever the agent's user may.
-    #[default]
-    Host,
-    /// Its working directory, a private `/tmp`, the agent's runtime
-    /// directory and granted paths; the rest is read-only.
-    Workdir,
-}
-
-/// Whether a sandboxed task has the network.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Network {
-    /// The agent's network.
-    #[default]
-    Host,
-    /// None at all: swarmd is reached through the agent's Unix socket.
-    None,
-}
+pub use swarm_roles::sandbox::{
+    Filesystem, Mode, Network, ROLE_FILESYSTEM, ROLE_MODE, ROLE_NETWORK,
+};
 
 /// The sandbox settings of an agent or a role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -57,53 +28,6 @@ pub struct Policy {
     /// `network`.
     pub network: Network,
 }
-
-/// A setting's value that is not one of its choices.
-fn invalid(setting: &str, value: &str, valid: &str) -> String {
-    format!("{setting} = {value:?} is not a choice; valid: {valid}")
-}
-
-impl FromStr for Mode {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Mode, String> {
-        match s.trim() {
-            "auto" => Ok(Mode::Auto),
-            "required" => Ok(Mode::Required),
-            "off" => Ok(Mode::Off),
-            other => Err(invalid("sandbox", other, "auto, required, off")),
-        }
-    }
-}
-
-impl FromStr for Filesystem {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Filesystem, String> {
-        match s.trim() {
-            "host" => Ok(Filesystem::Host),
-            "workdir" => Ok(Filesystem::Workdir),
-            other => Err(invalid("filesystem", other, "host, workdir")),
-        }
-    }
-}
-
-impl FromStr for Network {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Network, String> {
-        match s.trim() {
-            "host" => Ok(Network::Host),
-            "none" => Ok(Network::None),
-            other => Err(invalid("network", other, "host, none")),
-        }
-    }
-}
-
-/// The variables of a role profile's environment that override the
-/// agent's settings for that role's tasks.
-pub const ROLE_MODE: &str = "SWARM_SANDBOX";
-/// See [`ROLE_MODE`].
-pub const ROLE_FILESYSTEM: &str = "SWARM_SANDBOX_FILESYSTEM";
-/// See [`ROLE_MODE`].
-pub const ROLE_NETWORK: &str = "SWARM_SANDBOX_NETWORK";
 
 /// A role's overrides, read from its profile's environment; each `None`
 /// keeps the agent's setting.

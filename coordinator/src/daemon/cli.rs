@@ -9,7 +9,6 @@ use crate::daemon::config::{self, Flags, SettingFlags};
 use crate::daemon::exit::Exit;
 use crate::daemon::restore::restore;
 pub use crate::daemon::signals::Signals;
-use crate::edge::auth::Tokens;
 
 /// swarmd: the coordinator of a swarm of role-specialised agents. It
 /// schedules a plan's ready tasks onto agents by role, priority and
@@ -30,6 +29,12 @@ pub struct Cli {
         env = "SWARM_LOG_FORMAT"
     )]
     pub log_format: swarm_client::logging::LogFormat,
+    /// Start over on purpose: the workdir's swarmd.db (and its -wal and
+    /// -shm) is moved aside as swarmd.db.aside-TIMESTAMP and a new one
+    /// made; tokens, memory.db and backups stay. Without it, a missing,
+    /// empty or damaged swarmd.db in a used workdir is refused.
+    #[arg(long, global = true)]
+    pub fresh: bool,
     /// The settings' flags, declared with the settings.
     #[command(flatten)]
     pub settings: SettingFlags,
@@ -121,6 +126,10 @@ fn after_help() -> String {
 
 const HELP: &str = "Tokens: on first start swarmd writes WORKDIR/.swarm/admin.token and agent.token (mode 0600),
 unless SWARM_ADMIN_TOKEN / SWARM_AGENT_TOKEN are set. Every call needs 'authorization: Bearer <token>'.
+`swarmd run` writes none into its workdir, where its tasks run: it holds them in memory and prints the
+swarmctl command line (a token file outside the workdir, removed at exit) that reaches the run.
+State: a missing, empty or damaged WORKDIR/.swarm/swarmd.db in a used workdir is refused (exit 2) with
+the cure: `swarmd restore BACKUP --workdir WORKDIR`, or --fresh to start over (the old file kept aside).
 TLS: --tls-cert and --tls-key serve gRPC over TLS; --tls-client-ca also requires client certificates
 (mTLS). A non-loopback --listen without TLS is refused unless --insecure. `swarmd certs init` makes a set.
 Environment besides the keys below: SWARM_CONFIG (--config), SWARM_LOG_FORMAT, RUST_LOG.";
@@ -172,22 +181,38 @@ async fn async_main(cli: Cli, exit_now: fn(Exit) -> !) -> Exit {
         return done;
     }
     let run_mode = matches!(cli.command, Some(Cmd::Run { .. }));
+    if run_mode {
+        crate::daemon::run::hide_memory();
+    }
     let cfg = match configure(&cli, &env, run_mode) {
         Ok(cfg) => cfg,
         Err(exit) => return exit,
     };
     // One daemon per workdir: the lock is held until this function returns.
-    let (_lock, tokens, listener) = match claim(&cfg, &env).await {
-        Ok(claimed) => claimed,
-        Err(exit) => return exit,
-    };
+    let (_lock, tokens, listener) =
+        match crate::daemon::claim::claim(&cfg, &env, cli.fresh, run_mode).await {
+            Ok(claimed) => claimed,
+            Err(exit) => return exit,
+        };
     match cli.command {
         Some(Cmd::Run { plan, exec, .. }) => {
             crate::daemon::run::run(listener, cfg, tokens, plan, exec, signals).await
         }
         Some(Cmd::Restore { .. } | Cmd::Certs { .. } | Cmd::Config { .. }) => Exit::Usage,
-        None => match crate::daemon::serve::serve(listener, cfg, tokens, signals.first()).await {
+        None => match crate::daemon::serve::serve(listener, cfg.clone(), tokens, signals.first())
+            .await
+        {
             Ok(()) => Exit::Ok,
+            Err(crate::daemon::serve::ServeError::Core(swarm_core::CoreError::Store(e)))
+                if crate::daemon::statefiles::is_damage(&e) =>
+            {
+                let file = cfg.core.state_db_path();
+                let how = e.to_string();
+                crate::daemon::claim::refuse(
+                    &cfg,
+                    &crate::daemon::statefiles::Refusal::Damaged { file, how },
+                )
+            }
             Err(e @ crate::daemon::serve::ServeError::Store(_)) => {
                 eprintln!("swarmd: {e:#}");
                 Exit::StoreFailed
@@ -267,52 +292,6 @@ fn configure(
         tls.builder().map_err(|e| refuse(&e))?;
     }
     Ok(cfg)
-}
-
-/// The workdir's state directory closed to others, its lock, the tokens
-/// and the listener: what one daemon holds.
-async fn claim(
-    cfg: &config::Config,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<
-    (
-        crate::daemon::lock::WorkdirLock,
-        Tokens,
-        tokio::net::TcpListener,
-    ),
-    Exit,
-> {
-    let state = cfg.core.state_dir();
-    if let Err(e) = crate::daemon::statedir::secure(&state) {
-        eprintln!(
-            "swarmd: cannot close {} to other users: {e}",
-            state.display()
-        );
-        return Err(Exit::Usage);
-    }
-    let lock = match crate::daemon::lock::WorkdirLock::acquire(&state) {
-        Ok(lock) => lock,
-        Err(e @ crate::daemon::lock::LockError::Held { .. }) => {
-            eprintln!("swarmd: {e}");
-            return Err(Exit::Locked);
-        }
-        Err(e) => {
-            eprintln!("swarmd: {e}");
-            return Err(Exit::Usage);
-        }
-    };
-    let tokens = Tokens::load_or_create(&state, env).map_err(|e| {
-        let shown = state.display();
-        eprintln!("swarmd: cannot read or create the tokens in {shown}: {e}");
-        Exit::Usage
-    })?;
-    let listener = tokio::net::TcpListener::bind(cfg.listen)
-        .await
-        .map_err(|e| {
-            eprintln!("swarmd: cannot listen on {}: {e}", cfg.listen);
-            Exit::Usage
-        })?;
-    Ok((lock, tokens, listener))
 }
 
 /// `swarmd config show [--json]`.

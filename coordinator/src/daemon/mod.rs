@@ -1,10 +1,12 @@
-//! The daemon itself: its command line ([`cli`]), configuration
-//! ([`config`]), start-up and shutdown ([`serve`]) with its task registry
+//! The daemon itself: its command line ([`cli`]), what it holds before
+//! serving (`claim`), configuration ([`config`]), start-up and shutdown ([`serve`]) with its task registry
 //! ([`tasks`]), signals ([`signals`]), exit codes ([`exit`]), `swarmd run`
 //! ([`run`]), `swarmd restore` ([`restore`]), certificates ([`certs`]),
-//! the workdir lock ([`lock`]) and the state directory ([`statedir`]).
+//! the workdir lock ([`lock`]), the state directory ([`statedir`]) and the
+//! state files looked at before start ([`statefiles`]).
 
 pub mod certs;
+mod claim;
 pub mod cli;
 pub mod config;
 pub mod exit;
@@ -14,4 +16,5 @@ mod run;
 pub mod serve;
 pub mod signals;
 pub mod statedir;
+pub mod statefiles;
 pub mod tasks;

@@ -137,6 +137,7 @@ fn settings(cfg: &Config, listener: &TcpListener, tokens: &Tokens) -> Result<Set
             tls: cfg.agent_tls.clone(),
             placement: cfg.placement.clone(),
             swarm_network: cfg.swarm_network.clone(),
+            sandbox: cfg.sandbox.clone(),
         },
         kind: cfg.core.provisioner,
         image: cfg.docker_image.clone(),

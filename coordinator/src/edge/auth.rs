@@ -66,6 +66,26 @@ impl Tokens {
         })
     }
 
+    /// Tokens held in memory only (`swarmd run`): from `SWARM_ADMIN_TOKEN`
+    /// and `SWARM_AGENT_TOKEN`, else made now; nothing is written.
+    ///
+    /// # Errors
+    /// When the system's random source cannot be read.
+    pub fn in_memory(env: &dyn Fn(&str) -> Option<String>) -> std::io::Result<Tokens> {
+        let given = |name: &str| {
+            env(name)
+                .map(|t| t.trim().to_string())
+                .filter(|t| !t.is_empty())
+        };
+        let admin = given("SWARM_ADMIN_TOKEN").map_or_else(random_token, Ok)?;
+        let agent = given("SWARM_AGENT_TOKEN").map_or_else(random_token, Ok)?;
+        Ok(Tokens {
+            admin,
+            agent,
+            grants: Grants::default(),
+        })
+    }
+
     /// Tokens given directly (tests).
     pub fn new(admin: String, agent: String) -> Tokens {
         Tokens {

@@ -18,16 +18,6 @@ use tokio::process::{Child, Command};
 /// How long [`stop`] waits for a drained agent to exit before killing it.
 pub const DRAIN_WAIT: Duration = Duration::from_secs(10);
 
-/// How a launched agent learns its token; never from its command line.
-#[derive(Debug, Clone, Copy)]
-pub enum AgentToken<'a> {
-    /// `--token-file PATH`; an inherited `SWARM_TOKEN` is removed so the
-    /// file is what counts.
-    File(&'a Path),
-    /// The token itself, in the agent's `SWARM_TOKEN`.
-    Env(&'a str),
-}
-
 /// One agent to start.
 #[derive(Debug, Clone, Copy)]
 pub struct AgentLaunch<'a> {
@@ -41,8 +31,10 @@ pub struct AgentLaunch<'a> {
     pub id: &'a str,
     /// Working directory of its task processes.
     pub workdir: &'a Path,
-    /// Where its token comes from.
-    pub token: AgentToken<'a>,
+    /// The agent token, given in its environment (`SWARM_TOKEN`): never on
+    /// its command line (which every user may read) nor in a file where
+    /// its tasks run. The agent keeps it from its tasks.
+    pub token: &'a str,
     /// Its `--exec` command template, if any.
     pub exec: Option<&'a str>,
     /// File that receives its stdout and stderr (truncated; the directory
@@ -54,6 +46,8 @@ pub struct AgentLaunch<'a> {
     pub orphan_timeout: Option<Duration>,
     /// `--ca`, `--cert`, `--key` for a TLS coordinator.
     pub tls: &'a swarm_client::TlsFiles,
+    /// The sandbox of its tasks (`[sandbox]`), as `--sandbox*` flags.
+    pub sandbox: &'a crate::daemon::config::AgentSandbox,
 }
 
 /// The `swarm-agent` binary that agents are started from.
@@ -96,6 +90,16 @@ impl Launcher {
             .truncate(true)
             .mode(0o600)
             .open(agent.log)?;
+        let mut cmd = self.command(agent);
+        cmd.stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .kill_on_drop(true);
+        cmd.spawn()
+    }
+
+    /// The agent's command line and environment.
+    fn command(&self, agent: &AgentLaunch<'_>) -> Command {
         let mut cmd = Command::new(&self.bin);
         cmd.arg("--coordinator")
             .arg(agent.url)
@@ -106,17 +110,16 @@ impl Launcher {
             .arg(agent.id)
             .arg("--workdir")
             .arg(agent.workdir);
-        match agent.token {
-            AgentToken::File(path) => {
-                cmd.arg("--token-file").arg(path).env_remove("SWARM_TOKEN");
-            }
-            AgentToken::Env(token) => {
-                cmd.env("SWARM_TOKEN", token);
-            }
-        }
-        // Only what it is given here: never TLS files from swarmd's own
-        // environment.
-        for name in ["SWARM_CA", "SWARM_CERT", "SWARM_KEY"] {
+        cmd.env("SWARM_TOKEN", agent.token);
+        // Only what it is given here: never TLS files or swarmd's own
+        // tokens from swarmd's environment (its tasks would inherit them).
+        for name in [
+            "SWARM_CA",
+            "SWARM_CERT",
+            "SWARM_KEY",
+            "SWARM_ADMIN_TOKEN",
+            "SWARM_AGENT_TOKEN",
+        ] {
             cmd.env_remove(name);
         }
         for (flag, file) in [
@@ -128,6 +131,11 @@ impl Launcher {
                 cmd.arg(flag).arg(file);
             }
         }
+        // Only the sandbox it is given here, never swarmd's SWARM_SANDBOX*.
+        for name in crate::daemon::config::SANDBOX_ENV {
+            cmd.env_remove(name);
+        }
+        cmd.args(agent.sandbox.args());
         if let Some(template) = agent.exec {
             cmd.arg("--exec").arg(template);
         }
@@ -145,11 +153,7 @@ impl Launcher {
         if let Ok(joined) = std::env::join_paths(dirs) {
             cmd.env("PATH", joined);
         }
-        cmd.stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .kill_on_drop(true);
-        cmd.spawn()
+        cmd
     }
 }
 
@@ -168,6 +172,68 @@ pub async fn stop<'a>(children: impl IntoIterator<Item = &'a mut Child>) {
     for c in children {
         if tokio::time::timeout(DRAIN_WAIT, c.wait()).await.is_err() {
             let _ = c.kill().await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::daemon::config::AgentSandbox;
+    use swarm_roles::sandbox::{Filesystem, Mode, Network};
+
+    #[test]
+    fn the_command_line_carries_the_sandbox_and_never_a_token() {
+        let launcher = Launcher {
+            bin: PathBuf::from("/opt/swarm/swarm-agent"),
+        };
+        let sandbox = AgentSandbox {
+            mode: Mode::Required,
+            filesystem: Filesystem::Workdir,
+            network: Network::None,
+            grants: vec![PathBuf::from("/srv/cache")],
+        };
+        let tls = swarm_client::TlsFiles::default();
+        let agent = AgentLaunch {
+            url: "http://127.0.0.1:7420",
+            role: "sre",
+            also: &["qa".to_string()],
+            id: "local-sre-0",
+            workdir: Path::new("/srv/work"),
+            token: "the-agent-token",
+            exec: None,
+            log: Path::new("/dev/null"),
+            orphan_timeout: Some(Duration::from_secs(60)),
+            tls: &tls,
+            sandbox: &sandbox,
+        };
+        let cmd = launcher.command(&agent);
+        let args: Vec<String> = cmd
+            .as_std()
+            .get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        let line = args.join(" ");
+        assert!(
+            line.contains(
+                "--sandbox required --sandbox-filesystem workdir --sandbox-network none \
+                 --sandbox-grant /srv/cache"
+            ),
+            "{line}"
+        );
+        assert!(line.contains("--role sre --role qa --id local-sre-0 --workdir /srv/work"));
+        assert!(!line.contains("the-agent-token"), "{line}");
+        let envs: std::collections::BTreeMap<String, Option<String>> = cmd
+            .as_std()
+            .get_envs()
+            .map(|(k, v)| {
+                let v = v.map(|v| v.to_string_lossy().into_owned());
+                (k.to_string_lossy().into_owned(), v)
+            })
+            .collect();
+        assert_eq!(envs["SWARM_TOKEN"].as_deref(), Some("the-agent-token"));
+        for removed in ["SWARM_ADMIN_TOKEN", "SWARM_AGENT_TOKEN", "SWARM_SANDBOX"] {
+            assert_eq!(envs.get(removed), Some(&None), "{removed} is removed");
         }
     }
 }

@@ -50,6 +50,8 @@ pub struct Target {
     pub placement: std::collections::BTreeMap<String, crate::daemon::config::Placement>,
     /// Network of swarm agent services; `None`: host networking.
     pub swarm_network: Option<String>,
+    /// `[sandbox]`: how provisioned agents sandbox their tasks.
+    pub sandbox: crate::daemon::config::AgentSandbox,
 }
 
 /// Tells the scheduler that an agent it asked for could not start.
@@ -107,17 +109,25 @@ pub async fn run(
                 coordinator_url: target.url.clone(),
                 agent_token: target.token.clone(),
                 network: target.swarm_network.clone(),
-                // Agents of a coordinator that went away stop by themselves.
-                extra_args: vec![
-                    "--orphan-timeout".to_string(),
-                    target.orphan_timeout.as_secs().max(1).to_string(),
-                ],
+                extra_args: container_agent_args(&target),
                 tls: target.tls.clone(),
                 placement: target.placement.clone(),
             };
             swarm::run(settings, cmds, core, cancel).await;
         }
     }
+}
+
+/// What every containerised agent's command line adds: it stops by
+/// itself once its coordinator went away, and sandboxes its tasks as
+/// `[sandbox]` says.
+fn container_agent_args(target: &Target) -> Vec<String> {
+    let mut args = vec![
+        "--orphan-timeout".to_string(),
+        target.orphan_timeout.as_secs().max(1).to_string(),
+    ];
+    args.extend(target.sandbox.args());
+    args
 }
 
 async fn docker_loop(
@@ -132,10 +142,7 @@ async fn docker_loop(
     settings.plan = target.plan.clone();
     settings.tls = target.tls.clone();
     // Containers of a coordinator that went away stop by themselves.
-    settings.extra_args.extend([
-        "--orphan-timeout".to_string(),
-        target.orphan_timeout.as_secs().max(1).to_string(),
-    ]);
+    settings.extra_args.extend(container_agent_args(&target));
     let (provisioner, unavailable) = match docker::DockerProvisioner::connect(settings).await {
         Ok(p) => (Some(p), String::new()),
         Err(e) => {
@@ -175,5 +182,37 @@ async fn docker_loop(
             Ok(_) => {}
             Err(e) => tracing::warn!("cannot remove the agent containers: {e}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn container_agents_get_the_sandbox_on_their_command_line() {
+        let mut sandbox = crate::daemon::config::AgentSandbox::default();
+        sandbox.mode = swarm_roles::sandbox::Mode::Off;
+        let target = Target {
+            url: "http://10.0.0.1:7420".into(),
+            token: "t".into(),
+            workdir: ".".into(),
+            plan: "swarm".into(),
+            orphan_timeout: std::time::Duration::from_secs(60),
+            tls: swarm_client::TlsFiles::default(),
+            placement: Default::default(),
+            swarm_network: None,
+            sandbox,
+        };
+        let extra = container_agent_args(&target);
+        let tls = swarm_client::TlsFiles::default();
+        let (args, _) = container::agent_command(&target.url, "sre", Some("a-1"), &extra, &tls);
+        let line = args.join(" ");
+        assert!(
+            line.ends_with(
+                "--orphan-timeout 60 --sandbox off --sandbox-filesystem host --sandbox-network host"
+            ),
+            "{line}"
+        );
     }
 }

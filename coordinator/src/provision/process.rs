@@ -1,6 +1,6 @@
 //! The process provisioner: local `swarm-agent` processes.
 
-use super::launch::{self, AgentLaunch, AgentToken, Launcher};
+use super::launch::{self, AgentLaunch, Launcher};
 use super::Target;
 
 /// Starts and stops local agent processes.
@@ -32,11 +32,12 @@ impl ProcessProvisioner {
             also: &[],
             id: agent_id,
             workdir: &self.target.workdir,
-            token: AgentToken::Env(&self.target.token),
+            token: &self.target.token,
             exec: None,
             log: &log,
             orphan_timeout: Some(self.target.orphan_timeout),
             tls: &self.target.tls,
+            sandbox: &self.target.sandbox,
         })?;
         tracing::info!(
             "started agent {agent_id} ({role}) as process {}",

@@ -94,8 +94,13 @@ fn finished(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(v)
 }
 
+/// The newest finished backup in `dir`, if any.
+pub(crate) fn newest(dir: &Path) -> Option<PathBuf> {
+    finished(dir).ok()?.into_iter().max()
+}
+
 /// `YYYYMMDDTHHMMSSZ` of a time in ms since the epoch (UTC).
-fn stamp(ms: i64) -> String {
+pub(crate) fn stamp(ms: i64) -> String {
     let secs = ms.div_euclid(1000);
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     let (y, m, d) = civil(days);

@@ -106,7 +106,8 @@ fn from_file(
         message,
     };
     for s in settings() {
-        if let Some(v) = keys.remove(s.key) {
+        let taken = take(&mut keys, s.key).map_err(|m| at(line_of_key(&text, s.key), m))?;
+        if let Some(v) = taken {
             let line = line_of_key(&text, s.key);
             (s.apply)(d, &v).map_err(|bad| at(line, said(s, &v, bad)))?;
             origins.insert(s.key, Source::File);
@@ -114,6 +115,20 @@ fn from_file(
     }
     for (key, v) in keys {
         let line = line_of_key(&text, &key);
+        if let Some(fields) = dotted_fields(&key) {
+            // What is left of a table of declared keys is unknown.
+            if let Some(field) = v.as_table().and_then(|t| t.keys().next()) {
+                let line = line_of_key(&text, &format!("{key}.{field}"));
+                return Err(at(
+                    line,
+                    format!(
+                        "unknown key `{field}` in [{key}]; the keys are {}",
+                        fields.join(", ")
+                    ),
+                ));
+            }
+            continue;
+        }
         if !tables::is_table(&key) {
             let known: Vec<&str> = settings().map(|s| s.key).collect();
             return Err(at(
@@ -130,9 +145,53 @@ fn from_file(
     Ok(())
 }
 
-/// The line (1-based) where top-level `key` is set: `key = ...`, or the
-/// header of its table (`[key]`, `[key.NAME]`); 1 when not found.
+/// Takes `key` out of the file's keys; a dotted key (`sandbox.mode`)
+/// from its table (`[sandbox]` `mode`).
+fn take(keys: &mut toml::Table, key: &str) -> Result<Option<Value>, String> {
+    let Some((table, field)) = key.split_once('.') else {
+        return Ok(keys.remove(key));
+    };
+    match keys.get_mut(table) {
+        None => Ok(None),
+        Some(Value::Table(t)) => Ok(t.remove(field)),
+        Some(_) => Err(format!(
+            "{table} must be a table ([{table}]) with the keys {}",
+            dotted_fields(table).unwrap_or_default().join(", ")
+        )),
+    }
+}
+
+/// The fields of `table` when its keys are declared settings
+/// (`sandbox` → mode, filesystem, ...).
+fn dotted_fields(table: &str) -> Option<Vec<&'static str>> {
+    let fields: Vec<&str> = settings()
+        .filter_map(|s| s.key.split_once('.'))
+        .filter(|(t, _)| *t == table)
+        .map(|(_, f)| f)
+        .collect();
+    (!fields.is_empty()).then_some(fields)
+}
+
+/// The line (1-based) where `key` is set: `key = ...`, or the header of
+/// its table (`[key]`, `[key.NAME]`); for a dotted key, its field's line
+/// under its table's header. 1 when not found.
 fn line_of_key(text: &str, key: &str) -> usize {
+    if let Some((table, field)) = key.split_once('.') {
+        let header = line_of_key(text, table);
+        let below = text
+            .lines()
+            .skip(header)
+            .take_while(|l| !l.trim_start().starts_with('['));
+        let sets = |line: &str| {
+            line.trim_start()
+                .strip_prefix(field)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        };
+        return below
+            .into_iter()
+            .position(sets)
+            .map_or(header, |i| header + i + 1);
+    }
     let sets = |line: &str| {
         let line = line.trim_start();
         match line.strip_prefix('[') {

@@ -1,7 +1,7 @@
 //! The daemon's configuration, loaded in one place: defaults, then the TOML
 //! file (`--config`), then `SWARM_*` environment variables, then flags;
 //! then validated. Every setting is declared once (`keys_core.rs`,
-//! `keys_daemon.rs`, `tables.rs`) with its key, variable, flag, default
+//! `keys_daemon.rs`, `keys_sandbox.rs`, `tables.rs`) with its key, variable, flag, default
 //! and help; the layers (`layers.rs`), the flags (`flags.rs`), `--help`,
 //! the README's table and `swarmd config show` (`show.rs`) all read that
 //! declaration.
@@ -13,6 +13,7 @@ use std::time::Duration;
 mod flags;
 mod keys_core;
 mod keys_daemon;
+mod keys_sandbox;
 mod layers;
 mod placement;
 mod setting;
@@ -22,6 +23,7 @@ mod tls_flags;
 mod validate;
 
 pub use flags::{Flags, SettingFlags};
+pub use keys_sandbox::{AgentSandbox, AGENT_ENV as SANDBOX_ENV};
 pub use layers::{load_traced, workdir_flag, Loaded, Source};
 pub use placement::Placement;
 pub use setting::{Draft, Setting};
@@ -72,6 +74,8 @@ pub struct Config {
     pub backups: Option<crate::workers::backups::Periodic>,
     /// The HTTP listener (`/metrics`, `/healthz`, `/readyz`).
     pub http: crate::edge::http::HttpListen,
+    /// `[sandbox]`: how the agents swarmd starts sandbox their tasks.
+    pub sandbox: AgentSandbox,
 }
 
 impl Default for Config {
@@ -92,6 +96,7 @@ impl Default for Config {
             agent_tls: swarm_client::TlsFiles::default(),
             backups: None,
             http: crate::edge::http::HttpListen::Default,
+            sandbox: AgentSandbox::default(),
         }
     }
 }
@@ -142,7 +147,10 @@ impl From<String> for ConfigError {
 
 /// Every setting with a key of its own, in the order they are applied.
 pub fn settings() -> impl Iterator<Item = &'static Setting> {
-    keys_core::CORE.iter().chain(keys_daemon::DAEMON.iter())
+    keys_core::CORE
+        .iter()
+        .chain(keys_daemon::DAEMON.iter())
+        .chain(keys_sandbox::SANDBOX.iter())
 }
 
 /// The setting whose config key is `key`.

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use swarm_plan::{CompiledPlan, Need};
 
-use crate::provision::launch::{AgentLaunch, AgentToken, Launcher};
+use crate::provision::launch::{AgentLaunch, Launcher};
 
 /// One agent per role per agent the widest task needs; more when a full
 /// swarm needs more agents than that.
@@ -70,12 +70,17 @@ pub(crate) struct LocalAgents<'a> {
     pub url: &'a str,
     /// Where tasks run.
     pub workdir: &'a Path,
-    /// `WORKDIR/.swarm`: the agents' logs and token file.
+    /// `WORKDIR/.swarm`: the agents' logs.
     pub state_dir: &'a Path,
+    /// The agent token, handed over in each agent's environment (never a
+    /// file in the workdir, where tasks run).
+    pub agent_token: &'a str,
     /// The agents' command template, if any.
     pub exec: Option<&'a str>,
     /// The agents' `--orphan-timeout`, so they do not outlive swarmd.
     pub orphan_timeout: std::time::Duration,
+    /// `[sandbox]`: how the agents sandbox their tasks.
+    pub sandbox: &'a crate::daemon::config::AgentSandbox,
 }
 
 /// Starts the agents `compiled` needs, saying which.
@@ -100,7 +105,6 @@ pub(crate) fn spawn_agents(
             if extra.len() == 1 { "it" } else { "them" }
         );
     }
-    let token_file = at.state_dir.join("agent.token");
     let mut children = Vec::new();
     for (i, role) in roles.iter().enumerate() {
         let also: Vec<String> = extra.iter().filter(|r| *r != role).cloned().collect();
@@ -110,11 +114,12 @@ pub(crate) fn spawn_agents(
             also: &also,
             id: &format!("local-{role}-{i}"),
             workdir: at.workdir,
-            token: AgentToken::File(&token_file),
+            token: at.agent_token,
             exec: at.exec,
             log: &logs.join(format!("{role}-{i}.log")),
             orphan_timeout: Some(at.orphan_timeout),
             tls: &swarm_client::TlsFiles::default(),
+            sandbox: at.sandbox,
         })?);
     }
     Ok(children)

@@ -5,10 +5,12 @@
 //! plan through the same gRPC call `swarmctl plan load` uses (here), start
 //! the local agents ([`agents`]), follow the events ([`progress`]), print
 //! the summary ([`summary`], [`failures`]). What comes over gRPC is read
-//! into the core's enums once, in [`wire`].
+//! into the core's enums once, in [`wire`]. Its tokens never sit where its
+//! tasks run ([`operator`]).
 
 mod agents;
 mod failures;
+mod operator;
 mod progress;
 mod summary;
 mod wire;
@@ -28,6 +30,7 @@ use crate::daemon::config::Config;
 use crate::edge::auth::Tokens;
 use crate::provision::launch;
 use agents::LocalAgents;
+pub(crate) use operator::hide_memory;
 
 pub(crate) type Control =
     pb::control_service_client::ControlServiceClient<InterceptedService<Channel, Bearer>>;
@@ -59,9 +62,11 @@ pub(crate) async fn run(
     };
     let url = format!("http://{addr}");
     let workdir = cfg.core.workdir.clone();
+    let swarmctl = operator_swarmctl(&workdir, &url, &tokens);
     let state_dir = cfg.core.state_dir();
     let report = cfg.core.report_path.clone();
     let orphan_timeout = cfg.orphan_timeout;
+    let sandbox = cfg.sandbox.clone();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server_tokens = tokens.clone();
     let server = tokio::spawn(async move {
@@ -75,6 +80,9 @@ pub(crate) async fn run(
     });
     let drive = Drive {
         tokens: &tokens,
+        swarmctl: swarmctl
+            .as_ref()
+            .map_or_else(|| "swarmctl".to_string(), |(c, _)| c.clone()),
         compiled: &compiled,
         plan_path: &plan_path,
         report: &report,
@@ -82,8 +90,10 @@ pub(crate) async fn run(
             url: &url,
             workdir: &workdir,
             state_dir: &state_dir,
+            agent_token: tokens.agent_token(),
             exec: exec.as_deref(),
             orphan_timeout,
+            sandbox: &sandbox,
         },
     };
     let code = match drive.run().await {
@@ -94,6 +104,7 @@ pub(crate) async fn run(
         }
     };
     let _ = stop_tx.send(());
+    drop(swarmctl);
     match server.await {
         // The store failed: the plan's outcome cannot be trusted.
         Ok(Err(e @ crate::daemon::serve::ServeError::Store(_))) => {
@@ -108,6 +119,31 @@ pub(crate) async fn run(
     }
 }
 
+/// The admin token written outside the workdir for the operator's
+/// swarmctl, and the command line that uses it (said once here); `None`
+/// when it cannot be written (said why: the run goes on without).
+fn operator_swarmctl(
+    workdir: &Path,
+    url: &str,
+    tokens: &Tokens,
+) -> Option<(String, operator::OperatorToken)> {
+    let base = operator::OperatorToken::base(&|k| std::env::var(k).ok());
+    match operator::OperatorToken::write(&base, workdir, tokens.admin_token()) {
+        Ok(t) => {
+            let swarmctl = t.swarmctl(url);
+            println!(
+                "swarmd: the tokens stay out of the workdir; swarmctl for this run (the token \
+                 file goes when it ends): {swarmctl} status"
+            );
+            Some((swarmctl, t))
+        }
+        Err(e) => {
+            eprintln!("swarmd: no token file for swarmctl during this run: {e}");
+            None
+        }
+    }
+}
+
 async fn connect(url: &str, token: &str) -> anyhow::Result<Control> {
     let channel = Channel::from_shared(url.to_string())?.connect().await?;
     let bearer = Bearer::new(token)?;
@@ -118,6 +154,8 @@ async fn connect(url: &str, token: &str) -> anyhow::Result<Control> {
 struct Drive<'a> {
     /// Its tokens (admin for the plan, agent for the agents).
     tokens: &'a Tokens,
+    /// How the operator's swarmctl reaches this run, up to the command.
+    swarmctl: String,
     /// The plan, compiled (for titles, roles and manual tasks).
     compiled: &'a CompiledPlan,
     /// The plan file, loaded as it is.
@@ -153,6 +191,7 @@ impl Drive<'_> {
             self.compiled,
             self.agents.exec.is_some(),
             workdir.join(self.report),
+            self.swarmctl.clone(),
         );
         let mut events = client
             .events(pb::EventsRequest {

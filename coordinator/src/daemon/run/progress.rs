@@ -24,6 +24,8 @@ pub(crate) struct Follow {
     exec: bool,
     /// The report file, for the line that says it was written.
     report_path: PathBuf,
+    /// The swarmctl command line that reaches this run, for the operator.
+    swarmctl: String,
     /// When the run started.
     started: Instant,
     /// The last state each task's events gave.
@@ -32,7 +34,12 @@ pub(crate) struct Follow {
 
 impl Follow {
     /// The display for `compiled`, started now.
-    pub(crate) fn new(compiled: &CompiledPlan, exec: bool, report_path: PathBuf) -> Follow {
+    pub(crate) fn new(
+        compiled: &CompiledPlan,
+        exec: bool,
+        report_path: PathBuf,
+        swarmctl: String,
+    ) -> Follow {
         let tasks = &compiled.plan.tasks;
         Follow {
             titles: tasks
@@ -46,6 +53,7 @@ impl Follow {
                 .collect(),
             exec,
             report_path,
+            swarmctl,
             started: Instant::now(),
             states: BTreeMap::new(),
         }
@@ -109,7 +117,8 @@ impl Follow {
                 Some(format!("{at}  ↻ {id} {}", e.message))
             }
             EventKind::AttemptStarted if !self.exec && self.manual.contains(id) => Some(format!(
-                "{at}  … {id} waits for an operator: swarmctl task done {id}"
+                "{at}  … {id} waits for an operator: {} task done {id}",
+                self.swarmctl
             )),
             EventKind::AgentRoleSwitched
             | EventKind::AgentProvisioned
