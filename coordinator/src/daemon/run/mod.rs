@@ -138,6 +138,7 @@ impl Drive<'_> {
             .events(pb::EventsRequest {
                 since: 0,
                 follow: false,
+                ..Default::default()
             })
             .await?
             .into_inner();
@@ -158,6 +159,7 @@ impl Drive<'_> {
             .events(pb::EventsRequest {
                 since: last_seq,
                 follow: true,
+                ..Default::default()
             })
             .await?
             .into_inner();
