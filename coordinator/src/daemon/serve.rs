@@ -20,14 +20,16 @@ use swarm_core::Command;
 const MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
 
 /// Room in a memory write for what travels beside its value (namespace,
-/// key, tags, expected value), so a value over `max_value_bytes` reaches
-/// the check that names that limit rather than the message limit.
+/// key, tags), so a value over `max_value_bytes` reaches the check that
+/// names that limit rather than the message limit.
 const MEMORY_MESSAGE_SLACK: usize = 64 * 1024;
 
-/// Largest memory request accepted: a value of `max_value_bytes` and
-/// what travels beside it, and never less than [`MAX_MESSAGE_BYTES`].
+/// Largest memory request accepted: a value of `max_value_bytes`, an
+/// expected value (compare-and-swap) as large, and what travels beside
+/// them; never less than [`MAX_MESSAGE_BYTES`].
 fn max_memory_message(max_value_bytes: usize) -> usize {
     max_value_bytes
+        .saturating_mul(2)
         .saturating_add(MEMORY_MESSAGE_SLACK)
         .max(MAX_MESSAGE_BYTES)
 }
