@@ -87,12 +87,10 @@ pub enum Command {
         /// Only tasks that need this role.
         #[arg(long, value_name = "ROLE")]
         role: Option<String>,
-        /// At most N tasks (a note on standard error says when more
-        /// match, and where the next ones start).
+        /// At most N tasks (standard error says where more start).
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
         limit: Option<u64>,
-        /// Start after the task with this id (the next page after
-        /// --limit).
+        /// Start after the task with this id (the next page).
         #[arg(long, value_name = "ID")]
         after: Option<String>,
     },
@@ -371,8 +369,7 @@ pub enum MemoryCommand {
     },
 }
 
-/// `--kind`: a kind or a family of events, checked here; the daemon
-/// filters by it.
+/// `--kind`: a kind or family of events, checked here; swarmd filters.
 pub(crate) fn kind_filter(text: &str) -> Result<String, swarm_core::model::UnknownName> {
     text.parse::<swarm_core::event::KindFilter>()?;
     Ok(text.to_string())
