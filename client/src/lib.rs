@@ -8,7 +8,8 @@
 //!   else `SWARM_TOKEN`, else a default file, trimmed and never empty;
 //! - [`Coordinator`]: a coordinator URL (`http://`, `https://` with a CA
 //!   and maybe a client certificate, `unix://`) made into a channel;
-//! - [`plan_upload`]: a plan's text as the chunks `LoadPlan` streams.
+//! - [`plan_upload`]: a plan's text as the chunks `LoadPlan` streams;
+//! - [`oversize`]: a message over a size limit, in words.
 //!
 //! Errors are typed so each binary can add the hint that fits its flags
 //! (the agent's default file is not swarmctl's).
@@ -17,6 +18,7 @@
 
 pub mod connect;
 pub mod logging;
+pub mod oversize;
 pub mod plan_upload;
 pub mod printable;
 pub mod progress;

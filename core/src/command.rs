@@ -146,8 +146,8 @@ pub enum PlanCmd {
 pub enum Query {
     /// Overall status.
     Status(Reply<super::views::Status>),
-    /// Every task.
-    ListTasks(Reply<Vec<super::views::TaskView>>),
+    /// One page of the plan's tasks ([`crate::listing`]).
+    ListTasks(crate::listing::PageQuery, Reply<crate::listing::TaskPage>),
     /// One task, by id, with its attempts.
     GetTask(String, Reply<super::views::TaskDetail>),
     /// A task's logs so far, and a feed of what follows.
@@ -165,7 +165,9 @@ pub enum Query {
     Events {
         /// Last sequence number already seen.
         since: u64,
-        /// The stored events after it, and the feed.
+        /// The stored events after it (at most
+        /// [`crate::follow::EVENT_PAGE`]: a full page means more follow),
+        /// and the feed.
         reply: Reply<(Vec<EventRow>, broadcast::Receiver<EventRow>)>,
     },
     /// The web view's picture of the plan.

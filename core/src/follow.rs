@@ -11,6 +11,11 @@ use tokio::sync::mpsc;
 use super::command::Query;
 use super::CoreHandle;
 
+/// Most stored events one [`Query::Events`] answers: a longer history
+/// is read in pages of this size, each one short turn of the loop, so a
+/// follower of a million-event log never holds up scheduling.
+pub const EVENT_PAGE: usize = 2_000;
+
 /// Why a relay ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Relayed {
@@ -22,36 +27,82 @@ pub enum Relayed {
     Stopped,
 }
 
-/// Sends `history`, then (with `follow`) what `feed` brings, each event
-/// through `map`, until the follower or the scheduler goes. `since` is the
-/// last sequence number the follower has; `None` when it asked for live
-/// events only, so the first one it gets sets it.
+/// Where a relay is: the last sequence number sent (or passed over by
+/// the filter), and where events go.
+struct Sink<'a, T, E, M> {
+    last: Option<u64>,
+    tx: &'a mpsc::Sender<Result<T, E>>,
+    /// What the follower gets for an event; `None`: not for it (a filter).
+    map: M,
+}
+
+impl<T, E, M: Fn(&EventRow) -> Option<T>> Sink<'_, T, E, M> {
+    /// Sends `e` if the filter keeps it; false when the follower is gone.
+    async fn send(&mut self, e: &EventRow) -> bool {
+        self.last = Some(e.seq);
+        match (self.map)(e) {
+            Some(item) => self.tx.send(Ok(item)).await.is_ok(),
+            None => true,
+        }
+    }
+
+    /// Sends stored events from `rows` on, page after page, until a page
+    /// is not full (the store is caught up). Returns the feed subscribed
+    /// with the last page, or why the relay ends.
+    async fn history(
+        &mut self,
+        core: &CoreHandle,
+        (mut rows, mut feed): (Vec<EventRow>, broadcast::Receiver<EventRow>),
+    ) -> Result<broadcast::Receiver<EventRow>, Relayed> {
+        loop {
+            for e in &rows {
+                if !self.send(e).await {
+                    return Err(Relayed::FollowerGone);
+                }
+            }
+            let (true, Some(since)) = (rows.len() >= EVENT_PAGE, self.last) else {
+                return Ok(feed);
+            };
+            (rows, feed) = core
+                .ask(|reply| Query::Events { since, reply }.into())
+                .await
+                .map_err(|_| Relayed::Stopped)?;
+        }
+    }
+}
+
+/// Sends `history` (and the rest of the stored log after it, read in
+/// pages), then (with `follow`) what `feed` brings, each event through
+/// `map` (`None` drops it), until the follower or the scheduler goes.
+/// `since` is the last sequence number the follower has; `None` when it
+/// asked for live events only, so the first one it gets sets it.
 pub async fn relay<T, E>(
     core: &CoreHandle,
-    (history, mut feed): (Vec<EventRow>, broadcast::Receiver<EventRow>),
+    start: (Vec<EventRow>, broadcast::Receiver<EventRow>),
     since: Option<u64>,
     follow: bool,
     tx: &mpsc::Sender<Result<T, E>>,
-    map: impl Fn(&EventRow) -> T,
+    map: impl Fn(&EventRow) -> Option<T>,
 ) -> Relayed {
-    let mut last = since;
-    for e in &history {
-        last = Some(e.seq);
-        if tx.send(Ok(map(e))).await.is_err() {
-            return Relayed::FollowerGone;
-        }
-    }
+    let mut sink = Sink {
+        last: since,
+        tx,
+        map,
+    };
+    let mut feed = match sink.history(core, start).await {
+        Ok(feed) => feed,
+        Err(end) => return end,
+    };
     if !follow {
         return Relayed::Done;
     }
     loop {
-        let missed = match (feed.recv().await, last) {
+        let missed = match (feed.recv().await, sink.last) {
             // The turn had more events than the feed holds: the older
             // ones are in the store.
             (Ok(e), Some(l)) if e.seq > l + 1 => true,
             (Ok(e), l) if l.is_none_or(|l| e.seq > l) => {
-                last = Some(e.seq);
-                if tx.send(Ok(map(&e))).await.is_err() {
+                if !sink.send(&e).await {
                     return Relayed::FollowerGone;
                 }
                 false
@@ -60,21 +111,18 @@ pub async fn relay<T, E>(
             (Err(RecvError::Lagged(_)), _) => true,
             (Err(RecvError::Closed), _) => return Relayed::Stopped,
         };
-        if let (true, Some(since)) = (missed, last) {
+        if let (true, Some(since)) = (missed, sink.last) {
             // Fell behind the live feed: catch up from the store.
-            let Ok((rows, fresh)) = core
+            let Ok(rows) = core
                 .ask(|reply| Query::Events { since, reply }.into())
                 .await
             else {
                 return Relayed::Stopped;
             };
-            feed = fresh;
-            for e in &rows {
-                last = Some(e.seq);
-                if tx.send(Ok(map(e))).await.is_err() {
-                    return Relayed::FollowerGone;
-                }
-            }
+            feed = match sink.history(core, rows).await {
+                Ok(feed) => feed,
+                Err(end) => return end,
+            };
         }
     }
 }

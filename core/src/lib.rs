@@ -44,6 +44,7 @@ mod gates;
 pub mod grants;
 mod guides;
 pub mod jobs;
+pub mod listing;
 pub mod metrics;
 pub mod model;
 mod projection;
@@ -359,7 +360,10 @@ impl State {
                 let s = self.status(t.now);
                 t.reply(reply, Ok(s));
             }
-            Query::ListTasks(reply) => t.reply(reply, Ok(self.task_views())),
+            Query::ListTasks(q, reply) => {
+                let r = self.task_page(q);
+                t.reply(reply, r);
+            }
             Query::GetTask(id, reply) => {
                 let r = self.task_detail(t.db, &id);
                 t.reply(reply, r);
@@ -371,7 +375,7 @@ impl State {
             Query::ListAgents(reply) => t.reply(reply, Ok(self.agent_views())),
             Query::Events { since, reply } => {
                 let rx = self.out.events.subscribe();
-                let r = swarm_memory::state::events_after(t.db, since, 100_000)
+                let r = swarm_memory::state::events_after(t.db, since, follow::EVENT_PAGE)
                     .map(|rows| (rows, rx))
                     .map_err(CoreError::from);
                 t.reply(reply, r);

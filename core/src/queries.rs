@@ -10,15 +10,6 @@ use super::views::{AgentView, AttemptView, TaskDetail, TaskView};
 use super::{CoreError, State};
 
 impl State {
-    pub(crate) fn task_views(&self) -> Vec<TaskView> {
-        let Some(plan) = &self.plan else {
-            return Vec::new();
-        };
-        (0..plan.len())
-            .map(|i| task_view(plan, i, self.waits_for_operator(i)))
-            .collect()
-    }
-
     pub(crate) fn task_detail(&self, db: &Connection, id: &str) -> Result<TaskDetail, CoreError> {
         let i = self.task_index(id)?;
         let Some(plan) = &self.plan else {
@@ -117,7 +108,7 @@ impl State {
     }
 }
 
-fn task_view(plan: &ActivePlan, i: usize, waits_for_operator: bool) -> TaskView {
+pub(crate) fn task_view(plan: &ActivePlan, i: usize, waits_for_operator: bool) -> TaskView {
     let t = plan.spec(i);
     let rt = plan.task(i);
     TaskView {

@@ -46,6 +46,16 @@ impl RolesSource {
         Ok(catalogue)
     }
 
+    /// The canonical name `phrase` stands for (`QA Engineer` → `qa`);
+    /// a phrase no catalogue knows (or a catalogue that cannot be read)
+    /// is taken as a name itself, lower-case with hyphens.
+    pub fn role_name(&self, phrase: &str) -> String {
+        self.catalogue()
+            .ok()
+            .and_then(|c| c.resolve(phrase).ok().map(str::to_string))
+            .unwrap_or_else(|| swarm_roles::normalise(phrase).replace(' ', "-"))
+    }
+
     /// Where `role`'s command template comes from when its profile has
     /// none: `[exec].ROLE`, else `[exec].default`.
     pub fn exec_for(&self, role: &str) -> Option<(&str, String)> {

@@ -19,6 +19,21 @@ use swarm_core::Command;
 /// Largest message the server accepts.
 const MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
 
+/// Room in a memory write for what travels beside its value (namespace,
+/// key, tags), so a value over `max_value_bytes` reaches the check that
+/// names that limit rather than the message limit.
+const MEMORY_MESSAGE_SLACK: usize = 64 * 1024;
+
+/// Largest memory request accepted: a value of `max_value_bytes`, an
+/// expected value (compare-and-swap) as large, and what travels beside
+/// them; never less than [`MAX_MESSAGE_BYTES`].
+fn max_memory_message(max_value_bytes: usize) -> usize {
+    max_value_bytes
+        .saturating_mul(2)
+        .saturating_add(MEMORY_MESSAGE_SLACK)
+        .max(MAX_MESSAGE_BYTES)
+}
+
 /// Why the daemon could not serve.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -62,6 +77,8 @@ struct Settings {
     state_dir: std::path::PathBuf,
     roles: swarm_core::roles::RolesSource,
     max_plan_bytes: u64,
+    /// Largest memory value (`max_value_bytes`).
+    max_value_bytes: usize,
 }
 
 /// The core, started: its handle, and how serving learns that its loop
@@ -149,6 +166,7 @@ fn settings(cfg: &Config, listener: &TcpListener, tokens: &Tokens) -> Result<Set
         state_dir: cfg.core.state_dir(),
         roles: swarm_core::roles::RolesSource::of(&cfg.core),
         max_plan_bytes: cfg.core.max_plan_bytes,
+        max_value_bytes: cfg.max_value_bytes,
     })
 }
 
@@ -270,7 +288,7 @@ async fn router(
     .max_decoding_message_size(16 * 1024 * 1024);
     let memory =
         pb::memory_service_server::MemoryServiceServer::new(MemorySvc::new(memory, tokens))
-            .max_decoding_message_size(MAX_MESSAGE_BYTES);
+            .max_decoding_message_size(max_memory_message(s.max_value_bytes));
     Ok(server
         .add_service(health)
         .add_service(reflection)

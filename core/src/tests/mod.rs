@@ -11,6 +11,7 @@ mod gates;
 mod guides;
 mod identity;
 mod leases;
+mod listing;
 mod loading;
 mod names;
 mod numbers;

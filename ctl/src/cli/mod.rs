@@ -87,6 +87,12 @@ pub enum Command {
         /// Only tasks that need this role.
         #[arg(long, value_name = "ROLE")]
         role: Option<String>,
+        /// At most N tasks (standard error says where more start).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+        limit: Option<u64>,
+        /// Start after the task with this id (the next page).
+        #[arg(long, value_name = "ID")]
+        after: Option<String>,
     },
     /// One task: show it, read its logs, or act on it.
     #[command(subcommand)]
@@ -116,8 +122,8 @@ pub enum Command {
         task: Option<String>,
         /// Only events of this kind (`attempt.failed`), or of this family
         /// (`attempt`).
-        #[arg(long, value_name = "KIND")]
-        kind: Option<swarm_core::event::KindFilter>,
+        #[arg(long, value_name = "KIND", value_parser = kind_filter)]
+        kind: Option<String>,
         /// One JSON object per line.
         #[arg(long)]
         json: bool,
@@ -361,6 +367,12 @@ pub enum MemoryCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// `--kind`: a kind or family of events, checked here; swarmd filters.
+pub(crate) fn kind_filter(text: &str) -> Result<String, swarm_core::model::UnknownName> {
+    text.parse::<swarm_core::event::KindFilter>()?;
+    Ok(text.to_string())
 }
 
 #[cfg(test)]

@@ -45,6 +45,16 @@ fn reply(result: Result<Value>) -> CallToolResult {
     }
 }
 
+/// A successful answer and, when there is one, a note after it in a text
+/// block of its own (a list cut short says how to get the rest).
+fn noted(value: Value, note: Option<String>) -> CallToolResult {
+    let mut result = reply(Ok(value));
+    if let Some(note) = note {
+        result.content.push(ContentBlock::text(note));
+    }
+    result
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;

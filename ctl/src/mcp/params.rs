@@ -126,6 +126,29 @@ pub(crate) struct TaskFilter {
     /// Only tasks that need this role (a role name, or a phrase as plans
     /// write it: `QA Engineer`).
     pub role: Option<String>,
+    /// At most this many tasks (default 500, at most 5000).
+    #[schemars(range(min = 1, max = 5000))]
+    pub limit: Option<u64>,
+    /// Start after the task with this id: the next page, as the note of a
+    /// listing that was cut short names it.
+    pub after: Option<String>,
+}
+
+/// Tasks the `tasks` tool answers with when no `limit` is given.
+pub(crate) const TASKS_DEFAULT: u64 = 500;
+/// Most tasks the `tasks` tool answers with.
+pub(crate) const TASKS_MAX: u64 = 5000;
+
+impl TaskFilter {
+    /// The listing the tool asks swarmd for.
+    pub(crate) fn listing(self) -> crate::remote::tasks::Listing {
+        crate::remote::tasks::Listing {
+            state: self.state,
+            role: self.role,
+            limit: Some(self.limit.unwrap_or(TASKS_DEFAULT).clamp(1, TASKS_MAX)),
+            after: self.after,
+        }
+    }
 }
 
 /// `standup_run`.

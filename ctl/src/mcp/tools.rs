@@ -12,7 +12,7 @@ use super::params::{
     MemoryKey, MemoryList, MemoryPut, PlanFile, StandupRun, StandupShow, TaskAction, TaskFilter,
     TaskId, TaskLogs,
 };
-use super::{answer, reply};
+use super::{answer, noted, reply};
 use crate::exit;
 // Not `Result`: the handler macro's generated code means the standard one.
 use crate::remote::{self, logs, memory, standup, status, tasks, Failure, Target};
@@ -59,15 +59,21 @@ impl Swarm {
     }
 
     #[tool(
-        description = "Every task with its state, attempts, roles, agents and reason; only those in `state` and needing `role` when given"
+        description = "Tasks in plan order with their state, attempts, roles, agents and reason, as `swarmctl tasks --json` prints them; only those in `state` and needing `role` when given (swarmd filters). At most `limit` tasks (default 500, at most 5000): when more match, a second text block says so and names the task id to pass as `after` for the next page"
     )]
     async fn tasks(&self, Parameters(p): Parameters<TaskFilter>) -> CallToolResult {
-        let fetch = async {
-            let mut all = tasks::fetch_tasks(&self.target).await?;
-            tasks::filter(&mut all, p.state.as_deref(), p.role.as_deref());
-            Ok(all)
+        let mut rows = Vec::new();
+        let listed = tasks::stream_tasks(&self.target, p.listing(), |page| {
+            rows.extend(page.iter().map(tasks::task_json));
+        })
+        .await;
+        let note = |cut: &tasks::Cut| {
+            cut.note(|last| format!("call tasks again with after = \"{last}\" for the next ones, or narrow the list with state or role"))
         };
-        answer(fetch, |t| tasks::tasks_json(t)).await
+        match listed {
+            Ok(cut) => noted(Value::Array(rows), note(&cut)),
+            Err(failure) => reply(Err(failure)),
+        }
     }
 
     #[tool(description = "One task with its dependencies, commands and every attempt")]

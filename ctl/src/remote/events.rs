@@ -6,20 +6,20 @@ use swarm_proto::v1 as pb;
 
 use super::{clock, Result, Target};
 
-/// `--task` and `--kind`.
+/// `--task` and `--kind`: sent to the daemon, which filters, and applied
+/// here too (a daemon that predates the filter sends every event).
 #[derive(Debug, Default)]
 pub(crate) struct Filter {
     pub task: Option<String>,
-    /// A kind or a family, parsed once from `--kind`.
-    pub kind: Option<KindFilter>,
+    /// A kind or a family, as given to `--kind` (already checked).
+    pub kind: Option<String>,
 }
 
 impl Filter {
     /// Whether `e` passes: its task, and its kind or kind family
     /// (`attempt` takes `attempt.failed`).
-    fn keeps(&self, e: &pb::Event) -> bool {
-        self.task.as_ref().is_none_or(|t| e.task_id == *t)
-            && self.kind.is_none_or(|k| k.passes(&e.kind))
+    fn keeps(&self, kind: Option<KindFilter>, e: &pb::Event) -> bool {
+        self.task.as_ref().is_none_or(|t| e.task_id == *t) && kind.is_none_or(|k| k.passes(&e.kind))
     }
 }
 
@@ -30,9 +30,21 @@ pub(crate) async fn run(
     filter: &Filter,
     as_json: bool,
 ) -> Result<()> {
+    let kind = match &filter.kind {
+        Some(k) => Some(
+            k.parse::<KindFilter>()
+                .map_err(|e| super::Failure(crate::exit::USAGE, format!("--kind: {e}")))?,
+        ),
+        None => None,
+    };
     let mut client = target.control().await?;
     let mut stream = client
-        .events(pb::EventsRequest { since, follow })
+        .events(pb::EventsRequest {
+            since,
+            follow,
+            task_id: filter.task.clone().unwrap_or_default(),
+            kind: filter.kind.clone().unwrap_or_default(),
+        })
         .await?
         .into_inner();
     let closed = crate::out::closed();
@@ -47,7 +59,7 @@ pub(crate) async fn run(
             // reason to wait for the next event.
             () = &mut closed => std::process::exit(i32::from(crate::exit::OK)),
         };
-        if !filter.keeps(&e) {
+        if !filter.keeps(kind, &e) {
             continue;
         }
         if as_json {
@@ -93,17 +105,21 @@ mod tests {
     fn a_kind_or_a_family_is_kept_and_nothing_else() {
         let family = Filter {
             task: Some("1.1".into()),
-            kind: Some("attempt".parse().expect("a family")),
+            kind: Some("attempt".into()),
         };
-        assert!(family.keeps(&event("attempt.failed", "1.1")));
-        assert!(!family.keeps(&event("attempt.failed", "1.2")));
-        assert!(!family.keeps(&event("task.failed", "1.1")));
-        let kind = Filter {
-            task: None,
-            kind: Some("attempt.succeeded".parse().expect("a kind")),
-        };
-        assert!(kind.keeps(&event("attempt.succeeded", "1.1")));
-        assert!(!kind.keeps(&event("attempt.failed", "1.1")));
+        let attempt = Some("attempt".parse().expect("a family"));
+        assert!(family.keeps(attempt, &event("attempt.failed", "1.1")));
+        assert!(!family.keeps(attempt, &event("attempt.failed", "1.2")));
+        assert!(!family.keeps(attempt, &event("task.failed", "1.1")));
+        let kind = Filter::default();
+        let succeeded = Some("attempt.succeeded".parse().expect("a kind"));
+        assert!(kind.keeps(succeeded, &event("attempt.succeeded", "1.1")));
+        assert!(!kind.keeps(succeeded, &event("attempt.failed", "1.1")));
         assert!("attempts".parse::<KindFilter>().is_err());
+        assert!(crate::cli::kind_filter("attempts").is_err());
+        assert_eq!(
+            crate::cli::kind_filter("attempt").ok().as_deref(),
+            Some("attempt")
+        );
     }
 }

@@ -46,6 +46,12 @@ pub(crate) async fn put(target: &Target, p: Put) -> Result<bool> {
             "if-absent and expect cannot be used together".into(),
         ));
     }
+    let what = format!(
+        "the value for key '{}' in namespace '{}' is {} bytes",
+        p.key,
+        p.namespace,
+        p.value.len()
+    );
     let mut req = tonic::Request::new(pb::MemoryPutRequest {
         namespace: p.namespace,
         key: p.key,
@@ -60,7 +66,24 @@ pub(crate) async fn put(target: &Target, p: Put) -> Result<bool> {
             req.metadata_mut().insert("x-swarm-owner", v);
         }
     }
-    Ok(target.memory().await?.put(req).await?.into_inner().created)
+    match target.memory().await?.put(req).await {
+        Ok(reply) => Ok(reply.into_inner().created),
+        Err(status) => Err(match swarm_client::oversize::Oversize::of(&status) {
+            Some(o) => too_large(&what, o),
+            None => status.into(),
+        }),
+    }
+}
+
+/// A write too large to send: what it was, and the limits in words.
+fn too_large(what: &str, o: swarm_client::oversize::Oversize) -> Failure {
+    Failure(
+        exit::USAGE,
+        format!(
+            "{what}, more than swarmd takes in one request (at most {} bytes); values may be at most its max_value_bytes",
+            o.limit
+        ),
+    )
 }
 
 /// `memory put --json`.
@@ -88,15 +111,26 @@ pub(crate) async fn list(
     prefix: Option<String>,
 ) -> Result<Vec<pb::MemoryEntry>> {
     let mut client = target.memory().await?;
-    Ok(client
+    let listed = client
         .list(pb::MemoryListRequest {
             namespace: namespace.unwrap_or_default(),
             prefix: prefix.unwrap_or_default(),
             limit: 0,
         })
-        .await?
-        .into_inner()
-        .entries)
+        .await;
+    match listed {
+        Ok(reply) => Ok(reply.into_inner().entries),
+        Err(status) => Err(match swarm_client::oversize::Oversize::of(&status) {
+            Some(o) => Failure(
+                exit::FAILED,
+                format!(
+                    "the entries that match are {} bytes in all, more than one reply may carry (at most {} bytes); list fewer with --namespace or --prefix",
+                    o.found, o.limit
+                ),
+            ),
+            None => status.into(),
+        }),
+    }
 }
 
 /// `swarmctl memory …`: one subcommand, printed as a line or table, or

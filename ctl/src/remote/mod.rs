@@ -6,6 +6,7 @@ mod events;
 pub(crate) mod logs;
 pub(crate) mod memory;
 mod roles;
+mod rows;
 pub(crate) mod standup;
 pub(crate) mod status;
 pub(crate) mod tasks;
@@ -24,6 +25,11 @@ pub(crate) type Control =
     pb::control_service_client::ControlServiceClient<InterceptedService<Channel, Bearer>>;
 pub(crate) type Memory =
     pb::memory_service_client::MemoryServiceClient<InterceptedService<Channel, Bearer>>;
+
+/// The largest reply swarmctl reads: a memory entry holding the largest
+/// value any swarmd keeps (its `max_value_bytes` is at most 64 MiB), with
+/// room for the rest of the entry. Lists stream in pages far smaller.
+const MAX_REPLY_BYTES: usize = memory::MAX_VALUE_BYTES as usize + 1024 * 1024;
 
 /// A failed command: the exit code and what to print.
 pub(crate) struct Failure(pub u8, pub String);
@@ -48,7 +54,10 @@ impl From<tonic::Status> for Failure {
             Code::Unavailable if std::error::Error::source(&s).is_some() => {
                 format!("the daemon is unreachable: {}", s.message())
             }
-            _ => s.message().to_string(),
+            _ => match swarm_client::oversize::Oversize::of(&s) {
+                Some(o) => o.to_string(),
+                None => s.message().to_string(),
+            },
         };
         Failure(code, msg)
     }
@@ -114,12 +123,18 @@ impl Target {
 
     pub(crate) async fn control(&self) -> Result<Control> {
         let (channel, bearer) = self.channel().await?;
-        Ok(pb::control_service_client::ControlServiceClient::with_interceptor(channel, bearer))
+        Ok(
+            pb::control_service_client::ControlServiceClient::with_interceptor(channel, bearer)
+                .max_decoding_message_size(MAX_REPLY_BYTES),
+        )
     }
 
     pub(crate) async fn memory(&self) -> Result<Memory> {
         let (channel, bearer) = self.channel().await?;
-        Ok(pb::memory_service_client::MemoryServiceClient::with_interceptor(channel, bearer))
+        Ok(
+            pb::memory_service_client::MemoryServiceClient::with_interceptor(channel, bearer)
+                .max_decoding_message_size(MAX_REPLY_BYTES),
+        )
     }
 }
 
@@ -169,8 +184,20 @@ pub(crate) fn run(cli: Cli) -> u8 {
                 status::load(&target, &input, json).await
             }
             Command::Status { json, watch } => status::status(&target, json, watch).await,
-            Command::Tasks { json, state, role } => {
-                tasks::list(&target, json, state.as_deref(), role.as_deref()).await
+            Command::Tasks {
+                json,
+                state,
+                role,
+                limit,
+                after,
+            } => {
+                let listing = tasks::Listing {
+                    state,
+                    role,
+                    limit,
+                    after,
+                };
+                tasks::list(&target, json, listing).await
             }
             Command::Task(cmd) => tasks::task(&target, cmd).await,
             Command::Agents { json } => agents::list(&target, json).await,
@@ -231,55 +258,11 @@ pub(crate) fn clock(ms: i64) -> String {
     )
 }
 
-/// Renders rows as aligned columns under a header.
-pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
-    // Cells may hold what anyone wrote (memory keys, task output): control
-    // characters are shown escaped, never sent to the terminal.
-    let rows: Vec<Vec<String>> = rows
-        .iter()
-        .map(|r| r.iter().map(|c| printable(c).into_owned()).collect())
-        .collect();
-    let rows = &rows;
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for r in rows {
-        for (w, c) in widths.iter_mut().zip(r) {
-            *w = (*w).max(c.chars().count());
-        }
-    }
-    let mut out = String::new();
-    let mut line = |cells: Vec<&str>| {
-        let n = cells.len();
-        for (k, (c, w)) in cells.into_iter().zip(&widths).enumerate() {
-            out.push_str(c);
-            if k + 1 < n {
-                out.push_str(&" ".repeat(w - c.chars().count() + 2));
-            }
-        }
-        out.push('\n');
-    };
-    line(header.to_vec());
-    for r in rows {
-        line(r.iter().map(String::as_str).collect());
-    }
-    out
-}
+pub(crate) use rows::table;
 
 /// One field of human output with its control characters escaped; JSON
 /// output keeps the exact text.
 pub(crate) use swarm_client::printable::printable;
-
-#[cfg(test)]
-mod printable_tests {
-    use super::*;
-
-    #[test]
-    fn control_characters_are_escaped_in_tables() {
-        assert_eq!(printable("plain key"), "plain key");
-        assert_eq!(printable("a\u{1b}[31mb\nc"), "a\\u{1b}[31mb\\nc");
-        let t = table(&["KEY"], &[vec!["x\u{1b}]0;pwned\u{7}".to_string()]]);
-        assert!(!t.contains('\u{1b}') && !t.contains('\u{7}'), "{t:?}");
-    }
-}
 
 #[cfg(test)]
 mod tests {

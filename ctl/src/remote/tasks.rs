@@ -7,7 +7,7 @@ use super::{clock, print_json, table, Result, Target};
 use crate::cli::{ActionArgs, TaskCommand};
 
 /// One row of `tasks --json`.
-fn task_json(t: &pb::TaskSummary) -> Value {
+pub(crate) fn task_json(t: &pb::TaskSummary) -> Value {
     json!({
         "id": t.id, "title": t.title, "state": t.state, "attempts": t.attempts, "agents": t.agents,
         "priority": t.priority, "duration_hours": t.duration_hours, "roles": t.roles, "reason": t.reason,
@@ -15,74 +15,112 @@ fn task_json(t: &pb::TaskSummary) -> Value {
     })
 }
 
-/// `tasks --json`.
-pub(crate) fn tasks_json(tasks: &[pb::TaskSummary]) -> Value {
-    Value::Array(tasks.iter().map(task_json).collect())
+/// What `swarmctl tasks` (and the MCP `tasks` tool) asks for; the
+/// daemon filters.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Listing {
+    /// Only tasks in this state.
+    pub(crate) state: Option<String>,
+    /// Only tasks that need this role (a phrase as plans write it works).
+    pub(crate) role: Option<String>,
+    /// At most this many tasks.
+    pub(crate) limit: Option<u64>,
+    /// Start after the task with this id.
+    pub(crate) after: Option<String>,
 }
 
-/// Every task of the plan.
-pub(crate) async fn fetch_tasks(target: &Target) -> Result<Vec<pb::TaskSummary>> {
-    let mut client = target.control().await?;
-    Ok(client
-        .list_tasks(pb::ListTasksRequest {})
-        .await?
-        .into_inner()
-        .tasks)
-}
-
-/// Keeps the tasks in `state` that need `role`; a phrase as plans write
-/// it (`QA Engineer`) means its role (`qa`).
-pub(crate) fn filter(tasks: &mut Vec<pb::TaskSummary>, state: Option<&str>, role: Option<&str>) {
-    let catalogue = swarm_roles::Catalogue::builtin();
-    let role = role.map(|r| {
-        catalogue
-            .resolve(r)
-            .map_or_else(|_| swarm_roles::normalise(r), str::to_string)
-    });
-    tasks.retain(|t| {
-        state.is_none_or(|s| t.state == s)
-            && role
-                .as_ref()
-                .is_none_or(|r| t.roles.iter().any(|x| swarm_roles::normalise(x) == *r))
-    });
-}
-
-pub(crate) async fn list(
+/// Reads the listing page by page as the daemon sends it, handing each
+/// page's tasks to `each`; answers whether `limit` cut it short with more
+/// tasks matching, and the last task's id.
+pub(crate) async fn stream_tasks(
     target: &Target,
-    as_json: bool,
-    state: Option<&str>,
-    role: Option<&str>,
-) -> Result<()> {
-    let mut tasks = fetch_tasks(target).await?;
-    filter(&mut tasks, state, role);
-    if as_json {
-        print_json(&tasks_json(&tasks));
-        return Ok(());
-    }
-    let rows: Vec<Vec<String>> = tasks
-        .iter()
-        .map(|t| {
-            vec![
-                t.id.clone(),
-                t.state.clone(),
-                t.attempts.to_string(),
-                t.roles.join("+"),
-                t.agents.join(","),
-                if t.reason.is_empty() {
-                    t.title.clone()
-                } else {
-                    format!("{} — {}", t.title, t.reason)
-                },
-            ]
+    l: Listing,
+    mut each: impl FnMut(&[pb::TaskSummary]),
+) -> Result<Cut> {
+    let mut client = target.control().await?;
+    let mut pages = client
+        .list_tasks(pb::ListTasksRequest {
+            state: l.state.unwrap_or_default(),
+            role: l.role.unwrap_or_default(),
+            limit: l.limit.unwrap_or(0),
+            after: l.after.unwrap_or_default(),
         })
-        .collect();
-    crate::out!(
-        "{}",
-        table(
-            &["ID", "STATE", "ATTEMPTS", "ROLES", "AGENTS", "TITLE"],
-            &rows
-        )
-    );
+        .await?
+        .into_inner();
+    let mut cut = Cut::default();
+    while let Some(page) = pages.message().await? {
+        if let Some(t) = page.tasks.last() {
+            cut.last = Some(t.id.clone());
+        }
+        cut.more |= page.more;
+        each(&page.tasks);
+    }
+    Ok(cut)
+}
+
+/// How a listing ended.
+#[derive(Debug, Default)]
+pub(crate) struct Cut {
+    /// The limit stopped it and more tasks match.
+    pub(crate) more: bool,
+    /// The id of the last task listed.
+    pub(crate) last: Option<String>,
+}
+
+impl Cut {
+    /// What to say when more tasks match than were listed, with how to
+    /// get the next ones (`next` words it for the last task's id).
+    pub(crate) fn note(&self, next: impl Fn(&str) -> String) -> Option<String> {
+        match (self.more, &self.last) {
+            (true, Some(last)) => Some(format!("more tasks match; {}", next(last))),
+            (true, None) => Some("more tasks match".into()),
+            (false, _) => None,
+        }
+    }
+}
+
+/// One table row of `swarmctl tasks`.
+fn task_row(t: &pb::TaskSummary) -> Vec<String> {
+    vec![
+        t.id.clone(),
+        t.state.clone(),
+        t.attempts.to_string(),
+        t.roles.join("+"),
+        t.agents.join(","),
+        if t.reason.is_empty() {
+            t.title.clone()
+        } else {
+            format!("{} — {}", t.title, t.reason)
+        },
+    ]
+}
+
+/// `swarmctl tasks`: every task that matches, printed as the pages
+/// arrive: a table, or one JSON array written element by element.
+pub(crate) async fn list(target: &Target, as_json: bool, l: Listing) -> Result<()> {
+    let cut = if as_json {
+        let mut array = super::rows::JsonArray::default();
+        let cut = stream_tasks(target, l, |page| {
+            let rows: Vec<Value> = page.iter().map(task_json).collect();
+            array.print(&rows);
+        })
+        .await?;
+        array.finish();
+        cut
+    } else {
+        let header = ["ID", "STATE", "ATTEMPTS", "ROLES", "AGENTS", "TITLE"];
+        let mut table = super::rows::StreamTable::new(&header);
+        let cut = stream_tasks(target, l, |page| {
+            table.print(page.iter().map(task_row).collect());
+        })
+        .await?;
+        // No task matched: the header alone, as for an empty table.
+        table.print(Vec::new());
+        cut
+    };
+    if let Some(note) = cut.note(|last| format!("list the next ones with --after {last}")) {
+        eprintln!("swarmctl: {note}");
+    }
     Ok(())
 }
 

@@ -176,6 +176,7 @@ impl Drive<'_> {
             .events(pb::EventsRequest {
                 since: 0,
                 follow: false,
+                ..Default::default()
             })
             .await?
             .into_inner();
@@ -197,6 +198,7 @@ impl Drive<'_> {
             .events(pb::EventsRequest {
                 since: last_seq,
                 follow: true,
+                ..Default::default()
             })
             .await?
             .into_inner();

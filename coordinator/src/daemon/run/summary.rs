@@ -11,11 +11,14 @@ use super::Control;
 
 /// Prints the summary of the run that took `secs`.
 pub(crate) async fn print(client: &mut Control, workdir: &Path, secs: f64) -> anyhow::Result<()> {
-    let listed = client
-        .list_tasks(pb::ListTasksRequest {})
+    let mut pages = client
+        .list_tasks(pb::ListTasksRequest::default())
         .await?
-        .into_inner()
-        .tasks;
+        .into_inner();
+    let mut listed = Vec::new();
+    while let Some(page) = pages.message().await? {
+        listed.extend(page.tasks);
+    }
     let tasks = wire::tasks(listed)?;
     print_tasks(&tasks, secs);
     super::failures::print(client, &tasks, workdir).await;

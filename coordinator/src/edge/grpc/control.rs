@@ -7,6 +7,7 @@ use swarm_proto::v1 as pb;
 use tonic::{Request, Response, Status};
 
 use super::convert;
+use super::lists::{EventFilter, TaskListing};
 use super::BoxStream;
 use crate::edge::auth::{Scope, Tokens};
 use swarm_core::command::{CheckpointCmd, LoadPlan, PlanCmd, Query, TaskLogs};
@@ -100,16 +101,17 @@ impl pb::control_service_server::ControlService for ControlSvc {
         Ok(Response::new(convert::status_to(s)))
     }
 
-    async fn list_tasks(&self, req: Request<pb::ListTasksRequest>) -> R<pb::ListTasksReply> {
+    type ListTasksStream = BoxStream<pb::ListTasksReply>;
+
+    async fn list_tasks(&self, req: Request<pb::ListTasksRequest>) -> R<Self::ListTasksStream> {
         self.tokens.check(&req, Scope::Admin)?;
-        let tasks = self
-            .core
-            .ask(|reply| Query::ListTasks(reply).into())
-            .await
-            .map_err(status)?;
-        Ok(Response::new(pb::ListTasksReply {
-            tasks: tasks.into_iter().map(convert::task_to).collect(),
-        }))
+        let listing = TaskListing::from_request(req.into_inner(), &self.roles)?;
+        let first = listing.first(&self.core).await?;
+        let core = self.core.clone();
+        let stream = async_stream(&self.tasks, "task list stream", move |tx| {
+            listing.send(core, first, tx)
+        });
+        Ok(Response::new(stream))
     }
 
     async fn get_task(&self, req: Request<pb::GetTaskRequest>) -> R<pb::TaskDetail> {
@@ -217,22 +219,17 @@ impl pb::control_service_server::ControlService for ControlSvc {
     async fn events(&self, req: Request<pb::EventsRequest>) -> R<Self::EventsStream> {
         self.tokens.check(&req, Scope::Admin)?;
         let r = req.into_inner();
-        let (history, feed) = self
+        let filter = EventFilter::from_request(&r)?;
+        let (follow, since) = (r.follow, r.since);
+        let start = self
             .core
-            .ask(|reply| {
-                Query::Events {
-                    since: r.since,
-                    reply,
-                }
-                .into()
-            })
+            .ask(|reply| Query::Events { since, reply }.into())
             .await
             .map_err(status)?;
-        let (follow, since) = (r.follow, r.since);
         let core = self.core.clone();
         let stream = async_stream(&self.tasks, "events stream", move |tx| async move {
-            let start = (history, feed);
-            let end = relay(&core, start, Some(since), follow, &tx, convert::event_to).await;
+            let map = |e: &_| filter.map(e);
+            let end = relay(&core, start, Some(since), follow, &tx, map).await;
             if end == Relayed::Stopped {
                 shutting_down(&tx).await;
             }

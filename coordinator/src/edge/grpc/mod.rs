@@ -5,6 +5,7 @@
 mod agent;
 mod control;
 pub(crate) mod convert;
+mod lists;
 mod logs;
 mod memory;
 mod plan_upload;

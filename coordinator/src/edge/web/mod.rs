@@ -213,7 +213,7 @@ async fn summary(State(web): State<Arc<Web>>) -> Response {
 }
 
 async fn tasks(State(web): State<Arc<Web>>) -> Response {
-    match web.core.ask(|reply| Query::ListTasks(reply).into()).await {
+    match swarm_core::listing::all_tasks(&web.core, Default::default()).await {
         Ok(t) => html(StatusCode::OK, panels::tasks(&t)),
         Err(e) => failed(&e),
     }

@@ -32,7 +32,7 @@ pub async fn stream(
     let (tx, rx) = tokio::sync::mpsc::channel(BUFFER);
     let on_cancel = crate::daemon::tasks::OnCancel::Abort;
     tasks.spawn("web event stream", on_cancel, |_| async move {
-        relay(&core, (history, feed), since, true, &tx, event).await;
+        relay(&core, (history, feed), since, true, &tx, |e| Some(event(e))).await;
     });
     let stream: ReceiverStream<Result<Event, Infallible>> = ReceiverStream::new(rx);
     Ok(Sse::new(stream)
