@@ -8,6 +8,7 @@ pub(crate) mod convert;
 mod logs;
 mod memory;
 mod plan_upload;
+mod roles;
 mod status;
 
 pub use agent::AgentSvc;
