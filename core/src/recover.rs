@@ -30,9 +30,9 @@ impl State {
         let mut plan = self.rebuild_plan(t, &row)?;
         self.restore_attempts(t, &mut plan)?;
         let message = format!(
-            "recovered plan '{}' with {} live attempt(s)",
+            "recovered plan '{}' with {}",
             plan.name(),
-            self.attempts.len()
+            swarm_text::count(self.attempts.len() as u64, "live attempt")
         );
         t.plan_id = Some(plan.id());
         // A result committed just before a crash may not have reached the

@@ -49,14 +49,14 @@ pub async fn run(
     }
 }
 
-/// (met, how we know). A criterion's check runs only once the day's
-/// tasks are done: before that a passing check would claim what the work
+/// (met, how we know). A criterion's check runs only once the work it
+/// checks is done: before that a passing check would claim what that work
 /// has not delivered yet.
 pub(crate) async fn evaluate(c: &CriterionJob, workdir: &std::path::Path) -> (bool, String) {
     if c.check.is_some() && !c.tasks_done {
         return (
             false,
-            "not checked yet: the day's tasks are not all done".into(),
+            "not checked yet: the work it checks has not finished".into(),
         );
     }
     let Some(cmd) = &c.check else {

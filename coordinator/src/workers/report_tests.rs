@@ -130,7 +130,7 @@ async fn a_check_is_not_run_before_the_days_tasks_are_done() {
     };
     let (met, why) = evaluate(&check, dir.path()).await;
     assert!(!met);
-    assert_eq!(why, "not checked yet: the day's tasks are not all done");
+    assert_eq!(why, "not checked yet: the work it checks has not finished");
     assert!(!ran.exists(), "the check did not run");
     let done = CriterionJob {
         tasks_done: true,
