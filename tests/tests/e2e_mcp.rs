@@ -196,28 +196,33 @@ async fn an_mcp_client_drives_swarmd_through_swarmctl() {
     );
     let unknown = call_err(&client, "task_show", json!({"id": "9.9"})).await;
     assert!(unknown.contains("9.9"), "{unknown}");
-    // A finished plan cannot be cancelled; a new one can, with its reason.
-    let over = call_err(&client, "plan_cancel", json!({"reason": "late"})).await;
+    a_plan_is_cancelled_with_its_reason(&d, &client, &plan).await;
+    client.cancel().await.expect("close the session");
+
+    a_refused_token_is_a_tool_error(&d).await;
+}
+
+/// Once the plan has succeeded it cannot be cancelled; the same plan
+/// loaded again can, and the event log keeps the reason.
+async fn a_plan_is_cancelled_with_its_reason(d: &Daemon, client: &Client, plan: &Path) {
+    let over = call_err(client, "plan_cancel", json!({"reason": "late"})).await;
     assert_eq!(
         over, "plan 'MCP' has succeeded; there is nothing to cancel",
         "{over}"
     );
-    call_ok(&client, "plan_load", json!({"path": plan})).await;
-    let cancelled = call_ok(&client, "plan_cancel", json!({"reason": "replanned"})).await;
+    call_ok(client, "plan_load", json!({"path": plan})).await;
+    let cancelled = call_ok(client, "plan_cancel", json!({"reason": "replanned"})).await;
     assert_eq!(
         cancelled,
         json!({"name": "MCP", "cancelled": 2, "state": "cancelled"}),
         "{cancelled}"
     );
-    let why = EventLog::read(&d);
+    let why = EventLog::read(d);
     let ended = why.only("the plan's cancellation", |e| e.kind == "plan.cancelled");
     assert_eq!(
         ended.message, "cancelled by an operator: replanned",
         "{why}"
     );
-    client.cancel().await.expect("close the session");
-
-    a_refused_token_is_a_tool_error(&d).await;
 }
 
 /// A bad token fails each call with the message swarmctl prints, and the

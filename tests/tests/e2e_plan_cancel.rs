@@ -68,34 +68,7 @@ fn cancelling_a_plan_stops_its_attempt_and_survives_a_restart() {
         "nothing of the plan ran past the cancel"
     );
 
-    let status = d.ctl_json(&["status", "--json"]);
-    assert_eq!(status["state"], "cancelled", "{status}");
-    assert_eq!(status["verdict"], "cancelled", "{status}");
-    assert_eq!(status["tasks"]["cancelled"], 2, "{status}");
-    let shown = text(&d.ctl(&["status"]).stdout);
-    assert!(shown.contains("state: cancelled · 0/2 done"), "{shown}");
-    assert!(
-        shown.contains("verdict: cancelled — the plan was cancelled by an operator: x"),
-        "{shown}"
-    );
-    let events = text(&d.ctl(&["events"]).stdout);
-    let line = events
-        .lines()
-        .find(|l| l.contains("plan.cancelled"))
-        .unwrap_or_else(|| panic!("no plan.cancelled in:\n{events}"));
-    assert!(line.ends_with("— cancelled by an operator: x"), "{line}");
-    let log = EventLog::read(&d);
-    let ended = log.only("1.1's attempt ending", |e| {
-        e.task_id == "1.1"
-            && e.kind.starts_with("attempt.")
-            && e.kind != "attempt.offered"
-            && e.kind != "attempt.started"
-    });
-    assert_eq!(ended.kind, "attempt.cancelled", "{log}");
-    assert_eq!(
-        ended.message, "cancelled with the plan by an operator: x",
-        "{log}"
-    );
+    says_cancelled(&d);
     // Cancelling again is refused: the plan is over.
     let again = d.ctl(&["plan", "cancel"]);
     assert_eq!(again.status.code(), Some(3), "{}", text(&again.stderr));
@@ -118,4 +91,37 @@ fn cancelling_a_plan_stops_its_attempt_and_survives_a_restart() {
     d.wait_status(30, |s| s["state"] == "succeeded");
     assert_eq!(lines(&dir.path().join("next.txt")), ["2.1"]);
     assert!(lines(&dir.path().join("ledger.txt")).is_empty());
+}
+
+/// Status, its human form and the event log say the plan was cancelled
+/// with the reason `x`, and 1.1's attempt was cancelled with it.
+fn says_cancelled(d: &Daemon) {
+    let status = d.ctl_json(&["status", "--json"]);
+    assert_eq!(status["state"], "cancelled", "{status}");
+    assert_eq!(status["verdict"], "cancelled", "{status}");
+    assert_eq!(status["tasks"]["cancelled"], 2, "{status}");
+    let shown = text(&d.ctl(&["status"]).stdout);
+    assert!(shown.contains("state: cancelled · 0/2 done"), "{shown}");
+    assert!(
+        shown.contains("verdict: cancelled — the plan was cancelled by an operator: x"),
+        "{shown}"
+    );
+    let events = text(&d.ctl(&["events"]).stdout);
+    let line = events
+        .lines()
+        .find(|l| l.contains("plan.cancelled"))
+        .unwrap_or_else(|| panic!("no plan.cancelled in:\n{events}"));
+    assert!(line.ends_with("— cancelled by an operator: x"), "{line}");
+    let log = EventLog::read(d);
+    let ended = log.only("1.1's attempt ending", |e| {
+        e.task_id == "1.1"
+            && e.kind.starts_with("attempt.")
+            && e.kind != "attempt.offered"
+            && e.kind != "attempt.started"
+    });
+    assert_eq!(ended.kind, "attempt.cancelled", "{log}");
+    assert_eq!(
+        ended.message, "cancelled with the plan by an operator: x",
+        "{log}"
+    );
 }

@@ -287,6 +287,21 @@ fn no_result(id: &str, task: Option<&pb::TaskSummary>) -> String {
     }
 }
 
+/// `swarmctl task result ID`: the task's entry in `swarm:results`.
+pub(crate) async fn task_result(target: &Target, id: String, json: bool) -> Result<()> {
+    let entry = fetch_result(target, id).await?;
+    if json {
+        print_json(&entry_json(&entry));
+    } else {
+        // What the task wrote, exact (as `task logs` prints it).
+        crate::out::bytes(entry.value.as_bytes());
+        if !entry.value.ends_with('\n') {
+            crate::outln!();
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -313,19 +328,4 @@ mod tests {
         );
         assert!(no_result("1.1", None).starts_with("no result recorded for task 1.1"));
     }
-}
-
-/// `swarmctl task result ID`: the task's entry in `swarm:results`.
-pub(crate) async fn task_result(target: &Target, id: String, json: bool) -> Result<()> {
-    let entry = fetch_result(target, id).await?;
-    if json {
-        print_json(&entry_json(&entry));
-    } else {
-        // What the task wrote, exact (as `task logs` prints it).
-        crate::out::bytes(entry.value.as_bytes());
-        if !entry.value.ends_with('\n') {
-            crate::outln!();
-        }
-    }
-    Ok(())
 }
