@@ -14,6 +14,7 @@
 #![warn(missing_docs)]
 
 pub mod analysis;
+pub mod claims;
 pub mod compile;
 pub mod diagnostic;
 mod fields;
@@ -26,6 +27,7 @@ pub mod toml_form;
 use std::path::Path;
 
 pub use analysis::{analyse, Analysis, DayLoad, RoleLoad};
+pub use claims::Workspace;
 pub use compile::{compile, Allocation, CompiledPlan, CompiledTask, Need, MAX_COMMAND_BYTES};
 pub use diagnostic::{Diagnostic, PlanErrors, Severity, SourceMap};
 pub use model::{

@@ -133,6 +133,12 @@ pub struct Task {
     pub retries: Option<u32>,
     /// Who of a gang (a task needing several roles) runs it.
     pub gang: Gang,
+    /// Whether it works in the plan's repository (`**Workspace**: none`
+    /// says it touches no code).
+    pub workspace: crate::claims::Workspace,
+    /// The repository paths it claims (`**Touches**`), gitignore-style
+    /// globs from the root: tasks whose claims overlap never run at once.
+    pub touches: Vec<String>,
     /// Any other `**Field**:` bullets, kept verbatim.
     pub notes: Vec<Note>,
 }

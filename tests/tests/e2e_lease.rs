@@ -11,7 +11,10 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use swarm_tests::events::EventLog;
-use swarm_tests::{free_port, lines, wait_for, workspace_binary, write_plan, Daemon, FAST_ENV};
+use swarm_tests::relay::Relay;
+use swarm_tests::{
+    free_port, lines, wait_for, workspace_binary, write_plan, Agent, Daemon, FAST_ENV,
+};
 
 /// The lease this test's swarmd grants, and its heartbeat interval.
 const LEASE_MS: u64 = 8_000;
@@ -25,8 +28,16 @@ const RUN: &str = r#"echo "start $SWARM_ATTEMPT" >> ledger; if [ "$SWARM_ATTEMPT
 /// Starts swarmd with the test's lease, as [`Daemon::start`] does
 /// otherwise.
 fn daemon(dir: &Path) -> Daemon {
-    let port = free_port();
-    let log = std::fs::File::create(dir.join("swarmd.log")).expect("daemon log");
+    daemon_on(dir, free_port())
+}
+
+/// [`daemon`] on a given port (to start it again where it was).
+fn daemon_on(dir: &Path, port: u16) -> Daemon {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("swarmd.log"))
+        .expect("daemon log");
     let child = Command::new(workspace_binary("swarmd"))
         .arg("--listen")
         .arg(format!("127.0.0.1:{port}"))
@@ -178,4 +189,56 @@ fn an_attempt_longer_than_the_lease_runs_to_its_end_while_the_coordinator_answer
             std::fs::read_to_string(dir.path().join(format!("agent-{id}.log"))).unwrap_or_default();
         assert!(!said.contains("no acknowledgement"), "{id}:\n{said}");
     }
+}
+
+/// Runs longer than the lease: it writes its end only if it was never
+/// stopped.
+const PAST_THE_LEASE: &str =
+    r#"echo "start $SWARM_ATTEMPT" >> ledger; sleep 9.25; echo "done $SWARM_ATTEMPT" >> ledger"#;
+
+#[test]
+fn a_coordinator_restarted_behind_a_dead_connection_loses_nothing() {
+    // The agent reaches swarmd through a relay. While an attempt runs, the
+    // relay's open connection goes silent (the agent sees no error: no FIN,
+    // no reset, its writes vanish) and swarmd is killed and started again.
+    // The agent notices the dead connection by its unanswered health probe
+    // and reconnects at once, well before its lease's rule would stop the
+    // attempt, so the attempt runs to its end once.
+    let dir = tempfile::tempdir().expect("tmp");
+    let port = free_port();
+    let mut first = daemon_on(dir.path(), port);
+    let relay = Relay::start(port);
+    let url = format!("http://127.0.0.1:{}", relay.port());
+    let _agent = Agent::start(&url, dir.path(), "sre-1", &["sre"], &[]);
+    let plan = format!(
+        "# Relay\n\n### Day 1: Work\n\n**Task 1.1**: Work\n- **Agent**: SRE\n- **Priority**: P0\n- **Duration**: 1 hour\n- **Dependencies**: None\n- **Run**: `{PAST_THE_LEASE}`\n"
+    );
+    let plan = write_plan(dir.path(), "plan.md", &plan);
+    first.ctl_json(&["plan", "load", &plan.display().to_string(), "--json"]);
+    let ledger = dir.path().join("ledger");
+    wait_for("the attempt to start", 20, || {
+        lines(&ledger) == ["start 1"] && process_with("9.25")
+    });
+
+    relay.silence_open_connections();
+    first.kill9();
+    let second = daemon_on(dir.path(), port);
+    let done = second.wait_task("1.1", "succeeded", 60);
+    let said = std::fs::read_to_string(dir.path().join("agent-sre-1.log")).unwrap_or_default();
+    assert_eq!(
+        lines(&ledger),
+        ["start 1", "done 1"],
+        "the attempt ran once, to its end: {done}\n{said}"
+    );
+    let show = second.ctl_json(&["task", "show", "1.1", "--json"]);
+    assert_eq!(
+        show["attempt_history"].as_array().map(Vec::len),
+        Some(1),
+        "one attempt, never stopped: {show}"
+    );
+    assert!(
+        said.contains("did not answer a health check"),
+        "the agent says why it gave the session up:\n{said}"
+    );
+    assert!(!said.contains("no acknowledgement"), "{said}");
 }

@@ -141,6 +141,12 @@ pub(super) enum UpWake {
     /// The coordinator has not acknowledged anything for the lease minus
     /// the margin: the attempts were stopped; the session is given up.
     Unanswered,
+    /// A health probe on the session's connection went unanswered: the
+    /// connection is dead (a coordinator killed without a word, a link
+    /// cut) though no error has reached it yet. The session is given up
+    /// and the agent reconnects at once; its attempts keep running under
+    /// the lease's rule.
+    Silent,
     /// Routine work was done (a message sent, an event handled, a
     /// heartbeat, a probe, a re-send); nothing changed the state.
     Busy,
@@ -235,10 +241,15 @@ impl Session {
         tokio::pin!(opening);
         // Connecting can take long against a coordinator that does not
         // answer; the lease keeps running meanwhile.
+        // The attempts' events are handled meanwhile: their results are
+        // kept for the session to come, and nothing waits on the agent.
         let opened = loop {
             let deadline = super::lease::deadline(self.lease.as_ref(), &self.work);
             tokio::select! {
                 opened = &mut opening => break opened,
+                Some(ev) = self.events.recv() => {
+                    serve::on_event(&mut self.outbox, &mut self.work, ev);
+                }
                 _ = serve::sleep_until_opt(deadline) => {
                     super::lease::lapse(&mut self.lease, &mut self.work);
                 }
@@ -282,6 +293,15 @@ impl Session {
         away
     }
 
+    /// The session's connection went silent (`how`, for the log): as
+    /// [`closed`](Self::closed), but the next try is due at once — the
+    /// coordinator may well be there, on a new connection.
+    pub(super) fn reopen(&mut self, how: &str) -> Away {
+        tracing::warn!("{how}; reconnecting now");
+        self.outbox.close();
+        Away::new()
+    }
+
     /// Waits, with a session open, for something a phase must act on,
     /// doing the routine work (sending, heartbeats, probes, re-sends,
     /// executor events) as it comes; `until` is the phase's own deadline.
@@ -307,10 +327,13 @@ impl Session {
             },
             answered = async { probe.as_mut()?.await }, if probe.is_some() => {
                 *probe = None;
-                if let Some(sent) = answered {
-                    self.heard(sent);
+                match answered {
+                    Some(sent) => {
+                        self.heard(sent);
+                        UpWake::Busy
+                    }
+                    None => UpWake::Silent,
                 }
-                UpWake::Busy
             }
             Ok(permit) = out.reserve_owned(), if self.outbox.has_next() => {
                 if let Some(m) = self.outbox.pop() {

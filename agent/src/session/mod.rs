@@ -7,7 +7,7 @@
 //! | state | what holds | leaves for |
 //! |---|---|---|
 //! | connecting | no session: connect, Hello (listing the attempts still held), Welcome; capped exponential backoff with jitter between tries; the lease clock keeps running (see [`lease`]): past the lease minus a margin without an acknowledgement, the attempts are stopped | connected on a Welcome; draining on a signal; orphaned after `--orphan-timeout`; an [`Exit`] on a refusal |
-//! | connected | the session: assignments start executors, heartbeats keep the lease, executor events go out as Started/Log/Result through the outbox; a quiet session with attempts running is probed | connecting when the session ends, or when nothing was acknowledged for the lease minus a margin (the attempts are stopped first); draining on a signal or a Drain |
+//! | connected | the session: assignments start executors, heartbeats keep the lease, executor events go out as Started/Log/Result through the outbox; a quiet session with attempts running is probed | connecting when the session ends, at once when a probe goes unanswered (a dead connection), or when nothing was acknowledged for the lease minus a margin (the attempts are stopped first); draining on a signal or a Drain |
 //! | draining | no new work (assignments are released); running attempts finish, or are handed back at the drain timeout; reconnects as connecting does | an [`Exit`] once idle or at the drain timeout; orphaned; exit at once on a second signal |
 //! | orphaned | no coordinator for `--orphan-timeout`: the attempts are stopped and nothing is reported | [`Exit::Orphaned`] |
 //!

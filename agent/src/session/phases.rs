@@ -19,6 +19,11 @@ const CLOSED: &str = "session closed by the coordinator";
 /// acknowledgement.
 const UNANSWERED: &str = "giving the session up: the coordinator does not answer";
 
+/// What the log says when a health probe on the session's connection went
+/// unanswered.
+const SILENT: &str = "giving the session up: its connection did not answer a health check \
+                      (the coordinator may have restarted); the attempts keep running";
+
 impl Session {
     /// No session: tries to open one, with backoff between tries.
     pub(super) async fn connecting(&mut self, mut away: Away) -> Flow {
@@ -58,6 +63,7 @@ impl Session {
                 }
                 UpWake::Closed => return Continue(State::Connecting(self.closed(CLOSED))),
                 UpWake::Unanswered => return Continue(State::Connecting(self.closed(UNANSWERED))),
+                UpWake::Silent => return Continue(State::Connecting(self.reopen(SILENT))),
                 UpWake::Signal(_) => return Continue(self.start_draining(Line::Up(link))),
                 UpWake::Due | UpWake::Busy => {}
             }
@@ -111,6 +117,10 @@ impl Session {
                     }
                     UpWake::Unanswered => {
                         d.line = Line::Down(self.closed(UNANSWERED));
+                        0
+                    }
+                    UpWake::Silent => {
+                        d.line = Line::Down(self.reopen(SILENT));
                         0
                     }
                     UpWake::Signal(n) => n,

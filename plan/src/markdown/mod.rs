@@ -4,7 +4,7 @@
 mod lines;
 mod matrix;
 mod parse;
-mod phrases;
+pub(crate) mod phrases;
 mod task;
 mod write;
 

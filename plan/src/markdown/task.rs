@@ -3,6 +3,7 @@
 
 use super::lines;
 use super::phrases::clip;
+use crate::claims::{parse_claims, Workspace};
 use crate::diagnostic::{Sink, SourceMap, TaskLines};
 use crate::fields::{parse_agents, parse_depends, parse_duration, parse_priority};
 use crate::model::{Gang, Note, Plan, Task};
@@ -37,6 +38,8 @@ enum Field {
     Timeout,
     Retries,
     Gang,
+    Workspace,
+    Touches,
 }
 
 struct FieldCursor {
@@ -253,6 +256,12 @@ impl TaskCursor {
                 sink_result(sink, n, parse_duration(value), |d| task.timeout = Some(d))
             }
             Field::Gang => sink_result(sink, n, Gang::parse(value), |g| task.gang = g),
+            Field::Workspace => sink_result(sink, n, Workspace::parse(value), |w| {
+                task.workspace = w;
+            }),
+            Field::Touches => sink_result(sink, n, parse_claims(value), |c| {
+                task.touches.extend(c);
+            }),
             Field::Retries => match value.trim().parse::<u32>() {
                 Ok(r) if r <= 100 => task.retries = Some(r),
                 _ => sink.error(
@@ -337,6 +346,8 @@ fn canonical_field(key: &str) -> Option<Field> {
         "timeout" => Field::Timeout,
         "retries" => Field::Retries,
         "gang" => Field::Gang,
+        "workspace" => Field::Workspace,
+        "touches" | "claims" => Field::Touches,
         _ => return None,
     })
 }

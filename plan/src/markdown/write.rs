@@ -168,6 +168,12 @@ fn write_task(out: &mut String, task: &Task) {
     if task.gang != crate::model::Gang::All {
         let _ = writeln!(out, "- **Gang**: {}", task.gang.name());
     }
+    if task.workspace != crate::claims::Workspace::Repo {
+        let _ = writeln!(out, "- **Workspace**: {}", task.workspace.name());
+    }
+    if !task.touches.is_empty() {
+        let _ = writeln!(out, "- **Touches**: {}", task.touches.join(", "));
+    }
     for note in &task.notes {
         let _ = writeln!(out, "- **{}**: {}", note.field, note.value);
         for line in &note.body {

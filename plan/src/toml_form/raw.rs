@@ -99,6 +99,10 @@ pub(super) struct RawTask {
     pub(super) retries: Option<Spanned<u32>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) gang: Option<Spanned<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) workspace: Option<Spanned<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) touches: Option<Spanned<Vec<String>>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(super) note: Vec<RawNote>,
 }

@@ -8,6 +8,7 @@ use toml::Spanned;
 
 use super::raw::{RawTask, RawWindowRef};
 use super::LineIndex;
+use crate::claims::{check_claim, Workspace};
 use crate::diagnostic::{Sink, TaskLines};
 use crate::fields::{parse_agents, parse_depends, parse_duration, parse_priority};
 use crate::model::{Day, Gang, Note, Task};
@@ -125,7 +126,8 @@ fn read_staffing(
     }
 }
 
-/// How an attempt runs: its timeout, retries and gang.
+/// How an attempt runs: its timeout, retries and gang, its workspace and
+/// the paths it claims.
 fn read_execution(raw: &RawTask, lines: &LineIndex, sink: &mut Sink, task: &mut Task) {
     if let Some(t) = &raw.timeout {
         report(
@@ -151,6 +153,21 @@ fn read_execution(raw: &RawTask, lines: &LineIndex, sink: &mut Sink, task: &mut 
             Gang::parse(g.get_ref()),
             |v| task.gang = v,
         );
+    }
+    if let Some(w) = &raw.workspace {
+        report(
+            sink,
+            lines.line(w.span().start),
+            Workspace::parse(w.get_ref()),
+            |v| task.workspace = v,
+        );
+    }
+    if let Some(t) = &raw.touches {
+        let claims: Result<Vec<String>, String> =
+            t.get_ref().iter().map(|c| check_claim(c)).collect();
+        report(sink, lines.line(t.span().start), claims, |v| {
+            task.touches = v
+        });
     }
 }
 

@@ -7,6 +7,7 @@ use super::raw::{
     RawCheckpoint, RawCriterion, RawDay, RawMatrixRow, RawNote, RawPlan, RawTask, RawWindow,
     RawWindowRef,
 };
+use crate::claims::Workspace;
 use crate::markdown::agents_phrase;
 use crate::model::{Checkpoint, Criterion, Day, Gang, MatrixRow, Plan, PlanDuration, Task};
 
@@ -74,6 +75,9 @@ fn raw_task(plan: &Plan, t: &Task) -> RawTask {
         timeout: t.timeout.map(duration),
         retries: t.retries.map(spanned),
         gang: (t.gang != Gang::All).then(|| spanned(t.gang.name().to_string())),
+        workspace: (t.workspace != Workspace::Repo)
+            .then(|| spanned(t.workspace.name().to_string())),
+        touches: (!t.touches.is_empty()).then(|| spanned(t.touches.clone())),
         note: t
             .notes
             .iter()

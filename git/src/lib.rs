@@ -1,0 +1,23 @@
+//! The `git` command-line tool, driven for swarmd's workspaces.
+//!
+//! swarmd keeps a plan's work in one repository: an integration branch per
+//! plan, a branch per attempt made in a worktree of the agent's own clone,
+//! and merges done without a work tree (`git merge-tree --write-tree`, then
+//! `commit-tree` and a compare-and-swap `update-ref`), so a crash between
+//! two steps leaves refs that say exactly what was done.
+//!
+//! Everything goes through [`Repo::git`]: the user's `git` (their hooks
+//! and credentials), in a clean environment — no pager, editor or prompt,
+//! no `GIT_DIR` or `GIT_WORK_TREE` inherited from a hook, messages in the
+//! C locale — with typed errors ([`GitError`]).
+
+mod cmd;
+mod ops;
+mod trailers;
+
+pub use cmd::{GitError, Repo};
+pub use ops::{Identity, Merge};
+pub use trailers::{Trailer, TrailerLog};
+
+/// A commit's (or tree's) object id, as git prints it in hex.
+pub type Oid = String;
