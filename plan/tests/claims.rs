@@ -23,7 +23,11 @@ fn workspace_and_touches_are_read_and_written_back_in_both_forms() {
     let toml = toml_form::write(&parsed.plan);
     assert!(toml.contains("workspace = \"none\""), "{toml}");
     let from_toml = parse(&toml, "plan.toml", Format::Toml);
-    assert!(from_toml.diagnostics.is_empty(), "{:?}", from_toml.diagnostics);
+    assert!(
+        from_toml.diagnostics.is_empty(),
+        "{:?}",
+        from_toml.diagnostics
+    );
     assert_eq!(from_toml.plan.tasks[0].touches, tasks[0].touches, "{toml}");
     assert_eq!(from_toml.plan.tasks[1].workspace, Workspace::None, "{toml}");
 }

@@ -145,7 +145,12 @@ pub enum PlanCommand {
     /// and another can be loaded. Exit 3 when no plan runs.
     Cancel {
         /// Why, recorded in the event log (`swarmctl events`).
-        #[arg(long, value_name = "TEXT", default_value = "")]
+        #[arg(
+            long,
+            value_name = "TEXT",
+            default_value = "",
+            hide_default_value = true
+        )]
         reason: String,
         /// JSON output: the plan's name, how many tasks were cancelled,
         /// its state.
