@@ -127,6 +127,8 @@ mod tests {
             attempt_no: 2,
             role: "coder".into(),
             lead: true,
+            member: 1,
+            members: 1,
             spec: Some(pb::TaskSpec {
                 run: "  ".into(),
                 image: String::new(),

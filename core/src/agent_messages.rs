@@ -143,6 +143,10 @@ pub struct Assignment {
     pub role: String,
     /// Whether this agent runs the executor.
     pub lead: bool,
+    /// Its place among the attempt's members, from 1 (1: the lead).
+    pub member: u32,
+    /// How many agents the attempt spans (1: not a gang).
+    pub members: u32,
     /// Task title.
     pub title: String,
     /// The task's Run command; `None`: template or manual.

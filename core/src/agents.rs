@@ -115,7 +115,10 @@ impl State {
             t,
             &id,
             kind,
-            format!("roles {roles}, resumed {resumed} attempt(s)"),
+            format!(
+                "roles {roles}, resumed {}",
+                swarm_text::count(resumed as u64, "attempt")
+            ),
         )
     }
 

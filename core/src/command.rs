@@ -125,6 +125,13 @@ pub enum PlanCmd {
     Load(Box<LoadPlan>, Reply<super::views::Loaded>),
     /// Pause (true) or resume (false) dispatch; answers the plan state.
     SetPaused(bool, Reply<super::model::PlanState>),
+    /// Cancel the plan: every unfinished task, running attempts stopped.
+    Cancel {
+        /// Why, for the event log (may be empty).
+        reason: String,
+        /// The plan and how many tasks were cancelled.
+        reply: Reply<super::views::PlanCancelled>,
+    },
     /// An action on one task; answers its new state.
     TaskAction {
         /// Task id.

@@ -7,8 +7,8 @@ use super::active::ActivePlan;
 use super::command::{LoadPlan, TaskAction};
 use super::effects::Turn;
 use super::event::{AttemptEnd, Event, EventKind};
-use super::model::{AgentState, PlanState, TaskState};
-use super::views::Loaded;
+use super::model::{AgentState, PlanState, TaskState, MARKED_DONE};
+use super::views::{Loaded, PlanCancelled};
 use super::{CoreError, State};
 
 impl State {
@@ -20,9 +20,9 @@ impl State {
         req: LoadPlan,
     ) -> Result<Loaded, CoreError> {
         if let Some(plan) = &self.plan {
-            if matches!(plan.state(), PlanState::Running | PlanState::Paused) {
+            if !plan.state().has_ended() {
                 return Err(CoreError::Conflict(format!(
-                    "plan '{}' is still {}; wait for it to finish, or cancel its tasks, before loading another",
+                    "plan '{}' is still {}; wait for it to finish, or cancel it with 'swarmctl plan cancel', before loading another",
                     plan.name(),
                     plan.state().name()
                 )));
@@ -99,7 +99,8 @@ impl State {
         self.guides.reset();
         self.provisioning.set_shortfall(Vec::new());
         t.plan_id = Some(plan_id);
-        t.emit(Event::new(EventKind::PlanLoaded).message(format!("{name}: {total} tasks")))?;
+        let tasks = swarm_text::count(total as u64, "task");
+        t.emit(Event::new(EventKind::PlanLoaded).message(format!("{name}: {tasks}")))?;
         for i in ready {
             self.set_task(t, i, TaskState::Ready, None)?;
         }
@@ -148,11 +149,17 @@ impl State {
             return Err(CoreError::NotFound("no plan is loaded".into()));
         };
         let (state, current) = (task.state, task.current);
-        let who = if reason.is_empty() {
-            "by an operator".to_string()
-        } else {
-            format!("by an operator: {reason}")
-        };
+        let who = by_operator(reason);
+        if let Some(plan) = self
+            .plan
+            .as_ref()
+            .filter(|p| p.state() == PlanState::Cancelled)
+        {
+            return Err(CoreError::Conflict(format!(
+                "plan '{}' was cancelled; its tasks stay as they are (load another plan with 'swarmctl plan load FILE')",
+                plan.name()
+            )));
+        }
         refusal(id, action, state)?;
         if let Some(current) = current {
             let end = match action {
@@ -189,7 +196,7 @@ impl State {
                     t,
                     i,
                     TaskState::Succeeded,
-                    Some(format!("marked done {who}")),
+                    Some(format!("{MARKED_DONE} {who}")),
                 )?;
                 self.release_dependents(t, i)?;
             }
@@ -250,6 +257,64 @@ impl State {
         Ok(AgentState::Draining)
     }
 
+    /// An operator abandons the plan: every task it has not finished is
+    /// cancelled (live attempts are stopped on their agents, which report
+    /// nothing more), the plan ends `cancelled` with `reason` in its
+    /// event, and another plan can be loaded. Answers how many tasks were
+    /// cancelled.
+    pub(crate) fn cancel_plan(
+        &mut self,
+        t: &mut Turn<'_>,
+        reason: &str,
+    ) -> Result<PlanCancelled, CoreError> {
+        let Some(plan) = self.plan.as_ref() else {
+            return Err(CoreError::Conflict(
+                "no plan is loaded; there is nothing to cancel".into(),
+            ));
+        };
+        if plan.state().has_ended() {
+            return Err(CoreError::Conflict(format!(
+                "plan '{}' {}; there is nothing to cancel",
+                plan.name(),
+                plan.state().phrase()
+            )));
+        }
+        let who = by_operator(reason);
+        let open: Vec<(usize, Option<u64>)> = (0..plan.len())
+            .map(|i| (i, plan.task(i)))
+            .filter(|(_, task)| !task.state.is_final())
+            .map(|(i, task)| (i, task.current))
+            .collect();
+        let why = format!("cancelled with the plan {who}");
+        for &(i, current) in &open {
+            if let Some(attempt) = current {
+                // Its agents are told: their executors stop.
+                self.end_attempt(t, attempt, AttemptEnd::Cancelled, &why)?;
+            }
+            self.set_task(t, i, TaskState::Cancelled, Some(why.clone()))?;
+        }
+        let Some(plan) = self.plan.as_mut() else {
+            return Err(CoreError::NotFound("no plan is loaded".into()));
+        };
+        let name = plan.name().to_string();
+        let message = format!("cancelled {who}");
+        plan.set_cancelled(message.clone(), t.now);
+        set_plan_state(
+            t.db,
+            plan.id(),
+            PlanState::Cancelled.name(),
+            plan.finished_at(),
+        )?;
+        let at = plan.clock().plan_at(t.now);
+        t.emit(Event::new(EventKind::Plan(PlanState::Cancelled)).message(message))?;
+        // The last report says how it ended.
+        self.checkpoint(t, at, "Final Review", None)?;
+        Ok(PlanCancelled {
+            name,
+            tasks: open.len() as u32,
+        })
+    }
+
     /// Pauses or resumes dispatch; answers the plan's state.
     pub(crate) fn set_paused(
         &mut self,
@@ -263,10 +328,10 @@ impl State {
             (PlanState::Running, true) => PlanState::Paused,
             (PlanState::Paused, false) => PlanState::Running,
             (PlanState::Paused, true) | (PlanState::Running, false) => return Ok(plan.state()),
-            (s @ (PlanState::Succeeded | PlanState::Failed), _) => {
+            (s @ (PlanState::Succeeded | PlanState::Failed | PlanState::Cancelled), _) => {
                 return Err(CoreError::Conflict(format!(
-                    "the plan has {}; there is nothing to {}",
-                    s.name(),
+                    "the plan {}; there is nothing to {}",
+                    s.phrase(),
                     if paused { "pause" } else { "resume" }
                 )))
             }
@@ -280,6 +345,16 @@ impl State {
         };
         t.emit(Event::new(kind))?;
         Ok(next)
+    }
+}
+
+/// `by an operator`, with the operator's reason when one was given.
+fn by_operator(reason: &str) -> String {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        "by an operator".to_string()
+    } else {
+        format!("by an operator: {reason}")
     }
 }
 

@@ -222,6 +222,8 @@ impl State {
                 attempt_no: offer.number,
                 role: m.role.clone(),
                 lead: k == 0 || every_member_runs,
+                member: k as u32 + 1,
+                members: members.len() as u32,
                 title: spec.title.clone(),
                 run: spec.run.clone(),
                 checks: spec.checks.clone(),

@@ -103,8 +103,8 @@ impl State {
                     format!("no check commands: swarmctl gate approve {}", g.day)
                 } else if g.last.is_empty() {
                     format!(
-                        "its {} check(s), once the work before it is done, or swarmctl gate approve {}",
-                        g.checks.len(),
+                        "its {}, once the work before it is done, or swarmctl gate approve {}",
+                        swarm_text::count(g.checks.len() as u64, "check"),
                         g.day
                     )
                 } else {

@@ -243,6 +243,10 @@ impl State {
                 let r = self.set_paused(t, paused);
                 t.reply(reply, r);
             }
+            Command::Plan(PlanCmd::Cancel { reason, reply }) => {
+                let r = self.cancel_plan(t, &reason);
+                t.reply(reply, r);
+            }
             Command::Plan(PlanCmd::TaskAction {
                 task,
                 action,

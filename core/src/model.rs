@@ -38,6 +38,10 @@ pub fn parse_name<T: Copy>(
         })
 }
 
+/// How the reason of a task an operator marked done begins (`marked done
+/// by an operator: …`): such a task has no result, whatever ran of it.
+pub const MARKED_DONE: &str = "marked done";
+
 /// Task states (ARCHITECTURE.md "States").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TaskState {
@@ -121,6 +125,9 @@ pub enum PlanState {
     Succeeded,
     /// Everything left is failed, blocked or cancelled.
     Failed,
+    /// An operator abandoned it (`swarmctl plan cancel`): every task it
+    /// had not finished was cancelled.
+    Cancelled,
 }
 
 impl PlanState {
@@ -131,16 +138,40 @@ impl PlanState {
             PlanState::Paused => "paused",
             PlanState::Succeeded => "succeeded",
             PlanState::Failed => "failed",
+            PlanState::Cancelled => "cancelled",
         }
     }
 
     /// Every plan state.
-    pub const ALL: [PlanState; 4] = [
+    pub const ALL: [PlanState; 5] = [
         PlanState::Running,
         PlanState::Paused,
         PlanState::Succeeded,
         PlanState::Failed,
+        PlanState::Cancelled,
     ];
+
+    /// Whether the plan is over: nothing of it runs again unless an
+    /// operator retries a task of a succeeded or failed plan; a cancelled
+    /// plan stays over. Another plan can be loaded only then.
+    pub fn has_ended(self) -> bool {
+        match self {
+            PlanState::Running | PlanState::Paused => false,
+            PlanState::Succeeded | PlanState::Failed | PlanState::Cancelled => true,
+        }
+    }
+
+    /// How a sentence says the plan is in this state: `is running`,
+    /// `has succeeded`, `was cancelled`.
+    pub fn phrase(self) -> &'static str {
+        match self {
+            PlanState::Running => "is running",
+            PlanState::Paused => "is paused",
+            PlanState::Succeeded => "has succeeded",
+            PlanState::Failed => "has failed",
+            PlanState::Cancelled => "was cancelled",
+        }
+    }
 }
 
 /// What `status` says the daemon is doing: no plan yet, or its plan's
@@ -156,12 +187,13 @@ pub enum StatusState {
 
 impl StatusState {
     /// Every status state.
-    pub const ALL: [StatusState; 5] = [
+    pub const ALL: [StatusState; 6] = [
         StatusState::Idle,
         StatusState::Plan(PlanState::Running),
         StatusState::Plan(PlanState::Paused),
         StatusState::Plan(PlanState::Succeeded),
         StatusState::Plan(PlanState::Failed),
+        StatusState::Plan(PlanState::Cancelled),
     ];
 
     /// The name `status` gives.

@@ -53,6 +53,17 @@ pub(crate) struct Assessment {
     pub cannot_finish: Option<String>,
 }
 
+/// A projected completion as people read it: when the agents present
+/// cannot finish the plan, the date holds only once the missing agents
+/// join, and says so (the verdict beside it says they cannot finish).
+pub(crate) fn projected_label(at: &str, cannot_finish: bool) -> String {
+    if cannot_finish {
+        format!("{at} once the missing agents join")
+    } else {
+        at.to_string()
+    }
+}
+
 impl State {
     /// The assessment status shows at `now`. The projection (a simulation,
     /// or the critical path for plans over [`LIVE_SIMULATION_TASKS`]
@@ -143,6 +154,7 @@ impl State {
         let plan = self.plan.as_ref()?;
         let clock = plan.clock();
         let mut facts = Facts {
+            cancelled: plan.cancelled_why().map(str::to_string),
             all_done: plan.completion() == Some(true),
             cannot_finish: projected.cannot_finish.clone(),
             ..Facts::default()
@@ -184,7 +196,7 @@ impl State {
         let when = if plan.finished_at().is_some() {
             format!("finished at {}", clock.label(at))
         } else {
-            clock.label(at)
+            projected_label(&clock.label(at), facts.cannot_finish.is_some())
         };
         let line = format!(
             "{when} — {} (plan ends {}; {})",

@@ -30,9 +30,9 @@ impl State {
         let mut plan = self.rebuild_plan(t, &row)?;
         self.restore_attempts(t, &mut plan)?;
         let message = format!(
-            "recovered plan '{}' with {} live attempt(s)",
+            "recovered plan '{}' with {}",
             plan.name(),
-            self.attempts.len()
+            swarm_text::count(self.attempts.len() as u64, "live attempt")
         );
         t.plan_id = Some(plan.id());
         // A result committed just before a crash may not have reached the
@@ -92,7 +92,13 @@ impl State {
             let seq = swarm_memory::state::last_event_seq(t.db)?;
             plan.restore_checkpoint(last.plan_time, seq);
         }
-        plan.restore_state(state, row.finished_at);
+        let cancelled_why = if state == PlanState::Cancelled {
+            let kind = EventKind::Plan(PlanState::Cancelled).name();
+            swarm_memory::state::event_messages(t.db, row.id, kind)?.pop()
+        } else {
+            None
+        };
+        plan.restore_state(state, row.finished_at, cancelled_why);
         for task in tasks(t.db, row.id)? {
             plan.restore_task(task)?;
         }

@@ -357,12 +357,14 @@ impl State {
         let Some(plan) = self.plan.as_mut() else {
             return Ok(());
         };
+        // A cancelled plan stays cancelled: nothing of it runs again.
         let next = match (plan.state(), plan.completion()) {
             (PlanState::Running | PlanState::Paused, Some(true)) => PlanState::Succeeded,
             (PlanState::Running | PlanState::Paused, Some(false)) => PlanState::Failed,
             (PlanState::Succeeded | PlanState::Failed, None) => PlanState::Running,
             (PlanState::Running | PlanState::Paused, None)
-            | (PlanState::Succeeded | PlanState::Failed, Some(_)) => return Ok(()),
+            | (PlanState::Succeeded | PlanState::Failed, Some(_))
+            | (PlanState::Cancelled, _) => return Ok(()),
         };
         plan.set_plan_state(next, t.now);
         set_plan_state(t.db, plan.id(), next.name(), plan.finished_at())?;

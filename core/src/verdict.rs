@@ -2,6 +2,8 @@
 //! status`, the checkpoint reports and `swarmd run`'s summary.
 //!
 //! In order of precedence:
+//! 0. `cancelled` — an operator cancelled the plan (`swarmctl plan
+//!    cancel`): nothing of it runs any more, whatever else holds;
 //! 1. `failed` — a task failed for good (its retries are spent, or an
 //!    operator failed it) and nothing will retry it;
 //! 2. `done` — every task succeeded or was skipped (a plan that finished
@@ -15,6 +17,8 @@
 /// The verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Verdict {
+    /// An operator cancelled the plan.
+    Cancelled,
     /// A task failed for good.
     Failed,
     /// Projected to end after the plan's end.
@@ -29,7 +33,8 @@ pub enum Verdict {
 
 impl Verdict {
     /// Every verdict, in order of precedence.
-    pub const ALL: [Verdict; 5] = [
+    pub const ALL: [Verdict; 6] = [
+        Verdict::Cancelled,
         Verdict::Failed,
         Verdict::Done,
         Verdict::Behind,
@@ -40,6 +45,7 @@ impl Verdict {
     /// The name in `--json` (`verdict`).
     pub fn name(self) -> &'static str {
         match self {
+            Verdict::Cancelled => "cancelled",
             Verdict::Failed => "failed",
             Verdict::Behind => "behind",
             Verdict::AtRisk => "at_risk",
@@ -51,6 +57,7 @@ impl Verdict {
     /// The words people read.
     pub fn label(self) -> &'static str {
         match self {
+            Verdict::Cancelled => "Cancelled",
             Verdict::Failed => "Failed",
             Verdict::Behind => "Behind",
             Verdict::AtRisk => "At risk",
@@ -72,6 +79,9 @@ impl std::str::FromStr for Verdict {
 /// What a verdict is drawn from.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Facts {
+    /// Who cancelled the plan and why (`cancelled by an operator: …`),
+    /// when it was cancelled.
+    pub cancelled: Option<String>,
     /// Tasks failed for good, with their reasons (`2.1: failed: …`).
     pub failed: Vec<String>,
     /// Every task succeeded or was skipped.
@@ -96,12 +106,14 @@ pub struct Judgement {
 
 /// Judges `facts`, in the order of precedence above.
 pub fn judge(facts: &Facts) -> Judgement {
-    let (verdict, reason) = if !facts.failed.is_empty() {
+    let (verdict, reason) = if let Some(why) = &facts.cancelled {
+        (Verdict::Cancelled, format!("the plan was {why}"))
+    } else if !facts.failed.is_empty() {
         (
             Verdict::Failed,
             format!(
-                "{} task(s) failed for good: {}",
-                facts.failed.len(),
+                "{} failed for good: {}",
+                swarm_text::count(facts.failed.len() as u64, "task"),
                 list(&facts.failed)
             ),
         )
@@ -129,7 +141,8 @@ pub fn judge(facts: &Facts) -> Judgement {
         (
             Verdict::AtRisk,
             format!(
-                "P0 task(s) running past 1.5× their plan: {}",
+                "{} running past 1.5× their plan: {}",
+                swarm_text::count(facts.p0_overruns.len() as u64, "P0 task"),
                 list(&facts.p0_overruns)
             ),
         )
@@ -173,7 +186,7 @@ mod tests {
         };
         let j = judge(&failed);
         assert_eq!(j.verdict, Verdict::Failed);
-        assert_eq!(j.reason, "1 task(s) failed for good: 1.2: failed: exit 3");
+        assert_eq!(j.reason, "1 task failed for good: 1.2: failed: exit 3");
         let late = Facts {
             late_ms: 5_400_000,
             ..facts()
@@ -195,13 +208,24 @@ mod tests {
     }
 
     #[test]
-    fn precedence_failed_done_behind_at_risk_on_track() {
-        let everything = Facts {
+    fn precedence_cancelled_failed_done_behind_at_risk_on_track() {
+        let cancelled = Facts {
+            cancelled: Some("cancelled by an operator: wrong plan".into()),
             failed: vec!["1.2".into()],
             all_done: true,
             late_ms: 1,
             cannot_finish: Some("no agent is connected".into()),
             p0_overruns: vec!["2.1".into()],
+        };
+        let j = judge(&cancelled);
+        assert_eq!(j.verdict, Verdict::Cancelled);
+        assert_eq!(
+            j.reason,
+            "the plan was cancelled by an operator: wrong plan"
+        );
+        let everything = Facts {
+            cancelled: None,
+            ..cancelled
         };
         assert_eq!(judge(&everything).verdict, Verdict::Failed);
         let no_failure = Facts {
@@ -240,7 +264,7 @@ mod tests {
         };
         assert_eq!(
             judge(&many).reason,
-            "5 task(s) failed for good: 1.1; 1.2; 1.3; and 2 more"
+            "5 tasks failed for good: 1.1; 1.2; 1.3; and 2 more"
         );
     }
 }

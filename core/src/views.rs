@@ -18,6 +18,15 @@ pub struct Loaded {
     pub warnings: Vec<String>,
 }
 
+/// A plan was cancelled.
+#[derive(Debug, Clone)]
+pub struct PlanCancelled {
+    /// Its title.
+    pub name: String,
+    /// How many of its tasks were unfinished and are now cancelled.
+    pub tasks: u32,
+}
+
 /// Task counts by state.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Counts {

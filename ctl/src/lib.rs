@@ -44,7 +44,14 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         return exit::OK.into();
     }
     let code = match cli.command {
-        cli::Command::Plan(cmd) if !matches!(cmd, cli::PlanCommand::Load { .. }) => plan::run(cmd),
+        cli::Command::Plan(cmd)
+            if !matches!(
+                cmd,
+                cli::PlanCommand::Load { .. } | cli::PlanCommand::Cancel { .. }
+            ) =>
+        {
+            plan::run(cmd)
+        }
         _ => remote::run(cli),
     };
     code.into()

@@ -161,7 +161,7 @@ fn swarmd_run_shows_the_tail_of_a_failed_task_and_its_log_stays_readable() {
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
     assert!(
-        stdout.contains("1.1 failed; the last 10 line(s) of attempt 1"),
+        stdout.contains("1.1 failed; the last 10 lines of attempt 1"),
         "{stdout}"
     );
     assert!(

@@ -25,10 +25,11 @@ const PLAN: &str = "# MCP\n\n### Day 1: Docs\n\n\
 **Task 1.2**: Publish\n- **Agent**: Writer\n- **Priority**: P1\n- **Duration**: 1 hour\n- **Dependencies**: Task 1.1\n\
 - **Run**: `echo runbook published > \"$SWARM_RESULT\"`\n";
 
-const TOOLS: [&str; 15] = [
+const TOOLS: [&str; 16] = [
     "memory_get",
     "memory_list",
     "memory_put",
+    "plan_cancel",
     "plan_check",
     "plan_load",
     "standup_run",
@@ -144,7 +145,8 @@ async fn an_mcp_client_drives_swarmd_through_swarmctl() {
     assert_eq!(cli["value"], "draft ready", "{cli}");
     let none = call_err(&client, "task_result", json!({"id": "1.1"})).await;
     assert!(
-        none.starts_with("no result recorded for task 1.1"),
+        none.starts_with("task 1.1 is ")
+            && none.ends_with("; only a task that succeeded has a result"),
         "{none}"
     );
 
@@ -194,9 +196,33 @@ async fn an_mcp_client_drives_swarmd_through_swarmctl() {
     );
     let unknown = call_err(&client, "task_show", json!({"id": "9.9"})).await;
     assert!(unknown.contains("9.9"), "{unknown}");
+    a_plan_is_cancelled_with_its_reason(&d, &client, &plan).await;
     client.cancel().await.expect("close the session");
 
     a_refused_token_is_a_tool_error(&d).await;
+}
+
+/// Once the plan has succeeded it cannot be cancelled; the same plan
+/// loaded again can, and the event log keeps the reason.
+async fn a_plan_is_cancelled_with_its_reason(d: &Daemon, client: &Client, plan: &Path) {
+    let over = call_err(client, "plan_cancel", json!({"reason": "late"})).await;
+    assert_eq!(
+        over, "plan 'MCP' has succeeded; there is nothing to cancel",
+        "{over}"
+    );
+    call_ok(client, "plan_load", json!({"path": plan})).await;
+    let cancelled = call_ok(client, "plan_cancel", json!({"reason": "replanned"})).await;
+    assert_eq!(
+        cancelled,
+        json!({"name": "MCP", "cancelled": 2, "state": "cancelled"}),
+        "{cancelled}"
+    );
+    let why = EventLog::read(d);
+    let ended = why.only("the plan's cancellation", |e| e.kind == "plan.cancelled");
+    assert_eq!(
+        ended.message, "cancelled by an operator: replanned",
+        "{why}"
+    );
 }
 
 /// A bad token fails each call with the message swarmctl prints, and the

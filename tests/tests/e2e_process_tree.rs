@@ -5,6 +5,7 @@
 //! (a PID namespace per command) and without (`--sandbox off`: the
 //! resident guard as the tree's subreaper).
 
+use swarm_tests::procs::processes_with;
 use swarm_tests::{free_port, lines, wait_for, write_plan, Agent, Daemon};
 
 /// Three tasks that each note their start, then append their ledger line
@@ -74,22 +75,6 @@ fn with_bubblewrap_a_killed_agent_leaves_no_process_of_its_tasks() {
 #[test]
 fn without_a_sandbox_a_killed_agent_leaves_no_process_of_its_tasks() {
     one_line_per_task_after_kill_9(&["--sandbox", "off"]);
-}
-
-/// Processes whose command line holds `marker`.
-fn processes_with(marker: &str) -> Vec<String> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .filter(|e| e.file_name().to_string_lossy().parse::<u32>().is_ok())
-        .filter(|e| {
-            std::fs::read(e.path().join("cmdline"))
-                .is_ok_and(|c| String::from_utf8_lossy(&c).contains(marker))
-        })
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect()
 }
 
 /// A timed-out attempt ends its `setsid` daemon too, with bubblewrap and

@@ -201,7 +201,7 @@ fn a_starved_role_is_reported_without_a_provisioner_and_filled_with_one() {
     let standup = d.ctl_json(&["standup", "run", "--json"]);
     let report = standup["report"].as_str().unwrap_or("").to_string();
     assert!(
-        report.contains("shortfall: performance needs 1 more agent(s)"),
+        report.contains("shortfall: performance needs 1 more agent"),
         "{report}"
     );
     assert!(
@@ -211,7 +211,7 @@ fn a_starved_role_is_reported_without_a_provisioner_and_filled_with_one() {
     let status = d.ctl_json(&["status", "--json"]);
     assert_eq!(
         status["shortfall"],
-        serde_json::json!(["performance: 1 more agent(s)"])
+        serde_json::json!(["performance: 1 more agent"])
     );
     drop(d);
 

@@ -155,11 +155,11 @@ pub(super) fn lapse(lease: &mut Option<LeaseClock>, work: &mut Work) -> bool {
         .collect();
     tracing::error!(
         "no acknowledgement from the coordinator for {:?} (lease {:?} minus a margin of {:?}): \
-         stopping {} attempt(s) before the coordinator can hand them on{}{}",
+         stopping {} before the coordinator can hand them on{}{}",
         clock.silence(now),
         clock.lease(),
         clock.margin(),
-        stopped.len(),
+        swarm_text::count(stopped.len() as u64, "attempt"),
         if tasks.is_empty() { "" } else { ": " },
         tasks.join(", ")
     );

@@ -73,8 +73,8 @@ impl Session {
     /// A signal came: no new work from now on; the coordinator is told.
     fn start_draining(&mut self, line: Line) -> State {
         tracing::info!(
-            "draining: no new work; {} attempt(s) to finish (a second signal exits at once)",
-            self.work.held()
+            "draining: no new work; {} to finish (a second signal exits at once)",
+            swarm_text::count(self.work.held() as u64, "attempt")
         );
         self.outbox
             .control(pb::agent_message::Body::Draining(pb::Draining {}));
@@ -148,8 +148,8 @@ impl Session {
     /// handed back.
     async fn drain_timed_out(&mut self, line: Line) -> Exit {
         tracing::warn!(
-            "drain timeout: handing back {} attempt(s)",
-            self.work.held()
+            "drain timeout: handing back {}",
+            swarm_text::count(self.work.held() as u64, "attempt")
         );
         for r in self.work.release_all() {
             self.outbox
@@ -167,8 +167,8 @@ impl Session {
     pub(super) async fn orphaned(&mut self, limit: Duration) -> Exit {
         tracing::error!(
             "the coordinator has been unreachable for {limit:?} (--orphan-timeout); \
-             stopping {} attempt(s) and exiting",
-            self.work.held()
+             stopping {} and exiting",
+            swarm_text::count(self.work.held() as u64, "attempt")
         );
         self.work.abandon_all();
         self.work.stopped(STOP_LIMIT).await;

@@ -146,6 +146,10 @@ pub(super) fn handle(
 
 /// An assignment: started, or handed back when draining.
 fn assign(outbox: &mut Outbox, work: &mut Work, a: pb::Assign, draining: bool) {
+    let place = Place {
+        member: a.member,
+        members: a.members,
+    };
     let a = convert::assignment_from(a);
     let r = &a.attempt;
     if draining {
@@ -161,7 +165,7 @@ fn assign(outbox: &mut Outbox, work: &mut Work, a: pb::Assign, draining: bool) {
             r.task_id,
             a.attempt_no,
             r.attempt,
-            part(&a.role, a.lead)
+            part(&a.role, a.lead, place)
         );
         work.assign(a);
     }
@@ -199,30 +203,75 @@ fn log_result(result: &AttemptResult) {
     );
 }
 
+/// This agent's place in an attempt's gang, as the Assign gives it.
+#[derive(Debug, Clone, Copy)]
+struct Place {
+    /// From 1 (1: the gang's lead); 0 when the coordinator does not say.
+    member: u32,
+    /// How many agents the attempt spans (1: not a gang; 0: not said).
+    members: u32,
+}
+
 /// What this agent does in an attempt, for its log. The coordinator sets
 /// `lead` on every member that runs the task: the only one of a
 /// `gang = "lead"` task (or of a one-role task), each member of a
 /// `gang = "all"` task, running its own role. A member without it holds
-/// its slot while the gang's lead runs the task.
-fn part(role: &str, lead: bool) -> String {
+/// its slot while the gang's lead runs the task. In a gang the line says
+/// which member this agent is, so the members' logs tell them apart.
+fn part(role: &str, lead: bool, place: Place) -> String {
+    let Place { member, members } = place;
+    let gang = match (member, members) {
+        (0, _) | (_, 0 | 1) => String::new(),
+        (1, n) => format!(", member 1 of {n} of the gang (its lead)"),
+        (k, n) => format!(", member {k} of {n} of the gang"),
+    };
     if lead {
-        format!("runs it as {role}")
+        format!("runs it as {role}{gang}")
     } else {
-        format!("holds a slot as {role} while the gang's lead runs it")
+        format!("holds a slot as {role}{gang} while the gang's lead runs it")
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::part;
+    use super::{part, Place};
+
+    const ALONE: Place = Place {
+        member: 1,
+        members: 1,
+    };
 
     #[test]
     fn the_log_says_who_runs_the_task_and_who_holds_a_slot() {
-        assert_eq!(part("sre", true), "runs it as sre");
+        assert_eq!(part("sre", true, ALONE), "runs it as sre");
+        let unsaid = Place {
+            member: 0,
+            members: 0,
+        };
         assert_eq!(
-            part("qa-engineer", false),
+            part("qa-engineer", false, unsaid),
             "holds a slot as qa-engineer while the gang's lead runs it"
         );
-        assert!(!part("qa-engineer", false).starts_with("runs"));
+        let second = Place {
+            member: 2,
+            members: 3,
+        };
+        assert_eq!(
+            part("qa-engineer", false, second),
+            "holds a slot as qa-engineer, member 2 of 3 of the gang while the gang's lead runs it"
+        );
+    }
+
+    #[test]
+    fn every_member_of_a_gang_that_all_run_says_which_it_is() {
+        let at = |member| Place { member, members: 2 };
+        assert_eq!(
+            part("sre", true, at(1)),
+            "runs it as sre, member 1 of 2 of the gang (its lead)"
+        );
+        assert_eq!(
+            part("security", true, at(2)),
+            "runs it as security, member 2 of 2 of the gang"
+        );
     }
 }

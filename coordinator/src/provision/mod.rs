@@ -178,7 +178,9 @@ async fn docker_loop(
     }
     if let Some(p) = provisioner {
         match p.remove_all().await {
-            Ok(n) if n > 0 => tracing::info!("removed {n} agent container(s)"),
+            Ok(n) if n > 0 => {
+                tracing::info!("removed {}", swarm_text::count(n as u64, "agent container"))
+            }
             Ok(_) => {}
             Err(e) => tracing::warn!("cannot remove the agent containers: {e}"),
         }

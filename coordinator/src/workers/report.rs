@@ -49,8 +49,16 @@ pub async fn run(
     }
 }
 
-/// (met, how we know).
+/// (met, how we know). A criterion's check runs only once the work it
+/// checks is done: before that a passing check would claim what that work
+/// has not delivered yet.
 pub(crate) async fn evaluate(c: &CriterionJob, workdir: &std::path::Path) -> (bool, String) {
+    if c.check.is_some() && !c.tasks_done {
+        return (
+            false,
+            "not checked yet: the work it checks has not finished".into(),
+        );
+    }
     let Some(cmd) = &c.check else {
         return (
             c.tasks_done,
@@ -110,7 +118,10 @@ fn append(path: &std::path::Path, report: &str) -> std::io::Result<()> {
     f.sync_all()
 }
 
-/// The report in markdown.
+/// The report in markdown. Titles, reasons and check commands come from
+/// the plan and the tasks: their control characters are escaped, so the
+/// report (in its file, or shown by `standup show`) cannot rewrite the
+/// terminal that shows it.
 pub fn render(job: &ReportJob, met: &[(bool, String)]) -> String {
     let mut out = String::new();
     heading(&mut out, job);
@@ -138,7 +149,7 @@ pub fn render(job: &ReportJob, met: &[(bool, String)]) -> String {
         job.decisions.len(),
         "swarmctl standup show",
     );
-    out
+    swarm_text::printable_text(&out).into_owned()
 }
 
 /// The heading, the verdict, the plan's counts and the day's checklists.
@@ -147,7 +158,7 @@ fn heading(out: &mut String, job: &ReportJob) {
     let done = c.succeeded + c.skipped;
     let _ = writeln!(out, "## {} — {}\n", job.kind, job.plan_time_label);
     let when = match job.state {
-        PlanState::Succeeded | PlanState::Failed => "Finished",
+        PlanState::Succeeded | PlanState::Failed | PlanState::Cancelled => "Finished",
         PlanState::Running | PlanState::Paused => "Projected completion",
     };
     let _ = writeln!(
@@ -160,8 +171,15 @@ fn heading(out: &mut String, job: &ReportJob) {
     );
     let _ = writeln!(
         out,
-        "Plan *{}* is {} · {done}/{} tasks done · {} running · {} ready · {} waiting · {} failed · {} blocked\n",
-        job.plan_name, job.state.name(), c.total, c.running, c.ready, c.pending, c.failed, c.blocked
+        "Plan *{}* {} · {done}/{} done · {} running · {} ready · {} waiting · {} failed · {} blocked\n",
+        job.plan_name,
+        job.state.phrase(),
+        swarm_text::count(c.total, "task"),
+        c.running,
+        c.ready,
+        c.pending,
+        c.failed,
+        c.blocked
     );
     for list in &job.checklists {
         let _ = writeln!(out, "### Checklist: {}\n", list.window);
@@ -290,97 +308,5 @@ fn section(out: &mut String, title: &str, items: &[String], total: usize, comman
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::path::PathBuf;
-    use swarm_core::jobs::{ChecklistJob, InProgress};
-    use swarm_core::views::Counts;
-
-    fn job(n: usize) -> ReportJob {
-        let ids: Vec<String> = (0..n).map(|i| format!("9.{i}")).collect();
-        ReportJob {
-            projection_text: String::new(),
-            verdict: swarm_core::verdict::Verdict::Behind,
-            verdict_reason: "many failed".into(),
-            plan_id: 1,
-            kind: "Standup".into(),
-            at: 0,
-            plan_time: 0,
-            plan_time_label: "Day 1 09:00".into(),
-            plan_day: 1,
-            plan_name: "Big".into(),
-            state: PlanState::Running,
-            counts: Counts::default(),
-            finished: ids
-                .iter()
-                .take(200)
-                .map(|i| format!("Task {i}: done"))
-                .collect(),
-            finished_total: n,
-            in_progress: ids
-                .iter()
-                .map(|i| InProgress {
-                    task: format!("Task {i}"),
-                    agents: vec!["sre-1".into()],
-                    elapsed_h: 1.0,
-                    planned_h: 2.0,
-                })
-                .collect(),
-            blockers: ids
-                .iter()
-                .map(|i| format!("Task {i} is blocked: 1.1 failed"))
-                .collect(),
-            checklists: Vec::new(),
-            criteria_day: 1,
-            criteria: Vec::new(),
-            remaining_path: ids.clone(),
-            remaining_hours: n as f64,
-            projected: "Day 9".into(),
-            planned_end: "Day 2".into(),
-            behind_hours: 7.0,
-            allocation: Vec::new(),
-            decisions: ids.iter().map(|i| format!("moved agent {i}")).collect(),
-            workdir: PathBuf::from("."),
-            report_path: PathBuf::from("r.md"),
-            reply: None,
-        }
-    }
-
-    #[test]
-    fn a_checklist_is_rendered_with_its_ticks_and_none_without_one() {
-        let mut with = job(1);
-        with.checklists = vec![ChecklistJob {
-            window: "Pre-Launch Checklist".into(),
-            items: vec![
-                (false, "Rollback plan prepared".into()),
-                (true, "Team briefed".into()),
-            ],
-        }];
-        let report = render(&with, &[]);
-        assert!(
-            report.contains(
-                "### Checklist: Pre-Launch Checklist\n\n- [ ] Rollback plan prepared\n- [x] Team briefed\n\n"
-            ),
-            "{report}"
-        );
-        assert!(!render(&job(1), &[]).contains("### Checklist"));
-    }
-
-    #[test]
-    fn a_huge_plan_gets_a_report_of_a_page_with_counts_and_commands() {
-        let text = render(&job(50_000), &[]);
-        assert!(text.len() < 20_000, "{} bytes", text.len());
-        for line in [
-            "- … and 49950 more: `swarmctl tasks --state succeeded`",
-            "- … and 49950 more: `swarmctl tasks --state running`",
-            "- … and 49950 more: `swarmctl tasks`",
-            "- … and 49950 more: `swarmctl standup show`",
-            "9.14 → … (49980 more) … → 9.49995",
-        ] {
-            assert!(text.contains(line), "{line} missing");
-        }
-        let small = render(&job(3), &[]);
-        assert!(small.contains("9.0 → 9.1 → 9.2 —"), "{small}");
-        assert!(!small.contains("more"), "{small}");
-    }
-}
+#[path = "report_tests.rs"]
+mod tests;

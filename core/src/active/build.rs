@@ -60,6 +60,7 @@ impl ActivePlan {
             held: BTreeSet::new(),
             checkpoints,
             next_checkpoint: None,
+            cancelled_why: None,
         };
         plan.next_checkpoint = plan.schedule_after(plan.clock.plan_at(now) - 1);
         plan

@@ -100,6 +100,8 @@ pub struct ActivePlan {
     checkpoints: Vec<CheckpointTime>,
     next_checkpoint: Option<NextCheckpoint>,
     last_checkpoint: CheckpointMark,
+    /// Why an operator cancelled it, once cancelled.
+    cancelled_why: Option<String>,
 }
 
 impl ActivePlan {
@@ -207,28 +209,11 @@ impl ActivePlan {
         self.delayed.first().map(|d| d.until)
     }
 
-    /// The plan's checkpoints of a day.
-    pub fn checkpoints(&self) -> &[CheckpointTime] {
-        &self.checkpoints
-    }
-
-    /// The next checkpoint due.
-    pub fn next_checkpoint(&self) -> Option<NextCheckpoint> {
-        self.next_checkpoint
-    }
-
     /// The ordering key of task `i`.
     fn key(&self, i: usize) -> ReadyKey {
         let t = &self.compiled.plan.tasks[i];
         swarm_plan::policy::ready_key(t.priority.level(), self.analysis.rank[i], t.day, i)
             .guided(self.guide.place(i))
-    }
-
-    fn schedule_after(&self, plan_time: i64) -> Option<NextCheckpoint> {
-        let times: Vec<u16> = self.checkpoints.iter().map(|c| c.minute).collect();
-        self.clock
-            .next_checkpoint(plan_time, &times)
-            .map(|(at, index)| NextCheckpoint { at, index })
     }
 
     /// Moves task `i` to `state` with `reason`, keeping the ready queue, the
@@ -367,19 +352,19 @@ impl ActivePlan {
     /// Moves the plan to `state`; a final state records when.
     pub fn set_plan_state(&mut self, state: PlanState, now: i64) {
         self.state = state;
-        self.finished_at = matches!(state, PlanState::Succeeded | PlanState::Failed).then_some(now);
+        self.finished_at = state.has_ended().then_some(now);
     }
 
-    /// A checkpoint ran at `plan_time` after event `event_seq`: schedules
-    /// the next one and returns where the previous one left off.
-    pub fn mark_checkpoint(&mut self, plan_time: i64, event_seq: u64) -> CheckpointMark {
-        let since = self.last_checkpoint;
-        self.last_checkpoint = CheckpointMark {
-            plan_time,
-            event_seq,
-        };
-        self.next_checkpoint = self.schedule_after(plan_time.max(since.plan_time));
-        since
+    /// Why an operator cancelled the plan (`cancelled by an operator: …`),
+    /// once it is cancelled.
+    pub fn cancelled_why(&self) -> Option<&str> {
+        self.cancelled_why.as_deref()
+    }
+
+    /// An operator cancelled the plan, saying `why`.
+    pub fn set_cancelled(&mut self, why: String, now: i64) {
+        self.set_plan_state(PlanState::Cancelled, now);
+        self.cancelled_why = Some(why);
     }
 
     /// The row that mirrors task `i` in the store.

@@ -10,10 +10,17 @@ use crate::CoreError;
 
 /// Rebuilding a plan from the store after a restart.
 impl ActivePlan {
-    /// Restores the plan state and when it finished.
-    pub fn restore_state(&mut self, state: PlanState, finished_at: Option<i64>) {
+    /// Restores the plan state, when it finished and, for a cancelled
+    /// plan, why (the message of its `plan.cancelled` event).
+    pub fn restore_state(
+        &mut self,
+        state: PlanState,
+        finished_at: Option<i64>,
+        cancelled_why: Option<String>,
+    ) {
         self.state = state;
         self.finished_at = finished_at;
+        self.cancelled_why = cancelled_why.filter(|_| state == PlanState::Cancelled);
     }
 
     /// Restores the last checkpoint and schedules the next after it.

@@ -1,6 +1,40 @@
 //! The checkpoints of a plan's day, the next one due, and where the last
 //! one left off.
 
+use super::ActivePlan;
+
+impl ActivePlan {
+    /// The plan's checkpoints of a day.
+    pub fn checkpoints(&self) -> &[CheckpointTime] {
+        &self.checkpoints
+    }
+
+    /// The next checkpoint due.
+    pub fn next_checkpoint(&self) -> Option<NextCheckpoint> {
+        self.next_checkpoint
+    }
+
+    /// The first checkpoint after `plan_time`.
+    pub(super) fn schedule_after(&self, plan_time: i64) -> Option<NextCheckpoint> {
+        let times: Vec<u16> = self.checkpoints.iter().map(|c| c.minute).collect();
+        self.clock
+            .next_checkpoint(plan_time, &times)
+            .map(|(at, index)| NextCheckpoint { at, index })
+    }
+
+    /// A checkpoint ran at `plan_time` after event `event_seq`: schedules
+    /// the next one and returns where the previous one left off.
+    pub fn mark_checkpoint(&mut self, plan_time: i64, event_seq: u64) -> CheckpointMark {
+        let since = self.last_checkpoint;
+        self.last_checkpoint = CheckpointMark {
+            plan_time,
+            event_seq,
+        };
+        self.next_checkpoint = self.schedule_after(plan_time.max(since.plan_time));
+        since
+    }
+}
+
 /// A checkpoint of the plan's day: its name and minute of the day.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckpointTime {

@@ -211,16 +211,34 @@ fn checklists(plan: &ActivePlan, day: u32) -> Vec<ChecklistJob> {
         .collect()
 }
 
-/// The day's exit criteria, with whether the day's tasks are all done.
+/// The day's exit criteria, each with whether the work it checks is done:
+/// a criterion whose check is also a task's Check checks that task's work
+/// (the seed's "Backups verified" and task 1.1 share `test -s
+/// out/backups.txt`), so it counts once those tasks are done; any other
+/// once every task of the day is done. Until then its check is not run:
+/// a file half-written by a task still running must not tick it.
 fn exit_criteria(plan: &ActivePlan, day: u32) -> Vec<CriterionJob> {
-    let tasks_done = plan
-        .compiled()
-        .plan
-        .tasks
-        .iter()
-        .enumerate()
-        .filter(|(_, t)| t.day == Some(day))
-        .all(|(i, _)| plan.task(i).state.is_done());
+    let tasks = &plan.compiled().plan.tasks;
+    let of_day: Vec<usize> = (0..tasks.len())
+        .filter(|&i| tasks[i].day == Some(day))
+        .collect();
+    let done = |i: usize| plan.task(i).state.is_done();
+    let day_done = of_day.iter().all(|&i| done(i));
+    let work_done = |check: &Option<String>| {
+        let Some(cmd) = check else {
+            return day_done;
+        };
+        let checked: Vec<usize> = of_day
+            .iter()
+            .copied()
+            .filter(|&i| tasks[i].checks.contains(cmd))
+            .collect();
+        if checked.is_empty() {
+            day_done
+        } else {
+            checked.into_iter().all(done)
+        }
+    };
     plan.compiled()
         .plan
         .days
@@ -232,7 +250,7 @@ fn exit_criteria(plan: &ActivePlan, day: u32) -> Vec<CriterionJob> {
                 .map(|c| CriterionJob {
                     text: c.text.clone(),
                     check: c.check.clone(),
-                    tasks_done,
+                    tasks_done: work_done(&c.check),
                 })
                 .collect()
         })

@@ -101,7 +101,10 @@ impl State {
             criteria,
             remaining_path: path.iter().map(|&i| tasks[i].id.clone()).collect(),
             remaining_hours: remaining_ms as f64 / 3_600_000.0,
-            projected: clock.label(projected),
+            projected: crate::projection::projected_label(
+                &clock.label(projected),
+                assessment.cannot_finish.is_some(),
+            ),
             planned_end: clock.label(planned_end),
             behind_hours: (projected - planned_end) as f64 / 3_600_000.0,
             allocation: self.allocation_rows(day),

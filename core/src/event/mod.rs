@@ -26,7 +26,9 @@ pub enum EventKind {
     PlanPaused,
     /// `plan.resumed`.
     PlanResumed,
-    /// `plan.running`, `plan.succeeded`, `plan.failed` (settled).
+    /// `plan.running`, `plan.succeeded`, `plan.failed` (settled), and
+    /// `plan.cancelled` (an operator abandoned it; the message says who
+    /// and why).
     Plan(PlanState),
     /// `task.<state>`: a task entered that state.
     Task(TaskState),
@@ -129,7 +131,7 @@ impl EventKind {
     /// Every kind the loop writes, each name once (a plan pauses through
     /// [`EventKind::PlanPaused`], never through a settled state), for
     /// [`EventKind::parse`] and the README's list.
-    pub const ALL: [EventKind; 40] = [
+    pub const ALL: [EventKind; 41] = [
         EventKind::CoordinatorStarted,
         EventKind::CoordinatorStopping,
         EventKind::PlanLoaded,
@@ -138,6 +140,7 @@ impl EventKind {
         EventKind::Plan(PlanState::Running),
         EventKind::Plan(PlanState::Succeeded),
         EventKind::Plan(PlanState::Failed),
+        EventKind::Plan(PlanState::Cancelled),
         EventKind::Task(TaskState::Pending),
         EventKind::Task(TaskState::Ready),
         EventKind::Task(TaskState::Running),
@@ -185,6 +188,7 @@ impl EventKind {
                 PlanState::Paused => "plan.paused",
                 PlanState::Succeeded => "plan.succeeded",
                 PlanState::Failed => "plan.failed",
+                PlanState::Cancelled => "plan.cancelled",
             },
             EventKind::Task(state) => match state {
                 TaskState::Pending => "task.pending",

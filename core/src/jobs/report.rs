@@ -29,7 +29,8 @@ pub struct CriterionJob {
     pub text: String,
     /// A command that checks it.
     pub check: Option<String>,
-    /// Whether the day's tasks are all done (plain criteria).
+    /// Whether the work it checks is done: the tasks whose Check is its
+    /// check, else every task of its day. Its check runs only then.
     pub tasks_done: bool,
 }
 

@@ -4,6 +4,7 @@
 
 use super::planner::{Starved, Unstarted};
 use crate::config::ProvisionerKind;
+use swarm_text::count;
 
 /// The provisioner's name in a sentence.
 fn through(kind: ProvisionerKind) -> &'static str {
@@ -17,8 +18,10 @@ fn through(kind: ProvisionerKind) -> &'static str {
 /// An agent switched from `from` to `to`.
 pub(crate) fn switched(agent: &str, from: &str, to: &str, why: Starved) -> String {
     format!(
-        "switched agent {agent} from {from} to {to}: {to} has {} of the {} agent(s) its ready work needs ({:.1} rank-weighted hours), {from} had more than it needs",
-        why.have, why.want, why.weight_h
+        "switched agent {agent} from {from} to {to}: {to} has {} of the {} its ready work needs ({:.1} rank-weighted hours), {from} had more than it needs",
+        why.have,
+        count(why.want, "agent"),
+        why.weight_h
     )
 }
 
@@ -31,15 +34,15 @@ pub(crate) fn started(
     why: Starved,
     plan: &str,
 ) -> String {
-    let (have, want) = (why.have, why.want);
+    let (have, want) = (why.have, count(why.want, "agent"));
     if kind == ProvisionerKind::Swarm {
         format!(
-            "asked the swarm provisioner for one more {role} agent (request {id}) in service {}: {role} had {have} of {want} agent(s) its ready work needs; it counts as started once an agent of that service registers",
+            "asked the swarm provisioner for one more {role} agent (request {id}) in service {}: {role} had {have} of {want} its ready work needs; it counts as started once an agent of that service registers",
             crate::jobs::provision::service_name(plan, role)
         )
     } else {
         format!(
-            "asked the {} provisioner for agent {id} ({role}): {role} had {have} of {want} agent(s) its ready work needs; it counts as started once it registers",
+            "asked the {} provisioner for agent {id} ({role}): {role} had {have} of {want} its ready work needs; it counts as started once it registers",
             through(kind)
         )
     }
@@ -61,22 +64,25 @@ pub(crate) fn shortfall(
     why: &Unstarted,
     kind: ProvisionerKind,
 ) -> (String, String) {
+    let more = count(missing, "more agent");
     match why {
         Unstarted::NoProvisioner => (
             format!(
-                "shortfall: {role} needs {missing} more agent(s) for its ready work ({weight_h:.1} rank-weighted hours); the provisioner is 'none', so none was started"
+                "shortfall: {role} needs {more} for its ready work ({weight_h:.1} rank-weighted hours); the provisioner is 'none', so none was started"
             ),
-            format!("{role}: {missing} more agent(s)"),
+            format!("{role}: {more}"),
         ),
         Unstarted::BackingOff(b) => (
             format!(
-                "shortfall: {role} needs {missing} more agent(s), but starting one failed {} time(s) in a row (last: {}); not trying again before {}",
-                b.count, b.last, b.retry
+                "shortfall: {role} needs {more}, but starting one failed {} in a row (last: {}); not trying again before {}",
+                count(b.count, "time"),
+                b.last,
+                b.retry
             ),
             format!(
-                "{role}: {missing} more agent(s); the {} provisioner failed {} time(s) in a row (last: {}); next try after {}",
+                "{role}: {more}; the {} provisioner failed {} in a row (last: {}); next try after {}",
                 through(kind),
-                b.count,
+                count(b.count, "time"),
                 b.last,
                 b.retry
             ),

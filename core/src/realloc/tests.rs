@@ -67,7 +67,7 @@ fn an_idle_agent_switches_from_a_role_with_surplus_to_a_starved_one() {
     );
     assert_eq!(
         prose::switched("a1", "tester", "sre", starved),
-        "switched agent a1 from tester to sre: sre has 0 of the 1 agent(s) its ready work needs (6.0 rank-weighted hours), tester had more than it needs"
+        "switched agent a1 from tester to sre: sre has 0 of the 1 agent its ready work needs (6.0 rank-weighted hours), tester had more than it needs"
     );
 }
 
@@ -144,7 +144,7 @@ fn the_provisioner_scales_a_starved_pool_up_within_its_bounds() {
         },
         "plan",
     );
-    assert_eq!(said, "asked the docker provisioner for agent docker-coder-7 (coder): coder had 1 of 3 agent(s) its ready work needs; it counts as started once it registers");
+    assert_eq!(said, "asked the docker provisioner for agent docker-coder-7 (coder): coder had 1 of 3 agents its ready work needs; it counts as started once it registers");
 }
 
 #[test]
@@ -235,8 +235,8 @@ fn with_no_provisioner_a_starved_role_is_a_shortfall() {
         &Unstarted::NoProvisioner,
         ProvisionerKind::None,
     );
-    assert_eq!(said, "shortfall: dba needs 2 more agent(s) for its ready work (3.5 rank-weighted hours); the provisioner is 'none', so none was started");
-    assert_eq!(line, "dba: 2 more agent(s)");
+    assert_eq!(said, "shortfall: dba needs 2 more agents for its ready work (3.5 rank-weighted hours); the provisioner is 'none', so none was started");
+    assert_eq!(line, "dba: 2 more agents");
 }
 
 #[test]
@@ -265,6 +265,6 @@ fn a_provisioner_backing_off_is_a_shortfall_with_its_last_failure() {
         &Unstarted::BackingOff(b),
         ProvisionerKind::Docker,
     );
-    assert_eq!(said, "shortfall: dba needs 1 more agent(s), but starting one failed 2 time(s) in a row (last: no image); not trying again before Day 1 10:00");
-    assert_eq!(line, "dba: 1 more agent(s); the docker provisioner failed 2 time(s) in a row (last: no image); next try after Day 1 10:00");
+    assert_eq!(said, "shortfall: dba needs 1 more agent, but starting one failed 2 times in a row (last: no image); not trying again before Day 1 10:00");
+    assert_eq!(line, "dba: 1 more agent; the docker provisioner failed 2 times in a row (last: no image); next try after Day 1 10:00");
 }

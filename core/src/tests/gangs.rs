@@ -35,6 +35,9 @@ fn a_lead_gang_starts_on_all_its_agents_at_once_with_the_first_role_leading() {
     assert_eq!(lead[0].role, "sre");
     assert!(!member[0].lead);
     assert_eq!(member[0].role, "backend");
+    // Each is told its place in the gang, for its log.
+    assert_eq!((lead[0].member, lead[0].members), (1, 2));
+    assert_eq!((member[0].member, member[0].members), (2, 2));
     let offered = h.events_of("attempt.offered");
     assert_eq!(offered.len(), 1);
     assert_eq!(offered[0].agent_id.as_deref(), Some("sre-1"));

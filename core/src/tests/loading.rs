@@ -68,3 +68,13 @@ fn a_plan_is_refused_while_another_runs_with_nothing_changed() {
     );
     assert_eq!(h.status().plan_id, 1);
 }
+
+#[test]
+fn the_loaded_event_counts_the_tasks_in_words() {
+    let mut h = Harness::new();
+    h.load(&plan(&[("1.1", "SRE", "P1", 1, "")]))
+        .expect("loads");
+    let loaded = h.events_of("plan.loaded");
+    assert_eq!(loaded.len(), 1);
+    assert_eq!(loaded[0].message, "Test plan: 1 task");
+}

@@ -92,7 +92,17 @@ fn agent_states_round_trip() {
 fn verdicts_round_trip() {
     round_trip(&Verdict::ALL, Verdict::name, "verdict", "at risk");
     let names: Vec<&str> = Verdict::ALL.iter().map(|v| v.name()).collect();
-    assert_eq!(names, ["failed", "done", "behind", "at_risk", "on_track"]);
+    assert_eq!(
+        names,
+        [
+            "cancelled",
+            "failed",
+            "done",
+            "behind",
+            "at_risk",
+            "on_track"
+        ]
+    );
 }
 
 #[test]

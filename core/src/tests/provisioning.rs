@@ -74,7 +74,7 @@ fn a_failed_start_is_a_shortfall_with_its_reason_and_backs_off() {
     assert!(
         decisions
             .iter()
-            .any(|d| d.contains("failed 1 time(s) in a row")),
+            .any(|d| d.contains("failed 1 time in a row")),
         "{decisions:?}"
     );
     // After the backoff it tries again.

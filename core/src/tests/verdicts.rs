@@ -23,6 +23,26 @@ fn a_plan_with_no_agent_is_at_risk() {
         "at_risk"
     );
     assert_eq!(s.verdict_reason, "no agent is connected");
+    // The projection beside it says the same: no date with these agents.
+    assert!(
+        s.projected
+            .contains(" once the missing agents join — at risk (plan ends "),
+        "{}",
+        s.projected
+    );
+    // And so does a report.
+    let (reply, _answer) = tokio::sync::oneshot::channel();
+    h.turn(vec![crate::command::CheckpointCmd::Run(None, reply).into()]);
+    let mut jobs = Vec::new();
+    while let Ok(job) = h.receivers.jobs.try_recv() {
+        jobs.push(job);
+    }
+    let last = jobs.last().expect("a report job");
+    assert!(
+        last.projected.ends_with(" once the missing agents join"),
+        "{}",
+        last.projected
+    );
 }
 
 #[test]
@@ -47,8 +67,7 @@ fn a_failed_plan_says_failed_in_status_and_in_its_final_review() {
         "failed"
     );
     assert!(
-        s.verdict_reason
-            .starts_with("1 task(s) failed for good: 1.1"),
+        s.verdict_reason.starts_with("1 task failed for good: 1.1"),
         "{}",
         s.verdict_reason
     );

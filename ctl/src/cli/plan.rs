@@ -140,6 +140,23 @@ pub enum PlanCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Abandon the running (or paused) plan: cancel every task it has not
+    /// finished, stopping the attempts that run; the plan ends `cancelled`
+    /// and another can be loaded. Exit 3 when no plan runs.
+    Cancel {
+        /// Why, recorded in the event log (`swarmctl events`).
+        #[arg(
+            long,
+            value_name = "TEXT",
+            default_value = "",
+            hide_default_value = true
+        )]
+        reason: String,
+        /// JSON output: the plan's name, how many tasks were cancelled,
+        /// its state.
+        #[arg(long)]
+        json: bool,
+    },
     /// Validate a plan and summarise it; exit 2 with FILE:LINE errors if it
     /// is not valid.
     Check {

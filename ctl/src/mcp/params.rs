@@ -68,6 +68,15 @@ pub(crate) struct TaskAction {
     pub reason: String,
 }
 
+/// `plan_cancel`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PlanCancel {
+    /// Why (recorded in the event log).
+    #[serde(default)]
+    pub reason: String,
+}
+
 fn default_namespace() -> String {
     "default".into()
 }

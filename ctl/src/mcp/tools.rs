@@ -9,8 +9,8 @@ use serde_json::{json, Value};
 use swarm_proto::v1 as pb;
 
 use super::params::{
-    MemoryKey, MemoryList, MemoryPut, PlanFile, StandupRun, StandupShow, TaskAction, TaskFilter,
-    TaskId, TaskLogs,
+    MemoryKey, MemoryList, MemoryPut, PlanCancel, PlanFile, StandupRun, StandupShow, TaskAction,
+    TaskFilter, TaskId, TaskLogs,
 };
 use super::{answer, noted, reply};
 use crate::exit;
@@ -48,6 +48,17 @@ impl Swarm {
     async fn plan_load(&self, Parameters(p): Parameters<PlanFile>) -> CallToolResult {
         let load = async { status::send_plan(&self.target, status::check_plan(&p.input())?).await };
         answer(load, status::loaded_json).await
+    }
+
+    #[tool(
+        description = "Abandon the running (or paused) plan: every task it has not finished is cancelled, running attempts are stopped, the plan ends `cancelled` and another can be loaded; answers the plan's name and how many tasks were cancelled, as `swarmctl plan cancel --json`"
+    )]
+    async fn plan_cancel(&self, Parameters(p): Parameters<PlanCancel>) -> CallToolResult {
+        answer(
+            status::cancel_plan(&self.target, p.reason),
+            status::cancelled_json,
+        )
+        .await
     }
 
     #[tool(
@@ -185,6 +196,6 @@ impl Swarm {
 
 #[tool_handler(
     name = "swarmctl",
-    instructions = "Drive a swarmd coordinator: validate and load plans, watch the run, act on tasks, read and write the shared memory, run standups. Every tool answers JSON, as the swarmctl command of the same name prints with --json."
+    instructions = "Drive a swarmd coordinator: validate, load and cancel plans, watch the run, act on tasks, read and write the shared memory, run standups. Every tool answers JSON, as the swarmctl command of the same name prints with --json."
 )]
 impl ServerHandler for Swarm {}

@@ -31,7 +31,7 @@ pub(crate) fn run(cmd: PlanCommand) -> u8 {
             let analysis = analyse(plan);
             print(&graph::render(plan, &analysis, format))
         }),
-        PlanCommand::Load { .. } => exit::FAILED,
+        PlanCommand::Load { .. } | PlanCommand::Cancel { .. } => exit::FAILED,
         PlanCommand::Simulate {
             input,
             agents,

@@ -287,17 +287,38 @@ async fn run_delete(target: &Target, namespace: String, key: String, json: bool)
 const RESULTS_NAMESPACE: &str = "swarm:results";
 
 /// A task's result: its entry in `swarm:results`; NOT_FOUND, saying why
-/// there may be none, when it has none.
+/// it has none (from the task's state, when the token may read it), when
+/// it has none.
 pub(crate) async fn fetch_result(target: &Target, id: String) -> Result<pb::MemoryEntry> {
-    get(target, RESULTS_NAMESPACE.to_string(), id.clone())
-        .await
-        .map_err(|f| match f {
-            Failure(exit::NOT_FOUND, _) => Failure(
-                exit::NOT_FOUND,
-                format!("no result recorded for task {id}: it has not succeeded, or wrote and printed nothing"),
-            ),
-            f => f,
-        })
+    match get(target, RESULTS_NAMESPACE.to_string(), id.clone()).await {
+        Err(Failure(exit::NOT_FOUND, _)) => {
+            let task = super::tasks::fetch_task(target, id.clone())
+                .await
+                .ok()
+                .and_then(|d| d.task);
+            Err(Failure(exit::NOT_FOUND, no_result(&id, task.as_ref())))
+        }
+        found => found,
+    }
+}
+
+/// Why task `id` (`task`, when it could be read) has no result.
+fn no_result(id: &str, task: Option<&pb::TaskSummary>) -> String {
+    let Some(t) = task else {
+        return format!(
+            "no result recorded for task {id}: it has not succeeded, or wrote and printed nothing"
+        );
+    };
+    match t.state.as_str() {
+        "succeeded" if t.reason.starts_with(swarm_core::model::MARKED_DONE) => {
+            format!("task {id} has no result: it was {}", t.reason)
+        }
+        "succeeded" => format!(
+            "task {id} succeeded but wrote nothing to $SWARM_RESULT and printed nothing, so it has no result"
+        ),
+        "skipped" => format!("task {id} was skipped, so it has no result"),
+        state => format!("task {id} is {state}; only a task that succeeded has a result"),
+    }
 }
 
 /// `swarmctl task result ID`: the task's entry in `swarm:results`.
@@ -313,4 +334,32 @@ pub(crate) async fn task_result(target: &Target, id: String, json: bool) -> Resu
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn task(state: &str, reason: &str) -> pb::TaskSummary {
+        pb::TaskSummary {
+            state: state.into(),
+            reason: reason.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_missing_result_says_why_from_the_task() {
+        let done = task("succeeded", "marked done by an operator: by hand");
+        assert_eq!(
+            no_result("1.1", Some(&done)),
+            "task 1.1 has no result: it was marked done by an operator: by hand"
+        );
+        assert!(no_result("1.1", Some(&task("succeeded", ""))).contains("printed nothing"));
+        assert_eq!(
+            no_result("1.1", Some(&task("running", ""))),
+            "task 1.1 is running; only a task that succeeded has a result"
+        );
+        assert!(no_result("1.1", None).starts_with("no result recorded for task 1.1"));
+    }
 }

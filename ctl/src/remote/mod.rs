@@ -183,6 +183,9 @@ pub(crate) fn run(cli: Cli) -> u8 {
             Command::Plan(PlanCommand::Load { input, json }) => {
                 status::load(&target, &input, json).await
             }
+            Command::Plan(PlanCommand::Cancel { reason, json }) => {
+                status::cancel(&target, reason, json).await
+            }
             Command::Status { json, watch } => status::status(&target, json, watch).await,
             Command::Tasks {
                 json,

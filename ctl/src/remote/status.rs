@@ -244,6 +244,35 @@ pub(crate) async fn pause(target: &Target, paused: bool, as_json: bool) -> Resul
     Ok(())
 }
 
+/// `plan cancel` answered by swarmd.
+pub(crate) async fn cancel_plan(target: &Target, reason: String) -> Result<pb::CancelPlanReply> {
+    let mut client = target.control().await?;
+    Ok(client
+        .cancel_plan(pb::CancelPlanRequest { reason })
+        .await?
+        .into_inner())
+}
+
+/// `plan cancel --json`.
+pub(crate) fn cancelled_json(reply: &pb::CancelPlanReply) -> serde_json::Value {
+    json!({"name": reply.name, "cancelled": reply.cancelled, "state": reply.state})
+}
+
+/// `swarmctl plan cancel [--reason TEXT]`.
+pub(crate) async fn cancel(target: &Target, reason: String, as_json: bool) -> Result<()> {
+    let reply = cancel_plan(target, reason).await?;
+    if as_json {
+        print_json(&cancelled_json(&reply));
+    } else {
+        crate::outln!(
+            "cancelled plan '{}' ({} it had not finished); load another with 'swarmctl plan load FILE'",
+            reply.name,
+            crate::plural::count(reply.cancelled, "task")
+        );
+    }
+    Ok(())
+}
+
 pub(crate) async fn approve_gate(target: &Target, day: u32, as_json: bool) -> Result<()> {
     let mut client = target.control().await?;
     let opened = client

@@ -94,8 +94,8 @@ pub(crate) fn spawn_agents(
     let roles = agents_needed(compiled);
     let extra = roles_to_lend(compiled, &roles);
     println!(
-        "swarmd: starting {} local agent(s): {}",
-        roles.len(),
+        "swarmd: starting {}: {}",
+        swarm_text::count(roles.len() as u64, "local agent"),
         roles.join(", ")
     );
     if !extra.is_empty() {

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use swarm_core::model::TaskState;
 use swarm_proto::v1 as pb;
+use swarm_text::{count, printable};
 
 use super::wire::RunTask;
 use super::Control;
@@ -32,20 +33,20 @@ pub(crate) async fn print(client: &mut Control, tasks: &[RunTask], workdir: &Pat
             }
         }
         let tail = last_lines(&output, FAILURE_TAIL_LINES);
+        let id = printable(&t.id);
         if tail.is_empty() {
-            println!("\n{} failed in attempt {} with no output", t.id, t.attempts);
+            println!("\n{id} failed in attempt {} with no output", t.attempts);
             continue;
         }
         println!(
-            "\n{} failed; the last {} line(s) of attempt {} (all of it: swarmctl task logs {} --workdir {}):",
-            t.id,
-            tail.len(),
+            "\n{id} failed; the last {} of attempt {} (all of it: swarmctl task logs {id} --workdir {}):",
+            count(tail.len() as u64, "line"),
             t.attempts,
-            t.id,
             workdir.display()
         );
+        // A task's output may hold anything: shown, never obeyed.
         for line in tail {
-            println!("  | {line}");
+            println!("  | {}", printable(&line));
         }
     }
 }

@@ -22,6 +22,7 @@ use crate::daemon::exit::Exit;
 use swarm_client::Bearer;
 use swarm_plan::CompiledPlan;
 use swarm_proto::v1 as pb;
+use swarm_text::{count, printable, printable_text};
 use tokio::net::TcpListener;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
@@ -53,7 +54,9 @@ pub(crate) async fn run(
     let compiled = match swarm_plan::load_at_most(&plan_path, &catalogue, cfg.core.max_plan_bytes) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("{e}\nswarmd: the plan was not loaded");
+            // The errors quote the plan.
+            let e = e.to_string();
+            eprintln!("{}\nswarmd: the plan was not loaded", printable_text(&e));
             return Exit::Usage;
         }
     };
@@ -99,7 +102,8 @@ pub(crate) async fn run(
     let code = match drive.run().await {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("swarmd run: {e:#}");
+            let e = format!("{e:#}");
+            eprintln!("swarmd run: {}", printable_text(&e));
             Exit::Failed
         }
     };
@@ -183,8 +187,9 @@ impl Drive<'_> {
         let last_seq = last_event(before).await;
         let loaded = self.load(&mut client).await?;
         println!(
-            "swarmd: running plan '{}' ({} tasks) at {url}",
-            loaded.name, loaded.tasks
+            "swarmd: running plan '{}' ({}) at {url}",
+            printable(&loaded.name),
+            count(loaded.tasks, "task")
         );
         let mut children = agents::spawn_agents(self.compiled, &self.agents)?;
         let workdir = self.agents.workdir;

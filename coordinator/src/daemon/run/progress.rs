@@ -82,11 +82,14 @@ impl Follow {
                 self.states.insert(e.task_id.clone(), state);
                 progress.show(self.tally());
             }
-            if let EventKind::Plan(state @ (PlanState::Succeeded | PlanState::Failed)) = e.kind {
-                outcome = Some(state == PlanState::Succeeded);
+            if let EventKind::Plan(state) = e.kind {
+                if state.has_ended() {
+                    outcome = Some(state == PlanState::Succeeded);
+                }
             }
             if let Some(line) = self.line(&e) {
-                progress.line(&line);
+                // Titles and messages come from the plan and the tasks.
+                progress.line(&swarm_text::printable(&line));
             }
             if e.kind == EventKind::CheckpointReported && outcome.is_some() {
                 break;
@@ -123,6 +126,9 @@ impl Follow {
             EventKind::AgentRoleSwitched
             | EventKind::AgentProvisioned
             | EventKind::AgentDraining => Some(format!("{at}  ⇄ {}", e.message)),
+            EventKind::Plan(PlanState::Cancelled) => {
+                Some(format!("{at}  ✗ the plan was {}", e.message))
+            }
             EventKind::CheckpointReported => Some(format!(
                 "{at}  ☰ {} — report appended to {}",
                 e.message,
@@ -144,7 +150,9 @@ impl Follow {
             | EventKind::PlanLoaded
             | EventKind::PlanPaused
             | EventKind::PlanResumed
-            | EventKind::Plan(_)
+            | EventKind::Plan(
+                PlanState::Running | PlanState::Paused | PlanState::Succeeded | PlanState::Failed,
+            )
             | EventKind::AttemptOffered
             | EventKind::AttemptRejected
             | EventKind::AgentConnected

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use swarm_core::model::TaskState;
 use swarm_proto::v1 as pb;
+use swarm_text::{count, printable};
 
 use super::wire::{self, RunTask};
 use super::Control;
@@ -29,7 +30,7 @@ pub(crate) async fn print(client: &mut Control, workdir: &Path, secs: f64) -> an
             println!(
                 "verdict: {} — {}",
                 verdict.name().replace('_', " "),
-                s.verdict_reason
+                printable(&s.verdict_reason)
             );
         }
     }
@@ -54,11 +55,14 @@ fn print_tasks(tasks: &[RunTask], secs: f64) {
         };
         println!(
             "{:<8} {:<10} {:>8}  {}",
-            t.id,
+            printable(&t.id),
             t.state.name(),
             t.attempts,
-            detail
+            printable(&detail)
         );
     }
-    println!("\n{ok}/{} tasks succeeded in {secs:.1}s", tasks.len());
+    println!(
+        "\n{ok}/{} succeeded in {secs:.1}s",
+        count(tasks.len() as u64, "task")
+    );
 }

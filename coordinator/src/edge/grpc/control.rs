@@ -298,6 +298,21 @@ impl pb::control_service_server::ControlService for ControlSvc {
         }))
     }
 
+    async fn cancel_plan(&self, req: Request<pb::CancelPlanRequest>) -> R<pb::CancelPlanReply> {
+        self.tokens.check(&req, Scope::Admin)?;
+        let reason = req.into_inner().reason;
+        let cancelled = self
+            .core
+            .ask(|reply| PlanCmd::Cancel { reason, reply }.into())
+            .await
+            .map_err(status)?;
+        Ok(Response::new(pb::CancelPlanReply {
+            name: cancelled.name,
+            cancelled: cancelled.tasks,
+            state: swarm_core::model::PlanState::Cancelled.name().into(),
+        }))
+    }
+
     async fn backup(&self, req: Request<pb::BackupRequest>) -> R<pb::BackupReply> {
         self.tokens.check(&req, Scope::Admin)?;
         let dir = req.into_inner().dir;
@@ -325,40 +340,7 @@ impl pb::control_service_server::ControlService for ControlSvc {
 
     async fn list_roles(&self, req: Request<pb::ListRolesRequest>) -> R<pb::ListRolesReply> {
         self.tokens.check(&req, Scope::Admin)?;
-        let catalogue = self
-            .roles
-            .catalogue()
-            .map_err(|e| Status::failed_precondition(e.to_string()))?;
-        let roles = catalogue
-            .roles()
-            .iter()
-            .map(|r| {
-                let p = &r.profile;
-                let mut sources = p.sources.clone();
-                let exec = match &p.exec {
-                    Some(e) => e.clone(),
-                    None => match self.roles.exec_for(&r.name) {
-                        Some((t, from)) => {
-                            sources.push(from);
-                            t.to_string()
-                        }
-                        None => String::new(),
-                    },
-                };
-                pb::RoleInfo {
-                    name: r.name.clone(),
-                    description: r.description.clone(),
-                    aliases: r.aliases.clone(),
-                    profile_sources: sources,
-                    prompt_bytes: p.prompt.as_ref().map_or(0, |x| x.len() as u64),
-                    exec,
-                    model: p.model.clone().unwrap_or_default(),
-                    tools: p.tools.clone(),
-                    env_keys: p.env.keys().cloned().collect(),
-                }
-            })
-            .collect();
-        Ok(Response::new(pb::ListRolesReply { roles }))
+        super::roles::list(&self.roles).map(Response::new)
     }
 
     async fn approve_gate(&self, req: Request<pb::ApproveGateRequest>) -> R<pb::ApproveGateReply> {

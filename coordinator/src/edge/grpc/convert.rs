@@ -102,6 +102,8 @@ pub(crate) fn to_agent(m: ToAgent) -> pb::CoordinatorMessage {
             attempt_no: a.attempt_no,
             role: a.role,
             lead: a.lead,
+            member: a.member,
+            members: a.members,
             spec: Some(pb::TaskSpec {
                 title: a.title,
                 run: a.run.unwrap_or_default(),

@@ -9,6 +9,7 @@ mod lists;
 mod logs;
 mod memory;
 mod plan_upload;
+mod roles;
 mod status;
 
 pub use agent::AgentSvc;

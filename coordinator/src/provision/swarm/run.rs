@@ -131,7 +131,9 @@ pub async fn run(
     }
     if let Ok(p) = provisioner {
         match p.remove_all().await {
-            Ok(n) if n > 0 => tracing::info!("removed {n} agent service(s)"),
+            Ok(n) if n > 0 => {
+                tracing::info!("removed {}", swarm_text::count(n as u64, "agent service"))
+            }
             Ok(_) => {}
             Err(e) => tracing::warn!("cannot remove the agent services: {e}"),
         }
@@ -179,7 +181,7 @@ async fn start(
         };
         match p.add(&plan, &role, ids.len() as u64).await {
             Ok(replicas) => {
-                tracing::info!(role = %role, replicas, "asked Swarm for {} more agent(s)", ids.len());
+                tracing::info!(role = %role, replicas, "asked Swarm for {}", swarm_text::count(ids.len() as u64, "more agent"));
                 let now = Instant::now();
                 book.waiting
                     .entry(role)
