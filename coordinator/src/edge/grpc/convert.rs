@@ -104,6 +104,8 @@ pub(crate) fn to_agent(m: ToAgent) -> pb::CoordinatorMessage {
             lead: a.lead,
             member: a.member,
             members: a.members,
+            // Workspaces are not handed out yet.
+            workspace: None,
             spec: Some(pb::TaskSpec {
                 title: a.title,
                 run: a.run.unwrap_or_default(),
