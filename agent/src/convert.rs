@@ -85,6 +85,8 @@ pub(crate) fn result_to(r: &AttemptResult) -> pb::TaskResult {
         output_dropped: r.output_dropped,
         not_started: matches!(r.outcome, Outcome::NotStarted { .. }),
         result: r.result.clone(),
+        // Workspaces are not worked in yet.
+        commit: String::new(),
     }
 }
 
