@@ -148,6 +148,7 @@ async fn serve(
         exit_code: Some(0),
         message: String::new(),
         result: None,
+        commit: String::new(),
     })))
     .await?;
     let sent = Instant::now();
