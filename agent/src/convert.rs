@@ -131,6 +131,7 @@ mod tests {
             lead: true,
             member: 1,
             members: 1,
+            workspace: None,
             spec: Some(pb::TaskSpec {
                 run: "  ".into(),
                 image: String::new(),
