@@ -178,59 +178,7 @@ pub(crate) fn run(cli: Cli) -> u8 {
             return exit::FAILED;
         }
     };
-    let result = runtime.block_on(async {
-        match cli.command {
-            Command::Plan(PlanCommand::Load { input, json }) => {
-                status::load(&target, &input, json).await
-            }
-            Command::Plan(PlanCommand::Cancel { reason, json }) => {
-                status::cancel(&target, reason, json).await
-            }
-            Command::Status { json, watch } => status::status(&target, json, watch).await,
-            Command::Tasks {
-                json,
-                state,
-                role,
-                limit,
-                after,
-            } => {
-                let listing = tasks::Listing {
-                    state,
-                    role,
-                    limit,
-                    after,
-                };
-                tasks::list(&target, json, listing).await
-            }
-            Command::Task(cmd) => tasks::task(&target, cmd).await,
-            Command::Agents { json } => agents::list(&target, json).await,
-            Command::Agent(cmd) => agents::agent(&target, cmd).await,
-            Command::Memory(cmd) => memory::run(&target, cmd).await,
-            Command::Events {
-                follow,
-                since,
-                task,
-                kind,
-                json,
-            } => {
-                let filter = events::Filter { task, kind };
-                events::run(&target, follow, since, &filter, json).await
-            }
-            Command::Standup(cmd) => standup::run(&target, cmd).await,
-            Command::Pause { json } => status::pause(&target, true, json).await,
-            Command::Resume { json } => status::pause(&target, false, json).await,
-            Command::Gate(crate::cli::GateCommand::Approve { day, json }) => {
-                status::approve_gate(&target, day, json).await
-            }
-            Command::Backup { dir, json } => status::backup(&target, &dir, json).await,
-            Command::Roles { json } => roles::list(&target, json).await,
-            Command::Mcp => crate::mcp::serve(target.clone()).await,
-            Command::Plan(_) | Command::Completions { .. } => Err(Failure(
-                exit::FAILED,
-                "offline commands do not reach this point".into(),
-            )),
-        }
-    });
+    let result = runtime.block_on(dispatch(&target, cli.command));
     match result.map_err(|f| target.explain(f)) {
         Ok(()) => exit::OK,
         Err(Failure(code, msg)) => {
@@ -239,6 +187,61 @@ pub(crate) fn run(cli: Cli) -> u8 {
             eprintln!("swarmctl: {msg}");
             code
         }
+    }
+}
+
+/// One command that needs the daemon, against `target`.
+async fn dispatch(target: &Target, command: Command) -> Result<()> {
+    match command {
+        Command::Plan(PlanCommand::Load { input, json }) => {
+            status::load(target, &input, json).await
+        }
+        Command::Plan(PlanCommand::Cancel { reason, json }) => {
+            status::cancel(target, reason, json).await
+        }
+        Command::Status { json, watch } => status::status(target, json, watch).await,
+        Command::Tasks {
+            json,
+            state,
+            role,
+            limit,
+            after,
+        } => {
+            let listing = tasks::Listing {
+                state,
+                role,
+                limit,
+                after,
+            };
+            tasks::list(target, json, listing).await
+        }
+        Command::Task(cmd) => tasks::task(target, cmd).await,
+        Command::Agents { json } => agents::list(target, json).await,
+        Command::Agent(cmd) => agents::agent(target, cmd).await,
+        Command::Memory(cmd) => memory::run(target, cmd).await,
+        Command::Events {
+            follow,
+            since,
+            task,
+            kind,
+            json,
+        } => {
+            let filter = events::Filter { task, kind };
+            events::run(target, follow, since, &filter, json).await
+        }
+        Command::Standup(cmd) => standup::run(target, cmd).await,
+        Command::Pause { json } => status::pause(target, true, json).await,
+        Command::Resume { json } => status::pause(target, false, json).await,
+        Command::Gate(crate::cli::GateCommand::Approve { day, json }) => {
+            status::approve_gate(target, day, json).await
+        }
+        Command::Backup { dir, json } => status::backup(target, &dir, json).await,
+        Command::Roles { json } => roles::list(target, json).await,
+        Command::Mcp => crate::mcp::serve(target.clone()).await,
+        Command::Plan(_) | Command::Completions { .. } => Err(Failure(
+            exit::FAILED,
+            "offline commands do not reach this point".into(),
+        )),
     }
 }
 

@@ -44,21 +44,9 @@ pub(crate) async fn run(
     exec: Option<String>,
     signals: crate::daemon::cli::Signals,
 ) -> Exit {
-    let catalogue = match swarm_core::roles::RolesSource::of(&cfg.core).catalogue() {
+    let compiled = match compile_plan(&cfg, &plan_path) {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!("swarmd: {e}");
-            return Exit::Usage;
-        }
-    };
-    let compiled = match swarm_plan::load_at_most(&plan_path, &catalogue, cfg.core.max_plan_bytes) {
-        Ok(c) => c,
-        Err(e) => {
-            // The errors quote the plan.
-            let e = e.to_string();
-            eprintln!("{}\nswarmd: the plan was not loaded", printable_text(&e));
-            return Exit::Usage;
-        }
+        Err(exit) => return exit,
     };
     let Ok(addr) = listener.local_addr() else {
         return Exit::Failed;
@@ -109,8 +97,32 @@ pub(crate) async fn run(
     };
     let _ = stop_tx.send(());
     drop(swarmctl);
-    match server.await {
-        // The store failed: the plan's outcome cannot be trusted.
+    server_end(server.await, code)
+}
+
+/// The roles and the plan, compiled; the exit on an error, said here.
+fn compile_plan(cfg: &Config, plan_path: &Path) -> Result<swarm_plan::CompiledPlan, Exit> {
+    let catalogue = swarm_core::roles::RolesSource::of(&cfg.core)
+        .catalogue()
+        .map_err(|e| {
+            eprintln!("swarmd: {e}");
+            Exit::Usage
+        })?;
+    swarm_plan::load_at_most(plan_path, &catalogue, cfg.core.max_plan_bytes).map_err(|e| {
+        // The errors quote the plan.
+        let e = e.to_string();
+        eprintln!("{}\nswarmd: the plan was not loaded", printable_text(&e));
+        Exit::Usage
+    })
+}
+
+/// The run's exit, given how its server ended and the plan's `code`: a
+/// failed store wins, since the plan's outcome cannot be trusted then.
+fn server_end(
+    ended: Result<Result<(), crate::daemon::serve::ServeError>, tokio::task::JoinError>,
+    code: Exit,
+) -> Exit {
+    match ended {
         Ok(Err(e @ crate::daemon::serve::ServeError::Store(_))) => {
             eprintln!("swarmd run: {e}");
             Exit::StoreFailed
