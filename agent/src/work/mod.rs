@@ -3,6 +3,7 @@
 //! member, and results kept until the coordinator acknowledges them.
 
 mod launch;
+pub mod workspace;
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
