@@ -16,6 +16,7 @@ fn work() -> Work {
         template: None,
         local_profiles: swarm_roles::Catalogue::builtin(),
         host: Host::plain(),
+        workspaces: Workspaces::new(PathBuf::new(), "a"),
     };
     Work::new(ctx, mpsc::unbounded_channel().0)
 }
@@ -38,6 +39,7 @@ fn joined(attempt: u64) -> Assignment {
         brief: String::new(),
         env: Vec::new(),
         profile: swarm_roles::Profile::default(),
+        workspace: None,
     }
 }
 
@@ -45,7 +47,7 @@ fn joined(attempt: u64) -> Assignment {
 fn results_are_sent_again_until_acknowledged() {
     let mut w = work();
     w.assign(joined(7));
-    let r = w.finished(joined(7).attempt, Outcome::Succeeded, None);
+    let r = w.finished(joined(7).attempt, Outcome::Succeeded, None, None);
     assert!(r.is_some());
     let every = Duration::from_secs(3);
     let t0 = Instant::now();
@@ -69,8 +71,8 @@ fn a_welcome_drops_results_the_coordinator_no_longer_expects() {
     let mut w = work();
     w.assign(joined(1));
     w.assign(joined(2));
-    w.finished(joined(1).attempt, Outcome::Succeeded, None);
-    w.finished(joined(2).attempt, Outcome::Succeeded, None);
+    w.finished(joined(1).attempt, Outcome::Succeeded, None, None);
+    w.finished(joined(2).attempt, Outcome::Succeeded, None, None);
     w.keep_results_of(&[2]);
     let due = w.results_due(Instant::now(), Duration::from_secs(3));
     assert_eq!(
@@ -102,6 +104,7 @@ async fn a_cut_off_stops_the_running_attempts_and_keeps_their_cancelled_results(
         template: None,
         local_profiles: swarm_roles::Catalogue::builtin(),
         host: Host::plain(),
+        workspaces: Workspaces::new(PathBuf::new(), "a"),
     };
     let mut w = Work::new(ctx, tx);
     w.assign(joined(4));
@@ -122,13 +125,13 @@ async fn a_cut_off_stops_the_running_attempts_and_keeps_their_cancelled_results(
     assert!(w.cut_off().is_empty(), "stopped once");
     let (r, outcome) = loop {
         match events.recv().await.expect("the executor reports") {
-            ExecEvent::Done(r, outcome, _) => break (r, outcome),
+            ExecEvent::Done(r, outcome, _, _) => break (r, outcome),
             ExecEvent::Started(_) | ExecEvent::Log(..) => {}
         }
     };
     assert_eq!(outcome, Outcome::Cancelled);
     assert!(!ran.exists(), "the attempt's process was stopped");
-    let result = w.finished(r, outcome, None).expect("a result to report");
+    let result = w.finished(r, outcome, None, None).expect("a result to report");
     assert_eq!(result.outcome, Outcome::Cancelled);
     let listed: Vec<u64> = w.listed().iter().map(|r| r.attempt).collect();
     assert_eq!(listed, [3, 4], "both are listed in the next Hello");
