@@ -138,7 +138,8 @@ impl Bwrap {
         // hidden directory (an attempt's worktree and its clone's git
         // directory live in the agent's own): bound again over the tmpfs,
         // and nothing else of the hidden directory with them.
-        for dir in std::iter::once(layout.workdir).chain(layout.grants.iter().map(|g| g.as_path())) {
+        for dir in std::iter::once(layout.workdir).chain(layout.grants.iter().map(|g| g.as_path()))
+        {
             let Ok(dir) = std::fs::canonicalize(dir) else {
                 continue;
             };
@@ -278,7 +279,10 @@ mod tests {
                 "{filesystem:?}: {}",
                 String::from_utf8_lossy(&out.stderr)
             );
-            assert_eq!(std::fs::read_to_string(worktree.join("made")).expect("made"), "a\n");
+            assert_eq!(
+                std::fs::read_to_string(worktree.join("made")).expect("made"),
+                "a\n"
+            );
             assert_eq!(
                 std::fs::read_to_string(git_dir.join("written")).expect("written"),
                 "b\n"

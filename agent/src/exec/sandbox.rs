@@ -311,7 +311,10 @@ mod tests {
             mode: Some("off".into()),
             ..RoleSandbox::default()
         };
-        assert_eq!(sandbox.plan(&off, top.path(), &[], None), Ok(Plan::Unsandboxed));
+        assert_eq!(
+            sandbox.plan(&off, top.path(), &[], None),
+            Ok(Plan::Unsandboxed)
+        );
     }
 
     #[test]

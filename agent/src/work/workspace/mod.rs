@@ -330,4 +330,4 @@ fn read_dir(dir: &Path) -> Vec<PathBuf> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;

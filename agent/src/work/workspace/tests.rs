@@ -8,16 +8,17 @@ use swarm_git::{Identity, Repo};
 
 use super::*;
 
-struct Fixture {
+/// A bare `origin` with one commit on `main`, and an agent's workspaces.
+pub(crate) struct Fixture {
     _tmp: tempfile::TempDir,
-    origin: Repo,
+    pub(crate) origin: Repo,
     /// A checkout of `origin` that adds commits to its `main`.
     seed: Repo,
-    agent_dir: PathBuf,
-    workspaces: Workspaces,
+    pub(crate) agent_dir: PathBuf,
+    pub(crate) workspaces: Workspaces,
 }
 
-fn fixture() -> Fixture {
+pub(crate) fn fixture() -> Fixture {
     let tmp = tempfile::tempdir().expect("tmp");
     let origin = Repo::at(tmp.path().join("origin.git"));
     origin.init(true).expect("bare origin");
@@ -46,7 +47,8 @@ fn fixture() -> Fixture {
 }
 
 impl Fixture {
-    fn workspace(&self, task: &str, fence: u64) -> Workspace {
+    /// The workspace of attempt `fence` of `task`, from `main`.
+    pub(crate) fn workspace(&self, task: &str, fence: u64) -> Workspace {
         Workspace {
             repo: self.origin.dir().to_string_lossy().into_owned(),
             base_commit: self.main(),
@@ -55,7 +57,7 @@ impl Fixture {
         }
     }
 
-    fn main(&self) -> String {
+    pub(crate) fn main(&self) -> String {
         self.origin.branch_tip("main").expect("tip").expect("main")
     }
 
@@ -72,7 +74,8 @@ impl Fixture {
         (p, ws)
     }
 
-    fn pushed(&self, ws: &Workspace) -> Option<String> {
+    /// The tip of the attempt's branch in `origin`.
+    pub(crate) fn pushed(&self, ws: &Workspace) -> Option<String> {
         self.origin.branch_tip(&ws.branch).expect("tip")
     }
 }
