@@ -82,8 +82,8 @@ pub enum WorkspaceError {
         repo: String,
         /// The attempt's branch.
         branch: String,
-        /// What git said.
-        source: GitError,
+        /// What git said (boxed: errors travel in `Result`s).
+        source: Box<GitError>,
     },
     /// The base commit is not in the repository, even after a fetch.
     #[error(
@@ -164,7 +164,7 @@ impl Workspaces {
                 fence: r.attempt,
                 repo,
                 branch,
-                source,
+                source: Box::new(source),
             }
         };
         let key = repo_key(&ws.repo);
@@ -270,7 +270,7 @@ impl Prepared {
                 fence: self.attempt.attempt,
                 repo: self.ws.repo.clone(),
                 branch: self.ws.branch.clone(),
-                source,
+                source: Box::new(source),
             }
         };
         let id = &self.owner.agent_id;
