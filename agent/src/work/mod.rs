@@ -1,6 +1,8 @@
 //! The attempts this agent holds: executor tasks for the ones it leads
 //! (started by [`launch`]), held slots for the ones it joins as a gang
-//! member, and results kept until the coordinator acknowledges them.
+//! member, and results kept until the coordinator acknowledges them. An
+//! attempt whose assignment names a repository runs in a worktree of the
+//! agent's clone of it ([`workspace`]) and reports the commit it pushed.
 
 mod launch;
 pub mod workspace;
