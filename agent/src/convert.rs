@@ -200,4 +200,36 @@ mod tests {
         assert_eq!(cancelled.message, "cancelled");
         assert_eq!(cancelled.attempt.map(|a| a.attempt), Some(3));
     }
+
+    #[test]
+    fn a_workspace_comes_through_and_its_commit_goes_back() {
+        let assign = |repo: &str| pb::Assign {
+            workspace: Some(pb::Workspace {
+                repo: repo.into(),
+                base_commit: "abc".into(),
+                branch: "swarm/p-1/attempts/t/a1".into(),
+                plan: "p-1".into(),
+            }),
+            ..Default::default()
+        };
+        let got = assignment_from(assign("/srv/git/app.git")).workspace;
+        assert_eq!(
+            got,
+            Some(Workspace {
+                repo: "/srv/git/app.git".into(),
+                base_commit: "abc".into(),
+                branch: "swarm/p-1/attempts/t/a1".into(),
+                plan: "p-1".into(),
+            })
+        );
+        assert_eq!(assignment_from(assign("  ")).workspace, None);
+        let wire = result_to(&AttemptResult {
+            attempt: attempt_from(None),
+            outcome: Outcome::Succeeded,
+            output_dropped: 0,
+            result: None,
+            commit: Some("c0ffee".into()),
+        });
+        assert_eq!(wire.commit, "c0ffee");
+    }
 }
