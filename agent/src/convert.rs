@@ -11,7 +11,7 @@ use swarm_proto::v1 as pb;
 
 use crate::exec::{Outcome, Stream};
 use crate::session::Settings;
-use crate::work::{Assignment, AttemptRef, AttemptResult};
+use crate::work::{Assignment, AttemptRef, AttemptResult, Workspace};
 
 /// An attempt reference from the wire; a missing one is the default (empty
 /// task, attempt 0), as the coordinator never omits it.
@@ -32,7 +32,8 @@ pub(crate) fn attempt_to(r: &AttemptRef) -> pb::AttemptRef {
 }
 
 /// An Assign from the coordinator, with blank `run` / `image` and a zero
-/// timeout read as unset, and the task's environment sorted by name.
+/// timeout read as unset, the task's environment sorted by name, and a
+/// workspace without a repository read as none.
 pub(crate) fn assignment_from(a: pb::Assign) -> Assignment {
     let s = a.spec.unwrap_or_default();
     let mut env: Vec<(String, String)> = s.env.into_iter().collect();
@@ -60,6 +61,15 @@ pub(crate) fn assignment_from(a: pb::Assign) -> Assignment {
                 sources: Vec::new(),
             })
             .unwrap_or_default(),
+        workspace: a
+            .workspace
+            .filter(|w| !w.repo.trim().is_empty())
+            .map(|w| Workspace {
+                repo: w.repo,
+                base_commit: w.base_commit,
+                branch: w.branch,
+                plan: w.plan,
+            }),
     }
 }
 
@@ -85,8 +95,7 @@ pub(crate) fn result_to(r: &AttemptResult) -> pb::TaskResult {
         output_dropped: r.output_dropped,
         not_started: matches!(r.outcome, Outcome::NotStarted { .. }),
         result: r.result.clone(),
-        // Workspaces are not worked in yet.
-        commit: String::new(),
+        commit: r.commit.clone().unwrap_or_default(),
     }
 }
 
@@ -163,6 +172,7 @@ mod tests {
             outcome: Outcome::Succeeded,
             output_dropped: 12,
             result: None,
+            commit: None,
         });
         assert_eq!(ok.outcome, pb::Outcome::Succeeded as i32);
         assert_eq!(ok.exit_code, Some(0));
@@ -174,6 +184,7 @@ mod tests {
             },
             output_dropped: 0,
             result: None,
+            commit: None,
         });
         assert_eq!(never.outcome, pb::Outcome::Failed as i32);
         assert_eq!((never.exit_code, never.not_started), (None, true));
@@ -183,9 +194,42 @@ mod tests {
             outcome: Outcome::Cancelled,
             output_dropped: 0,
             result: None,
+            commit: None,
         });
         assert_eq!(cancelled.outcome, pb::Outcome::Cancelled as i32);
         assert_eq!(cancelled.message, "cancelled");
         assert_eq!(cancelled.attempt.map(|a| a.attempt), Some(3));
+    }
+
+    #[test]
+    fn a_workspace_comes_through_and_its_commit_goes_back() {
+        let assign = |repo: &str| pb::Assign {
+            workspace: Some(pb::Workspace {
+                repo: repo.into(),
+                base_commit: "abc".into(),
+                branch: "swarm/p-1/attempts/t/a1".into(),
+                plan: "p-1".into(),
+            }),
+            ..Default::default()
+        };
+        let got = assignment_from(assign("/srv/git/app.git")).workspace;
+        assert_eq!(
+            got,
+            Some(Workspace {
+                repo: "/srv/git/app.git".into(),
+                base_commit: "abc".into(),
+                branch: "swarm/p-1/attempts/t/a1".into(),
+                plan: "p-1".into(),
+            })
+        );
+        assert_eq!(assignment_from(assign("  ")).workspace, None);
+        let wire = result_to(&AttemptResult {
+            attempt: attempt_from(None),
+            outcome: Outcome::Succeeded,
+            output_dropped: 0,
+            result: None,
+            commit: Some("c0ffee".into()),
+        });
+        assert_eq!(wire.commit, "c0ffee");
     }
 }

@@ -63,7 +63,7 @@ impl Home {
     /// [`HomeError::InUse`] when another process holds the lock,
     /// [`HomeError::Io`] when the directory or lock cannot be made.
     pub fn open(workdir: &Path, id: &str) -> Result<Home, HomeError> {
-        let dir = workdir.join(".swarm-agent").join(dir_name(id));
+        let dir = agent_dir(workdir, id);
         let pgids = dir.join("pgids");
         std::fs::create_dir_all(&pgids).map_err(|source| HomeError::Io {
             path: pgids.clone(),
@@ -113,10 +113,15 @@ impl Home {
     }
 }
 
-/// The directory name for an id: bytes other than ASCII letters, digits,
+/// The agent's own directory in `workdir`: `.swarm-agent/<id>/`.
+pub(crate) fn agent_dir(workdir: &Path, id: &str) -> PathBuf {
+    workdir.join(".swarm-agent").join(dir_name(id))
+}
+
+/// The directory name for an id (or any name used as one): bytes other than ASCII letters, digits,
 /// `-` and `_` (and a leading `.`) are written `%XX`, so no id can point
 /// outside `.swarm-agent/` and two ids never share a directory.
-fn dir_name(id: &str) -> String {
+pub(crate) fn dir_name(id: &str) -> String {
     let mut out = String::with_capacity(id.len());
     for (i, b) in id.bytes().enumerate() {
         if b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || (b == b'.' && i > 0) {

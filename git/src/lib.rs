@@ -13,6 +13,7 @@
 
 mod cmd;
 mod ops;
+mod remote;
 mod trailers;
 
 pub use cmd::{GitError, Repo};

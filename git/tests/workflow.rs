@@ -155,3 +155,50 @@ fn an_unknown_name_resolves_to_none_and_a_missing_repository_is_an_error() {
     let err = missing.resolve("HEAD").expect_err("no repository");
     assert!(err.to_string().contains("absent"), "{err}");
 }
+
+#[test]
+fn a_clone_fetches_new_commits_and_pushes_a_branch_back() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let origin = repository(&tmp.path().join("origin"));
+    let base = origin.branch_tip("main").expect("tip").expect("main");
+    let clone = Repo::at(tmp.path().join("clones/one"));
+    clone
+        .clone_from(&origin.dir().to_string_lossy())
+        .expect("clone");
+    assert_eq!(clone.resolve(&base).expect("resolve"), Some(base.clone()));
+    assert!(
+        !clone.dir().join("shared.txt").exists(),
+        "nothing is checked out"
+    );
+
+    std::fs::write(origin.dir().join("later.txt"), "later\n").expect("write");
+    let later = origin
+        .commit_all(&who("operator"), "later", &[])
+        .expect("commit")
+        .expect("a change");
+    assert_eq!(clone.resolve(&later).expect("resolve"), None);
+    clone.fetch("origin").expect("fetch");
+    assert_eq!(clone.resolve(&later).expect("resolve"), Some(later.clone()));
+
+    let wt = tmp.path().join("wt");
+    let tree = clone
+        .add_worktree(&wt, "swarm/p/attempts/t/a1", &later)
+        .expect("wt");
+    std::fs::write(wt.join("new.txt"), "new\n").expect("write");
+    let c = tree
+        .commit_all(&who("a1 (sre)"), "t New", &trailers("t", "1"))
+        .expect("commit")
+        .expect("a change");
+    clone
+        .push_branch("origin", "swarm/p/attempts/t/a1")
+        .expect("push");
+    assert_eq!(
+        origin.branch_tip("swarm/p/attempts/t/a1").expect("tip"),
+        Some(c)
+    );
+
+    let err = Repo::at(tmp.path().join("clones/two"))
+        .clone_from(&tmp.path().join("nowhere").to_string_lossy())
+        .expect_err("no such repository");
+    assert!(err.to_string().contains("git clone"), "{err}");
+}

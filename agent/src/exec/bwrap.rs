@@ -121,6 +121,7 @@ impl Bwrap {
             }
         }
         a.flags(&["--dev", "/dev", "--proc", "/proc"]);
+        let mut hidden_dirs = Vec::new();
         for path in layout.hidden {
             let Ok(path) = std::fs::canonicalize(path) else {
                 continue;
@@ -128,8 +129,22 @@ impl Bwrap {
             if path.is_dir() {
                 a.0.push("--tmpfs".into());
                 a.0.push(path.display().to_string());
+                hidden_dirs.push(path);
             } else {
                 a.mount("--ro-bind", Path::new("/dev/null"), &path);
+            }
+        }
+        // The working directory and the grants stay writable even inside a
+        // hidden directory (an attempt's worktree and its clone's git
+        // directory live in the agent's own): bound again over the tmpfs,
+        // and nothing else of the hidden directory with them.
+        for dir in std::iter::once(layout.workdir).chain(layout.grants.iter().map(|g| g.as_path()))
+        {
+            let Ok(dir) = std::fs::canonicalize(dir) else {
+                continue;
+            };
+            if hidden_dirs.iter().any(|h| dir.starts_with(h)) {
+                a.mount("--bind", &dir, &dir);
             }
         }
         if !layout.workdir.as_os_str().is_empty() {
@@ -220,5 +235,59 @@ mod tests {
             argv.contains(&format!("--bind {0} {0}", wd.display())),
             "{argv}"
         );
+    }
+
+    #[test]
+    fn a_workdir_and_grants_inside_a_hidden_directory_stay_writable() {
+        let Ok(bwrap) = find() else {
+            eprintln!("no working bubblewrap on this host: nothing to check");
+            return;
+        };
+        let dir = tempfile::tempdir().expect("tmp");
+        let agent = dir.path().join(".swarm-agent/a");
+        let worktree = agent.join("work/t-1");
+        let git_dir = agent.join("repos/k/.git");
+        for d in [&worktree, &git_dir] {
+            std::fs::create_dir_all(d).expect("dir");
+        }
+        std::fs::write(agent.join("token"), "secret").expect("token");
+        for filesystem in [Filesystem::Workdir, Filesystem::Host] {
+            let hidden = [dir.path().join(".swarm-agent")];
+            let grants = [git_dir.clone()];
+            let layout = Layout {
+                policy: Policy {
+                    filesystem,
+                    ..Policy::default()
+                },
+                workdir: &worktree,
+                hidden: &hidden,
+                grants: &grants,
+            };
+            let argv = bwrap.argv(&layout);
+            let script = format!(
+                "echo a > made && echo b > {}/written && ! test -e {}",
+                git_dir.display(),
+                agent.join("token").display()
+            );
+            let out = Command::new(&argv[0])
+                .args(&argv[1..])
+                .args(["sh", "-c", &script])
+                .output()
+                .expect("bwrap runs");
+            assert!(
+                out.status.success(),
+                "{filesystem:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert_eq!(
+                std::fs::read_to_string(worktree.join("made")).expect("made"),
+                "a\n"
+            );
+            assert_eq!(
+                std::fs::read_to_string(git_dir.join("written")).expect("written"),
+                "b\n"
+            );
+            std::fs::remove_file(worktree.join("made")).expect("rm");
+        }
     }
 }

@@ -145,7 +145,9 @@ async fn drive(docker: &Docker, run: &Run<'_>, image: &str, slot: &mut Option<Co
             ("swarm.task".to_string(), spec.task_id.clone()),
             ("swarm.attempt".to_string(), spec.attempt.to_string()),
         ])),
-        host_config: runtime_mount(&spec.env),
+        host_config: host_config(spec),
+        // In a workspace the task works in its worktree, as on the host.
+        working_dir: (!spec.grants.is_empty()).then(|| spec.workdir.display().to_string()),
         ..ContainerCreateBody::default()
     };
     let id = match docker.create_container(None, body).await {
@@ -294,24 +296,39 @@ impl Drop for AbortOnDrop {
     }
 }
 
-/// The agent's runtime directory (the task's `$SWARM_RESULT` file and,
-/// under mTLS, the socket its `SWARM_COORDINATOR` names) is mounted at the
-/// same path, so both work inside the container too (with a local engine;
-/// a remote one has no such path).
-fn runtime_mount(env: &[(String, String)]) -> Option<bollard::models::HostConfig> {
+/// What the container mounts, each at the same path as on the host (with
+/// a local engine; a remote one has no such paths): the agent's runtime
+/// directory (the task's `$SWARM_RESULT` file and, under mTLS, the socket
+/// its `SWARM_COORDINATOR` names) and, for an attempt in a workspace, its
+/// worktree and the clone's git directory (the spec's grants).
+fn host_config(spec: &super::ExecSpec) -> Option<bollard::models::HostConfig> {
+    let mut binds: Vec<String> = runtime_dir(&spec.env).into_iter().collect();
+    if !spec.grants.is_empty() {
+        binds.extend(
+            std::iter::once(&spec.workdir)
+                .chain(&spec.grants)
+                .filter_map(|dir| dir.to_str())
+                .map(str::to_string),
+        );
+    }
+    if binds.is_empty() {
+        return None;
+    }
+    Some(bollard::models::HostConfig {
+        binds: Some(binds.iter().map(|dir| format!("{dir}:{dir}")).collect()),
+        ..Default::default()
+    })
+}
+
+/// The directory of the task's `$SWARM_RESULT` file.
+fn runtime_dir(env: &[(String, String)]) -> Option<String> {
     let file = env
         .iter()
         .rev()
         .find(|(k, _)| k == "SWARM_RESULT")
         .map(|(_, v)| v)?;
     let dir = std::path::Path::new(file).parent()?.to_str()?;
-    if dir.is_empty() {
-        return None;
-    }
-    Some(bollard::models::HostConfig {
-        binds: Some(vec![format!("{dir}:{dir}")]),
-        ..Default::default()
-    })
+    (!dir.is_empty()).then(|| dir.to_string())
 }
 
 #[cfg(test)]
@@ -352,5 +369,30 @@ mod tests {
             }
             other => panic!("expected NotStarted, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_workspace_is_mounted_at_its_own_paths() {
+        let plain = ExecSpec {
+            env: vec![("SWARM_RESULT".into(), "/run/a/result-3".into())],
+            workdir: "/w".into(),
+            ..ExecSpec::default()
+        };
+        let binds = |spec: &ExecSpec| host_config(spec).and_then(|h| h.binds);
+        assert_eq!(binds(&plain), Some(vec!["/run/a:/run/a".to_string()]));
+        let in_workspace = ExecSpec {
+            workdir: "/w/.swarm-agent/a/work/t-3".into(),
+            grants: vec!["/w/.swarm-agent/a/repos/k/.git".into()],
+            ..plain
+        };
+        assert_eq!(
+            binds(&in_workspace),
+            Some(vec![
+                "/run/a:/run/a".to_string(),
+                "/w/.swarm-agent/a/work/t-3:/w/.swarm-agent/a/work/t-3".to_string(),
+                "/w/.swarm-agent/a/repos/k/.git:/w/.swarm-agent/a/repos/k/.git".to_string(),
+            ])
+        );
+        assert_eq!(binds(&ExecSpec::default()), None);
     }
 }

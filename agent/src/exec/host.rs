@@ -52,6 +52,9 @@ pub(crate) struct Launch<'a> {
     pub env: &'a [(String, String)],
     /// Its role's sandbox overrides.
     pub role: &'a RoleSandbox,
+    /// Writable in the sandbox besides `workdir` (an attempt's git
+    /// directory).
+    pub grants: &'a [PathBuf],
 }
 
 impl Host {
@@ -112,9 +115,9 @@ impl Host {
     ) -> Result<Command, String> {
         let mut command = match &self.guard {
             Some(guard) => {
-                let plan = self
-                    .sandbox
-                    .plan(launch.role, launch.workdir, self.run_as)?;
+                let plan =
+                    self.sandbox
+                        .plan(launch.role, launch.workdir, launch.grants, self.run_as)?;
                 let mut command = Command::new(guard);
                 command.arg(GUARD_ARG).arg(std::process::id().to_string());
                 if let Some((uid, gid)) = self.run_as {

@@ -85,6 +85,10 @@ pub struct ExecSpec {
     pub template: Option<String>,
     /// The sandbox overrides of the role this agent plays in the attempt.
     pub sandbox: RoleSandbox,
+    /// Directories the attempt must be able to write besides `workdir`,
+    /// wherever they are (its worktree's git directory): granted in the
+    /// sandbox, mounted into a container.
+    pub grants: Vec<PathBuf>,
 }
 
 /// Variables of the agent's own environment that no task inherits: its

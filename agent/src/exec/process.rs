@@ -40,6 +40,8 @@ pub(crate) struct Script<'a> {
     pub attempt: u64,
     /// Its role's sandbox overrides.
     pub sandbox: &'a RoleSandbox,
+    /// Writable in the sandbox besides `workdir`.
+    pub grants: &'a [std::path::PathBuf],
 }
 
 /// How a command ended.
@@ -74,6 +76,7 @@ pub(crate) async fn run_step(
         workdir: script.workdir,
         env: script.env,
         role: script.sandbox,
+        grants: script.grants,
     };
     let mut command: Command = match script.host.command("sh", &["-c", script.script], &launch) {
         Ok(command) => command,

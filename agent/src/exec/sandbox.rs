@@ -156,7 +156,7 @@ impl Sandbox {
     }
 
     /// How an attempt of a role with `role` overrides, working in
-    /// `workdir`, is wrapped.
+    /// `workdir` and writing `grants` besides, is wrapped.
     ///
     /// # Errors
     /// An invalid override, or a sandbox required where none can be made.
@@ -167,6 +167,7 @@ impl Sandbox {
         &self,
         role: &RoleSandbox,
         workdir: &Path,
+        grants: &[PathBuf],
         user: Option<(u32, u32)>,
     ) -> Result<Plan, String> {
         let policy = role.apply(self.policy)?;
@@ -188,11 +189,12 @@ impl Sandbox {
         if let Some((uid, gid)) = user {
             hidden.retain(|path| reachable(path, uid, gid));
         }
+        let grants: Vec<PathBuf> = self.grants.iter().chain(grants).cloned().collect();
         let layout = bwrap::Layout {
             policy,
             workdir,
             hidden: &hidden,
-            grants: &self.grants,
+            grants: &grants,
         };
         let mut env = Vec::new();
         if policy.network == Network::None {
@@ -256,13 +258,13 @@ mod tests {
             mode: Some("auto".into()),
             ..RoleSandbox::default()
         };
-        assert_eq!(sandbox.plan(&auto, dir, None), Ok(Plan::Unsandboxed));
+        assert_eq!(sandbox.plan(&auto, dir, &[], None), Ok(Plan::Unsandboxed));
         let required = RoleSandbox {
             mode: Some("required".into()),
             ..RoleSandbox::default()
         };
         assert!(sandbox
-            .plan(&required, dir, None)
+            .plan(&required, dir, &[], None)
             .unwrap_err()
             .contains("requires a sandbox"));
         assert_eq!(sandbox.kind(), "none");
@@ -285,7 +287,7 @@ mod tests {
         let mut sandbox = with_bwrap(Policy::default());
         sandbox.set_unix_url("unix:///run/x/coordinator.sock".into());
         assert_eq!(sandbox.kind(), "bwrap");
-        let argv = |s: &Sandbox, role: &RoleSandbox| match s.plan(role, top.path(), None) {
+        let argv = |s: &Sandbox, role: &RoleSandbox| match s.plan(role, top.path(), &[], None) {
             Ok(Plan::Bwrap { argv, env, .. }) => (argv.join(" "), env),
             other => panic!("expected bubblewrap, got {other:?}"),
         };
@@ -309,7 +311,10 @@ mod tests {
             mode: Some("off".into()),
             ..RoleSandbox::default()
         };
-        assert_eq!(sandbox.plan(&off, top.path(), None), Ok(Plan::Unsandboxed));
+        assert_eq!(
+            sandbox.plan(&off, top.path(), &[], None),
+            Ok(Plan::Unsandboxed)
+        );
     }
 
     #[test]

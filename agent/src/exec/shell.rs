@@ -100,6 +100,7 @@ impl Run<'_> {
             host: self.host,
             attempt: self.spec.attempt,
             sandbox: &self.spec.sandbox,
+            grants: &self.spec.grants,
         };
         match run_step(script_ref, self.logs, self.deadline, self.cancel).await {
             StepEnd::Exited(status) if status.success() => Outcome::Succeeded,

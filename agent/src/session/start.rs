@@ -14,7 +14,7 @@ use crate::exec::Host;
 use crate::forward::Forwarder;
 use crate::home::GroupRecords;
 use crate::runtime::RuntimeDir;
-use crate::work::{Context, Work};
+use crate::work::{Context, Work, Workspaces};
 
 /// Sets the agent up; an [`Exit::Broken`] says what could not be made.
 pub(super) fn start(settings: Settings, groups: GroupRecords) -> Result<Session, Exit> {
@@ -33,6 +33,17 @@ pub(super) fn start(settings: Settings, groups: GroupRecords) -> Result<Session,
                 left.attempt
             );
         }
+    }
+    let workspaces = Workspaces::new(
+        crate::home::agent_dir(&settings.workdir, &settings.id),
+        &settings.id,
+    );
+    for left in workspaces.sweep() {
+        tracing::warn!(
+            "removed worktree {} left by a previous agent {}",
+            left.display(),
+            settings.id
+        );
     }
     let signals = Signals::install()
         .map_err(|e| Exit::Broken(format!("cannot install signal handlers: {e}")))?;
@@ -78,6 +89,7 @@ pub(super) fn start(settings: Settings, groups: GroupRecords) -> Result<Session,
         template: settings.template.clone(),
         local_profiles: settings.local_profiles.clone(),
         host,
+        workspaces,
     };
     Ok(Session {
         work: Work::new(ctx, events_tx),

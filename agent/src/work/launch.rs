@@ -1,7 +1,8 @@
 //! Launching an attempt: the facts every attempt's environment is built
 //! from ([`Context`]), the executor spec an assignment becomes (its
 //! environment, profile and template), the prompt and brief files a
-//! template reads, and the executor task that runs it and reports back.
+//! template reads, and the executor task that runs it — in the attempt's
+//! [workspace](super::workspace) when it has one — and reports back.
 
 use std::path::PathBuf;
 
@@ -9,8 +10,9 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::{Assignment, ExecEvent};
-use crate::exec::{self, ExecSpec, Host};
+use super::workspace::{Prepared, Workspaces};
+use super::{Assignment, AttemptRef, ExecEvent};
+use crate::exec::{self, ExecSpec, Host, Outcome};
 
 /// Fixed facts an attempt's environment is built from.
 pub struct Context {
@@ -32,6 +34,8 @@ pub struct Context {
     pub local_profiles: swarm_roles::Catalogue,
     /// How host processes are started.
     pub host: Host,
+    /// The agent's clones and the worktrees of its attempts.
+    pub workspaces: Workspaces,
 }
 
 impl Context {
@@ -44,29 +48,46 @@ impl Context {
         events: mpsc::UnboundedSender<ExecEvent>,
     ) -> JoinHandle<()> {
         let r = a.attempt.clone();
-        let spec = self.spec(a);
+        let mut spec = self.spec(a);
         let result_file = self.result_file(r.attempt);
         let briefing = self.write_briefing(a);
         let host = self.host.clone();
+        let workspace = a.workspace.clone().map(|ws| {
+            let (workspaces, r, role, title) = (
+                self.workspaces.clone(),
+                r.clone(),
+                a.role.clone(),
+                a.title.clone(),
+            );
+            move || workspaces.prepare(&r, &role, &title, &ws)
+        });
         tokio::spawn(async move {
             let _ = events.send(ExecEvent::Started(r.clone()));
-            let (log_tx, mut log_rx) = mpsc::channel::<exec::LogChunk>(64);
-            let fwd_events = events.clone();
-            let fwd_ref = r.clone();
-            let forward = tokio::spawn(async move {
-                while let Some(chunk) = log_rx.recv().await {
-                    let _ =
-                        fwd_events.send(ExecEvent::Log(fwd_ref.clone(), chunk.stream, chunk.data));
-                }
-            });
-            let outcome = exec::execute_with(&host, spec, log_tx, cancel).await;
-            let _ = forward.await;
-            let result = crate::runtime::take_result(&result_file)
-                .filter(|_| matches!(outcome, exec::Outcome::Succeeded));
-            for file in briefing {
-                let _ = std::fs::remove_file(file);
+            let prepared = match workspace {
+                None => None,
+                Some(prepare) => match blocking(prepare).await {
+                    Ok(p) => Some(p),
+                    Err(message) => {
+                        remove_all(briefing);
+                        let outcome = Outcome::not_started(message);
+                        let _ = events.send(ExecEvent::Done(r, outcome, None, None));
+                        return;
+                    }
+                },
+            };
+            if let Some(p) = &prepared {
+                spec.workdir = p.dir().to_path_buf();
+                spec.grants = vec![p.git_dir()];
             }
-            let _ = events.send(ExecEvent::Done(r, outcome, result));
+            let outcome = execute(&host, spec, &r, &events, cancel).await;
+            let result = crate::runtime::take_result(&result_file);
+            remove_all(briefing);
+            let (outcome, commit) = match prepared {
+                Some(p) => hand_back(p, outcome).await,
+                None => (outcome, None),
+            };
+            let result = result.filter(|_| matches!(outcome, Outcome::Succeeded));
+            let _ = events.send(ExecEvent::Done(r, outcome, result, commit));
         })
     }
 
@@ -167,6 +188,65 @@ impl Context {
             sandbox: exec::RoleSandbox::from_env(&profile.env),
             // This agent's --exec wins; else the role's template.
             template: self.template.clone().or(profile.exec),
+            grants: Vec::new(),
         }
+    }
+}
+
+/// Runs the executor, forwarding its output as events of attempt `r`.
+async fn execute(
+    host: &Host,
+    spec: ExecSpec,
+    r: &AttemptRef,
+    events: &mpsc::UnboundedSender<ExecEvent>,
+    cancel: CancellationToken,
+) -> Outcome {
+    let (log_tx, mut log_rx) = mpsc::channel::<exec::LogChunk>(64);
+    let (fwd_events, fwd_ref) = (events.clone(), r.clone());
+    let forward = tokio::spawn(async move {
+        while let Some(chunk) = log_rx.recv().await {
+            let _ = fwd_events.send(ExecEvent::Log(fwd_ref.clone(), chunk.stream, chunk.data));
+        }
+    });
+    let outcome = exec::execute_with(host, spec, log_tx, cancel).await;
+    let _ = forward.await;
+    outcome
+}
+
+/// Ends an attempt's workspace: after a success its work is committed
+/// and pushed (the commit, if anything changed), and a failed commit or
+/// push fails the attempt; after anything else nothing is kept.
+async fn hand_back(p: Prepared, outcome: Outcome) -> (Outcome, Option<String>) {
+    let succeeded = matches!(outcome, Outcome::Succeeded);
+    match blocking(move || p.finish(succeeded)).await {
+        Ok(commit) => (outcome, commit),
+        Err(message) => (
+            Outcome::Failed {
+                exit_code: None,
+                message,
+            },
+            None,
+        ),
+    }
+}
+
+/// Runs a blocking workspace step off the runtime's threads; its error
+/// as the message an attempt reports.
+async fn blocking<T, E, F>(step: F) -> Result<T, String>
+where
+    F: FnOnce() -> Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: std::fmt::Display + Send + 'static,
+{
+    match tokio::task::spawn_blocking(step).await {
+        Ok(done) => done.map_err(|e| e.to_string()),
+        Err(e) => Err(format!("the attempt's workspace step did not finish: {e}")),
+    }
+}
+
+/// Removes the attempt's briefing files.
+fn remove_all(files: Vec<PathBuf>) {
+    for file in files {
+        let _ = std::fs::remove_file(file);
     }
 }

@@ -1,8 +1,11 @@
 //! The attempts this agent holds: executor tasks for the ones it leads
 //! (started by [`launch`]), held slots for the ones it joins as a gang
-//! member, and results kept until the coordinator acknowledges them.
+//! member, and results kept until the coordinator acknowledges them. An
+//! attempt whose assignment names a repository runs in a worktree of the
+//! agent's clone of it ([`workspace`]) and reports the commit it pushed.
 
 mod launch;
+pub mod workspace;
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -15,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 use crate::exec::{Outcome, Stream};
 
 pub use launch::Context;
+pub use workspace::{Workspace, Workspaces};
 
 /// One attempt of one task; `attempt` is the coordinator's fencing number,
 /// unique across the whole coordinator.
@@ -53,6 +57,8 @@ pub struct Assignment {
     pub env: Vec<(String, String)>,
     /// The profile of the role this agent plays, from the coordinator.
     pub profile: swarm_roles::Profile,
+    /// The repository and branch to work in, if the task has one.
+    pub workspace: Option<Workspace>,
 }
 
 /// How an attempt this agent led ended; kept until the coordinator
@@ -67,6 +73,9 @@ pub struct AttemptResult {
     pub output_dropped: u64,
     /// On success, what the task wrote to `$SWARM_RESULT`, if anything.
     pub result: Option<String>,
+    /// On success in a workspace, the commit pushed on the attempt's
+    /// branch; `None` when nothing changed (or there is no workspace).
+    pub commit: Option<String>,
 }
 
 /// What an executor task reports.
@@ -77,8 +86,8 @@ pub enum ExecEvent {
     /// A chunk of the attempt's output.
     Log(AttemptRef, Stream, Vec<u8>),
     /// The executor finished with this outcome and, on success, what the
-    /// task wrote to `$SWARM_RESULT`.
-    Done(AttemptRef, Outcome, Option<String>),
+    /// task wrote to `$SWARM_RESULT` and the commit of its work.
+    Done(AttemptRef, Outcome, Option<String>, Option<String>),
 }
 
 struct Held {
@@ -201,6 +210,7 @@ impl Work {
         r: AttemptRef,
         outcome: Outcome,
         result: Option<String>,
+        commit: Option<String>,
     ) -> Option<AttemptResult> {
         if self.releasing.remove(&r.attempt) || self.held.remove(&r.attempt).is_none() {
             return None;
@@ -210,6 +220,7 @@ impl Work {
             outcome,
             output_dropped: 0,
             result,
+            commit,
         };
         self.unacked.insert(
             result.attempt.attempt,
