@@ -24,27 +24,7 @@ pub(super) fn start(settings: Settings, groups: GroupRecords) -> Result<Session,
         settings.roles.join(", "),
         settings.coordinator
     );
-    for left in groups.kill_recorded() {
-        if left.killed {
-            tracing::warn!(
-                "killed process group {} left running by a previous agent {} (attempt {})",
-                left.pgid,
-                settings.id,
-                left.attempt
-            );
-        }
-    }
-    let workspaces = Workspaces::new(
-        crate::home::agent_dir(&settings.workdir, &settings.id),
-        &settings.id,
-    );
-    for left in workspaces.sweep() {
-        tracing::warn!(
-            "removed worktree {} left by a previous agent {}",
-            left.display(),
-            settings.id
-        );
-    }
+    let workspaces = clear_leftovers(&settings, &groups);
     let signals = Signals::install()
         .map_err(|e| Exit::Broken(format!("cannot install signal handlers: {e}")))?;
     let runtime = RuntimeDir::create(settings.run_as)
@@ -103,6 +83,33 @@ pub(super) fn start(settings: Settings, groups: GroupRecords) -> Result<Session,
         _runtime: runtime,
         _forwarder: forwarder,
     })
+}
+
+/// Kills the process groups and removes the worktrees a previous process
+/// of this agent left behind; the agent's workspaces.
+fn clear_leftovers(settings: &Settings, groups: &GroupRecords) -> Workspaces {
+    for left in groups.kill_recorded() {
+        if left.killed {
+            tracing::warn!(
+                "killed process group {} left running by a previous agent {} (attempt {})",
+                left.pgid,
+                settings.id,
+                left.attempt
+            );
+        }
+    }
+    let workspaces = Workspaces::new(
+        crate::home::agent_dir(&settings.workdir, &settings.id),
+        &settings.id,
+    );
+    for left in workspaces.sweep() {
+        tracing::warn!(
+            "removed worktree {} left by a previous agent {}",
+            left.display(),
+            settings.id
+        );
+    }
+    workspaces
 }
 
 /// The binary task commands are started through (see
