@@ -42,7 +42,22 @@ impl State {
                     why,
                 } => {
                     for _ in 0..count {
-                        said.push(self.start_agent(t, kind, &role, why)?);
+                        said.push(self.start_agent(t, kind, &role, |id, plan| {
+                            prose::started(kind, &role, id, why, plan)
+                        })?);
+                    }
+                }
+                Decision::StartForSwarm {
+                    role,
+                    count,
+                    kind,
+                    have,
+                    want,
+                } => {
+                    for _ in 0..count {
+                        said.push(self.start_agent(t, kind, &role, |id, _| {
+                            prose::started_for_swarm(kind, &role, id, have, want)
+                        })?);
                     }
                 }
                 Decision::Shortfall {
@@ -66,13 +81,14 @@ impl State {
         Ok(said)
     }
 
-    /// Asks the provisioner for one agent of `role`; its sentence.
+    /// Asks the provisioner for one agent of `role`; its sentence, which
+    /// `say` makes of the new agent's id and the plan's name.
     fn start_agent(
         &mut self,
         t: &mut Turn<'_>,
         kind: crate::config::ProvisionerKind,
         role: &str,
-        why: super::planner::Starved,
+        say: impl Fn(&str, &str) -> String,
     ) -> Result<String, CoreError> {
         let plan_name = self
             .plan
@@ -85,7 +101,7 @@ impl State {
             agent_id: id.clone(),
             plan: plan_name.clone(),
         });
-        let why = prose::started(kind, role, &id, why, &plan_name);
+        let why = say(&id, &plan_name);
         t.emit(
             Event::new(EventKind::AgentProvisioned)
                 .agent(id)

@@ -7,6 +7,7 @@
 //! returned with its reason, for the report.
 
 mod apply;
+mod decision;
 mod planner;
 mod prose;
 #[cfg(test)]

@@ -81,73 +81,7 @@ pub(crate) struct Snapshot {
     pub(crate) any_role_need: u32,
 }
 
-/// Why a role is short: it has `have` of the `want` agents its ready work
-/// needs, worth `weight_h` rank-weighted hours.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Starved {
-    /// Agents it has (present or on their way).
-    pub(crate) have: u32,
-    /// Agents it should have.
-    pub(crate) want: u32,
-    /// Its demand, rank-weighted hours.
-    pub(crate) weight_h: f64,
-}
-
-/// Why no agent is started for a short role.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Unstarted {
-    /// The provisioner is `none`.
-    NoProvisioner,
-    /// The provisioner failed in a row and backs off.
-    BackingOff(Backoff),
-}
-
-/// What a checkpoint does, each with its reason.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Decision {
-    /// An idle agent switches from a role with more than it needs to a
-    /// starved one.
-    Switch {
-        /// The agent.
-        agent: String,
-        /// The role it played.
-        from: String,
-        /// The starved role.
-        to: String,
-        /// How starved `to` was before the switch.
-        why: Starved,
-    },
-    /// The provisioner is asked for `count` agents of `role`.
-    Start {
-        /// The role.
-        role: String,
-        /// How many.
-        count: u32,
-        /// Which provisioner (never `none`).
-        kind: ProvisionerKind,
-        /// How starved the role was.
-        why: Starved,
-    },
-    /// A role lacks `missing` agents and none is started.
-    Shortfall {
-        /// The role.
-        role: String,
-        /// Agents it lacks.
-        missing: u32,
-        /// Its demand, rank-weighted hours.
-        weight_h: f64,
-        /// Why none is started.
-        why: Unstarted,
-    },
-    /// An idle agent we provisioned is drained: its role has no work and
-    /// its pool is above its minimum.
-    Drain {
-        /// The agent.
-        agent: String,
-        /// Its role.
-        role: String,
-    },
-}
+pub(crate) use super::decision::{Decision, Starved, Unstarted};
 
 impl Snapshot {
     /// `role`'s pool bounds.
@@ -319,7 +253,55 @@ impl Work {
                 }
             }
         }
+        out.extend(self.provision_swarm(s));
         out
+    }
+
+    /// Rule 3, for a Full Swarm: when fewer agents of all roles together
+    /// are present or coming than a ready or soon-ready swarm needs, the
+    /// provisioner makes up the rest, of the role most agents play (else
+    /// the role with the most demand), since any role will do.
+    fn provision_swarm(&mut self, s: &Snapshot) -> Option<Decision> {
+        let have: u32 = self.present.values().sum();
+        if have >= s.any_role_need {
+            return None;
+        }
+        let role = (self.present.iter())
+            .filter(|(r, n)| **n > 0 && r.as_str() != swarm_plan::ANY_ROLE)
+            .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
+            .map(|(r, _)| r.clone())
+            .or_else(|| {
+                (self.demand.iter())
+                    .filter(|(r, _)| r.as_str() != swarm_plan::ANY_ROLE)
+                    .max_by(|a, b| a.1.weight_h.total_cmp(&b.1.weight_h))
+                    .map(|(r, _)| r.clone())
+            })?;
+        let missing = s.any_role_need - have;
+        let decision = match (s.provisioner, s.backoff.get(&role)) {
+            (ProvisionerKind::None, _) => Decision::Shortfall {
+                role,
+                missing,
+                weight_h: 0.0,
+                why: Unstarted::NoProvisioner,
+            },
+            (_, Some(b)) => Decision::Shortfall {
+                role,
+                missing,
+                weight_h: 0.0,
+                why: Unstarted::BackingOff(b.clone()),
+            },
+            (kind, None) => {
+                *self.present.entry(role.clone()).or_insert(0) += missing;
+                Decision::StartForSwarm {
+                    role,
+                    count: missing,
+                    kind,
+                    have,
+                    want: s.any_role_need,
+                }
+            }
+        };
+        Some(decision)
     }
 
     /// Rule 4: idle agents we provisioned, of roles with no work, drain.

@@ -48,6 +48,22 @@ pub(crate) fn started(
     }
 }
 
+/// The provisioner was asked for agent `id` of `role` because a Full
+/// Swarm needs `want` agents of any role and `have` are present or coming.
+pub(crate) fn started_for_swarm(
+    kind: ProvisionerKind,
+    role: &str,
+    id: &str,
+    have: u32,
+    want: u32,
+) -> String {
+    format!(
+        "asked the {} provisioner for agent {id} ({role}): a Full Swarm task needs {} of any role and {have} are present or coming; it counts as started once it registers",
+        through(kind),
+        count(want, "agent")
+    )
+}
+
 /// A drained agent.
 pub(crate) fn drained(agent: &str, role: &str) -> String {
     format!(

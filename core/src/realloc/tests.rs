@@ -268,3 +268,48 @@ fn a_provisioner_backing_off_is_a_shortfall_with_its_last_failure() {
     assert_eq!(said, "shortfall: dba needs 1 more agent, but starting one failed 2 times in a row (last: no image); not trying again before Day 1 10:00");
     assert_eq!(line, "dba: 1 more agent; the docker provisioner failed 2 times in a row (last: no image); next try after Day 1 10:00");
 }
+
+#[test]
+fn a_full_swarm_short_of_agents_of_any_role_gets_them_provisioned() {
+    // The seed's last day: a Full Swarm of 8 becomes ready after the day
+    // before drained its agents down to what its own work needed. The
+    // new agents play the role most agents play (ties: by name).
+    let mut s = snapshot(
+        vec![],
+        vec![
+            agent("t1", &["tester"], "tester", true, true),
+            agent("s1", &["security"], "security", true, true),
+            agent("s2", &["security"], "security", true, true),
+            agent("q1", &["qa"], "qa", true, true),
+        ],
+    );
+    s.any_role_need = 8;
+    s.pending.insert("tester".into(), 1);
+    s.provisioner = ProvisionerKind::Process;
+    assert_eq!(
+        plan(&s),
+        [Decision::StartForSwarm {
+            role: "security".into(),
+            count: 3,
+            kind: ProvisionerKind::Process,
+            have: 5,
+            want: 8,
+        }]
+    );
+    assert_eq!(
+        prose::started_for_swarm(ProvisionerKind::Process, "security", "proc-security-9", 5, 8),
+        "asked the process provisioner for agent proc-security-9 (security): a Full Swarm task needs 8 agents of any role and 5 are present or coming; it counts as started once it registers"
+    );
+    // With no provisioner it is a shortfall; with enough agents, nothing.
+    s.provisioner = ProvisionerKind::None;
+    assert!(matches!(
+        plan(&s).as_slice(),
+        [Decision::Shortfall {
+            missing: 3,
+            why: Unstarted::NoProvisioner,
+            ..
+        }]
+    ));
+    s.any_role_need = 5;
+    assert_eq!(plan(&s), []);
+}
