@@ -55,7 +55,11 @@ fn results_reach_dependents_briefs_shared_memory_and_swarmctl() {
     );
     let none = d.ctl(&["task", "result", "3.2"]);
     assert_eq!(none.status.code(), Some(4), "3.2 printed nothing");
-    assert!(String::from_utf8_lossy(&none.stderr).contains("no result recorded for task 3.2"));
+    let why = String::from_utf8_lossy(&none.stderr);
+    assert!(
+        why.contains("task 3.2 succeeded but wrote nothing to $SWARM_RESULT and printed nothing"),
+        "{why}"
+    );
 
     // claude-flow reads the same rows.
     let db = rusqlite::Connection::open_with_flags(
