@@ -21,6 +21,21 @@ fn work() -> Work {
     Work::new(ctx, mpsc::unbounded_channel().0)
 }
 
+/// A context whose tasks run in `dir`, as agent `id`.
+fn in_dir(dir: &std::path::Path, id: &str, workspaces: Workspaces) -> Context {
+    Context {
+        reach: Vec::new(),
+        runtime: dir.to_path_buf(),
+        token: "t".into(),
+        agent_id: id.into(),
+        workdir: dir.to_path_buf(),
+        template: None,
+        local_profiles: swarm_roles::Catalogue::builtin(),
+        host: Host::plain(),
+        workspaces,
+    }
+}
+
 /// A gang member's slot: held without an executor.
 fn joined(attempt: u64) -> Assignment {
     Assignment {
@@ -95,17 +110,7 @@ fn led(attempt: u64, run: &str) -> Assignment {
 async fn a_cut_off_stops_the_running_attempts_and_keeps_their_cancelled_results() {
     let dir = tempfile::tempdir().expect("tmp");
     let (tx, mut events) = mpsc::unbounded_channel();
-    let ctx = Context {
-        reach: Vec::new(),
-        runtime: dir.path().to_path_buf(),
-        token: "t".into(),
-        agent_id: "a".into(),
-        workdir: dir.path().to_path_buf(),
-        template: None,
-        local_profiles: swarm_roles::Catalogue::builtin(),
-        host: Host::plain(),
-        workspaces: Workspaces::new(PathBuf::new(), "a"),
-    };
+    let ctx = in_dir(dir.path(), "a", Workspaces::new(PathBuf::new(), "a"));
     let mut w = Work::new(ctx, tx);
     w.assign(joined(4));
     assert!(!w.runs_any(), "a gang member's slot runs nothing here");
@@ -144,17 +149,7 @@ async fn led_attempts_in_workspaces_run_in_their_worktrees_and_report_what_they_
     let f = super::workspace::tests::fixture();
     let runtime = tempfile::tempdir().expect("tmp");
     let (tx, mut events) = mpsc::unbounded_channel();
-    let ctx = Context {
-        reach: Vec::new(),
-        runtime: runtime.path().to_path_buf(),
-        token: "t".into(),
-        agent_id: "sre-1".into(),
-        workdir: runtime.path().to_path_buf(),
-        template: None,
-        local_profiles: swarm_roles::Catalogue::builtin(),
-        host: Host::plain(),
-        workspaces: f.workspaces.clone(),
-    };
+    let ctx = in_dir(runtime.path(), "sre-1", f.workspaces.clone());
     let mut w = Work::new(ctx, tx);
     let (ok_ws, bad_ws) = (f.workspace("t5", 5), f.workspace("t6", 6));
     w.assign(Assignment {
@@ -213,17 +208,7 @@ async fn a_workspace_that_cannot_be_made_fails_the_attempt_before_it_starts() {
     let f = super::workspace::tests::fixture();
     let runtime = tempfile::tempdir().expect("tmp");
     let (tx, mut events) = mpsc::unbounded_channel();
-    let ctx = Context {
-        reach: Vec::new(),
-        runtime: runtime.path().to_path_buf(),
-        token: "t".into(),
-        agent_id: "sre-1".into(),
-        workdir: runtime.path().to_path_buf(),
-        template: None,
-        local_profiles: swarm_roles::Catalogue::builtin(),
-        host: Host::plain(),
-        workspaces: f.workspaces.clone(),
-    };
+    let ctx = in_dir(runtime.path(), "sre-1", f.workspaces.clone());
     let mut w = Work::new(ctx, tx);
     let mut ws = f.workspace("t8", 8);
     ws.repo = runtime.path().join("missing.git").display().to_string();
