@@ -62,6 +62,7 @@ mod status;
 mod tasks;
 pub mod verdict;
 pub mod views;
+mod workspace;
 
 #[cfg(test)]
 mod testkit;
@@ -116,6 +117,8 @@ pub(crate) struct State {
     tokens: crate::grants::TokenMint,
     /// The roles' profiles, from the plan's compilation.
     profiles: setup::Profiles,
+    /// The plan's repository and merge queue, when tasks work in one.
+    ws: Option<workspace::PlanWorkspace>,
 }
 
 /// A handle to send commands to the loop.
@@ -157,6 +160,7 @@ impl State {
         let (provision_tx, provision) = tokio::sync::mpsc::unbounded_channel();
         let (gates_tx, gates) = tokio::sync::mpsc::unbounded_channel();
         let (results_tx, results) = tokio::sync::mpsc::unbounded_channel();
+        let (merges_tx, merges) = tokio::sync::mpsc::unbounded_channel();
         let (guides, guide_jobs) = guides::Guides::new();
         let state = State {
             cfg,
@@ -175,12 +179,14 @@ impl State {
                 provision: provision_tx,
                 gates: gates_tx,
                 results: results_tx,
+                merges: merges_tx,
                 metrics: Default::default(),
             },
             fatal,
             grants,
             tokens: Default::default(),
             profiles: Default::default(),
+            ws: None,
         };
         (
             state,
@@ -190,6 +196,7 @@ impl State {
                 gates,
                 results,
                 guides: guide_jobs,
+                merges,
             },
         )
     }
@@ -272,6 +279,7 @@ impl State {
             Command::Query(q) => self.query(t, q),
             Command::Guide { plan, guide } => self.set_guide(plan, guide),
             Command::MemoryNotice(n) => self.memory_notice(t, n)?,
+            Command::Merge(n) => self.merge_notice(t, n)?,
             Command::ProvisionFailed { agent_id, reason } => {
                 self.provision_failed(t, &agent_id, &reason)?
             }

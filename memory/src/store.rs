@@ -10,7 +10,7 @@ use thiserror::Error;
 use crate::kv;
 
 /// Schema version of the `swarm_*` tables this build writes.
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 
 /// A store failure.
 #[derive(Debug, Error)]
@@ -220,6 +220,31 @@ FROM swarm_memory_journal;
 DROP TABLE IF EXISTS swarm_memory_journal;
 ";
 
+/// v8: each plan's repository and integration branch, and the merge of
+/// every attempt that committed work in it.
+const MIGRATION_8: &str = "
+CREATE TABLE IF NOT EXISTS swarm_workspaces (
+  plan_id INTEGER PRIMARY KEY,
+  repo TEXT NOT NULL,
+  base TEXT NOT NULL,
+  label TEXT NOT NULL,
+  head TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS swarm_merges (
+  attempt INTEGER PRIMARY KEY,
+  plan_id INTEGER NOT NULL,
+  task_idx INTEGER NOT NULL,
+  commits TEXT NOT NULL,
+  state TEXT NOT NULL,
+  merged TEXT NOT NULL DEFAULT '',
+  files TEXT NOT NULL DEFAULT '',
+  note TEXT NOT NULL DEFAULT '',
+  queued_at INTEGER NOT NULL,
+  ended_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS swarm_merges_plan ON swarm_merges(plan_id, task_idx);
+";
+
 impl Store {
     /// Opens (creating if needed) the database at `path`, with WAL and
     /// full synchronous commits, and brings the schema up to date.
@@ -329,6 +354,7 @@ pub(crate) fn migrate_schema(conn: &Connection, path: &str) -> Result<(), StoreE
         (5, MIGRATION_5),
         (6, MIGRATION_6),
         (7, MIGRATION_7),
+        (8, MIGRATION_8),
     ] {
         if version < target {
             let tx = conn.unchecked_transaction()?;

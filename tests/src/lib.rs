@@ -16,6 +16,7 @@ mod http;
 pub mod memory_file;
 pub mod procs;
 pub mod relay;
+pub mod repo;
 
 pub use http::{http_get, https_get};
 
