@@ -126,6 +126,9 @@ fn plan() -> String {
     p
 }
 
+/// The agents every test starts, by id (the role before the dash).
+const AGENTS: [&str; 4] = ["sre-1", "sre-2", "devops-1", "devops-2"];
+
 struct Rehearsal {
     _dir: tempfile::TempDir,
     work: PathBuf,
@@ -137,14 +140,20 @@ struct Rehearsal {
 
 /// swarmd on a fresh repository with two SRE and two DevOps agents.
 fn start() -> Rehearsal {
+    start_with(|_| {})
+}
+
+/// [`start`], with `prepare` done to the repository first.
+fn start_with(prepare: impl FnOnce(&TestRepo)) -> Rehearsal {
     let dir = tempfile::tempdir().expect("tmp");
     let work = dir.path().join("work");
     std::fs::create_dir_all(&work).expect("workdir");
     let repo = TestRepo::init(&dir.path().join("repo"));
+    prepare(&repo);
     let ledger = dir.path().join("ledger");
     let repo_arg = repo.dir.display().to_string();
     let d = Daemon::start_with(&work, free_port(), &["--repo", &repo_arg]);
-    let agents = ["sre-1", "sre-2", "devops-1", "devops-2"]
+    let agents = AGENTS
         .iter()
         .map(|id| agent(&d, &work, id, &ledger))
         .collect();
@@ -290,4 +299,166 @@ fn a_plan_in_a_repository_lands_every_task_once_in_dependency_order() {
     // No attempt started in a dirty worktree.
     assert!(!ledger.iter().any(|l| l.contains(" dirty ")), "{ledger:?}");
     drop(r.agents);
+}
+
+/// The plan's integration branch in `repo`.
+fn integration(repo: &TestRepo) -> String {
+    let branches = repo.branches("swarm/");
+    branches
+        .iter()
+        .find(|b| b.ends_with("/integration"))
+        .unwrap_or_else(|| panic!("no integration branch in {branches:?}"))
+        .clone()
+}
+
+/// The `Swarm-Attempt` trailers of `rev`'s history (`args` as for
+/// [`TestRepo::tasks_in`]).
+fn attempts_in(repo: &TestRepo, rev: &str, args: &[&str]) -> Vec<String> {
+    let mut all = vec!["log", "--format=%(trailers:key=Swarm-Attempt,valueonly)"];
+    all.extend_from_slice(args);
+    all.push(rev);
+    repo.git(&all)
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn an_agent_killed_mid_task_leaves_nothing_and_the_next_attempt_starts_clean() {
+    let mut r = start();
+    let plan = format!(
+        "# Killed agent\n\n### Day 1: Code\n\n{}",
+        task(
+            "2.1",
+            "Long edit",
+            "SRE",
+            "None",
+            &["append notes.txt: one", "sleep 6"],
+            ""
+        )
+    );
+    let plan = write_plan(&r.work, "plan.md", &plan);
+    r.d.ctl_json(&["plan", "load", &plan.display().to_string(), "--json"]);
+    // The first attempt has started editing: kill its agent.
+    let first = EventLog::wait(&r.d, 30, "2.1 started", |e| e.is("attempt.started", "2.1"));
+    let victim = AGENTS
+        .iter()
+        .position(|id| *id == first.agent_id)
+        .expect("the lead is one of ours");
+    r.agents[victim].kill9();
+    let status =
+        r.d.wait_status(90, |s| s["state"] == "succeeded" || s["state"] == "failed");
+    assert_eq!(status["state"], "succeeded", "{status}");
+    let log = EventLog::read(&r.d);
+    let lost = log.only("attempt 1 lost", |e| {
+        e.kind == "attempt.lost" && e.task_id == "2.1"
+    });
+    assert_eq!(lost.fence, first.fence);
+
+    let branch = integration(&r.repo);
+    // Only the second attempt's work is there, once; the first one's
+    // branch never reached the repository.
+    let fences = attempts_in(&r.repo, &branch, &["--first-parent"]);
+    let merged = log.only("2.1 merged", |e| e.is("task.merged", "2.1"));
+    assert_eq!(fences, [merged.fence.to_string()], "merges on {branch}");
+    assert_ne!(merged.fence, first.fence);
+    assert_eq!(r.repo.show(&branch, "notes.txt").as_deref(), Some("one\n"));
+    let a1 = r.repo.branches(&format!(
+        "{}/attempts/2.1/a1",
+        branch.trim_end_matches("/integration")
+    ));
+    assert!(a1.is_empty(), "the killed attempt pushed {a1:?}");
+    let ledger = lines(&r.ledger);
+    assert!(!ledger.iter().any(|l| l.contains(" dirty ")), "{ledger:?}");
+}
+
+#[test]
+fn swarmd_killed_while_merging_merges_every_task_exactly_once() {
+    let marker_dir = tempfile::tempdir().expect("tmp");
+    let marker = marker_dir.path().join("merging");
+    // Once the first merge is on the integration branch, the repository
+    // holds the push that made it for four seconds (a post-receive hook),
+    // and says so: swarmd is killed after the branch moved and before it
+    // recorded the merge.
+    let hook = format!(
+        "#!/bin/sh\nwhile read old new ref; do\n  case \"$ref\" in\n    refs/heads/swarm/*/integration)\n      if [ \"$old\" != 0000000000000000000000000000000000000000 ] && [ ! -e {m} ]; then touch {m}; sleep 4; fi ;;\n  esac\ndone\n",
+        m = marker.display()
+    );
+    let mut r = start_with(|repo| {
+        let path = repo.dir.join(".git/hooks/post-receive");
+        std::fs::write(&path, &hook).expect("hook");
+        let _ = std::process::Command::new("chmod")
+            .arg("+x")
+            .arg(&path)
+            .status();
+    });
+    let mut p = String::from("# Killed coordinator\n\n### Day 1: Code\n\n");
+    for (id, agent, file) in [
+        ("3.1", "SRE", "a.txt"),
+        ("3.2", "DevOps", "b.txt"),
+        ("3.3", "SRE", "c.txt"),
+    ] {
+        p += &task(
+            id,
+            "Edit",
+            agent,
+            "None",
+            &[&format!("append {file}: {id}")],
+            "",
+        );
+    }
+    p += &task(
+        "3.4",
+        "After",
+        "DevOps",
+        "Task 3.1, Task 3.2, Task 3.3",
+        &[
+            "expect a.txt",
+            "expect b.txt",
+            "expect c.txt",
+            "append d.txt: 3.4",
+        ],
+        "",
+    );
+    let plan = write_plan(&r.work, "plan.md", &p);
+    r.d.ctl_json(&["plan", "load", &plan.display().to_string(), "--json"]);
+    swarm_tests::wait_for("a merge being pushed", 60, || marker.exists());
+    r.d.kill9();
+    let url_args = ["--repo".to_string(), r.repo.dir.display().to_string()];
+    let args: Vec<&str> = url_args.iter().map(String::as_str).collect();
+    r.d = Daemon::start_with(&r.work, r.d.port, &args);
+    let status =
+        r.d.wait_status(90, |s| s["state"] == "succeeded" || s["state"] == "failed");
+    assert_eq!(status["state"], "succeeded", "{status}");
+    let branch = integration(&r.repo);
+    let mut merged = r.repo.tasks_in(&branch, &["--first-parent"]);
+    merged.sort();
+    assert_eq!(merged, ["3.1", "3.2", "3.3", "3.4"], "merges on {branch}");
+    let mut commits = r.repo.tasks_in(&branch, &["--no-merges"]);
+    commits.sort();
+    assert_eq!(
+        commits,
+        ["3.1", "3.2", "3.3", "3.4"],
+        "agents' commits on {branch}"
+    );
+    // The merge pushed before the kill was found by its trailers.
+    let log = EventLog::read(&r.d);
+    let found = log.all(|e| e.kind == "task.merged" && e.message.contains("found on the branch"));
+    assert_eq!(
+        found.len(),
+        1,
+        "{:#?}\n{}",
+        log.all(|e| e.kind.starts_with("task.m")
+            || e.kind.starts_with("coord")
+            || e.kind.starts_with("workspace")
+            || e.kind == "attempt.committed"),
+        r.repo.git(&[
+            "log",
+            "--graph",
+            "--format=%h %s %(trailers:only,unfold,separator=%x20)",
+            &branch
+        ])
+    );
 }

@@ -113,7 +113,9 @@ fn merge(clone: &Result<Repo, GitError>, w: &MergeWork) -> Result<MergeNotice, G
             plan_id,
             attempt,
             commit: done,
+            head: tip,
             files,
+            found: true,
         });
     }
     let who = Identity {
@@ -124,8 +126,10 @@ fn merge(clone: &Result<Repo, GitError>, w: &MergeWork) -> Result<MergeNotice, G
         return Ok(MergeNotice::Merged {
             plan_id,
             attempt,
-            commit: tip,
+            commit: tip.clone(),
+            head: tip,
             files: Vec::new(),
+            found: false,
         });
     };
     let mut work = first.clone();
@@ -157,15 +161,19 @@ fn merge(clone: &Result<Repo, GitError>, w: &MergeWork) -> Result<MergeNotice, G
             Ok(MergeNotice::Merged {
                 plan_id,
                 attempt,
-                commit: m,
+                commit: m.clone(),
+                head: m,
                 files,
+                found: false,
             })
         }
         Merge::Already => Ok(MergeNotice::Merged {
             plan_id,
             attempt,
-            commit: tip,
+            commit: tip.clone(),
+            head: tip,
             files: Vec::new(),
+            found: false,
         }),
         Merge::Conflict(files) => {
             let with = changed_by(clone, &tip, &work, &files)?;

@@ -65,10 +65,15 @@ pub enum MergeNotice {
         plan_id: i64,
         /// The attempt.
         attempt: u64,
-        /// The merge commit: the integration branch's new head.
+        /// The merge commit.
         commit: String,
+        /// The integration branch's head now (the merge commit, unless it
+        /// was found below later merges after a restart).
+        head: String,
         /// The files it changed.
         files: Vec<String>,
+        /// It was on the branch already: merged before a restart.
+        found: bool,
     },
     /// The attempt's work conflicts with the integration branch; nothing
     /// moved.

@@ -115,9 +115,11 @@ impl State {
             MergeNotice::Merged {
                 attempt,
                 commit,
+                head,
                 files,
+                found,
                 ..
-            } => self.merged(t, attempt, commit, files),
+            } => self.merged(t, attempt, (commit, head), files, found),
             MergeNotice::Conflict {
                 attempt,
                 files,
@@ -206,12 +208,13 @@ impl State {
         &mut self,
         t: &mut Turn<'_>,
         attempt: u64,
-        commit: String,
+        (commit, head): (String, String),
         files: Vec<String>,
+        found: bool,
     ) -> Result<(), CoreError> {
         // The branch moved whatever became of the task.
         if let Some(ws) = self.ws.as_mut() {
-            ws.head = Some(commit.clone());
+            ws.head = Some(head);
             upsert_workspace(t.db, &ws.row())?;
         }
         let Some(task) = self.dequeue(t, attempt, "merged", &commit, &files, "")? else {
@@ -228,8 +231,13 @@ impl State {
                 .task(self.task_id(task))
                 .attempt(attempt)
                 .message(format!(
-                    "merged as {} into {branch}: {changed} changed",
-                    short(&commit)
+                    "merged as {} into {branch}: {changed} changed{}",
+                    short(&commit),
+                    if found {
+                        " (found on the branch after a restart, not merged again)"
+                    } else {
+                        ""
+                    }
                 )),
         )?;
         if let Some(ws) = self.ws.as_mut() {

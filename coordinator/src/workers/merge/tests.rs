@@ -123,6 +123,23 @@ fn work_is_merged_once_with_its_trailers_and_conflicts_name_the_task() {
     }
     assert_eq!(o.branch_tip(BRANCH).expect("tip"), Some(second.clone()));
 
+    // An older merge is found below the tip too.
+    match work(
+        &repos,
+        merge_job(
+            "1.1",
+            11,
+            vec!["0000000000000000000000000000000000000000".into()],
+            &url,
+        ),
+    ) {
+        MergeNotice::Merged { commit, found, .. } => {
+            assert_eq!(commit, first);
+            assert!(found);
+        }
+        other => panic!("{other:?}"),
+    }
+
     // The conflicting change: nothing moves, and 1.2 is named.
     match work(&repos, merge_job("1.3", 13, vec![c], &url)) {
         MergeNotice::Conflict { files, with, .. } => {
