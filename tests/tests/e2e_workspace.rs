@@ -289,6 +289,42 @@ fn a_plan_in_a_repository_lands_every_task_once_in_dependency_order() {
     assert_eq!(limits, expected, "the re-run's value is on top");
     assert!(pos(winner) < pos(&loser), "{merged:?}");
 
+    // What each task changed, as swarmctl shows it.
+    let text = |args: &[&str]| String::from_utf8_lossy(&r.d.ctl(args).stdout).into_owned();
+    let diff = text(&["task", "diff", "1.1"]);
+    assert!(
+        diff.contains("docs/ops.md") && diff.contains("+restart with care"),
+        "{diff}"
+    );
+    assert!(diff.starts_with("task 1.1, attempt 1: merge "), "{diff}");
+    let show = text(&["task", "show", &loser]);
+    assert!(
+        show.contains("attempt 1: branch swarm/")
+            && show.contains("conflict: merge conflict in config/limits.txt"),
+        "{show}"
+    );
+    assert!(
+        show.contains("attempt 2: branch") && show.contains("merged as"),
+        "{show}"
+    );
+    let detail = r.d.ctl_json(&["task", "show", "1.4", "--json"]);
+    let work = &detail["attempt_history"][0]["work"];
+    assert_eq!(
+        work["commits"].as_array().map(Vec::len),
+        Some(2),
+        "{detail}"
+    );
+    assert_eq!(work["merge"], "merged", "{detail}");
+    let none = r.d.ctl(&["task", "diff", "1.9"]);
+    assert!(!none.status.success());
+    assert!(String::from_utf8_lossy(&none.stderr).contains("does not work in a repository"));
+    let status = text(&["status"]);
+    assert!(
+        status.contains(&format!("repository: {integration} at "))
+            && status.contains(&format!("log --oneline --graph main..{integration}")),
+        "{status}"
+    );
+
     // Overlapping claims never ran at once.
     let ledger = lines(&r.ledger);
     let (a, b) = (span(&ledger, "1.7"), span(&ledger, "1.8"));

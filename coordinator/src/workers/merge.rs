@@ -64,6 +64,11 @@ fn work(repos: &Path, job: MergeJob) -> MergeNotice {
     }
 }
 
+/// Where the coordinator keeps its clone of `repo`, under `state_dir`.
+pub(crate) fn clone_dir(state_dir: &Path, repo: &str) -> PathBuf {
+    state_dir.join("repos").join(repo_key(repo))
+}
+
 /// The coordinator's clone of `repo`, made (without a checkout) or
 /// brought up to date.
 fn clone_of(repos: &Path, repo: &str) -> Result<Repo, GitError> {

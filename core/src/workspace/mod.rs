@@ -11,6 +11,7 @@
 //! a branch `swarm/x/…` at once.
 
 mod notices;
+mod views;
 
 use std::collections::{BTreeMap, HashMap};
 

@@ -1,0 +1,44 @@
+//! What `task show` and the web view tell of a task's work in the plan's
+//! repository: each attempt's branch, commits and merge.
+
+use rusqlite::Connection;
+use swarm_memory::state::merges_of_task;
+
+use crate::views::{AttemptView, AttemptWork};
+use crate::{CoreError, State};
+
+impl State {
+    /// `attempts` of task `i` with their work in the repository, and the
+    /// repository and integration branch (empty without one).
+    pub(crate) fn attempts_work(
+        &self,
+        db: &Connection,
+        i: usize,
+        mut attempts: Vec<AttemptView>,
+    ) -> Result<(Vec<AttemptView>, String, String), CoreError> {
+        let (Some(ws), Some(plan)) = (self.ws.as_ref(), self.plan.as_ref()) else {
+            return Ok((attempts, String::new(), String::new()));
+        };
+        if !self.in_workspace(i) {
+            return Ok((attempts, String::new(), String::new()));
+        }
+        let merges = merges_of_task(db, plan.id(), i as u32)?;
+        let id = plan.task_id(i);
+        for a in &mut attempts {
+            let mut work = AttemptWork {
+                branch: ws.attempt_branch(id, a.number, None),
+                ..AttemptWork::default()
+            };
+            if let Some(m) = merges.iter().find(|m| m.attempt == a.attempt) {
+                work.commits = m.commits.clone();
+                work.merge = m.state.clone();
+                work.merged_commit = m.merged.clone();
+                work.files = m.files.clone();
+                work.merged_at = m.ended_at.unwrap_or(0);
+                work.note = m.note.clone();
+            }
+            a.work = Some(work);
+        }
+        Ok((attempts, ws.repo().to_string(), ws.integration()))
+    }
+}
