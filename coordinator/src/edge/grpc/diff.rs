@@ -3,7 +3,7 @@
 //! commits its attempt pushed — as `git diff --patch-with-stat` prints it,
 //! read from the coordinator's own clone.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use swarm_core::command::Query;
 use swarm_core::views::{AttemptView, TaskDetail};
@@ -34,9 +34,12 @@ pub(crate) async fn task_diff(
     Ok(pb::TaskDiffReply { number, what, diff })
 }
 
+/// Commit ranges to diff: (from, to).
+type Ranges = Vec<(String, String)>;
+
 /// The attempt whose work to show, what it is in words, and the ranges
 /// to diff.
-fn pick(d: &TaskDetail, number: u32) -> Result<(u32, String, Vec<(String, String)>), Status> {
+fn pick(d: &TaskDetail, number: u32) -> Result<(u32, String, Ranges), Status> {
     let id = &d.task.id;
     if d.repo.is_empty() {
         return Err(Status::failed_precondition(format!(
@@ -93,7 +96,7 @@ fn pick(d: &TaskDetail, number: u32) -> Result<(u32, String, Vec<(String, String
 
 /// `git diff --patch-with-stat` of each range, in the clone (fetched
 /// first when it lacks a commit).
-fn diff_of(clone: &PathBuf, ranges: &[(String, String)]) -> Result<String, Status> {
+fn diff_of(clone: &Path, ranges: &[(String, String)]) -> Result<String, Status> {
     let repo = Repo::at(clone);
     let missing = |r: &Repo| {
         ranges
