@@ -325,6 +325,15 @@ fn a_plan_in_a_repository_lands_every_task_once_in_dependency_order() {
         "{status}"
     );
 
+    // The final report lists what was merged.
+    let report = r.work.join("docs/plans/DAILY_PROGRESS_REPORT.md");
+    swarm_tests::wait_for("the final report", 30, || {
+        std::fs::read_to_string(&report)
+            .is_ok_and(|t| t.contains("Merged into the integration branch"))
+    });
+    let report = std::fs::read_to_string(&report).expect("report");
+    assert!(report.contains("- 1.3 Runbook — merged as `"), "{report}");
+
     // Overlapping claims never ran at once.
     let ledger = lines(&r.ledger);
     let (a, b) = (span(&ledger, "1.7"), span(&ledger, "1.8"));

@@ -2,12 +2,40 @@
 //! repository: each attempt's branch, commits and merge.
 
 use rusqlite::Connection;
-use swarm_memory::state::merges_of_task;
+use swarm_memory::state::{merged_since, merges_of_task};
 
 use crate::views::{AttemptView, AttemptWork};
 use crate::{CoreError, State};
 
 impl State {
+    /// The merges into the integration branch that ended after `since`
+    /// (wall ms), one line each, for a checkpoint's report; `None` without
+    /// a repository.
+    pub(crate) fn merged_since(
+        &self,
+        db: &Connection,
+        since: i64,
+    ) -> Result<Option<Vec<String>>, CoreError> {
+        let (Some(ws), Some(plan)) = (self.ws.as_ref(), self.plan.as_ref()) else {
+            return Ok(None);
+        };
+        let lines = merged_since(db, plan.id(), since)?
+            .into_iter()
+            .map(|m| {
+                let i = m.task_idx as usize;
+                format!(
+                    "{} {} — merged as `{}` into `{}` ({})",
+                    plan.task_id(i),
+                    plan.spec(i).title,
+                    super::notices::short(&m.merged),
+                    ws.integration(),
+                    swarm_text::count(m.files.len() as u64, "file")
+                )
+            })
+            .collect();
+        Ok(Some(lines))
+    }
+
     /// `attempts` of task `i` with their work in the repository, and the
     /// repository and integration branch (empty without one).
     pub(crate) fn attempts_work(

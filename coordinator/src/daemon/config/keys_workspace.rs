@@ -27,7 +27,7 @@ pub static WORKSPACE: &[Setting] = &[
             value_name: "PATH|URL",
             unit: FlagUnit::Same,
         }),
-        default: "",
+        default: "none",
         help: "The git repository tasks work in, a branch per attempt merged into the plan's \
                integration branch (a path, relative to the workdir, or a URL agents reach); \
                unset: tasks work in their agent's directory",
