@@ -133,6 +133,7 @@ impl State {
         // Whether it printed anything: a result from its output needs a
         // look at the store only then.
         let printed = self.attempts.get(r.attempt).is_some_and(|a| a.log_seq > 0);
+        let verifies = self.attempts.get(r.attempt).is_some_and(|a| a.verifies);
         let message = self.end_message(agent, r.attempt, report, end);
         let Some(task) = self.end_attempt_with(
             t,
@@ -145,6 +146,11 @@ impl State {
         else {
             return Ok(ResultVerdict::Accepted);
         };
+        if verifies {
+            let passed = end == AttemptEnd::Succeeded;
+            self.verified(t, r.attempt, passed, &message)?;
+            return Ok(ResultVerdict::Accepted);
+        }
         match end {
             AttemptEnd::Succeeded => {
                 self.record_result(t, r, written.as_deref(), printed)?;
@@ -286,6 +292,9 @@ impl State {
         attempt: u64,
         why: &str,
     ) -> Result<(), CoreError> {
+        if self.attempts.get(attempt).is_some_and(|a| a.verifies) {
+            self.verification_lost(attempt);
+        }
         let Some(task) = self.end_attempt(t, attempt, AttemptEnd::Lost, why)? else {
             return Ok(());
         };

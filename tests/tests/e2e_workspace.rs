@@ -507,3 +507,74 @@ fn swarmd_killed_while_merging_merges_every_task_exactly_once() {
         ])
     );
 }
+
+#[test]
+fn checks_run_on_the_merged_tree_and_a_task_they_fail_there_is_not_merged() {
+    let r = start();
+    let mut p = String::from("# Checked merges\n\n### Day 1: Code\n\n");
+    p += &task(
+        "4.1",
+        "Add a",
+        "SRE",
+        "None",
+        &["append a.txt: a", "sleep 1"],
+        "",
+    );
+    // Passes on its own branch (no a.txt there yet), fails once 4.1 is in.
+    p += &task(
+        "4.2",
+        "Add b",
+        "DevOps",
+        "None",
+        &["append b.txt: b", "sleep 3"],
+        "- **Check**: `test ! -e a.txt`\n",
+    );
+    p += &task(
+        "4.3",
+        "Add c",
+        "SRE",
+        "Task 4.1",
+        &["append c.txt: c"],
+        "- **Check**: `test -e a.txt && test -e c.txt`\n",
+    );
+    let plan = write_plan(&r.work, "plan.md", &p);
+    r.d.ctl_json(&["plan", "load", &plan.display().to_string(), "--json"]);
+    let status =
+        r.d.wait_status(90, |s| s["state"] == "succeeded" || s["state"] == "failed");
+    assert_eq!(status["tasks"]["succeeded"], 2, "{status}");
+    assert_eq!(status["tasks"]["failed"], 1, "{status}");
+    let log = EventLog::read(&r.d);
+    // 4.2's checks ran on the merged tree, by an agent, and failed there.
+    let checked = log.only("4.2's check on the merged tree", |e| {
+        e.is("attempt.offered", "4.2") && e.message.contains("run the Checks on the merged tree")
+    });
+    assert!(checked.agent_id.starts_with("devops-"), "{checked:?}");
+    let conflict = log.only("4.2 not merged", |e| e.is("task.conflict", "4.2"));
+    assert!(
+        conflict
+            .message
+            .contains("its Checks fail on the merged tree"),
+        "{conflict:?}"
+    );
+    assert!(
+        log.all(|e| e.is("task.merged", "4.2")).is_empty(),
+        "4.2 was merged"
+    );
+    // 4.3's passed there and it landed.
+    log.only("4.3's check on the merged tree", |e| {
+        e.is("attempt.offered", "4.3") && e.message.contains("run the Checks on the merged tree")
+    });
+    let branch = integration(&r.repo);
+    let mut merged = r.repo.tasks_in(&branch, &["--first-parent"]);
+    merged.sort();
+    assert_eq!(merged, ["4.1", "4.3"], "merges on {branch}");
+    assert!(r.repo.show(&branch, "b.txt").is_none());
+    // The candidate that failed is kept on a branch of its own.
+    let candidates = r
+        .repo
+        .branches(&branch.replace("/integration", "/candidates/"));
+    assert!(
+        candidates.iter().any(|c| c.contains("4.2-a")),
+        "{candidates:?}"
+    );
+}

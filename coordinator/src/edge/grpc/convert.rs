@@ -110,6 +110,7 @@ pub(crate) fn to_agent(m: ToAgent) -> pb::CoordinatorMessage {
                 base_commit: w.base_commit,
                 branch: w.branch,
                 plan: w.plan,
+                checks_only: w.checks_only,
             }),
             spec: Some(pb::TaskSpec {
                 title: a.title,
