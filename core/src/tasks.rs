@@ -22,6 +22,9 @@ pub(crate) enum ResultVerdict {
     Held,
 }
 
+/// A gang's commits in member order, and its attempt's number.
+type GangWork = (Vec<String>, u32);
+
 /// Longest attempt message stored, in characters.
 const MAX_ATTEMPT_MESSAGE: usize = 4096;
 
@@ -95,16 +98,12 @@ impl State {
         let (exit_code, message) = (report.exit_code, &report.message);
         let runs = self.attempts.get(r.attempt).is_some_and(|a| a.runs(agent));
         if !runs || !self.is_current(r) {
-            t.emit(
-                Event::new(EventKind::AttemptRejected)
-                    .task(r.task_id.clone())
-                    .attempt(r.attempt)
-                    .agent(agent)
-                    .message(format!(
-                        "late or foreign result ({}) ignored: not the current attempt",
-                        outcome.name()
-                    )),
-            )?;
+            let why = format!(
+                "late or foreign result ({}) ignored: not the current attempt",
+                outcome.name()
+            );
+            let e = Event::new(EventKind::AttemptRejected).task(r.task_id.clone());
+            t.emit(e.attempt(r.attempt).agent(agent).message(why))?;
             return Ok(ResultVerdict::Rejected);
         }
         let end = match outcome {
@@ -120,31 +119,19 @@ impl State {
         let mut written = report.result.clone();
         let mut commits = (Vec::new(), 0);
         if end == AttemptEnd::Succeeded {
-            let (result, commit) = (written.clone(), report.commit.clone());
-            let done = (self.attempts).member_succeeded(r.attempt, agent, result, commit);
-            let Some(a) = self.attempts.get(r.attempt) else {
-                return Ok(ResultVerdict::Rejected);
-            };
-            if done < a.runners() {
-                return Ok(ResultVerdict::Held);
+            match self.member_success(agent, r.attempt, report) {
+                Err(verdict) => return Ok(verdict),
+                Ok((result, gang_commits)) => (written, commits) = (result, gang_commits),
             }
-            written = a.gang_result();
-            commits = (a.member_commits(), a.number);
         }
         // Whether it printed anything: a result from its output needs a
         // look at the store only then.
         let printed = self.attempts.get(r.attempt).is_some_and(|a| a.log_seq > 0);
         let verifies = self.attempts.get(r.attempt).is_some_and(|a| a.verifies);
         let message = self.end_message(agent, r.attempt, report, end);
-        let Some(task) = self.end_attempt_with(
-            t,
-            r.attempt,
-            end,
-            &message,
-            report.output_dropped,
-            Some(agent),
-        )?
-        else {
+        let dropped = report.output_dropped;
+        let ended = self.end_attempt_with(t, r.attempt, end, &message, dropped, Some(agent))?;
+        let Some(task) = ended else {
             return Ok(ResultVerdict::Accepted);
         };
         if verifies {
@@ -170,6 +157,26 @@ impl State {
             | AttemptEnd::Lost => self.fail_attempt(t, task, &message)?,
         }
         Ok(ResultVerdict::Accepted)
+    }
+
+    /// A member's success: held while others of its gang still run (the
+    /// verdict), else what the gang wrote and committed (its commits in
+    /// member order, and the attempt's number).
+    fn member_success(
+        &mut self,
+        agent: &str,
+        attempt: u64,
+        report: &AttemptReport,
+    ) -> Result<(Option<String>, GangWork), ResultVerdict> {
+        let (result, commit) = (report.result.clone(), report.commit.clone());
+        let done = (self.attempts).member_succeeded(attempt, agent, result, commit);
+        let Some(a) = self.attempts.get(attempt) else {
+            return Err(ResultVerdict::Rejected);
+        };
+        if done < a.runners() {
+            return Err(ResultVerdict::Held);
+        }
+        Ok((a.gang_result(), (a.member_commits(), a.number)))
     }
 
     /// How an attempt's end reads in its event: the agent's message,

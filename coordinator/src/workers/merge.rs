@@ -197,13 +197,29 @@ fn merge(clone: &Result<Repo, GitError>, w: &MergeWork) -> Result<MergeNotice, G
             }
         }
     }
+    merge_into(clone, tip, &work, w)
+}
+
+/// Merges `work` (an attempt's commit, or its gang's combined) into the
+/// integration branch at `tip`: pushed, made a candidate, or in conflict.
+fn merge_into(
+    clone: &Repo,
+    tip: String,
+    work: &str,
+    w: &MergeWork,
+) -> Result<MergeNotice, GitError> {
+    let (plan_id, attempt) = (w.plan_id, w.attempt);
+    let who = Identity {
+        name: "swarmd".to_string(),
+        email: "swarmd@swarm.invalid".to_string(),
+    };
     let subject = format!("Merge task {}: {}", w.task_id, w.title);
     let trailers = [
         Trailer::new("Swarm-Task", &w.task_id),
         Trailer::new("Swarm-Attempt", &attempt.to_string()),
         Trailer::new("Swarm-Plan", &w.label),
     ];
-    match clone.merge(&tip, &work, &who, &subject, &trailers)? {
+    match clone.merge(&tip, work, &who, &subject, &trailers)? {
         Merge::Clean(m) if w.verify => {
             // Checked on the merged tree first: the candidate waits on a
             // branch of its own, beside the attempts'.
@@ -239,7 +255,7 @@ fn merge(clone: &Result<Repo, GitError>, w: &MergeWork) -> Result<MergeNotice, G
             found: false,
         }),
         Merge::Conflict(files) => {
-            let with = changed_by(clone, &tip, &work, &files)?;
+            let with = changed_by(clone, &tip, work, &files)?;
             Ok(MergeNotice::Conflict {
                 plan_id,
                 attempt,

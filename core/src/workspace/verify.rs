@@ -125,8 +125,7 @@ impl State {
         let id = self.attempts.allocate();
         let number = plan.begin_attempt(v.task, id, vec![agent.clone()]);
         let spec = plan.spec(v.task).clone();
-        let (plan_id, plan_name, retries) =
-            (plan.id(), plan.name().to_string(), plan.retries(v.task));
+        let plan_id = plan.id();
         let token = self.tokens.mint();
         let grant = Grant {
             task_id: spec.id.clone(),
@@ -169,14 +168,32 @@ impl State {
                     "offered to {agent} ({role}) to run the Checks on the merged tree (candidate {short})"
                 )),
         )?;
-        let Some(ws) = self.ws.as_ref() else {
-            return Ok(());
-        };
+        let assignment = self.checks_assignment(v, &spec, (id, number, token), &member);
+        let tx = self.roster.occupy(&agent, id);
+        if let Some(a) = assignment {
+            t.send(tx, ToAgent::Assign(Box::new(a)));
+        }
+        Ok(())
+    }
+
+    /// The assignment of attempt `(id, number, token)` that runs `spec`'s
+    /// Checks on the candidate `v`, for `member`.
+    fn checks_assignment(
+        &self,
+        v: &Verifying,
+        spec: &swarm_plan::Task,
+        (id, number, token): (u64, u32, String),
+        member: &Member,
+    ) -> Option<Assignment> {
+        let (ws, plan) = (self.ws.as_ref()?, self.plan.as_ref()?);
+        let (plan_name, retries) = (plan.name().to_string(), plan.retries(v.task));
+        let short = super::notices::short(&v.commit);
+        let role = member.role.clone();
         let brief = format!(
             "# Task {}: {}\n\nPlan: {plan_name}\nRun the task's Checks on its work merged into the integration branch (candidate {short} on {}); change nothing.\n",
             spec.id, spec.title, v.branch
         );
-        let assignment = Assignment {
+        Some(Assignment {
             attempt: AttemptRef {
                 task_id: spec.id.clone(),
                 attempt: id,
@@ -192,7 +209,12 @@ impl State {
             image: spec.image.clone(),
             timeout_ms: spec.timeout.map_or(0, |t| t.secs() * 1000),
             brief,
-            env: crate::dispatch::attempt_env(&plan_name, retries, token, &[member]),
+            env: crate::dispatch::attempt_env(
+                &plan_name,
+                retries,
+                token,
+                std::slice::from_ref(member),
+            ),
             plan: plan_name.clone(),
             profile: self.profiles.of(&role),
             workspace: Some(AssignedWorkspace {
@@ -202,10 +224,7 @@ impl State {
                 plan: ws.label().to_string(),
                 checks_only: true,
             }),
-        };
-        let tx = self.roster.occupy(&agent, id);
-        t.send(tx, ToAgent::Assign(Box::new(assignment)));
-        Ok(())
+        })
     }
 
     /// The checks of the candidate ended (`runner`: the attempt that ran
