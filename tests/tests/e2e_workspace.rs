@@ -334,8 +334,19 @@ fn a_plan_in_a_repository_lands_every_task_once_in_dependency_order() {
     let report = std::fs::read_to_string(&report).expect("report");
     assert!(report.contains("- 1.3 Runbook — merged as `"), "{report}");
 
-    // Overlapping claims never ran at once.
+    // Overlapping claims never ran at once; tasks without claims did.
     let ledger = lines(&r.ledger);
+    let first = |id: &str, what: &str| -> u128 {
+        let prefix = format!("{id} {what} ");
+        ledger
+            .iter()
+            .find_map(|l| l.strip_prefix(&prefix)?.split(' ').next()?.parse().ok())
+            .unwrap_or_else(|| panic!("no {what} of {id} in {ledger:?}"))
+    };
+    assert!(
+        first("1.5", "start") < first("1.6", "end") && first("1.6", "start") < first("1.5", "end"),
+        "1.5 and 1.6 edit at once: {ledger:?}"
+    );
     let (a, b) = (span(&ledger, "1.7"), span(&ledger, "1.8"));
     assert!(
         !(a.0 < b.1 && b.0 < a.1),
