@@ -27,6 +27,7 @@ mod retries;
 mod sessions;
 mod verdicts;
 mod windows;
+mod workspace;
 
 use super::command::{Assignment, AttemptRef, ToAgent};
 use super::testkit::Harness;
