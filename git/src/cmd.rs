@@ -91,6 +91,9 @@ pub struct Repo {
     dir: PathBuf,
     /// The longest one git command may run.
     limit: std::time::Duration,
+    /// Whether git may work here though another user owns it
+    /// (`safe.directory`).
+    trusted: bool,
 }
 
 impl Repo {
@@ -100,12 +103,21 @@ impl Repo {
         Repo {
             dir: dir.into(),
             limit: DEFAULT_LIMIT,
+            trusted: false,
         }
     }
 
     /// Where it is.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// The same repository, which git works in though another user owns
+    /// it: an agent's own clone and worktrees, handed to the user its
+    /// tasks run as (`swarm-agent --run-as`).
+    pub fn trusted(mut self) -> Repo {
+        self.trusted = true;
+        self
     }
 
     /// The same repository with git commands stopped after `limit`
@@ -125,15 +137,16 @@ impl Repo {
         for var in LOCATING {
             cmd.env_remove(var);
         }
-        cmd.arg("-C")
-            .arg(&self.dir)
-            .args([
-                "-c",
-                "core.quotepath=off",
-                "-c",
-                "advice.detachedHead=false",
-            ])
-            .args(args)
+        cmd.arg("-C").arg(&self.dir).args([
+            "-c",
+            "core.quotepath=off",
+            "-c",
+            "advice.detachedHead=false",
+        ]);
+        if self.trusted {
+            cmd.args(["-c", "safe.directory=*"]);
+        }
+        cmd.args(args)
             .env("LC_ALL", "C")
             .env("GIT_TERMINAL_PROMPT", "0")
             .env("GIT_PAGER", "cat")

@@ -101,7 +101,8 @@ fn clear_leftovers(settings: &Settings, groups: &GroupRecords) -> Workspaces {
     let workspaces = Workspaces::new(
         crate::home::agent_dir(&settings.workdir, &settings.id),
         &settings.id,
-    );
+    )
+    .owned_by(settings.run_as);
     for left in workspaces.sweep() {
         tracing::warn!(
             "removed worktree {} left by a previous agent {}",
