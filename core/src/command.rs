@@ -84,6 +84,8 @@ pub enum Command {
     MemoryNotice(crate::jobs::Notice),
     /// Checkpoints and their reports.
     Checkpoint(CheckpointCmd),
+    /// The trace exporter's questions and progress.
+    Trace(super::trace::TraceCmd),
     /// Stop the loop after this turn.
     Shutdown,
 }

@@ -208,7 +208,11 @@ impl State {
         let spec = plan.spec(task);
         let mut brief = brief(spec, members, plan.name(), offer.waits_for_operator);
         brief.push_str(upstream);
-        let env = attempt_env(plan.name(), plan.retries(task), offer.token, members);
+        let mut env = attempt_env(plan.name(), plan.retries(task), offer.token, members);
+        if let Some(tp) = self.attempt_traceparent(&spec.id, offer.number) {
+            // The attempt's span: an instrumented task nests under it.
+            env.insert("TRACEPARENT".to_string(), tp);
+        }
         let every_member_runs = spec.gang == swarm_plan::Gang::All;
         for (k, m) in members.iter().enumerate() {
             let Some(tx) = self.roster.occupy(&m.agent, offer.id) else {

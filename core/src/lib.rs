@@ -60,6 +60,7 @@ mod scheduler;
 mod setup;
 mod status;
 mod tasks;
+pub mod trace;
 pub mod verdict;
 pub mod views;
 
@@ -116,6 +117,8 @@ pub(crate) struct State {
     tokens: crate::grants::TokenMint,
     /// The roles' profiles, from the plan's compilation.
     profiles: setup::Profiles,
+    /// The plan's trace id (its attempts' `TRACEPARENT`).
+    trace: Option<trace::TraceId>,
 }
 
 /// A handle to send commands to the loop.
@@ -168,6 +171,7 @@ impl State {
             guides,
             memory_note: String::new(),
             memory_backlog: String::new(),
+            trace: None,
             out: Outlets {
                 events,
                 logs,
@@ -272,6 +276,7 @@ impl State {
             Command::Query(q) => self.query(t, q),
             Command::Guide { plan, guide } => self.set_guide(plan, guide),
             Command::MemoryNotice(n) => self.memory_notice(t, n)?,
+            Command::Trace(cmd) => self.trace_cmd(t, cmd)?,
             Command::ProvisionFailed { agent_id, reason } => {
                 self.provision_failed(t, &agent_id, &reason)?
             }

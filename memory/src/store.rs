@@ -10,7 +10,7 @@ use thiserror::Error;
 use crate::kv;
 
 /// Schema version of the `swarm_*` tables this build writes.
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 10;
 
 /// A store failure.
 #[derive(Debug, Error)]
@@ -46,6 +46,19 @@ pub enum StoreError {
         detail: String,
     },
 }
+
+/// Traces: each plan's trace id (random, made once) and how far its
+/// spans were exported (the sequence number of the last event whose
+/// finished spans the collector acknowledged); the roles an attempt's
+/// members played, lead first, beside their ids.
+const MIGRATION_10: &str = "
+ALTER TABLE swarm_attempts ADD COLUMN roles TEXT NOT NULL DEFAULT '[]';
+CREATE TABLE IF NOT EXISTS swarm_traces (
+  plan_id INTEGER PRIMARY KEY,
+  trace_id TEXT NOT NULL,
+  exported_seq INTEGER NOT NULL DEFAULT 0
+);
+";
 
 /// The open database. Owned by one writer.
 pub struct Store {
@@ -329,6 +342,7 @@ pub(crate) fn migrate_schema(conn: &Connection, path: &str) -> Result<(), StoreE
         (5, MIGRATION_5),
         (6, MIGRATION_6),
         (7, MIGRATION_7),
+        (10, MIGRATION_10),
     ] {
         if version < target {
             let tx = conn.unchecked_transaction()?;

@@ -4,9 +4,11 @@
 mod pick;
 mod read;
 mod rows;
+mod trace;
 mod write;
 
 pub use pick::*;
 pub use read::*;
 pub use rows::*;
+pub use trace::*;
 pub use write::*;
