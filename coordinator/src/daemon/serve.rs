@@ -58,6 +58,9 @@ pub enum ServeError {
     /// A thread could not start.
     #[error("cannot start the {0} thread: {1}")]
     Thread(&'static str, std::io::Error),
+    /// The trace exporter cannot be set up as asked.
+    #[error(transparent)]
+    Traces(#[from] crate::workers::traces::export::ExportSetupError),
     /// The state store failed and the scheduler stopped; the reason.
     #[error("the scheduler stopped: {0}")]
     Store(String),
@@ -219,6 +222,12 @@ fn start_workers(
     tasks.spawn("result copier", OnCancel::Wait, |t| {
         results::run(r.results, m, t)
     });
+    if let Some(exporter) = traces_exporter(cfg)? {
+        let c = core.clone();
+        tasks.spawn("trace export", OnCancel::Abort, |t| {
+            crate::workers::traces::run(c, exporter, t)
+        });
+    }
     if let Some(b) = s.backups.clone() {
         let dir = s.state_dir.clone();
         tasks.spawn("backups", OnCancel::Wait, |t| backups::run(b, dir, t));
@@ -233,6 +242,21 @@ fn start_workers(
         crate::provision::run(kind, target, image, r.provision, c, t)
     });
     Ok(memory)
+}
+
+/// The OTLP exporter, when an endpoint is set (`otlp_endpoint`, or
+/// `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` alone); `None`: traces are off
+/// and cost nothing.
+fn traces_exporter(cfg: &Config) -> Result<Option<opentelemetry_otlp::SpanExporter>, ServeError> {
+    let per_signal = std::env::var("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT").unwrap_or_default();
+    let base = match (&cfg.otlp_endpoint, per_signal.is_empty()) {
+        (Some(base), _) => base.clone(),
+        (None, false) => per_signal,
+        (None, true) => return Ok(None),
+    };
+    let exporter = crate::workers::traces::export::exporter(&base)?;
+    tracing::info!("exporting traces to {base}");
+    Ok(Some(exporter))
 }
 
 /// The gRPC server with its services: agents, control, memory, health
