@@ -107,7 +107,11 @@ pub struct Receiver {
 impl Receiver {
     /// Serves the trace service on a free port, on a thread of its own.
     pub fn start() -> Receiver {
-        let port = crate::free_port();
+        Receiver::start_on(crate::free_port())
+    }
+
+    /// Serves the trace service on `port` (one a daemon was already told).
+    pub fn start_on(port: u16) -> Receiver {
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         let collector = Collector::default();
         let served = collector.clone();

@@ -235,6 +235,45 @@ fn a_plan_across_a_kill_is_one_complete_trace() {
     }
 }
 
+/// Spans finished while the collector was down are still in `swarmd.db`'s
+/// event log when swarmd dies; the next swarmd sends them.
+#[test]
+fn spans_unsent_when_swarmd_dies_are_sent_after_the_restart() {
+    std::env::set_var("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc");
+    let dir = tempfile::tempdir().expect("tmp");
+    let (port, collector) = (free_port(), free_port());
+    let endpoint = format!("http://127.0.0.1:{collector}");
+    let flags = ["--otlp-endpoint", endpoint.as_str()];
+    let mut d = Daemon::start_with(dir.path(), port, &flags);
+    let _a = d.agent("sre-1", &["sre"]);
+    let plan = "# Down\n\n### Day 1: Work\n\n**Task 1.1**: One\n- **Agent**: SRE\n- **Priority**: P0\n- **Duration**: 1 hour\n- **Dependencies**: None\n- **Run**: `true`\n\n**Task 1.2**: Two\n- **Agent**: SRE\n- **Priority**: P0\n- **Duration**: 1 hour\n- **Dependencies**: Task 1.1\n- **Run**: `true`\n";
+    let path = write_plan(dir.path(), "plan.md", plan);
+    d.ctl_json(&["plan", "load", &path.display().to_string(), "--json"]);
+    d.wait_status(30, |s| s["state"] == "succeeded");
+    let log = std::fs::read_to_string(dir.path().join("swarmd.log")).unwrap_or_default();
+    assert_eq!(stored(dir.path()).1, 0, "nothing was acknowledged:\n{log}");
+    d.kill9();
+    let rx = Receiver::start_on(collector);
+    let _d = Daemon::start_with(dir.path(), port, &flags);
+    wait_for("the plan's root span", 30, || {
+        rx.spans().iter().any(|s| s.span.parent_span_id.is_empty())
+    });
+    wait_for("the export mark", 10, || stored(dir.path()).1 > 0);
+    let mut got: Vec<String> = rx.spans().into_iter().map(|s| s.span.name).collect();
+    got.sort();
+    got.dedup();
+    let want = [
+        "attempt 1.1 #1",
+        "attempt 1.2 #1",
+        "plan 1",
+        "task 1.1",
+        "task 1.2",
+    ];
+    for name in want {
+        assert!(got.iter().any(|g| g == name), "{name} in {got:?}");
+    }
+}
+
 #[test]
 fn without_an_endpoint_nothing_is_exported_and_tasks_still_get_traceparent() {
     let dir = tempfile::tempdir().expect("tmp");
