@@ -10,7 +10,7 @@ use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use swarm_tests::otlp::{Received, Receiver};
-use swarm_tests::{free_port, lines, wait_for, write_plan, Daemon};
+use swarm_tests::{free_port, lines, wait_for, write_plan, Agent, Daemon};
 
 const PLAN: &str = "# Traces
 
@@ -51,6 +51,7 @@ const PLAN: &str = "# Traces
 - **Duration**: 1 hour
 - **Dependencies**: Task 1.4
 - **Run**: `true`
+- **Check**: `test -f started-1.4`
 
 **Task 1.6**: Wrap up
 - **Agent**: SRE
@@ -116,9 +117,14 @@ fn a_plan_across_a_kill_is_one_complete_trace() {
     let port = free_port();
     let flags = ["--otlp-endpoint", rx.endpoint.as_str()];
     let mut d = Daemon::start_with(dir.path(), port, &flags);
-    let _a = d.agent("sre-1", &["sre"]);
-    let _b = d.agent("sre-2", &["sre"]);
-    let _c = d.agent("sec-1", &["security"]);
+    // The agents export their own spans to the same receiver.
+    let url = d.url();
+    let agent = |id: &str, role: &str| Agent::start(&url, dir.path(), id, &[role], &flags);
+    let _agents = [
+        agent("sre-1", "sre"),
+        agent("sre-2", "sre"),
+        agent("sec-1", "security"),
+    ];
     let plan = write_plan(dir.path(), "plan.md", PLAN);
     d.ctl_json(&["plan", "load", &plan.display().to_string(), "--json"]);
     wait_for("task 1.4 to start", 40, || {
@@ -130,8 +136,12 @@ fn a_plan_across_a_kill_is_one_complete_trace() {
     let d = Daemon::start_with(dir.path(), port, &flags);
     let restarted_at = now_ms();
     d.wait_status(60, |s| s["state"] == "succeeded");
-    wait_for("the plan's root span", 30, || {
-        rx.spans().iter().any(|s| s.span.parent_span_id.is_empty())
+    wait_for("the plan's root span and the agents' last", 30, || {
+        let got = rx.spans();
+        got.iter().any(|s| s.span.parent_span_id.is_empty())
+            && got.iter().any(|s| {
+                s.scope == "swarm-agent" && s.attr("swarm.task.id").as_deref() == Some("1.6")
+            })
     });
 
     let received = rx.spans();
@@ -205,7 +215,7 @@ fn a_plan_across_a_kill_is_one_complete_trace() {
     let gang = one(&spans, "attempt 1.3 #1");
     let mut roles: Vec<String> = spans
         .values()
-        .filter(|s| s.span.parent_span_id == gang.span.span_id)
+        .filter(|s| s.scope == "swarmd" && s.span.parent_span_id == gang.span.span_id)
         .filter_map(|s| s.attr("swarm.role"))
         .collect();
     roles.sort();
@@ -220,6 +230,22 @@ fn a_plan_across_a_kill_is_one_complete_trace() {
         start < killed_at && end >= restarted_at,
         "{start} < {killed_at} <= {restarted_at} <= {end}"
     );
+    // The agents' own spans nest under the attempt that ran them: the
+    // executor, its run command and its checks.
+    let under = |attempt: &Received, name: &str| -> Vec<Received> {
+        spans
+            .values()
+            .filter(|s| s.scope == "swarm-agent" && s.span.name == name)
+            .filter(|s| s.span.parent_span_id == attempt.span.span_id)
+            .cloned()
+            .collect()
+    };
+    assert_eq!(under(failed, "executor").len(), 1, "{:#?}", names(&spans));
+    let run = under(failed, "run");
+    assert_eq!(run.len(), 1);
+    assert_eq!(run[0].attr("process.exit.code").as_deref(), Some("3"));
+    assert_eq!(under(gang, "executor").len(), 2, "each member runs it");
+    assert_eq!(under(one(&spans, "attempt 1.5 #1"), "check 1").len(), 1);
     // The tasks' TRACEPARENT names their attempt's span.
     let tp = std::fs::read_to_string(dir.path().join("tp-1.1.txt")).expect("tp-1.1.txt");
     let first = one(&spans, "attempt 1.1 #1");

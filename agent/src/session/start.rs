@@ -56,8 +56,13 @@ pub(super) fn start(settings: Settings, groups: GroupRecords) -> Result<Session,
     if let Some(f) = &forwarder {
         sandbox.set_unix_url(f.url());
     }
+    let spans = match &settings.otlp_endpoint {
+        Some(url) => crate::spans::Spans::start(url, &settings.id).map_err(Exit::Broken)?,
+        None => crate::spans::Spans::off(),
+    };
     let host = Host::guarded(guard_binary(), groups.clone(), settings.run_as, sandbox)
-        .map_err(|e| Exit::Broken(format!("cannot start the spawner thread: {e}")))?;
+        .map_err(|e| Exit::Broken(format!("cannot start the spawner thread: {e}")))?
+        .with_spans(spans);
     let sandbox = host.sandbox().clone();
     let (events_tx, events) = mpsc::unbounded_channel();
     let ctx = Context {
