@@ -82,6 +82,9 @@ pub struct AttemptReport {
     pub not_started: bool,
     /// On success, what the task wrote to `$SWARM_RESULT`, if anything.
     pub result: Option<String>,
+    /// On success in a workspace, the commit pushed to the attempt's
+    /// branch; `None` when the task changed nothing.
+    pub commit: Option<String>,
 }
 
 impl AttemptReport {
@@ -94,6 +97,7 @@ impl AttemptReport {
             output_dropped: 0,
             not_started: false,
             result: None,
+            commit: None,
         }
     }
 }
@@ -165,6 +169,22 @@ pub struct Assignment {
     pub plan: String,
     /// The profile of the role this agent plays.
     pub profile: swarm_roles::Profile,
+    /// The branch and worktree it works in; `None`: the agent's working
+    /// directory.
+    pub workspace: Option<AssignedWorkspace>,
+}
+
+/// Where an attempt works in the plan's repository.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssignedWorkspace {
+    /// The repository's address.
+    pub repo: String,
+    /// The integration commit it starts from.
+    pub base_commit: String,
+    /// Its branch.
+    pub branch: String,
+    /// `<plan-slug>-<plan-id>`, for the `Swarm-Plan` trailer.
+    pub plan: String,
 }
 
 /// What the coordinator tells an agent.

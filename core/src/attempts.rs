@@ -38,6 +38,9 @@ pub struct Attempt {
     /// they wrote to `$SWARM_RESULT`. Not stored: after a restart the
     /// agents send their unacknowledged results again.
     pub succeeded: Vec<(String, Option<String>)>,
+    /// The commits members in a workspace pushed, by agent (not stored,
+    /// as `succeeded`).
+    pub commits: Vec<(String, String)>,
     /// Offered, or running once the lead said it started.
     pub state: AttemptState,
     /// Offered at, wall ms.
@@ -82,6 +85,15 @@ impl Attempt {
                     .join("\n"),
             ),
         }
+    }
+
+    /// The commits its members pushed, in member order.
+    pub(crate) fn member_commits(&self) -> Vec<String> {
+        self.members
+            .iter()
+            .filter_map(|m| self.commits.iter().find(|(who, _)| *who == m.agent))
+            .map(|(_, c)| c.clone())
+            .collect()
     }
 
     /// The lead's agent id.
@@ -209,12 +221,21 @@ impl LiveAttempts {
 
     /// Records that `agent` succeeded in attempt `id` (once); returns how
     /// many of the runners have.
-    pub fn member_succeeded(&mut self, id: u64, agent: &str, result: Option<String>) -> usize {
+    pub fn member_succeeded(
+        &mut self,
+        id: u64,
+        agent: &str,
+        result: Option<String>,
+        commit: Option<String>,
+    ) -> usize {
         let Some(a) = self.live.get_mut(&id) else {
             return 0;
         };
         if !a.succeeded.iter().any(|(who, _)| who == agent) {
             a.succeeded.push((agent.to_string(), result));
+            if let Some(c) = commit.filter(|c| !c.is_empty()) {
+                a.commits.push((agent.to_string(), c));
+            }
         }
         a.succeeded.len()
     }

@@ -96,6 +96,7 @@ impl State {
             .filter(|&i| active.task(i).deps_left == 0)
             .collect();
         self.plan = Some(active);
+        self.open_workspace(t)?;
         self.projection.reset();
         self.guides.reset();
         self.provisioning.set_shortfall(Vec::new());

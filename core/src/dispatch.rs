@@ -9,7 +9,7 @@ use swarm_plan::policy::{place, AgentSlots, Candidate, HeldClaims};
 use swarm_plan::Task;
 
 use super::attempts::{Attempt, Member};
-use super::command::{Assignment, AttemptRef, ToAgent};
+use super::command::{AssignedWorkspace, Assignment, AttemptRef, ToAgent};
 use super::effects::Turn;
 use super::event::{Event, EventKind};
 use super::model::{AttemptState, PlanState, TaskState};
@@ -52,6 +52,10 @@ impl State {
             .collect();
         let compiled = plan.compiled();
         let (order, demand) = plan.dispatch_order(self.cfg.priority, t.now);
+        // Work in the repository waits until its integration branch is open.
+        let ws_open = self.ws.as_ref().is_none_or(|w| w.head().is_some());
+        let repo = swarm_plan::claims::Workspace::Repo;
+        let order = order.filter(|&(i, ..)| ws_open || compiled.plan.tasks[i].workspace != repo);
         let candidates = order.map(|(i, slack, ready_in)| Candidate {
             task: i,
             need: &compiled.tasks[i].need,
@@ -63,7 +67,9 @@ impl State {
         // A live attempt holds its task's claims.
         let mut held = HeldClaims::new();
         if compiled.claims {
-            for task in self.attempts.tasks() {
+            // So does a task whose work waits to be merged.
+            let merging = self.ws.iter().flat_map(|w| w.merging_tasks());
+            for task in self.attempts.tasks().chain(merging) {
                 held.hold(&compiled.plan.tasks[task].touches);
             }
         }
@@ -145,6 +151,7 @@ impl State {
             members: members.to_vec(),
             gang: plan.spec(task).gang,
             succeeded: Vec::new(),
+            commits: Vec::new(),
             state: AttemptState::Offered,
             created_at: t.now,
             started_at: None,
@@ -208,6 +215,13 @@ impl State {
         let spec = plan.spec(task);
         let mut brief = brief(spec, members, plan.name(), offer.waits_for_operator);
         brief.push_str(upstream);
+        let ws = self.ws.as_ref().filter(|_| self.in_workspace(task));
+        if let Some(note) = ws.and_then(|w| w.conflict_note(task)) {
+            brief.push_str(&format!(
+                "\n## Merge conflict\n\nThe last attempt's work could not be merged: {note}. \
+                 This attempt starts from the integration branch with that work in it.\n"
+            ));
+        }
         let mut env = attempt_env(plan.name(), plan.retries(task), offer.token, members);
         if let Some(tp) = self.attempt_traceparent(&spec.id, offer.number) {
             // The attempt's span: an instrumented task nests under it.
@@ -237,6 +251,16 @@ impl State {
                 env: env.clone(),
                 plan: plan.name().to_string(),
                 profile: self.profiles.of(&m.role),
+                workspace: ws.and_then(|w| {
+                    let role = every_member_runs && members.len() > 1;
+                    let role = role.then_some(m.role.as_str());
+                    Some(AssignedWorkspace {
+                        repo: w.repo().to_string(),
+                        base_commit: w.head()?.to_string(),
+                        branch: w.attempt_branch(&spec.id, offer.number, role),
+                        plan: w.label().to_string(),
+                    })
+                }),
             };
             t.send(Some(tx), ToAgent::Assign(Box::new(assignment)));
         }

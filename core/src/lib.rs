@@ -63,6 +63,7 @@ mod tasks;
 pub mod trace;
 pub mod verdict;
 pub mod views;
+mod workspace;
 
 #[cfg(test)]
 mod testkit;
@@ -119,6 +120,8 @@ pub(crate) struct State {
     profiles: setup::Profiles,
     /// The plan's trace id (its attempts' `TRACEPARENT`).
     trace: Option<trace::TraceId>,
+    /// The plan's repository and merge queue, when tasks work in one.
+    ws: Option<workspace::PlanWorkspace>,
 }
 
 /// A handle to send commands to the loop.
@@ -160,6 +163,7 @@ impl State {
         let (provision_tx, provision) = tokio::sync::mpsc::unbounded_channel();
         let (gates_tx, gates) = tokio::sync::mpsc::unbounded_channel();
         let (results_tx, results) = tokio::sync::mpsc::unbounded_channel();
+        let (merges_tx, merges) = tokio::sync::mpsc::unbounded_channel();
         let (guides, guide_jobs) = guides::Guides::new();
         let state = State {
             cfg,
@@ -179,12 +183,14 @@ impl State {
                 provision: provision_tx,
                 gates: gates_tx,
                 results: results_tx,
+                merges: merges_tx,
                 metrics: Default::default(),
             },
             fatal,
             grants,
             tokens: Default::default(),
             profiles: Default::default(),
+            ws: None,
         };
         (
             state,
@@ -194,6 +200,7 @@ impl State {
                 gates,
                 results,
                 guides: guide_jobs,
+                merges,
             },
         )
     }
@@ -277,6 +284,7 @@ impl State {
             Command::Guide { plan, guide } => self.set_guide(plan, guide),
             Command::MemoryNotice(n) => self.memory_notice(t, n)?,
             Command::Trace(cmd) => self.trace_cmd(t, cmd)?,
+            Command::Merge(n) => self.merge_notice(t, n)?,
             Command::ProvisionFailed { agent_id, reason } => {
                 self.provision_failed(t, &agent_id, &reason)?
             }

@@ -46,6 +46,7 @@ impl State {
             });
         }
         self.plan = Some(plan);
+        self.restore_workspace(t)?;
         t.emit(Event::new(EventKind::CoordinatorStarted).message(message))
     }
 
@@ -158,6 +159,7 @@ impl State {
                     .collect(),
                 gang: plan.spec(task).gang,
                 succeeded: Vec::new(),
+                commits: Vec::new(),
                 state: attempt_state,
                 created_at: a.created_at,
                 started_at: a.started_at,

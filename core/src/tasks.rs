@@ -117,10 +117,10 @@ impl State {
             Outcome::TimedOut => AttemptEnd::TimedOut,
         };
         let mut written = report.result.clone();
+        let mut commits = (Vec::new(), 0);
         if end == AttemptEnd::Succeeded {
-            let done = self
-                .attempts
-                .member_succeeded(r.attempt, agent, written.clone());
+            let (result, commit) = (written.clone(), report.commit.clone());
+            let done = (self.attempts).member_succeeded(r.attempt, agent, result, commit);
             let Some(a) = self.attempts.get(r.attempt) else {
                 return Ok(ResultVerdict::Rejected);
             };
@@ -128,6 +128,7 @@ impl State {
                 return Ok(ResultVerdict::Held);
             }
             written = a.gang_result();
+            commits = (a.member_commits(), a.number);
         }
         // Whether it printed anything: a result from its output needs a
         // look at the store only then.
@@ -147,8 +148,14 @@ impl State {
         match end {
             AttemptEnd::Succeeded => {
                 self.record_result(t, r, written.as_deref(), printed)?;
-                self.set_task(t, task, TaskState::Succeeded, None)?;
-                self.release_dependents(t, task)?;
+                let (commits, number) = commits;
+                // In a workspace, done once its work is merged.
+                if !(self.in_workspace(task)
+                    && self.committed(t, task, r.attempt, number, commits)?)
+                {
+                    self.set_task(t, task, TaskState::Succeeded, None)?;
+                    self.release_dependents(t, task)?;
+                }
             }
             AttemptEnd::Failed { .. }
             | AttemptEnd::TimedOut

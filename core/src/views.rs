@@ -38,6 +38,8 @@ pub struct Counts {
     pub ready: u32,
     /// Running now.
     pub running: u32,
+    /// Succeeded, their work waiting in the merge queue.
+    pub merging: u32,
     /// Done.
     pub succeeded: u32,
     /// Failed for good.
@@ -52,7 +54,7 @@ pub struct Counts {
 
 impl Counts {
     /// Each state's name and count, in the order of the task's life.
-    pub fn by_state(&self) -> [(TaskState, u32); 8] {
+    pub fn by_state(&self) -> [(TaskState, u32); 9] {
         TaskState::ALL.map(|state| (state, self.of(state)))
     }
 
@@ -62,6 +64,7 @@ impl Counts {
             TaskState::Pending => self.pending,
             TaskState::Ready => self.ready,
             TaskState::Running => self.running,
+            TaskState::Merging => self.merging,
             TaskState::Succeeded => self.succeeded,
             TaskState::Failed => self.failed,
             TaskState::Blocked => self.blocked,
@@ -102,6 +105,9 @@ pub struct Status {
     pub next_checkpoint: String,
     /// The shared memory's last repair or trouble, if any.
     pub memory: String,
+    /// The plan's repository: its integration branch and merge queue
+    /// (empty when tasks work in their agents' directories).
+    pub workspace: String,
     /// The verdict; none without a plan.
     pub verdict: Option<Verdict>,
     /// Why, in a sentence.

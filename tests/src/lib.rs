@@ -17,6 +17,7 @@ pub mod memory_file;
 pub mod otlp;
 pub mod procs;
 pub mod relay;
+pub mod repo;
 
 pub use http::{http_get, https_get};
 

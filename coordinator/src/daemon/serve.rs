@@ -200,7 +200,7 @@ fn start_workers(
     r: swarm_core::Receivers,
     tasks: &Tasks,
 ) -> Result<crate::workers::memory::MemoryHandle, ServeError> {
-    use crate::workers::{backups, gates, guides, memory, report, results};
+    use crate::workers::{backups, gates, guides, memory, merge, report, results};
     let settings = memory::Settings {
         memory_db: cfg.core.memory_path(),
         state_db: cfg.core.state_db_path(),
@@ -217,6 +217,10 @@ fn start_workers(
     let c = core.clone();
     tasks.spawn("guide search", OnCancel::Wait, |t| {
         guides::run(r.guides, c, t)
+    });
+    let (c, dir) = (core.clone(), s.state_dir.clone());
+    tasks.spawn("merge queue", OnCancel::Wait, |t| {
+        merge::run(r.merges, c, dir, t)
     });
     let m = memory.clone();
     tasks.spawn("result copier", OnCancel::Wait, |t| {

@@ -170,6 +170,7 @@ impl State {
                     }
                 }
                 TaskState::Pending
+                | TaskState::Merging
                 | TaskState::Succeeded
                 | TaskState::Skipped
                 | TaskState::Cancelled => {}

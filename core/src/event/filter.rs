@@ -25,11 +25,13 @@ pub enum EventFamily {
     Gate,
     /// `memory.*`.
     Memory,
+    /// `workspace.*`.
+    Workspace,
 }
 
 impl EventFamily {
     /// Every family.
-    pub const ALL: [EventFamily; 8] = [
+    pub const ALL: [EventFamily; 9] = [
         EventFamily::Coordinator,
         EventFamily::Plan,
         EventFamily::Task,
@@ -38,6 +40,7 @@ impl EventFamily {
         EventFamily::Checkpoint,
         EventFamily::Gate,
         EventFamily::Memory,
+        EventFamily::Workspace,
     ];
 
     /// The family's name, the prefix of its kinds' names.
@@ -51,6 +54,7 @@ impl EventFamily {
             EventFamily::Checkpoint => "checkpoint",
             EventFamily::Gate => "gate",
             EventFamily::Memory => "memory",
+            EventFamily::Workspace => "workspace",
         }
     }
 }
@@ -66,11 +70,14 @@ impl EventKind {
             | EventKind::PlanPaused
             | EventKind::PlanResumed
             | EventKind::Plan(_) => EventFamily::Plan,
-            EventKind::Task(_) => EventFamily::Task,
+            EventKind::Task(_) | EventKind::TaskMerged | EventKind::TaskConflict => {
+                EventFamily::Task
+            }
             EventKind::AttemptOffered
             | EventKind::AttemptStarted
             | EventKind::AttemptEnded(_)
-            | EventKind::AttemptRejected => EventFamily::Attempt,
+            | EventKind::AttemptRejected
+            | EventKind::AttemptCommitted => EventFamily::Attempt,
             EventKind::AgentConnected
             | EventKind::AgentReconnected
             | EventKind::AgentDisconnected
@@ -86,6 +93,7 @@ impl EventKind {
             | EventKind::MemoryRebuilt
             | EventKind::MemoryUnavailable
             | EventKind::MemoryAvailable => EventFamily::Memory,
+            EventKind::WorkspaceOpened | EventKind::WorkspaceFailed => EventFamily::Workspace,
         }
     }
 }

@@ -1,8 +1,8 @@
 //! The daemon's configuration, loaded in one place: defaults, then the TOML
 //! file (`--config`), then `SWARM_*` environment variables, then flags;
 //! then validated. Every setting is declared once (`keys_core.rs`,
-//! `keys_daemon.rs`, `keys_sandbox.rs`, `tables.rs`) with its key, variable, flag, default
-//! and help; the layers (`layers.rs`), the flags (`flags.rs`), `--help`,
+//! `keys_daemon.rs`, `keys_sandbox.rs`, `keys_workspace.rs`, `tables.rs`)
+//! with its key, variable, flag, default and help; the layers (`layers.rs`), the flags (`flags.rs`), `--help`,
 //! the README's table and `swarmd config show` (`show.rs`) all read that
 //! declaration.
 
@@ -14,6 +14,7 @@ mod flags;
 mod keys_core;
 mod keys_daemon;
 mod keys_sandbox;
+mod keys_workspace;
 mod layers;
 mod placement;
 mod setting;
@@ -155,6 +156,7 @@ pub fn settings() -> impl Iterator<Item = &'static Setting> {
         .iter()
         .chain(keys_daemon::DAEMON.iter())
         .chain(keys_sandbox::SANDBOX.iter())
+        .chain(keys_workspace::WORKSPACE.iter())
 }
 
 /// The setting whose config key is `key`.

@@ -67,6 +67,7 @@ pub(crate) fn from_agent(m: pb::AgentMessage) -> Option<FromAgent> {
                 output_dropped: r.output_dropped,
                 not_started: r.not_started,
                 result: r.result,
+                commit: Some(r.commit).filter(|c| !c.is_empty()),
             },
         },
         Body::Draining(_) => FromAgent::Draining,
@@ -104,8 +105,12 @@ pub(crate) fn to_agent(m: ToAgent) -> pb::CoordinatorMessage {
             lead: a.lead,
             member: a.member,
             members: a.members,
-            // Workspaces are not handed out yet.
-            workspace: None,
+            workspace: a.workspace.map(|w| pb::Workspace {
+                repo: w.repo,
+                base_commit: w.base_commit,
+                branch: w.branch,
+                plan: w.plan,
+            }),
             spec: Some(pb::TaskSpec {
                 title: a.title,
                 run: a.run.unwrap_or_default(),
@@ -166,6 +171,7 @@ pub(crate) fn status_to(s: views::Status) -> pb::StatusReply {
             pending: c.pending,
             ready: c.ready,
             running: c.running,
+            merging: c.merging,
             succeeded: c.succeeded,
             failed: c.failed,
             blocked: c.blocked,
@@ -182,6 +188,7 @@ pub(crate) fn status_to(s: views::Status) -> pb::StatusReply {
         shortfall: s.shortfall,
         next_checkpoint: s.next_checkpoint,
         memory: s.memory,
+        workspace: s.workspace,
         verdict: s.verdict.map(|v| v.name().to_string()).unwrap_or_default(),
         verdict_reason: s.verdict_reason,
         gates: s.gates,
