@@ -64,6 +64,14 @@ pub enum SpanKey<'a> {
         /// The member's place, from 1.
         member: u32,
     },
+    /// The n-th merge of a task's work into the integration branch
+    /// (from 1): from `task.merging` to `task.merged` or `task.conflict`.
+    Merge {
+        /// Task id.
+        task: &'a str,
+        /// Its place among the task's merges.
+        number: u32,
+    },
     /// The plan's n-th checkpoint (from 1).
     Checkpoint {
         /// Its place among the plan's checkpoints.
@@ -82,6 +90,7 @@ pub fn span_id(trace: &TraceId, key: &SpanKey<'_>) -> [u8; 8] {
             number,
             member,
         } => format!("member\0{task}\0{number}\0{member}"),
+        SpanKey::Merge { task, number } => format!("merge\0{task}\0{number}"),
         SpanKey::Checkpoint { number } => format!("checkpoint\0{number}"),
     };
     let id = mix(fnv1a(trace.0.iter().chain(text.as_bytes())));

@@ -31,6 +31,9 @@ pub struct Builder {
     attempts: HashMap<u64, (String, u32, Open)>,
     checkpoints: u32,
     checkpoint: Option<Open>,
+    /// Open merge spans by task id, and how many each task has had.
+    merges: HashMap<String, Open>,
+    merge_counts: HashMap<String, u32>,
 }
 
 impl Builder {
@@ -52,6 +55,8 @@ impl Builder {
             attempts: HashMap::new(),
             checkpoints: 0,
             checkpoint: None,
+            merges: HashMap::new(),
+            merge_counts: HashMap::new(),
         }
     }
 
@@ -80,6 +85,12 @@ impl Builder {
             return Vec::new();
         };
         match kind {
+            EventKind::Task(TaskState::Merging) => {
+                self.merge_started(e);
+                Vec::new()
+            }
+            EventKind::TaskMerged => self.merge_ended(e, Status::Ok),
+            EventKind::TaskConflict => self.merge_ended(e, Status::Error(e.message.clone())),
             EventKind::Task(state) => self.task(e, state),
             EventKind::AttemptOffered => self.offered(e),
             EventKind::AttemptEnded(end) => self.attempt_ended(e, end, info),
@@ -117,10 +128,61 @@ impl Builder {
                 state @ (PlanState::Succeeded | PlanState::Failed | PlanState::Cancelled),
             ) => self.plan_ended(e, state),
             _ => {
-                self.root.record(e);
+                match e.task_id.as_ref().and_then(|t| self.tasks.get_mut(t)) {
+                    Some(task) => task.record(e),
+                    None => self.root.record(e),
+                }
                 Vec::new()
             }
         }
+    }
+
+    /// A task's work goes to the merge queue: a merge span under the
+    /// task's (the event is the task's too).
+    fn merge_started(&mut self, e: &EventRow) {
+        let Some(task) = e.task_id.clone() else {
+            return;
+        };
+        let Some(parent) = self.tasks.get_mut(&task) else {
+            return;
+        };
+        parent.record(e);
+        let parent = parent.id;
+        let number = {
+            let n = self.merge_counts.entry(task.clone()).or_insert(0);
+            *n += 1;
+            *n
+        };
+        let id = span_id(
+            &self.trace,
+            &SpanKey::Merge {
+                task: &task,
+                number,
+            },
+        );
+        let mut open = Open::new(id, Some(parent), format!("merge {task} #{number}"), e.at);
+        open.attributes.extend([
+            ("swarm.plan.id", Value::Int(self.plan_id)),
+            ("swarm.task.id", Value::Str(task.clone())),
+            ("swarm.merge", Value::Int(i64::from(number))),
+        ]);
+        open.record(e);
+        self.merges.insert(task, open);
+    }
+
+    /// The task's work was merged (or conflicted): its merge span ends.
+    fn merge_ended(&mut self, e: &EventRow, status: Status) -> Vec<Span> {
+        let open = e.task_id.as_ref().and_then(|t| self.merges.remove(t));
+        let Some(mut open) = open else {
+            if let Some(task) = e.task_id.as_ref().and_then(|t| self.tasks.get_mut(t)) {
+                task.record(e);
+            }
+            return Vec::new();
+        };
+        open.record(e);
+        open.attributes
+            .push(("swarm.outcome", Value::Str(e.kind.clone())));
+        vec![open.end(e.at, status)]
     }
 
     fn task(&mut self, e: &EventRow, state: TaskState) -> Vec<Span> {

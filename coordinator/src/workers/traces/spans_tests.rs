@@ -193,3 +193,35 @@ fn a_span_keeps_at_most_so_many_events() {
     assert_eq!(spans[0].events.len(), MAX_EVENTS);
     assert_eq!(spans[0].dropped_events, 7);
 }
+
+#[test]
+fn a_merge_is_a_span_under_its_task_and_a_conflict_an_error() {
+    let mut b = Builder::new(1, TRACE, 0);
+    let mut log = Log { seq: 0 };
+    let mut spans = Vec::new();
+    for kind in [
+        "task.ready",
+        "task.merging",
+        "task.conflict",
+        "task.merging",
+        "task.merged",
+        "task.succeeded",
+    ] {
+        spans.extend(b.push(&log.ev(kind, Some("4.1"), None, None), None));
+    }
+    let names: Vec<&str> = spans.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["merge 4.1 #1", "merge 4.1 #2", "task 4.1"]);
+    assert_eq!(spans[0].parent, Some(spans[2].id));
+    assert_eq!(spans[0].status, Status::Error("m3".into()));
+    assert_eq!(spans[1].status, Status::Ok);
+    assert_eq!(
+        spans[1].id,
+        span_id(
+            &TRACE,
+            &SpanKey::Merge {
+                task: "4.1",
+                number: 2
+            }
+        )
+    );
+}
