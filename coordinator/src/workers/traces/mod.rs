@@ -204,5 +204,6 @@ async fn attempt_info(core: &CoreHandle, e: &EventRow, fence: u64) -> Option<Att
         roles: a.roles,
         exit_code: a.exit_code,
         message: a.message,
+        output_dropped: a.output_dropped,
     })
 }

@@ -72,6 +72,8 @@ pub struct AttemptInfo {
     pub exit_code: Option<i32>,
     /// How it ended, in words.
     pub message: String,
+    /// Output bytes the agent shed under pressure.
+    pub output_dropped: u64,
 }
 
 /// A span not ended yet.

@@ -282,6 +282,10 @@ impl Builder {
         if let Some(code) = info.exit_code {
             common.push(("process.exit.code", Value::Int(i64::from(code))));
         }
+        if info.output_dropped > 0 {
+            let shed = info.output_dropped.min(i64::MAX as u64) as i64;
+            common.push(("swarm.output.dropped_bytes", Value::Int(shed)));
+        }
         let status = match end {
             AttemptEnd::Succeeded => Status::Ok,
             _ => Status::Error(if info.message.is_empty() {

@@ -38,6 +38,7 @@ fn info(agents: &[&str], roles: &[&str], exit: Option<i32>) -> AttemptInfo {
         roles: roles.iter().map(|s| s.to_string()).collect(),
         exit_code: exit,
         message: "why".into(),
+        output_dropped: 0,
     }
 }
 
