@@ -1,5 +1,6 @@
 //! An OTLP trace receiver inside the test: the trace service of the
-//! OpenTelemetry protocol, served with tonic on a free port, keeping every
+//! OpenTelemetry protocol, served with tonic on a free port (or, for
+//! OTLP over HTTP, `POST /v1/traces` with a protobuf body), keeping every
 //! span it is sent (a span sent twice is kept twice).
 
 use std::net::SocketAddr;
@@ -67,18 +68,12 @@ struct Collector {
     got: Arc<Mutex<Got>>,
 }
 
-#[tonic::async_trait]
-impl TraceService for Collector {
-    async fn export(
-        &self,
-        request: tonic::Request<ExportTraceServiceRequest>,
-    ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
-        let mut got = self
-            .got
-            .lock()
-            .map_err(|_| tonic::Status::internal("poisoned"))?;
+impl Collector {
+    /// Keeps the spans of one export request.
+    fn take(&self, request: ExportTraceServiceRequest) -> Result<(), String> {
+        let mut got = self.got.lock().map_err(|_| "poisoned".to_string())?;
         got.requests += 1;
-        for rs in request.into_inner().resource_spans {
+        for rs in request.resource_spans {
             let resource = rs.resource.map(|r| r.attributes).unwrap_or_default();
             for ss in rs.scope_spans {
                 let scope = ss.scope.map(|s| s.name).unwrap_or_default();
@@ -91,6 +86,18 @@ impl TraceService for Collector {
                 }
             }
         }
+        Ok(())
+    }
+}
+
+#[tonic::async_trait]
+impl TraceService for Collector {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportTraceServiceRequest>,
+    ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
+        self.take(request.into_inner())
+            .map_err(tonic::Status::internal)?;
         Ok(tonic::Response::new(ExportTraceServiceResponse {
             partial_success: None,
         }))
@@ -138,6 +145,25 @@ impl Receiver {
         }
     }
 
+    /// Serves OTLP over HTTP (`POST /v1/traces`, protobuf bodies) on a
+    /// free port, a thread per connection.
+    pub fn start_http() -> Receiver {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("address").port();
+        let collector = Collector::default();
+        let served = collector.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let c = served.clone();
+                std::thread::spawn(move || http::serve(stream, &c));
+            }
+        });
+        Receiver {
+            endpoint: format!("http://127.0.0.1:{port}"),
+            collector,
+        }
+    }
+
     /// Every span received so far, in the order received.
     pub fn spans(&self) -> Vec<Received> {
         self.collector
@@ -150,5 +176,64 @@ impl Receiver {
     /// How many export requests came.
     pub fn requests(&self) -> usize {
         self.collector.got.lock().map(|g| g.requests).unwrap_or(0)
+    }
+}
+
+/// Just enough HTTP/1.1 for an OTLP exporter: requests with a
+/// `Content-Length` body on a kept-alive connection.
+mod http {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::TcpStream;
+
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+    use prost::Message;
+
+    use super::Collector;
+
+    pub(super) fn serve(stream: TcpStream, c: &Collector) {
+        let Ok(mut out) = stream.try_clone() else {
+            return;
+        };
+        let mut reader = BufReader::new(stream);
+        while let Some((path, body)) = request(&mut reader) {
+            let status = match ExportTraceServiceRequest::decode(body.as_slice()) {
+                Ok(_) if path != "/v1/traces" => "404 Not Found",
+                Ok(req) => match c.take(req) {
+                    Ok(()) => "200 OK",
+                    Err(_) => "500 Internal Server Error",
+                },
+                Err(_) => "400 Bad Request",
+            };
+            let head = format!(
+                "HTTP/1.1 {status}\r\nContent-Type: application/x-protobuf\r\nContent-Length: 0\r\n\r\n"
+            );
+            if out.write_all(head.as_bytes()).is_err() {
+                return;
+            }
+        }
+    }
+
+    /// The next request's path and body; `None` at the connection's end.
+    fn request(reader: &mut BufReader<TcpStream>) -> Option<(String, Vec<u8>)> {
+        let mut line = String::new();
+        reader.read_line(&mut line).ok().filter(|n| *n > 0)?;
+        let path = line.split_whitespace().nth(1)?.to_string();
+        let mut length = 0usize;
+        loop {
+            let mut header = String::new();
+            reader.read_line(&mut header).ok().filter(|n| *n > 0)?;
+            let header = header.trim_end();
+            if header.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = header.split_once(':') {
+                if name.eq_ignore_ascii_case("content-length") {
+                    length = value.trim().parse().ok()?;
+                }
+            }
+        }
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).ok()?;
+        Some((path, body))
     }
 }
