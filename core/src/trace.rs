@@ -40,13 +40,13 @@ impl TraceId {
 pub enum SpanKey<'a> {
     /// The plan: the trace's root.
     Plan,
-    /// A task from ready to its end; `run` counts the times it was run
-    /// again by an operator after it ended (0 the first time).
+    /// A task from ready to its end (a task run again after its end
+    /// gets another span).
     Task {
         /// Task id.
         task: &'a str,
-        /// How many earlier spans the task had.
-        run: u32,
+        /// Sequence number of the event that opened the span.
+        opened: u64,
     },
     /// One attempt of a task, by its per-task number.
     Attempt {
@@ -64,13 +64,13 @@ pub enum SpanKey<'a> {
         /// The member's place, from 1.
         member: u32,
     },
-    /// The n-th merge of a task's work into the integration branch
-    /// (from 1): from `task.merging` to `task.merged` or `task.conflict`.
+    /// A merge of a task's work into the integration branch: from
+    /// `task.merging` to `task.merged` or `task.conflict`.
     Merge {
         /// Task id.
         task: &'a str,
-        /// Its place among the task's merges.
-        number: u32,
+        /// Sequence number of its `task.merging` event.
+        opened: u64,
     },
     /// The plan's n-th checkpoint (from 1).
     Checkpoint {
@@ -83,14 +83,14 @@ pub enum SpanKey<'a> {
 pub fn span_id(trace: &TraceId, key: &SpanKey<'_>) -> [u8; 8] {
     let text = match key {
         SpanKey::Plan => "plan".to_string(),
-        SpanKey::Task { task, run } => format!("task\0{task}\0{run}"),
+        SpanKey::Task { task, opened } => format!("task\0{task}\0{opened}"),
         SpanKey::Attempt { task, number } => format!("attempt\0{task}\0{number}"),
         SpanKey::Member {
             task,
             number,
             member,
         } => format!("member\0{task}\0{number}\0{member}"),
-        SpanKey::Merge { task, number } => format!("merge\0{task}\0{number}"),
+        SpanKey::Merge { task, opened } => format!("merge\0{task}\0{opened}"),
         SpanKey::Checkpoint { number } => format!("checkpoint\0{number}"),
     };
     let id = mix(fnv1a(trace.0.iter().chain(text.as_bytes())));
@@ -219,7 +219,7 @@ mod tests {
                 &TRACE,
                 &SpanKey::Task {
                     task: "1.1",
-                    run: 0,
+                    opened: 1,
                 },
             ),
             span_id(&TRACE, &SpanKey::Plan),

@@ -30,6 +30,8 @@ use spans::{AttemptInfo, Builder, Span};
 const BATCH: usize = 512;
 /// Events buffered between the event log and the builder.
 const BUFFER: usize = 1024;
+/// Longest a finished span waits for others to go with it.
+const LINGER: Duration = Duration::from_secs(1);
 /// Longest wait between two tries of a failed export.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
@@ -79,19 +81,35 @@ pub async fn run(
         pending: Vec::new(),
         last_seq: 0,
     };
+    // Spans wait up to LINGER for company: one request (and one mark in
+    // the store) a second at most while a plan runs, not one a turn.
+    let mut due: Option<tokio::time::Instant> = None;
     loop {
+        let linger = async {
+            match due {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
         let next = tokio::select! {
             biased;
             () = cancel.cancelled() => None,
+            () = linger => {
+                t.flush(&cancel).await;
+                due = None;
+                continue;
+            }
             e = rx.recv() => e,
         };
         let Some(Ok(e)) = next else {
             break;
         };
         t.take(&e).await;
-        // Send when the feed is drained for now, or a batch is full.
-        if t.pending.len() >= BATCH || rx.is_empty() {
+        if t.pending.len() >= BATCH {
             t.flush(&cancel).await;
+            due = None;
+        } else if !t.pending.is_empty() && due.is_none() {
+            due = Some(tokio::time::Instant::now() + LINGER);
         }
     }
     relay.abort();

@@ -23,17 +23,15 @@ pub struct Builder {
     plan_id: i64,
     trace: TraceId,
     root: Open,
-    /// Open task spans by task id.
+    /// Open task spans by task id (only open spans are kept: a
+    /// million-task plan costs what runs at once).
     tasks: HashMap<String, Open>,
-    /// How many spans each task has ended.
-    task_runs: HashMap<String, u32>,
     /// Open attempt spans by fencing number, with their task and number.
     attempts: HashMap<u64, (String, u32, Open)>,
     checkpoints: u32,
     checkpoint: Option<Open>,
-    /// Open merge spans by task id, and how many each task has had.
+    /// Open merge spans by task id.
     merges: HashMap<String, Open>,
-    merge_counts: HashMap<String, u32>,
 }
 
 impl Builder {
@@ -51,12 +49,10 @@ impl Builder {
             trace,
             root,
             tasks: HashMap::new(),
-            task_runs: HashMap::new(),
             attempts: HashMap::new(),
             checkpoints: 0,
             checkpoint: None,
             merges: HashMap::new(),
-            merge_counts: HashMap::new(),
         }
     }
 
@@ -148,23 +144,18 @@ impl Builder {
         };
         parent.record(e);
         let parent = parent.id;
-        let number = {
-            let n = self.merge_counts.entry(task.clone()).or_insert(0);
-            *n += 1;
-            *n
-        };
+        let opened = e.seq;
         let id = span_id(
             &self.trace,
             &SpanKey::Merge {
                 task: &task,
-                number,
+                opened,
             },
         );
-        let mut open = Open::new(id, Some(parent), format!("merge {task} #{number}"), e.at);
+        let mut open = Open::new(id, Some(parent), format!("merge {task}"), e.at);
         open.attributes.extend([
             ("swarm.plan.id", Value::Int(self.plan_id)),
             ("swarm.task.id", Value::Str(task.clone())),
-            ("swarm.merge", Value::Int(i64::from(number))),
         ]);
         open.record(e);
         self.merges.insert(task, open);
@@ -198,8 +189,14 @@ impl Builder {
                 | TaskState::Blocked
         );
         if !self.tasks.contains_key(&task) && (ends || state == TaskState::Ready) {
-            let run = self.task_runs.get(&task).copied().unwrap_or(0);
-            let id = span_id(&self.trace, &SpanKey::Task { task: &task, run });
+            let opened = e.seq;
+            let id = span_id(
+                &self.trace,
+                &SpanKey::Task {
+                    task: &task,
+                    opened,
+                },
+            );
             let mut open = Open::new(id, Some(self.root.id), format!("task {task}"), e.at);
             open.attributes
                 .push(("swarm.plan.id", Value::Int(self.plan_id)));
@@ -217,7 +214,6 @@ impl Builder {
         let Some(mut open) = self.tasks.remove(&task) else {
             return Vec::new();
         };
-        *self.task_runs.entry(task).or_insert(0) += 1;
         open.attributes
             .push(("swarm.outcome", Value::Str(state.name().to_string())));
         let status = match state {

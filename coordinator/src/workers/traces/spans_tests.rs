@@ -176,7 +176,7 @@ fn a_task_run_again_after_its_end_gets_a_new_span() {
             &TRACE,
             &SpanKey::Task {
                 task: "2.1",
-                run: 1
+                opened: 3
             }
         )
     );
@@ -211,7 +211,8 @@ fn a_merge_is_a_span_under_its_task_and_a_conflict_an_error() {
         spans.extend(b.push(&log.ev(kind, Some("4.1"), None, None), None));
     }
     let names: Vec<&str> = spans.iter().map(|s| s.name.as_str()).collect();
-    assert_eq!(names, ["merge 4.1 #1", "merge 4.1 #2", "task 4.1"]);
+    assert_eq!(names, ["merge 4.1", "merge 4.1", "task 4.1"]);
+    assert_ne!(spans[0].id, spans[1].id);
     assert_eq!(spans[0].parent, Some(spans[2].id));
     assert_eq!(spans[0].status, Status::Error("m3".into()));
     assert_eq!(spans[1].status, Status::Ok);
@@ -221,7 +222,7 @@ fn a_merge_is_a_span_under_its_task_and_a_conflict_an_error() {
             &TRACE,
             &SpanKey::Merge {
                 task: "4.1",
-                number: 2
+                opened: 4
             }
         )
     );
