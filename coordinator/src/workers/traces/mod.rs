@@ -19,7 +19,7 @@ use opentelemetry_sdk::trace::SpanExporter;
 use swarm_core::command::{Command, Query};
 use swarm_core::event::EventKind;
 use swarm_core::trace::{TraceCmd, TraceId};
-use swarm_core::CoreHandle;
+use swarm_core::{CoreError, CoreHandle};
 use swarm_memory::state::{EventRow, TraceRow};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -104,7 +104,9 @@ pub async fn run(
         let Some(Ok(e)) = next else {
             break;
         };
-        t.take(&e).await;
+        if !t.take(&e, &cancel).await {
+            break;
+        }
         if t.pending.len() >= BATCH {
             t.flush(&cancel).await;
             due = None;
@@ -118,25 +120,31 @@ pub async fn run(
 
 impl Tracer {
     /// Takes one event: the current plan's go to its builder; a plan
-    /// loaded later starts a new trace.
-    async fn take(&mut self, e: &EventRow) {
-        let Some(plan_id) = e.plan_id else { return };
+    /// loaded later starts a new trace (the last one's spans sent first).
+    /// False when the scheduler stopped: a span built without the stored
+    /// details of its attempt would differ from the one a restart builds.
+    async fn take(&mut self, e: &EventRow, cancel: &CancellationToken) -> bool {
+        let Some(plan_id) = e.plan_id else {
+            return true;
+        };
         if self.builder.as_ref().map(Builder::plan_id) != Some(plan_id) {
             if self.target.as_ref().map(|r| r.plan_id) != Some(plan_id) {
                 if e.kind != EventKind::PlanLoaded.name() {
-                    return;
+                    return true;
                 }
                 self.target = current_trace(&self.core).await;
             }
-            let Some(row) = self.target.as_ref().filter(|r| r.plan_id == plan_id) else {
-                return;
+            let Some(row) = self.target.clone().filter(|r| r.plan_id == plan_id) else {
+                return true;
             };
             let Some(trace) = TraceId::parse(&row.trace_id) else {
-                return tracing::warn!(
+                tracing::warn!(
                     "plan {plan_id} has trace id '{}', not 32 hex digits; not traced",
                     row.trace_id
                 );
+                return true;
             };
+            self.flush(cancel).await;
             self.pending.clear();
             self.exported_seq = row.exported_seq;
             self.builder = Some(Builder::new(plan_id, trace, e.at));
@@ -145,17 +153,21 @@ impl Tracer {
         let fence = self.builder.as_ref().and_then(|b| b.ends_open_attempt(e));
         let info = match fence {
             // Spans already exported are built again, not sent again.
-            Some(fence) if fresh => attempt_info(&self.core, e, fence).await,
+            Some(fence) if fresh => match attempt_info(&self.core, e, fence).await {
+                Ok(info) => info,
+                Err(()) => return false,
+            },
             _ => None,
         };
         let Some(builder) = self.builder.as_mut() else {
-            return;
+            return true;
         };
         let done = builder.push(e, info.as_ref());
         if fresh {
             self.pending.extend(done);
             self.last_seq = e.seq;
         }
+        true
     }
 
     /// Sends what is pending, trying again with backoff until it goes
@@ -209,19 +221,27 @@ async fn current_trace(core: &CoreHandle) -> Option<TraceRow> {
         .flatten()
 }
 
-/// The stored details of attempt `fence` of the task `e` concerns.
-async fn attempt_info(core: &CoreHandle, e: &EventRow, fence: u64) -> Option<AttemptInfo> {
-    let task = e.task_id.clone()?;
-    let detail = core
-        .ask(|reply| Query::GetTask(task, reply).into())
-        .await
-        .ok()?;
-    let a = detail.attempts.into_iter().find(|a| a.attempt == fence)?;
-    Some(AttemptInfo {
+/// The stored details of attempt `fence` of the task `e` concerns
+/// (`None`: the plan no longer has it); `Err` when the scheduler stopped.
+async fn attempt_info(
+    core: &CoreHandle,
+    e: &EventRow,
+    fence: u64,
+) -> Result<Option<AttemptInfo>, ()> {
+    let Some(task) = e.task_id.clone() else {
+        return Ok(None);
+    };
+    let detail = match core.ask(|reply| Query::GetTask(task, reply).into()).await {
+        Ok(detail) => detail,
+        Err(CoreError::Stopped | CoreError::Fatal(_)) => return Err(()),
+        Err(_) => return Ok(None),
+    };
+    let a = detail.attempts.into_iter().find(|a| a.attempt == fence);
+    Ok(a.map(|a| AttemptInfo {
         agents: a.agents,
         roles: a.roles,
         exit_code: a.exit_code,
         message: a.message,
         output_dropped: a.output_dropped,
-    })
+    }))
 }
