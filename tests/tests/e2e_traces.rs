@@ -300,6 +300,60 @@ fn spans_unsent_when_swarmd_dies_are_sent_after_the_restart() {
     }
 }
 
+/// A crash between an export and its mark in `swarmd.db` (made here by
+/// setting the mark back with plain SQLite) sends the spans again: every
+/// span arrives twice, identical.
+#[test]
+fn spans_sent_again_are_sent_identical() {
+    std::env::set_var("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc");
+    let rx = Receiver::start();
+    let dir = tempfile::tempdir().expect("tmp");
+    let port = free_port();
+    let flags = ["--otlp-endpoint", rx.endpoint.as_str()];
+    let mut d = Daemon::start_with(dir.path(), port, &flags);
+    let _a = d.agent("sre-1", &["sre"]);
+    let _b = d.agent("sec-1", &["security"]);
+    let plan = "# Again\n\n### Day 1: Work\n\n**Task 1.1**: Flaky\n- **Agent**: SRE\n- **Priority**: P0\n- **Duration**: 1 hour\n- **Dependencies**: None\n- **Run**: `if test -f tried; then true; else touch tried; exit 4; fi`\n- **Retries**: 1\n\n**Task 1.2**: Pair\n- **Agent**: SRE + Security Auditor\n- **Priority**: P0\n- **Duration**: 1 hour\n- **Dependencies**: Task 1.1\n- **Run**: `true`\n";
+    let path = write_plan(dir.path(), "plan.md", plan);
+    d.ctl_json(&["plan", "load", &path.display().to_string(), "--json"]);
+    d.wait_status(30, |s| s["state"] == "succeeded");
+    let roots = |rx: &Receiver| {
+        rx.spans()
+            .iter()
+            .filter(|s| s.span.parent_span_id.is_empty())
+            .count()
+    };
+    wait_for("the root span", 30, || roots(&rx) == 1);
+    wait_for("the export mark", 10, || stored(dir.path()).1 > 0);
+    d.kill9();
+    let first = rx.spans().len();
+    let db = rusqlite::Connection::open(dir.path().join(".swarm/swarmd.db")).expect("db");
+    db.execute("UPDATE swarm_traces SET exported_seq = 0", [])
+        .expect("mark set back");
+    drop(db);
+    let _d = Daemon::start_with(dir.path(), port, &flags);
+    wait_for("everything a second time", 30, || {
+        rx.spans().len() >= 2 * first
+    });
+    let mut by_id: BTreeMap<Vec<u8>, Vec<Received>> = BTreeMap::new();
+    for s in rx.spans() {
+        by_id.entry(s.span.span_id.clone()).or_default().push(s);
+    }
+    assert!(
+        by_id.len() >= 8,
+        "plan, 2 tasks, 3 attempts, 2 members: {}",
+        by_id.len()
+    );
+    for copies in by_id.values() {
+        assert_eq!(copies.len(), 2, "'{}' twice", copies[0].span.name);
+        assert_eq!(
+            copies[0].span, copies[1].span,
+            "'{}' identical",
+            copies[0].span.name
+        );
+    }
+}
+
 #[test]
 fn without_an_endpoint_nothing_is_exported_and_tasks_still_get_traceparent() {
     let dir = tempfile::tempdir().expect("tmp");
