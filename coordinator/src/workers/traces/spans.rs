@@ -2,8 +2,9 @@
 //! stored details of its ended attempts), so the spans built again after
 //! a restart are the spans built before it, bit for bit. One trace per
 //! plan; under its root, a span per task from ready to its end, under
-//! that a span per attempt (and per gang member under the attempt), and a
-//! span per checkpoint under the root. Events become span events of the
+//! that a span per attempt (and per gang member under the attempt) and
+//! per trip through the merge queue, and a span per checkpoint under the
+//! root. Events become span events of the
 //! span they concern. A span is handed out when it ends; the root when
 //! the plan ends (its children name it by id before that).
 
@@ -24,7 +25,7 @@ pub struct Builder {
     trace: TraceId,
     root: Open,
     /// Open task spans by task id (only open spans are kept: a
-    /// million-task plan costs what runs at once).
+    /// million-task plan costs what is ready or running at once).
     tasks: HashMap<String, Open>,
     /// Open attempt spans by fencing number, with their task and number.
     attempts: HashMap<u64, (String, u32, Open)>,
