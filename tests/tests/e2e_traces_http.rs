@@ -56,3 +56,24 @@ fn the_default_protocol_is_http_protobuf() {
         assert!(names.contains(want), "{want} in {names:?}");
     }
 }
+
+#[test]
+fn an_unknown_protocol_stops_swarmd_before_it_opens_anything() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = std::process::Command::new(swarm_tests::workspace_binary("swarmd"))
+        .arg("--workdir")
+        .arg(dir.path())
+        .args(["--listen", "127.0.0.1:0", "--http", "off"])
+        .args(["--otlp-endpoint", "http://127.0.0.1:1"])
+        .env("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json")
+        .output()
+        .expect("swarmd runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("OTEL_EXPORTER_OTLP_PROTOCOL='http/json'")
+            && stderr.contains("grpc or http/protobuf"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join(".swarm").exists(), "nothing was made");
+}

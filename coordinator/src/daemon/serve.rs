@@ -105,12 +105,20 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), ServeError> {
     let settings = settings(&cfg, &listener, &tokens)?;
+    // Checked before anything is opened: a bad protocol changes nothing.
+    let traces = crate::workers::traces::export::configured(cfg.otlp_endpoint.as_deref())?;
     let http = crate::edge::http::bind(settings.http_listen)
         .await
         .map_err(ServeError::Http)?;
     let tasks = Tasks::new();
     let (core, receivers) = start_core(&cfg, &tokens, &tasks)?;
     let memory = start_workers(&settings, &cfg, &core.handle, receivers, &tasks)?;
+    if let Some(exporter) = traces {
+        let c = core.handle.clone();
+        tasks.spawn("trace export", OnCancel::Abort, |t| {
+            crate::workers::traces::run(c, exporter, t)
+        });
+    }
     if let Some(l) = http {
         let (core, tokens, tls) = (core.handle.clone(), tokens.clone(), settings.tls.clone());
         let paths = (cfg.core.memory_path(), cfg.core.state_dir());
@@ -226,12 +234,6 @@ fn start_workers(
     tasks.spawn("result copier", OnCancel::Wait, |t| {
         results::run(r.results, m, t)
     });
-    if let Some(exporter) = traces_exporter(cfg)? {
-        let c = core.clone();
-        tasks.spawn("trace export", OnCancel::Abort, |t| {
-            crate::workers::traces::run(c, exporter, t)
-        });
-    }
     if let Some(b) = s.backups.clone() {
         let dir = s.state_dir.clone();
         tasks.spawn("backups", OnCancel::Wait, |t| backups::run(b, dir, t));
@@ -246,21 +248,6 @@ fn start_workers(
         crate::provision::run(kind, target, image, r.provision, c, t)
     });
     Ok(memory)
-}
-
-/// The OTLP exporter, when an endpoint is set (`otlp_endpoint`, or
-/// `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` alone); `None`: traces are off
-/// and cost nothing.
-fn traces_exporter(cfg: &Config) -> Result<Option<opentelemetry_otlp::SpanExporter>, ServeError> {
-    let per_signal = std::env::var("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT").unwrap_or_default();
-    let base = match (&cfg.otlp_endpoint, per_signal.is_empty()) {
-        (Some(base), _) => base.clone(),
-        (None, false) => per_signal,
-        (None, true) => return Ok(None),
-    };
-    let exporter = crate::workers::traces::export::exporter(&base)?;
-    tracing::info!("exporting traces to {base}");
-    Ok(Some(exporter))
 }
 
 /// The gRPC server with its services: agents, control, memory, health

@@ -83,6 +83,26 @@ pub fn traces_url(base: &str, protocol: Protocol) -> String {
     }
 }
 
+/// The exporter the settings ask for: at `otlp_endpoint`, else at
+/// `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` alone; `None` (no exporter, no
+/// cost) when neither is set.
+///
+/// # Errors
+/// An unknown protocol, or an exporter that cannot be built.
+pub fn configured(
+    otlp_endpoint: Option<&str>,
+) -> Result<Option<opentelemetry_otlp::SpanExporter>, ExportSetupError> {
+    let per_signal = std::env::var("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT").unwrap_or_default();
+    let base = match (otlp_endpoint, per_signal.is_empty()) {
+        (Some(base), _) => base.to_string(),
+        (None, false) => per_signal,
+        (None, true) => return Ok(None),
+    };
+    let exporter = exporter(&base)?;
+    tracing::info!("exporting traces to {base}");
+    Ok(Some(exporter))
+}
+
 /// The exporter for `base`, with the resource set.
 pub fn exporter(base: &str) -> Result<opentelemetry_otlp::SpanExporter, ExportSetupError> {
     let protocol = Protocol::from_env(|v| std::env::var(v).ok())?;
