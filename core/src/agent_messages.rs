@@ -185,6 +185,9 @@ pub struct AssignedWorkspace {
     pub branch: String,
     /// `<plan-slug>-<plan-id>`, for the `Swarm-Plan` trailer.
     pub plan: String,
+    /// Run only the Checks on `base_commit` (a candidate merge): commit
+    /// and push nothing.
+    pub checks_only: bool,
 }
 
 /// What the coordinator tells an agent.

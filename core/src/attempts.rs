@@ -41,6 +41,9 @@ pub struct Attempt {
     /// The commits members in a workspace pushed, by agent (not stored,
     /// as `succeeded`).
     pub commits: Vec<(String, String)>,
+    /// It runs a task's Checks on a candidate merge (`verify = "merged"`)
+    /// rather than the task.
+    pub verifies: bool,
     /// Offered, or running once the lead said it started.
     pub state: AttemptState,
     /// Offered at, wall ms.

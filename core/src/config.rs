@@ -88,13 +88,13 @@ pub struct WorkspaceConfig {
 }
 
 impl WorkspaceConfig {
-    /// `repo` with the defaults: base `main`, checks on the branch, three
-    /// re-runs for conflicts.
+    /// `repo` with the defaults: base `main`, Checks on the merged tree,
+    /// three re-runs for conflicts.
     pub fn new(repo: impl Into<String>) -> WorkspaceConfig {
         WorkspaceConfig {
             repo: repo.into(),
             base: "main".to_string(),
-            verify: Verify::Branch,
+            verify: Verify::Merged,
             max_conflicts: 3,
         }
     }

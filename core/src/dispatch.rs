@@ -20,6 +20,7 @@ use crate::grants::Grant;
 impl State {
     /// Places ready tasks on free agents.
     pub(crate) fn dispatch(&mut self, t: &mut Turn<'_>) -> Result<(), CoreError> {
+        self.dispatch_verification(t)?;
         let Some(plan) = self.plan.as_ref() else {
             return Ok(());
         };
@@ -152,6 +153,7 @@ impl State {
             gang: plan.spec(task).gang,
             succeeded: Vec::new(),
             commits: Vec::new(),
+            verifies: false,
             state: AttemptState::Offered,
             created_at: t.now,
             started_at: None,
@@ -259,6 +261,7 @@ impl State {
                         base_commit: w.head()?.to_string(),
                         branch: w.attempt_branch(&spec.id, offer.number, role),
                         plan: w.label().to_string(),
+                        checks_only: false,
                     })
                 }),
             };
@@ -352,7 +355,7 @@ struct Offer {
 }
 
 /// What every member's executor adds to a task's environment.
-fn attempt_env(
+pub(crate) fn attempt_env(
     plan: &str,
     retries: u32,
     token: String,

@@ -57,6 +57,7 @@ mod results;
 pub mod roles;
 mod roster;
 mod scheduler;
+mod settle;
 mod setup;
 mod status;
 mod tasks;

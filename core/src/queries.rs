@@ -32,9 +32,11 @@ impl State {
                     exit_code: a.exit_code,
                     message: a.message,
                     output_dropped: a.output_dropped,
+                    work: None,
                 })
             })
-            .collect::<Result<_, CoreError>>()?;
+            .collect::<Result<Vec<AttemptView>, CoreError>>()?;
+        let (attempts, repo, integration) = self.attempts_work(db, i, attempts)?;
         let t = plan.spec(i);
         Ok(TaskDetail {
             task: task_view(plan, i, self.waits_for_operator(i)),
@@ -47,6 +49,8 @@ impl State {
             run: t.run.clone().unwrap_or_default(),
             checks: t.checks.clone(),
             image: t.image.clone().unwrap_or_default(),
+            repo,
+            integration,
         })
     }
 

@@ -160,6 +160,9 @@ impl State {
                 gang: plan.spec(task).gang,
                 succeeded: Vec::new(),
                 commits: Vec::new(),
+                // A merging task's live attempt checks a candidate made
+                // before the restart: its word no longer counts.
+                verifies: plan.task(task).state == crate::model::TaskState::Merging,
                 state: attempt_state,
                 created_at: a.created_at,
                 started_at: a.started_at,

@@ -191,6 +191,28 @@ pub struct AttemptView {
     pub message: String,
     /// Output bytes the agent shed under pressure.
     pub output_dropped: u64,
+    /// Its work in the plan's repository, if the task works in one.
+    pub work: Option<AttemptWork>,
+}
+
+/// An attempt's work in the plan's repository.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AttemptWork {
+    /// Its branch.
+    pub branch: String,
+    /// The commits its members pushed, in member order.
+    pub commits: Vec<String>,
+    /// `queued`, `merged`, `conflict` or `failed`; empty: nothing to
+    /// merge.
+    pub merge: String,
+    /// The merge commit, once merged.
+    pub merged_commit: String,
+    /// The files it changed (merged) or that conflicted.
+    pub files: Vec<String>,
+    /// When the merge ended, ms (0: not yet).
+    pub merged_at: i64,
+    /// The conflict or the error.
+    pub note: String,
 }
 
 /// One task with its history.
@@ -208,6 +230,10 @@ pub struct TaskDetail {
     pub checks: Vec<String>,
     /// Image.
     pub image: String,
+    /// The plan's repository (empty: none).
+    pub repo: String,
+    /// Its integration branch (empty: none).
+    pub integration: String,
 }
 
 /// One agent.

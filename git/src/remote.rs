@@ -50,4 +50,14 @@ impl Repo {
         let spec = format!("{commit}:refs/heads/{branch}");
         self.git(&["push", "-q", remote, &spec]).map(drop)
     }
+
+    /// Sets branch `branch` of `remote` to `commit`, whatever it held (a
+    /// branch of swarmd's own, such as a merge candidate).
+    ///
+    /// # Errors
+    /// As [`Repo::git`].
+    pub fn push_branch_at(&self, remote: &str, commit: &str, branch: &str) -> Result<(), GitError> {
+        let spec = format!("+{commit}:refs/heads/{branch}");
+        self.git(&["push", "-q", remote, &spec]).map(drop)
+    }
 }

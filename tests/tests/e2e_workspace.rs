@@ -289,6 +289,51 @@ fn a_plan_in_a_repository_lands_every_task_once_in_dependency_order() {
     assert_eq!(limits, expected, "the re-run's value is on top");
     assert!(pos(winner) < pos(&loser), "{merged:?}");
 
+    // What each task changed, as swarmctl shows it.
+    let text = |args: &[&str]| String::from_utf8_lossy(&r.d.ctl(args).stdout).into_owned();
+    let diff = text(&["task", "diff", "1.1"]);
+    assert!(
+        diff.contains("docs/ops.md") && diff.contains("+restart with care"),
+        "{diff}"
+    );
+    assert!(diff.starts_with("task 1.1, attempt 1: merge "), "{diff}");
+    let show = text(&["task", "show", &loser]);
+    assert!(
+        show.contains("attempt 1: branch swarm/")
+            && show.contains("conflict: merge conflict in config/limits.txt"),
+        "{show}"
+    );
+    assert!(
+        show.contains("attempt 2: branch") && show.contains("merged as"),
+        "{show}"
+    );
+    let detail = r.d.ctl_json(&["task", "show", "1.4", "--json"]);
+    let work = &detail["attempt_history"][0]["work"];
+    assert_eq!(
+        work["commits"].as_array().map(Vec::len),
+        Some(2),
+        "{detail}"
+    );
+    assert_eq!(work["merge"], "merged", "{detail}");
+    let none = r.d.ctl(&["task", "diff", "1.9"]);
+    assert!(!none.status.success());
+    assert!(String::from_utf8_lossy(&none.stderr).contains("does not work in a repository"));
+    let status = text(&["status"]);
+    assert!(
+        status.contains(&format!("repository: {integration} at "))
+            && status.contains(&format!("log --oneline --graph main..{integration}")),
+        "{status}"
+    );
+
+    // The final report lists what was merged.
+    let report = r.work.join("docs/plans/DAILY_PROGRESS_REPORT.md");
+    swarm_tests::wait_for("the final report", 30, || {
+        std::fs::read_to_string(&report)
+            .is_ok_and(|t| t.contains("Merged into the integration branch"))
+    });
+    let report = std::fs::read_to_string(&report).expect("report");
+    assert!(report.contains("- 1.3 Runbook — merged as `"), "{report}");
+
     // Overlapping claims never ran at once.
     let ledger = lines(&r.ledger);
     let (a, b) = (span(&ledger, "1.7"), span(&ledger, "1.8"));
@@ -460,5 +505,76 @@ fn swarmd_killed_while_merging_merges_every_task_exactly_once() {
             "--format=%h %s %(trailers:only,unfold,separator=%x20)",
             &branch
         ])
+    );
+}
+
+#[test]
+fn checks_run_on_the_merged_tree_and_a_task_they_fail_there_is_not_merged() {
+    let r = start();
+    let mut p = String::from("# Checked merges\n\n### Day 1: Code\n\n");
+    p += &task(
+        "4.1",
+        "Add a",
+        "SRE",
+        "None",
+        &["append a.txt: a", "sleep 1"],
+        "",
+    );
+    // Passes on its own branch (no a.txt there yet), fails once 4.1 is in.
+    p += &task(
+        "4.2",
+        "Add b",
+        "DevOps",
+        "None",
+        &["append b.txt: b", "sleep 3"],
+        "- **Check**: `test ! -e a.txt`\n",
+    );
+    p += &task(
+        "4.3",
+        "Add c",
+        "SRE",
+        "Task 4.1",
+        &["append c.txt: c"],
+        "- **Check**: `test -e a.txt && test -e c.txt`\n",
+    );
+    let plan = write_plan(&r.work, "plan.md", &p);
+    r.d.ctl_json(&["plan", "load", &plan.display().to_string(), "--json"]);
+    let status =
+        r.d.wait_status(90, |s| s["state"] == "succeeded" || s["state"] == "failed");
+    assert_eq!(status["tasks"]["succeeded"], 2, "{status}");
+    assert_eq!(status["tasks"]["failed"], 1, "{status}");
+    let log = EventLog::read(&r.d);
+    // 4.2's checks ran on the merged tree, by an agent, and failed there.
+    let checked = log.only("4.2's check on the merged tree", |e| {
+        e.is("attempt.offered", "4.2") && e.message.contains("run the Checks on the merged tree")
+    });
+    assert!(checked.agent_id.starts_with("devops-"), "{checked:?}");
+    let conflict = log.only("4.2 not merged", |e| e.is("task.conflict", "4.2"));
+    assert!(
+        conflict
+            .message
+            .contains("its Checks fail on the merged tree"),
+        "{conflict:?}"
+    );
+    assert!(
+        log.all(|e| e.is("task.merged", "4.2")).is_empty(),
+        "4.2 was merged"
+    );
+    // 4.3's passed there and it landed.
+    log.only("4.3's check on the merged tree", |e| {
+        e.is("attempt.offered", "4.3") && e.message.contains("run the Checks on the merged tree")
+    });
+    let branch = integration(&r.repo);
+    let mut merged = r.repo.tasks_in(&branch, &["--first-parent"]);
+    merged.sort();
+    assert_eq!(merged, ["4.1", "4.3"], "merges on {branch}");
+    assert!(r.repo.show(&branch, "b.txt").is_none());
+    // The candidate that failed is kept on a branch of its own.
+    let candidates = r
+        .repo
+        .branches(&branch.replace("/integration", "/candidates/"));
+    assert!(
+        candidates.iter().any(|c| c.contains("4.2-a")),
+        "{candidates:?}"
     );
 }

@@ -61,7 +61,56 @@ fn work(repos: &Path, job: MergeJob) -> MergeNotice {
                 },
             }
         }
+        MergeJob::Land {
+            plan_id,
+            repo,
+            branch,
+            attempt,
+            commit,
+            tip,
+        } => match land(&clone_of(repos, &repo), &branch, &commit, &tip) {
+            Ok(files) => MergeNotice::Merged {
+                plan_id,
+                attempt,
+                commit: commit.clone(),
+                head: commit,
+                files,
+                found: false,
+            },
+            Err(e) => MergeNotice::Failed {
+                plan_id,
+                attempt,
+                error: e.to_string(),
+            },
+        },
     }
+}
+
+/// Moves the integration branch from `tip` to the verified candidate
+/// `commit` (forward only); the files the merge changed.
+fn land(
+    clone: &Result<Repo, GitError>,
+    branch: &str,
+    commit: &str,
+    tip: &str,
+) -> Result<Vec<String>, GitError> {
+    let clone = clone.as_ref().map_err(clone_error)?;
+    let now = clone.resolve(&format!("refs/remotes/origin/{branch}"))?;
+    if now.as_deref() != Some(tip) {
+        return Err(GitError::Moved {
+            dir: clone.dir().to_path_buf(),
+            branch: branch.to_string(),
+            expected: tip.to_string(),
+            found: now.unwrap_or_default(),
+        });
+    }
+    clone.push_forward("origin", commit, branch)?;
+    clone.changed_files(tip, commit)
+}
+
+/// Where the coordinator keeps its clone of `repo`, under `state_dir`.
+pub(crate) fn clone_dir(state_dir: &Path, repo: &str) -> PathBuf {
+    state_dir.join("repos").join(repo_key(repo))
 }
 
 /// The coordinator's clone of `repo`, made (without a checkout) or
@@ -148,13 +197,43 @@ fn merge(clone: &Result<Repo, GitError>, w: &MergeWork) -> Result<MergeNotice, G
             }
         }
     }
+    merge_into(clone, tip, &work, w)
+}
+
+/// Merges `work` (an attempt's commit, or its gang's combined) into the
+/// integration branch at `tip`: pushed, made a candidate, or in conflict.
+fn merge_into(
+    clone: &Repo,
+    tip: String,
+    work: &str,
+    w: &MergeWork,
+) -> Result<MergeNotice, GitError> {
+    let (plan_id, attempt) = (w.plan_id, w.attempt);
+    let who = Identity {
+        name: "swarmd".to_string(),
+        email: "swarmd@swarm.invalid".to_string(),
+    };
     let subject = format!("Merge task {}: {}", w.task_id, w.title);
     let trailers = [
         Trailer::new("Swarm-Task", &w.task_id),
         Trailer::new("Swarm-Attempt", &attempt.to_string()),
         Trailer::new("Swarm-Plan", &w.label),
     ];
-    match clone.merge(&tip, &work, &who, &subject, &trailers)? {
+    match clone.merge(&tip, work, &who, &subject, &trailers)? {
+        Merge::Clean(m) if w.verify => {
+            // Checked on the merged tree first: the candidate waits on a
+            // branch of its own, beside the attempts'.
+            let branch = w.branch.replace("/integration", "/candidates/")
+                + &format!("{}-a{attempt}", w.task_id.replace(['/', ' '], "-"));
+            clone.push_branch_at("origin", &m, &branch)?;
+            Ok(MergeNotice::Candidate {
+                plan_id,
+                attempt,
+                commit: m,
+                branch,
+                tip,
+            })
+        }
         Merge::Clean(m) => {
             clone.push_forward("origin", &m, &w.branch)?;
             let files = clone.changed_files(&tip, &m)?;
@@ -176,7 +255,7 @@ fn merge(clone: &Result<Repo, GitError>, w: &MergeWork) -> Result<MergeNotice, G
             found: false,
         }),
         Merge::Conflict(files) => {
-            let with = changed_by(clone, &tip, &work, &files)?;
+            let with = changed_by(clone, &tip, work, &files)?;
             Ok(MergeNotice::Conflict {
                 plan_id,
                 attempt,

@@ -94,6 +94,7 @@ impl State {
             counts: self.counts(plan),
             finished,
             finished_total,
+            merged: None,
             in_progress,
             blockers,
             checklists: Vec::new(),

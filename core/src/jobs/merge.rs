@@ -18,6 +18,23 @@ pub enum MergeJob {
     },
     /// Merge an attempt's commits into the integration branch.
     Merge(Box<MergeWork>),
+    /// Move the integration branch to a candidate merge whose checks
+    /// passed (`verify = "merged"`), if it is still where the candidate
+    /// was made from.
+    Land {
+        /// The plan.
+        plan_id: i64,
+        /// The repository's address.
+        repo: String,
+        /// The integration branch.
+        branch: String,
+        /// The attempt whose work it is.
+        attempt: u64,
+        /// The candidate merge commit.
+        commit: String,
+        /// The integration head it was made on.
+        tip: String,
+    },
 }
 
 /// An attempt's work to merge.
@@ -39,6 +56,9 @@ pub struct MergeWork {
     pub attempt: u64,
     /// The commits its members pushed, in member order.
     pub commits: Vec<String>,
+    /// Its Checks must pass on the merged tree first: the merge is made
+    /// on a candidate branch and reported, the integration branch stays.
+    pub verify: bool,
 }
 
 /// What the merge queue tells the loop.
@@ -74,6 +94,20 @@ pub enum MergeNotice {
         files: Vec<String>,
         /// It was on the branch already: merged before a restart.
         found: bool,
+    },
+    /// The attempt's work merges cleanly; the merge waits on its candidate
+    /// branch for the task's Checks (`verify = "merged"`).
+    Candidate {
+        /// The plan.
+        plan_id: i64,
+        /// The attempt.
+        attempt: u64,
+        /// The candidate merge commit.
+        commit: String,
+        /// Its branch.
+        branch: String,
+        /// The integration head it was made on.
+        tip: String,
     },
     /// The attempt's work conflicts with the integration branch; nothing
     /// moved.

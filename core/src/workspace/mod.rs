@@ -11,10 +11,16 @@
 //! a branch `swarm/x/…` at once.
 
 mod notices;
+mod verify;
+mod views;
 
 use std::collections::{BTreeMap, HashMap};
 
-use swarm_memory::state::{merges_of_plan, upsert_workspace, workspace_of, WorkspaceRow};
+use swarm_memory::state::{
+    merges_of_plan, merges_of_task, upsert_workspace, workspace_of, WorkspaceRow,
+};
+
+use crate::config::Verify;
 
 use crate::effects::Turn;
 use crate::jobs::{MergeJob, MergeWork};
@@ -33,7 +39,14 @@ pub(crate) struct PlanWorkspace {
     head: Option<String>,
     /// Why it could not be opened, while it cannot.
     failed: Option<String>,
+    /// Where a task's Checks pass before its merge.
+    verify: Verify,
     max_conflicts: u32,
+    /// The attempt whose merge the worker has in hand: one at a time, so
+    /// a candidate being checked is never overtaken.
+    in_flight: Option<u64>,
+    /// A candidate merge waiting for its checks (`verify = "merged"`).
+    verifying: Option<verify::Verifying>,
     /// Attempts whose work waits to be merged, by fencing number (the
     /// order they were queued in), with their task.
     queued: BTreeMap<u64, usize>,
@@ -168,7 +181,10 @@ impl State {
             label: format!("{}-{}", slug(plan.name()), plan.id()),
             head: None,
             failed: None,
+            verify: cfg.verify,
             max_conflicts: cfg.max_conflicts,
+            in_flight: None,
+            verifying: None,
             queued: BTreeMap::new(),
             conflicts: HashMap::new(),
         };
@@ -190,7 +206,8 @@ impl State {
         let Some(row) = workspace_of(t.db, plan.id())? else {
             return Ok(());
         };
-        let max_conflicts = (self.cfg.workspace.as_ref()).map_or(3, |c| c.max_conflicts);
+        let (verify, max_conflicts) = (self.cfg.workspace.as_ref())
+            .map_or((Verify::Merged, 3), |c| (c.verify, c.max_conflicts));
         let mut ws = PlanWorkspace {
             plan_id: row.plan_id,
             repo: row.repo,
@@ -198,17 +215,19 @@ impl State {
             label: row.label,
             head: Some(row.head).filter(|h| !h.is_empty()),
             failed: None,
+            verify,
             max_conflicts,
+            in_flight: None,
+            verifying: None,
             queued: BTreeMap::new(),
             conflicts: HashMap::new(),
         };
-        let mut jobs = Vec::new();
         for m in merges_of_plan(t.db, plan.id())? {
             let task = m.task_idx as usize;
             match m.state.as_str() {
-                "queued" => {
+                // A candidate checked when swarmd stopped is made again.
+                "queued" | "verifying" => {
                     ws.queued.insert(m.attempt, task);
-                    jobs.push(self.merge_work(&ws, task, m.attempt, m.commits));
                 }
                 "conflict" => {
                     let c = ws.conflicts.entry(task).or_default();
@@ -222,11 +241,8 @@ impl State {
         if !plan.state().has_ended() {
             t.merge(ws.open_job());
         }
-        for job in jobs {
-            t.merge(MergeJob::Merge(Box::new(job)));
-        }
         self.ws = Some(ws);
-        Ok(())
+        self.pump_merges(t)
     }
 
     /// Whether task `i` works in the plan's repository.
@@ -237,6 +253,33 @@ impl State {
             })
     }
 
+    /// Hands the merge worker the next queued merge, when it has none in
+    /// hand.
+    pub(crate) fn pump_merges(&mut self, t: &mut Turn<'_>) -> Result<(), CoreError> {
+        let Some(ws) = self.ws.as_ref() else {
+            return Ok(());
+        };
+        if ws.in_flight.is_some() {
+            return Ok(());
+        }
+        let Some((&attempt, &task)) = ws.queued.iter().next() else {
+            return Ok(());
+        };
+        let plan_id = ws.plan_id;
+        let Some(m) = merges_of_task(t.db, plan_id, task as u32)?
+            .into_iter()
+            .find(|m| m.attempt == attempt)
+        else {
+            return Ok(());
+        };
+        let work = self.merge_work(ws, task, attempt, m.commits);
+        t.merge(MergeJob::Merge(Box::new(work)));
+        if let Some(ws) = self.ws.as_mut() {
+            ws.in_flight = Some(attempt);
+        }
+        Ok(())
+    }
+
     /// The work of attempt `attempt` of task `task` to merge.
     fn merge_work(
         &self,
@@ -245,10 +288,17 @@ impl State {
         attempt: u64,
         commits: Vec<String>,
     ) -> MergeWork {
-        let (task_id, title) = self
+        let (task_id, title, checks) = self
             .plan
             .as_ref()
-            .map(|p| (p.task_id(task).to_string(), p.spec(task).title.clone()))
+            .map(|p| {
+                let spec = p.spec(task);
+                (
+                    p.task_id(task).to_string(),
+                    spec.title.clone(),
+                    !spec.checks.is_empty(),
+                )
+            })
             .unwrap_or_default();
         MergeWork {
             plan_id: ws.plan_id,
@@ -259,6 +309,7 @@ impl State {
             title,
             attempt,
             commits,
+            verify: checks && ws.verify == Verify::Merged,
         }
     }
 }

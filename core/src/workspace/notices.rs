@@ -8,7 +8,7 @@ use swarm_memory::state::{merges_of_task, upsert_merge, upsert_workspace, MergeR
 
 use crate::effects::Turn;
 use crate::event::{Event, EventKind};
-use crate::jobs::{MergeJob, MergeNotice};
+use crate::jobs::MergeNotice;
 use crate::model::TaskState;
 use crate::{CoreError, State};
 
@@ -58,7 +58,6 @@ impl State {
             return Ok(false);
         }
         let plan_id = ws.plan_id;
-        let work = self.merge_work(ws, task, attempt, commits.clone());
         upsert_merge(
             t.db,
             &MergeRow {
@@ -74,10 +73,10 @@ impl State {
                 ended_at: None,
             },
         )?;
-        t.merge(MergeJob::Merge(Box::new(work)));
         if let Some(ws) = self.ws.as_mut() {
             ws.queued.insert(attempt, task);
         }
+        self.pump_merges(t)?;
         let behind = self.ws.as_ref().map_or(0, |w| w.queue_len() - 1);
         let reason = match behind {
             0 => "its work is being merged".to_string(),
@@ -97,12 +96,14 @@ impl State {
             MergeNotice::Opened { plan_id, .. }
             | MergeNotice::OpenFailed { plan_id, .. }
             | MergeNotice::Merged { plan_id, .. }
+            | MergeNotice::Candidate { plan_id, .. }
             | MergeNotice::Conflict { plan_id, .. }
             | MergeNotice::Failed { plan_id, .. } => *plan_id,
         };
         if self.ws.as_ref().map(|w| w.plan_id) != Some(plan_id) {
             return Ok(());
         }
+        self.answered(t, &notice)?;
         match notice {
             MergeNotice::Opened { head, .. } => self.opened(t, head),
             MergeNotice::OpenFailed { error, .. } => {
@@ -127,7 +128,36 @@ impl State {
                 ..
             } => self.conflicted(t, attempt, files, with),
             MergeNotice::Failed { attempt, error, .. } => self.merge_failed(t, attempt, error),
+            MergeNotice::Candidate {
+                attempt,
+                commit,
+                branch,
+                tip,
+                ..
+            } => self.candidate(t, attempt, commit, branch, tip),
+        }?;
+        self.pump_merges(t)
+    }
+
+    /// The worker is done with the merge it had in hand (a candidate
+    /// stays in hand until its checks say).
+    fn answered(&mut self, t: &mut Turn<'_>, notice: &MergeNotice) -> Result<(), CoreError> {
+        let attempt = match notice {
+            MergeNotice::Merged { attempt, .. }
+            | MergeNotice::Conflict { attempt, .. }
+            | MergeNotice::Failed { attempt, .. } => *attempt,
+            MergeNotice::Opened { .. }
+            | MergeNotice::OpenFailed { .. }
+            | MergeNotice::Candidate { .. } => return Ok(()),
+        };
+        if let Some(ws) = self.ws.as_mut() {
+            if ws.in_flight == Some(attempt) {
+                ws.in_flight = None;
+                ws.verifying = None;
+            }
         }
+        let _ = t;
+        Ok(())
     }
 
     fn opened(&mut self, t: &mut Turn<'_>, head: String) -> Result<(), CoreError> {
@@ -174,7 +204,7 @@ impl State {
 
     /// Takes `attempt` off the queue and records how its merge ended;
     /// returns its task when it was queued.
-    fn dequeue(
+    pub(super) fn dequeue(
         &mut self,
         t: &mut Turn<'_>,
         attempt: u64,
@@ -263,7 +293,22 @@ impl State {
             format!(", changed by task {}", with.join(", "))
         };
         let what = format!("merge conflict in {}{by}", files.join(", "));
-        let Some(task) = self.dequeue(t, attempt, "conflict", "", &files, &what)? else {
+        self.rerun_on_top(t, attempt, &files, &what)
+    }
+
+    /// The work of `attempt` cannot land (`what`: a conflict in `files`,
+    /// or checks that fail on the merged tree): its task runs again on top
+    /// of the integration branch, without using a retry, or fails for an
+    /// operator once its re-runs are spent.
+    pub(super) fn rerun_on_top(
+        &mut self,
+        t: &mut Turn<'_>,
+        attempt: u64,
+        files: &[String],
+        what: &str,
+    ) -> Result<(), CoreError> {
+        let what = what.to_string();
+        let Some(task) = self.dequeue(t, attempt, "conflict", "", files, &what)? else {
             return Ok(());
         };
         let Some(ws) = self.ws.as_mut() else {

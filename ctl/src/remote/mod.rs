@@ -10,6 +10,7 @@ mod rows;
 pub(crate) mod standup;
 pub(crate) mod status;
 pub(crate) mod tasks;
+mod work;
 
 use std::path::{Path, PathBuf};
 

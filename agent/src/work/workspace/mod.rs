@@ -37,6 +37,9 @@ pub struct Workspace {
     pub branch: String,
     /// The plan, for the `Swarm-Plan` trailer.
     pub plan: String,
+    /// Only the task's Checks run, on a candidate merge: nothing is
+    /// committed or pushed, whatever they leave in the worktree.
+    pub checks_only: bool,
 }
 
 /// The step of a workspace that failed, as users read it.
@@ -252,7 +255,7 @@ impl Prepared {
     /// A commit or push that failed (a hook refusing it included); the
     /// worktree is removed all the same.
     pub fn finish(self, succeeded: bool) -> Result<Option<Oid>, WorkspaceError> {
-        let handed = if succeeded {
+        let handed = if succeeded && !self.ws.checks_only {
             self.commit_and_push()
         } else {
             Ok(None)

@@ -27,7 +27,7 @@ pub static WORKSPACE: &[Setting] = &[
             value_name: "PATH|URL",
             unit: FlagUnit::Same,
         }),
-        default: "",
+        default: "none",
         help: "The git repository tasks work in, a branch per attempt merged into the plan's \
                integration branch (a path, relative to the workdir, or a URL agents reach); \
                unset: tasks work in their agent's directory",
@@ -74,10 +74,10 @@ pub static WORKSPACE: &[Setting] = &[
         key: "workspace.verify",
         env: None,
         flag: None,
-        default: "branch",
-        help: "Where a task's Checks pass before its merge: branch (its attempt's branch, by \
-               its agent) or merged (the merged tree, by an agent of its role, before the \
-               integration branch moves)",
+        default: "merged",
+        help: "Where a task's Checks must pass before its work is merged: merged (on the \
+               merged tree, run by an agent of its role, before the integration branch moves) \
+               or branch (on its attempt's branch only); tasks without Checks merge at once",
         kind: Kind::Text {
             env_expected: Some("branch or merged"),
         },
@@ -122,12 +122,6 @@ pub(super) fn check(c: &mut Config) -> Result<(), String> {
     let Some(w) = c.core.workspace.as_mut() else {
         return Ok(());
     };
-    if w.verify == Verify::Merged {
-        return Err(
-            "workspace.verify = \"merged\" is not supported by this swarmd yet: checks run on each attempt's branch (verify = \"branch\")"
-                .into(),
-        );
-    }
     if w.repo.is_empty() {
         return Err(
             "[workspace] is set but workspace.repo is not: name the repository (repo = \"PATH or URL\", SWARM_REPO or --repo)"

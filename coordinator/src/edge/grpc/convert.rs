@@ -110,6 +110,7 @@ pub(crate) fn to_agent(m: ToAgent) -> pb::CoordinatorMessage {
                 base_commit: w.base_commit,
                 branch: w.branch,
                 plan: w.plan,
+                checks_only: w.checks_only,
             }),
             spec: Some(pb::TaskSpec {
                 title: a.title,
@@ -219,22 +220,34 @@ pub(crate) fn detail_to(d: views::TaskDetail) -> pb::TaskDetail {
         attempts: d
             .attempts
             .into_iter()
-            .map(|a| pb::AttemptInfo {
-                attempt: a.attempt,
-                number: a.number,
-                agents: a.agents,
-                state: a.state.name().to_string(),
-                created_at_ms: a.created_at,
-                ended_at_ms: a.ended_at,
-                exit_code: a.exit_code,
-                message: a.message,
-                output_dropped: a.output_dropped,
+            .map(|a| {
+                let w = a.work.unwrap_or_default();
+                pb::AttemptInfo {
+                    attempt: a.attempt,
+                    number: a.number,
+                    agents: a.agents,
+                    state: a.state.name().to_string(),
+                    created_at_ms: a.created_at,
+                    ended_at_ms: a.ended_at,
+                    exit_code: a.exit_code,
+                    message: a.message,
+                    output_dropped: a.output_dropped,
+                    branch: w.branch,
+                    commits: w.commits,
+                    merge: w.merge,
+                    merged_commit: w.merged_commit,
+                    files: w.files,
+                    merged_at_ms: w.merged_at,
+                    merge_note: w.note,
+                }
             })
             .collect(),
         depends_on: d.depends_on,
         run: d.run,
         checks: d.checks,
         image: d.image,
+        repo: d.repo,
+        integration_branch: d.integration,
     }
 }
 

@@ -52,6 +52,7 @@ fn merge_job(task: &str, attempt: u64, commits: Vec<String>, repo: &str) -> Merg
         title: format!("Task {task}"),
         attempt,
         commits,
+        verify: false,
     }))
 }
 
