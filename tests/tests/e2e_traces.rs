@@ -354,6 +354,59 @@ fn spans_sent_again_are_sent_identical() {
     }
 }
 
+/// In a repository (`--repo`) each task's work goes through the merge
+/// queue: a merge span under its task, ending when the work is merged.
+#[test]
+fn a_merge_is_a_span_under_its_task() {
+    std::env::set_var("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc");
+    let rx = Receiver::start();
+    let dir = tempfile::tempdir().expect("tmp");
+    let work = dir.path().join("work");
+    std::fs::create_dir_all(&work).expect("workdir");
+    let repo = swarm_tests::repo::TestRepo::init(&dir.path().join("repo"));
+    let repo_arg = repo.dir.display().to_string();
+    let flags = [
+        "--repo",
+        repo_arg.as_str(),
+        "--otlp-endpoint",
+        rx.endpoint.as_str(),
+    ];
+    let d = Daemon::start_with(&work, free_port(), &flags);
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/agent-edits.sh");
+    let exec = format!("sh {}", fixture.display());
+    let ledger = dir.path().join("ledger").display().to_string();
+    let _agent = Agent::start_with_env(
+        &d.url(),
+        &work,
+        "sre-1",
+        &["sre"],
+        &["--exec", &exec],
+        &[("EDITS_LEDGER", &ledger)],
+    );
+    let plan = "# Merged\n\n### Day 1: Code\n\n**Task 1.1**: Notes\n- **Agent**: SRE\n- **Priority**: P1\n- **Duration**: 1 hour\n- **Dependencies**: None\n- **Deliverables**:\n  - append docs/notes.md: one\n\n**Task 1.2**: More notes\n- **Agent**: SRE\n- **Priority**: P1\n- **Duration**: 1 hour\n- **Dependencies**: Task 1.1\n- **Deliverables**:\n  - append docs/more.md: two\n";
+    let path = write_plan(&work, "plan.md", plan);
+    d.ctl_json(&["plan", "load", &path.display().to_string(), "--json"]);
+    d.wait_status(60, |s| s["state"] == "succeeded");
+    wait_for("the plan's root span", 30, || {
+        rx.spans().iter().any(|s| s.span.parent_span_id.is_empty())
+    });
+    let mut spans: BTreeMap<Vec<u8>, Received> = BTreeMap::new();
+    for s in rx.spans() {
+        spans.insert(s.span.span_id.clone(), s);
+    }
+    for task in ["1.1", "1.2"] {
+        let merge = one(&spans, &format!("merge {task}"));
+        let parent = one(&spans, &format!("task {task}"));
+        assert_eq!(merge.span.parent_span_id, parent.span.span_id, "{task}");
+        assert_eq!(merge.attr("swarm.outcome").as_deref(), Some("task.merged"));
+        let attempt = one(&spans, &format!("attempt {task} #1"));
+        assert!(
+            merge.span.start_time_unix_nano >= attempt.span.end_time_unix_nano,
+            "{task}: merged after its attempt"
+        );
+    }
+}
+
 #[test]
 fn without_an_endpoint_nothing_is_exported_and_tasks_still_get_traceparent() {
     let dir = tempfile::tempdir().expect("tmp");
