@@ -77,3 +77,46 @@ fn an_unknown_protocol_stops_swarmd_before_it_opens_anything() {
     );
     assert!(!dir.path().join(".swarm").exists(), "nothing was made");
 }
+
+/// `swarmd run` with an endpoint: its trace is complete when it exits
+/// (the root span included), and the local agents it starts export their
+/// own spans to the same collector.
+#[test]
+fn swarmd_run_sends_the_whole_trace_before_it_exits() {
+    let rx = Receiver::start_http();
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = std::process::Command::new(swarm_tests::workspace_binary("swarmd"))
+        .arg("run")
+        .arg(swarm_tests::examples_dir().join("release-rehearsal.md"))
+        .arg("--workdir")
+        .arg(dir.path())
+        .args(["--otlp-endpoint", rx.endpoint.as_str()])
+        .env("SWARM_RETRY_BACKOFF_MS", "100")
+        .env_remove("SWARM_LISTEN")
+        .output()
+        .expect("swarmd run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // No waiting: swarmd sent its spans before it exited.
+    let spans = rx.spans();
+    let root: Vec<_> = spans
+        .iter()
+        .filter(|s| s.span.parent_span_id.is_empty())
+        .collect();
+    assert_eq!(root.len(), 1, "the root span came before the exit");
+    assert_eq!(root[0].attr("swarm.outcome").as_deref(), Some("succeeded"));
+    let tasks: BTreeSet<&str> = spans
+        .iter()
+        .filter(|s| s.scope == "swarmd" && s.span.name.starts_with("task "))
+        .map(|s| s.span.name.as_str())
+        .collect();
+    assert_eq!(tasks.len(), 8, "{tasks:?}");
+    wait_for("the local agents' spans", 10, || {
+        rx.spans()
+            .iter()
+            .any(|s| s.resource_attr("service.name").as_deref() == Some("swarm-agent"))
+    });
+}

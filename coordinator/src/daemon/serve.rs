@@ -115,7 +115,7 @@ pub async fn serve(
     let memory = start_workers(&settings, &cfg, &core.handle, receivers, &tasks)?;
     if let Some(exporter) = traces {
         let c = core.handle.clone();
-        tasks.spawn("trace export", OnCancel::Abort, |t| {
+        tasks.spawn("trace export", OnCancel::Wait, |t| {
             crate::workers::traces::run(c, exporter, t)
         });
     }
@@ -166,6 +166,7 @@ fn settings(cfg: &Config, listener: &TcpListener, tokens: &Tokens) -> Result<Set
             placement: cfg.placement.clone(),
             swarm_network: cfg.swarm_network.clone(),
             sandbox: cfg.sandbox.clone(),
+            otlp_endpoint: cfg.otlp_endpoint.clone(),
         },
         kind: cfg.core.provisioner,
         image: cfg.docker_image.clone(),

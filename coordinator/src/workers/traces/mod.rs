@@ -114,6 +114,13 @@ pub async fn run(
             due = Some(tokio::time::Instant::now() + LINGER);
         }
     }
+    // Stopping: what the feed already holds is taken, and everything
+    // pending gets one try (the rest goes after the next start).
+    while let Ok(Ok(e)) = rx.try_recv() {
+        if !t.take(&e, &cancel).await {
+            break;
+        }
+    }
     relay.abort();
     t.flush(&cancel).await;
 }
