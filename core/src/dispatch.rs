@@ -225,10 +225,7 @@ impl State {
             ));
         }
         let mut env = attempt_env(plan.name(), plan.retries(task), offer.token, members);
-        if let Some(tp) = self.attempt_traceparent(&spec.id, offer.number) {
-            // The attempt's span: an instrumented task nests under it.
-            env.insert("TRACEPARENT".to_string(), tp);
-        }
+        self.add_traceparent(&mut env, &spec.id, offer.number);
         let every_member_runs = spec.gang == swarm_plan::Gang::All;
         for (k, m) in members.iter().enumerate() {
             let Some(tx) = self.roster.occupy(&m.agent, offer.id) else {

@@ -150,13 +150,19 @@ impl State {
         Ok(())
     }
 
-    /// The `TRACEPARENT` of attempt `number` of task `task`.
-    pub(crate) fn attempt_traceparent(&self, task: &str, number: u32) -> Option<String> {
-        let trace = self.trace.as_ref()?;
-        Some(traceparent(
-            trace,
-            span_id(trace, &SpanKey::Attempt { task, number }),
-        ))
+    /// Adds `TRACEPARENT`, naming the span of attempt `number` of task
+    /// `task`, to that attempt's environment: an instrumented task nests
+    /// its spans under it.
+    pub(crate) fn add_traceparent(
+        &self,
+        env: &mut std::collections::BTreeMap<String, String>,
+        task: &str,
+        number: u32,
+    ) {
+        if let Some(trace) = self.trace.as_ref() {
+            let span = span_id(trace, &SpanKey::Attempt { task, number });
+            env.insert("TRACEPARENT".to_string(), traceparent(trace, span));
+        }
     }
 
     /// Answers the trace exporter.
