@@ -121,9 +121,19 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Plan `plan_id`'s trace with its first event's sequence number.
+fn current_trace(db: &rusqlite::Connection, plan_id: i64) -> Result<Option<TraceRow>, CoreError> {
+    let Some(mut row) = swarm_memory::state::trace(db, plan_id)? else {
+        return Ok(None);
+    };
+    row.first_seq = swarm_memory::state::first_event(db, plan_id)?.unwrap_or(0);
+    Ok(Some(row))
+}
+
 /// What the trace exporter asks of the loop.
 pub enum TraceCmd {
-    /// The current plan's trace (none before a plan is loaded).
+    /// The current plan's trace, with its first event (none before a
+    /// plan is loaded).
     Get(Reply<Option<TraceRow>>),
     /// The spans of `plan_id` finished by events up to `seq` were
     /// exported: a restart sends only what comes after.
@@ -170,7 +180,7 @@ impl State {
         match cmd {
             TraceCmd::Get(reply) => {
                 let r = match &self.plan {
-                    Some(plan) => swarm_memory::state::trace(t.db, plan.id()).map_err(Into::into),
+                    Some(plan) => current_trace(t.db, plan.id()),
                     None => Ok(None),
                 };
                 t.reply(reply, r);

@@ -407,6 +407,51 @@ fn a_merge_is_a_span_under_its_task() {
     }
 }
 
+/// A plan loaded after another is a trace of its own.
+#[test]
+fn each_plan_is_its_own_trace() {
+    std::env::set_var("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc");
+    let rx = Receiver::start();
+    let dir = tempfile::tempdir().expect("tmp");
+    let port = free_port();
+    let flags = ["--otlp-endpoint", rx.endpoint.as_str()];
+    let d = Daemon::start_with(dir.path(), port, &flags);
+    let _a = d.agent("sre-1", &["sre"]);
+    let roots = |rx: &Receiver| -> Vec<Received> {
+        rx.spans()
+            .into_iter()
+            .filter(|s| s.span.parent_span_id.is_empty())
+            .collect()
+    };
+    for (n, name) in [(1, "First"), (2, "Second")] {
+        let plan = format!("# {name}\n\n### Day 1: Work\n\n**Task 1.1**: One\n- **Agent**: SRE\n- **Priority**: P0\n- **Duration**: 1 hour\n- **Dependencies**: None\n- **Run**: `true`\n");
+        let path = write_plan(dir.path(), &format!("plan{n}.md"), &plan);
+        d.ctl_json(&["plan", "load", &path.display().to_string(), "--json"]);
+        d.wait_status(30, |s| s["state"] == "succeeded");
+        wait_for("the plan's root span", 30, || roots(&rx).len() == n);
+    }
+    let db = rusqlite::Connection::open(dir.path().join(".swarm/swarmd.db")).expect("db");
+    let mut stmt = db
+        .prepare("SELECT trace_id FROM swarm_traces ORDER BY plan_id")
+        .expect("traces");
+    let stored: Vec<String> = stmt
+        .query_map([], |r| r.get(0))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    let got: Vec<String> = roots(&rx).iter().map(|r| hex(&r.span.trace_id)).collect();
+    assert_eq!(got, stored, "one trace per plan, in load order");
+    assert_ne!(stored[0], stored[1]);
+    for r in roots(&rx) {
+        let trace = r.span.trace_id.clone();
+        let tasks = rx
+            .spans()
+            .into_iter()
+            .filter(|s| s.span.trace_id == trace && s.span.name == "task 1.1");
+        assert_eq!(tasks.count(), 1, "each plan's task in its own trace");
+    }
+}
+
 #[test]
 fn without_an_endpoint_nothing_is_exported_and_tasks_still_get_traceparent() {
     let dir = tempfile::tempdir().expect("tmp");

@@ -16,6 +16,9 @@ pub struct TraceRow {
     /// Sequence number of the last event whose finished spans the
     /// collector acknowledged (0: none yet).
     pub exported_seq: u64,
+    /// Sequence number of the plan's first event, where the exporter
+    /// starts reading the log (0: not read, see [`first_event`]).
+    pub first_seq: u64,
 }
 
 /// The trace of `plan_id`, made (with a random id) if the plan has none.
@@ -40,9 +43,21 @@ pub fn trace(conn: &Connection, plan_id: i64) -> Result<Option<TraceRow>, StoreE
                 plan_id,
                 trace_id: r.get(0)?,
                 exported_seq: r.get::<_, i64>(1)?.max(0) as u64,
+                first_seq: 0,
             })
         })
         .optional()?)
+}
+
+/// Sequence number of the first event of plan `plan_id`, if it has one
+/// (a scan of the log: for the exporter, once when it starts).
+pub fn first_event(conn: &Connection, plan_id: i64) -> Result<Option<u64>, StoreError> {
+    let seq: Option<i64> = conn.query_row(
+        "SELECT MIN(seq) FROM swarm_events WHERE plan_id = ?1",
+        [plan_id],
+        |r| r.get(0),
+    )?;
+    Ok(seq.map(|s| s.max(0) as u64))
 }
 
 /// Records that the spans of `plan_id` finished by events up to `seq`
@@ -89,5 +104,18 @@ mod tests {
             Some(40)
         );
         assert_eq!(trace(&conn, 9).expect("read"), None);
+    }
+
+    #[test]
+    fn a_plans_first_event_is_found() {
+        let conn = db();
+        conn.execute_batch(
+            "INSERT INTO swarm_events (at, kind, plan_id) VALUES (1, 'plan.loaded', 1);
+             INSERT INTO swarm_events (at, kind, plan_id) VALUES (2, 'plan.loaded', 2);
+             INSERT INTO swarm_events (at, kind, plan_id) VALUES (3, 'task.ready', 2);",
+        )
+        .expect("events");
+        assert_eq!(first_event(&conn, 2).expect("read"), Some(2));
+        assert_eq!(first_event(&conn, 3).expect("read"), None);
     }
 }

@@ -58,8 +58,12 @@ pub async fn run(
     exporter: opentelemetry_otlp::SpanExporter,
     cancel: CancellationToken,
 ) {
+    // The current plan's log from its first event: what came before
+    // belongs to plans that are not traced any more.
+    let target = current_trace(&core).await;
+    let since = target.as_ref().map_or(0, |r| r.first_seq.saturating_sub(1));
     let start = match core
-        .ask(|reply| Query::Events { since: 0, reply }.into())
+        .ask(|reply| Query::Events { since, reply }.into())
         .await
     {
         Ok(start) => start,
@@ -69,13 +73,16 @@ pub async fn run(
     let relay_core = core.clone();
     let relay = tokio::spawn(async move {
         let tx: mpsc::Sender<Result<EventRow, std::convert::Infallible>> = tx;
-        swarm_core::follow::relay(&relay_core, start, Some(0), true, &tx, |e| Some(e.clone())).await
+        swarm_core::follow::relay(&relay_core, start, Some(since), true, &tx, |e| {
+            Some(e.clone())
+        })
+        .await
     });
     let mut t = Tracer {
         core: core.clone(),
         exporter,
         scope: export::scope(),
-        target: current_trace(&core).await,
+        target,
         builder: None,
         exported_seq: 0,
         pending: Vec::new(),
