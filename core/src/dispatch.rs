@@ -251,8 +251,15 @@ impl State {
                 plan: plan.name().to_string(),
                 profile: self.profiles.of(&m.role),
                 workspace: ws.and_then(|w| {
+                    // A member's own branch: its role, and its place when
+                    // the gang has the role twice.
+                    let twice = members.iter().filter(|o| o.role == m.role).count() > 1;
+                    let own = match twice {
+                        true => format!("{}-{}", m.role, k + 1),
+                        false => m.role.clone(),
+                    };
                     let role = every_member_runs && members.len() > 1;
-                    let role = role.then_some(m.role.as_str());
+                    let role = role.then_some(own.as_str());
                     Some(AssignedWorkspace {
                         repo: w.repo().to_string(),
                         base_commit: w.head()?.to_string(),

@@ -123,6 +123,14 @@ fn plan() -> String {
         &["append oncall.txt: paged"],
         "- **Workspace**: none\n",
     );
+    p += &task(
+        "1.10",
+        "Pair of SREs",
+        "SRE + SRE",
+        "None",
+        &["append pair/{agent}.txt: by {agent}"],
+        "",
+    );
     p
 }
 
@@ -204,7 +212,7 @@ fn a_plan_in_a_repository_lands_every_task_once_in_dependency_order() {
     let status =
         r.d.wait_status(120, |s| s["state"] == "succeeded" || s["state"] == "failed");
     assert_eq!(status["state"], "succeeded", "{status}");
-    assert_eq!(status["tasks"]["succeeded"], 9, "{status}");
+    assert_eq!(status["tasks"]["succeeded"], 10, "{status}");
 
     let branches = r.repo.branches("swarm/");
     let integration = branches
@@ -223,7 +231,7 @@ fn a_plan_in_a_repository_lands_every_task_once_in_dependency_order() {
     sorted.sort();
     assert_eq!(
         sorted,
-        ["1.1", "1.2", "1.3", "1.4", "1.5", "1.6", "1.7", "1.8"],
+        ["1.1", "1.10", "1.2", "1.3", "1.4", "1.5", "1.6", "1.7", "1.8"],
         "merges on {integration}: {merged:?}"
     );
     let pos = |t: &str| merged.iter().position(|m| m == t).expect(t);
@@ -237,7 +245,7 @@ fn a_plan_in_a_repository_lands_every_task_once_in_dependency_order() {
     commits.sort();
     assert_eq!(
         commits,
-        ["1.1", "1.2", "1.3", "1.4", "1.4", "1.5", "1.6", "1.7", "1.8"],
+        ["1.1", "1.10", "1.10", "1.2", "1.3", "1.4", "1.4", "1.5", "1.6", "1.7", "1.8"],
         "agents' commits on {integration}"
     );
     // The work itself.
@@ -249,6 +257,9 @@ fn a_plan_in_a_repository_lands_every_task_once_in_dependency_order() {
     assert_eq!(file("docs/ops.md"), "restart with care\n");
     assert_eq!(file("docs/runbook.md"), "see docs/ops.md\n");
     assert_eq!(file("src/feature-a.txt"), "feature A\n");
+    // A gang of two SREs: each on a branch of its own, both landed.
+    assert_eq!(file("pair/sre-1.txt"), "by sre-1\n");
+    assert_eq!(file("pair/sre-2.txt"), "by sre-2\n");
     assert_eq!(file("gang/sre.txt"), "from sre\n");
     assert_eq!(file("gang/devops.txt"), "from devops\n");
     assert_eq!(file("scripts/backup.sh"), "echo backup\n");
@@ -334,8 +345,19 @@ fn a_plan_in_a_repository_lands_every_task_once_in_dependency_order() {
     let report = std::fs::read_to_string(&report).expect("report");
     assert!(report.contains("- 1.3 Runbook — merged as `"), "{report}");
 
-    // Overlapping claims never ran at once.
+    // Overlapping claims never ran at once; tasks without claims did.
     let ledger = lines(&r.ledger);
+    let first = |id: &str, what: &str| -> u128 {
+        let prefix = format!("{id} {what} ");
+        ledger
+            .iter()
+            .find_map(|l| l.strip_prefix(&prefix)?.split(' ').next()?.parse().ok())
+            .unwrap_or_else(|| panic!("no {what} of {id} in {ledger:?}"))
+    };
+    assert!(
+        first("1.5", "start") < first("1.6", "end") && first("1.6", "start") < first("1.5", "end"),
+        "1.5 and 1.6 edit at once: {ledger:?}"
+    );
     let (a, b) = (span(&ledger, "1.7"), span(&ledger, "1.8"));
     assert!(
         !(a.0 < b.1 && b.0 < a.1),

@@ -34,6 +34,8 @@ pub(crate) struct Verifying {
     pub(crate) tip: String,
     /// The attempt running the checks, once offered.
     pub(crate) runner: Option<u64>,
+    /// They passed: the worker is moving the integration branch to it.
+    pub(crate) landing: bool,
 }
 
 impl State {
@@ -59,6 +61,7 @@ impl State {
             branch: branch.clone(),
             tip,
             runner: None,
+            landing: false,
         });
         let plan_id = ws.plan_id;
         if let Some(mut row) = merges_of_task(t.db, plan_id, task as u32)?
@@ -81,9 +84,14 @@ impl State {
         let (Some(ws), Some(plan)) = (self.ws.as_ref(), self.plan.as_ref()) else {
             return Ok(());
         };
-        let Some(v) = ws.verifying.clone().filter(|v| v.runner.is_none()) else {
+        let Some(v) = ws.verifying.clone().filter(|v| !v.landing) else {
             return Ok(());
         };
+        // The checking attempt still runs, or it ended without a result
+        // (an operator's action): then the checks are offered again.
+        if v.runner.is_some_and(|r| self.attempts.get(r).is_some()) {
+            return Ok(());
+        }
         if plan.task(v.task).state != TaskState::Merging {
             // An operator settled the task meanwhile: nothing merges.
             if let Some(ws) = self.ws.as_mut() {
@@ -245,6 +253,9 @@ impl State {
             return Ok(());
         }
         if passed {
+            if let Some(v) = ws.verifying.as_mut() {
+                v.landing = true;
+            }
             t.merge(MergeJob::Land {
                 plan_id: ws.plan_id,
                 repo: ws.repo.clone(),
