@@ -43,6 +43,12 @@ impl Spans {
     /// # Errors
     /// An unknown protocol, or an exporter that cannot be built.
     pub fn start(base: &str, agent_id: &str) -> Result<Spans, String> {
+        if !base.starts_with("http://") {
+            return Err(format!(
+                "--otlp-endpoint '{base}' must be an http:// URL, like http://localhost:4318 \
+                 (OTLP over TLS is not supported yet: a local collector can forward over TLS)"
+            ));
+        }
         let protocol = std::env::var("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
             .or_else(|_| std::env::var("OTEL_EXPORTER_OTLP_PROTOCOL"))
             .unwrap_or_default();

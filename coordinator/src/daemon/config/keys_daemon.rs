@@ -165,9 +165,16 @@ pub static DAEMON: &[Setting] = &[
         },
         apply: |d, v| {
             let url = text(v)?.trim();
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
+            if url.starts_with("https://") {
                 return Err(Bad::Value(format!(
-                    "otlp_endpoint '{url}' must be an http:// or https:// URL, like http://localhost:4318"
+                    "otlp_endpoint '{url}': OTLP over TLS is not supported yet; point it at a \
+                     collector over http://, like http://localhost:4318 (a local collector can \
+                     forward over TLS)"
+                )));
+            }
+            if !url.starts_with("http://") {
+                return Err(Bad::Value(format!(
+                    "otlp_endpoint '{url}' must be an http:// URL, like http://localhost:4318"
                 )));
             }
             d.c.otlp_endpoint = Some(url.to_string());
