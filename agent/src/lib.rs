@@ -14,6 +14,8 @@
 //!   coordinator under mTLS;
 //! - [`runtime`]: the agent's private runtime directory (the tasks'
 //!   socket, their result files);
+//! - [`spans`]: the agent's own spans, under each attempt's
+//!   `TRACEPARENT`, when it has an OTLP endpoint;
 //! - [`home`]: the agent's directory in its workdir (its lock, the process
 //!   groups its attempts run);
 //! - `convert`: wire ↔ domain conversions; generated proto types stay in
@@ -31,4 +33,5 @@ pub mod home;
 mod procfs;
 pub mod runtime;
 pub mod session;
+pub mod spans;
 pub mod work;

@@ -15,8 +15,8 @@ use super::model::AttemptState;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Member {
     pub agent: String,
-    /// Role played (empty when recovered from the store, which keeps ids
-    /// only).
+    /// Role played (empty when recovered from a store written before
+    /// roles were kept).
     pub role: String,
 }
 
@@ -138,6 +138,7 @@ impl Attempt {
             task_idx: self.task as u32,
             number: self.number,
             agents: self.members.iter().map(|m| m.agent.clone()).collect(),
+            roles: self.members.iter().map(|m| m.role.clone()).collect(),
             state: state.to_string(),
             created_at: self.created_at,
             started_at: self.started_at,

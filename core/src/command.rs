@@ -87,6 +87,8 @@ pub enum Command {
     Merge(crate::jobs::MergeNotice),
     /// Checkpoints and their reports.
     Checkpoint(CheckpointCmd),
+    /// The trace exporter's questions and progress.
+    Trace(super::trace::TraceCmd),
     /// Stop the loop after this turn.
     Shutdown,
 }

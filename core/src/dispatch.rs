@@ -224,7 +224,8 @@ impl State {
                  This attempt starts from the integration branch with that work in it.\n"
             ));
         }
-        let env = attempt_env(plan.name(), plan.retries(task), offer.token, members);
+        let mut env = attempt_env(plan.name(), plan.retries(task), offer.token, members);
+        self.add_traceparent(&mut env, &spec.id, offer.number);
         let every_member_runs = spec.gang == swarm_plan::Gang::All;
         for (k, m) in members.iter().enumerate() {
             let Some(tx) = self.roster.occupy(&m.agent, offer.id) else {

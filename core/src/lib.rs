@@ -61,6 +61,7 @@ mod settle;
 mod setup;
 mod status;
 mod tasks;
+pub mod trace;
 pub mod verdict;
 pub mod views;
 mod workspace;
@@ -118,6 +119,8 @@ pub(crate) struct State {
     tokens: crate::grants::TokenMint,
     /// The roles' profiles, from the plan's compilation.
     profiles: setup::Profiles,
+    /// The plan's trace id (its attempts' `TRACEPARENT`).
+    trace: Option<trace::TraceId>,
     /// The plan's repository and merge queue, when tasks work in one.
     ws: Option<workspace::PlanWorkspace>,
 }
@@ -173,6 +176,7 @@ impl State {
             guides,
             memory_note: String::new(),
             memory_backlog: String::new(),
+            trace: None,
             out: Outlets {
                 events,
                 logs,
@@ -280,6 +284,7 @@ impl State {
             Command::Query(q) => self.query(t, q),
             Command::Guide { plan, guide } => self.set_guide(plan, guide),
             Command::MemoryNotice(n) => self.memory_notice(t, n)?,
+            Command::Trace(cmd) => self.trace_cmd(t, cmd)?,
             Command::Merge(n) => self.merge_notice(t, n)?,
             Command::ProvisionFailed { agent_id, reason } => {
                 self.provision_failed(t, &agent_id, &reason)?

@@ -25,6 +25,7 @@ impl State {
                     attempt: a.id,
                     number: a.number,
                     agents: a.agents,
+                    roles: a.roles,
                     state,
                     created_at: a.created_at,
                     ended_at: a.ended_at.unwrap_or(0),

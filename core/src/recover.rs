@@ -28,6 +28,7 @@ impl State {
             return t.emit(Event::new(EventKind::CoordinatorStarted).message("no plan"));
         };
         let mut plan = self.rebuild_plan(t, &row)?;
+        self.open_trace(t, row.id)?;
         self.restore_attempts(t, &mut plan)?;
         let message = format!(
             "recovered plan '{}' with {}",
@@ -150,9 +151,10 @@ impl State {
                 members: a
                     .agents
                     .into_iter()
-                    .map(|agent| Member {
+                    .enumerate()
+                    .map(|(k, agent)| Member {
                         agent,
-                        role: String::new(),
+                        role: a.roles.get(k).cloned().unwrap_or_default(),
                     })
                     .collect(),
                 gang: plan.spec(task).gang,

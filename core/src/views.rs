@@ -176,6 +176,9 @@ pub struct AttemptView {
     pub number: u32,
     /// Agents that held it (several for a gang).
     pub agents: Vec<String>,
+    /// The role each of them played, in the same order (empty when not
+    /// recorded).
+    pub roles: Vec<String>,
     /// Its state.
     pub state: AttemptState,
     /// Created, ms.

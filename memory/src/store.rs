@@ -10,7 +10,7 @@ use thiserror::Error;
 use crate::kv;
 
 /// Schema version of the `swarm_*` tables this build writes.
-pub const SCHEMA_VERSION: i64 = 8;
+pub const SCHEMA_VERSION: i64 = 10;
 
 /// A store failure.
 #[derive(Debug, Error)]
@@ -245,6 +245,19 @@ CREATE TABLE IF NOT EXISTS swarm_merges (
 CREATE INDEX IF NOT EXISTS swarm_merges_plan ON swarm_merges(plan_id, task_idx);
 ";
 
+/// v10: each plan's trace: its id (random, made once) and how far its
+/// spans were exported (the sequence number of the last event whose
+/// finished spans the collector acknowledged); the roles an attempt's
+/// members played, lead first, beside their ids.
+const MIGRATION_10: &str = "
+ALTER TABLE swarm_attempts ADD COLUMN roles TEXT NOT NULL DEFAULT '[]';
+CREATE TABLE IF NOT EXISTS swarm_traces (
+  plan_id INTEGER PRIMARY KEY,
+  trace_id TEXT NOT NULL,
+  exported_seq INTEGER NOT NULL DEFAULT 0
+);
+";
+
 impl Store {
     /// Opens (creating if needed) the database at `path`, with WAL and
     /// full synchronous commits, and brings the schema up to date.
@@ -355,6 +368,7 @@ pub(crate) fn migrate_schema(conn: &Connection, path: &str) -> Result<(), StoreE
         (6, MIGRATION_6),
         (7, MIGRATION_7),
         (8, MIGRATION_8),
+        (10, MIGRATION_10),
     ] {
         if version < target {
             let tx = conn.unchecked_transaction()?;

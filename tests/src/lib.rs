@@ -14,6 +14,7 @@ pub mod docker;
 pub mod events;
 mod http;
 pub mod memory_file;
+pub mod otlp;
 pub mod procs;
 pub mod relay;
 pub mod repo;

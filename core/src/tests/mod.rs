@@ -25,6 +25,7 @@ mod regressions;
 mod reports;
 mod retries;
 mod sessions;
+mod traces;
 mod verdicts;
 mod windows;
 mod workspace;

@@ -201,6 +201,9 @@ impl State {
             "# Task {}: {}\n\nPlan: {plan_name}\nRun the task's Checks on its work merged into the integration branch (candidate {short} on {}); change nothing.\n",
             spec.id, spec.title, v.branch
         );
+        let mut env =
+            crate::dispatch::attempt_env(&plan_name, retries, token, std::slice::from_ref(member));
+        self.add_traceparent(&mut env, &spec.id, number);
         Some(Assignment {
             attempt: AttemptRef {
                 task_id: spec.id.clone(),
@@ -217,12 +220,7 @@ impl State {
             image: spec.image.clone(),
             timeout_ms: spec.timeout.map_or(0, |t| t.secs() * 1000),
             brief,
-            env: crate::dispatch::attempt_env(
-                &plan_name,
-                retries,
-                token,
-                std::slice::from_ref(member),
-            ),
+            env,
             plan: plan_name.clone(),
             profile: self.profiles.of(&role),
             workspace: Some(AssignedWorkspace {

@@ -5,10 +5,12 @@ mod merges;
 mod pick;
 mod read;
 mod rows;
+mod trace;
 mod write;
 
 pub use merges::*;
 pub use pick::*;
 pub use read::*;
 pub use rows::*;
+pub use trace::*;
 pub use write::*;

@@ -77,6 +77,9 @@ pub struct Config {
     pub http: crate::edge::http::HttpListen,
     /// `[sandbox]`: how the agents swarmd starts sandbox their tasks.
     pub sandbox: AgentSandbox,
+    /// Where traces go (`otlp_endpoint`, `OTEL_EXPORTER_OTLP_ENDPOINT`,
+    /// `--otlp-endpoint`); `None`: no exporter runs.
+    pub otlp_endpoint: Option<String>,
 }
 
 impl Default for Config {
@@ -98,6 +101,7 @@ impl Default for Config {
             backups: None,
             http: crate::edge::http::HttpListen::Default,
             sandbox: AgentSandbox::default(),
+            otlp_endpoint: None,
         }
     }
 }

@@ -55,6 +55,7 @@ mod tests {
             attempt: u64::from(n) + 10,
             number: n,
             agents: vec!["sre-1".into()],
+            roles: vec!["sre".into()],
             state,
             created_at: 0,
             ended_at: 0,
