@@ -96,6 +96,21 @@ pub(crate) fn result_to(r: &AttemptResult) -> pb::TaskResult {
         not_started: matches!(r.outcome, Outcome::NotStarted { .. }),
         result: r.result.clone(),
         commit: r.commit.clone().unwrap_or_default(),
+        usage: r.usage.as_ref().map(usage_to),
+    }
+}
+
+/// What an attempt spent, for the wire.
+fn usage_to(u: &crate::usage::Usage) -> pb::Usage {
+    pb::Usage {
+        cost_usd: u.cost_usd,
+        input_tokens: u.input_tokens,
+        output_tokens: u.output_tokens,
+        cache_creation_tokens: u.cache_creation_tokens,
+        cache_read_tokens: u.cache_read_tokens,
+        turns: u.turns,
+        session_id: u.session_id.clone(),
+        model: u.model.clone(),
     }
 }
 
@@ -173,6 +188,7 @@ mod tests {
             output_dropped: 12,
             result: None,
             commit: None,
+            usage: None,
         });
         assert_eq!(ok.outcome, pb::Outcome::Succeeded as i32);
         assert_eq!(ok.exit_code, Some(0));
@@ -185,6 +201,7 @@ mod tests {
             output_dropped: 0,
             result: None,
             commit: None,
+            usage: None,
         });
         assert_eq!(never.outcome, pb::Outcome::Failed as i32);
         assert_eq!((never.exit_code, never.not_started), (None, true));
@@ -195,6 +212,7 @@ mod tests {
             output_dropped: 0,
             result: None,
             commit: None,
+            usage: None,
         });
         assert_eq!(cancelled.outcome, pb::Outcome::Cancelled as i32);
         assert_eq!(cancelled.message, "cancelled");
@@ -229,6 +247,7 @@ mod tests {
             output_dropped: 0,
             result: None,
             commit: Some("c0ffee".into()),
+            usage: None,
         });
         assert_eq!(wire.commit, "c0ffee");
     }

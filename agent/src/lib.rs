@@ -16,6 +16,8 @@
 //!   socket, their result files);
 //! - [`home`]: the agent's directory in its workdir (its lock, the process
 //!   groups its attempts run);
+//! - [`usage`]: what an attempt spent (Claude Code's result object,
+//!   `$SWARM_USAGE`);
 //! - `convert`: wire ↔ domain conversions; generated proto types stay in
 //!   `convert` and [`session`].
 
@@ -31,4 +33,5 @@ pub mod home;
 mod procfs;
 pub mod runtime;
 pub mod session;
+pub mod usage;
 pub mod work;

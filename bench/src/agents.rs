@@ -149,6 +149,7 @@ async fn serve(
         message: String::new(),
         result: None,
         commit: String::new(),
+        usage: None,
     })))
     .await?;
     let sent = Instant::now();

@@ -68,7 +68,7 @@ impl Outcome {
 }
 
 /// How an attempt ended, as its lead reports it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AttemptReport {
     /// Succeeded, failed, timed out or cancelled.
     pub outcome: Outcome,
@@ -82,6 +82,8 @@ pub struct AttemptReport {
     pub not_started: bool,
     /// On success, what the task wrote to `$SWARM_RESULT`, if anything.
     pub result: Option<String>,
+    /// What the attempt spent on this agent, when the task said.
+    pub usage: Option<swarm_memory::state::Usage>,
 }
 
 impl AttemptReport {
@@ -94,6 +96,7 @@ impl AttemptReport {
             output_dropped: 0,
             not_started: false,
             result: None,
+            usage: None,
         }
     }
 }

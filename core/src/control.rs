@@ -95,6 +95,7 @@ impl State {
             .filter(|&i| active.task(i).deps_left == 0)
             .collect();
         self.plan = Some(active);
+        self.spend = Default::default();
         self.projection.reset();
         self.guides.reset();
         self.provisioning.set_shortfall(Vec::new());

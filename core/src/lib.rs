@@ -58,6 +58,7 @@ pub mod roles;
 mod roster;
 mod scheduler;
 mod setup;
+mod spend;
 mod status;
 mod tasks;
 pub mod verdict;
@@ -116,6 +117,8 @@ pub(crate) struct State {
     tokens: crate::grants::TokenMint,
     /// The roles' profiles, from the plan's compilation.
     profiles: setup::Profiles,
+    /// What the plan's attempts spent.
+    spend: spend::Spend,
 }
 
 /// A handle to send commands to the loop.
@@ -181,6 +184,7 @@ impl State {
             grants,
             tokens: Default::default(),
             profiles: Default::default(),
+            spend: Default::default(),
         };
         (
             state,

@@ -2,7 +2,7 @@
 //! agents.
 
 use rusqlite::Connection;
-use swarm_memory::state::{attempts_of_task, logs, pick_attempt, AttemptPick};
+use swarm_memory::state::{attempts_of_task, logs, pick_attempt, usage_of_task, AttemptPick};
 
 use super::active::ActivePlan;
 use super::command::TaskLogs;
@@ -15,9 +15,11 @@ impl State {
         let Some(plan) = &self.plan else {
             return Err(CoreError::NotFound("no plan".into()));
         };
+        let spent = usage_of_task(db, plan.id(), id)?;
         let attempts = attempts_of_task(db, plan.id(), i as u32)?
             .into_iter()
             .map(|a| {
+                let (usage, session_id) = crate::spend::of_attempt(&spent, a.id);
                 let state = a.state.parse().map_err(|e| {
                     CoreError::Recovery(format!("attempt {} of task {id}: {e}", a.number))
                 })?;
@@ -31,6 +33,8 @@ impl State {
                     exit_code: a.exit_code,
                     message: a.message,
                     output_dropped: a.output_dropped,
+                    usage,
+                    session_id,
                 })
             })
             .collect::<Result<_, CoreError>>()?;
@@ -46,6 +50,7 @@ impl State {
             run: t.run.clone().unwrap_or_default(),
             checks: t.checks.clone(),
             image: t.image.clone().unwrap_or_default(),
+            spend: self.spend.task(id),
         })
     }
 

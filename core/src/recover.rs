@@ -44,6 +44,8 @@ impl State {
                 if_absent: true,
             });
         }
+        let spent = swarm_memory::state::usage_of_plan(t.db, plan.id())?;
+        self.spend = crate::spend::Spend::from_rows(&spent);
         self.plan = Some(plan);
         t.emit(Event::new(EventKind::CoordinatorStarted).message(message))
     }

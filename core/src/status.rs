@@ -49,6 +49,10 @@ impl State {
                 .join("; "),
             gates: self.closed_gates(),
             waiting_for_operator: self.waiting_for_operator(),
+            spend: self.spend.view(
+                plan.clock().plan_day(plan_now),
+                plan.clock().working_hours(plan_now),
+            ),
             // A finished plan has no next checkpoint.
             next_checkpoint: plan
                 .next_checkpoint()

@@ -106,6 +106,9 @@ impl State {
             )?;
             return Ok(ResultVerdict::Rejected);
         }
+        if let Some(usage) = &report.usage {
+            self.record_usage(t, agent, r, usage)?;
+        }
         let end = match outcome {
             Outcome::Cancelled => {
                 let why = format!("cancelled on agent {agent}: {message}");

@@ -10,7 +10,7 @@ use thiserror::Error;
 use crate::kv;
 
 /// Schema version of the `swarm_*` tables this build writes.
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 9;
 
 /// A store failure.
 #[derive(Debug, Error)]
@@ -220,6 +220,30 @@ FROM swarm_memory_journal;
 DROP TABLE IF EXISTS swarm_memory_journal;
 ";
 
+/// v9: what each attempt spent, per agent that ran it (see
+/// `state::usage`).
+const MIGRATION_9: &str = "
+CREATE TABLE IF NOT EXISTS swarm_usage (
+  attempt INTEGER NOT NULL,
+  agent_id TEXT NOT NULL,
+  plan_id INTEGER NOT NULL,
+  task_id TEXT NOT NULL,
+  role TEXT NOT NULL,
+  plan_day INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  cost_usd REAL NOT NULL DEFAULT 0,
+  input_tokens INTEGER NOT NULL DEFAULT 0,
+  output_tokens INTEGER NOT NULL DEFAULT 0,
+  cache_creation_tokens INTEGER NOT NULL DEFAULT 0,
+  cache_read_tokens INTEGER NOT NULL DEFAULT 0,
+  turns INTEGER NOT NULL DEFAULT 0,
+  session_id TEXT NOT NULL DEFAULT '',
+  model TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (attempt, agent_id)
+);
+CREATE INDEX IF NOT EXISTS swarm_usage_plan ON swarm_usage(plan_id, task_id);
+";
+
 impl Store {
     /// Opens (creating if needed) the database at `path`, with WAL and
     /// full synchronous commits, and brings the schema up to date.
@@ -329,6 +353,7 @@ pub(crate) fn migrate_schema(conn: &Connection, path: &str) -> Result<(), StoreE
         (5, MIGRATION_5),
         (6, MIGRATION_6),
         (7, MIGRATION_7),
+        (9, MIGRATION_9),
     ] {
         if version < target {
             let tx = conn.unchecked_transaction()?;

@@ -7,6 +7,7 @@ pub(crate) mod logs;
 pub(crate) mod memory;
 mod roles;
 mod rows;
+pub(crate) mod spend;
 pub(crate) mod standup;
 pub(crate) mod status;
 pub(crate) mod tasks;

@@ -4,9 +4,11 @@
 mod pick;
 mod read;
 mod rows;
+mod usage;
 mod write;
 
 pub use pick::*;
 pub use read::*;
 pub use rows::*;
+pub use usage::*;
 pub use write::*;

@@ -67,6 +67,7 @@ pub(crate) fn from_agent(m: pb::AgentMessage) -> Option<FromAgent> {
                 output_dropped: r.output_dropped,
                 not_started: r.not_started,
                 result: r.result,
+                usage: r.usage.map(usage_from),
             },
         },
         Body::Draining(_) => FromAgent::Draining,
@@ -186,6 +187,55 @@ pub(crate) fn status_to(s: views::Status) -> pb::StatusReply {
         verdict_reason: s.verdict_reason,
         gates: s.gates,
         waiting_for_operator: s.waiting_for_operator,
+        spend: Some(spend_to(&s.spend)),
+    }
+}
+
+/// What an attempt spent on one agent, from the wire.
+fn usage_from(u: pb::Usage) -> swarm_memory::state::Usage {
+    swarm_memory::state::Usage {
+        cost_usd: if u.cost_usd.is_finite() {
+            u.cost_usd.max(0.0)
+        } else {
+            0.0
+        },
+        input_tokens: u.input_tokens,
+        output_tokens: u.output_tokens,
+        cache_creation_tokens: u.cache_creation_tokens,
+        cache_read_tokens: u.cache_read_tokens,
+        turns: u.turns,
+        session_id: u.session_id,
+        model: u.model,
+    }
+}
+
+fn spent_to(t: &views::Tally) -> pb::Spent {
+    pb::Spent {
+        cost_usd: t.cost_usd,
+        input_tokens: t.input_tokens,
+        output_tokens: t.output_tokens,
+        cache_creation_tokens: t.cache_creation_tokens,
+        cache_read_tokens: t.cache_read_tokens,
+        reports: t.reports,
+    }
+}
+
+fn spend_to(s: &views::SpendView) -> pb::Spend {
+    let lines = |v: &[views::SpendLine]| -> Vec<pb::SpendLine> {
+        v.iter()
+            .map(|l| pb::SpendLine {
+                name: l.name.clone(),
+                spent: Some(spent_to(&l.tally)),
+            })
+            .collect()
+    };
+    pb::Spend {
+        total: Some(spent_to(&s.total)),
+        today: Some(spent_to(&s.today)),
+        usd_per_plan_hour: s.usd_per_plan_hour,
+        by_role: lines(&s.by_role),
+        by_day: lines(&s.by_day),
+        by_agent: lines(&s.by_agent),
     }
 }
 
@@ -222,12 +272,15 @@ pub(crate) fn detail_to(d: views::TaskDetail) -> pb::TaskDetail {
                 exit_code: a.exit_code,
                 message: a.message,
                 output_dropped: a.output_dropped,
+                usage: a.usage.as_ref().map(spent_to),
+                session_id: a.session_id,
             })
             .collect(),
         depends_on: d.depends_on,
         run: d.run,
         checks: d.checks,
         image: d.image,
+        spend: Some(spent_to(&d.spend)),
     }
 }
 
