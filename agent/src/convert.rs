@@ -86,6 +86,13 @@ pub(crate) fn result_to(r: &AttemptResult) -> pb::TaskResult {
         Outcome::NotStarted { message } => (pb::Outcome::Failed, None, message.clone()),
         Outcome::TimedOut { message } => (pb::Outcome::TimedOut, None, message.clone()),
         Outcome::Cancelled => (pb::Outcome::Cancelled, None, "cancelled".to_string()),
+        Outcome::RateLimited { message, .. } => (pb::Outcome::Failed, None, message.clone()),
+    };
+    let rate_limit = match &r.outcome {
+        Outcome::RateLimited { reset_at_ms, .. } => Some(pb::RateLimit {
+            reset_at_ms: reset_at_ms.unwrap_or(0),
+        }),
+        _ => None,
     };
     pb::TaskResult {
         attempt: Some(attempt_to(&r.attempt)),
@@ -97,6 +104,7 @@ pub(crate) fn result_to(r: &AttemptResult) -> pb::TaskResult {
         result: r.result.clone(),
         commit: r.commit.clone().unwrap_or_default(),
         usage: r.usage.as_ref().map(usage_to),
+        rate_limit,
     }
 }
 

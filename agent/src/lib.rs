@@ -16,6 +16,7 @@
 //!   socket, their result files);
 //! - [`home`]: the agent's directory in its workdir (its lock, the process
 //!   groups its attempts run);
+//! - [`ratelimit`]: an attempt turned away by a rate-limited API;
 //! - [`usage`]: what an attempt spent (Claude Code's result object,
 //!   `$SWARM_USAGE`);
 //! - `convert`: wire ↔ domain conversions; generated proto types stay in
@@ -31,6 +32,7 @@ pub mod exit;
 pub mod forward;
 pub mod home;
 mod procfs;
+pub mod ratelimit;
 pub mod runtime;
 pub mod session;
 pub mod usage;

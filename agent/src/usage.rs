@@ -128,16 +128,28 @@ pub struct Settled {
     pub usage: Option<Usage>,
 }
 
-/// Settles an attempt: see [`Settled`]. `usage_file` is what
-/// [`take_usage_file`] returned; a bad file is ignored (the caller shows
-/// why in the attempt's output) and the result object's usage kept.
-pub fn settle(
-    outcome: Outcome,
-    written: Option<String>,
-    found: Option<ResultObject>,
-    usage_file: Option<Result<Usage, String>>,
-) -> Settled {
-    let from_file = usage_file.and_then(Result::ok);
+/// What the task left besides its output: the files it wrote to
+/// `$SWARM_RESULT`, `$SWARM_USAGE` and `$SWARM_RETRY_AFTER` (a bad usage
+/// or retry file is ignored; the caller shows why in the attempt's
+/// output), and the time it ended, wall ms.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LeftBehind {
+    /// `$SWARM_RESULT`.
+    pub written: Option<String>,
+    /// `$SWARM_USAGE`, read.
+    pub usage_file: Option<Result<Usage, String>>,
+    /// `$SWARM_RETRY_AFTER`, as the wall ms to retry at.
+    pub retry_after: Option<Result<i64, String>>,
+    /// When the attempt ended, wall ms.
+    pub now_ms: i64,
+}
+
+/// Settles an attempt: see [`Settled`]; rate limits as
+/// [`crate::ratelimit`] reads them.
+pub fn settle(outcome: Outcome, found: Option<ResultObject>, left: LeftBehind) -> Settled {
+    let from_file = left.usage_file.and_then(Result::ok);
+    let outcome = rate_limited(outcome, found.as_ref(), left.retry_after, left.now_ms);
+    let written = left.written;
     let Some(found) = found else {
         return Settled {
             outcome,
@@ -157,6 +169,45 @@ pub fn settle(
         outcome,
         result,
         usage: Some(from_file.unwrap_or(found.usage)),
+    }
+}
+
+/// The outcome, made [`Outcome::RateLimited`] when the attempt says it
+/// was: a valid `$SWARM_RETRY_AFTER` (after a run that succeeded or
+/// failed), exit code 75, or an error result object about a limit.
+fn rate_limited(
+    outcome: Outcome,
+    found: Option<&ResultObject>,
+    retry_after: Option<Result<i64, String>>,
+    now_ms: i64,
+) -> Outcome {
+    use crate::ratelimit::{is_rate_limit, reset_in_text, EX_TEMPFAIL};
+    let ran = matches!(outcome, Outcome::Succeeded | Outcome::Failed { .. });
+    let text = found.filter(|f| f.is_error).map(ResultObject::error_text);
+    let from_text = text.as_deref().and_then(|t| reset_in_text(t, now_ms));
+    if let (true, Some(Ok(at))) = (ran, &retry_after) {
+        return Outcome::RateLimited {
+            reset_at_ms: Some(*at),
+            message: "rate limited: the task wrote $SWARM_RETRY_AFTER".into(),
+        };
+    }
+    match outcome {
+        Outcome::Failed {
+            exit_code: Some(EX_TEMPFAIL),
+            message,
+        } => Outcome::RateLimited {
+            reset_at_ms: from_text,
+            message: format!("rate limited: exit code 75 ({message})"),
+        },
+        Outcome::Succeeded | Outcome::Failed { .. }
+            if text.as_deref().is_some_and(is_rate_limit) =>
+        {
+            Outcome::RateLimited {
+                reset_at_ms: from_text,
+                message: format!("rate limited: {}", text.unwrap_or_default()),
+            }
+        }
+        other => other,
     }
 }
 
@@ -244,96 +295,5 @@ fn str_of(v: &Value, key: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const CLAUDE: &str = r#"{"type":"result","subtype":"success","is_error":false,"duration_ms":2100,"num_turns":3,"result":"All tests pass.","session_id":"3f1c-aa","total_cost_usd":0.0421,"usage":{"input_tokens":120,"cache_creation_input_tokens":900,"cache_read_input_tokens":4000,"output_tokens":310}}"#;
-
-    #[test]
-    fn the_last_result_line_wins_across_chunks() {
-        let mut s = ResultScanner::default();
-        let first = CLAUDE.replace("0.0421", "9.0");
-        s.feed(format!("progress\n{first}\nmore noise\n").as_bytes());
-        let (a, b) = CLAUDE.split_at(40);
-        s.feed(a.as_bytes());
-        s.feed(b.as_bytes());
-        s.feed(b"\n{\"type\":\"assistant\"}\n");
-        let r = s.finish().expect("a result object");
-        assert_eq!(r.result.as_deref(), Some("All tests pass."));
-        assert!(!r.is_error);
-        assert_eq!(r.usage.cost_usd, 0.0421);
-        assert_eq!(r.usage.input_tokens, 120);
-        assert_eq!(r.usage.output_tokens, 310);
-        assert_eq!(r.usage.cache_creation_tokens, 900);
-        assert_eq!(r.usage.cache_read_tokens, 4000);
-        assert_eq!(r.usage.turns, 3);
-        assert_eq!(r.usage.session_id, "3f1c-aa");
-    }
-
-    #[test]
-    fn output_without_a_result_object_has_none() {
-        let mut s = ResultScanner::default();
-        s.feed(b"{\"type\":\"system\"}\n[1,2]\n{not json\n\"type\":\"result\"\n");
-        assert_eq!(s.finish(), None);
-    }
-
-    #[test]
-    fn an_overlong_line_is_skipped_and_the_next_read() {
-        let mut s = ResultScanner::default();
-        s.feed(&vec![b'x'; MAX_LINE + 10]);
-        s.feed(format!("{CLAUDE}tail\n{CLAUDE}").as_bytes());
-        assert!(s.finish().is_some(), "the unterminated last line counts");
-    }
-
-    #[test]
-    fn settling_prefers_the_files_and_fails_on_is_error() {
-        let found = parse_result_line(CLAUDE.as_bytes());
-        let s = settle(Outcome::Succeeded, None, found.clone(), None);
-        assert_eq!(s.outcome, Outcome::Succeeded);
-        assert_eq!(s.result.as_deref(), Some("All tests pass."));
-        assert_eq!(s.usage.map(|u| u.cost_usd), Some(0.0421));
-        let file = Some(Ok(Usage {
-            cost_usd: 2.0,
-            ..Usage::default()
-        }));
-        let s = settle(Outcome::Succeeded, Some("mine".into()), found, file);
-        assert_eq!(s.result.as_deref(), Some("mine"));
-        assert_eq!(s.usage.map(|u| u.cost_usd), Some(2.0));
-        let failed = parse_result_line(
-            CLAUDE
-                .replace("\"is_error\":false", "\"is_error\":true")
-                .as_bytes(),
-        );
-        let s = settle(Outcome::Succeeded, None, failed, Some(Err("bad".into())));
-        assert!(
-            matches!(s.outcome, Outcome::Failed { ref message, .. } if message.contains("All tests pass."))
-        );
-        assert_eq!(
-            s.usage.map(|u| u.cost_usd),
-            Some(0.0421),
-            "a bad file keeps the object's usage"
-        );
-    }
-
-    #[test]
-    fn an_error_result_says_why() {
-        let line = r#"{"type":"result","subtype":"error_during_execution","is_error":true}"#;
-        let r = parse_result_line(line.as_bytes()).expect("parsed");
-        assert!(r.is_error);
-        assert!(r.error_text().contains("error_during_execution"));
-    }
-
-    #[test]
-    fn the_usage_file_is_read_and_bad_ones_named() {
-        let u = usage_from_file(
-            br#"{"cost_usd":1.5,"input_tokens":7,"output_tokens":9,"model":"m","session_id":"s"}"#,
-        )
-        .expect("valid");
-        assert_eq!((u.cost_usd, u.input_tokens, u.output_tokens), (1.5, 7, 9));
-        assert_eq!((u.model.as_str(), u.session_id.as_str()), ("m", "s"));
-        assert!(usage_from_file(b"[]").unwrap_err().contains("JSON object"));
-        assert!(usage_from_file(b"nope").unwrap_err().contains("not JSON"));
-        let negative = usage_from_file(br#"{"cost_usd":-3}"#).expect("valid");
-        assert_eq!(negative.cost_usd, 0.0);
-    }
-}
+#[path = "usage_tests.rs"]
+mod tests;

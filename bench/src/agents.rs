@@ -150,6 +150,7 @@ async fn serve(
         result: None,
         commit: String::new(),
         usage: None,
+        rate_limit: None,
     })))
     .await?;
     let sent = Instant::now();

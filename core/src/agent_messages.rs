@@ -84,6 +84,16 @@ pub struct AttemptReport {
     pub result: Option<String>,
     /// What the attempt spent on this agent, when the task said.
     pub usage: Option<swarm_memory::state::Usage>,
+    /// A rate-limited API turned the attempt away (the outcome is then
+    /// `Failed`): re-queued without using a retry.
+    pub rate_limit: Option<RateLimit>,
+}
+
+/// A rate- or usage-limited API turned an attempt away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    /// When it may be tried again, wall ms; `None` when not said.
+    pub reset_at: Option<i64>,
 }
 
 impl AttemptReport {
@@ -97,6 +107,7 @@ impl AttemptReport {
             not_started: false,
             result: None,
             usage: None,
+            rate_limit: None,
         }
     }
 }

@@ -5,7 +5,7 @@ use swarm_memory::state::{AttemptPick, EventRow, LogRow};
 use tokio::sync::{broadcast, oneshot};
 
 pub use super::agent_messages::{
-    AgentTx, Assignment, AttemptRef, AttemptReport, FromAgent, Hello, Outcome, ToAgent,
+    AgentTx, Assignment, AttemptRef, AttemptReport, FromAgent, Hello, Outcome, RateLimit, ToAgent,
 };
 use super::error::CoreError;
 pub use super::setup::{LoadPlan, PlanText};

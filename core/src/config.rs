@@ -29,6 +29,11 @@ pub struct CoreConfig {
     pub retry_backoff_max: Duration,
     /// A task that loses its agent this many times fails.
     pub max_losses: u32,
+    /// A task rate limited this many times in a row waits for an
+    /// operator.
+    pub max_rate_limited: u32,
+    /// The pool of tasks that name none (`default_pool`).
+    pub default_pool: String,
     /// Output kept per attempt (the tail).
     pub log_cap_bytes: u64,
     /// Largest plan `swarmctl plan load` (and `swarmd run`) may send, in
@@ -80,6 +85,8 @@ impl Default for CoreConfig {
             retry_backoff: Duration::from_secs(1),
             retry_backoff_max: Duration::from_secs(60),
             max_losses: 5,
+            max_rate_limited: 20,
+            default_pool: "default".to_string(),
             log_cap_bytes: 1024 * 1024,
             max_plan_bytes: DEFAULT_MAX_PLAN_BYTES,
             roles_file: None,

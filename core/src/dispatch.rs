@@ -52,7 +52,9 @@ impl State {
             .collect();
         let compiled = plan.compiled();
         let (order, demand) = plan.dispatch_order(self.cfg.priority, t.now);
-        let candidates = order.map(|(i, slack, ready_in)| Candidate {
+        // A paused pool's tasks wait (see `pools.rs`).
+        let open = |&(i, _, _): &(usize, _, _)| !self.pool_paused(i, t.now);
+        let candidates = order.filter(open).map(|(i, slack, ready_in)| Candidate {
             task: i,
             need: &compiled.tasks[i].need,
             secs: compiled.plan.tasks[i].duration.secs(),

@@ -47,6 +47,7 @@ pub mod jobs;
 pub mod listing;
 pub mod metrics;
 pub mod model;
+mod pools;
 mod projection;
 mod provisioning;
 mod queries;
@@ -74,6 +75,7 @@ use std::sync::mpsc;
 use swarm_memory::Store;
 use tokio::sync::broadcast;
 
+use crate::config::CoreConfig;
 pub use command::Command;
 use command::{AgentCmd, CheckpointCmd, PlanCmd, Query, ToAgent};
 pub use effects::Receivers;
@@ -83,8 +85,6 @@ use event::Event;
 pub use event::{AttemptEnd, EventKind};
 pub use fatal::Fatal;
 pub use scheduler::{start, LoopEnd, SchedulerLoop};
-
-use crate::config::CoreConfig;
 
 /// Most commands applied in one turn (one transaction).
 const MAX_BATCH: usize = 8192;
@@ -119,6 +119,8 @@ pub(crate) struct State {
     profiles: setup::Profiles,
     /// What the plan's attempts spent.
     spend: spend::Spend,
+    /// Rate-limited pools and the tasks' rate-limit streaks.
+    pools: pools::Pools,
 }
 
 /// A handle to send commands to the loop.
@@ -185,6 +187,7 @@ impl State {
             tokens: Default::default(),
             profiles: Default::default(),
             spend: Default::default(),
+            pools: Default::default(),
         };
         (
             state,

@@ -109,6 +109,10 @@ impl State {
         if let Some(usage) = &report.usage {
             self.record_usage(t, agent, r, usage)?;
         }
+        if let (Some(limit), Outcome::Failed) = (&report.rate_limit, outcome) {
+            self.rate_limited(t, agent, r, report, limit.reset_at)?;
+            return Ok(ResultVerdict::Accepted);
+        }
         let end = match outcome {
             Outcome::Cancelled => {
                 let why = format!("cancelled on agent {agent}: {message}");
@@ -156,7 +160,8 @@ impl State {
             AttemptEnd::Failed { .. }
             | AttemptEnd::TimedOut
             | AttemptEnd::Cancelled
-            | AttemptEnd::Lost => self.fail_attempt(t, task, &message)?,
+            | AttemptEnd::Lost
+            | AttemptEnd::RateLimited => self.fail_attempt(t, task, &message)?,
         }
         Ok(ResultVerdict::Accepted)
     }
@@ -204,7 +209,7 @@ impl State {
     /// [`State::end_attempt`], recording the output its agent shed;
     /// `reporter` is the member whose result ended it (it needs no
     /// Cancel).
-    fn end_attempt_with(
+    pub(crate) fn end_attempt_with(
         &mut self,
         t: &mut Turn<'_>,
         attempt: u64,
@@ -217,6 +222,7 @@ impl State {
             return Ok(None);
         };
         self.grants.revoke(&a.token);
+        self.note_attempt_end(a.task, end);
         let Some(plan) = self.plan.as_mut() else {
             return Ok(None);
         };

@@ -113,6 +113,8 @@ pub struct Status {
     pub waiting_for_operator: Vec<String>,
     /// What the plan's attempts spent.
     pub spend: SpendView,
+    /// Paused pools, each with until when and why.
+    pub pools: Vec<String>,
 }
 
 pub use crate::spend::Tally;

@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use super::workspace::{Prepared, Workspaces};
 use super::{Assignment, AttemptRef, ExecEvent};
 use crate::exec::{self, ExecSpec, Host, Outcome, Stream};
-use crate::usage::{ResultObject, ResultScanner};
+use crate::usage::{LeftBehind, ResultObject, ResultScanner};
 
 /// Fixed facts an attempt's environment is built from.
 pub struct Context {
@@ -52,6 +52,7 @@ impl Context {
         let mut spec = self.spec(a);
         let result_file = self.result_file(r.attempt);
         let usage_file = self.usage_file(r.attempt);
+        let retry_file = self.retry_file(r.attempt);
         let briefing = self.write_briefing(a);
         let host = self.host.clone();
         let workspace = a.workspace.clone().map(|ws| {
@@ -82,13 +83,22 @@ impl Context {
                 spec.grants = vec![p.git_dir()];
             }
             let (outcome, found) = execute(&host, spec, &r, &events, cancel).await;
-            let written = crate::runtime::take_result(&result_file);
-            let spent = crate::usage::take_usage_file(&usage_file);
-            if let Some(Err(why)) = &spent {
-                let line = format!("swarm-agent: $SWARM_USAGE ignored: {why}\n");
+            let now_ms = now_ms();
+            let left = LeftBehind {
+                written: crate::runtime::take_result(&result_file),
+                usage_file: crate::usage::take_usage_file(&usage_file),
+                retry_after: crate::ratelimit::take_retry_after(&retry_file, now_ms),
+                now_ms,
+            };
+            let bad = [
+                &left.usage_file.as_ref().and_then(|u| u.as_ref().err()),
+                &left.retry_after.as_ref().and_then(|u| u.as_ref().err()),
+            ];
+            for why in bad.into_iter().flatten() {
+                let line = format!("swarm-agent: ignored: {why}\n");
                 let _ = events.send(ExecEvent::Log(r.clone(), Stream::Stderr, line.into_bytes()));
             }
-            let settled = crate::usage::settle(outcome, written, found, spent);
+            let settled = crate::usage::settle(outcome, found, left);
             let (outcome, result, usage) = (settled.outcome, settled.result, settled.usage);
             remove_all(briefing);
             let (outcome, commit) = match prepared {
@@ -108,6 +118,12 @@ impl Context {
     /// Where attempt `attempt` may write what it spent (`$SWARM_USAGE`).
     fn usage_file(&self, attempt: u64) -> PathBuf {
         self.runtime.join(format!("usage-{attempt}"))
+    }
+
+    /// Where attempt `attempt` may say when to retry
+    /// (`$SWARM_RETRY_AFTER`).
+    fn retry_file(&self, attempt: u64) -> PathBuf {
+        self.runtime.join(format!("retry-after-{attempt}"))
     }
 
     /// The role's profile for this assignment: the coordinator's, with
@@ -181,6 +197,10 @@ impl Context {
             (
                 "SWARM_USAGE".to_string(),
                 self.usage_file(r.attempt).display().to_string(),
+            ),
+            (
+                "SWARM_RETRY_AFTER".to_string(),
+                self.retry_file(r.attempt).display().to_string(),
             ),
         ]);
         env.extend(self.reach.iter().cloned());
@@ -267,6 +287,13 @@ where
         Ok(done) => done.map_err(|e| e.to_string()),
         Err(e) => Err(format!("the attempt's workspace step did not finish: {e}")),
     }
+}
+
+/// Wall time, ms since the epoch.
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }
 
 /// Removes the attempt's briefing files.

@@ -96,6 +96,9 @@ pub enum AttemptEnd {
     /// Its agent was lost, left, reconnected without it, or handed it
     /// back; not the task's fault.
     Lost,
+    /// A rate- or usage-limited API turned it away: re-queued without
+    /// using a retry, its pool paused.
+    RateLimited,
 }
 
 impl AttemptEnd {
@@ -107,6 +110,7 @@ impl AttemptEnd {
             AttemptEnd::TimedOut => AttemptState::TimedOut,
             AttemptEnd::Cancelled => AttemptState::Cancelled,
             AttemptEnd::Lost => AttemptState::Lost,
+            AttemptEnd::RateLimited => AttemptState::RateLimited,
         }
     }
 
@@ -122,7 +126,8 @@ impl AttemptEnd {
             AttemptEnd::Succeeded
             | AttemptEnd::TimedOut
             | AttemptEnd::Cancelled
-            | AttemptEnd::Lost => None,
+            | AttemptEnd::Lost
+            | AttemptEnd::RateLimited => None,
         }
     }
 }
@@ -131,7 +136,7 @@ impl EventKind {
     /// Every kind the loop writes, each name once (a plan pauses through
     /// [`EventKind::PlanPaused`], never through a settled state), for
     /// [`EventKind::parse`] and the README's list.
-    pub const ALL: [EventKind; 41] = [
+    pub const ALL: [EventKind; 42] = [
         EventKind::CoordinatorStarted,
         EventKind::CoordinatorStopping,
         EventKind::PlanLoaded,
@@ -156,6 +161,7 @@ impl EventKind {
         EventKind::AttemptEnded(AttemptEnd::TimedOut),
         EventKind::AttemptEnded(AttemptEnd::Cancelled),
         EventKind::AttemptEnded(AttemptEnd::Lost),
+        EventKind::AttemptEnded(AttemptEnd::RateLimited),
         EventKind::AttemptRejected,
         EventKind::AgentConnected,
         EventKind::AgentReconnected,
@@ -208,6 +214,7 @@ impl EventKind {
                 AttemptEnd::TimedOut => "attempt.timed_out",
                 AttemptEnd::Cancelled => "attempt.cancelled",
                 AttemptEnd::Lost => "attempt.lost",
+                AttemptEnd::RateLimited => "attempt.rate_limited",
             },
             EventKind::AttemptRejected => "attempt.rejected",
             EventKind::AgentConnected => "agent.connected",

@@ -20,6 +20,7 @@ mod operator;
 mod pause;
 mod placement;
 mod provisioning;
+mod rate_limits;
 mod recovery;
 mod regressions;
 mod reports;

@@ -105,6 +105,7 @@ pub(crate) fn status_json(s: &pb::StatusReply) -> serde_json::Value {
         "gates": s.gates,
         "waiting_for_operator": s.waiting_for_operator,
         "spend": super::spend::spend_json(&s.spend.clone().unwrap_or_default()),
+        "pools": s.pools,
     })
 }
 
@@ -162,6 +163,9 @@ fn status_text(s: &pb::StatusReply) -> String {
     if let Some(line) = super::spend::status_line(&s.spend.clone().unwrap_or_default()) {
         out.push_str(&line);
         out.push('\n');
+    }
+    for line in &s.pools {
+        out.push_str(&format!("{line}\n"));
     }
     for gate in &s.gates {
         out.push_str(&format!("gate: {gate}\n"));

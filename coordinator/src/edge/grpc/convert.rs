@@ -68,6 +68,9 @@ pub(crate) fn from_agent(m: pb::AgentMessage) -> Option<FromAgent> {
                 not_started: r.not_started,
                 result: r.result,
                 usage: r.usage.map(usage_from),
+                rate_limit: r.rate_limit.map(|l| swarm_core::command::RateLimit {
+                    reset_at: (l.reset_at_ms > 0).then_some(l.reset_at_ms),
+                }),
             },
         },
         Body::Draining(_) => FromAgent::Draining,
@@ -188,6 +191,7 @@ pub(crate) fn status_to(s: views::Status) -> pb::StatusReply {
         gates: s.gates,
         waiting_for_operator: s.waiting_for_operator,
         spend: Some(spend_to(&s.spend)),
+        pools: s.pools,
     }
 }
 
