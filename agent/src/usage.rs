@@ -162,6 +162,13 @@ pub fn settle(outcome: Outcome, found: Option<ResultObject>, left: LeftBehind) -
             exit_code: None,
             message: format!("the AI CLI reported an error: {}", found.error_text()),
         },
+        Outcome::Failed { exit_code, message } if found.is_error => Outcome::Failed {
+            exit_code,
+            message: format!(
+                "the AI CLI reported an error: {} ({message})",
+                found.error_text()
+            ),
+        },
         other => other,
     };
     let result = written.or_else(|| found.result.clone().filter(|r| !r.trim().is_empty()));

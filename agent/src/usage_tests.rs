@@ -132,7 +132,20 @@ fn rate_limits_are_not_failures_and_the_file_wins() {
         parse_result_line(CLAUDE.as_bytes()),
         LeftBehind::default(),
     );
-    assert_eq!(s.outcome, failed, "an ordinary failure stays one");
+    assert_eq!(
+        s.outcome, failed,
+        "a failure without an error object stays as it was"
+    );
+    let error = CLAUDE.replace("\"is_error\":false", "\"is_error\":true");
+    let s = settle(
+        failed.clone(),
+        parse_result_line(error.as_bytes()),
+        LeftBehind::default(),
+    );
+    assert!(
+        matches!(&s.outcome, Outcome::Failed { exit_code: Some(1), message } if message == "the AI CLI reported an error: All tests pass. (exit 1)"),
+        "an ordinary failure stays one, with the object's text: {s:?}"
+    );
     let timed_out = Outcome::TimedOut {
         message: "t".into(),
     };

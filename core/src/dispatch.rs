@@ -104,7 +104,8 @@ impl State {
         };
         self.announce_offer(t, task, &members, &offer)?;
         let upstream = self.upstream_results(t, task)?;
-        self.send_assignments(t, task, &members, offer, &upstream);
+        let session = self.previous_session(t, task)?;
+        self.send_assignments(t, task, &members, offer, &upstream, session);
         Ok(())
     }
 
@@ -203,6 +204,7 @@ impl State {
         members: &[Member],
         offer: Offer,
         upstream: &str,
+        session: String,
     ) {
         let Some(plan) = self.plan.as_ref() else {
             return;
@@ -210,7 +212,8 @@ impl State {
         let spec = plan.spec(task);
         let mut brief = brief(spec, members, plan.name(), offer.waits_for_operator);
         brief.push_str(upstream);
-        let env = attempt_env(plan.name(), plan.retries(task), offer.token, members);
+        let mut env = attempt_env(plan.name(), plan.retries(task), offer.token, members);
+        env.insert("SWARM_SESSION".to_string(), session);
         let every_member_runs = spec.gang == swarm_plan::Gang::All;
         for (k, m) in members.iter().enumerate() {
             let Some(tx) = self.roster.occupy(&m.agent, offer.id) else {

@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use swarm_memory::state::{put_usage, Usage, UsageRow};
+use swarm_memory::state::{last_session, put_usage, Usage, UsageRow};
 
 use super::command::AttemptRef;
 use super::effects::Turn;
@@ -138,6 +138,16 @@ pub(crate) fn of_attempt(rows: &[UsageRow], attempt: u64) -> (Option<Tally>, Str
 }
 
 impl State {
+    /// The AI CLI session the task's last attempt that reported one
+    /// said (`SWARM_SESSION`, a template's `{session}`); empty on the
+    /// first attempt.
+    pub(crate) fn previous_session(&self, t: &Turn<'_>, task: usize) -> Result<String, CoreError> {
+        let (Some(plan), Some(plan_id)) = (self.plan.as_ref(), t.plan_id) else {
+            return Ok(String::new());
+        };
+        Ok(last_session(t.db, plan_id, plan.task_id(task))?.unwrap_or_default())
+    }
+
     /// Records what attempt `r` spent on `agent`, a member that runs it:
     /// stored with the role it played (after a restart, which keeps only
     /// ids, the role the agent plays now) and the plan day it began on.

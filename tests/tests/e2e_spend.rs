@@ -134,3 +134,46 @@ fn costs_add_up_per_task_role_day_and_plan_everywhere() {
         .expect("usage rows");
     assert_eq!((rows, sum), (4, 3.25));
 }
+
+const RETRIED: &str = "# Resume\n\n### Day 1: Build\n\n\
+**Task 5.1**: Fix the flaky test\n- **Agent**: SRE\n- **Priority**: P1\n- **Duration**: 1 hour\n- **Dependencies**: None\n- **Retries**: 1\n";
+
+#[test]
+fn a_retry_gets_the_previous_attempts_session_and_a_failure_still_costs() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let work = dir.path();
+    std::fs::create_dir_all(work.join("fake-claude")).expect("dir");
+    std::fs::write(work.join("fake-claude/fail-5.1"), "1").expect("fail once");
+    let d = Daemon::start(work, free_port());
+    let plan = write_plan(work, "plan.md", RETRIED);
+    d.ctl_json(&["plan", "load", &plan.display().to_string(), "--json"]);
+    let exec = format!("sh {} --resume {{session}}", fake_claude().display());
+    let _sre = Agent::start(&d.url(), work, "sre-1", &["SRE"], &["--exec", &exec]);
+    let status = d.wait_status(60, |s| s["state"] == "succeeded" || s["state"] == "failed");
+    assert_eq!(status["state"], "succeeded", "{status}");
+
+    let ledger = std::fs::read_to_string(work.join("fake-claude.ledger")).expect("ledger");
+    let starts: Vec<&str> = ledger
+        .lines()
+        .filter(|l| l.starts_with("start 5.1"))
+        .collect();
+    assert_eq!(starts.len(), 2, "{ledger}");
+    assert!(
+        starts[0].ends_with("args: --resume "),
+        "empty on the first: {ledger}"
+    );
+    assert!(starts[1].ends_with("args: --resume sess-5.1-1"), "{ledger}");
+
+    let show = d.ctl_json(&["task", "show", "5.1", "--json"]);
+    let history = &show["attempt_history"];
+    assert_eq!(history[0]["state"], "failed", "{show}");
+    assert!(
+        history[0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("3 tests failed"),
+        "is_error fails the attempt with its text: {show}"
+    );
+    assert_eq!(cost(&history[0]["usage"]), 0.125, "{show}");
+    assert_eq!(cost(&show["spend"]), 0.625, "{show}");
+}
