@@ -34,6 +34,8 @@ pub struct CoreConfig {
     pub max_rate_limited: u32,
     /// The pool of tasks that name none (`default_pool`).
     pub default_pool: String,
+    /// `[pool.NAME]`: the limits of each pool of a rate-limited API.
+    pub pools: std::collections::BTreeMap<String, PoolLimits>,
     /// Output kept per attempt (the tail).
     pub log_cap_bytes: u64,
     /// Largest plan `swarmctl plan load` (and `swarmd run`) may send, in
@@ -74,6 +76,15 @@ pub struct CoreConfig {
     pub exec: ExecTemplates,
 }
 
+/// A pool's limits (`[pool.NAME]`); `None`: no limit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolLimits {
+    /// Executing attempts at once, each gang member that runs counted.
+    pub concurrency: Option<u32>,
+    /// Attempts started per minute (members that run counted).
+    pub per_minute: Option<u32>,
+}
+
 impl Default for CoreConfig {
     fn default() -> Self {
         CoreConfig {
@@ -87,6 +98,7 @@ impl Default for CoreConfig {
             max_losses: 5,
             max_rate_limited: 20,
             default_pool: "default".to_string(),
+            pools: Default::default(),
             log_cap_bytes: 1024 * 1024,
             max_plan_bytes: DEFAULT_MAX_PLAN_BYTES,
             roles_file: None,

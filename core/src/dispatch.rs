@@ -27,6 +27,7 @@ impl State {
             return Ok(());
         }
         self.refresh_guide(t.now, false);
+        let room = self.pool_room(t.now);
         let Some(plan) = self.plan.as_ref() else {
             return Ok(());
         };
@@ -52,8 +53,8 @@ impl State {
             .collect();
         let compiled = plan.compiled();
         let (order, demand) = plan.dispatch_order(self.cfg.priority, t.now);
-        // A paused pool's tasks wait (see `pools.rs`).
-        let open = |&(i, _, _): &(usize, _, _)| !self.pool_paused(i, t.now);
+        // A task whose pool is paused or full waits (`pools/limits.rs`).
+        let open = |&(i, _, _): &(usize, _, _)| self.pool_open(i, t.now, &room);
         let candidates = order.filter(open).map(|(i, slack, ready_in)| Candidate {
             task: i,
             need: &compiled.tasks[i].need,
@@ -85,7 +86,7 @@ impl State {
                 (p.task, members)
             })
             .collect();
-        for (task, members) in placements {
+        for (task, members) in self.within_pools(placements, room, t.now) {
             self.start_attempt(t, task, members)?;
         }
         Ok(())

@@ -5,12 +5,15 @@
 //! otherwise). A task rate-limited `max_rate_limited` times in a row
 //! waits for an operator (`swarmctl task retry ID`) instead of looping.
 //!
-//! Every task is in one pool: the config's `default_pool` (`default`
-//! unless set).
+//! Every task is in one pool: its plan's `**Pool**`, else the config's
+//! `default_pool` (`default` unless set); `pools/limits.rs` holds the
+//! pools' concurrency and rate.
 //!
 //! Invariants: a pool is paused exactly while `now < until`; the
 //! rate-limit streak of a task counts its consecutive rate-limited
 //! attempts and is kept in memory only (a restart starts it over).
+
+mod limits;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -44,6 +47,8 @@ pub(crate) struct Pools {
     /// The next backoff of a pool, ms (absent: [`FIRST_BACKOFF_MS`]).
     backoff: HashMap<String, i64>,
     streak: HashMap<usize, u32>,
+    /// Each limited pool's starts in the last minute.
+    starts: limits::Starts,
 }
 
 impl Pools {
@@ -129,11 +134,6 @@ pub(crate) fn wall_label(ms: i64) -> String {
 }
 
 impl State {
-    /// The pool task `task` draws on.
-    pub(crate) fn pool_of(&self, _task: usize) -> &str {
-        &self.cfg.default_pool
-    }
-
     /// Whether task `task`'s pool is paused at `now`.
     pub(crate) fn pool_paused(&self, task: usize, now: i64) -> bool {
         self.pools.is_paused(self.pool_of(task), now)
@@ -143,7 +143,7 @@ impl State {
     /// ends its pool's backoff and the task's streak.
     pub(crate) fn note_attempt_end(&mut self, task: usize, end: AttemptEnd) {
         if end != AttemptEnd::RateLimited {
-            let pool = self.cfg.default_pool.clone();
+            let pool = self.pool_of(task).to_string();
             self.pools.ended_otherwise(&pool, task);
         }
     }

@@ -19,6 +19,7 @@ mod numbers;
 mod operator;
 mod pause;
 mod placement;
+mod pools;
 mod provisioning;
 mod rate_limits;
 mod recovery;

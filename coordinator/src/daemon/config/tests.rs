@@ -187,3 +187,40 @@ fn max_plan_bytes_from_the_file_and_the_environment() {
         "{err}"
     );
 }
+
+#[test]
+fn pools_are_read_and_bad_ones_named() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("swarmd.toml");
+    std::fs::write(
+        &file,
+        "default_pool = \"anthropic\"\nmax_rate_limited = 5\n[pool.anthropic]\nconcurrency = 4\nper_minute = 50\n",
+    )
+    .expect("write");
+    let c = load(Some(&file), &|_| None, &Flags::default()).expect("valid");
+    assert_eq!(c.core.default_pool, "anthropic");
+    assert_eq!(c.core.max_rate_limited, 5);
+    let limits = c.core.pools.get("anthropic").copied().unwrap_or_default();
+    assert_eq!((limits.concurrency, limits.per_minute), (Some(4), Some(50)));
+    for (text, says) in [
+        (
+            "[pool.anthropic]\nconcurrency = 0\n",
+            "pool.anthropic.concurrency must be a whole number above 0",
+        ),
+        (
+            "[pool.anthropic]\nburst = 3\n",
+            "pool.anthropic: unknown key `burst`; the keys are concurrency and per_minute",
+        ),
+        (
+            "[pool.\"the api\"]\nconcurrency = 1\n",
+            "malformed pool 'the api'",
+        ),
+        ("default_pool = \"\"\n", "default_pool must name a pool"),
+    ] {
+        std::fs::write(&file, text).expect("write");
+        let err = load(Some(&file), &|_| None, &Flags::default())
+            .expect_err(says)
+            .to_string();
+        assert!(err.contains(says), "{err}");
+    }
+}
