@@ -57,6 +57,8 @@ pub enum Command {
     Plan(PlanCmd),
     /// A read-only question.
     Query(Query),
+    /// Budgets: what each has spent, or an operator sets one.
+    Budget(BudgetCmd),
     /// The checks of gate number `gate` ran (sent by the gate checker).
     GateChecked {
         /// Index of the gate in the plan.
@@ -206,4 +208,5 @@ macro_rules! into_command {
     };
 }
 
-into_command!(AgentCmd => Agent, PlanCmd => Plan, Query => Query, CheckpointCmd => Checkpoint);
+use crate::budget::BudgetCmd;
+into_command!(AgentCmd => Agent, PlanCmd => Plan, Query => Query, CheckpointCmd => Checkpoint, BudgetCmd => Budget);

@@ -36,6 +36,8 @@ pub struct CoreConfig {
     pub default_pool: String,
     /// `[pool.NAME]`: the limits of each pool of a rate-limited API.
     pub pools: std::collections::BTreeMap<String, PoolLimits>,
+    /// `[budget]`: what the plan may spend, in US dollars.
+    pub budget: Budgets,
     /// Output kept per attempt (the tail).
     pub log_cap_bytes: u64,
     /// Largest plan `swarmctl plan load` (and `swarmd run`) may send, in
@@ -85,6 +87,18 @@ pub struct PoolLimits {
     pub per_minute: Option<u32>,
 }
 
+/// Budgets in US dollars (`[budget] plan_usd, day_usd`, `[budget.role]`);
+/// `None`: no budget.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Budgets {
+    /// The whole plan.
+    pub plan_usd: Option<f64>,
+    /// Each plan day.
+    pub day_usd: Option<f64>,
+    /// Per role, by canonical name.
+    pub roles: std::collections::BTreeMap<String, f64>,
+}
+
 impl Default for CoreConfig {
     fn default() -> Self {
         CoreConfig {
@@ -99,6 +113,7 @@ impl Default for CoreConfig {
             max_rate_limited: 20,
             default_pool: "default".to_string(),
             pools: Default::default(),
+            budget: Budgets::default(),
             log_cap_bytes: 1024 * 1024,
             max_plan_bytes: DEFAULT_MAX_PLAN_BYTES,
             roles_file: None,

@@ -97,6 +97,7 @@ impl State {
         self.plan = Some(active);
         self.spend = Default::default();
         self.pools.reset();
+        self.budget = Default::default();
         self.projection.reset();
         self.guides.reset();
         self.provisioning.set_shortfall(Vec::new());

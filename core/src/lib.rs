@@ -28,6 +28,7 @@ mod agent_messages;
 mod agents;
 mod attempts;
 pub mod board;
+pub mod budget;
 mod checkpoint;
 pub mod clock;
 pub mod command;
@@ -117,10 +118,10 @@ pub(crate) struct State {
     tokens: crate::grants::TokenMint,
     /// The roles' profiles, from the plan's compilation.
     profiles: setup::Profiles,
-    /// What the plan's attempts spent.
+    /// What the plan spent; paused pools; budgets set while it runs.
     spend: spend::Spend,
-    /// Rate-limited pools and the tasks' rate-limit streaks.
     pools: pools::Pools,
+    budget: budget::BudgetState,
 }
 
 /// A handle to send commands to the loop.
@@ -188,6 +189,7 @@ impl State {
             profiles: Default::default(),
             spend: Default::default(),
             pools: Default::default(),
+            budget: Default::default(),
         };
         (
             state,
@@ -216,10 +218,6 @@ impl State {
         tx.commit()?;
         fx.flush(&state.out);
         Ok((state, receivers))
-    }
-
-    fn plan_id(&self) -> Option<i64> {
-        self.plan.as_ref().map(active::ActivePlan::id)
     }
 
     /// Applies one command. The one match over every command there is.
@@ -277,6 +275,7 @@ impl State {
                 detail,
             } => self.gate_checked(t, gate, passed, &detail)?,
             Command::Query(q) => self.query(t, q),
+            Command::Budget(cmd) => self.budget_command(t, cmd),
             Command::Guide { plan, guide } => self.set_guide(plan, guide),
             Command::MemoryNotice(n) => self.memory_notice(t, n)?,
             Command::ProvisionFailed { agent_id, reason } => {

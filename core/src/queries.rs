@@ -10,6 +10,11 @@ use super::views::{AgentView, AttemptView, TaskDetail, TaskView};
 use super::{CoreError, State};
 
 impl State {
+    /// The loaded plan's row id.
+    pub(crate) fn plan_id(&self) -> Option<i64> {
+        self.plan.as_ref().map(ActivePlan::id)
+    }
+
     pub(crate) fn task_detail(&self, db: &Connection, id: &str) -> Result<TaskDetail, CoreError> {
         let i = self.task_index(id)?;
         let Some(plan) = &self.plan else {

@@ -46,6 +46,7 @@ impl State {
         }
         let spent = swarm_memory::state::usage_of_plan(t.db, plan.id())?;
         self.spend = crate::spend::Spend::from_rows(&spent);
+        self.restore_budgets(t, plan.id())?;
         self.plan = Some(plan);
         t.emit(Event::new(EventKind::CoordinatorStarted).message(message))
     }

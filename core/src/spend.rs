@@ -87,6 +87,16 @@ impl Spend {
         self.by_task.get(id).copied().unwrap_or_default()
     }
 
+    /// The whole plan's.
+    pub(crate) fn total(&self) -> Tally {
+        self.total
+    }
+
+    /// One role's (zero when it spent nothing).
+    pub(crate) fn role(&self, role: &str) -> Tally {
+        self.by_role.get(role).copied().unwrap_or_default()
+    }
+
     /// One plan day's.
     pub(crate) fn day(&self, day: u32) -> Tally {
         self.by_day.get(&day).copied().unwrap_or_default()
@@ -181,7 +191,7 @@ impl State {
         };
         put_usage(t.db, &row)?;
         self.spend.add(&row);
-        Ok(())
+        self.announce_budgets(t)
     }
 }
 

@@ -50,6 +50,7 @@ impl State {
             gates: self.closed_gates(),
             waiting_for_operator: self.waiting_for_operator(),
             pools: self.pools.lines(now),
+            budgets: self.budget_status(now),
             spend: self.spend.view(
                 plan.clock().plan_day(plan_now),
                 plan.clock().working_hours(plan_now),

@@ -115,6 +115,8 @@ pub struct Status {
     pub spend: SpendView,
     /// Paused pools, each with until when and why.
     pub pools: Vec<String>,
+    /// Budgets 80 % spent or more, each in a sentence.
+    pub budgets: Vec<String>,
 }
 
 pub use crate::spend::Tally;

@@ -220,8 +220,8 @@ FROM swarm_memory_journal;
 DROP TABLE IF EXISTS swarm_memory_journal;
 ";
 
-/// v9: what each attempt spent, per agent that ran it (see
-/// `state::usage`).
+/// v9: what each attempt spent, per agent that ran it, and the budgets
+/// set while a plan runs (see `state::usage`).
 const MIGRATION_9: &str = "
 CREATE TABLE IF NOT EXISTS swarm_usage (
   attempt INTEGER NOT NULL,
@@ -242,6 +242,12 @@ CREATE TABLE IF NOT EXISTS swarm_usage (
   PRIMARY KEY (attempt, agent_id)
 );
 CREATE INDEX IF NOT EXISTS swarm_usage_plan ON swarm_usage(plan_id, task_id);
+CREATE TABLE IF NOT EXISTS swarm_budgets (
+  plan_id INTEGER NOT NULL,
+  scope TEXT NOT NULL,
+  usd REAL NOT NULL,
+  PRIMARY KEY (plan_id, scope)
+);
 ";
 
 impl Store {

@@ -25,11 +25,13 @@ pub enum EventFamily {
     Gate,
     /// `memory.*`.
     Memory,
+    /// `budget.*`.
+    Budget,
 }
 
 impl EventFamily {
     /// Every family.
-    pub const ALL: [EventFamily; 8] = [
+    pub const ALL: [EventFamily; 9] = [
         EventFamily::Coordinator,
         EventFamily::Plan,
         EventFamily::Task,
@@ -38,6 +40,7 @@ impl EventFamily {
         EventFamily::Checkpoint,
         EventFamily::Gate,
         EventFamily::Memory,
+        EventFamily::Budget,
     ];
 
     /// The family's name, the prefix of its kinds' names.
@@ -51,6 +54,7 @@ impl EventFamily {
             EventFamily::Checkpoint => "checkpoint",
             EventFamily::Gate => "gate",
             EventFamily::Memory => "memory",
+            EventFamily::Budget => "budget",
         }
     }
 }
@@ -86,6 +90,9 @@ impl EventKind {
             | EventKind::MemoryRebuilt
             | EventKind::MemoryUnavailable
             | EventKind::MemoryAvailable => EventFamily::Memory,
+            EventKind::BudgetWarning | EventKind::BudgetReached | EventKind::BudgetSet => {
+                EventFamily::Budget
+            }
         }
     }
 }

@@ -76,6 +76,12 @@ pub enum EventKind {
     MemoryUnavailable,
     /// `memory.available`: usable again.
     MemoryAvailable,
+    /// `budget.warning`: 80 % of a budget is spent.
+    BudgetWarning,
+    /// `budget.reached`: a budget is spent; no new attempt starts under it.
+    BudgetReached,
+    /// `budget.set`: an operator set a budget while the plan runs.
+    BudgetSet,
 }
 
 /// How a live attempt ended.
@@ -136,7 +142,7 @@ impl EventKind {
     /// Every kind the loop writes, each name once (a plan pauses through
     /// [`EventKind::PlanPaused`], never through a settled state), for
     /// [`EventKind::parse`] and the README's list.
-    pub const ALL: [EventKind; 42] = [
+    pub const ALL: [EventKind; 45] = [
         EventKind::CoordinatorStarted,
         EventKind::CoordinatorStopping,
         EventKind::PlanLoaded,
@@ -179,6 +185,9 @@ impl EventKind {
         EventKind::MemoryRebuilt,
         EventKind::MemoryUnavailable,
         EventKind::MemoryAvailable,
+        EventKind::BudgetWarning,
+        EventKind::BudgetReached,
+        EventKind::BudgetSet,
     ];
 
     /// The name in the event log.
@@ -233,6 +242,9 @@ impl EventKind {
             EventKind::MemoryRebuilt => "memory.rebuilt",
             EventKind::MemoryUnavailable => "memory.unavailable",
             EventKind::MemoryAvailable => "memory.available",
+            EventKind::BudgetWarning => "budget.warning",
+            EventKind::BudgetReached => "budget.reached",
+            EventKind::BudgetSet => "budget.set",
         }
     }
 

@@ -5,7 +5,8 @@
 //! concurrency, or at its rate for the last minute) are left out, and a
 //! round's placements past a pool's room are dropped before anything is
 //! committed, so no pool ever runs more than its concurrency nor starts
-//! more than its rate.
+//! more than its rate. A spent budget holds tasks the same way
+//! (`budget.rs`).
 
 use std::collections::{HashMap, VecDeque};
 
@@ -91,6 +92,7 @@ impl State {
     pub(crate) fn pool_open(&self, task: usize, now: i64, room: &HashMap<String, u32>) -> bool {
         let pool = self.pool_of(task);
         !self.pool_paused(task, now)
+            && self.budget_blocks(task, now).is_none()
             && room
                 .get(pool)
                 .is_none_or(|&left| left >= self.runners_of(task))

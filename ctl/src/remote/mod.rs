@@ -2,6 +2,7 @@
 //! token, and the mapping from gRPC errors to exit codes.
 
 mod agents;
+mod budget;
 mod events;
 pub(crate) mod logs;
 pub(crate) mod memory;
@@ -233,6 +234,7 @@ async fn dispatch(target: &Target, command: Command) -> Result<()> {
         Command::Standup(cmd) => standup::run(target, cmd).await,
         Command::Pause { json } => status::pause(target, true, json).await,
         Command::Resume { json } => status::pause(target, false, json).await,
+        Command::Budget(cmd) => budget::run(target, cmd).await,
         Command::Gate(crate::cli::GateCommand::Approve { day, json }) => {
             status::approve_gate(target, day, json).await
         }

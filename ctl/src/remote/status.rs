@@ -106,6 +106,7 @@ pub(crate) fn status_json(s: &pb::StatusReply) -> serde_json::Value {
         "waiting_for_operator": s.waiting_for_operator,
         "spend": super::spend::spend_json(&s.spend.clone().unwrap_or_default()),
         "pools": s.pools,
+        "budgets": s.budgets,
     })
 }
 
@@ -166,6 +167,9 @@ fn status_text(s: &pb::StatusReply) -> String {
     }
     for line in &s.pools {
         out.push_str(&format!("{line}\n"));
+    }
+    for line in &s.budgets {
+        out.push_str(&format!("budget: {line}\n"));
     }
     for gate in &s.gates {
         out.push_str(&format!("gate: {gate}\n"));

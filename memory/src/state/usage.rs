@@ -144,6 +144,29 @@ pub fn last_session(
         .optional()?)
 }
 
+/// Sets budget `scope` (`plan`, `day`, `role:NAME`) of plan `plan_id` to
+/// `usd` dollars.
+pub fn put_budget(
+    conn: &Connection,
+    plan_id: i64,
+    scope: &str,
+    usd: f64,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO swarm_budgets (plan_id, scope, usd) VALUES (?1, ?2, ?3)",
+    )?
+    .execute(params![plan_id, scope, usd])?;
+    Ok(())
+}
+
+/// The budgets set for plan `plan_id`: (scope, usd), by scope.
+pub fn budgets_of_plan(conn: &Connection, plan_id: i64) -> Result<Vec<(String, f64)>, StoreError> {
+    let mut stmt =
+        conn.prepare("SELECT scope, usd FROM swarm_budgets WHERE plan_id = ?1 ORDER BY scope")?;
+    let rows = stmt.query_map([plan_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,5 +210,12 @@ mod tests {
             Some("s2")
         );
         assert_eq!(last_session(conn, 1, "9.9").expect("read"), None);
+        put_budget(conn, 1, "day", 50.0).expect("put");
+        put_budget(conn, 1, "day", 60.0).expect("raised");
+        put_budget(conn, 2, "plan", 9.0).expect("another plan");
+        assert_eq!(
+            budgets_of_plan(conn, 1).expect("read"),
+            [("day".to_string(), 60.0)]
+        );
     }
 }

@@ -166,7 +166,10 @@ impl Follow {
             | EventKind::MemoryReconciled
             | EventKind::MemoryRebuilt
             | EventKind::MemoryUnavailable
-            | EventKind::MemoryAvailable => None,
+            | EventKind::MemoryAvailable
+            | EventKind::BudgetWarning
+            | EventKind::BudgetReached
+            | EventKind::BudgetSet => None,
         }
     }
 

@@ -192,7 +192,30 @@ pub(crate) fn status_to(s: views::Status) -> pb::StatusReply {
         waiting_for_operator: s.waiting_for_operator,
         spend: Some(spend_to(&s.spend)),
         pools: s.pools,
+        budgets: s.budgets,
     }
+}
+
+/// Budgets for the wire.
+pub(crate) fn budgets_to(lines: Vec<swarm_core::budget::BudgetLine>) -> pb::BudgetsReply {
+    let budgets = lines
+        .into_iter()
+        .map(|l| pb::BudgetInfo {
+            scope: l.scope.name(),
+            limit_usd: l.limit_usd,
+            spent_usd: l.spent_usd,
+            state: if l.reached() {
+                "reached"
+            } else if l.warned() {
+                "warning"
+            } else {
+                "ok"
+            }
+            .to_string(),
+            sentence: l.sentence(),
+        })
+        .collect();
+    pb::BudgetsReply { budgets }
 }
 
 /// What an attempt spent on one agent, from the wire.
