@@ -87,6 +87,13 @@ pub(crate) fn result_to(r: &AttemptResult) -> pb::TaskResult {
         Outcome::NotStarted { message } => (pb::Outcome::Failed, None, message.clone()),
         Outcome::TimedOut { message } => (pb::Outcome::TimedOut, None, message.clone()),
         Outcome::Cancelled => (pb::Outcome::Cancelled, None, "cancelled".to_string()),
+        Outcome::RateLimited { message, .. } => (pb::Outcome::Failed, None, message.clone()),
+    };
+    let rate_limit = match &r.outcome {
+        Outcome::RateLimited { reset_at_ms, .. } => Some(pb::RateLimit {
+            reset_at_ms: reset_at_ms.unwrap_or(0),
+        }),
+        _ => None,
     };
     pb::TaskResult {
         attempt: Some(attempt_to(&r.attempt)),
@@ -97,6 +104,22 @@ pub(crate) fn result_to(r: &AttemptResult) -> pb::TaskResult {
         not_started: matches!(r.outcome, Outcome::NotStarted { .. }),
         result: r.result.clone(),
         commit: r.commit.clone().unwrap_or_default(),
+        usage: r.usage.as_ref().map(usage_to),
+        rate_limit,
+    }
+}
+
+/// What an attempt spent, for the wire.
+fn usage_to(u: &crate::usage::Usage) -> pb::Usage {
+    pb::Usage {
+        cost_usd: u.cost_usd,
+        input_tokens: u.input_tokens,
+        output_tokens: u.output_tokens,
+        cache_creation_tokens: u.cache_creation_tokens,
+        cache_read_tokens: u.cache_read_tokens,
+        turns: u.turns,
+        session_id: u.session_id.clone(),
+        model: u.model.clone(),
     }
 }
 
@@ -174,6 +197,7 @@ mod tests {
             output_dropped: 12,
             result: None,
             commit: None,
+            usage: None,
         });
         assert_eq!(ok.outcome, pb::Outcome::Succeeded as i32);
         assert_eq!(ok.exit_code, Some(0));
@@ -186,6 +210,7 @@ mod tests {
             output_dropped: 0,
             result: None,
             commit: None,
+            usage: None,
         });
         assert_eq!(never.outcome, pb::Outcome::Failed as i32);
         assert_eq!((never.exit_code, never.not_started), (None, true));
@@ -196,6 +221,7 @@ mod tests {
             output_dropped: 0,
             result: None,
             commit: None,
+            usage: None,
         });
         assert_eq!(cancelled.outcome, pb::Outcome::Cancelled as i32);
         assert_eq!(cancelled.message, "cancelled");
@@ -232,6 +258,7 @@ mod tests {
             output_dropped: 0,
             result: None,
             commit: Some("c0ffee".into()),
+            usage: None,
         });
         assert_eq!(wire.commit, "c0ffee");
     }

@@ -18,6 +18,9 @@
 //!   `TRACEPARENT`, when it has an OTLP endpoint;
 //! - [`home`]: the agent's directory in its workdir (its lock, the process
 //!   groups its attempts run);
+//! - [`ratelimit`]: an attempt turned away by a rate-limited API;
+//! - [`usage`]: what an attempt spent (Claude Code's result object,
+//!   `$SWARM_USAGE`);
 //! - `convert`: wire ↔ domain conversions; generated proto types stay in
 //!   `convert` and [`session`].
 
@@ -31,7 +34,9 @@ pub mod exit;
 pub mod forward;
 pub mod home;
 mod procfs;
+pub mod ratelimit;
 pub mod runtime;
 pub mod session;
 pub mod spans;
+pub mod usage;
 pub mod work;

@@ -161,6 +161,9 @@ fn describe(outcome: &Outcome) -> (&'static str, Option<i32>, Status) {
         Outcome::NotStarted { message } => ("not_started", None, Status::error(message.clone())),
         Outcome::TimedOut { message } => ("timed_out", None, Status::error(message.clone())),
         Outcome::Cancelled => ("cancelled", None, Status::error("cancelled")),
+        Outcome::RateLimited { message, .. } => {
+            ("rate_limited", None, Status::error(message.clone()))
+        }
     }
 }
 

@@ -149,6 +149,8 @@ async fn serve(
         message: String::new(),
         result: None,
         commit: String::new(),
+        usage: None,
+        rate_limit: None,
     })))
     .await?;
     let sent = Instant::now();

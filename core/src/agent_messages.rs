@@ -68,7 +68,7 @@ impl Outcome {
 }
 
 /// How an attempt ended, as its lead reports it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AttemptReport {
     /// Succeeded, failed, timed out or cancelled.
     pub outcome: Outcome,
@@ -85,6 +85,18 @@ pub struct AttemptReport {
     /// On success in a workspace, the commit pushed to the attempt's
     /// branch; `None` when the task changed nothing.
     pub commit: Option<String>,
+    /// What the attempt spent on this agent, when the task said.
+    pub usage: Option<swarm_memory::state::Usage>,
+    /// A rate-limited API turned the attempt away (the outcome is then
+    /// `Failed`): re-queued without using a retry.
+    pub rate_limit: Option<RateLimit>,
+}
+
+/// A rate- or usage-limited API turned an attempt away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    /// When it may be tried again, wall ms; `None` when not said.
+    pub reset_at: Option<i64>,
 }
 
 impl AttemptReport {
@@ -98,6 +110,8 @@ impl AttemptReport {
             not_started: false,
             result: None,
             commit: None,
+            usage: None,
+            rate_limit: None,
         }
     }
 }

@@ -6,7 +6,7 @@ use tokio::sync::{broadcast, oneshot};
 
 pub use super::agent_messages::{
     AgentTx, AssignedWorkspace, Assignment, AttemptRef, AttemptReport, FromAgent, Hello, Outcome,
-    ToAgent,
+    RateLimit, ToAgent,
 };
 use super::error::CoreError;
 pub use super::setup::{LoadPlan, PlanText};
@@ -58,6 +58,8 @@ pub enum Command {
     Plan(PlanCmd),
     /// A read-only question.
     Query(Query),
+    /// Budgets: what each has spent, or an operator sets one.
+    Budget(BudgetCmd),
     /// The checks of gate number `gate` ran (sent by the gate checker).
     GateChecked {
         /// Index of the gate in the plan.
@@ -211,4 +213,5 @@ macro_rules! into_command {
     };
 }
 
-into_command!(AgentCmd => Agent, PlanCmd => Plan, Query => Query, CheckpointCmd => Checkpoint);
+use crate::budget::BudgetCmd;
+into_command!(AgentCmd => Agent, PlanCmd => Plan, Query => Query, CheckpointCmd => Checkpoint, BudgetCmd => Budget);

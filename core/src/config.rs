@@ -29,6 +29,15 @@ pub struct CoreConfig {
     pub retry_backoff_max: Duration,
     /// A task that loses its agent this many times fails.
     pub max_losses: u32,
+    /// A task rate limited this many times in a row waits for an
+    /// operator.
+    pub max_rate_limited: u32,
+    /// The pool of tasks that name none (`default_pool`).
+    pub default_pool: String,
+    /// `[pool.NAME]`: the limits of each pool of a rate-limited API.
+    pub pools: std::collections::BTreeMap<String, PoolLimits>,
+    /// `[budget]`: what the plan may spend, in US dollars.
+    pub budget: Budgets,
     /// Output kept per attempt (the tail).
     pub log_cap_bytes: u64,
     /// Largest plan `swarmctl plan load` (and `swarmd run`) may send, in
@@ -120,6 +129,27 @@ impl std::str::FromStr for Verify {
     }
 }
 
+/// A pool's limits (`[pool.NAME]`); `None`: no limit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolLimits {
+    /// Executing attempts at once, each gang member that runs counted.
+    pub concurrency: Option<u32>,
+    /// Attempts started per minute (members that run counted).
+    pub per_minute: Option<u32>,
+}
+
+/// Budgets in US dollars (`[budget] plan_usd, day_usd`, `[budget.role]`);
+/// `None`: no budget.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Budgets {
+    /// The whole plan.
+    pub plan_usd: Option<f64>,
+    /// Each plan day.
+    pub day_usd: Option<f64>,
+    /// Per role, by canonical name.
+    pub roles: std::collections::BTreeMap<String, f64>,
+}
+
 impl Default for CoreConfig {
     fn default() -> Self {
         CoreConfig {
@@ -131,6 +161,10 @@ impl Default for CoreConfig {
             retry_backoff: Duration::from_secs(1),
             retry_backoff_max: Duration::from_secs(60),
             max_losses: 5,
+            max_rate_limited: 20,
+            default_pool: "default".to_string(),
+            pools: Default::default(),
+            budget: Budgets::default(),
             log_cap_bytes: 1024 * 1024,
             max_plan_bytes: DEFAULT_MAX_PLAN_BYTES,
             roles_file: None,

@@ -97,6 +97,9 @@ impl State {
             .collect();
         self.plan = Some(active);
         self.open_workspace(t)?;
+        self.spend = Default::default();
+        self.pools.reset();
+        self.budget = Default::default();
         self.projection.reset();
         self.guides.reset();
         self.provisioning.set_shortfall(Vec::new());
@@ -151,6 +154,8 @@ impl State {
             return Err(CoreError::NotFound("no plan is loaded".into()));
         };
         let (state, current) = (task.state, task.current);
+        // Rate limited too often in a row, it waits for an operator's retry.
+        let held = task.not_before == Some(crate::pools::HELD_FOR_OPERATOR);
         let who = by_operator(reason);
         if let Some(plan) = self
             .plan
@@ -162,7 +167,9 @@ impl State {
                 plan.name()
             )));
         }
-        refusal(id, action, state)?;
+        if !(held && action == TaskAction::Retry) {
+            refusal(id, action, state)?;
+        }
         if let Some(current) = current {
             let end = match action {
                 TaskAction::Done => AttemptEnd::Succeeded,

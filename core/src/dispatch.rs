@@ -28,6 +28,7 @@ impl State {
             return Ok(());
         }
         self.refresh_guide(t.now, false);
+        let room = self.pool_room(t.now);
         let Some(plan) = self.plan.as_ref() else {
             return Ok(());
         };
@@ -53,11 +54,14 @@ impl State {
             .collect();
         let compiled = plan.compiled();
         let (order, demand) = plan.dispatch_order(self.cfg.priority, t.now);
-        // Work in the repository waits until its integration branch is open.
+        // Work in the repository waits until its integration branch is
+        // open; a task whose pool is paused or full waits (`pools/limits.rs`).
         let ws_open = self.ws.as_ref().is_none_or(|w| w.head().is_some());
         let repo = swarm_plan::claims::Workspace::Repo;
-        let order = order.filter(|&(i, ..)| ws_open || compiled.plan.tasks[i].workspace != repo);
-        let candidates = order.map(|(i, slack, ready_in)| Candidate {
+        let open = |&(i, _, _): &(usize, _, _)| {
+            (ws_open || compiled.plan.tasks[i].workspace != repo) && self.pool_open(i, t.now, &room)
+        };
+        let candidates = order.filter(open).map(|(i, slack, ready_in)| Candidate {
             task: i,
             need: &compiled.tasks[i].need,
             secs: compiled.plan.tasks[i].duration.secs(),
@@ -90,7 +94,7 @@ impl State {
                 (p.task, members)
             })
             .collect();
-        for (task, members) in placements {
+        for (task, members) in self.within_pools(placements, room, t.now) {
             self.start_attempt(t, task, members)?;
         }
         Ok(())
@@ -109,7 +113,8 @@ impl State {
         };
         self.announce_offer(t, task, &members, &offer)?;
         let upstream = self.upstream_results(t, task)?;
-        self.send_assignments(t, task, &members, offer, &upstream);
+        let session = self.previous_session(t, task)?;
+        self.send_assignments(t, task, &members, offer, &upstream, session);
         Ok(())
     }
 
@@ -210,6 +215,7 @@ impl State {
         members: &[Member],
         offer: Offer,
         upstream: &str,
+        session: String,
     ) {
         let Some(plan) = self.plan.as_ref() else {
             return;
@@ -226,6 +232,7 @@ impl State {
         }
         let mut env = attempt_env(plan.name(), plan.retries(task), offer.token, members);
         self.add_traceparent(&mut env, &spec.id, offer.number);
+        env.insert("SWARM_SESSION".to_string(), session);
         let every_member_runs = spec.gang == swarm_plan::Gang::All;
         for (k, m) in members.iter().enumerate() {
             let Some(tx) = self.roster.occupy(&m.agent, offer.id) else {

@@ -28,6 +28,7 @@ mod agent_messages;
 mod agents;
 mod attempts;
 pub mod board;
+pub mod budget;
 mod checkpoint;
 pub mod clock;
 pub mod command;
@@ -47,6 +48,7 @@ pub mod jobs;
 pub mod listing;
 pub mod metrics;
 pub mod model;
+mod pools;
 mod projection;
 mod provisioning;
 mod queries;
@@ -59,6 +61,7 @@ mod roster;
 mod scheduler;
 mod settle;
 mod setup;
+mod spend;
 mod status;
 mod tasks;
 pub mod trace;
@@ -76,6 +79,7 @@ use std::sync::mpsc;
 use swarm_memory::Store;
 use tokio::sync::broadcast;
 
+use crate::config::CoreConfig;
 pub use command::Command;
 use command::{AgentCmd, CheckpointCmd, PlanCmd, Query, ToAgent};
 pub use effects::Receivers;
@@ -85,8 +89,6 @@ use event::Event;
 pub use event::{AttemptEnd, EventKind};
 pub use fatal::Fatal;
 pub use scheduler::{start, LoopEnd, SchedulerLoop};
-
-use crate::config::CoreConfig;
 
 /// Most commands applied in one turn (one transaction).
 const MAX_BATCH: usize = 8192;
@@ -123,6 +125,10 @@ pub(crate) struct State {
     trace: Option<trace::TraceId>,
     /// The plan's repository and merge queue, when tasks work in one.
     ws: Option<workspace::PlanWorkspace>,
+    /// What the plan spent; paused pools; budgets set while it runs.
+    spend: spend::Spend,
+    pools: pools::Pools,
+    budget: budget::BudgetState,
 }
 
 /// A handle to send commands to the loop.
@@ -192,6 +198,9 @@ impl State {
             tokens: Default::default(),
             profiles: Default::default(),
             ws: None,
+            spend: Default::default(),
+            pools: Default::default(),
+            budget: Default::default(),
         };
         (
             state,
@@ -221,10 +230,6 @@ impl State {
         tx.commit()?;
         fx.flush(&state.out);
         Ok((state, receivers))
-    }
-
-    fn plan_id(&self) -> Option<i64> {
-        self.plan.as_ref().map(active::ActivePlan::id)
     }
 
     /// Applies one command. The one match over every command there is.
@@ -282,6 +287,7 @@ impl State {
                 detail,
             } => self.gate_checked(t, gate, passed, &detail)?,
             Command::Query(q) => self.query(t, q),
+            Command::Budget(cmd) => self.budget_command(t, cmd),
             Command::Guide { plan, guide } => self.set_guide(plan, guide),
             Command::MemoryNotice(n) => self.memory_notice(t, n)?,
             Command::Trace(cmd) => self.trace_cmd(t, cmd)?,

@@ -8,11 +8,14 @@
 //!   counts: attempts by outcome, expired leases, rejected late results,
 //!   checkpoints, agents provisioned and failed to provision;
 //! - read at each scrape: tasks by state, agents by role and state, shared
-//!   memory entries and bytes, store file sizes.
+//!   memory entries and bytes, store file sizes, and what the plan spent
+//!   by role (`swarmd_cost_usd_total`, `swarmd_tokens_total` by kind):
+//!   sums kept in the store, so they survive restarts and only grow while
+//!   a plan runs.
 //!
 //! Counters start at zero with the process, as Prometheus expects.
 
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
 use prometheus_client::metrics::counter::Counter;
@@ -56,6 +59,10 @@ pub struct Metrics {
     pub memory_bytes: Gauge,
     /// Store files' sizes, by file.
     pub store_bytes: Family<Labels, Gauge>,
+    /// Dollars the plan spent, by role (at the scrape).
+    pub cost_usd: Family<Labels, Gauge<f64, AtomicU64>>,
+    /// Tokens the plan used, by role and kind (at the scrape).
+    pub tokens: Family<Labels, Gauge>,
     /// When the loop last finished a turn, ms since the epoch.
     last_turn_ms: AtomicI64,
 }
@@ -90,6 +97,8 @@ impl Metrics {
             memory_entries: Gauge::default(),
             memory_bytes: Gauge::default(),
             store_bytes: Family::default(),
+            cost_usd: Family::default(),
+            tokens: Family::default(),
             last_turn_ms: AtomicI64::new(0),
             registry: Registry::default(),
         };
@@ -171,6 +180,16 @@ impl Metrics {
             "Size of the store files on disk",
             self.store_bytes.clone(),
         );
+        registry.register(
+            "cost_usd_total",
+            "Dollars the plan's attempts spent, by role",
+            self.cost_usd.clone(),
+        );
+        registry.register(
+            "tokens_total",
+            "Tokens the plan's attempts used, by role and kind (input, output, cache_creation, cache_read)",
+            self.tokens.clone(),
+        );
     }
 
     /// Counts a committed event of kind `kind`.
@@ -227,6 +246,32 @@ impl Metrics {
         }
     }
 
+    /// Sets the spend families from a plan's spend by role.
+    pub fn set_spend(&self, by_role: &[crate::views::SpendLine]) {
+        self.cost_usd.clear();
+        self.tokens.clear();
+        for line in by_role {
+            let t = &line.tally;
+            self.cost_usd
+                .get_or_create(&label("role", &line.name))
+                .set(t.cost_usd);
+            for (kind, n) in [
+                ("input", t.input_tokens),
+                ("output", t.output_tokens),
+                ("cache_creation", t.cache_creation_tokens),
+                ("cache_read", t.cache_read_tokens),
+            ] {
+                let labels = vec![
+                    ("role".to_string(), line.name.clone()),
+                    ("kind".to_string(), kind.to_string()),
+                ];
+                self.tokens
+                    .get_or_create(&labels)
+                    .set(i64::try_from(n).unwrap_or(i64::MAX));
+            }
+        }
+    }
+
     /// The text exposition of every metric.
     pub fn encode(&self) -> String {
         let mut out = String::new();
@@ -260,6 +305,14 @@ mod tests {
         }
         m.turned(1, Duration::from_millis(2), Duration::from_millis(1));
         Metrics::set_all(&m.tasks, &[(label("state", "ready"), 3)]);
+        m.set_spend(&[crate::views::SpendLine {
+            name: "sre".into(),
+            tally: crate::views::Tally {
+                cost_usd: 1.25,
+                output_tokens: 40,
+                ..Default::default()
+            },
+        }]);
         let text = m.encode();
         for line in [
             "swarmd_attempts_ended_total{outcome=\"succeeded\"} 2",
@@ -269,6 +322,8 @@ mod tests {
             "swarmd_tasks{state=\"ready\"} 3",
             "swarmd_scheduler_turn_seconds_count 1",
             "# TYPE swarmd_dispatch_latency_seconds histogram",
+            "swarmd_cost_usd_total{role=\"sre\"} 1.25",
+            "swarmd_tokens_total{role=\"sre\",kind=\"output\"} 40",
         ] {
             assert!(text.contains(line), "{line} missing in:\n{text}");
         }

@@ -226,11 +226,13 @@ pub enum AttemptState {
     Cancelled,
     /// Its agent was lost or handed it back.
     Lost,
+    /// A rate-limited API turned it away.
+    RateLimited,
 }
 
 impl AttemptState {
     /// Every attempt state.
-    pub const ALL: [AttemptState; 7] = [
+    pub const ALL: [AttemptState; 8] = [
         AttemptState::Offered,
         AttemptState::Running,
         AttemptState::Succeeded,
@@ -238,6 +240,7 @@ impl AttemptState {
         AttemptState::TimedOut,
         AttemptState::Cancelled,
         AttemptState::Lost,
+        AttemptState::RateLimited,
     ];
 
     /// The name stored in `swarm_attempts.state` and sent on the wire.
@@ -250,6 +253,7 @@ impl AttemptState {
             AttemptState::TimedOut => "timed_out",
             AttemptState::Cancelled => "cancelled",
             AttemptState::Lost => "lost",
+            AttemptState::RateLimited => "rate_limited",
         }
     }
 }

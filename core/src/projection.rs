@@ -192,6 +192,7 @@ impl State {
         };
         let planned_end = planned_end(plan);
         facts.late_ms = at - planned_end;
+        facts.budget_spent = self.budget_spent(now);
         let judgement = judge(&facts);
         let when = if plan.finished_at().is_some() {
             format!("finished at {}", clock.label(at))

@@ -2,7 +2,7 @@
 //! agents.
 
 use rusqlite::Connection;
-use swarm_memory::state::{attempts_of_task, logs, pick_attempt, AttemptPick};
+use swarm_memory::state::{attempts_of_task, logs, pick_attempt, usage_of_task, AttemptPick};
 
 use super::active::ActivePlan;
 use super::command::TaskLogs;
@@ -10,14 +10,21 @@ use super::views::{AgentView, AttemptView, TaskDetail, TaskView};
 use super::{CoreError, State};
 
 impl State {
+    /// The loaded plan's row id.
+    pub(crate) fn plan_id(&self) -> Option<i64> {
+        self.plan.as_ref().map(ActivePlan::id)
+    }
+
     pub(crate) fn task_detail(&self, db: &Connection, id: &str) -> Result<TaskDetail, CoreError> {
         let i = self.task_index(id)?;
         let Some(plan) = &self.plan else {
             return Err(CoreError::NotFound("no plan".into()));
         };
+        let spent = usage_of_task(db, plan.id(), id)?;
         let attempts = attempts_of_task(db, plan.id(), i as u32)?
             .into_iter()
             .map(|a| {
+                let (usage, session_id) = crate::spend::of_attempt(&spent, a.id);
                 let state = a.state.parse().map_err(|e| {
                     CoreError::Recovery(format!("attempt {} of task {id}: {e}", a.number))
                 })?;
@@ -33,6 +40,8 @@ impl State {
                     message: a.message,
                     output_dropped: a.output_dropped,
                     work: None,
+                    usage,
+                    session_id,
                 })
             })
             .collect::<Result<Vec<AttemptView>, CoreError>>()?;
@@ -51,6 +60,7 @@ impl State {
             image: t.image.clone().unwrap_or_default(),
             repo,
             integration,
+            spend: self.spend.task(id),
         })
     }
 

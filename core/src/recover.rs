@@ -45,6 +45,9 @@ impl State {
                 if_absent: true,
             });
         }
+        let spent = swarm_memory::state::usage_of_plan(t.db, plan.id())?;
+        self.spend = crate::spend::Spend::from_rows(&spent);
+        self.restore_budgets(t, plan.id())?;
         self.plan = Some(plan);
         self.restore_workspace(t)?;
         t.emit(Event::new(EventKind::CoordinatorStarted).message(message))

@@ -52,6 +52,12 @@ impl State {
                 .map(|w| w.status_line(plan.state().has_ended()))
                 .unwrap_or_default(),
             waiting_for_operator: self.waiting_for_operator(),
+            pools: self.pools.lines(now),
+            budgets: self.budget_status(now),
+            spend: self.spend.view(
+                plan.clock().plan_day(plan_now),
+                plan.clock().working_hours(plan_now),
+            ),
             // A finished plan has no next checkpoint.
             next_checkpoint: plan
                 .next_checkpoint()

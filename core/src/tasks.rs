@@ -106,6 +106,13 @@ impl State {
             t.emit(e.attempt(r.attempt).agent(agent).message(why))?;
             return Ok(ResultVerdict::Rejected);
         }
+        if let Some(usage) = &report.usage {
+            self.record_usage(t, agent, r, usage)?;
+        }
+        if let (Some(limit), Outcome::Failed) = (&report.rate_limit, outcome) {
+            self.rate_limited(t, agent, r, report, limit.reset_at)?;
+            return Ok(ResultVerdict::Accepted);
+        }
         let end = match outcome {
             Outcome::Cancelled => {
                 let why = format!("cancelled on agent {agent}: {message}");
@@ -154,7 +161,8 @@ impl State {
             AttemptEnd::Failed { .. }
             | AttemptEnd::TimedOut
             | AttemptEnd::Cancelled
-            | AttemptEnd::Lost => self.fail_attempt(t, task, &message)?,
+            | AttemptEnd::Lost
+            | AttemptEnd::RateLimited => self.fail_attempt(t, task, &message)?,
         }
         Ok(ResultVerdict::Accepted)
     }
@@ -222,7 +230,7 @@ impl State {
     /// [`State::end_attempt`], recording the output its agent shed;
     /// `reporter` is the member whose result ended it (it needs no
     /// Cancel).
-    fn end_attempt_with(
+    pub(crate) fn end_attempt_with(
         &mut self,
         t: &mut Turn<'_>,
         attempt: u64,
@@ -235,6 +243,7 @@ impl State {
             return Ok(None);
         };
         self.grants.revoke(&a.token);
+        self.note_attempt_end(a.task, end);
         let Some(plan) = self.plan.as_mut() else {
             return Ok(None);
         };

@@ -9,10 +9,11 @@
 //! 2. `done` — every task succeeded or was skipped (a plan that finished
 //!    after its planned end says so in the reason: there is nothing left to
 //!    be behind with);
-//! 3. `behind` — the projected completion is after the plan's planned end;
-//! 4. `at_risk` — the agents present cannot finish the plan, or a P0 task
+//! 3. `at_risk` — a budget is spent (no new attempt starts under it);
+//! 4. `behind` — the projected completion is after the plan's planned end;
+//! 5. `at_risk` — the agents present cannot finish the plan, or a P0 task
 //!    runs past 1.5× its planned duration;
-//! 5. `on_track` — otherwise.
+//! 6. `on_track` — otherwise.
 
 /// The verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -93,6 +94,8 @@ pub struct Facts {
     pub cannot_finish: Option<String>,
     /// P0 tasks running past 1.5× their plan (`2.1: 6.1 h of 4 h`).
     pub p0_overruns: Vec<String>,
+    /// A spent budget (`day 3's budget is spent: $50.12 of $50.00`).
+    pub budget_spent: Option<String>,
 }
 
 /// A verdict and the sentence that explains it.
@@ -127,6 +130,11 @@ pub fn judge(facts: &Facts) -> Judgement {
             "every task succeeded or was skipped".to_string()
         };
         (Verdict::Done, reason)
+    } else if let Some(why) = &facts.budget_spent {
+        (
+            Verdict::AtRisk,
+            format!("{why}; new attempts under it wait"),
+        )
     } else if facts.late_ms > 0 {
         (
             Verdict::Behind,
@@ -173,6 +181,26 @@ mod tests {
     }
 
     #[test]
+    fn a_spent_budget_is_at_risk_ranked_above_behind() {
+        let spent = Facts {
+            budget_spent: Some("day 3's budget is spent: $50.12 of $50.00".into()),
+            late_ms: 3_600_000,
+            ..facts()
+        };
+        let j = judge(&spent);
+        assert_eq!(j.verdict, Verdict::AtRisk);
+        assert_eq!(
+            j.reason,
+            "day 3's budget is spent: $50.12 of $50.00; new attempts under it wait"
+        );
+        let failed = Facts {
+            failed: vec!["1.2: failed".into()],
+            ..spent
+        };
+        assert_eq!(judge(&failed).verdict, Verdict::Failed);
+    }
+
+    #[test]
     fn each_case() {
         assert_eq!(judge(&facts()).verdict, Verdict::OnTrack);
         let done = Facts {
@@ -216,6 +244,7 @@ mod tests {
             late_ms: 1,
             cannot_finish: Some("no agent is connected".into()),
             p0_overruns: vec!["2.1".into()],
+            budget_spent: None,
         };
         let j = judge(&cancelled);
         assert_eq!(j.verdict, Verdict::Cancelled);

@@ -117,6 +117,42 @@ pub struct Status {
     /// Running tasks that wait for an operator (`swarmctl task done ID`),
     /// in plan order.
     pub waiting_for_operator: Vec<String>,
+    /// What the plan's attempts spent.
+    pub spend: SpendView,
+    /// Paused pools, each with until when and why.
+    pub pools: Vec<String>,
+    /// Budgets 80 % spent or more, each in a sentence.
+    pub budgets: Vec<String>,
+}
+
+pub use crate::spend::Tally;
+
+/// One line of a spend breakdown: a role, a plan day ("Day 3") or an
+/// agent, and its sums.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SpendLine {
+    /// What it is about.
+    pub name: String,
+    /// Its sums.
+    pub tally: Tally,
+}
+
+/// What the plan spent: in all, today (the plan day of the status), the
+/// rate per working hour of the plan, and per role, day and agent.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SpendView {
+    /// In all.
+    pub total: Tally,
+    /// On today's plan day.
+    pub today: Tally,
+    /// Dollars per working hour of the plan so far (0 before Day 1).
+    pub usd_per_plan_hour: f64,
+    /// Per role, by name.
+    pub by_role: Vec<SpendLine>,
+    /// Per plan day, in order.
+    pub by_day: Vec<SpendLine>,
+    /// Per agent, by id.
+    pub by_agent: Vec<SpendLine>,
 }
 
 /// A checkpoint and its report.
@@ -191,6 +227,10 @@ pub struct AttemptView {
     pub message: String,
     /// Output bytes the agent shed under pressure.
     pub output_dropped: u64,
+    /// What it spent, summed over its agents (none: nobody said).
+    pub usage: Option<Tally>,
+    /// The AI CLI session it reported last, if any.
+    pub session_id: String,
     /// Its work in the plan's repository, if the task works in one.
     pub work: Option<AttemptWork>,
 }
@@ -234,6 +274,8 @@ pub struct TaskDetail {
     pub repo: String,
     /// Its integration branch (empty: none).
     pub integration: String,
+    /// What all its attempts spent.
+    pub spend: Tally,
 }
 
 /// One agent.

@@ -258,6 +258,36 @@ CREATE TABLE IF NOT EXISTS swarm_traces (
 );
 ";
 
+/// v9: what each attempt spent, per agent that ran it, and the budgets
+/// set while a plan runs (see `state::usage`).
+const MIGRATION_9: &str = "
+CREATE TABLE IF NOT EXISTS swarm_usage (
+  attempt INTEGER NOT NULL,
+  agent_id TEXT NOT NULL,
+  plan_id INTEGER NOT NULL,
+  task_id TEXT NOT NULL,
+  role TEXT NOT NULL,
+  plan_day INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  cost_usd REAL NOT NULL DEFAULT 0,
+  input_tokens INTEGER NOT NULL DEFAULT 0,
+  output_tokens INTEGER NOT NULL DEFAULT 0,
+  cache_creation_tokens INTEGER NOT NULL DEFAULT 0,
+  cache_read_tokens INTEGER NOT NULL DEFAULT 0,
+  turns INTEGER NOT NULL DEFAULT 0,
+  session_id TEXT NOT NULL DEFAULT '',
+  model TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (attempt, agent_id)
+);
+CREATE INDEX IF NOT EXISTS swarm_usage_plan ON swarm_usage(plan_id, task_id);
+CREATE TABLE IF NOT EXISTS swarm_budgets (
+  plan_id INTEGER NOT NULL,
+  scope TEXT NOT NULL,
+  usd REAL NOT NULL,
+  PRIMARY KEY (plan_id, scope)
+);
+";
+
 impl Store {
     /// Opens (creating if needed) the database at `path`, with WAL and
     /// full synchronous commits, and brings the schema up to date.
@@ -368,6 +398,7 @@ pub(crate) fn migrate_schema(conn: &Connection, path: &str) -> Result<(), StoreE
         (6, MIGRATION_6),
         (7, MIGRATION_7),
         (8, MIGRATION_8),
+        (9, MIGRATION_9),
         (10, MIGRATION_10),
     ] {
         if version < target {

@@ -139,8 +139,32 @@ pub struct Task {
     /// The repository paths it claims (`**Touches**`), gitignore-style
     /// globs from the root: tasks whose claims overlap never run at once.
     pub touches: Vec<String>,
+    /// The pool of a rate-limited API it draws on (`**Pool**: NAME`);
+    /// `None`: its role's, else the config's default pool.
+    pub pool: Option<String>,
     /// Any other `**Field**:` bullets, kept verbatim.
     pub notes: Vec<Note>,
+}
+
+/// A pool name as a plan or config gives it: letters, digits, `-` and
+/// `_`, at most 64.
+///
+/// # Errors
+/// What is wrong with it, naming it.
+pub fn parse_pool(text: &str) -> Result<String, String> {
+    let name = text.trim().trim_matches('`');
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok {
+        Ok(name.to_string())
+    } else {
+        Err(format!(
+            "malformed pool '{name}': expected a name of letters, digits, '-' and '_' (at most 64)"
+        ))
+    }
 }
 
 /// Who of a gang runs its task.

@@ -141,6 +141,14 @@ pub enum Outcome {
     },
     /// The cancellation token fired; everything it started was stopped.
     Cancelled,
+    /// A rate- or usage-limited API turned the attempt away (see
+    /// `crate::ratelimit`): to be tried again, not a failure.
+    RateLimited {
+        /// When it may be tried again, wall ms; `None` when not said.
+        reset_at_ms: Option<i64>,
+        /// What said so.
+        message: String,
+    },
 }
 
 impl Outcome {

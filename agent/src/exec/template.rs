@@ -10,7 +10,7 @@ use super::ExecSpec;
 
 /// The placeholders and the variables that carry their values (every
 /// task process has them).
-const PLACEHOLDERS: [(&str, &str); 8] = [
+const PLACEHOLDERS: [(&str, &str); 9] = [
     ("role", "SWARM_ROLE"),
     ("task", "SWARM_TASK_ID"),
     ("title", "SWARM_TASK_TITLE"),
@@ -19,6 +19,7 @@ const PLACEHOLDERS: [(&str, &str); 8] = [
     ("brief_file", "SWARM_BRIEF_FILE"),
     ("model", "SWARM_MODEL"),
     ("tools", "SWARM_TOOLS"),
+    ("session", "SWARM_SESSION"),
 ];
 
 /// Renders `template` for one attempt.
@@ -27,7 +28,9 @@ const PLACEHOLDERS: [(&str, &str); 8] = [
 /// (the 1-based attempt number of the task, not the fencing number),
 /// `{prompt_file}` (the role's prompt, in a private file), `{brief_file}`
 /// (the brief, also on stdin), `{model}` and `{tools}` (comma-separated)
-/// from the role's profile. Any other `{...}` is left as written, so shell
+/// from the role's profile, `{session}` (the AI CLI session id the
+/// task's previous attempt reported, empty on the first: `claude
+/// --resume {session}`). Any other `{...}` is left as written, so shell
 /// braces keep working.
 ///
 /// A placeholder becomes `"${VAR}"` outside quotes, `${VAR}` inside

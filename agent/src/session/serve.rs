@@ -180,8 +180,8 @@ pub(super) fn on_event(outbox: &mut Outbox, work: &mut Work, ev: ExecEvent) {
             attempt: Some(convert::attempt_to(&r)),
         })),
         ExecEvent::Log(r, stream, data) => outbox.output(&r, stream, data, Instant::now()),
-        ExecEvent::Done(r, outcome, written, commit) => {
-            if let Some(result) = work.finished(r, outcome, written, commit) {
+        ExecEvent::Done(r, outcome, written, commit, usage) => {
+            if let Some(result) = work.finished(r, outcome, written, commit, usage) {
                 log_result(&result);
                 send_due_results(outbox, work);
             }

@@ -12,7 +12,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::workspace::{Prepared, Workspaces};
 use super::{Assignment, AttemptRef, ExecEvent};
-use crate::exec::{self, ExecSpec, Host, Outcome};
+use crate::exec::{self, ExecSpec, Host, Outcome, Stream};
+use crate::usage::{LeftBehind, ResultObject, ResultScanner};
 
 /// Fixed facts an attempt's environment is built from.
 pub struct Context {
@@ -50,6 +51,8 @@ impl Context {
         let r = a.attempt.clone();
         let mut spec = self.spec(a);
         let result_file = self.result_file(r.attempt);
+        let usage_file = self.usage_file(r.attempt);
+        let retry_file = self.retry_file(r.attempt);
         let briefing = self.write_briefing(a);
         let host = self.host.clone();
         let workspace = a.workspace.clone().map(|ws| {
@@ -70,7 +73,7 @@ impl Context {
                     Err(message) => {
                         remove_all(briefing);
                         let outcome = Outcome::not_started(message);
-                        let _ = events.send(ExecEvent::Done(r, outcome, None, None));
+                        let _ = events.send(ExecEvent::Done(r, outcome, None, None, None));
                         return;
                     }
                 },
@@ -79,21 +82,48 @@ impl Context {
                 spec.workdir = p.dir().to_path_buf();
                 spec.grants = vec![p.git_dir()];
             }
-            let outcome = execute(&host, spec, &r, &events, cancel).await;
-            let result = crate::runtime::take_result(&result_file);
+            let (outcome, found) = execute(&host, spec, &r, &events, cancel).await;
+            let now_ms = now_ms();
+            let left = LeftBehind {
+                written: crate::runtime::take_result(&result_file),
+                usage_file: crate::usage::take_usage_file(&usage_file),
+                retry_after: crate::ratelimit::take_retry_after(&retry_file, now_ms),
+                now_ms,
+            };
+            let bad = [
+                &left.usage_file.as_ref().and_then(|u| u.as_ref().err()),
+                &left.retry_after.as_ref().and_then(|u| u.as_ref().err()),
+            ];
+            for why in bad.into_iter().flatten() {
+                let line = format!("swarm-agent: ignored: {why}\n");
+                let _ = events.send(ExecEvent::Log(r.clone(), Stream::Stderr, line.into_bytes()));
+            }
+            let settled = crate::usage::settle(outcome, found, left);
+            let (outcome, result, usage) = (settled.outcome, settled.result, settled.usage);
             remove_all(briefing);
             let (outcome, commit) = match prepared {
                 Some(p) => hand_back(p, outcome).await,
                 None => (outcome, None),
             };
             let result = result.filter(|_| matches!(outcome, Outcome::Succeeded));
-            let _ = events.send(ExecEvent::Done(r, outcome, result, commit));
+            let _ = events.send(ExecEvent::Done(r, outcome, result, commit, usage));
         })
     }
 
     /// Where attempt `attempt` may write its result (`$SWARM_RESULT`).
     fn result_file(&self, attempt: u64) -> PathBuf {
         self.runtime.join(format!("result-{attempt}"))
+    }
+
+    /// Where attempt `attempt` may write what it spent (`$SWARM_USAGE`).
+    fn usage_file(&self, attempt: u64) -> PathBuf {
+        self.runtime.join(format!("usage-{attempt}"))
+    }
+
+    /// Where attempt `attempt` may say when to retry
+    /// (`$SWARM_RETRY_AFTER`).
+    fn retry_file(&self, attempt: u64) -> PathBuf {
+        self.runtime.join(format!("retry-after-{attempt}"))
     }
 
     /// The role's profile for this assignment: the coordinator's, with
@@ -164,6 +194,14 @@ impl Context {
                 "SWARM_RESULT".to_string(),
                 self.result_file(r.attempt).display().to_string(),
             ),
+            (
+                "SWARM_USAGE".to_string(),
+                self.usage_file(r.attempt).display().to_string(),
+            ),
+            (
+                "SWARM_RETRY_AFTER".to_string(),
+                self.retry_file(r.attempt).display().to_string(),
+            ),
         ]);
         env.extend(self.reach.iter().cloned());
         // The coordinator mints a token for each attempt (shared memory and
@@ -193,24 +231,31 @@ impl Context {
     }
 }
 
-/// Runs the executor, forwarding its output as events of attempt `r`.
+/// Runs the executor, forwarding its output as events of attempt `r`;
+/// returns how it ended and the last result object on its standard
+/// output, if any.
 async fn execute(
     host: &Host,
     spec: ExecSpec,
     r: &AttemptRef,
     events: &mpsc::UnboundedSender<ExecEvent>,
     cancel: CancellationToken,
-) -> Outcome {
+) -> (Outcome, Option<ResultObject>) {
     let (log_tx, mut log_rx) = mpsc::channel::<exec::LogChunk>(64);
     let (fwd_events, fwd_ref) = (events.clone(), r.clone());
     let forward = tokio::spawn(async move {
+        let mut scanner = ResultScanner::default();
         while let Some(chunk) = log_rx.recv().await {
+            if chunk.stream == Stream::Stdout {
+                scanner.feed(&chunk.data);
+            }
             let _ = fwd_events.send(ExecEvent::Log(fwd_ref.clone(), chunk.stream, chunk.data));
         }
+        scanner.finish()
     });
     let outcome = exec::execute_with(host, spec, log_tx, cancel).await;
-    let _ = forward.await;
-    outcome
+    let found = forward.await.ok().flatten();
+    (outcome, found)
 }
 
 /// Ends an attempt's workspace: after a success its work is committed
@@ -242,6 +287,13 @@ where
         Ok(done) => done.map_err(|e| e.to_string()),
         Err(e) => Err(format!("the attempt's workspace step did not finish: {e}")),
     }
+}
+
+/// Wall time, ms since the epoch.
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }
 
 /// Removes the attempt's briefing files.

@@ -16,6 +16,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::exec::{Outcome, Stream};
+use crate::usage::Usage;
 
 pub use launch::Context;
 pub use workspace::{Workspace, Workspaces};
@@ -63,7 +64,7 @@ pub struct Assignment {
 
 /// How an attempt this agent led ended; kept until the coordinator
 /// acknowledges it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AttemptResult {
     /// Which attempt of which task.
     pub attempt: AttemptRef,
@@ -76,6 +77,8 @@ pub struct AttemptResult {
     /// On success in a workspace, the commit pushed on the attempt's
     /// branch; `None` when nothing changed (or there is no workspace).
     pub commit: Option<String>,
+    /// What it spent, when the task said (result object, `$SWARM_USAGE`).
+    pub usage: Option<Usage>,
 }
 
 /// What an executor task reports.
@@ -86,8 +89,15 @@ pub enum ExecEvent {
     /// A chunk of the attempt's output.
     Log(AttemptRef, Stream, Vec<u8>),
     /// The executor finished with this outcome and, on success, what the
-    /// task wrote to `$SWARM_RESULT` and the commit of its work.
-    Done(AttemptRef, Outcome, Option<String>, Option<String>),
+    /// task wrote to `$SWARM_RESULT` (or its result object said), the
+    /// commit of its work, and what it spent.
+    Done(
+        AttemptRef,
+        Outcome,
+        Option<String>,
+        Option<String>,
+        Option<Usage>,
+    ),
 }
 
 struct Held {
@@ -211,6 +221,7 @@ impl Work {
         outcome: Outcome,
         result: Option<String>,
         commit: Option<String>,
+        usage: Option<Usage>,
     ) -> Option<AttemptResult> {
         if self.releasing.remove(&r.attempt) || self.held.remove(&r.attempt).is_none() {
             return None;
@@ -221,6 +232,7 @@ impl Work {
             output_dropped: 0,
             result,
             commit,
+            usage,
         };
         self.unacked.insert(
             result.attempt.attempt,

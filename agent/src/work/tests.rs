@@ -62,7 +62,7 @@ fn joined(attempt: u64) -> Assignment {
 fn results_are_sent_again_until_acknowledged() {
     let mut w = work();
     w.assign(joined(7));
-    let r = w.finished(joined(7).attempt, Outcome::Succeeded, None, None);
+    let r = w.finished(joined(7).attempt, Outcome::Succeeded, None, None, None);
     assert!(r.is_some());
     let every = Duration::from_secs(3);
     let t0 = Instant::now();
@@ -86,8 +86,8 @@ fn a_welcome_drops_results_the_coordinator_no_longer_expects() {
     let mut w = work();
     w.assign(joined(1));
     w.assign(joined(2));
-    w.finished(joined(1).attempt, Outcome::Succeeded, None, None);
-    w.finished(joined(2).attempt, Outcome::Succeeded, None, None);
+    w.finished(joined(1).attempt, Outcome::Succeeded, None, None, None);
+    w.finished(joined(2).attempt, Outcome::Succeeded, None, None, None);
     w.keep_results_of(&[2]);
     let due = w.results_due(Instant::now(), Duration::from_secs(3));
     assert_eq!(
@@ -130,14 +130,14 @@ async fn a_cut_off_stops_the_running_attempts_and_keeps_their_cancelled_results(
     assert!(w.cut_off().is_empty(), "stopped once");
     let (r, outcome) = loop {
         match events.recv().await.expect("the executor reports") {
-            ExecEvent::Done(r, outcome, _, _) => break (r, outcome),
+            ExecEvent::Done(r, outcome, _, _, _) => break (r, outcome),
             ExecEvent::Started(_) | ExecEvent::Log(..) => {}
         }
     };
     assert_eq!(outcome, Outcome::Cancelled);
     assert!(!ran.exists(), "the attempt's process was stopped");
     let result = w
-        .finished(r, outcome, None, None)
+        .finished(r, outcome, None, None, None)
         .expect("a result to report");
     assert_eq!(result.outcome, Outcome::Cancelled);
     let listed: Vec<u64> = w.listed().iter().map(|r| r.attempt).collect();
@@ -164,7 +164,7 @@ async fn led_attempts_in_workspaces_run_in_their_worktrees_and_report_what_they_
     let mut done = HashMap::new();
     while done.len() < 2 {
         match events.recv().await.expect("the executors report") {
-            ExecEvent::Done(r, outcome, result, commit) => {
+            ExecEvent::Done(r, outcome, result, commit, _) => {
                 done.insert(r.attempt, (outcome, result, commit));
             }
             ExecEvent::Started(_) | ExecEvent::Log(..) => {}
@@ -218,7 +218,7 @@ async fn a_workspace_that_cannot_be_made_fails_the_attempt_before_it_starts() {
     });
     let outcome = loop {
         match events.recv().await.expect("the executor reports") {
-            ExecEvent::Done(_, outcome, _, commit) => break (outcome, commit),
+            ExecEvent::Done(_, outcome, _, commit, _) => break (outcome, commit),
             ExecEvent::Started(_) | ExecEvent::Log(..) => {}
         }
     };

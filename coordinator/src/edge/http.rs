@@ -239,6 +239,7 @@ async fn metrics(State(ctx): State<Arc<Ctx>>, headers: HeaderMap) -> Response {
             .map(|(st, n)| (label("state", st.name()), i64::from(*n)))
             .collect();
         Metrics::set_all(&m.tasks, &values);
+        m.set_spend(&s.spend.by_role);
     }
     if let Ok(agents) = ctx.core.ask(|reply| Query::ListAgents(reply).into()).await {
         let mut by: std::collections::BTreeMap<(String, String), i64> = Default::default();

@@ -152,6 +152,7 @@ pub fn render(job: &ReportJob, met: &[(bool, String)]) -> String {
     );
     criteria_and_path(&mut out, job, met);
     allocation(&mut out, job);
+    spend(&mut out, &job.spend);
     section(
         &mut out,
         "Reallocation decisions",
@@ -275,6 +276,41 @@ fn allocation(out: &mut String, job: &ReportJob) {
         );
     }
     out.push('\n');
+}
+
+/// What the plan spent: in all, then by role and by plan day; nothing
+/// while no attempt said what it spent.
+fn spend(out: &mut String, s: &swarm_core::views::SpendView) {
+    if s.total.reports == 0 {
+        return;
+    }
+    let tokens = |t: &swarm_core::views::Tally| {
+        t.input_tokens + t.output_tokens + t.cache_creation_tokens + t.cache_read_tokens
+    };
+    let _ = writeln!(
+        out,
+        "### Spend
+
+${:.2} in all, ${:.2} today, ${:.2} per plan hour; {} tokens.
+",
+        s.total.cost_usd,
+        s.today.cost_usd,
+        s.usd_per_plan_hour,
+        tokens(&s.total)
+    );
+    for (what, lines) in [("Role", &s.by_role), ("Day", &s.by_day)] {
+        let _ = writeln!(out, "| {what} | Cost (USD) | Tokens |\n|---|---|---|");
+        for l in lines {
+            let _ = writeln!(
+                out,
+                "| {} | {:.2} | {} |",
+                l.name,
+                l.tally.cost_usd,
+                tokens(&l.tally)
+            );
+        }
+        out.push('\n');
+    }
 }
 
 /// The most lines a list of a report shows; the rest is a count and the

@@ -49,6 +49,7 @@ fn job(n: usize) -> ReportJob {
         planned_end: "Day 2".into(),
         behind_hours: 7.0,
         allocation: Vec::new(),
+        spend: Default::default(),
         decisions: ids.iter().map(|i| format!("moved agent {i}")).collect(),
         workdir: PathBuf::from("."),
         report_path: PathBuf::from("r.md"),
@@ -159,4 +160,39 @@ fn a_huge_plan_gets_a_report_of_a_page_with_counts_and_commands() {
     let small = render(&job(3), &[]);
     assert!(small.contains("9.0 → 9.1 → 9.2 —"), "{small}");
     assert!(!small.contains("more"), "{small}");
+}
+
+#[test]
+fn the_spend_section_sums_by_role_and_day_and_is_absent_without_spend() {
+    use swarm_core::views::{SpendLine, SpendView, Tally};
+    assert!(!render(&job(1), &[]).contains("### Spend"));
+    let t = |cost: f64| Tally {
+        cost_usd: cost,
+        input_tokens: 100,
+        output_tokens: 20,
+        reports: 1,
+        ..Tally::default()
+    };
+    let mut spent = job(1);
+    spent.spend = SpendView {
+        total: t(3.25),
+        today: t(1.0),
+        usd_per_plan_hour: 0.5,
+        by_role: vec![SpendLine {
+            name: "sre".into(),
+            tally: t(3.25),
+        }],
+        by_day: vec![SpendLine {
+            name: "Day 1".into(),
+            tally: t(3.25),
+        }],
+        by_agent: Vec::new(),
+    };
+    let text = render(&spent, &[]);
+    assert!(
+        text.contains("### Spend\n\n$3.25 in all, $1.00 today, $0.50 per plan hour; 120 tokens.\n"),
+        "{text}"
+    );
+    assert!(text.contains("| sre | 3.25 | 120 |"), "{text}");
+    assert!(text.contains("| Day 1 | 3.25 | 120 |"), "{text}");
 }

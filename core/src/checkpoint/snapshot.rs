@@ -109,6 +109,7 @@ impl State {
             planned_end: clock.label(planned_end),
             behind_hours: (projected - planned_end) as f64 / 3_600_000.0,
             allocation: self.allocation_rows(day),
+            spend: self.spend.view(day, clock.working_hours(plan_time)),
             decisions,
             workdir: self.cfg.workdir.clone(),
             report_path: self.cfg.report_path.clone(),

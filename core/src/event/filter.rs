@@ -27,11 +27,13 @@ pub enum EventFamily {
     Memory,
     /// `workspace.*`.
     Workspace,
+    /// `budget.*`.
+    Budget,
 }
 
 impl EventFamily {
     /// Every family.
-    pub const ALL: [EventFamily; 9] = [
+    pub const ALL: [EventFamily; 10] = [
         EventFamily::Coordinator,
         EventFamily::Plan,
         EventFamily::Task,
@@ -41,6 +43,7 @@ impl EventFamily {
         EventFamily::Gate,
         EventFamily::Memory,
         EventFamily::Workspace,
+        EventFamily::Budget,
     ];
 
     /// The family's name, the prefix of its kinds' names.
@@ -55,6 +58,7 @@ impl EventFamily {
             EventFamily::Gate => "gate",
             EventFamily::Memory => "memory",
             EventFamily::Workspace => "workspace",
+            EventFamily::Budget => "budget",
         }
     }
 }
@@ -94,6 +98,9 @@ impl EventKind {
             | EventKind::MemoryUnavailable
             | EventKind::MemoryAvailable => EventFamily::Memory,
             EventKind::WorkspaceOpened | EventKind::WorkspaceFailed => EventFamily::Workspace,
+            EventKind::BudgetWarning | EventKind::BudgetReached | EventKind::BudgetSet => {
+                EventFamily::Budget
+            }
         }
     }
 }

@@ -88,6 +88,12 @@ pub enum EventKind {
     /// `workspace.failed`: the integration branch could not be opened or
     /// a merge could not be made.
     WorkspaceFailed,
+    /// `budget.warning`: 80 % of a budget is spent.
+    BudgetWarning,
+    /// `budget.reached`: a budget is spent; no new attempt starts under it.
+    BudgetReached,
+    /// `budget.set`: an operator set a budget while the plan runs.
+    BudgetSet,
 }
 
 /// How a live attempt ended.
@@ -108,6 +114,9 @@ pub enum AttemptEnd {
     /// Its agent was lost, left, reconnected without it, or handed it
     /// back; not the task's fault.
     Lost,
+    /// A rate- or usage-limited API turned it away: re-queued without
+    /// using a retry, its pool paused.
+    RateLimited,
 }
 
 impl AttemptEnd {
@@ -119,6 +128,7 @@ impl AttemptEnd {
             AttemptEnd::TimedOut => AttemptState::TimedOut,
             AttemptEnd::Cancelled => AttemptState::Cancelled,
             AttemptEnd::Lost => AttemptState::Lost,
+            AttemptEnd::RateLimited => AttemptState::RateLimited,
         }
     }
 
@@ -134,7 +144,8 @@ impl AttemptEnd {
             AttemptEnd::Succeeded
             | AttemptEnd::TimedOut
             | AttemptEnd::Cancelled
-            | AttemptEnd::Lost => None,
+            | AttemptEnd::Lost
+            | AttemptEnd::RateLimited => None,
         }
     }
 }
@@ -143,7 +154,7 @@ impl EventKind {
     /// Every kind the loop writes, each name once (a plan pauses through
     /// [`EventKind::PlanPaused`], never through a settled state), for
     /// [`EventKind::parse`] and the README's list.
-    pub const ALL: [EventKind; 47] = [
+    pub const ALL: [EventKind; 51] = [
         EventKind::CoordinatorStarted,
         EventKind::CoordinatorStopping,
         EventKind::PlanLoaded,
@@ -169,6 +180,7 @@ impl EventKind {
         EventKind::AttemptEnded(AttemptEnd::TimedOut),
         EventKind::AttemptEnded(AttemptEnd::Cancelled),
         EventKind::AttemptEnded(AttemptEnd::Lost),
+        EventKind::AttemptEnded(AttemptEnd::RateLimited),
         EventKind::AttemptRejected,
         EventKind::AgentConnected,
         EventKind::AgentReconnected,
@@ -191,6 +203,9 @@ impl EventKind {
         EventKind::TaskConflict,
         EventKind::WorkspaceOpened,
         EventKind::WorkspaceFailed,
+        EventKind::BudgetWarning,
+        EventKind::BudgetReached,
+        EventKind::BudgetSet,
     ];
 
     /// The name in the event log.
@@ -227,6 +242,7 @@ impl EventKind {
                 AttemptEnd::TimedOut => "attempt.timed_out",
                 AttemptEnd::Cancelled => "attempt.cancelled",
                 AttemptEnd::Lost => "attempt.lost",
+                AttemptEnd::RateLimited => "attempt.rate_limited",
             },
             EventKind::AttemptRejected => "attempt.rejected",
             EventKind::AgentConnected => "agent.connected",
@@ -250,6 +266,9 @@ impl EventKind {
             EventKind::TaskConflict => "task.conflict",
             EventKind::WorkspaceOpened => "workspace.opened",
             EventKind::WorkspaceFailed => "workspace.failed",
+            EventKind::BudgetWarning => "budget.warning",
+            EventKind::BudgetReached => "budget.reached",
+            EventKind::BudgetSet => "budget.set",
         }
     }
 

@@ -113,6 +113,8 @@ pub struct ReportJob {
     pub behind_hours: f64,
     /// One row per role: planned, present, demand.
     pub allocation: Vec<RoleRow>,
+    /// What the plan spent, in all and by role and day.
+    pub spend: crate::views::SpendView,
     /// What this checkpoint's reallocation did, one sentence each; stored
     /// with the checkpoint as a JSON list.
     pub decisions: Vec<String>,

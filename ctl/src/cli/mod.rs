@@ -155,6 +155,10 @@ pub enum Command {
     /// hold back the tasks after them until their checks pass.
     #[command(subcommand)]
     Gate(GateCommand),
+    /// Budgets ([budget] plan_usd, day_usd, [budget.role]): what each has
+    /// spent, or set one while the plan runs.
+    #[command(subcommand)]
+    Budget(BudgetCommand),
     /// Every role the daemon knows: its phrases, and its profile (prompt,
     /// exec, model, tools) with where it came from (agent definitions,
     /// roles file, config [exec]).
@@ -182,6 +186,28 @@ pub enum Command {
     /// token and TLS flags; a call that fails is a tool error carrying the
     /// message swarmctl would print.
     Mcp,
+}
+
+/// `swarmctl budget ...`
+#[derive(Debug, Subcommand)]
+pub enum BudgetCommand {
+    /// Every budget with what it has spent.
+    Show {
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set one budget of the running plan (kept across restarts); tasks it
+    /// held start at once when it is raised.
+    Set {
+        /// plan, day or role:NAME (role:security).
+        scope: String,
+        /// US dollars, 0 or more.
+        usd: f64,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `swarmctl gate ...`

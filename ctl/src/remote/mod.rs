@@ -2,11 +2,13 @@
 //! token, and the mapping from gRPC errors to exit codes.
 
 mod agents;
+mod budget;
 mod events;
 pub(crate) mod logs;
 pub(crate) mod memory;
 mod roles;
 mod rows;
+pub(crate) mod spend;
 pub(crate) mod standup;
 pub(crate) mod status;
 pub(crate) mod tasks;
@@ -233,6 +235,7 @@ async fn dispatch(target: &Target, command: Command) -> Result<()> {
         Command::Standup(cmd) => standup::run(target, cmd).await,
         Command::Pause { json } => status::pause(target, true, json).await,
         Command::Resume { json } => status::pause(target, false, json).await,
+        Command::Budget(cmd) => budget::run(target, cmd).await,
         Command::Gate(crate::cli::GateCommand::Approve { day, json }) => {
             status::approve_gate(target, day, json).await
         }

@@ -105,6 +105,9 @@ pub(crate) fn status_json(s: &pb::StatusReply) -> serde_json::Value {
         "verdict_reason": s.verdict_reason,
         "gates": s.gates,
         "waiting_for_operator": s.waiting_for_operator,
+        "spend": super::spend::spend_json(&s.spend.clone().unwrap_or_default()),
+        "pools": s.pools,
+        "budgets": s.budgets,
     })
 }
 
@@ -164,6 +167,16 @@ fn status_text(s: &pb::StatusReply) -> String {
     }
     if !s.next_checkpoint.is_empty() {
         out.push_str(&format!("next checkpoint: {}\n", s.next_checkpoint));
+    }
+    if let Some(line) = super::spend::status_line(&s.spend.clone().unwrap_or_default()) {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    for line in &s.pools {
+        out.push_str(&format!("{line}\n"));
+    }
+    for line in &s.budgets {
+        out.push_str(&format!("budget: {line}\n"));
     }
     for gate in &s.gates {
         out.push_str(&format!("gate: {gate}\n"));

@@ -3,6 +3,7 @@
 use serde_json::{json, Value};
 use swarm_proto::v1 as pb;
 
+use super::spend::spent_json;
 use super::{clock, print_json, table, Result, Target};
 use crate::cli::{ActionArgs, TaskCommand};
 
@@ -195,7 +196,7 @@ pub(crate) fn detail_json(d: &pb::TaskDetail) -> Value {
         .attempts
         .iter()
         .map(|a| {
-            let mut v = json!({"attempt": a.number, "fence": a.attempt, "agents": a.agents, "state": a.state, "created_at_ms": a.created_at_ms, "ended_at_ms": a.ended_at_ms, "exit_code": a.exit_code, "message": a.message, "output_dropped": a.output_dropped});
+            let mut v = json!({"attempt": a.number, "fence": a.attempt, "agents": a.agents, "state": a.state, "created_at_ms": a.created_at_ms, "ended_at_ms": a.ended_at_ms, "exit_code": a.exit_code, "message": a.message, "output_dropped": a.output_dropped, "usage": a.usage.as_ref().map(spent_json), "session_id": a.session_id});
             if let (Some(o), Some(w)) = (v.as_object_mut(), super::work::attempt_json(a)) {
                 o.insert("work".into(), w);
             }
@@ -213,6 +214,7 @@ pub(crate) fn detail_json(d: &pb::TaskDetail) -> Value {
             o.insert("repo".into(), json!(d.repo));
             o.insert("integration_branch".into(), json!(d.integration_branch));
         }
+        o.insert("spend".into(), spent_json(&d.spend.unwrap_or_default()));
     }
     v
 }
@@ -259,6 +261,9 @@ async fn show(target: &Target, id: String, as_json: bool) -> Result<()> {
     for c in &d.checks {
         crate::outln!("check: {c}");
     }
+    if let Some(spent) = d.spend.filter(|s| s.reports > 0) {
+        crate::outln!("spent: {}", super::spend::spent_words(&spent));
+    }
     let dropped: u64 = d.attempts.iter().map(|a| a.output_dropped).sum();
     if dropped > 0 {
         let dropped = crate::plural::count(dropped, "byte");
@@ -280,6 +285,8 @@ async fn show(target: &Target, id: String, as_json: bool) -> Result<()> {
                     clock(a.created_at_ms),
                     clock(a.ended_at_ms),
                     a.exit_code.map_or("-".into(), |c| c.to_string()),
+                    a.usage
+                        .map_or("-".into(), |u| super::spend::usd(u.cost_usd)),
                     a.message.lines().next().unwrap_or("").to_string(),
                 ]
             })
@@ -287,7 +294,7 @@ async fn show(target: &Target, id: String, as_json: bool) -> Result<()> {
         crate::out!(
             "{}",
             table(
-                &["ATTEMPT", "STATE", "AGENTS", "STARTED", "ENDED", "EXIT", "MESSAGE"],
+                &["ATTEMPT", "STATE", "AGENTS", "STARTED", "ENDED", "EXIT", "COST", "MESSAGE"],
                 &rows
             )
         );

@@ -6,6 +6,7 @@ mod pick;
 mod read;
 mod rows;
 mod trace;
+mod usage;
 mod write;
 
 pub use merges::*;
@@ -13,4 +14,5 @@ pub use pick::*;
 pub use read::*;
 pub use rows::*;
 pub use trace::*;
+pub use usage::*;
 pub use write::*;

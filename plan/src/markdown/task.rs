@@ -40,6 +40,7 @@ enum Field {
     Gang,
     Workspace,
     Touches,
+    Pool,
 }
 
 struct FieldCursor {
@@ -259,6 +260,9 @@ impl TaskCursor {
             Field::Workspace => sink_result(sink, n, Workspace::parse(value), |w| {
                 task.workspace = w;
             }),
+            Field::Pool => sink_result(sink, n, crate::model::parse_pool(value), |p| {
+                task.pool = Some(p);
+            }),
             Field::Touches => sink_result(sink, n, parse_claims(value), |c| {
                 task.touches.extend(c);
             }),
@@ -348,6 +352,7 @@ fn canonical_field(key: &str) -> Option<Field> {
         "gang" => Field::Gang,
         "workspace" => Field::Workspace,
         "touches" | "claims" => Field::Touches,
+        "pool" => Field::Pool,
         _ => return None,
     })
 }

@@ -171,6 +171,9 @@ fn write_task(out: &mut String, task: &Task) {
     if task.workspace != crate::claims::Workspace::Repo {
         let _ = writeln!(out, "- **Workspace**: {}", task.workspace.name());
     }
+    if let Some(pool) = &task.pool {
+        let _ = writeln!(out, "- **Pool**: {pool}");
+    }
     if !task.touches.is_empty() {
         let _ = writeln!(out, "- **Touches**: {}", task.touches.join(", "));
     }

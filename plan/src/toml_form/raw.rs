@@ -103,6 +103,8 @@ pub(super) struct RawTask {
     pub(super) workspace: Option<Spanned<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) touches: Option<Spanned<Vec<String>>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) pool: Option<Spanned<String>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(super) note: Vec<RawNote>,
 }

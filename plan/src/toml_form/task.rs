@@ -146,6 +146,14 @@ fn read_execution(raw: &RawTask, lines: &LineIndex, sink: &mut Sink, task: &mut 
             ),
         }
     }
+    if let Some(p) = &raw.pool {
+        report(
+            sink,
+            lines.line(p.span().start),
+            crate::model::parse_pool(p.get_ref()),
+            |v| task.pool = Some(v),
+        );
+    }
     if let Some(g) = &raw.gang {
         report(
             sink,

@@ -78,6 +78,7 @@ fn raw_task(plan: &Plan, t: &Task) -> RawTask {
         workspace: (t.workspace != Workspace::Repo)
             .then(|| spanned(t.workspace.name().to_string())),
         touches: (!t.touches.is_empty()).then(|| spanned(t.touches.clone())),
+        pool: t.pool.clone().map(spanned),
         note: t
             .notes
             .iter()

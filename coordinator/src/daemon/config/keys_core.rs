@@ -124,6 +124,38 @@ pub static CORE: &[Setting] = &[
         show: |c| Some(show_u64(c.core.max_losses.into())),
     },
     Setting {
+        key: "max_rate_limited",
+        env: None,
+        flag: None,
+        default: "20",
+        help: "A task rate limited this many times in a row waits for an operator (swarmctl task \
+               retry ID); rate-limited attempts use no retry",
+        kind: Kind::Count,
+        apply: |d, v| {
+            d.c.core.max_rate_limited = count(v)?;
+            Ok(())
+        },
+        show: |c| Some(show_u64(c.core.max_rate_limited.into())),
+    },
+    Setting {
+        key: "default_pool",
+        env: None,
+        flag: None,
+        default: "default",
+        help: "The pool of a rate-limited API that tasks draw on; a rate limit pauses the pool \
+               until its reset time",
+        kind: Kind::Text { env_expected: None },
+        apply: |d, v| {
+            let name = text(v)?.trim();
+            if name.is_empty() {
+                return Err(Bad::Value("default_pool must name a pool".into()));
+            }
+            d.c.core.default_pool = name.to_string();
+            Ok(())
+        },
+        show: |c| Some(Value::String(c.core.default_pool.clone())),
+    },
+    Setting {
         key: "log_cap_bytes",
         env: None,
         flag: None,

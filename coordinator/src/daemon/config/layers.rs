@@ -135,13 +135,18 @@ fn from_file(
             return Err(at(
                 line,
                 format!(
-                    "unknown key `{key}`; the keys are {}, [exec] and [scale.ROLE]",
+                    "unknown key `{key}`; the keys are {}, [exec], [scale.ROLE] and [pool.NAME]",
                     known.join(", ")
                 ),
             ));
         }
         tables::apply(d, &key, &v).map_err(|e| at(line, e.to_string()))?;
-        origins.insert(if key == "exec" { "exec" } else { "scale" }, Source::File);
+        let table = match key.as_str() {
+            "exec" => "exec",
+            "pool" => "pool",
+            _ => "scale",
+        };
+        origins.insert(table, Source::File);
     }
     Ok(())
 }

@@ -11,6 +11,7 @@ use std::path::Path;
 use std::time::Duration;
 
 mod flags;
+mod keys_budget;
 mod keys_core;
 mod keys_daemon;
 mod keys_sandbox;
@@ -157,6 +158,7 @@ pub fn settings() -> impl Iterator<Item = &'static Setting> {
         .chain(keys_daemon::DAEMON.iter())
         .chain(keys_sandbox::SANDBOX.iter())
         .chain(keys_workspace::WORKSPACE.iter())
+        .chain(keys_budget::BUDGET.iter())
 }
 
 /// The setting whose config key is `key`.

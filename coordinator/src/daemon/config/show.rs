@@ -32,6 +32,8 @@ pub fn rows(loaded: &Loaded) -> Vec<Row> {
     for (key, value) in tables::show(&loaded.config) {
         let table = if key.starts_with("exec") {
             "exec"
+        } else if key.starts_with("pool") {
+            "pool"
         } else {
             "scale"
         };

@@ -1,5 +1,6 @@
-//! The config file's tables — `[exec]` (command templates by role) and
-//! `[scale.ROLE]` (pool bounds and swarm placement) — and the backup
+//! The config file's tables — `[exec]` (command templates by role),
+//! `[scale.ROLE]` (pool bounds and swarm placement) and `[pool.NAME]`
+//! (the limits of a rate-limited API) — and the backup
 //! settings that only make sense together: how each is read, and how
 //! `--help` and the README describe them.
 
@@ -55,6 +56,16 @@ pub static TABLE_KEYS: &[TableKey] = &[
         help: "CPU limit of each of ROLE's swarm agents, in cores",
     },
     TableKey {
+        key: "pool.NAME.concurrency",
+        default: "no limit",
+        help: "Attempts of pool NAME's tasks executing at once (each gang member that runs counts)",
+    },
+    TableKey {
+        key: "pool.NAME.per_minute",
+        default: "no limit",
+        help: "Attempts of pool NAME's tasks started per minute",
+    },
+    TableKey {
         key: "scale.ROLE.memory",
         default: "no limit",
         help: "Memory limit of each of ROLE's swarm agents: bytes, or \"512m\", \"2GiB\"",
@@ -63,7 +74,7 @@ pub static TABLE_KEYS: &[TableKey] = &[
 
 /// Whether `key` names one of the tables.
 pub fn is_table(key: &str) -> bool {
-    matches!(key, "exec" | "scale")
+    matches!(key, "exec" | "scale" | "pool")
 }
 
 /// Reads the `[exec]` or `[scale]` table.
@@ -74,6 +85,7 @@ pub fn apply(d: &mut Draft, key: &str, v: &Value) -> Result<(), ConfigError> {
     for (name, entry) in table {
         match key {
             "exec" => exec(d, name, entry)?,
+            "pool" => pool(d, name, entry)?,
             _ => scale(d, name, entry)?,
         }
     }
@@ -140,6 +152,32 @@ fn scale(d: &mut Draft, role: &str, v: &Value) -> Result<(), ConfigError> {
     Ok(())
 }
 
+fn pool(d: &mut Draft, name: &str, v: &Value) -> Result<(), ConfigError> {
+    let name = swarm_plan::model::parse_pool(name).map_err(ConfigError::Invalid)?;
+    let fields = v.as_table().ok_or_else(|| {
+        ConfigError::Invalid(format!("pool.{name} must be a table ([pool.{name}])"))
+    })?;
+    let mut limits = swarm_core::config::PoolLimits::default();
+    for (field, value) in fields {
+        let n = count::<u32>(value).ok().filter(|n| *n > 0).ok_or_else(|| {
+            ConfigError::Invalid(format!(
+                "pool.{name}.{field} must be a whole number above 0"
+            ))
+        });
+        match field.as_str() {
+            "concurrency" => limits.concurrency = Some(n?),
+            "per_minute" => limits.per_minute = Some(n?),
+            other => {
+                return Err(ConfigError::Invalid(format!(
+                    "pool.{name}: unknown key `{other}`; the keys are concurrency and per_minute"
+                )))
+            }
+        }
+    }
+    d.c.core.pools.insert(name, limits);
+    Ok(())
+}
+
 fn strings(v: &Value) -> Result<Vec<String>, Bad> {
     let items = v.as_array().ok_or(Bad::Type("an array of strings"))?;
     items.iter().map(|i| text(i).map(str::to_string)).collect()
@@ -156,6 +194,11 @@ pub fn show(c: &super::Config) -> Vec<(String, Option<Value>)> {
             format!("exec.{role}"),
             Some(Value::String(template.clone())),
         ));
+    }
+    for (name, l) in &c.core.pools {
+        let n = |v: Option<u32>| v.map(|n| Value::Integer(n.into()));
+        rows.push((format!("pool.{name}.concurrency"), n(l.concurrency)));
+        rows.push((format!("pool.{name}.per_minute"), n(l.per_minute)));
     }
     if c.core.scale.is_empty() {
         rows.push(("scale".to_string(), Some(Value::Table(Default::default()))));

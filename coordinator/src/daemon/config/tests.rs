@@ -187,3 +187,72 @@ fn max_plan_bytes_from_the_file_and_the_environment() {
         "{err}"
     );
 }
+
+#[test]
+fn budgets_are_read_and_bad_ones_named() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("swarmd.toml");
+    std::fs::write(
+        &file,
+        "[budget]\nplan_usd = 100\nday_usd = 12.5\n[budget.role]\nsecurity = 20\n",
+    )
+    .expect("write");
+    let c = load(Some(&file), &|_| None, &Flags::default()).expect("valid");
+    assert_eq!(c.core.budget.plan_usd, Some(100.0));
+    assert_eq!(c.core.budget.day_usd, Some(12.5));
+    assert_eq!(c.core.budget.roles.get("security"), Some(&20.0));
+    for (text, says) in [
+        (
+            "[budget]\nday_usd = -1\n",
+            "budget.day_usd must be dollars, 0 or more",
+        ),
+        ("[budget.role]\nsre = \"lots\"\n", "budget.role"),
+        (
+            "[budget]\nweek_usd = 3\n",
+            "unknown key `week_usd` in [budget]",
+        ),
+    ] {
+        std::fs::write(&file, text).expect("write");
+        let err = load(Some(&file), &|_| None, &Flags::default())
+            .expect_err(says)
+            .to_string();
+        assert!(err.contains(says), "{err}");
+    }
+}
+
+#[test]
+fn pools_are_read_and_bad_ones_named() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("swarmd.toml");
+    std::fs::write(
+        &file,
+        "default_pool = \"anthropic\"\nmax_rate_limited = 5\n[pool.anthropic]\nconcurrency = 4\nper_minute = 50\n",
+    )
+    .expect("write");
+    let c = load(Some(&file), &|_| None, &Flags::default()).expect("valid");
+    assert_eq!(c.core.default_pool, "anthropic");
+    assert_eq!(c.core.max_rate_limited, 5);
+    let limits = c.core.pools.get("anthropic").copied().unwrap_or_default();
+    assert_eq!((limits.concurrency, limits.per_minute), (Some(4), Some(50)));
+    for (text, says) in [
+        (
+            "[pool.anthropic]\nconcurrency = 0\n",
+            "pool.anthropic.concurrency must be a whole number above 0",
+        ),
+        (
+            "[pool.anthropic]\nburst = 3\n",
+            "pool.anthropic: unknown key `burst`; the keys are concurrency and per_minute",
+        ),
+        (
+            "[pool.\"the api\"]\nconcurrency = 1\n",
+            "malformed pool 'the api'",
+        ),
+        ("default_pool = \"\"\n", "default_pool must name a pool"),
+    ] {
+        std::fs::write(&file, text).expect("write");
+        let err = load(Some(&file), &|_| None, &Flags::default())
+            .expect_err(says)
+            .to_string();
+        assert!(err.contains(says), "{err}");
+    }
+}

@@ -116,7 +116,7 @@ impl Follow {
             EventKind::Task(TaskState::Pending) if !e.message.is_empty() => {
                 Some(format!("{at}  ↻ {id} {}", e.message))
             }
-            EventKind::AttemptEnded(AttemptEnd::Lost) => {
+            EventKind::AttemptEnded(AttemptEnd::Lost | AttemptEnd::RateLimited) => {
                 Some(format!("{at}  ↻ {id} {}", e.message))
             }
             EventKind::AttemptStarted if !self.exec && self.manual.contains(id) => Some(format!(
@@ -175,7 +175,10 @@ impl Follow {
             | EventKind::MemoryReconciled
             | EventKind::MemoryRebuilt
             | EventKind::MemoryUnavailable
-            | EventKind::MemoryAvailable => None,
+            | EventKind::MemoryAvailable
+            | EventKind::BudgetWarning
+            | EventKind::BudgetReached
+            | EventKind::BudgetSet => None,
         }
     }
 

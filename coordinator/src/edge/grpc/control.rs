@@ -10,6 +10,7 @@ use super::convert;
 use super::lists::{EventFilter, TaskListing};
 use super::BoxStream;
 use crate::edge::auth::{Scope, Tokens};
+use swarm_core::budget::BudgetCmd;
 use swarm_core::command::{CheckpointCmd, LoadPlan, PlanCmd, Query, TaskLogs};
 use swarm_core::follow::{relay, Relayed};
 use swarm_core::CoreHandle;
@@ -358,6 +359,27 @@ impl pb::control_service_server::ControlService for ControlSvc {
             .await
             .map_err(status)?;
         Ok(Response::new(pb::ApproveGateReply { opened }))
+    }
+
+    async fn budgets(&self, req: Request<pb::BudgetsRequest>) -> R<pb::BudgetsReply> {
+        self.tokens.check(&req, Scope::Admin)?;
+        let lines = self
+            .core
+            .ask(|reply| BudgetCmd::Show(reply).into())
+            .await
+            .map_err(status)?;
+        Ok(Response::new(convert::budgets_to(lines)))
+    }
+
+    async fn set_budget(&self, req: Request<pb::SetBudgetRequest>) -> R<pb::BudgetsReply> {
+        self.tokens.check(&req, Scope::Admin)?;
+        let pb::SetBudgetRequest { scope, usd } = req.into_inner();
+        let lines = self
+            .core
+            .ask(|reply| BudgetCmd::Set { scope, usd, reply }.into())
+            .await
+            .map_err(status)?;
+        Ok(Response::new(convert::budgets_to(lines)))
     }
 }
 

@@ -68,6 +68,10 @@ pub(crate) fn from_agent(m: pb::AgentMessage) -> Option<FromAgent> {
                 not_started: r.not_started,
                 result: r.result,
                 commit: Some(r.commit).filter(|c| !c.is_empty()),
+                usage: r.usage.map(usage_from),
+                rate_limit: r.rate_limit.map(|l| swarm_core::command::RateLimit {
+                    reset_at: (l.reset_at_ms > 0).then_some(l.reset_at_ms),
+                }),
             },
         },
         Body::Draining(_) => FromAgent::Draining,
@@ -194,6 +198,79 @@ pub(crate) fn status_to(s: views::Status) -> pb::StatusReply {
         verdict_reason: s.verdict_reason,
         gates: s.gates,
         waiting_for_operator: s.waiting_for_operator,
+        spend: Some(spend_to(&s.spend)),
+        pools: s.pools,
+        budgets: s.budgets,
+    }
+}
+
+/// Budgets for the wire.
+pub(crate) fn budgets_to(lines: Vec<swarm_core::budget::BudgetLine>) -> pb::BudgetsReply {
+    let budgets = lines
+        .into_iter()
+        .map(|l| pb::BudgetInfo {
+            scope: l.scope.name(),
+            limit_usd: l.limit_usd,
+            spent_usd: l.spent_usd,
+            state: if l.reached() {
+                "reached"
+            } else if l.warned() {
+                "warning"
+            } else {
+                "ok"
+            }
+            .to_string(),
+            sentence: l.sentence(),
+        })
+        .collect();
+    pb::BudgetsReply { budgets }
+}
+
+/// What an attempt spent on one agent, from the wire.
+fn usage_from(u: pb::Usage) -> swarm_memory::state::Usage {
+    swarm_memory::state::Usage {
+        cost_usd: if u.cost_usd.is_finite() {
+            u.cost_usd.max(0.0)
+        } else {
+            0.0
+        },
+        input_tokens: u.input_tokens,
+        output_tokens: u.output_tokens,
+        cache_creation_tokens: u.cache_creation_tokens,
+        cache_read_tokens: u.cache_read_tokens,
+        turns: u.turns,
+        session_id: u.session_id,
+        model: u.model,
+    }
+}
+
+fn spent_to(t: &views::Tally) -> pb::Spent {
+    pb::Spent {
+        cost_usd: t.cost_usd,
+        input_tokens: t.input_tokens,
+        output_tokens: t.output_tokens,
+        cache_creation_tokens: t.cache_creation_tokens,
+        cache_read_tokens: t.cache_read_tokens,
+        reports: t.reports,
+    }
+}
+
+fn spend_to(s: &views::SpendView) -> pb::Spend {
+    let lines = |v: &[views::SpendLine]| -> Vec<pb::SpendLine> {
+        v.iter()
+            .map(|l| pb::SpendLine {
+                name: l.name.clone(),
+                spent: Some(spent_to(&l.tally)),
+            })
+            .collect()
+    };
+    pb::Spend {
+        total: Some(spent_to(&s.total)),
+        today: Some(spent_to(&s.today)),
+        usd_per_plan_hour: s.usd_per_plan_hour,
+        by_role: lines(&s.by_role),
+        by_day: lines(&s.by_day),
+        by_agent: lines(&s.by_agent),
     }
 }
 
@@ -239,6 +316,8 @@ pub(crate) fn detail_to(d: views::TaskDetail) -> pb::TaskDetail {
                     files: w.files,
                     merged_at_ms: w.merged_at,
                     merge_note: w.note,
+                    usage: a.usage.as_ref().map(spent_to),
+                    session_id: a.session_id,
                 }
             })
             .collect(),
@@ -248,6 +327,7 @@ pub(crate) fn detail_to(d: views::TaskDetail) -> pb::TaskDetail {
         image: d.image,
         repo: d.repo,
         integration_branch: d.integration,
+        spend: Some(spent_to(&d.spend)),
     }
 }
 

@@ -50,6 +50,7 @@ pub fn summary(s: &Status) -> String {
         ("Next checkpoint", &s.next_checkpoint),
         ("Shared memory", &s.memory),
         ("Repository", &s.workspace),
+        ("Spend", &spend_line(&s.spend)),
     ] {
         if !line.is_empty() {
             let _ = write!(out, "<p><b>{label}:</b> {}</p>", esc(line));
@@ -60,6 +61,8 @@ pub fn summary(s: &Status) -> String {
         ("Unstaffed roles", &s.unstaffed_roles),
         ("Closed gates", &s.gates),
         ("Waiting for an operator", &s.waiting_for_operator),
+        ("Paused pools", &s.pools),
+        ("Budgets", &s.budgets),
     ] {
         if !list.is_empty() {
             let items: Vec<String> = list.iter().map(|x| esc(x)).collect();
@@ -71,6 +74,24 @@ pub fn summary(s: &Status) -> String {
         }
     }
     out
+}
+
+/// What the plan spent: today, in all, per plan hour and by role; empty
+/// while nothing said what it spent.
+fn spend_line(s: &swarm_core::views::SpendView) -> String {
+    if s.total.reports == 0 {
+        return String::new();
+    }
+    let roles: Vec<String> = (s.by_role.iter())
+        .map(|l| format!("{} ${:.2}", l.name, l.tally.cost_usd))
+        .collect();
+    format!(
+        "${:.2} today, ${:.2} in all (${:.2} per plan hour); by role: {}",
+        s.today.cost_usd,
+        s.total.cost_usd,
+        s.usd_per_plan_hour,
+        roles.join(", ")
+    )
 }
 
 /// Every task, one row each, with `data-task` and `data-state`.
@@ -261,12 +282,49 @@ mod tests {
                 ..Counts::default()
             },
             shortfall: vec!["sre: 1 short".into()],
+            budgets: vec!["day 1's budget is 80 % spent: $40.00 of $50.00".into()],
             ..Status::default()
         };
         let html = summary(&s);
+        assert!(!html.contains("Spend:"), "nothing spent yet");
+        assert!(
+            html.contains("<b>Budgets:</b> day 1&#39;s budget is 80 % spent"),
+            "{html}"
+        );
         assert!(html.contains("&lt;Plan&gt;"));
         assert!(html.contains(r#"data-count="succeeded">succeeded 2"#));
         assert!(html.contains("sre: 1 short"));
+    }
+
+    #[test]
+    fn the_summary_shows_what_was_spent_by_role() {
+        use swarm_core::views::{SpendLine, SpendView, Tally};
+        let t = |cost| Tally {
+            cost_usd: cost,
+            reports: 1,
+            ..Tally::default()
+        };
+        let s = Status {
+            plan: "P".into(),
+            spend: SpendView {
+                total: t(3.25),
+                today: t(1.0),
+                usd_per_plan_hour: 0.5,
+                by_role: vec![SpendLine {
+                    name: "sre".into(),
+                    tally: t(3.25),
+                }],
+                ..SpendView::default()
+            },
+            ..Status::default()
+        };
+        assert!(
+            summary(&s).contains(
+                "<b>Spend:</b> $1.00 today, $3.25 in all ($0.50 per plan hour); by role: sre $3.25"
+            ),
+            "{}",
+            summary(&s)
+        );
     }
 
     #[test]

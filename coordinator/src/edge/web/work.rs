@@ -62,6 +62,8 @@ mod tests {
             exit_code: None,
             message: String::new(),
             output_dropped: 0,
+            usage: None,
+            session_id: String::new(),
             work: Some(work),
         };
         let d = TaskDetail {
@@ -111,6 +113,7 @@ mod tests {
             image: String::new(),
             repo: "/srv/app".into(),
             integration: "swarm/p-1/integration".into(),
+            spend: Default::default(),
         };
         let html = task(&d, "");
         assert!(
