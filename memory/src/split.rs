@@ -80,8 +80,17 @@ pub fn split_single_file(state_db: &Path, memory_db: &Path) -> Result<Split, Sto
         conn.execute("DETACH DATABASE old", [])?;
     }
     let tx = old.unchecked_transaction()?;
-    for table in STATE_TABLES {
-        tx.execute(&format!("DROP TABLE IF EXISTS {table}"), [])?;
+    // Every coordinator table goes, those the migrations above made
+    // (empty in an old file) with the ones whose rows were copied.
+    let mut tables = tx.prepare(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'swarm\\_%' ESCAPE '\\'",
+    )?;
+    let names = tables
+        .query_map([], |r| r.get::<_, String>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    drop(tables);
+    for table in names {
+        tx.execute(&format!("DROP TABLE IF EXISTS \"{table}\""), [])?;
     }
     // claude-flow's own files carry user_version 0.
     tx.pragma_update(None, "user_version", 0)?;
