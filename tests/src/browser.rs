@@ -98,6 +98,12 @@ impl Browser {
 
     /// Sends a DevTools command and waits for its answer.
     pub fn call(&mut self, method: &str, params: Value) -> Value {
+        self.try_call(method, params)
+            .unwrap_or_else(|e| panic!("{method} failed: {e}"))
+    }
+
+    /// Sends a DevTools command; its answer, or the error it gave.
+    fn try_call(&mut self, method: &str, params: Value) -> Result<Value, Value> {
         let id = self.next_id;
         self.next_id += 1;
         let msg = json!({ "id": id, "method": method, "params": params });
@@ -110,9 +116,9 @@ impl Browser {
             let v: Value = serde_json::from_str(text.as_str()).expect("DevTools JSON");
             if v["id"].as_u64() == Some(id) {
                 if let Some(e) = v.get("error") {
-                    panic!("{method} failed: {e}");
+                    return Err(e.clone());
                 }
-                return v["result"].clone();
+                return Ok(v["result"].clone());
             }
         }
     }
@@ -140,8 +146,19 @@ impl Browser {
     pub fn wait_for(&mut self, what: &str, secs: u64, expression: &str) {
         let until = Instant::now() + Duration::from_secs(secs);
         loop {
-            if self.eval(expression) == Value::Bool(true) {
-                return;
+            // A page that is navigating (a form posted, a reload) has no
+            // context to evaluate in yet: that is not an answer.
+            let params =
+                json!({ "expression": expression, "awaitPromise": true, "returnByValue": true });
+            match self.try_call("Runtime.evaluate", params) {
+                Ok(r) if r["result"]["value"] == Value::Bool(true) => return,
+                Ok(r) => {
+                    if let Some(e) = r.get("exceptionDetails") {
+                        panic!("script failed: {expression}: {e}");
+                    }
+                }
+                Err(e) if e.to_string().contains("navigated") => {}
+                Err(e) => panic!("Runtime.evaluate failed: {e}"),
             }
             assert!(Instant::now() < until, "timed out waiting for {what}");
             std::thread::sleep(Duration::from_millis(100));
