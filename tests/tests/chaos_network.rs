@@ -204,9 +204,10 @@ fn a_partition_a_killed_coordinator_and_a_frozen_agent_lose_nothing_and_repeat_n
     }
     // What ran when the coordinator was killed resumed and succeeded: the
     // agents noticed their dead sessions (a reset, or an unanswered health
-    // probe) and reconnected well inside their leases.
+    // probe) and reconnected well inside their leases. (The attempt frozen
+    // afterwards may be one of them: it is lost on purpose.)
     assert!(!running_at_kill.is_empty());
-    for fence in &running_at_kill {
+    for fence in running_at_kill.iter().filter(|&&f| f != frozen_fence) {
         assert!(
             winners.contains(fence),
             "attempt fence {fence}, running at the kill, resumed and succeeded; the log:\n{log}"
