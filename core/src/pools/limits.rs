@@ -1,6 +1,6 @@
 //! Pool limits (`[pool.NAME] concurrency, per_minute`) at dispatch: a
-//! task's pool is its plan's `**Pool**`, else the config's
-//! `default_pool`; each member of an attempt that runs the task counts
+//! task's pool is its plan's `**Pool**`, else its role profile's `pool`,
+//! else the config's `default_pool`; each member of an attempt that runs the task counts
 //! once against it. Candidates whose pool has no room (paused, at its
 //! concurrency, or at its rate for the last minute) are left out, and a
 //! round's placements past a pool's room are dropped before anything is
@@ -45,11 +45,20 @@ impl Starts {
 }
 
 impl State {
-    /// The pool task `task` draws on.
+    /// The pool task `task` draws on: the plan's, else its (first)
+    /// role's profile's, else the config's default.
     pub(crate) fn pool_of(&self, task: usize) -> &str {
-        self.plan
-            .as_ref()
-            .and_then(|p| p.spec(task).pool.as_deref())
+        let Some(plan) = self.plan.as_ref() else {
+            return &self.cfg.default_pool;
+        };
+        if let Some(pool) = plan.spec(task).pool.as_deref() {
+            return pool;
+        }
+        let role = match &plan.compiled().tasks[task].need {
+            Need::Roles(roles) => roles.first().map(String::as_str),
+            Need::Swarm { .. } | Need::Monitoring => None,
+        };
+        role.and_then(|r| self.profiles.pool_of(r))
             .unwrap_or(&self.cfg.default_pool)
     }
 
