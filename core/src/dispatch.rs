@@ -27,7 +27,7 @@ impl State {
             return Ok(());
         }
         self.refresh_guide(t.now, false);
-        let room = self.pool_room(t.now);
+        let gate = self.start_gate(t.now);
         let Some(plan) = self.plan.as_ref() else {
             return Ok(());
         };
@@ -53,8 +53,8 @@ impl State {
             .collect();
         let compiled = plan.compiled();
         let (order, demand) = plan.dispatch_order(self.cfg.priority, t.now);
-        // A task whose pool is paused or full waits (`pools/limits.rs`).
-        let open = |&(i, _, _): &(usize, _, _)| self.pool_open(i, t.now, &room);
+        // A task held by a budget or a paused or full pool waits (`pools/limits.rs`).
+        let open = |&(i, _, _): &(usize, _, _)| self.may_start(i, t.now, &gate);
         let candidates = order.filter(open).map(|(i, slack, ready_in)| Candidate {
             task: i,
             need: &compiled.tasks[i].need,
@@ -86,7 +86,7 @@ impl State {
                 (p.task, members)
             })
             .collect();
-        for (task, members) in self.within_pools(placements, room, t.now) {
+        for (task, members) in self.within_pools(placements, gate, t.now) {
             self.start_attempt(t, task, members)?;
         }
         Ok(())
