@@ -3,6 +3,10 @@
 # JSON line, then the median of each figure per shape. With --scale, also
 # issue 14's: a million wide tasks and ten thousand idle agents (about two
 # minutes a run more).
+# Each run also counts the fsyncs of swarmd.db's WAL per hop of a 300-task
+# chain (under strace, when it is installed) and times the disk's own
+# fsync (p50 of 200, in the working directory), the baseline a chain hop
+# is held to.
 # Usage: bench/run.sh [RUNS] [--scale]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +18,27 @@ for _ in $(seq "$runs"); do
   ./target/release/swarm-bench --shape wide --tasks 100000 --slots 64 | tee -a "$out"
   ./target/release/swarm-bench --shape chain --tasks 1000 | tee -a "$out"
   ./target/release/swarm-bench --agents 1000 --idle 30s | tee -a "$out"
+  python3 - <<'PY' | tee -a "$out"
+import json, os, statistics, tempfile, time
+fd, path = tempfile.mkstemp(dir=".")
+times = []
+for _ in range(200):
+    os.write(fd, b"x" * 4096)
+    t = time.perf_counter()
+    os.fsync(fd)
+    times.append((time.perf_counter() - t) * 1000)
+os.close(fd)
+os.unlink(path)
+print(json.dumps({"shape": "disk", "fsync_p50_ms": round(statistics.median(times), 3)}))
+PY
+  if command -v strace >/dev/null 2>&1; then
+    trace=$(mktemp)
+    (cd "$(mktemp -d)" && strace -f -y -e trace=fsync,fdatasync -o "$trace" \
+      "$OLDPWD/target/release/swarm-bench" --shape chain --tasks 300 >/dev/null)
+    wal=$(grep -c 'swarmd.db-wal>' "$trace" || true)
+    echo "{\"shape\":\"chain_fsync\",\"hops\":300,\"wal_fsyncs\":$wal,\"fsyncs_per_hop\":$(python3 -c "print(round($wal/300, 3))")}" | tee -a "$out"
+    rm -f "$trace"
+  fi
   if [ "$scale" = "--scale" ]; then
     ./target/release/swarm-bench --shape wide --tasks 1000000 --slots 64 | sed 's/"shape":"wide"/"shape":"wide1m"/' | tee -a "$out"
     ./target/release/swarm-bench --agents 10000 --idle 30s | sed 's/"shape":"idle"/"shape":"idle10k"/' | tee -a "$out"
@@ -22,7 +47,7 @@ done
 python3 - "$out" <<'PY'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-for shape in ("wide", "chain", "idle", "wide1m", "idle10k"):
+for shape in ("wide", "chain", "chain_fsync", "disk", "idle", "wide1m", "idle10k"):
     group = [r for r in rows if r["shape"] == shape]
     if not group:
         continue

@@ -98,6 +98,12 @@ pub struct Cli {
     /// The client certificate's private key (PEM).
     #[arg(long, env = "SWARM_KEY", value_name = "FILE")]
     pub key: Option<PathBuf>,
+    /// OTLP collector for the agent's own spans (each attempt's executor
+    /// and its steps, under the attempt's span), e.g.
+    /// http://localhost:4318; OTEL_EXPORTER_OTLP_PROTOCOL picks grpc or
+    /// http/protobuf (the default). Off when unset.
+    #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT", value_name = "URL")]
+    pub otlp_endpoint: Option<String>,
     /// The sandbox of task processes.
     #[command(flatten)]
     pub sandbox: SandboxFlags,
@@ -256,6 +262,7 @@ fn settings(cli: Cli) -> Result<Settings, String> {
         orphan_timeout: cli.orphan_timeout.map(Duration::from_secs),
         run_as: cli.run_as.as_deref().map(run_as).transpose()?,
         sandbox,
+        otlp_endpoint: cli.otlp_endpoint.filter(|u| !u.trim().is_empty()),
     })
 }
 

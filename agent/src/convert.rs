@@ -70,6 +70,7 @@ pub(crate) fn assignment_from(a: pb::Assign) -> Assignment {
                 base_commit: w.base_commit,
                 branch: w.branch,
                 plan: w.plan,
+                checks_only: w.checks_only,
             }),
     }
 }
@@ -236,6 +237,7 @@ mod tests {
                 base_commit: "abc".into(),
                 branch: "swarm/p-1/attempts/t/a1".into(),
                 plan: "p-1".into(),
+                checks_only: false,
             }),
             ..Default::default()
         };
@@ -247,6 +249,7 @@ mod tests {
                 base_commit: "abc".into(),
                 branch: "swarm/p-1/attempts/t/a1".into(),
                 plan: "p-1".into(),
+                checks_only: false,
             })
         );
         assert_eq!(assignment_from(assign("  ")).workspace, None);

@@ -14,6 +14,8 @@
 //!   coordinator under mTLS;
 //! - [`runtime`]: the agent's private runtime directory (the tasks'
 //!   socket, their result files);
+//! - [`spans`]: the agent's own spans, under each attempt's
+//!   `TRACEPARENT`, when it has an OTLP endpoint;
 //! - [`home`]: the agent's directory in its workdir (its lock, the process
 //!   groups its attempts run);
 //! - [`ratelimit`]: an attempt turned away by a rate-limited API;
@@ -35,5 +37,6 @@ mod procfs;
 pub mod ratelimit;
 pub mod runtime;
 pub mod session;
+pub mod spans;
 pub mod usage;
 pub mod work;

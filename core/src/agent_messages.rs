@@ -82,6 +82,9 @@ pub struct AttemptReport {
     pub not_started: bool,
     /// On success, what the task wrote to `$SWARM_RESULT`, if anything.
     pub result: Option<String>,
+    /// On success in a workspace, the commit pushed to the attempt's
+    /// branch; `None` when the task changed nothing.
+    pub commit: Option<String>,
     /// What the attempt spent on this agent, when the task said.
     pub usage: Option<swarm_memory::state::Usage>,
     /// A rate-limited API turned the attempt away (the outcome is then
@@ -106,6 +109,7 @@ impl AttemptReport {
             output_dropped: 0,
             not_started: false,
             result: None,
+            commit: None,
             usage: None,
             rate_limit: None,
         }
@@ -179,6 +183,25 @@ pub struct Assignment {
     pub plan: String,
     /// The profile of the role this agent plays.
     pub profile: swarm_roles::Profile,
+    /// The branch and worktree it works in; `None`: the agent's working
+    /// directory.
+    pub workspace: Option<AssignedWorkspace>,
+}
+
+/// Where an attempt works in the plan's repository.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssignedWorkspace {
+    /// The repository's address.
+    pub repo: String,
+    /// The integration commit it starts from.
+    pub base_commit: String,
+    /// Its branch.
+    pub branch: String,
+    /// `<plan-slug>-<plan-id>`, for the `Swarm-Plan` trailer.
+    pub plan: String,
+    /// Run only the Checks on `base_commit` (a candidate merge): commit
+    /// and push nothing.
+    pub checks_only: bool,
 }
 
 /// What the coordinator tells an agent.

@@ -15,8 +15,8 @@ use super::model::AttemptState;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Member {
     pub agent: String,
-    /// Role played (empty when recovered from the store, which keeps ids
-    /// only).
+    /// Role played (empty when recovered from a store written before
+    /// roles were kept).
     pub role: String,
 }
 
@@ -38,6 +38,12 @@ pub struct Attempt {
     /// they wrote to `$SWARM_RESULT`. Not stored: after a restart the
     /// agents send their unacknowledged results again.
     pub succeeded: Vec<(String, Option<String>)>,
+    /// The commits members in a workspace pushed, by agent (not stored,
+    /// as `succeeded`).
+    pub commits: Vec<(String, String)>,
+    /// It runs a task's Checks on a candidate merge (`verify = "merged"`)
+    /// rather than the task.
+    pub verifies: bool,
     /// Offered, or running once the lead said it started.
     pub state: AttemptState,
     /// Offered at, wall ms.
@@ -84,6 +90,15 @@ impl Attempt {
         }
     }
 
+    /// The commits its members pushed, in member order.
+    pub(crate) fn member_commits(&self) -> Vec<String> {
+        self.members
+            .iter()
+            .filter_map(|m| self.commits.iter().find(|(who, _)| *who == m.agent))
+            .map(|(_, c)| c.clone())
+            .collect()
+    }
+
     /// The lead's agent id.
     pub fn lead(&self) -> Option<&str> {
         self.members.first().map(|m| m.agent.as_str())
@@ -123,6 +138,7 @@ impl Attempt {
             task_idx: self.task as u32,
             number: self.number,
             agents: self.members.iter().map(|m| m.agent.clone()).collect(),
+            roles: self.members.iter().map(|m| m.role.clone()).collect(),
             state: state.to_string(),
             created_at: self.created_at,
             started_at: self.started_at,
@@ -208,12 +224,21 @@ impl LiveAttempts {
 
     /// Records that `agent` succeeded in attempt `id` (once); returns how
     /// many of the runners have.
-    pub fn member_succeeded(&mut self, id: u64, agent: &str, result: Option<String>) -> usize {
+    pub fn member_succeeded(
+        &mut self,
+        id: u64,
+        agent: &str,
+        result: Option<String>,
+        commit: Option<String>,
+    ) -> usize {
         let Some(a) = self.live.get_mut(&id) else {
             return 0;
         };
         if !a.succeeded.iter().any(|(who, _)| who == agent) {
             a.succeeded.push((agent.to_string(), result));
+            if let Some(c) = commit.filter(|c| !c.is_empty()) {
+                a.commits.push((agent.to_string(), c));
+            }
         }
         a.succeeded.len()
     }

@@ -5,7 +5,8 @@ use swarm_memory::state::{AttemptPick, EventRow, LogRow};
 use tokio::sync::{broadcast, oneshot};
 
 pub use super::agent_messages::{
-    AgentTx, Assignment, AttemptRef, AttemptReport, FromAgent, Hello, Outcome, RateLimit, ToAgent,
+    AgentTx, AssignedWorkspace, Assignment, AttemptRef, AttemptReport, FromAgent, Hello, Outcome,
+    RateLimit, ToAgent,
 };
 use super::error::CoreError;
 pub use super::setup::{LoadPlan, PlanText};
@@ -84,8 +85,12 @@ pub enum Command {
     },
     /// What the shared-memory worker found (a reconciliation, a rebuild).
     MemoryNotice(crate::jobs::Notice),
+    /// What the merge queue did.
+    Merge(crate::jobs::MergeNotice),
     /// Checkpoints and their reports.
     Checkpoint(CheckpointCmd),
+    /// The trace exporter's questions and progress.
+    Trace(super::trace::TraceCmd),
     /// Stop the loop after this turn.
     Shutdown,
 }

@@ -76,6 +76,57 @@ pub struct CoreConfig {
     /// `[exec]`: command templates for tasks without a Run command, by
     /// role and by default; they reach every agent with its assignment.
     pub exec: ExecTemplates,
+    /// `[workspace]`: the repository tasks work in, a branch per attempt
+    /// merged by the coordinator; `None`: tasks work in their agent's
+    /// working directory.
+    pub workspace: Option<WorkspaceConfig>,
+}
+
+/// The config's `[workspace]` table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkspaceConfig {
+    /// The repository: a path on the coordinator's host or a URL its git
+    /// credentials reach (agents reach it by the same address).
+    pub repo: String,
+    /// The branch each plan's integration branch starts from.
+    pub base: String,
+    /// Where a task's Checks must pass before its merge.
+    pub verify: Verify,
+    /// Re-runs a task gets for merge conflicts before it fails.
+    pub max_conflicts: u32,
+}
+
+impl WorkspaceConfig {
+    /// `repo` with the defaults: base `main`, Checks on the merged tree,
+    /// three re-runs for conflicts.
+    pub fn new(repo: impl Into<String>) -> WorkspaceConfig {
+        WorkspaceConfig {
+            repo: repo.into(),
+            base: "main".to_string(),
+            verify: Verify::Merged,
+            max_conflicts: 3,
+        }
+    }
+}
+
+/// Where a task's Checks run before its work is merged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verify {
+    /// On the attempt's own branch, by the agent that ran it.
+    Branch,
+    /// On the merged tree, before the integration branch moves.
+    Merged,
+}
+
+impl std::str::FromStr for Verify {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "branch" => Ok(Verify::Branch),
+            "merged" => Ok(Verify::Merged),
+            _ => Err(format!("verify '{s}' must be branch or merged")),
+        }
+    }
 }
 
 /// A pool's limits (`[pool.NAME]`); `None`: no limit.
@@ -130,6 +181,7 @@ impl Default for CoreConfig {
             gates: false,
             agents_dir: None,
             exec: ExecTemplates::default(),
+            workspace: None,
         }
     }
 }

@@ -56,6 +56,7 @@ impl State {
             clock: serde_json::to_string(&clock).unwrap_or_default(),
         };
         let plan_id = insert_plan(t.db, &row)?;
+        self.open_trace(t, plan_id)?;
         let warnings: Vec<String> = compiled.warnings.iter().map(ToString::to_string).collect();
         let calendar = self.cfg.pace == crate::config::Pace::Calendar;
         let mut active = ActivePlan::new(
@@ -95,6 +96,7 @@ impl State {
             .filter(|&i| active.task(i).deps_left == 0)
             .collect();
         self.plan = Some(active);
+        self.open_workspace(t)?;
         self.spend = Default::default();
         self.pools.reset();
         self.budget = Default::default();

@@ -9,7 +9,7 @@ use swarm_plan::policy::{place, AgentSlots, Candidate, HeldClaims};
 use swarm_plan::Task;
 
 use super::attempts::{Attempt, Member};
-use super::command::{Assignment, AttemptRef, ToAgent};
+use super::command::{AssignedWorkspace, Assignment, AttemptRef, ToAgent};
 use super::effects::Turn;
 use super::event::{Event, EventKind};
 use super::model::{AttemptState, PlanState, TaskState};
@@ -20,6 +20,7 @@ use crate::grants::Grant;
 impl State {
     /// Places ready tasks on free agents.
     pub(crate) fn dispatch(&mut self, t: &mut Turn<'_>) -> Result<(), CoreError> {
+        self.dispatch_verification(t)?;
         let Some(plan) = self.plan.as_ref() else {
             return Ok(());
         };
@@ -53,8 +54,14 @@ impl State {
             .collect();
         let compiled = plan.compiled();
         let (order, demand) = plan.dispatch_order(self.cfg.priority, t.now);
-        // A task held by a budget or a paused or full pool waits (`pools/limits.rs`).
-        let open = |&(i, _, _): &(usize, _, _)| self.may_start(i, t.now, &gate);
+        // Work in the repository waits until its integration branch is
+        // open; a task held by a budget or a paused or full pool waits
+        // (`pools/limits.rs`).
+        let ws_open = self.ws.as_ref().is_none_or(|w| w.head().is_some());
+        let repo = swarm_plan::claims::Workspace::Repo;
+        let open = |&(i, _, _): &(usize, _, _)| {
+            (ws_open || compiled.plan.tasks[i].workspace != repo) && self.may_start(i, t.now, &gate)
+        };
         let candidates = order.filter(open).map(|(i, slack, ready_in)| Candidate {
             task: i,
             need: &compiled.tasks[i].need,
@@ -66,7 +73,9 @@ impl State {
         // A live attempt holds its task's claims.
         let mut held = HeldClaims::new();
         if compiled.claims {
-            for task in self.attempts.tasks() {
+            // So does a task whose work waits to be merged.
+            let merging = self.ws.iter().flat_map(|w| w.merging_tasks());
+            for task in self.attempts.tasks().chain(merging) {
                 held.hold(&compiled.plan.tasks[task].touches);
             }
         }
@@ -149,6 +158,8 @@ impl State {
             members: members.to_vec(),
             gang: plan.spec(task).gang,
             succeeded: Vec::new(),
+            commits: Vec::new(),
+            verifies: false,
             state: AttemptState::Offered,
             created_at: t.now,
             started_at: None,
@@ -213,7 +224,15 @@ impl State {
         let spec = plan.spec(task);
         let mut brief = brief(spec, members, plan.name(), offer.waits_for_operator);
         brief.push_str(upstream);
+        let ws = self.ws.as_ref().filter(|_| self.in_workspace(task));
+        if let Some(note) = ws.and_then(|w| w.conflict_note(task)) {
+            brief.push_str(&format!(
+                "\n## Merge conflict\n\nThe last attempt's work could not be merged: {note}. \
+                 This attempt starts from the integration branch with that work in it.\n"
+            ));
+        }
         let mut env = attempt_env(plan.name(), plan.retries(task), offer.token, members);
+        self.add_traceparent(&mut env, &spec.id, offer.number);
         env.insert("SWARM_SESSION".to_string(), session);
         let every_member_runs = spec.gang == swarm_plan::Gang::All;
         for (k, m) in members.iter().enumerate() {
@@ -239,6 +258,24 @@ impl State {
                 env: env.clone(),
                 plan: plan.name().to_string(),
                 profile: self.profiles.of(&m.role),
+                workspace: ws.and_then(|w| {
+                    // A member's own branch: its role, and its place when
+                    // the gang has the role twice.
+                    let twice = members.iter().filter(|o| o.role == m.role).count() > 1;
+                    let own = match twice {
+                        true => format!("{}-{}", m.role, k + 1),
+                        false => m.role.clone(),
+                    };
+                    let role = every_member_runs && members.len() > 1;
+                    let role = role.then_some(own.as_str());
+                    Some(AssignedWorkspace {
+                        repo: w.repo().to_string(),
+                        base_commit: w.head()?.to_string(),
+                        branch: w.attempt_branch(&spec.id, offer.number, role),
+                        plan: w.label().to_string(),
+                        checks_only: false,
+                    })
+                }),
             };
             t.send(Some(tx), ToAgent::Assign(Box::new(assignment)));
         }
@@ -330,7 +367,7 @@ struct Offer {
 }
 
 /// What every member's executor adds to a task's environment.
-fn attempt_env(
+pub(crate) fn attempt_env(
     plan: &str,
     retries: u32,
     token: String,

@@ -36,6 +36,7 @@ pub(crate) struct Effects {
     provision: Vec<crate::jobs::ProvisionCmd>,
     gates: Vec<crate::jobs::GateJob>,
     results: Vec<crate::jobs::ResultJob>,
+    merges: Vec<crate::jobs::MergeJob>,
     /// The loop stops after this turn.
     pub(crate) stop: bool,
 }
@@ -53,6 +54,8 @@ pub struct Receivers {
     pub results: tokio::sync::mpsc::UnboundedReceiver<crate::jobs::ResultJob>,
     /// Guide orders to search.
     pub guides: tokio::sync::mpsc::UnboundedReceiver<crate::jobs::GuideJob>,
+    /// Integration branches to open and attempts' work to merge.
+    pub merges: tokio::sync::mpsc::UnboundedReceiver<crate::jobs::MergeJob>,
 }
 
 /// Where a turn's effects go after its commit.
@@ -69,6 +72,8 @@ pub(crate) struct Outlets {
     pub(crate) gates: tokio::sync::mpsc::UnboundedSender<crate::jobs::GateJob>,
     /// The copier of task results into the shared memory.
     pub(crate) results: tokio::sync::mpsc::UnboundedSender<crate::jobs::ResultJob>,
+    /// The merge queue.
+    pub(crate) merges: tokio::sync::mpsc::UnboundedSender<crate::jobs::MergeJob>,
     /// Counts committed events.
     pub(crate) metrics: std::sync::Arc<crate::metrics::Metrics>,
 }
@@ -91,6 +96,9 @@ impl Effects {
         }
         for job in self.results {
             let _ = out.results.send(job);
+        }
+        for job in self.merges {
+            let _ = out.merges.send(job);
         }
         for (kind, n) in &self.unfed {
             for _ in 0..*n {
@@ -208,6 +216,11 @@ impl<'a> Turn<'a> {
     /// Hands a task's result to the shared-memory copier after the commit.
     pub(crate) fn share_result(&mut self, job: crate::jobs::ResultJob) {
         self.fx.results.push(job);
+    }
+
+    /// Hands work to the merge queue after the commit.
+    pub(crate) fn merge(&mut self, job: crate::jobs::MergeJob) {
+        self.fx.merges.push(job);
     }
 
     /// Hands a command to the provisioner after the commit.

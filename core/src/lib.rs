@@ -59,12 +59,15 @@ mod results;
 pub mod roles;
 mod roster;
 mod scheduler;
+mod settle;
 mod setup;
 mod spend;
 mod status;
 mod tasks;
+pub mod trace;
 pub mod verdict;
 pub mod views;
+mod workspace;
 
 #[cfg(test)]
 mod testkit;
@@ -118,6 +121,10 @@ pub(crate) struct State {
     tokens: crate::grants::TokenMint,
     /// The roles' profiles, from the plan's compilation.
     profiles: setup::Profiles,
+    /// The plan's trace id (its attempts' `TRACEPARENT`).
+    trace: Option<trace::TraceId>,
+    /// The plan's repository and merge queue, when tasks work in one.
+    ws: Option<workspace::PlanWorkspace>,
     /// What the plan spent; paused pools; budgets set while it runs.
     spend: spend::Spend,
     pools: pools::Pools,
@@ -163,6 +170,7 @@ impl State {
         let (provision_tx, provision) = tokio::sync::mpsc::unbounded_channel();
         let (gates_tx, gates) = tokio::sync::mpsc::unbounded_channel();
         let (results_tx, results) = tokio::sync::mpsc::unbounded_channel();
+        let (merges_tx, merges) = tokio::sync::mpsc::unbounded_channel();
         let (guides, guide_jobs) = guides::Guides::new();
         let state = State {
             cfg,
@@ -174,6 +182,7 @@ impl State {
             guides,
             memory_note: String::new(),
             memory_backlog: String::new(),
+            trace: None,
             out: Outlets {
                 events,
                 logs,
@@ -181,12 +190,14 @@ impl State {
                 provision: provision_tx,
                 gates: gates_tx,
                 results: results_tx,
+                merges: merges_tx,
                 metrics: Default::default(),
             },
             fatal,
             grants,
             tokens: Default::default(),
             profiles: Default::default(),
+            ws: None,
             spend: Default::default(),
             pools: Default::default(),
             budget: Default::default(),
@@ -199,6 +210,7 @@ impl State {
                 gates,
                 results,
                 guides: guide_jobs,
+                merges,
             },
         )
     }
@@ -278,6 +290,8 @@ impl State {
             Command::Budget(cmd) => self.budget_command(t, cmd),
             Command::Guide { plan, guide } => self.set_guide(plan, guide),
             Command::MemoryNotice(n) => self.memory_notice(t, n)?,
+            Command::Trace(cmd) => self.trace_cmd(t, cmd)?,
+            Command::Merge(n) => self.merge_notice(t, n)?,
             Command::ProvisionFailed { agent_id, reason } => {
                 self.provision_failed(t, &agent_id, &reason)?
             }

@@ -51,6 +51,8 @@ pub enum TaskState {
     Ready,
     /// One live attempt.
     Running,
+    /// Its attempt succeeded; its work waits in the merge queue.
+    Merging,
     /// Done.
     Succeeded,
     /// Retry budget spent (or failed by an operator).
@@ -70,6 +72,7 @@ impl TaskState {
             TaskState::Pending => "pending",
             TaskState::Ready => "ready",
             TaskState::Running => "running",
+            TaskState::Merging => "merging",
             TaskState::Succeeded => "succeeded",
             TaskState::Failed => "failed",
             TaskState::Blocked => "blocked",
@@ -79,10 +82,11 @@ impl TaskState {
     }
 
     /// Every state, in the order of the task's life.
-    pub const ALL: [TaskState; 8] = [
+    pub const ALL: [TaskState; 9] = [
         TaskState::Pending,
         TaskState::Ready,
         TaskState::Running,
+        TaskState::Merging,
         TaskState::Succeeded,
         TaskState::Failed,
         TaskState::Blocked,

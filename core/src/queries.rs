@@ -37,17 +37,20 @@ impl State {
                     attempt: a.id,
                     number: a.number,
                     agents: a.agents,
+                    roles: a.roles,
                     state,
                     created_at: a.created_at,
                     ended_at: a.ended_at.unwrap_or(0),
                     exit_code: a.exit_code,
                     message: a.message,
                     output_dropped: a.output_dropped,
+                    work: None,
                     usage,
                     session_id,
                 })
             })
-            .collect::<Result<_, CoreError>>()?;
+            .collect::<Result<Vec<AttemptView>, CoreError>>()?;
+        let (attempts, repo, integration) = self.attempts_work(db, i, attempts)?;
         let t = plan.spec(i);
         Ok(TaskDetail {
             task: self.view_of(plan, i, now),
@@ -60,6 +63,8 @@ impl State {
             run: t.run.clone().unwrap_or_default(),
             checks: t.checks.clone(),
             image: t.image.clone().unwrap_or_default(),
+            repo,
+            integration,
             spend: self.spend.task(id),
         })
     }

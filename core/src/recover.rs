@@ -28,6 +28,7 @@ impl State {
             return t.emit(Event::new(EventKind::CoordinatorStarted).message("no plan"));
         };
         let mut plan = self.rebuild_plan(t, &row)?;
+        self.open_trace(t, row.id)?;
         self.restore_attempts(t, &mut plan)?;
         let message = format!(
             "recovered plan '{}' with {}",
@@ -48,6 +49,7 @@ impl State {
         self.spend = crate::spend::Spend::from_rows(&spent);
         self.restore_budgets(t, plan.id())?;
         self.plan = Some(plan);
+        self.restore_workspace(t)?;
         t.emit(Event::new(EventKind::CoordinatorStarted).message(message))
     }
 
@@ -152,13 +154,18 @@ impl State {
                 members: a
                     .agents
                     .into_iter()
-                    .map(|agent| Member {
+                    .enumerate()
+                    .map(|(k, agent)| Member {
                         agent,
-                        role: String::new(),
+                        role: a.roles.get(k).cloned().unwrap_or_default(),
                     })
                     .collect(),
                 gang: plan.spec(task).gang,
                 succeeded: Vec::new(),
+                commits: Vec::new(),
+                // A merging task's live attempt checks a candidate made
+                // before the restart: its word no longer counts.
+                verifies: plan.task(task).state == crate::model::TaskState::Merging,
                 state: attempt_state,
                 created_at: a.created_at,
                 started_at: a.started_at,

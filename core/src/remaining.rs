@@ -26,7 +26,8 @@ pub(crate) fn began_at(plan: &ActivePlan, attempts: &LiveAttempts, i: usize, now
 }
 
 /// The plan that remains: unfinished tasks only, dependencies on finished
-/// ones dropped, running tasks shortened by the plan time they have run;
+/// ones dropped, running tasks shortened by the plan time they have run
+/// (merging ones to nothing);
 /// and, per task of it, its index in the whole plan.
 pub(super) fn residual(
     plan: &ActivePlan,
@@ -60,6 +61,10 @@ pub(super) fn residual(
         .iter()
         .map(|&i| {
             let mut t = plan.spec(i).clone();
+            // Its work is done; only its merge is left.
+            if plan.task(i).state == TaskState::Merging {
+                t.duration = PlanDuration(0);
+            }
             if plan.task(i).state == TaskState::Running {
                 let started = began_at(plan, attempts, i, now);
                 let ran = (plan.clock().scale(now - started) / 1000).max(0) as u64;
@@ -159,6 +164,7 @@ pub(crate) fn remaining_critical_path(
             let planned = plan.spec(i).duration.secs() as i64 * 1000;
             match plan.task(i).state {
                 s if s.is_final() => 0,
+                TaskState::Merging => 0,
                 TaskState::Running => {
                     let started = began_at(plan, attempts, i, now);
                     (planned - plan.clock().scale(now - started)).max(0)

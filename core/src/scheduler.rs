@@ -149,6 +149,32 @@ pub fn start(
     Ok((CoreHandle { tx, fatal, metrics }, lp, receivers))
 }
 
+/// How long a batch of agents' news waits for more before its commit.
+const GROUP_WINDOW: Duration = Duration::from_millis(2);
+
+/// Takes every command waiting, up to [`MAX_BATCH`].
+fn drain(rx: &mpsc::Receiver<Command>, batch: &mut Vec<Command>) {
+    while batch.len() < MAX_BATCH {
+        match rx.try_recv() {
+            Ok(cmd) => batch.push(cmd),
+            Err(_) => break,
+        }
+    }
+}
+
+/// Whether `cmd` is news nobody waits on: an attempt that started, its
+/// output, a heartbeat. Such a batch may wait [`GROUP_WINDOW`] for more.
+fn can_wait(cmd: &Command) -> bool {
+    use crate::command::{AgentCmd, FromAgent};
+    matches!(
+        cmd,
+        Command::Agent(AgentCmd::Message {
+            msg: FromAgent::Started(_) | FromAgent::Log { .. } | FromAgent::Heartbeat,
+            ..
+        })
+    )
+}
+
 /// The loop: waits for commands or the next thing due, then turns. The
 /// only place that reads the wall clock.
 fn run(mut store: Store, mut state: State, rx: mpsc::Receiver<Command>) -> LoopEnd {
@@ -160,10 +186,15 @@ fn run(mut store: Store, mut state: State, rx: mpsc::Receiver<Command>) -> LoopE
             Err(mpsc::RecvTimeoutError::Disconnected) => return LoopEnd::Stopped,
         };
         let mut batch: Vec<Command> = first.into_iter().collect();
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(cmd) => batch.push(cmd),
-                Err(_) => break,
+        drain(&rx, &mut batch);
+        // A batch of nothing but news from agents (an attempt started,
+        // output) waits a moment for what usually follows at once — the
+        // attempt's result, which readies and dispatches the next task —
+        // so both go out in one commit instead of two.
+        if !batch.is_empty() && batch.iter().all(can_wait) {
+            if let Ok(cmd) = rx.recv_timeout(GROUP_WINDOW) {
+                batch.push(cmd);
+                drain(&rx, &mut batch);
             }
         }
         match state.turn(&mut store, batch, now_ms()) {

@@ -48,6 +48,9 @@ impl State {
                 .collect::<Vec<_>>()
                 .join("; "),
             gates: self.closed_gates(),
+            workspace: (self.ws.as_ref())
+                .map(|w| w.status_line(plan.state().has_ended()))
+                .unwrap_or_default(),
             waiting_for_operator: self.waiting_for_operator(),
             pools: self.pools.lines(now),
             budgets: self.budget_status(now),
@@ -78,6 +81,7 @@ impl State {
             pending: n(TaskState::Pending),
             ready: n(TaskState::Ready),
             running: n(TaskState::Running),
+            merging: n(TaskState::Merging),
             succeeded: n(TaskState::Succeeded),
             failed: n(TaskState::Failed),
             blocked: n(TaskState::Blocked),

@@ -1,12 +1,13 @@
-//! Task transitions: results, lost attempts, retries with backoff, and the
-//! plan's completion (what a task's end does downstream: `dependents.rs`).
+//! Task transitions: results, lost attempts and retries with backoff
+//! (what a task's end does downstream: `dependents.rs`; the plan's
+//! completion: `settle.rs`).
 
-use swarm_memory::state::{set_plan_state, upsert_attempt, upsert_task};
+use swarm_memory::state::{upsert_attempt, upsert_task};
 
 use super::command::{AttemptRef, AttemptReport, Outcome, ToAgent};
 use super::effects::Turn;
 use super::event::{AttemptEnd, Event, EventKind};
-use super::model::{PlanState, TaskState};
+use super::model::TaskState;
 use super::{CoreError, State};
 
 /// What became of a result an agent sent.
@@ -20,6 +21,9 @@ pub(crate) enum ResultVerdict {
     /// the attempt ends.
     Held,
 }
+
+/// A gang's commits in member order, and its attempt's number.
+type GangWork = (Vec<String>, u32);
 
 /// Longest attempt message stored, in characters.
 const MAX_ATTEMPT_MESSAGE: usize = 4096;
@@ -94,16 +98,12 @@ impl State {
         let (exit_code, message) = (report.exit_code, &report.message);
         let runs = self.attempts.get(r.attempt).is_some_and(|a| a.runs(agent));
         if !runs || !self.is_current(r) {
-            t.emit(
-                Event::new(EventKind::AttemptRejected)
-                    .task(r.task_id.clone())
-                    .attempt(r.attempt)
-                    .agent(agent)
-                    .message(format!(
-                        "late or foreign result ({}) ignored: not the current attempt",
-                        outcome.name()
-                    )),
-            )?;
+            let why = format!(
+                "late or foreign result ({}) ignored: not the current attempt",
+                outcome.name()
+            );
+            let e = Event::new(EventKind::AttemptRejected).task(r.task_id.clone());
+            t.emit(e.attempt(r.attempt).agent(agent).message(why))?;
             return Ok(ResultVerdict::Rejected);
         }
         if let Some(usage) = &report.usage {
@@ -124,38 +124,39 @@ impl State {
             Outcome::TimedOut => AttemptEnd::TimedOut,
         };
         let mut written = report.result.clone();
+        let mut commits = (Vec::new(), 0);
         if end == AttemptEnd::Succeeded {
-            let done = self
-                .attempts
-                .member_succeeded(r.attempt, agent, written.clone());
-            let Some(a) = self.attempts.get(r.attempt) else {
-                return Ok(ResultVerdict::Rejected);
-            };
-            if done < a.runners() {
-                return Ok(ResultVerdict::Held);
+            match self.member_success(agent, r.attempt, report) {
+                Err(verdict) => return Ok(verdict),
+                Ok((result, gang_commits)) => (written, commits) = (result, gang_commits),
             }
-            written = a.gang_result();
         }
         // Whether it printed anything: a result from its output needs a
         // look at the store only then.
         let printed = self.attempts.get(r.attempt).is_some_and(|a| a.log_seq > 0);
+        let verifies = self.attempts.get(r.attempt).is_some_and(|a| a.verifies);
         let message = self.end_message(agent, r.attempt, report, end);
-        let Some(task) = self.end_attempt_with(
-            t,
-            r.attempt,
-            end,
-            &message,
-            report.output_dropped,
-            Some(agent),
-        )?
-        else {
+        let dropped = report.output_dropped;
+        let ended = self.end_attempt_with(t, r.attempt, end, &message, dropped, Some(agent))?;
+        let Some(task) = ended else {
             return Ok(ResultVerdict::Accepted);
         };
+        if verifies {
+            let passed = end == AttemptEnd::Succeeded;
+            self.verified(t, r.attempt, passed, &message)?;
+            return Ok(ResultVerdict::Accepted);
+        }
         match end {
             AttemptEnd::Succeeded => {
                 self.record_result(t, r, written.as_deref(), printed)?;
-                self.set_task(t, task, TaskState::Succeeded, None)?;
-                self.release_dependents(t, task)?;
+                let (commits, number) = commits;
+                // In a workspace, done once its work is merged.
+                if !(self.in_workspace(task)
+                    && self.committed(t, task, r.attempt, number, commits)?)
+                {
+                    self.set_task(t, task, TaskState::Succeeded, None)?;
+                    self.release_dependents(t, task)?;
+                }
             }
             AttemptEnd::Failed { .. }
             | AttemptEnd::TimedOut
@@ -164,6 +165,26 @@ impl State {
             | AttemptEnd::RateLimited => self.fail_attempt(t, task, &message)?,
         }
         Ok(ResultVerdict::Accepted)
+    }
+
+    /// A member's success: held while others of its gang still run (the
+    /// verdict), else what the gang wrote and committed (its commits in
+    /// member order, and the attempt's number).
+    fn member_success(
+        &mut self,
+        agent: &str,
+        attempt: u64,
+        report: &AttemptReport,
+    ) -> Result<(Option<String>, GangWork), ResultVerdict> {
+        let (result, commit) = (report.result.clone(), report.commit.clone());
+        let done = (self.attempts).member_succeeded(attempt, agent, result, commit);
+        let Some(a) = self.attempts.get(attempt) else {
+            return Err(ResultVerdict::Rejected);
+        };
+        if done < a.runners() {
+            return Err(ResultVerdict::Held);
+        }
+        Ok((a.gang_result(), (a.member_commits(), a.number)))
     }
 
     /// How an attempt's end reads in its event: the agent's message,
@@ -288,6 +309,9 @@ impl State {
         attempt: u64,
         why: &str,
     ) -> Result<(), CoreError> {
+        if self.attempts.get(attempt).is_some_and(|a| a.verifies) {
+            self.verification_lost(attempt);
+        }
         let Some(task) = self.end_attempt(t, attempt, AttemptEnd::Lost, why)? else {
             return Ok(());
         };
@@ -343,47 +367,6 @@ impl State {
             let id = self.task_id(task);
             self.block_dependents(t, task, &format!("dependency {id} failed: {reason}"))
         }
-    }
-
-    /// Expires leases, moves due waits to ready, fires due checkpoints and
-    /// settles the plan's state.
-    pub(crate) fn tick(&mut self, t: &mut Turn<'_>) -> Result<(), CoreError> {
-        self.expire_leases(t)?;
-        let Some(plan) = self.plan.as_mut() else {
-            return Ok(());
-        };
-        for i in plan.take_due(t.now) {
-            self.set_task(t, i, TaskState::Ready, None)?;
-        }
-        self.due_checkpoints(t)?;
-        self.due_gates(t);
-        self.settle_plan(t)
-    }
-
-    /// A plan whose every task is final has succeeded or failed; one with
-    /// an unfinished task again (an operator's retry) runs again.
-    pub(crate) fn settle_plan(&mut self, t: &mut Turn<'_>) -> Result<(), CoreError> {
-        let Some(plan) = self.plan.as_mut() else {
-            return Ok(());
-        };
-        // A cancelled plan stays cancelled: nothing of it runs again.
-        let next = match (plan.state(), plan.completion()) {
-            (PlanState::Running | PlanState::Paused, Some(true)) => PlanState::Succeeded,
-            (PlanState::Running | PlanState::Paused, Some(false)) => PlanState::Failed,
-            (PlanState::Succeeded | PlanState::Failed, None) => PlanState::Running,
-            (PlanState::Running | PlanState::Paused, None)
-            | (PlanState::Succeeded | PlanState::Failed, Some(_))
-            | (PlanState::Cancelled, _) => return Ok(()),
-        };
-        plan.set_plan_state(next, t.now);
-        set_plan_state(t.db, plan.id(), next.name(), plan.finished_at())?;
-        let name = plan.name().to_string();
-        if matches!(next, PlanState::Succeeded | PlanState::Failed) {
-            // The last report says how it ended.
-            let at = plan.clock().plan_at(t.now);
-            self.checkpoint(t, at, "Final Review", None)?;
-        }
-        t.emit(Event::new(EventKind::Plan(next)).message(name))
     }
 }
 

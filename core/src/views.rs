@@ -38,6 +38,8 @@ pub struct Counts {
     pub ready: u32,
     /// Running now.
     pub running: u32,
+    /// Succeeded, their work waiting in the merge queue.
+    pub merging: u32,
     /// Done.
     pub succeeded: u32,
     /// Failed for good.
@@ -52,7 +54,7 @@ pub struct Counts {
 
 impl Counts {
     /// Each state's name and count, in the order of the task's life.
-    pub fn by_state(&self) -> [(TaskState, u32); 8] {
+    pub fn by_state(&self) -> [(TaskState, u32); 9] {
         TaskState::ALL.map(|state| (state, self.of(state)))
     }
 
@@ -62,6 +64,7 @@ impl Counts {
             TaskState::Pending => self.pending,
             TaskState::Ready => self.ready,
             TaskState::Running => self.running,
+            TaskState::Merging => self.merging,
             TaskState::Succeeded => self.succeeded,
             TaskState::Failed => self.failed,
             TaskState::Blocked => self.blocked,
@@ -102,6 +105,9 @@ pub struct Status {
     pub next_checkpoint: String,
     /// The shared memory's last repair or trouble, if any.
     pub memory: String,
+    /// The plan's repository: its integration branch and merge queue
+    /// (empty when tasks work in their agents' directories).
+    pub workspace: String,
     /// The verdict; none without a plan.
     pub verdict: Option<Verdict>,
     /// Why, in a sentence.
@@ -206,6 +212,9 @@ pub struct AttemptView {
     pub number: u32,
     /// Agents that held it (several for a gang).
     pub agents: Vec<String>,
+    /// The role each of them played, in the same order (empty when not
+    /// recorded).
+    pub roles: Vec<String>,
     /// Its state.
     pub state: AttemptState,
     /// Created, ms.
@@ -222,6 +231,28 @@ pub struct AttemptView {
     pub usage: Option<Tally>,
     /// The AI CLI session it reported last, if any.
     pub session_id: String,
+    /// Its work in the plan's repository, if the task works in one.
+    pub work: Option<AttemptWork>,
+}
+
+/// An attempt's work in the plan's repository.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AttemptWork {
+    /// Its branch.
+    pub branch: String,
+    /// The commits its members pushed, in member order.
+    pub commits: Vec<String>,
+    /// `queued`, `merged`, `conflict` or `failed`; empty: nothing to
+    /// merge.
+    pub merge: String,
+    /// The merge commit, once merged.
+    pub merged_commit: String,
+    /// The files it changed (merged) or that conflicted.
+    pub files: Vec<String>,
+    /// When the merge ended, ms (0: not yet).
+    pub merged_at: i64,
+    /// The conflict or the error.
+    pub note: String,
 }
 
 /// One task with its history.
@@ -239,6 +270,10 @@ pub struct TaskDetail {
     pub checks: Vec<String>,
     /// Image.
     pub image: String,
+    /// The plan's repository (empty: none).
+    pub repo: String,
+    /// Its integration branch (empty: none).
+    pub integration: String,
     /// What all its attempts spent.
     pub spend: Tally,
 }

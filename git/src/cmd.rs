@@ -26,6 +26,10 @@ const LOCATING: &[&str] = &[
     "GIT_COMMITTER_DATE",
 ];
 
+/// The longest one git command runs before it is stopped: ten minutes, a
+/// clone of a large repository over a slow link included.
+const DEFAULT_LIMIT: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// What went wrong running git.
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {
@@ -54,6 +58,18 @@ pub enum GitError {
         /// What was wrong with the output.
         detail: String,
     },
+    /// git ran past its time limit and was stopped.
+    #[error(
+        "`git {args}` in {dir} ran past {secs} s and was stopped (a remote that does not answer?)"
+    )]
+    TimedOut {
+        /// The repository or worktree it ran in.
+        dir: PathBuf,
+        /// Its arguments, space-separated.
+        args: String,
+        /// The limit, seconds.
+        secs: u64,
+    },
     /// A branch was not where the caller last saw it: someone else moved
     /// it (compare-and-swap refused).
     #[error("branch {branch} in {dir} moved: expected it at {expected}, it is at {found}")]
@@ -73,18 +89,42 @@ pub enum GitError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Repo {
     dir: PathBuf,
+    /// The longest one git command may run.
+    limit: std::time::Duration,
+    /// Whether git may work here though another user owns it
+    /// (`safe.directory`).
+    trusted: bool,
 }
 
 impl Repo {
     /// The repository (or worktree) at `dir`; nothing is checked until a
     /// command runs.
     pub fn at(dir: impl Into<PathBuf>) -> Repo {
-        Repo { dir: dir.into() }
+        Repo {
+            dir: dir.into(),
+            limit: DEFAULT_LIMIT,
+            trusted: false,
+        }
     }
 
     /// Where it is.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// The same repository, which git works in though another user owns
+    /// it: an agent's own clone and worktrees, handed to the user its
+    /// tasks run as (`swarm-agent --run-as`).
+    pub fn trusted(mut self) -> Repo {
+        self.trusted = true;
+        self
+    }
+
+    /// The same repository with git commands stopped after `limit`
+    /// (default ten minutes).
+    pub fn with_limit(mut self, limit: std::time::Duration) -> Repo {
+        self.limit = limit;
+        self
     }
 
     /// `git` in this repository, in a clean environment; not started yet.
@@ -97,15 +137,16 @@ impl Repo {
         for var in LOCATING {
             cmd.env_remove(var);
         }
-        cmd.arg("-C")
-            .arg(&self.dir)
-            .args([
-                "-c",
-                "core.quotepath=off",
-                "-c",
-                "advice.detachedHead=false",
-            ])
-            .args(args)
+        cmd.arg("-C").arg(&self.dir).args([
+            "-c",
+            "core.quotepath=off",
+            "-c",
+            "advice.detachedHead=false",
+        ]);
+        if self.trusted {
+            cmd.args(["-c", "safe.directory=*"]);
+        }
+        cmd.args(args)
             .env("LC_ALL", "C")
             .env("GIT_TERMINAL_PROMPT", "0")
             .env("GIT_PAGER", "cat")
@@ -121,7 +162,24 @@ impl Repo {
     /// # Errors
     /// [`GitError::Missing`] when git cannot be started.
     pub fn output(&self, args: &[&str]) -> Result<Output, GitError> {
-        self.command(args).output().map_err(GitError::Missing)
+        self.run(self.command(args), args, None)
+    }
+
+    /// Runs `cmd` (whose arguments are `args`, for errors) with `input`
+    /// on its standard input, within the time limit.
+    pub(crate) fn run(
+        &self,
+        cmd: Command,
+        args: &[&str],
+        input: Option<&str>,
+    ) -> Result<Output, GitError> {
+        crate::wait::run(cmd, input, self.limit)
+            .map_err(GitError::Missing)?
+            .ok_or_else(|| GitError::TimedOut {
+                dir: self.dir.clone(),
+                args: args.join(" "),
+                secs: self.limit.as_secs(),
+            })
     }
 
     /// Runs git with `args`; its standard output with the trailing newline
@@ -177,6 +235,21 @@ mod tests {
         assert!(text.contains("git rev-parse --verify HEAD"), "{text}");
         assert!(text.contains(&dir.path().display().to_string()), "{text}");
         assert!(text.contains("not a git repository"), "{text}");
+    }
+
+    #[test]
+    fn a_command_past_its_limit_is_stopped_and_said_so() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let repo = Repo::at(dir.path()).with_limit(std::time::Duration::from_millis(300));
+        repo.init(false).expect("init");
+        // A git alias that runs a shell command which never ends.
+        repo.git(&["config", "alias.hang", "!sleep 30"])
+            .expect("alias");
+        let started = std::time::Instant::now();
+        let err = repo.git(&["hang"]).expect_err("stopped");
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+        assert!(matches!(err, GitError::TimedOut { secs: 0, .. }), "{err:?}");
+        assert!(err.to_string().contains("ran past"), "{err}");
     }
 
     #[test]

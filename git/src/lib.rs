@@ -9,12 +9,14 @@
 //! Everything goes through [`Repo::git`]: the user's `git` (their hooks
 //! and credentials), in a clean environment — no pager, editor or prompt,
 //! no `GIT_DIR` or `GIT_WORK_TREE` inherited from a hook, messages in the
-//! C locale — with typed errors ([`GitError`]).
+//! C locale — with typed errors ([`GitError`]), each command stopped if it
+//! runs past a time limit (ten minutes; [`Repo::with_limit`]).
 
 mod cmd;
 mod ops;
 mod remote;
 mod trailers;
+mod wait;
 
 pub use cmd::{GitError, Repo};
 pub use ops::{Identity, Merge};

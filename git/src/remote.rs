@@ -39,4 +39,25 @@ impl Repo {
         let spec = format!("+refs/heads/{branch}:refs/heads/{branch}");
         self.git(&["push", "-q", remote, &spec]).map(drop)
     }
+
+    /// Sets branch `branch` of `remote` to `commit` only if that moves it
+    /// forward (or makes it): never a force push, so a branch someone
+    /// else moved since is refused, not overwritten.
+    ///
+    /// # Errors
+    /// As [`Repo::git`] (a refused push included).
+    pub fn push_forward(&self, remote: &str, commit: &str, branch: &str) -> Result<(), GitError> {
+        let spec = format!("{commit}:refs/heads/{branch}");
+        self.git(&["push", "-q", remote, &spec]).map(drop)
+    }
+
+    /// Sets branch `branch` of `remote` to `commit`, whatever it held (a
+    /// branch of swarmd's own, such as a merge candidate).
+    ///
+    /// # Errors
+    /// As [`Repo::git`].
+    pub fn push_branch_at(&self, remote: &str, commit: &str, branch: &str) -> Result<(), GitError> {
+        let spec = format!("+{commit}:refs/heads/{branch}");
+        self.git(&["push", "-q", remote, &spec]).map(drop)
+    }
 }

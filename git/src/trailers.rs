@@ -1,8 +1,7 @@
 //! Commit messages with trailers (`Swarm-Task: 1.2`), written and read
 //! back: after a crash, the trailers on a branch say what is already on it.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use crate::cmd::{GitError, Repo};
 use crate::Oid;
@@ -43,22 +42,11 @@ pub(crate) fn message(subject: &str, trailers: &[Trailer]) -> String {
 /// its standard input; its standard output, trimmed.
 pub(crate) fn run_with_input(
     repo: &Repo,
-    mut cmd: Command,
+    cmd: Command,
     args: &[&str],
     input: &str,
 ) -> Result<String, GitError> {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(GitError::Missing)?;
-    if let Some(mut stdin) = child.stdin.take() {
-        stdin
-            .write_all(input.as_bytes())
-            .map_err(GitError::Missing)?;
-    }
-    let out = child.wait_with_output().map_err(GitError::Missing)?;
+    let out = repo.run(cmd, args, Some(input))?;
     if !out.status.success() {
         return Err(repo.failed(args, &out));
     }

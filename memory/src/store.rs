@@ -10,7 +10,7 @@ use thiserror::Error;
 use crate::kv;
 
 /// Schema version of the `swarm_*` tables this build writes.
-pub const SCHEMA_VERSION: i64 = 9;
+pub const SCHEMA_VERSION: i64 = 10;
 
 /// A store failure.
 #[derive(Debug, Error)]
@@ -220,6 +220,44 @@ FROM swarm_memory_journal;
 DROP TABLE IF EXISTS swarm_memory_journal;
 ";
 
+/// v8: each plan's repository and integration branch, and the merge of
+/// every attempt that committed work in it.
+const MIGRATION_8: &str = "
+CREATE TABLE IF NOT EXISTS swarm_workspaces (
+  plan_id INTEGER PRIMARY KEY,
+  repo TEXT NOT NULL,
+  base TEXT NOT NULL,
+  label TEXT NOT NULL,
+  head TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS swarm_merges (
+  attempt INTEGER PRIMARY KEY,
+  plan_id INTEGER NOT NULL,
+  task_idx INTEGER NOT NULL,
+  commits TEXT NOT NULL,
+  state TEXT NOT NULL,
+  merged TEXT NOT NULL DEFAULT '',
+  files TEXT NOT NULL DEFAULT '',
+  note TEXT NOT NULL DEFAULT '',
+  queued_at INTEGER NOT NULL,
+  ended_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS swarm_merges_plan ON swarm_merges(plan_id, task_idx);
+";
+
+/// v10: each plan's trace: its id (random, made once) and how far its
+/// spans were exported (the sequence number of the last event whose
+/// finished spans the collector acknowledged); the roles an attempt's
+/// members played, lead first, beside their ids.
+const MIGRATION_10: &str = "
+ALTER TABLE swarm_attempts ADD COLUMN roles TEXT NOT NULL DEFAULT '[]';
+CREATE TABLE IF NOT EXISTS swarm_traces (
+  plan_id INTEGER PRIMARY KEY,
+  trace_id TEXT NOT NULL,
+  exported_seq INTEGER NOT NULL DEFAULT 0
+);
+";
+
 /// v9: what each attempt spent, per agent that ran it, and the budgets
 /// set while a plan runs (see `state::usage`).
 const MIGRATION_9: &str = "
@@ -359,7 +397,9 @@ pub(crate) fn migrate_schema(conn: &Connection, path: &str) -> Result<(), StoreE
         (5, MIGRATION_5),
         (6, MIGRATION_6),
         (7, MIGRATION_7),
+        (8, MIGRATION_8),
         (9, MIGRATION_9),
+        (10, MIGRATION_10),
     ] {
         if version < target {
             let tx = conn.unchecked_transaction()?;

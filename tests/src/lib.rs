@@ -14,8 +14,10 @@ pub mod docker;
 pub mod events;
 mod http;
 pub mod memory_file;
+pub mod otlp;
 pub mod procs;
 pub mod relay;
+pub mod repo;
 
 pub use http::{http_get, https_get};
 

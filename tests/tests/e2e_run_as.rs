@@ -131,6 +131,49 @@ fn under_mtls_a_task_of_another_user_reaches_swarmd_through_the_agent_but_not_it
     );
 }
 
+#[test]
+fn a_task_of_another_user_edits_its_worktree_and_its_work_is_merged() {
+    if skip_unless_root() {
+        return;
+    }
+    let (root, coord, tasks) = dirs();
+    let repo = swarm_tests::repo::TestRepo::init(&root.path().join("repo"));
+    let repo_arg = repo.dir.display().to_string();
+    let d = Daemon::start_with(&coord, free_port(), &["--repo", &repo_arg]);
+    let mut agent = agent_as_nobody(&d, root.path(), &coord, &tasks, &[]);
+    // The task edits as its own user and runs git there, as an AI agent
+    // would.
+    let plan = write_plan(
+        &coord,
+        "plan.md",
+        "# Worktree as nobody\n\n### Day 1: Work\n\n**Task 1.1**: Edit\n- **Agent**: SRE\n- **Priority**: P1\n- **Duration**: 1 hour\n- **Dependencies**: None\n- **Run**: `id -u > by.txt && echo notes >> README.md && git status --short > /dev/null`\n",
+    );
+    d.ctl_json(&["plan", "load", &plan.display().to_string(), "--json"]);
+    let status = d.wait_status(60, |s| s["state"] == "succeeded" || s["state"] == "failed");
+    let _ = agent.kill();
+    let _ = agent.wait();
+    assert_eq!(
+        status["state"],
+        "succeeded",
+        "{status}\n{}",
+        String::from_utf8_lossy(&d.ctl(&["task", "show", "1.1"]).stdout)
+    );
+    let branch = repo
+        .branches("swarm/")
+        .into_iter()
+        .find(|b| b.ends_with("/integration"))
+        .expect("integration branch");
+    let by = repo.show(&branch, "by.txt").expect("by.txt merged");
+    assert!(
+        !by.trim().is_empty() && by.trim() != "0",
+        "written as root: {by}"
+    );
+    assert_eq!(
+        repo.show(&branch, "README.md").as_deref(),
+        Some("# App\nnotes\n")
+    );
+}
+
 /// Whether the test can run here (root), or why not; under CI it must.
 fn skip_unless_root() -> bool {
     if nix_is_root() {

@@ -42,6 +42,8 @@ pub struct Host {
     run_as: Option<(u32, u32)>,
     /// The sandbox guarded commands run in.
     sandbox: Sandbox,
+    /// Where the executors' spans go (off unless given an endpoint).
+    spans: crate::spans::Spans,
 }
 
 /// Where and with what one command runs.
@@ -93,7 +95,19 @@ impl Host {
             groups: Some(groups),
             run_as,
             sandbox,
+            spans: crate::spans::Spans::off(),
         })
+    }
+
+    /// This host, its executors recording spans to `spans`.
+    pub fn with_spans(mut self, spans: crate::spans::Spans) -> Host {
+        self.spans = spans;
+        self
+    }
+
+    /// Where the executors' spans go.
+    pub fn spans(&self) -> &crate::spans::Spans {
+        &self.spans
     }
 
     /// The sandbox guarded commands run in.

@@ -171,6 +171,18 @@ pub enum Kind {
     Manual,
 }
 
+impl Kind {
+    /// Its name on spans (`swarm.executor`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Shell => "shell",
+            Kind::Template => "template",
+            Kind::Docker => "docker",
+            Kind::Manual => "manual",
+        }
+    }
+}
+
 /// Picks the executor: image → docker; run → shell; template → template;
 /// otherwise manual. Empty or blank strings count as unset.
 pub fn kind_of(spec: &ExecSpec) -> Kind {
@@ -219,15 +231,32 @@ pub async fn execute_with(
     if let Err(message) = validate_env(&spec.env) {
         return Outcome::not_started(format!("task {}: {message}", spec.task_id));
     }
+    let started = std::time::SystemTime::now();
+    let kind = kind_of(&spec);
+    let outcome = run_kind(host, &spec, &logs, deadline, &cancel).await;
+    let executor = opentelemetry::KeyValue::new("swarm.executor", kind.name());
+    host.spans()
+        .attempt_span(&spec, "executor", started, &outcome, vec![executor]);
+    outcome
+}
+
+/// Runs the executor `spec` selects.
+async fn run_kind(
+    host: &Host,
+    spec: &ExecSpec,
+    logs: &Sender<LogChunk>,
+    deadline: Option<tokio::time::Instant>,
+    cancel: &CancellationToken,
+) -> Outcome {
     let run = shell::Run {
-        spec: &spec,
-        logs: &logs,
+        spec,
+        logs,
         deadline,
         timeout: spec.timeout,
-        cancel: &cancel,
+        cancel,
         host,
     };
-    match kind_of(&spec) {
+    match kind_of(spec) {
         Kind::Docker => docker::execute(&run).await,
         Kind::Shell => {
             let script = spec.run.as_deref().unwrap_or_default();
@@ -235,7 +264,7 @@ pub async fn execute_with(
         }
         Kind::Template => {
             let template = spec.template.as_deref().unwrap_or_default();
-            let command = render_template(template, &spec);
+            let command = render_template(template, spec);
             let brief = Some(spec.brief.clone().into_bytes());
             run.main_then_checks("template command", &command, brief)
                 .await

@@ -80,8 +80,9 @@ impl Run<'_> {
         }
     }
 
-    /// Runs one command; `first` says whether it is the attempt's first
-    /// process, whose failure to start means the attempt never started.
+    /// Runs one command (a span of its own when spans are on); `first`
+    /// says whether it is the attempt's first process, whose failure to
+    /// start means the attempt never started.
     async fn step(
         &self,
         label: String,
@@ -89,7 +90,24 @@ impl Run<'_> {
         stdin: Option<Vec<u8>>,
         first: bool,
     ) -> Outcome {
-        if let Some(stop) = self.interrupted(&label) {
+        let started = std::time::SystemTime::now();
+        let outcome = self.step_once(&label, script, stdin, first).await;
+        let name = label.split(':').next().unwrap_or_default();
+        let command = opentelemetry::KeyValue::new("process.command_line", script.to_string());
+        self.host
+            .spans()
+            .attempt_span(self.spec, name, started, &outcome, vec![command]);
+        outcome
+    }
+
+    async fn step_once(
+        &self,
+        label: &str,
+        script: &str,
+        stdin: Option<Vec<u8>>,
+        first: bool,
+    ) -> Outcome {
+        if let Some(stop) = self.interrupted(label) {
             return stop;
         }
         let script_ref = Script {
@@ -108,10 +126,10 @@ impl Run<'_> {
                 exit_code: status.code(),
                 message: format!("{label} {}", describe_exit(status)),
             },
-            StepEnd::TimedOut => self.timed_out(&label),
+            StepEnd::TimedOut => self.timed_out(label),
             StepEnd::Cancelled => Outcome::Cancelled,
             StepEnd::NotStarted(err) => {
-                let message = self.cannot_start(&label, script, &err);
+                let message = self.cannot_start(label, script, &err);
                 if first {
                     Outcome::NotStarted { message }
                 } else {

@@ -46,4 +46,6 @@ pub struct Settings {
     pub run_as: Option<(u32, u32)>,
     /// The sandbox task processes run in, the agent's secrets hidden.
     pub sandbox: crate::exec::Sandbox,
+    /// Where the agent's own spans go (`--otlp-endpoint`); `None`: off.
+    pub otlp_endpoint: Option<String>,
 }

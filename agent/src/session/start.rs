@@ -56,8 +56,18 @@ pub(super) fn start(settings: Settings, groups: GroupRecords) -> Result<Session,
     if let Some(f) = &forwarder {
         sandbox.set_unix_url(f.url());
     }
+    // Spans are the agent's extra: an endpoint it cannot use is said,
+    // and the agent runs without them.
+    let spans = match &settings.otlp_endpoint {
+        Some(url) => crate::spans::Spans::start(url, &settings.id).unwrap_or_else(|e| {
+            tracing::warn!("{e}; the agent's own spans are off");
+            crate::spans::Spans::off()
+        }),
+        None => crate::spans::Spans::off(),
+    };
     let host = Host::guarded(guard_binary(), groups.clone(), settings.run_as, sandbox)
-        .map_err(|e| Exit::Broken(format!("cannot start the spawner thread: {e}")))?;
+        .map_err(|e| Exit::Broken(format!("cannot start the spawner thread: {e}")))?
+        .with_spans(spans);
     let sandbox = host.sandbox().clone();
     let (events_tx, events) = mpsc::unbounded_channel();
     let ctx = Context {
@@ -101,7 +111,8 @@ fn clear_leftovers(settings: &Settings, groups: &GroupRecords) -> Workspaces {
     let workspaces = Workspaces::new(
         crate::home::agent_dir(&settings.workdir, &settings.id),
         &settings.id,
-    );
+    )
+    .owned_by(settings.run_as);
     for left in workspaces.sweep() {
         tracing::warn!(
             "removed worktree {} left by a previous agent {}",

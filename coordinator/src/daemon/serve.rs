@@ -58,6 +58,9 @@ pub enum ServeError {
     /// A thread could not start.
     #[error("cannot start the {0} thread: {1}")]
     Thread(&'static str, std::io::Error),
+    /// The trace exporter cannot be set up as asked.
+    #[error(transparent)]
+    Traces(#[from] crate::workers::traces::export::ExportSetupError),
     /// The state store failed and the scheduler stopped; the reason.
     #[error("the scheduler stopped: {0}")]
     Store(String),
@@ -102,12 +105,20 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), ServeError> {
     let settings = settings(&cfg, &listener, &tokens)?;
+    // Checked before anything is opened: a bad protocol changes nothing.
+    let traces = crate::workers::traces::export::configured(cfg.otlp_endpoint.as_deref())?;
     let http = crate::edge::http::bind(settings.http_listen)
         .await
         .map_err(ServeError::Http)?;
     let tasks = Tasks::new();
     let (core, receivers) = start_core(&cfg, &tokens, &tasks)?;
     let memory = start_workers(&settings, &cfg, &core.handle, receivers, &tasks)?;
+    if let Some(exporter) = traces {
+        let c = core.handle.clone();
+        tasks.spawn("trace export", OnCancel::Wait, |t| {
+            crate::workers::traces::run(c, exporter, t)
+        });
+    }
     if let Some(l) = http {
         let (core, tokens, tls) = (core.handle.clone(), tokens.clone(), settings.tls.clone());
         let paths = (cfg.core.memory_path(), cfg.core.state_dir());
@@ -155,6 +166,7 @@ fn settings(cfg: &Config, listener: &TcpListener, tokens: &Tokens) -> Result<Set
             placement: cfg.placement.clone(),
             swarm_network: cfg.swarm_network.clone(),
             sandbox: cfg.sandbox.clone(),
+            otlp_endpoint: cfg.otlp_endpoint.clone(),
         },
         kind: cfg.core.provisioner,
         image: cfg.docker_image.clone(),
@@ -197,7 +209,7 @@ fn start_workers(
     r: swarm_core::Receivers,
     tasks: &Tasks,
 ) -> Result<crate::workers::memory::MemoryHandle, ServeError> {
-    use crate::workers::{backups, gates, guides, memory, report, results};
+    use crate::workers::{backups, gates, guides, memory, merge, report, results};
     let settings = memory::Settings {
         memory_db: cfg.core.memory_path(),
         state_db: cfg.core.state_db_path(),
@@ -214,6 +226,10 @@ fn start_workers(
     let c = core.clone();
     tasks.spawn("guide search", OnCancel::Wait, |t| {
         guides::run(r.guides, c, t)
+    });
+    let (c, dir) = (core.clone(), s.state_dir.clone());
+    tasks.spawn("merge queue", OnCancel::Wait, |t| {
+        merge::run(r.merges, c, dir, t)
     });
     let m = memory.clone();
     tasks.spawn("result copier", OnCancel::Wait, |t| {

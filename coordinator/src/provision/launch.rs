@@ -48,6 +48,8 @@ pub struct AgentLaunch<'a> {
     pub tls: &'a swarm_client::TlsFiles,
     /// The sandbox of its tasks (`[sandbox]`), as `--sandbox*` flags.
     pub sandbox: &'a crate::daemon::config::AgentSandbox,
+    /// Where it exports its own spans (`--otlp-endpoint`): swarmd's.
+    pub otlp_endpoint: Option<&'a str>,
 }
 
 /// The `swarm-agent` binary that agents are started from.
@@ -143,6 +145,9 @@ impl Launcher {
             cmd.arg("--orphan-timeout")
                 .arg(limit.as_secs().max(1).to_string());
         }
+        if let Some(url) = agent.otlp_endpoint {
+            cmd.arg("--otlp-endpoint").arg(url);
+        }
         let path = std::env::var_os("PATH").unwrap_or_default();
         let dirs = self
             .bin
@@ -206,6 +211,7 @@ mod tests {
             orphan_timeout: Some(Duration::from_secs(60)),
             tls: &tls,
             sandbox: &sandbox,
+            otlp_endpoint: None,
         };
         let cmd = launcher.command(&agent);
         let args: Vec<String> = cmd

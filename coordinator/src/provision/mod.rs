@@ -52,6 +52,8 @@ pub struct Target {
     pub swarm_network: Option<String>,
     /// `[sandbox]`: how provisioned agents sandbox their tasks.
     pub sandbox: crate::daemon::config::AgentSandbox,
+    /// Where process agents export their own spans: swarmd's endpoint.
+    pub otlp_endpoint: Option<String>,
 }
 
 /// Tells the scheduler that an agent it asked for could not start.
@@ -205,6 +207,7 @@ mod tests {
             placement: Default::default(),
             swarm_network: None,
             sandbox,
+            otlp_endpoint: None,
         };
         let extra = container_agent_args(&target);
         let tls = swarm_client::TlsFiles::default();

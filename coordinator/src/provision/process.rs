@@ -38,6 +38,7 @@ impl ProcessProvisioner {
             orphan_timeout: Some(self.target.orphan_timeout),
             tls: &self.target.tls,
             sandbox: &self.target.sandbox,
+            otlp_endpoint: self.target.otlp_endpoint.as_deref(),
         })?;
         tracing::info!(
             "started agent {agent_id} ({role}) as process {}",

@@ -132,6 +132,16 @@ pub fn render(job: &ReportJob, met: &[(bool, String)]) -> String {
         job.finished_total,
         "swarmctl tasks --state succeeded",
     );
+    if let Some(merged) = &job.merged {
+        let title = "Merged into the integration branch since the last checkpoint";
+        section(
+            &mut out,
+            title,
+            merged,
+            merged.len(),
+            "swarmctl task diff ID",
+        );
+    }
     in_progress(&mut out, job);
     section(
         &mut out,

@@ -25,6 +25,7 @@ fn job(n: usize) -> ReportJob {
             .take(200)
             .map(|i| format!("Task {i}: done"))
             .collect(),
+        merged: None,
         finished_total: n,
         in_progress: ids
             .iter()

@@ -32,7 +32,7 @@ impl ActivePlan {
             .iter()
             .map(|t| t.retries.unwrap_or(default_retries))
             .collect();
-        let mut by_state = [0; 8];
+        let mut by_state = [0; 9];
         by_state[TaskState::Pending.index()] = tasks.len() as u32;
         let mut plan = ActivePlan {
             id,

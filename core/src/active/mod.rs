@@ -90,7 +90,7 @@ pub struct ActivePlan {
     /// Tasks succeeded or skipped.
     done_tasks: usize,
     /// Tasks per state, indexed by [`TaskState::index`].
-    by_state: [u32; 8],
+    by_state: [u32; 9],
     clock: PlanClock,
     /// Whether tasks wait for their planned day (`--pace calendar`).
     calendar: bool,

@@ -106,6 +106,11 @@ impl State {
         else {
             return Ok(());
         };
+        let since_wall = self
+            .plan
+            .as_ref()
+            .map_or(0, |p| p.clock().wall_at(since.plan_time));
+        job.merged = self.merged_since(t.db, since_wall)?;
         // The day's first report shows its checklists: the previous
         // checkpoint fell on another day, or there was none (the mark a
         // load leaves has event 0; a real checkpoint follows plan.loaded).

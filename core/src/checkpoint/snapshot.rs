@@ -94,6 +94,7 @@ impl State {
             counts: self.counts(plan),
             finished,
             finished_total,
+            merged: None,
             in_progress,
             blockers,
             checklists: Vec::new(),
@@ -171,6 +172,7 @@ impl State {
                     }
                 }
                 TaskState::Pending
+                | TaskState::Merging
                 | TaskState::Succeeded
                 | TaskState::Skipped
                 | TaskState::Cancelled => {}

@@ -25,13 +25,15 @@ pub enum EventFamily {
     Gate,
     /// `memory.*`.
     Memory,
+    /// `workspace.*`.
+    Workspace,
     /// `budget.*`.
     Budget,
 }
 
 impl EventFamily {
     /// Every family.
-    pub const ALL: [EventFamily; 9] = [
+    pub const ALL: [EventFamily; 10] = [
         EventFamily::Coordinator,
         EventFamily::Plan,
         EventFamily::Task,
@@ -40,6 +42,7 @@ impl EventFamily {
         EventFamily::Checkpoint,
         EventFamily::Gate,
         EventFamily::Memory,
+        EventFamily::Workspace,
         EventFamily::Budget,
     ];
 
@@ -54,6 +57,7 @@ impl EventFamily {
             EventFamily::Checkpoint => "checkpoint",
             EventFamily::Gate => "gate",
             EventFamily::Memory => "memory",
+            EventFamily::Workspace => "workspace",
             EventFamily::Budget => "budget",
         }
     }
@@ -70,11 +74,14 @@ impl EventKind {
             | EventKind::PlanPaused
             | EventKind::PlanResumed
             | EventKind::Plan(_) => EventFamily::Plan,
-            EventKind::Task(_) => EventFamily::Task,
+            EventKind::Task(_) | EventKind::TaskMerged | EventKind::TaskConflict => {
+                EventFamily::Task
+            }
             EventKind::AttemptOffered
             | EventKind::AttemptStarted
             | EventKind::AttemptEnded(_)
-            | EventKind::AttemptRejected => EventFamily::Attempt,
+            | EventKind::AttemptRejected
+            | EventKind::AttemptCommitted => EventFamily::Attempt,
             EventKind::AgentConnected
             | EventKind::AgentReconnected
             | EventKind::AgentDisconnected
@@ -90,6 +97,7 @@ impl EventKind {
             | EventKind::MemoryRebuilt
             | EventKind::MemoryUnavailable
             | EventKind::MemoryAvailable => EventFamily::Memory,
+            EventKind::WorkspaceOpened | EventKind::WorkspaceFailed => EventFamily::Workspace,
             EventKind::BudgetWarning | EventKind::BudgetReached | EventKind::BudgetSet => {
                 EventFamily::Budget
             }

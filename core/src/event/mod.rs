@@ -76,6 +76,18 @@ pub enum EventKind {
     MemoryUnavailable,
     /// `memory.available`: usable again.
     MemoryAvailable,
+    /// `attempt.committed`: a succeeded attempt pushed its work to its
+    /// branch (or changed nothing).
+    AttemptCommitted,
+    /// `task.merged`: its work is on the plan's integration branch.
+    TaskMerged,
+    /// `task.conflict`: its work conflicts with the integration branch.
+    TaskConflict,
+    /// `workspace.opened`: the plan's integration branch is ready.
+    WorkspaceOpened,
+    /// `workspace.failed`: the integration branch could not be opened or
+    /// a merge could not be made.
+    WorkspaceFailed,
     /// `budget.warning`: 80 % of a budget is spent.
     BudgetWarning,
     /// `budget.reached`: a budget is spent; no new attempt starts under it.
@@ -142,7 +154,7 @@ impl EventKind {
     /// Every kind the loop writes, each name once (a plan pauses through
     /// [`EventKind::PlanPaused`], never through a settled state), for
     /// [`EventKind::parse`] and the README's list.
-    pub const ALL: [EventKind; 45] = [
+    pub const ALL: [EventKind; 51] = [
         EventKind::CoordinatorStarted,
         EventKind::CoordinatorStopping,
         EventKind::PlanLoaded,
@@ -155,6 +167,7 @@ impl EventKind {
         EventKind::Task(TaskState::Pending),
         EventKind::Task(TaskState::Ready),
         EventKind::Task(TaskState::Running),
+        EventKind::Task(TaskState::Merging),
         EventKind::Task(TaskState::Succeeded),
         EventKind::Task(TaskState::Failed),
         EventKind::Task(TaskState::Blocked),
@@ -185,6 +198,11 @@ impl EventKind {
         EventKind::MemoryRebuilt,
         EventKind::MemoryUnavailable,
         EventKind::MemoryAvailable,
+        EventKind::AttemptCommitted,
+        EventKind::TaskMerged,
+        EventKind::TaskConflict,
+        EventKind::WorkspaceOpened,
+        EventKind::WorkspaceFailed,
         EventKind::BudgetWarning,
         EventKind::BudgetReached,
         EventKind::BudgetSet,
@@ -209,6 +227,7 @@ impl EventKind {
                 TaskState::Pending => "task.pending",
                 TaskState::Ready => "task.ready",
                 TaskState::Running => "task.running",
+                TaskState::Merging => "task.merging",
                 TaskState::Succeeded => "task.succeeded",
                 TaskState::Failed => "task.failed",
                 TaskState::Blocked => "task.blocked",
@@ -242,6 +261,11 @@ impl EventKind {
             EventKind::MemoryRebuilt => "memory.rebuilt",
             EventKind::MemoryUnavailable => "memory.unavailable",
             EventKind::MemoryAvailable => "memory.available",
+            EventKind::AttemptCommitted => "attempt.committed",
+            EventKind::TaskMerged => "task.merged",
+            EventKind::TaskConflict => "task.conflict",
+            EventKind::WorkspaceOpened => "workspace.opened",
+            EventKind::WorkspaceFailed => "workspace.failed",
             EventKind::BudgetWarning => "budget.warning",
             EventKind::BudgetReached => "budget.reached",
             EventKind::BudgetSet => "budget.set",

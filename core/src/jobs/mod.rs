@@ -5,6 +5,7 @@
 pub mod gates;
 pub mod guides;
 pub mod memory;
+pub mod merge;
 pub mod provision;
 pub mod report;
 pub mod results;
@@ -12,6 +13,7 @@ pub mod results;
 pub use gates::GateJob;
 pub use guides::GuideJob;
 pub use memory::Notice;
+pub use merge::{MergeJob, MergeNotice, MergeWork};
 pub use provision::ProvisionCmd;
 pub use report::{ChecklistJob, CriterionJob, InProgress, ReportJob, RoleRow};
 pub use results::{ResultJob, NAMESPACE};

@@ -88,6 +88,9 @@ pub struct ReportJob {
     pub finished: Vec<String>,
     /// How many finished since the last checkpoint.
     pub finished_total: usize,
+    /// Work merged into the plan's integration branch since the last
+    /// checkpoint, one line a merge (`None`: the plan has no repository).
+    pub merged: Option<Vec<String>>,
     /// Tasks running at the checkpoint.
     pub in_progress: Vec<InProgress>,
     /// What stands in the way.

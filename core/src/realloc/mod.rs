@@ -136,14 +136,14 @@ impl State {
 }
 
 /// Whether task `i` is ready, or pending with every unfinished
-/// dependency running (it becomes ready soon).
+/// dependency running or merging (it becomes ready soon).
 fn ready_or_soon(plan: &super::active::ActivePlan, i: usize) -> bool {
     let t = &plan.tasks()[i];
     t.state == TaskState::Ready
         || (t.state == TaskState::Pending
             && plan.compiled().tasks[i].deps.iter().all(|&d| {
                 let dep = plan.task(d).state;
-                dep == TaskState::Running || dep.is_done()
+                matches!(dep, TaskState::Running | TaskState::Merging) || dep.is_done()
             }))
 }
 

@@ -28,8 +28,10 @@ mod regressions;
 mod reports;
 mod retries;
 mod sessions;
+mod traces;
 mod verdicts;
 mod windows;
+mod workspace;
 
 use super::command::{Assignment, AttemptRef, ToAgent};
 use super::testkit::Harness;

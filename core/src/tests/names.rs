@@ -41,6 +41,7 @@ fn task_states_round_trip() {
             "pending",
             "ready",
             "running",
+            "merging",
             "succeeded",
             "failed",
             "blocked",

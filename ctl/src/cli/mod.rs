@@ -250,6 +250,19 @@ pub enum TaskCommand {
         #[arg(long, value_name = "DIR")]
         workdir: Option<PathBuf>,
     },
+    /// What a task changed in the plan's repository: its merge into the
+    /// integration branch, or its attempt's commits while not merged.
+    Diff {
+        /// Task id.
+        id: String,
+        /// Attempt number within the task (default: the last that
+        /// committed a change).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        attempt: Option<u32>,
+        /// JSON output (the attempt, what was compared, the diff).
+        #[arg(long)]
+        json: bool,
+    },
     /// What a succeeded task produced: the file it wrote to $SWARM_RESULT,
     /// else the tail of its output (shared memory, namespace
     /// swarm:results; its dependents' briefs show it).

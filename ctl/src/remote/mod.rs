@@ -12,6 +12,7 @@ pub(crate) mod spend;
 pub(crate) mod standup;
 pub(crate) mod status;
 pub(crate) mod tasks;
+mod work;
 
 use std::path::{Path, PathBuf};
 

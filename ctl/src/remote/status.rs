@@ -87,7 +87,7 @@ pub(crate) fn status_json(s: &pb::StatusReply) -> serde_json::Value {
         "plan_id": s.plan_id,
         "state": s.state,
         "tasks": {
-            "total": c.total, "pending": c.pending, "ready": c.ready, "running": c.running,
+            "total": c.total, "pending": c.pending, "ready": c.ready, "running": c.running, "merging": c.merging,
             "succeeded": c.succeeded, "failed": c.failed, "blocked": c.blocked, "skipped": c.skipped, "cancelled": c.cancelled,
         },
         "agents": s.agents,
@@ -100,6 +100,7 @@ pub(crate) fn status_json(s: &pb::StatusReply) -> serde_json::Value {
         "shortfall": s.shortfall,
         "next_checkpoint": s.next_checkpoint,
         "memory": s.memory,
+        "workspace": s.workspace,
         "verdict": s.verdict,
         "verdict_reason": s.verdict_reason,
         "gates": s.gates,
@@ -141,8 +142,14 @@ fn status_text(s: &pb::StatusReply) -> String {
     }
     let c = s.tasks.unwrap_or_default();
     let done = c.succeeded + c.skipped;
+    // Tasks whose work waits to be merged, only in a repository.
+    let merging = if c.merging > 0 || !s.workspace.is_empty() {
+        format!("{} merging, ", c.merging)
+    } else {
+        String::new()
+    };
     let mut out = format!(
-        "plan: {} (#{})\nstate: {} · {done}/{} done · {} connected\ntasks: {} running, {} ready, {} pending, {} succeeded, {} failed, {} blocked, {} skipped, {} cancelled\n",
+        "plan: {} (#{})\nstate: {} · {done}/{} done · {} connected\ntasks: {} running, {merging}{} ready, {} pending, {} succeeded, {} failed, {} blocked, {} skipped, {} cancelled\n",
         s.plan, s.plan_id, state_words(&s.state, &c), c.total, crate::plural::count(s.agents, "agent"), c.running, c.ready, c.pending, c.succeeded, c.failed, c.blocked, c.skipped, c.cancelled
     );
     if !s.verdict.is_empty() {
@@ -176,6 +183,9 @@ fn status_text(s: &pb::StatusReply) -> String {
     }
     if !s.memory.is_empty() {
         out.push_str(&format!("memory: {}\n", s.memory));
+    }
+    if !s.workspace.is_empty() {
+        out.push_str(&format!("repository: {}\n", s.workspace));
     }
     if !s.shortfall.is_empty() {
         out.push_str(&format!("agents missing: {}\n", s.shortfall.join(", ")));

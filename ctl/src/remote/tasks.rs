@@ -159,6 +159,9 @@ pub(crate) async fn task(target: &Target, cmd: TaskCommand) -> Result<()> {
             attempt,
             workdir,
         } => return super::logs::run(target, id, follow, attempt, workdir).await,
+        TaskCommand::Diff { id, attempt, json } => {
+            return super::work::diff(target, id, attempt, json).await
+        }
         TaskCommand::Result { id, json } => {
             return super::memory::task_result(target, id, json).await
         }
@@ -192,7 +195,13 @@ pub(crate) fn detail_json(d: &pb::TaskDetail) -> Value {
     let attempts: Vec<Value> = d
         .attempts
         .iter()
-        .map(|a| json!({"attempt": a.number, "fence": a.attempt, "agents": a.agents, "state": a.state, "created_at_ms": a.created_at_ms, "ended_at_ms": a.ended_at_ms, "exit_code": a.exit_code, "message": a.message, "output_dropped": a.output_dropped, "usage": a.usage.as_ref().map(spent_json), "session_id": a.session_id}))
+        .map(|a| {
+            let mut v = json!({"attempt": a.number, "fence": a.attempt, "agents": a.agents, "state": a.state, "created_at_ms": a.created_at_ms, "ended_at_ms": a.ended_at_ms, "exit_code": a.exit_code, "message": a.message, "output_dropped": a.output_dropped, "usage": a.usage.as_ref().map(spent_json), "session_id": a.session_id});
+            if let (Some(o), Some(w)) = (v.as_object_mut(), super::work::attempt_json(a)) {
+                o.insert("work".into(), w);
+            }
+            v
+        })
         .collect();
     let mut v = task_json(&d.task.clone().unwrap_or_default());
     if let Some(o) = v.as_object_mut() {
@@ -201,6 +210,10 @@ pub(crate) fn detail_json(d: &pb::TaskDetail) -> Value {
         o.insert("run".into(), json!(d.run));
         o.insert("checks".into(), json!(d.checks));
         o.insert("image".into(), json!(d.image));
+        if !d.repo.is_empty() {
+            o.insert("repo".into(), json!(d.repo));
+            o.insert("integration_branch".into(), json!(d.integration_branch));
+        }
         o.insert("spend".into(), spent_json(&d.spend.unwrap_or_default()));
     }
     v
@@ -285,6 +298,9 @@ async fn show(target: &Target, id: String, as_json: bool) -> Result<()> {
                 &rows
             )
         );
+    }
+    for line in super::work::lines(&d) {
+        crate::outln!("{line}");
     }
     Ok(())
 }

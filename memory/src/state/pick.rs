@@ -145,6 +145,7 @@ mod tests {
             plan_id: 1,
             task_idx: 0,
             number,
+            roles: Vec::new(),
             agents: vec!["a".into()],
             state: "failed".into(),
             created_at: 0,

@@ -60,7 +60,7 @@ pub fn tasks(conn: &Connection, plan_id: i64) -> Result<Vec<TaskRow>, StoreError
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-fn attempt_from(r: &Row<'_>) -> rusqlite::Result<(AttemptRow, String)> {
+fn attempt_from(r: &Row<'_>) -> rusqlite::Result<(AttemptRow, [String; 2])> {
     Ok((
         AttemptRow {
             id: r.get::<_, i64>(0)? as u64,
@@ -68,6 +68,7 @@ fn attempt_from(r: &Row<'_>) -> rusqlite::Result<(AttemptRow, String)> {
             task_idx: r.get(2)?,
             number: r.get(3)?,
             agents: Vec::new(),
+            roles: Vec::new(),
             state: r.get(5)?,
             created_at: r.get(6)?,
             started_at: r.get(7)?,
@@ -77,20 +78,21 @@ fn attempt_from(r: &Row<'_>) -> rusqlite::Result<(AttemptRow, String)> {
             output_dropped: r.get::<_, i64>(11)?.max(0) as u64,
             token: r.get(12)?,
         },
-        r.get(4)?,
+        [r.get(4)?, r.get(13)?],
     ))
 }
 
 const ATTEMPT_COLUMNS: &str =
-    "id, plan_id, task_idx, number, agents, state, created_at, started_at, ended_at, exit_code, message, output_dropped, token";
+    "id, plan_id, task_idx, number, agents, state, created_at, started_at, ended_at, exit_code, message, output_dropped, token, roles";
 
 fn collect_attempts(
-    rows: impl Iterator<Item = rusqlite::Result<(AttemptRow, String)>>,
+    rows: impl Iterator<Item = rusqlite::Result<(AttemptRow, [String; 2])>>,
 ) -> Result<Vec<AttemptRow>, StoreError> {
     let mut out = Vec::new();
     for row in rows {
-        let (mut a, agents) = row?;
+        let (mut a, [agents, roles]) = row?;
         a.agents = json_list("swarm_attempts", agents)?;
+        a.roles = json_list("swarm_attempts", roles)?;
         out.push(a);
     }
     Ok(out)

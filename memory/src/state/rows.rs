@@ -82,6 +82,9 @@ pub struct AttemptRow {
     pub number: u32,
     /// Agent ids, lead first.
     pub agents: Vec<String>,
+    /// The role each agent played, in the same order (empty when stored
+    /// by a build that did not keep them).
+    pub roles: Vec<String>,
     /// Attempt state name.
     pub state: String,
     /// Created (offered), ms.

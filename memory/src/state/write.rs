@@ -78,10 +78,11 @@ pub fn insert_dependency(
 /// Inserts or replaces an attempt's row.
 pub fn upsert_attempt(conn: &Connection, a: &AttemptRow) -> Result<(), StoreError> {
     let agents = serde_json::to_string(&a.agents).unwrap_or_else(|_| "[]".to_string());
+    let roles = serde_json::to_string(&a.roles).unwrap_or_else(|_| "[]".to_string());
     conn.prepare_cached(
         "INSERT OR REPLACE INTO swarm_attempts
-         (id, plan_id, task_idx, number, agents, state, created_at, started_at, ended_at, exit_code, message, output_dropped, token)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+         (id, plan_id, task_idx, number, agents, state, created_at, started_at, ended_at, exit_code, message, output_dropped, token, roles)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     )?
     .execute(params![
         a.id as i64,
@@ -96,7 +97,8 @@ pub fn upsert_attempt(conn: &Connection, a: &AttemptRow) -> Result<(), StoreErro
         a.exit_code,
         a.message,
         a.output_dropped.min(i64::MAX as u64) as i64,
-        a.token
+        a.token,
+        roles
     ])?;
     Ok(())
 }

@@ -37,6 +37,9 @@ pub struct Workspace {
     pub branch: String,
     /// The plan, for the `Swarm-Plan` trailer.
     pub plan: String,
+    /// Only the task's Checks run, on a candidate merge: nothing is
+    /// committed or pushed, whatever they leave in the worktree.
+    pub checks_only: bool,
 }
 
 /// The step of a workspace that failed, as users read it.
@@ -111,6 +114,10 @@ pub struct Workspaces {
     agent_id: String,
     /// One lock per clone, by key; held while its shared state changes.
     locks: Arc<Mutex<HashMap<String, Arc<Mutex<()>>>>>,
+    /// The user and group tasks run as (`--run-as`): clones and worktrees
+    /// are handed to them, so tasks (and the git an AI agent runs) can
+    /// write there.
+    owner: Option<(u32, u32)>,
 }
 
 impl Workspaces {
@@ -120,6 +127,24 @@ impl Workspaces {
             dir: agent_dir,
             agent_id: agent_id.to_string(),
             locks: Arc::default(),
+            owner: None,
+        }
+    }
+
+    /// The same workspaces, handed to `owner` (uid, gid) when given.
+    pub fn owned_by(mut self, owner: Option<(u32, u32)>) -> Workspaces {
+        self.owner = owner;
+        self
+    }
+
+    /// The repository at `dir`, trusted by git when it is handed to the
+    /// tasks' user.
+    fn repo(&self, dir: impl Into<PathBuf>) -> Repo {
+        let repo = Repo::at(dir);
+        if self.owner.is_some() {
+            repo.trusted()
+        } else {
+            repo
         }
     }
 
@@ -135,7 +160,7 @@ impl Workspaces {
             }
         }
         for clone in read_dir(&self.dir.join("repos")) {
-            if let Err(e) = Repo::at(&clone).git(&["worktree", "prune"]) {
+            if let Err(e) = self.repo(&clone).git(&["worktree", "prune"]) {
                 tracing::warn!("{e}");
             }
         }
@@ -168,7 +193,7 @@ impl Workspaces {
             }
         };
         let key = repo_key(&ws.repo);
-        let clone = Repo::at(self.dir.join("repos").join(&key));
+        let clone = self.repo(self.dir.join("repos").join(&key));
         let path = self
             .dir
             .join("work")
@@ -195,6 +220,17 @@ impl Workspaces {
         let tree = clone
             .add_worktree(&path, &ws.branch, &ws.base_commit)
             .map_err(fail(Step::Worktree))?;
+        let tree = self.repo(tree.dir());
+        if let Some((uid, gid)) = self.owner {
+            for dir in [clone.dir(), tree.dir()] {
+                hand_over(dir, uid, gid).map_err(|e| {
+                    fail(Step::Worktree)(GitError::Missing(std::io::Error::new(
+                        e.kind(),
+                        format!("cannot hand {} to uid {uid}: {e}", dir.display()),
+                    )))
+                })?;
+            }
+        }
         Ok(Prepared {
             owner: self.clone(),
             key,
@@ -252,7 +288,7 @@ impl Prepared {
     /// A commit or push that failed (a hook refusing it included); the
     /// worktree is removed all the same.
     pub fn finish(self, succeeded: bool) -> Result<Option<Oid>, WorkspaceError> {
-        let handed = if succeeded {
+        let handed = if succeeded && !self.ws.checks_only {
             self.commit_and_push()
         } else {
             Ok(None)
@@ -320,6 +356,18 @@ fn repo_key(repo: &str) -> String {
         (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
     });
     format!("{hash:016x}")
+}
+
+/// Makes `uid:gid` the owner of `path` and everything under it (symbolic
+/// links themselves, never what they point to).
+fn hand_over(path: &Path, uid: u32, gid: u32) -> std::io::Result<()> {
+    std::os::unix::fs::lchown(path, Some(uid), Some(gid))?;
+    if std::fs::symlink_metadata(path)?.is_dir() {
+        for entry in std::fs::read_dir(path)? {
+            hand_over(&entry?.path(), uid, gid)?;
+        }
+    }
+    Ok(())
 }
 
 /// The entries of `dir`; none when it does not exist.

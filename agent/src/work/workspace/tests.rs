@@ -54,6 +54,7 @@ impl Fixture {
             base_commit: self.main(),
             branch: format!("swarm/backup-7/attempts/{task}/a{fence}"),
             plan: "backup-7".into(),
+            checks_only: false,
         }
     }
 

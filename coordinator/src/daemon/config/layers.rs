@@ -79,6 +79,7 @@ pub fn load_traced(
             c.core.workdir.join(&b.dir)
         };
     }
+    super::keys_workspace::check(&mut c)?;
     validate(&c)?;
     Ok(Loaded { config: c, origins })
 }

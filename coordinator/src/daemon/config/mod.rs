@@ -1,8 +1,8 @@
 //! The daemon's configuration, loaded in one place: defaults, then the TOML
 //! file (`--config`), then `SWARM_*` environment variables, then flags;
 //! then validated. Every setting is declared once (`keys_core.rs`,
-//! `keys_daemon.rs`, `keys_sandbox.rs`, `tables.rs`) with its key, variable, flag, default
-//! and help; the layers (`layers.rs`), the flags (`flags.rs`), `--help`,
+//! `keys_daemon.rs`, `keys_sandbox.rs`, `keys_workspace.rs`, `tables.rs`)
+//! with its key, variable, flag, default and help; the layers (`layers.rs`), the flags (`flags.rs`), `--help`,
 //! the README's table and `swarmd config show` (`show.rs`) all read that
 //! declaration.
 
@@ -15,6 +15,7 @@ mod keys_budget;
 mod keys_core;
 mod keys_daemon;
 mod keys_sandbox;
+mod keys_workspace;
 mod layers;
 mod placement;
 mod setting;
@@ -77,6 +78,9 @@ pub struct Config {
     pub http: crate::edge::http::HttpListen,
     /// `[sandbox]`: how the agents swarmd starts sandbox their tasks.
     pub sandbox: AgentSandbox,
+    /// Where traces go (`otlp_endpoint`, `OTEL_EXPORTER_OTLP_ENDPOINT`,
+    /// `--otlp-endpoint`); `None`: no exporter runs.
+    pub otlp_endpoint: Option<String>,
 }
 
 impl Default for Config {
@@ -98,6 +102,7 @@ impl Default for Config {
             backups: None,
             http: crate::edge::http::HttpListen::Default,
             sandbox: AgentSandbox::default(),
+            otlp_endpoint: None,
         }
     }
 }
@@ -152,6 +157,7 @@ pub fn settings() -> impl Iterator<Item = &'static Setting> {
         .iter()
         .chain(keys_daemon::DAEMON.iter())
         .chain(keys_sandbox::SANDBOX.iter())
+        .chain(keys_workspace::WORKSPACE.iter())
         .chain(keys_budget::BUDGET.iter())
 }
 

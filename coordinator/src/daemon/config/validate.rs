@@ -48,6 +48,12 @@ pub(super) fn validate(c: &Config) -> Result<(), ConfigError> {
             c.listen
         )));
     }
+    if c.otlp_endpoint.is_some() {
+        // The protocol is the exporter's standard variable, read here so
+        // a wrong one stops swarmd before it opens anything.
+        crate::workers::traces::export::Protocol::from_env(|v| std::env::var(v).ok())
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+    }
     if c.core.heartbeat.is_zero() || c.core.lease_ttl <= c.core.heartbeat {
         return Err(ConfigError::Invalid(format!(
             "lease_ttl ({} ms) must be longer than heartbeat ({} ms), and heartbeat above 0",

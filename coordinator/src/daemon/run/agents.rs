@@ -81,6 +81,8 @@ pub(crate) struct LocalAgents<'a> {
     pub orphan_timeout: std::time::Duration,
     /// `[sandbox]`: how the agents sandbox their tasks.
     pub sandbox: &'a crate::daemon::config::AgentSandbox,
+    /// Where they export their own spans: swarmd's endpoint.
+    pub otlp_endpoint: Option<&'a str>,
 }
 
 /// Starts the agents `compiled` needs, saying which.
@@ -120,6 +122,7 @@ pub(crate) fn spawn_agents(
             orphan_timeout: Some(at.orphan_timeout),
             tls: &swarm_client::TlsFiles::default(),
             sandbox: at.sandbox,
+            otlp_endpoint: at.otlp_endpoint,
         })?);
     }
     Ok(children)

@@ -58,6 +58,7 @@ pub(crate) async fn run(
     let report = cfg.core.report_path.clone();
     let orphan_timeout = cfg.orphan_timeout;
     let sandbox = cfg.sandbox.clone();
+    let otlp_endpoint = cfg.otlp_endpoint.clone();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server_tokens = tokens.clone();
     let server = tokio::spawn(async move {
@@ -85,6 +86,7 @@ pub(crate) async fn run(
             exec: exec.as_deref(),
             orphan_timeout,
             sandbox: &sandbox,
+            otlp_endpoint: otlp_endpoint.as_deref(),
         },
     };
     let code = match drive.run().await {

@@ -134,10 +134,19 @@ impl Follow {
                 e.message,
                 self.report_path.display()
             )),
+            EventKind::TaskMerged => Some(format!("{at}  ⤵ {id} {}", e.message)),
+            EventKind::TaskConflict => Some(format!("{at}  ⚠ {id} {}", e.message)),
+            EventKind::WorkspaceOpened => Some(format!("{at}  ⎇ {}", e.message)),
+            EventKind::WorkspaceFailed => Some(format!("{at}  ✗ {id} {}", e.message)),
             // Everything else is in `swarmctl events`.
             EventKind::Task(
-                TaskState::Pending | TaskState::Ready | TaskState::Skipped | TaskState::Cancelled,
+                TaskState::Pending
+                | TaskState::Ready
+                | TaskState::Merging
+                | TaskState::Skipped
+                | TaskState::Cancelled,
             )
+            | EventKind::AttemptCommitted
             | EventKind::AttemptEnded(
                 AttemptEnd::Succeeded
                 | AttemptEnd::Failed { .. }

@@ -33,6 +33,10 @@ pub(crate) async fn print(client: &mut Control, workdir: &Path, secs: f64) -> an
                 printable(&s.verdict_reason)
             );
         }
+        // Where the work is, and how to look at it against the base.
+        if !s.workspace.is_empty() {
+            println!("repository: {}", printable(&s.workspace));
+        }
     }
     Ok(())
 }

@@ -126,6 +126,12 @@ impl pb::control_service_server::ControlService for ControlSvc {
         Ok(Response::new(convert::detail_to(d)))
     }
 
+    async fn task_diff(&self, req: Request<pb::TaskDiffRequest>) -> R<pb::TaskDiffReply> {
+        self.tokens.check_task(&req, &req.get_ref().id)?;
+        let reply = super::diff::task_diff(&self.core, &self.state_dir, req.into_inner()).await?;
+        Ok(Response::new(reply))
+    }
+
     type TaskLogsStream = BoxStream<pb::LogLine>;
 
     async fn task_logs(&self, req: Request<pb::TaskLogsRequest>) -> R<Self::TaskLogsStream> {

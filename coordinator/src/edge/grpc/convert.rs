@@ -67,6 +67,7 @@ pub(crate) fn from_agent(m: pb::AgentMessage) -> Option<FromAgent> {
                 output_dropped: r.output_dropped,
                 not_started: r.not_started,
                 result: r.result,
+                commit: Some(r.commit).filter(|c| !c.is_empty()),
                 usage: r.usage.map(usage_from),
                 rate_limit: r.rate_limit.map(|l| swarm_core::command::RateLimit {
                     reset_at: (l.reset_at_ms > 0).then_some(l.reset_at_ms),
@@ -108,8 +109,13 @@ pub(crate) fn to_agent(m: ToAgent) -> pb::CoordinatorMessage {
             lead: a.lead,
             member: a.member,
             members: a.members,
-            // Workspaces are not handed out yet.
-            workspace: None,
+            workspace: a.workspace.map(|w| pb::Workspace {
+                repo: w.repo,
+                base_commit: w.base_commit,
+                branch: w.branch,
+                plan: w.plan,
+                checks_only: w.checks_only,
+            }),
             spec: Some(pb::TaskSpec {
                 title: a.title,
                 run: a.run.unwrap_or_default(),
@@ -170,6 +176,7 @@ pub(crate) fn status_to(s: views::Status) -> pb::StatusReply {
             pending: c.pending,
             ready: c.ready,
             running: c.running,
+            merging: c.merging,
             succeeded: c.succeeded,
             failed: c.failed,
             blocked: c.blocked,
@@ -186,6 +193,7 @@ pub(crate) fn status_to(s: views::Status) -> pb::StatusReply {
         shortfall: s.shortfall,
         next_checkpoint: s.next_checkpoint,
         memory: s.memory,
+        workspace: s.workspace,
         verdict: s.verdict.map(|v| v.name().to_string()).unwrap_or_default(),
         verdict_reason: s.verdict_reason,
         gates: s.gates,
@@ -289,24 +297,36 @@ pub(crate) fn detail_to(d: views::TaskDetail) -> pb::TaskDetail {
         attempts: d
             .attempts
             .into_iter()
-            .map(|a| pb::AttemptInfo {
-                attempt: a.attempt,
-                number: a.number,
-                agents: a.agents,
-                state: a.state.name().to_string(),
-                created_at_ms: a.created_at,
-                ended_at_ms: a.ended_at,
-                exit_code: a.exit_code,
-                message: a.message,
-                output_dropped: a.output_dropped,
-                usage: a.usage.as_ref().map(spent_to),
-                session_id: a.session_id,
+            .map(|a| {
+                let w = a.work.unwrap_or_default();
+                pb::AttemptInfo {
+                    attempt: a.attempt,
+                    number: a.number,
+                    agents: a.agents,
+                    state: a.state.name().to_string(),
+                    created_at_ms: a.created_at,
+                    ended_at_ms: a.ended_at,
+                    exit_code: a.exit_code,
+                    message: a.message,
+                    output_dropped: a.output_dropped,
+                    branch: w.branch,
+                    commits: w.commits,
+                    merge: w.merge,
+                    merged_commit: w.merged_commit,
+                    files: w.files,
+                    merged_at_ms: w.merged_at,
+                    merge_note: w.note,
+                    usage: a.usage.as_ref().map(spent_to),
+                    session_id: a.session_id,
+                }
             })
             .collect(),
         depends_on: d.depends_on,
         run: d.run,
         checks: d.checks,
         image: d.image,
+        repo: d.repo,
+        integration_branch: d.integration,
         spend: Some(spent_to(&d.spend)),
     }
 }

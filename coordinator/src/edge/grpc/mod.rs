@@ -5,6 +5,7 @@
 mod agent;
 mod control;
 pub(crate) mod convert;
+mod diff;
 mod lists;
 mod logs;
 mod memory;

@@ -49,6 +49,7 @@ pub fn summary(s: &Status) -> String {
         ("Projected", &s.projected),
         ("Next checkpoint", &s.next_checkpoint),
         ("Shared memory", &s.memory),
+        ("Repository", &s.workspace),
         ("Spend", &spend_line(&s.spend)),
     ] {
         if !line.is_empty() {
@@ -253,6 +254,7 @@ pub fn task(d: &TaskDetail, log_tail: &str) -> String {
         );
     }
     out.push_str("</tbody></table>");
+    super::work::work(&mut out, d);
     if !log_tail.is_empty() {
         let _ = write!(
             out,
