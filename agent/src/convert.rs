@@ -58,6 +58,7 @@ pub(crate) fn assignment_from(a: pb::Assign) -> Assignment {
                 model: Some(p.model).filter(|x| !x.is_empty()),
                 tools: p.tools,
                 env: p.env.into_iter().collect(),
+                pool: None,
                 sources: Vec::new(),
             })
             .unwrap_or_default(),

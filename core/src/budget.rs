@@ -159,6 +159,31 @@ pub enum BudgetCmd {
     },
 }
 
+/// The spent budgets that hold tasks, decided once per dispatch.
+#[derive(Debug, Default)]
+pub(crate) struct BudgetHold {
+    /// The plan's or today's budget is spent: every task waits.
+    all: bool,
+    /// Roles whose budget is spent: their tasks wait.
+    roles: Vec<String>,
+}
+
+impl BudgetHold {
+    /// Whether a task that needs `need` waits.
+    pub(crate) fn holds(&self, need: Option<&swarm_plan::Need>) -> bool {
+        self.all
+            || (!self.roles.is_empty()
+                && match need {
+                    Some(swarm_plan::Need::Roles(roles)) => {
+                        roles.iter().any(|r| self.roles.contains(r))
+                    }
+                    Some(swarm_plan::Need::Swarm { .. } | swarm_plan::Need::Monitoring) | None => {
+                        true
+                    }
+                })
+    }
+}
+
 /// Budgets set while the plan runs, and what was announced.
 #[derive(Debug, Default)]
 pub(crate) struct BudgetState {
@@ -191,6 +216,22 @@ impl State {
         };
         let today = plan.clock().plan_day(plan.clock().plan_at(now));
         lines(&self.budgets(), &self.spend, today)
+    }
+
+    /// The spent budgets at `now` and what they hold.
+    pub(crate) fn budget_hold(&self, now: i64) -> BudgetHold {
+        let mut hold = BudgetHold::default();
+        for l in self
+            .budget_lines(now)
+            .into_iter()
+            .filter(BudgetLine::reached)
+        {
+            match l.scope {
+                BudgetScope::Plan | BudgetScope::Day => hold.all = true,
+                BudgetScope::Role(r) => hold.roles.push(r),
+            }
+        }
+        hold
     }
 
     /// Why task `task` may not start at `now`: a spent budget it would

@@ -28,7 +28,7 @@ impl State {
             return Ok(());
         }
         self.refresh_guide(t.now, false);
-        let room = self.pool_room(t.now);
+        let gate = self.start_gate(t.now);
         let Some(plan) = self.plan.as_ref() else {
             return Ok(());
         };
@@ -55,11 +55,12 @@ impl State {
         let compiled = plan.compiled();
         let (order, demand) = plan.dispatch_order(self.cfg.priority, t.now);
         // Work in the repository waits until its integration branch is
-        // open; a task whose pool is paused or full waits (`pools/limits.rs`).
+        // open; a task held by a budget or a paused or full pool waits
+        // (`pools/limits.rs`).
         let ws_open = self.ws.as_ref().is_none_or(|w| w.head().is_some());
         let repo = swarm_plan::claims::Workspace::Repo;
         let open = |&(i, _, _): &(usize, _, _)| {
-            (ws_open || compiled.plan.tasks[i].workspace != repo) && self.pool_open(i, t.now, &room)
+            (ws_open || compiled.plan.tasks[i].workspace != repo) && self.may_start(i, t.now, &gate)
         };
         let candidates = order.filter(open).map(|(i, slack, ready_in)| Candidate {
             task: i,
@@ -94,7 +95,7 @@ impl State {
                 (p.task, members)
             })
             .collect();
-        for (task, members) in self.within_pools(placements, room, t.now) {
+        for (task, members) in self.within_pools(placements, gate, t.now) {
             self.start_attempt(t, task, members)?;
         }
         Ok(())

@@ -385,11 +385,11 @@ impl State {
                 t.reply(reply, Ok(s));
             }
             Query::ListTasks(q, reply) => {
-                let r = self.task_page(q);
+                let r = self.task_page(q, t.now);
                 t.reply(reply, r);
             }
             Query::GetTask(id, reply) => {
-                let r = self.task_detail(t.db, &id);
+                let r = self.task_detail(t.db, &id, t.now);
                 t.reply(reply, r);
             }
             Query::Logs { task, pick, reply } => {

@@ -98,7 +98,7 @@ impl State {
     /// [`CoreError::NotFound`] for an `After` id the plan does not hold;
     /// [`CoreError::Conflict`] when the plan a cursor belongs to was
     /// replaced.
-    pub(crate) fn task_page(&self, q: PageQuery) -> Result<TaskPage, CoreError> {
+    pub(crate) fn task_page(&self, q: PageQuery, now: i64) -> Result<TaskPage, CoreError> {
         let Some(plan) = &self.plan else {
             return Ok(TaskPage::default());
         };
@@ -120,11 +120,7 @@ impl State {
         let mut i = start;
         while i < end && tasks.len() < limit {
             if q.filter.keeps(plan, i) {
-                tasks.push(crate::queries::task_view(
-                    plan,
-                    i,
-                    self.waits_for_operator(i),
-                ));
+                tasks.push(self.view_of(plan, i, now));
             }
             i += 1;
         }

@@ -214,7 +214,12 @@ impl Metrics {
                 if let Some(outcome) = kind.strip_prefix("attempt.") {
                     if matches!(
                         outcome,
-                        "succeeded" | "failed" | "timed_out" | "cancelled" | "lost"
+                        "succeeded"
+                            | "failed"
+                            | "timed_out"
+                            | "cancelled"
+                            | "lost"
+                            | "rate_limited"
                     ) {
                         self.attempts
                             .get_or_create(&vec![("outcome".to_string(), outcome.to_string())])
@@ -297,6 +302,7 @@ mod tests {
             "attempt.succeeded",
             "attempt.succeeded",
             "attempt.failed",
+            "attempt.rate_limited",
             "attempt.offered",
             "attempt.rejected",
             "agent.lost",
@@ -317,6 +323,7 @@ mod tests {
         for line in [
             "swarmd_attempts_ended_total{outcome=\"succeeded\"} 2",
             "swarmd_attempts_ended_total{outcome=\"failed\"} 1",
+            "swarmd_attempts_ended_total{outcome=\"rate_limited\"} 1",
             "swarmd_rejected_results_total 1",
             "swarmd_expired_leases_total 1",
             "swarmd_tasks{state=\"ready\"} 3",

@@ -5,8 +5,9 @@
 //! otherwise). A task rate-limited `max_rate_limited` times in a row
 //! waits for an operator (`swarmctl task retry ID`) instead of looping.
 //!
-//! Every task is in one pool: its plan's `**Pool**`, else the config's
-//! `default_pool` (`default` unless set); `pools/limits.rs` holds the
+//! Every task is in one pool: its plan's `**Pool**`, else its role
+//! profile's `pool`, else the config's `default_pool` (`default` unless
+//! set); `pools/limits.rs` holds the
 //! pools' concurrency and rate.
 //!
 //! Invariants: a pool is paused exactly while `now < until`; the

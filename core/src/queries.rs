@@ -15,7 +15,12 @@ impl State {
         self.plan.as_ref().map(ActivePlan::id)
     }
 
-    pub(crate) fn task_detail(&self, db: &Connection, id: &str) -> Result<TaskDetail, CoreError> {
+    pub(crate) fn task_detail(
+        &self,
+        db: &Connection,
+        id: &str,
+        now: i64,
+    ) -> Result<TaskDetail, CoreError> {
         let i = self.task_index(id)?;
         let Some(plan) = &self.plan else {
             return Err(CoreError::NotFound("no plan".into()));
@@ -48,7 +53,7 @@ impl State {
         let (attempts, repo, integration) = self.attempts_work(db, i, attempts)?;
         let t = plan.spec(i);
         Ok(TaskDetail {
-            task: task_view(plan, i, self.waits_for_operator(i)),
+            task: self.view_of(plan, i, now),
             attempts,
             depends_on: plan.compiled().tasks[i]
                 .deps
@@ -120,6 +125,20 @@ impl State {
             .collect();
         tasks.sort_unstable();
         tasks.into_iter().map(|i| self.task_id(i)).collect()
+    }
+}
+
+impl State {
+    /// Task `i`'s view at `now`: a ready task that a spent budget holds
+    /// says so in its reason.
+    pub(crate) fn view_of(&self, plan: &ActivePlan, i: usize, now: i64) -> TaskView {
+        let mut v = task_view(plan, i, self.waits_for_operator(i));
+        if v.state == crate::model::TaskState::Ready {
+            if let Some(why) = self.budget_blocks(i, now) {
+                v.reason = format!("waits: {why}");
+            }
+        }
+        v
     }
 }
 

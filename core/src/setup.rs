@@ -112,6 +112,11 @@ impl Profiles {
         }
     }
 
+    /// The pool `role`'s profile names, if any.
+    pub(crate) fn pool_of(&self, role: &str) -> Option<&str> {
+        self.by_role.get(role)?.pool.as_deref()
+    }
+
     /// The profile of `role`: its own, then `[exec].ROLE`, then
     /// `[exec].default` for the command template.
     pub(crate) fn of(&self, role: &str) -> swarm_roles::Profile {

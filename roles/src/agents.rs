@@ -268,6 +268,7 @@ impl Catalogue {
                 model: d.model.clone(),
                 tools: d.tools.clone(),
                 env: Default::default(),
+                pool: None,
                 sources: vec![d.path.display().to_string()],
             });
         }

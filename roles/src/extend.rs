@@ -93,6 +93,7 @@ struct RoleEntry {
     prompt: Option<String>,
     exec: Option<String>,
     model: Option<String>,
+    pool: Option<String>,
     #[serde(default)]
     tools: Vec<String>,
     #[serde(default)]
@@ -137,6 +138,19 @@ impl Catalogue {
         let mut next = self.clone();
         for mut entry in file.role {
             let env = entry.environment(origin)?;
+            if let Some(pool) = &entry.pool {
+                let ok = !pool.is_empty()
+                    && (pool.chars()).all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+                if !ok {
+                    return Err(CatalogueError::Syntax {
+                        origin: origin.to_string(),
+                        message: format!(
+                            "role {}: malformed pool '{pool}': expected a name of letters, digits, '-' and '_'",
+                            entry.name
+                        ),
+                    });
+                }
+            }
             let valid = !entry.name.is_empty()
                 && entry
                     .name
@@ -168,6 +182,7 @@ impl Catalogue {
                 model: entry.model,
                 tools: entry.tools,
                 env,
+                pool: entry.pool,
                 sources: vec![origin.to_string()],
             });
             for alias in entry.aliases {
@@ -218,6 +233,29 @@ mod tests {
         assert_eq!(c.resolve("UI Engineer"), Ok("frontend"));
         assert_eq!(c.resolve("frontend"), Ok("frontend"));
         assert_eq!(c.resolve("on call engineer"), Ok("sre"));
+    }
+
+    #[test]
+    fn a_role_s_pool_is_read_and_a_malformed_one_named() {
+        let mut c = Catalogue::builtin();
+        c.extend_from_toml(
+            "[[role]]\nname = \"sre\"\npool = \"anthropic\"\n",
+            "roles.toml",
+        )
+        .expect("valid");
+        let sre = c.get("sre").expect("sre");
+        assert_eq!(sre.profile.pool.as_deref(), Some("anthropic"));
+        let err = c
+            .extend_from_toml(
+                "[[role]]\nname = \"qa\"\npool = \"big one\"\n",
+                "roles.toml",
+            )
+            .expect_err("malformed");
+        assert!(
+            err.to_string()
+                .contains("role qa: malformed pool 'big one'"),
+            "{err}"
+        );
     }
 
     #[test]

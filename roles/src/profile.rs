@@ -20,6 +20,9 @@ pub struct Profile {
     pub tools: Vec<String>,
     /// Extra environment for the role's tasks.
     pub env: BTreeMap<String, String>,
+    /// The pool of a rate-limited API the role's tasks draw on when the
+    /// plan names none.
+    pub pool: Option<String>,
     /// Where the profile came from (files, in the order applied).
     pub sources: Vec<String>,
 }
@@ -32,6 +35,7 @@ impl Profile {
             && self.model.is_none()
             && self.tools.is_empty()
             && self.env.is_empty()
+            && self.pool.is_none()
     }
 
     /// Lays `other` over this profile: what it sets wins, field by field;
@@ -43,6 +47,7 @@ impl Profile {
         self.prompt = other.prompt.or(self.prompt.take());
         self.exec = other.exec.or(self.exec.take());
         self.model = other.model.or(self.model.take());
+        self.pool = other.pool.or(self.pool.take());
         if !other.tools.is_empty() {
             self.tools = other.tools;
         }

@@ -73,6 +73,12 @@ fn a_spent_day_budget_stops_new_attempts_until_it_is_raised() {
             .contains("budget is spent"),
         "{held}"
     );
+    let ready = d.ctl_json(&["tasks", "--state", "ready", "--json"]);
+    let waiting = ready[0]["reason"].as_str().unwrap_or_default();
+    assert!(
+        waiting.starts_with(&format!("waits: day {day}'s budget is spent: $")),
+        "a held task says why: {ready}"
+    );
     let shown = d.ctl_json(&["budget", "show", "--json"]);
     assert_eq!(shown[0]["scope"], "day", "{shown}");
     assert_eq!(shown[0]["state"], "reached", "{shown}");

@@ -1,6 +1,6 @@
 //! Pool limits (`[pool.NAME] concurrency, per_minute`) at dispatch: a
-//! task's pool is its plan's `**Pool**`, else the config's
-//! `default_pool`; each member of an attempt that runs the task counts
+//! task's pool is its plan's `**Pool**`, else its role profile's `pool`,
+//! else the config's `default_pool`; each member of an attempt that runs the task counts
 //! once against it. Candidates whose pool has no room (paused, at its
 //! concurrency, or at its rate for the last minute) are left out, and a
 //! round's placements past a pool's room are dropped before anything is
@@ -17,6 +17,14 @@ use crate::State;
 
 /// The window of `per_minute`, ms.
 const MINUTE_MS: i64 = 60_000;
+
+/// What may start, decided once per dispatch.
+pub(crate) struct Gate {
+    /// Members each limited pool may still start.
+    room: HashMap<String, u32>,
+    /// The spent budgets that hold tasks.
+    budgets: crate::budget::BudgetHold,
+}
 
 /// When each pool's recent starts happened (one entry per member that
 /// runs), oldest first, pruned to the last minute.
@@ -45,11 +53,20 @@ impl Starts {
 }
 
 impl State {
-    /// The pool task `task` draws on.
+    /// The pool task `task` draws on: the plan's, else its (first)
+    /// role's profile's, else the config's default.
     pub(crate) fn pool_of(&self, task: usize) -> &str {
-        self.plan
-            .as_ref()
-            .and_then(|p| p.spec(task).pool.as_deref())
+        let Some(plan) = self.plan.as_ref() else {
+            return &self.cfg.default_pool;
+        };
+        if let Some(pool) = plan.spec(task).pool.as_deref() {
+            return pool;
+        }
+        let role = match &plan.compiled().tasks[task].need {
+            Need::Roles(roles) => roles.first().map(String::as_str),
+            Need::Swarm { .. } | Need::Monitoring => None,
+        };
+        role.and_then(|r| self.profiles.pool_of(r))
             .unwrap_or(&self.cfg.default_pool)
     }
 
@@ -65,8 +82,17 @@ impl State {
         }
     }
 
+    /// What may start at `now`, decided once per dispatch: each limited
+    /// pool's room and the budgets that hold tasks.
+    pub(crate) fn start_gate(&mut self, now: i64) -> Gate {
+        Gate {
+            room: self.pool_room(now),
+            budgets: self.budget_hold(now),
+        }
+    }
+
     /// Members each limited pool may still start at `now`.
-    pub(crate) fn pool_room(&mut self, now: i64) -> HashMap<String, u32> {
+    fn pool_room(&mut self, now: i64) -> HashMap<String, u32> {
         let mut executing: HashMap<String, u32> = HashMap::new();
         for a in self.attempts.iter() {
             *executing
@@ -87,15 +113,15 @@ impl State {
         room
     }
 
-    /// Whether task `task` may be placed: its pool is not paused and has
-    /// room for its runners.
-    pub(crate) fn pool_open(&self, task: usize, now: i64, room: &HashMap<String, u32>) -> bool {
+    /// Whether task `task` may be placed: no spent budget holds it, and
+    /// its pool is not paused and has room for its runners.
+    pub(crate) fn may_start(&self, task: usize, now: i64, gate: &Gate) -> bool {
         let pool = self.pool_of(task);
-        !self.pool_paused(task, now)
-            && self.budget_blocks(task, now).is_none()
-            && room
-                .get(pool)
-                .is_none_or(|&left| left >= self.runners_of(task))
+        !gate
+            .budgets
+            .holds(self.plan.as_ref().map(|p| &p.compiled().tasks[task].need))
+            && !self.pool_paused(task, now)
+            && (gate.room.get(pool)).is_none_or(|&left| left >= self.runners_of(task))
     }
 
     /// The placements of a round that fit their pools' room, in order;
@@ -103,9 +129,10 @@ impl State {
     pub(crate) fn within_pools(
         &mut self,
         placements: Vec<(usize, Vec<Member>)>,
-        mut room: HashMap<String, u32>,
+        gate: Gate,
         now: i64,
     ) -> Vec<(usize, Vec<Member>)> {
+        let mut room = gate.room;
         let mut kept = Vec::with_capacity(placements.len());
         for (task, members) in placements {
             let runs = match self.plan.as_ref().map(|p| p.spec(task).gang) {

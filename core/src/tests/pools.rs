@@ -91,3 +91,36 @@ fn concurrency_counts_gang_members_and_other_pools_are_free() {
     let next: Vec<String> = offered(&mut sre).into_iter().map(|(t, _)| t).collect();
     assert_eq!(next, ["1.2"], "room again");
 }
+
+#[test]
+fn a_role_s_profile_names_the_pool_of_its_tasks() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let roles = dir.path().join("roles.toml");
+    std::fs::write(&roles, "[[role]]\nname = \"sre\"\npool = \"anthropic\"\n").expect("roles");
+    let cfg = CoreConfig {
+        lease_ttl: Duration::from_secs(86_400),
+        roles_file: Some(roles),
+        pools: [(
+            "anthropic".to_string(),
+            PoolLimits {
+                concurrency: Some(1),
+                ..PoolLimits::default()
+            },
+        )]
+        .into_iter()
+        .collect(),
+        ..CoreConfig::default()
+    };
+    let mut h = Harness::with(cfg);
+    h.load(&plan(&[
+        ("1.1", "SRE", "P1", 1, ""),
+        ("1.2", "SRE", "P1", 1, ""),
+    ]))
+    .expect("loads");
+    let mut a = agents(&mut h, 2, "sre");
+    assert_eq!(
+        offered(&mut a).len(),
+        1,
+        "the role's pool allows one at once"
+    );
+}
