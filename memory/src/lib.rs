@@ -18,6 +18,7 @@
 
 pub mod backup;
 pub mod kv;
+mod migrations;
 pub mod shared;
 pub mod split;
 pub mod state;
