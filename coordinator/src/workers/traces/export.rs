@@ -87,6 +87,7 @@ fn key_values(attrs: &[(&'static str, Value)]) -> Vec<KeyValue> {
         .map(|(k, v)| match v {
             Value::Str(s) => KeyValue::new(*k, s.clone()),
             Value::Int(i) => KeyValue::new(*k, *i),
+            Value::Float(f) => KeyValue::new(*k, *f),
         })
         .collect()
 }
