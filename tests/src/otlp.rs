@@ -128,12 +128,27 @@ impl Receiver {
     /// server certificate and key of the `swarmd certs init` set in
     /// `certs`; its endpoint is `https://127.0.0.1:PORT`.
     pub fn start_tls(certs: &Path) -> Receiver {
-        let read = |f: &str| std::fs::read(certs.join(f)).expect("the certificate set");
-        let identity = tonic::transport::Identity::from_pem(read("server.pem"), read("server.key"));
-        Receiver::serve_grpc(crate::free_port(), Some(identity))
+        Receiver::grpc_tls(certs, false)
     }
 
-    fn serve_grpc(port: u16, tls: Option<tonic::transport::Identity>) -> Receiver {
+    /// The same, asking every client for a certificate of the set's CA
+    /// (mutual TLS).
+    pub fn start_mtls(certs: &Path) -> Receiver {
+        Receiver::grpc_tls(certs, true)
+    }
+
+    fn grpc_tls(certs: &Path, clients: bool) -> Receiver {
+        use tonic::transport::{Certificate, Identity, ServerTlsConfig};
+        let read = |f: &str| std::fs::read(certs.join(f)).expect("the certificate set");
+        let mut tls = ServerTlsConfig::new()
+            .identity(Identity::from_pem(read("server.pem"), read("server.key")));
+        if clients {
+            tls = tls.client_ca_root(Certificate::from_pem(read("ca.pem")));
+        }
+        Receiver::serve_grpc(crate::free_port(), Some(tls))
+    }
+
+    fn serve_grpc(port: u16, tls: Option<tonic::transport::ServerTlsConfig>) -> Receiver {
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         let collector = Collector::default();
         let served = collector.clone();
@@ -145,10 +160,8 @@ impl Receiver {
                 .expect("receiver runtime");
             rt.block_on(async move {
                 let mut server = tonic::transport::Server::builder();
-                if let Some(identity) = tls {
-                    server = server
-                        .tls_config(tonic::transport::ServerTlsConfig::new().identity(identity))
-                        .expect("the receiver's TLS settings");
+                if let Some(tls) = tls {
+                    server = server.tls_config(tls).expect("the receiver's TLS settings");
                 }
                 server
                     .add_service(TraceServiceServer::new(served))
@@ -177,6 +190,16 @@ impl Receiver {
     /// `swarmd certs init` set in `certs`; its endpoint is
     /// `https://127.0.0.1:PORT`.
     pub fn start_https(certs: &Path) -> Receiver {
+        Receiver::http_tls(certs, false)
+    }
+
+    /// The same, asking every client for a certificate of the set's CA
+    /// (mutual TLS).
+    pub fn start_https_mtls(certs: &Path) -> Receiver {
+        Receiver::http_tls(certs, true)
+    }
+
+    fn http_tls(certs: &Path, clients: bool) -> Receiver {
         use tokio_rustls::rustls;
         use tokio_rustls::rustls::pki_types::pem::PemObject as _;
         use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -186,10 +209,25 @@ impl Receiver {
             .expect("server.pem certificates");
         let key = PrivateKeyDer::from_pem_file(certs.join("server.key")).expect("server.key");
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = rustls::ServerConfig::builder_with_provider(provider)
+        let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
-            .expect("TLS versions")
-            .with_no_client_auth()
+            .expect("TLS versions");
+        let builder = if clients {
+            let mut roots = rustls::RootCertStore::empty();
+            for c in CertificateDer::pem_file_iter(certs.join("ca.pem")).expect("ca.pem") {
+                roots.add(c.expect("a CA certificate")).expect("the CA");
+            }
+            let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                Arc::new(roots),
+                provider,
+            )
+            .build()
+            .expect("a client verifier");
+            builder.with_client_cert_verifier(verifier)
+        } else {
+            builder.with_no_client_auth()
+        };
+        let config = builder
             .with_single_cert(chain, key)
             .expect("the receiver's TLS settings");
         Receiver::serve_http(Some(Arc::new(config)))

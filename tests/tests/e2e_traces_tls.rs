@@ -2,8 +2,11 @@
 //! agents of `swarmd run` send their spans to a receiver serving a
 //! certificate set from `swarmd certs init`, over gRPC and over HTTP,
 //! checking it against `OTEL_EXPORTER_OTLP_CERTIFICATE` (or its
-//! `_TRACES_` variant); a CA file that cannot be read stops swarmd before
-//! it opens anything. Every daemon gets its variables on its own command
+//! `_TRACES_` variant), presenting the client certificate of
+//! `OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE` to a collector that asks for
+//! one; a collector it cannot verify, or that wants a certificate it was
+//! not given, gets nothing; a CA file that cannot be read stops swarmd
+//! before it opens anything. Every daemon gets its variables on its own command
 //! line, so the tests of this binary can run side by side.
 
 use std::collections::BTreeSet;
@@ -17,6 +20,17 @@ use swarm_tests::{certs_init, examples_dir, wait_for, workspace_binary};
 /// `protocol` and the CA in `ca_var`: its whole trace, the root span
 /// included, has arrived when it exits, and its agents' spans follow.
 fn run_over_tls(rx: &Receiver, protocol: &str, ca_var: &str, certs: &Path) {
+    run_over_tls_with(rx, protocol, ca_var, certs, &[]);
+}
+
+/// The same, with more variables (a client certificate).
+fn run_over_tls_with(
+    rx: &Receiver,
+    protocol: &str,
+    ca_var: &str,
+    certs: &Path,
+    env: &[(&str, std::path::PathBuf)],
+) {
     assert!(rx.endpoint.starts_with("https://"), "{}", rx.endpoint);
     let dir = tempfile::tempdir().expect("tmp");
     let out = Command::new(workspace_binary("swarmd"))
@@ -27,6 +41,7 @@ fn run_over_tls(rx: &Receiver, protocol: &str, ca_var: &str, certs: &Path) {
         .args(["--otlp-endpoint", rx.endpoint.as_str()])
         .env("OTEL_EXPORTER_OTLP_PROTOCOL", protocol)
         .env(ca_var, certs.join("ca.pem"))
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .env("SWARM_RETRY_BACKOFF_MS", "100")
         .env_remove("SWARM_LISTEN")
         .output()
@@ -131,4 +146,58 @@ fn a_collector_the_ca_does_not_vouch_for_gets_nothing() {
     assert!(out.status.success(), "the plan runs on: {stderr}");
     assert!(stderr.contains("cannot export"), "{stderr}");
     assert_eq!(rx.requests(), 0, "no span reached an unverified collector");
+}
+
+/// Mutual TLS: collectors that ask for a client certificate get the one
+/// `OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE` and `_CLIENT_KEY` name (here
+/// the set's agent certificate), over gRPC and over HTTP.
+#[test]
+fn a_client_certificate_is_presented_to_collectors_that_ask() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let certs = certs_init(&dir.path().join("certs"), &[]);
+    let client = [
+        (
+            "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE",
+            certs.join("agent.pem"),
+        ),
+        ("OTEL_EXPORTER_OTLP_CLIENT_KEY", certs.join("agent.key")),
+    ];
+    let grpc = Receiver::start_mtls(&certs);
+    run_over_tls_with(
+        &grpc,
+        "grpc",
+        "OTEL_EXPORTER_OTLP_CERTIFICATE",
+        &certs,
+        &client,
+    );
+    let http = Receiver::start_https_mtls(&certs);
+    run_over_tls_with(
+        &http,
+        "http/protobuf",
+        "OTEL_EXPORTER_OTLP_CERTIFICATE",
+        &certs,
+        &client,
+    );
+}
+
+#[test]
+fn a_collector_that_asks_for_a_certificate_gets_nothing_without_one() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let certs = certs_init(&dir.path().join("certs"), &[]);
+    let rx = Receiver::start_https_mtls(&certs);
+    let out = Command::new(workspace_binary("swarmd"))
+        .arg("run")
+        .arg(examples_dir().join("release-rehearsal.md"))
+        .arg("--workdir")
+        .arg(dir.path())
+        .args(["--otlp-endpoint", rx.endpoint.as_str()])
+        .env("OTEL_EXPORTER_OTLP_CERTIFICATE", certs.join("ca.pem"))
+        .env("SWARM_RETRY_BACKOFF_MS", "100")
+        .env_remove("SWARM_LISTEN")
+        .output()
+        .expect("swarmd run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "the plan runs on: {stderr}");
+    assert!(stderr.contains("cannot export"), "{stderr}");
+    assert_eq!(rx.requests(), 0, "no span without a client certificate");
 }
