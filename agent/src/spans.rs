@@ -13,7 +13,6 @@ use opentelemetry::trace::{
     SpanContext, SpanId, SpanKind, Status, TraceFlags, TraceId, TraceState,
 };
 use opentelemetry::{InstrumentationScope, KeyValue};
-use opentelemetry_otlp::WithExportConfig;
 use opentelemetry_sdk::trace::{IdGenerator, RandomIdGenerator, SpanData, SpanExporter};
 use opentelemetry_sdk::Resource;
 use tokio::sync::mpsc;
@@ -37,40 +36,18 @@ impl Spans {
 
     /// Sends spans to the OTLP collector at `base` (gRPC when
     /// `OTEL_EXPORTER_OTLP_PROTOCOL` says `grpc`, else HTTP with protobuf
-    /// bodies, `/v1/traces` appended), as agent `agent_id`. Must be called
-    /// inside a tokio runtime.
+    /// bodies, `/v1/traces` appended; over TLS for `https://`, checked
+    /// against `OTEL_EXPORTER_OTLP_CERTIFICATE` or the system's CAs), as
+    /// agent `agent_id`. Must be called inside a tokio runtime.
     ///
     /// # Errors
-    /// An unknown protocol, or an exporter that cannot be built.
+    /// An unknown protocol, an endpoint neither http:// nor https://, TLS
+    /// files that cannot be used, or an exporter that cannot be built.
     pub fn start(base: &str, agent_id: &str) -> Result<Spans, String> {
-        if !base.starts_with("http://") {
-            return Err(format!(
-                "--otlp-endpoint '{base}' must be an http:// URL, like http://localhost:4318 \
-                 (OTLP over TLS is not supported yet: a local collector can forward over TLS)"
-            ));
-        }
-        let protocol = std::env::var("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
-            .or_else(|_| std::env::var("OTEL_EXPORTER_OTLP_PROTOCOL"))
-            .unwrap_or_default();
-        let built = match protocol.trim() {
-            "grpc" => opentelemetry_otlp::SpanExporter::builder()
-                .with_tonic()
-                .with_endpoint(base)
-                .build(),
-            "" | "http/protobuf" => opentelemetry_otlp::SpanExporter::builder()
-                .with_http()
-                .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
-                .with_endpoint(format!("{}/v1/traces", base.trim_end_matches('/')))
-                .build(),
-            other => {
-                return Err(format!(
-                    "OTEL_EXPORTER_OTLP_PROTOCOL='{other}' is not a protocol swarm-agent exports \
-                     traces over; use grpc or http/protobuf"
-                ))
-            }
-        };
-        let mut exporter =
-            built.map_err(|e| format!("cannot set up the OTLP exporter for {base}: {e}"))?;
+        let protocol =
+            swarm_otlp::Protocol::from_env(|v| std::env::var(v).ok()).map_err(|e| e.to_string())?;
+        let url = swarm_otlp::traces_url(base, protocol);
+        let mut exporter = swarm_otlp::span_exporter(&url, protocol).map_err(|e| e.to_string())?;
         let resource = Resource::builder()
             .with_service_name(
                 std::env::var("OTEL_SERVICE_NAME").unwrap_or_else(|_| "swarm-agent".to_string()),

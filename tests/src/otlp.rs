@@ -1,9 +1,11 @@
 //! An OTLP trace receiver inside the test: the trace service of the
 //! OpenTelemetry protocol, served with tonic on a free port (or, for
-//! OTLP over HTTP, `POST /v1/traces` with a protobuf body), keeping every
-//! span it is sent (a span sent twice is kept twice).
+//! OTLP over HTTP, `POST /v1/traces` with a protobuf body), in plaintext
+//! or over TLS with a certificate set from `swarmd certs init`, keeping
+//! every span it is sent (a span sent twice is kept twice).
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
@@ -106,7 +108,7 @@ impl TraceService for Collector {
 
 /// A running receiver; it stops with the test process.
 pub struct Receiver {
-    /// Its gRPC endpoint, `http://127.0.0.1:PORT`.
+    /// Its endpoint, `http://127.0.0.1:PORT` (`https://` over TLS).
     pub endpoint: String,
     collector: Collector,
 }
@@ -119,23 +121,56 @@ impl Receiver {
 
     /// Serves the trace service on `port` (one a daemon was already told).
     pub fn start_on(port: u16) -> Receiver {
+        Receiver::serve_grpc(port, None)
+    }
+
+    /// Serves the trace service over TLS on a free port, with the
+    /// server certificate and key of the `swarmd certs init` set in
+    /// `certs`; its endpoint is `https://127.0.0.1:PORT`.
+    pub fn start_tls(certs: &Path) -> Receiver {
+        Receiver::grpc_tls(certs, false)
+    }
+
+    /// The same, asking every client for a certificate of the set's CA
+    /// (mutual TLS).
+    pub fn start_mtls(certs: &Path) -> Receiver {
+        Receiver::grpc_tls(certs, true)
+    }
+
+    fn grpc_tls(certs: &Path, clients: bool) -> Receiver {
+        use tonic::transport::{Certificate, Identity, ServerTlsConfig};
+        let read = |f: &str| std::fs::read(certs.join(f)).expect("the certificate set");
+        let mut tls = ServerTlsConfig::new()
+            .identity(Identity::from_pem(read("server.pem"), read("server.key")));
+        if clients {
+            tls = tls.client_ca_root(Certificate::from_pem(read("ca.pem")));
+        }
+        Receiver::serve_grpc(crate::free_port(), Some(tls))
+    }
+
+    fn serve_grpc(port: u16, tls: Option<tonic::transport::ServerTlsConfig>) -> Receiver {
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         let collector = Collector::default();
         let served = collector.clone();
+        let scheme = if tls.is_some() { "https" } else { "http" };
         std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
                 .expect("receiver runtime");
             rt.block_on(async move {
-                tonic::transport::Server::builder()
+                let mut server = tonic::transport::Server::builder();
+                if let Some(tls) = tls {
+                    server = server.tls_config(tls).expect("the receiver's TLS settings");
+                }
+                server
                     .add_service(TraceServiceServer::new(served))
                     .serve(addr)
                     .await
                     .expect("OTLP receiver serves");
             });
         });
-        let endpoint = format!("http://127.0.0.1:{port}");
+        let endpoint = format!("{scheme}://127.0.0.1:{port}");
         crate::wait_for("the OTLP receiver to listen", 10, || {
             std::net::TcpStream::connect(addr).is_ok()
         });
@@ -148,18 +183,82 @@ impl Receiver {
     /// Serves OTLP over HTTP (`POST /v1/traces`, protobuf bodies) on a
     /// free port, a thread per connection.
     pub fn start_http() -> Receiver {
+        Receiver::serve_http(None)
+    }
+
+    /// The same over TLS, with the server certificate and key of the
+    /// `swarmd certs init` set in `certs`; its endpoint is
+    /// `https://127.0.0.1:PORT`.
+    pub fn start_https(certs: &Path) -> Receiver {
+        Receiver::http_tls(certs, false)
+    }
+
+    /// The same, asking every client for a certificate of the set's CA
+    /// (mutual TLS).
+    pub fn start_https_mtls(certs: &Path) -> Receiver {
+        Receiver::http_tls(certs, true)
+    }
+
+    fn http_tls(certs: &Path, clients: bool) -> Receiver {
+        use tokio_rustls::rustls;
+        use tokio_rustls::rustls::pki_types::pem::PemObject as _;
+        use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        let chain = CertificateDer::pem_file_iter(certs.join("server.pem"))
+            .expect("server.pem")
+            .collect::<Result<Vec<_>, _>>()
+            .expect("server.pem certificates");
+        let key = PrivateKeyDer::from_pem_file(certs.join("server.key")).expect("server.key");
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .expect("TLS versions");
+        let builder = if clients {
+            let mut roots = rustls::RootCertStore::empty();
+            for c in CertificateDer::pem_file_iter(certs.join("ca.pem")).expect("ca.pem") {
+                roots.add(c.expect("a CA certificate")).expect("the CA");
+            }
+            let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                Arc::new(roots),
+                provider,
+            )
+            .build()
+            .expect("a client verifier");
+            builder.with_client_cert_verifier(verifier)
+        } else {
+            builder.with_no_client_auth()
+        };
+        let config = builder
+            .with_single_cert(chain, key)
+            .expect("the receiver's TLS settings");
+        Receiver::serve_http(Some(Arc::new(config)))
+    }
+
+    fn serve_http(tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>) -> Receiver {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("address").port();
         let collector = Collector::default();
         let served = collector.clone();
+        let endpoint = match tls {
+            Some(_) => format!("https://127.0.0.1:{port}"),
+            None => format!("http://127.0.0.1:{port}"),
+        };
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
                 let c = served.clone();
-                std::thread::spawn(move || http::serve(stream, &c));
+                let tls = tls.clone();
+                std::thread::spawn(move || match tls {
+                    None => http::serve(stream, &c),
+                    Some(config) => {
+                        let Ok(conn) = tokio_rustls::rustls::ServerConnection::new(config) else {
+                            return;
+                        };
+                        http::serve(tokio_rustls::rustls::StreamOwned::new(conn, stream), &c)
+                    }
+                });
             }
         });
         Receiver {
-            endpoint: format!("http://127.0.0.1:{port}"),
+            endpoint,
             collector,
         }
     }
@@ -183,17 +282,13 @@ impl Receiver {
 /// `Content-Length` body on a kept-alive connection.
 mod http {
     use std::io::{BufRead, BufReader, Read, Write};
-    use std::net::TcpStream;
 
     use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
     use prost::Message;
 
     use super::Collector;
 
-    pub(super) fn serve(stream: TcpStream, c: &Collector) {
-        let Ok(mut out) = stream.try_clone() else {
-            return;
-        };
+    pub(super) fn serve(stream: impl Read + Write, c: &Collector) {
         let mut reader = BufReader::new(stream);
         while let Some((path, body)) = request(&mut reader) {
             let status = match ExportTraceServiceRequest::decode(body.as_slice()) {
@@ -207,14 +302,19 @@ mod http {
             let head = format!(
                 "HTTP/1.1 {status}\r\nContent-Type: application/x-protobuf\r\nContent-Length: 0\r\n\r\n"
             );
-            if out.write_all(head.as_bytes()).is_err() {
+            let out = reader.get_mut();
+            if out
+                .write_all(head.as_bytes())
+                .and_then(|()| out.flush())
+                .is_err()
+            {
                 return;
             }
         }
     }
 
     /// The next request's path and body; `None` at the connection's end.
-    fn request(reader: &mut BufReader<TcpStream>) -> Option<(String, Vec<u8>)> {
+    fn request(reader: &mut BufReader<impl Read>) -> Option<(String, Vec<u8>)> {
         let mut line = String::new();
         reader.read_line(&mut line).ok().filter(|n| *n > 0)?;
         let path = line.split_whitespace().nth(1)?.to_string();

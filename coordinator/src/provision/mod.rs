@@ -52,7 +52,7 @@ pub struct Target {
     pub swarm_network: Option<String>,
     /// `[sandbox]`: how provisioned agents sandbox their tasks.
     pub sandbox: crate::daemon::config::AgentSandbox,
-    /// Where process agents export their own spans: swarmd's endpoint.
+    /// Where provisioned agents export their own spans: swarmd's endpoint.
     pub otlp_endpoint: Option<String>,
 }
 
@@ -112,6 +112,7 @@ pub async fn run(
                 agent_token: target.token.clone(),
                 network: target.swarm_network.clone(),
                 extra_args: container_agent_args(&target),
+                extra_env: container_agent_env(&target, |v| std::env::var(v).ok()),
                 tls: target.tls.clone(),
                 placement: target.placement.clone(),
             };
@@ -121,15 +122,42 @@ pub async fn run(
 }
 
 /// What every containerised agent's command line adds: it stops by
-/// itself once its coordinator went away, and sandboxes its tasks as
-/// `[sandbox]` says.
+/// itself once its coordinator went away, sandboxes its tasks as
+/// `[sandbox]` says, and exports its spans where swarmd does.
 fn container_agent_args(target: &Target) -> Vec<String> {
     let mut args = vec![
         "--orphan-timeout".to_string(),
         target.orphan_timeout.as_secs().max(1).to_string(),
     ];
     args.extend(target.sandbox.args());
+    if let Some(url) = &target.otlp_endpoint {
+        args.extend(["--otlp-endpoint".to_string(), url.clone()]);
+    }
     args
+}
+
+/// The exporter variables a containerised agent needs to send its spans
+/// the way swarmd sends its own (a process agent inherits them): the
+/// protocol and timeout swarmd was given (`get` reads its environment).
+/// TLS files are not passed: an https:// collector must be trusted by
+/// the image's system CAs.
+fn container_agent_env(target: &Target, get: impl Fn(&str) -> Option<String>) -> Vec<String> {
+    const PASSED: [&str; 4] = [
+        "OTEL_EXPORTER_OTLP_PROTOCOL",
+        "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+        "OTEL_EXPORTER_OTLP_TIMEOUT",
+        "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
+    ];
+    if target.otlp_endpoint.is_none() {
+        return Vec::new();
+    }
+    PASSED
+        .iter()
+        .filter_map(|var| {
+            let value = get(var).filter(|v| !v.trim().is_empty())?;
+            Some(format!("{var}={}", value.trim()))
+        })
+        .collect()
 }
 
 async fn docker_loop(
@@ -145,6 +173,7 @@ async fn docker_loop(
     settings.tls = target.tls.clone();
     // Containers of a coordinator that went away stop by themselves.
     settings.extra_args.extend(container_agent_args(&target));
+    settings.extra_env = container_agent_env(&target, |v| std::env::var(v).ok());
     let (provisioner, unavailable) = match docker::DockerProvisioner::connect(settings).await {
         Ok(p) => (Some(p), String::new()),
         Err(e) => {
@@ -209,6 +238,7 @@ mod tests {
             sandbox,
             otlp_endpoint: None,
         };
+        assert!(container_agent_env(&target, |_| Some("grpc".into())).is_empty());
         let extra = container_agent_args(&target);
         let tls = swarm_client::TlsFiles::default();
         let (args, _) = container::agent_command(&target.url, "sre", Some("a-1"), &extra, &tls);
@@ -218,6 +248,60 @@ mod tests {
                 "--orphan-timeout 60 --sandbox off --sandbox-filesystem host --sandbox-network host"
             ),
             "{line}"
+        );
+    }
+
+    #[test]
+    fn container_agents_export_where_swarmd_does_with_its_protocol() {
+        let target = Target {
+            url: "http://10.0.0.1:7420".into(),
+            token: "t".into(),
+            workdir: ".".into(),
+            plan: "swarm".into(),
+            orphan_timeout: std::time::Duration::from_secs(60),
+            tls: swarm_client::TlsFiles::default(),
+            placement: Default::default(),
+            swarm_network: None,
+            sandbox: Default::default(),
+            otlp_endpoint: Some("http://collector:4317".into()),
+        };
+        let line = container_agent_args(&target).join(" ");
+        assert!(
+            line.ends_with("--otlp-endpoint http://collector:4317"),
+            "{line}"
+        );
+        let env = container_agent_env(&target, |v| {
+            (v == "OTEL_EXPORTER_OTLP_PROTOCOL").then(|| " grpc ".to_string())
+        });
+        assert_eq!(env, ["OTEL_EXPORTER_OTLP_PROTOCOL=grpc"]);
+        let spec = swarm::spec::service_spec(
+            &swarm::SwarmSettings {
+                image: "swarm-agent:dev".into(),
+                coordinator_url: target.url.clone(),
+                agent_token: "t".into(),
+                network: None,
+                extra_args: container_agent_args(&target),
+                extra_env: env,
+                tls: swarm_client::TlsFiles::default(),
+                placement: Default::default(),
+            },
+            "p",
+            "sre",
+            1,
+        );
+        let container = spec
+            .task_template
+            .and_then(|t| t.container_spec)
+            .expect("a container spec");
+        let args = container.args.unwrap_or_default().join(" ");
+        assert!(
+            args.contains("--otlp-endpoint http://collector:4317"),
+            "{args}"
+        );
+        let env = container.env.unwrap_or_default();
+        assert!(
+            env.iter().any(|e| e == "OTEL_EXPORTER_OTLP_PROTOCOL=grpc"),
+            "{env:?}"
         );
     }
 }

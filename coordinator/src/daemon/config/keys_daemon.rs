@@ -159,24 +159,18 @@ pub static DAEMON: &[Setting] = &[
         env: Some("OTEL_EXPORTER_OTLP_ENDPOINT"),
         flag: flag("otlp-endpoint", "URL"),
         default: "off",
-        help: "OTLP collector for traces (one per plan), e.g. http://localhost:4318; OTEL_EXPORTER_OTLP_PROTOCOL picks grpc or http/protobuf (the default)",
+        help: "OTLP collector for traces (one per plan), e.g. http://localhost:4318 (https:// checks it against OTEL_EXPORTER_OTLP_CERTIFICATE, else the system's CAs); OTEL_EXPORTER_OTLP_PROTOCOL picks grpc or http/protobuf (the default)",
         kind: Kind::Text {
-            env_expected: Some("a URL like http://localhost:4318"),
+            env_expected: Some("a URL like http://localhost:4318 or https://collector:4318"),
         },
         apply: |d, v| {
             let url = text(v)?.trim();
-            if url.starts_with("https://") {
-                return Err(Bad::Value(format!(
-                    "otlp_endpoint '{url}': OTLP over TLS is not supported yet; point it at a \
-                     collector over http://, like http://localhost:4318 (a local collector can \
-                     forward over TLS)"
-                )));
-            }
-            if !url.starts_with("http://") {
-                return Err(Bad::Value(format!(
-                    "otlp_endpoint '{url}' must be an http:// URL, like http://localhost:4318"
-                )));
-            }
+            swarm_otlp::is_tls(url).map_err(|_| {
+                Bad::Value(format!(
+                    "otlp_endpoint '{url}' must be an http:// or https:// URL, like \
+                     http://localhost:4318"
+                ))
+            })?;
             d.c.otlp_endpoint = Some(url.to_string());
             Ok(())
         },

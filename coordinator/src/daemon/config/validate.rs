@@ -53,6 +53,15 @@ pub(super) fn validate(c: &Config) -> Result<(), ConfigError> {
         // a wrong one stops swarmd before it opens anything.
         crate::workers::traces::export::Protocol::from_env(|v| std::env::var(v).ok())
             .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        // So are the TLS files of an https:// collector.
+        let url = std::env::var("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+            .ok()
+            .filter(|v| !v.is_empty());
+        let url = url
+            .as_deref()
+            .or(c.otlp_endpoint.as_deref())
+            .unwrap_or_default();
+        swarm_otlp::check(url).map_err(|e| ConfigError::Invalid(e.to_string()))?;
     }
     if c.core.heartbeat.is_zero() || c.core.lease_ttl <= c.core.heartbeat {
         return Err(ConfigError::Invalid(format!(

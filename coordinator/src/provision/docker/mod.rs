@@ -138,7 +138,11 @@ impl DockerProvisioner {
         let body = ContainerCreateBody {
             image: Some(s.image.clone()),
             cmd: Some(cmd),
-            env: Some(vec![format!("SWARM_TOKEN={}", s.agent_token.trim())]),
+            env: Some(
+                std::iter::once(format!("SWARM_TOKEN={}", s.agent_token.trim()))
+                    .chain(s.extra_env.iter().cloned())
+                    .collect(),
+            ),
             labels: Some(labels),
             working_dir: Some(CONTAINER_WORKDIR.to_string()),
             host_config: Some(HostConfig {

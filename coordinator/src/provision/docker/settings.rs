@@ -22,6 +22,8 @@ pub struct DockerSettings {
     pub network: Option<String>,
     /// Extra `swarm-agent` flags appended to every command line.
     pub extra_args: Vec<String>,
+    /// Extra `NAME=value` variables of every container's environment.
+    pub extra_env: Vec<String>,
     /// TLS files on the engine's host, mounted read-only into each
     /// container and given to its agent.
     pub tls: swarm_client::TlsFiles,
@@ -38,6 +40,7 @@ impl DockerSettings {
             plan: String::new(),
             network: None,
             extra_args: Vec::new(),
+            extra_env: Vec::new(),
             tls: swarm_client::TlsFiles::default(),
         }
     }
@@ -74,6 +77,7 @@ impl fmt::Debug for DockerSettings {
             .field("plan", &self.plan)
             .field("network", &self.network)
             .field("extra_args", &self.extra_args)
+            .field("extra_env", &self.extra_env)
             .finish()
     }
 }

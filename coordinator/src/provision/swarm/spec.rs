@@ -48,6 +48,8 @@ pub struct SwarmSettings {
     pub network: Option<String>,
     /// Extra `swarm-agent` flags.
     pub extra_args: Vec<String>,
+    /// Extra `NAME=value` variables of the agents' environment.
+    pub extra_env: Vec<String>,
     /// TLS files, bind-mounted read-only from the node (they must exist
     /// at the same path on every node the agents may run on).
     pub tls: swarm_client::TlsFiles,
@@ -63,6 +65,7 @@ impl std::fmt::Debug for SwarmSettings {
             .field("agent_token", &"<redacted>")
             .field("network", &self.network)
             .field("extra_args", &self.extra_args)
+            .field("extra_env", &self.extra_env)
             .field("placement", &self.placement)
             .finish()
     }
@@ -114,10 +117,15 @@ pub fn service_spec(s: &SwarmSettings, plan: &str, role: &str, replicas: u64) ->
                 image: Some(s.image.clone()),
                 labels: Some(labels),
                 args: Some(args),
-                env: Some(vec![
-                    format!("SWARM_AGENT_ID={AGENT_ID_TEMPLATE}"),
-                    format!("SWARM_TOKEN={}", s.agent_token.trim()),
-                ]),
+                env: Some(
+                    [
+                        format!("SWARM_AGENT_ID={AGENT_ID_TEMPLATE}"),
+                        format!("SWARM_TOKEN={}", s.agent_token.trim()),
+                    ]
+                    .into_iter()
+                    .chain(s.extra_env.iter().cloned())
+                    .collect(),
+                ),
                 dir: Some(CONTAINER_WORKDIR.to_string()),
                 mounts: (!mounts.is_empty()).then_some(mounts),
                 // A small init as PID 1 forwards SIGTERM to the agent and
@@ -165,6 +173,7 @@ mod tests {
             agent_token: "s3cret".into(),
             network: None,
             extra_args: vec!["--orphan-timeout".into(), "60".into()],
+            extra_env: vec![],
             tls: swarm_client::TlsFiles::default(),
             placement: Default::default(),
         }

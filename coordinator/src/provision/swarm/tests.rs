@@ -70,6 +70,7 @@ fn settings_are_checked_and_the_token_is_never_shown() {
         agent_token: "s3cret".into(),
         network: None,
         extra_args: vec![],
+        extra_env: vec![],
         tls: swarm_client::TlsFiles::default(),
         placement: Default::default(),
     };

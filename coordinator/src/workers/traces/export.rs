@@ -1,6 +1,7 @@
 //! The OTLP side: which exporter the settings and the standard
 //! `OTEL_EXPORTER_OTLP_*` variables ask for (gRPC on tonic, or HTTP with
-//! protobuf bodies, the specification's default), the resource
+//! protobuf bodies, the specification's default; TLS for `https://`, see
+//! `swarm_otlp`), the resource
 //! (`OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`; service `swarmd`
 //! when neither names one), and our spans as the SDK's span data.
 
@@ -10,7 +11,6 @@ use opentelemetry::trace::{
     Event, SpanContext, SpanId, SpanKind, Status as OtelStatus, TraceFlags, TraceId, TraceState,
 };
 use opentelemetry::{InstrumentationScope, Key, KeyValue};
-use opentelemetry_otlp::WithExportConfig;
 use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanExporter, SpanLinks};
 use opentelemetry_sdk::Resource;
 
@@ -20,68 +20,7 @@ use super::spans::{Span, Status, Value};
 /// attributes included).
 pub const SEMCONV_SCHEMA: &str = "https://opentelemetry.io/schemas/1.37.0";
 
-/// Why no exporter could be made.
-#[derive(Debug, thiserror::Error)]
-pub enum ExportSetupError {
-    /// The protocol variable names one we do not speak.
-    #[error(
-        "{var}='{value}' is not a protocol swarmd exports traces over; use grpc or http/protobuf"
-    )]
-    Protocol {
-        /// The variable.
-        var: &'static str,
-        /// What it said.
-        value: String,
-    },
-    /// The exporter could not be built.
-    #[error("cannot set up the OTLP trace exporter for {endpoint}: {detail}")]
-    Build {
-        /// Where it was to send.
-        endpoint: String,
-        /// What the exporter said.
-        detail: String,
-    },
-}
-
-/// How spans travel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Protocol {
-    /// OTLP over gRPC.
-    Grpc,
-    /// OTLP over HTTP, protobuf bodies (the default).
-    HttpProtobuf,
-}
-
-impl Protocol {
-    /// What `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`, else
-    /// `OTEL_EXPORTER_OTLP_PROTOCOL`, asks for (`get` reads a variable).
-    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Protocol, ExportSetupError> {
-        for var in [
-            "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
-            "OTEL_EXPORTER_OTLP_PROTOCOL",
-        ] {
-            let Some(value) = get(var).filter(|v| !v.trim().is_empty()) else {
-                continue;
-            };
-            return match value.trim() {
-                "grpc" => Ok(Protocol::Grpc),
-                "http/protobuf" => Ok(Protocol::HttpProtobuf),
-                _ => Err(ExportSetupError::Protocol { var, value }),
-            };
-        }
-        Ok(Protocol::HttpProtobuf)
-    }
-}
-
-/// Where a base endpoint sends traces over `protocol`: HTTP appends the
-/// signal's path (as the specification does for
-/// `OTEL_EXPORTER_OTLP_ENDPOINT`), gRPC uses it as it is.
-pub fn traces_url(base: &str, protocol: Protocol) -> String {
-    match protocol {
-        Protocol::Grpc => base.to_string(),
-        Protocol::HttpProtobuf => format!("{}/v1/traces", base.trim_end_matches('/')),
-    }
-}
+pub use swarm_otlp::{Protocol, SetupError as ExportSetupError};
 
 /// The exporter the settings ask for: at `otlp_endpoint`, else at
 /// `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` alone; `None` (no exporter, no
@@ -103,39 +42,16 @@ pub fn configured(
     Ok(Some(exporter))
 }
 
-/// The exporter for `base`, with the resource set.
+/// The exporter for `base`, with the resource set: over TLS when the
+/// endpoint is `https://` (the CA of `OTEL_EXPORTER_OTLP_CERTIFICATE`).
 pub fn exporter(base: &str) -> Result<opentelemetry_otlp::SpanExporter, ExportSetupError> {
     let protocol = Protocol::from_env(|v| std::env::var(v).ok())?;
-    // A per-signal endpoint is used as it is, by the exporter itself.
-    let per_signal =
-        std::env::var("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT").is_ok_and(|v| !v.is_empty());
-    let url = traces_url(base, protocol);
-    let built = match protocol {
-        Protocol::Grpc => {
-            let b = opentelemetry_otlp::SpanExporter::builder().with_tonic();
-            if per_signal {
-                b
-            } else {
-                b.with_endpoint(url.clone())
-            }
-            .build()
-        }
-        Protocol::HttpProtobuf => {
-            let b = opentelemetry_otlp::SpanExporter::builder()
-                .with_http()
-                .with_protocol(opentelemetry_otlp::Protocol::HttpBinary);
-            if per_signal {
-                b
-            } else {
-                b.with_endpoint(url.clone())
-            }
-            .build()
-        }
-    };
-    let mut exporter = built.map_err(|e| ExportSetupError::Build {
-        endpoint: url,
-        detail: e.to_string(),
-    })?;
+    // A per-signal endpoint is used as it is; a base one gets the path.
+    let url = std::env::var("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| swarm_otlp::traces_url(base, protocol));
+    let mut exporter = swarm_otlp::span_exporter(&url, protocol)?;
     exporter.set_resource(&resource());
     Ok(exporter)
 }
@@ -171,6 +87,7 @@ fn key_values(attrs: &[(&'static str, Value)]) -> Vec<KeyValue> {
         .map(|(k, v)| match v {
             Value::Str(s) => KeyValue::new(*k, s.clone()),
             Value::Int(i) => KeyValue::new(*k, *i),
+            Value::Float(f) => KeyValue::new(*k, *f),
         })
         .collect()
 }
@@ -218,52 +135,4 @@ fn span_events(span: &Span) -> SpanEvents {
         .collect();
     events.dropped_count = span.dropped_events;
     events
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn protocol_follows_the_variables_and_defaults_to_http() {
-        let env = |pairs: &'static [(&'static str, &'static str)]| {
-            move |v: &str| {
-                pairs
-                    .iter()
-                    .find(|(k, _)| *k == v)
-                    .map(|(_, x)| x.to_string())
-            }
-        };
-        assert_eq!(
-            Protocol::from_env(env(&[])).ok(),
-            Some(Protocol::HttpProtobuf)
-        );
-        assert_eq!(
-            Protocol::from_env(env(&[("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")])).ok(),
-            Some(Protocol::Grpc)
-        );
-        assert_eq!(
-            Protocol::from_env(env(&[
-                ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
-                ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/protobuf")
-            ]))
-            .ok(),
-            Some(Protocol::HttpProtobuf)
-        );
-        let bad = Protocol::from_env(env(&[("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json")]));
-        let msg = bad.err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(
-            msg.contains("OTEL_EXPORTER_OTLP_PROTOCOL='http/json'"),
-            "{msg}"
-        );
-    }
-
-    #[test]
-    fn http_gets_the_signal_path() {
-        assert_eq!(
-            traces_url("http://c:4318/", Protocol::HttpProtobuf),
-            "http://c:4318/v1/traces"
-        );
-        assert_eq!(traces_url("http://c:4317", Protocol::Grpc), "http://c:4317");
-    }
 }

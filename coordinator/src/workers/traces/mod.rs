@@ -257,5 +257,6 @@ async fn attempt_info(
         exit_code: a.exit_code,
         message: a.message,
         output_dropped: a.output_dropped,
+        usage: a.usage,
     }))
 }

@@ -2,6 +2,7 @@
 //! builder's output and its working state. Values and statuses are ours;
 //! [`super::export`] turns them into the SDK's.
 
+use swarm_core::views::Tally;
 use swarm_memory::state::EventRow;
 
 /// Most events one span keeps; later ones are counted as dropped (the
@@ -15,6 +16,8 @@ pub enum Value {
     Str(String),
     /// A whole number.
     Int(i64),
+    /// A number with a fraction (dollars).
+    Float(f64),
 }
 
 /// How a span ended.
@@ -61,8 +64,8 @@ pub struct Span {
 }
 
 /// What the store says about an ended attempt (its agents, the roles they
-/// played, its exit code and outcome message).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// played, its exit code and outcome message, what it spent).
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AttemptInfo {
     /// Agents, lead first.
     pub agents: Vec<String>,
@@ -74,6 +77,8 @@ pub struct AttemptInfo {
     pub message: String,
     /// Output bytes the agent shed under pressure.
     pub output_dropped: u64,
+    /// What it spent, summed over its agents (none: nobody said).
+    pub usage: Option<Tally>,
 }
 
 /// A span not ended yet.

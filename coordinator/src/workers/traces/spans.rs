@@ -14,6 +14,7 @@ use std::str::FromStr;
 use swarm_core::event::{AttemptEnd, EventKind};
 use swarm_core::model::{PlanState, TaskState};
 use swarm_core::trace::{span_id, SpanKey, TraceId};
+use swarm_core::views::Tally;
 use swarm_memory::state::EventRow;
 
 use super::span::Open;
@@ -324,6 +325,11 @@ impl Builder {
             Value::Int(info.agents.len().max(1) as i64),
         ));
         open.attributes.extend(common);
+        // What it spent goes on the attempt only: a member's share is not
+        // known apart, and a sum over the trace must count it once.
+        if let Some(usage) = &info.usage {
+            open.attributes.extend(usage_attributes(usage));
+        }
         out.push(open.end(e.at, status));
         out
     }
@@ -348,6 +354,27 @@ fn agent_attributes(agent: &str, role: &str) -> [(&'static str, Value); 4] {
         ("swarm.role", Value::Str(role.to_string())),
         ("gen_ai.agent.id", Value::Str(agent.to_string())),
         ("gen_ai.agent.name", Value::Str(role.to_string())),
+    ]
+}
+
+/// What an attempt spent: the GenAI conventions' token counts (input
+/// counts every prompt token, the cache's included, as they say), the
+/// cache's share and the cost as ours.
+fn usage_attributes(u: &Tally) -> [(&'static str, Value); 5] {
+    let int = |n: u64| Value::Int(n.min(i64::MAX as u64) as i64);
+    let prompt = u
+        .input_tokens
+        .saturating_add(u.cache_read_tokens)
+        .saturating_add(u.cache_creation_tokens);
+    [
+        ("gen_ai.usage.input_tokens", int(prompt)),
+        ("gen_ai.usage.output_tokens", int(u.output_tokens)),
+        ("swarm.usage.cache_read_tokens", int(u.cache_read_tokens)),
+        (
+            "swarm.usage.cache_creation_tokens",
+            int(u.cache_creation_tokens),
+        ),
+        ("swarm.usage.cost_usd", Value::Float(u.cost_usd)),
     ]
 }
 

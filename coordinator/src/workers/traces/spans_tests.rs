@@ -39,6 +39,7 @@ fn info(agents: &[&str], roles: &[&str], exit: Option<i32>) -> AttemptInfo {
         exit_code: exit,
         message: "why".into(),
         output_dropped: 0,
+        usage: None,
     }
 }
 
@@ -226,4 +227,77 @@ fn a_merge_is_a_span_under_its_task_and_a_conflict_an_error() {
             }
         )
     );
+}
+
+#[test]
+fn what_an_attempt_spent_is_on_its_span_once_and_not_on_its_members() {
+    let mut log = Log { seq: 0 };
+    let mut b = Builder::new(1, TRACE, 1_000);
+    let mut gang = info(&["a1", "a2"], &["sre", "security"], Some(0));
+    gang.usage = Some(Tally {
+        cost_usd: 0.75,
+        input_tokens: 200,
+        output_tokens: 40,
+        cache_creation_tokens: 20,
+        cache_read_tokens: 2000,
+        reports: 2,
+    });
+    let quiet = info(&["a1"], &["sre"], Some(0));
+    let mut spans = Vec::new();
+    for (e, i) in [
+        (log.ev("plan.loaded", None, None, None), None),
+        (log.ev("task.ready", Some("1.1"), None, None), None),
+        (
+            log.ev("attempt.offered", Some("1.1"), Some(4), Some(1)),
+            None,
+        ),
+        (
+            log.ev("attempt.succeeded", Some("1.1"), Some(4), Some(1)),
+            Some(&gang),
+        ),
+        (log.ev("task.ready", Some("1.2"), None, None), None),
+        (
+            log.ev("attempt.offered", Some("1.2"), Some(5), Some(1)),
+            None,
+        ),
+        (
+            log.ev("attempt.succeeded", Some("1.2"), Some(5), Some(1)),
+            Some(&quiet),
+        ),
+    ] {
+        spans.extend(b.push(&e, i));
+    }
+    let by_name = |n: &str| spans.iter().find(|s| s.name == n).expect(n);
+    let spent = by_name("attempt 1.1 #1");
+    assert_eq!(
+        attr(spent, "gen_ai.usage.input_tokens"),
+        Some(&Value::Int(2220)),
+        "every prompt token, the cache's included"
+    );
+    assert_eq!(
+        attr(spent, "gen_ai.usage.output_tokens"),
+        Some(&Value::Int(40))
+    );
+    assert_eq!(
+        attr(spent, "swarm.usage.cache_read_tokens"),
+        Some(&Value::Int(2000))
+    );
+    assert_eq!(
+        attr(spent, "swarm.usage.cache_creation_tokens"),
+        Some(&Value::Int(20))
+    );
+    assert_eq!(
+        attr(spent, "swarm.usage.cost_usd"),
+        Some(&Value::Float(0.75))
+    );
+    for member in ["member a1 (sre)", "member a2 (security)"] {
+        assert_eq!(
+            attr(by_name(member), "swarm.usage.cost_usd"),
+            None,
+            "{member}"
+        );
+    }
+    let unsaid = by_name("attempt 1.2 #1");
+    assert_eq!(attr(unsaid, "gen_ai.usage.input_tokens"), None);
+    assert_eq!(attr(unsaid, "swarm.usage.cost_usd"), None);
 }
