@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use super::api_pools::runners;
 use super::state::*;
 use super::*;
 use crate::policy::ReadyKey;
@@ -133,9 +134,14 @@ impl<'a> Sim<'a> {
     /// [`MAX_AGENTS`] in all. False when none was added.
     pub(super) fn spawn_for_waiting(&mut self) -> bool {
         let mut wanted: Vec<(usize, u64)> = Vec::new();
+        // A task its pool holds waits for the pool, not for agents.
+        let mut held = vec![0u64; self.sigs.len()];
+        for &task in self.api.held_tasks() {
+            held[self.sig_of[task]] += 1;
+        }
         for &s in &self.live {
             let sig = &self.sigs[s];
-            let n = sig.queue.len() as u64;
+            let n = (sig.queue.len() as u64).saturating_sub(held[s]);
             let keys = sig.demand.keys(self.any_id);
             wanted.extend(keys.map(|(r, c)| (r, u64::from(c) * n)));
         }
@@ -189,6 +195,7 @@ impl<'a> Sim<'a> {
             business_days: (days * 100.0).round() / 100.0,
             bottlenecks: bottlenecks(&roles),
             roles,
+            pools: self.api.report(),
             agents: self.names,
             tasks: self.runs,
             unrunnable,
@@ -236,10 +243,13 @@ impl<'a> Sim<'a> {
                 (self.roles[r].clone(), days.collect())
             })
             .collect();
+        let need = &self.plan.tasks[task].need;
+        let runners = runners(need, self.plan.plan.tasks[task].gang);
         Stuck {
             task,
             missing,
             staffed_days,
+            pool: (self.api.too_big(task, runners)).map(|(pool, most)| (pool, runners, most)),
         }
     }
 }

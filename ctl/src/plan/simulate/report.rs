@@ -19,6 +19,7 @@ pub(super) fn render(plan: &CompiledPlan, sim: &Simulation, staffing: &Staffing)
     let mut out = String::new();
     write_summary(&mut out, plan, sim, staffing);
     write_roles(&mut out, sim);
+    write_pools(&mut out, sim);
     write_bottlenecks(&mut out, sim);
     write_late(&mut out, plan, sim);
     if !sim.complete() {
@@ -69,6 +70,33 @@ fn write_roles(out: &mut String, sim: &Simulation) {
             u.agents,
             hours(u.busy_secs),
             percent(u.utilisation),
+            hours(u.waiting_secs)
+        );
+    }
+}
+
+/// One row per pool of a rate-limited API given (`--pool`): its limits,
+/// the most members it ran at once, its starts, the hours tasks waited
+/// for its room.
+fn write_pools(out: &mut String, sim: &Simulation) {
+    if sim.pools.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\n{:<16} {:>11} {:>10} {:>8} {:>6} {:>9}",
+        "pool", "concurrency", "per minute", "at once", "starts", "waited h"
+    );
+    let limit = |n: Option<u32>| n.map_or("-".to_string(), |n| n.to_string());
+    for (name, u) in &sim.pools {
+        let _ = writeln!(
+            out,
+            "{:<16} {:>11} {:>10} {:>8} {:>6} {:>9}",
+            name,
+            limit(u.limit.concurrency),
+            limit(u.limit.per_minute),
+            u.peak,
+            u.starts,
             hours(u.waiting_secs)
         );
     }
@@ -205,6 +233,12 @@ fn percent(x: f64) -> String {
 }
 
 fn why_stuck(plan: &CompiledPlan, s: &Stuck) -> String {
+    if let Some((pool, runs, most)) = &s.pool {
+        return format!(
+            "starts {} in pool {pool}, which starts at most {most} at once (its concurrency or per-minute rate)",
+            crate::plural::count(u64::from(*runs), "member")
+        );
+    }
     if s.missing.is_empty() {
         return "needs no agent, so the scheduler never places it; give it an Agent".to_string();
     }
