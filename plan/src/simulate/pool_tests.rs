@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use proptest::prelude::*;
+
 use super::*;
 use crate::{load_text, Catalogue, Format};
 
@@ -180,4 +182,86 @@ fn no_pools_change_nothing() {
     let sim = pooled(&p, &Staffing::Unlimited, &ApiPools::none());
     assert_eq!(sim, simulate(&p, &Staffing::Unlimited).expect("simulates"));
     assert!(sim.pools.is_empty());
+}
+
+/// Random plans: `(agent, minutes, pool, earlier task it depends on)`.
+fn random_tasks() -> impl Strategy<Value = Vec<(usize, u64, usize, Option<usize>)>> {
+    proptest::collection::vec(
+        (
+            0usize..3,
+            prop_oneof![Just(1u64), Just(2), Just(30), Just(60)],
+            0usize..3,
+            proptest::option::of(0usize..20),
+        ),
+        1..14,
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(150))]
+
+    /// Whatever the plan and staffing, no pool ever runs more members
+    /// than its concurrency, nor starts more than its rate in a minute,
+    /// and every task still runs.
+    #[test]
+    fn no_pool_ever_runs_or_starts_more_than_its_limits(
+        tasks in random_tasks(),
+        concurrency in 1u32..3,
+        per_minute in 1u32..4,
+        fixed in any::<bool>(),
+    ) {
+        const AGENTS: [&str; 3] = ["Tester", "SRE", "DevOps Engineer + Tester"];
+        const POOLS: [&str; 3] = ["a", "b", ""];
+        let mut text = "# Random\n\n### Day 1: One\n\n".to_string();
+        for (i, &(agent, minutes, pool, dep)) in tasks.iter().enumerate() {
+            let deps = match dep.filter(|&d| d < i) {
+                Some(d) => format!("Task 1.{}", d + 1),
+                None => "None".into(),
+            };
+            text.push_str(&format!(
+                "**Task 1.{}**: T\n- **Agent**: {}\n- **Priority**: P1\n- **Duration**: {minutes} minutes\n- **Dependencies**: {deps}\n",
+                i + 1,
+                AGENTS[agent]
+            ));
+            if !POOLS[pool].is_empty() {
+                text.push_str(&format!("- **Pool**: {}\n", POOLS[pool]));
+            }
+            text.push('\n');
+        }
+        let p = load_text(&text, "random.md", Format::Markdown, &Catalogue::builtin())
+            .expect("loads");
+        // Pool a: at most 2 at once (a pair always fits); pool b: a rate.
+        let pools = ApiPools::new(
+            &p,
+            &limits(&[("a", Some(concurrency + 1), None), ("b", None, Some(per_minute + 1))]),
+            |_| None,
+            "default",
+        );
+        let staffing = if fixed {
+            Staffing::Fixed([("tester".into(), 2), ("sre".into(), 1), ("devops".into(), 1)].into())
+        } else {
+            Staffing::Unlimited
+        };
+        let sim = pooled(&p, &staffing, &pools);
+        prop_assert!(sim.complete(), "{text}");
+        let members = |i: usize| p.tasks[i].need.min_agents() as usize;
+        for (name, most_running, most_started) in
+            [("a", concurrency + 1, u32::MAX), ("b", u32::MAX, per_minute + 1)]
+        {
+            let mine: Vec<usize> = (0..p.tasks.len()).filter(|&i| pools.pool_of(i) == Some(name)).collect();
+            for &i in &mine {
+                let at = sim.tasks[i].start.expect("ran");
+                let running: usize = (mine.iter())
+                    .filter(|&&j| sim.tasks[j].start <= Some(at) && Some(at) < sim.tasks[j].finish)
+                    .map(|&j| members(j))
+                    .sum();
+                prop_assert!(running as u32 <= most_running, "pool {name} at {at}: {running}\n{text}");
+                let started: usize = (mine.iter())
+                    .filter(|&&j| sim.tasks[j].start.is_some_and(|s| s <= at && at < s + 60))
+                    .map(|&j| members(j))
+                    .sum();
+                prop_assert!(started as u32 <= most_started, "pool {name} by {at}: {started}\n{text}");
+            }
+        }
+    }
 }
