@@ -10,7 +10,8 @@
 //!
 //! Invariants: a pool's `running` is the sum of the charges of its
 //! running tasks; `starts` holds one entry per member started in the
-//! last 60 s of plan time, oldest first.
+//! last minute (of wall-clock time, in plan seconds: 60 unless the plan
+//! clock runs faster), oldest first.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -18,7 +19,8 @@ use crate::compile::{CompiledPlan, Need};
 use crate::model::Gang;
 use crate::policy::Placement;
 
-/// The window of `per_minute`, seconds.
+/// The window of `per_minute`, seconds of plan time when plan time runs
+/// as fast as the wall clock.
 const MINUTE_SECS: u64 = 60;
 
 /// One pool's limits; `None` is no limit.
@@ -39,6 +41,8 @@ pub struct ApiPools {
     /// Per task, its limited pool (an index into `names`); `None` when
     /// its pool has no limit.
     of_task: Vec<Option<usize>>,
+    /// A wall-clock minute in seconds of plan time (0: [`MINUTE_SECS`]).
+    minute_secs: u64,
 }
 
 impl ApiPools {
@@ -75,6 +79,23 @@ impl ApiPools {
             names: limited.iter().map(|(n, _)| (*n).clone()).collect(),
             limits: limited.iter().map(|(_, l)| **l).collect(),
             of_task,
+            minute_secs: MINUTE_SECS,
+        }
+    }
+
+    /// The same pools where a wall-clock minute, the window of
+    /// `per_minute`, lasts `secs` of plan time (a plan clock running
+    /// faster than the wall clock); at least 1.
+    pub fn with_minute(mut self, secs: u64) -> ApiPools {
+        self.minute_secs = secs.max(1);
+        self
+    }
+
+    fn minute(&self) -> u64 {
+        if self.minute_secs == 0 {
+            MINUTE_SECS
+        } else {
+            self.minute_secs
         }
     }
 
@@ -159,9 +180,10 @@ impl PoolState {
     /// Members each pool may still start at `t`.
     pub(super) fn room(&mut self, t: u64) -> Vec<u32> {
         let mut room = Vec::with_capacity(self.running.len());
+        let minute = self.pools.minute();
         for (p, limit) in self.pools.limits.iter().enumerate() {
             let q = &mut self.starts[p];
-            while q.front().is_some_and(|&at| at + MINUTE_SECS <= t) {
+            while q.front().is_some_and(|&at| at + minute <= t) {
                 q.pop_front();
             }
             let mut left = u32::MAX;
@@ -283,7 +305,7 @@ impl PoolState {
     pub(super) fn next_release(&self) -> Option<u64> {
         (self.pools.limits.iter().zip(&self.starts))
             .filter(|(l, _)| l.per_minute.is_some())
-            .filter_map(|(_, q)| q.front().map(|&at| at + MINUTE_SECS))
+            .filter_map(|(_, q)| q.front().map(|&at| at + self.pools.minute()))
             .min()
     }
 

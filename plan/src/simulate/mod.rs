@@ -188,7 +188,18 @@ pub fn simulate_guided(
     order: PriorityOrder,
     guide: &Guide,
 ) -> Result<Simulation, SimulateError> {
-    engine::run(plan, staffing, true, order, guide, &ApiPools::none())
+    simulate_guided_pooled(plan, staffing, order, guide, &ApiPools::none())
+}
+
+/// [`simulate_guided`] with the pools of a rate-limited API in play.
+pub fn simulate_guided_pooled(
+    plan: &CompiledPlan,
+    staffing: &Staffing,
+    order: PriorityOrder,
+    guide: &Guide,
+    pools: &ApiPools,
+) -> Result<Simulation, SimulateError> {
+    engine::run(plan, staffing, true, order, guide, pools)
 }
 
 /// Simulates the plan with this staffing under this priority order, with

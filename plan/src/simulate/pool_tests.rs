@@ -95,6 +95,12 @@ fn a_pools_rate_holds_starts_to_so_many_a_minute() {
     starts.sort_unstable();
     assert_eq!(starts, [0, 0, 60, 60]);
     assert_eq!(sim.makespan, H + 60);
+    // A plan clock 60 times faster than the wall: a wall minute is an
+    // hour of plan time.
+    let sim = pooled(&p, &Staffing::Unlimited, &pools.with_minute(H));
+    let mut starts: Vec<u64> = sim.tasks.iter().filter_map(|t| t.start).collect();
+    starts.sort_unstable();
+    assert_eq!(starts, [0, 0, H, H]);
 }
 
 #[test]
