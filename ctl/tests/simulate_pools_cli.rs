@@ -87,6 +87,18 @@ fn a_pool_of_concurrency_two_stretches_the_makespan() {
         .expect("pool row");
     let cells: Vec<&str> = row.split_whitespace().collect();
     assert_eq!(cells, ["default", "2", "-", "2", "4", "2"], "{text}");
+    assert!(
+        text.contains("\n  pool default: ready tasks waited 2 h task-time for its room\n"),
+        "{text}"
+    );
+    let tester = text
+        .lines()
+        .find(|l| l.starts_with("tester "))
+        .expect("role row");
+    assert!(
+        tester.ends_with(" 0"),
+        "the tasks waited for the pool, not a tester: {text}"
+    );
 }
 
 #[test]

@@ -12,7 +12,8 @@ use crate::ANY_ROLE;
 impl<'a> Sim<'a> {
     /// Adds the time `dt` every waiting task spends to the roles it waits
     /// for: roles the pool lacks, else roles with too few free agents,
-    /// else (queued behind a reservation) all its roles.
+    /// else (queued behind a reservation) all its roles. A task waiting
+    /// for its pool of a rate-limited API waits for no role.
     pub(super) fn account(&mut self, dt: u64) {
         if dt == 0 {
             return;
@@ -21,7 +22,7 @@ impl<'a> Sim<'a> {
         let total_free: u64 = self.free.iter().map(|&f| u64::from(f)).sum();
         for &s in &self.live {
             let sig = &mut self.sigs[s];
-            let n = sig.queue.len() as u64;
+            let n = (sig.queue.len() as u64).saturating_sub(self.pool_held[s]);
             let (any, total) = (self.any_id, sig.demand.total());
             let short = |have: &[u32], sum: u64| {
                 let keys = sig.demand.keys(any);

@@ -271,14 +271,22 @@ impl PoolState {
     /// After a round at `t`: per pool, how many of these ready tasks
     /// (task, members it starts with) its room holds until the next
     /// event.
-    pub(super) fn count_held(&mut self, t: u64, ready: impl Iterator<Item = (usize, u32)>) {
+    /// Returns those tasks.
+    pub(super) fn count_held(
+        &mut self,
+        t: u64,
+        ready: impl Iterator<Item = (usize, u32)>,
+    ) -> Vec<usize> {
         let room = self.room(t);
         self.held.iter_mut().for_each(|h| *h = 0);
+        let mut tasks = Vec::new();
         for (task, runners) in ready {
             if let Some(p) = self.pool(task).filter(|&p| room[p] < runners) {
                 self.held[p] += 1;
+                tasks.push(task);
             }
         }
+        tasks
     }
 
     /// The ready tasks the last round held back.

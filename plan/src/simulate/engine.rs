@@ -97,7 +97,11 @@ impl Sim<'_> {
                 let ready = (self.live.iter())
                     .flat_map(|&s| sigs[s].queue.iter().map(|k| k.task))
                     .map(|i| (i, runners(&plan.tasks[i].need, plan.plan.tasks[i].gang)));
-                self.api.count_held(t, ready);
+                let held = self.api.count_held(t, ready);
+                self.pool_held.iter_mut().for_each(|n| *n = 0);
+                for task in held {
+                    self.pool_held[self.sig_of[task]] += 1;
+                }
             }
             if self.done == self.plan.tasks.len() {
                 return false;

@@ -78,8 +78,10 @@ fn a_pool_of_concurrency_two_runs_two_at_once_and_stretches_the_run() {
         assert_eq!(most_at_once(&sim, &[0, 1, 2, 3]), 2);
         let api = &sim.pools["api"];
         assert_eq!((api.peak, api.starts), (2, 4));
-        // Two tasks waited an hour each.
+        // Two tasks waited an hour each, for the pool, not for a tester.
         assert_eq!(api.waiting_secs, 2 * H);
+        assert_eq!(sim.roles["tester"].waiting_secs, 0, "{staffing:?}");
+        assert!(sim.bottlenecks.iter().all(|b| b.waiting_secs == 0));
     }
     // Unlimited staffing made no agent for a task its pool held.
     let sim = pooled(&p, &Staffing::Unlimited, &pools);

@@ -105,6 +105,9 @@ pub(super) struct Sim<'a> {
     pub(super) running_tail: BTreeSet<(u64, usize)>,
     /// The pools of a rate-limited API and what runs in them.
     pub(super) api: PoolState,
+    /// Per sig, its ready tasks that wait for their pool's room (not for
+    /// agents) since the last round.
+    pub(super) pool_held: Vec<u64>,
 }
 
 impl<'a> Sim<'a> {
@@ -125,6 +128,7 @@ impl<'a> Sim<'a> {
             .collect();
         let any_id = index.get(ANY_ROLE).copied().unwrap_or(0);
         let (sigs, sig_of) = signatures(plan, &index, any_id);
+        let sigs_len = sigs.len();
         let keys = ready_keys(plan, rank);
         let n = roles.len();
         let rank: Vec<u64> = (0..plan.tasks.len())
@@ -168,6 +172,7 @@ impl<'a> Sim<'a> {
             ready_demand: RoleDemand::new(),
             running_tail: BTreeSet::new(),
             api: PoolState::new(pools, plan.tasks.len()),
+            pool_held: vec![0; sigs_len],
         }
     }
 

@@ -102,10 +102,14 @@ fn write_pools(out: &mut String, sim: &Simulation) {
     }
 }
 
-/// The roles that held the run back, worst first, each with why.
+/// The roles that held the run back, worst first, each with why; then
+/// the pools whose room ready tasks waited for.
 fn write_bottlenecks(out: &mut String, sim: &Simulation) {
     out.push_str("\nbottlenecks:");
-    if sim.bottlenecks.is_empty() {
+    let pools: Vec<_> = (sim.pools.iter())
+        .filter(|(_, u)| u.waiting_secs > 0)
+        .collect();
+    if sim.bottlenecks.is_empty() && pools.is_empty() {
         out.push_str(
             " none: no task waited for an agent and no role was busy 75% of the time or more\n",
         );
@@ -119,6 +123,13 @@ fn write_bottlenecks(out: &mut String, sim: &Simulation) {
             &b.role
         };
         let _ = writeln!(out, "  {name}: {}", why_bottleneck(b));
+    }
+    for (name, u) in pools {
+        let _ = writeln!(
+            out,
+            "  pool {name}: ready tasks waited {} h task-time for its room",
+            hours(u.waiting_secs)
+        );
     }
 }
 
