@@ -76,6 +76,7 @@ impl State {
         }
         let job = GuideJob {
             plan: plan.id(),
+            pools: self.api_pools(&rest),
             rest,
             keep,
             staffing: present.clone(),

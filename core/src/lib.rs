@@ -55,6 +55,7 @@ mod provisioning;
 mod queries;
 mod realloc;
 mod recover;
+mod rejected;
 mod remaining;
 mod results;
 pub mod roles;

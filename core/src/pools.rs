@@ -12,7 +12,10 @@
 //!
 //! Invariants: a pool is paused exactly while `now < until`; the
 //! rate-limit streak of a task counts its consecutive rate-limited
-//! attempts and is kept in memory only (a restart starts it over).
+//! attempts, an attempt that ended otherwise starting it over. Every
+//! attempt's end is stored, so a restart derives the streaks from the
+//! stored attempts ([`Pools::restore_streaks`]); pauses and backoffs are
+//! kept in memory only.
 
 mod limits;
 
@@ -21,7 +24,7 @@ use std::collections::{BTreeMap, HashMap};
 use super::command::{AttemptRef, AttemptReport};
 use super::effects::Turn;
 use super::event::AttemptEnd;
-use super::model::TaskState;
+use super::model::{AttemptState, TaskState};
 use super::{CoreError, State};
 
 /// The first backoff of a pool whose rate limit gave no reset time.
@@ -100,6 +103,31 @@ impl Pools {
         let n = self.streak.entry(task).or_insert(0);
         *n += 1;
         *n
+    }
+
+    /// The streaks the stored attempts of a plan say, given oldest first
+    /// as (task, attempt state name): a rate-limited attempt adds one to
+    /// its task's streak, one that ended otherwise starts it over, a live
+    /// one changes nothing yet.
+    pub(crate) fn restore_streaks<'a>(&mut self, attempts: impl Iterator<Item = (usize, &'a str)>) {
+        self.streak.clear();
+        for (task, state) in attempts {
+            match state.parse::<AttemptState>() {
+                Ok(AttemptState::RateLimited) => {
+                    self.count_limit(task);
+                }
+                Ok(AttemptState::Offered | AttemptState::Running) | Err(_) => {}
+                Ok(
+                    AttemptState::Succeeded
+                    | AttemptState::Failed
+                    | AttemptState::TimedOut
+                    | AttemptState::Cancelled
+                    | AttemptState::Lost,
+                ) => {
+                    self.streak.remove(&task);
+                }
+            }
+        }
     }
 
     /// Status lines of the pools paused at `now`, by name.
@@ -235,6 +263,27 @@ mod tests {
         );
         assert!(p.lines(50_000).is_empty());
         assert_eq!(p.pause("api", 60_000, Some(10), "past".into()), 60_000);
+    }
+
+    #[test]
+    fn stored_attempts_give_each_tasks_streak() {
+        let mut p = Pools::default();
+        let stored = [
+            (1, "rate_limited"),
+            (2, "rate_limited"),
+            (1, "failed"),
+            (1, "rate_limited"),
+            (2, "rate_limited"),
+            (1, "rate_limited"),
+            (2, "running"),
+            (3, "lost"),
+        ];
+        p.restore_streaks(stored.into_iter());
+        // Task 1: two since its failure; task 2: two, its live attempt
+        // not yet counted; task 3: none.
+        assert_eq!(p.count_limit(1), 3);
+        assert_eq!(p.count_limit(2), 3);
+        assert_eq!(p.count_limit(3), 1);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! lost like any other, and their attempts re-queued. Nothing that
 //! succeeded runs again.
 
-use swarm_memory::state::{agents, attempts_in_states, latest_plan, max_attempt_id, tasks};
+use swarm_memory::state::{agents, attempts_of_plan, latest_plan, max_attempt_id, tasks};
 
 use super::active::ActivePlan;
 use super::attempts::{Attempt, LiveAttempts, Member};
@@ -117,15 +117,18 @@ impl State {
         Ok(plan)
     }
 
-    /// The stored plan's live attempts, their agents and grants.
+    /// The stored plan's live attempts, their agents and grants; the
+    /// tasks' rate-limit streaks, from every attempt.
     fn restore_attempts(
         &mut self,
         t: &mut Turn<'_>,
         plan: &mut ActivePlan,
     ) -> Result<(), CoreError> {
         let plan_id = plan.id();
+        let all = attempts_of_plan(t.db, plan_id)?;
+        (self.pools).restore_streaks(all.iter().map(|a| (a.task_idx as usize, a.state.as_str())));
         let live = [AttemptState::Offered.name(), AttemptState::Running.name()];
-        for a in attempts_in_states(t.db, plan_id, &live)? {
+        for a in all.into_iter().filter(|a| live.contains(&a.state.as_str())) {
             let task = a.task_idx as usize;
             let attempt_state: AttemptState = a.state.parse().map_err(|e| {
                 CoreError::Recovery(format!("attempt {} (task index {task}): {e}", a.id))

@@ -4,7 +4,7 @@
 //! projection, the guide search and the checkpoint reports read it.
 
 use swarm_plan::policy::Guide;
-use swarm_plan::simulate::{simulate_guided, Staffing};
+use swarm_plan::simulate::{simulate_guided_pooled, Staffing};
 use swarm_plan::{CompiledPlan, CompiledTask, PlanDuration};
 
 use super::active::ActivePlan;
@@ -129,7 +129,9 @@ impl State {
             place: keep.iter().map(|&i| whole.place(i)).collect(),
             slack_pct: whole.slack_pct,
         };
-        let sim = simulate_guided(&rest, &Staffing::Fixed(present), self.cfg.priority, &guide)
+        let pools = self.api_pools(&rest);
+        let staffing = Staffing::Fixed(present);
+        let sim = simulate_guided_pooled(&rest, &staffing, self.cfg.priority, &guide, &pools)
             .map_err(|e| Unfinishable::Simulation(e.to_string()))?;
         if !sim.complete() {
             let stuck: Vec<String> = sim
@@ -137,12 +139,18 @@ impl State {
                 .iter()
                 .take(3)
                 .map(|s| {
+                    let id = &rest.plan.tasks[s.task].id;
+                    if let Some((pool, runs, most)) = &s.pool {
+                        return format!(
+                            "{id} runs {runs} members in pool {pool}, which allows {most} at once"
+                        );
+                    }
                     let roles: Vec<String> = s
                         .missing
                         .iter()
                         .map(|(r, need, have)| format!("{need} {r} (have {have})"))
                         .collect();
-                    format!("{} needs {}", rest.plan.tasks[s.task].id, roles.join(", "))
+                    format!("{id} needs {}", roles.join(", "))
                 })
                 .collect();
             return Err(Unfinishable::Staffing(stuck.join("; ")));

@@ -189,8 +189,18 @@ impl State {
             at: t.now,
             usage: usage.clone(),
         };
-        put_usage(t.db, &row)?;
-        self.spend.add(&row);
+        self.store_usage(t, &row)
+    }
+
+    /// Stores a usage row, counts it (once per attempt and agent) and
+    /// says which budgets it brought to 80 % or 100 %.
+    pub(crate) fn store_usage(
+        &mut self,
+        t: &mut Turn<'_>,
+        row: &UsageRow,
+    ) -> Result<(), CoreError> {
+        put_usage(t.db, row)?;
+        self.spend.add(row);
         self.announce_budgets(t)
     }
 }

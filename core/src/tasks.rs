@@ -98,13 +98,7 @@ impl State {
         let (exit_code, message) = (report.exit_code, &report.message);
         let runs = self.attempts.get(r.attempt).is_some_and(|a| a.runs(agent));
         if !runs || !self.is_current(r) {
-            let why = format!(
-                "late or foreign result ({}) ignored: not the current attempt",
-                outcome.name()
-            );
-            let e = Event::new(EventKind::AttemptRejected).task(r.task_id.clone());
-            t.emit(e.attempt(r.attempt).agent(agent).message(why))?;
-            return Ok(ResultVerdict::Rejected);
+            return self.reject_result(t, agent, r, report, outcome);
         }
         if let Some(usage) = &report.usage {
             self.record_usage(t, agent, r, usage)?;

@@ -155,6 +155,11 @@ impl Harness {
         Harness::over(store, cfg, now, Some(dir))
     }
 
+    /// The core's state, to read.
+    pub(crate) fn core(&self) -> &State {
+        &self.state
+    }
+
     /// Moves the clock `ms` forward (no turn runs).
     pub(crate) fn advance(&mut self, ms: i64) {
         self.now += ms;

@@ -35,7 +35,8 @@ pub use model::{
     Priority, Task, Window,
 };
 pub use simulate::{
-    simulate, simulate_guided, simulate_ordered, SimulateError, Simulation, Staffing,
+    simulate, simulate_guided, simulate_ordered, simulate_pooled, SimulateError, Simulation,
+    Staffing,
 };
 pub use swarm_roles::Catalogue;
 

@@ -2,7 +2,8 @@
 //! (`tests/fixtures/fake-claude.sh`, which prints Claude Code's result
 //! object) and a task that writes `$SWARM_USAGE`; the costs and tokens
 //! add up per task, role, day and plan in `status --json`, `task show
-//! --json`, the checkpoint report and `/metrics`, and the result object's
+//! --json`, the web view's task panel, the checkpoint report and
+//! `/metrics`, and the result object's
 //! text is the task's result, down to its dependents' briefs.
 
 use std::path::{Path, PathBuf};
@@ -80,6 +81,25 @@ fn costs_add_up_per_task_role_day_and_plan_everywhere() {
     assert_eq!(first["usage"]["tokens"]["cache_read"], 1000, "{show}");
     let show = d.ctl_json(&["task", "show", "1.4", "--json"]);
     assert_eq!(cost(&show["spend"]), 2.0, "{show}");
+
+    // The web view's task panel: each attempt's cost and tokens, and the
+    // task's sum.
+    let admin = std::fs::read_to_string(work.join(".swarm/admin.token")).expect("admin token");
+    let (code, html) = http_get(&http, "/view/task/1.4", Some(admin.trim()));
+    assert_eq!(code, 200, "{html}");
+    assert!(html.contains("<th>Cost</th><th>Tokens</th>"), "{html}");
+    assert!(
+        html.contains(
+            r#"<td class="cost" data-cost-usd="2">$2.00</td><td class="tokens">5 in, 7 out</td>"#
+        ),
+        "{html}"
+    );
+    assert!(html.contains("<b>Spent:</b> $2.00 · 5 in, 7 out"), "{html}");
+    let (_, html) = http_get(&http, "/view/task/1.1", Some(admin.trim()));
+    assert!(
+        html.contains(r#"<td class="cost" data-cost-usd="0.5">$0.5000</td>"#),
+        "{html}"
+    );
 
     // The result object's text is the result, and reaches the dependent.
     let out = d.ctl(&["task", "result", "1.1"]);

@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use swarm_plan::policy::{Guide, PriorityOrder};
-use swarm_plan::simulate::guide::search;
-use swarm_plan::simulate::Staffing;
+use swarm_plan::simulate::guide::search_pooled;
+use swarm_plan::simulate::{ApiPools, Staffing};
 use swarm_plan::CompiledPlan;
 
 /// The rest of a plan to search a guide for.
@@ -22,6 +22,8 @@ pub struct GuideJob {
     pub staffing: BTreeMap<String, u32>,
     /// The configured priority order.
     pub order: PriorityOrder,
+    /// The pools of a rate-limited API `rest`'s tasks draw on.
+    pub pools: ApiPools,
 }
 
 impl GuideJob {
@@ -30,7 +32,7 @@ impl GuideJob {
     pub fn search(self) -> Guide {
         let total = self.keep.iter().max().map_or(0, |&m| m + 1);
         let staffing = Staffing::Fixed(self.staffing);
-        let Ok((found, _)) = search(&self.rest, &staffing, self.order) else {
+        let Ok((found, _)) = search_pooled(&self.rest, &staffing, self.order, &self.pools) else {
             return Guide::default();
         };
         let mut place = Vec::new();

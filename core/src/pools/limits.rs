@@ -10,6 +10,7 @@
 
 use std::collections::{HashMap, VecDeque};
 
+use swarm_plan::simulate::{ApiPools, PoolLimit};
 use swarm_plan::{Gang, Need};
 
 use crate::attempts::Member;
@@ -68,6 +69,29 @@ impl State {
         };
         role.and_then(|r| self.profiles.pool_of(r))
             .unwrap_or(&self.cfg.default_pool)
+    }
+
+    /// The pools of `rest` (a residual of the plan, its tasks' own
+    /// `**Pool**` kept) for a simulation: by the same rule as
+    /// [`State::pool_of`], with the configured limits.
+    pub(crate) fn api_pools(&self, rest: &swarm_plan::CompiledPlan) -> ApiPools {
+        let limits = (self.cfg.pools.iter())
+            .map(|(name, l)| {
+                let limit = PoolLimit {
+                    concurrency: l.concurrency,
+                    per_minute: l.per_minute,
+                };
+                (name.clone(), limit)
+            })
+            .collect();
+        let profile = |role: &str| self.profiles.pool_of(role).map(str::to_string);
+        let pools = ApiPools::new(rest, &limits, profile, &self.cfg.default_pool);
+        // `per_minute` counts wall-clock minutes; the simulation runs on
+        // plan time.
+        match self.plan.as_ref() {
+            Some(plan) => pools.with_minute((plan.clock().scale(MINUTE_MS) / 1000).max(1) as u64),
+            None => pools,
+        }
     }
 
     /// How many members of task `task`'s attempt would run it (at least).

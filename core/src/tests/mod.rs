@@ -12,6 +12,7 @@ mod gangs;
 mod gates;
 mod guides;
 mod identity;
+mod late_usage;
 mod leases;
 mod listing;
 mod loading;

@@ -124,3 +124,29 @@ fn a_role_s_profile_names_the_pool_of_its_tasks() {
         "the role's pool allows one at once"
     );
 }
+
+#[test]
+fn the_projection_and_the_guide_search_know_the_pools() {
+    let rest = |h: &mut Harness| {
+        h.load(&plan(&[
+            ("1.1", "SRE", "P1", 1, ""),
+            ("1.2", "SRE", "P1", 1, ""),
+        ]))
+        .expect("loads");
+        let mut a = agents(h, 2, "sre");
+        let running = offered(&mut a).len();
+        (running, h.core().simulate_rest(h.now).expect("finishes"))
+    };
+    let mut free = Harness::with(CoreConfig::default());
+    assert_eq!(rest(&mut free), (2, 3_600_000), "both at once: an hour");
+    let one = PoolLimits {
+        concurrency: Some(1),
+        ..PoolLimits::default()
+    };
+    let mut held = harness("default", one);
+    assert_eq!(rest(&mut held), (1, 7_200_000), "one at a time: two hours");
+    let plan = held.core().plan.as_ref().expect("a plan");
+    let pools = held.core().api_pools(plan.compiled());
+    assert_eq!(pools.pool_of(0), Some("default"));
+    assert!(pools.in_play());
+}

@@ -143,3 +143,44 @@ fn too_many_rate_limits_in_a_row_wait_for_an_operator_and_retry_resumes() {
     assert_eq!(h.action("1.1", TaskAction::Retry).expect("retry"), "ready");
     assert_eq!(a.assignments()[0].0, "1.1");
 }
+
+#[test]
+fn the_rate_limit_streak_survives_a_restart() {
+    let cfg = CoreConfig {
+        max_rate_limited: 3,
+        lease_ttl: std::time::Duration::from_secs(7 * 86_400),
+        ..CoreConfig::default()
+    };
+    let mut h = Harness::on_disk(cfg.clone());
+    h.load(&plan(&[("1.1", "SRE", "P0", 1, "")]))
+        .expect("loads");
+    let mut a = h.connect("sre-1", &["sre"]);
+    let first = a.assignments();
+    let now = h.now;
+    limited(&mut h, &a, "1.1", first[0].1, Some(now));
+    h.tick();
+    let second = a.assignments();
+    assert_eq!(second[0].0, "1.1");
+    // The second rate limit pauses the pool a while: nothing runs when
+    // the coordinator stops.
+    limited(&mut h, &a, "1.1", second[0].1, Some(now + 60_000));
+    assert_eq!(h.state_of("1.1"), "ready");
+    let mut h = h.reopen(cfg);
+    let mut a = h
+        .connect_with("sre-1", &["sre"], 1, Vec::new())
+        .expect("accepted");
+    let third = a.assignments();
+    assert_eq!(third[0].0, "1.1", "the pause was not kept: it runs at once");
+    limited(&mut h, &a, "1.1", third[0].1, None);
+    // Three in a row across the restart: it waits for an operator.
+    let detail = h.task("1.1");
+    assert_eq!(detail.task.state.name(), "pending");
+    assert!(
+        detail
+            .task
+            .reason
+            .starts_with("rate limited 3 times in a row"),
+        "{}",
+        detail.task.reason
+    );
+}

@@ -212,7 +212,20 @@ pub enum PlanCommand {
         /// first), as swarmd's `priority` setting.
         #[arg(long, value_name = "slack|strict", default_value = "slack", value_parser = parse_priority)]
         priority: swarm_plan::policy::PriorityOrder,
-        /// One JSON object (makespan_hours, business_days, roles, ...).
+        /// A pool of a rate-limited API, as swarmd's `[pool.NAME]
+        /// concurrency, per_minute`: NAME=CONCURRENCY, NAME=CONCURRENCY/PER_MINUTE
+        /// or NAME=/PER_MINUTE; repeat for more pools (or separate them with
+        /// commas). Its tasks never run more members at once, nor start more
+        /// in a minute, as swarmd's dispatch holds them. A task's pool is its
+        /// `**Pool**`, else its first role's profile `pool` (from --roles),
+        /// else --default-pool. Not read from swarmd's config file: give the
+        /// same numbers here.
+        #[arg(long = "pool", value_name = "NAME=CONCURRENCY[/PER_MINUTE]")]
+        pools: Vec<String>,
+        /// The pool of the tasks that name none, as swarmd's `default_pool`.
+        #[arg(long, value_name = "NAME", default_value = "default")]
+        default_pool: String,
+        /// One JSON object (makespan_hours, business_days, roles, pools, ...).
         #[arg(long)]
         json: bool,
     },

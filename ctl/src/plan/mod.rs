@@ -37,9 +37,18 @@ pub(crate) fn run(cmd: PlanCommand) -> u8 {
             agents,
             matrix,
             priority,
+            pools,
+            default_pool,
             json,
         } => with_plan(&input, |plan| {
-            simulate::run(plan, agents.as_deref(), matrix, priority, json)
+            // The catalogue loaded with the plan: its profiles name pools.
+            let catalogue = input.catalogue().ok();
+            let pools = simulate::PoolArgs {
+                specs: &pools,
+                default_pool: &default_pool,
+                catalogue: catalogue.as_ref(),
+            };
+            simulate::run(plan, agents.as_deref(), matrix, priority, &pools, json)
         }),
         PlanCommand::Convert { input, to, output } => with_plan(&input, |plan| {
             let text = match to {

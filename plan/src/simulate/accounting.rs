@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use super::api_pools::runners;
 use super::state::*;
 use super::*;
 use crate::policy::ReadyKey;
@@ -11,7 +12,8 @@ use crate::ANY_ROLE;
 impl<'a> Sim<'a> {
     /// Adds the time `dt` every waiting task spends to the roles it waits
     /// for: roles the pool lacks, else roles with too few free agents,
-    /// else (queued behind a reservation) all its roles.
+    /// else (queued behind a reservation) all its roles. A task waiting
+    /// for its pool of a rate-limited API waits for no role.
     pub(super) fn account(&mut self, dt: u64) {
         if dt == 0 {
             return;
@@ -20,7 +22,7 @@ impl<'a> Sim<'a> {
         let total_free: u64 = self.free.iter().map(|&f| u64::from(f)).sum();
         for &s in &self.live {
             let sig = &mut self.sigs[s];
-            let n = sig.queue.len() as u64;
+            let n = (sig.queue.len() as u64).saturating_sub(self.pool_held[s]);
             let (any, total) = (self.any_id, sig.demand.total());
             let short = |have: &[u32], sum: u64| {
                 let keys = sig.demand.keys(any);
@@ -133,9 +135,14 @@ impl<'a> Sim<'a> {
     /// [`MAX_AGENTS`] in all. False when none was added.
     pub(super) fn spawn_for_waiting(&mut self) -> bool {
         let mut wanted: Vec<(usize, u64)> = Vec::new();
+        // A task its pool holds waits for the pool, not for agents.
+        let mut held = vec![0u64; self.sigs.len()];
+        for &task in self.api.held_tasks() {
+            held[self.sig_of[task]] += 1;
+        }
         for &s in &self.live {
             let sig = &self.sigs[s];
-            let n = sig.queue.len() as u64;
+            let n = (sig.queue.len() as u64).saturating_sub(held[s]);
             let keys = sig.demand.keys(self.any_id);
             wanted.extend(keys.map(|(r, c)| (r, u64::from(c) * n)));
         }
@@ -189,6 +196,7 @@ impl<'a> Sim<'a> {
             business_days: (days * 100.0).round() / 100.0,
             bottlenecks: bottlenecks(&roles),
             roles,
+            pools: self.api.report(),
             agents: self.names,
             tasks: self.runs,
             unrunnable,
@@ -236,10 +244,13 @@ impl<'a> Sim<'a> {
                 (self.roles[r].clone(), days.collect())
             })
             .collect();
+        let need = &self.plan.tasks[task].need;
+        let runners = runners(need, self.plan.plan.tasks[task].gang);
         Stuck {
             task,
             missing,
             staffed_days,
+            pool: (self.api.too_big(task, runners)).map(|(pool, most)| (pool, runners, most)),
         }
     }
 }

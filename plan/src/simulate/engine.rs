@@ -3,6 +3,7 @@
 
 use std::cmp::Reverse;
 
+use super::api_pools::{runners, ApiPools};
 use super::pools::{check_total, matrix_pools};
 use super::state::Sim;
 use super::*;
@@ -18,8 +19,9 @@ pub(super) fn run(
     prune: bool,
     order: PriorityOrder,
     guide: &Guide,
+    pools: &ApiPools,
 ) -> Result<Simulation, SimulateError> {
-    run_analysed(plan, staffing, prune, order, guide, &analyse(plan))
+    run_analysed(plan, staffing, prune, order, guide, &analyse(plan), pools)
 }
 
 /// [`run`] with the plan's analysis at hand (a search runs many).
@@ -30,6 +32,7 @@ pub(super) fn run_analysed(
     order: PriorityOrder,
     guide: &Guide,
     analysis: &Analysis,
+    pools: &ApiPools,
 ) -> Result<Simulation, SimulateError> {
     for (i, t) in plan.tasks.iter().enumerate() {
         let count = u64::from(t.need.min_agents());
@@ -41,7 +44,7 @@ pub(super) fn run_analysed(
             });
         }
     }
-    let mut sim = Sim::new(plan, staffing, prune, &analysis.rank);
+    let mut sim = Sim::new(plan, staffing, prune, &analysis.rank, pools);
     sim.order = order;
     for (key, &g) in sim.keys.iter_mut().zip(&guide.place) {
         *key = key.guided(g);
@@ -89,15 +92,29 @@ impl Sim<'_> {
                 next_boundary += 1;
             }
             self.round(t);
+            if self.api.in_play() {
+                let (plan, sigs) = (self.plan, &self.sigs);
+                let ready = (self.live.iter())
+                    .flat_map(|&s| sigs[s].queue.iter().map(|k| k.task))
+                    .map(|i| (i, runners(&plan.tasks[i].need, plan.plan.tasks[i].gang)));
+                let held = self.api.count_held(t, ready);
+                self.pool_held.iter_mut().for_each(|n| *n = 0);
+                for task in held {
+                    self.pool_held[self.sig_of[task]] += 1;
+                }
+            }
             if self.done == self.plan.tasks.len() {
                 return false;
             }
             let next_finish = self.running.peek().map(|Reverse((f, _))| *f);
             let next_day = self.pools.get(next_boundary).map(|(at, _, _)| *at);
-            let Some(next) = next_finish.into_iter().chain(next_day).min() else {
+            let next_rate = self.api.next_release();
+            let Some(next) = (next_finish.into_iter().chain(next_day).chain(next_rate)).min()
+            else {
                 return true;
             };
             self.account(next.saturating_sub(t));
+            self.api.account(next.saturating_sub(t));
             t = next;
         }
     }
@@ -119,7 +136,19 @@ impl Sim<'_> {
                     busy_secs: if a.busy { a.until.saturating_sub(t) } else { 0 },
                 })
                 .collect();
-            let candidates = self.candidates(t);
+            let mut candidates = self.candidates(t);
+            // A task whose pool has no room waits as if it were not ready.
+            self.api.clear_held();
+            let room = self.api.room(t);
+            if self.api.in_play() {
+                let (tasks, api) = (&self.plan.tasks, &mut self.api);
+                let specs = &self.plan.plan.tasks;
+                let mut taken = vec![0; room.len()];
+                candidates.retain(|&(i, _, ready_in)| {
+                    let n = runners(&tasks[i].need, specs[i].gang);
+                    api.admits(i, n, &room, &mut taken, ready_in == 0)
+                });
+            }
             // Only a choice of agents (a swarm, a watch) reads the demand.
             let tasks = &self.plan.tasks;
             let choosy = candidates
@@ -147,8 +176,16 @@ impl Sim<'_> {
                 }
             }
             let decided = place(offered, &mut slots, &demand, &mut held);
-            for p in decided.placements {
+            let specs = &plan.plan.tasks;
+            let (kept, dropped) = (self.api).within(decided.placements, |i| specs[i].gang, room, t);
+            let started = !kept.is_empty();
+            for p in kept {
                 self.start(p, t);
+            }
+            // The coordinator's next turn, moments later, places again
+            // without the tasks whose pool is now full.
+            if dropped > 0 && started {
+                continue;
             }
             if !self.elastic || self.live.is_empty() || !self.spawn_for_waiting() {
                 return;
@@ -230,6 +267,7 @@ impl Sim<'_> {
     }
 
     pub(super) fn complete(&mut self, task: usize, t: u64) {
+        self.api.release(task);
         for k in 0..self.runs[task].agents.len() {
             let a = &mut self.agents[self.runs[task].agents[k]];
             a.busy = false;

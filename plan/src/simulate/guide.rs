@@ -13,7 +13,7 @@
 //! every host and after every restart.
 
 use super::engine;
-use super::{SimulateError, Simulation, Staffing};
+use super::{ApiPools, SimulateError, Simulation, Staffing};
 use crate::compile::CompiledPlan;
 use crate::policy::{Guide, PriorityOrder};
 
@@ -44,8 +44,19 @@ pub fn search(
     staffing: &Staffing,
     order: PriorityOrder,
 ) -> Result<(Guide, Simulation), SimulateError> {
+    search_pooled(plan, staffing, order, &ApiPools::none())
+}
+
+/// [`search`] with the pools of a rate-limited API in play.
+pub fn search_pooled(
+    plan: &CompiledPlan,
+    staffing: &Staffing,
+    order: PriorityOrder,
+    pools: &ApiPools,
+) -> Result<(Guide, Simulation), SimulateError> {
     let analysis = crate::analysis::analyse(plan);
-    let run = |guide: &Guide| engine::run_analysed(plan, staffing, true, order, guide, &analysis);
+    let run =
+        |guide: &Guide| engine::run_analysed(plan, staffing, true, order, guide, &analysis, pools);
     let mut guide = Guide::default();
     let mut best = run(&guide)?;
     let n = plan.tasks.len();

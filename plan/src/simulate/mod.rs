@@ -14,8 +14,13 @@
 //! where `k` is how many of them the free agents could staff at once (later
 //! ones either wait behind a failed one, which already claimed their roles,
 //! or could not be staffed anyway). That keeps a round linear in the agents.
+//! Not when claims or pools of a rate-limited API are in play: a task's
+//! claims or its pool can hold it back whatever its place, so every ready
+//! task is offered. Pools ([`ApiPools`]) hold as dispatch holds them; see
+//! `api_pools.rs`.
 
 mod accounting;
+mod api_pools;
 mod engine;
 pub mod guide;
 mod order;
@@ -26,6 +31,7 @@ use std::collections::BTreeMap;
 
 use crate::compile::CompiledPlan;
 use crate::policy::{Guide, PriorityOrder};
+pub use api_pools::{ApiPools, PoolLimit, PoolUse};
 
 /// Most agents a simulation staffs at once.
 pub const MAX_AGENTS: u64 = 10_000;
@@ -82,6 +88,9 @@ pub struct Simulation {
     pub business_days: f64,
     /// Per role that had agents or work.
     pub roles: BTreeMap<String, RoleUse>,
+    /// Per limited pool of a rate-limited API, by name (none without
+    /// [`ApiPools`]).
+    pub pools: BTreeMap<String, PoolUse>,
     /// Name of each simulated agent (`devops-2`), by agent id.
     pub agents: Vec<String>,
     /// Per task, indexed like the plan's tasks.
@@ -159,6 +168,9 @@ pub struct Stuck {
     /// Staffed from the allocation matrix: per role it needs, the plan
     /// days whose pool has enough of that role.
     pub staffed_days: Vec<(String, Vec<u32>)>,
+    /// When its pool could never start it: (pool, members it starts
+    /// with, the most the pool starts at once).
+    pub pool: Option<(String, u32, u32)>,
 }
 
 /// Simulates the plan with this staffing under the default (slack-aware)
@@ -176,7 +188,18 @@ pub fn simulate_guided(
     order: PriorityOrder,
     guide: &Guide,
 ) -> Result<Simulation, SimulateError> {
-    engine::run(plan, staffing, true, order, guide)
+    simulate_guided_pooled(plan, staffing, order, guide, &ApiPools::none())
+}
+
+/// [`simulate_guided`] with the pools of a rate-limited API in play.
+pub fn simulate_guided_pooled(
+    plan: &CompiledPlan,
+    staffing: &Staffing,
+    order: PriorityOrder,
+    guide: &Guide,
+    pools: &ApiPools,
+) -> Result<Simulation, SimulateError> {
+    engine::run(plan, staffing, true, order, guide, pools)
 }
 
 /// Simulates the plan with this staffing under this priority order, with
@@ -190,5 +213,19 @@ pub fn simulate_ordered(
     guide::search(plan, staffing, order).map(|(_, sim)| sim)
 }
 
+/// [`simulate_ordered`] with the pools of a rate-limited API holding
+/// their tasks as the coordinator does: no pool runs more members than
+/// its concurrency nor starts more than its rate in any minute.
+pub fn simulate_pooled(
+    plan: &CompiledPlan,
+    staffing: &Staffing,
+    order: PriorityOrder,
+    pools: &ApiPools,
+) -> Result<Simulation, SimulateError> {
+    guide::search_pooled(plan, staffing, order, pools).map(|(_, sim)| sim)
+}
+
+#[cfg(test)]
+mod pool_tests;
 #[cfg(test)]
 mod tests;

@@ -5,6 +5,7 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
 
+use super::api_pools::{ApiPools, PoolState};
 use super::pools::demand_of;
 use super::{Staffing, TaskRun};
 use crate::compile::{CompiledPlan, Need};
@@ -102,6 +103,11 @@ pub(super) struct Sim<'a> {
     pub(super) ready_demand: RoleDemand,
     /// Per running task, its planned end plus the longest chain after it.
     pub(super) running_tail: BTreeSet<(u64, usize)>,
+    /// The pools of a rate-limited API and what runs in them.
+    pub(super) api: PoolState,
+    /// Per sig, its ready tasks that wait for their pool's room (not for
+    /// agents) since the last round.
+    pub(super) pool_held: Vec<u64>,
 }
 
 impl<'a> Sim<'a> {
@@ -112,6 +118,7 @@ impl<'a> Sim<'a> {
         staffing: &Staffing,
         prune: bool,
         rank: &[u64],
+        pools: &ApiPools,
     ) -> Self {
         let roles = role_names(plan, staffing);
         let index: HashMap<&str, usize> = roles
@@ -121,6 +128,7 @@ impl<'a> Sim<'a> {
             .collect();
         let any_id = index.get(ANY_ROLE).copied().unwrap_or(0);
         let (sigs, sig_of) = signatures(plan, &index, any_id);
+        let sigs_len = sigs.len();
         let keys = ready_keys(plan, rank);
         let n = roles.len();
         let rank: Vec<u64> = (0..plan.tasks.len())
@@ -150,9 +158,11 @@ impl<'a> Sim<'a> {
             running: BinaryHeap::new(),
             done: 0,
             elastic: matches!(staffing, Staffing::Unlimited),
-            // A ready task's claims can hold it back whatever its place
-            // in its signature's queue: every ready task is offered.
-            prune: prune && !plan.claims,
+            // A ready task's claims, or its pool, can hold it back
+            // whatever its place in its signature's queue (tasks of one
+            // demand may draw on different pools): every ready task is
+            // offered.
+            prune: prune && !plan.claims && !pools.in_play(),
             roles,
             pools: Vec::new(),
             order: PriorityOrder::default(),
@@ -161,6 +171,8 @@ impl<'a> Sim<'a> {
             tail,
             ready_demand: RoleDemand::new(),
             running_tail: BTreeSet::new(),
+            api: PoolState::new(pools, plan.tasks.len()),
+            pool_held: vec![0; sigs_len],
         }
     }
 

@@ -379,8 +379,9 @@ proptest! {
             fixed(&[("sre", sre), ("coder", 1)]),
         ];
         for (staffing, guide) in staffings.iter().flat_map(|s| [(s, &none), (s, &shuffled)]) {
-            let pruned = run(&p, staffing, true, PriorityOrder::default(), guide).expect("simulates");
-            let all = run(&p, staffing, false, PriorityOrder::default(), guide).expect("simulates");
+            let none = ApiPools::none();
+            let pruned = run(&p, staffing, true, PriorityOrder::default(), guide, &none).expect("simulates");
+            let all = run(&p, staffing, false, PriorityOrder::default(), guide, &none).expect("simulates");
             prop_assert_eq!(&pruned, &all);
             for (i, t) in pruned.tasks.iter().enumerate() {
                 let accounted = t.finish.is_some()

@@ -16,6 +16,7 @@ mod html;
 mod panels;
 mod session;
 mod sse;
+mod usage;
 mod work;
 
 use std::sync::Arc;

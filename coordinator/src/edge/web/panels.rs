@@ -1,7 +1,8 @@
 //! The web view's HTML panels, rendered by the server from the same views
 //! `swarmctl` prints: the summary line, every task with its state, agents
 //! by role with what each runs, the checkpoint reports with their
-//! reallocation decisions, and one task's attempts with its log tail.
+//! reallocation decisions, and one task's attempts (with what each spent,
+//! `usage.rs`) and its log tail.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -240,20 +241,22 @@ pub fn task(d: &TaskDetail, log_tail: &str) -> String {
     if !d.run.is_empty() {
         let _ = write!(out, "<pre class=\"run\">{}</pre>", esc(&d.run));
     }
-    out.push_str("<table class=\"attempts\"><thead><tr><th>#</th><th>State</th><th>Agents</th><th>Exit</th><th>Message</th></tr></thead><tbody>");
+    out.push_str(super::usage::ATTEMPTS_HEAD);
     for a in &d.attempts {
         let _ = write!(
             out,
-            r#"<tr class="{cls}"><td>{n}</td><td>{st}</td><td>{agents}</td><td>{exit}</td><td>{msg}</td></tr>"#,
+            r#"<tr class="{cls}"><td>{n}</td><td>{st}</td><td>{agents}</td><td>{exit}</td>{usage}<td>{msg}</td></tr>"#,
             cls = state_class(a.state.name()),
             n = a.number,
             st = esc(a.state.name()),
             agents = esc(&a.agents.join(", ")),
             exit = a.exit_code.map(|c| c.to_string()).unwrap_or_default(),
+            usage = super::usage::cells(a),
             msg = esc(&a.message),
         );
     }
     out.push_str("</tbody></table>");
+    super::usage::total(&mut out, d);
     super::work::work(&mut out, d);
     if !log_tail.is_empty() {
         let _ = write!(

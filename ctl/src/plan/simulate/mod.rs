@@ -4,6 +4,7 @@
 //! object whose field names are a public interface: add, never rename.
 //! The human report is written in `report.rs`.
 
+mod pools;
 mod report;
 
 use std::collections::BTreeMap;
@@ -11,9 +12,10 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 use swarm_plan::policy::PriorityOrder;
 use swarm_plan::simulate::MAX_AGENTS;
-use swarm_plan::{simulate_ordered, Catalogue, CompiledPlan, Need, Simulation, Staffing};
+use swarm_plan::{simulate_pooled, Catalogue, CompiledPlan, Need, Simulation, Staffing};
 
 use crate::exit;
+pub(crate) use pools::PoolArgs;
 use report::render;
 
 /// The valid form of `--agents`, for error messages.
@@ -26,8 +28,16 @@ pub(crate) fn run(
     agents: Option<&str>,
     matrix: bool,
     priority: PriorityOrder,
+    pools: &PoolArgs<'_>,
     json: bool,
 ) -> u8 {
+    let pools = match pools.resolve(plan) {
+        Ok(pools) => pools,
+        Err(why) => {
+            eprintln!("swarmctl: {why}");
+            return exit::USAGE;
+        }
+    };
     let staffing = match (agents, matrix) {
         (Some(spec), _) => match parse_agents(spec, plan) {
             Ok(map) => Staffing::Fixed(map),
@@ -39,7 +49,7 @@ pub(crate) fn run(
         (None, true) => Staffing::Matrix,
         (None, false) => Staffing::Unlimited,
     };
-    let sim = match simulate_ordered(plan, &staffing, priority) {
+    let sim = match simulate_pooled(plan, &staffing, priority, &pools) {
         Ok(sim) => sim,
         Err(e) => {
             eprintln!("swarmctl: cannot simulate: {e}");
@@ -189,6 +199,13 @@ fn to_json(plan: &CompiledPlan, sim: &Simulation, staffing: &Staffing) -> Value 
         "day_hours": h(sim.day_secs),
         "critical_path_hours": h(sim.critical_path),
         "roles": roles,
+        "pools": sim.pools.iter().map(|(name, u)| (name.clone(), json!({
+            "concurrency": u.limit.concurrency,
+            "per_minute": u.limit.per_minute,
+            "peak": u.peak,
+            "starts": u.starts,
+            "waiting_hours": h(u.waiting_secs),
+        }))).collect::<serde_json::Map<_, _>>(),
         "bottlenecks": sim.bottlenecks.iter().map(|b| json!({
             "role": b.role,
             "waiting_hours": h(b.waiting_secs),
@@ -202,6 +219,9 @@ fn to_json(plan: &CompiledPlan, sim: &Simulation, staffing: &Staffing) -> Value 
                 "role": role, "needed": needed, "available": available,
             })).collect::<Vec<_>>(),
             "staffed_days": s.staffed_days.iter().cloned().collect::<BTreeMap<_, _>>(),
+            "pool": s.pool.as_ref().map(|(pool, members, most)| json!({
+                "pool": pool, "members": members, "most_at_once": most,
+            })),
         })).collect::<Vec<_>>(),
         "blocked": sim.blocked.iter().map(|&i| id(plan, i)).collect::<Vec<_>>(),
     })

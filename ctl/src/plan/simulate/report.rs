@@ -19,6 +19,7 @@ pub(super) fn render(plan: &CompiledPlan, sim: &Simulation, staffing: &Staffing)
     let mut out = String::new();
     write_summary(&mut out, plan, sim, staffing);
     write_roles(&mut out, sim);
+    write_pools(&mut out, sim);
     write_bottlenecks(&mut out, sim);
     write_late(&mut out, plan, sim);
     if !sim.complete() {
@@ -74,10 +75,41 @@ fn write_roles(out: &mut String, sim: &Simulation) {
     }
 }
 
-/// The roles that held the run back, worst first, each with why.
+/// One row per pool of a rate-limited API given (`--pool`): its limits,
+/// the most members it ran at once, its starts, the hours tasks waited
+/// for its room.
+fn write_pools(out: &mut String, sim: &Simulation) {
+    if sim.pools.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\n{:<16} {:>11} {:>10} {:>8} {:>6} {:>9}",
+        "pool", "concurrency", "per minute", "at once", "starts", "waited h"
+    );
+    let limit = |n: Option<u32>| n.map_or("-".to_string(), |n| n.to_string());
+    for (name, u) in &sim.pools {
+        let _ = writeln!(
+            out,
+            "{:<16} {:>11} {:>10} {:>8} {:>6} {:>9}",
+            name,
+            limit(u.limit.concurrency),
+            limit(u.limit.per_minute),
+            u.peak,
+            u.starts,
+            hours(u.waiting_secs)
+        );
+    }
+}
+
+/// The roles that held the run back, worst first, each with why; then
+/// the pools whose room ready tasks waited for.
 fn write_bottlenecks(out: &mut String, sim: &Simulation) {
     out.push_str("\nbottlenecks:");
-    if sim.bottlenecks.is_empty() {
+    let pools: Vec<_> = (sim.pools.iter())
+        .filter(|(_, u)| u.waiting_secs > 0)
+        .collect();
+    if sim.bottlenecks.is_empty() && pools.is_empty() {
         out.push_str(
             " none: no task waited for an agent and no role was busy 75% of the time or more\n",
         );
@@ -91,6 +123,13 @@ fn write_bottlenecks(out: &mut String, sim: &Simulation) {
             &b.role
         };
         let _ = writeln!(out, "  {name}: {}", why_bottleneck(b));
+    }
+    for (name, u) in pools {
+        let _ = writeln!(
+            out,
+            "  pool {name}: ready tasks waited {} h task-time for its room",
+            hours(u.waiting_secs)
+        );
     }
 }
 
@@ -205,6 +244,12 @@ fn percent(x: f64) -> String {
 }
 
 fn why_stuck(plan: &CompiledPlan, s: &Stuck) -> String {
+    if let Some((pool, runs, most)) = &s.pool {
+        return format!(
+            "starts {} in pool {pool}, which starts at most {most} at once (its concurrency or per-minute rate)",
+            crate::plural::count(u64::from(*runs), "member")
+        );
+    }
     if s.missing.is_empty() {
         return "needs no agent, so the scheduler never places it; give it an Agent".to_string();
     }
