@@ -271,6 +271,15 @@ async fn show(target: &Target, id: String, as_json: bool) -> Result<()> {
             "output dropped: {dropped} (the agent shed output under pressure; the log marks where)"
         );
     }
+    print_attempts(&d);
+    for line in super::work::lines(&d) {
+        crate::outln!("{line}");
+    }
+    Ok(())
+}
+
+/// `task show`'s table of attempts.
+fn print_attempts(d: &pb::TaskDetail) {
     if d.attempts.is_empty() {
         crate::outln!("no attempts yet");
     } else {
@@ -299,8 +308,4 @@ async fn show(target: &Target, id: String, as_json: bool) -> Result<()> {
             )
         );
     }
-    for line in super::work::lines(&d) {
-        crate::outln!("{line}");
-    }
-    Ok(())
 }

@@ -48,21 +48,7 @@ pub(super) fn validate(c: &Config) -> Result<(), ConfigError> {
             c.listen
         )));
     }
-    if c.otlp_endpoint.is_some() {
-        // The protocol is the exporter's standard variable, read here so
-        // a wrong one stops swarmd before it opens anything.
-        crate::workers::traces::export::Protocol::from_env(|v| std::env::var(v).ok())
-            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
-        // So are the TLS files of an https:// collector.
-        let url = std::env::var("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
-            .ok()
-            .filter(|v| !v.is_empty());
-        let url = url
-            .as_deref()
-            .or(c.otlp_endpoint.as_deref())
-            .unwrap_or_default();
-        swarm_otlp::check(url).map_err(|e| ConfigError::Invalid(e.to_string()))?;
-    }
+    validate_otlp(c)?;
     if c.core.heartbeat.is_zero() || c.core.lease_ttl <= c.core.heartbeat {
         return Err(ConfigError::Invalid(format!(
             "lease_ttl ({} ms) must be longer than heartbeat ({} ms), and heartbeat above 0",
@@ -98,4 +84,24 @@ pub(super) fn validate(c: &Config) -> Result<(), ConfigError> {
         )));
     }
     Ok(())
+}
+
+/// The trace exporter's settings, read here so a wrong protocol or an
+/// unreadable TLS file stops swarmd before it opens anything.
+fn validate_otlp(c: &Config) -> Result<(), ConfigError> {
+    if c.otlp_endpoint.is_none() {
+        return Ok(());
+    }
+    // The protocol is the exporter's standard variable.
+    crate::workers::traces::export::Protocol::from_env(|v| std::env::var(v).ok())
+        .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+    // So are the TLS files of an https:// collector.
+    let url = std::env::var("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+        .ok()
+        .filter(|v| !v.is_empty());
+    let url = url
+        .as_deref()
+        .or(c.otlp_endpoint.as_deref())
+        .unwrap_or_default();
+    swarm_otlp::check(url).map_err(|e| ConfigError::Invalid(e.to_string()))
 }

@@ -1,13 +1,14 @@
 //! `ControlService`: everything `swarmctl` does. Admin token only.
 
 use super::status;
-use crate::daemon::tasks::{OnCancel, Tasks};
+use crate::daemon::tasks::Tasks;
 use swarm_memory::state::AttemptPick;
 use swarm_proto::v1 as pb;
 use tonic::{Request, Response, Status};
 
 use super::convert;
 use super::lists::{EventFilter, TaskListing};
+use super::streams::{async_stream, shutting_down};
 use super::BoxStream;
 use crate::edge::auth::{Scope, Tokens};
 use swarm_core::budget::BudgetCmd;
@@ -381,26 +382,4 @@ impl pb::control_service_server::ControlService for ControlSvc {
             .map_err(status)?;
         Ok(Response::new(convert::budgets_to(lines)))
     }
-}
-
-/// A server stream fed by a task that writes into a channel, registered
-/// as `name` (aborted at shutdown; it ends by itself when its client goes).
-pub(super) fn async_stream<T, F, Fut>(tasks: &Tasks, name: &str, f: F) -> BoxStream<T>
-where
-    T: Send + 'static,
-    F: FnOnce(tokio::sync::mpsc::Sender<Result<T, Status>>) -> Fut,
-    Fut: std::future::Future<Output = ()> + Send + 'static,
-{
-    let (tx, rx) = tokio::sync::mpsc::channel(256);
-    tasks.spawn(name, OnCancel::Abort, |_| f(tx));
-    Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx))
-}
-
-/// Ends a follow stream with the reason: swarmd is stopping.
-pub(super) async fn shutting_down<T>(tx: &tokio::sync::mpsc::Sender<Result<T, Status>>) {
-    let _ = tx
-        .send(Err(Status::unavailable(
-            "swarmd is shutting down; follow again once it is back",
-        )))
-        .await;
 }

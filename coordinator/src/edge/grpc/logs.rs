@@ -9,7 +9,7 @@ use tokio::sync::broadcast::{error::RecvError, Receiver};
 use tokio::sync::mpsc::Sender;
 use tonic::Status;
 
-use super::control::shutting_down;
+use super::streams::shutting_down;
 
 /// Which attempt's output is sent, and whether to follow it.
 pub(super) struct Follow {

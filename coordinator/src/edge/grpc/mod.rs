@@ -12,6 +12,7 @@ mod memory;
 mod plan_upload;
 mod roles;
 mod status;
+mod streams;
 
 pub use agent::AgentSvc;
 pub use control::ControlSvc;

@@ -4,6 +4,7 @@
 //! valid or how to fix it. No message ever holds the agent token.
 
 use bollard::errors::Error as DockerError;
+use bollard::Docker;
 
 /// A failure of the docker provisioner.
 #[derive(Debug, thiserror::Error)]
@@ -118,5 +119,26 @@ pub(crate) fn status_of(error: &DockerError) -> Option<u16> {
     match error {
         DockerError::DockerResponseServerError { status_code, .. } => Some(*status_code),
         _ => None,
+    }
+}
+
+/// Fails unless the engine has `image`: missing is its own error (the
+/// images are built here, never pulled).
+pub(crate) async fn require_image(
+    docker: &Docker,
+    image: &str,
+    engine: String,
+) -> Result<(), ProvisionError> {
+    match docker.inspect_image(image).await {
+        Ok(_) => Ok(()),
+        Err(error) if status_of(&error) == Some(404) => Err(ProvisionError::ImageMissing {
+            image: image.to_string(),
+            engine,
+        }),
+        Err(error) => Err(ProvisionError::Engine {
+            action: format!("inspecting image `{image}`"),
+            engine,
+            error,
+        }),
     }
 }

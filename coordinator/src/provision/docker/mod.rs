@@ -30,8 +30,8 @@ use super::container::agent_command;
 mod error;
 mod settings;
 
-pub(crate) use error::status_of;
 pub use error::ProvisionError;
+pub(crate) use error::{require_image, status_of};
 pub use settings::DockerSettings;
 
 /// The image used when none is configured.
@@ -381,24 +381,3 @@ fn short(id: &str) -> &str {
 
 #[cfg(test)]
 mod tests;
-
-/// Fails unless the engine has `image`: missing is its own error (the
-/// images are built here, never pulled).
-pub(crate) async fn require_image(
-    docker: &Docker,
-    image: &str,
-    engine: String,
-) -> Result<(), ProvisionError> {
-    match docker.inspect_image(image).await {
-        Ok(_) => Ok(()),
-        Err(error) if status_of(&error) == Some(404) => Err(ProvisionError::ImageMissing {
-            image: image.to_string(),
-            engine,
-        }),
-        Err(error) => Err(ProvisionError::Engine {
-            action: format!("inspecting image `{image}`"),
-            engine,
-            error,
-        }),
-    }
-}

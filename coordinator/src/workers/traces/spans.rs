@@ -270,20 +270,7 @@ impl Builder {
             .unwrap_or_default();
         let role = info.roles.first().cloned().unwrap_or_default();
         let outcome = end.state_name();
-        let mut common = vec![
-            ("swarm.outcome", Value::Str(outcome.to_string())),
-            (
-                "gen_ai.operation.name",
-                Value::Str("invoke_agent".to_string()),
-            ),
-        ];
-        if let Some(code) = info.exit_code {
-            common.push(("process.exit.code", Value::Int(i64::from(code))));
-        }
-        if info.output_dropped > 0 {
-            let shed = info.output_dropped.min(i64::MAX as u64) as i64;
-            common.push(("swarm.output.dropped_bytes", Value::Int(shed)));
-        }
+        let common = ended_attributes(&info, outcome);
         let status = match end {
             AttemptEnd::Succeeded => Status::Ok,
             _ => Status::Error(if info.message.is_empty() {
@@ -376,6 +363,26 @@ fn usage_attributes(u: &Tally) -> [(&'static str, Value); 5] {
         ),
         ("swarm.usage.cost_usd", Value::Float(u.cost_usd)),
     ]
+}
+
+/// What every span of an ended attempt carries: its outcome, the GenAI
+/// operation, the exit code and the output shed, when known.
+fn ended_attributes(info: &AttemptInfo, outcome: &str) -> Vec<(&'static str, Value)> {
+    let mut common = vec![
+        ("swarm.outcome", Value::Str(outcome.to_string())),
+        (
+            "gen_ai.operation.name",
+            Value::Str("invoke_agent".to_string()),
+        ),
+    ];
+    if let Some(code) = info.exit_code {
+        common.push(("process.exit.code", Value::Int(i64::from(code))));
+    }
+    if info.output_dropped > 0 {
+        let shed = info.output_dropped.min(i64::MAX as u64) as i64;
+        common.push(("swarm.output.dropped_bytes", Value::Int(shed)));
+    }
+    common
 }
 
 #[cfg(test)]
