@@ -109,6 +109,15 @@ impl WorkspaceConfig {
     }
 }
 
+/// Whether a repository's address is a URL git understands
+/// (`scheme://…` or scp-like `host:path`) rather than a path.
+pub fn is_url(repo: &str) -> bool {
+    repo.contains("://")
+        || repo
+            .split_once(':')
+            .is_some_and(|(host, _)| !host.contains('/') && host.len() > 1)
+}
+
 /// Where a task's Checks run before its work is merged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verify {

@@ -24,3 +24,13 @@ pub use trailers::{Trailer, TrailerLog};
 
 /// A commit's (or tree's) object id, as git prints it in hex.
 pub type Oid = String;
+
+/// A short name for a repository's address that stays the same across
+/// runs and versions (FNV-1a, 64 bits, in hex): the directory of a clone
+/// of it, in swarmd's state and in each agent's.
+pub fn repo_key(repo: &str) -> String {
+    let hash = repo.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    format!("{hash:016x}")
+}

@@ -10,6 +10,7 @@
 //!   control characters itself).
 //! - [`count`]: a count with its noun, singular for one ("1 task",
 //!   "2 tasks", "0 days").
+//! - [`short_commit`]: a git commit id as `git log --oneline` shows it.
 
 use std::borrow::Cow;
 
@@ -50,6 +51,12 @@ pub fn count(n: impl Into<u64>, noun: &str) -> String {
     } else {
         format!("{n} {noun}s")
     }
+}
+
+/// A commit id's first seven characters, as `git log --oneline` shows
+/// it (all of it when shorter).
+pub fn short_commit(commit: &str) -> &str {
+    commit.get(..7).unwrap_or(commit)
 }
 
 #[cfg(test)]

@@ -222,11 +222,9 @@ async fn docker_loop(
 mod tests {
     use super::*;
 
-    #[test]
-    fn container_agents_get_the_sandbox_on_their_command_line() {
-        let mut sandbox = crate::daemon::config::AgentSandbox::default();
-        sandbox.mode = swarm_roles::sandbox::Mode::Off;
-        let target = Target {
+    /// A provisioning target with the defaults.
+    fn target() -> Target {
+        Target {
             url: "http://10.0.0.1:7420".into(),
             token: "t".into(),
             workdir: ".".into(),
@@ -235,9 +233,15 @@ mod tests {
             tls: swarm_client::TlsFiles::default(),
             placement: Default::default(),
             swarm_network: None,
-            sandbox,
+            sandbox: Default::default(),
             otlp_endpoint: None,
-        };
+        }
+    }
+
+    #[test]
+    fn container_agents_get_the_sandbox_on_their_command_line() {
+        let mut target = target();
+        target.sandbox.mode = swarm_roles::sandbox::Mode::Off;
         assert!(container_agent_env(&target, |_| Some("grpc".into())).is_empty());
         let extra = container_agent_args(&target);
         let tls = swarm_client::TlsFiles::default();
@@ -253,18 +257,8 @@ mod tests {
 
     #[test]
     fn container_agents_export_where_swarmd_does_with_its_protocol() {
-        let target = Target {
-            url: "http://10.0.0.1:7420".into(),
-            token: "t".into(),
-            workdir: ".".into(),
-            plan: "swarm".into(),
-            orphan_timeout: std::time::Duration::from_secs(60),
-            tls: swarm_client::TlsFiles::default(),
-            placement: Default::default(),
-            swarm_network: None,
-            sandbox: Default::default(),
-            otlp_endpoint: Some("http://collector:4317".into()),
-        };
+        let mut target = target();
+        target.otlp_endpoint = Some("http://collector:4317".into());
         let line = container_agent_args(&target).join(" ");
         assert!(
             line.ends_with("--otlp-endpoint http://collector:4317"),

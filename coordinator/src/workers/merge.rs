@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use swarm_core::jobs::{MergeJob, MergeNotice, MergeWork};
 use swarm_core::{Command, CoreHandle};
-use swarm_git::{GitError, Identity, Merge, Repo, Trailer};
+use swarm_git::{repo_key, GitError, Identity, Merge, Repo, Trailer};
 use tokio::sync::mpsc;
 
 /// Works through merge jobs until the channel closes or `cancel` fires.
@@ -312,15 +312,6 @@ fn clone_error(e: &GitError) -> GitError {
         args: "clone or fetch".to_string(),
         detail: e.to_string(),
     }
-}
-
-/// A short name for a repository's address that stays the same across
-/// runs (FNV-1a, 64 bits, in hex), as agents name their clones.
-fn repo_key(repo: &str) -> String {
-    let hash = repo.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    });
-    format!("{hash:016x}")
 }
 
 #[cfg(test)]

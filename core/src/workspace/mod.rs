@@ -97,9 +97,13 @@ impl PlanWorkspace {
         let Some(head) = &self.head else {
             return format!("opening {branch} in {} (from {})", self.repo, self.base);
         };
-        let at = format!("{branch} at {} in {}", notices::short(head), self.repo);
+        let at = format!(
+            "{branch} at {} in {}",
+            swarm_text::short_commit(head),
+            self.repo
+        );
         if ended {
-            let see = if is_url(&self.repo) {
+            let see = if crate::config::is_url(&self.repo) {
                 format!(
                     "git fetch {} {branch} && git log --oneline --graph {}..FETCH_HEAD",
                     self.repo, self.base
@@ -312,15 +316,6 @@ impl State {
             verify: checks && ws.verify == Verify::Merged,
         }
     }
-}
-
-/// A URL git understands (`scheme://…` or scp-like `host:path`) rather
-/// than a path.
-fn is_url(repo: &str) -> bool {
-    repo.contains("://")
-        || repo
-            .split_once(':')
-            .is_some_and(|(host, _)| !host.contains('/') && host.len() > 1)
 }
 
 /// A plan's name as a branch name part: lower-case letters, digits and

@@ -11,11 +11,7 @@ use crate::event::{Event, EventKind};
 use crate::jobs::MergeNotice;
 use crate::model::TaskState;
 use crate::{CoreError, State};
-
-/// Seven hex digits, as `git log --oneline` shows a commit.
-pub(crate) fn short(commit: &str) -> &str {
-    commit.get(..7).unwrap_or(commit)
-}
+use swarm_text::short_commit as short;
 
 impl State {
     /// A succeeded attempt of task `task` in the workspace reported its

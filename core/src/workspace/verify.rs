@@ -74,7 +74,7 @@ impl State {
         }
         let reason = format!(
             "its Checks run on the merged tree (candidate {} on {branch})",
-            super::notices::short(&commit)
+            swarm_text::short_commit(&commit)
         );
         self.set_task(t, task, TaskState::Merging, Some(reason))
     }
@@ -165,7 +165,7 @@ impl State {
         if let Some(w) = self.ws.as_mut().and_then(|w| w.verifying.as_mut()) {
             w.runner = Some(id);
         }
-        let short = super::notices::short(&v.commit);
+        let short = swarm_text::short_commit(&v.commit);
         t.emit(
             Event::new(EventKind::AttemptOffered)
                 .task(spec.id.clone())
@@ -195,7 +195,7 @@ impl State {
     ) -> Option<Assignment> {
         let (ws, plan) = (self.ws.as_ref()?, self.plan.as_ref()?);
         let (plan_name, retries) = (plan.name().to_string(), plan.retries(v.task));
-        let short = super::notices::short(&v.commit);
+        let short = swarm_text::short_commit(&v.commit);
         let role = member.role.clone();
         let brief = format!(
             "# Task {}: {}\n\nPlan: {plan_name}\nRun the task's Checks on its work merged into the integration branch (candidate {short} on {}); change nothing.\n",

@@ -27,7 +27,7 @@ impl State {
                     "{} {} — merged as `{}` into `{}` ({})",
                     plan.task_id(i),
                     plan.spec(i).title,
-                    super::notices::short(&m.merged),
+                    swarm_text::short_commit(&m.merged),
                     ws.integration(),
                     swarm_text::count(m.files.len() as u64, "file")
                 )

@@ -3,13 +3,9 @@
 
 use serde_json::{json, Value};
 use swarm_proto::v1 as pb;
+use swarm_text::short_commit as short;
 
 use super::{clock, print_json, Result, Target};
-
-/// Seven hex digits.
-fn short(commit: &str) -> &str {
-    commit.get(..7).unwrap_or(commit)
-}
 
 /// An attempt's work for `task show --json` (`None`: not in a repository).
 pub(crate) fn attempt_json(a: &pb::AttemptInfo) -> Option<Value> {

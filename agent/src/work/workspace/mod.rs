@@ -21,7 +21,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use swarm_git::{GitError, Identity, Oid, Repo, Trailer};
+use swarm_git::{repo_key, GitError, Identity, Oid, Repo, Trailer};
 
 use super::AttemptRef;
 use crate::home::dir_name;
@@ -347,15 +347,6 @@ impl Prepared {
             tracing::warn!("{e}");
         }
     }
-}
-
-/// A short name for a repository's address that stays the same across
-/// runs and versions (FNV-1a, 64 bits, in hex).
-fn repo_key(repo: &str) -> String {
-    let hash = repo.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    });
-    format!("{hash:016x}")
 }
 
 /// Makes `uid:gid` the owner of `path` and everything under it (symbolic

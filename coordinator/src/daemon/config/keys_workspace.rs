@@ -128,21 +128,12 @@ pub(super) fn check(c: &mut Config) -> Result<(), String> {
                 .into(),
         );
     }
-    if !is_url(&w.repo) && std::path::Path::new(&w.repo).is_relative() {
+    if !swarm_core::config::is_url(&w.repo) && std::path::Path::new(&w.repo).is_relative() {
         let abs = c.core.workdir.join(&w.repo);
         let abs = std::path::absolute(&abs).unwrap_or(abs);
         w.repo = abs.display().to_string();
     }
     Ok(())
-}
-
-/// A URL git understands (`scheme://…` or scp-like `host:path`) rather
-/// than a path.
-fn is_url(repo: &str) -> bool {
-    repo.contains("://")
-        || repo
-            .split_once(':')
-            .is_some_and(|(host, _)| !host.contains('/') && host.len() > 1)
 }
 
 #[cfg(test)]

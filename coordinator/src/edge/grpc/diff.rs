@@ -10,6 +10,7 @@ use swarm_core::views::{AttemptView, TaskDetail};
 use swarm_core::CoreHandle;
 use swarm_git::Repo;
 use swarm_proto::v1 as pb;
+use swarm_text::short_commit as short;
 use tonic::Status;
 
 /// Largest diff sent, in bytes; the rest is cut with a note.
@@ -124,9 +125,4 @@ fn diff_of(clone: &Path, ranges: &[(String, String)]) -> Result<String, Status> 
         }
     }
     Ok(out)
-}
-
-/// Seven hex digits.
-fn short(commit: &str) -> &str {
-    commit.get(..7).unwrap_or(commit)
 }

@@ -21,7 +21,7 @@ pub(super) fn work(out: &mut String, d: &TaskDetail) {
     );
     for a in &d.attempts {
         let Some(w) = &a.work else { continue };
-        let short = |c: &String| c.get(..7).unwrap_or(c).to_string();
+        let short = |c: &String| swarm_text::short_commit(c).to_string();
         let merge = match w.merge.as_str() {
             "merged" => format!("merged as {}", short(&w.merged_commit)),
             "" if a.state.name() == "succeeded" && w.commits.is_empty() => "changed nothing".into(),
