@@ -75,6 +75,14 @@ pub enum Cmd {
         #[command(subcommand)]
         command: CertsCmd,
     },
+    /// Named tokens for people and tools (admin or viewer), so events
+    /// name who did what: `token add NAME --scope admin|viewer`, `token
+    /// list`, `token remove NAME`. Give --workdir (or run in it).
+    Token {
+        /// What to do.
+        #[command(subcommand)]
+        command: crate::daemon::token_cmd::TokenCmd,
+    },
     /// The configuration swarmd would run with, given the same flags,
     /// SWARM_* variables and --config file.
     Config {
@@ -124,8 +132,10 @@ fn after_help() -> String {
     )
 }
 
-const HELP: &str = "Tokens: on first start swarmd writes WORKDIR/.swarm/admin.token and agent.token (mode 0600),
-unless SWARM_ADMIN_TOKEN / SWARM_AGENT_TOKEN are set. Every call needs 'authorization: Bearer <token>'.
+const HELP: &str = "Tokens: on first start swarmd writes WORKDIR/.swarm/admin.token, viewer.token and agent.token (mode
+0600), unless SWARM_ADMIN_TOKEN / SWARM_VIEWER_TOKEN / SWARM_AGENT_TOKEN are set; `swarmd token add NAME
+--scope admin|viewer` makes a named one. Every call needs 'authorization: Bearer <token>'; a viewer
+token reads everything and changes nothing.
 `swarmd run` writes none into its workdir, where its tasks run: it holds them in memory and prints the
 swarmctl command line (a token file outside the workdir, removed at exit) that reaches the run.
 State: a missing, empty or damaged WORKDIR/.swarm/swarmd.db in a used workdir is refused (exit 2) with
@@ -198,7 +208,9 @@ async fn async_main(cli: Cli, exit_now: fn(Exit) -> !) -> Exit {
         Some(Cmd::Run { plan, exec, .. }) => {
             crate::daemon::run::run(listener, cfg, tokens, plan, exec, signals).await
         }
-        Some(Cmd::Restore { .. } | Cmd::Certs { .. } | Cmd::Config { .. }) => Exit::Usage,
+        Some(Cmd::Restore { .. } | Cmd::Certs { .. } | Cmd::Config { .. } | Cmd::Token { .. }) => {
+            Exit::Usage
+        }
         None => match crate::daemon::serve::serve(listener, cfg.clone(), tokens, signals.first())
             .await
         {
@@ -255,6 +267,15 @@ fn one_shot(cli: &Cli, env: &dyn Fn(&str) -> Option<String>) -> Option<Exit> {
             &cli.settings.0,
             *json,
         )),
+        Some(Cmd::Token { command }) => Some(
+            match config::load(cli.config.as_deref(), env, &cli.settings.0) {
+                Ok(cfg) => crate::daemon::token_cmd::run(&cfg.core.state_dir(), command),
+                Err(e) => {
+                    eprintln!("swarmd token: {e}");
+                    Exit::Usage
+                }
+            },
+        ),
         Some(Cmd::Run { .. }) | None => None,
     }
 }

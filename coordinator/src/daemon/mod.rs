@@ -1,7 +1,8 @@
 //! The daemon itself: its command line ([`cli`]), what it holds before
 //! serving (`claim`), configuration ([`config`]), start-up and shutdown ([`serve`]) with its task registry
 //! ([`tasks`]), signals ([`signals`]), exit codes ([`exit`]), `swarmd run`
-//! ([`run`]), `swarmd restore` ([`restore`]), certificates ([`certs`]),
+//! ([`run`]), `swarmd restore` ([`restore`]), certificates ([`certs`]), named tokens
+//! ([`token_cmd`]),
 //! the workdir lock ([`lock`]), the state directory ([`statedir`]) and the
 //! state files looked at before start ([`statefiles`]).
 
@@ -18,3 +19,4 @@ pub mod signals;
 pub mod statedir;
 pub mod statefiles;
 pub mod tasks;
+pub mod token_cmd;

@@ -1,11 +1,14 @@
-//! Bearer tokens: the admin token (everything), the agent token (agent
-//! sessions and shared memory) and the tokens minted for attempts (shared
-//! memory and reading their own task, only while the attempt is live: the
-//! `SWARM_TOKEN` a task sees; the agent token never reaches a task). The
-//! first two are read from the environment (`SWARM_ADMIN_TOKEN`,
-//! `SWARM_AGENT_TOKEN`) or from `WORKDIR/.swarm/{admin,agent}.token`,
-//! created with mode 0600 on first start. Tokens never appear in a log
-//! line.
+//! Bearer tokens: the admin token (everything), the viewer token (every
+//! read, no change), named tokens of either scope ([`named_tokens`]), the
+//! agent token (agent sessions and shared memory) and the tokens minted
+//! for attempts (shared memory and reading their own task, only while the
+//! attempt is live: the `SWARM_TOKEN` a task sees; the agent token never
+//! reaches a task). The built-in three are read from the environment
+//! (`SWARM_ADMIN_TOKEN`, `SWARM_VIEWER_TOKEN`, `SWARM_AGENT_TOKEN`) or
+//! from `WORKDIR/.swarm/{admin,viewer,agent}.token`, created with mode
+//! 0600 on first start. Tokens never appear in a log line.
+//!
+//! [`named_tokens`]: crate::edge::named_tokens
 
 use std::io::{Read, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
@@ -14,15 +17,24 @@ use std::path::Path;
 use swarm_core::grants::{Grant, Grants};
 use tonic::{Request, Status};
 
+use crate::edge::named_tokens::{Registry, TokenScope};
+
 /// What a call needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
     /// An agent session: the agent or admin token.
     Agent,
-    /// Control: the admin token.
+    /// Control that changes something: an admin token (the built-in one
+    /// or a named one).
     Admin,
-    /// Shared memory: any valid token, an attempt's included.
+    /// Control that only reads: an admin or viewer token.
+    Read,
+    /// Writing shared memory: any token but a viewer's, an attempt's
+    /// included.
     Memory,
+    /// Reading shared memory (or, with [`Tokens::check_task`], a task):
+    /// any valid token.
+    MemoryRead,
 }
 
 /// Who presented a token.
@@ -30,6 +42,15 @@ pub enum Scope {
 pub enum Holder {
     /// The admin token.
     Admin,
+    /// The viewer token.
+    Viewer,
+    /// A named token (`swarmd token add`).
+    Named {
+        /// Its name.
+        name: String,
+        /// What it may do.
+        scope: TokenScope,
+    },
     /// The agent token.
     Agent,
     /// An attempt's token.
@@ -40,8 +61,11 @@ pub enum Holder {
 #[derive(Clone)]
 pub struct Tokens {
     admin: String,
+    viewer: String,
     agent: String,
     grants: Grants,
+    /// Named tokens (`swarmd token add`); none under `swarmd run`.
+    named: Option<std::sync::Arc<Registry>>,
 }
 
 impl std::fmt::Debug for Tokens {
@@ -58,16 +82,20 @@ impl Tokens {
     ) -> std::io::Result<Tokens> {
         std::fs::create_dir_all(state_dir)?;
         let admin = token_for(state_dir, "admin.token", env("SWARM_ADMIN_TOKEN"))?;
+        let viewer = token_for(state_dir, "viewer.token", env("SWARM_VIEWER_TOKEN"))?;
         let agent = token_for(state_dir, "agent.token", env("SWARM_AGENT_TOKEN"))?;
         Ok(Tokens {
             admin,
+            viewer,
             agent,
             grants: Grants::default(),
+            named: Some(std::sync::Arc::new(Registry::new(state_dir))),
         })
     }
 
-    /// Tokens held in memory only (`swarmd run`): from `SWARM_ADMIN_TOKEN`
-    /// and `SWARM_AGENT_TOKEN`, else made now; nothing is written.
+    /// Tokens held in memory only (`swarmd run`): from `SWARM_ADMIN_TOKEN`,
+    /// `SWARM_VIEWER_TOKEN` and `SWARM_AGENT_TOKEN`, else made now;
+    /// nothing is written, and no named token is accepted.
     ///
     /// # Errors
     /// When the system's random source cannot be read.
@@ -78,20 +106,26 @@ impl Tokens {
                 .filter(|t| !t.is_empty())
         };
         let admin = given("SWARM_ADMIN_TOKEN").map_or_else(random_token, Ok)?;
+        let viewer = given("SWARM_VIEWER_TOKEN").map_or_else(random_token, Ok)?;
         let agent = given("SWARM_AGENT_TOKEN").map_or_else(random_token, Ok)?;
         Ok(Tokens {
             admin,
+            viewer,
             agent,
             grants: Grants::default(),
+            named: None,
         })
     }
 
-    /// Tokens given directly (tests).
+    /// Tokens given directly (tests); the viewer token is `viewer-` and
+    /// the admin token.
     pub fn new(admin: String, agent: String) -> Tokens {
         Tokens {
+            viewer: format!("viewer-{admin}"),
             admin,
             agent,
             grants: Grants::default(),
+            named: None,
         }
     }
 
@@ -104,10 +138,15 @@ impl Tokens {
     pub fn holder_of(&self, presented: &str) -> Option<Holder> {
         if same(presented, &self.admin) {
             Some(Holder::Admin)
+        } else if same(presented, &self.viewer) {
+            Some(Holder::Viewer)
         } else if same(presented, &self.agent) {
             Some(Holder::Agent)
+        } else if let Some(g) = self.grants.get(presented) {
+            Some(Holder::Attempt(g))
         } else {
-            self.grants.get(presented).map(Holder::Attempt)
+            let (name, scope) = self.named.as_ref()?.find(presented)?;
+            Some(Holder::Named { name, scope })
         }
     }
 
@@ -135,36 +174,68 @@ impl Tokens {
         let holder = self.holder_of(token.trim()).ok_or_else(|| {
             Status::unauthenticated("invalid token (an attempt's token dies with its attempt)")
         })?;
-        match (&holder, needed) {
-            (Holder::Admin, _)
-            | (Holder::Agent, Scope::Agent | Scope::Memory)
-            | (Holder::Attempt(_), Scope::Memory) => Ok(holder),
-            (Holder::Agent, Scope::Admin) => Err(Status::permission_denied(
-                "this needs the admin token; the agent token can only run agent sessions and use shared memory",
-            )),
-            (Holder::Attempt(_), Scope::Admin | Scope::Agent) => Err(Status::permission_denied(
-                "a task's token can only use shared memory and read its own task",
-            )),
+        match holder.may(needed) {
+            Ok(()) => Ok(holder),
+            Err(why) => Err(Status::permission_denied(why)),
         }
     }
 
-    /// Checks a request that reads task `task`: the admin token, or the
-    /// token of a live attempt of that task.
+    /// Checks a request that reads task `task`: an admin or viewer token,
+    /// or the token of a live attempt of that task.
     pub fn check_task<T>(&self, req: &Request<T>, task: &str) -> Result<Holder, Status> {
-        match self.check(req, Scope::Memory)? {
+        match self.check(req, Scope::MemoryRead)? {
             Holder::Attempt(g) if g.task_id != task.trim() => Err(Status::permission_denied(
                 "a task's token can only read its own task",
             )),
-            Holder::Agent => Err(Status::permission_denied(
-                "this needs the admin token; the agent token can only run agent sessions and use shared memory",
-            )),
+            Holder::Agent => Err(Status::permission_denied(AGENT_ONLY)),
             holder => Ok(holder),
         }
     }
 }
 
+const AGENT_ONLY: &str =
+    "this needs the admin token; the agent token can only run agent sessions and use shared memory";
+
+impl Holder {
+    /// Whether this holder may make a call that needs `needed`; else why not.
+    ///
+    /// # Errors
+    /// The sentence a refused client is told.
+    pub fn may(&self, needed: Scope) -> Result<(), &'static str> {
+        use TokenScope::{Admin as A, Viewer as V};
+        match (self, needed) {
+            (Holder::Admin | Holder::Named { scope: A, .. }, _)
+            | (Holder::Viewer | Holder::Named { scope: V, .. }, Scope::Read | Scope::MemoryRead)
+            | (Holder::Agent, Scope::Agent | Scope::Memory | Scope::MemoryRead)
+            | (Holder::Attempt(_), Scope::Memory | Scope::MemoryRead) => Ok(()),
+            (
+                Holder::Viewer | Holder::Named { scope: V, .. },
+                Scope::Admin | Scope::Agent | Scope::Memory,
+            ) => Err(
+                "permission denied: a viewer token reads everything and changes nothing; this needs an admin token",
+            ),
+            (Holder::Agent, Scope::Admin | Scope::Read) => Err(AGENT_ONLY),
+            (Holder::Attempt(_), Scope::Admin | Scope::Read | Scope::Agent) => {
+                Err("a task's token can only use shared memory and read its own task")
+            }
+        }
+    }
+
+    /// The name an operator's action by this holder is recorded under:
+    /// `admin`, `viewer` or the named token's name (`None` for agents and
+    /// attempts, which are no operators).
+    pub fn operator_name(&self) -> Option<&str> {
+        match self {
+            Holder::Admin => Some("admin"),
+            Holder::Viewer => Some("viewer"),
+            Holder::Named { name, .. } => Some(name),
+            Holder::Agent | Holder::Attempt(_) => None,
+        }
+    }
+}
+
 /// Compares in time independent of where the strings differ.
-fn same(a: &str, b: &str) -> bool {
+pub(crate) fn same(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     let mut diff = a.len() ^ b.len();
     for i in 0..a.len().max(b.len()) {
@@ -234,5 +305,30 @@ mod tests {
         let t = Tokens::load_or_create(dir.path(), &env).expect("create");
         assert_eq!(t.holder_of("sekrit"), Some(Holder::Admin));
         assert!(!dir.path().join("admin.token").exists());
+    }
+
+    #[test]
+    fn viewers_read_and_change_nothing_named_tokens_have_their_scope() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let none = |_: &str| None;
+        let t = Tokens::load_or_create(dir.path(), &none).expect("create");
+        let viewer = std::fs::read_to_string(dir.path().join("viewer.token")).expect("viewer");
+        let v = t.holder_of(viewer.trim()).expect("viewer holder");
+        assert_eq!(v, Holder::Viewer);
+        assert!(v.may(Scope::Read).is_ok() && v.may(Scope::MemoryRead).is_ok());
+        for change in [Scope::Admin, Scope::Memory, Scope::Agent] {
+            let why = v.may(change).expect_err("a viewer changes nothing");
+            assert!(why.contains("viewer token reads everything"), "{why}");
+        }
+        use crate::edge::named_tokens::{add, TokenScope};
+        let ann = add(dir.path(), "ann", TokenScope::Admin, 0).expect("add");
+        let ci = add(dir.path(), "ci", TokenScope::Viewer, 0).expect("add");
+        let a = t.holder_of(&ann).expect("ann");
+        assert!(a.may(Scope::Admin).is_ok());
+        assert_eq!(a.operator_name(), Some("ann"));
+        let c = t.holder_of(&ci).expect("ci");
+        assert!(c.may(Scope::Read).is_ok() && c.may(Scope::Admin).is_err());
+        assert_eq!(Holder::Agent.may(Scope::Read), Err(AGENT_ONLY));
+        assert_eq!(Holder::Admin.operator_name(), Some("admin"));
     }
 }

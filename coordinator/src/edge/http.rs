@@ -19,7 +19,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
-use crate::edge::auth::{Holder, Tokens};
+use crate::edge::auth::Tokens;
 use swarm_core::command::Query;
 use swarm_core::metrics::{label, Metrics};
 use swarm_core::CoreHandle;
@@ -176,8 +176,14 @@ fn refuse(ctx: &Ctx, headers: &HeaderMap) -> Option<Response> {
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
     match token.and_then(|t| ctx.tokens.holder_of(t)) {
-        Some(Holder::Admin) => None,
-        Some(_) => Some((StatusCode::FORBIDDEN, "this needs the admin token\n").into_response()),
+        Some(h) if h.may(crate::edge::auth::Scope::Read).is_ok() => None,
+        Some(_) => Some(
+            (
+                StatusCode::FORBIDDEN,
+                "this needs an admin or viewer token\n",
+            )
+                .into_response(),
+        ),
         None => Some(
             (
                 StatusCode::UNAUTHORIZED,

@@ -7,5 +7,6 @@ pub mod auth;
 pub mod grpc;
 pub mod http;
 mod http_tls;
+pub mod named_tokens;
 pub mod tls;
 pub mod web;

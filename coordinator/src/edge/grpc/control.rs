@@ -1,4 +1,5 @@
-//! `ControlService`: everything `swarmctl` does. Admin token only.
+//! `ControlService`: everything `swarmctl` does. Reads take an admin or
+//! viewer token, changes an admin token.
 
 use super::status;
 use crate::daemon::tasks::Tasks;
@@ -94,7 +95,7 @@ impl pb::control_service_server::ControlService for ControlSvc {
     }
 
     async fn status(&self, req: Request<pb::StatusRequest>) -> R<pb::StatusReply> {
-        self.tokens.check(&req, Scope::Admin)?;
+        self.tokens.check(&req, Scope::Read)?;
         let s = self
             .core
             .ask(|reply| Query::Status(reply).into())
@@ -106,7 +107,7 @@ impl pb::control_service_server::ControlService for ControlSvc {
     type ListTasksStream = BoxStream<pb::ListTasksReply>;
 
     async fn list_tasks(&self, req: Request<pb::ListTasksRequest>) -> R<Self::ListTasksStream> {
-        self.tokens.check(&req, Scope::Admin)?;
+        self.tokens.check(&req, Scope::Read)?;
         let listing = TaskListing::from_request(req.into_inner(), &self.roles)?;
         let first = listing.first(&self.core).await?;
         let core = self.core.clone();
@@ -198,7 +199,7 @@ impl pb::control_service_server::ControlService for ControlSvc {
     }
 
     async fn list_agents(&self, req: Request<pb::ListAgentsRequest>) -> R<pb::ListAgentsReply> {
-        self.tokens.check(&req, Scope::Admin)?;
+        self.tokens.check(&req, Scope::Read)?;
         let agents = self
             .core
             .ask(|reply| Query::ListAgents(reply).into())
@@ -225,7 +226,7 @@ impl pb::control_service_server::ControlService for ControlSvc {
     type EventsStream = BoxStream<pb::Event>;
 
     async fn events(&self, req: Request<pb::EventsRequest>) -> R<Self::EventsStream> {
-        self.tokens.check(&req, Scope::Admin)?;
+        self.tokens.check(&req, Scope::Read)?;
         let r = req.into_inner();
         let filter = EventFilter::from_request(&r)?;
         let (follow, since) = (r.follow, r.since);
@@ -260,7 +261,7 @@ impl pb::control_service_server::ControlService for ControlSvc {
         &self,
         req: Request<pb::ListStandupsRequest>,
     ) -> R<pb::ListStandupsReply> {
-        self.tokens.check(&req, Scope::Admin)?;
+        self.tokens.check(&req, Scope::Read)?;
         let all = self
             .core
             .ask(|reply| CheckpointCmd::List(reply).into())
@@ -272,7 +273,7 @@ impl pb::control_service_server::ControlService for ControlSvc {
     }
 
     async fn get_standup(&self, req: Request<pb::GetStandupRequest>) -> R<pb::Standup> {
-        self.tokens.check(&req, Scope::Admin)?;
+        self.tokens.check(&req, Scope::Read)?;
         let id = req.into_inner().id as i64;
         let s = self
             .core
@@ -347,7 +348,7 @@ impl pb::control_service_server::ControlService for ControlSvc {
     }
 
     async fn list_roles(&self, req: Request<pb::ListRolesRequest>) -> R<pb::ListRolesReply> {
-        self.tokens.check(&req, Scope::Admin)?;
+        self.tokens.check(&req, Scope::Read)?;
         super::roles::list(&self.roles).map(Response::new)
     }
 
@@ -363,7 +364,7 @@ impl pb::control_service_server::ControlService for ControlSvc {
     }
 
     async fn budgets(&self, req: Request<pb::BudgetsRequest>) -> R<pb::BudgetsReply> {
-        self.tokens.check(&req, Scope::Admin)?;
+        self.tokens.check(&req, Scope::Read)?;
         let lines = self
             .core
             .ask(|reply| BudgetCmd::Show(reply).into())

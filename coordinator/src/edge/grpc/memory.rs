@@ -41,7 +41,9 @@ fn owner<T>(req: &Request<T>, holder: &Holder) -> String {
         .and_then(|v| v.to_str().ok())
         .map(|s| s.chars().take(128).collect())
         .unwrap_or_else(|| match holder {
-            Holder::Admin => "admin".into(),
+            Holder::Admin | Holder::Viewer | Holder::Named { .. } => {
+                holder.operator_name().unwrap_or("admin").to_string()
+            }
             Holder::Agent => "agent".into(),
             Holder::Attempt(g) => format!("task {}", g.task_id),
         })
@@ -78,7 +80,7 @@ impl pb::memory_service_server::MemoryService for MemorySvc {
         &self,
         req: Request<pb::MemoryGetRequest>,
     ) -> Result<Response<pb::MemoryEntry>, Status> {
-        self.tokens.check(&req, Scope::Memory)?;
+        self.tokens.check(&req, Scope::MemoryRead)?;
         let r = req.into_inner();
         let entry = self
             .memory
@@ -96,7 +98,7 @@ impl pb::memory_service_server::MemoryService for MemorySvc {
         &self,
         req: Request<pb::MemoryListRequest>,
     ) -> Result<Response<pb::MemoryListReply>, Status> {
-        self.tokens.check(&req, Scope::Memory)?;
+        self.tokens.check(&req, Scope::MemoryRead)?;
         let r = req.into_inner();
         let ns = (!r.namespace.is_empty()).then_some(r.namespace);
         let prefix = (!r.prefix.is_empty()).then_some(r.prefix);
