@@ -4,6 +4,7 @@
 //! requests become commands for the core.
 
 pub mod auth;
+pub mod cert_subject;
 pub mod grpc;
 pub mod http;
 mod http_tls;

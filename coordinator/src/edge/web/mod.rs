@@ -1,16 +1,21 @@
-//! The web view at `/`: read-only, for the admin token (in
-//! `Authorization: Bearer`, or a login form that sets a session cookie).
-//! The page and its script and styles are embedded in the binary; the
-//! server renders every panel (HTML fragments and SVG) from the core's
-//! views, and the page fetches them again whenever `/api/events` (SSE)
-//! says something happened.
+//! The web view at `/`, for an admin or viewer token (in
+//! `Authorization: Bearer`, or a login form that sets a session cookie):
+//! everything to see, and for admins the operator's actions
+//! ([`actions`]). The page and its script and styles are embedded in the
+//! binary; the server renders every panel (HTML fragments and SVG) from
+//! the core's views, and the page fetches them again whenever
+//! `/api/events` (SSE) says something happened.
 //!
 //! Paths: `/` (the page, or the login form), `POST /login`,
 //! `POST /logout`, `/assets/app.js`, `/assets/style.css`,
 //! `/view/{summary,tasks,agents,reports}`, `/view/dag.svg`,
-//! `/view/gantt.svg`, `/view/task/{id}`, `/api/events`.
+//! `/view/gantt.svg`, `/view/task/{id}`, `/api/events`, and the posts
+//! `/act/task/{id}`, `/act/gate`, `/act/pause`, `/act/resume`,
+//! `/act/standup`.
 
+mod actions;
 mod dag;
+mod forms;
 mod gantt;
 mod html;
 mod panels;
@@ -29,8 +34,8 @@ use axum::routing::{get, post};
 use axum::Router;
 use swarm_memory::state::AttemptPick;
 
-use crate::edge::auth::Tokens;
-use session::Sessions;
+use crate::edge::auth::{Scope, Tokens};
+use session::{Sessions, Visitor};
 use swarm_core::command::{CheckpointCmd, Query, TaskLogs};
 use swarm_core::{CoreError, CoreHandle};
 
@@ -68,7 +73,7 @@ pub fn routes(
         registry,
     });
     // Everything but the page, the login and the assets needs a session
-    // or the admin token.
+    // or an admin or viewer token; the actions check more themselves.
     let guarded = Router::new()
         .route("/view/summary", get(summary))
         .route("/view/tasks", get(tasks))
@@ -92,6 +97,7 @@ pub fn routes(
             get(|| async { asset(STYLE, "text/css") }),
         )
         .merge(guarded)
+        .merge(actions::routes())
         .with_state(web)
 }
 
@@ -105,7 +111,7 @@ async fn guard(
     if !allowed(&web, req.headers()) {
         return (
             StatusCode::UNAUTHORIZED,
-            "log in with the admin token at /\n",
+            "log in with an admin or viewer token at /\n",
         )
             .into_response();
     }
@@ -154,41 +160,72 @@ fn login_page(status: StatusCode, message: &str) -> Response {
     html(status, LOGIN.replace("{{message}}", &html::esc(message)))
 }
 
+fn visitor(web: &Web, headers: &HeaderMap) -> Option<Visitor> {
+    session::visitor(&web.tokens, &web.sessions, headers, swarm_memory::now_ms())
+}
+
 fn allowed(web: &Web, headers: &HeaderMap) -> bool {
-    session::allowed(&web.tokens, &web.sessions, headers, swarm_memory::now_ms())
+    visitor(web, headers).is_some()
 }
 
 fn failed(e: &CoreError) -> Response {
     let status = match e {
+        CoreError::Invalid(_) => StatusCode::BAD_REQUEST,
         CoreError::NotFound(_) => StatusCode::NOT_FOUND,
-        _ => StatusCode::SERVICE_UNAVAILABLE,
+        CoreError::Conflict(_) | CoreError::Duplicate(_) | CoreError::CasMismatch(_) => {
+            StatusCode::CONFLICT
+        }
+        CoreError::Store(_)
+        | CoreError::Recovery(_)
+        | CoreError::Fatal(_)
+        | CoreError::MemoryUnavailable(_)
+        | CoreError::Stopped
+        | CoreError::Thread(_) => StatusCode::SERVICE_UNAVAILABLE,
     };
     (status, format!("{e}\n")).into_response()
 }
 
+/// The page for a visitor: the session's CSRF token in it, and whether
+/// the action forms are shown (viewers see everything else).
 async fn page(State(web): State<Arc<Web>>, headers: HeaderMap) -> Response {
-    if allowed(&web, &headers) {
-        html(StatusCode::OK, PAGE.to_string())
-    } else {
-        login_page(StatusCode::OK, "")
-    }
+    let (csrf, can_change, who) = match visitor(&web, &headers) {
+        None => return login_page(StatusCode::OK, ""),
+        Some(Visitor::Session(s)) => (s.csrf, s.can_change, format!("web:{}", s.short)),
+        Some(Visitor::Bearer(h)) => (
+            String::new(),
+            h.may(Scope::Admin).is_ok(),
+            h.operator_name().unwrap_or("admin").to_string(),
+        ),
+    };
+    let page = PAGE
+        .replace("{{csrf}}", &html::esc(&csrf))
+        .replace("{{can_change}}", if can_change { "true" } else { "false" })
+        .replace("{{who}}", &html::esc(&who));
+    html(StatusCode::OK, page)
 }
 
 async fn login(State(web): State<Arc<Web>>, body: Bytes) -> Response {
     let token = session::form_token(&body).unwrap_or_default();
-    if web.tokens.holder_of(&token) != Some(crate::edge::auth::Holder::Admin) {
+    let holder = web.tokens.holder_of(&token);
+    let Some(holder) = holder.filter(|h| h.may(Scope::Read).is_ok()) else {
         tracing::warn!("web view: a login with a wrong token was refused");
         return login_page(
             StatusCode::UNAUTHORIZED,
-            "That is not the admin token (.swarm/admin.token on the coordinator's host).",
+            "That is neither an admin token nor a viewer token (.swarm/admin.token or .swarm/viewer.token on the coordinator's host, or one made with swarmd token add).",
         );
-    }
-    let Some(id) = web.sessions.open(swarm_memory::now_ms()) else {
+    };
+    let can_change = holder.may(Scope::Admin).is_ok();
+    let Some((id, opened)) = web.sessions.open(swarm_memory::now_ms(), can_change) else {
         return login_page(
             StatusCode::INTERNAL_SERVER_ERROR,
             "No session could be made: the system's random source failed.",
         );
     };
+    tracing::info!(
+        "web view: session web:{} opened with the {} token",
+        opened.short,
+        holder.operator_name().unwrap_or("admin")
+    );
     let mut r = (StatusCode::SEE_OTHER, [(header::LOCATION, "/")]).into_response();
     if let Ok(v) = HeaderValue::from_str(&session::set_cookie(&id, web.secure)) {
         r.headers_mut().insert(header::SET_COOKIE, v);

@@ -24,7 +24,8 @@ pub fn summary(s: &Status) -> String {
     }
     let c = &s.counts;
     let mut out = format!(
-        r#"<h2 data-plan-state="{st}">{name} <span class="badge {cls}">{st}</span></h2><p class="clock">{time} · {agents} agents · {verdict}{reason}</p><p class="counts">"#,
+        r#"{actions}<h2 data-plan-state="{st}">{name} <span class="badge {cls}">{st}</span></h2><p class="clock">{time} · {agents} agents · {verdict}{reason}</p><p class="counts">"#,
+        actions = super::forms::plan(s),
         name = esc(&s.plan),
         st = esc(s.state.name()),
         cls = state_class(s.state.name()),
@@ -238,6 +239,7 @@ pub fn task(d: &TaskDetail, log_tail: &str) -> String {
     if !t.reason.is_empty() {
         let _ = write!(out, "<p class=\"warn\">{}</p>", esc(&t.reason));
     }
+    out.push_str(&super::forms::task(&t.id, t.state));
     if !d.run.is_empty() {
         let _ = write!(out, "<pre class=\"run\">{}</pre>", esc(&d.run));
     }

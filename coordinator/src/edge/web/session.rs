@@ -1,14 +1,18 @@
-//! Who may see the web view: the admin token in `Authorization: Bearer`,
-//! or a session cookie the login form sets after it was given the admin
-//! token (HttpOnly, SameSite=Strict, Secure under TLS). Sessions live in
-//! memory for [`SESSION_MS`]; a restarted swarmd asks again.
+//! Who may see the web view: an admin or viewer token (built-in or named)
+//! in `Authorization: Bearer`, or a session cookie the login form sets
+//! after it was given one (HttpOnly, SameSite=Strict, Secure under TLS).
+//! Each session has a CSRF token made at login, which every
+//! cookie-authenticated post must carry, a short id that is no secret
+//! (its actor is `web:<id>`), and whether its token may change anything.
+//! Sessions live in memory for [`SESSION_MS`]; a restarted swarmd asks
+//! again.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
 use axum::http::{header, HeaderMap};
 
-use crate::edge::auth::{Holder, Tokens};
+use crate::edge::auth::{Holder, Scope, Tokens};
 
 /// The cookie's name.
 pub const COOKIE: &str = "swarmd_session";
@@ -17,35 +21,58 @@ pub const SESSION_MS: i64 = 12 * 3_600_000;
 /// Sessions held at most; the oldest go first.
 const MAX_SESSIONS: usize = 1024;
 
-/// Live sessions: id → expiry (wall ms). Only the HTTP handlers touch it.
+/// One logged-in browser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// Expiry (wall ms).
+    until: i64,
+    /// What every post of this session must carry.
+    pub csrf: String,
+    /// A short id, no secret: the session's actor is `web:<short>`.
+    pub short: String,
+    /// Whether the token it logged in with may change anything (an
+    /// admin token), or only read (a viewer token).
+    pub can_change: bool,
+}
+
+/// Live sessions by cookie value. Only the HTTP handlers touch it.
 #[derive(Default)]
 pub struct Sessions {
-    live: Mutex<HashMap<String, i64>>,
+    live: Mutex<HashMap<String, Session>>,
 }
 
 impl Sessions {
-    /// Opens a session; its id, or `None` when no random id could be made.
-    pub fn open(&self, now: i64) -> Option<String> {
+    /// Opens a session; its cookie value and the session, or `None` when
+    /// no random id could be made.
+    pub fn open(&self, now: i64, can_change: bool) -> Option<(String, Session)> {
         let id = crate::edge::auth::random_token().ok()?;
+        let csrf = crate::edge::auth::random_token().ok()?;
+        let short = crate::edge::auth::random_token().ok()?[..8].to_string();
+        let session = Session {
+            until: now + SESSION_MS,
+            csrf,
+            short,
+            can_change,
+        };
         let mut live = self.live.lock().unwrap_or_else(|e| e.into_inner());
-        live.retain(|_, &mut until| until > now);
+        live.retain(|_, s| s.until > now);
         if live.len() >= MAX_SESSIONS {
             if let Some(oldest) = live
                 .iter()
-                .min_by_key(|(_, &until)| until)
+                .min_by_key(|(_, s)| s.until)
                 .map(|(k, _)| k.clone())
             {
                 live.remove(&oldest);
             }
         }
-        live.insert(id.clone(), now + SESSION_MS);
-        Some(id)
+        live.insert(id.clone(), session.clone());
+        Some((id, session))
     }
 
-    /// Whether `id` is a live session.
-    pub fn holds(&self, id: &str, now: i64) -> bool {
+    /// The live session `id`, if it is one.
+    pub fn get(&self, id: &str, now: i64) -> Option<Session> {
         let live = self.live.lock().unwrap_or_else(|e| e.into_inner());
-        live.get(id).is_some_and(|&until| until > now)
+        live.get(id).filter(|s| s.until > now).cloned()
     }
 
     /// Ends a session.
@@ -67,17 +94,35 @@ pub fn cookie(headers: &HeaderMap) -> Option<String> {
         .map(|(_, value)| value.trim().to_string())
 }
 
-/// Whether the request carries the admin token or a live session.
-pub fn allowed(tokens: &Tokens, sessions: &Sessions, headers: &HeaderMap, now: i64) -> bool {
+/// Who is asking: a token in `Authorization: Bearer`, or a session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Visitor {
+    /// An admin or viewer token as a bearer (no CSRF token needed).
+    Bearer(Holder),
+    /// A logged-in browser.
+    Session(Session),
+}
+
+/// Who the request comes from, if it may see the web view: an admin or
+/// viewer token as a bearer, else a live session.
+pub fn visitor(
+    tokens: &Tokens,
+    sessions: &Sessions,
+    headers: &HeaderMap,
+    now: i64,
+) -> Option<Visitor> {
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
-    if bearer.and_then(|t| tokens.holder_of(t)) == Some(Holder::Admin) {
-        return true;
+    if let Some(holder) = bearer.and_then(|t| tokens.holder_of(t)) {
+        if holder.may(Scope::Read).is_ok() {
+            return Some(Visitor::Bearer(holder));
+        }
     }
-    cookie(headers).is_some_and(|id| sessions.holds(&id, now))
+    let id = cookie(headers)?;
+    sessions.get(&id, now).map(Visitor::Session)
 }
 
 /// The `Set-Cookie` value for a new session (`secure` under TLS).
@@ -99,12 +144,16 @@ pub fn clear_cookie(secure: bool) -> String {
 
 /// The `token` field of an `application/x-www-form-urlencoded` body.
 pub fn form_token(body: &[u8]) -> Option<String> {
+    form_field(body, "token").map(|v| v.trim().to_string())
+}
+
+/// Field `name` of an `application/x-www-form-urlencoded` body.
+pub fn form_field(body: &[u8], name: &str) -> Option<String> {
     let text = std::str::from_utf8(body).ok()?;
     text.split('&')
         .filter_map(|pair| pair.split_once('='))
-        .find(|(k, _)| *k == "token")
+        .find(|(k, _)| *k == name)
         .and_then(|(_, v)| percent_decode(v))
-        .map(|v| v.trim().to_string())
 }
 
 fn percent_decode(text: &str) -> Option<String> {
@@ -134,12 +183,14 @@ mod tests {
     #[test]
     fn a_session_lets_in_until_it_expires_or_closes() {
         let s = Sessions::default();
-        let id = s.open(1_000).expect("id");
-        assert!(s.holds(&id, 2_000));
-        assert!(!s.holds(&id, 1_000 + SESSION_MS));
-        assert!(!s.holds("forged", 2_000));
+        let (id, session) = s.open(1_000, true).expect("id");
+        assert_eq!(s.get(&id, 2_000), Some(session.clone()));
+        assert_eq!(session.short.len(), 8);
+        assert!(!id.contains(&session.short) && session.csrf != id);
+        assert_eq!(s.get(&id, 1_000 + SESSION_MS), None);
+        assert_eq!(s.get("forged", 2_000), None);
         s.close(&id);
-        assert!(!s.holds(&id, 2_000));
+        assert_eq!(s.get(&id, 2_000), None);
     }
 
     #[test]
@@ -158,27 +209,33 @@ mod tests {
     }
 
     #[test]
-    fn only_the_admin_token_or_a_live_session_is_allowed() {
+    fn only_an_operator_token_or_a_live_session_is_let_in() {
         let tokens = Tokens::new("admin-token".into(), "agent-token".into());
         let sessions = Sessions::default();
         let mut h = HeaderMap::new();
-        assert!(!allowed(&tokens, &sessions, &h, 0));
-        h.insert(
-            header::AUTHORIZATION,
-            HeaderValue::from_static("Bearer agent-token"),
+        assert_eq!(visitor(&tokens, &sessions, &h, 0), None);
+        let bearer = |t: &str| HeaderValue::from_str(&format!("Bearer {t}")).expect("header");
+        h.insert(header::AUTHORIZATION, bearer("agent-token"));
+        assert_eq!(visitor(&tokens, &sessions, &h, 0), None);
+        h.insert(header::AUTHORIZATION, bearer("admin-token"));
+        assert_eq!(
+            visitor(&tokens, &sessions, &h, 0),
+            Some(Visitor::Bearer(Holder::Admin))
         );
-        assert!(!allowed(&tokens, &sessions, &h, 0));
-        h.insert(
-            header::AUTHORIZATION,
-            HeaderValue::from_static("Bearer admin-token"),
+        h.insert(header::AUTHORIZATION, bearer("viewer-admin-token"));
+        assert_eq!(
+            visitor(&tokens, &sessions, &h, 0),
+            Some(Visitor::Bearer(Holder::Viewer))
         );
-        assert!(allowed(&tokens, &sessions, &h, 0));
-        let id = sessions.open(0).expect("id");
+        let (id, session) = sessions.open(0, false).expect("id");
         let mut c = HeaderMap::new();
         c.insert(
             header::COOKIE,
             HeaderValue::from_str(&format!("{COOKIE}={id}")).expect("header"),
         );
-        assert!(allowed(&tokens, &sessions, &c, 1));
+        assert_eq!(
+            visitor(&tokens, &sessions, &c, 1),
+            Some(Visitor::Session(session))
+        );
     }
 }

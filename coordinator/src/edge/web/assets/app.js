@@ -1,6 +1,7 @@
 // swarmd's web view: fetches the server-rendered panels, and fetches them
 // again whenever the event stream (/api/events, Server-Sent Events) says
-// something happened. No framework, no build step.
+// something happened; posts the operator's forms (with the session's
+// CSRF token) without leaving the page. No framework, no build step.
 "use strict";
 
 (function () {
@@ -8,7 +9,11 @@
   const live = document.getElementById("live");
   const events = document.getElementById("events");
   const detail = document.getElementById("detail");
+  const result = document.getElementById("act-result");
+  const csrf = document.querySelector('meta[name="csrf-token"]')?.content || "";
   let selected = null;
+  // A panel not redrawn while someone types in it, until they leave it.
+  let held = false;
   let running = false;
   let dirty = false;
   let timer = null;
@@ -19,7 +24,13 @@
       window.location.reload();
       return;
     }
-    el.innerHTML = await r.text();
+    const text = await r.text();
+    const typing = document.activeElement;
+    if (typing && typing.tagName === "INPUT" && el.contains(typing)) {
+      held = true;
+      return;
+    }
+    el.innerHTML = text;
   }
 
   async function refresh() {
@@ -71,6 +82,42 @@
     selected = t.dataset.task;
     load(detail, "/view/task/" + encodeURIComponent(selected));
     document.getElementById("detail-panel").scrollIntoView({ behavior: "smooth", block: "nearest" });
+  });
+
+  document.addEventListener("focusout", () => {
+    if (held) {
+      held = false;
+      schedule();
+    }
+  });
+
+  // The operator's forms: posted here, the answer shown in the header;
+  // the change itself arrives through the event stream.
+  document.addEventListener("submit", async (ev) => {
+    const form = ev.target.closest("form.act");
+    if (!form) return;
+    ev.preventDefault();
+    const body = new URLSearchParams(new FormData(form, ev.submitter));
+    result.textContent = "…";
+    delete result.dataset.ok;
+    try {
+      const r = await fetch(form.action, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "x-csrf-token": csrf },
+        body,
+      });
+      result.textContent = (await r.text()).trim();
+      result.dataset.ok = String(r.ok);
+      if (r.ok) form.reset();
+    } catch (e) {
+      result.textContent = "cannot reach swarmd: " + e;
+      result.dataset.ok = "false";
+    }
+    if (document.activeElement && form.contains(document.activeElement)) {
+      document.activeElement.blur();
+    }
+    schedule();
   });
 
   const source = new EventSource("/api/events");
