@@ -1,5 +1,7 @@
 //! Who a control request comes from, for the event log: the name its
-//! credentials give and the human name a client may add beside it
+//! credentials give — under mutual TLS the client certificate's subject
+//! (`CN=swarmctl admin`), else the token's name (`admin`, `viewer`, a
+//! named token's) — and the human name a client may add beside it
 //! (`swarmctl --as NAME` sends it as `x-swarm-as` metadata, or
 //! `x-swarm-as-bin` when it is not ASCII).
 
@@ -15,12 +17,26 @@ pub const AS_BIN_KEY: &str = "x-swarm-as-bin";
 
 /// The actor of a request `holder` made.
 pub fn actor_of<T>(req: &Request<T>, holder: &Holder) -> Actor {
-    let name = match holder {
-        Holder::Admin => "admin".to_string(),
+    let name = client_subject(req).unwrap_or_else(|| token_name(holder));
+    Actor::new(name).with_as(human_name(req).as_deref())
+}
+
+/// The name a token gives its holder.
+fn token_name(holder: &Holder) -> String {
+    match holder {
+        Holder::Admin | Holder::Viewer | Holder::Named { .. } => {
+            holder.operator_name().unwrap_or("admin").to_string()
+        }
         Holder::Agent => "agent".to_string(),
         Holder::Attempt(g) => format!("task:{}", g.task_id),
-    };
-    Actor::new(name).with_as(human_name(req).as_deref())
+    }
+}
+
+/// The subject of the client certificate the connection was made with
+/// (mutual TLS), if there is one.
+fn client_subject<T>(req: &Request<T>) -> Option<String> {
+    let certs = req.peer_certs()?;
+    super::cert_subject::subject(certs.first()?.as_ref())
 }
 
 /// The human name the client added, if any.
@@ -54,5 +70,16 @@ mod tests {
             tonic::metadata::MetadataValue::from_bytes("Zoë".as_bytes()),
         );
         assert_eq!(actor_of(&req, &Holder::Admin).to_string(), "admin (as Zoë)");
+    }
+
+    #[test]
+    fn viewers_and_named_tokens_are_named() {
+        let req = Request::new(());
+        assert_eq!(actor_of(&req, &Holder::Viewer).to_string(), "viewer");
+        let named = Holder::Named {
+            name: "ann-ops".into(),
+            scope: crate::edge::named_tokens::TokenScope::Admin,
+        };
+        assert_eq!(actor_of(&req, &named).to_string(), "ann-ops");
     }
 }

@@ -24,16 +24,7 @@ use axum::Router;
 use super::session::{form_field, visitor, Visitor};
 use super::Web;
 use crate::edge::auth::{same, Scope};
-use swarm_core::command::{CheckpointCmd, PlanCmd, TaskAction};
-
-/// Until the core's commands carry an actor.
-#[derive(Debug)]
-pub struct Actor(#[allow(dead_code)] String);
-impl Actor {
-    fn new(s: impl Into<String>) -> Actor {
-        Actor(s.into())
-    }
-}
+use swarm_core::command::{Actor, CheckpointCmd, PlanCmd, TaskAction};
 
 /// The header a page's script sends the CSRF token in.
 pub const CSRF_HEADER: &str = "x-csrf-token";
@@ -137,7 +128,6 @@ async fn task(
         }
     };
     let reason = note(&body);
-    drop(actor);
     let task = id.clone();
     let r = web
         .core
@@ -146,6 +136,7 @@ async fn task(
                 task,
                 action,
                 reason,
+                actor,
                 reply,
             }
             .into()
@@ -171,10 +162,7 @@ async fn gate(State(web): State<Arc<Web>>, headers: HeaderMap, body: Bytes) -> R
     };
     let r = web
         .core
-        .ask(|reply| {
-            drop(actor);
-            PlanCmd::ApproveGate(day, reply).into()
-        })
+        .ask(|reply| PlanCmd::ApproveGate { day, actor, reply }.into())
         .await;
     match r {
         Ok(opened) if opened.is_empty() => done(format!("day {day}'s gates were open already")),
@@ -191,8 +179,12 @@ async fn set_paused(web: &Web, headers: &HeaderMap, body: &[u8], paused: bool) -
     let r = web
         .core
         .ask(|reply| {
-            drop(actor);
-            PlanCmd::SetPaused(paused, reply).into()
+            PlanCmd::SetPaused {
+                paused,
+                actor,
+                reply,
+            }
+            .into()
         })
         .await;
     match r {
@@ -217,10 +209,7 @@ async fn standup(State(web): State<Arc<Web>>, headers: HeaderMap, body: Bytes) -
     let kind = form_field(&body, "kind").filter(|k| !k.trim().is_empty());
     let r = web
         .core
-        .ask(|reply| {
-            drop(actor);
-            CheckpointCmd::Run(kind, reply).into()
-        })
+        .ask(|reply| CheckpointCmd::Run { kind, actor, reply }.into())
         .await;
     match r {
         Ok(s) => done(format!("checkpoint #{} ({}) held", s.id, s.kind)),
