@@ -1,5 +1,6 @@
-//! HTTP clients for the tests of swarmd's HTTP listener: a plain GET,
-//! and the same over TLS (rustls) with an optional client certificate.
+//! HTTP clients for the tests of swarmd's HTTP listener: a plain GET, a
+//! form POST, and the GET over TLS (rustls) with an optional client
+//! certificate.
 
 use std::path::Path;
 use std::time::Duration;
@@ -11,6 +12,26 @@ pub fn http_get(addr: &str, path: &str, token: Option<&str>) -> (u16, String) {
     s.set_read_timeout(Some(Duration::from_secs(10)))
         .expect("timeout");
     let raw = exchange(&mut s, addr, path, token).expect("HTTP exchange");
+    parse_response(&raw)
+}
+
+/// A plain HTTP/1.1 POST of a form (`application/x-www-form-urlencoded`)
+/// to `addr`, with the token as a bearer if given: the status code and
+/// the body.
+pub fn http_post(addr: &str, path: &str, token: Option<&str>, form: &str) -> (u16, String) {
+    use std::io::{Read as _, Write as _};
+    let mut s = std::net::TcpStream::connect(addr).expect("connect to the HTTP listener");
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{form}",
+        form.len()
+    )
+    .expect("send the POST");
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).expect("read the answer");
     parse_response(&raw)
 }
 

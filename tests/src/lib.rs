@@ -19,7 +19,7 @@ pub mod procs;
 pub mod relay;
 pub mod repo;
 
-pub use http::{http_get, https_get};
+pub use http::{http_get, http_post, https_get};
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

@@ -98,7 +98,7 @@ fn the_web_view_logs_in_and_follows_the_plan_live_in_a_real_browser() {
     b.wait_for(
         "the refusal",
         20,
-        "document.readyState === 'complete' && (document.getElementById('message')?.textContent || '').includes('not the admin token')",
+        "document.readyState === 'complete' && (document.getElementById('message')?.textContent || '').includes('neither an admin token')",
     );
     // The admin token: the view, with a cookie scripts cannot read.
     b.eval(&format!(

@@ -101,7 +101,7 @@
     result.textContent = "…";
     delete result.dataset.ok;
     try {
-      const r = await fetch(form.action, {
+      const r = await fetch(form.getAttribute("action"), {
         method: "POST",
         credentials: "same-origin",
         headers: { "x-csrf-token": csrf },
