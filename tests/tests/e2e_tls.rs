@@ -3,7 +3,8 @@
 //! a missing client certificate and a certificate from another CA are
 //! refused; a task reaches the coordinator without the agent's key
 //! (through the agent's private socket under mTLS, with the CA over TLS);
-//! plaintext on a non-loopback address needs --insecure.
+//! plaintext on a non-loopback address needs --insecure; the actor of an
+//! operator's action is the client certificate's subject.
 
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
@@ -159,7 +160,7 @@ fn mtls_refuses_plaintext_and_strangers_and_tasks_go_through_the_agent() {
     )
     .expect("the web view over HTTPS");
     assert_eq!(code, 200);
-    assert!(page.contains("Admin token"), "{page}");
+    assert!(page.contains("Give an admin token"), "{page}");
     let anonymous = swarm_tests::https_get(&http, "/metrics", &set.join("ca.pem"), None);
     assert!(
         !matches!(anonymous, Ok((200, _))),
@@ -196,6 +197,11 @@ fn mtls_refuses_plaintext_and_strangers_and_tasks_go_through_the_agent() {
         reach.starts_with("unix:///") && reach.trim_end().ends_with("coordinator.sock ca=none"),
         "under mTLS the task goes through the agent's socket: {reach}"
     );
+    // Under mTLS the actor of an operator's action is the client
+    // certificate's subject.
+    let log = swarm_tests::events::EventLog::read(&d);
+    let loaded = log.only("the plan's load", |e| e.kind == "plan.loaded");
+    assert_eq!(loaded.actor, "CN=swarmctl admin", "{log}");
 }
 
 #[test]

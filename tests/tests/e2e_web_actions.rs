@@ -172,6 +172,11 @@ fn an_operator_approves_a_gate_and_finishes_a_manual_task_in_the_browser() {
         "no reload"
     );
 
+    // An admin token as a bearer needs no CSRF token; its name is the actor.
+    let (code, body) = http_post(&http, "/act/standup", Some(&admin), "");
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains("held"), "{body}");
+
     // The events name the web session, which is not the cookie.
     let cookies = b.call("Network.getCookies", serde_json::json!({}));
     let cookie = cookies["cookies"]
@@ -188,6 +193,10 @@ fn an_operator_approves_a_gate_and_finishes_a_manual_task_in_the_browser() {
     assert_eq!(opened.actor, session, "{log}");
     let shipped = log.only("2.1 starting", |e| e.is("task.running", "2.1"));
     assert!(opened.seq < shipped.seq, "{log}");
+    let standup = log.only("the bearer's checkpoint", |e| {
+        e.kind == "checkpoint.started" && e.actor == "admin"
+    });
+    assert!(standup.seq > shipped.seq, "{log}");
     assert!(
         log.events()
             .iter()

@@ -54,6 +54,7 @@ fn event(e: &EventRow) -> Event {
         "attempt": e.attempt,
         "agent": e.agent_id,
         "message": e.message,
+        "actor": e.actor,
     });
     Event::default()
         .id(e.seq.to_string())

@@ -71,6 +71,7 @@
     const parts = [e.kind];
     if (e.task) parts.push(e.task);
     if (e.agent) parts.push(e.agent);
+    if (e.actor) parts.push("by " + e.actor);
     li.textContent = "#" + e.seq + " " + parts.join(" · ") + (e.message ? " — " + e.message : "");
     events.prepend(li);
     while (events.children.length > 100) events.lastChild.remove();
