@@ -78,6 +78,9 @@ pub(crate) async fn run(
             if !e.agent_id.is_empty() {
                 parts.push(format!("agent {}", e.agent_id));
             }
+            if !e.actor.is_empty() {
+                parts.push(format!("by {}", super::printable(&e.actor)));
+            }
             if !e.message.is_empty() {
                 parts.push(format!("— {}", super::printable(&e.message)));
             }

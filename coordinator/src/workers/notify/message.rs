@@ -31,7 +31,8 @@ pub fn body(format: Format, e: &EventRow, plan: Option<&str>, web: Option<&str>)
 }
 
 /// The Slack message: `swarmd: KIND — plan "P", task T (attempt N) on
-/// AGENT: MESSAGE`, then the web view's link (or that there is none).
+/// AGENT: MESSAGE (by ACTOR)`, then the web view's link (or that there is
+/// none).
 /// `&`, `<` and `>` of what swarmd did not write are escaped, as Slack
 /// asks, so a message cannot make links or mentions.
 pub fn slack_text(e: &EventRow, plan: Option<&str>, web: Option<&str>) -> String {
@@ -55,6 +56,9 @@ pub fn slack_text(e: &EventRow, plan: Option<&str>, web: Option<&str>) -> String
     }
     if !e.message.is_empty() {
         text.push_str(&format!(": {}", escape(&e.message)));
+    }
+    if let Some(actor) = &e.actor {
+        text.push_str(&format!(" (by {})", escape(actor)));
     }
     match web {
         Some(url) => text.push_str(&format!("\nWeb view: <{url}>")),
@@ -85,6 +89,7 @@ mod tests {
             number: Some(2),
             agent_id: Some("sre-1".into()),
             message: "exit 3 <after> retries & all".into(),
+            actor: None,
         }
     }
 
@@ -112,6 +117,24 @@ mod tests {
             slack_text(&e, Some("Release"), None),
             "swarmd: checkpoint.reported — plan \"Release\": Daily Standup, day 1\nNo web \
              view (swarmd's HTTP listener is off)"
+        );
+    }
+
+    #[test]
+    fn an_operators_action_names_the_operator() {
+        let e = EventRow {
+            kind: "gate.opened".into(),
+            task_id: None,
+            number: None,
+            agent_id: None,
+            message: "Day 1 exit criteria: approved by an operator".into(),
+            actor: Some("admin (as Ann)".into()),
+            ..failed()
+        };
+        assert_eq!(
+            slack_text(&e, None, Some("http://h:1/")),
+            "swarmd: gate.opened: Day 1 exit criteria: approved by an operator (by admin (as \
+             Ann))\nWeb view: <http://h:1/>"
         );
     }
 
