@@ -124,8 +124,7 @@ pub async fn serve(
         });
     }
     if !cfg.notify.is_empty() {
-        let web = http.as_ref().and_then(|l| l.local_addr().ok());
-        let web = web.map(|a| crate::workers::notify::web_url(a, settings.tls.is_some()));
+        let web = crate::workers::notify::web_view(http.as_ref(), settings.tls.is_some());
         let (c, entries) = (core.handle.clone(), cfg.notify.clone());
         tasks.spawn("notify", OnCancel::Wait, |t| {
             crate::workers::notify::run(c, entries, poster, web, t)

@@ -77,6 +77,13 @@ pub fn poster(entries: &[Entry]) -> Result<Poster, SetupError> {
     Ok(Poster::new(Some(tls)))
 }
 
+/// The web view's address for messages, if swarmd serves one: `http`,
+/// the HTTP listener, over TLS or not.
+pub fn web_view(http: Option<&tokio::net::TcpListener>, tls: bool) -> Option<String> {
+    let addr = http?.local_addr().ok()?;
+    Some(web_url(addr, tls))
+}
+
 /// The web view's address for messages: the HTTP listener's (loopback
 /// when it listens on every address).
 pub fn web_url(addr: std::net::SocketAddr, tls: bool) -> String {
