@@ -158,30 +158,80 @@ fn a_failed_task_and_a_report_are_posted_in_both_formats() {
     let _agent = Agent::start(&d.url(), dir.path(), "sre-1", &["sre"], &[]);
     let plan = write_plan(dir.path(), "plan.md", PLAN);
     d.ctl_json(&["plan", "load", &plan.display().to_string(), "--json"]);
-    // The task failed while the plan ran; its report comes when it ends.
+    // The task fails while the plan runs; the report comes as it ends.
     wait_for("task.failed as JSON", 30, || {
         kinds(&rx.at("/json/")).contains(&"task.failed".to_string())
     });
-    wait_for("the report in both formats", 60, || {
-        kinds(&rx.at("/json/")).contains(&"checkpoint.reported".to_string())
-            && rx.at("/slack/").len() >= 3
+    wait_end(&d);
+    let log = EventLog::read(&d);
+    let of = |pred: &dyn Fn(&str) -> bool| -> Vec<u64> {
+        let events = log.events().iter().filter(|e| pred(&e.kind));
+        events.map(|e| e.seq).collect()
+    };
+    let json_wanted = of(&|k| k == "task.failed" || k == "checkpoint.reported");
+    let slack_wanted = of(&|k| k == "task.failed" || k.starts_with("checkpoint."));
+    assert!(
+        json_wanted.len() >= 2 && slack_wanted.len() > json_wanted.len(),
+        "{log}"
+    );
+    wait_for("every event in both formats", 60, || {
+        rx.at("/json/").len() >= json_wanted.len() && rx.at("/slack/").len() >= slack_wanted.len()
     });
+    let json = rx.at("/json/");
+    assert_eq!(seqs(&json), json_wanted, "each once, in order");
+    check_json(&d, &json);
+    let slack = rx.at("/slack/");
+    assert_eq!(slack.len(), slack_wanted.len(), "each once");
+    check_slack(&slack);
 
-    // JSON: each post is the very object `swarmctl events --json` prints.
+    // Every delivery is recorded, each once, at the first try.
+    wait_for("every delivery recorded", 30, || {
+        delivered(dir.path()) == json.len() + slack.len()
+    });
+    let rows = deliveries(dir.path());
+    let by = |entry: &str| {
+        rows.iter()
+            .filter(|r| r.0 == entry)
+            .map(|r| r.1)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(by("events"), json_wanted);
+    assert_eq!(by("chat"), slack_wanted);
+    assert!(
+        rows.iter().all(|r| r.3 == "delivered" && r.4 == 1),
+        "{rows:?}"
+    );
+    assert_no_secret_in_the_log(dir.path());
+}
+
+/// Waits for the plan to fail and for its last report.
+fn wait_end(d: &Daemon) {
+    d.wait_status(60, |s| s["state"] == "failed");
+    let log = EventLog::read(d);
+    let end = log.events().iter().rev().find(|e| e.kind == "plan.failed");
+    let end = end.expect("plan.failed").seq;
+    EventLog::wait(d, 30, "the last report", |e| {
+        e.kind == "checkpoint.reported" && e.seq > end
+    });
+}
+
+/// The events' sequence numbers, as posted.
+fn seqs(got: &[Got]) -> Vec<u64> {
+    got.iter().filter_map(|g| g.body["seq"].as_u64()).collect()
+}
+
+/// JSON: each post is the very object `swarmctl events --json` prints,
+/// sent to the whole URL.
+fn check_json(d: &Daemon, json: &[Got]) {
     let out = d.ctl(&["events", "--json"]);
     let printed: BTreeMap<u64, serde_json::Value> = String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .map(|v| (v["seq"].as_u64().unwrap_or(0), v))
         .collect();
-    let json = rx.at("/json/");
-    assert!(json
-        .iter()
-        .all(|g| g.target == "/json/SECRETPATH?key=SECRETQUERY"));
-    assert!(json
-        .iter()
-        .all(|g| g.headers["content-type"] == "application/json"));
-    for g in &json {
+    for g in json {
+        assert_eq!(g.target, "/json/SECRETPATH?key=SECRETQUERY");
+        assert_eq!(g.headers["content-type"], "application/json");
         let seq = g.body["seq"].as_u64().expect("seq");
         assert_eq!(Some(&g.body), printed.get(&seq), "event #{seq}");
     }
@@ -191,10 +241,11 @@ fn a_failed_task_and_a_report_are_posted_in_both_formats() {
         .collect();
     assert_eq!(failed.len(), 1, "{json:?}");
     assert_eq!(failed[0].body["task_id"], "1.1");
+}
 
-    // Slack: a text naming the plan, the task and the web view; the user
-    // and token before the host went as Basic authorization.
-    let slack = rx.at("/slack/");
+/// Slack: a text naming the plan, the task and the web view; the user
+/// and token before the host went as Basic authorization.
+fn check_slack(slack: &[Got]) {
     let texts: Vec<&str> = slack
         .iter()
         .filter_map(|g| g.body["text"].as_str())
@@ -211,12 +262,8 @@ fn a_failed_task_and_a_report_are_posted_in_both_formats() {
         failed.contains("\nWeb view: <http://127.0.0.1:"),
         "{failed}"
     );
-    assert!(
-        texts
-            .iter()
-            .any(|t| t.starts_with("swarmd: checkpoint.reported — plan \"Notify\"")),
-        "{texts:?}"
-    );
+    let reported = "swarmd: checkpoint.reported — plan \"Notify\"";
+    assert!(texts.iter().any(|t| t.starts_with(reported)), "{texts:?}");
     assert!(
         texts
             .iter()
@@ -224,23 +271,8 @@ fn a_failed_task_and_a_report_are_posted_in_both_formats() {
         "the family takes every checkpoint kind: {texts:?}"
     );
     // "hook:SECRETUSER" in base64.
-    assert!(slack
-        .iter()
-        .all(|g| g.headers["authorization"] == "Basic aG9vazpTRUNSRVRVU0VS"));
-
-    // Every delivery is recorded, each once, at the first try.
-    wait_for("every delivery recorded", 30, || {
-        delivered(dir.path()) == json.len() + slack.len()
-    });
-    let rows = deliveries(dir.path());
-    let events: Vec<_> = rows.iter().filter(|r| r.0 == "events").collect();
-    assert_eq!(events.len(), json.len(), "{rows:?}");
-    assert!(
-        rows.iter().all(|r| r.3 == "delivered" && r.4 == 1),
-        "{rows:?}"
-    );
-    assert_eq!(rows.iter().filter(|r| r.0 == "chat").count(), slack.len());
-    assert_no_secret_in_the_log(dir.path());
+    let basic = "Basic aG9vazpTRUNSRVRVU0VS";
+    assert!(slack.iter().all(|g| g.headers["authorization"] == basic));
 }
 
 #[test]
@@ -256,7 +288,7 @@ fn a_receiver_that_is_down_gets_everything_once_it_is_back_and_nothing_twice() {
     d.ctl_json(&["plan", "load", &plan.display().to_string(), "--json"]);
     // Scheduling did not wait for the receiver: the plan ran to its end
     // (1.3 after 1.2) while the first notification was still being tried.
-    d.wait_status(60, |s| s["state"] == "failed");
+    wait_end(&d);
     let log = EventLog::read(&d);
     log.only("1.3 succeeded", |e| e.is("task.succeeded", "1.3"));
     log.only("the plan failed", |e| e.kind == "plan.failed");
@@ -289,7 +321,7 @@ fn a_receiver_that_is_down_gets_everything_once_it_is_back_and_nothing_twice() {
     let _agent = Agent::start(&d.url(), dir.path(), "sre-1", &["sre"], &[]);
     let again = write_plan(dir.path(), "again.md", PLAN);
     d.ctl_json(&["plan", "load", &again.display().to_string(), "--json"]);
-    d.wait_status(60, |s| s["state"] == "failed");
+    wait_end(&d);
     let all = wanted(&d);
     assert!(
         all.len() > first.len() && all.starts_with(&first),
@@ -302,12 +334,7 @@ fn a_receiver_that_is_down_gets_everything_once_it_is_back_and_nothing_twice() {
         delivered(dir.path()) == all.len()
     });
     d.stop();
-    let seqs: Vec<u64> = rx
-        .got()
-        .iter()
-        .filter_map(|g| g.body["seq"].as_u64())
-        .collect();
-    assert_eq!(seqs, all, "every event once, in order");
+    assert_eq!(seqs(&rx.got()), all, "every event once, in order");
     assert!(rx.got().iter().all(|g| g.target == "/hook/SECRETPATH"));
     let rows = deliveries(dir.path());
     assert_eq!(rows.len(), all.len(), "{rows:?}");

@@ -202,7 +202,12 @@ impl Notifier {
         let body = message::body(self.entry.format, e, plan.as_deref(), self.web.as_deref());
         loop {
             tries += 1;
-            let result = self.poster.post(&self.entry.url, &body).await;
+            // A try in flight is dropped on shutdown: unrecorded, it is
+            // made again after the restart.
+            let result = tokio::select! {
+                () = cancel.cancelled() => return false,
+                r = self.poster.post(&self.entry.url, &body) => r,
+            };
             let (status, error) = match &result {
                 Ok(()) => (DELIVERED, String::new()),
                 Err(why) => (PENDING, why.clone()),
