@@ -2,11 +2,12 @@
 //! formats, to a receiver written here (plain `std` sockets) that records
 //! every request; a receiver that is down gets them once it is back, a
 //! restart in between loses none and sends none twice, and scheduling
-//! never waited for it. Secrets in the URLs never reach swarmd's log.
+//! never waited for it; an `https://` receiver is posted to over TLS.
+//! Secrets in the URLs never reach swarmd's log.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -29,15 +30,51 @@ struct Receiver {
 }
 
 impl Receiver {
-    /// Listens on `port` (127.0.0.1).
+    /// Listens on `port` (127.0.0.1), plain HTTP.
     fn start(port: u16) -> Receiver {
+        Receiver::serve(port, None)
+    }
+
+    /// Listens on a port of its own over TLS, with the server key pair of
+    /// `swarmd certs init`'s set in `certs`; returns it and the port.
+    fn start_https(certs: &Path) -> (Receiver, u16) {
+        use tokio_rustls::rustls;
+        use tokio_rustls::rustls::pki_types::pem::PemObject as _;
+        use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        let chain = CertificateDer::pem_file_iter(certs.join("server.pem"))
+            .expect("server.pem")
+            .collect::<Result<Vec<_>, _>>()
+            .expect("certificates");
+        let key = PrivateKeyDer::from_pem_file(certs.join("server.key")).expect("server.key");
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("TLS versions")
+            .with_no_client_auth()
+            .with_single_cert(chain, key)
+            .expect("TLS settings");
+        let port = free_port();
+        (Receiver::serve(port, Some(Arc::new(config))), port)
+    }
+
+    fn serve(port: u16, tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>) -> Receiver {
         let listener = TcpListener::bind(("127.0.0.1", port)).expect("receiver listens");
         let got = Arc::new(Mutex::new(Vec::new()));
         let keep = got.clone();
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 let Ok(conn) = conn else { continue };
-                if let Some(g) = serve_one(conn) {
+                let g = match &tls {
+                    None => serve_one(conn),
+                    Some(config) => {
+                        let Ok(tls) = tokio_rustls::rustls::ServerConnection::new(config.clone())
+                        else {
+                            continue;
+                        };
+                        serve_one(tokio_rustls::rustls::StreamOwned::new(tls, conn))
+                    }
+                };
+                if let Some(g) = g {
                     keep.lock().expect("lock").push(g);
                 }
             }
@@ -59,8 +96,8 @@ impl Receiver {
 }
 
 /// Reads one request (headers, then Content-Length bytes) and answers it.
-fn serve_one(mut conn: TcpStream) -> Option<Got> {
-    let mut reader = BufReader::new(conn.try_clone().ok()?);
+fn serve_one(conn: impl Read + Write) -> Option<Got> {
+    let mut reader = BufReader::new(conn);
     let mut line = String::new();
     reader.read_line(&mut line).ok()?;
     let target = line.split_whitespace().nth(1)?.to_string();
@@ -79,7 +116,9 @@ fn serve_one(mut conn: TcpStream) -> Option<Got> {
     let mut body = vec![0; len];
     reader.read_exact(&mut body).ok()?;
     let answer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
+    let conn = reader.get_mut();
     conn.write_all(answer.as_bytes()).ok()?;
+    conn.flush().ok()?;
     Some(Got {
         target,
         headers,
@@ -359,4 +398,36 @@ fn wanted(d: &Daemon) -> Vec<u64> {
 fn delivered(dir: &Path) -> usize {
     let rows = deliveries(dir);
     rows.iter().filter(|r| r.3 == "delivered").count()
+}
+
+/// An `https://` entry posts over TLS, checked against the CA that
+/// `SSL_CERT_FILE` names.
+#[test]
+fn an_https_receiver_gets_its_events_over_tls() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let certs = swarm_tests::certs_init(&dir.path().join("certs"), &[]);
+    let (rx, port) = Receiver::start_https(&certs);
+    let config = format!(
+        "[[notify]]\nurl = \"https://127.0.0.1:{port}/tls/SECRETPATH\"\nevents = [\"task.failed\"]\n"
+    );
+    let file = dir.path().join("swarmd.toml");
+    std::fs::write(&file, config).expect("config");
+    let file = file.display().to_string();
+    let ca = certs.join("ca.pem").display().to_string();
+    let d = Daemon::start_with_env(
+        dir.path(),
+        free_port(),
+        &["--config", &file, "--http", "off"],
+        &[("SSL_CERT_FILE", &ca)],
+    );
+    let _agent = Agent::start(&d.url(), dir.path(), "sre-1", &["sre"], &[]);
+    let plan = write_plan(dir.path(), "plan.md", PLAN);
+    d.ctl_json(&["plan", "load", &plan.display().to_string(), "--json"]);
+    wait_for("task.failed over TLS", 30, || !rx.got().is_empty());
+    let got = rx.got();
+    assert_eq!(got[0].target, "/tls/SECRETPATH");
+    assert_eq!(got[0].body["kind"], "task.failed");
+    assert_eq!(got[0].body["task_id"], "1.1");
+    wait_for("the delivery recorded", 30, || delivered(dir.path()) == 1);
+    assert_no_secret_in_the_log(dir.path());
 }
