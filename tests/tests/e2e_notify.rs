@@ -431,3 +431,54 @@ fn an_https_receiver_gets_its_events_over_tls() {
     wait_for("the delivery recorded", 30, || delivered(dir.path()) == 1);
     assert_no_secret_in_the_log(dir.path());
 }
+
+/// A manual task waiting for an operator and a gate only an operator can
+/// open are sent as they begin to wait, once each.
+#[test]
+fn an_operator_is_told_when_a_manual_task_or_a_gate_waits() {
+    let port = free_port();
+    let rx = Receiver::start(port);
+    let dir = tempfile::tempdir().expect("tmp");
+    let config = format!(
+        "[[notify]]\nurl = \"http://127.0.0.1:{port}/ops/SECRETPATH\"\nevents = [\"gate.waiting\", \"task.waiting_operator\"]\nformat = \"slack\"\n"
+    );
+    let file = dir.path().join("swarmd.toml");
+    std::fs::write(&file, config).expect("config");
+    let file = file.display().to_string();
+    let args = ["--config", &file, "--http", "off", "--gates"];
+    let d = Daemon::start_with(dir.path(), free_port(), &args);
+    let _agent = Agent::start(&d.url(), dir.path(), "sre-1", &["sre"], &[]);
+    let plan = "# Gated\n\n### Day 1: Review\n\n**Task 1.1**: Review by hand\n- **Agent**: SRE\n- **Priority**: P1\n- **Duration**: 1 hour\n- **Dependencies**: None\n\n**Day 1 Exit Criteria**:\n- [ ] Reviewed\n\n### Day 2: Ship\n\n**Task 2.1**: Ship\n- **Agent**: SRE\n- **Priority**: P1\n- **Duration**: 1 hour\n- **Dependencies**: None\n- **Run**: `true`\n";
+    let plan = write_plan(dir.path(), "plan.md", plan);
+    d.ctl_json(&["plan", "load", &plan.display().to_string(), "--json"]);
+    let text = |g: &Got| g.body["text"].as_str().unwrap_or_default().to_string();
+    wait_for("the manual task's message", 30, || !rx.got().is_empty());
+    let manual = text(&rx.got()[0]);
+    assert!(
+        manual.starts_with(
+            "swarmd: task.waiting_operator — plan \"Gated\", task 1.1 (attempt 1) on sre-1: \
+             waiting for an operator: swarmctl task done 1.1"
+        ),
+        "{manual}"
+    );
+    assert!(
+        manual.ends_with("No web view (swarmd's HTTP listener is off)"),
+        "{manual}"
+    );
+    assert!(d.ctl(&["task", "done", "1.1"]).status.success());
+    wait_for("the gate's message", 30, || rx.got().len() >= 2);
+    let gate = text(&rx.got()[1]);
+    assert!(
+        gate.starts_with(
+            "swarmd: gate.waiting — plan \"Gated\": Day 1 exit criteria: no check commands; \
+             waiting for swarmctl gate approve 1"
+        ),
+        "{gate}"
+    );
+    assert!(d.ctl(&["gate", "approve", "1"]).status.success());
+    d.wait_status(30, |s| s["state"] == "succeeded");
+    wait_for("both deliveries recorded", 30, || {
+        delivered(dir.path()) == 2
+    });
+    assert_eq!(rx.got().len(), 2, "each said once");
+}
