@@ -154,6 +154,12 @@ pub enum PlanCmd {
     DrainAgent(String, Reply<super::model::AgentState>),
     /// Open every closed gate of a day; answers the gates opened.
     ApproveGate(u32, Reply<Vec<String>>),
+    /// Apply a revised plan, compiled off the loop, as the plan's next
+    /// version (or, dry, only say what would change).
+    Apply(
+        Box<super::revise::ApplyPlan>,
+        Reply<super::revise::Revision>,
+    ),
 }
 
 /// Read-only questions.
@@ -186,6 +192,11 @@ pub enum Query {
     },
     /// The web view's picture of the plan.
     Board(Reply<super::board::Board>),
+    /// Every version of the running plan, oldest first.
+    PlanHistory(Reply<Vec<super::revise::VersionView>>),
+    /// The text of one version of the running plan (0: the one running),
+    /// to compile and compare off the loop.
+    PlanText(u32, Reply<PlanText>),
 }
 
 /// Checkpoints.

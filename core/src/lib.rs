@@ -58,6 +58,7 @@ mod recover;
 mod rejected;
 mod remaining;
 mod results;
+pub mod revise;
 pub mod roles;
 mod roster;
 mod scheduler;
@@ -283,6 +284,10 @@ impl State {
                 let r = self.approve_gate(t, day);
                 t.reply(reply, r);
             }
+            Command::Plan(PlanCmd::Apply(req, reply)) => {
+                let r = self.apply_revision(t, *req);
+                t.reply(reply, r);
+            }
             Command::GateChecked {
                 gate,
                 passed,
@@ -369,6 +374,8 @@ impl State {
                 let r = self.board(t.db, t.now);
                 t.reply(reply, r);
             }
+            Query::PlanHistory(reply) => t.reply(reply, self.plan_history(t.db)),
+            Query::PlanText(version, reply) => t.reply(reply, self.plan_text(t.db, version)),
         }
     }
 }

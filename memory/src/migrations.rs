@@ -237,8 +237,27 @@ CREATE TABLE IF NOT EXISTS swarm_budgets (
 );
 ";
 
+/// v12: the versions of a plan revised while it runs (see
+/// `state::versions`); version 1's text stays in `swarm_plans`.
+const MIGRATION_12: &str = "
+CREATE TABLE IF NOT EXISTS swarm_plan_versions (
+  plan_id INTEGER NOT NULL,
+  version INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  actor TEXT NOT NULL DEFAULT '',
+  reason TEXT NOT NULL DEFAULT '',
+  summary TEXT NOT NULL DEFAULT '',
+  changes TEXT NOT NULL DEFAULT '[]',
+  file TEXT NOT NULL DEFAULT '',
+  format TEXT NOT NULL DEFAULT 'markdown',
+  source TEXT,
+  roles_toml TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (plan_id, version)
+);
+";
+
 /// Every migration, by the version it brings the schema to.
-pub(crate) const MIGRATIONS: [(i64, &str); 10] = [
+pub(crate) const MIGRATIONS: [(i64, &str); 11] = [
     (1, MIGRATION_1),
     (2, MIGRATION_2),
     (3, MIGRATION_3),
@@ -249,4 +268,5 @@ pub(crate) const MIGRATIONS: [(i64, &str); 10] = [
     (8, MIGRATION_8),
     (9, MIGRATION_9),
     (10, MIGRATION_10),
+    (12, MIGRATION_12),
 ];

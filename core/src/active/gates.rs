@@ -237,6 +237,11 @@ impl ActivePlan {
                 gate.last = how[label.len()..].trim().to_string();
             }
         }
+        self.hold_again();
+    }
+
+    /// Holds back again the pending tasks a closed gate stands before.
+    pub(super) fn hold_again(&mut self) {
         let waiting: Vec<usize> = (0..self.tasks.len())
             .filter(|&i| {
                 let t = &self.tasks[i];

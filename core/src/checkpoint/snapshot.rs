@@ -175,7 +175,8 @@ impl State {
                 | TaskState::Merging
                 | TaskState::Succeeded
                 | TaskState::Skipped
-                | TaskState::Cancelled => {}
+                | TaskState::Cancelled
+                | TaskState::Removed => {}
             }
         }
         (in_progress, blockers)

@@ -7,6 +7,7 @@ mod read;
 mod rows;
 mod trace;
 mod usage;
+mod versions;
 mod write;
 
 pub use merges::*;
@@ -15,4 +16,5 @@ pub use read::*;
 pub use rows::*;
 pub use trace::*;
 pub use usage::*;
+pub use versions::*;
 pub use write::*;
