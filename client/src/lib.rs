@@ -35,11 +35,24 @@ use tonic::metadata::{Ascii, MetadataValue};
 /// file is given.
 pub const TOKEN_ENV: &str = "SWARM_TOKEN";
 
-/// Adds `authorization: Bearer <token>` to every call.
+/// Adds `authorization: Bearer <token>` to every call, and the human
+/// name of the person acting ([`Bearer::with_as`]), if any.
 ///
-/// The header value is built once, in [`Bearer::new`]; cloning is cheap.
+/// The header values are built once; cloning is cheap.
 #[derive(Clone)]
-pub struct Bearer(MetadataValue<Ascii>);
+pub struct Bearer {
+    auth: MetadataValue<Ascii>,
+    human: Option<Human>,
+}
+
+/// A human name as request metadata.
+#[derive(Clone)]
+enum Human {
+    /// Printable ASCII: `x-swarm-as`.
+    Ascii(MetadataValue<Ascii>),
+    /// Anything else: `x-swarm-as-bin`.
+    Binary(MetadataValue<tonic::metadata::Binary>),
+}
 
 impl Bearer {
     /// The interceptor for `token`.
@@ -48,10 +61,25 @@ impl Bearer {
     /// [`InvalidToken`] when the token holds characters a header cannot
     /// carry (non-ASCII, control characters).
     pub fn new(token: &str) -> Result<Self, InvalidToken> {
-        format!("Bearer {token}")
+        let auth = format!("Bearer {token}")
             .parse()
-            .map(Bearer)
-            .map_err(|_| InvalidToken)
+            .map_err(|_| InvalidToken)?;
+        Ok(Bearer { auth, human: None })
+    }
+
+    /// Also names the person acting (`swarmctl --as NAME`): swarmd puts
+    /// the name beside the token's in the events of what they do. An
+    /// empty name adds nothing.
+    pub fn with_as(mut self, name: Option<&str>) -> Self {
+        let name = name.map(str::trim).filter(|n| !n.is_empty());
+        self.human = name.map(|n| {
+            let ascii = n.chars().all(|c| c.is_ascii_graphic() || c == ' ');
+            match n.parse::<MetadataValue<Ascii>>() {
+                Ok(v) if ascii => Human::Ascii(v),
+                _ => Human::Binary(MetadataValue::from_bytes(n.as_bytes())),
+            }
+        });
+        self
     }
 }
 
@@ -64,7 +92,17 @@ impl std::fmt::Debug for Bearer {
 
 impl tonic::service::Interceptor for Bearer {
     fn call(&mut self, mut req: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
-        req.metadata_mut().insert("authorization", self.0.clone());
+        let md = req.metadata_mut();
+        md.insert("authorization", self.auth.clone());
+        match &self.human {
+            Some(Human::Ascii(v)) => {
+                md.insert("x-swarm-as", v.clone());
+            }
+            Some(Human::Binary(v)) => {
+                md.insert_bin("x-swarm-as-bin", v.clone());
+            }
+            None => {}
+        }
         Ok(req)
     }
 }

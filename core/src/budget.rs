@@ -154,9 +154,21 @@ pub enum BudgetCmd {
         scope: String,
         /// US dollars, 0 or more.
         usd: f64,
+        /// Who.
+        actor: crate::actor::Actor,
         /// Every budget afterwards.
         reply: Reply<Vec<BudgetLine>>,
     },
+}
+
+impl BudgetCmd {
+    /// Who asked, when it changes something.
+    pub fn actor(&self) -> Option<&crate::actor::Actor> {
+        match self {
+            BudgetCmd::Show(_) => None,
+            BudgetCmd::Set { actor, .. } => Some(actor),
+        }
+    }
 }
 
 /// The spent budgets that hold tasks, decided once per dispatch.
@@ -300,7 +312,9 @@ impl State {
     pub(crate) fn budget_command(&mut self, t: &mut Turn<'_>, cmd: BudgetCmd) {
         match cmd {
             BudgetCmd::Show(reply) => t.reply(reply, Ok(self.budget_lines(t.now))),
-            BudgetCmd::Set { scope, usd, reply } => {
+            BudgetCmd::Set {
+                scope, usd, reply, ..
+            } => {
                 let r = self.set_budget(t, &scope, usd);
                 t.reply(reply, r);
             }

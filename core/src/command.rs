@@ -4,6 +4,7 @@
 use swarm_memory::state::{AttemptPick, EventRow, LogRow};
 use tokio::sync::{broadcast, oneshot};
 
+pub use super::actor::Actor;
 pub use super::agent_messages::{
     AgentTx, AssignedWorkspace, Assignment, AttemptRef, AttemptReport, FromAgent, Hello, Outcome,
     RateLimit, ToAgent,
@@ -126,16 +127,33 @@ pub enum AgentCmd {
     },
 }
 
-/// Operator actions that change what runs.
+/// Operator actions that change what runs. Each names its actor, whom
+/// the events it causes name.
 pub enum PlanCmd {
     /// Persist and activate a plan compiled off the loop.
-    Load(Box<LoadPlan>, Reply<super::views::Loaded>),
+    Load {
+        /// The compiled plan.
+        plan: Box<LoadPlan>,
+        /// Who loads it.
+        actor: Actor,
+        /// What was loaded.
+        reply: Reply<super::views::Loaded>,
+    },
     /// Pause (true) or resume (false) dispatch; answers the plan state.
-    SetPaused(bool, Reply<super::model::PlanState>),
+    SetPaused {
+        /// Pause or resume.
+        paused: bool,
+        /// Who.
+        actor: Actor,
+        /// The plan's state afterwards.
+        reply: Reply<super::model::PlanState>,
+    },
     /// Cancel the plan: every unfinished task, running attempts stopped.
     Cancel {
         /// Why, for the event log (may be empty).
         reason: String,
+        /// Who.
+        actor: Actor,
         /// The plan and how many tasks were cancelled.
         reply: Reply<super::views::PlanCancelled>,
     },
@@ -147,19 +165,58 @@ pub enum PlanCmd {
         action: TaskAction,
         /// Why, for the event log (may be empty).
         reason: String,
+        /// Who.
+        actor: Actor,
         /// The task's state afterwards.
         reply: Reply<super::model::TaskState>,
     },
     /// Drain one agent by id; answers its state afterwards.
-    DrainAgent(String, Reply<super::model::AgentState>),
+    DrainAgent {
+        /// Agent id.
+        agent: String,
+        /// Who.
+        actor: Actor,
+        /// The agent's state afterwards.
+        reply: Reply<super::model::AgentState>,
+    },
     /// Open every closed gate of a day; answers the gates opened.
-    ApproveGate(u32, Reply<Vec<String>>),
+    ApproveGate {
+        /// Plan day.
+        day: u32,
+        /// Who.
+        actor: Actor,
+        /// The gates opened.
+        reply: Reply<Vec<String>>,
+    },
     /// Apply a revised plan, compiled off the loop, as the plan's next
     /// version (or, dry, only say what would change).
     Apply(
         Box<super::revise::ApplyPlan>,
         Reply<super::revise::Revision>,
     ),
+}
+
+impl PlanCmd {
+    /// Who asked for it.
+    pub fn actor(&self) -> &Actor {
+        match self {
+            PlanCmd::Load { actor, .. }
+            | PlanCmd::SetPaused { actor, .. }
+            | PlanCmd::Cancel { actor, .. }
+            | PlanCmd::TaskAction { actor, .. }
+            | PlanCmd::DrainAgent { actor, .. }
+            | PlanCmd::ApproveGate { actor, .. } => actor,
+            PlanCmd::Apply(req, _) => &req.actor,
+        }
+    }
+
+    /// The task it acts on, if one.
+    pub fn task(&self) -> Option<&str> {
+        match self {
+            PlanCmd::TaskAction { task, .. } => Some(task),
+            _ => None,
+        }
+    }
 }
 
 /// Read-only questions.
@@ -202,7 +259,14 @@ pub enum Query {
 /// Checkpoints.
 pub enum CheckpointCmd {
     /// Run one now: a named kind, or the next due.
-    Run(Option<String>, Reply<super::views::StandupView>),
+    Run {
+        /// The kind (`Daily Standup`, …), or the next due.
+        kind: Option<String>,
+        /// Who asked.
+        actor: Actor,
+        /// The checkpoint.
+        reply: Reply<super::views::StandupView>,
+    },
     /// Every checkpoint of the plan.
     List(Reply<Vec<super::views::StandupView>>),
     /// One checkpoint by number (0: the latest).

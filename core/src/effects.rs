@@ -132,6 +132,9 @@ pub(crate) struct Turn<'a> {
     /// flushes it after the commit, or drops it only once a failure is
     /// recorded (see `State::turn`).
     pub(crate) fx: &'a mut Effects,
+    /// The operator whose command the turn is handling, and the task it
+    /// acts on: the events of the action name them (see [`Turn::acting`]).
+    actor: Option<(String, Option<String>)>,
 }
 
 impl<'a> Turn<'a> {
@@ -147,7 +150,23 @@ impl<'a> Turn<'a> {
             now,
             plan_id,
             fx,
+            actor: None,
         }
+    }
+
+    /// Events emitted from now on (until `None`) are by `actor`, unless
+    /// they name someone themselves: those of the action itself, which are
+    /// about no task or about `task`, the one it acts on. What follows
+    /// from it (the tasks a load makes ready, the dependents a task's end
+    /// releases) is the loop's doing and names nobody.
+    pub(crate) fn acting(&mut self, actor: Option<(&crate::actor::Actor, Option<&str>)>) {
+        self.actor = actor.map(|(a, task)| (a.to_string(), task.map(str::to_string)));
+    }
+
+    /// The actor of an event about `task` emitted now.
+    fn actor_for(&self, task: Option<&str>) -> Option<String> {
+        let (actor, acted_on) = self.actor.as_ref()?;
+        (task.is_none() || task == acted_on.as_deref()).then(|| actor.clone())
     }
 
     /// Appends `event` to the log in the turn's transaction; it is
@@ -159,6 +178,9 @@ impl<'a> Turn<'a> {
             (None, Some(fence)) => attempt_number(self.db, fence)?,
             (None, None) => None,
         };
+        let actor = event
+            .actor
+            .or_else(|| self.actor_for(event.task.as_deref()));
         let mut row = EventRow {
             seq: 0,
             at: self.now,
@@ -169,6 +191,7 @@ impl<'a> Turn<'a> {
             number,
             agent_id: event.agent,
             message: event.message,
+            actor,
         };
         row.seq = append_event(self.db, &row)?;
         if self.fx.events.len() == EVENT_FEED {

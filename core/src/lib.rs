@@ -24,6 +24,7 @@
 //! an input: a turn runs at the instant it is given.
 
 mod active;
+pub mod actor;
 mod agent_messages;
 mod agents;
 mod attempts;
@@ -49,6 +50,7 @@ pub mod listing;
 mod memory_notes;
 pub mod metrics;
 pub mod model;
+mod plan_cmds;
 mod pools;
 mod projection;
 mod provisioning;
@@ -84,7 +86,7 @@ use tokio::sync::broadcast;
 
 use crate::config::CoreConfig;
 pub use command::Command;
-use command::{AgentCmd, CheckpointCmd, PlanCmd, Query, ToAgent};
+use command::{AgentCmd, CheckpointCmd, Query, ToAgent};
 pub use effects::Receivers;
 use effects::{Effects, Outlets, Turn};
 pub use error::CoreError;
@@ -255,38 +257,11 @@ impl State {
             Command::Agent(AgentCmd::Gone { agent, session }) => {
                 self.agent_gone(t, &agent, session)?
             }
-            Command::Plan(PlanCmd::Load(req, reply)) => {
-                let r = self.load_plan(t, *req);
-                t.reply(reply, r);
-            }
-            Command::Plan(PlanCmd::SetPaused(paused, reply)) => {
-                let r = self.set_paused(t, paused);
-                t.reply(reply, r);
-            }
-            Command::Plan(PlanCmd::Cancel { reason, reply }) => {
-                let r = self.cancel_plan(t, &reason);
-                t.reply(reply, r);
-            }
-            Command::Plan(PlanCmd::TaskAction {
-                task,
-                action,
-                reason,
-                reply,
-            }) => {
-                let r = self.task_action(t, &task, action, &reason);
-                t.reply(reply, r);
-            }
-            Command::Plan(PlanCmd::DrainAgent(id, reply)) => {
-                let r = self.drain_agent(t, &id);
-                t.reply(reply, r);
-            }
-            Command::Plan(PlanCmd::ApproveGate(day, reply)) => {
-                let r = self.approve_gate(t, day);
-                t.reply(reply, r);
-            }
-            Command::Plan(PlanCmd::Apply(req, reply)) => {
-                let r = self.apply_revision(t, *req);
-                t.reply(reply, r);
+            Command::Plan(cmd) => {
+                t.acting(Some((cmd.actor(), cmd.task())));
+                let r = self.plan_cmd(t, cmd);
+                t.acting(None);
+                r?
             }
             Command::GateChecked {
                 gate,
@@ -294,7 +269,11 @@ impl State {
                 detail,
             } => self.gate_checked(t, gate, passed, &detail)?,
             Command::Query(q) => self.query(t, q),
-            Command::Budget(cmd) => self.budget_command(t, cmd),
+            Command::Budget(cmd) => {
+                t.acting(cmd.actor().map(|a| (a, None)));
+                self.budget_command(t, cmd);
+                t.acting(None);
+            }
             Command::Guide { plan, guide } => self.set_guide(plan, guide),
             Command::MemoryNotice(n) => self.memory_notice(t, n)?,
             Command::Trace(cmd) => self.trace_cmd(t, cmd)?,
@@ -302,8 +281,11 @@ impl State {
             Command::ProvisionFailed { agent_id, reason } => {
                 self.provision_failed(t, &agent_id, &reason)?
             }
-            Command::Checkpoint(CheckpointCmd::Run(kind, reply)) => {
-                self.standup_now(t, kind, reply)?
+            Command::Checkpoint(CheckpointCmd::Run { kind, actor, reply }) => {
+                t.acting(Some((&actor, None)));
+                let r = self.standup_now(t, kind, reply);
+                t.acting(None);
+                r?
             }
             Command::Checkpoint(CheckpointCmd::List(reply)) => {
                 let r = self.standups(t.db);

@@ -202,7 +202,14 @@ impl Harness {
         };
         // As the gRPC edge does it: compiled before the core sees it.
         let req = LoadPlan::compile(text, &crate::roles::RolesSource::of(&self.state.cfg))?;
-        self.ask(|reply| PlanCmd::Load(Box::new(req), reply).into())
+        self.ask(|reply| {
+            PlanCmd::Load {
+                plan: Box::new(req),
+                actor: crate::actor::Actor::new("admin"),
+                reply,
+            }
+            .into()
+        })
     }
 
     /// Connects a new agent with one slot.
@@ -332,6 +339,7 @@ impl Harness {
                 task,
                 action,
                 reason: String::new(),
+                actor: crate::actor::Actor::new("admin"),
                 reply,
             }
             .into()
@@ -341,8 +349,15 @@ impl Harness {
 
     /// Pauses (true) or resumes (false).
     pub(crate) fn pause(&mut self, paused: bool) -> Result<String, CoreError> {
-        self.ask(|reply| PlanCmd::SetPaused(paused, reply).into())
-            .map(|state| state.name().to_string())
+        self.ask(|reply| {
+            PlanCmd::SetPaused {
+                paused,
+                actor: crate::actor::Actor::new("admin"),
+                reply,
+            }
+            .into()
+        })
+        .map(|state| state.name().to_string())
     }
 
     pub(crate) fn status(&mut self) -> Status {

@@ -194,6 +194,13 @@ CREATE TABLE IF NOT EXISTS swarm_merges (
 CREATE INDEX IF NOT EXISTS swarm_merges_plan ON swarm_merges(plan_id, task_idx);
 ";
 
+/// v11: who did an operator's action (the event's actor), and the few
+/// events that have one, in order, for the reports' list of them.
+const MIGRATION_11: &str = "
+ALTER TABLE swarm_events ADD COLUMN actor TEXT;
+CREATE INDEX IF NOT EXISTS swarm_events_acted ON swarm_events(seq) WHERE actor IS NOT NULL;
+";
+
 /// v10: each plan's trace: its id (random, made once) and how far its
 /// spans were exported (the sequence number of the last event whose
 /// finished spans the collector acknowledged); the roles an attempt's
@@ -257,7 +264,7 @@ CREATE TABLE IF NOT EXISTS swarm_plan_versions (
 ";
 
 /// Every migration, by the version it brings the schema to.
-pub(crate) const MIGRATIONS: [(i64, &str); 11] = [
+pub(crate) const MIGRATIONS: [(i64, &str); 12] = [
     (1, MIGRATION_1),
     (2, MIGRATION_2),
     (3, MIGRATION_3),
@@ -268,5 +275,6 @@ pub(crate) const MIGRATIONS: [(i64, &str); 11] = [
     (8, MIGRATION_8),
     (9, MIGRATION_9),
     (10, MIGRATION_10),
+    (11, MIGRATION_11),
     (12, MIGRATION_12),
 ];

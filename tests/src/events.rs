@@ -33,6 +33,8 @@ pub struct Event {
     pub agent_id: String,
     /// Free text: a reason, an exit code, who acted.
     pub message: String,
+    /// Who did it, for an operator's action (`admin (as Ann)`), or empty.
+    pub actor: String,
 }
 
 impl Event {
@@ -49,6 +51,7 @@ impl Event {
             fence: v["fence"].as_u64().unwrap_or_default(),
             agent_id: text("agent_id"),
             message: text("message"),
+            actor: text("actor"),
         }
     }
 
@@ -69,6 +72,9 @@ impl fmt::Display for Event {
         }
         if !self.agent_id.is_empty() {
             write!(f, " agent {}", self.agent_id)?;
+        }
+        if !self.actor.is_empty() {
+            write!(f, " by {}", self.actor)?;
         }
         if !self.message.is_empty() {
             write!(f, " — {}", self.message)?;

@@ -284,7 +284,10 @@ fn pause_resume_retry_and_the_command_template() {
         e.kind == "agent.connected" && e.agent_id == "ai-1"
     });
     d.ctl_json(&["plan", "load", &plan.display().to_string(), "--json"]);
-    assert_eq!(d.ctl_json(&["pause", "--json"])["state"], "paused");
+    assert_eq!(
+        d.ctl_json(&["--as", "Ann Lee", "pause", "--json"])["state"],
+        "paused"
+    );
     // 1.1, offered before the pause, finishes; that makes 1.2 ready.
     d.wait_task("1.1", "succeeded", 10);
     // Time in which a paused plan must not dispatch the ready 1.2.
@@ -295,6 +298,8 @@ fn pause_resume_retry_and_the_command_template() {
     // before the pause may still start. 1.2 became ready in that time.
     let while_paused = EventLog::read(&d);
     let paused = while_paused.only("the pause", |e| e.kind == "plan.paused");
+    // Who paused it: the token's name and the name given with --as.
+    assert_eq!(paused.actor, "admin (as Ann Lee)", "{while_paused}");
     let offered_before: Vec<u64> = while_paused
         .before(paused)
         .iter()
@@ -356,4 +361,22 @@ fn pause_resume_retry_and_the_command_template() {
     );
     d.wait_status(10, |s| s["state"] == "succeeded");
     assert!(dir.path().join("after-gate.txt").exists());
+    // As stored: the operators' events name them, the loop's name nobody.
+    let db = rusqlite::Connection::open(dir.path().join(".swarm/swarmd.db")).expect("open");
+    let actor = |kind: &str, task: &str| -> Option<String> {
+        db.query_row(
+            "SELECT actor FROM swarm_events WHERE kind = ?1 AND IFNULL(task_id, '') = ?2 ORDER BY seq LIMIT 1",
+            [kind, task],
+            |r| r.get(0),
+        )
+        .expect("the event")
+    };
+    assert_eq!(
+        actor("plan.paused", "").as_deref(),
+        Some("admin (as Ann Lee)")
+    );
+    assert_eq!(actor("plan.resumed", "").as_deref(), Some("admin"));
+    assert_eq!(actor("plan.loaded", "").as_deref(), Some("admin"));
+    assert_eq!(actor("task.ready", "1.1"), None);
+    assert_eq!(actor("attempt.offered", "1.3"), None);
 }

@@ -153,6 +153,15 @@ pub fn render(job: &ReportJob, met: &[(bool, String)]) -> String {
     criteria_and_path(&mut out, job, met);
     allocation(&mut out, job);
     spend(&mut out, &job.spend);
+    if job.actions_total > 0 {
+        section(
+            &mut out,
+            "Operator actions since the last checkpoint",
+            &job.actions,
+            job.actions_total,
+            "swarmctl events",
+        );
+    }
     section(
         &mut out,
         "Reallocation decisions",

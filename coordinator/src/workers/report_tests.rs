@@ -51,6 +51,8 @@ fn job(n: usize) -> ReportJob {
         allocation: Vec::new(),
         spend: Default::default(),
         decisions: ids.iter().map(|i| format!("moved agent {i}")).collect(),
+        actions: vec!["Day 1 10:00 — admin (as Ann) — `plan.paused`".into()],
+        actions_total: 1,
         workdir: PathBuf::from("."),
         report_path: PathBuf::from("r.md"),
         reply: None,

@@ -15,6 +15,7 @@ use super::views::StandupView;
 use super::{CoreError, State};
 use crate::jobs::report::{ChecklistJob, CriterionJob, RoleRow};
 
+mod actions;
 mod snapshot;
 
 /// At most this many due checkpoints are reported in one turn.
@@ -111,6 +112,7 @@ impl State {
             .as_ref()
             .map_or(0, |p| p.clock().wall_at(since.plan_time));
         job.merged = self.merged_since(t.db, since_wall)?;
+        (job.actions, job.actions_total) = self.acted_since(t.db, since.event_seq)?;
         // The day's first report shows its checklists: the previous
         // checkpoint fell on another day, or there was none (the mark a
         // load leaves has event 0; a real checkpoint follows plan.loaded).

@@ -111,6 +111,8 @@ impl State {
             allocation: self.allocation_rows(day),
             spend: self.spend.view(day, clock.working_hours(plan_time)),
             decisions,
+            actions: Vec::new(),
+            actions_total: 0,
             workdir: self.cfg.workdir.clone(),
             report_path: self.cfg.report_path.clone(),
             reply,

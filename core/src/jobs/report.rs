@@ -115,6 +115,11 @@ pub struct ReportJob {
     pub allocation: Vec<RoleRow>,
     /// What the plan spent, in all and by role and day.
     pub spend: crate::views::SpendView,
+    /// What operators did since the last checkpoint (who, when, what), the
+    /// first few of them.
+    pub actions: Vec<String>,
+    /// How many events operators caused since the last checkpoint.
+    pub actions_total: usize,
     /// What this checkpoint's reallocation did, one sentence each; stored
     /// with the checkpoint as a JSON list.
     pub decisions: Vec<String>,

@@ -3,7 +3,7 @@
 //! compiles (off the loop) to compare two.
 
 use rusqlite::Connection;
-use swarm_memory::state::{latest_plan, plan_versions, version_text, VersionRow};
+use swarm_memory::state::{latest_plan, loaded_by, plan_versions, version_text, VersionRow};
 
 use crate::active::ActivePlan;
 use crate::command::PlanText;
@@ -27,17 +27,17 @@ pub struct VersionView {
 }
 
 /// Version 1 of `plan`, as loaded, stored before its first revision.
-pub(super) fn first_version(plan: &ActivePlan) -> VersionRow {
-    VersionRow {
+pub(super) fn first_version(db: &Connection, plan: &ActivePlan) -> Result<VersionRow, CoreError> {
+    Ok(VersionRow {
         plan_id: plan.id(),
         version: 1,
         at: plan.loaded_at(),
-        actor: String::new(),
+        actor: loaded_by(db, plan.id())?.unwrap_or_default(),
         reason: String::new(),
         summary: format!("loaded: {}", swarm_text::count(plan.len() as u64, "task")),
         changes: Vec::new(),
         text: None,
-    }
+    })
 }
 
 impl State {
@@ -46,7 +46,7 @@ impl State {
         let plan = self.plan.as_ref().ok_or_else(no_plan)?;
         let mut rows = plan_versions(db, plan.id())?;
         if rows.is_empty() {
-            rows.push(first_version(plan));
+            rows.push(first_version(db, plan)?);
         }
         Ok(rows
             .into_iter()

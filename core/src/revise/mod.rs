@@ -47,7 +47,7 @@ pub struct ApplyPlan {
     /// Why, for the history, the event and the next report.
     pub reason: String,
     /// Who applies it.
-    pub actor: String,
+    pub actor: crate::actor::Actor,
 }
 
 /// What a revision changed (or, dry, would change): what `swarmctl plan
@@ -114,7 +114,8 @@ impl State {
         if !req.reason.trim().is_empty() {
             message.push_str(&format!(" — {}", req.reason.trim()));
         }
-        t.emit(crate::event::Event::new(crate::event::EventKind::PlanRevised).message(message))?;
+        let event = crate::event::Event::new(crate::event::EventKind::PlanRevised);
+        t.emit(event.message(message).by(&req.actor))?;
         self.projection.reset();
         self.guides.reset();
         self.refresh_guide(t.now, true);
@@ -180,14 +181,14 @@ impl State {
             return Ok(());
         };
         if plan_versions(t.db, plan.id())?.is_empty() {
-            insert_version(t.db, &history::first_version(plan))?;
+            insert_version(t.db, &history::first_version(t.db, plan)?)?;
         }
         let source = req.plan.source();
         let row = VersionRow {
             plan_id: plan.id(),
             version,
             at: t.now,
-            actor: req.actor.clone(),
+            actor: req.actor.to_string(),
             reason: req.reason.trim().to_string(),
             summary: change.summary(),
             changes: change.lines(),

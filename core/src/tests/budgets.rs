@@ -73,6 +73,7 @@ fn a_spent_role_budget_holds_that_roles_tasks_until_raised() {
             BudgetCmd::Set {
                 scope: "role:sre".into(),
                 usd: 5.0,
+                actor: crate::actor::Actor::new("admin"),
                 reply,
             }
             .into()
@@ -84,6 +85,7 @@ fn a_spent_role_budget_holds_that_roles_tasks_until_raised() {
         BudgetCmd::Set {
             scope: "week".into(),
             usd: 5.0,
+            actor: crate::actor::Actor::new("admin"),
             reply,
         }
         .into()

@@ -11,7 +11,14 @@ use crate::CoreError;
 
 fn cancel(h: &mut Harness, reason: &str) -> Result<PlanCancelled, CoreError> {
     let reason = reason.to_string();
-    h.ask(|reply| PlanCmd::Cancel { reason, reply }.into())
+    h.ask(|reply| {
+        PlanCmd::Cancel {
+            reason,
+            actor: crate::actor::Actor::new("admin"),
+            reply,
+        }
+        .into()
+    })
 }
 
 const THREE: [(&str, &str, &str, u32, &str); 3] = [

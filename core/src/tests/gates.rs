@@ -27,7 +27,14 @@ fn gate_jobs(h: &mut Harness) -> Vec<(usize, Vec<String>)> {
 }
 
 fn approve(h: &mut Harness, day: u32) -> Result<Vec<String>, CoreError> {
-    h.ask(|reply| PlanCmd::ApproveGate(day, reply).into())
+    h.ask(|reply| {
+        PlanCmd::ApproveGate {
+            day,
+            actor: crate::actor::Actor::new("admin"),
+            reply,
+        }
+        .into()
+    })
 }
 
 #[test]

@@ -34,7 +34,14 @@ fn the_load_command_carries_a_compiled_plan_and_the_core_activates_it() {
         "the text is kept to be stored"
     );
     let loaded = h
-        .ask(|reply| PlanCmd::Load(Box::new(load), reply).into())
+        .ask(|reply| {
+            PlanCmd::Load {
+                plan: Box::new(load),
+                actor: crate::actor::Actor::new("admin"),
+                reply,
+            }
+            .into()
+        })
         .expect("activated");
     assert_eq!((loaded.plan_id, loaded.tasks), (1, 2));
     assert_eq!(h.task("1.1").task.state.name(), "ready");
@@ -61,7 +68,14 @@ fn a_plan_is_refused_while_another_runs_with_nothing_changed() {
         &RolesSource::default(),
     )
     .expect("compiles");
-    let refused = h.ask(|reply| PlanCmd::Load(Box::new(second), reply).into());
+    let refused = h.ask(|reply| {
+        PlanCmd::Load {
+            plan: Box::new(second),
+            actor: crate::actor::Actor::new("admin"),
+            reply,
+        }
+        .into()
+    });
     assert!(
         matches!(&refused, Err(CoreError::Conflict(m)) if m.contains("is still running")),
         "{refused:?}"

@@ -3,6 +3,7 @@
 //! channels. Each test asserts on a transition the core committed.
 
 mod actions;
+mod actors;
 mod budgets;
 mod cancel;
 mod checkpoints;

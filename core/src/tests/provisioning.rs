@@ -20,7 +20,12 @@ fn asked(h: &mut Harness) -> Vec<String> {
 /// the loop hands to the reporter.
 fn standup(h: &mut Harness) -> Vec<String> {
     let (reply, _answer) = tokio::sync::oneshot::channel();
-    h.turn(vec![CheckpointCmd::Run(None, reply).into()]);
+    h.turn(vec![CheckpointCmd::Run {
+        kind: None,
+        actor: crate::actor::Actor::new("admin"),
+        reply,
+    }
+    .into()]);
     let mut decisions = Vec::new();
     while let Ok(job) = h.receivers.jobs.try_recv() {
         decisions.extend(job.decisions);

@@ -96,7 +96,12 @@ fn a_criterion_checks_its_tasks_work_only_once_those_tasks_are_done() {
     let (_, fence) = a.assignments()[0].clone();
     let standup = |h: &mut Harness| {
         let (reply, _answer) = tokio::sync::oneshot::channel();
-        h.turn(vec![crate::command::CheckpointCmd::Run(None, reply).into()]);
+        h.turn(vec![crate::command::CheckpointCmd::Run {
+            kind: None,
+            actor: crate::actor::Actor::new("admin"),
+            reply,
+        }
+        .into()]);
         criteria_of_reports(h).pop().expect("a report")
     };
     let names = |done: [bool; 2]| {

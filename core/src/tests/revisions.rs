@@ -46,7 +46,7 @@ fn apply_with(
         rerun: rerun.iter().map(|s| s.to_string()).collect(),
         restart: restart.iter().map(|s| s.to_string()).collect(),
         reason: "standup".into(),
-        actor: "admin".into(),
+        actor: crate::actor::Actor::new("admin").with_as(Some("Ann")),
     };
     h.ask(|reply| PlanCmd::Apply(Box::new(req), reply).into())
 }
@@ -162,6 +162,7 @@ fn a_revision_applies_task_by_task() {
         revised[0].message
     );
     assert!(revised[0].message.ends_with("— standup"));
+    assert_eq!(revised[0].actor.as_deref(), Some("admin (as Ann)"));
 }
 
 #[test]
@@ -260,7 +261,7 @@ fn history_keeps_every_version_and_each_text() {
     );
     assert_eq!(
         (history[1].actor.as_str(), history[1].reason.as_str()),
-        ("admin", "standup")
+        ("admin (as Ann)", "standup")
     );
     let v1: PlanText = h.ask(|r| Query::PlanText(1, r).into()).expect("v1");
     assert!(v1.text.contains("echo old"));

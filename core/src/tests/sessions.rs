@@ -167,7 +167,14 @@ fn an_operator_drains_an_agent_by_id() {
     let mut h = Harness::new();
     let mut a = h.connect("sre-1", &["sre"]);
     a.inbox();
-    let r = h.ask(|reply| crate::command::PlanCmd::DrainAgent("sre-1".into(), reply).into());
+    let r = h.ask(|reply| {
+        crate::command::PlanCmd::DrainAgent {
+            agent: "sre-1".into(),
+            actor: crate::actor::Actor::new("admin"),
+            reply,
+        }
+        .into()
+    });
     assert_eq!(r.expect("drained").name(), "draining");
     assert!(a
         .inbox()
@@ -175,7 +182,14 @@ fn an_operator_drains_an_agent_by_id() {
         .any(|m| matches!(m, crate::command::ToAgent::Drain(_))));
     h.load(&two_tasks()).expect("loads");
     assert!(a.assignments().is_empty());
-    let unknown = h.ask(|reply| crate::command::PlanCmd::DrainAgent("nobody".into(), reply).into());
+    let unknown = h.ask(|reply| {
+        crate::command::PlanCmd::DrainAgent {
+            agent: "nobody".into(),
+            actor: crate::actor::Actor::new("admin"),
+            reply,
+        }
+        .into()
+    });
     assert!(matches!(unknown, Err(CoreError::NotFound(m)) if m.contains("sre-1")));
 }
 

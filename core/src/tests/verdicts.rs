@@ -32,7 +32,12 @@ fn a_plan_with_no_agent_is_at_risk() {
     );
     // And so does a report.
     let (reply, _answer) = tokio::sync::oneshot::channel();
-    h.turn(vec![crate::command::CheckpointCmd::Run(None, reply).into()]);
+    h.turn(vec![crate::command::CheckpointCmd::Run {
+        kind: None,
+        actor: crate::actor::Actor::new("admin"),
+        reply,
+    }
+    .into()]);
     let mut jobs = Vec::new();
     while let Ok(job) = h.receivers.jobs.try_recv() {
         jobs.push(job);

@@ -56,6 +56,10 @@ pub struct Cli {
         value_name = "FILE"
     )]
     pub key: Option<PathBuf>,
+    /// Your name, recorded beside the token's in the events of what you
+    /// change (load, pause, task done, …) and in reports.
+    #[arg(long = "as", global = true, env = "SWARM_AS", value_name = "NAME")]
+    pub as_name: Option<String>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,

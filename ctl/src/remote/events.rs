@@ -63,7 +63,8 @@ pub(crate) async fn run(
             continue;
         }
         if as_json {
-            let v = json!({"seq": e.seq, "at_ms": e.at_ms, "kind": e.kind, "task_id": e.task_id, "attempt": e.number, "fence": e.attempt, "agent_id": e.agent_id, "message": e.message});
+            let actor = (!e.actor.is_empty()).then_some(&e.actor);
+            let v = json!({"seq": e.seq, "at_ms": e.at_ms, "kind": e.kind, "task_id": e.task_id, "attempt": e.number, "fence": e.attempt, "agent_id": e.agent_id, "message": e.message, "actor": actor});
             crate::outln!("{v}");
         } else {
             let mut parts = vec![
@@ -79,6 +80,9 @@ pub(crate) async fn run(
             }
             if !e.agent_id.is_empty() {
                 parts.push(format!("agent {}", e.agent_id));
+            }
+            if !e.actor.is_empty() {
+                parts.push(format!("by {}", super::printable(&e.actor)));
             }
             if !e.message.is_empty() {
                 parts.push(format!("— {}", super::printable(&e.message)));

@@ -76,6 +76,8 @@ pub(crate) struct Target {
     url: String,
     tls: swarm_client::TlsFiles,
     token_file: Option<PathBuf>,
+    /// `--as`: the person acting, named beside the token in events.
+    as_name: Option<String>,
 }
 
 impl Target {
@@ -101,7 +103,9 @@ impl Target {
                     ),
                 }
             })?;
-        let bearer = Bearer::new(&token).map_err(|e| Failure(exit::USAGE, e.to_string()))?;
+        let bearer = Bearer::new(&token)
+            .map_err(|e| Failure(exit::USAGE, e.to_string()))?
+            .with_as(self.as_name.as_deref());
         Ok((channel, bearer))
     }
 
@@ -170,6 +174,7 @@ pub(crate) fn run(cli: Cli) -> u8 {
             key: cli.key,
         },
         token_file: cli.token_file,
+        as_name: cli.as_name,
     };
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -326,9 +326,11 @@ mod tests {
     fn the_old_journal_comes_along_as_swarmds_own_rows() {
         let conn = Connection::open_in_memory().expect("conn");
         // A swarmd.db at version 6 (only the tables that matter here:
-        // the journal, and the attempts a later migration adds to).
+        // the journal, and the attempts and events later migrations add
+        // to).
         conn.execute_batch(
             "CREATE TABLE swarm_attempts (id INTEGER PRIMARY KEY);
+             CREATE TABLE swarm_events (seq INTEGER PRIMARY KEY);
              CREATE TABLE swarm_memory_journal (namespace TEXT NOT NULL, key TEXT NOT NULL,
                value TEXT, tags TEXT NOT NULL DEFAULT '[]', expires_at INTEGER, owner TEXT,
                acked_at INTEGER NOT NULL, PRIMARY KEY (namespace, key));

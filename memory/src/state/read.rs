@@ -176,7 +176,8 @@ pub fn events_after(
     limit: usize,
 ) -> Result<Vec<EventRow>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT e.seq, e.at, e.kind, e.plan_id, e.task_id, e.attempt, e.agent_id, e.message, a.number
+        "SELECT e.seq, e.at, e.kind, e.plan_id, e.task_id, e.attempt, e.agent_id, e.message, a.number,
+                e.actor
          FROM swarm_events e LEFT JOIN swarm_attempts a ON a.id = e.attempt
          WHERE e.seq > ?1 ORDER BY e.seq LIMIT ?2",
     )?;
@@ -191,9 +192,44 @@ pub fn events_after(
             agent_id: r.get(6)?,
             message: r.get(7)?,
             number: r.get(8)?,
+            actor: r.get(9)?,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// A plan's events that an operator caused, after `since`: the first
+/// `limit` of them in order, and how many there are.
+pub fn acted_after(
+    conn: &Connection,
+    plan_id: i64,
+    since: u64,
+    limit: usize,
+) -> Result<(Vec<EventRow>, u64), StoreError> {
+    let total: i64 = conn
+        .prepare_cached(
+            "SELECT COUNT(*) FROM swarm_events
+             WHERE actor IS NOT NULL AND seq > ?1 AND plan_id = ?2",
+        )?
+        .query_row(params![since as i64, plan_id], |r| r.get(0))?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, at, kind, task_id, agent_id, message, actor FROM swarm_events
+         WHERE actor IS NOT NULL AND seq > ?1 AND plan_id = ?2 ORDER BY seq LIMIT ?3",
+    )?;
+    let rows = stmt.query_map(params![since as i64, plan_id, limit as i64], |r| {
+        Ok(EventRow {
+            seq: r.get::<_, i64>(0)? as u64,
+            at: r.get(1)?,
+            kind: r.get(2)?,
+            plan_id: Some(plan_id),
+            task_id: r.get(3)?,
+            agent_id: r.get(4)?,
+            message: r.get(5)?,
+            actor: r.get(6)?,
+            ..EventRow::default()
+        })
+    })?;
+    Ok((rows.collect::<Result<_, _>>()?, total.max(0) as u64))
 }
 
 /// The messages of a plan's events of one kind, oldest first.

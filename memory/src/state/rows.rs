@@ -148,6 +148,9 @@ pub struct EventRow {
     pub agent_id: Option<String>,
     /// Human-readable detail.
     pub message: String,
+    /// Who did it, for an operator's action (`admin`, `admin (as Ann)`,
+    /// `web:3f2a9c1e`, a named token, a certificate's subject).
+    pub actor: Option<String>,
 }
 
 /// One chunk of an attempt's output (`swarm_logs`).

@@ -124,6 +124,19 @@ pub fn version_text(
         .optional()?)
 }
 
+/// Who loaded a plan: the actor of its `plan.loaded` event, if named.
+pub fn loaded_by(conn: &Connection, plan_id: i64) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .query_row(
+            "SELECT actor FROM swarm_events WHERE plan_id = ?1 AND kind = 'plan.loaded'
+             ORDER BY seq LIMIT 1",
+            [plan_id],
+            |r| r.get::<_, Option<String>>(0),
+        )
+        .optional()?
+        .flatten())
+}
+
 /// A plan's dependencies are stored again (a revision changed them).
 pub fn delete_dependencies(conn: &Connection, plan_id: i64) -> Result<(), StoreError> {
     conn.prepare_cached("DELETE FROM swarm_dependencies WHERE plan_id = ?1")?

@@ -137,8 +137,8 @@ pub fn upsert_agent(conn: &Connection, a: &AgentRow) -> Result<(), StoreError> {
 /// Appends an event and returns its sequence number.
 pub fn append_event(conn: &Connection, e: &EventRow) -> Result<u64, StoreError> {
     conn.prepare_cached(
-        "INSERT INTO swarm_events (at, kind, plan_id, task_id, attempt, agent_id, message)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO swarm_events (at, kind, plan_id, task_id, attempt, agent_id, message, actor)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?
     .execute(params![
         e.at,
@@ -147,7 +147,8 @@ pub fn append_event(conn: &Connection, e: &EventRow) -> Result<u64, StoreError> 
         e.task_id,
         e.attempt.map(|a| a as i64),
         e.agent_id,
-        e.message
+        e.message,
+        e.actor
     ])?;
     Ok(conn.last_insert_rowid() as u64)
 }

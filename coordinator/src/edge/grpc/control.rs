@@ -64,13 +64,21 @@ impl ControlSvc {
 
 type R<T> = Result<Response<T>, Status>;
 
+impl ControlSvc {
+    /// Checks that `req` may change the plan's course; its actor.
+    fn operator<T>(&self, req: &Request<T>) -> Result<swarm_core::actor::Actor, Status> {
+        let holder = self.tokens.check(req, Scope::Admin)?;
+        Ok(crate::edge::actor::actor_of(req, &holder))
+    }
+}
+
 #[tonic::async_trait]
 impl pb::control_service_server::ControlService for ControlSvc {
     async fn load_plan(
         &self,
         req: Request<tonic::Streaming<pb::LoadPlanChunk>>,
     ) -> R<pb::LoadPlanReply> {
-        self.tokens.check(&req, Scope::Admin)?;
+        let actor = self.operator(&req)?;
         let text = super::plan_upload::receive(req.into_inner(), self.max_plan_bytes).await?;
         // Parsing and compiling a big plan takes a while, and reads the
         // agent definitions and the roles file: never on the scheduler's
@@ -82,7 +90,14 @@ impl pb::control_service_server::ControlService for ControlSvc {
             .map_err(status)?;
         let loaded = self
             .core
-            .ask(|reply| PlanCmd::Load(Box::new(load), reply).into())
+            .ask(|reply| {
+                PlanCmd::Load {
+                    plan: Box::new(load),
+                    actor,
+                    reply,
+                }
+                .into()
+            })
             .await
             .map_err(status)?;
         Ok(Response::new(pb::LoadPlanReply {
@@ -174,7 +189,7 @@ impl pb::control_service_server::ControlService for ControlSvc {
     }
 
     async fn task_action(&self, req: Request<pb::TaskActionRequest>) -> R<pb::TaskActionReply> {
-        self.tokens.check(&req, Scope::Admin)?;
+        let actor = self.operator(&req)?;
         let r = req.into_inner();
         let action = convert::action_from(r.action).ok_or_else(|| {
             Status::invalid_argument("action must be one of done, fail, retry, skip, cancel")
@@ -186,6 +201,7 @@ impl pb::control_service_server::ControlService for ControlSvc {
                     task: r.id,
                     action,
                     reason: r.reason,
+                    actor,
                     reply,
                 }
                 .into()
@@ -210,11 +226,18 @@ impl pb::control_service_server::ControlService for ControlSvc {
     }
 
     async fn drain_agent(&self, req: Request<pb::DrainAgentRequest>) -> R<pb::DrainAgentReply> {
-        self.tokens.check(&req, Scope::Admin)?;
+        let actor = self.operator(&req)?;
         let id = req.into_inner().id;
         let state = self
             .core
-            .ask(|reply| PlanCmd::DrainAgent(id, reply).into())
+            .ask(|reply| {
+                PlanCmd::DrainAgent {
+                    agent: id,
+                    actor,
+                    reply,
+                }
+                .into()
+            })
             .await
             .map_err(status)?;
         Ok(Response::new(pb::DrainAgentReply {
@@ -246,11 +269,11 @@ impl pb::control_service_server::ControlService for ControlSvc {
     }
 
     async fn run_standup(&self, req: Request<pb::RunStandupRequest>) -> R<pb::Standup> {
-        self.tokens.check(&req, Scope::Admin)?;
+        let actor = self.operator(&req)?;
         let kind = Some(req.into_inner().kind).filter(|k| !k.trim().is_empty());
         let s = self
             .core
-            .ask(|reply| CheckpointCmd::Run(kind, reply).into())
+            .ask(|reply| CheckpointCmd::Run { kind, actor, reply }.into())
             .await
             .map_err(status)?;
         Ok(Response::new(convert::standup_to(s)))
@@ -283,10 +306,17 @@ impl pb::control_service_server::ControlService for ControlSvc {
     }
 
     async fn pause(&self, req: Request<pb::PauseRequest>) -> R<pb::PlanStateReply> {
-        self.tokens.check(&req, Scope::Admin)?;
+        let actor = self.operator(&req)?;
         let state = self
             .core
-            .ask(|reply| PlanCmd::SetPaused(true, reply).into())
+            .ask(|reply| {
+                PlanCmd::SetPaused {
+                    paused: true,
+                    actor,
+                    reply,
+                }
+                .into()
+            })
             .await
             .map_err(status)?;
         Ok(Response::new(pb::PlanStateReply {
@@ -295,10 +325,17 @@ impl pb::control_service_server::ControlService for ControlSvc {
     }
 
     async fn resume(&self, req: Request<pb::ResumeRequest>) -> R<pb::PlanStateReply> {
-        self.tokens.check(&req, Scope::Admin)?;
+        let actor = self.operator(&req)?;
         let state = self
             .core
-            .ask(|reply| PlanCmd::SetPaused(false, reply).into())
+            .ask(|reply| {
+                PlanCmd::SetPaused {
+                    paused: false,
+                    actor,
+                    reply,
+                }
+                .into()
+            })
             .await
             .map_err(status)?;
         Ok(Response::new(pb::PlanStateReply {
@@ -307,11 +344,18 @@ impl pb::control_service_server::ControlService for ControlSvc {
     }
 
     async fn cancel_plan(&self, req: Request<pb::CancelPlanRequest>) -> R<pb::CancelPlanReply> {
-        self.tokens.check(&req, Scope::Admin)?;
+        let actor = self.operator(&req)?;
         let reason = req.into_inner().reason;
         let cancelled = self
             .core
-            .ask(|reply| PlanCmd::Cancel { reason, reply }.into())
+            .ask(|reply| {
+                PlanCmd::Cancel {
+                    reason,
+                    actor,
+                    reply,
+                }
+                .into()
+            })
             .await
             .map_err(status)?;
         Ok(Response::new(pb::CancelPlanReply {
@@ -352,11 +396,11 @@ impl pb::control_service_server::ControlService for ControlSvc {
     }
 
     async fn approve_gate(&self, req: Request<pb::ApproveGateRequest>) -> R<pb::ApproveGateReply> {
-        self.tokens.check(&req, Scope::Admin)?;
+        let actor = self.operator(&req)?;
         let day = req.into_inner().day;
         let opened = self
             .core
-            .ask(|reply| PlanCmd::ApproveGate(day, reply).into())
+            .ask(|reply| PlanCmd::ApproveGate { day, actor, reply }.into())
             .await
             .map_err(status)?;
         Ok(Response::new(pb::ApproveGateReply { opened }))
@@ -373,11 +417,19 @@ impl pb::control_service_server::ControlService for ControlSvc {
     }
 
     async fn set_budget(&self, req: Request<pb::SetBudgetRequest>) -> R<pb::BudgetsReply> {
-        self.tokens.check(&req, Scope::Admin)?;
+        let actor = self.operator(&req)?;
         let pb::SetBudgetRequest { scope, usd } = req.into_inner();
         let lines = self
             .core
-            .ask(|reply| BudgetCmd::Set { scope, usd, reply }.into())
+            .ask(|reply| {
+                BudgetCmd::Set {
+                    scope,
+                    usd,
+                    actor,
+                    reply,
+                }
+                .into()
+            })
             .await
             .map_err(status)?;
         Ok(Response::new(convert::budgets_to(lines)))

@@ -361,6 +361,7 @@ pub(crate) fn event_to(e: &swarm_memory::state::EventRow) -> pb::Event {
         number: e.number.unwrap_or(0),
         agent_id: e.agent_id.clone().unwrap_or_default(),
         message: e.message.clone(),
+        actor: e.actor.clone().unwrap_or_default(),
     }
 }
 

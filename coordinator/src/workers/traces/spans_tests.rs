@@ -28,6 +28,7 @@ impl Log {
             number,
             agent_id: Some("a1".to_string()),
             message: format!("m{}", self.seq),
+            actor: None,
         }
     }
 }
