@@ -25,12 +25,14 @@ const PLAN: &str = "# MCP\n\n### Day 1: Docs\n\n\
 **Task 1.2**: Publish\n- **Agent**: Writer\n- **Priority**: P1\n- **Duration**: 1 hour\n- **Dependencies**: Task 1.1\n\
 - **Run**: `echo runbook published > \"$SWARM_RESULT\"`\n";
 
-const TOOLS: [&str; 16] = [
+const TOOLS: [&str; 18] = [
     "memory_get",
     "memory_list",
     "memory_put",
+    "plan_apply",
     "plan_cancel",
     "plan_check",
+    "plan_history",
     "plan_load",
     "standup_run",
     "standup_show",

@@ -12,8 +12,8 @@ use crate::exit;
 /// A plan validated here, ready to send: `plan load` checks a plan before
 /// the daemon sees it, for the same FILE:LINE errors as `plan check`.
 pub(crate) struct CheckedPlan {
-    header: pb::LoadPlanHeader,
-    text: String,
+    pub(crate) header: pb::LoadPlanHeader,
+    pub(crate) text: String,
     /// What the plan's author may want to fix, one line each.
     pub(crate) warnings: Vec<String>,
 }
@@ -40,6 +40,7 @@ pub(crate) fn check_plan(input: &PlanInput) -> Result<CheckedPlan> {
             toml: format == swarm_plan::Format::Toml,
             roles_toml,
             size: 0,
+            apply: None,
         },
         text,
         warnings: compiled.warnings.iter().map(ToString::to_string).collect(),
@@ -88,7 +89,7 @@ pub(crate) fn status_json(s: &pb::StatusReply) -> serde_json::Value {
         "state": s.state,
         "tasks": {
             "total": c.total, "pending": c.pending, "ready": c.ready, "running": c.running, "merging": c.merging,
-            "succeeded": c.succeeded, "failed": c.failed, "blocked": c.blocked, "skipped": c.skipped, "cancelled": c.cancelled,
+            "succeeded": c.succeeded, "failed": c.failed, "blocked": c.blocked, "skipped": c.skipped, "cancelled": c.cancelled, "removed": c.removed,
         },
         "agents": s.agents,
         "loaded_at_ms": s.loaded_at_ms,
