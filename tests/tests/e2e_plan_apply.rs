@@ -74,9 +74,12 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// A task row as swarmd.db holds it: position, id, state, attempts.
+type TaskRow = (u32, String, String, u32);
+
 /// What swarmd.db holds about the plan: every task row, the versions and
 /// the plan's text.
-fn stored(workdir: &Path) -> (Vec<(u32, String, String, u32)>, i64, String) {
+fn stored(workdir: &Path) -> (Vec<TaskRow>, i64, String) {
     let db = rusqlite::Connection::open(workdir.join(".swarm/swarmd.db")).expect("open swarmd.db");
     let mut stmt = db
         .prepare("SELECT idx, id, state, attempts FROM swarm_tasks ORDER BY idx")
