@@ -206,6 +206,16 @@ fn a_revision_applies_to_the_running_plan_and_survives_a_kill() {
         "{history}"
     );
     assert_eq!(d.wait_task("1.4", "removed", 10)["attempts"], 0);
+    // The next report says what changed, when, by whom and why.
+    let report = text(&d.ctl(&["standup", "run"]).stdout);
+    let section = report
+        .find("### Plan changes")
+        .unwrap_or_else(|| panic!("{report}"));
+    assert!(
+        report[section..]
+            .contains("— version 2 by admin (as Ann) (standup): 2 added, 1 removed, 2 changed"),
+        "{report}"
+    );
 
     // The old attempt, resumed by its agent, ends under the old Run and
     // fails; its retry runs the new Run; the rest follows the new DAG.

@@ -20,6 +20,7 @@
 //! A revision that does not compile never reaches the loop.
 
 mod history;
+mod report;
 mod restore;
 mod states;
 

@@ -301,3 +301,38 @@ fn after_a_restart_the_newest_version_runs_on_the_same_positions() {
     let history: Vec<VersionView> = h.ask(|r| Query::PlanHistory(r).into()).expect("history");
     assert_eq!(history.len(), 2);
 }
+
+#[test]
+fn the_next_report_lists_the_plan_changes_with_who_and_why() {
+    let (mut h, _a, _) = running();
+    while h.receivers.jobs.try_recv().is_ok() {}
+    h.advance(60_000);
+    apply(&mut h, &revised(), false).expect("applies");
+    let (reply, _answer) = tokio::sync::oneshot::channel();
+    h.turn(vec![crate::command::CheckpointCmd::Run {
+        kind: None,
+        actor: crate::actor::Actor::new("admin"),
+        reply,
+    }
+    .into()]);
+    let job = h.receivers.jobs.try_recv().expect("a report");
+    assert_eq!(job.plan_changes.len(), 1, "{:?}", job.plan_changes);
+    let line = &job.plan_changes[0];
+    assert!(
+        line.contains(
+            "— version 2 by admin (as Ann) (standup): 2 added, 1 removed, 2 changed — + task 1.5"
+        ),
+        "{line}"
+    );
+    assert!(line.contains("- task 1.4: Task 1.4"), "{line}");
+    // The one after it has nothing new to say.
+    let (reply, _answer) = tokio::sync::oneshot::channel();
+    h.turn(vec![crate::command::CheckpointCmd::Run {
+        kind: None,
+        actor: crate::actor::Actor::new("admin"),
+        reply,
+    }
+    .into()]);
+    let next = h.receivers.jobs.try_recv().expect("a report");
+    assert!(next.plan_changes.is_empty(), "{:?}", next.plan_changes);
+}

@@ -6,7 +6,7 @@
 use serde_json::{json, Value};
 use swarm_proto::v1 as pb;
 
-use super::status::check_plan;
+use super::status::check_plan_then;
 use super::{print_json, printable, table, Result, Target};
 use crate::cli::PlanInput;
 
@@ -25,7 +25,10 @@ pub(crate) async fn send(
     input: &PlanInput,
     how: Apply,
 ) -> Result<(pb::ApplyPlanReply, Vec<String>)> {
-    let mut plan = check_plan(input)?;
+    let mut plan = check_plan_then(
+        input,
+        "the revision was not applied; the plan runs as it was",
+    )?;
     plan.header.apply = Some(pb::ApplyOptions {
         dry_run: how.dry_run,
         rerun: how.rerun,

@@ -20,6 +20,11 @@ pub(crate) struct CheckedPlan {
 
 /// Reads and validates the plan (and its role file) named by `input`.
 pub(crate) fn check_plan(input: &PlanInput) -> Result<CheckedPlan> {
+    check_plan_then(input, "the plan was not loaded")
+}
+
+/// [`check_plan`], an error ending with `then` (what did not happen).
+pub(crate) fn check_plan_then(input: &PlanInput, then: &str) -> Result<CheckedPlan> {
     let catalogue = input
         .catalogue()
         .map_err(|e| Failure(exit::USAGE, e.to_string()))?;
@@ -29,11 +34,11 @@ pub(crate) fn check_plan(input: &PlanInput) -> Result<CheckedPlan> {
         .unwrap_or_default();
     let text = input
         .plan_text()
-        .map_err(|e| Failure(exit::USAGE, format!("{e}\nthe plan was not loaded")))?;
+        .map_err(|e| Failure(exit::USAGE, format!("{e}\n{then}")))?;
     let name = input.file.display().to_string();
     let format = swarm_plan::Format::from_path(&input.file);
     let compiled = swarm_plan::load_text(&text, &name, format, &catalogue)
-        .map_err(|e| Failure(exit::USAGE, format!("{e}\nthe plan was not loaded")))?;
+        .map_err(|e| Failure(exit::USAGE, format!("{e}\n{then}")))?;
     Ok(CheckedPlan {
         header: pb::LoadPlanHeader {
             file_name: input.file.display().to_string(),
