@@ -336,3 +336,33 @@ fn the_next_report_lists_the_plan_changes_with_who_and_why() {
     let next = h.receivers.jobs.try_recv().expect("a report");
     assert!(next.plan_changes.is_empty(), "{:?}", next.plan_changes);
 }
+
+#[test]
+fn removing_the_running_task_stops_its_attempt_and_its_late_result_is_rejected() {
+    let (mut h, mut a, old) = running();
+    let without = plan(&[
+        ("1.1", 1, "", "true"),
+        ("1.3", 2, "", "true"),
+        ("1.4", 1, "", "true"),
+    ]);
+    let r = apply(&mut h, &without, false).expect("applies");
+    assert_eq!(r.stopped, ["1.2"]);
+    assert!(a
+        .inbox()
+        .iter()
+        .any(|m| matches!(m, ToAgent::Cancel(r, _) if r.attempt == old)));
+    assert_eq!(h.state_of("1.2"), "removed");
+    assert_eq!(
+        h.task("1.2").task.reason,
+        "removed with plan version 2 (was running)"
+    );
+    // Its dependents lost it: they run now.
+    assert_eq!(h.state_of("1.3"), "running");
+    h.report(&a, "1.2", old, Outcome::Succeeded);
+    assert_eq!(
+        h.state_of("1.2"),
+        "removed",
+        "a late result changes nothing"
+    );
+    assert_eq!(h.events_of("attempt.rejected").len(), 1);
+}

@@ -40,76 +40,39 @@ pub fn arrange(
     new: CompiledPlan,
 ) -> Arranged {
     let CompiledPlan {
-        plan,
+        mut plan,
         tasks,
         order,
         matrix,
         warnings,
         claims,
     } = new;
-    let mut by_id: HashMap<&str, usize> = HashMap::with_capacity(plan.tasks.len());
-    for (i, t) in plan.tasks.iter().enumerate() {
-        by_id.insert(t.id.as_str(), i);
-    }
-    // Where each task of `new` goes.
-    let mut slot_of = vec![usize::MAX; plan.tasks.len()];
-    let mut gone = Vec::new();
-    for (slot, id) in ids.iter().enumerate() {
-        match by_id.get(id) {
-            Some(&i) => slot_of[i] = slot,
-            None => gone.push(slot),
-        }
-    }
-    let mut added = Vec::new();
-    let mut next = ids.len();
-    for s in slot_of.iter_mut().filter(|s| **s == usize::MAX) {
-        *s = next;
-        added.push(next);
-        next += 1;
-    }
-    drop(by_id);
-    let mut specs: Vec<Option<Task>> = vec![None; next];
-    let mut compiled: Vec<Option<CompiledTask>> = vec![None; next];
-    let mut plan = plan;
-    for (i, (spec, task)) in std::mem::take(&mut plan.tasks)
-        .into_iter()
-        .zip(tasks)
-        .enumerate()
-    {
-        let slot = slot_of[i];
+    let places = Places::of(ids, &plan.tasks);
+    let mut specs: Vec<Option<Task>> = vec![None; places.len];
+    let mut compiled: Vec<Option<CompiledTask>> = vec![None; places.len];
+    let specs_of_new = std::mem::take(&mut plan.tasks);
+    for (i, (spec, task)) in specs_of_new.into_iter().zip(tasks).enumerate() {
+        let slot = places.slot_of[i];
         specs[slot] = Some(spec);
         compiled[slot] = Some(CompiledTask {
             need: task.need,
-            deps: task.deps.iter().map(|&d| slot_of[d]).collect(),
-            dependents: task.dependents.iter().map(|&d| slot_of[d]).collect(),
+            deps: task.deps.iter().map(|&d| places.slot_of[d]).collect(),
+            dependents: task.dependents.iter().map(|&d| places.slot_of[d]).collect(),
         });
     }
-    for &slot in &gone {
+    for &slot in &places.gone {
         let (mut spec, need) = removed(slot);
         spec.window = None;
         spec.duration = PlanDuration(0);
         specs[slot] = Some(spec);
-        compiled[slot] = Some(CompiledTask {
-            need,
-            deps: Vec::new(),
-            dependents: Vec::new(),
-        });
+        compiled[slot] = Some(stub(need));
     }
     plan.tasks = specs.into_iter().map(Option::unwrap_or_default).collect();
-    let tasks = compiled
-        .into_iter()
-        .map(|t| {
-            t.unwrap_or(CompiledTask {
-                need: Need::Roles(Vec::new()),
-                deps: Vec::new(),
-                dependents: Vec::new(),
-            })
-        })
+    let tasks = (compiled.into_iter())
+        .map(|t| t.unwrap_or_else(|| stub(Need::Roles(Vec::new()))))
         .collect();
-    let order = order
-        .iter()
-        .map(|&i| slot_of[i])
-        .chain(gone.iter().copied())
+    let order = (order.iter().map(|&i| places.slot_of[i]))
+        .chain(places.gone.iter().copied())
         .collect();
     Arranged {
         plan: CompiledPlan {
@@ -120,8 +83,58 @@ pub fn arrange(
             warnings,
             claims,
         },
-        removed: gone,
-        added,
+        removed: places.gone,
+        added: places.added,
+    }
+}
+
+/// A task without edges.
+fn stub(need: Need) -> CompiledTask {
+    CompiledTask {
+        need,
+        deps: Vec::new(),
+        dependents: Vec::new(),
+    }
+}
+
+/// Where the tasks of a new version go among a running plan's positions.
+struct Places {
+    /// Position of each task of the new version.
+    slot_of: Vec<usize>,
+    /// Positions whose task the new version lacks.
+    gone: Vec<usize>,
+    /// Positions appended for the new version's other tasks.
+    added: Vec<usize>,
+    /// Positions in all.
+    len: usize,
+}
+
+impl Places {
+    fn of(ids: &[&str], tasks: &[Task]) -> Places {
+        let by_id: HashMap<&str, usize> = (tasks.iter().enumerate())
+            .map(|(i, t)| (t.id.as_str(), i))
+            .collect();
+        let mut slot_of = vec![usize::MAX; tasks.len()];
+        let mut gone = Vec::new();
+        for (slot, id) in ids.iter().enumerate() {
+            match by_id.get(id) {
+                Some(&i) => slot_of[i] = slot,
+                None => gone.push(slot),
+            }
+        }
+        let mut added = Vec::new();
+        let mut len = ids.len();
+        for s in slot_of.iter_mut().filter(|s| **s == usize::MAX) {
+            *s = len;
+            added.push(len);
+            len += 1;
+        }
+        Places {
+            slot_of,
+            gone,
+            added,
+            len,
+        }
     }
 }
 

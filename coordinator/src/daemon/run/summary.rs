@@ -48,7 +48,10 @@ fn print_tasks(tasks: &[RunTask], secs: f64) {
         .filter(|t| matches!(t.state, TaskState::Succeeded | TaskState::Skipped))
         .count();
     // A task that left the plan with a revision is not counted.
-    let counted = tasks.iter().filter(|t| t.state != TaskState::Removed).count();
+    let counted = tasks
+        .iter()
+        .filter(|t| t.state != TaskState::Removed)
+        .count();
     println!(
         "\n{:<8} {:<10} {:>8}  TITLE / REASON",
         "TASK", "STATE", "ATTEMPTS"
