@@ -1,8 +1,9 @@
 //! The guide order of the rest of the plan: the simulator searches the
 //! order ready tasks of equal priority go in ([`swarm_plan::simulate::guide`])
 //! on what is left, with the agents present, and dispatch follows the best
-//! one found. Asked for at every checkpoint and when the agents per role
-//! change (at most once a second); the search runs outside the loop
+//! one found. Asked for at every checkpoint, when a task ends past its
+//! planned duration, and when the agents per role change (at most once a
+//! second); the search runs outside the loop
 //! ([`crate::guides`]), and plans too large to search keep the policy's
 //! own order.
 
@@ -29,6 +30,8 @@ pub(crate) struct Guides {
     staffing: BTreeMap<String, u32>,
     /// When, wall ms.
     at: i64,
+    /// A task ended past its planned duration since the last search.
+    pub(crate) overran: bool,
 }
 
 impl Guides {
@@ -39,6 +42,7 @@ impl Guides {
             tx,
             staffing: BTreeMap::new(),
             at: 0,
+            overran: false,
         };
         (guides, rx)
     }
@@ -47,14 +51,16 @@ impl Guides {
     pub(crate) fn reset(&mut self) {
         self.staffing.clear();
         self.at = 0;
+        self.overran = false;
     }
 }
 
 impl State {
     /// Asks for a guide search if the agents per role changed since the
     /// last one (and a second has passed), or always when `force` (a
-    /// checkpoint).
+    /// checkpoint) or a task ended past its plan since the last search.
     pub(crate) fn refresh_guide(&mut self, now: i64, force: bool) {
+        let force = force || self.guides.overran;
         let Some(plan) = self.plan.as_ref() else {
             return;
         };
@@ -84,6 +90,7 @@ impl State {
         };
         self.guides.staffing = present;
         self.guides.at = now.max(1);
+        self.guides.overran = false;
         let _ = self.guides.tx.send(job);
     }
 

@@ -5,7 +5,7 @@
 
 use swarm_plan::policy::Guide;
 use swarm_plan::simulate::{simulate_guided_pooled, Staffing};
-use swarm_plan::{CompiledPlan, CompiledTask, PlanDuration};
+use swarm_plan::CompiledPlan;
 
 use super::active::ActivePlan;
 use super::attempts::LiveAttempts;
@@ -37,67 +37,20 @@ pub(super) fn residual(
     let keep: Vec<usize> = (0..plan.len())
         .filter(|&i| !plan.task(i).state.is_final())
         .collect();
-    let mut new_index = vec![usize::MAX; plan.len()];
-    for (k, &i) in keep.iter().enumerate() {
-        new_index[i] = k;
-    }
-    let whole = &plan.compiled().plan;
-    let mut out = CompiledPlan {
-        plan: swarm_plan::Plan {
-            name: whole.name.clone(),
-            properties: Default::default(),
-            days: whole.days.clone(),
-            tasks: Vec::new(),
-            matrix: whole.matrix.clone(),
-            checkpoints: Vec::new(),
-        },
-        tasks: Vec::new(),
-        order: Vec::new(),
-        matrix: plan.compiled().matrix.clone(),
-        warnings: Vec::new(),
-        claims: plan.compiled().claims,
-    };
-    out.plan.tasks = keep
-        .iter()
-        .map(|&i| {
-            let mut t = plan.spec(i).clone();
+    let rest = plan.compiled().rest(&keep, |i| {
+        let planned = plan.spec(i).duration.secs();
+        match plan.task(i).state {
             // Its work is done; only its merge is left.
-            if plan.task(i).state == TaskState::Merging {
-                t.duration = PlanDuration(0);
-            }
-            if plan.task(i).state == TaskState::Running {
+            TaskState::Merging => 0,
+            TaskState::Running => {
                 let started = began_at(plan, attempts, i, now);
                 let ran = (plan.clock().scale(now - started) / 1000).max(0) as u64;
-                t.duration = PlanDuration(t.duration.secs().saturating_sub(ran));
+                planned.saturating_sub(ran)
             }
-            t
-        })
-        .collect();
-    out.tasks = keep
-        .iter()
-        .map(|&i| {
-            let old = &plan.compiled().tasks[i];
-            let remap = |v: &[usize]| {
-                v.iter()
-                    .filter(|&&d| new_index[d] != usize::MAX)
-                    .map(|&d| new_index[d])
-                    .collect()
-            };
-            CompiledTask {
-                need: old.need.clone(),
-                deps: remap(&old.deps),
-                dependents: remap(&old.dependents),
-            }
-        })
-        .collect();
-    out.order = plan
-        .compiled()
-        .order
-        .iter()
-        .filter(|&&i| new_index[i] != usize::MAX)
-        .map(|&i| new_index[i])
-        .collect();
-    (out, keep)
+            _ => planned,
+        }
+    });
+    (rest, keep)
 }
 
 impl State {

@@ -247,6 +247,12 @@ impl State {
         row.message = message.chars().take(MAX_ATTEMPT_MESSAGE).collect();
         row.output_dropped = output_dropped;
         upsert_attempt(t.db, &row)?;
+        // A task that ran past its plan changes what the rest will take:
+        // the next dispatch searches a new guide.
+        let planned = plan.spec(a.task).duration.secs();
+        if planned > 0 && plan.planned_rest(a.task, t.now) == 0 {
+            self.guides.overran = true;
+        }
         plan.end_attempt(a.task);
         let task_id = plan.task_id(a.task).to_string();
         // The reporter is answered by its Ack. Members whose success was

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use swarm_plan::policy::{Guide, PriorityOrder};
-use swarm_plan::simulate::guide::search_pooled;
+use swarm_plan::simulate::guide::search_rest;
 use swarm_plan::simulate::{ApiPools, Staffing};
 use swarm_plan::CompiledPlan;
 
@@ -32,19 +32,13 @@ impl GuideJob {
     pub fn search(self) -> Guide {
         let total = self.keep.iter().max().map_or(0, |&m| m + 1);
         let staffing = Staffing::Fixed(self.staffing);
-        let Ok((found, _)) = search_pooled(&self.rest, &staffing, self.order, &self.pools) else {
-            return Guide::default();
-        };
-        let mut place = Vec::new();
-        if !found.place.is_empty() {
-            place = vec![0u32; total];
-            for (&g, &i) in found.place.iter().zip(&self.keep) {
-                place[i] = g;
-            }
-        }
-        Guide {
-            place,
-            slack_pct: found.slack_pct,
-        }
+        search_rest(
+            &self.rest,
+            &self.keep,
+            total,
+            &staffing,
+            self.order,
+            &self.pools,
+        )
     }
 }

@@ -87,3 +87,36 @@ fn a_short_task_leaves_the_agent_a_soon_ready_critical_task_needs() {
     h.report(&sre, "1.3", attempt, Outcome::Succeeded);
     assert_eq!(sre.assignments()[0].0, "1.2");
 }
+
+#[test]
+fn a_task_ending_past_its_plan_asks_for_a_new_search_and_one_on_time_does_not() {
+    let mut h = Harness::new();
+    h.load(&plan(&[
+        ("1.1", "SRE", "P1", 1, ""),
+        ("1.2", "SRE", "P1", 1, ""),
+        ("1.3", "SRE", "P1", 1, ""),
+        ("1.4", "SRE", "P1", 1, ""),
+        ("1.5", "SRE", "P1", 1, ""),
+    ]))
+    .expect("loads");
+    let mut sre = h.connect("sre-1", &["sre"]);
+    while h.receivers.guides.try_recv().is_ok() {}
+    // Well inside its hour: nothing to re-plan.
+    let (task, attempt) = sre.assignments().remove(0);
+    h.advance(60_000);
+    h.report(&sre, &task, attempt, Outcome::Succeeded);
+    assert!(
+        h.receivers.guides.try_recv().is_err(),
+        "a task on time asks for no search"
+    );
+    // Past its hour: the rest of the plan is searched again at once.
+    let (task, attempt) = sre.assignments().remove(0);
+    h.advance(2 * 3_600_000);
+    h.report(&sre, &task, attempt, Outcome::Succeeded);
+    let job = h
+        .receivers
+        .guides
+        .try_recv()
+        .expect("an overrun asks for a search");
+    assert_eq!(job.rest.plan.tasks.len(), 3, "what is left: three tasks");
+}

@@ -279,6 +279,13 @@ pub enum PlanCommand {
         /// The pool of the tasks that name none, as swarmd's `default_pool`.
         #[arg(long, value_name = "NAME", default_value = "default")]
         default_pool: String,
+        /// Replay with the hours tasks really took: a JSON object of task
+        /// id → hours (tasks left out take their planned time). Each task
+        /// runs its actual time while placement knows only the planned one
+        /// until it ends, as swarmd does; with the planned hours it gives
+        /// exactly the plain simulation.
+        #[arg(long, value_name = "FILE")]
+        actual: Option<std::path::PathBuf>,
         /// One JSON object (makespan_hours, business_days, roles, pools, ...).
         #[arg(long)]
         json: bool,

@@ -43,6 +43,7 @@ pub(crate) fn run(cmd: PlanCommand) -> u8 {
             priority,
             pools,
             default_pool,
+            actual,
             json,
         } => with_plan(&input, |plan| {
             // The catalogue loaded with the plan: its profiles name pools.
@@ -52,7 +53,15 @@ pub(crate) fn run(cmd: PlanCommand) -> u8 {
                 default_pool: &default_pool,
                 catalogue: catalogue.as_ref(),
             };
-            simulate::run(plan, agents.as_deref(), matrix, priority, &pools, json)
+            simulate::run(
+                plan,
+                agents.as_deref(),
+                matrix,
+                priority,
+                &pools,
+                actual.as_deref(),
+                json,
+            )
         }),
         PlanCommand::Convert { input, to, output } => with_plan(&input, |plan| {
             let text = match to {

@@ -7,6 +7,7 @@
 //! previous day), are expanded in `deps.rs`.
 
 mod deps;
+mod rest;
 
 use std::collections::{BTreeMap, HashMap};
 

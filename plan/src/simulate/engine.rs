@@ -44,7 +44,22 @@ pub(super) fn run_analysed(
             });
         }
     }
-    let mut sim = Sim::new(plan, staffing, prune, &analysis.rank, pools);
+    let mut sim = prepared(plan, staffing, order, guide, analysis, pools)?;
+    sim.prune = sim.prune && prune;
+    let stalled = sim.run();
+    Ok(sim.finish(analysis.makespan, stalled))
+}
+
+/// A run set up as [`run_analysed`] sets it up, not yet started.
+pub(super) fn prepared<'a>(
+    plan: &'a CompiledPlan,
+    staffing: &Staffing,
+    order: PriorityOrder,
+    guide: &Guide,
+    analysis: &Analysis,
+    pools: &ApiPools,
+) -> Result<Sim<'a>, SimulateError> {
+    let mut sim = Sim::new(plan, staffing, true, &analysis.rank, pools);
     sim.order = order;
     for (key, &g) in sim.keys.iter_mut().zip(&guide.place) {
         *key = key.guided(g);
@@ -62,8 +77,7 @@ pub(super) fn run_analysed(
         }
         Staffing::Matrix => matrix_pools(plan, &sim.roles)?,
     };
-    let stalled = sim.run();
-    Ok(sim.finish(analysis.makespan, stalled))
+    Ok(sim)
 }
 
 impl Sim<'_> {
@@ -83,6 +97,9 @@ impl Sim<'_> {
                 }
                 self.running.pop();
                 self.complete(task, f);
+            }
+            if self.replay.as_ref().is_some_and(|r| r.due(t)) {
+                self.replan(t);
             }
             while let Some((at, _, target)) = self.pools.get(next_boundary) {
                 if *at > t {
@@ -109,7 +126,10 @@ impl Sim<'_> {
             let next_finish = self.running.peek().map(|Reverse((f, _))| *f);
             let next_day = self.pools.get(next_boundary).map(|(at, _, _)| *at);
             let next_rate = self.api.next_release();
-            let Some(next) = (next_finish.into_iter().chain(next_day).chain(next_rate)).min()
+            let next_replan = self.replay.as_ref().and_then(|r| r.next_stop(t));
+            let Some(next) = (next_finish.into_iter().chain(next_day).chain(next_rate))
+                .chain(next_replan)
+                .min()
             else {
                 return true;
             };
@@ -230,7 +250,10 @@ impl Sim<'_> {
             self.live.remove(&s);
         }
         self.settle_unstaffed(task);
+        // The policy knows the planned duration; the task takes its
+        // actual one (the same unless replayed with actual durations).
         let dur = self.plan.plan.tasks[task].duration.secs();
+        let took = self.actual.get(task).copied().unwrap_or(dur);
         for (id, _) in p.agents {
             let Some(a) = self.agents.get_mut(id) else {
                 continue;
@@ -238,12 +261,12 @@ impl Sim<'_> {
             a.busy = true;
             a.until = t.saturating_add(dur);
             self.free[a.role] -= 1;
-            self.busy_secs[a.role] += dur;
+            self.busy_secs[a.role] += took;
             self.runs[task].agents.push(id);
         }
         self.runs[task].start = Some(t);
         let end = t.saturating_add(dur);
-        self.running.push(Reverse((end, task)));
+        self.running.push(Reverse((t.saturating_add(took), task)));
         self.running_tail
             .insert((end.saturating_add(self.tail[task]), task));
     }
@@ -280,6 +303,9 @@ impl Sim<'_> {
             }
         }
         self.runs[task].finish = Some(t);
+        if let (Some(r), Some(start)) = (self.replay.as_mut(), self.runs[task].start) {
+            r.ended(t - start, self.plan.plan.tasks[task].duration.secs());
+        }
         let tail = (self.runs[task].start)
             .map(|s| s.saturating_add(self.plan.plan.tasks[task].duration.secs()));
         if let Some(end) = tail {

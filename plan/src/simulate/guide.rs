@@ -103,6 +103,34 @@ pub fn search_pooled(
     Ok((guide, best))
 }
 
+/// A guide for a whole plan of `total` tasks from a search on the rest of
+/// it (`rest`'s task `k` is task `keep[k]`): finished tasks get place 0;
+/// the default guide when the policy's own order was best or the search
+/// could not run.
+pub fn search_rest(
+    rest: &CompiledPlan,
+    keep: &[usize],
+    total: usize,
+    staffing: &Staffing,
+    order: PriorityOrder,
+    pools: &ApiPools,
+) -> Guide {
+    let Ok((found, _)) = search_pooled(rest, staffing, order, pools) else {
+        return Guide::default();
+    };
+    let mut place = Vec::new();
+    if !found.place.is_empty() {
+        place = vec![0u32; total];
+        for (&g, &i) in found.place.iter().zip(keep) {
+            place[i] = g;
+        }
+    }
+    Guide {
+        place,
+        slack_pct: found.slack_pct,
+    }
+}
+
 /// Each task's place when sorted by key (ties by plan order), from 1.
 fn places(keys: &[f64]) -> Vec<u32> {
     let mut idx: Vec<usize> = (0..keys.len()).collect();

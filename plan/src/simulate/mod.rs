@@ -25,6 +25,7 @@ mod engine;
 pub mod guide;
 mod order;
 mod pools;
+mod replay;
 mod state;
 
 use std::collections::BTreeMap;
@@ -32,6 +33,7 @@ use std::collections::BTreeMap;
 use crate::compile::CompiledPlan;
 use crate::policy::{Guide, PriorityOrder};
 pub use api_pools::{ApiPools, PoolLimit, PoolUse};
+pub use replay::{replay, Replayed};
 
 /// Most agents a simulation staffs at once.
 pub const MAX_AGENTS: u64 = 10_000;
@@ -227,5 +229,7 @@ pub fn simulate_pooled(
 
 #[cfg(test)]
 mod pool_tests;
+#[cfg(test)]
+mod replay_tests;
 #[cfg(test)]
 mod tests;

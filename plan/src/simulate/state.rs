@@ -108,6 +108,10 @@ pub(super) struct Sim<'a> {
     /// Per sig, its ready tasks that wait for their pool's room (not for
     /// agents) since the last round.
     pub(super) pool_held: Vec<u64>,
+    /// Per task, the seconds it actually takes (empty: as planned).
+    pub(super) actual: Vec<u64>,
+    /// When replayed with actual durations: when to search a new guide.
+    pub(super) replay: Option<super::replay::Replans>,
 }
 
 impl<'a> Sim<'a> {
@@ -173,6 +177,8 @@ impl<'a> Sim<'a> {
             running_tail: BTreeSet::new(),
             api: PoolState::new(pools, plan.tasks.len()),
             pool_held: vec![0; sigs_len],
+            actual: Vec::new(),
+            replay: None,
         }
     }
 

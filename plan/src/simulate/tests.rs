@@ -20,7 +20,7 @@ fn md(text: &str) -> CompiledPlan {
 
 /// `(id, agent, duration, dependencies)` tasks in one day, then the rest
 /// of the plan (more days, the matrix) verbatim.
-fn plan(tasks: &[(&str, &str, &str, &str)], tail: &str) -> CompiledPlan {
+pub(super) fn plan(tasks: &[(&str, &str, &str, &str)], tail: &str) -> CompiledPlan {
     let mut text = "# Test\n\n### Day 1: One\n\n".to_string();
     for (id, agent, duration, deps) in tasks {
         text.push_str(&format!(
@@ -31,11 +31,11 @@ fn plan(tasks: &[(&str, &str, &str, &str)], tail: &str) -> CompiledPlan {
     md(&text)
 }
 
-fn fixed(roles: &[(&str, u32)]) -> Staffing {
+pub(super) fn fixed(roles: &[(&str, u32)]) -> Staffing {
     Staffing::Fixed(roles.iter().map(|&(r, n)| (r.to_string(), n)).collect())
 }
 
-fn task(plan: &CompiledPlan, sim: &Simulation, id: &str) -> TaskRun {
+pub(super) fn task(plan: &CompiledPlan, sim: &Simulation, id: &str) -> TaskRun {
     sim.tasks[plan.index_of(id).expect("task exists")].clone()
 }
 
@@ -312,7 +312,7 @@ fn setup_errors_say_what_is_wrong() {
 /// A random valid plan: tasks in a few days, random roles (gangs, swarms,
 /// a monitoring task), durations, priorities and earlier dependencies,
 /// and a matrix.
-fn random_plan() -> impl Strategy<Value = CompiledPlan> {
+pub(super) fn random_plan() -> impl Strategy<Value = CompiledPlan> {
     let agent = prop_oneof![
         6 => prop::sample::select(vec!["SRE", "DevOps Engineer", "Coder", "Tester", "SRE + Coder", "Coder + Tester + Tester"]),
         1 => Just("Full Swarm (2-3 agents)"),

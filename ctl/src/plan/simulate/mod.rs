@@ -4,6 +4,7 @@
 //! object whose field names are a public interface: add, never rename.
 //! The human report is written in `report.rs`.
 
+mod actual;
 mod pools;
 mod report;
 
@@ -11,7 +12,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 use swarm_plan::policy::PriorityOrder;
-use swarm_plan::simulate::MAX_AGENTS;
+use swarm_plan::simulate::{replay, MAX_AGENTS};
 use swarm_plan::{simulate_pooled, Catalogue, CompiledPlan, Need, Simulation, Staffing};
 
 use crate::exit;
@@ -29,6 +30,7 @@ pub(crate) fn run(
     matrix: bool,
     priority: PriorityOrder,
     pools: &PoolArgs<'_>,
+    actual: Option<&std::path::Path>,
     json: bool,
 ) -> u8 {
     let pools = match pools.resolve(plan) {
@@ -49,8 +51,22 @@ pub(crate) fn run(
         (None, true) => Staffing::Matrix,
         (None, false) => Staffing::Unlimited,
     };
-    let sim = match simulate_pooled(plan, &staffing, priority, &pools) {
-        Ok(sim) => sim,
+    let actual = match actual.map(|path| actual::read(path, plan)).transpose() {
+        Ok(actual) => actual,
+        Err(why) => {
+            eprintln!("swarmctl: {why}");
+            return exit::USAGE;
+        }
+    };
+    let run = match &actual {
+        Some(secs) => replay(plan, &staffing, priority, &pools, secs).map(|r| {
+            let replayed = (r.off_plan, r.overran, r.replans);
+            (r.sim, Some(replayed))
+        }),
+        None => simulate_pooled(plan, &staffing, priority, &pools).map(|sim| (sim, None)),
+    };
+    let (sim, replayed) = match run {
+        Ok(run) => run,
         Err(e) => {
             eprintln!("swarmctl: cannot simulate: {e}");
             return exit::USAGE;
@@ -59,9 +75,19 @@ pub(crate) fn run(
     let text = if json {
         let mut v = to_json(plan, &sim, &staffing);
         v["priority"] = json!(priority.to_string());
+        if let Some((off_plan, overran, replans)) = replayed {
+            v["actual"] = json!({"off_plan": off_plan, "overran": overran, "replans": replans});
+        }
         format!("{:#}\n", v)
     } else {
-        render(plan, &sim, &staffing)
+        let mut text = render(plan, &sim, &staffing);
+        if let Some((off_plan, overran, replans)) = replayed {
+            text.push_str(&format!(
+                "actual durations: {off_plan} of {} tasks took other than planned ({overran} longer); re-planned {replans} times (at the end of a task that overran, and at checkpoints once a task ended off its plan)\n",
+                plan.tasks.len()
+            ));
+        }
+        text
     };
     let code = super::print(&text);
     if code != exit::OK {
