@@ -9,7 +9,8 @@
 //! - [`Coordinator`]: a coordinator URL (`http://`, `https://` with a CA
 //!   and maybe a client certificate, `unix://`) made into a channel;
 //! - [`plan_upload`]: a plan's text as the chunks `LoadPlan` streams;
-//! - [`oversize`]: a message over a size limit, in words.
+//! - [`oversize`]: a message over a size limit, in words;
+//! - [`event_json`]: an event as `swarmctl events --json` prints it.
 //!
 //! Errors are typed so each binary can add the hint that fits its flags
 //! (the agent's default file is not swarmctl's).
@@ -17,6 +18,7 @@
 #![warn(missing_docs)]
 
 pub mod connect;
+pub mod event_json;
 pub mod logging;
 pub mod oversize;
 pub mod plan_upload;

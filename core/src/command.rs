@@ -92,6 +92,8 @@ pub enum Command {
     Checkpoint(CheckpointCmd),
     /// The trace exporter's questions and progress.
     Trace(super::trace::TraceCmd),
+    /// The notifier's questions and delivery records.
+    Notify(super::notify::NotifyCmd),
     /// Stop the loop after this turn.
     Shutdown,
 }

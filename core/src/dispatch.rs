@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 
 use swarm_memory::state::upsert_attempt;
 use swarm_plan::policy::{place, AgentSlots, Candidate, HeldClaims};
-use swarm_plan::Task;
 
 use super::attempts::{Attempt, Member};
+use super::brief::{brief, is_manual, operator_hint};
 use super::command::{AssignedWorkspace, Assignment, AttemptRef, ToAgent};
 use super::effects::Turn;
 use super::event::{Event, EventKind};
@@ -113,6 +113,9 @@ impl State {
             return Ok(());
         };
         self.announce_offer(t, task, &members, &offer)?;
+        if offer.waits_for_operator {
+            self.announce_operator_wait(t, task, &members, &offer)?;
+        }
         let upstream = self.upstream_results(t, task)?;
         let session = self.previous_session(t, task)?;
         self.send_assignments(t, task, &members, offer, &upstream, session);
@@ -204,6 +207,30 @@ impl State {
             offered = offered.agent(lead.agent.clone());
         }
         t.emit(offered)
+    }
+
+    /// The `task.waiting_operator` event of an attempt an operator must
+    /// mark, once, when it is offered.
+    fn announce_operator_wait(
+        &self,
+        t: &mut Turn<'_>,
+        task: usize,
+        members: &[Member],
+        offer: &Offer,
+    ) -> Result<(), CoreError> {
+        let Some(plan) = self.plan.as_ref() else {
+            return Ok(());
+        };
+        let id = plan.task_id(task).to_string();
+        let mut waiting = Event::new(EventKind::TaskWaitingOperator)
+            .task(id.clone())
+            .attempt(offer.id)
+            .number(offer.number)
+            .message(operator_hint(&id));
+        if let Some(lead) = members.first() {
+            waiting = waiting.agent(lead.agent.clone());
+        }
+        t.emit(waiting)
     }
 
     /// One assignment per member, each sent after the commit: the brief
@@ -308,50 +335,6 @@ impl State {
             .and_then(|id| self.attempts.get(id))
             .is_some_and(|a| a.waits_for_operator)
     }
-}
-
-/// What an operator is told to run when a task waits for one.
-pub(crate) fn operator_hint(task: &str) -> String {
-    format!("waiting for an operator: swarmctl task done {task}")
-}
-
-/// A task without a run command or image: an agent's command template
-/// works on it, or an operator marks it done.
-fn is_manual(task: &Task) -> bool {
-    task.run.is_none() && task.image.is_none()
-}
-
-/// The task brief an agent (a person, a script, an AI CLI) works from.
-fn brief(task: &Task, members: &[Member], plan: &str, waits_for_operator: bool) -> String {
-    let mut out = format!("# Task {}: {}\n\nPlan: {plan}\n", task.id, task.title);
-    let roles: Vec<&str> = members.iter().map(|m| m.role.as_str()).collect();
-    out.push_str(&format!(
-        "Roles: {}\nPriority: {}\nPlanned duration: {}\n",
-        roles.join(" + "),
-        task.priority,
-        task.duration
-    ));
-    for (name, items) in [
-        ("Deliverables", &task.deliverables),
-        ("Success criteria", &task.success_criteria),
-    ] {
-        if !items.is_empty() {
-            out.push_str(&format!("\n## {name}\n"));
-            for item in items {
-                out.push_str(&format!("- {item}\n"));
-            }
-        }
-    }
-    if let Some(b) = &task.blocking {
-        out.push_str(&format!("\nBlocking: {b}\n"));
-    }
-    if waits_for_operator {
-        out.push_str(&format!(
-            "\nNo command runs this task: do the work, then mark it done.\n{}\n",
-            operator_hint(&task.id)
-        ));
-    }
-    out
 }
 
 /// An attempt just recorded, for its event and its assignments.

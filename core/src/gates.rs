@@ -9,10 +9,11 @@ use super::{CoreError, State};
 use crate::jobs::GateJob;
 
 impl State {
-    /// Hands the checks of every gate that is due to the gate checker.
-    pub(crate) fn due_gates(&mut self, t: &mut Turn<'_>) {
+    /// Hands the checks of every gate that is due to the gate checker;
+    /// a gate only an operator can open says so once (`gate.waiting`).
+    pub(crate) fn due_gates(&mut self, t: &mut Turn<'_>) -> Result<(), CoreError> {
         let Some(plan) = self.plan.as_mut() else {
-            return;
+            return Ok(());
         };
         for (gate, checks) in plan.gates_to_check(t.now) {
             t.check_gate(GateJob {
@@ -21,6 +22,16 @@ impl State {
                 workdir: self.cfg.workdir.clone(),
             });
         }
+        for g in plan.gates_waiting() {
+            let gate = &plan.gates()[g];
+            let why = format!(
+                "{}: no check commands; waiting for swarmctl gate approve {}",
+                gate.label(),
+                gate.day
+            );
+            t.emit(Event::new(EventKind::GateWaiting).message(why))?;
+        }
+        Ok(())
     }
 
     /// A gate's checks ran; when they passed, it opens.
@@ -38,6 +49,14 @@ impl State {
             let label = plan.gates()[gate].label();
             t.emit(Event::new(EventKind::GateOpened).message(format!("{label}: {detail}")))?;
             self.release_held(t)?;
+        } else if !passed && plan.note_waiting(gate) {
+            let g = &plan.gates()[gate];
+            let why = format!(
+                "{}: {detail}; checked again later, or swarmctl gate approve {}",
+                g.label(),
+                g.day
+            );
+            t.emit(Event::new(EventKind::GateWaiting).message(why))?;
         }
         Ok(())
     }

@@ -29,6 +29,7 @@ mod agent_messages;
 mod agents;
 mod attempts;
 pub mod board;
+mod brief;
 pub mod budget;
 mod checkpoint;
 pub mod clock;
@@ -50,6 +51,7 @@ pub mod listing;
 mod memory_notes;
 pub mod metrics;
 pub mod model;
+pub mod notify;
 mod plan_cmds;
 mod pools;
 mod projection;
@@ -277,6 +279,7 @@ impl State {
             Command::Guide { plan, guide } => self.set_guide(plan, guide),
             Command::MemoryNotice(n) => self.memory_notice(t, n)?,
             Command::Trace(cmd) => self.trace_cmd(t, cmd)?,
+            Command::Notify(cmd) => self.notify_cmd(t, cmd)?,
             Command::Merge(n) => self.merge_notice(t, n)?,
             Command::ProvisionFailed { agent_id, reason } => {
                 self.provision_failed(t, &agent_id, &reason)?

@@ -108,7 +108,12 @@ impl State {
             row.id,
             super::event::EventKind::GateOpened.name(),
         )?;
-        plan.restore_gates(&opened);
+        let waited = swarm_memory::state::event_messages(
+            t.db,
+            row.id,
+            super::event::EventKind::GateWaiting.name(),
+        )?;
+        plan.restore_gates(&opened, &waited);
         Ok(plan)
     }
 

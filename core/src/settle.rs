@@ -21,7 +21,7 @@ impl State {
             self.set_task(t, i, TaskState::Ready, None)?;
         }
         self.due_checkpoints(t)?;
-        self.due_gates(t);
+        self.due_gates(t)?;
         self.settle_plan(t)
     }
 

@@ -263,8 +263,30 @@ CREATE TABLE IF NOT EXISTS swarm_plan_versions (
 );
 ";
 
+/// v13: notifications (`[[notify]]`): where each entry started reading
+/// the event log (a new entry starts at its end), and each delivery of an
+/// event to an entry: pending (being tried, with the last error) or
+/// delivered, with the attempts it took.
+const MIGRATION_13: &str = "
+CREATE TABLE IF NOT EXISTS swarm_notify_entries (
+  entry TEXT PRIMARY KEY,
+  since INTEGER NOT NULL,
+  added_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS swarm_notify_deliveries (
+  entry TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  status TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT NOT NULL DEFAULT '',
+  at INTEGER NOT NULL,
+  PRIMARY KEY (entry, seq)
+);
+";
+
 /// Every migration, by the version it brings the schema to.
-pub(crate) const MIGRATIONS: [(i64, &str); 12] = [
+pub(crate) const MIGRATIONS: [(i64, &str); 13] = [
     (1, MIGRATION_1),
     (2, MIGRATION_2),
     (3, MIGRATION_3),
@@ -277,4 +299,5 @@ pub(crate) const MIGRATIONS: [(i64, &str); 12] = [
     (10, MIGRATION_10),
     (11, MIGRATION_11),
     (12, MIGRATION_12),
+    (13, MIGRATION_13),
 ];

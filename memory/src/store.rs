@@ -10,7 +10,7 @@ use thiserror::Error;
 use crate::kv;
 
 /// Schema version of the `swarm_*` tables this build writes.
-pub const SCHEMA_VERSION: i64 = 12;
+pub const SCHEMA_VERSION: i64 = 13;
 
 /// A store failure.
 #[derive(Debug, Error)]

@@ -88,20 +88,31 @@ impl Daemon {
 
     /// Starts swarmd with extra flags.
     pub fn start_with(workdir: &Path, port: u16, extra: &[&str]) -> Daemon {
-        Self::start_client(workdir, port, extra, "http", Vec::new())
+        Self::start_client(workdir, port, extra, &[], "http", Vec::new())
+    }
+
+    /// Starts swarmd with extra flags and environment variables.
+    pub fn start_with_env(
+        workdir: &Path,
+        port: u16,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Daemon {
+        Self::start_client(workdir, port, extra, env, "http", Vec::new())
     }
 
     /// Starts swarmd over TLS with extra flags; swarmctl connects with
     /// `https://` and `client_args` (`--ca`, `--cert`, `--key`).
     pub fn start_tls(workdir: &Path, port: u16, extra: &[&str], client_args: &[&str]) -> Daemon {
         let client = client_args.iter().map(|a| a.to_string()).collect();
-        Self::start_client(workdir, port, extra, "https", client)
+        Self::start_client(workdir, port, extra, &[], "https", client)
     }
 
     fn start_client(
         workdir: &Path,
         port: u16,
         extra: &[&str],
+        env: &[(&str, &str)],
         scheme: &'static str,
         client_args: Vec<String>,
     ) -> Daemon {
@@ -117,6 +128,7 @@ impl Daemon {
             .arg(workdir)
             .args(extra)
             .envs(FAST_ENV.iter().copied())
+            .envs(env.iter().copied())
             .env_remove("SWARM_ADMIN_TOKEN")
             .env_remove("SWARM_AGENT_TOKEN")
             .stdin(Stdio::null())

@@ -208,7 +208,8 @@ fn a_manual_task_waits_for_an_operator() {
     // Time in which a manual task must not end on its own.
     std::thread::sleep(std::time::Duration::from_millis(500));
     // A manual task runs until someone marks it: so far 1.1 was offered
-    // and started, and nothing ended it.
+    // (to an agent that leaves it to an operator, which is said) and
+    // started, and nothing ended it.
     let until_done = EventLog::read(&d);
     let early: Vec<&str> = until_done
         .all(|e| e.task_id == "1.1")
@@ -221,6 +222,7 @@ fn a_manual_task_waits_for_an_operator() {
             "task.ready",
             "task.running",
             "attempt.offered",
+            "task.waiting_operator",
             "attempt.started"
         ],
         "before the operator acted:\n{until_done}"

@@ -61,6 +61,9 @@ pub enum ServeError {
     /// The trace exporter cannot be set up as asked.
     #[error(transparent)]
     Traces(#[from] crate::workers::traces::export::ExportSetupError),
+    /// Notifications cannot be set up as configured.
+    #[error(transparent)]
+    Notify(#[from] crate::workers::notify::SetupError),
     /// The state store failed and the scheduler stopped; the reason.
     #[error("the scheduler stopped: {0}")]
     Store(String),
@@ -107,6 +110,7 @@ pub async fn serve(
     let settings = settings(&cfg, &listener, &tokens)?;
     // Checked before anything is opened: a bad protocol changes nothing.
     let traces = crate::workers::traces::export::configured(cfg.otlp_endpoint.as_deref())?;
+    let poster = crate::workers::notify::poster(&cfg.notify)?;
     let http = crate::edge::http::bind(settings.http_listen)
         .await
         .map_err(ServeError::Http)?;
@@ -117,6 +121,13 @@ pub async fn serve(
         let c = core.handle.clone();
         tasks.spawn("trace export", OnCancel::Wait, |t| {
             crate::workers::traces::run(c, exporter, t)
+        });
+    }
+    if !cfg.notify.is_empty() {
+        let web = crate::workers::notify::web_view(http.as_ref(), settings.tls.is_some());
+        let (c, entries) = (core.handle.clone(), cfg.notify.clone());
+        tasks.spawn("notify", OnCancel::Wait, |t| {
+            crate::workers::notify::run(c, entries, poster, web, t)
         });
     }
     if let Some(l) = http {

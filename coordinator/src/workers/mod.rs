@@ -2,8 +2,9 @@
 //! scheduler's thread: checkpoint reports ([`report`]), gate checks
 //! ([`gates`]), guide searches ([`guides`]), result copies ([`results`]),
 //! the shared memory file ([`memory`]), periodic backups ([`backups`]),
-//! the merge queue of a plan's repository ([`merge`]) and trace export
-//! ([`traces`], with an OTLP endpoint). Each has one entry point that
+//! the merge queue of a plan's repository ([`merge`]), trace export
+//! ([`traces`], with an OTLP endpoint) and notifications ([`notify`],
+//! with `[[notify]]` entries). Each has one entry point that
 //! takes its receiver, a handle to the core (the result copier: to the
 //! shared memory) and a cancellation token, and is started through the
 //! task registry ([`crate::daemon::tasks`]).
@@ -13,6 +14,7 @@ pub mod gates;
 pub mod guides;
 pub mod memory;
 pub mod merge;
+pub mod notify;
 pub mod report;
 pub mod results;
 pub mod traces;

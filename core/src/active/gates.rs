@@ -50,6 +50,8 @@ pub struct Gate {
     next_check: i64,
     /// What the last check said, or how it opened.
     pub last: String,
+    /// Its `gate.waiting` was emitted: it waits for an operator.
+    waiting: bool,
 }
 
 impl Gate {
@@ -84,6 +86,7 @@ impl ActivePlan {
                         checking: false,
                         next_check: 0,
                         last: String::new(),
+                        waiting: false,
                     });
                 }
             }
@@ -100,6 +103,7 @@ impl ActivePlan {
                     checking: false,
                     next_check: 0,
                     last: String::new(),
+                    waiting: false,
                 });
             }
         }
@@ -176,6 +180,33 @@ impl ActivePlan {
             .collect()
     }
 
+    /// Closed gates without checks whose work before them is done: only
+    /// an operator opens them now. Each is returned once (marked waiting).
+    pub fn gates_waiting(&mut self) -> Vec<usize> {
+        let due: Vec<usize> = (0..self.gates.len())
+            .filter(|&g| {
+                let gate = &self.gates[g];
+                !gate.open && !gate.waiting && gate.checks.is_empty() && self.before_done(gate)
+            })
+            .collect();
+        for &g in &due {
+            self.gates[g].waiting = true;
+        }
+        due
+    }
+
+    /// Marks closed gate `g` as waiting for an operator (its checks
+    /// failed); true the first time.
+    pub fn note_waiting(&mut self, g: usize) -> bool {
+        match self.gates.get_mut(g) {
+            Some(gate) if !gate.open && !gate.waiting => {
+                gate.waiting = true;
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// The checks of gate `g` ran: opens it when they all passed. Returns
     /// whether it opened.
     pub fn gate_checked(&mut self, g: usize, passed: bool, detail: String, now: i64) -> bool {
@@ -227,15 +258,17 @@ impl ActivePlan {
 /// Rebuilding the gates after a restart.
 impl ActivePlan {
     /// Opens the gates the event log says opened (`opened` are the
-    /// messages of its `gate.opened` events, "<label>: <how>"), and holds
-    /// back again the pending tasks a closed gate stands before.
-    pub fn restore_gates(&mut self, opened: &[String]) {
+    /// messages of its `gate.opened` events, "<label>: <how>"), marks
+    /// those `waited` names (its `gate.waiting` events) as waiting, and
+    /// holds back again the pending tasks a closed gate stands before.
+    pub fn restore_gates(&mut self, opened: &[String], waited: &[String]) {
         for gate in &mut self.gates {
             let label = format!("{}:", gate.label());
             if let Some(how) = opened.iter().find(|m| m.starts_with(&label)) {
                 gate.open = true;
                 gate.last = how[label.len()..].trim().to_string();
             }
+            gate.waiting = waited.iter().any(|m| m.starts_with(&label));
         }
         self.hold_again();
     }

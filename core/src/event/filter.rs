@@ -75,9 +75,10 @@ impl EventKind {
             | EventKind::PlanResumed
             | EventKind::PlanRevised
             | EventKind::Plan(_) => EventFamily::Plan,
-            EventKind::Task(_) | EventKind::TaskMerged | EventKind::TaskConflict => {
-                EventFamily::Task
-            }
+            EventKind::Task(_)
+            | EventKind::TaskMerged
+            | EventKind::TaskConflict
+            | EventKind::TaskWaitingOperator => EventFamily::Task,
             EventKind::AttemptOffered
             | EventKind::AttemptStarted
             | EventKind::AttemptEnded(_)
@@ -93,7 +94,7 @@ impl EventKind {
             | EventKind::AgentProvisioned
             | EventKind::AgentProvisionFailed => EventFamily::Agent,
             EventKind::CheckpointStarted | EventKind::CheckpointReported => EventFamily::Checkpoint,
-            EventKind::GateOpened => EventFamily::Gate,
+            EventKind::GateOpened | EventKind::GateWaiting => EventFamily::Gate,
             EventKind::MemoryReconciled
             | EventKind::MemoryRebuilt
             | EventKind::MemoryUnavailable

@@ -70,6 +70,14 @@ pub enum EventKind {
     GateOpened,
     /// `checkpoint.reported`: its report was written and stored.
     CheckpointReported,
+    /// `gate.waiting`: a closed gate's work before it is done and only an
+    /// operator can open it now (it has no checks, or they failed):
+    /// `swarmctl gate approve DAY`. Once per gate.
+    GateWaiting,
+    /// `task.waiting_operator`: a manual task's attempt was offered to an
+    /// agent that leaves it to an operator (`swarmctl task done ID`).
+    /// Once per attempt.
+    TaskWaitingOperator,
     /// `memory.reconciled`: another tool changed memory.db and lost
     /// acknowledged writes, which were applied again.
     MemoryReconciled,
@@ -157,7 +165,7 @@ impl EventKind {
     /// Every kind the loop writes, each name once (a plan pauses through
     /// [`EventKind::PlanPaused`], never through a settled state), for
     /// [`EventKind::parse`] and the README's list.
-    pub const ALL: [EventKind; 53] = [
+    pub const ALL: [EventKind; 55] = [
         EventKind::CoordinatorStarted,
         EventKind::CoordinatorStopping,
         EventKind::PlanLoaded,
@@ -211,6 +219,8 @@ impl EventKind {
         EventKind::BudgetWarning,
         EventKind::BudgetReached,
         EventKind::BudgetSet,
+        EventKind::GateWaiting,
+        EventKind::TaskWaitingOperator,
     ];
 
     /// The name in the event log.
@@ -276,6 +286,8 @@ impl EventKind {
             EventKind::BudgetWarning => "budget.warning",
             EventKind::BudgetReached => "budget.reached",
             EventKind::BudgetSet => "budget.set",
+            EventKind::GateWaiting => "gate.waiting",
+            EventKind::TaskWaitingOperator => "task.waiting_operator",
         }
     }
 

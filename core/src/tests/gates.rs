@@ -73,6 +73,17 @@ fn the_next_day_waits_for_the_exit_criteria_and_opens_when_they_pass() {
         detail: "check `test -f built` failed (exit 1)".into(),
     }]);
     assert_eq!(h.state_of("2.1"), "pending");
+    // Only an operator can open it for now: said once.
+    let waiting = h.events_of("gate.waiting");
+    assert_eq!(waiting.len(), 1);
+    assert!(
+        waiting[0]
+            .message
+            .starts_with("Day 1 exit criteria: check `test -f built` failed")
+            && waiting[0].message.ends_with("swarmctl gate approve 1"),
+        "{}",
+        waiting[0].message
+    );
     h.advance(1_000);
     h.tick();
     assert!(gate_jobs(&mut h).is_empty(), "not again at once");
@@ -86,6 +97,7 @@ fn the_next_day_waits_for_the_exit_criteria_and_opens_when_they_pass() {
         detail: "check `test -f built` passed".into(),
     }]);
     assert_eq!(h.events_of("gate.opened").len(), 1);
+    assert_eq!(h.events_of("gate.waiting").len(), 1, "said once");
     assert_eq!(
         a.assignments()[0].0,
         "2.1",
@@ -153,4 +165,34 @@ fn an_opened_gate_stays_open_after_a_restart() {
     let mut h3 = h2.reopen(cfg);
     assert_eq!(h3.state_of("2.1"), "ready");
     assert!(h3.status().gates.is_empty(), "the approval was kept");
+}
+
+/// A gate without checks waits for an operator as soon as the work
+/// before it is done: one `gate.waiting`, not again after a restart.
+#[test]
+fn a_gate_without_checks_says_once_that_it_waits_for_an_operator() {
+    let plan = TWO_DAYS.replace(" — **Check**: `test -f built`", "");
+    let cfg = crate::config::CoreConfig {
+        gates: true,
+        lease_ttl: std::time::Duration::from_secs(120),
+        ..config()
+    };
+    let mut h = Harness::on_disk(cfg.clone());
+    h.load(&plan).expect("loads");
+    let mut a = h.connect("sre-1", &["sre"]);
+    let work = a.assignments();
+    assert!(h.events_of("gate.waiting").is_empty(), "day 1 runs first");
+    h.report(&a, "1.1", work[0].1, Outcome::Succeeded);
+    h.tick();
+    let waiting = h.events_of("gate.waiting");
+    assert_eq!(waiting.len(), 1);
+    assert_eq!(
+        waiting[0].message,
+        "Day 1 exit criteria: no check commands; waiting for swarmctl gate approve 1"
+    );
+    let mut h2 = h.reopen(cfg);
+    h2.tick();
+    let stored = h2.stored_events();
+    let said = stored.iter().filter(|e| e.kind == "gate.waiting").count();
+    assert_eq!(said, 1, "not said again after a restart");
 }

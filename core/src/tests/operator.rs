@@ -32,6 +32,11 @@ fn a_manual_task_on_an_agent_without_a_template_waits_for_an_operator() {
 
     let status = h.status();
     assert_eq!(status.waiting_for_operator, ["1.1"]);
+    let said = h.events_of("task.waiting_operator");
+    assert_eq!(said.len(), 1);
+    assert_eq!(said[0].task_id.as_deref(), Some("1.1"));
+    assert_eq!(said[0].agent_id.as_deref(), Some("ops-1"));
+    assert_eq!(said[0].message, HINT);
     let detail = h.task("1.1");
     assert_eq!(detail.task.state.name(), "running");
     assert!(detail.task.waits_for_operator);
@@ -47,6 +52,7 @@ fn a_manual_task_on_an_agent_without_a_template_waits_for_an_operator() {
     assert!(!offers[0].brief.contains("operator"), "{}", offers[0].brief);
     assert!(h.status().waiting_for_operator.is_empty());
     assert!(!h.task("1.2").task.waits_for_operator);
+    assert_eq!(h.events_of("task.waiting_operator").len(), 1);
 }
 
 #[test]
@@ -63,6 +69,7 @@ fn an_agent_with_a_template_or_that_did_not_say_leaves_nothing_to_an_operator() 
         assert!(!offers[0].brief.contains("operator"), "{exec_template:?}");
         assert!(h.status().waiting_for_operator.is_empty());
         assert!(!h.task("1.1").task.waits_for_operator);
+        assert!(h.events_of("task.waiting_operator").is_empty());
     }
 }
 

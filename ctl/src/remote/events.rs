@@ -1,6 +1,5 @@
 //! `swarmctl events [--follow]`.
 
-use serde_json::json;
 use swarm_core::event::KindFilter;
 use swarm_proto::v1 as pb;
 
@@ -63,9 +62,7 @@ pub(crate) async fn run(
             continue;
         }
         if as_json {
-            let actor = (!e.actor.is_empty()).then_some(&e.actor);
-            let v = json!({"seq": e.seq, "at_ms": e.at_ms, "kind": e.kind, "task_id": e.task_id, "attempt": e.number, "fence": e.attempt, "agent_id": e.agent_id, "message": e.message, "actor": actor});
-            crate::outln!("{v}");
+            crate::outln!("{}", swarm_client::event_json::event_json(&e));
         } else {
             let mut parts = vec![
                 format!("{:>6}", e.seq),

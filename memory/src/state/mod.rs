@@ -2,6 +2,7 @@
 //! writes in each turn's transaction and reads back after a restart.
 
 mod merges;
+mod notify;
 mod pick;
 mod read;
 mod rows;
@@ -11,6 +12,7 @@ mod versions;
 mod write;
 
 pub use merges::*;
+pub use notify::*;
 pub use pick::*;
 pub use read::*;
 pub use rows::*;

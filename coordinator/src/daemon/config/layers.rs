@@ -130,12 +130,18 @@ fn from_file(
             }
             continue;
         }
+        if key == "notify" {
+            super::keys_notify::apply(d, &v, &text).map_err(|(line, m)| at(line, m))?;
+            origins.insert("notify", Source::File);
+            continue;
+        }
         if !tables::is_table(&key) {
             let known: Vec<&str> = settings().map(|s| s.key).collect();
             return Err(at(
                 line,
                 format!(
-                    "unknown key `{key}`; the keys are {}, [exec], [scale.ROLE] and [pool.NAME]",
+                    "unknown key `{key}`; the keys are {}, [exec], [scale.ROLE], [pool.NAME] \
+                     and [[notify]]",
                     known.join(", ")
                 ),
             ));

@@ -1,7 +1,8 @@
 //! The daemon's configuration, loaded in one place: defaults, then the TOML
 //! file (`--config`), then `SWARM_*` environment variables, then flags;
 //! then validated. Every setting is declared once (`keys_core.rs`,
-//! `keys_daemon.rs`, `keys_sandbox.rs`, `keys_workspace.rs`, `tables.rs`)
+//! `keys_daemon.rs`, `keys_sandbox.rs`, `keys_workspace.rs`, `tables.rs`,
+//! `keys_notify.rs`)
 //! with its key, variable, flag, default and help; the layers (`layers.rs`), the flags (`flags.rs`), `--help`,
 //! the README's table and `swarmd config show` (`show.rs`) all read that
 //! declaration.
@@ -14,6 +15,7 @@ mod flags;
 mod keys_budget;
 mod keys_core;
 mod keys_daemon;
+mod keys_notify;
 mod keys_sandbox;
 mod keys_workspace;
 mod layers;
@@ -81,6 +83,8 @@ pub struct Config {
     /// Where traces go (`otlp_endpoint`, `OTEL_EXPORTER_OTLP_ENDPOINT`,
     /// `--otlp-endpoint`); `None`: no exporter runs.
     pub otlp_endpoint: Option<String>,
+    /// `[[notify]]`: where events are posted (none by default).
+    pub notify: Vec<crate::workers::notify::Entry>,
 }
 
 impl Default for Config {
@@ -103,6 +107,7 @@ impl Default for Config {
             http: crate::edge::http::HttpListen::Default,
             sandbox: AgentSandbox::default(),
             otlp_endpoint: None,
+            notify: Vec::new(),
         }
     }
 }

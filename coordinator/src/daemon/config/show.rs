@@ -20,7 +20,8 @@ pub struct Row {
 /// Every setting's effective value and source, in declaration order,
 /// then the tables' entries. Nothing declared is a secret (tokens are not
 /// configuration: they live in WORKDIR/.swarm or SWARM_*_TOKEN), so
-/// every value is shown.
+/// every value is shown — but a `[[notify]]` URL, whose path may be a
+/// webhook's key, shows only its scheme and host.
 pub fn rows(loaded: &Loaded) -> Vec<Row> {
     let mut rows: Vec<Row> = settings()
         .map(|s| Row {
@@ -42,6 +43,10 @@ pub fn rows(loaded: &Loaded) -> Vec<Row> {
             (Some(_), Source::File) => Source::File,
             _ => Source::Default,
         };
+        rows.push(Row { key, value, source });
+    }
+    for (key, value) in super::keys_notify::show(&loaded.config) {
+        let source = loaded.origin("notify");
         rows.push(Row { key, value, source });
     }
     rows

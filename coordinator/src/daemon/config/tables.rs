@@ -70,6 +70,30 @@ pub static TABLE_KEYS: &[TableKey] = &[
         default: "no limit",
         help: "Memory limit of each of ROLE's swarm agents: bytes, or \"512m\", \"2GiB\"",
     },
+    TableKey {
+        key: "notify.url",
+        default: "none",
+        help: "[[notify]] (one table per entry): the http:// or https:// URL events are \
+               POSTed to; shown and logged only as scheme://host/…",
+    },
+    TableKey {
+        key: "notify.events",
+        default: "required",
+        help: "The event kinds or families the entry posts, as swarmctl events --kind takes \
+               them: [\"task.failed\", \"gate.waiting\", \"task.waiting_operator\", \"plan\"]",
+    },
+    TableKey {
+        key: "notify.format",
+        default: "json",
+        help: "json (the event as swarmctl events --json prints it) or slack (an incoming \
+               webhook's {\"text\": …} naming the plan and task, with a link to the web view)",
+    },
+    TableKey {
+        key: "notify.name",
+        default: "its place: 1, 2, …",
+        help: "The name the entry's deliveries are recorded under (swarm_notify_deliveries); \
+               name entries to keep their history when they move",
+    },
 ];
 
 /// Whether `key` names one of the tables.

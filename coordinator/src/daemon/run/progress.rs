@@ -180,7 +180,9 @@ impl Follow {
             | EventKind::MemoryAvailable
             | EventKind::BudgetWarning
             | EventKind::BudgetReached
-            | EventKind::BudgetSet => None,
+            | EventKind::BudgetSet
+            | EventKind::GateWaiting
+            | EventKind::TaskWaitingOperator => None,
         }
     }
 
