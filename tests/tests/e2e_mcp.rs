@@ -128,6 +128,21 @@ async fn an_mcp_client_drives_swarmd_through_swarmctl() {
         (Some("MCP"), Some(2)),
         "{loaded}"
     );
+    // The same file as a revision: a dry run finds nothing to change, and
+    // the history has the version as loaded.
+    let same = call_ok(
+        &client,
+        "plan_apply",
+        json!({"path": plan, "dry_run": true}),
+    )
+    .await;
+    assert_eq!(
+        (same["applied"].as_bool(), same["summary"].as_str()),
+        (Some(false), Some("no change")),
+        "{same}"
+    );
+    let history = call_ok(&client, "plan_history", json!({})).await;
+    assert_eq!(history[0]["version"], 1, "{history}");
 
     let put = json!({"key": "runbook", "value": "draft ready", "namespace": "docs"});
     let stored = call_ok(&client, "memory_put", put).await;
