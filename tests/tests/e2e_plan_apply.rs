@@ -223,6 +223,12 @@ fn a_revision_applies_to_the_running_plan_and_survives_a_kill() {
     let status = d.wait_status(60, |s| s["state"] == "succeeded");
     assert_eq!(status["tasks"]["total"], 5, "{status}");
     assert_eq!(status["tasks"]["removed"], 1, "{status}");
+    let shown = text(&d.ctl(&["status"]).stdout);
+    assert!(shown.contains("· 5/5 done ·"), "{shown}");
+    assert!(
+        shown.contains("0 cancelled (1 removed from the plan)"),
+        "{shown}"
+    );
     let seen = lines(&ledger);
     for line in [
         "1.1",

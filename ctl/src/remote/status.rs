@@ -154,8 +154,14 @@ fn status_text(s: &pb::StatusReply) -> String {
     } else {
         String::new()
     };
+    // Tasks a revision took out of the plan are not in its total.
+    let removed = if c.removed > 0 {
+        format!(" ({} removed from the plan)", c.removed)
+    } else {
+        String::new()
+    };
     let mut out = format!(
-        "plan: {} (#{})\nstate: {} · {done}/{} done · {} connected\ntasks: {} running, {merging}{} ready, {} pending, {} succeeded, {} failed, {} blocked, {} skipped, {} cancelled\n",
+        "plan: {} (#{})\nstate: {} · {done}/{} done · {} connected\ntasks: {} running, {merging}{} ready, {} pending, {} succeeded, {} failed, {} blocked, {} skipped, {} cancelled{removed}\n",
         s.plan, s.plan_id, state_words(&s.state, &c), c.total, crate::plural::count(s.agents, "agent"), c.running, c.ready, c.pending, c.succeeded, c.failed, c.blocked, c.skipped, c.cancelled
     );
     if !s.verdict.is_empty() {
