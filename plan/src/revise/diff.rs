@@ -197,7 +197,10 @@ fn plan_fields(old: &CompiledPlan, new: &CompiledPlan) -> Vec<String> {
             .flat_map(|d| {
                 (d.windows.iter()).map(move |w| {
                     let at = format!("Day {} {}", d.number, w.name);
-                    (at, format!("{} from +{}", w.duration, w.offset))
+                    (
+                        at,
+                        format!("{}, opening {} into the day", w.duration, w.offset),
+                    )
                 })
             })
             .collect()

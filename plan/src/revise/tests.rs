@@ -100,3 +100,29 @@ fn arranging_keeps_positions_stubs_removed_tasks_and_appends_new_ones() {
     assert_eq!(a.plan.order.len(), 5);
     assert!(at(3) < at(4) && at(4) < at(1));
 }
+
+#[test]
+fn windows_and_the_allocation_matrix_are_compared_too() {
+    let text = |sprint: u32, sre: u32| {
+        format!(
+            "# Test\n\n### Day 1: One\n\n**Morning Sprint ({sprint} hours)**\n\n\
+             **Task 1.1**: T\n- **Agent**: SRE\n- **Priority**: P1\n- **Duration**: 1 hour\n- **Dependencies**: None\n\n\
+             ## Appendix: Agent Allocation Matrix\n\n| Day | Phase | Agents Required | Specializations |\n|---|---|---|---|\n\
+             | 1 | A | {sre} | SRE ({sre}) |\n"
+        )
+    };
+    let load = |t: String| {
+        load_text(&t, "test.md", Format::Markdown, &Catalogue::builtin())
+            .unwrap_or_else(|e| panic!("{e}\n{t}"))
+    };
+    let d = diff(&load(text(4, 1)), &|_| true, &load(text(3, 2)));
+    assert!(d.changed.is_empty(), "{d:?}");
+    assert_eq!(
+        d.lines(),
+        [
+            "~ window Day 1 Morning Sprint: 4 hours, opening 0 hours into the day → 3 hours, opening 0 hours into the day",
+            "~ matrix day 1: sre 1 → sre 2",
+        ]
+    );
+    assert_eq!(d.summary(), "2 plan-level changes");
+}
