@@ -366,3 +366,36 @@ fn removing_the_running_task_stops_its_attempt_and_its_late_result_is_rejected()
     );
     assert_eq!(h.events_of("attempt.rejected").len(), 1);
 }
+
+#[test]
+fn a_task_added_after_a_closed_gate_waits_for_it_and_an_open_gate_stays_open() {
+    const GATED: &str = "# Gated\n\n### Day 1: First\n\n**Task 1.1**: Build\n- **Agent**: SRE\n- **Priority**: P1\n- **Duration**: 1 hour\n- **Dependencies**: None\n- **Run**: `true`\n\n**Day 1 Exit Criteria**:\n- [ ] Built\n\n### Day 2: Second\n\n**Task 2.1**: Ship\n- **Agent**: SRE\n- **Priority**: P1\n- **Duration**: 1 hour\n- **Dependencies**: None\n- **Run**: `true`\n";
+    let mut h = Harness::with(crate::config::CoreConfig {
+        gates: true,
+        ..config()
+    });
+    h.load(GATED).expect("loads");
+    let more = format!("{GATED}\n**Task 2.2**: Announce\n- **Agent**: SRE\n- **Priority**: P1\n- **Duration**: 1 hour\n- **Dependencies**: None\n- **Run**: `true`\n");
+    apply(&mut h, &more, false).expect("applies");
+    let held = h.task("2.2").task;
+    assert_eq!(held.state.name(), "pending");
+    assert!(
+        held.reason.contains("Day 1 exit criteria gate"),
+        "{}",
+        held.reason
+    );
+    // Approved, the gate lets both through, and a later revision keeps it open.
+    h.ask(|reply| {
+        PlanCmd::ApproveGate {
+            day: 1,
+            actor: crate::actor::Actor::new("admin"),
+            reply,
+        }
+        .into()
+    })
+    .expect("approved");
+    let third = more.replace("**Task 2.2**: Announce", "**Task 2.2**: Announce it");
+    apply(&mut h, &third, false).expect("applies");
+    assert_eq!(h.state_of("2.2"), "ready");
+    assert_eq!(h.state_of("2.1"), "ready");
+}
