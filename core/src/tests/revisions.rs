@@ -399,3 +399,21 @@ fn a_task_added_after_a_closed_gate_waits_for_it_and_an_open_gate_stays_open() {
     assert_eq!(h.state_of("2.2"), "ready");
     assert_eq!(h.state_of("2.1"), "ready");
 }
+
+#[test]
+fn an_operator_action_on_a_removed_task_is_refused() {
+    let (mut h, _a, _) = running();
+    apply(&mut h, &revised(), false).expect("applies");
+    for action in [
+        crate::command::TaskAction::Done,
+        crate::command::TaskAction::Retry,
+        crate::command::TaskAction::Skip,
+    ] {
+        let refused = h.action("1.4", action);
+        assert!(
+            matches!(&refused, Err(CoreError::Conflict(m)) if m.contains("left the plan with a revision")),
+            "{refused:?}"
+        );
+    }
+    assert_eq!(h.state_of("1.4"), "removed");
+}
