@@ -417,3 +417,36 @@ fn an_operator_action_on_a_removed_task_is_refused() {
     }
     assert_eq!(h.state_of("1.4"), "removed");
 }
+
+#[test]
+fn a_removed_task_comes_back_in_place_and_a_restart_finds_every_definition() {
+    let (mut h, _a, _) = running();
+    apply(&mut h, &revised(), false).expect("version 2 removes 1.4");
+    // Version 3 brings 1.4 back and drops 1.5 (added by version 2).
+    let third = plan(&[
+        ("1.1", 1, "", "true"),
+        ("1.2", 1, "Task 1.1", "echo new"),
+        ("1.3", 3, "Task 1.2", "true"),
+        ("1.4", 1, "Task 1.2", "echo back"),
+        ("1.6", 1, "Task 1.1", "true"),
+    ]);
+    let r = apply(&mut h, &third, false).expect("version 3");
+    assert_eq!(r.version, 3);
+    assert_eq!(h.state_of("1.4"), "pending");
+    assert_eq!(h.task("1.4").task.reason, "back in the plan with version 3");
+    assert_eq!(h.state_of("1.5"), "removed");
+    let before: Vec<(String, String)> = ["1.1", "1.2", "1.3", "1.4", "1.5", "1.6"]
+        .iter()
+        .map(|id| (id.to_string(), h.state_of(id)))
+        .collect();
+    let mut h = h.reopen(config());
+    let after: Vec<(String, String)> = before
+        .iter()
+        .map(|(id, _)| (id.clone(), h.state_of(id)))
+        .collect();
+    assert_eq!(after, before);
+    // 1.5's definition comes from version 2, the newest that had it.
+    assert_eq!(h.task("1.5").task.title, "Task 1.5");
+    let history: Vec<VersionView> = h.ask(|r| Query::PlanHistory(r).into()).expect("history");
+    assert_eq!(history.len(), 3);
+}
