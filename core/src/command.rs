@@ -190,6 +190,12 @@ pub enum PlanCmd {
         /// The gates opened.
         reply: Reply<Vec<String>>,
     },
+    /// Apply a revised plan, compiled off the loop, as the plan's next
+    /// version (or, dry, only say what would change).
+    Apply(
+        Box<super::revise::ApplyPlan>,
+        Reply<super::revise::Revision>,
+    ),
 }
 
 impl PlanCmd {
@@ -202,6 +208,7 @@ impl PlanCmd {
             | PlanCmd::TaskAction { actor, .. }
             | PlanCmd::DrainAgent { actor, .. }
             | PlanCmd::ApproveGate { actor, .. } => actor,
+            PlanCmd::Apply(req, _) => &req.actor,
         }
     }
 
@@ -244,6 +251,11 @@ pub enum Query {
     },
     /// The web view's picture of the plan.
     Board(Reply<super::board::Board>),
+    /// Every version of the running plan, oldest first.
+    PlanHistory(Reply<Vec<super::revise::VersionView>>),
+    /// The text of one version of the running plan (0: the one running),
+    /// to compile and compare off the loop.
+    PlanText(u32, Reply<PlanText>),
 }
 
 /// Checkpoints.

@@ -369,6 +369,11 @@ fn by_operator(reason: &str) -> String {
 
 /// Why `action` cannot be taken on task `id` in `state`, if it cannot.
 fn refusal(id: &str, action: TaskAction, state: TaskState) -> Result<(), CoreError> {
+    if state == TaskState::Removed {
+        return Err(CoreError::Conflict(format!(
+            "task {id} left the plan with a revision ('swarmctl plan history'); apply a revision that has it to bring it back"
+        )));
+    }
     match action {
         TaskAction::Done | TaskAction::Fail | TaskAction::Cancel | TaskAction::Skip
             if state.is_done() =>

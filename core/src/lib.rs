@@ -62,6 +62,7 @@ mod recover;
 mod rejected;
 mod remaining;
 mod results;
+pub mod revise;
 pub mod roles;
 mod roster;
 mod scheduler;
@@ -358,6 +359,8 @@ impl State {
                 let r = self.board(t.db, t.now);
                 t.reply(reply, r);
             }
+            Query::PlanHistory(reply) => t.reply(reply, self.plan_history(t.db)),
+            Query::PlanText(version, reply) => t.reply(reply, self.plan_text(t.db, version)),
         }
     }
 }

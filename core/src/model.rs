@@ -63,6 +63,9 @@ pub enum TaskState {
     Skipped,
     /// Cancelled by an operator.
     Cancelled,
+    /// Left the plan with a revision (`swarmctl plan apply`): kept in its
+    /// history, never counted in the plan's outcome.
+    Removed,
 }
 
 impl TaskState {
@@ -78,11 +81,12 @@ impl TaskState {
             TaskState::Blocked => "blocked",
             TaskState::Skipped => "skipped",
             TaskState::Cancelled => "cancelled",
+            TaskState::Removed => "removed",
         }
     }
 
     /// Every state, in the order of the task's life.
-    pub const ALL: [TaskState; 9] = [
+    pub const ALL: [TaskState; 10] = [
         TaskState::Pending,
         TaskState::Ready,
         TaskState::Running,
@@ -92,6 +96,7 @@ impl TaskState {
         TaskState::Blocked,
         TaskState::Skipped,
         TaskState::Cancelled,
+        TaskState::Removed,
     ];
 
     /// Position in per-state counters.
@@ -114,7 +119,7 @@ impl TaskState {
 
     /// Terminal for the plan's completion.
     pub fn is_final(self) -> bool {
-        self.is_done() || self.is_dead()
+        self.is_done() || self.is_dead() || self == TaskState::Removed
     }
 }
 

@@ -41,6 +41,10 @@ impl State {
                 let r = self.approve_gate(t, day);
                 t.reply(reply, r);
             }
+            PlanCmd::Apply(req, reply) => {
+                let r = self.apply_revision(t, *req);
+                t.reply(reply, r);
+            }
         }
         Ok(())
     }

@@ -64,15 +64,9 @@ impl State {
             .state
             .parse()
             .map_err(|e| CoreError::Recovery(format!("plan {}: {e}", row.id)))?;
-        let req = super::command::PlanText {
-            file_name: row.file.clone(),
-            text: row.source.clone(),
-            toml: row.format == "toml",
-            roles_toml: row.roles_toml.clone(),
-        };
-        let roles = crate::roles::RolesSource::of(&self.cfg);
-        let (compiled, profiles) = super::setup::compile(&req, &roles)
-            .map_err(|e| CoreError::Recovery(format!("the stored plan no longer compiles: {e}")))?;
+        // The newest version, on the positions the tasks are stored at.
+        let stored = tasks(t.db, row.id)?;
+        let (compiled, profiles, version) = self.compile_stored(t.db, row, &stored)?;
         self.profiles = profiles;
         let clock = serde_json::from_str(&row.clock).unwrap_or(crate::clock::PlanClock {
             start: row.loaded_at,
@@ -90,6 +84,7 @@ impl State {
             clock,
             calendar,
         );
+        plan.restore_version(version);
         if self.cfg.gates {
             plan.enable_gates();
         }
@@ -104,7 +99,7 @@ impl State {
             None
         };
         plan.restore_state(state, row.finished_at, cancelled_why);
-        for task in tasks(t.db, row.id)? {
+        for task in stored {
             plan.restore_task(task)?;
         }
         plan.finish_restore();

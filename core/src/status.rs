@@ -77,7 +77,7 @@ impl State {
     pub(crate) fn counts(&self, plan: &ActivePlan) -> Counts {
         let n = |s: TaskState| plan.count(s);
         Counts {
-            total: plan.len() as u32,
+            total: plan.len() as u32 - n(TaskState::Removed),
             pending: n(TaskState::Pending),
             ready: n(TaskState::Ready),
             running: n(TaskState::Running),
@@ -87,6 +87,7 @@ impl State {
             blocked: n(TaskState::Blocked),
             skipped: n(TaskState::Skipped),
             cancelled: n(TaskState::Cancelled),
+            removed: n(TaskState::Removed),
         }
     }
 

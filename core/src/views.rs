@@ -50,11 +50,13 @@ pub struct Counts {
     pub skipped: u32,
     /// Cancelled by an operator.
     pub cancelled: u32,
+    /// Left the plan with a revision (not in `total`).
+    pub removed: u32,
 }
 
 impl Counts {
     /// Each state's name and count, in the order of the task's life.
-    pub fn by_state(&self) -> [(TaskState, u32); 9] {
+    pub fn by_state(&self) -> [(TaskState, u32); 10] {
         TaskState::ALL.map(|state| (state, self.of(state)))
     }
 
@@ -70,6 +72,7 @@ impl Counts {
             TaskState::Blocked => self.blocked,
             TaskState::Skipped => self.skipped,
             TaskState::Cancelled => self.cancelled,
+            TaskState::Removed => self.removed,
         }
     }
 }

@@ -47,7 +47,11 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         cli::Command::Plan(cmd)
             if !matches!(
                 cmd,
-                cli::PlanCommand::Load { .. } | cli::PlanCommand::Cancel { .. }
+                cli::PlanCommand::Load { .. }
+                    | cli::PlanCommand::Cancel { .. }
+                    | cli::PlanCommand::Apply { .. }
+                    | cli::PlanCommand::History { .. }
+                    | cli::PlanCommand::Diff { .. }
             ) =>
         {
             plan::run(cmd)

@@ -244,6 +244,25 @@ CREATE TABLE IF NOT EXISTS swarm_budgets (
 );
 ";
 
+/// v12: the versions of a plan revised while it runs (see
+/// `state::versions`); version 1's text stays in `swarm_plans`.
+const MIGRATION_12: &str = "
+CREATE TABLE IF NOT EXISTS swarm_plan_versions (
+  plan_id INTEGER NOT NULL,
+  version INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  actor TEXT NOT NULL DEFAULT '',
+  reason TEXT NOT NULL DEFAULT '',
+  summary TEXT NOT NULL DEFAULT '',
+  changes TEXT NOT NULL DEFAULT '[]',
+  file TEXT NOT NULL DEFAULT '',
+  format TEXT NOT NULL DEFAULT 'markdown',
+  source TEXT,
+  roles_toml TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (plan_id, version)
+);
+";
+
 /// v13: notifications (`[[notify]]`): where each entry started reading
 /// the event log (a new entry starts at its end), and each delivery of an
 /// event to an entry: pending (being tried, with the last error) or
@@ -267,7 +286,7 @@ CREATE TABLE IF NOT EXISTS swarm_notify_deliveries (
 ";
 
 /// Every migration, by the version it brings the schema to.
-pub(crate) const MIGRATIONS: [(i64, &str); 12] = [
+pub(crate) const MIGRATIONS: [(i64, &str); 13] = [
     (1, MIGRATION_1),
     (2, MIGRATION_2),
     (3, MIGRATION_3),
@@ -279,5 +298,6 @@ pub(crate) const MIGRATIONS: [(i64, &str); 12] = [
     (9, MIGRATION_9),
     (10, MIGRATION_10),
     (11, MIGRATION_11),
+    (12, MIGRATION_12),
     (13, MIGRATION_13),
 ];

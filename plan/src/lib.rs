@@ -21,6 +21,7 @@ mod fields;
 pub mod markdown;
 pub mod model;
 pub mod policy;
+pub mod revise;
 pub mod simulate;
 pub mod toml_form;
 

@@ -25,12 +25,14 @@ const PLAN: &str = "# MCP\n\n### Day 1: Docs\n\n\
 **Task 1.2**: Publish\n- **Agent**: Writer\n- **Priority**: P1\n- **Duration**: 1 hour\n- **Dependencies**: Task 1.1\n\
 - **Run**: `echo runbook published > \"$SWARM_RESULT\"`\n";
 
-const TOOLS: [&str; 16] = [
+const TOOLS: [&str; 18] = [
     "memory_get",
     "memory_list",
     "memory_put",
+    "plan_apply",
     "plan_cancel",
     "plan_check",
+    "plan_history",
     "plan_load",
     "standup_run",
     "standup_show",
@@ -126,6 +128,21 @@ async fn an_mcp_client_drives_swarmd_through_swarmctl() {
         (Some("MCP"), Some(2)),
         "{loaded}"
     );
+    // The same file as a revision: a dry run finds nothing to change, and
+    // the history has the version as loaded.
+    let same = call_ok(
+        &client,
+        "plan_apply",
+        json!({"path": plan, "dry_run": true}),
+    )
+    .await;
+    assert_eq!(
+        (same["applied"].as_bool(), same["summary"].as_str()),
+        (Some(false), Some("no change")),
+        "{same}"
+    );
+    let history = call_ok(&client, "plan_history", json!({})).await;
+    assert_eq!(history[0]["version"], 1, "{history}");
 
     let put = json!({"key": "runbook", "value": "draft ready", "namespace": "docs"});
     let stored = call_ok(&client, "memory_put", put).await;

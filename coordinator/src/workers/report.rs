@@ -153,6 +153,16 @@ pub fn render(job: &ReportJob, met: &[(bool, String)]) -> String {
     criteria_and_path(&mut out, job, met);
     allocation(&mut out, job);
     spend(&mut out, &job.spend);
+    if !job.plan_changes.is_empty() {
+        let n = job.plan_changes.len();
+        section(
+            &mut out,
+            "Plan changes",
+            &job.plan_changes,
+            n,
+            "swarmctl plan history",
+        );
+    }
     if job.actions_total > 0 {
         section(
             &mut out,

@@ -53,6 +53,9 @@ fn job(n: usize) -> ReportJob {
         decisions: ids.iter().map(|i| format!("moved agent {i}")).collect(),
         actions: vec!["Day 1 10:00 — admin (as Ann) — `plan.paused`".into()],
         actions_total: 1,
+        plan_changes: vec![
+            "Day 1 11:00 — version 2 by admin (as Ann) (standup): 1 added — + task 9.9: New (sre, P1, 1 hour)".into(),
+        ],
         workdir: PathBuf::from("."),
         report_path: PathBuf::from("r.md"),
         reply: None,
@@ -197,4 +200,19 @@ fn the_spend_section_sums_by_role_and_day_and_is_absent_without_spend() {
     );
     assert!(text.contains("| sre | 3.25 | 120 |"), "{text}");
     assert!(text.contains("| Day 1 | 3.25 | 120 |"), "{text}");
+}
+
+#[test]
+fn a_revision_since_the_last_checkpoint_is_under_plan_changes() {
+    let text = render(&job(1), &[]);
+    let at = text
+        .find("### Plan changes")
+        .expect("a Plan changes section");
+    assert!(
+        text[at..].contains("- Day 1 11:00 — version 2 by admin (as Ann) (standup): 1 added"),
+        "{text}"
+    );
+    let mut none = job(1);
+    none.plan_changes.clear();
+    assert!(!render(&none, &[]).contains("Plan changes"));
 }

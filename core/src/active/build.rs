@@ -32,7 +32,7 @@ impl ActivePlan {
             .iter()
             .map(|t| t.retries.unwrap_or(default_retries))
             .collect();
-        let mut by_state = [0; 9];
+        let mut by_state = [0; 10];
         by_state[TaskState::Pending.index()] = tasks.len() as u32;
         let mut plan = ActivePlan {
             id,
@@ -61,6 +61,7 @@ impl ActivePlan {
             checkpoints,
             next_checkpoint: None,
             cancelled_why: None,
+            version: 1,
         };
         plan.next_checkpoint = plan.schedule_after(plan.clock.plan_at(now) - 1);
         plan
@@ -69,7 +70,7 @@ impl ActivePlan {
 
 /// The plan's checkpoints by time of day, or the seed's three when it
 /// names none.
-fn checkpoint_times(compiled: &CompiledPlan) -> Vec<CheckpointTime> {
+pub(super) fn checkpoint_times(compiled: &CompiledPlan) -> Vec<CheckpointTime> {
     let own: Vec<CheckpointTime> = compiled
         .plan
         .checkpoints
@@ -96,24 +97,29 @@ fn pending_tasks(compiled: &CompiledPlan, now: i64) -> Vec<TaskRt> {
     compiled
         .tasks
         .iter()
-        .map(|t| TaskRt {
-            state: TaskState::Pending,
-            attempts: 0,
-            failures: 0,
-            losses: 0,
-            not_before: None,
-            reason: None,
-            current: None,
-            last_agents: Vec::new(),
-            deps_left: t.deps.len() as u32,
-            updated_at: now,
-        })
+        .map(|t| pending_task(t, now))
         .collect()
+}
+
+/// A task that never ran, waiting for all its dependencies.
+pub(super) fn pending_task(t: &swarm_plan::CompiledTask, now: i64) -> TaskRt {
+    TaskRt {
+        state: TaskState::Pending,
+        attempts: 0,
+        failures: 0,
+        losses: 0,
+        not_before: None,
+        reason: None,
+        current: None,
+        last_agents: Vec::new(),
+        deps_left: t.deps.len() as u32,
+        updated_at: now,
+    }
 }
 
 /// Task indexes sorted by task id, for finding a task by id by binary
 /// search (4 bytes a task).
-fn ids_sorted(compiled: &CompiledPlan) -> Vec<u32> {
+pub(super) fn ids_sorted(compiled: &CompiledPlan) -> Vec<u32> {
     let mut by_id: Vec<u32> = (0..compiled.plan.tasks.len() as u32).collect();
     by_id.sort_unstable_by(|&a, &b| {
         compiled.plan.tasks[a as usize]

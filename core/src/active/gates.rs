@@ -270,6 +270,11 @@ impl ActivePlan {
             }
             gate.waiting = waited.iter().any(|m| m.starts_with(&label));
         }
+        self.hold_again();
+    }
+
+    /// Holds back again the pending tasks a closed gate stands before.
+    pub(super) fn hold_again(&mut self) {
         let waiting: Vec<usize> = (0..self.tasks.len())
             .filter(|&i| {
                 let t = &self.tasks[i];

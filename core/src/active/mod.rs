@@ -17,6 +17,7 @@ mod build;
 mod gates;
 mod queue;
 mod restore;
+mod revise;
 mod schedule;
 
 pub use gates::Gate;
@@ -90,7 +91,7 @@ pub struct ActivePlan {
     /// Tasks succeeded or skipped.
     done_tasks: usize,
     /// Tasks per state, indexed by [`TaskState::index`].
-    by_state: [u32; 9],
+    by_state: [u32; 10],
     clock: PlanClock,
     /// Whether tasks wait for their planned day (`--pace calendar`).
     calendar: bool,
@@ -102,6 +103,8 @@ pub struct ActivePlan {
     last_checkpoint: CheckpointMark,
     /// Why an operator cancelled it, once cancelled.
     cancelled_why: Option<String>,
+    /// Its version: 1 as loaded, one more with each revision.
+    version: u32,
 }
 
 impl ActivePlan {
@@ -346,7 +349,9 @@ impl ActivePlan {
 
     /// Whether every task is final, and if so whether all are done.
     pub fn completion(&self) -> Option<bool> {
-        (self.final_tasks == self.tasks.len()).then_some(self.done_tasks == self.tasks.len())
+        // A task that left the plan with a revision counts for neither.
+        let counted = self.tasks.len() - self.count(TaskState::Removed) as usize;
+        (self.final_tasks == self.tasks.len()).then_some(self.done_tasks == counted)
     }
 
     /// Moves the plan to `state`; a final state records when.

@@ -87,7 +87,7 @@ impl ActivePlan {
         }
         self.final_tasks = self.tasks.iter().filter(|t| t.state.is_final()).count();
         self.done_tasks = self.tasks.iter().filter(|t| t.state.is_done()).count();
-        self.by_state = [0; 9];
+        self.by_state = [0; 10];
         for t in &self.tasks {
             self.by_state[t.state.index()] += 1;
         }

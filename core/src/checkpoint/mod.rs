@@ -113,6 +113,7 @@ impl State {
             .map_or(0, |p| p.clock().wall_at(since.plan_time));
         job.merged = self.merged_since(t.db, since_wall)?;
         (job.actions, job.actions_total) = self.acted_since(t.db, since.event_seq)?;
+        job.plan_changes = self.revisions_since(t.db, since_wall)?;
         // The day's first report shows its checklists: the previous
         // checkpoint fell on another day, or there was none (the mark a
         // load leaves has event 0; a real checkpoint follows plan.loaded).

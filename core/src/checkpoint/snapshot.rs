@@ -112,6 +112,7 @@ impl State {
             spend: self.spend.view(day, clock.working_hours(plan_time)),
             decisions,
             actions: Vec::new(),
+            plan_changes: Vec::new(),
             actions_total: 0,
             workdir: self.cfg.workdir.clone(),
             report_path: self.cfg.report_path.clone(),
@@ -177,7 +178,8 @@ impl State {
                 | TaskState::Merging
                 | TaskState::Succeeded
                 | TaskState::Skipped
-                | TaskState::Cancelled => {}
+                | TaskState::Cancelled
+                | TaskState::Removed => {}
             }
         }
         (in_progress, blockers)

@@ -73,6 +73,7 @@ impl EventKind {
             EventKind::PlanLoaded
             | EventKind::PlanPaused
             | EventKind::PlanResumed
+            | EventKind::PlanRevised
             | EventKind::Plan(_) => EventFamily::Plan,
             EventKind::Task(_)
             | EventKind::TaskMerged

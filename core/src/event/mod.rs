@@ -26,6 +26,9 @@ pub enum EventKind {
     PlanPaused,
     /// `plan.resumed`.
     PlanResumed,
+    /// `plan.revised`: a new version of the plan applied while it runs
+    /// (`swarmctl plan apply`); the message says what changed and why.
+    PlanRevised,
     /// `plan.running`, `plan.succeeded`, `plan.failed` (settled), and
     /// `plan.cancelled` (an operator abandoned it; the message says who
     /// and why).
@@ -162,7 +165,7 @@ impl EventKind {
     /// Every kind the loop writes, each name once (a plan pauses through
     /// [`EventKind::PlanPaused`], never through a settled state), for
     /// [`EventKind::parse`] and the README's list.
-    pub const ALL: [EventKind; 53] = [
+    pub const ALL: [EventKind; 55] = [
         EventKind::CoordinatorStarted,
         EventKind::CoordinatorStopping,
         EventKind::PlanLoaded,
@@ -172,6 +175,7 @@ impl EventKind {
         EventKind::Plan(PlanState::Succeeded),
         EventKind::Plan(PlanState::Failed),
         EventKind::Plan(PlanState::Cancelled),
+        EventKind::PlanRevised,
         EventKind::Task(TaskState::Pending),
         EventKind::Task(TaskState::Ready),
         EventKind::Task(TaskState::Running),
@@ -181,6 +185,7 @@ impl EventKind {
         EventKind::Task(TaskState::Blocked),
         EventKind::Task(TaskState::Skipped),
         EventKind::Task(TaskState::Cancelled),
+        EventKind::Task(TaskState::Removed),
         EventKind::AttemptOffered,
         EventKind::AttemptStarted,
         EventKind::AttemptEnded(AttemptEnd::Succeeded),
@@ -226,6 +231,7 @@ impl EventKind {
             EventKind::PlanLoaded => "plan.loaded",
             EventKind::PlanPaused => "plan.paused",
             EventKind::PlanResumed => "plan.resumed",
+            EventKind::PlanRevised => "plan.revised",
             EventKind::Plan(state) => match state {
                 PlanState::Running => "plan.running",
                 PlanState::Paused => "plan.paused",
@@ -243,6 +249,7 @@ impl EventKind {
                 TaskState::Blocked => "task.blocked",
                 TaskState::Skipped => "task.skipped",
                 TaskState::Cancelled => "task.cancelled",
+                TaskState::Removed => "task.removed",
             },
             EventKind::AttemptOffered => "attempt.offered",
             EventKind::AttemptStarted => "attempt.started",

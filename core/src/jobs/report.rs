@@ -120,6 +120,9 @@ pub struct ReportJob {
     pub actions: Vec<String>,
     /// How many events operators caused since the last checkpoint.
     pub actions_total: usize,
+    /// Each revision of the plan applied since the last checkpoint: when,
+    /// which version, by whom, why, what changed.
+    pub plan_changes: Vec<String>,
     /// What this checkpoint's reallocation did, one sentence each; stored
     /// with the checkpoint as a JSON list.
     pub decisions: Vec<String>,

@@ -29,6 +29,7 @@ mod recovery;
 mod regressions;
 mod reports;
 mod retries;
+mod revisions;
 mod sessions;
 mod traces;
 mod verdicts;

@@ -46,7 +46,8 @@ fn task_states_round_trip() {
             "failed",
             "blocked",
             "skipped",
-            "cancelled"
+            "cancelled",
+            "removed"
         ]
     );
     for (i, s) in TaskState::ALL.iter().enumerate() {

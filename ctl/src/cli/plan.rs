@@ -157,6 +157,60 @@ pub enum PlanCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Apply a revised plan to the running one as its next version: print
+    /// what changes (tasks added, removed, and changed field by field;
+    /// windows, the allocation matrix), then apply it. Succeeded tasks keep
+    /// their results; running ones finish under the version they started
+    /// with (their next attempt uses the new one); removed ones are stopped
+    /// and leave the plan (state `removed`). A revision that is not valid
+    /// changes nothing: exit 2 with FILE:LINE errors.
+    Apply {
+        /// The revised plan to read.
+        #[command(flatten)]
+        input: PlanInput,
+        /// Only print what would change.
+        #[arg(long)]
+        dry_run: bool,
+        /// Why, kept with the version and named in the next report.
+        #[arg(
+            long,
+            value_name = "TEXT",
+            default_value = "",
+            hide_default_value = true
+        )]
+        reason: String,
+        /// Run these finished tasks again (succeeded, skipped, failed,
+        /// blocked or cancelled).
+        #[arg(long, value_name = "ID", num_args = 1..)]
+        rerun: Vec<String>,
+        /// Stop these running tasks and start them again now under the new
+        /// version (no retry is used).
+        #[arg(long, value_name = "ID", num_args = 1..)]
+        restart: Vec<String>,
+        /// JSON output: the version, whether it was applied, the summary,
+        /// each change, the tasks stopped, restarted and run again.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The running plan's versions: when each was applied, by whom, why,
+    /// and what changed.
+    History {
+        /// A JSON array of {version, at, actor, reason, summary, changes}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// What changed between two versions of the running plan: V1 and V2,
+    /// V1 and the running version, or (without either) the version before
+    /// the running one and the running one.
+    Diff {
+        /// The older version.
+        v1: Option<u32>,
+        /// The newer version (default: the running one).
+        v2: Option<u32>,
+        /// JSON output: from, to, summary, changes.
+        #[arg(long)]
+        json: bool,
+    },
     /// Validate a plan and summarise it; exit 2 with FILE:LINE errors if it
     /// is not valid.
     Check {

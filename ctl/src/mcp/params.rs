@@ -34,6 +34,31 @@ impl PlanFile {
     }
 }
 
+/// A revised plan to apply (`plan_apply`).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PlanApply {
+    /// The revised plan: markdown or TOML (`.toml`), relative to the
+    /// directory `swarmctl mcp` runs in.
+    pub path: PathBuf,
+    /// Extra roles and aliases, from a TOML file of `[[role]]` tables.
+    pub roles: Option<PathBuf>,
+    /// Claude Code agent definitions that add roles.
+    pub agents_dir: Option<PathBuf>,
+    /// Only say what would change (default: apply it).
+    #[serde(default)]
+    pub dry_run: bool,
+    /// Why, kept with the version and named in the next report.
+    #[serde(default)]
+    pub reason: String,
+    /// Finished tasks to run again.
+    #[serde(default)]
+    pub rerun: Vec<String>,
+    /// Running tasks to stop and start again under the new version.
+    #[serde(default)]
+    pub restart: Vec<String>,
+}
+
 /// One task (`task_show`, `task_result`).
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

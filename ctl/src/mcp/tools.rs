@@ -9,13 +9,13 @@ use serde_json::{json, Value};
 use swarm_proto::v1 as pb;
 
 use super::params::{
-    MemoryKey, MemoryList, MemoryPut, PlanCancel, PlanFile, StandupRun, StandupShow, TaskAction,
-    TaskFilter, TaskId, TaskLogs,
+    MemoryKey, MemoryList, MemoryPut, PlanApply, PlanCancel, PlanFile, StandupRun, StandupShow,
+    TaskAction, TaskFilter, TaskId, TaskLogs,
 };
 use super::{answer, noted, reply};
 use crate::exit;
 // Not `Result`: the handler macro's generated code means the standard one.
-use crate::remote::{self, logs, memory, standup, status, tasks, Failure, Target};
+use crate::remote::{self, logs, memory, revise, standup, status, tasks, Failure, Target};
 
 /// The tools, bound to one coordinator and one way of finding a token.
 pub(crate) struct Swarm {
@@ -48,6 +48,33 @@ impl Swarm {
     async fn plan_load(&self, Parameters(p): Parameters<PlanFile>) -> CallToolResult {
         let load = async { status::send_plan(&self.target, status::check_plan(&p.input())?).await };
         answer(load, status::loaded_json).await
+    }
+
+    #[tool(
+        description = "Apply a revised plan file to the running plan as its next version (with dry_run, only say what would change): tasks added, removed and changed field by field; succeeded tasks keep their results, running ones finish under the version they started with, removed ones are stopped; a revision that is not valid changes nothing. Answers as `swarmctl plan apply --json`"
+    )]
+    async fn plan_apply(&self, Parameters(p): Parameters<PlanApply>) -> CallToolResult {
+        let how = revise::Apply {
+            dry_run: p.dry_run,
+            reason: p.reason,
+            rerun: p.rerun,
+            restart: p.restart,
+        };
+        let file = PlanFile {
+            path: p.path,
+            roles: p.roles,
+            agents_dir: p.agents_dir,
+        };
+        let input = file.input();
+        let apply = async { Ok(revise::send(&self.target, &input, how).await?.0) };
+        answer(apply, revise::applied_json).await
+    }
+
+    #[tool(
+        description = "The running plan's versions, oldest first: version, at, actor, reason, summary and changes, as `swarmctl plan history --json`"
+    )]
+    async fn plan_history(&self) -> CallToolResult {
+        answer(revise::fetch_history(&self.target), revise::history_json).await
     }
 
     #[tool(

@@ -31,7 +31,11 @@ pub(crate) fn run(cmd: PlanCommand) -> u8 {
             let analysis = analyse(plan);
             print(&graph::render(plan, &analysis, format))
         }),
-        PlanCommand::Load { .. } | PlanCommand::Cancel { .. } => exit::FAILED,
+        PlanCommand::Load { .. }
+        | PlanCommand::Cancel { .. }
+        | PlanCommand::Apply { .. }
+        | PlanCommand::History { .. }
+        | PlanCommand::Diff { .. } => exit::FAILED,
         PlanCommand::Simulate {
             input,
             agents,

@@ -6,6 +6,7 @@ mod budget;
 mod events;
 pub(crate) mod logs;
 pub(crate) mod memory;
+pub(crate) mod revise;
 mod roles;
 mod rows;
 pub(crate) mod spend;
@@ -206,6 +207,26 @@ async fn dispatch(target: &Target, command: Command) -> Result<()> {
         }
         Command::Plan(PlanCommand::Cancel { reason, json }) => {
             status::cancel(target, reason, json).await
+        }
+        Command::Plan(PlanCommand::Apply {
+            input,
+            dry_run,
+            reason,
+            rerun,
+            restart,
+            json,
+        }) => {
+            let how = revise::Apply {
+                dry_run,
+                reason,
+                rerun,
+                restart,
+            };
+            revise::apply(target, &input, how, json).await
+        }
+        Command::Plan(PlanCommand::History { json }) => revise::history(target, json).await,
+        Command::Plan(PlanCommand::Diff { v1, v2, json }) => {
+            revise::diff(target, v1, v2, json).await
         }
         Command::Status { json, watch } => status::status(target, json, watch).await,
         Command::Tasks {

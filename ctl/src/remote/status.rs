@@ -12,14 +12,19 @@ use crate::exit;
 /// A plan validated here, ready to send: `plan load` checks a plan before
 /// the daemon sees it, for the same FILE:LINE errors as `plan check`.
 pub(crate) struct CheckedPlan {
-    header: pb::LoadPlanHeader,
-    text: String,
+    pub(crate) header: pb::LoadPlanHeader,
+    pub(crate) text: String,
     /// What the plan's author may want to fix, one line each.
     pub(crate) warnings: Vec<String>,
 }
 
 /// Reads and validates the plan (and its role file) named by `input`.
 pub(crate) fn check_plan(input: &PlanInput) -> Result<CheckedPlan> {
+    check_plan_then(input, "the plan was not loaded")
+}
+
+/// [`check_plan`], an error ending with `then` (what did not happen).
+pub(crate) fn check_plan_then(input: &PlanInput, then: &str) -> Result<CheckedPlan> {
     let catalogue = input
         .catalogue()
         .map_err(|e| Failure(exit::USAGE, e.to_string()))?;
@@ -29,17 +34,18 @@ pub(crate) fn check_plan(input: &PlanInput) -> Result<CheckedPlan> {
         .unwrap_or_default();
     let text = input
         .plan_text()
-        .map_err(|e| Failure(exit::USAGE, format!("{e}\nthe plan was not loaded")))?;
+        .map_err(|e| Failure(exit::USAGE, format!("{e}\n{then}")))?;
     let name = input.file.display().to_string();
     let format = swarm_plan::Format::from_path(&input.file);
     let compiled = swarm_plan::load_text(&text, &name, format, &catalogue)
-        .map_err(|e| Failure(exit::USAGE, format!("{e}\nthe plan was not loaded")))?;
+        .map_err(|e| Failure(exit::USAGE, format!("{e}\n{then}")))?;
     Ok(CheckedPlan {
         header: pb::LoadPlanHeader {
             file_name: input.file.display().to_string(),
             toml: format == swarm_plan::Format::Toml,
             roles_toml,
             size: 0,
+            apply: None,
         },
         text,
         warnings: compiled.warnings.iter().map(ToString::to_string).collect(),
@@ -88,7 +94,7 @@ pub(crate) fn status_json(s: &pb::StatusReply) -> serde_json::Value {
         "state": s.state,
         "tasks": {
             "total": c.total, "pending": c.pending, "ready": c.ready, "running": c.running, "merging": c.merging,
-            "succeeded": c.succeeded, "failed": c.failed, "blocked": c.blocked, "skipped": c.skipped, "cancelled": c.cancelled,
+            "succeeded": c.succeeded, "failed": c.failed, "blocked": c.blocked, "skipped": c.skipped, "cancelled": c.cancelled, "removed": c.removed,
         },
         "agents": s.agents,
         "loaded_at_ms": s.loaded_at_ms,
@@ -148,8 +154,14 @@ fn status_text(s: &pb::StatusReply) -> String {
     } else {
         String::new()
     };
+    // Tasks a revision took out of the plan are not in its total.
+    let removed = if c.removed > 0 {
+        format!(" ({} removed from the plan)", c.removed)
+    } else {
+        String::new()
+    };
     let mut out = format!(
-        "plan: {} (#{})\nstate: {} · {done}/{} done · {} connected\ntasks: {} running, {merging}{} ready, {} pending, {} succeeded, {} failed, {} blocked, {} skipped, {} cancelled\n",
+        "plan: {} (#{})\nstate: {} · {done}/{} done · {} connected\ntasks: {} running, {merging}{} ready, {} pending, {} succeeded, {} failed, {} blocked, {} skipped, {} cancelled{removed}\n",
         s.plan, s.plan_id, state_words(&s.state, &c), c.total, crate::plural::count(s.agents, "agent"), c.running, c.ready, c.pending, c.succeeded, c.failed, c.blocked, c.skipped, c.cancelled
     );
     if !s.verdict.is_empty() {

@@ -8,6 +8,7 @@ mod read;
 mod rows;
 mod trace;
 mod usage;
+mod versions;
 mod write;
 
 pub use merges::*;
@@ -17,4 +18,5 @@ pub use read::*;
 pub use rows::*;
 pub use trace::*;
 pub use usage::*;
+pub use versions::*;
 pub use write::*;

@@ -126,6 +126,7 @@ impl Follow {
             EventKind::AgentRoleSwitched
             | EventKind::AgentProvisioned
             | EventKind::AgentDraining => Some(format!("{at}  ⇄ {}", e.message)),
+            EventKind::PlanRevised => Some(format!("{at}  ✎ plan revised: {}", e.message)),
             EventKind::Plan(PlanState::Cancelled) => {
                 Some(format!("{at}  ✗ the plan was {}", e.message))
             }
@@ -144,7 +145,8 @@ impl Follow {
                 | TaskState::Ready
                 | TaskState::Merging
                 | TaskState::Skipped
-                | TaskState::Cancelled,
+                | TaskState::Cancelled
+                | TaskState::Removed,
             )
             | EventKind::AttemptCommitted
             | EventKind::AttemptEnded(

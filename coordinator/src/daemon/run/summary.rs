@@ -47,6 +47,11 @@ fn print_tasks(tasks: &[RunTask], secs: f64) {
         .iter()
         .filter(|t| matches!(t.state, TaskState::Succeeded | TaskState::Skipped))
         .count();
+    // A task that left the plan with a revision is not counted.
+    let counted = tasks
+        .iter()
+        .filter(|t| t.state != TaskState::Removed)
+        .count();
     println!(
         "\n{:<8} {:<10} {:>8}  TITLE / REASON",
         "TASK", "STATE", "ATTEMPTS"
@@ -67,6 +72,6 @@ fn print_tasks(tasks: &[RunTask], secs: f64) {
     }
     println!(
         "\n{ok}/{} succeeded in {secs:.1}s",
-        count(tasks.len() as u64, "task")
+        count(counted as u64, "task")
     );
 }

@@ -13,7 +13,7 @@ use super::streams::{async_stream, shutting_down};
 use super::BoxStream;
 use crate::edge::auth::{Scope, Tokens};
 use swarm_core::budget::BudgetCmd;
-use swarm_core::command::{CheckpointCmd, LoadPlan, PlanCmd, Query, TaskLogs};
+use swarm_core::command::{CheckpointCmd, PlanCmd, Query, TaskLogs};
 use swarm_core::follow::{relay, Relayed};
 use swarm_core::CoreHandle;
 
@@ -81,13 +81,8 @@ impl pb::control_service_server::ControlService for ControlSvc {
     ) -> R<pb::LoadPlanReply> {
         let actor = self.operator(&req)?;
         let text = super::plan_upload::receive(req.into_inner(), self.max_plan_bytes).await?;
-        // Parsing and compiling a big plan takes a while, and reads the
-        // agent definitions and the roles file: never on the scheduler's
-        // thread, nor on the runtime's.
-        let roles = self.roles.clone();
-        let load = tokio::task::spawn_blocking(move || LoadPlan::compile(text, &roles))
+        let load = super::revise::compile(&self.roles, text)
             .await
-            .map_err(|e| Status::internal(format!("compiling the plan stopped: {e}")))?
             .map_err(status)?;
         let loaded = self
             .core
@@ -434,5 +429,30 @@ impl pb::control_service_server::ControlService for ControlSvc {
             .await
             .map_err(status)?;
         Ok(Response::new(convert::budgets_to(lines)))
+    }
+
+    async fn apply_plan(
+        &self,
+        req: Request<tonic::Streaming<pb::LoadPlanChunk>>,
+    ) -> R<pb::ApplyPlanReply> {
+        let actor = self.operator(&req)?;
+        let chunks = req.into_inner();
+        let received =
+            super::plan_upload::receive_with_options(chunks, self.max_plan_bytes).await?;
+        let reply = super::revise::apply_plan(&self.core, &self.roles, received, actor).await?;
+        Ok(Response::new(reply))
+    }
+
+    async fn plan_history(&self, req: Request<pb::PlanHistoryRequest>) -> R<pb::PlanHistoryReply> {
+        self.tokens.check(&req, Scope::Admin)?;
+        Ok(Response::new(
+            super::revise::plan_history(&self.core).await?,
+        ))
+    }
+
+    async fn plan_diff(&self, req: Request<pb::PlanDiffRequest>) -> R<pb::PlanDiffReply> {
+        self.tokens.check(&req, Scope::Admin)?;
+        let reply = super::revise::plan_diff(&self.core, &self.roles, req.into_inner()).await?;
+        Ok(Response::new(reply))
     }
 }

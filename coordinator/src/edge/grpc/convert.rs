@@ -182,6 +182,7 @@ pub(crate) fn status_to(s: views::Status) -> pb::StatusReply {
             blocked: c.blocked,
             skipped: c.skipped,
             cancelled: c.cancelled,
+            removed: c.removed,
         }),
         agents: s.agents,
         loaded_at_ms: s.loaded_at,

@@ -10,6 +10,7 @@ mod lists;
 mod logs;
 mod memory;
 mod plan_upload;
+pub(crate) mod revise;
 mod roles;
 mod status;
 mod streams;

@@ -66,7 +66,19 @@ impl From<UploadError> for tonic::Status {
 /// Reads the whole plan from `chunks`, refusing it as soon as it is known
 /// to be over `limit` bytes. Text that is not UTF-8 is read with
 /// replacement characters, as a plan file is.
-pub(crate) async fn receive<S>(mut chunks: S, limit: u64) -> Result<PlanText, UploadError>
+pub(crate) async fn receive<S>(chunks: S, limit: u64) -> Result<PlanText, UploadError>
+where
+    S: Stream<Item = Result<pb::LoadPlanChunk, tonic::Status>> + Unpin,
+{
+    Ok(receive_with_options(chunks, limit).await?.0)
+}
+
+/// [`receive`], with the header's options for applying a revision
+/// (`ApplyPlan`; the defaults when it has none).
+pub(crate) async fn receive_with_options<S>(
+    mut chunks: S,
+    limit: u64,
+) -> Result<(PlanText, pb::ApplyOptions), UploadError>
 where
     S: Stream<Item = Result<pb::LoadPlanChunk, tonic::Status>> + Unpin,
 {
@@ -120,12 +132,13 @@ where
         Ok(t) => t,
         Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
     };
-    Ok(PlanText {
+    let text = PlanText {
         file_name: header.file_name,
         text,
         toml: header.toml,
         roles_toml: header.roles_toml,
-    })
+    };
+    Ok((text, header.apply.unwrap_or_default()))
 }
 
 #[cfg(test)]
@@ -138,6 +151,7 @@ mod tests {
             toml: false,
             roles_toml: String::new(),
             size,
+            apply: None,
         })
     }
 

@@ -189,6 +189,7 @@ impl Builder {
                 | TaskState::Skipped
                 | TaskState::Cancelled
                 | TaskState::Blocked
+                | TaskState::Removed
         );
         if !self.tasks.contains_key(&task) && (ends || state == TaskState::Ready) {
             let opened = e.seq;
@@ -219,7 +220,8 @@ impl Builder {
         open.attributes
             .push(("swarm.outcome", Value::Str(state.name().to_string())));
         let status = match state {
-            TaskState::Succeeded | TaskState::Skipped => Status::Ok,
+            // Left the plan with a revision: not a failure.
+            TaskState::Succeeded | TaskState::Skipped | TaskState::Removed => Status::Ok,
             _ => Status::Error(e.message.clone()),
         };
         vec![open.end(e.at, status)]
