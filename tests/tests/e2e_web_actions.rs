@@ -1,7 +1,8 @@
 //! The operator's actions in the web view, in a real browser: a viewer
 //! sees the plan but no forms, and its posts are refused; an admin logs
-//! in, marks a manual task done with a note and approves the day's gate,
-//! and the page follows the plan to its end without reloading. A post
+//! in, marks a manual task done with a note, applies a revised plan (the
+//! change shown first) and approves the day's gate, and the page follows
+//! the plan to its end without reloading. A post
 //! without the session's CSRF token is refused and changes nothing, and
 //! the events name the web session (`web:<id>`, never the cookie) as the
 //! actor.
@@ -19,6 +20,9 @@ const PLAN: &str = "# Web Actions\n\n### Day 1: Build\n\n\
 **Day 1 Exit Criteria**:\n- [ ] Reviewed\n\n\
 ### Day 2: Ship\n\n\
 **Task 2.1**: Ship\n- **Agent**: SRE\n- **Priority**: P1\n- **Duration**: 1 hour\n- **Dependencies**: None\n- **Run**: `echo shipped`\n";
+
+/// What the revision adds.
+const ADDED: &str = "\n**Task 2.2**: Announce\n- **Agent**: SRE\n- **Priority**: P2\n- **Duration**: 1 hour\n- **Dependencies**: Task 2.1\n- **Run**: `echo announced`\n";
 
 const NOTE: &str = "checked the build by hand";
 
@@ -154,6 +158,38 @@ fn an_operator_approves_a_gate_and_finishes_a_manual_task_in_the_browser() {
         "day 2 waits for its gate"
     );
 
+    // Revise the plan in the page: a task added after 2.1; the change is
+    // shown first, and only then applied.
+    let revised = write_plan(dir.path(), "revised.md", &format!("{PLAN}{ADDED}"));
+    let doc = b.call("DOM.getDocument", serde_json::json!({}));
+    let input = b.call(
+        "DOM.querySelector",
+        serde_json::json!({"nodeId": doc["root"]["nodeId"], "selector": "#revise input[type=file]"}),
+    );
+    b.call(
+        "DOM.setFileInputFiles",
+        serde_json::json!({"files": [revised.display().to_string()], "nodeId": input["nodeId"]}),
+    );
+    b.eval("document.querySelector('#revise input[name=\"reason\"]').value = 'announce it'; document.querySelector('#revise button[value=\"1\"]').click(); true");
+    b.wait_for(
+        "the change shown",
+        20,
+        "(document.getElementById('revision').textContent || '').includes('would change')",
+    );
+    let shown = b.eval("document.getElementById('revision').textContent");
+    assert!(shown.as_str().unwrap_or("").contains("2.2"), "{shown}");
+    assert_eq!(
+        d.ctl_json(&["tasks", "--json"]).as_array().map(Vec::len),
+        Some(3),
+        "a dry run changes nothing"
+    );
+    b.eval("document.querySelector('#revise button[value=\"0\"]').click(); true");
+    b.wait_for(
+        "2.2 in the page",
+        20,
+        "document.querySelector('#tasks tr[data-task=\"2.2\"]') !== null",
+    );
+
     // Approve day 1's gate: day 2 runs, and the page follows to the end.
     b.wait_for(
         "the gate's form",
@@ -192,6 +228,9 @@ fn an_operator_approves_a_gate_and_finishes_a_manual_task_in_the_browser() {
     let opened = log.only("the gate opening", |e| e.kind == "gate.opened");
     assert_eq!(opened.actor, session, "{log}");
     let shipped = log.only("2.1 starting", |e| e.is("task.running", "2.1"));
+    let revised = log.only("the revision", |e| e.kind == "plan.revised");
+    assert_eq!(revised.actor, session, "{log}");
+    log.only("2.2 succeeding", |e| e.is("task.succeeded", "2.2"));
     assert!(opened.seq < shipped.seq, "{log}");
     let standup = log.only("the bearer's checkpoint", |e| {
         e.kind == "checkpoint.started" && e.actor == "admin"

@@ -131,12 +131,17 @@ pub async fn serve(
         });
     }
     if let Some(l) = http {
-        let (core, tokens, tls) = (core.handle.clone(), tokens.clone(), settings.tls.clone());
+        let (core, tokens) = (core.handle.clone(), tokens.clone());
+        let web = crate::edge::http::HttpSettings {
+            tls: settings.tls.clone(),
+            roles: settings.roles.clone(),
+            max_plan_bytes: settings.max_plan_bytes,
+        };
         let paths = (cfg.core.memory_path(), cfg.core.state_dir());
         let http_tasks = tasks.clone();
         tasks.spawn("http", OnCancel::Abort, |_| async move {
             let pending = std::future::pending();
-            crate::edge::http::serve(l, core, tokens, paths, tls, http_tasks, pending).await;
+            crate::edge::http::serve(l, core, tokens, paths, web, http_tasks, pending).await;
         });
     }
     let ended = core.ended.clone();

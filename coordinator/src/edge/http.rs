@@ -101,15 +101,25 @@ pub async fn bind(listen: HttpListen) -> std::io::Result<Option<tokio::net::TcpL
     }
 }
 
+/// What the HTTP listener serves with besides the core and the tokens.
+#[derive(Clone)]
+pub struct HttpSettings {
+    /// HTTPS with gRPC's certificate, key and client CA.
+    pub tls: Option<crate::edge::tls::ServerTls>,
+    /// Where the roles of a plan the web view applies come from.
+    pub roles: swarm_core::roles::RolesSource,
+    /// The largest plan the web view applies, in bytes (`max_plan_bytes`).
+    pub max_plan_bytes: u64,
+}
+
 /// Serves until `shutdown` resolves.
-/// `paths` are `.swarm/memory.db` and `.swarm/`; with `tls`, HTTPS with
-/// gRPC's certificate, key and client CA.
+/// `paths` are `.swarm/memory.db` and `.swarm/`.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     core: CoreHandle,
     tokens: Tokens,
     paths: (std::path::PathBuf, std::path::PathBuf),
-    tls: Option<crate::edge::tls::ServerTls>,
+    settings: HttpSettings,
     tasks: crate::daemon::tasks::Tasks,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) {
@@ -117,7 +127,8 @@ pub async fn serve(
         .local_addr()
         .map(|a| a.ip().is_loopback())
         .unwrap_or(false);
-    let acceptor = match tls
+    let acceptor = match settings
+        .tls
         .as_ref()
         .map(crate::edge::http_tls::acceptor)
         .transpose()
@@ -132,7 +143,11 @@ pub async fn serve(
         tracing::info!(
             "{} on {addr}: the web view at /, /metrics /healthz /readyz{}",
             if acceptor.is_some() { "HTTPS" } else { "HTTP" },
-            if open { "" } else { " (admin token required)" }
+            if open {
+                ""
+            } else {
+                " (an admin or viewer token required)"
+            }
         );
     }
     let web = crate::edge::web::routes(
@@ -140,6 +155,7 @@ pub async fn serve(
         tokens.clone(),
         acceptor.is_some(),
         tasks.clone(),
+        (settings.roles, settings.max_plan_bytes),
     );
     let ctx = Arc::new(Ctx {
         core,

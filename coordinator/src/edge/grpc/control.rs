@@ -444,14 +444,14 @@ impl pb::control_service_server::ControlService for ControlSvc {
     }
 
     async fn plan_history(&self, req: Request<pb::PlanHistoryRequest>) -> R<pb::PlanHistoryReply> {
-        self.tokens.check(&req, Scope::Admin)?;
+        self.tokens.check(&req, Scope::Read)?;
         Ok(Response::new(
             super::revise::plan_history(&self.core).await?,
         ))
     }
 
     async fn plan_diff(&self, req: Request<pb::PlanDiffRequest>) -> R<pb::PlanDiffReply> {
-        self.tokens.check(&req, Scope::Admin)?;
+        self.tokens.check(&req, Scope::Read)?;
         let reply = super::revise::plan_diff(&self.core, &self.roles, req.into_inner()).await?;
         Ok(Response::new(reply))
     }

@@ -46,7 +46,11 @@ fn refuse(status: StatusCode, why: &str) -> Response {
 }
 
 /// Who posts, if they may change things: their actor; else the refusal.
-fn actor(web: &Web, headers: &HeaderMap, body: &[u8]) -> Result<Actor, (StatusCode, &'static str)> {
+pub(super) fn actor(
+    web: &Web,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Actor, (StatusCode, &'static str)> {
     let now = swarm_memory::now_ms();
     match visitor(&web.tokens, &web.sessions, headers, now) {
         None => Err((

@@ -45,7 +45,7 @@ pub fn task(id: &str, state: TaskState) -> String {
         TaskState::Failed | TaskState::Blocked | TaskState::Cancelled => {
             &[("retry", "Retry"), ("skip", "Skip")]
         }
-        TaskState::Merging | TaskState::Succeeded | TaskState::Skipped => &[],
+        TaskState::Merging | TaskState::Succeeded | TaskState::Skipped | TaskState::Removed => &[],
     };
     if actions.is_empty() {
         return String::new();

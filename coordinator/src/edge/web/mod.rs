@@ -11,7 +11,7 @@
 //! `/view/{summary,tasks,agents,reports}`, `/view/dag.svg`,
 //! `/view/gantt.svg`, `/view/task/{id}`, `/api/events`, and the posts
 //! `/act/task/{id}`, `/act/gate`, `/act/pause`, `/act/resume`,
-//! `/act/standup`.
+//! `/act/standup`, `/act/plan/apply` ([`revise`]).
 
 mod actions;
 mod dag;
@@ -19,6 +19,7 @@ mod forms;
 mod gantt;
 mod html;
 mod panels;
+mod revise;
 mod session;
 mod sse;
 mod usage;
@@ -56,6 +57,10 @@ struct Web {
     secure: bool,
     /// Where the event streams' relays are registered.
     registry: crate::daemon::tasks::Tasks,
+    /// Where the roles of a revised plan come from.
+    roles: swarm_core::roles::RolesSource,
+    /// The largest revised plan applied, in bytes.
+    max_plan_bytes: u64,
 }
 
 /// The web view's routes.
@@ -64,6 +69,7 @@ pub fn routes(
     tokens: Tokens,
     secure: bool,
     registry: crate::daemon::tasks::Tasks,
+    revisions: (swarm_core::roles::RolesSource, u64),
 ) -> Router {
     let web = Arc::new(Web {
         core,
@@ -71,6 +77,8 @@ pub fn routes(
         sessions: Sessions::default(),
         secure,
         registry,
+        roles: revisions.0,
+        max_plan_bytes: revisions.1,
     });
     // Everything but the page, the login and the assets needs a session
     // or an admin or viewer token; the actions check more themselves.
@@ -98,6 +106,12 @@ pub fn routes(
         )
         .merge(guarded)
         .merge(actions::routes())
+        .route(
+            "/act/plan/apply",
+            post(revise::plan_apply).layer(axum::extract::DefaultBodyLimit::max(upload_limit(
+                web.max_plan_bytes,
+            ))),
+        )
         .with_state(web)
 }
 
@@ -116,6 +130,14 @@ async fn guard(
             .into_response();
     }
     next.run(req).await
+}
+
+/// The largest form a plan of `max_plan_bytes` comes in: URL-encoded,
+/// a byte takes up to three, and the other fields a little more.
+fn upload_limit(max_plan_bytes: u64) -> usize {
+    usize::try_from(max_plan_bytes.saturating_mul(3))
+        .unwrap_or(usize::MAX)
+        .saturating_add(64 * 1024)
 }
 
 fn asset(body: &'static str, kind: &'static str) -> Response {

@@ -92,13 +92,39 @@
     }
   });
 
-  // The operator's forms: posted here, the answer shown in the header;
-  // the change itself arrives through the event stream.
+  // A form's fields as a URL-encoded body; a chosen file goes as its
+  // text (`plan`) and its name (`file_name`).
+  async function fields(form, submitter) {
+    const body = new URLSearchParams();
+    for (const [k, v] of new FormData(form, submitter)) {
+      if (v instanceof File) {
+        if (v.name) {
+          body.set("plan", await v.text());
+          body.set("file_name", v.name);
+        }
+      } else {
+        body.append(k, v);
+      }
+    }
+    return body;
+  }
+
+  // A revised plan is applied only after its change was shown.
+  const revise = document.getElementById("revise");
+  const revision = document.getElementById("revision");
+  const applyButton = revise?.querySelector('button[value="0"]');
+  revise?.addEventListener("change", () => {
+    if (applyButton) applyButton.disabled = true;
+  });
+
+  // The operator's forms: posted here, the answer shown in the header
+  // (a revision's whole change beside its form); the change itself
+  // arrives through the event stream.
   document.addEventListener("submit", async (ev) => {
     const form = ev.target.closest("form.act");
     if (!form) return;
     ev.preventDefault();
-    const body = new URLSearchParams(new FormData(form, ev.submitter));
+    const dry = ev.submitter?.name === "dry_run" && ev.submitter.value === "1";
     result.textContent = "…";
     delete result.dataset.ok;
     try {
@@ -106,11 +132,20 @@
         method: "POST",
         credentials: "same-origin",
         headers: { "x-csrf-token": csrf },
-        body,
+        body: await fields(form, ev.submitter),
       });
-      result.textContent = (await r.text()).trim();
+      const text = (await r.text()).trim();
+      result.textContent = text.split("\n")[0];
       result.dataset.ok = String(r.ok);
-      if (r.ok) form.reset();
+      if (form === revise) {
+        revision.textContent = text;
+        revision.hidden = false;
+        revision.dataset.ok = String(r.ok);
+        if (applyButton) applyButton.disabled = !(r.ok && dry);
+        if (r.ok && !dry) form.reset();
+      } else if (r.ok) {
+        form.reset();
+      }
     } catch (e) {
       result.textContent = "cannot reach swarmd: " + e;
       result.dataset.ok = "false";
