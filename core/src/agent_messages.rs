@@ -40,6 +40,30 @@ pub struct Hello {
     /// The sandbox its task processes run in ("bwrap", "none"; empty: it
     /// did not say).
     pub sandbox: String,
+    /// Where the session counts the agent's heartbeats (see [`Liveness`]).
+    pub alive: Liveness,
+}
+
+/// A session's count of heartbeats. The session's reader counts them here
+/// instead of sending each to the loop, so ten thousand idle agents do not
+/// wake the loop two thousand times a second; the loop reads the count
+/// when it checks leases, and a count that moved since is a sign of life
+/// at that check (never earlier than the heartbeat: a lease never ends
+/// early, and at most one lease check late). The reader is its only
+/// writer.
+#[derive(Debug, Clone, Default)]
+pub struct Liveness(std::sync::Arc<std::sync::atomic::AtomicU64>);
+
+impl Liveness {
+    /// A heartbeat arrived.
+    pub fn beat(&self) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Heartbeats so far.
+    pub fn count(&self) -> u64 {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 /// How an attempt ended, as the agent saw it.

@@ -372,5 +372,6 @@ fn registration(id: &str, hello: &Hello) -> Result<Registration, CoreError> {
         instance: hello.instance.clone(),
         exec_template: hello.exec_template,
         sandbox: hello.sandbox.clone(),
+        alive: hello.alive.clone(),
     })
 }

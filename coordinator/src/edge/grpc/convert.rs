@@ -37,6 +37,7 @@ pub(crate) fn hello_from(h: pb::Hello) -> Hello {
         instance: h.instance,
         exec_template: h.exec_template,
         sandbox: h.sandbox,
+        alive: Default::default(),
     }
 }
 
