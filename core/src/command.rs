@@ -7,7 +7,7 @@ use tokio::sync::{broadcast, oneshot};
 pub use super::actor::Actor;
 pub use super::agent_messages::{
     AgentTx, AssignedWorkspace, Assignment, AttemptRef, AttemptReport, FromAgent, Hello, Liveness,
-    Outcome, RateLimit, ToAgent,
+    Outcome, RateLimit, ToAgent, Welcome,
 };
 use super::error::CoreError;
 pub use super::setup::{LoadPlan, PlanText};
