@@ -137,8 +137,12 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<String> {
         args.tasks
     );
     let deadline = Instant::now() + Duration::from_secs(3600);
+    // How long `status` takes while the plan runs, as an operator sees it.
+    let mut status_ms = Vec::new();
     loop {
+        let asked = Instant::now();
         let s = client.status(pb::StatusRequest {}).await?.into_inner();
+        status_ms.push(asked.elapsed().as_secs_f64() * 1000.0);
         if s.state == "succeeded" {
             break;
         }
@@ -154,6 +158,7 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<String> {
     let run_secs = elapsed - load_ms / 1000.0;
     let mut samples = clock.samples.lock().map(|s| s.clone()).unwrap_or_default();
     samples.sort_by(f64::total_cmp);
+    status_ms.sort_by(f64::total_cmp);
     let rss = peak_rss_mb(coordinator.pid());
     for h in handles {
         h.abort();
@@ -168,6 +173,8 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<String> {
         "tasks_per_sec": round(args.tasks as f64 / run_secs),
         "dispatch_p50_ms": round(percentile(&samples, 50.0)),
         "dispatch_p99_ms": round(percentile(&samples, 99.0)),
+        "status_p50_ms": round(percentile(&status_ms, 50.0)),
+        "status_p99_ms": round(percentile(&status_ms, 99.0)),
         "samples": samples.len(),
         "peak_rss_mb": round(rss),
     })

@@ -40,6 +40,30 @@ pub struct Hello {
     /// The sandbox its task processes run in ("bwrap", "none"; empty: it
     /// did not say).
     pub sandbox: String,
+    /// Where the session counts the agent's heartbeats (see [`Liveness`]).
+    pub alive: Liveness,
+}
+
+/// A session's count of heartbeats. The session's reader counts them here
+/// instead of sending each to the loop, so ten thousand idle agents do not
+/// wake the loop two thousand times a second; the loop reads the count
+/// when it checks leases, and a count that moved since is a sign of life
+/// at that check (never earlier than the heartbeat: a lease never ends
+/// early, and at most one lease check late). The reader is its only
+/// writer.
+#[derive(Debug, Clone, Default)]
+pub struct Liveness(std::sync::Arc<std::sync::atomic::AtomicU64>);
+
+impl Liveness {
+    /// A heartbeat arrived.
+    pub fn beat(&self) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Heartbeats so far.
+    pub fn count(&self) -> u64 {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 /// How an attempt ended, as the agent saw it.
@@ -204,27 +228,33 @@ pub struct AssignedWorkspace {
     pub checks_only: bool,
 }
 
+/// What a [`ToAgent::Welcome`] tells an agent whose registration was
+/// accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Welcome {
+    /// The agent's id.
+    pub agent_id: String,
+    /// Heartbeat interval.
+    pub heartbeat_ms: u32,
+    /// Lease: an agent silent this long is lost.
+    pub lease_ttl_ms: u32,
+    /// Attempts the agent still runs that stay its own.
+    pub resume: Vec<AttemptRef>,
+    /// Attempts the agent still runs that it must stop (handed on).
+    pub abandon: Vec<AttemptRef>,
+    /// The role it plays from now on.
+    pub active_role: String,
+    /// The coordinator's state directory, absolute: the agent's
+    /// sandbox hides it from tasks.
+    pub state_dir: String,
+}
+
 /// What the coordinator tells an agent.
 #[derive(Debug, Clone)]
 pub enum ToAgent {
-    /// Registration accepted.
-    Welcome {
-        /// The agent's id.
-        agent_id: String,
-        /// Heartbeat interval.
-        heartbeat_ms: u32,
-        /// Lease: an agent silent this long is lost.
-        lease_ttl_ms: u32,
-        /// Attempts the agent still runs that stay its own.
-        resume: Vec<AttemptRef>,
-        /// Attempts the agent still runs that it must stop (handed on).
-        abandon: Vec<AttemptRef>,
-        /// The role it plays from now on.
-        active_role: String,
-        /// The coordinator's state directory, absolute: the agent's
-        /// sandbox hides it from tasks.
-        state_dir: String,
-    },
+    /// Registration accepted (boxed: the largest message by far, it
+    /// would make every queued one as large).
+    Welcome(Box<Welcome>),
     /// Run an attempt.
     Assign(Box<Assignment>),
     /// Stop this attempt; report nothing.

@@ -3,7 +3,7 @@
 
 use swarm_memory::state::{upsert_agent, upsert_attempt, LogRow};
 
-use super::command::{AgentTx, AttemptRef, FromAgent, Hello, LogEvent, ToAgent};
+use super::command::{AgentTx, AttemptRef, FromAgent, Hello, LogEvent, ToAgent, Welcome};
 use super::effects::Turn;
 use super::event::{Event, EventKind};
 use super::model::AgentState;
@@ -90,7 +90,7 @@ impl State {
         let resumed = resume.len();
         t.send(
             Some(tx),
-            ToAgent::Welcome {
+            ToAgent::Welcome(Box::new(Welcome {
                 agent_id: id.clone(),
                 heartbeat_ms: self.cfg.heartbeat.as_millis() as u32,
                 lease_ttl_ms: self.cfg.lease_ttl.as_millis() as u32,
@@ -98,7 +98,7 @@ impl State {
                 abandon: abandon.clone(),
                 active_role,
                 state_dir: self.state_dir(),
-            },
+            })),
         );
         self.settle_unlisted(t, &id, dropped, &abandon)?;
         let roles = self
@@ -372,5 +372,6 @@ fn registration(id: &str, hello: &Hello) -> Result<Registration, CoreError> {
         instance: hello.instance.clone(),
         exec_template: hello.exec_template,
         sandbox: hello.sandbox.clone(),
+        alive: hello.alive.clone(),
     })
 }

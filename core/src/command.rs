@@ -6,8 +6,8 @@ use tokio::sync::{broadcast, oneshot};
 
 pub use super::actor::Actor;
 pub use super::agent_messages::{
-    AgentTx, AssignedWorkspace, Assignment, AttemptRef, AttemptReport, FromAgent, Hello, Outcome,
-    RateLimit, ToAgent,
+    AgentTx, AssignedWorkspace, Assignment, AttemptRef, AttemptReport, FromAgent, Hello, Liveness,
+    Outcome, RateLimit, ToAgent, Welcome,
 };
 use super::error::CoreError;
 pub use super::setup::{LoadPlan, PlanText};

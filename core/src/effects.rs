@@ -19,8 +19,9 @@ use super::event::Event;
 /// Events the follower feed holds, and so the most a turn keeps to
 /// broadcast: the newest. A follower that misses older ones (a plan of a
 /// million tasks makes a million `task.ready` in one turn) sees the gap in
-/// sequence numbers and reads them from the store, as when it lags.
-pub(crate) const EVENT_FEED: usize = 65_536;
+/// sequence numbers and reads them from the store, as when it lags. The
+/// feed's slots are allocated up front (about 200 bytes each).
+pub(crate) const EVENT_FEED: usize = 8_192;
 
 /// What a turn reveals after its commit.
 #[derive(Default)]

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use swarm_memory::state::AgentRow;
 
-use super::command::AgentTx;
+use super::command::{AgentTx, Liveness};
 use super::model::AgentState;
 use super::CoreError;
 
@@ -52,6 +52,9 @@ pub struct Agent {
     pub last_seen: i64,
     /// First registration, wall ms.
     pub registered_at: i64,
+    /// The current session's heartbeats, and the count at the last lease
+    /// check.
+    alive: (Liveness, u64),
 }
 
 impl Agent {
@@ -118,6 +121,8 @@ pub struct Registration {
     pub exec_template: Option<bool>,
     /// The sandbox its tasks run in (see `Hello::sandbox`).
     pub sandbox: String,
+    /// Its session's heartbeats (see `Hello::alive`).
+    pub alive: Liveness,
 }
 
 /// Every agent seen, by id.
@@ -205,6 +210,7 @@ impl Roster {
             tx: None,
             last_seen: now,
             registered_at: now,
+            alive: (Liveness::default(), 0),
         });
         if agent.roles != reg.roles || !reg.roles.contains(&agent.active_role) {
             agent.active_role = reg.roles[0].clone();
@@ -220,6 +226,8 @@ impl Roster {
         agent.sandbox = reg.sandbox;
         agent.tx = Some(tx);
         agent.last_seen = now;
+        let beats = reg.alive.count();
+        agent.alive = (reg.alive, beats);
         let dropped = agent
             .busy
             .iter()
@@ -299,6 +307,11 @@ impl Roster {
         self.next_lease_scan = now + (ttl / 4).max(10);
         let mut out = Vec::new();
         for agent in self.agents.values_mut() {
+            let beats = agent.alive.0.count();
+            if beats != agent.alive.1 {
+                agent.alive.1 = beats;
+                agent.last_seen = agent.last_seen.max(now);
+            }
             if agent.lease_running() && now - agent.last_seen > ttl {
                 agent.state = AgentState::Lost;
                 agent.tx = None;
@@ -345,6 +358,7 @@ impl Roster {
                 tx: None,
                 last_seen: lease_from,
                 registered_at: row.registered_at,
+                alive: (Liveness::default(), 0),
             },
         );
         Ok(())

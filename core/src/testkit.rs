@@ -44,6 +44,8 @@ pub(crate) struct TestAgent {
     /// Current session number.
     pub(crate) session: u64,
     rx: mpsc::UnboundedReceiver<ToAgent>,
+    /// Where its session's reader counts heartbeats.
+    pub(crate) alive: crate::command::Liveness,
 }
 
 impl TestAgent {
@@ -277,7 +279,9 @@ impl Harness {
             instance: instance.into(),
             exec_template,
             sandbox: "none".into(),
+            alive: Default::default(),
         };
+        let alive = hello.alive.clone();
         self.ask(|reply| {
             AgentCmd::Hello {
                 hello,
@@ -291,6 +295,7 @@ impl Harness {
             id: id.into(),
             session,
             rx,
+            alive,
         })
     }
 

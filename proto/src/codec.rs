@@ -1,13 +1,22 @@
 //! The protobuf codec of every generated client and server: prost's, except
 //! that a message that cannot be decoded (a string field that is not
 //! UTF-8, a truncated field) is the sender's mistake, `InvalidArgument`,
-//! not an internal error of the receiver.
+//! not an internal error of the receiver, and that its buffers start
+//! small ([`buffers`]): an idle agent's session holds one of each for as
+//! long as it is connected, and ten thousand of them add up.
 
 use std::marker::PhantomData;
 
 use tonic::codec::{BufferSettings, Codec, DecodeBuf, Decoder};
 use tonic::Status;
 use tonic_prost::ProstEncoder;
+
+/// Each stream's encode and decode buffer starts at 1 KiB (tonic's
+/// default is 8 KiB) and grows with the messages it carries; an encoder
+/// still hands on what it has at 32 KiB.
+pub fn buffers() -> BufferSettings {
+    BufferSettings::new(1024, 32 * 1024)
+}
 
 /// prost encoding; decoding failures are `InvalidArgument`.
 #[derive(Debug, Clone, Copy)]
@@ -30,7 +39,7 @@ where
     type Decoder = StrictDecoder<U>;
 
     fn encoder(&mut self) -> Self::Encoder {
-        ProstEncoder::default()
+        ProstEncoder::new(buffers())
     }
 
     fn decoder(&mut self) -> Self::Decoder {
@@ -55,6 +64,6 @@ impl<U: prost::Message + Default> Decoder for StrictDecoder<U> {
     }
 
     fn buffer_settings(&self) -> BufferSettings {
-        BufferSettings::default()
+        buffers()
     }
 }

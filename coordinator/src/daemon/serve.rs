@@ -78,7 +78,6 @@ struct Settings {
     backups: Option<crate::workers::backups::Periodic>,
     http_listen: crate::edge::http::HttpListen,
     tls: Option<crate::edge::tls::ServerTls>,
-    lease_ttl: std::time::Duration,
     shutdown_timeout: std::time::Duration,
     state_dir: std::path::PathBuf,
     roles: swarm_core::roles::RolesSource,
@@ -189,7 +188,6 @@ fn settings(cfg: &Config, listener: &TcpListener, tokens: &Tokens) -> Result<Set
         backups: cfg.backups.clone(),
         http_listen: cfg.http,
         tls: cfg.tls.clone(),
-        lease_ttl: cfg.core.lease_ttl,
         shutdown_timeout: cfg.shutdown_timeout,
         state_dir: cfg.core.state_dir(),
         roles: swarm_core::roles::RolesSource::of(&cfg.core),
@@ -303,7 +301,6 @@ async fn router(
     let agent = pb::agent_service_server::AgentServiceServer::new(AgentSvc::new(
         core.clone(),
         tokens.clone(),
-        s.lease_ttl,
         tasks.clone(),
     ))
     .max_decoding_message_size(MAX_MESSAGE_BYTES);

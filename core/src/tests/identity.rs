@@ -25,7 +25,7 @@ fn a_restarted_agent_gets_its_welcome_before_anything_else() {
         .expect("a restart is not a duplicate");
     let inbox = again.inbox();
     assert!(
-        matches!(inbox.first(), Some(ToAgent::Welcome { .. })),
+        matches!(inbox.first(), Some(ToAgent::Welcome(_))),
         "the first message of a session is the Welcome: {inbox:?}"
     );
     assert!(
@@ -67,7 +67,7 @@ fn a_second_live_agent_with_the_same_id_is_refused() {
         .connect_instance("sre-1", &["sre"], 1, running, "proc-a")
         .expect("the same process may reconnect");
     match back.inbox().first() {
-        Some(ToAgent::Welcome { resume, .. }) => assert_eq!(resume.len(), 1),
+        Some(ToAgent::Welcome(w)) => assert_eq!(w.resume.len(), 1),
         other => panic!("expected a Welcome, got {other:?}"),
     }
 }

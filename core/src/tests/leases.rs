@@ -99,6 +99,33 @@ fn heartbeats_keep_the_lease_alive() {
 }
 
 #[test]
+fn heartbeats_counted_by_the_session_keep_the_lease_alive_and_their_end_ends_it() {
+    let mut h = Harness::new();
+    h.load(&plan(&[("1.1", "SRE", "P1", 1, "")]))
+        .expect("loads");
+    let a = h.connect("sre-1", &["sre"]);
+    // The session's reader counts heartbeats; the loop sees them only
+    // when it checks leases.
+    for _ in 0..20 {
+        h.advance(500);
+        a.alive.beat();
+        h.tick();
+    }
+    assert!(h.events_of("agent.lost").is_empty(), "10 s, never lost");
+    assert_eq!(h.state_of("1.1"), "running");
+    // Silent from now: lost once the lease has run out, not before.
+    let mut silent = 0;
+    while h.events_of("agent.lost").is_empty() {
+        h.advance(250);
+        silent += 250;
+        h.tick();
+        assert!(silent <= 3_000 + 1_000, "still not lost after {silent} ms");
+    }
+    assert!(silent > 3_000, "lost after {silent} ms of silence");
+    assert_eq!(h.state_of("1.1"), "ready");
+}
+
+#[test]
 fn any_message_counts_as_a_sign_of_life() {
     let mut h = Harness::new();
     h.load(&plan(&[("1.1", "SRE", "P1", 1, "")]))

@@ -92,9 +92,7 @@ fn cancels(inbox: &[ToAgent]) -> Vec<AttemptRef> {
 /// The Welcome's (resume, abandon) lists, if `inbox` holds one.
 fn welcome(inbox: &[ToAgent]) -> Option<(Vec<AttemptRef>, Vec<AttemptRef>)> {
     inbox.iter().find_map(|m| match m {
-        ToAgent::Welcome {
-            resume, abandon, ..
-        } => Some((resume.clone(), abandon.clone())),
+        ToAgent::Welcome(w) => Some((w.resume.clone(), w.abandon.clone())),
         _ => None,
     })
 }

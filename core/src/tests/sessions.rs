@@ -18,15 +18,16 @@ fn a_new_agent_is_welcomed_with_its_lease_and_role() {
     let mut a = h.connect("sre-1", &["SRE", "Backend Developer"]);
     let inbox = a.inbox();
     match inbox.first() {
-        Some(crate::command::ToAgent::Welcome {
-            agent_id,
-            heartbeat_ms,
-            lease_ttl_ms,
-            active_role,
-            resume,
-            abandon,
-            state_dir,
-        }) => {
+        Some(crate::command::ToAgent::Welcome(w)) => {
+            let crate::command::Welcome {
+                agent_id,
+                heartbeat_ms,
+                lease_ttl_ms,
+                active_role,
+                resume,
+                abandon,
+                state_dir,
+            } = &**w;
             assert_eq!(agent_id, "sre-1");
             let dir = std::path::Path::new(state_dir);
             assert!(dir.is_absolute() && dir.ends_with(".swarm"), "{state_dir}");

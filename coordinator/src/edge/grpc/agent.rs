@@ -14,7 +14,7 @@ use super::convert;
 use super::BoxStream;
 use crate::daemon::tasks::{OnCancel, Tasks};
 use crate::edge::auth::{Scope, Tokens};
-use swarm_core::command::AgentCmd;
+use swarm_core::command::{AgentCmd, Liveness};
 use swarm_core::CoreHandle;
 
 /// How long a new session may take to say Hello.
@@ -25,8 +25,6 @@ pub struct AgentSvc {
     core: CoreHandle,
     tokens: Tokens,
     sessions: Arc<AtomicU64>,
-    /// Heartbeats closer together than this are not passed on.
-    heartbeat_every: Duration,
     /// Where each session's reader is registered (and leaves when the
     /// session ends).
     tasks: Tasks,
@@ -35,12 +33,11 @@ pub struct AgentSvc {
 impl AgentSvc {
     /// A service sending to `core`, its session readers started through
     /// `tasks`.
-    pub fn new(core: CoreHandle, tokens: Tokens, lease_ttl: Duration, tasks: Tasks) -> Self {
+    pub fn new(core: CoreHandle, tokens: Tokens, tasks: Tasks) -> Self {
         AgentSvc {
             core,
             tokens,
             sessions: Arc::new(AtomicU64::new(1)),
-            heartbeat_every: lease_ttl / 3,
             tasks,
         }
     }
@@ -61,7 +58,7 @@ impl pb::agent_service_server::AgentService for AgentSvc {
             .map_err(|_| {
                 Status::deadline_exceeded("no Hello within 10 s of opening the session")
             })??;
-        let hello = match first.and_then(|m| m.body) {
+        let mut hello = match first.and_then(|m| m.body) {
             Some(pb::agent_message::Body::Hello(h)) => convert::hello_from(h),
             _ => {
                 return Err(Status::invalid_argument(
@@ -70,6 +67,8 @@ impl pb::agent_service_server::AgentService for AgentSvc {
             }
         };
         let agent_id = hello.agent_id.clone();
+        let alive = Liveness::default();
+        hello.alive = alive.clone();
         let session = self.sessions.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         self.core
@@ -85,22 +84,19 @@ impl pb::agent_service_server::AgentService for AgentSvc {
             .await
             .map_err(status)?;
         let core = self.core.clone();
-        let coalesce = self.heartbeat_every;
         let name = format!("session reader {agent_id} #{session}");
         // On shutdown the core closes the sessions first; a reader still
         // parked on its stream then is aborted.
         self.tasks.spawn(&name, OnCancel::Abort, |_| async move {
-            // Any message proves the agent alive; a heartbeat is passed on
-            // only when nothing else was for a while, which keeps 1,000
-            // idle agents cheap without letting a lease lapse.
-            let mut last_told = std::time::Instant::now();
+            // Any message proves the agent alive. A heartbeat is only
+            // counted where the loop reads it when it checks leases: ten
+            // thousand idle agents never wake the loop.
             while let Ok(Some(msg)) = inbound.message().await {
                 if let Some(msg) = convert::from_agent(msg) {
-                    let beat = matches!(msg, swarm_core::command::FromAgent::Heartbeat);
-                    if beat && last_told.elapsed() < coalesce {
+                    if matches!(msg, swarm_core::command::FromAgent::Heartbeat) {
+                        alive.beat();
                         continue;
                     }
-                    last_told = std::time::Instant::now();
                     core.tell(AgentCmd::Message {
                         agent: agent_id.clone(),
                         session,

@@ -37,6 +37,7 @@ pub(crate) fn hello_from(h: pb::Hello) -> Hello {
         instance: h.instance,
         exec_template: h.exec_template,
         sandbox: h.sandbox,
+        alive: Default::default(),
     }
 }
 
@@ -85,23 +86,26 @@ pub(crate) fn from_agent(m: pb::AgentMessage) -> Option<FromAgent> {
 pub(crate) fn to_agent(m: ToAgent) -> pb::CoordinatorMessage {
     use pb::coordinator_message::Body;
     let body = match m {
-        ToAgent::Welcome {
-            agent_id,
-            heartbeat_ms,
-            lease_ttl_ms,
-            resume,
-            abandon,
-            active_role,
-            state_dir,
-        } => Body::Welcome(pb::Welcome {
-            agent_id,
-            heartbeat_ms,
-            lease_ttl_ms,
-            resume: resume.iter().map(attempt_to).collect(),
-            abandon: abandon.iter().map(attempt_to).collect(),
-            active_role,
-            state_dir,
-        }),
+        ToAgent::Welcome(w) => {
+            let swarm_core::command::Welcome {
+                agent_id,
+                heartbeat_ms,
+                lease_ttl_ms,
+                resume,
+                abandon,
+                active_role,
+                state_dir,
+            } = *w;
+            Body::Welcome(pb::Welcome {
+                agent_id,
+                heartbeat_ms,
+                lease_ttl_ms,
+                resume: resume.iter().map(attempt_to).collect(),
+                abandon: abandon.iter().map(attempt_to).collect(),
+                active_role,
+                state_dir,
+            })
+        }
         ToAgent::Assign(a) => Body::Assign(pb::Assign {
             attempt: Some(attempt_to(&a.attempt)),
             attempt_no: a.attempt_no,
