@@ -95,6 +95,28 @@ async fn wait_agents(client: &mut Control, n: u32) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Polls `status` until the plan succeeded; how long each `status` took
+/// while it ran, as an operator sees it, ms.
+async fn wait_succeeded(client: &mut Control) -> anyhow::Result<Vec<f64>> {
+    let deadline = Instant::now() + Duration::from_secs(3600);
+    let mut status_ms = Vec::new();
+    loop {
+        let asked = Instant::now();
+        let s = client.status(pb::StatusRequest {}).await?.into_inner();
+        status_ms.push(asked.elapsed().as_secs_f64() * 1000.0);
+        if s.state == "succeeded" {
+            return Ok(status_ms);
+        }
+        anyhow::ensure!(
+            s.state == "running" && Instant::now() < deadline,
+            "the plan ended {} with {:?}",
+            s.state,
+            s.tasks
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
 /// Runs the benchmark described by `args`; returns its JSON line.
 pub(crate) async fn run(args: Args) -> anyhow::Result<String> {
     let dir = tempfile::tempdir()?;
@@ -136,24 +158,7 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<String> {
         loaded.tasks,
         args.tasks
     );
-    let deadline = Instant::now() + Duration::from_secs(3600);
-    // How long `status` takes while the plan runs, as an operator sees it.
-    let mut status_ms = Vec::new();
-    loop {
-        let asked = Instant::now();
-        let s = client.status(pb::StatusRequest {}).await?.into_inner();
-        status_ms.push(asked.elapsed().as_secs_f64() * 1000.0);
-        if s.state == "succeeded" {
-            break;
-        }
-        anyhow::ensure!(
-            s.state == "running" && Instant::now() < deadline,
-            "the plan ended {} with {:?}",
-            s.state,
-            s.tasks
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    let mut status_ms = wait_succeeded(&mut client).await?;
     let elapsed = load_started.elapsed().as_secs_f64();
     let run_secs = elapsed - load_ms / 1000.0;
     let mut samples = clock.samples.lock().map(|s| s.clone()).unwrap_or_default();

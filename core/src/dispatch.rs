@@ -33,25 +33,7 @@ impl State {
             return Ok(());
         };
         let agents: Vec<&Agent> = self.roster.connected().collect();
-        let mut slots: Vec<AgentSlots> = agents
-            .iter()
-            .enumerate()
-            .map(|(i, a)| AgentSlots {
-                id: i,
-                role: a.active_role.clone(),
-                also: (a.roles.iter())
-                    .filter(|r| **r != a.active_role)
-                    .cloned()
-                    .collect(),
-                free: a.free(),
-                // When the first of its attempts is planned to end.
-                busy_secs: (a.busy.iter())
-                    .filter_map(|&id| self.attempts.get(id))
-                    .map(|at| plan.planned_rest(at.task, t.now))
-                    .min()
-                    .unwrap_or(0),
-            })
-            .collect();
+        let mut slots = self.agent_slots(&agents, t.now);
         let compiled = plan.compiled();
         let (order, demand) = plan.dispatch_order(self.cfg.priority, t.now);
         // Work in the repository waits until its integration branch is
@@ -99,6 +81,32 @@ impl State {
             self.start_attempt(t, task, members)?;
         }
         Ok(())
+    }
+
+    /// What each agent offers placement: its roles, free slots, and when
+    /// the first of its attempts is planned to end.
+    fn agent_slots(&self, agents: &[&Agent], now: i64) -> Vec<AgentSlots> {
+        let Some(plan) = self.plan.as_ref() else {
+            return Vec::new();
+        };
+        agents
+            .iter()
+            .enumerate()
+            .map(|(i, a)| AgentSlots {
+                id: i,
+                role: a.active_role.clone(),
+                also: (a.roles.iter())
+                    .filter(|r| **r != a.active_role)
+                    .cloned()
+                    .collect(),
+                free: a.free(),
+                busy_secs: (a.busy.iter())
+                    .filter_map(|&id| self.attempts.get(id))
+                    .map(|at| plan.planned_rest(at.task, now))
+                    .min()
+                    .unwrap_or(0),
+            })
+            .collect()
     }
 
     /// Offers a new attempt of `task` to `members`: committed in this turn,

@@ -15,6 +15,7 @@ pub mod lock;
 pub mod restore;
 mod run;
 pub mod serve;
+mod serve_error;
 pub mod signals;
 pub mod statedir;
 pub mod statefiles;

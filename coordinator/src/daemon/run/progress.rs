@@ -105,17 +105,7 @@ impl Follow {
         let id = &e.task_id;
         let title = self.titles.get(id).map(String::as_str).unwrap_or("");
         match e.kind {
-            EventKind::Task(TaskState::Running) => Some(format!("{at}  ▶ {id} {title}")),
-            EventKind::Task(TaskState::Succeeded) => Some(format!("{at}  ✓ {id} {title}")),
-            EventKind::Task(TaskState::Failed) => {
-                Some(format!("{at}  ✗ {id} {title}: {}", e.message))
-            }
-            EventKind::Task(TaskState::Blocked) => {
-                Some(format!("{at}  ⊘ {id} blocked: {}", e.message))
-            }
-            EventKind::Task(TaskState::Pending) if !e.message.is_empty() => {
-                Some(format!("{at}  ↻ {id} {}", e.message))
-            }
+            EventKind::Task(state) => task_line(&at, id, title, state, &e.message),
             EventKind::AttemptEnded(AttemptEnd::Lost | AttemptEnd::RateLimited) => {
                 Some(format!("{at}  ↻ {id} {}", e.message))
             }
@@ -140,15 +130,7 @@ impl Follow {
             EventKind::WorkspaceOpened => Some(format!("{at}  ⎇ {}", e.message)),
             EventKind::WorkspaceFailed => Some(format!("{at}  ✗ {id} {}", e.message)),
             // Everything else is in `swarmctl events`.
-            EventKind::Task(
-                TaskState::Pending
-                | TaskState::Ready
-                | TaskState::Merging
-                | TaskState::Skipped
-                | TaskState::Cancelled
-                | TaskState::Removed,
-            )
-            | EventKind::AttemptCommitted
+            EventKind::AttemptCommitted
             | EventKind::AttemptEnded(
                 AttemptEnd::Succeeded
                 | AttemptEnd::Failed { .. }
@@ -197,5 +179,23 @@ impl Follow {
             running: count(|s| *s == TaskState::Running),
             failed: count(|s| *s == TaskState::Failed),
         }
+    }
+}
+
+/// The line a task's new state shows, if any.
+fn task_line(at: &str, id: &str, title: &str, state: TaskState, message: &str) -> Option<String> {
+    match state {
+        TaskState::Running => Some(format!("{at}  ▶ {id} {title}")),
+        TaskState::Succeeded => Some(format!("{at}  ✓ {id} {title}")),
+        TaskState::Failed => Some(format!("{at}  ✗ {id} {title}: {message}")),
+        TaskState::Blocked => Some(format!("{at}  ⊘ {id} blocked: {message}")),
+        TaskState::Pending if !message.is_empty() => Some(format!("{at}  ↻ {id} {message}")),
+        // Everything else is in `swarmctl events`.
+        TaskState::Pending
+        | TaskState::Ready
+        | TaskState::Merging
+        | TaskState::Skipped
+        | TaskState::Cancelled
+        | TaskState::Removed => None,
     }
 }

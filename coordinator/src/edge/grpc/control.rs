@@ -1,21 +1,17 @@
 //! `ControlService`: everything `swarmctl` does. Reads take an admin or
 //! viewer token, changes an admin token.
 
-use super::status;
-use crate::daemon::tasks::Tasks;
-use swarm_memory::state::AttemptPick;
-use swarm_proto::v1 as pb;
-use tonic::{Request, Response, Status};
-
-use super::convert;
 use super::lists::{EventFilter, TaskListing};
 use super::streams::{async_stream, shutting_down};
-use super::BoxStream;
+use super::{convert, status, BoxStream};
+use crate::daemon::tasks::Tasks;
 use crate::edge::auth::{Scope, Tokens};
 use swarm_core::budget::BudgetCmd;
-use swarm_core::command::{CheckpointCmd, PlanCmd, Query, TaskLogs};
+use swarm_core::command::{Actor, CheckpointCmd, PlanCmd, Query};
 use swarm_core::follow::{relay, Relayed};
 use swarm_core::CoreHandle;
+use swarm_proto::v1 as pb;
+use tonic::{Request, Response, Status};
 
 /// The control service.
 pub struct ControlSvc {
@@ -66,8 +62,27 @@ impl ControlSvc {
 type R<T> = Result<Response<T>, Status>;
 
 impl ControlSvc {
+    /// Pauses or resumes the plan for `actor`; its state afterwards.
+    async fn set_paused(&self, paused: bool, actor: Actor) -> R<pb::PlanStateReply> {
+        let state = self
+            .core
+            .ask(|reply| {
+                PlanCmd::SetPaused {
+                    paused,
+                    actor,
+                    reply,
+                }
+                .into()
+            })
+            .await
+            .map_err(status)?;
+        Ok(Response::new(pb::PlanStateReply {
+            state: state.name().into(),
+        }))
+    }
+
     /// Checks that `req` may change the plan's course; its actor.
-    fn operator<T>(&self, req: &Request<T>) -> Result<swarm_core::actor::Actor, Status> {
+    fn operator<T>(&self, req: &Request<T>) -> Result<Actor, Status> {
         let holder = self.tokens.check(req, Scope::Admin)?;
         Ok(crate::edge::actor::actor_of(req, &holder))
     }
@@ -148,40 +163,9 @@ impl pb::control_service_server::ControlService for ControlSvc {
 
     async fn task_logs(&self, req: Request<pb::TaskLogsRequest>) -> R<Self::TaskLogsStream> {
         self.tokens.check_task(&req, &req.get_ref().id)?;
-        let r = req.into_inner();
-        let (events_history, events) = self
-            .core
-            .ask(|reply| {
-                Query::Events {
-                    since: i64::MAX as u64,
-                    reply,
-                }
-                .into()
-            })
+        super::logs::open(&self.core, &self.tasks, req.into_inner())
             .await
-            .map_err(status)?;
-        drop(events_history);
-        let task = r.id;
-        let pick = AttemptPick::from_wire(r.number, r.attempt);
-        let TaskLogs {
-            fence: attempt,
-            number,
-            chunks: history,
-            feed,
-        } = self
-            .core
-            .ask(|reply| Query::Logs { task, pick, reply }.into())
-            .await
-            .map_err(status)?;
-        let stream = async_stream(&self.tasks, "task logs stream", move |tx| async move {
-            let follow = super::logs::Follow {
-                attempt,
-                number,
-                follow: r.follow,
-            };
-            follow.send(history, feed, events, &tx).await;
-        });
-        Ok(Response::new(stream))
+            .map(Response::new)
     }
 
     async fn task_action(&self, req: Request<pb::TaskActionRequest>) -> R<pb::TaskActionReply> {
@@ -303,40 +287,12 @@ impl pb::control_service_server::ControlService for ControlSvc {
 
     async fn pause(&self, req: Request<pb::PauseRequest>) -> R<pb::PlanStateReply> {
         let actor = self.operator(&req)?;
-        let state = self
-            .core
-            .ask(|reply| {
-                PlanCmd::SetPaused {
-                    paused: true,
-                    actor,
-                    reply,
-                }
-                .into()
-            })
-            .await
-            .map_err(status)?;
-        Ok(Response::new(pb::PlanStateReply {
-            state: state.name().into(),
-        }))
+        self.set_paused(true, actor).await
     }
 
     async fn resume(&self, req: Request<pb::ResumeRequest>) -> R<pb::PlanStateReply> {
         let actor = self.operator(&req)?;
-        let state = self
-            .core
-            .ask(|reply| {
-                PlanCmd::SetPaused {
-                    paused: false,
-                    actor,
-                    reply,
-                }
-                .into()
-            })
-            .await
-            .map_err(status)?;
-        Ok(Response::new(pb::PlanStateReply {
-            state: state.name().into(),
-        }))
+        self.set_paused(false, actor).await
     }
 
     async fn cancel_plan(&self, req: Request<pb::CancelPlanRequest>) -> R<pb::CancelPlanReply> {
@@ -364,26 +320,9 @@ impl pb::control_service_server::ControlService for ControlSvc {
     async fn backup(&self, req: Request<pb::BackupRequest>) -> R<pb::BackupReply> {
         self.tokens.check(&req, Scope::Admin)?;
         let dir = req.into_inner().dir;
-        if dir.trim().is_empty() {
-            return Err(Status::invalid_argument(
-                "give the directory to back up into",
-            ));
-        }
-        let state = self.state_dir.clone();
-        let taken = tokio::task::spawn_blocking(move || {
-            swarm_memory::backup::take(
-                &state,
-                std::path::Path::new(&dir),
-                swarm_memory::now_ms(),
-                env!("CARGO_PKG_VERSION"),
-            )
-        })
-        .await
-        .map_err(|e| Status::internal(format!("the backup stopped: {e}")))?
-        .map_err(|e| Status::failed_precondition(format!("cannot back up: {e}")))?;
-        Ok(Response::new(pb::BackupReply {
-            manifest: serde_json::to_string_pretty(&taken).unwrap_or_default(),
-        }))
+        super::backup::take(&self.state_dir, dir)
+            .await
+            .map(Response::new)
     }
 
     async fn list_roles(&self, req: Request<pb::ListRolesRequest>) -> R<pb::ListRolesReply> {

@@ -9,7 +9,54 @@ use tokio::sync::broadcast::{error::RecvError, Receiver};
 use tokio::sync::mpsc::Sender;
 use tonic::Status;
 
-use super::streams::shutting_down;
+use super::streams::{async_stream, shutting_down};
+use super::{status, BoxStream};
+use crate::daemon::tasks::Tasks;
+use swarm_core::command::{Query, TaskLogs};
+use swarm_core::CoreHandle;
+use swarm_memory::state::AttemptPick;
+
+/// A task's logs as `TaskLogs` streams them: the picked attempt's output
+/// so far, then (when following) what follows until the attempt ends.
+pub(super) async fn open(
+    core: &CoreHandle,
+    tasks: &Tasks,
+    r: pb::TaskLogsRequest,
+) -> Result<BoxStream<pb::LogLine>, Status> {
+    // The event feed first, so no end of the attempt is missed.
+    let (_, events) = core
+        .ask(|reply| {
+            Query::Events {
+                since: i64::MAX as u64,
+                reply,
+            }
+            .into()
+        })
+        .await
+        .map_err(status)?;
+    let (task, pick) = (r.id, AttemptPick::from_wire(r.number, r.attempt));
+    let TaskLogs {
+        fence: attempt,
+        number,
+        chunks: history,
+        feed,
+    } = core
+        .ask(|reply| Query::Logs { task, pick, reply }.into())
+        .await
+        .map_err(status)?;
+    Ok(async_stream(
+        tasks,
+        "task logs stream",
+        move |tx| async move {
+            let follow = Follow {
+                attempt,
+                number,
+                follow: r.follow,
+            };
+            follow.send(history, feed, events, &tx).await;
+        },
+    ))
+}
 
 /// Which attempt's output is sent, and whether to follow it.
 pub(super) struct Follow {

@@ -3,6 +3,7 @@
 //! back. Handlers never touch state themselves.
 
 mod agent;
+mod backup;
 mod control;
 pub(crate) mod convert;
 mod diff;

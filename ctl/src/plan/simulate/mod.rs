@@ -41,19 +41,16 @@ pub(crate) fn run(
         }
     };
     let staffing = match (agents, matrix) {
-        (Some(spec), _) => match parse_agents(spec, plan) {
-            Ok(map) => Staffing::Fixed(map),
-            Err(why) => {
-                eprintln!("swarmctl: --agents: {why}");
-                return exit::USAGE;
-            }
-        },
-        (None, true) => Staffing::Matrix,
-        (None, false) => Staffing::Unlimited,
+        (Some(spec), _) => parse_agents(spec, plan)
+            .map(Staffing::Fixed)
+            .map_err(|why| format!("--agents: {why}")),
+        (None, true) => Ok(Staffing::Matrix),
+        (None, false) => Ok(Staffing::Unlimited),
     };
-    let actual = match actual.map(|path| actual::read(path, plan)).transpose() {
-        Ok(actual) => actual,
-        Err(why) => {
+    let actual = actual.map(|path| actual::read(path, plan)).transpose();
+    let (staffing, actual) = match (staffing, actual) {
+        (Ok(staffing), Ok(actual)) => (staffing, actual),
+        (Err(why), _) | (_, Err(why)) => {
             eprintln!("swarmctl: {why}");
             return exit::USAGE;
         }
