@@ -155,11 +155,11 @@ impl<'a> Turn<'a> {
         }
     }
 
-    /// Events emitted from now on (until `None`) are by `actor`, unless
-    /// they name someone themselves: those of the action itself, which are
-    /// about no task or about `task`, the one it acts on. What follows
-    /// from it (the tasks a load makes ready, the dependents a task's end
-    /// releases) is the loop's doing and names nobody.
+    /// Events emitted from now on (until `None`) are by `actor`: those of
+    /// the action itself, which are about no task or about `task`, the one
+    /// it acts on. What follows from it (the tasks a load makes ready, the
+    /// dependents a task's end releases) is the loop's doing and names
+    /// nobody.
     pub(crate) fn acting(&mut self, actor: Option<(&crate::actor::Actor, Option<&str>)>) {
         self.actor = actor.map(|(a, task)| (a.to_string(), task.map(str::to_string)));
     }
@@ -179,9 +179,7 @@ impl<'a> Turn<'a> {
             (None, Some(fence)) => attempt_number(self.db, fence)?,
             (None, None) => None,
         };
-        let actor = event
-            .actor
-            .or_else(|| self.actor_for(event.task.as_deref()));
+        let actor = self.actor_for(event.task.as_deref());
         let mut row = EventRow {
             seq: 0,
             at: self.now,

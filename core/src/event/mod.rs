@@ -328,8 +328,6 @@ pub struct Event {
     pub agent: Option<String>,
     /// Detail for people.
     pub message: String,
-    /// Who did it, when an operator did (else the turn's actor, if any).
-    pub actor: Option<String>,
 }
 
 impl Event {
@@ -342,7 +340,6 @@ impl Event {
             number: None,
             agent: None,
             message: String::new(),
-            actor: None,
         }
     }
 
@@ -367,12 +364,6 @@ impl Event {
     /// About this agent.
     pub fn agent(mut self, id: impl Into<String>) -> Event {
         self.agent = Some(id.into());
-        self
-    }
-
-    /// Done by this operator.
-    pub fn by(mut self, actor: &crate::actor::Actor) -> Event {
-        self.actor = Some(actor.to_string());
         self
     }
 

@@ -116,7 +116,8 @@ impl State {
             message.push_str(&format!(" — {}", req.reason.trim()));
         }
         let event = crate::event::Event::new(crate::event::EventKind::PlanRevised);
-        t.emit(event.message(message).by(&req.actor))?;
+        // The turn names the revision's actor (see `State::apply`).
+        t.emit(event.message(message))?;
         self.projection.reset();
         self.guides.reset();
         self.refresh_guide(t.now, true);
