@@ -78,7 +78,20 @@ impl Child {
 }
 
 impl Drop for Child {
+    /// Stops the coordinator as an operator would (SIGINT: it shuts down
+    /// gracefully, so a profiler it runs under writes its data), and kills
+    /// it if it is still there thirty seconds later.
     fn drop(&mut self) {
+        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
+        if nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).is_ok() {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+            while std::time::Instant::now() < deadline {
+                if matches!(self.child.try_wait(), Ok(Some(_))) {
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

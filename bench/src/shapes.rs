@@ -137,6 +137,7 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<String> {
     let handles = start_agents(&coordinator.url, agents, slots_each, &clock).await;
     wait_agents(&mut client, agents).await?;
     let text = plan_text(args.shape, args.tasks);
+    let cpu_before = cpu_secs(coordinator.pid());
     let load_started = Instant::now();
     if let Ok(mut l) = clock.loaded.lock() {
         *l = Some(load_started);
@@ -161,6 +162,10 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<String> {
     let mut status_ms = wait_succeeded(&mut client).await?;
     let elapsed = load_started.elapsed().as_secs_f64();
     let run_secs = elapsed - load_ms / 1000.0;
+    // The coordinator's CPU time for the load and the run, per task: what
+    // a task costs it, less swayed than tasks/s by whatever else the
+    // machine runs.
+    let cpu_us = (cpu_secs(coordinator.pid()) - cpu_before) * 1e6 / args.tasks as f64;
     let mut samples = clock.samples.lock().map(|s| s.clone()).unwrap_or_default();
     samples.sort_by(f64::total_cmp);
     status_ms.sort_by(f64::total_cmp);
@@ -180,6 +185,7 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<String> {
         "dispatch_p99_ms": round(percentile(&samples, 99.0)),
         "status_p50_ms": round(percentile(&status_ms, 50.0)),
         "status_p99_ms": round(percentile(&status_ms, 99.0)),
+        "cpu_us_per_task": round(cpu_us),
         "samples": samples.len(),
         "peak_rss_mb": round(rss),
     })
