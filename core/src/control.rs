@@ -87,14 +87,16 @@ impl State {
                 insert_dependency(t.db, plan_id, i as u32, d as u32)?;
             }
         }
-        for i in 0..active.len() {
-            upsert_task(t.db, plan_id, &active.task_row(i))?;
-        }
         let total = active.len();
         let name = active.name().to_string();
         let ready: Vec<usize> = (0..total)
             .filter(|&i| active.task(i).deps_left == 0)
             .collect();
+        // The tasks made ready below are stored as they become so; the
+        // rest as they are.
+        for i in (0..total).filter(|&i| active.task(i).deps_left != 0) {
+            upsert_task(t.db, plan_id, &active.task_row(i))?;
+        }
         self.plan = Some(active);
         self.open_workspace(t)?;
         self.spend = Default::default();

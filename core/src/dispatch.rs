@@ -125,7 +125,13 @@ impl State {
             self.announce_operator_wait(t, task, &members, &offer)?;
         }
         let upstream = self.upstream_results(t, task)?;
-        let session = self.previous_session(t, task)?;
+        // A first attempt has no earlier one that could have said a
+        // session (attempt numbers never restart): no read for it.
+        let session = if offer.number > 1 {
+            self.previous_session(t, task)?
+        } else {
+            String::new()
+        };
         self.send_assignments(t, task, &members, offer, &upstream, session);
         Ok(())
     }

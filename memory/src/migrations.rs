@@ -285,8 +285,31 @@ CREATE TABLE IF NOT EXISTS swarm_notify_deliveries (
 );
 ";
 
+/// v14: the event log without AUTOINCREMENT. Events are never deleted,
+/// so the next sequence number is the largest plus one either way; the
+/// `sqlite_sequence` row that AUTOINCREMENT read and rewrote on every
+/// append (about six a task) goes.
+const MIGRATION_14: &str = "
+CREATE TABLE swarm_events_v14 (
+  seq INTEGER PRIMARY KEY,
+  at INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  plan_id INTEGER,
+  task_id TEXT,
+  attempt INTEGER,
+  agent_id TEXT,
+  message TEXT NOT NULL DEFAULT '',
+  actor TEXT
+);
+INSERT INTO swarm_events_v14 (seq, at, kind, plan_id, task_id, attempt, agent_id, message, actor)
+  SELECT seq, at, kind, plan_id, task_id, attempt, agent_id, message, actor FROM swarm_events;
+DROP TABLE swarm_events;
+ALTER TABLE swarm_events_v14 RENAME TO swarm_events;
+CREATE INDEX swarm_events_acted ON swarm_events(seq) WHERE actor IS NOT NULL;
+";
+
 /// Every migration, by the version it brings the schema to.
-pub(crate) const MIGRATIONS: [(i64, &str); 13] = [
+pub(crate) const MIGRATIONS: [(i64, &str); 14] = [
     (1, MIGRATION_1),
     (2, MIGRATION_2),
     (3, MIGRATION_3),
@@ -300,4 +323,59 @@ pub(crate) const MIGRATIONS: [(i64, &str); 13] = [
     (11, MIGRATION_11),
     (12, MIGRATION_12),
     (13, MIGRATION_13),
+    (14, MIGRATION_14),
 ];
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::Connection;
+
+    use crate::state::{append_event, events_after, EventRow};
+
+    fn event(kind: &str) -> EventRow {
+        EventRow {
+            seq: 0,
+            at: 1,
+            kind: kind.into(),
+            plan_id: Some(1),
+            task_id: Some("1.1".into()),
+            attempt: None,
+            number: None,
+            agent_id: None,
+            message: String::new(),
+            actor: Some("admin".into()),
+        }
+    }
+
+    #[test]
+    fn the_event_log_keeps_its_sequence_across_version_14() {
+        let conn = Connection::open_in_memory().expect("conn");
+        for (target, sql) in &super::MIGRATIONS[..13] {
+            conn.execute_batch(sql).expect("migration");
+            conn.pragma_update(None, "user_version", target)
+                .expect("version");
+        }
+        for kind in ["plan.loaded", "task.ready", "task.running"] {
+            append_event(&conn, &event(kind)).expect("append");
+        }
+        crate::store::migrate_schema(&conn, "test").expect("to 14");
+        let seq = append_event(&conn, &event("task.succeeded")).expect("append");
+        assert_eq!(seq, 4, "the next event follows the last one");
+        let kinds: Vec<(u64, String, Option<String>)> = events_after(&conn, 0, 10)
+            .expect("events")
+            .into_iter()
+            .map(|e| (e.seq, e.kind, e.actor))
+            .collect();
+        assert_eq!(kinds.len(), 4);
+        assert_eq!(kinds[0], (1, "plan.loaded".into(), Some("admin".into())));
+        assert_eq!(kinds[3].0, 4);
+        let sequences: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_sequence WHERE name = 'swarm_events'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("sqlite_sequence");
+        assert_eq!(sequences, 0, "no AUTOINCREMENT counter is kept any more");
+    }
+}

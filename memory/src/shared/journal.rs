@@ -330,7 +330,9 @@ mod tests {
         // to).
         conn.execute_batch(
             "CREATE TABLE swarm_attempts (id INTEGER PRIMARY KEY);
-             CREATE TABLE swarm_events (seq INTEGER PRIMARY KEY);
+             CREATE TABLE swarm_events (seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL,
+               kind TEXT NOT NULL, plan_id INTEGER, task_id TEXT, attempt INTEGER,
+               agent_id TEXT, message TEXT NOT NULL DEFAULT '');
              CREATE TABLE swarm_memory_journal (namespace TEXT NOT NULL, key TEXT NOT NULL,
                value TEXT, tags TEXT NOT NULL DEFAULT '[]', expires_at INTEGER, owner TEXT,
                acked_at INTEGER NOT NULL, PRIMARY KEY (namespace, key));

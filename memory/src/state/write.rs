@@ -39,12 +39,17 @@ pub fn set_plan_state(
     Ok(())
 }
 
-/// Inserts or replaces a task's row.
+/// Inserts a task's row, or updates the one it has in place (an upsert:
+/// a replace would delete and insert the row and its key).
 pub fn upsert_task(conn: &Connection, plan_id: i64, task: &TaskRow) -> Result<(), StoreError> {
     conn.prepare_cached(
-        "INSERT OR REPLACE INTO swarm_tasks
+        "INSERT INTO swarm_tasks
          (plan_id, idx, id, state, attempts, failures, losses, not_before, reason, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+         ON CONFLICT (plan_id, idx) DO UPDATE SET id = excluded.id, state = excluded.state,
+         attempts = excluded.attempts, failures = excluded.failures, losses = excluded.losses,
+         not_before = excluded.not_before, reason = excluded.reason,
+         updated_at = excluded.updated_at",
     )?
     .execute(params![
         plan_id,
@@ -75,14 +80,21 @@ pub fn insert_dependency(
     Ok(())
 }
 
-/// Inserts or replaces an attempt's row.
+/// Inserts an attempt's row, or updates the one it has in place (an
+/// upsert: a replace would delete and insert the row and its index
+/// entry).
 pub fn upsert_attempt(conn: &Connection, a: &AttemptRow) -> Result<(), StoreError> {
     let agents = serde_json::to_string(&a.agents).unwrap_or_else(|_| "[]".to_string());
     let roles = serde_json::to_string(&a.roles).unwrap_or_else(|_| "[]".to_string());
     conn.prepare_cached(
-        "INSERT OR REPLACE INTO swarm_attempts
+        "INSERT INTO swarm_attempts
          (id, plan_id, task_idx, number, agents, state, created_at, started_at, ended_at, exit_code, message, output_dropped, token, roles)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+         ON CONFLICT (id) DO UPDATE SET number = excluded.number, agents = excluded.agents,
+         state = excluded.state, created_at = excluded.created_at,
+         started_at = excluded.started_at, ended_at = excluded.ended_at,
+         exit_code = excluded.exit_code, message = excluded.message,
+         output_dropped = excluded.output_dropped, token = excluded.token, roles = excluded.roles",
     )?
     .execute(params![
         a.id as i64,
