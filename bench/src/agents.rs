@@ -48,21 +48,14 @@ pub(crate) async fn run(
     slots: u32,
     clock: Arc<Clock>,
 ) -> anyhow::Result<()> {
-    let channel = Channel::from_shared(url)?.connect().await?;
-    let mut client = pb::agent_service_client::AgentServiceClient::with_interceptor(
-        channel,
-        Bearer::new(&token)?,
-    );
-    let (tx, rx) = mpsc::channel::<pb::AgentMessage>(4096);
-    tx.send(message(pb::agent_message::Body::Hello(pb::Hello {
+    let hello = pb::Hello {
         agent_id: id,
         roles: vec![role],
         slots,
         host: "bench".into(),
         ..Default::default()
-    })))
-    .await?;
-    let mut inbound = client.session(ReceiverStream::new(rx)).await?.into_inner();
+    };
+    let (tx, mut inbound) = open(&url, &token, hello).await?;
     // Slots free since these instants (earliest first).
     let mut free: BinaryHeap<Reverse<Instant>> = BinaryHeap::new();
     let beat_tx = tx.clone();
@@ -83,6 +76,52 @@ pub(crate) async fn run(
         b.abort();
     }
     Ok(())
+}
+
+/// How often an agent tries to open its session before giving up.
+const ATTEMPTS: u32 = 10;
+
+/// Connects and opens the session with `hello`, retrying as a real agent
+/// would: ten thousand agents connecting at once overflow the listener's
+/// accept queue, and a connection refused or reset then is the storm's,
+/// not the coordinator's failure.
+async fn open(
+    url: &str,
+    token: &str,
+    hello: pb::Hello,
+) -> anyhow::Result<(
+    mpsc::Sender<pb::AgentMessage>,
+    tonic::Streaming<pb::CoordinatorMessage>,
+)> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match try_open(url, token, hello.clone()).await {
+            Ok(opened) => return Ok(opened),
+            Err(e) if attempt >= ATTEMPTS => return Err(e),
+            Err(_) => tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await,
+        }
+    }
+}
+
+async fn try_open(
+    url: &str,
+    token: &str,
+    hello: pb::Hello,
+) -> anyhow::Result<(
+    mpsc::Sender<pb::AgentMessage>,
+    tonic::Streaming<pb::CoordinatorMessage>,
+)> {
+    let channel = Channel::from_shared(url.to_string())?.connect().await?;
+    let mut client = pb::agent_service_client::AgentServiceClient::with_interceptor(
+        channel,
+        Bearer::new(token)?,
+    );
+    let (tx, rx) = mpsc::channel::<pb::AgentMessage>(4096);
+    tx.send(message(pb::agent_message::Body::Hello(hello)))
+        .await?;
+    let inbound = client.session(ReceiverStream::new(rx)).await?.into_inner();
+    Ok((tx, inbound))
 }
 
 fn message(body: pb::agent_message::Body) -> pb::AgentMessage {

@@ -11,11 +11,12 @@ use tonic::codec::{BufferSettings, Codec, DecodeBuf, Decoder};
 use tonic::Status;
 use tonic_prost::ProstEncoder;
 
-/// Each stream's encode and decode buffer starts at 1 KiB (tonic's
-/// default is 8 KiB) and grows with the messages it carries; an encoder
-/// still hands on what it has at 32 KiB.
+/// Each stream's encode and decode buffer starts at 256 bytes (tonic's
+/// default is 8 KiB), room for a heartbeat, an acknowledgement or an
+/// assignment, and grows with the messages it carries; an encoder still
+/// hands on what it has at 32 KiB.
 pub fn buffers() -> BufferSettings {
-    BufferSettings::new(1024, 32 * 1024)
+    BufferSettings::new(256, 32 * 1024)
 }
 
 /// prost encoding; decoding failures are `InvalidArgument`.
