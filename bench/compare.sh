@@ -22,13 +22,19 @@ done
 python3 - "$out" <<'PY'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-for shape, figure in (("wide", "tasks_per_sec"), ("chain", "dispatch_p50_ms")):
+# cpu_us_per_task (the coordinator's CPU time per task) only where both
+# binaries print it.
+for shape, figure in (("wide", "tasks_per_sec"), ("wide", "cpu_us_per_task"),
+                      ("chain", "dispatch_p50_ms"), ("chain", "cpu_us_per_task")):
     med = {}
     for side in ("before", "after"):
-        vals = [r[figure] for r in rows if r["shape"] == shape and r["side"] == side]
-        med[side] = statistics.median(vals)
-        print(json.dumps({"shape": shape, "side": side, "runs": len(vals), figure: med[side],
-                          "min": min(vals), "max": max(vals)}))
-    print(json.dumps({"shape": shape, "figure": figure,
-                      "after_vs_before": round(med["after"] / med["before"], 3)}))
+        vals = [r[figure] for r in rows
+                if r["shape"] == shape and r["side"] == side and figure in r]
+        if vals:
+            med[side] = statistics.median(vals)
+            print(json.dumps({"shape": shape, "side": side, "runs": len(vals), figure: med[side],
+                              "min": min(vals), "max": max(vals)}))
+    if len(med) == 2:
+        print(json.dumps({"shape": shape, "figure": figure,
+                          "after_vs_before": round(med["after"] / med["before"], 3)}))
 PY
