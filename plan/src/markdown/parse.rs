@@ -84,6 +84,9 @@ pub fn parse(text: &str, file: &str) -> Parsed {
     for day in &mut parser.plan.days {
         day.lay_out_windows();
     }
+    for task in &mut parser.plan.tasks {
+        task.more.compact();
+    }
     if parser.plan.name.is_empty() {
         parser.plan.name = file_stem(file);
     }
