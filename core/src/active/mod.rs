@@ -202,6 +202,16 @@ impl ActivePlan {
         self.ready.tasks()
     }
 
+    /// Tasks readied from now on are indexed at once (denser) at the batch's end.
+    pub fn begin_ready_batch(&mut self) {
+        self.ready.begin_batch();
+    }
+
+    /// Indexes the tasks readied since the batch began.
+    pub fn end_ready_batch(&mut self) {
+        self.ready.end_batch();
+    }
+
     /// Whether any task is ready.
     pub fn has_ready(&self) -> bool {
         !self.ready.is_empty()

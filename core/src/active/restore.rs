@@ -64,6 +64,7 @@ impl ActivePlan {
     /// the ready queue, the backoffs and the counters.
     pub fn finish_restore(&mut self) {
         self.ready.clear();
+        self.ready.begin_batch();
         self.delayed.clear();
         for i in 0..self.tasks.len() {
             let done = self.compiled.tasks[i]
@@ -85,6 +86,7 @@ impl ActivePlan {
                 _ => {}
             }
         }
+        self.ready.end_batch();
         self.final_tasks = self.tasks.iter().filter(|t| t.state.is_final()).count();
         self.done_tasks = self.tasks.iter().filter(|t| t.state.is_done()).count();
         self.by_state = [0; 10];
