@@ -6,11 +6,14 @@
 //! the role catalogue and the plan's own tasks and days.
 
 mod more;
+mod shared;
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 pub use more::{More, TaskMore};
+pub(crate) use shared::RoleLists;
 
 /// A whole execution plan.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -216,7 +219,7 @@ pub struct Note {
 pub enum Agents {
     /// One agent per phrase, all at once (a gang when more than one); the
     /// first is the lead. Phrases are as written (`DevOps Engineer`).
-    Roles(Vec<String>),
+    Roles(Arc<[String]>),
     /// `Full Swarm (8-10 agents)`: at least `min` agents of any role.
     Swarm {
         /// Fewest agents the task starts with.
@@ -230,7 +233,7 @@ pub enum Agents {
 
 impl Default for Agents {
     fn default() -> Self {
-        Agents::Roles(Vec::new())
+        Agents::Roles(Arc::from([]))
     }
 }
 
