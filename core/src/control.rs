@@ -56,6 +56,7 @@ impl State {
             clock: serde_json::to_string(&clock).unwrap_or_default(),
         };
         let plan_id = insert_plan(t.db, &row)?;
+        drop(row); // The text is stored: not kept while the plan is set up.
         self.open_trace(t, plan_id)?;
         let warnings: Vec<String> = compiled.warnings.iter().map(ToString::to_string).collect();
         let calendar = self.cfg.pace == crate::config::Pace::Calendar;
@@ -108,9 +109,7 @@ impl State {
         t.plan_id = Some(plan_id);
         let tasks = swarm_text::count(total as u64, "task");
         t.emit(Event::new(EventKind::PlanLoaded).message(format!("{name}: {tasks}")))?;
-        for i in ready {
-            self.set_task(t, i, TaskState::Ready, None)?;
-        }
+        self.ready_all(t, ready)?;
         self.settle_plan(t)?;
         Ok(Loaded {
             plan_id,

@@ -53,6 +53,24 @@ impl State {
         )
     }
 
+    /// Moves each of `tasks` to Ready (see [`State::set_task`]), indexing
+    /// them in the ready queue all at once.
+    pub(crate) fn ready_all(
+        &mut self,
+        t: &mut Turn<'_>,
+        tasks: Vec<usize>,
+    ) -> Result<(), CoreError> {
+        if let Some(plan) = self.plan.as_mut() {
+            plan.begin_ready_batch();
+        }
+        let readied =
+            (tasks.into_iter()).try_for_each(|i| self.set_task(t, i, TaskState::Ready, None));
+        if let Some(plan) = self.plan.as_mut() {
+            plan.end_ready_batch();
+        }
+        readied
+    }
+
     /// Persists task `i` as it is now (after a counter changed).
     pub(crate) fn save_task(&self, t: &Turn<'_>, i: usize) -> Result<(), CoreError> {
         if let Some(plan) = self.plan.as_ref() {

@@ -5,8 +5,15 @@
 //! TOML without losing anything. [`crate::compile()`] resolves them against
 //! the role catalogue and the plan's own tasks and days.
 
+mod more;
+mod shared;
+
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
+
+pub use more::{More, TaskMore};
+pub(crate) use shared::RoleLists;
 
 /// A whole execution plan.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -114,36 +121,32 @@ pub struct Task {
     /// day that has tasks, or when there is none for every task of the
     /// previous day), `Some(vec![])` for an explicit `None`.
     pub depends: Option<Vec<DepRef>>,
-    /// Deliverables, one item each; nested items start with two spaces per
-    /// level of nesting.
-    pub deliverables: Vec<String>,
-    /// Success criteria, nested like deliverables.
-    pub success_criteria: Vec<String>,
-    /// What this task blocks, as prose.
-    pub blocking: Option<String>,
     /// Shell command the task runs.
     pub run: Option<String>,
-    /// Shell commands that check the result, in order.
-    pub checks: Vec<String>,
-    /// Container image to run the task in.
-    pub image: Option<String>,
-    /// Wall-clock limit of one attempt.
-    pub timeout: Option<PlanDuration>,
-    /// Extra attempts after a failure.
-    pub retries: Option<u32>,
     /// Who of a gang (a task needing several roles) runs it.
     pub gang: Gang,
     /// Whether it works in the plan's repository (`**Workspace**: none`
     /// says it touches no code).
     pub workspace: crate::claims::Workspace,
-    /// The repository paths it claims (`**Touches**`), gitignore-style
-    /// globs from the root: tasks whose claims overlap never run at once.
-    pub touches: Vec<String>,
-    /// The pool of a rate-limited API it draws on (`**Pool**: NAME`);
-    /// `None`: its role's, else the config's default pool.
-    pub pool: Option<String>,
-    /// Any other `**Field**:` bullets, kept verbatim.
-    pub notes: Vec<Note>,
+    /// The fields most tasks leave out (deliverables, criteria, checks,
+    /// image, limits, claims, pool, notes), boxed together: read and
+    /// written as fields of the task itself (`task.checks`), through
+    /// [`Task`]'s `Deref` to [`TaskMore`].
+    pub more: More,
+}
+
+impl std::ops::Deref for Task {
+    type Target = TaskMore;
+
+    fn deref(&self) -> &TaskMore {
+        &self.more
+    }
+}
+
+impl std::ops::DerefMut for Task {
+    fn deref_mut(&mut self) -> &mut TaskMore {
+        &mut self.more
+    }
 }
 
 /// A pool name as a plan or config gives it: letters, digits, `-` and
@@ -216,7 +219,7 @@ pub struct Note {
 pub enum Agents {
     /// One agent per phrase, all at once (a gang when more than one); the
     /// first is the lead. Phrases are as written (`DevOps Engineer`).
-    Roles(Vec<String>),
+    Roles(Arc<[String]>),
     /// `Full Swarm (8-10 agents)`: at least `min` agents of any role.
     Swarm {
         /// Fewest agents the task starts with.
@@ -230,7 +233,7 @@ pub enum Agents {
 
 impl Default for Agents {
     fn default() -> Self {
-        Agents::Roles(Vec::new())
+        Agents::Roles(Arc::from([]))
     }
 }
 

@@ -74,15 +74,15 @@ fn seed_roles_and_fields() {
     let task = |id: &str| plan.index_of(id).unwrap();
     assert_eq!(
         plan.tasks[task("1.4")].need,
-        Need::Roles(vec!["devops".into(), "devops".into()])
+        Need::Roles(vec!["devops".into(), "devops".into()].into())
     );
     assert_eq!(
         plan.tasks[task("1.1")].need,
-        Need::Roles(vec!["devops".into(), "security".into()])
+        Need::Roles(vec!["devops".into(), "security".into()].into())
     );
     assert_eq!(
         plan.tasks[task("9.2")].need,
-        Need::Roles(vec!["security".into(), "security".into()])
+        Need::Roles(vec!["security".into(), "security".into()].into())
     );
     assert_eq!(
         plan.tasks[task("10.1")].need,

@@ -47,11 +47,11 @@ pub struct TaskRt {
     /// Retry backoff or calendar wait: not before this wall time, ms.
     pub not_before: Option<i64>,
     /// Why it is failed, blocked, skipped, cancelled or waiting.
-    pub reason: Option<String>,
+    pub reason: Option<Box<str>>,
     /// Fencing number of the live attempt.
     pub current: Option<u64>,
     /// Agents of the last attempt, lead first.
-    pub last_agents: Vec<String>,
+    pub last_agents: Box<[String]>,
     /// Dependencies not succeeded or skipped yet.
     pub deps_left: u32,
     /// Last change, wall ms.
@@ -202,6 +202,16 @@ impl ActivePlan {
         self.ready.tasks()
     }
 
+    /// Tasks readied from now on are indexed at once (denser) at the batch's end.
+    pub fn begin_ready_batch(&mut self) {
+        self.ready.begin_batch();
+    }
+
+    /// Indexes the tasks readied since the batch began.
+    pub fn end_ready_batch(&mut self) {
+        self.ready.end_batch();
+    }
+
     /// Whether any task is ready.
     pub fn has_ready(&self) -> bool {
         !self.ready.is_empty()
@@ -265,7 +275,7 @@ impl ActivePlan {
         self.by_state[state.index()] += 1;
         let t = &mut self.tasks[i];
         t.state = state;
-        t.reason = reason;
+        t.reason = reason.map(String::into_boxed_str);
         t.updated_at = now;
         if state == TaskState::Ready {
             let key = self.key(i);
@@ -319,7 +329,7 @@ impl ActivePlan {
         let t = &mut self.tasks[i];
         t.attempts += 1;
         t.current = Some(attempt);
-        t.last_agents = agents;
+        t.last_agents = agents.into_boxed_slice();
         t.attempts
     }
 
@@ -383,7 +393,7 @@ impl ActivePlan {
             failures: t.failures,
             losses: t.losses,
             not_before: t.not_before,
-            reason: t.reason.clone(),
+            reason: t.reason.as_deref().map(String::from),
             updated_at: t.updated_at,
         }
     }

@@ -18,6 +18,9 @@ use swarm_plan::Need;
 use super::ActivePlan;
 use crate::model::TaskState;
 
+/// Fewest keys a batch indexes at once (see [`ReadyQueue::begin_batch`]).
+const BATCH: usize = 1 << 16;
+
 /// Ready and running tasks. See the module doc for its invariants.
 #[derive(Debug, Default)]
 pub(super) struct ReadyQueue {
@@ -25,17 +28,26 @@ pub(super) struct ReadyQueue {
     by_rank: BTreeSet<RankKey>,
     demand: RoleDemand,
     running: BTreeSet<usize>,
+    /// Keys inserted since [`ReadyQueue::begin_batch`], not indexed yet.
+    batch: Option<Vec<ReadyKey>>,
 }
 
 impl ReadyQueue {
     pub(super) fn insert(&mut self, key: ReadyKey, need: &Need) {
-        if self.by_key.insert(key) {
+        if let Some(batch) = &mut self.batch {
+            batch.push(key);
+            self.demand.add(need, key.rank.0);
+            if batch.len() >= (self.by_key.len() / 2).max(BATCH) {
+                self.index_batch();
+            }
+        } else if self.by_key.insert(key) {
             self.by_rank.insert(rank_key(key));
             self.demand.add(need, key.rank.0);
         }
     }
 
     pub(super) fn remove(&mut self, key: ReadyKey, need: &Need) {
+        self.end_batch();
         if self.by_key.remove(&key) {
             self.by_rank.remove(&rank_key(key));
             self.demand.remove(need, key.rank.0);
@@ -52,15 +64,48 @@ impl ReadyQueue {
         }
     }
 
+    /// Collects the keys inserted from now on and indexes them in bulk,
+    /// a part at a time, until [`ReadyQueue::end_batch`] (or the next
+    /// removal): B-trees built in bulk have full nodes, where keys inserted
+    /// one by one in ascending order (a plan's tasks readied at its load,
+    /// in plan order) leave every node about half full, about 70 MB more
+    /// for a million ready tasks. Each key inserted in a batch must be new
+    /// (a task becomes ready once).
+    pub(super) fn begin_batch(&mut self) {
+        self.batch.get_or_insert_with(Vec::new);
+    }
+
+    /// Indexes what the batch, if one is open, collected, and closes it.
+    pub(super) fn end_batch(&mut self) {
+        self.index_batch();
+        self.batch = None;
+    }
+
+    /// Merges the keys collected so far into the indexes (rebuilt in bulk
+    /// by `append`); the batch stays open. A part is at least half the
+    /// indexes' size, so the rebuilds add up to a few times the keys, and
+    /// at most a third of the keys wait in a vector at once.
+    fn index_batch(&mut self) {
+        let Some(keys) = self.batch.as_mut().map(std::mem::take) else {
+            return;
+        };
+        let mut by_rank: BTreeSet<RankKey> = keys.iter().map(|&k| rank_key(k)).collect();
+        let mut by_key: BTreeSet<ReadyKey> = keys.into_iter().collect();
+        self.by_rank.append(&mut by_rank);
+        self.by_key.append(&mut by_key);
+    }
+
     pub(super) fn clear(&mut self) {
         *self = ReadyQueue::default();
     }
 
     pub(super) fn is_empty(&self) -> bool {
+        debug_assert!(self.batch.is_none(), "the ready queue is read mid-batch");
         self.by_key.is_empty()
     }
 
     pub(super) fn tasks(&self) -> impl Iterator<Item = usize> + '_ {
+        debug_assert!(self.batch.is_none(), "the ready queue is read mid-batch");
         self.by_key.iter().map(|k| k.task)
     }
 }

@@ -49,7 +49,7 @@ impl ActivePlan {
         t.failures = row.failures;
         t.losses = row.losses;
         t.not_before = row.not_before;
-        t.reason = row.reason;
+        t.reason = row.reason.map(String::into_boxed_str);
         t.updated_at = row.updated_at;
         Ok(())
     }
@@ -57,13 +57,14 @@ impl ActivePlan {
     /// Restores task `i`'s live attempt.
     pub fn restore_current(&mut self, i: usize, attempt: u64, agents: Vec<String>) {
         self.tasks[i].current = Some(attempt);
-        self.tasks[i].last_agents = agents;
+        self.tasks[i].last_agents = agents.into_boxed_slice();
     }
 
     /// Recomputes what derives from the tasks' states: dependencies left,
     /// the ready queue, the backoffs and the counters.
     pub fn finish_restore(&mut self) {
         self.ready.clear();
+        self.ready.begin_batch();
         self.delayed.clear();
         for i in 0..self.tasks.len() {
             let done = self.compiled.tasks[i]
@@ -85,6 +86,7 @@ impl ActivePlan {
                 _ => {}
             }
         }
+        self.ready.end_batch();
         self.final_tasks = self.tasks.iter().filter(|t| t.state.is_final()).count();
         self.done_tasks = self.tasks.iter().filter(|t| t.state.is_done()).count();
         self.by_state = [0; 10];

@@ -141,7 +141,7 @@ impl State {
                     }
                     in_progress.push(InProgress {
                         task: title(i),
-                        agents: t.last_agents.clone(),
+                        agents: t.last_agents.to_vec(),
                         elapsed_h,
                         planned_h,
                     });
@@ -149,12 +149,12 @@ impl State {
                 TaskState::Failed => blockers.push(format!(
                     "{} failed: {}",
                     title(i),
-                    t.reason.clone().unwrap_or_default()
+                    t.reason.as_deref().unwrap_or_default().to_string()
                 )),
                 TaskState::Blocked => blockers.push(format!(
                     "{} is blocked: {}",
                     title(i),
-                    t.reason.clone().unwrap_or_default()
+                    t.reason.as_deref().unwrap_or_default().to_string()
                 )),
                 TaskState::Ready => {
                     let missing: Vec<String> = plan.compiled().tasks[i]

@@ -103,7 +103,7 @@ impl<'a> Older<'a> {
                 title: id.to_string(),
                 ..Task::default()
             };
-            (task, Need::Roles(Vec::new()))
+            (task, Need::Roles(std::sync::Arc::from([])))
         })
     }
 

@@ -10,11 +10,12 @@ mod deps;
 mod rest;
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use swarm_roles::Catalogue;
 
 use crate::diagnostic::{Diagnostic, PlanErrors, Severity, Sink, TaskLines};
-use crate::model::{Agents, Plan};
+use crate::model::{Agents, Plan, RoleLists};
 use crate::Parsed;
 use deps::{expand_dependencies, topological_order, warn_long_windows, DayIndex};
 
@@ -25,8 +26,9 @@ pub const MAX_EDGES: usize = 2_000_000;
 /// Who a task needs, with canonical role names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Need {
-    /// One agent per entry, all at once; the first is the lead.
-    Roles(Vec<String>),
+    /// One agent per entry, all at once; the first is the lead. Tasks
+    /// needing the same roles share the list.
+    Roles(Arc<[String]>),
     /// At least `min` agents of any role.
     Swarm {
         /// Fewest agents.
@@ -51,7 +53,7 @@ impl Need {
     /// Canonical role per agent, lead first; `any` for swarm agents.
     pub fn role_slots(&self) -> Vec<String> {
         match self {
-            Need::Roles(r) => r.clone(),
+            Need::Roles(r) => r.to_vec(),
             other => vec![crate::ANY_ROLE.to_string(); other.min_agents() as usize],
         }
     }
@@ -232,10 +234,14 @@ fn resolve_needs(
     line_of: &dyn Fn(usize) -> TaskLines,
     sink: &mut Sink,
 ) -> Vec<Need> {
+    let mut lists = RoleLists::default();
     plan.tasks
         .iter()
         .enumerate()
-        .map(|(i, task)| resolve_need(&task.agents, catalogue, sink, line_of(i).agents, &task.id))
+        .map(|(i, task)| {
+            let line = line_of(i).agents;
+            resolve_need(&task.agents, catalogue, sink, line, &task.id, &mut lists)
+        })
         .collect()
 }
 
@@ -290,17 +296,18 @@ fn resolve_need(
     sink: &mut Sink,
     line: usize,
     id: &str,
+    lists: &mut RoleLists,
 ) -> Need {
     match agents {
         Agents::Roles(phrases) => {
             let mut roles = Vec::with_capacity(phrases.len());
-            for phrase in phrases {
+            for phrase in phrases.iter() {
                 match catalogue.resolve(phrase) {
                     Ok(role) => roles.push(role.to_string()),
                     Err(unknown) => sink.error(line, format!("task {id}: {unknown}")),
                 }
             }
-            Need::Roles(roles)
+            Need::Roles(lists.share(&roles))
         }
         Agents::Swarm { min, max } => Need::Swarm {
             min: (*min).max(1),

@@ -131,10 +131,7 @@ pub(crate) fn parse_agents(text: &str) -> Result<Agents, String> {
             phrases.push(phrase.to_string());
         }
     }
-    // Kept for the plan's life: no spare room (a vector grown by one push
-    // holds four; 72 bytes a task in a million-task plan).
-    phrases.shrink_to_fit();
-    Ok(Agents::Roles(phrases))
+    Ok(Agents::Roles(phrases.into()))
 }
 
 /// `2x SRE`, `2 × SRE` and `2 SRE` are (2, "SRE"); `SRE` is (1, "SRE").

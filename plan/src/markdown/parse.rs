@@ -15,7 +15,7 @@ use super::phrases::{clip, split_check, split_checkpoint, split_trailing_duratio
 use super::task::TaskCursor;
 use crate::diagnostic::{Sink, SourceMap};
 use crate::fields::parse_duration;
-use crate::model::{Checkpoint, Criterion, Day, Plan, Window};
+use crate::model::{Checkpoint, Criterion, Day, Plan, RoleLists, Window};
 use crate::Parsed;
 
 /// Which part of the document the cursor is in.
@@ -35,6 +35,8 @@ pub(crate) struct Parser {
     pub(crate) plan: Plan,
     pub(crate) map: SourceMap,
     pub(crate) sink: Sink,
+    /// Role lists shared between tasks.
+    roles: RoleLists,
     section: Section,
     /// Heading level of the first day heading; a heading at this level or
     /// above that is not a day ends the days.
@@ -66,6 +68,7 @@ pub fn parse(text: &str, file: &str) -> Parsed {
             ..SourceMap::default()
         },
         sink: Sink::new(file),
+        roles: RoleLists::default(),
         section: Section::Preamble,
         day_level: None,
         current_day: None,
@@ -83,6 +86,9 @@ pub fn parse(text: &str, file: &str) -> Parsed {
     parser.end_block();
     for day in &mut parser.plan.days {
         day.lay_out_windows();
+    }
+    for task in &mut parser.plan.tasks {
+        task.more.compact();
     }
     if parser.plan.name.is_empty() {
         parser.plan.name = file_stem(file);
@@ -220,6 +226,10 @@ impl Parser {
     pub(crate) fn end_block(&mut self) {
         if let Some(task) = self.task.take() {
             task.finish(&mut self.plan, &mut self.map, &mut self.sink);
+            // The task just finished is the last one.
+            if let Some(t) = self.plan.tasks.last_mut() {
+                self.roles.share_agents(&mut t.agents);
+            }
         }
         self.exit_day = None;
         self.checkpoint = None;

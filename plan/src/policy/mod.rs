@@ -306,7 +306,7 @@ impl Placer {
 /// busy agents and never takes agents other work could start with.
 fn wanted_roles(need: &Need) -> Vec<String> {
     match need {
-        Need::Roles(roles) => roles.clone(),
+        Need::Roles(roles) => roles.to_vec(),
         Need::Swarm { min, .. } => vec![ANY_ROLE.to_string(); *min as usize],
         Need::Monitoring => vec![ANY_ROLE.to_string()],
     }

@@ -13,6 +13,7 @@ mod diff;
 pub use diff::{diff, FieldChange, PlanDiff, TaskChange};
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::compile::{CompiledPlan, CompiledTask, Need};
 use crate::model::{PlanDuration, Task};
@@ -69,7 +70,7 @@ pub fn arrange(
     }
     plan.tasks = specs.into_iter().map(Option::unwrap_or_default).collect();
     let tasks = (compiled.into_iter())
-        .map(|t| t.unwrap_or_else(|| stub(Need::Roles(Vec::new()))))
+        .map(|t| t.unwrap_or_else(|| stub(Need::Roles(Arc::from([])))))
         .collect();
     let order = (order.iter().map(|&i| places.slot_of[i]))
         .chain(places.gone.iter().copied())

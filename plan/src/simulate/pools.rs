@@ -116,7 +116,7 @@ pub(super) fn demand_of(need: &Need, index: &HashMap<&str, usize>) -> Demand {
     match need {
         Need::Roles(roles) => {
             let mut counts: BTreeMap<usize, u32> = BTreeMap::new();
-            for r in roles {
+            for r in roles.iter() {
                 let id = index.get(r.as_str()).copied().unwrap_or(0);
                 *counts.entry(id).or_insert(0) += 1;
             }

@@ -20,7 +20,7 @@ mod write;
 
 use crate::diagnostic::{Sink, SourceMap};
 use crate::fields::{parse_duration, parse_role_counts, parse_time_of_day};
-use crate::model::{Checkpoint, Criterion, Day, MatrixRow, Plan, PlanDuration, Window};
+use crate::model::{Checkpoint, Criterion, Day, MatrixRow, Plan, PlanDuration, RoleLists, Window};
 use crate::Parsed;
 use raw::{RawCheckpoint, RawCriterion, RawDay, RawMatrixRow, RawPlan, RawWindow};
 use task::read_task;
@@ -53,8 +53,10 @@ pub fn parse(text: &str, file: &str) -> Parsed {
         plan.days.push(day);
         map.days.push(line);
     }
+    let mut roles = RoleLists::default();
     for raw_task in raw.task {
-        let (task, task_lines) = read_task(raw_task, &plan.days, &lines, &mut sink);
+        let (mut task, task_lines) = read_task(raw_task, &plan.days, &lines, &mut sink);
+        roles.share_agents(&mut task.agents);
         plan.tasks.push(task);
         map.tasks.push(task_lines);
     }

@@ -43,6 +43,7 @@ pub(super) fn read_task(
         })
         .collect();
     task.id = raw.id.into_inner();
+    task.more.compact();
     (task, task_lines)
 }
 

@@ -17,7 +17,7 @@ pub(crate) fn agents_needed(compiled: &CompiledPlan) -> Vec<String> {
         match &t.need {
             Need::Roles(roles) => {
                 let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-                for r in roles {
+                for r in roles.iter() {
                     *counts.entry(r).or_insert(0) += 1;
                 }
                 for (r, n) in counts {

@@ -159,7 +159,7 @@ fn plan_roles(plan: &CompiledPlan) -> Vec<String> {
         .tasks
         .iter()
         .flat_map(|t| match &t.need {
-            Need::Roles(r) => r.clone(),
+            Need::Roles(r) => r.to_vec(),
             _ => Vec::new(),
         })
         .chain(plan.matrix.iter().flat_map(|a| a.roles.keys().cloned()))
