@@ -209,8 +209,8 @@ fn board_tasks(plan: &ActivePlan) -> Vec<BoardTask> {
             critical: critical.contains(&i),
             planned_start: end - hours,
             planned_hours: hours,
-            agents: rt.last_agents.to_vec(),
-            reason: rt.reason.as_deref().unwrap_or_default().to_string(),
+            agents: rt.last_agents.clone(),
+            reason: rt.reason.clone().unwrap_or_default(),
         });
     }
     out

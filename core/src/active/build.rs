@@ -111,7 +111,7 @@ pub(super) fn pending_task(t: &swarm_plan::CompiledTask, now: i64) -> TaskRt {
         not_before: None,
         reason: None,
         current: None,
-        last_agents: Box::default(),
+        last_agents: Vec::new(),
         deps_left: t.deps.len() as u32,
         updated_at: now,
     }

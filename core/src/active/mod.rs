@@ -47,11 +47,11 @@ pub struct TaskRt {
     /// Retry backoff or calendar wait: not before this wall time, ms.
     pub not_before: Option<i64>,
     /// Why it is failed, blocked, skipped, cancelled or waiting.
-    pub reason: Option<Box<str>>,
+    pub reason: Option<String>,
     /// Fencing number of the live attempt.
     pub current: Option<u64>,
     /// Agents of the last attempt, lead first.
-    pub last_agents: Box<[String]>,
+    pub last_agents: Vec<String>,
     /// Dependencies not succeeded or skipped yet.
     pub deps_left: u32,
     /// Last change, wall ms.
@@ -275,7 +275,7 @@ impl ActivePlan {
         self.by_state[state.index()] += 1;
         let t = &mut self.tasks[i];
         t.state = state;
-        t.reason = reason.map(String::into_boxed_str);
+        t.reason = reason;
         t.updated_at = now;
         if state == TaskState::Ready {
             let key = self.key(i);
@@ -329,7 +329,7 @@ impl ActivePlan {
         let t = &mut self.tasks[i];
         t.attempts += 1;
         t.current = Some(attempt);
-        t.last_agents = agents.into_boxed_slice();
+        t.last_agents = agents;
         t.attempts
     }
 
@@ -393,7 +393,7 @@ impl ActivePlan {
             failures: t.failures,
             losses: t.losses,
             not_before: t.not_before,
-            reason: t.reason.as_deref().map(String::from),
+            reason: t.reason.clone(),
             updated_at: t.updated_at,
         }
     }

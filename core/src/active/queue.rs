@@ -18,9 +18,6 @@ use swarm_plan::Need;
 use super::ActivePlan;
 use crate::model::TaskState;
 
-/// Fewest keys a batch indexes at once (see [`ReadyQueue::begin_batch`]).
-const BATCH: usize = 1 << 16;
-
 /// Ready and running tasks. See the module doc for its invariants.
 #[derive(Debug, Default)]
 pub(super) struct ReadyQueue {
@@ -37,9 +34,6 @@ impl ReadyQueue {
         if let Some(batch) = &mut self.batch {
             batch.push(key);
             self.demand.add(need, key.rank.0);
-            if batch.len() >= (self.by_key.len() / 2).max(BATCH) {
-                self.index_batch();
-            }
         } else if self.by_key.insert(key) {
             self.by_rank.insert(rank_key(key));
             self.demand.add(need, key.rank.0);
@@ -64,29 +58,19 @@ impl ReadyQueue {
         }
     }
 
-    /// Collects the keys inserted from now on and indexes them in bulk,
-    /// a part at a time, until [`ReadyQueue::end_batch`] (or the next
-    /// removal): B-trees built in bulk have full nodes, where keys inserted
-    /// one by one in ascending order (a plan's tasks readied at its load,
-    /// in plan order) leave every node about half full, about 70 MB more
-    /// for a million ready tasks. Each key inserted in a batch must be new
-    /// (a task becomes ready once).
+    /// Collects the keys inserted from now on and indexes them all at once
+    /// at [`ReadyQueue::end_batch`] (or the next removal): B-trees built in
+    /// bulk have full nodes, where keys inserted one by one in ascending
+    /// order (a plan's tasks readied at its load, in plan order) leave every
+    /// node about half full, about 70 MB more for a million ready tasks.
+    /// Each key inserted in a batch must be new (a task becomes ready once).
     pub(super) fn begin_batch(&mut self) {
         self.batch.get_or_insert_with(Vec::new);
     }
 
-    /// Indexes what the batch, if one is open, collected, and closes it.
+    /// Indexes the keys of the batch, if one is open, and closes it.
     pub(super) fn end_batch(&mut self) {
-        self.index_batch();
-        self.batch = None;
-    }
-
-    /// Merges the keys collected so far into the indexes (rebuilt in bulk
-    /// by `append`); the batch stays open. A part is at least half the
-    /// indexes' size, so the rebuilds add up to a few times the keys, and
-    /// at most a third of the keys wait in a vector at once.
-    fn index_batch(&mut self) {
-        let Some(keys) = self.batch.as_mut().map(std::mem::take) else {
+        let Some(keys) = self.batch.take() else {
             return;
         };
         let mut by_rank: BTreeSet<RankKey> = keys.iter().map(|&k| rank_key(k)).collect();

@@ -49,7 +49,7 @@ impl ActivePlan {
         t.failures = row.failures;
         t.losses = row.losses;
         t.not_before = row.not_before;
-        t.reason = row.reason.map(String::into_boxed_str);
+        t.reason = row.reason;
         t.updated_at = row.updated_at;
         Ok(())
     }
@@ -57,7 +57,7 @@ impl ActivePlan {
     /// Restores task `i`'s live attempt.
     pub fn restore_current(&mut self, i: usize, attempt: u64, agents: Vec<String>) {
         self.tasks[i].current = Some(attempt);
-        self.tasks[i].last_agents = agents.into_boxed_slice();
+        self.tasks[i].last_agents = agents;
     }
 
     /// Recomputes what derives from the tasks' states: dependencies left,

@@ -141,7 +141,7 @@ impl State {
                     }
                     in_progress.push(InProgress {
                         task: title(i),
-                        agents: t.last_agents.to_vec(),
+                        agents: t.last_agents.clone(),
                         elapsed_h,
                         planned_h,
                     });
@@ -149,12 +149,12 @@ impl State {
                 TaskState::Failed => blockers.push(format!(
                     "{} failed: {}",
                     title(i),
-                    t.reason.as_deref().unwrap_or_default().to_string()
+                    t.reason.clone().unwrap_or_default()
                 )),
                 TaskState::Blocked => blockers.push(format!(
                     "{} is blocked: {}",
                     title(i),
-                    t.reason.as_deref().unwrap_or_default().to_string()
+                    t.reason.clone().unwrap_or_default()
                 )),
                 TaskState::Ready => {
                     let missing: Vec<String> = plan.compiled().tasks[i]
