@@ -11,6 +11,7 @@ mod claim;
 pub mod cli;
 pub mod config;
 pub mod exit;
+mod incoming;
 pub mod lock;
 pub mod restore;
 mod run;

@@ -248,7 +248,7 @@ async fn router(
     // No HTTP/2 keepalive: its timer wakes every connection's task each
     // interval (ten thousand idle agents: a thousand wakes a second) only
     // to find the agent's heartbeats arrived meanwhile. The kernel's TCP
-    // keepalive ([`incoming`]) drops a silent connection instead, at no
+    // keepalive (`daemon::incoming`) drops a silent connection instead, at no
     // cost to the process; leases decide what happens to its work.
     let (reporter, health) = tonic_health::server::health_reporter();
     reporter
@@ -329,7 +329,7 @@ async fn serving(
         let _ = began_tx.send(tokio::time::Instant::now());
         stopper.tell(Command::Shutdown);
     };
-    let incoming = incoming(listener);
+    let incoming = super::incoming::accepted(listener);
     let mut serving = Box::pin(router.serve_with_incoming_shutdown(incoming, graceful));
     let mut deadline = None;
     let timeout = s.shutdown_timeout;
@@ -348,39 +348,6 @@ async fn serving(
     };
     let deadline = deadline.unwrap_or_else(|| tokio::time::Instant::now() + timeout);
     (deadline, result)
-}
-
-/// The accepted connections: no Nagle delay, and TCP keepalive: a peer
-/// silent for [`KEEPALIVE_EVERY`](swarm_client::connect::KEEPALIVE_EVERY)
-/// (an agent's host gone without a FIN, a cut network) is probed every
-/// half of that, and dropped after two unanswered probes, about as soon
-/// as the HTTP/2 ping it replaces noticed. Keepalive probes wait while
-/// data sent is unacknowledged, so a peer that vanished just after a
-/// write is dropped by `TCP_USER_TIMEOUT` instead, after the same time,
-/// not after the kernel's retransmissions give up (about 15 minutes).
-fn incoming(
-    listener: TcpListener,
-) -> impl tokio_stream::Stream<Item = std::io::Result<tokio::net::TcpStream>> {
-    use tokio_stream::StreamExt;
-    let every = swarm_client::connect::KEEPALIVE_EVERY;
-    tonic::transport::server::TcpIncoming::from(listener)
-        .with_nodelay(Some(true))
-        .with_keepalive(Some(every))
-        .with_keepalive_interval(Some(every / 2))
-        .with_keepalive_retries(Some(2))
-        .map(move |accepted| {
-            accepted.inspect(|stream| {
-                let ms = u32::try_from((every * 2).as_millis()).unwrap_or(u32::MAX);
-                let set = nix::sys::socket::setsockopt(
-                    stream,
-                    nix::sys::socket::sockopt::TcpUserTimeout,
-                    &ms,
-                );
-                if let Err(e) = set {
-                    tracing::debug!("TCP_USER_TIMEOUT not set on an accepted connection: {e}");
-                }
-            })
-        })
 }
 
 /// Phase six: the scheduler told to stop (when the server ended on its
