@@ -78,6 +78,12 @@ pub(crate) async fn run(
     Ok(())
 }
 
+/// An open session: what the agent sends on, what the coordinator sends.
+type Session = (
+    mpsc::Sender<pb::AgentMessage>,
+    tonic::Streaming<pb::CoordinatorMessage>,
+);
+
 /// How often an agent tries to open its session before giving up.
 const ATTEMPTS: u32 = 10;
 
@@ -85,14 +91,7 @@ const ATTEMPTS: u32 = 10;
 /// would: ten thousand agents connecting at once overflow the listener's
 /// accept queue, and a connection refused or reset then is the storm's,
 /// not the coordinator's failure.
-async fn open(
-    url: &str,
-    token: &str,
-    hello: pb::Hello,
-) -> anyhow::Result<(
-    mpsc::Sender<pb::AgentMessage>,
-    tonic::Streaming<pb::CoordinatorMessage>,
-)> {
+async fn open(url: &str, token: &str, hello: pb::Hello) -> anyhow::Result<Session> {
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -104,14 +103,7 @@ async fn open(
     }
 }
 
-async fn try_open(
-    url: &str,
-    token: &str,
-    hello: pb::Hello,
-) -> anyhow::Result<(
-    mpsc::Sender<pb::AgentMessage>,
-    tonic::Streaming<pb::CoordinatorMessage>,
-)> {
+async fn try_open(url: &str, token: &str, hello: pb::Hello) -> anyhow::Result<Session> {
     let channel = Channel::from_shared(url.to_string())?.connect().await?;
     let mut client = pb::agent_service_client::AgentServiceClient::with_interceptor(
         channel,
